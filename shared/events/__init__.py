@@ -1,0 +1,22 @@
+"""Event contracts shared by every service: the envelope, payload models, topic names, upcasters.
+
+Importing this package registers every contract in `registry`.
+"""
+
+from . import crm_assignment, crm_customer, crm_kyc, crm_tasks, topics, upstream  # noqa: F401  (registration)
+from .envelope import Envelope, new_event_id, utcnow
+from .registry import Contract, ContractError, Event, Payload, Registry, encode, registry
+
+__all__ = [
+    "Contract",
+    "ContractError",
+    "Envelope",
+    "Event",
+    "Payload",
+    "Registry",
+    "encode",
+    "new_event_id",
+    "registry",
+    "topics",
+    "utcnow",
+]

@@ -1,0 +1,122 @@
+"""`crm.customer.events`: what the customer service publishes (through its outbox)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import AwareDatetime, Field
+
+from . import topics
+from .registry import Payload, registry
+from .types import CountryCode, Currency, CustomerId, EntityId, PositiveMoney, ShortText
+
+
+class Stage(StrEnum):
+    """Customer lifecycle stage, derived from facts (never set by hand)."""
+
+    registered = "registered"  # TMT registration: registered, no application yet
+    pending_account_opening = "pending_account_opening"  # application submitted, account not opened
+    pending_funding = "pending_funding"  # account opened, no deposit yet
+    funded = "funded"  # deposited, not traded yet
+    traded = "traded"  # at least one trade
+
+
+STAGE_ORDER = {s: i for i, s in enumerate(Stage)}
+
+
+class AccountStatus(StrEnum):
+    none = "none"
+    applied = "applied"
+    opened = "opened"
+    rejected = "rejected"
+    closed = "closed"
+
+
+class VerificationStatus(StrEnum):
+    unverified = "unverified"
+    verified = "verified"
+    pending_review = "pending_review"
+    failed = "failed"
+
+
+@registry.contract("crm.customer.customer_registered", version=1, topic=topics.CRM_CUSTOMER)
+class CustomerOnboarded(Payload):
+    """A new customer entered the CRM customer pool. Carries what other services need for routing and cards."""
+
+    customer_id: CustomerId
+    registered_at: AwareDatetime
+    channel: ShortText
+    campaign: ShortText | None = None
+    referral_code: ShortText | None = Field(default=None, description="Referral code used at registration.")
+    language: str | None = None
+    user_region: CountryCode | None = None
+    active_region: CountryCode | None = None
+    name: ShortText | None = Field(default=None, description="Display name (personal data, for cards).")
+
+
+@registry.contract("crm.customer.regions_changed", version=1, topic=topics.CRM_CUSTOMER)
+class RegionsChanged(Payload):
+    """User Region or Active Region of a customer changed (see the region rules)."""
+
+    customer_id: CustomerId
+    user_region: CountryCode | None = None
+    active_region: CountryCode | None = None
+    changed_at: AwareDatetime
+
+
+@registry.contract("crm.customer.stage_changed", version=1, topic=topics.CRM_CUSTOMER)
+class StageChanged(Payload):
+    """The customer's lifecycle stage changed, with the fact that caused it."""
+
+    customer_id: CustomerId
+    from_stage: Stage | None = Field(description="None for the first stage of a new customer.")
+    to_stage: Stage
+    changed_at: AwareDatetime = Field(description="When the causing fact happened (not when it was processed).")
+    cause_event_id: str = Field(max_length=64)
+    cause_event_type: str = Field(max_length=120)
+
+
+@registry.contract("crm.customer.account_status_changed", version=1, topic=topics.CRM_CUSTOMER)
+class AccountStatusChanged(Payload):
+    """Account-opening status changed: applied, opened, rejected or closed."""
+
+    customer_id: CustomerId
+    status: AccountStatus
+    application_id: EntityId | None = None
+    account_id: EntityId | None = None
+    changed_at: AwareDatetime
+    reason: ShortText | None = None
+
+
+@registry.contract("crm.customer.funds_moved", version=1, topic=topics.CRM_CUSTOMER)
+class FundsMoved(Payload):
+    """A deposit or withdrawal was recorded for the customer."""
+
+    customer_id: CustomerId
+    transaction_id: EntityId
+    direction: str = Field(pattern=r"^(deposit|withdrawal)$")
+    amount: PositiveMoney
+    currency: Currency
+    occurred_at: AwareDatetime
+    first_deposit: bool = False
+
+
+@registry.contract("crm.customer.trade_recorded", version=1, topic=topics.CRM_CUSTOMER)
+class TradeRecorded(Payload):
+    """A trade was recorded for the customer."""
+
+    customer_id: CustomerId
+    trade_id: EntityId
+    occurred_at: AwareDatetime
+    first_trade: bool = False
+
+
+@registry.contract("crm.customer.verification_status_changed", version=1, topic=topics.CRM_CUSTOMER)
+class VerificationStatusChanged(Payload):
+    """Customer verification status changed (platform verification or a CRM user with a reason)."""
+
+    customer_id: CustomerId
+    status: VerificationStatus
+    changed_at: AwareDatetime
+    changed_by: ShortText | None = Field(default=None, description="CRM user id; None when from the platform.")
+    reason: ShortText | None = None

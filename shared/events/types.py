@@ -1,0 +1,18 @@
+"""Constrained field types shared by the contracts."""
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field
+
+CustomerId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$",
+                                  description="Brokerage customer id (the platform's user id).")]
+EntityId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-.:]+$")]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country/region code.")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code.")]
+Money = Annotated[Decimal, Field(max_digits=24, decimal_places=8,
+                                 description="Decimal amount, serialised as a string; never a float.")]
+PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=8,
+                                         description="Strictly positive decimal amount, as a string.")]
+ShortText = Annotated[str, Field(max_length=200)]
+LongText = Annotated[str, Field(max_length=4000)]
