@@ -1,0 +1,130 @@
+"""FastAPI app factory: problem+json errors, correlation ids, /healthz, /readyz, /metrics, auth wiring."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .auth import TokenVerifier
+from .logging import bind_contextvars, clear_contextvars, get_logger
+from .metrics import HTTP_LATENCY
+from .settings import AuthSettings
+
+PROBLEM = "application/problem+json"
+log = get_logger("api")
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+class Problem(Exception):
+    """Raise from handlers for a problem+json answer with a stable `type`."""
+
+    def __init__(self, status: int, title: str, detail: str | None = None, *, type_: str = "about:blank",
+                 **extra: Any):
+        super().__init__(detail or title)
+        self.status, self.title, self.detail, self.type, self.extra = status, title, detail, type_, extra
+
+
+def problem_response(status: int, title: str, detail: Any = None, *, type_: str = "about:blank",
+                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": type_, "title": title, "status": status}
+    if detail is not None:
+        body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+           409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Entity",
+           429: "Too Many Requests", 503: "Service Unavailable"}
+
+
+def create_app(
+    *,
+    service: str,
+    auth: AuthSettings,
+    readiness: Sequence[ReadinessCheck] = (),
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    title: str | None = None,
+    version: str = "0.1.0",
+) -> FastAPI:
+    app = FastAPI(title=title or f"Whale CRM — {service}", version=version, lifespan=lifespan)
+    app.state.token_verifier = TokenVerifier(auth)
+    app.state.service = service
+
+    @app.middleware("http")
+    async def correlation(request: Request, call_next):  # type: ignore[no-untyped-def]
+        clear_contextvars()
+        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        request.state.correlation_id = cid
+        bind_contextvars(service=service, correlation_id=cid)
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+        except Exception:
+            log.exception("request_failed", method=request.method, path=request.url.path)
+            response = problem_response(500, "Internal Server Error", "unexpected error; see logs by correlation id",
+                                        correlation_id=cid)
+        route = request.scope.get("route")
+        HTTP_LATENCY.labels(service, request.method, getattr(route, "path", "unmatched"), str(status)).observe(
+            time.perf_counter() - start
+        )
+        response.headers["x-correlation-id"] = cid
+        return response
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.status, exc.title, exc.detail, type_=exc.type, **exc.extra)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(exc.status_code, _TITLES.get(exc.status_code, "Error"), exc.detail,
+                                headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("body",)) or "body",
+             "message": e.get("msg", "invalid")}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": "body", "message": "invalid"}
+        return problem_response(422, "Unprocessable Entity", f"{first['field']}: {first['message']}",
+                                type_="urn:whale-crm:problem:validation", errors=errors)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Any:
+        failures = {}
+        for check in readiness:
+            try:
+                await check()
+            except Exception as exc:  # noqa: BLE001 - readiness reports any failure
+                failures[getattr(check, "__name__", "check")] = type(exc).__name__
+        if failures:
+            return problem_response(503, "Service Unavailable", "not ready", checks=failures)
+        return {"status": "ready"}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def not_found(what: str, ident: str) -> HTTPException:
+    return HTTPException(404, detail=f"{what} {ident!r} not found")

@@ -1,0 +1,242 @@
+"""Authentication and authorization core shared by every service API.
+
+Tokens are JWTs issued by the frontend gateway: HS256 with a shared secret in development, RS256 with a
+public key (PEM) or a JWKS file in production. A token carries the principal: user id, roles,
+permissions, team and data scope.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .settings import AuthSettings
+
+
+class Perm(StrEnum):
+    """Permissions. The first two are the source documents' names."""
+
+    ClientProfileReadOnly = "ClientProfileReadOnly"  # view tasks, dashboard, customer pool, summary, assets
+    SupportManageFull = "SupportManageFull"  # add/edit/view managers, QR codes, resign managers
+    CustomerWrite = "CustomerWrite"  # remarks, tags, private notes
+    CustomerPiiRead = "CustomerPiiRead"  # see unmasked phone, email, ID numbers
+    CustomerVerify = "CustomerVerify"  # update customer verification status
+    CustomerExport = "CustomerExport"  # export the customer list
+    AssignmentManage = "AssignmentManage"  # assign / unassign customers, rules
+    TaskWrite = "TaskWrite"  # follow-up records, tasks
+    TicketManage = "TicketManage"  # tickets after account opening
+    ReportWrite = "ReportWrite"  # daily reports
+    KycReview = "KycReview"  # claim and decide KYC cases
+    KycSecondReview = "KycSecondReview"  # four-eyes second review of high-risk cases
+    KycAdmin = "KycAdmin"  # assign cases to reviewers, configure reasons / risk rules
+    ChangelogPost = "ChangelogPost"  # post changelog entries on the home dashboard
+    Operator = "Operator"  # SRE operations: reclaim now, rebuild, dead letters
+
+
+class Scope(StrEnum):
+    own = "own"
+    team = "team"
+    all = "all"
+
+
+ROLES: dict[str, dict[str, Any]] = {
+    "manager": {
+        "scope": Scope.own,
+        "perms": [Perm.ClientProfileReadOnly, Perm.CustomerWrite, Perm.TaskWrite, Perm.TicketManage, Perm.ReportWrite],
+    },
+    "team_lead": {
+        "scope": Scope.team,
+        "perms": [
+            Perm.ClientProfileReadOnly,
+            Perm.CustomerWrite,
+            Perm.CustomerExport,
+            Perm.AssignmentManage,
+            Perm.TaskWrite,
+            Perm.TicketManage,
+            Perm.ReportWrite,
+        ],
+    },
+    "admin": {
+        "scope": Scope.all,
+        "perms": [p for p in Perm if p not in (Perm.KycReview, Perm.KycSecondReview, Perm.Operator)],
+    },
+    "kyc_reviewer": {"scope": Scope.all, "perms": [Perm.ClientProfileReadOnly, Perm.KycReview]},
+    "kyc_senior": {
+        "scope": Scope.all,
+        "perms": [Perm.ClientProfileReadOnly, Perm.KycReview, Perm.KycSecondReview, Perm.KycAdmin],
+    },
+    "operator": {"scope": Scope.all, "perms": [Perm.Operator, Perm.ChangelogPost]},
+    "auditor": {"scope": Scope.all, "perms": [Perm.ClientProfileReadOnly]},
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    roles: tuple[str, ...] = ()
+    permissions: frozenset[str] = field(default_factory=frozenset)
+    team_id: str | None = None
+    scope: Scope = Scope.own
+    managed_team_ids: tuple[str, ...] = ()  # teams a team lead leads (defaults to their own team)
+
+    def has(self, perm: Perm | str) -> bool:
+        return str(perm) in self.permissions
+
+    def require(self, perm: Perm | str) -> None:
+        if not self.has(perm):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"missing permission {perm}")
+
+    @property
+    def teams(self) -> tuple[str, ...]:
+        """Teams whose data a `team` scope covers."""
+        if self.managed_team_ids:
+            return self.managed_team_ids
+        return (self.team_id,) if self.team_id else ()
+
+
+class AuthError(Exception):
+    pass
+
+
+class TokenVerifier:
+    def __init__(self, settings: AuthSettings):
+        self.settings = settings
+        self._keys: list[Any] | None = None
+
+    def _verification_keys(self) -> list[Any]:
+        if self._keys is not None:
+            return self._keys
+        s = self.settings
+        if s.jwt_algorithm == "HS256":
+            if not s.jwt_secret:
+                raise AuthError("AUTH_JWT_SECRET is not configured")
+            self._keys = [s.jwt_secret.get_secret_value()]
+        elif s.jwks_file:
+            doc = json.loads(s.jwks_file.read_text())
+            self._keys = [jwt.PyJWK(k).key for k in doc.get("keys", [])]
+        elif s.jwt_public_key_file:
+            self._keys = [s.jwt_public_key_file.read_text()]
+        else:
+            raise AuthError("RS256 needs AUTH_JWT_PUBLIC_KEY_FILE or AUTH_JWKS_FILE")
+        return self._keys
+
+    def verify(self, token: str) -> Principal:
+        s = self.settings
+        last: Exception | None = None
+        for key in self._verification_keys():
+            try:
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[s.jwt_algorithm],
+                    audience=s.jwt_audience,
+                    issuer=s.jwt_issuer,
+                    leeway=s.leeway_seconds,
+                    options={"require": ["exp", "iat", "sub"]},
+                )
+                return principal_from_claims(claims)
+            except jwt.PyJWTError as exc:
+                last = exc
+        raise AuthError(type(last).__name__ if last else "invalid token")
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    scope = claims.get("scope", "own")
+    try:
+        scope = Scope(scope)
+    except ValueError:
+        raise AuthError("invalid scope claim") from None
+    perms = claims.get("perms", [])
+    roles = claims.get("roles", [])
+    if not isinstance(perms, list) or not isinstance(roles, list):
+        raise AuthError("invalid perms/roles claim")
+    return Principal(
+        user_id=str(claims["sub"]),
+        roles=tuple(str(r) for r in roles),
+        permissions=frozenset(str(p) for p in perms),
+        team_id=claims.get("team"),
+        scope=scope,
+        managed_team_ids=tuple(claims.get("teams", []) or ()),
+    )
+
+
+def mint_token(
+    settings: AuthSettings,
+    *,
+    user_id: str,
+    role: str,
+    team_id: str | None = None,
+    ttl_seconds: int = 8 * 3600,
+    private_key: str | None = None,
+    extra_perms: list[str] | None = None,
+    scope: str | None = None,
+    teams: list[str] | None = None,
+    now: float | None = None,
+) -> str:
+    """Development tokens (the gateway issues real ones). HS256 with the configured secret, or RS256
+    with `private_key`."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; known: {sorted(ROLES)}")
+    spec = ROLES[role]
+    issued = int(now if now is not None else time.time())
+    claims = {
+        "sub": user_id,
+        "roles": [role],
+        "perms": sorted({str(p) for p in spec["perms"]} | set(extra_perms or [])),
+        "scope": str(scope or spec["scope"]),
+        "team": team_id,
+        "teams": teams or ([team_id] if team_id else []),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+    }
+    if settings.jwt_algorithm == "HS256":
+        if not settings.jwt_secret:
+            raise AuthError("AUTH_JWT_SECRET is not configured")
+        return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    if not private_key:
+        raise AuthError("RS256 minting needs a private key")
+    return jwt.encode(claims, private_key, algorithm="RS256")
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def current_principal(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Principal:
+    """Route dependency: 401 for a missing, expired or tampered token."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail="missing bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        principal = verifier.verify(credentials.credentials)
+    except AuthError as exc:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail=f"invalid token ({exc})",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
+    request.state.principal = principal
+    return principal
+
+
+def require(*perms: Perm | str):
+    """Route dependency: the principal, after 401/403 checks for every permission named."""
+
+    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+        for perm in perms:
+            principal.require(perm)
+        return principal
+
+    return dependency

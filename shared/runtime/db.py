@@ -1,0 +1,125 @@
+"""SQLAlchemy helpers for read-model databases: engines for SQLite/PostgreSQL and consumer tracking tables.
+
+Tracking is written in the same transaction as the effect it guards:
+- `consumer_position`: next Kafka offset per (consumer, topic, partition); the database, not Kafka's
+  committed offsets, is the source of truth for where a consumer resumes;
+- `processed_event`: event ids already applied per consumer, so an event re-published at another offset
+  (an upstream retry) has one effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def normalise_url(url: str) -> str:
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def tracking_tables(metadata: MetaData) -> tuple[Table, Table]:
+    position = Table(
+        "consumer_position",
+        metadata,
+        Column("consumer", String(120), primary_key=True),
+        Column("topic", String(200), primary_key=True),
+        Column("partition", Integer, primary_key=True),
+        Column("next_offset", BigInteger, nullable=False),
+    )
+    processed = Table(
+        "processed_event",
+        metadata,
+        Column("consumer", String(120), primary_key=True),
+        Column("event_id", String(36), primary_key=True),
+    )
+    return position, processed
+
+
+def _insert(session: Session, table: Table):  # type: ignore[no-untyped-def]
+    return (postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table))
+
+
+class Tracker:
+    """Reads and writes one consumer's positions and processed event ids inside the caller's transaction."""
+
+    def __init__(self, position: Table, processed: Table, consumer: str):
+        self.position, self.processed, self.consumer = position, processed, consumer
+
+    def positions(self, session: Session) -> dict[tuple[str, int], int]:
+        rows = session.execute(
+            select(self.position.c.topic, self.position.c.partition, self.position.c.next_offset).where(
+                self.position.c.consumer == self.consumer
+            )
+        )
+        return {(t, p): o for t, p, o in rows}
+
+    def advance(self, session: Session, topic: str, partition: int, next_offset: int) -> None:
+        stmt = _insert(session, self.position).values(
+            consumer=self.consumer, topic=topic, partition=partition, next_offset=next_offset
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["consumer", "topic", "partition"], set_={"next_offset": next_offset}
+        )
+        session.execute(stmt)
+
+    def first_time(self, session: Session, event_ids: Iterable[str]) -> set[str]:
+        """Marks the ids processed; returns those not processed before (all in the caller's transaction)."""
+        ids = list(dict.fromkeys(str(e) for e in event_ids))
+        if not ids:
+            return set()
+        seen: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            seen.update(
+                session.scalars(
+                    select(self.processed.c.event_id).where(
+                        self.processed.c.consumer == self.consumer, self.processed.c.event_id.in_(chunk)
+                    )
+                )
+            )
+        new = [e for e in ids if e not in seen]
+        if new:
+            session.execute(self.processed.insert(), [{"consumer": self.consumer, "event_id": e} for e in new])
+        return set(new)

@@ -1,0 +1,34 @@
+"""Prometheus metrics shared by the runtime kit (one set per process, labelled by service)."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_CONSUMED = Counter(
+    "whale_events_consumed_total", "Events applied by a consumer", ["service", "group", "topic"]
+)
+EVENTS_FAILED = Counter(
+    "whale_events_failed_total", "Handler attempts that raised", ["service", "group", "topic"]
+)
+EVENTS_DEAD_LETTERED = Counter(
+    "whale_events_dead_lettered_total", "Events sent to the dead-letter topic", ["service", "group", "topic", "reason"]
+)
+EVENTS_DUPLICATE = Counter(
+    "whale_events_duplicate_total", "Events skipped as already processed", ["service", "group", "topic"]
+)
+HANDLER_LATENCY = Histogram(
+    "whale_handler_seconds",
+    "Time to apply one batch of events",
+    ["service", "group"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+CONSUMER_LAG = Gauge(
+    "whale_consumer_lag", "Records behind the partition end", ["service", "group", "topic", "partition"]
+)
+EVENTS_PUBLISHED = Counter("whale_events_published_total", "Events published by the outbox relay", ["service", "topic"])
+OUTBOX_BACKLOG = Gauge("whale_outbox_backlog", "Stored events not yet published", ["service"])
+PROJECTION_POSITION = Gauge(
+    "whale_projection_position", "Last notification id applied to a read model", ["service", "projection"]
+)
+HTTP_LATENCY = Histogram(
+    "whale_http_seconds", "API request latency", ["service", "method", "route", "status"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)

@@ -1,0 +1,94 @@
+"""Projections: read models (SQLAlchemy) built from an eventsourcing application's notification log.
+
+Each projection stores its position (last notification id applied) in its own database, in the same
+transaction as the rows it writes, so it resumes exactly where it stopped and a rebuild is: empty the
+read-model tables, reset the position, run again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .eventstore import TrackingApplication
+from .logging import get_logger
+from .metrics import PROJECTION_POSITION
+
+log = get_logger("projection")
+
+ApplyBatch = Callable[[Session, list[Any]], None]  # (session, [domain events]) -> None
+
+
+def projection_position_table(metadata: MetaData) -> Table:
+    return Table(
+        "projection_position",
+        metadata,
+        Column("projection", String(120), primary_key=True),
+        Column("position", BigInteger, nullable=False),
+    )
+
+
+class ProjectionRunner:
+    def __init__(self, app: TrackingApplication, sessions: sessionmaker[Session], positions: Table,
+                 apply: ApplyBatch, *, name: str, service: str, batch_size: int = 1000, interval_s: float = 0.05):
+        self.app, self.sessions, self.positions, self._apply = app, sessions, positions, apply
+        self.name, self.service, self.batch_size, self.interval_s = name, service, batch_size, interval_s
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    def position(self, session: Session | None = None) -> int:
+        if session is None:
+            with self.sessions() as s:
+                return self.position(s)
+        return session.scalar(select(self.positions.c.position).where(self.positions.c.projection == self.name)) or 0
+
+    def run_once(self) -> int:
+        """Apply the next batch of notifications; returns how many were applied."""
+        with self.sessions.begin() as s:
+            pos = self.position(s)
+            notifications = self.app.process_recorder.select_notifications(start=pos + 1, limit=self.batch_size)
+            if not notifications:
+                return 0
+            events = [self.app.mapper.to_domain_event(n) for n in notifications]
+            self._apply(s, events)
+            last = notifications[-1].id
+            if pos == 0 and s.scalar(select(self.positions.c.position).where(
+                    self.positions.c.projection == self.name)) is None:
+                s.execute(self.positions.insert().values(projection=self.name, position=last))
+            else:
+                s.execute(self.positions.update().where(self.positions.c.projection == self.name).values(position=last))
+        PROJECTION_POSITION.labels(self.service, self.name).set(last)
+        return len(notifications)
+
+    def catch_up(self) -> int:
+        total = 0
+        while n := self.run_once():
+            total += n
+        return total
+
+    async def run(self) -> None:
+        log.info("projection_started", projection=self.name, position=self.position())
+        while not self._stopping.is_set():
+            try:
+                n = await asyncio.to_thread(self.run_once)
+            except Exception as exc:  # noqa: BLE001 - keep projecting after transient failures
+                log.exception("projection_failed", projection=self.name, error=type(exc).__name__)
+                n = 0
+                await asyncio.sleep(1.0)
+            if n == 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
+                except TimeoutError:
+                    pass

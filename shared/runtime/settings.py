@@ -1,0 +1,93 @@
+"""Settings: one object per service (its own env prefix), with shared `KAFKA_*` and `AUTH_*` groups.
+
+Nothing connects at import time; settings are built at start-up by each service's bootstrap.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
+
+    bootstrap_servers: str = Field(default="127.0.0.1:9092", description="Comma-separated host:port list.")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    client_id_prefix: str = "whale"
+    topic_prefix: str = Field(default="", description="Prefix for every topic name (test isolation).")
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
+    max_poll_records: int = 1_000
+    fetch_max_wait_ms: int = 200
+    linger_ms: int = 5
+    request_timeout_ms: int = 30_000
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    def client_kwargs(self) -> dict[str, object]:
+        kw: dict[str, object] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "security_protocol": self.security_protocol,
+            "request_timeout_ms": self.request_timeout_ms,
+        }
+        if self.sasl_mechanism:
+            kw.update(
+                sasl_mechanism=self.sasl_mechanism,
+                sasl_plain_username=self.sasl_username,
+                sasl_plain_password=self.sasl_password.get_secret_value() if self.sasl_password else None,
+            )
+        return kw
+
+
+class AuthSettings(BaseSettings):
+    """JWT bearer tokens issued by the frontend gateway."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
+
+    jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="HS256 shared secret (development only)."
+    )
+    jwt_public_key_file: Path | None = Field(default=None, description="RS256 public key (PEM).")
+    jwks_file: Path | None = Field(default=None, description="RS256 JWKS document (key rotation).")
+    jwt_issuer: str = "whale-gateway"
+    jwt_audience: str = "whale-crm"
+    leeway_seconds: int = 30
+
+
+class ServiceSettings(BaseSettings):
+    """Base of each service's settings. Subclasses set `model_config = service_config("CUSTOMER_")`."""
+
+    model_config = SettingsConfigDict(env_prefix="SERVICE_", extra="ignore")
+
+    service_name: str = "service"
+    database_url: str = Field(
+        default="sqlite:///var/service/readmodel.db", description="SQLAlchemy URL of the read-model database."
+    )
+    eventstore_url: str = Field(
+        default="sqlite:///var/service/eventstore.db",
+        description="Event store: sqlite:///path or postgresql://user:pass@host/db.",
+    )
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    worker_health_port: int = 8001
+    log_level: str = "INFO"
+    consumer_batch_size: int = 500
+    consumer_retries: int = 3
+    relay_interval_ms: int = 100
+    relay_batch_size: int = 500
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+
+
+def service_config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore")

@@ -1,0 +1,125 @@
+"""Test infrastructure: the real Kafka broker and a real PostgreSQL, started by the project's own scripts.
+
+- Kafka: `KAFKA_BOOTSTRAP_SERVERS` if set, else infra/kafka.sh starts (or reuses) the local broker.
+- PostgreSQL: `WHALE_TEST_DATABASE_URL` (a server URL; the tests create and drop their own databases in it)
+  if set, else infra/postgres.sh starts (or reuses) a throwaway cluster on 127.0.0.1.
+Each test gets its own topic prefix and its own databases, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from shared.runtime.logging import configure_logging
+from shared.runtime.settings import KafkaSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+configure_logging(os.environ.get("LOG_LEVEL", "WARNING"))
+
+
+def _run(script: str, *args: str) -> str:
+    out = subprocess.run([str(ROOT / "infra" / script), *args], check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    _run("kafka.sh", "start")
+    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{os.environ.get('KAFKA_PORT', '9092')}"
+    return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    url = os.environ.get("WHALE_TEST_DATABASE_URL")
+    if not url:
+        _run("postgres.sh", "start")
+        url = _run("postgres.sh", "url", "postgres")
+        os.environ["WHALE_TEST_DATABASE_URL"] = url
+    return url
+
+
+@pytest.fixture()
+def kafka_settings(kafka_bootstrap: str) -> KafkaSettings:
+    """Kafka settings with a fresh topic prefix: this test's topics are its own."""
+    return KafkaSettings(
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+        fetch_max_wait_ms=50,
+        linger_ms=1,
+    )
+
+
+@pytest.fixture()
+def pg_database(pg_server_url: str) -> Callable[[str], str]:
+    """Factory: `pg_database("customer")` creates a fresh database and returns its URL (dropped afterwards)."""
+    created: list[str] = []
+    base = pg_server_url.rsplit("/", 1)[0]
+
+    def make(label: str = "db") -> str:
+        name = f"t_{label}_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return f"{base}/{name}"
+
+    yield make
+    for name in created:
+        try:
+            with psycopg.connect(pg_server_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except psycopg.Error:
+            pass
+
+
+@pytest.fixture()
+def sqlite_url(tmp_path: Path) -> Callable[[str], str]:
+    def make(label: str = "db") -> str:
+        return f"sqlite:///{tmp_path / (label + '.db')}"
+
+    return make
+
+
+async def eventually(check: Callable[[], Awaitable[Any] | Any], *, timeout: float = 20.0,
+                     interval: float = 0.05, message: str = "condition not met") -> Any:
+    """Poll `check` until it returns a truthy value or raises no AssertionError, with a deadline."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last: BaseException | None = None
+    while True:
+        try:
+            result = check()
+            if asyncio.iscoroutine(result) or isinstance(result, Awaitable):
+                result = await result
+            if result:
+                return result
+            last = None
+        except AssertionError as exc:
+            last = exc
+        if loop.time() > deadline:
+            raise AssertionError(f"{message} within {timeout}s" + (f": {last}" if last else ""))
+        await asyncio.sleep(interval)  # poll interval under a deadline
+
+
+@pytest.fixture()
+def poll() -> Callable[..., Awaitable[Any]]:
+    return eventually
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/integration/" in str(item.fspath) or "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)

@@ -1,0 +1,169 @@
+"""Runtime kit against the real broker and real PostgreSQL: produce → consume, re-delivery, poison → DLQ,
+stop mid-stream and restart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from sqlalchemy import Column, Integer, MetaData, String, Table, select
+
+from shared.events import Event, encode, registry, topics
+from shared.events.upstream import DepositCompleted
+from shared.runtime.db import Tracker, make_engine, session_factory, tracking_tables
+from shared.runtime.handlers import SqlBatchHandler
+from shared.runtime.kafka import BatchConsumer, EventProducer, PermanentError, ensure_topics
+
+pytestmark = pytest.mark.asyncio
+
+
+def deposit(customer: str, amount: str = "10", tx: str | None = None):
+    return registry.envelope(
+        DepositCompleted(
+            customer_id=customer, account_id="A1", transaction_id=tx or uuid.uuid4().hex,
+            amount=Decimal(amount), currency="USD", completed_at=datetime.now(UTC),
+        ),
+        producer="test",
+    )
+
+
+class Counter:
+    """A deliberately non-idempotent effect (counter += 1) so double application would show."""
+
+    def __init__(self, url: str):
+        self.md = MetaData()
+        self.counts = Table("counts", self.md, Column("customer_id", String(64), primary_key=True),
+                            Column("n", Integer, nullable=False))
+        position, processed = tracking_tables(self.md)
+        self.engine = make_engine(url)
+        self.md.create_all(self.engine)
+        self.sessions = session_factory(self.engine)
+        self.tracker = Tracker(position, processed, "test-consumer")
+        self.poison_tx: set[str] = set()
+
+    def apply(self, session, events: list[Event]) -> None:
+        for e in events:
+            if e.payload.transaction_id in self.poison_tx:
+                raise PermanentError("handler rejects this event")
+            cid = e.payload.customer_id
+            row = session.execute(select(self.counts.c.n).where(self.counts.c.customer_id == cid)).first()
+            if row is None:
+                session.execute(self.counts.insert().values(customer_id=cid, n=1))
+            else:
+                session.execute(self.counts.update().where(self.counts.c.customer_id == cid).values(n=row.n + 1))
+
+    def handler(self) -> SqlBatchHandler:
+        return SqlBatchHandler(self.sessions, self.tracker, self.apply)
+
+    def total(self) -> int:
+        with self.sessions() as s:
+            return sum(s.scalars(select(self.counts.c.n)))
+
+
+async def start_consumer(kafka_settings, counter: Counter, producer: EventProducer, group: str, batch_size=50):
+    topic = kafka_settings.topic(topics.FUNDING)
+    consumer = BatchConsumer(
+        settings=kafka_settings, service="test", group_id=group, topics=[topic], handler=counter.handler(),
+        producer=producer, dead_letter_topic=kafka_settings.topic(topics.dead_letter_topic("test")),
+        batch_size=batch_size, retries=2, backoff_s=0.01,
+    )
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    return consumer, task
+
+
+async def read_all(kafka_settings, topic: str, expect: int, timeout: float = 20) -> list:
+    c = AIOKafkaConsumer(topic, bootstrap_servers=kafka_settings.bootstrap_servers, auto_offset_reset="earliest",
+                         enable_auto_commit=False, group_id=None)
+    await c.start()
+    out: list = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(out) < expect and asyncio.get_running_loop().time() < deadline:
+            batch = await c.getmany(timeout_ms=200)
+            for recs in batch.values():
+                out.extend(recs)
+    finally:
+        await c.stop()
+    return out
+
+
+@pytest.fixture()
+async def producer(kafka_settings):
+    await ensure_topics(kafka_settings, [kafka_settings.topic(topics.FUNDING),
+                                         kafka_settings.topic(topics.dead_letter_topic("test"))])
+    p = EventProducer(kafka_settings, client_id="test")
+    await p.start()
+    yield p
+    await p.stop()
+
+
+async def test_produce_consume_and_redelivery_has_one_effect(kafka_settings, producer, pg_database, poll):
+    counter = Counter(pg_database("runtime"))
+    envs = [deposit(f"c{i % 7}") for i in range(200)]
+    await producer.publish_many(envs)
+    await producer.publish_many(envs[:50])  # the same events again (an upstream retry): same event ids
+    consumer, task = await start_consumer(kafka_settings, counter, producer, "g1")
+    await poll(lambda: counter.total() == 200, message="200 effects")
+    await consumer.stop()
+    await task
+    # A brand-new consumer group (Kafka offsets from the beginning) over the same database: positions
+    # stored with the effects win, nothing is applied twice.
+    consumer, task = await start_consumer(kafka_settings, counter, producer, "g2")
+    await producer.publish(deposit("c-late"))
+    await poll(lambda: counter.total() == 201, message="only the new event applied")
+    await consumer.stop()
+    await task
+    assert counter.total() == 201
+
+
+async def test_poison_events_go_to_dead_letter_and_consumer_keeps_going(kafka_settings, producer, sqlite_url, poll):
+    counter = Counter(sqlite_url("runtime"))
+    topic = kafka_settings.topic(topics.FUNDING)
+    bad_handler_event = deposit("c-bad", tx="tx-poison")
+    counter.poison_tx.add("tx-poison")
+    await producer.publish(deposit("c1"))
+    await producer.send_raw(topic, b"{not json", key=b"c2")
+    unknown = json.loads(encode(deposit("c3")))
+    unknown["event_type"] = "funding.something_else"
+    await producer.send_raw(topic, json.dumps(unknown).encode(), key=b"c3")
+    invalid = json.loads(encode(deposit("c4")))
+    invalid["payload"]["amount"] = "-5"
+    await producer.send_raw(topic, json.dumps(invalid).encode(), key=b"c4")
+    await producer.publish(bad_handler_event)
+    await producer.publish(deposit("c5"))
+    consumer, task = await start_consumer(kafka_settings, counter, producer, "g-poison")
+    await poll(lambda: counter.total() == 2, message="the two valid events applied")
+    dlq = await read_all(kafka_settings, kafka_settings.topic(topics.dead_letter_topic("test")), expect=4)
+    await consumer.stop()
+    await task
+    records = [json.loads(r.value) for r in dlq]
+    assert len(records) == 4
+    assert all(r["original"]["topic"] == topic and isinstance(r["original"]["offset"], int) for r in records)
+    fields = {r["error"]["field"] for r in records}
+    assert "payload.amount" in fields and "event_type" in fields and "$" in fields
+    handler_failures = [r for r in records if r["error"]["stage"] == "handler"]
+    assert len(handler_failures) == 1 and handler_failures[0]["original"]["key"] == "c-bad"
+    assert handler_failures[0]["error"]["type"] == "PermanentError"
+
+
+async def test_stop_mid_stream_and_restart_applies_each_event_once(kafka_settings, producer, pg_database, poll):
+    counter = Counter(pg_database("runtime"))
+    envs = [deposit(f"c{i % 13}") for i in range(600)]
+    await producer.publish_many(envs)
+    consumer, task = await start_consumer(kafka_settings, counter, producer, "g-restart", batch_size=20)
+    await poll(lambda: counter.total() >= 40, message="some progress")
+    await consumer.stop()  # graceful stop in the middle of the stream
+    await task
+    partial = counter.total()
+    assert 0 < partial < 600
+    consumer, task = await start_consumer(kafka_settings, counter, producer, "g-restart", batch_size=20)
+    await poll(lambda: counter.total() == 600, message="all 600 applied once")
+    await consumer.stop()
+    await task
+    assert counter.total() == 600
