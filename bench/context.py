@@ -1,0 +1,61 @@
+"""What a benchmark module gets: Kafka settings with a fresh prefix, PostgreSQL databases, the baseline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from shared.runtime.settings import KafkaSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pg_server_url() -> str:
+    url = os.environ.get("WHALE_TEST_DATABASE_URL")
+    if url:
+        return url
+    subprocess.run([str(ROOT / "infra" / "postgres.sh"), "start"], check=True)
+    return subprocess.run([str(ROOT / "infra" / "postgres.sh"), "url", "postgres"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+@dataclass
+class BenchContext:
+    quick: bool
+    baseline: dict[str, Any] = field(default_factory=dict)
+    _databases: list[str] = field(default_factory=list)
+
+    @property
+    def kafka(self) -> KafkaSettings:
+        """Fresh topic prefix on every access: each benchmark gets its own topics."""
+        return KafkaSettings(
+            bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            topic_prefix=f"b{uuid.uuid4().hex[:8]}.",
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=1000,
+            fetch_max_wait_ms=50,
+        )
+
+    def pg_database(self, label: str = "bench") -> str:
+        server = _pg_server_url()
+        name = f"bench_{label}_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self._databases.append(name)
+        return f"{server.rsplit('/', 1)[0]}/{name}"
+
+    def cleanup(self) -> None:
+        server = _pg_server_url()
+        for name in self._databases:
+            try:
+                with psycopg.connect(server, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except psycopg.Error:
+                pass
+        self._databases.clear()
