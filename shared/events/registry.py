@@ -181,7 +181,8 @@ class Registry:
         correlation_id: str | None = None,
         causation_id: str | None = None,
     ) -> Envelope:
-        contract = self._contracts.get(payload.EVENT_TYPE, {}).get(payload.VERSION)
+        event_type, version = getattr(payload, "EVENT_TYPE", None), getattr(payload, "VERSION", None)
+        contract = self._contracts.get(event_type or "", {}).get(version or 0)
         if contract is None or contract.model is not type(payload):
             raise ContractError("event_type", f"{type(payload).__name__} is not a registered contract")
         return Envelope(

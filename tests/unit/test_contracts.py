@@ -1,0 +1,159 @@
+"""Contracts: round-trip, upcasting of old versions, strict validation naming the field, export in sync."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from shared.events import ContractError, encode, registry, topics
+from shared.events import export as contract_export
+from shared.events.upstream import AccountApplicationSubmitted, CustomerRegistered, DepositCompleted
+
+
+def raw(event_type: str, version: int, payload: dict, **env) -> dict:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "schema_version": version,
+        "occurred_at": "2026-11-01T08:00:00+08:00",
+        "producer": "platform",
+        "partition_key": payload.get("customer_id", "k"),
+        "payload": payload,
+        **env,
+    }
+
+
+def test_round_trip_keeps_every_field_and_decimal_money() -> None:
+    payload = DepositCompleted(customer_id="C1", account_id="A1", transaction_id="T1",
+                               amount=Decimal("1234.56789"), currency="HKD",
+                               completed_at=datetime(2026, 11, 1, 1, 2, 3, tzinfo=UTC))
+    env = registry.envelope(payload, producer="test", correlation_id="corr-1")
+    decoded = registry.decode(encode(env))
+    assert decoded.payload == payload
+    assert isinstance(decoded.payload.amount, Decimal) and decoded.payload.amount == Decimal("1234.56789")
+    assert decoded.envelope.event_id == env.event_id
+    assert decoded.envelope.partition_key == "C1"
+    assert decoded.envelope.correlation_id == "corr-1"
+    assert json.loads(encode(env))["payload"]["amount"] == "1234.56789"  # money travels as a string
+
+
+def test_occurred_at_is_normalised_to_utc() -> None:
+    decoded = registry.decode(raw("account.rejected", 1, {
+        "customer_id": "C1", "application_id": "APP1", "rejected_at": "2026-11-01T08:00:00+08:00", "reason": "x"}))
+    assert decoded.envelope.occurred_at.utcoffset() == timedelta(0)
+    assert decoded.envelope.occurred_at.hour == 0
+
+
+def test_upcast_deposit_v1_float_amount_to_v2_decimal_string() -> None:
+    decoded = registry.decode(raw("funding.deposit_completed", 1, {
+        "customer_id": "C1", "account_id": "A1", "transaction_id": "T1", "amount": 0.1,
+        "completed_at": "2026-11-01T00:00:00Z"}))
+    assert decoded.envelope.schema_version == 2
+    assert decoded.payload.amount == Decimal("0.1")  # not 0.1000000000000000055511151231257827
+    assert decoded.payload.currency == "USD"
+
+
+def test_upcast_registration_v1_splits_the_e164_phone() -> None:
+    decoded = registry.decode(raw("registration.customer_registered", 1, {
+        "customer_id": "C9", "registered_at": "2026-11-01T00:00:00Z", "channel": "organic",
+        "phone": "+85291234567"}))
+    assert isinstance(decoded.payload, CustomerRegistered)
+    assert decoded.payload.phone_dialing_code == "+852"
+    assert decoded.payload.phone_number == "91234567"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda d: d.update(event_type="funding.unknown_thing"), "event_type"),
+        (lambda d: d.update(schema_version=9), "schema_version"),
+        (lambda d: d.update(event_id="not-a-uuid"), "event_id"),
+        (lambda d: d.update(occurred_at="2026-11-01T00:00:00"), "occurred_at"),  # naive time rejected
+        (lambda d: d.pop("producer"), "producer"),
+        (lambda d: d["payload"].update(amount="-1"), "payload.amount"),
+        (lambda d: d["payload"].update(amount=12.5), "payload.amount"),  # v2 money must not be a float
+        (lambda d: d["payload"].update(currency="usd"), "payload.currency"),
+        (lambda d: d["payload"].pop("transaction_id"), "payload.transaction_id"),
+        (lambda d: d["payload"].update(surprise="x"), "payload.surprise"),
+        (lambda d: d.update(extra_field=1), "extra_field"),
+    ],
+)
+def test_invalid_events_are_rejected_naming_the_field(mutate, field) -> None:
+    data = raw("funding.deposit_completed", 2, {
+        "customer_id": "C1", "account_id": "A1", "transaction_id": "T1", "amount": "10.00",
+        "currency": "USD", "completed_at": "2026-11-01T00:00:00Z"})
+    mutate(data)
+    with pytest.raises(ContractError) as err:
+        registry.decode(json.dumps(data))
+    assert err.value.field == field, str(err.value)
+    assert field in str(err.value)
+
+
+def test_not_json_and_not_an_object_are_rejected() -> None:
+    with pytest.raises(ContractError, match=r"^\$: not valid JSON"):
+        registry.decode(b"\xff{")
+    with pytest.raises(ContractError, match="JSON object"):
+        registry.decode(b"[1,2]")
+
+
+def test_nested_payload_errors_name_the_nested_field() -> None:
+    data = raw("account.application_submitted", 1, {
+        "customer_id": "C1", "application_id": "APP1", "submitted_at": "2026-11-01T00:00:00Z",
+        "documents": [{"document_id": "D1", "kind": "passport_photo", "storage_ref": "s3://x",
+                       "uploaded_at": "2026-11-01T00:00:00Z"}]})
+    with pytest.raises(ContractError) as err:
+        registry.decode(data)
+    assert err.value.field == "payload.documents.0.kind"
+
+
+def test_phone_parts_must_come_together() -> None:
+    with pytest.raises(ContractError) as err:
+        registry.decode(raw("registration.customer_registered", 2, {
+            "customer_id": "C1", "registered_at": "2026-11-01T00:00:00Z", "channel": "organic",
+            "phone_dialing_code": "+852"}))
+    assert err.value.field == "payload"
+
+
+def test_every_contract_has_a_topic_a_key_and_documentation() -> None:
+    known_topics = set(topics.ALL_TOPICS)
+    for c in registry.contracts():
+        assert c.topic in known_topics, c
+        assert c.key_field in c.model.model_fields
+        assert c.description, f"{c.event_type} v{c.version} has no docstring"
+    assert registry.latest("registration.customer_registered").version == 2
+    assert {c.topic for c in registry.contracts()} >= set(topics.UPSTREAM_TOPICS)
+
+
+def test_envelope_refuses_unregistered_payload_types() -> None:
+    from shared.events.registry import Payload
+
+    class Rogue(Payload):
+        customer_id: str
+
+    with pytest.raises(ContractError):
+        registry.envelope(Rogue(customer_id="C1"), producer="x")
+
+
+def test_exported_schemas_and_asyncapi_are_in_sync() -> None:
+    assert contract_export.stale() == [], "run `make contracts` and commit the result"
+
+
+def test_exported_schema_validates_a_real_event() -> None:
+    import jsonschema
+
+    schema = contract_export.event_schema(registry.latest("account.application_submitted"))
+    payload = AccountApplicationSubmitted.model_validate({
+        "customer_id": "C1", "application_id": "APP1", "submitted_at": "2026-11-01T00:00:00Z",
+        "documents": [{"document_id": "D1", "kind": "id_front", "storage_ref": "s3://bucket/x",
+                       "uploaded_at": "2026-11-01T00:00:00Z"}],
+        "declarations": {"is_pep": True, "net_worth": "2500000.00", "net_worth_currency": "HKD"}})
+    env = json.loads(encode(registry.envelope(payload, producer="p",
+                                              occurred_at=datetime.now(timezone(timedelta(hours=8))))))
+    jsonschema.validate(env, schema)
+    env["payload"]["documents"][0]["kind"] = "nope"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(env, schema)
