@@ -1,0 +1,218 @@
+"""Demo traffic: plays the brokerage platform, publishing realistic upstream events.
+
+Customers register (channels, countries, phones, languages, referral codes), verify their identity,
+submit account-opening applications with KYC documents, get accounts opened or rejected, deposit,
+withdraw, trade, receive asset snapshots and refer friends — each at its own pace, so every lifecycle
+stage is populated and keeps moving.
+
+    python -m devtools.demo --rate 5 --customers 300      # 5 events/s until 300 customers exist
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from shared.events import Payload, registry, topics
+from shared.events import upstream as up
+from shared.runtime.kafka import EventProducer, ensure_topics
+from shared.runtime.logging import configure_logging, get_logger
+from shared.runtime.settings import KafkaSettings
+
+log = get_logger("demo")
+
+# (residence country, dialing code, language, weight)
+MARKETS = [
+    ("HK", "+852", "zh-HK", 30), ("SG", "+65", "en", 15), ("MY", "+60", "ms", 10), ("CN", "+86", "zh", 12),
+    ("AU", "+61", "en", 8), ("GB", "+44", "en", 6), ("US", "+1", "en", 6), ("TW", "+886", "zh-TW", 8),
+    ("JP", "+81", "ja", 5),
+]
+CHANNELS = [(up.Channel.organic, 35), (up.Channel.referral, 20), (up.Channel.manager_qr, 10),
+            (up.Channel.external_channel, 15), (up.Channel.campaign, 15), (up.Channel.institution, 5)]
+FIRST = ["Wing", "Mei", "Jia", "Arun", "Siti", "Oliver", "Chloe", "Hiro", "Yuki", "Ming", "Priya", "Lucas",
+         "Ahmad", "Grace", "Kai", "Nora"]
+LAST = ["Chan", "Wong", "Lee", "Tan", "Lim", "Ng", "Smith", "Sato", "Kumar", "Abdullah", "Lau", "Cheung"]
+SYMBOLS = [("0700", "HK", "HKD"), ("9988", "HK", "HKD"), ("AAPL", "US", "USD"), ("NVDA", "US", "USD"),
+           ("D05", "SG", "SGD"), ("TSLA", "US", "USD"), ("2800", "HK", "HKD")]
+
+
+def pick(rng: random.Random, weighted):
+    return rng.choices([w[:-1] if len(w) > 2 else w[0] for w in weighted], weights=[w[-1] for w in weighted])[0]
+
+
+@dataclass
+class Sim:
+    customer_id: str
+    stage: str = "registered"
+    account_id: str | None = None
+    application_id: str | None = None
+    currency: str = "HKD"
+    cash: Decimal = Decimal(0)
+    positions: dict[str, Decimal] = field(default_factory=dict)
+    attempts: int = 0
+    goal: str = "trading"  # how far this customer will go: not everyone converts
+
+
+GOALS = [("registered", 22), ("verified", 10), ("applied", 10), ("opened", 10), ("funded", 15), ("trading", 33)]
+ORDER = ["registered", "verified", "applied", "opened", "funded", "trading"]
+
+
+class Platform:
+    """Generates the next upstream event for a random customer, with plausible conversion rates."""
+
+    def __init__(self, seed: int = 7, manager_codes: list[str] | None = None):
+        self.rng = random.Random(seed)
+        self.customers: list[Sim] = []
+        self.manager_codes = manager_codes or []
+        self.counter = 0
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def register(self) -> Payload:
+        rng = self.rng
+        self.counter += 1
+        cid = f"C{uuid.uuid4().hex[:10].upper()}"
+        country, code, lang = pick(rng, MARKETS)
+        channel = pick(rng, CHANNELS)
+        referral = None
+        if channel == up.Channel.referral and self.customers:
+            referral = f"REF-{rng.choice(self.customers).customer_id}"
+        elif channel == up.Channel.manager_qr and self.manager_codes:
+            referral = rng.choice(self.manager_codes)
+        sim = Sim(cid, goal=pick(rng, GOALS), currency={"HK": "HKD", "SG": "SGD", "US": "USD", "AU": "AUD"}.get(country, "USD"))
+        self.customers.append(sim)
+        has_residence = rng.random() < 0.7
+        return up.CustomerRegistered(
+            customer_id=cid, registered_at=self.now(), channel=channel, referral_code=referral,
+            campaign="double-11" if channel == up.Channel.campaign else None,
+            name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            phone_dialing_code=code, phone_number=str(rng.randint(10_000_000, 99_999_999)),
+            email=f"user{self.counter}@example.com",
+            residence_country=country if has_residence else None,
+            registration_ip_country=country if rng.random() < 0.8 else rng.choice(MARKETS)[0],
+            language=lang,
+        )
+
+    def advance(self, s: Sim) -> list[Payload]:
+        rng, now = self.rng, self.now()
+        if s.stage in ORDER and ORDER.index(s.stage) >= ORDER.index(s.goal) and s.stage not in ("funded", "trading"):
+            return []
+        if s.stage == "funded" and s.goal == "funded" and rng.random() < 0.7:
+            return []
+        if s.stage == "registered":
+            if rng.random() < 0.3:
+                return []
+            s.stage = "verified"
+            country = rng.choice(MARKETS)[0] if rng.random() < 0.15 else None
+            return [up.IdentityVerified(customer_id=s.customer_id, verified_at=now,
+                                        id_type=rng.choice(list(up.IdType)[:3]),
+                                        id_issuing_country=country or "HK", id_number=f"X{rng.randint(1, 10**7)}")]
+        if s.stage == "verified":
+            s.stage, s.attempts = "applied", s.attempts + 1
+            s.application_id = s.application_id or f"APP{uuid.uuid4().hex[:8].upper()}"
+            docs = [up.SubmittedDocument(document_id=f"D{uuid.uuid4().hex[:8]}", kind=k,
+                                         storage_ref=f"s3://kyc-docs/{s.customer_id}/{k}.jpg", uploaded_at=now)
+                    for k in (up.DocumentKind.id_front, up.DocumentKind.id_back, up.DocumentKind.proof_of_address,
+                              up.DocumentKind.selfie, up.DocumentKind.financial_questionnaire)]
+            wealthy = rng.random() < 0.1
+            return [up.AccountApplicationSubmitted(
+                customer_id=s.customer_id, application_id=s.application_id, submitted_at=now, documents=docs,
+                declarations=up.Declarations(is_pep=rng.random() < 0.03,
+                                             net_worth=Decimal(rng.choice([50_000, 200_000, 800_000]) * (20 if wealthy else 1)),
+                                             net_worth_currency=s.currency, investment_experience_years=rng.randint(0, 20)))]
+        if s.stage == "applied":
+            if rng.random() < 0.12:
+                s.stage = "verified" if s.attempts < 2 else "rejected"
+                return [up.AccountRejected(customer_id=s.customer_id, application_id=s.application_id or "",
+                                           rejected_at=now, reason="proof of address unclear")]
+            s.stage, s.account_id = "opened", f"A{uuid.uuid4().hex[:8].upper()}"
+            return [up.AccountOpened(customer_id=s.customer_id, application_id=s.application_id,
+                                     account_id=s.account_id, opened_at=now)]
+        if s.stage in ("opened", "funded", "trading"):
+            assert s.account_id
+            roll = rng.random()
+            if s.stage == "opened" or roll < 0.3:
+                amount = Decimal(rng.choice([1_000, 5_000, 20_000, 100_000, 500_000]))
+                s.cash += amount
+                s.stage = "funded" if s.stage == "opened" else s.stage
+                return [up.DepositCompleted(customer_id=s.customer_id, account_id=s.account_id,
+                                            transaction_id=f"TX{uuid.uuid4().hex[:12]}", amount=amount,
+                                            currency=s.currency, completed_at=now, method="bank_transfer")]
+            if roll < 0.75 and s.cash > 0:
+                symbol, market, ccy = rng.choice(SYMBOLS)
+                qty = Decimal(rng.choice([10, 100, 200, 500]))
+                price = Decimal(rng.randint(50, 900)) + Decimal("0.25")
+                s.positions[symbol] = s.positions.get(symbol, Decimal(0)) + qty
+                s.stage = "trading"
+                return [up.TradeExecuted(customer_id=s.customer_id, account_id=s.account_id,
+                                         trade_id=f"TR{uuid.uuid4().hex[:12]}", symbol=symbol, market=market,
+                                         side=up.Side.buy, quantity=qty, price=price, currency=ccy, executed_at=now)]
+            if roll < 0.85 and s.cash > 1000:
+                amount = (s.cash * Decimal(rng.choice(["0.1", "0.5", "0.9"]))).quantize(Decimal("0.01"))
+                s.cash -= amount
+                return [up.WithdrawalCompleted(customer_id=s.customer_id, account_id=s.account_id,
+                                               transaction_id=f"TX{uuid.uuid4().hex[:12]}", amount=amount,
+                                               currency=s.currency, completed_at=now)]
+            positions = [up.Position(symbol=k, market="HK", quantity=v, market_value=v * 100, currency=s.currency)
+                         for k, v in s.positions.items()]
+            total = s.cash + sum((p.market_value for p in positions), Decimal(0))
+            out: list[Payload] = [up.AssetSnapshotTaken(customer_id=s.customer_id, account_id=s.account_id, as_of=now,
+                                                        currency=s.currency, total_assets=total, cash=s.cash,
+                                                        positions=positions)]
+            if rng.random() < 0.2 and len(self.customers) > 2:
+                referee = rng.choice(self.customers)
+                if referee.customer_id != s.customer_id:
+                    out.append(up.ReferralLinked(customer_id=referee.customer_id, referrer_customer_id=s.customer_id,
+                                                 referral_code=f"REF-{s.customer_id}", linked_at=now))
+            return out
+        return []
+
+    def next_events(self, max_customers: int) -> list[Payload]:
+        if len(self.customers) < max_customers and (not self.customers or self.rng.random() < 0.35):
+            return [self.register()]
+        return self.advance(self.rng.choice(self.customers))
+
+
+async def run(settings: KafkaSettings, *, rate: float, customers: int, total: int | None, seed: int,
+              manager_codes: list[str] | None = None) -> int:
+    await ensure_topics(settings, [settings.topic(t) for t in topics.UPSTREAM_TOPICS])
+    producer = EventProducer(settings, client_id="demo-platform")
+    await producer.start()
+    platform = Platform(seed=seed, manager_codes=manager_codes)
+    sent = 0
+    try:
+        while total is None or sent < total:
+            for payload in platform.next_events(customers):
+                env = registry.envelope(payload, producer="demo-platform", correlation_id=str(uuid.uuid4()))
+                await producer.publish(env, topic=settings.topic(registry.latest(env.event_type).topic))
+                sent += 1
+                if sent % 500 == 0:
+                    log.info("demo_progress", events=sent, customers=len(platform.customers))
+            await asyncio.sleep(1.0 / rate)  # pacing of the simulated platform, not a test wait
+    finally:
+        await producer.stop()
+    return sent
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rate", type=float, default=5.0, help="events per second")
+    p.add_argument("--customers", type=int, default=500)
+    p.add_argument("--total", type=int, default=None, help="stop after this many events")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--manager-codes", default="", help="comma-separated manager referral (QR) codes")
+    args = p.parse_args()
+    configure_logging("INFO", service="demo")
+    codes = [c for c in args.manager_codes.split(",") if c]
+    asyncio.run(run(KafkaSettings(), rate=args.rate, customers=args.customers, total=args.total, seed=args.seed,
+                    manager_codes=codes))
+
+
+if __name__ == "__main__":
+    main()
