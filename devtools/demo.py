@@ -106,7 +106,11 @@ class Platform:
         if s.stage == "funded" and s.goal == "funded" and rng.random() < 0.7:
             return []
         if s.stage == "registered":
-            if rng.random() < 0.3:
+            roll = rng.random()
+            if roll < 0.08:
+                return [up.ProfileUpdated(customer_id=s.customer_id, updated_at=now,
+                                          residence_country=rng.choice(MARKETS)[0], language="en")]
+            if roll < 0.3:
                 return []
             s.stage = "verified"
             country = rng.choice(MARKETS)[0] if rng.random() < 0.15 else None
