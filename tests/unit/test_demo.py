@@ -2,8 +2,8 @@
 
 from collections import Counter
 
-from shared.events import encode, registry, topics
 from devtools.demo import Platform
+from shared.events import encode, registry, topics
 
 
 def test_demo_traffic_covers_every_upstream_event_and_is_valid() -> None:
