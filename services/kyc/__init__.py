@@ -1,0 +1,1 @@
+"""KYC service: review of submitted account-opening documents (four-eyes, SLA, completion)."""

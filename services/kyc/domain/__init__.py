@@ -1,0 +1,1 @@
+"""Pure KYC domain: the case aggregate, the customer index, risk and completion rules. No I/O."""
