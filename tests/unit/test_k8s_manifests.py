@@ -1,0 +1,867 @@
+"""deploy/k8s: every overlay renders with a real kustomize, every document is valid, and the deployment
+invariants hold.
+
+- kustomize: `infra/kustomize.sh` prints its path, building the pinned version from the Go module proxy
+  first when it is missing (never skipped).
+- Kubernetes kinds are validated strictly (unknown fields are errors) with `kubernetes-validate`'s
+  bundled schemas, for the oldest Kubernetes version we support and for the newest it knows.
+- Custom resources (Strimzi KafkaTopic/KafkaUser, CloudNativePG Cluster, KEDA ScaledObject/
+  TriggerAuthentication) are not in those schemas: they get the minimal structural schemas below, which
+  cover the fields we use and reject unknown ones at the levels where a typo would silently do nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from shared.events.topics import ALL_TOPICS, DEAD_LETTER_TOPICS, SERVICES, UPSTREAM_TOPICS
+
+pytestmark = pytest.mark.timeout(900)  # a cold kustomize build (module downloads) is part of setup
+
+REPO = Path(__file__).resolve().parents[2]
+OVERLAYS = ("dev", "prod")
+NAMESPACES = {"dev": "whale-crm-dev", "prod": "whale-crm"}
+KAFKA_NAMESPACE = "kafka"
+MIN_K8S_VERSION = "1.30.0"  # lifecycle.preStop.sleep is on by default from 1.30
+K8S_VERSIONS = (MIN_K8S_VERSION, kubernetes_validate.latest_version())
+DB_INSTANCES = {"dev": 1, "prod": 3}
+
+# Which service consumes which topics (the lead's conventions; consumer group `whale-<service>`).
+CONSUMES: dict[str, set[str]] = {
+    "customer": set(UPSTREAM_TOPICS) | {"crm.assignment.events"},
+    "assignment": {"crm.customer.events", "crm.tasks.events"},
+    "tasks": {"crm.customer.events", "crm.assignment.events", "crm.kyc.events"},
+    "summary": {"crm.customer.events", "crm.assignment.events", "crm.tasks.events", "crm.kyc.events"},
+    "kyc": {"brokerage.account", "brokerage.kyc"},
+}
+PORTS = {"api": 8000, "worker": 8001}
+# Upper bound of PostgreSQL connections one pod opens: SQLAlchemy pool 10 + overflow 10
+# (shared/runtime/db.py) and the event store's 5 + 5 (shared/runtime/eventstore.py).
+CONNECTIONS_PER_POD = 30
+CONNECTIONS_RESERVED = 10  # superuser_reserved_connections and the CNPG instance manager / exporter
+GATEWAY_LABELS = {"whale-crm.io/role": "frontend-gateway"}
+
+# --------------------------------------------------------------------------------------------------
+# Minimal structural schemas of the custom resources we use.
+
+_NAME = {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "maxLength": 253}
+_STR_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+_QUANTITY = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"}
+_METADATA = {
+    "type": "object",
+    "required": ["name", "namespace"],
+    "properties": {"name": _NAME, "namespace": _NAME, "labels": _STR_MAP, "annotations": _STR_MAP},
+    "additionalProperties": False,
+}
+
+
+def _resource(api_version: str, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": {"const": api_version},
+            "kind": {"const": kind},
+            "metadata": _METADATA,
+            "spec": spec,
+        },
+        "additionalProperties": False,
+    }
+
+
+_STRIMZI_METADATA = {
+    **_METADATA,
+    "required": ["name", "namespace", "labels"],
+    "properties": {
+        **_METADATA["properties"],
+        "labels": {**_STR_MAP, "required": ["strimzi.io/cluster"]},
+    },
+}
+
+KAFKA_TOPIC = _resource(
+    "kafka.strimzi.io/v1beta2",
+    "KafkaTopic",
+    {
+        "type": "object",
+        "required": ["topicName", "partitions", "replicas", "config"],
+        "properties": {
+            "topicName": {"type": "string", "pattern": r"^[a-zA-Z0-9._-]{1,249}$"},
+            "partitions": {"type": "integer", "minimum": 1},
+            "replicas": {"type": "integer", "minimum": 1, "maximum": 32767},
+            "config": {
+                "type": "object",
+                "additionalProperties": {"type": ["string", "integer", "boolean", "number"]},
+                "required": ["cleanup.policy", "retention.ms", "min.insync.replicas"],
+            },
+        },
+        "additionalProperties": False,
+    },
+)
+KAFKA_TOPIC["properties"]["metadata"] = _STRIMZI_METADATA
+
+KAFKA_USER = _resource(
+    "kafka.strimzi.io/v1beta2",
+    "KafkaUser",
+    {
+        "type": "object",
+        "required": ["authentication", "authorization"],
+        "properties": {
+            "authentication": {
+                "type": "object",
+                "required": ["type"],
+                "properties": {"type": {"enum": ["tls", "tls-external", "scram-sha-512"]}},
+                "additionalProperties": False,
+            },
+            "authorization": {
+                "type": "object",
+                "required": ["type", "acls"],
+                "properties": {
+                    "type": {"const": "simple"},
+                    "acls": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["resource", "operations"],
+                            "properties": {
+                                "resource": {
+                                    "type": "object",
+                                    "required": ["type"],
+                                    "properties": {
+                                        "type": {"enum": ["topic", "group", "cluster", "transactionalId"]},
+                                        "name": {"type": "string", "minLength": 1},
+                                        "patternType": {"enum": ["literal", "prefix"]},
+                                    },
+                                    "additionalProperties": False,
+                                },
+                                "operations": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {
+                                        "enum": [
+                                            "Read",
+                                            "Write",
+                                            "Create",
+                                            "Delete",
+                                            "Alter",
+                                            "Describe",
+                                            "ClusterAction",
+                                            "AlterConfigs",
+                                            "DescribeConfigs",
+                                            "IdempotentWrite",
+                                            "All",
+                                        ]
+                                    },
+                                },
+                                "host": {"type": "string"},
+                                "type": {"enum": ["allow", "deny"]},
+                            },
+                            "additionalProperties": False,
+                        },
+                    },
+                },
+                "additionalProperties": False,
+            },
+        },
+        "additionalProperties": False,
+    },
+)
+KAFKA_USER["properties"]["metadata"] = _STRIMZI_METADATA
+
+_RESOURCES = {
+    "type": "object",
+    "properties": {
+        "requests": {"type": "object", "additionalProperties": _QUANTITY},
+        "limits": {"type": "object", "additionalProperties": _QUANTITY},
+    },
+    "additionalProperties": False,
+}
+_STORAGE = {
+    "type": "object",
+    "required": ["size"],
+    "properties": {
+        "size": _QUANTITY,
+        "storageClass": {"type": "string"},
+        "resizeInUseVolumes": {"type": "boolean"},
+        "pvcTemplate": {"type": "object"},
+    },
+    "additionalProperties": False,
+}
+CNPG_CLUSTER = _resource(
+    "postgresql.cnpg.io/v1",
+    "Cluster",
+    {
+        "type": "object",
+        "required": ["instances", "storage", "bootstrap"],
+        "properties": {
+            "description": {"type": "string"},
+            "instances": {"type": "integer", "minimum": 1},
+            "imageName": {"type": "string", "pattern": r"^[^:@\s]+[:@][^\s]+$"},
+            "primaryUpdateStrategy": {"enum": ["unsupervised", "supervised"]},
+            "primaryUpdateMethod": {"enum": ["switchover", "restart"]},
+            "enableSuperuserAccess": {"type": "boolean"},
+            "bootstrap": {
+                "type": "object",
+                "properties": {
+                    "initdb": {
+                        "type": "object",
+                        "required": ["database", "owner"],
+                        "properties": {
+                            "database": {"type": "string"},
+                            "owner": {"type": "string"},
+                            "secret": {"type": "object"},
+                            "postInitApplicationSQL": {"type": "array"},
+                        },
+                        "additionalProperties": False,
+                    },
+                    "recovery": {"type": "object"},
+                    "pg_basebackup": {"type": "object"},
+                },
+                "additionalProperties": False,
+            },
+            "postgresql": {
+                "type": "object",
+                # CNPG takes every parameter as a string.
+                "properties": {"parameters": _STR_MAP, "pg_hba": {"type": "array"}},
+                "additionalProperties": False,
+            },
+            "storage": _STORAGE,
+            "walStorage": _STORAGE,
+            "resources": _RESOURCES,
+            "affinity": {
+                "type": "object",
+                "properties": {
+                    "enablePodAntiAffinity": {"type": "boolean"},
+                    "topologyKey": {"type": "string"},
+                    "podAntiAffinityType": {"enum": ["preferred", "required"]},
+                    "nodeSelector": _STR_MAP,
+                    "tolerations": {"type": "array"},
+                },
+                "additionalProperties": False,
+            },
+            "inheritedMetadata": {
+                "type": "object",
+                "properties": {"labels": _STR_MAP, "annotations": _STR_MAP},
+                "additionalProperties": False,
+            },
+            "monitoring": {"type": "object"},
+            "backup": {"type": "object"},
+            "managed": {"type": "object"},
+        },
+        "additionalProperties": False,
+    },
+)
+
+_KAFKA_TRIGGER_METADATA = {
+    "type": "object",
+    "required": ["bootstrapServers", "consumerGroup", "topic", "lagThreshold"],
+    "properties": {
+        "bootstrapServers": {"type": "string", "pattern": r"^[^,\s:]+:[0-9]+(,[^,\s:]+:[0-9]+)*$"},
+        "consumerGroup": {"type": "string"},
+        "topic": {"type": "string"},
+        "lagThreshold": {"type": "string", "pattern": r"^[0-9]+$"},
+        "activationLagThreshold": {"type": "string", "pattern": r"^[0-9]+$"},
+        "offsetResetPolicy": {"enum": ["earliest", "latest"]},
+        "allowIdleConsumers": {"enum": ["true", "false"]},
+        "limitToPartitionsWithLag": {"enum": ["true", "false"]},
+        "sasl": {"enum": ["none", "plaintext", "scram_sha256", "scram_sha512", "gssapi", "oauthbearer"]},
+        "tls": {"enum": ["enable", "disable"]},
+    },
+    "additionalProperties": False,
+}
+SCALED_OBJECT = _resource(
+    "keda.sh/v1alpha1",
+    "ScaledObject",
+    {
+        "type": "object",
+        "required": ["scaleTargetRef", "minReplicaCount", "maxReplicaCount", "triggers"],
+        "properties": {
+            "scaleTargetRef": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {
+                    "apiVersion": {"type": "string"},
+                    "kind": {"type": "string"},
+                    "name": {"type": "string"},
+                    "envSourceContainerName": {"type": "string"},
+                },
+                "additionalProperties": False,
+            },
+            "pollingInterval": {"type": "integer", "minimum": 1},
+            "cooldownPeriod": {"type": "integer", "minimum": 0},
+            "initialCooldownPeriod": {"type": "integer", "minimum": 0},
+            "idleReplicaCount": {"type": "integer", "minimum": 0},
+            "minReplicaCount": {"type": "integer", "minimum": 0},
+            "maxReplicaCount": {"type": "integer", "minimum": 1},
+            "fallback": {
+                "type": "object",
+                "required": ["failureThreshold", "replicas"],
+                "properties": {
+                    "failureThreshold": {"type": "integer", "minimum": 1},
+                    "replicas": {"type": "integer", "minimum": 1},
+                },
+                "additionalProperties": False,
+            },
+            "advanced": {
+                "type": "object",
+                "properties": {
+                    "restoreToOriginalReplicaCount": {"type": "boolean"},
+                    "horizontalPodAutoscalerConfig": {
+                        "type": "object",
+                        "properties": {"name": {"type": "string"}, "behavior": {"type": "object"}},
+                        "additionalProperties": False,
+                    },
+                },
+                "additionalProperties": False,
+            },
+            "triggers": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["type", "metadata"],
+                    "properties": {
+                        "type": {"const": "kafka"},
+                        "name": {"type": "string"},
+                        "metadata": _KAFKA_TRIGGER_METADATA,
+                        "authenticationRef": {
+                            "type": "object",
+                            "required": ["name"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "kind": {"enum": ["TriggerAuthentication", "ClusterTriggerAuthentication"]},
+                            },
+                            "additionalProperties": False,
+                        },
+                        "metricType": {"enum": ["AverageValue", "Value", "Utilization"]},
+                        "useCachedMetrics": {"type": "boolean"},
+                    },
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "additionalProperties": False,
+    },
+)
+TRIGGER_AUTHENTICATION = _resource(
+    "keda.sh/v1alpha1",
+    "TriggerAuthentication",
+    {
+        "type": "object",
+        "required": ["secretTargetRef"],
+        "properties": {
+            "secretTargetRef": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["parameter", "name", "key"],
+                    "properties": {"parameter": {"type": "string"}, "name": _NAME, "key": {"type": "string"}},
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "additionalProperties": False,
+    },
+)
+
+CUSTOM_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
+    ("kafka.strimzi.io/v1beta2", "KafkaTopic"): KAFKA_TOPIC,
+    ("kafka.strimzi.io/v1beta2", "KafkaUser"): KAFKA_USER,
+    ("postgresql.cnpg.io/v1", "Cluster"): CNPG_CLUSTER,
+    ("keda.sh/v1alpha1", "ScaledObject"): SCALED_OBJECT,
+    ("keda.sh/v1alpha1", "TriggerAuthentication"): TRIGGER_AUTHENTICATION,
+}
+for _schema in CUSTOM_SCHEMAS.values():
+    jsonschema.Draft202012Validator.check_schema(_schema)
+
+# --------------------------------------------------------------------------------------------------
+# Rendering
+
+
+@pytest.fixture(scope="session")
+def kustomize() -> str:
+    """The pinned kustomize, built by infra/kustomize.sh when missing."""
+    proc = subprocess.run(
+        ["bash", str(REPO / "infra" / "kustomize.sh")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=840,
+        check=False,
+    )
+    assert proc.returncode == 0, f"infra/kustomize.sh failed:\n{proc.stderr}"
+    path = proc.stdout.strip().splitlines()[-1]
+    assert Path(path).is_file(), f"infra/kustomize.sh printed {path!r}, which is not a file"
+    return path
+
+
+@pytest.fixture(scope="session")
+def rendered(kustomize: str) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for env in OVERLAYS:
+        proc = subprocess.run(
+            [kustomize, "build", str(REPO / "deploy" / "k8s" / "overlays" / env)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 0, f"kustomize build overlays/{env} failed:\n{proc.stderr}"
+        out[env] = [d for d in yaml.safe_load_all(proc.stdout) if d is not None]
+    return out
+
+
+def of_kind(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [d for d in docs if d["kind"] == kind]
+
+
+def by_name(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in of_kind(docs, kind)}
+
+
+def workloads(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return of_kind(docs, "Deployment") + of_kind(docs, "Job")
+
+
+def component(doc: dict[str, Any]) -> tuple[str, str]:
+    labels = doc["spec"]["template"]["metadata"]["labels"]
+    return labels["app.kubernetes.io/name"], labels["app.kubernetes.io/component"]
+
+
+def matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    assert set(selector) <= {"matchLabels"}, f"only matchLabels selectors are used here: {selector}"
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+# --------------------------------------------------------------------------------------------------
+# Rendering and schemas
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_overlay_renders_all_expected_kinds(rendered, env):
+    kinds = {d["kind"] for d in rendered[env]}
+    assert kinds == {
+        "Namespace",
+        "ServiceAccount",
+        "ConfigMap",
+        "Service",
+        "Deployment",
+        "Job",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "ScaledObject",
+        "TriggerAuthentication",
+        "Cluster",
+        "KafkaTopic",
+        "KafkaUser",
+    }
+    for doc in rendered[env]:
+        if doc["kind"] == "Namespace":
+            continue
+        expected = KAFKA_NAMESPACE if doc["apiVersion"].startswith("kafka.strimzi.io/") else NAMESPACES[env]
+        assert doc["metadata"].get("namespace") == expected, f"{doc['kind']}/{doc['metadata']['name']}"
+
+
+def test_strict_validation_rejects_unknown_fields():
+    """Guard against a validator that silently accepts anything."""
+    bad = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "x"}, "automountToken": False}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(bad, MIN_K8S_VERSION, strict=True)
+    topic = {
+        "apiVersion": "kafka.strimzi.io/v1beta2",
+        "kind": "KafkaTopic",
+        "metadata": {"name": "t", "namespace": "kafka", "labels": {"strimzi.io/cluster": "c"}},
+        "spec": {
+            "topicName": "t",
+            "partitions": 1,
+            "replicas": 1,
+            "replica": 3,
+            "config": {"cleanup.policy": "delete", "retention.ms": 1, "min.insync.replicas": 1},
+        },
+    }
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(topic, KAFKA_TOPIC)
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_every_document_is_valid(rendered, env):
+    errors = []
+    for doc in rendered[env]:
+        ident = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
+        custom = CUSTOM_SCHEMAS.get((doc.get("apiVersion"), doc.get("kind")))
+        if custom is not None:
+            for err in jsonschema.Draft202012Validator(custom).iter_errors(doc):
+                errors.append(f"{ident}: {'/'.join(map(str, err.absolute_path))}: {err.message}")
+            continue
+        for version in K8S_VERSIONS:
+            try:
+                kubernetes_validate.validate(doc, version, strict=True)
+            except kubernetes_validate.SchemaNotFoundError as exc:
+                errors.append(f"{ident}: no schema ({exc.message}); add a structural schema to this test")
+                break
+            except kubernetes_validate.ValidationError as exc:
+                errors.append(f"{ident} (k8s {version}): {'/'.join(map(str, exc.path))}: {exc.message}")
+    assert not errors, "\n".join(errors)
+
+
+# --------------------------------------------------------------------------------------------------
+# Workloads
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_each_service_has_api_worker_and_migrate(rendered, env):
+    found = defaultdict(set)
+    for wl in workloads(rendered[env]):
+        svc, comp = component(wl)
+        found[svc].add((wl["kind"], comp))
+    expected = {("Deployment", "api"), ("Deployment", "worker"), ("Job", "migrate")}
+    assert dict(found) == {svc: expected for svc in SERVICES}
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_workloads_are_hardened(rendered, env):
+    problems = []
+    accounts = by_name(rendered[env], "ServiceAccount")
+    for wl in workloads(rendered[env]):
+        name = f"{wl['kind']}/{wl['metadata']['name']}"
+        pod = wl["spec"]["template"]["spec"]
+        psc = pod.get("securityContext", {})
+        if pod.get("automountServiceAccountToken") is not False:
+            problems.append(f"{name}: pod automountServiceAccountToken is not false")
+        if pod.get("serviceAccountName") not in accounts:
+            problems.append(f"{name}: serviceAccountName {pod.get('serviceAccountName')!r} is not rendered")
+        if psc.get("runAsNonRoot") is not True or not psc.get("runAsUser"):
+            problems.append(f"{name}: pod is not runAsNonRoot with a non-zero runAsUser")
+        if psc.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+            problems.append(f"{name}: pod seccompProfile is not RuntimeDefault")
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        for c in pod.get("initContainers", []) + pod["containers"]:
+            cname = f"{name}[{c['name']}]"
+            sc = c.get("securityContext", {})
+            if sc.get("readOnlyRootFilesystem") is not True:
+                problems.append(f"{cname}: root filesystem is not read-only")
+            if sc.get("allowPrivilegeEscalation") is not False:
+                problems.append(f"{cname}: allowPrivilegeEscalation is not false")
+            if sc.get("capabilities", {}).get("drop") != ["ALL"] or sc.get("capabilities", {}).get("add"):
+                problems.append(f"{cname}: capabilities are not exactly drop [ALL]")
+            if sc.get("privileged"):
+                problems.append(f"{cname}: privileged")
+            if sc.get("runAsUser", psc.get("runAsUser")) in (None, 0):
+                problems.append(f"{cname}: runs as root")
+            if sc.get("seccompProfile", psc.get("seccompProfile", {})).get("type") != "RuntimeDefault":
+                problems.append(f"{cname}: seccompProfile is not RuntimeDefault")
+            res = c.get("resources", {})
+            for kind in ("requests", "limits"):
+                if not {"cpu", "memory"} <= set(res.get(kind, {})):
+                    problems.append(f"{cname}: resources.{kind} lacks cpu or memory")
+            tmp = [m for m in c.get("volumeMounts", []) if m["mountPath"] == "/tmp"]
+            if len(tmp) != 1 or "emptyDir" not in volumes.get(tmp[0]["name"], {}):
+                problems.append(f"{cname}: /tmp is not an emptyDir")
+            image = c["image"]
+            pinned = "@" in image or (":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"))
+            if env == "prod" and not pinned:
+                problems.append(f"{cname}: image {image!r} is not pinned")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_commands_and_probes_use_the_real_endpoints(rendered, env):
+    for wl in workloads(rendered[env]):
+        svc, comp = component(wl)
+        (c,) = wl["spec"]["template"]["spec"]["containers"]
+        assert c["command"] + c["args"] == ["python", "-m", f"services.{svc}", comp], wl["metadata"]["name"]
+        if wl["kind"] == "Job":
+            assert wl["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+            continue
+        ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+        assert list(ports.values()) == [PORTS[comp]], wl["metadata"]["name"]
+        expected = {"livenessProbe": "/healthz", "readinessProbe": "/readyz", "startupProbe": "/healthz"}
+        for probe, path in expected.items():
+            assert probe in c, f"{wl['metadata']['name']} has no {probe}"
+            http = c[probe]["httpGet"]
+            assert http["path"] == path, f"{wl['metadata']['name']} {probe}"
+            port = ports.get(http["port"], http["port"])
+            assert port == PORTS[comp], f"{wl['metadata']['name']} {probe} port {http['port']}"
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_environment_contract(rendered, env):
+    docs = rendered[env]
+    configmaps = by_name(docs, "ConfigMap")
+    for wl in workloads(docs):
+        svc, comp = component(wl)
+        prefix = svc.upper() + "_"
+        (c,) = wl["spec"]["template"]["spec"]["containers"]
+        config: dict[str, str] = {}
+        for src in c.get("envFrom", []):
+            config.update(configmaps[src["configMapRef"]["name"]]["data"])
+        env_vars = {e["name"]: e for e in c.get("env", [])}
+        for var in (f"{prefix}DATABASE_URL", f"{prefix}EVENTSTORE_URL"):
+            ref = env_vars[var]["valueFrom"]["secretKeyRef"]
+            assert ref == {"name": f"{svc}-db-app", "key": "uri"}, f"{wl['metadata']['name']} {var}"
+        assert config[f"{prefix}LOG_LEVEL"] and config["LOG_LEVEL"]
+        if svc == "summary":
+            assert config["SUMMARY_TIMEZONE"]
+        if comp == "migrate":
+            continue
+        assert config[f"{prefix}API_HOST"] == "0.0.0.0", "the servers must listen on the pod IP"
+        assert config[f"{prefix}API_PORT"] == "8000" and config[f"{prefix}WORKER_HEALTH_PORT"] == "8001"
+        assert config["KAFKA_BOOTSTRAP_SERVERS"] and config["KAFKA_SECURITY_PROTOCOL"].startswith("SASL_")
+        for var in ("KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"):
+            assert env_vars[var]["valueFrom"]["secretKeyRef"]["name"] == f"{svc}-kafka-credentials"
+        if comp == "api":
+            assert config["AUTH_JWT_ALGORITHM"] == "RS256"
+            assert config["AUTH_JWT_ISSUER"] and config["AUTH_JWT_AUDIENCE"]
+            jwks = Path(config["AUTH_JWKS_FILE"])
+            mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+            volumes = {v["name"]: v for v in wl["spec"]["template"]["spec"]["volumes"]}
+            assert "secret" in volumes[mounts[str(jwks.parent)]], "the JWKS comes from a mounted Secret"
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_no_secret_values_in_manifests(rendered, env):
+    docs = rendered[env]
+    assert not of_kind(docs, "Secret"), "Secrets are created out of band, never rendered"
+    secretish = re.compile(r"PASSWORD|SECRET|TOKEN|PRIVATE|CREDENTIAL", re.I)
+    for cm in of_kind(docs, "ConfigMap"):
+        leaked = [k for k in cm.get("data", {}) if secretish.search(k)]
+        assert not leaked, f"ConfigMap {cm['metadata']['name']}: {leaked}"
+    for wl in workloads(docs):
+        for c in wl["spec"]["template"]["spec"]["containers"]:
+            for e in c.get("env", []):
+                if secretish.search(e["name"]) or e["name"].endswith("_URL"):
+                    assert "value" not in e, f"{wl['metadata']['name']}: {e['name']} has a literal value"
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_service_accounts_do_not_automount_tokens(rendered, env):
+    accounts = of_kind(rendered[env], "ServiceAccount")
+    assert {a["metadata"]["name"] for a in accounts} == set(SERVICES)
+    for sa in accounts:
+        assert sa.get("automountServiceAccountToken") is False, sa["metadata"]["name"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Scaling and availability
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_every_api_has_service_hpa_and_pdb(rendered, env):
+    docs = rendered[env]
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(docs, "HorizontalPodAutoscaler")}
+    for dep in of_kind(docs, "Deployment"):
+        svc, comp = component(dep)
+        labels = dep["spec"]["template"]["metadata"]["labels"]
+        pdbs = [p for p in of_kind(docs, "PodDisruptionBudget") if matches(p["spec"]["selector"], labels)]
+        assert len(pdbs) == 1, f"{dep['metadata']['name']}: {len(pdbs)} PodDisruptionBudgets"
+        if comp != "api":
+            continue
+        assert "replicas" not in dep["spec"], "the HPA owns the replica count"
+        hpa = hpas[dep["metadata"]["name"]]
+        assert hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+        assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
+        services = [
+            s
+            for s in of_kind(docs, "Service")
+            if s["spec"]["selector"] == dep["spec"]["selector"]["matchLabels"]
+        ]
+        assert len(services) == 1, dep["metadata"]["name"]
+        assert {p["name"] for p in services[0]["spec"]["ports"]} == {"http", "metrics"}
+    assert {s["metadata"]["name"] for s in of_kind(docs, "Service")} == {f"{s}-api" for s in SERVICES}
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_every_worker_scales_on_its_consumer_lag(rendered, env):
+    docs = rendered[env]
+    objects = {o["spec"]["scaleTargetRef"]["name"]: o for o in of_kind(docs, "ScaledObject")}
+    auths = by_name(docs, "TriggerAuthentication")
+    partitions = {t["spec"]["topicName"]: t["spec"]["partitions"] for t in of_kind(docs, "KafkaTopic")}
+    shared = by_name(docs, "ConfigMap")
+    bootstrap = next(
+        cm["data"]["KAFKA_BOOTSTRAP_SERVERS"]
+        for name, cm in shared.items()
+        if name.startswith("whale-shared-config")
+    )
+    workers = [d for d in of_kind(docs, "Deployment") if component(d)[1] == "worker"]
+    assert len(workers) == len(SERVICES)
+    for dep in workers:
+        svc, _ = component(dep)
+        assert "replicas" not in dep["spec"], "KEDA owns the replica count"
+        so = objects[dep["metadata"]["name"]]
+        spec = so["spec"]
+        assert spec["minReplicaCount"] >= 1, "the outbox relay and projections must always run"
+        assert spec["maxReplicaCount"] <= max(partitions[t] for t in CONSUMES[svc]), "idle consumers"
+        triggers = spec["triggers"]
+        assert {t["metadata"]["topic"] for t in triggers} == CONSUMES[svc]
+        assert len(triggers) == len(CONSUMES[svc])
+        for trig in triggers:
+            meta = trig["metadata"]
+            assert trig["type"] == "kafka"
+            assert meta["consumerGroup"] == f"whale-{svc}"
+            assert meta["bootstrapServers"] == bootstrap
+            assert meta["offsetResetPolicy"] == "earliest", "as the consumers (auto_offset_reset)"
+            auth = auths[trig["authenticationRef"]["name"]]
+            assert {r["name"] for r in auth["spec"]["secretTargetRef"]} == {f"{svc}-kafka-credentials"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Data: databases and topics
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_one_database_cluster_per_service_never_shared(rendered, env):
+    docs = rendered[env]
+    clusters = by_name(docs, "Cluster")
+    users_of: dict[str, set[str]] = defaultdict(set)
+    for wl in workloads(docs):
+        svc, _ = component(wl)
+        for c in wl["spec"]["template"]["spec"]["containers"]:
+            for e in c.get("env", []):
+                ref = e.get("valueFrom", {}).get("secretKeyRef")
+                if ref and ref["name"].endswith("-app"):
+                    cluster = ref["name"].removesuffix("-app")
+                    assert cluster in clusters, f"{wl['metadata']['name']} uses unknown cluster {cluster}"
+                    users_of[cluster].add(svc)
+    assert set(users_of) == set(clusters), "every Cluster is used, every used Cluster exists"
+    shared = {c: s for c, s in users_of.items() if len(s) != 1}
+    assert not shared, f"databases shared between services: {shared}"
+    assert sorted(next(iter(s)) for s in users_of.values()) == sorted(SERVICES)
+    databases = [c["spec"]["bootstrap"]["initdb"]["database"] for c in clusters.values()]
+    assert len(set(databases)) == len(SERVICES)
+    for cluster in clusters.values():
+        assert cluster["spec"]["instances"] == DB_INSTANCES[env], cluster["metadata"]["name"]
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_database_connection_budget(rendered, env):
+    docs = rendered[env]
+    hpas = {
+        h["spec"]["scaleTargetRef"]["name"]: h["spec"]["maxReplicas"]
+        for h in of_kind(docs, "HorizontalPodAutoscaler")
+    }
+    kedas = {
+        o["spec"]["scaleTargetRef"]["name"]: o["spec"]["maxReplicaCount"]
+        for o in of_kind(docs, "ScaledObject")
+    }
+    for name, cluster in by_name(docs, "Cluster").items():
+        svc = name.removesuffix("-db")
+        pods = hpas[f"{svc}-api"] + kedas[f"{svc}-worker"] + 1
+        limit = int(cluster["spec"]["postgresql"]["parameters"]["max_connections"])
+        assert pods * CONNECTIONS_PER_POD + CONNECTIONS_RESERVED <= limit, (
+            f"{name}: {pods} pods x {CONNECTIONS_PER_POD} connections exceed max_connections {limit}"
+        )
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_every_topic_has_a_kafka_topic(rendered, env):
+    topics = {t["spec"]["topicName"]: t for t in of_kind(rendered[env], "KafkaTopic")}
+    assert set(topics) == set(ALL_TOPICS), "KafkaTopics must match shared/events/topics.py ALL_TOPICS"
+    longest_stream = max(
+        int(t["spec"]["config"]["retention.ms"]) for n, t in topics.items() if n not in DEAD_LETTER_TOPICS
+    )
+    for name, topic in topics.items():
+        spec, config = topic["spec"], topic["spec"]["config"]
+        assert topic["metadata"]["labels"]["strimzi.io/cluster"] == "whale-kafka"
+        assert config["cleanup.policy"] == "delete", f"{name}: event streams are never compacted"
+        assert 1 <= int(config["min.insync.replicas"]) <= spec["replicas"]
+        if env == "prod":
+            assert spec["replicas"] >= 3 and int(config["min.insync.replicas"]) == spec["replicas"] - 1, name
+        if name in DEAD_LETTER_TOPICS:
+            assert int(config["retention.ms"]) > longest_stream, f"{name}: dead letters outlive their sources"
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_kafka_users_have_least_privilege(rendered, env):
+    users = by_name(rendered[env], "KafkaUser")
+    assert set(users) == {f"whale-{s}" for s in SERVICES}
+    for svc in SERVICES:
+        acls = users[f"whale-{svc}"]["spec"]["authorization"]["acls"]
+        reads = {
+            a["resource"]["name"]
+            for a in acls
+            if a["resource"]["type"] == "topic" and "Read" in a["operations"]
+        }
+        writes = {
+            a["resource"]["name"]
+            for a in acls
+            if a["resource"]["type"] == "topic" and "Write" in a["operations"]
+        }
+        groups = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "group"}
+        assert reads == CONSUMES[svc] | {f"crm.{svc}.dlq"}
+        assert writes == {f"crm.{svc}.events", f"crm.{svc}.dlq"}
+        assert groups == {f"whale-{svc}"}
+        assert all(a["resource"].get("patternType", "literal") == "literal" for a in acls)
+
+
+# --------------------------------------------------------------------------------------------------
+# Network policies (matchLabels-only evaluation, same namespace unless a namespaceSelector is given)
+
+
+def _policies_for(docs, labels, direction):
+    return [
+        p
+        for p in of_kind(docs, "NetworkPolicy")
+        if direction in p["spec"]["policyTypes"] and matches(p["spec"]["podSelector"], labels)
+    ]
+
+
+def _peers(policies, direction):
+    key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
+    out = []
+    for p in policies:
+        for rule in p["spec"].get(key, []):
+            ports = tuple(sorted(x["port"] for x in rule.get("ports", [])))
+            for peer in rule.get(peers_key, [None]):
+                out.append((p["metadata"]["name"], peer, ports))
+    return out
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_network_policies(rendered, env):
+    docs = rendered[env]
+    policies = by_name(docs, "NetworkPolicy")
+    deny = policies["default-deny"]["spec"]
+    assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in deny and "egress" not in deny
+    dns = policies["allow-dns"]["spec"]
+    assert dns["podSelector"] == {} and {p["port"] for p in dns["egress"][0]["ports"]} == {53}
+
+    prometheus = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+    }
+    kafka = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": KAFKA_NAMESPACE}},
+        "podSelector": {"matchLabels": {"strimzi.io/cluster": "whale-kafka", "strimzi.io/kind": "Kafka"}},
+    }
+    for wl in workloads(docs):
+        svc, comp = component(wl)
+        labels = wl["spec"]["template"]["metadata"]["labels"]
+        ingress = _peers(_policies_for(docs, labels, "Ingress"), "Ingress")
+        for name, peer, ports in ingress:
+            assert peer is not None, f"{name} allows ingress from anywhere to {svc}-{comp}"
+            if peer == prometheus:
+                continue
+            assert comp == "api" and peer == {"podSelector": {"matchLabels": GATEWAY_LABELS}}, (
+                f"{name}: {svc}-{comp} reachable from {peer}"
+            )
+            assert ports == (PORTS["api"],)
+        if comp == "api":
+            assert any(peer == {"podSelector": {"matchLabels": GATEWAY_LABELS}} for _, peer, _ in ingress)
+        egress = _peers(_policies_for(docs, labels, "Egress"), "Egress")
+        own_db = {"podSelector": {"matchLabels": {"cnpg.io/cluster": f"{svc}-db"}}}
+        allowed = [own_db, kafka, policies["allow-dns"]["spec"]["egress"][0]["to"][0]]
+        for name, peer, _ in egress:
+            assert peer in allowed, f"{name}: {svc}-{comp} may reach {peer}"
+        assert any(peer == own_db for _, peer, _ in egress) and any(peer == kafka for _, peer, _ in egress)
