@@ -613,6 +613,7 @@ def test_environment_contract(rendered, env):
         assert config[f"{prefix}LOG_LEVEL"] and config["LOG_LEVEL"]
         if svc == "summary":
             assert config["SUMMARY_TIMEZONE"]
+            assert config["SUMMARY_ENSURE_TOPICS"] == "false", "topics belong to the Strimzi Topic Operator"
         if comp == "migrate":
             continue
         assert config[f"{prefix}API_HOST"] == "0.0.0.0", "the servers must listen on the pod IP"
