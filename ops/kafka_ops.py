@@ -1,0 +1,128 @@
+"""Kafka-side operator actions: consumer lag, dead-letter inspection and re-drive."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from shared.events import topics
+from shared.runtime.kafka import EventProducer
+from shared.runtime.settings import KafkaSettings
+
+
+@dataclass(frozen=True)
+class LagRow:
+    group: str
+    topic: str
+    partition: int
+    committed: int | None
+    end: int
+
+    @property
+    def lag(self) -> int:
+        return self.end - (self.committed or 0)
+
+
+async def consumer_lag(settings: KafkaSettings, group_prefix: str = "whale-") -> list[LagRow]:
+    """Lag per consumer group / topic / partition for every group whose id starts with `group_prefix`."""
+    admin = AIOKafkaAdminClient(**settings.client_kwargs())
+    await admin.start()
+    consumer = AIOKafkaConsumer(**settings.client_kwargs(), group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    rows: list[LagRow] = []
+    try:
+        groups = sorted(g[0] for g in await admin.list_consumer_groups() if g[0].startswith(group_prefix))
+        for group in groups:
+            offsets = await admin.list_consumer_group_offsets(group)
+            tps = list(offsets)
+            if not tps:
+                continue
+            ends = await consumer.end_offsets(tps)
+            for tp in sorted(tps, key=lambda t: (t.topic, t.partition)):
+                meta = offsets[tp]
+                committed = meta.offset if meta.offset >= 0 else None
+                rows.append(LagRow(group, tp.topic, tp.partition, committed, ends.get(tp, 0)))
+    finally:
+        await consumer.stop()
+        await admin.close()
+    return rows
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    dlq_topic: str
+    dlq_partition: int
+    dlq_offset: int
+    record: dict[str, Any]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.dlq_topic}:{self.dlq_partition}:{self.dlq_offset}"
+
+    def summary(self) -> dict[str, Any]:
+        """What an operator may see on a terminal: coordinates and the error, never the payload."""
+        r = self.record
+        return {
+            "ref": self.ref,
+            "original": f"{r['original']['topic']}:{r['original']['partition']}:{r['original']['offset']}",
+            "service": r.get("service"),
+            "failed_at": r.get("failed_at"),
+            "stage": r["error"].get("stage"),
+            "error": r["error"].get("type"),
+            "field": r["error"].get("field"),
+        }
+
+
+async def read_dead_letters(settings: KafkaSettings, service: str, *, limit: int = 1000) -> list[DeadLetter]:
+    topic = settings.topic(topics.dead_letter_topic(service))
+    consumer = AIOKafkaConsumer(**settings.client_kwargs(), group_id=None, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
+    await consumer.start()
+    out: list[DeadLetter] = []
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        if not partitions:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - fresh metadata for a new topic
+            partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        remaining = {tp for tp in tps if ends[tp] > 0}
+        while remaining and len(out) < limit:
+            batch = await consumer.getmany(timeout_ms=500)
+            if not batch:
+                break
+            for tp, recs in batch.items():
+                for r in recs:
+                    out.append(DeadLetter(r.topic, r.partition, r.offset, json.loads(r.value)))
+                    if r.offset + 1 >= ends[tp]:
+                        remaining.discard(tp)
+    finally:
+        await consumer.stop()
+    out.sort(key=lambda d: (d.dlq_partition, d.dlq_offset))
+    return out[:limit]
+
+
+async def redrive(settings: KafkaSettings, letters: list[DeadLetter]) -> int:
+    """Publish each dead-lettered record's original bytes back to its original topic with its key. The
+    consumer applies it if the cause is fixed (it was never marked processed) or dead-letters it again."""
+    producer = EventProducer(settings, client_id="ops-redrive")
+    await producer.start()
+    try:
+        for d in letters:
+            o = d.record["original"]
+            await producer.send_raw(
+                o["topic"], base64.b64decode(d.record["value_b64"]), key=o["key"].encode() if o.get("key") else None,
+                headers=[("redriven_from", d.ref.encode())],
+            )
+    finally:
+        await producer.stop()
+    return len(letters)

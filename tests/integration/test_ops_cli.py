@@ -1,0 +1,80 @@
+"""Operator tooling against the real broker: lag per group, dead-letter listing and re-drive after a fix."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from ops import kafka_ops
+from shared.events import Event, registry, topics
+from shared.events.upstream import DepositCompleted
+from shared.runtime.kafka import BatchConsumer, EventProducer, PermanentError, ensure_topics
+
+pytestmark = pytest.mark.asyncio
+
+
+class FlakyHandler:
+    """Rejects transactions listed in `broken` until the 'bug' is fixed."""
+
+    def __init__(self) -> None:
+        self.pos: dict[tuple[str, int], int] = {}
+        self.applied: list[str] = []
+        self.broken = {"tx-bug"}
+
+    def positions(self):
+        return dict(self.pos)
+
+    def apply(self, topic: str, partition: int, events: list[Event], next_offset: int) -> None:
+        for e in events:
+            if e.payload.transaction_id in self.broken:
+                raise PermanentError("bug in handler")
+        self.applied.extend(e.payload.transaction_id for e in events)
+        self.pos[(topic, partition)] = next_offset
+
+
+def deposit(tx: str):
+    return registry.envelope(DepositCompleted(customer_id="C1", account_id="A1", transaction_id=tx,
+                                              amount=Decimal("5"), currency="HKD", completed_at=datetime.now(UTC)),
+                             producer="test")
+
+
+async def test_lag_list_and_redrive(kafka_settings, poll):
+    funding, dlq = kafka_settings.topic(topics.FUNDING), kafka_settings.topic(topics.dead_letter_topic("customer"))
+    await ensure_topics(kafka_settings, [funding, dlq])
+    producer = EventProducer(kafka_settings, client_id="t")
+    await producer.start()
+    handler = FlakyHandler()
+    group = f"whale-opstest-{uuid.uuid4().hex[:6]}"
+    consumer = BatchConsumer(settings=kafka_settings, service="customer", group_id=group, topics=[funding],
+                             handler=handler, producer=producer, dead_letter_topic=dlq, retries=1, backoff_s=0.01)
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    try:
+        await producer.publish_many([deposit("tx-1"), deposit("tx-bug"), deposit("tx-2")])
+        await poll(lambda: set(handler.applied) == {"tx-1", "tx-2"} and consumer.dead_lettered == 1)
+
+        rows = await poll(lambda: _lag(kafka_settings, group), message="committed offsets visible")
+        assert sum(r.end for r in rows) == 3 and all(r.lag == 0 for r in rows)
+
+        letters = await kafka_ops.read_dead_letters(kafka_settings, "customer")
+        assert len(letters) == 1
+        summary = letters[0].summary()
+        assert summary["error"] == "PermanentError" and summary["original"].startswith(funding + ":")
+        assert "value" not in summary  # no payload (personal data) in listings
+
+        handler.broken.clear()  # the fix is deployed
+        assert await kafka_ops.redrive(kafka_settings, letters) == 1
+        await poll(lambda: handler.applied.count("tx-bug") == 1, message="re-driven event applied")
+    finally:
+        await consumer.stop()
+        await task
+        await producer.stop()
+
+
+async def _lag(kafka_settings, group):
+    rows = [r for r in await kafka_ops.consumer_lag(kafka_settings, group) if r.group == group]
+    return rows if rows and sum(r.committed or 0 for r in rows) >= 3 else None
