@@ -429,8 +429,14 @@ def by_name(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
     return {d["metadata"]["name"]: d for d in of_kind(docs, kind)}
 
 
-def workloads(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def all_workloads(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every Deployment and Job, the operator toolbox included."""
     return of_kind(docs, "Deployment") + of_kind(docs, "Job")
+
+
+def workloads(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The services' api/worker Deployments and migrate Jobs (not the operator toolbox)."""
+    return [w for w in all_workloads(docs) if component(w)[0] in SERVICES]
 
 
 def component(doc: dict[str, Any]) -> tuple[str, str]:
@@ -522,18 +528,20 @@ def test_every_document_is_valid(rendered, env):
 @pytest.mark.parametrize("env", OVERLAYS)
 def test_each_service_has_api_worker_and_migrate(rendered, env):
     found = defaultdict(set)
-    for wl in workloads(rendered[env]):
+    for wl in all_workloads(rendered[env]):
         svc, comp = component(wl)
         found[svc].add((wl["kind"], comp))
     expected = {("Deployment", "api"), ("Deployment", "worker"), ("Job", "migrate")}
-    assert dict(found) == {svc: expected for svc in SERVICES}
+    assert dict(found) == {**{svc: expected for svc in SERVICES}, "ops": {("Deployment", "toolbox")}}
+    toolbox = by_name(rendered[env], "Deployment")["ops-toolbox"]
+    assert toolbox["spec"]["replicas"] == 0, "the toolbox is scaled up by an operator only when needed"
 
 
 @pytest.mark.parametrize("env", OVERLAYS)
 def test_workloads_are_hardened(rendered, env):
     problems = []
     accounts = by_name(rendered[env], "ServiceAccount")
-    for wl in workloads(rendered[env]):
+    for wl in all_workloads(rendered[env]):
         name = f"{wl['kind']}/{wl['metadata']['name']}"
         pod = wl["spec"]["template"]["spec"]
         psc = pod.get("securityContext", {})
@@ -548,6 +556,8 @@ def test_workloads_are_hardened(rendered, env):
         volumes = {v["name"]: v for v in pod.get("volumes", [])}
         for c in pod.get("initContainers", []) + pod["containers"]:
             cname = f"{name}[{c['name']}]"
+            if wl["kind"] == "Deployment" and not ("livenessProbe" in c and "readinessProbe" in c):
+                problems.append(f"{cname}: lacks a liveness or readiness probe")
             sc = c.get("securityContext", {})
             if sc.get("readOnlyRootFilesystem") is not True:
                 problems.append(f"{cname}: root filesystem is not read-only")
@@ -638,7 +648,7 @@ def test_no_secret_values_in_manifests(rendered, env):
     for cm in of_kind(docs, "ConfigMap"):
         leaked = [k for k in cm.get("data", {}) if secretish.search(k)]
         assert not leaked, f"ConfigMap {cm['metadata']['name']}: {leaked}"
-    for wl in workloads(docs):
+    for wl in all_workloads(docs):
         for c in wl["spec"]["template"]["spec"]["containers"]:
             for e in c.get("env", []):
                 if secretish.search(e["name"]) or e["name"].endswith("_URL"):
@@ -648,7 +658,7 @@ def test_no_secret_values_in_manifests(rendered, env):
 @pytest.mark.parametrize("env", OVERLAYS)
 def test_service_accounts_do_not_automount_tokens(rendered, env):
     accounts = of_kind(rendered[env], "ServiceAccount")
-    assert {a["metadata"]["name"] for a in accounts} == set(SERVICES)
+    assert {a["metadata"]["name"] for a in accounts} == set(SERVICES) | {"ops"}
     for sa in accounts:
         assert sa.get("automountServiceAccountToken") is False, sa["metadata"]["name"]
 
@@ -663,6 +673,8 @@ def test_every_api_has_service_hpa_and_pdb(rendered, env):
     hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in of_kind(docs, "HorizontalPodAutoscaler")}
     for dep in of_kind(docs, "Deployment"):
         svc, comp = component(dep)
+        if svc not in SERVICES:
+            continue
         labels = dep["spec"]["template"]["metadata"]["labels"]
         pdbs = [p for p in of_kind(docs, "PodDisruptionBudget") if matches(p["spec"]["selector"], labels)]
         assert len(pdbs) == 1, f"{dep['metadata']['name']}: {len(pdbs)} PodDisruptionBudgets"
@@ -785,7 +797,7 @@ def test_every_topic_has_a_kafka_topic(rendered, env):
 @pytest.mark.parametrize("env", OVERLAYS)
 def test_kafka_users_have_least_privilege(rendered, env):
     users = by_name(rendered[env], "KafkaUser")
-    assert set(users) == {f"whale-{s}" for s in SERVICES}
+    assert set(users) == {f"whale-{s}" for s in SERVICES} | {"whale-ops"}
     for svc in SERVICES:
         acls = users[f"whale-{svc}"]["spec"]["authorization"]["acls"]
         reads = {
@@ -802,7 +814,18 @@ def test_kafka_users_have_least_privilege(rendered, env):
         assert reads == CONSUMES[svc] | {f"crm.{svc}.dlq"}
         assert writes == {f"crm.{svc}.events", f"crm.{svc}.dlq"}
         assert groups == {f"whale-{svc}"}
-        assert all(a["resource"].get("patternType", "literal") == "literal" for a in acls)
+        # Topics are named one by one; groups by prefix (a service may run whale-<service>-<suffix>).
+        for a in acls:
+            expected = "prefix" if a["resource"]["type"] == "group" else "literal"
+            assert a["resource"].get("patternType", "literal") == expected, a
+    ops = users["whale-ops"]["spec"]["authorization"]["acls"]
+    assert not any("Read" in a["operations"] for a in ops if a["resource"]["type"] == "group"), (
+        "the operator CLI never joins a consumer group"
+    )
+    ops_reads = {
+        a["resource"]["name"] for a in ops if a["resource"]["type"] == "topic" and "Read" in a["operations"]
+    }
+    assert ops_reads == set(DEAD_LETTER_TOPICS)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -846,7 +869,7 @@ def test_network_policies(rendered, env):
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": KAFKA_NAMESPACE}},
         "podSelector": {"matchLabels": {"strimzi.io/cluster": "whale-kafka", "strimzi.io/kind": "Kafka"}},
     }
-    for wl in workloads(docs):
+    for wl in all_workloads(docs):
         svc, comp = component(wl)
         labels = wl["spec"]["template"]["metadata"]["labels"]
         ingress = _peers(_policies_for(docs, labels, "Ingress"), "Ingress")
@@ -862,7 +885,10 @@ def test_network_policies(rendered, env):
             assert any(peer == {"podSelector": {"matchLabels": GATEWAY_LABELS}} for _, peer, _ in ingress)
         egress = _peers(_policies_for(docs, labels, "Egress"), "Egress")
         own_db = {"podSelector": {"matchLabels": {"cnpg.io/cluster": f"{svc}-db"}}}
-        allowed = [own_db, kafka, policies["allow-dns"]["spec"]["egress"][0]["to"][0]]
+        dns_peer = policies["allow-dns"]["spec"]["egress"][0]["to"][0]
+        allowed = [own_db, kafka, dns_peer] if svc in SERVICES else [kafka, dns_peer]
         for name, peer, _ in egress:
             assert peer in allowed, f"{name}: {svc}-{comp} may reach {peer}"
-        assert any(peer == own_db for _, peer, _ in egress) and any(peer == kafka for _, peer, _ in egress)
+        assert any(peer == kafka for _, peer, _ in egress), f"{svc}-{comp} cannot reach Kafka"
+        if svc in SERVICES:
+            assert any(peer == own_db for _, peer, _ in egress), f"{svc}-{comp} cannot reach its database"
