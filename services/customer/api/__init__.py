@@ -1,0 +1,1 @@
+"""HTTP API of the customer service (for the frontend gateway)."""

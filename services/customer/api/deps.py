@@ -1,0 +1,52 @@
+"""Request dependencies: the container, data scope checks, a thread hop for blocking work."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import HTTPException, Path, Request
+from pydantic import StringConstraints
+from sqlalchemy import select, true
+from sqlalchemy.orm import Session
+
+from shared.runtime.auth import Principal, Scope
+
+from ..projections.tables import Tables
+
+T = TypeVar("T")
+CustomerIdPath = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,64}$"),
+                           Path(description="Brokerage customer id.")]
+
+
+def container(request: Request) -> Any:
+    return request.app.state.container
+
+
+async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run sync database / event-store work in a worker thread (never on the event loop)."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def visible_ids(session: Session, t: Tables, principal: Principal, ids: Iterable[str]) -> set[str]:
+    """The ids among `ids` the principal's data scope covers (existence is checked separately)."""
+    wanted = list(dict.fromkeys(ids))
+    if principal.scope == Scope.all:
+        return set(wanted)
+    a = t.assignment
+    if principal.scope == Scope.own:
+        cond = a.c.manager_id == principal.user_id
+    else:
+        if not principal.teams:
+            return set()
+        cond = a.c.team_id.in_(principal.teams)
+    out: set[str] = set()
+    for i in range(0, len(wanted), 500):
+        out.update(session.scalars(select(a.c.customer_id).distinct().where(
+            a.c.customer_id.in_(wanted[i:i + 500]), a.c.active == true(), cond)))
+    return out
+
+
+def not_found(customer_id: str) -> HTTPException:
+    return HTTPException(404, detail=f"customer {customer_id!r} not found")

@@ -1,0 +1,220 @@
+"""List filters, data scope and keyset pagination → one SQL query on the denormalised customer table."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from fastapi import Query
+from pydantic import AwareDatetime, StringConstraints
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true, tuple_
+
+from shared.events.crm_customer import AccountStatus, Stage, VerificationStatus
+from shared.events.upstream import Channel
+from shared.runtime.api import Problem
+from shared.runtime.auth import Principal, Scope
+
+from ..domain.state import parse_time
+from ..projections.tables import Tables
+
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")]
+TagText = Annotated[str, StringConstraints(pattern=r"^[\w\- ]{1,40}$")]
+SortKey = Literal["registered_at", "assets", "last_activity"]
+Order = Literal["asc", "desc"]
+
+
+@dataclass
+class ListFilters:
+    stage: list[Stage] | None = None
+    user_region: list[str] | None = None
+    active_region: list[str] | None = None
+    registered_from: datetime | None = None
+    registered_to: datetime | None = None
+    channel: list[str] | None = None
+    verification_status: list[VerificationStatus] | None = None
+    account_status: list[AccountStatus] | None = None
+    deposit_currency: str | None = None
+    deposit_min: Decimal | None = None
+    deposit_max: Decimal | None = None
+    assets_currency: str | None = None
+    assets_min: Decimal | None = None
+    assets_max: Decimal | None = None
+    manager_id: str | None = None
+    team_id: str | None = None
+    unassigned: bool | None = None
+    tag: list[str] = field(default_factory=list)
+    referrer_customer_id: str | None = None
+    q: str | None = None
+
+
+def list_filters(
+    stage: list[Stage] | None = Query(None, description="Lifecycle stage(s)."),
+    user_region: list[Country] | None = Query(None),
+    active_region: list[Country] | None = Query(None),
+    registered_from: AwareDatetime | None = Query(None, description="Registered at or after (inclusive)."),
+    registered_to: AwareDatetime | None = Query(None, description="Registered before (exclusive)."),
+    channel: list[Channel] | None = Query(None, description="Source channel(s)."),
+    verification_status: list[VerificationStatus] | None = Query(None),
+    account_status: list[AccountStatus] | None = Query(None),
+    deposit_currency: CurrencyCode | None = Query(None, description="Currency of deposit_min/deposit_max."),
+    deposit_min: Decimal | None = Query(None, ge=0, description="Total deposits ≥ (in deposit_currency)."),
+    deposit_max: Decimal | None = Query(None, ge=0),
+    assets_currency: CurrencyCode | None = Query(None, description="Valuation currency of the asset range."),
+    assets_min: Decimal | None = Query(None),
+    assets_max: Decimal | None = Query(None),
+    manager_id: Ident | None = Query(None, description="Assigned to this manager."),
+    team_id: Ident | None = Query(None, description="Assigned to a manager of this team."),
+    unassigned: bool | None = Query(None, description="true: no active assignment; false: assigned."),
+    tag: list[TagText] | None = Query(None, description="Has every tag given."),
+    referrer_customer_id: Ident | None = Query(None),
+    q: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)] | None = Query(
+        None, description="Customer id, name, phone or email: exact or prefix."),
+) -> ListFilters:
+    if (deposit_min is not None or deposit_max is not None) and not deposit_currency:
+        raise Problem(422, "Unprocessable Entity", "deposit_currency: required with deposit_min/deposit_max",
+                      type_="urn:whale-crm:problem:validation",
+                      errors=[{"field": "query.deposit_currency", "message": "required with a deposit range"}])
+    if registered_from and registered_to and registered_from >= registered_to:
+        raise Problem(422, "Unprocessable Entity", "registered_to: must be after registered_from",
+                      type_="urn:whale-crm:problem:validation",
+                      errors=[{"field": "query.registered_to", "message": "must be after registered_from"}])
+    return ListFilters(stage, user_region, active_region, parse_time(registered_from), parse_time(registered_to),
+                       [c.value for c in channel] if channel else None, verification_status, account_status,
+                       deposit_currency, deposit_min, deposit_max, assets_currency, assets_min, assets_max,
+                       manager_id, team_id, unassigned, list(tag or []), referrer_customer_id, q)
+
+
+def _like_prefix(value: str) -> str:
+    return re.sub(r"([\\%_])", r"\\\1", value) + "%"
+
+
+def scope_clause(t: Tables, principal: Principal) -> ColumnElement[bool] | None:
+    a, c = t.assignment, t.customer
+    if principal.scope == Scope.all:
+        return None
+    if principal.scope == Scope.own:
+        cond = a.c.manager_id == principal.user_id
+    else:
+        if not principal.teams:
+            return false()
+        cond = a.c.team_id.in_(principal.teams)
+    return exists().where(a.c.customer_id == c.customer_id, a.c.active == true(), cond)
+
+
+def filter_clauses(t: Tables, f: ListFilters) -> list[ColumnElement[bool]]:
+    c, a = t.customer, t.assignment
+    out: list[ColumnElement[bool]] = []
+    if f.stage:
+        out.append(c.c.stage.in_([s.value for s in f.stage]))
+    if f.user_region:
+        out.append(c.c.user_region.in_(f.user_region))
+    if f.active_region:
+        out.append(c.c.active_region.in_(f.active_region))
+    if f.registered_from or f.registered_to:
+        out.append(c.c.registered == true())
+        if f.registered_from:
+            out.append(c.c.sort_registered_at >= f.registered_from)
+        if f.registered_to:
+            out.append(c.c.sort_registered_at < f.registered_to)
+    if f.channel:
+        out.append(c.c.channel.in_(f.channel))
+    if f.verification_status:
+        out.append(c.c.verification_status.in_([s.value for s in f.verification_status]))
+    if f.account_status:
+        out.append(c.c.account_status.in_([s.value for s in f.account_status]))
+    if f.deposit_min is not None or f.deposit_max is not None:
+        fd = t.funding
+        conds = [fd.c.currency == f.deposit_currency]
+        if f.deposit_min is not None:
+            conds.append(fd.c.deposits >= f.deposit_min)
+        if f.deposit_max is not None:
+            conds.append(fd.c.deposits <= f.deposit_max)
+        out.append(c.c.customer_id.in_(select(fd.c.customer_id).where(*conds)))
+    if f.assets_currency:
+        out.append(c.c.assets_currency == f.assets_currency)
+    if f.assets_min is not None:
+        out.append(c.c.total_assets >= f.assets_min)
+    if f.assets_max is not None:
+        out.append(c.c.total_assets <= f.assets_max)
+    active = and_(a.c.customer_id == c.c.customer_id, a.c.active == true())
+    if f.manager_id:
+        out.append(exists().where(active, a.c.manager_id == f.manager_id))
+    if f.team_id:
+        out.append(exists().where(active, a.c.team_id == f.team_id))
+    if f.unassigned is True:
+        out.append(~exists().where(active))
+    elif f.unassigned is False:
+        out.append(exists().where(active))
+    for tag in f.tag:
+        out.append(exists().where(t.tag.c.customer_id == c.c.customer_id, t.tag.c.tag == tag))
+    if f.referrer_customer_id:
+        out.append(c.c.referrer_customer_id == f.referrer_customer_id)
+    if f.q:
+        out.append(search_clause(t, f.q))
+    return out
+
+
+def search_clause(t: Tables, q: str) -> ColumnElement[bool]:
+    c = t.customer.c
+    low = q.lower()
+    conds = [c.customer_id == q, c.customer_id.like(_like_prefix(q), escape="\\"),
+             c.search_name.like(_like_prefix(low), escape="\\"),
+             c.search_email.like(_like_prefix(low), escape="\\")]
+    digits = re.sub(r"[\s\-()]", "", q)
+    if re.fullmatch(r"\+?[0-9]{3,20}", digits):
+        d = digits.lstrip("+")
+        conds.append(c.search_phone.like(_like_prefix(d), escape="\\"))
+        if not digits.startswith("+"):
+            conds.append(c.phone_number.like(_like_prefix(d), escape="\\"))
+    return or_(*conds)
+
+
+# ------------------------------------------------------------------------------------ keyset pages
+def sort_column(t: Tables, sort: SortKey) -> Any:
+    c = t.customer.c
+    return {"registered_at": c.sort_registered_at, "assets": c.assets_sort, "last_activity": c.last_activity_at}[sort]
+
+
+def encode_cursor(sort: SortKey, order: Order, value: Any, customer_id: str) -> str:
+    raw = value.isoformat() if isinstance(value, datetime) else str(value)
+    data = json.dumps([sort, order, raw, customer_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: SortKey, order: Order) -> tuple[Any, str]:
+    def bad(msg: str) -> Problem:
+        return Problem(422, "Unprocessable Entity", f"cursor: {msg}", type_="urn:whale-crm:problem:validation",
+                       errors=[{"field": "query.cursor", "message": msg}])
+
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        s, o, raw, cid = data
+        value: Any = Decimal(raw) if sort == "assets" else parse_time(raw)
+    except (ValueError, TypeError, binascii.Error, InvalidOperation, json.JSONDecodeError):
+        raise bad("not a cursor of this list") from None
+    if (s, o) != (sort, order) or not isinstance(cid, str):
+        raise bad("cursor was made for another sort order")
+    return value, cid
+
+
+def page_query(t: Tables, clauses: list[ColumnElement[bool]], sort: SortKey, order: Order,
+               after: tuple[Any, str] | None, limit: int) -> Select[Any]:
+    c = t.customer
+    key = sort_column(t, sort)
+    stmt = select(c).where(*clauses)
+    if after is not None:
+        pair, bound = tuple_(key, c.c.customer_id), tuple_(*after)
+        stmt = stmt.where(pair < bound if order == "desc" else pair > bound)
+    if order == "desc":
+        stmt = stmt.order_by(key.desc(), c.c.customer_id.desc())
+    else:
+        stmt = stmt.order_by(key.asc(), c.c.customer_id.asc())
+    return stmt.limit(limit)

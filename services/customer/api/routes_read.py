@@ -1,0 +1,204 @@
+"""Read routes: the customer list (filters, search, sort, keyset pages), counts per stage, the 360° detail
+(now or as of a past time), remarks, private notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+from sqlalchemy import func, select, true
+
+from shared.events.crm_customer import Stage
+from shared.runtime.auth import Perm, Principal, Scope, require
+from shared.runtime.logging import get_logger
+
+from ..application import CustomerNotFound
+from .deps import CustomerIdPath, blocking, container, not_found, visible_ids
+from .detail import build_detail, jsonable
+from .masking import person
+from .query import (
+    ListFilters,
+    Order,
+    SortKey,
+    decode_cursor,
+    encode_cursor,
+    filter_clauses,
+    list_filters,
+    page_query,
+    scope_clause,
+    sort_column,
+)
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+log = get_logger("customer.api")
+LIST_FIELDS = ("customer_id", "registered", "registered_at", "channel", "campaign", "referral_code",
+               "referrer_customer_id", "language", "residence_country", "user_region", "active_region", "stage",
+               "stage_changed_at", "account_status", "verification_status", "deposits", "withdrawals",
+               "first_deposit_at", "first_trade_at", "trades_count", "total_assets", "assets_currency",
+               "assets_as_of", "tags", "last_activity_at")
+
+
+def managers_of(session: Any, t: Any, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    a = t.assignment
+    out: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    rows = session.execute(select(a.c.customer_id, a.c.manager_id, a.c.team_id, a.c.stage_key, a.c.share)
+                           .where(a.c.customer_id.in_(ids), a.c.active == true())
+                           .order_by(a.c.customer_id, a.c.stage_key, a.c.manager_id))
+    for r in rows:
+        out[r.customer_id].append({"manager_id": r.manager_id, "team_id": r.team_id,
+                                   "stage": None if r.stage_key == "*" else r.stage_key, "share": r.share})
+    return out
+
+
+def list_item(row: dict[str, Any], managers: list[dict[str, Any]], unmasked: bool) -> dict[str, Any]:
+    item = {k: row[k] for k in LIST_FIELDS}
+    item.update(person(row, unmasked))
+    item["managers"] = managers
+    return jsonable(item)
+
+
+def fetch_page(c: Any, principal: Principal, f: ListFilters, sort: SortKey, order: Order,
+               cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    t = c.tables
+    after = decode_cursor(cursor, sort, order) if cursor else None
+    clauses = filter_clauses(t, f)
+    scope = scope_clause(t, principal)
+    if scope is not None:
+        clauses.append(scope)
+    with c.sessions() as s:
+        rows = [dict(r._mapping) for r in s.execute(page_query(t, clauses, sort, order, after, limit))]
+        return rows, managers_of(s, t, [r["customer_id"] for r in rows])
+
+
+@router.get("", summary="Customer list")
+async def list_customers(
+    f: ListFilters = Depends(list_filters),
+    sort: SortKey = Query("registered_at"),
+    order: Order = Query("desc"),
+    cursor: str | None = Query(None, max_length=500, description="`next_cursor` of the previous page."),
+    limit: int = Query(50, ge=1, le=200),
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
+    c: Any = Depends(container),
+) -> dict[str, Any]:
+    rows, managers = await blocking(fetch_page, c, principal, f, sort, order, cursor, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    unmasked = principal.has(Perm.CustomerPiiRead)
+    key = sort_column(c.tables, sort).name
+    next_cursor = encode_cursor(sort, order, rows[-1][key], rows[-1]["customer_id"]) if more else None
+    return {"items": [list_item(r, managers[r["customer_id"]], unmasked) for r in rows],
+            "next_cursor": next_cursor, "limit": limit}
+
+
+def _filtered(f: ListFilters) -> bool:
+    return any(v not in (None, [], "") for v in vars(f).values())
+
+
+def stage_counts(c: Any, principal: Principal, f: ListFilters) -> dict[str, Any]:
+    t = c.tables
+    with c.sessions() as s:
+        if principal.scope == Scope.all and not _filtered(f):
+            rows = s.execute(select(t.stage_count.c.stage, t.stage_count.c.n)).tuples()
+            source = "maintained"
+        else:
+            clauses = filter_clauses(t, f)
+            scope = scope_clause(t, principal)
+            if scope is not None:
+                clauses.append(scope)
+            rows = s.execute(select(t.customer.c.stage, func.count()).where(*clauses)
+                             .group_by(t.customer.c.stage)).tuples()
+            source = "query"
+        found = {stage: int(n) for stage, n in rows}
+    counts = {st.value: max(found.get(st.value, 0), 0) for st in Stage}
+    return {"counts": counts, "total": sum(counts.values()), "source": source}
+
+
+@router.get("/counts", summary="Customers per lifecycle stage (the cards), in the caller's scope")
+async def counts(
+    f: ListFilters = Depends(list_filters),
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
+    c: Any = Depends(container),
+) -> dict[str, Any]:
+    return await blocking(stage_counts, c, principal, f)
+
+
+def load_detail(c: Any, principal: Principal, customer_id: str, as_of: datetime | None) -> dict[str, Any] | None:
+    t = c.tables
+    with c.sessions() as s:
+        if customer_id not in visible_ids(s, t, principal, [customer_id]):
+            return None
+    try:
+        state = (c.app.state_as_of(customer_id, as_of) if as_of else c.app.get_customer(customer_id).state)
+    except CustomerNotFound:
+        return None
+    detail = build_detail(state, unmasked=principal.has(Perm.CustomerPiiRead))
+    detail["as_of"] = as_of.isoformat() if as_of else None
+    if as_of is None:
+        with c.sessions() as s:
+            detail["managers"] = jsonable(managers_of(s, t, [customer_id])[customer_id])
+            cu = t.customer
+            referees = s.scalars(select(cu.c.customer_id).where(cu.c.referrer_customer_id == customer_id)
+                                 .order_by(cu.c.customer_id).limit(200)).all()
+            detail["referral"]["referees"] = list(referees)
+            rm = t.remark
+            remarks = s.execute(select(rm).where(rm.c.customer_id == customer_id)
+                                .order_by(rm.c.created_at.desc(), rm.c.remark_id).limit(20))
+            detail["recent_remarks"] = [jsonable(dict(r._mapping)) for r in remarks]
+    return detail
+
+
+@router.get("/{customer_id}", summary="360° customer detail (optionally as of a past time)")
+async def detail(
+    customer_id: CustomerIdPath,
+    as_of: AwareDatetime | None = Query(None, description="Show the customer as of this time (event store)."),
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
+    c: Any = Depends(container),
+) -> dict[str, Any]:
+    out = await blocking(load_detail, c, principal, customer_id, as_of)
+    if out is None:
+        raise not_found(customer_id)
+    return out
+
+
+def _list_child(c: Any, principal: Principal, customer_id: str, table_name: str,
+                author: str | None, limit: int) -> list[dict[str, Any]] | None:
+    t = c.tables
+    table = getattr(t, table_name)
+    with c.sessions() as s:
+        if customer_id not in visible_ids(s, t, principal, [customer_id]):
+            return None
+        stmt = select(table).where(table.c.customer_id == customer_id)
+        if author is not None:
+            stmt = stmt.where(table.c.author == author)
+        rows = s.execute(stmt.order_by(table.c.created_at.desc()).limit(limit))
+        return [jsonable(dict(r._mapping)) for r in rows]
+
+
+@router.get("/{customer_id}/remarks", summary="Remarks on a customer, newest first")
+async def remarks(
+    customer_id: CustomerIdPath,
+    limit: int = Query(100, ge=1, le=500),
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
+    c: Any = Depends(container),
+) -> dict[str, Any]:
+    items = await blocking(_list_child, c, principal, customer_id, "remark", None, limit)
+    if items is None:
+        raise not_found(customer_id)
+    return {"items": items}
+
+
+@router.get("/{customer_id}/notes", summary="The caller's own private notes on a customer")
+async def notes(
+    customer_id: CustomerIdPath,
+    limit: int = Query(100, ge=1, le=500),
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
+    c: Any = Depends(container),
+) -> dict[str, Any]:
+    items = await blocking(_list_child, c, principal, customer_id, "note", principal.user_id, limit)
+    if items is None:
+        raise not_found(customer_id)
+    return {"items": items}

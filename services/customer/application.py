@@ -1,0 +1,115 @@
+"""The customer eventsourcing application: thin commands (load, call, save) and history queries."""
+
+from __future__ import annotations
+
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.persistence import IntegrityError
+
+from shared.events import Event
+from shared.runtime.eventstore import TrackingApplication
+
+from .domain.customer import Customer, customer_uuid
+from .domain.state import Fact, State, evolve, new_state, parse_time
+from .facts import crm_fact, fact_from_event
+
+
+class CustomerNotFound(LookupError):
+    pass
+
+
+class CustomerApplication(TrackingApplication):
+    snapshotting_intervals = {Customer: 100}
+
+    # ---- queries ------------------------------------------------------------------------------
+    def get_customer(self, customer_id: str) -> Customer:
+        try:
+            return self.repository.get(customer_uuid(customer_id))  # type: ignore[return-value]
+        except AggregateNotFoundError:
+            raise CustomerNotFound(customer_id) from None
+
+    def state_as_of(self, customer_id: str, as_of: datetime) -> State:
+        """The customer's state from the facts whose business time is at or before `as_of` (CRM actions by
+        the time they were taken). Facts that happened before `as_of` but arrived later are included: this
+        is what was true at that time, as far as we know now."""
+        events = list(self.events.get(customer_uuid(customer_id)))
+        if not events:
+            raise CustomerNotFound(customer_id)
+        limit = parse_time(as_of)
+        state = new_state(customer_id)
+        for e in events:
+            if isinstance(e, Customer.FactRecorded) and e.fact["at"] <= limit:
+                state = evolve(state, e.fact)
+        return state
+
+    # ---- commands (CRM actions) ---------------------------------------------------------------
+    def record_crm_facts(self, customer_ids: Iterable[str], fact_type: str, data: dict[str, Any], *,
+                         at: datetime, correlation_id: str | None = None, attempts: int = 5) -> list[Fact]:
+        """Record one CRM action on each customer, atomically (all or none). Unknown id → CustomerNotFound."""
+        ids = list(dict.fromkeys(customer_ids))
+        for attempt in range(attempts):
+            customers = [self.get_customer(cid) for cid in ids]
+            facts = []
+            for customer in customers:
+                fact = crm_fact(str(uuid.uuid4()), fact_type, at, data, correlation_id)
+                customer.record(fact)
+                facts.append(fact)
+            try:
+                self.save(*customers)
+                return facts
+            except IntegrityError:  # a concurrent writer (the ingest consumer) got there first: reload, retry
+                if attempt == attempts - 1:
+                    raise
+        return []
+
+
+class IngestCache:
+    """Aggregates kept in memory by the (single-threaded) ingest consumer, to avoid a read per event.
+    Entries touched by a failed write are evicted, so a stale or half-applied aggregate is never reused."""
+
+    def __init__(self, maxsize: int):
+        self.maxsize = maxsize
+        self._items: OrderedDict[uuid.UUID, Customer] = OrderedDict()
+
+    def get(self, key: uuid.UUID) -> Customer | None:
+        item = self._items.get(key)
+        if item is not None:
+            self._items.move_to_end(key)
+        return item
+
+    def put(self, key: uuid.UUID, value: Customer) -> None:
+        if self.maxsize <= 0:
+            return
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.maxsize:
+            self._items.popitem(last=False)
+
+    def evict(self, keys: Iterable[uuid.UUID]) -> None:
+        for k in keys:
+            self._items.pop(k, None)
+
+
+def apply_upstream(app: CustomerApplication, cache: IngestCache, events: list[Event]) -> ProcessingEvent:
+    """Fold a batch of upstream events into their customers; the caller records it with the tracking."""
+    touched: dict[uuid.UUID, Customer] = {}
+    for event in events:
+        fact = fact_from_event(event)
+        cid = event.envelope.payload["customer_id"]
+        key = customer_uuid(cid)
+        customer = touched.get(key) or cache.get(key)
+        if customer is None:
+            try:
+                customer = app.repository.get(key)  # type: ignore[assignment]
+            except AggregateNotFoundError:
+                customer = Customer(customer_id=cid)
+        touched[key] = customer
+        customer.record(fact)
+    pe = ProcessingEvent()
+    pe.collect_events(*touched.values())
+    return pe

@@ -1,0 +1,52 @@
+"""The Customer aggregate: one per brokerage customer, fed by every upstream topic and by CRM actions.
+
+Every change is one `FactRecorded` event carrying the fact, the effects it had (published through the
+outbox) and the derived view after it (what the read model stores). The state itself is the pure fold in
+`state.py`, so the aggregate is a thin shell and "as of" history is a re-fold of the stored facts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from .effects import effects
+from .state import Fact, already_applied, evolve, new_state, view
+
+CUSTOMER_NAMESPACE = uuid.UUID("0f6f3c52-8a3e-4c55-b8a4-0e2b1b7c9d01")
+
+
+def customer_uuid(customer_id: str) -> uuid.UUID:
+    return uuid.uuid5(CUSTOMER_NAMESPACE, customer_id)
+
+
+class Customer(Aggregate):
+    @staticmethod
+    def create_id(customer_id: str) -> uuid.UUID:  # type: ignore[override]
+        return customer_uuid(customer_id)
+
+    @event("Created")
+    def __init__(self, customer_id: str):
+        self.customer_id = customer_id
+        self.state = new_state(customer_id)
+
+    def record(self, fact: Fact) -> bool:
+        """Apply a fact; False (and no event) when it was already applied (an upstream re-publication)."""
+        if already_applied(self.state, fact):
+            return False
+        before, after = self.state, evolve(self.state, fact)
+        v0, v1 = view(before), view(after)
+        self._pending_state = after
+        self._fact_recorded(fact=fact, effects=effects(before, after, v0, v1, fact), row=v1)
+        return True
+
+    @event("FactRecorded")
+    def _fact_recorded(self, fact: Fact, effects: list[dict[str, Any]], row: dict[str, Any]) -> None:
+        pending = self.__dict__.pop("_pending_state", None)
+        self.state = pending if pending is not None else evolve(self.state, fact)
+
+    @property
+    def view(self) -> dict[str, Any]:
+        return view(self.state)

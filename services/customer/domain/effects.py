@@ -1,0 +1,51 @@
+"""What changed when a fact was applied: the messages other services need (published via the outbox).
+
+Effects are computed once, when the fact is first applied, and stored with the domain event, so the
+outbox relay publishes exactly what was decided then (re-publication carries the same event ids).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .state import Fact, State
+
+
+def effects(before: State, after: State, v0: dict[str, Any], v1: dict[str, Any], fact: Fact) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    cid = v1["customer_id"]
+    if not v0["registered"] and v1["registered"]:
+        out.append({"kind": "customer_registered", "customer_id": cid, "registered_at": v1["registered_at"],
+                    "channel": v1["channel"], "campaign": v1["campaign"], "referral_code": v1["referral_code"],
+                    "language": v1["language"], "user_region": v1["user_region"],
+                    "active_region": v1["active_region"], "name": v1["name"]})
+    if v0["stage"] != v1["stage"] and v1["stage"]:
+        out.append({"kind": "stage_changed", "customer_id": cid, "from_stage": v0["stage"],
+                    "to_stage": v1["stage"], "changed_at": v1["stage_changed_at"] or fact["at"],
+                    "cause_event_id": fact["id"], "cause_event_type": fact["type"]})
+    if (v0["user_region"], v0["active_region"]) != (v1["user_region"], v1["active_region"]) and v0["registered"]:
+        out.append({"kind": "regions_changed", "customer_id": cid, "user_region": v1["user_region"],
+                    "active_region": v1["active_region"], "changed_at": fact["at"]})
+    if v0["account_status"] != v1["account_status"]:
+        out.append(_account_effect(cid, v1["account_status"], fact))
+    for key, direction in (("deposits", "deposit"), ("withdrawals", "withdrawal")):
+        for tx, move in after[key].items():
+            if tx not in before[key]:
+                out.append({"kind": "funds_moved", "customer_id": cid, "transaction_id": tx, "direction": direction,
+                            "amount": move["amount"], "currency": move["currency"], "occurred_at": move["at"],
+                            "first_deposit": direction == "deposit" and not before["deposits"]})
+    if after["trades"]["count"] != before["trades"]["count"]:
+        out.append({"kind": "trade_recorded", "customer_id": cid, "trade_id": fact["data"]["trade_id"],
+                    "occurred_at": fact["at"], "first_trade": before["trades"]["count"] == 0})
+    if v0["verification_status"] != v1["verification_status"]:
+        ver = after["verification"]
+        out.append({"kind": "verification_status_changed", "customer_id": cid, "status": v1["verification_status"],
+                    "changed_at": ver["at"], "changed_by": ver["by"], "reason": ver["reason"]})
+    return out
+
+
+def _account_effect(cid: str, status: str, fact: Fact) -> dict[str, Any]:
+    d = fact["data"]
+    return {"kind": "account_status_changed", "customer_id": cid, "status": status,
+            "application_id": d.get("application_id"), "account_id": d.get("account_id"),
+            "changed_at": fact["at"], "reason": d.get("reason")}

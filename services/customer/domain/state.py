@@ -1,0 +1,396 @@
+"""The customer's state as a fold of facts, and the derived view the read model stores.
+
+A *fact* is one upstream event (or one CRM action) in a plain, JSON-friendly shape:
+`{"id": <event id>, "type": <event type>, "at": <business time, aware UTC datetime>, "data": {...}}`.
+
+`evolve(state, fact)` is pure and copy-on-write (it never mutates `state`), and every field it keeps is
+either a set keyed by a natural id (deposit transaction, trade, account, application) or a
+last-writer-wins register ordered by `(business time, event id)`. So the same facts in any order, with
+duplicates, give the same state: out-of-order delivery and replays are safe by construction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from shared.events.crm_customer import STAGE_ORDER, AccountStatus, Stage, VerificationStatus
+
+from .lifecycle import derive_stage, stage_timeline
+from .regions import active_region, user_region
+
+SEEN_WINDOW = 1000  # upstream event ids remembered for de-duplication (re-publications arrive close together)
+TRADE_WINDOW = 1000  # most recent trade ids remembered for de-duplication by trade id
+RECENT_TRADES = 20
+PROFILE_FIELDS = ("name", "phone", "email", "residence_country", "language", "registration_ip_country")
+
+State = dict[str, Any]
+Fact = dict[str, Any]
+
+
+class UnknownFact(ValueError):
+    """A fact type the reducer does not know (a programming or contract error, never retried)."""
+
+
+def new_state(customer_id: str) -> State:
+    return {
+        "customer_id": customer_id,
+        "registration": None,
+        "profile": {},
+        "identity": None,
+        "applications": {},
+        "accounts": {},
+        "deposits": {},
+        "withdrawals": {},
+        "trades": {"count": 0, "first_at": None, "ids": [], "recent": []},
+        "assets": {},
+        "referrer": None,
+        "verification": None,
+        "verification_history": [],
+        "tags": [],
+        "remarks": 0,
+        "seen": [],
+        "first_seen_at": None,
+        "last_activity_at": None,
+    }
+
+
+def parse_time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime.fromisoformat(str(value)).astimezone(UTC)
+
+
+def _newer(candidate: tuple[datetime, str], current: tuple[datetime, str] | None) -> bool:
+    return current is None or candidate > current
+
+
+# ---------------------------------------------------------------------------------------- reducers
+def _registered(s: State, f: Fact) -> None:
+    d = f["data"]
+    reg = {"at": f["at"], "channel": d.get("channel"), "campaign": d.get("campaign"),
+           "referral_code": d.get("referral_code"), "id": f["id"]}
+    current = s["registration"]
+    if current is None or (reg["at"], reg["id"]) < (current["at"], current["id"]):
+        s["registration"] = reg  # the first registration is the registration
+    values = {
+        "name": d.get("name"),
+        "phone": [d["phone_dialing_code"], d["phone_number"]] if d.get("phone_dialing_code") else None,
+        "email": d.get("email"),
+        "residence_country": d.get("residence_country"),
+        "language": d.get("language"),
+        "registration_ip_country": d.get("registration_ip_country"),
+    }
+    _set_profile(s, f, {k: v for k, v in values.items() if v is not None})
+
+
+def _profile_updated(s: State, f: Fact) -> None:
+    d = f["data"]
+    values = {k: d[k] for k in ("name", "email", "residence_country", "language") if d.get(k) is not None}
+    if d.get("phone_dialing_code") and d.get("phone_number"):
+        values["phone"] = [d["phone_dialing_code"], d["phone_number"]]
+    _set_profile(s, f, values)
+
+
+def _set_profile(s: State, f: Fact, values: dict[str, Any]) -> None:
+    profile = dict(s["profile"])
+    for key, value in values.items():
+        cur = profile.get(key)
+        if _newer((f["at"], f["id"]), (cur[1], cur[2]) if cur else None):
+            profile[key] = [value, f["at"], f["id"]]
+    s["profile"] = profile
+
+
+def _identity_verified(s: State, f: Fact) -> None:
+    d = f["data"]
+    cur = s["identity"]
+    if _newer((f["at"], f["id"]), (cur["at"], cur["id"]) if cur else None):
+        s["identity"] = {"at": f["at"], "id": f["id"], "id_type": d.get("id_type"),
+                         "issuing_country": d.get("id_issuing_country"), "id_number": d.get("id_number"),
+                         "legal_name": d.get("legal_name"), "date_of_birth": d.get("date_of_birth")}
+    _set_verification(s, {"status": VerificationStatus.verified.value, "at": f["at"], "id": f["id"],
+                          "by": None, "reason": None, "source": "platform"})
+
+
+def _set_verification(s: State, entry: dict[str, Any]) -> None:
+    history = [h for h in s["verification_history"] if h["id"] != entry["id"]] + [entry]
+    history.sort(key=lambda h: (h["at"], h["id"]))
+    s["verification_history"] = history
+    s["verification"] = history[-1]
+
+
+def _application_submitted(s: State, f: Fact) -> None:
+    d = f["data"]
+    apps = dict(s["applications"])
+    cur = dict(apps.get(d["application_id"]) or {"rejected_at": None, "reason": None})
+    if _newer((f["at"], f["id"]), (cur["submitted_at"], cur["id"]) if cur.get("submitted_at") else None):
+        first = cur.get("first_submitted_at")
+        cur.update(submitted_at=f["at"], id=f["id"], account_type=d.get("account_type"),
+                   documents=len(d.get("documents") or []), declarations=d.get("declarations") or {},
+                   id_issuing_country=d.get("id_issuing_country"))
+        cur["first_submitted_at"] = min(first, f["at"]) if first else f["at"]
+    elif cur.get("first_submitted_at") and f["at"] < cur["first_submitted_at"]:
+        cur["first_submitted_at"] = f["at"]
+    apps[d["application_id"]] = cur
+    s["applications"] = apps
+
+
+def _account_rejected(s: State, f: Fact) -> None:
+    d = f["data"]
+    apps = dict(s["applications"])
+    cur = dict(apps.get(d["application_id"]) or {"submitted_at": None, "first_submitted_at": None, "id": None})
+    if cur.get("rejected_at") is None or (f["at"], f["id"]) > (cur["rejected_at"], cur.get("rejected_id") or ""):
+        cur.update(rejected_at=f["at"], rejected_id=f["id"], reason=d.get("reason"))
+    apps[d["application_id"]] = cur
+    s["applications"] = apps
+
+
+def _account_opened(s: State, f: Fact) -> None:
+    d = f["data"]
+    accounts = dict(s["accounts"])
+    cur = dict(accounts.get(d["account_id"]) or {"closed_at": None, "close_reason": None})
+    if cur.get("opened_at") is None or f["at"] < cur["opened_at"]:
+        cur.update(opened_at=f["at"], application_id=d.get("application_id"), account_type=d.get("account_type"))
+    accounts[d["account_id"]] = cur
+    s["accounts"] = accounts
+
+
+def _account_closed(s: State, f: Fact) -> None:
+    d = f["data"]
+    accounts = dict(s["accounts"])
+    cur = dict(accounts.get(d["account_id"]) or {"opened_at": None, "application_id": None, "account_type": None})
+    if cur.get("closed_at") is None or f["at"] > cur["closed_at"]:
+        cur.update(closed_at=f["at"], close_reason=d.get("reason"))
+    accounts[d["account_id"]] = cur
+    s["accounts"] = accounts
+
+
+def _money_moved(key: str):  # type: ignore[no-untyped-def]
+    def reduce(s: State, f: Fact) -> None:
+        d = f["data"]
+        if d["transaction_id"] in s[key]:
+            return
+        moves = dict(s[key])
+        moves[d["transaction_id"]] = {"amount": Decimal(str(d["amount"])), "currency": d["currency"],
+                                      "at": f["at"], "account_id": d.get("account_id"), "method": d.get("method")}
+        s[key] = moves
+
+    return reduce
+
+
+def _trade_executed(s: State, f: Fact) -> None:
+    d = f["data"]
+    t = s["trades"]
+    if d["trade_id"] in t["ids"]:
+        return
+    trade = {"trade_id": d["trade_id"], "at": f["at"], "symbol": d.get("symbol"), "market": d.get("market"),
+             "side": d.get("side"), "quantity": Decimal(str(d["quantity"])), "price": Decimal(str(d["price"])),
+             "currency": d.get("currency"), "account_id": d.get("account_id")}
+    recent = sorted([*t["recent"], trade], key=lambda x: (x["at"], x["trade_id"]), reverse=True)[:RECENT_TRADES]
+    ids = [*t["ids"], d["trade_id"]][-TRADE_WINDOW:]
+    first = t["first_at"]
+    s["trades"] = {"count": t["count"] + 1, "first_at": min(first, f["at"]) if first else f["at"],
+                   "ids": ids, "recent": recent}
+
+
+def _asset_snapshot(s: State, f: Fact) -> None:
+    d = f["data"]
+    cur = s["assets"].get(d["account_id"])
+    if not _newer((f["at"], f["id"]), (cur["as_of"], cur["id"]) if cur else None):
+        return
+    assets = dict(s["assets"])
+    assets[d["account_id"]] = {
+        "as_of": f["at"], "id": f["id"], "currency": d["currency"],
+        "total_assets": Decimal(str(d["total_assets"])), "cash": Decimal(str(d["cash"])),
+        "positions": [
+            {"symbol": p["symbol"], "market": p["market"], "quantity": Decimal(str(p["quantity"])),
+             "market_value": Decimal(str(p["market_value"])), "currency": p["currency"]}
+            for p in d.get("positions") or []
+        ],
+    }
+    s["assets"] = assets
+
+
+def _referral_linked(s: State, f: Fact) -> None:
+    d = f["data"]
+    cur = s["referrer"]
+    if _newer((f["at"], f["id"]), (cur["at"], cur["id"]) if cur else None):
+        s["referrer"] = {"customer_id": d["referrer_customer_id"], "referral_code": d.get("referral_code"),
+                         "at": f["at"], "id": f["id"]}
+
+
+def _crm_verification(s: State, f: Fact) -> None:
+    d = f["data"]
+    _set_verification(s, {"status": d["status"], "at": f["at"], "id": f["id"], "by": d.get("by"),
+                          "reason": d.get("reason"), "source": "crm"})
+
+
+def _crm_tags(s: State, f: Fact) -> None:
+    d = f["data"]
+    tags = (set(s["tags"]) | set(d.get("add") or [])) - set(d.get("remove") or [])
+    s["tags"] = sorted(tags)
+
+
+def _crm_remark(s: State, f: Fact) -> None:
+    s["remarks"] = s["remarks"] + 1
+
+
+def _crm_note(s: State, f: Fact) -> None:
+    return None  # private notes live in the read model only (visible to their author), not in the state
+
+
+REDUCERS = {
+    "registration.customer_registered": _registered,
+    "registration.profile_updated": _profile_updated,
+    "kyc.identity_verified": _identity_verified,
+    "account.application_submitted": _application_submitted,
+    "account.opened": _account_opened,
+    "account.rejected": _account_rejected,
+    "account.closed": _account_closed,
+    "funding.deposit_completed": _money_moved("deposits"),
+    "funding.withdrawal_completed": _money_moved("withdrawals"),
+    "trading.trade_executed": _trade_executed,
+    "trading.asset_snapshot_taken": _asset_snapshot,
+    "referral.referral_linked": _referral_linked,
+    "crm.verification_changed": _crm_verification,
+    "crm.tags_changed": _crm_tags,
+    "crm.remark_added": _crm_remark,
+    "crm.note_added": _crm_note,
+}
+UPSTREAM_TYPES = frozenset(t for t in REDUCERS if not t.startswith("crm."))
+
+
+def already_applied(state: State, fact: Fact) -> bool:
+    return fact["id"] in state["seen"]
+
+
+def evolve(state: State, fact: Fact) -> State:
+    """A new state with `fact` applied (the input is not modified)."""
+    reducer = REDUCERS.get(fact["type"])
+    if reducer is None:
+        raise UnknownFact(fact["type"])
+    if already_applied(state, fact):
+        return state
+    s = dict(state)
+    reducer(s, fact)
+    s["seen"] = [*state["seen"], fact["id"]][-SEEN_WINDOW:]
+    if fact["type"] in UPSTREAM_TYPES:
+        at = fact["at"]
+        s["first_seen_at"] = min(state["first_seen_at"], at) if state["first_seen_at"] else at
+        s["last_activity_at"] = max(state["last_activity_at"], at) if state["last_activity_at"] else at
+    return s
+
+
+# ------------------------------------------------------------------------------------------ derived
+def milestones(s: State) -> dict[Stage, datetime | None]:
+    apps = [a.get("first_submitted_at") for a in s["applications"].values() if a.get("first_submitted_at")]
+    opened = [a["opened_at"] for a in s["accounts"].values() if a.get("opened_at")]
+    deposits = [m["at"] for m in s["deposits"].values()]
+    return {
+        Stage.registered: s["registration"]["at"] if s["registration"] else None,
+        Stage.pending_account_opening: min(apps) if apps else None,
+        Stage.pending_funding: min(opened) if opened else None,
+        Stage.funded: min(deposits) if deposits else None,
+        Stage.traded: s["trades"]["first_at"],
+    }
+
+
+def account_status(s: State) -> AccountStatus:
+    accounts = s["accounts"].values()
+    if any(a.get("opened_at") and (a.get("closed_at") is None or a["closed_at"] < a["opened_at"]) for a in accounts):
+        return AccountStatus.opened
+    if any(a.get("closed_at") for a in accounts):
+        return AccountStatus.closed
+    apps = [a for a in s["applications"].values() if a.get("submitted_at") or a.get("rejected_at")]
+    if not apps:
+        return AccountStatus.none
+    latest = max(apps, key=lambda a: (a.get("submitted_at") or a["rejected_at"], a.get("id") or ""))
+    if latest.get("rejected_at") and (latest.get("submitted_at") is None or latest["rejected_at"] >= latest["submitted_at"]):
+        return AccountStatus.rejected
+    return AccountStatus.applied
+
+
+def id_issuing_country(s: State) -> str | None:
+    if s["identity"] and s["identity"].get("issuing_country"):
+        return s["identity"]["issuing_country"]
+    apps = [a for a in s["applications"].values() if a.get("id_issuing_country") and a.get("submitted_at")]
+    if not apps:
+        return None
+    return max(apps, key=lambda a: (a["submitted_at"], a["id"]))["id_issuing_country"]
+
+
+def profile_value(s: State, key: str) -> Any:
+    entry = s["profile"].get(key)
+    return entry[0] if entry else None
+
+
+def _totals(moves: dict[str, dict[str, Any]]) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for m in moves.values():
+        out[m["currency"]] = out.get(m["currency"], Decimal(0)) + m["amount"]
+    return dict(sorted(out.items()))
+
+
+def assets_total(s: State) -> tuple[Decimal | None, str | None, datetime | None]:
+    """Total assets over the accounts valued in the currency of the most recent snapshot."""
+    if not s["assets"]:
+        return None, None, None
+    latest = max(s["assets"].values(), key=lambda a: (a["as_of"], a["id"]))
+    currency = latest["currency"]
+    total = sum((a["total_assets"] for a in s["assets"].values() if a["currency"] == currency), Decimal(0))
+    return total, currency, latest["as_of"]
+
+
+def view(s: State) -> dict[str, Any]:
+    """The derived, denormalised view of a customer (what the list row and the effects are made of)."""
+    ms = milestones(s)
+    stage = derive_stage(ms)
+    timeline = stage_timeline(ms)
+    phone = profile_value(s, "phone") or [None, None]
+    residence = profile_value(s, "residence_country")
+    ip_country = profile_value(s, "registration_ip_country")
+    ur = user_region(residence, phone[0], phone[1], ip_country)
+    issuing = id_issuing_country(s)
+    total, currency, as_of = assets_total(s)
+    reg = s["registration"]
+    referrer = s["referrer"]
+    return {
+        "customer_id": s["customer_id"],
+        "registered": reg is not None,
+        "registered_at": reg["at"] if reg else None,
+        "channel": reg["channel"] if reg else None,
+        "campaign": reg["campaign"] if reg else None,
+        "referral_code": reg["referral_code"] if reg else None,
+        "name": profile_value(s, "name"),
+        "phone_dialing_code": phone[0],
+        "phone_number": phone[1],
+        "email": profile_value(s, "email"),
+        "language": profile_value(s, "language"),
+        "residence_country": residence,
+        "registration_ip_country": ip_country,
+        "id_issuing_country": issuing,
+        "user_region": ur,
+        "active_region": active_region(issuing, ur),
+        "stage": stage.value if stage else None,
+        "stage_rank": STAGE_ORDER[stage] if stage else -1,
+        "stage_entered_at": {k.value: v for k, v in timeline.items()},
+        "stage_changed_at": timeline[stage] if stage else None,
+        "account_status": account_status(s).value,
+        "verification_status": (s["verification"]["status"] if s["verification"]
+                                else VerificationStatus.unverified.value),
+        "deposits": _totals(s["deposits"]),
+        "withdrawals": _totals(s["withdrawals"]),
+        "first_deposit_at": ms[Stage.funded],
+        "first_trade_at": ms[Stage.traded],
+        "trades_count": s["trades"]["count"],
+        "total_assets": total,
+        "assets_currency": currency,
+        "assets_as_of": as_of,
+        "referrer_customer_id": referrer["customer_id"] if referrer else None,
+        "tags": list(s["tags"]),
+        "first_seen_at": s["first_seen_at"],
+        "last_activity_at": s["last_activity_at"],
+    }

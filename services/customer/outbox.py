@@ -1,0 +1,35 @@
+"""Stored domain event → `crm.customer.*` messages, for the OutboxRelay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shared.events import crm_customer as c
+from shared.events.registry import Payload
+from shared.runtime.outbox import Outgoing
+
+from .domain.customer import Customer
+
+_CONTRACTS: dict[str, Callable[..., Payload]] = {
+    "customer_registered": c.CustomerOnboarded,
+    "stage_changed": c.StageChanged,
+    "regions_changed": c.RegionsChanged,
+    "account_status_changed": c.AccountStatusChanged,
+    "funds_moved": c.FundsMoved,
+    "trade_recorded": c.TradeRecorded,
+    "verification_status_changed": c.VerificationStatusChanged,
+}
+
+
+def map_event(domain_event: Any) -> list[Outgoing]:
+    if not isinstance(domain_event, Customer.FactRecorded):
+        return []
+    fact = domain_event.fact
+    out = []
+    for effect in domain_event.effects:
+        fields = {k: v for k, v in effect.items() if k != "kind"}
+        payload = _CONTRACTS[effect["kind"]](**fields)
+        out.append(Outgoing(payload=payload, causation_id=fact["id"],
+                            correlation_id=fact.get("correlation_id")))
+    return out

@@ -1,0 +1,127 @@
+"""Projection: stored Customer events → the customer list rows, funding, tags, remarks, notes, counts.
+
+Fed by a ProjectionRunner from the event store's notification log. Each FactRecorded event carries the
+derived row after it, so a batch keeps the last row per customer and bulk-upserts them; remarks and notes
+are inserted with "do nothing" on conflict, so re-running a batch (or a rebuild) writes the same rows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from shared.runtime.logging import get_logger
+
+from ..domain.customer import Customer
+from .tables import Tables, insert_for, upsert
+
+log = get_logger("customer.projection")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def customer_row(v: dict[str, Any]) -> dict[str, Any]:
+    """Derived view → `customer` table row."""
+    phone_search = None
+    if v["phone_dialing_code"] and v["phone_number"]:
+        phone_search = v["phone_dialing_code"].lstrip("+") + v["phone_number"]
+    first_seen = v["first_seen_at"] or v["registered_at"] or EPOCH
+    return {
+        "customer_id": v["customer_id"],
+        "registered": v["registered"],
+        "registered_at": v["registered_at"],
+        "sort_registered_at": v["registered_at"] or first_seen,
+        "channel": v["channel"], "campaign": v["campaign"], "referral_code": v["referral_code"],
+        "referrer_customer_id": v["referrer_customer_id"], "language": v["language"],
+        "name": v["name"], "phone_dialing_code": v["phone_dialing_code"], "phone_number": v["phone_number"],
+        "email": v["email"],
+        "search_name": v["name"].lower() if v["name"] else None,
+        "search_email": v["email"].lower() if v["email"] else None,
+        "search_phone": phone_search,
+        "residence_country": v["residence_country"], "registration_ip_country": v["registration_ip_country"],
+        "id_issuing_country": v["id_issuing_country"], "user_region": v["user_region"],
+        "active_region": v["active_region"],
+        "stage": v["stage"] or "registered", "stage_rank": max(v["stage_rank"], 0),
+        "stage_changed_at": v["stage_changed_at"],
+        "stage_entered_at": {k: t.isoformat() for k, t in v["stage_entered_at"].items()},
+        "account_status": v["account_status"], "verification_status": v["verification_status"],
+        "deposits": {k: str(a) for k, a in v["deposits"].items()},
+        "withdrawals": {k: str(a) for k, a in v["withdrawals"].items()},
+        "first_deposit_at": v["first_deposit_at"], "first_trade_at": v["first_trade_at"],
+        "trades_count": v["trades_count"],
+        "total_assets": v["total_assets"], "assets_sort": v["total_assets"] or Decimal(0),
+        "assets_currency": v["assets_currency"], "assets_as_of": v["assets_as_of"],
+        "tags": list(v["tags"]),
+        "last_activity_at": v["last_activity_at"] or first_seen,
+    }
+
+
+def funding_rows(v: dict[str, Any]) -> list[dict[str, Any]]:
+    currencies = sorted(set(v["deposits"]) | set(v["withdrawals"]))
+    return [{"customer_id": v["customer_id"], "currency": c, "deposits": v["deposits"].get(c, Decimal(0)),
+             "withdrawals": v["withdrawals"].get(c, Decimal(0))} for c in currencies]
+
+
+def make_apply(t: Tables):  # type: ignore[no-untyped-def]
+    def apply(session: Session, events: list[Any]) -> None:
+        views: dict[str, dict[str, Any]] = {}
+        remarks, notes = [], []
+        for e in events:
+            if not isinstance(e, Customer.FactRecorded):
+                continue
+            views[e.row["customer_id"]] = e.row
+            fact = e.fact
+            if fact["type"] == "crm.remark_added":
+                d = fact["data"]
+                remarks.append({"remark_id": fact["id"], "customer_id": e.row["customer_id"], "author": d["by"],
+                                "text": d["text"], "batch_id": d.get("batch_id"), "created_at": fact["at"]})
+            elif fact["type"] == "crm.note_added":
+                d = fact["data"]
+                notes.append({"note_id": fact["id"], "customer_id": e.row["customer_id"],
+                              "author": d["by"], "text": d["text"], "created_at": fact["at"]})
+        if not views:
+            return
+        ids = list(views)
+        rows = [customer_row(v) for v in views.values()]
+        _update_counts(session, t, ids, {r["customer_id"]: r["stage"] for r in rows})
+        upsert(session, t.customer, rows, ["customer_id"])
+        _replace(session, t.funding, ids, [f for v in views.values() for f in funding_rows(v)])
+        _replace(session, t.tag, ids, [{"customer_id": v["customer_id"], "tag": g} for v in views.values()
+                                       for g in v["tags"]])
+        if remarks:
+            session.execute(insert_for(session, t.remark).on_conflict_do_nothing(), remarks)
+        if notes:
+            session.execute(insert_for(session, t.note).on_conflict_do_nothing(), notes)
+
+    return apply
+
+
+def _replace(session: Session, table: Any, ids: list[str], rows: list[dict[str, Any]]) -> None:
+    for i in range(0, len(ids), 1000):
+        session.execute(delete(table).where(table.c.customer_id.in_(ids[i:i + 1000])))
+    if rows:
+        session.execute(table.insert(), rows)
+
+
+def _update_counts(session: Session, t: Tables, ids: list[str], new: dict[str, str]) -> None:
+    old: dict[str, str] = {}
+    for i in range(0, len(ids), 1000):
+        chunk = ids[i:i + 1000]
+        old.update(session.execute(select(t.customer.c.customer_id, t.customer.c.stage)
+                                   .where(t.customer.c.customer_id.in_(chunk))).tuples())
+    delta: dict[str, int] = {}
+    for cid, stage in new.items():
+        prev = old.get(cid)
+        if prev == stage:
+            continue
+        delta[stage] = delta.get(stage, 0) + 1
+        if prev is not None:
+            delta[prev] = delta.get(prev, 0) - 1
+    changes = [{"stage": s, "n": n} for s, n in sorted(delta.items()) if n]
+    if changes:
+        stmt = insert_for(session, t.stage_count)
+        stmt = stmt.on_conflict_do_update(index_elements=["stage"], set_={"n": t.stage_count.c.n + stmt.excluded.n})
+        session.execute(stmt, changes)

@@ -1,0 +1,153 @@
+"""Read-model tables: one denormalised row per customer, shaped for the list at 1,000,000 customers.
+
+Every list filter that narrows the set has a composite index ending in the keyset sort columns
+(`sort_registered_at, customer_id` by default), so a filtered page is an index range scan that stops
+after `limit` rows; search uses lower-cased prefix columns with `text_pattern_ops` B-trees (LIKE 'abc%');
+counts per stage for the `all` scope are a maintained table, never COUNT(*) over the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shared.runtime.db import tracking_tables
+from shared.runtime.projection import projection_position_table
+
+TS = DateTime(timezone=True)
+MONEY = Numeric(28, 8)
+
+
+def _customer(md: MetaData) -> Table:
+    reg = ("sort_registered_at", "customer_id")
+    t = Table(
+        "customer", md,
+        Column("customer_id", String(64), primary_key=True),
+        Column("registered", Boolean, nullable=False),
+        Column("registered_at", TS),
+        Column("sort_registered_at", TS, nullable=False, doc="registered_at, else first fact time (keyset)"),
+        Column("channel", String(32)), Column("campaign", String(200)), Column("referral_code", String(200)),
+        Column("referrer_customer_id", String(64)), Column("language", String(20)),
+        Column("name", String(200)), Column("phone_dialing_code", String(8)), Column("phone_number", String(20)),
+        Column("email", String(200)),
+        Column("search_name", String(200)), Column("search_email", String(200)),
+        Column("search_phone", String(24), doc="dialing code digits + national number"),
+        Column("residence_country", String(2)), Column("registration_ip_country", String(2)),
+        Column("id_issuing_country", String(2)), Column("user_region", String(2)), Column("active_region", String(2)),
+        Column("stage", String(32), nullable=False), Column("stage_rank", Integer, nullable=False),
+        Column("stage_changed_at", TS), Column("stage_entered_at", JSON, nullable=False),
+        Column("account_status", String(16), nullable=False),
+        Column("verification_status", String(16), nullable=False),
+        Column("deposits", JSON, nullable=False), Column("withdrawals", JSON, nullable=False),
+        Column("first_deposit_at", TS), Column("first_trade_at", TS), Column("trades_count", Integer, nullable=False),
+        Column("total_assets", MONEY), Column("assets_sort", MONEY, nullable=False),
+        Column("assets_currency", String(3)), Column("assets_as_of", TS),
+        Column("tags", JSON, nullable=False),
+        Column("last_activity_at", TS, nullable=False),
+    )
+    Index("ix_customer_reg", *[t.c[c] for c in reg])
+    for col in ("stage", "user_region", "active_region", "channel", "verification_status", "account_status"):
+        Index(f"ix_customer_{col}_reg", t.c[col], *[t.c[c] for c in reg])
+    Index("ix_customer_assets", t.c.assets_sort, t.c.customer_id)
+    Index("ix_customer_stage_assets", t.c.stage, t.c.assets_sort, t.c.customer_id)
+    Index("ix_customer_activity", t.c.last_activity_at, t.c.customer_id)
+    Index("ix_customer_stage_activity", t.c.stage, t.c.last_activity_at, t.c.customer_id)
+    Index("ix_customer_referrer", t.c.referrer_customer_id)
+    for col in ("customer_id", "search_name", "search_email", "search_phone", "phone_number"):
+        Index(f"ix_customer_{col}_prefix", t.c[col], postgresql_ops={col: "text_pattern_ops"})
+    return t
+
+
+@dataclass
+class Tables:
+    metadata: MetaData
+    customer: Table
+    funding: Table
+    tag: Table
+    remark: Table
+    note: Table
+    assignment: Table
+    stage_count: Table
+    projection_position: Table
+    consumer_position: Table
+    processed_event: Table
+
+    @property
+    def read_model(self) -> list[Table]:
+        """Tables rebuilt from the event store (the assignment tables come from Kafka)."""
+        return [self.customer, self.funding, self.tag, self.remark, self.note, self.stage_count]
+
+
+def build_tables() -> Tables:
+    md = MetaData()
+    customer = _customer(md)
+    funding = Table(
+        "customer_funding", md,
+        Column("customer_id", String(64), primary_key=True), Column("currency", String(3), primary_key=True),
+        Column("deposits", MONEY, nullable=False), Column("withdrawals", MONEY, nullable=False),
+    )
+    Index("ix_funding_currency_deposits", funding.c.currency, funding.c.deposits, funding.c.customer_id)
+    tag = Table("customer_tag", md, Column("customer_id", String(64), primary_key=True),
+                Column("tag", String(40), primary_key=True))
+    Index("ix_tag_tag", tag.c.tag, tag.c.customer_id)
+    remark = Table(
+        "customer_remark", md,
+        Column("remark_id", String(36), primary_key=True), Column("customer_id", String(64), nullable=False),
+        Column("author", String(200), nullable=False), Column("text", Text, nullable=False),
+        Column("batch_id", String(36)), Column("created_at", TS, nullable=False),
+    )
+    Index("ix_remark_customer", remark.c.customer_id, remark.c.created_at)
+    note = Table(
+        "customer_note", md,
+        Column("note_id", String(36), primary_key=True), Column("customer_id", String(64), nullable=False),
+        Column("author", String(200), nullable=False), Column("text", Text, nullable=False),
+        Column("created_at", TS, nullable=False),
+    )
+    Index("ix_note_customer_author", note.c.customer_id, note.c.author, note.c.created_at)
+    assignment = Table(
+        "customer_assignment", md,
+        Column("customer_id", String(64), primary_key=True), Column("manager_id", String(64), primary_key=True),
+        Column("stage_key", String(64), primary_key=True, doc="lifecycle stage of the assignment, '*' = all"),
+        Column("team_id", String(64)), Column("share", Numeric(5, 4)), Column("active", Boolean, nullable=False),
+        Column("reason", String(200)), Column("assigned_at", TS), Column("changed_at", TS, nullable=False),
+        Column("event_id", String(36), nullable=False),
+    )
+    Index("ix_assignment_manager", assignment.c.manager_id, assignment.c.active, assignment.c.customer_id)
+    Index("ix_assignment_team", assignment.c.team_id, assignment.c.active, assignment.c.customer_id)
+    stage_count = Table("customer_stage_count", md, Column("stage", String(32), primary_key=True),
+                        Column("n", BigInteger, nullable=False))
+    position = projection_position_table(md)
+    consumer_position, processed = tracking_tables(md)
+    return Tables(md, customer, funding, tag, remark, note, assignment, stage_count, position,
+                  consumer_position, processed)
+
+
+def insert_for(session: Session, table: Table) -> Any:
+    return (postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table))
+
+
+def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]) -> None:
+    if not rows:
+        return
+    stmt = insert_for(session, table)
+    cols = [c for c in rows[0] if c not in keys]
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in cols})
+    session.execute(stmt, list(rows))

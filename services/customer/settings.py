@@ -1,0 +1,26 @@
+"""Settings of the customer service (env prefix `CUSTOMER_`, shared `KAFKA_*` and `AUTH_*`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.runtime.settings import ServiceSettings, service_config
+
+
+class CustomerSettings(ServiceSettings):
+    model_config = service_config("CUSTOMER_")
+
+    service_name: str = "customer"
+    database_url: str = Field(default="sqlite:///var/customer/readmodel.db",
+                              description="Read-model database (SQLAlchemy URL).")
+    eventstore_url: str = Field(default="sqlite:///var/customer/eventstore.db",
+                                description="Event store: sqlite:///path or postgresql://…")
+    api_port: int = 8101
+    worker_health_port: int = 8111
+    snapshot_interval: int = Field(default=100, ge=10, description="Customer snapshot every N events.")
+    aggregate_cache_size: int = Field(default=20_000, ge=0,
+                                      description="Aggregates kept in memory by the ingest consumer.")
+    projection_batch_size: int = 1000
+    list_max_limit: int = 200
+    export_max_rows: int = Field(default=500_000, description="Upper bound of one CSV export.")
+    export_page_size: int = 2000
