@@ -1,0 +1,23 @@
+"""The summary API (FastAPI), built by `build_api(container)`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from shared.runtime.api import create_app
+
+from . import analytics, dashboard, reports, summary
+
+if TYPE_CHECKING:
+    from ..bootstrap import Container
+
+
+def build_api(c: Container) -> FastAPI:
+    app = create_app(service="summary", auth=c.settings.auth, readiness=[c.check_db, c.check_broker],
+                     title="Whale CRM — summary")
+    app.state.container = c
+    for module in (summary, reports, dashboard, analytics):
+        app.include_router(module.router)
+    return app

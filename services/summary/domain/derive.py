@@ -1,0 +1,191 @@
+"""Per-customer derivation: from one customer's history (stage changes, assignments, milestones), the facts
+with their attribution, the stage and the manager at any moment, and the current state.
+
+Pure and order-independent: the history is sorted by (time, event id) before use, so any delivery order,
+re-delivery or replay of the same events gives the same result.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Milestones of the funnel, in order, and the lifecycle stage a customer is in *when* each happens
+# (the stage whose manager gets the credit).
+MILESTONES = ("registered", "applied", "opened", "funded", "traded")
+STAGE_BEFORE = {
+    "registered": "registered",
+    "applied": "registered",
+    "opened": "pending_account_opening",
+    "rejected": "pending_account_opening",
+    "funded": "pending_funding",
+    "traded": "funded",
+}
+# A stage change into a stage implies the milestone that leads there.
+MILESTONE_OF_STAGE = {
+    "registered": "registered",
+    "pending_account_opening": "applied",
+    "pending_funding": "opened",
+    "funded": "funded",
+    "traded": "traded",
+}
+ANY_STAGE = "*"
+
+
+@dataclass(frozen=True, order=True)
+class HistoryItem:
+    """One history entry. `kind`: stage | assign | unassign | milestone | rejected.
+
+    stage: a=to_stage. assign/unassign: a=manager_id, b=team_id, c=stage (None = every stage).
+    milestone: a=milestone name. rejected: b=application ref."""
+
+    at: datetime
+    event_id: str
+    kind: str = field(compare=False)
+    a: str | None = field(default=None, compare=False)
+    b: str | None = field(default=None, compare=False)
+    c: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Owner:
+    manager_id: str | None = None
+    team_id: str | None = None
+
+
+NOBODY = Owner()
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A customer milestone (or an account rejection) with the manager in force when it happened."""
+
+    kind: str
+    ref: str
+    at: datetime
+    manager_id: str | None
+    team_id: str | None
+    secs_since_applied: int | None = None
+    secs_since_registered: int | None = None
+
+
+@dataclass(frozen=True)
+class Funnel:
+    registered_at: datetime | None
+    applied_at: datetime | None
+    opened_at: datetime | None
+    funded_at: datetime | None
+    traded_at: datetime | None
+    owner: Owner
+
+
+class CustomerTimeline:
+    def __init__(self, items: Iterable[HistoryItem]):
+        self.items = sorted(set(items))
+        self._stages = [(i.at, i.event_id, i.a) for i in self.items if i.kind == "stage" and i.a]
+        self._assignments = [i for i in self.items if i.kind in ("assign", "unassign")]
+        self._assign_keys = [(i.at, i.event_id) for i in self._assignments]
+
+    # -- stage -----------------------------------------------------------------------------------
+    def stage_at(self, at: datetime) -> str | None:
+        """Stage in force at `at` (the latest stage change at or before it)."""
+        idx = bisect.bisect_right(self._stages, (at, "\uffff", ""))
+        return self._stages[idx - 1][2] if idx else None
+
+    def current_stage(self) -> tuple[str | None, datetime | None]:
+        if not self._stages:
+            return None, None
+        at, _, stage = self._stages[-1]
+        return stage, at
+
+    # -- assignment ------------------------------------------------------------------------------
+    def _owners_at(self, at: datetime | None) -> dict[str, Owner]:
+        owners: dict[str, Owner] = {}
+        for item in self._assignments:
+            if at is not None and item.at > at:
+                break
+            key = item.c or ANY_STAGE
+            if item.kind == "assign":
+                owners[key] = Owner(item.a, item.b)
+            elif key in owners and owners[key].manager_id == item.a:
+                del owners[key]
+            elif key == ANY_STAGE:
+                for k in [k for k, o in owners.items() if o.manager_id == item.a]:
+                    del owners[k]
+        return owners
+
+    def owner_at(self, at: datetime | None, stage: str | None) -> Owner:
+        """Manager in force at `at` (None = now) for `stage`: a stage-specific assignment wins over an
+        all-stage one."""
+        owners = self._owners_at(at)
+        return owners.get(stage or ANY_STAGE) or owners.get(ANY_STAGE) or NOBODY
+
+    def first_owner_after(self, at: datetime) -> Owner:
+        for item in self._assignments:
+            if item.kind == "assign" and item.at >= at:
+                return Owner(item.a, item.b)
+        return NOBODY
+
+    def acquisition_owner(self, registered_at: datetime | None) -> Owner:
+        """Who the customer belongs to for cohort analytics: the manager in force at registration or,
+        when none was (customers are usually assigned just after they register), the first one after."""
+        if registered_at is None:
+            return NOBODY
+        owner = self.owner_at(registered_at, "registered")
+        return owner if owner.manager_id else self.first_owner_after(registered_at)
+
+    def current_owner(self) -> Owner:
+        return self.owner_at(None, self.current_stage()[0])
+
+    # -- milestones --------------------------------------------------------------------------------
+    def milestone_times(self) -> dict[str, datetime]:
+        """First time of each milestone, from the explicit facts and from the stage changes."""
+        first: dict[str, datetime] = {}
+        for item in self.items:
+            name = None
+            if item.kind == "milestone":
+                name = item.a
+            elif item.kind == "stage" and item.a in MILESTONE_OF_STAGE:
+                name = MILESTONE_OF_STAGE[item.a]
+            if name in MILESTONES and (name not in first or item.at < first[name]):
+                first[name] = item.at
+        return first
+
+    def facts(self) -> list[Fact]:
+        times = self.milestone_times()
+        out: list[Fact] = []
+        for name in MILESTONES:
+            at = times.get(name)
+            if at is None:
+                continue
+            owner = (self.acquisition_owner(at) if name == "registered"
+                     else self.owner_at(at, STAGE_BEFORE[name]))
+            since_applied = since_registered = None
+            if name == "opened":
+                since_applied = _secs(times.get("applied"), at)
+                since_registered = _secs(times.get("registered"), at)
+            out.append(Fact(name, "", at, owner.manager_id, owner.team_id, since_applied, since_registered))
+        rejections: dict[str, datetime] = {}
+        for item in self.items:
+            if item.kind == "rejected":
+                ref = item.b or ""
+                if ref not in rejections or item.at < rejections[ref]:
+                    rejections[ref] = item.at
+        for ref, at in sorted(rejections.items()):
+            owner = self.owner_at(at, STAGE_BEFORE["rejected"])
+            out.append(Fact("rejected", ref, at, owner.manager_id, owner.team_id))
+        return out
+
+    def funnel(self) -> Funnel:
+        t = self.milestone_times()
+        registered = t.get("registered")
+        return Funnel(registered, t.get("applied"), t.get("opened"), t.get("funded"), t.get("traded"),
+                      self.acquisition_owner(registered))
+
+
+def _secs(start: datetime | None, end: datetime) -> int | None:
+    if start is None or start > end:
+        return None
+    return int((end - start).total_seconds())

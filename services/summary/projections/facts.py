@@ -1,0 +1,241 @@
+"""The consumer's apply function: raw rows in, then every derived row of each touched customer recomputed
+from that customer's whole history (order-independent), and the node counters moved by the difference."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from shared.events import Event
+from shared.runtime.logging import get_logger
+
+from ..domain.clock import local_date_of, week_start
+from ..domain.derive import CustomerTimeline, HistoryItem, Owner
+from . import tables as t
+from .ingest import RawBatch, collect
+from .sqlutil import chunks, dialect_insert, insert_ignore, is_postgres, newest, upsert_newer
+
+log = get_logger("summary.projection")
+
+ContribKey = tuple[str, str, str, str]  # dimension, node, manager ("" none), team ("" none)
+
+
+@dataclass
+class Loaded:
+    state: dict[str, dict[str, Any]]
+    tasks: dict[str, list[dict[str, Any]]]
+    kyc: dict[str, list[dict[str, Any]]]
+
+
+class FactProjector:
+    """`apply(session, events)` for `SqlBatchHandler`."""
+
+    def __init__(self, tz: ZoneInfo):
+        self.tz = tz
+
+    def __call__(self, session: Session, events: list[Event]) -> None:
+        self.apply(session, events)
+
+    def apply(self, session: Session, events: list[Event]) -> None:
+        batch = collect(events)
+        customers = sorted(batch.customers)
+        if is_postgres(session) and customers:
+            _lock(session, customers)
+        before = contributions(_load(session, customers)) if customers else Counter()
+        _write_raw(session, batch)
+        if customers:
+            after = self.recompute(session, customers)
+            _move_counts(session, before, after)
+
+    # -- derived rows ------------------------------------------------------------------------------
+    def recompute(self, session: Session, customers: list[str]) -> Counter[ContribKey]:
+        history = _history(session, customers)
+        follow_ups = _by_customer(session, t.follow_up, customers)
+        loaded = _load(session, customers)
+        facts, states, funnels, due = [], [], [], []
+        fu_updates: list[dict[str, Any]] = []
+        for cid in customers:
+            tl = CustomerTimeline(history.get(cid, ()))
+            facts += [{"customer_id": cid, "kind": f.kind, "ref": f.ref, "at": f.at, "manager_id": f.manager_id,
+                       "team_id": f.team_id, "secs_since_applied": f.secs_since_applied,
+                       "secs_since_registered": f.secs_since_registered} for f in tl.facts()]
+            stage, stage_at = tl.current_stage()
+            owner = tl.current_owner()
+            states.append({"customer_id": cid, "stage": stage, "stage_at": stage_at,
+                           "manager_id": owner.manager_id, "team_id": owner.team_id})
+            fn = tl.funnel()
+            if fn.registered_at is not None:
+                funnels.append({"customer_id": cid, "registered_at": fn.registered_at,
+                                "cohort_week": week_start(local_date_of(fn.registered_at, self.tz)),
+                                "applied_at": fn.applied_at, "opened_at": fn.opened_at, "funded_at": fn.funded_at,
+                                "traded_at": fn.traded_at, "manager_id": fn.owner.manager_id,
+                                "team_id": fn.owner.team_id})
+            fus = follow_ups.get(cid, [])
+            for fu in fus:
+                fu_stage = tl.stage_at(fu["recorded_at"])
+                fu_team = tl.owner_at(fu["recorded_at"], fu_stage).team_id
+                if (fu["stage"], fu["team_id"]) != (fu_stage, fu_team):
+                    fu_updates.append({"k_id": fu["follow_up_id"], "v_stage": fu_stage, "v_team": fu_team})
+            due += _due_items(cid, stage, owner, loaded.tasks.get(cid, []), fus)
+        _replace(session, t.fact, customers, facts)
+        _replace(session, t.funnel, customers, funnels)
+        _replace(session, t.due_item, customers, due)
+        _upsert_states(session, states)
+        if fu_updates:
+            session.execute(
+                update(t.follow_up).where(t.follow_up.c.follow_up_id == bindparam("k_id"))
+                .values(stage=bindparam("v_stage"), team_id=bindparam("v_team"))
+                .execution_options(synchronize_session=False),
+                fu_updates,
+            )
+        return contributions(Loaded({s["customer_id"]: s for s in states}, loaded.tasks, loaded.kyc))
+
+
+# ---- loading ------------------------------------------------------------------------------------------
+def _lock(session: Session, customers: list[str]) -> None:
+    """Serialise concurrent workers on the same customers (derived rows are read-modify-write)."""
+    insert_ignore(session, t.customer_state, [{"customer_id": c} for c in customers])
+    for part in chunks(customers):
+        session.execute(select(t.customer_state.c.customer_id)
+                        .where(t.customer_state.c.customer_id.in_(part))
+                        .order_by(t.customer_state.c.customer_id).with_for_update())
+
+
+def _by_customer(session: Session, table: Any, customers: list[str]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for part in chunks(customers):
+        for row in session.execute(select(table).where(table.c.customer_id.in_(part))).mappings():
+            out[row["customer_id"]].append(dict(row))
+    return out
+
+
+def _history(session: Session, customers: list[str]) -> dict[str, list[HistoryItem]]:
+    out: dict[str, list[HistoryItem]] = defaultdict(list)
+    h = t.customer_history.c
+    for part in chunks(customers):
+        rows = session.execute(select(h.customer_id, h.at, h.event_id, h.kind, h.a, h.b, h.c)
+                               .where(h.customer_id.in_(part)))
+        for cid, at, eid, kind, a, b, c in rows:
+            out[cid].append(HistoryItem(at, eid, kind, a, b, c))
+    return out
+
+
+def _load(session: Session, customers: list[str]) -> Loaded:
+    state: dict[str, dict[str, Any]] = {}
+    for part in chunks(customers):
+        for row in session.execute(select(t.customer_state)
+                                   .where(t.customer_state.c.customer_id.in_(part))).mappings():
+            state[row["customer_id"]] = dict(row)
+    return Loaded(state, _by_customer(session, t.task, customers), _by_customer(session, t.kyc_case, customers))
+
+
+# ---- node counters ------------------------------------------------------------------------------------
+def contributions(loaded: Loaded) -> Counter[ContribKey]:
+    """What the loaded customers add to the node counters: their stage, their KYC cases' states (both under
+    the customer's current owner) and their open tasks (under the task's assignee, else the owner)."""
+    out: Counter[ContribKey] = Counter()
+    customers = set(loaded.state) | set(loaded.tasks) | set(loaded.kyc)
+    for cid in customers:
+        st = loaded.state.get(cid) or {}
+        mgr, team = st.get("manager_id") or "", st.get("team_id") or ""
+        if st.get("stage"):
+            out[("stage", st["stage"], mgr, team)] += 1
+        for case in loaded.kyc.get(cid, ()):
+            out[("kyc", case["state"], mgr, team)] += 1
+        for task in loaded.tasks.get(cid, ()):
+            if _open(task):
+                out[("task", task.get("node") or "", task.get("assignee_id") or mgr,
+                      task.get("team_id") or team)] += 1
+    return out
+
+
+def _open(task: dict[str, Any]) -> bool:
+    return task.get("created_at") is not None and task.get("closed_at") is None
+
+
+def _move_counts(session: Session, before: Counter[ContribKey], after: Counter[ContribKey]) -> None:
+    delta: dict[ContribKey, int] = {}
+    for key in set(before) | set(after):
+        d = after.get(key, 0) - before.get(key, 0)
+        if d:
+            delta[key] = d
+    if not delta:
+        return
+    rows = [{"dimension": k[0], "node": k[1], "manager_id": k[2], "team_id": k[3], "n": d}
+            for k, d in sorted(delta.items())]
+    for part in chunks(rows):
+        stmt = dialect_insert(session, t.node_count)
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["dimension", "node", "manager_id", "team_id"],
+            set_={"n": t.node_count.c.n + stmt.excluded.n}), list(part))
+    session.execute(delete(t.node_count).where(t.node_count.c.n == 0))
+
+
+# ---- writing --------------------------------------------------------------------------------------
+def _write_raw(session: Session, batch: RawBatch) -> None:
+    insert_ignore(session, t.customer_history, batch.history)
+    insert_ignore(session, t.follow_up, batch.follow_ups)
+    if batch.tasks:
+        _upsert_tasks(session, list(batch.tasks.values()))
+    if batch.kyc:
+        upsert_newer(session, t.kyc_case, "case_id", newest(batch.kyc, "case_id"))
+    if batch.managers:
+        upsert_newer(session, t.manager, "manager_id", newest(batch.managers, "manager_id"))
+    if batch.teams:
+        upsert_newer(session, t.team, "team_id", newest(batch.teams, "team_id"))
+
+
+_TASK_COLS = ("customer_id", "node", "assignee_id", "team_id", "due_at", "created_at", "closed_at", "outcome")
+
+
+def _upsert_tasks(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Created and closed facts fill their own columns, whichever arrives first (coalesce keeps what is known)."""
+    full = [{c: r.get(c) for c in ("task_id", *_TASK_COLS)} for r in rows]
+    for part in chunks(full):
+        stmt = dialect_insert(session, t.task)
+        set_ = {c: func.coalesce(stmt.excluded[c], t.task.c[c]) for c in _TASK_COLS}
+        session.execute(stmt.on_conflict_do_update(index_elements=["task_id"], set_=set_), list(part))
+
+
+def _replace(session: Session, table: Any, customers: list[str], rows: list[dict[str, Any]]) -> None:
+    for part in chunks(customers):
+        session.execute(delete(table).where(table.c.customer_id.in_(part)))
+    for part in chunks(rows):
+        session.execute(table.insert(), list(part))
+
+
+def _upsert_states(session: Session, rows: list[dict[str, Any]]) -> None:
+    for part in chunks(rows):
+        stmt = dialect_insert(session, t.customer_state)
+        set_ = {c: stmt.excluded[c] for c in ("stage", "stage_at", "manager_id", "team_id")}
+        session.execute(stmt.on_conflict_do_update(index_elements=["customer_id"], set_=set_), list(part))
+
+
+def _due_items(cid: str, stage: str | None, owner: Owner, tasks: Iterable[dict[str, Any]],
+               follow_ups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Open tasks, and the next follow-up the latest follow-up record asked for (if any)."""
+    last = max(follow_ups, key=lambda f: (f["recorded_at"], f["follow_up_id"]), default=None)
+    intent = last["intent"] if last else None
+    tags = last["tags"] if last else "|"
+    last_at: datetime | None = last["recorded_at"] if last else None
+    items = []
+    for task in tasks:
+        if _open(task) and task.get("due_at") is not None:
+            items.append({"item_id": f"task:{task['task_id']}", "customer_id": cid, "source": "task",
+                          "node": task.get("node"), "stage": stage, "due_at": task["due_at"],
+                          "manager_id": task.get("assignee_id") or owner.manager_id,
+                          "team_id": task.get("team_id") or owner.team_id, "intent": intent, "tags": tags,
+                          "last_follow_up_at": last_at})
+    if last is not None and last["next_follow_up_at"] is not None:
+        items.append({"item_id": f"next:{cid}", "customer_id": cid, "source": "next_follow_up",
+                      "node": stage, "stage": stage, "due_at": last["next_follow_up_at"],
+                      "manager_id": owner.manager_id or last["manager_id"], "team_id": owner.team_id,
+                      "intent": intent, "tags": tags, "last_follow_up_at": last_at})
+    return items

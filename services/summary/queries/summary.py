@@ -1,0 +1,140 @@
+"""Today's Summary (customer progress: today vs yesterday vs the same weekday last week) and the daily
+follow-up list."""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..domain.clock import Comparison, from_naive_utc, local_day
+from ..projections import tables as t
+from .audience import Audience
+
+FACT_METRICS = {"opened": "account_openings", "funded": "fundings"}
+FOLLOW_UP_METRICS = {
+    "pending_account_opening": "pending_account_opening_follow_ups",
+    "pending_funding": "pending_funding_follow_ups",
+    "registered": "registration_follow_ups",
+    "funded": "funded_follow_ups",
+}
+METRICS = tuple(FACT_METRICS.values()) + tuple(FOLLOW_UP_METRICS.values())
+
+
+def _day_counts(session: Session, tz: ZoneInfo, day: date, aud: Audience,
+                by_manager: bool) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Metric totals for one local day, and per manager when asked. Follow-up metrics count distinct
+    customers followed up (two calls to one customer are one follow-up of that customer)."""
+    w = local_day(day, tz)
+    totals: dict[str, int] = dict.fromkeys(METRICS, 0)
+    per: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(METRICS, 0))
+    f = t.fact.c
+    q = (select(f.kind, f.manager_id, func.count()).where(f.kind.in_(FACT_METRICS), f.at >= w.start, f.at < w.end,
+                                                         *aud.where(t.fact)).group_by(f.kind, f.manager_id))
+    for kind, mgr, n in session.execute(q):
+        totals[FACT_METRICS[kind]] += n
+        if by_manager and mgr:
+            per[mgr][FACT_METRICS[kind]] += n
+    fu = t.follow_up.c
+    cond = [fu.recorded_at >= w.start, fu.recorded_at < w.end, fu.stage.in_(FOLLOW_UP_METRICS),
+            *aud.where(t.follow_up)]
+    for stage, n in session.execute(select(fu.stage, func.count(distinct(fu.customer_id)))
+                                    .where(*cond).group_by(fu.stage)):
+        totals[FOLLOW_UP_METRICS[stage]] = n
+    if by_manager:
+        for stage, mgr, n in session.execute(select(fu.stage, fu.manager_id, func.count(distinct(fu.customer_id)))
+                                             .where(*cond).group_by(fu.stage, fu.manager_id)):
+            per[mgr][FOLLOW_UP_METRICS[stage]] = n
+    return totals, per
+
+
+def today_summary(session: Session, tz: ZoneInfo, day: date, aud: Audience) -> dict[str, Any]:
+    cmp = Comparison(day)
+    by_manager = aud.single_manager is None
+    results = {label: _day_counts(session, tz, d, aud, by_manager) for label, d in cmp.days().items()}
+    metrics = {m: {label: results[label][0][m] for label in results} for m in METRICS}
+    for m in metrics.values():
+        m["change_vs_yesterday"] = m["today"] - m["yesterday"]
+        m["change_vs_last_week"] = m["today"] - m["last_week"]
+    managers: list[dict[str, Any]] = []
+    if by_manager:
+        ids = sorted({mgr for label in results for mgr in results[label][1]})
+        for mgr in ids:
+            managers.append({"manager_id": mgr, "metrics": {
+                m: {label: results[label][1].get(mgr, {}).get(m, 0) for label in results} for m in METRICS}})
+    return {"date": day.isoformat(), "yesterday": cmp.yesterday.isoformat(),
+            "last_week": cmp.last_week.isoformat(), "timezone": tz.key, "metrics": metrics, "managers": managers}
+
+
+# ---- daily follow-up ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DueFilter:
+    node: str | None = None
+    stage: str | None = None
+    overdue: bool | None = None
+    tags: tuple[str, ...] = ()
+    intent: str | None = None
+    customer_id: str | None = None
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(due_at: datetime, item_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{due_at.isoformat()}|{item_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, item = raw.split("|", 1)
+        return datetime.fromisoformat(at), item
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor("cursor: not a cursor this API issued") from None
+
+
+def due_list(session: Session, tz: ZoneInfo, day: date, aud: Audience, flt: DueFilter, *,
+             limit: int, cursor: str | None) -> dict[str, Any]:
+    w = local_day(day, tz)
+    d = t.due_item.c
+    cond = [d.due_at < w.end, *aud.where(t.due_item)]
+    if flt.overdue is True:
+        cond.append(d.due_at < w.start)
+    elif flt.overdue is False:
+        cond.append(d.due_at >= w.start)
+    if flt.node:
+        cond.append(d.node == flt.node)
+    if flt.stage:
+        cond.append(d.stage == flt.stage)
+    if flt.intent:
+        cond.append(d.intent == flt.intent)
+    if flt.customer_id:
+        cond.append(d.customer_id == flt.customer_id)
+    for tag in flt.tags:
+        cond.append(d.tags.like(f"%|{_like_escape(tag)}|%", escape="\\"))
+    if cursor:
+        at, item = decode_cursor(cursor)
+        cond.append(or_(d.due_at > at, and_(d.due_at == at, d.item_id > item)))
+    rows = session.execute(select(t.due_item).where(*cond).order_by(d.due_at, d.item_id).limit(limit + 1)).mappings()
+    rows = list(rows)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [{
+        "item_id": r["item_id"], "customer_id": r["customer_id"], "source": r["source"], "node": r["node"],
+        "stage": r["stage"], "due_at": from_naive_utc(r["due_at"]), "overdue": r["due_at"] < w.start,
+        "manager_id": r["manager_id"], "team_id": r["team_id"], "intent": r["intent"],
+        "tags": [x for x in r["tags"].split("|") if x], "last_follow_up_at": from_naive_utc(r["last_follow_up_at"]),
+    } for r in rows]
+    next_cursor = encode_cursor(rows[-1]["due_at"], rows[-1]["item_id"]) if more and rows else None
+    return {"date": day.isoformat(), "items": items, "next_cursor": next_cursor}
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("|", "/")

@@ -1,0 +1,39 @@
+"""Summary service settings (env prefix `SUMMARY_`)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+
+from shared.runtime.settings import ServiceSettings, service_config
+
+
+class SummarySettings(ServiceSettings):
+    model_config = service_config("SUMMARY_")
+
+    service_name: str = "summary"
+    database_url: str = Field(
+        default="sqlite:///var/summary/readmodel.db", description="SQLAlchemy URL of the read-model database."
+    )
+    eventstore_url: str = Field(
+        default="sqlite:///var/summary/eventstore.db", description="Event store of daily reports and changelog."
+    )
+    api_port: int = 8104
+    worker_health_port: int = 8114
+    timezone: str = Field(default="UTC", description="The brokerage's time zone: what 'today' means (IANA name).")
+    ensure_topics: bool = Field(default=True, description="Create the consumed topics if missing (dev, tests).")
+    max_interval_days: int = Field(default=400, ge=1, description="Longest interval an analytics query may span.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
