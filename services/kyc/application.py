@@ -153,7 +153,7 @@ class KycApplication(TrackingApplication):
         index = batch.customer(p.customer_id)
         if index.has_seen(eid):
             return
-        index.identity_verified(country=p.id_issuing_country, verified_at=p.verified_at, upstream_event_id=eid)
+        index.identity_verified(customer_id=p.customer_id, country=p.id_issuing_country, verified_at=p.verified_at, upstream_event_id=eid)
         if index.latest_case_id:
             case = batch.case(index.latest_case_id)
             if case is not None and case.state != "rejected" and not case.has_seen(eid):

@@ -59,6 +59,10 @@ def case_id_for(customer_id: str, application_id: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"case:{customer_id}:{application_id}")
 
 
+def _pending(docs: Mapping[str, Any]) -> int:
+    return sum(1 for d in docs.values() if d["status"] == PENDING)
+
+
 class KycCase(Aggregate):
     @staticmethod
     def create_id(customer_id: str, application_id: str, **_: Any) -> uuid.UUID:
@@ -274,13 +278,14 @@ class KycCase(Aggregate):
         docs[document_id]["status"] = decision
         pct = self._pct(rules, docs=docs)
         self._document_decided(document_id=document_id, kind=doc["kind"], version=doc["version"], decision=decision,
-                               reason_code=reason_code, note=note, by=actor, at=at, completion_pct=pct)
+                               reason_code=reason_code, note=note, by=actor, at=at, completion_pct=pct,
+                               previous=current, documents_pending=_pending(docs))
         return True
 
     @event("DocumentDecided")
     def _document_decided(self, *, document_id: str, kind: str, version: int, decision: str,
                           reason_code: str | None, note: str | None, by: str, at: datetime,
-                          completion_pct: int) -> None:
+                          completion_pct: int, previous: str, documents_pending: int) -> None:
         doc = self.documents[document_id]
         doc.update(status=decision, reason_code=reason_code, note=note, decided_by=by, decided_at=at)
         self.completion_pct = completion_pct
@@ -310,12 +315,13 @@ class KycCase(Aggregate):
         pct = self._pct(rules, docs=docs, flagged=flagged)
         self._info_requested(by=actor, at=at, reasons=sorted(set(reasons)), note=note,
                              document_ids=list(dict.fromkeys(document_ids)), fields=flagged,
-                             from_state=self.state, to_state=S_MORE_INFO, completion_pct=pct)
+                             from_state=self.state, to_state=S_MORE_INFO, completion_pct=pct,
+                             documents_pending=_pending(docs))
 
     @event("InfoRequested")
     def _info_requested(self, *, by: str, at: datetime, reasons: list[str], note: str | None,
                         document_ids: list[str], fields: list[str], from_state: str, to_state: str,
-                        completion_pct: int) -> None:
+                        completion_pct: int, documents_pending: int) -> None:
         for doc_id in document_ids:
             doc = self.documents[doc_id]
             if doc["status"] != REJECTED:

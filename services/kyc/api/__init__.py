@@ -1,0 +1,1 @@
+"""KYC HTTP API: queue, case detail, claim/assign/release, document decisions, more info, second review, history."""

@@ -1,0 +1,26 @@
+"""The KYC FastAPI app (built by the shared factory: problem+json, correlation ids, health, metrics)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import FastAPI
+
+from shared.runtime.api import create_app
+
+from .cases import router
+
+
+def create_api(container: Any) -> FastAPI:
+    async def database() -> None:
+        await asyncio.to_thread(container.check_database)
+
+    async def broker() -> None:
+        await container.check_broker()
+
+    app = create_app(service="kyc", auth=container.settings.auth, readiness=[database, broker],
+                     title="Whale CRM — KYC review")
+    app.state.container = container
+    app.include_router(router)
+    return app

@@ -1,0 +1,204 @@
+"""Projection of the KYC event log into `kyc_case` and `kyc_customer`.
+
+Pure function of the stored events (no clock, no configuration), so rebuilding from the log gives the same
+rows. Each row remembers the aggregate version it has applied: a re-applied event is skipped.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain.case import QUEUE_STATES, S_IN_REVIEW, S_SECOND
+from ..domain.rules import PENDING, SUPERSEDED
+from ..outbox import event_name, event_time
+from .tables import kyc_case, kyc_customer
+
+
+def utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _seconds(start: datetime | None, end: datetime) -> int:
+    if start is None:
+        return 0
+    return max(int((utc(end) - utc(start)).total_seconds()), 0)  # type: ignore[operator]
+
+
+def _doc_counts(documents: dict[str, Any]) -> tuple[int, int]:
+    active = [d for d in documents.values() if d["status"] != SUPERSEDED]
+    return len(active), sum(1 for d in active if d["status"] == PENDING)
+
+
+class CaseProjection:
+    """`apply(session, events)` for the ProjectionRunner. Keeps the rows of one batch in memory."""
+
+    def __call__(self, session: Session, events: list[Any]) -> None:
+        rows: dict[str, dict[str, Any]] = {}
+        customers: dict[str, dict[str, Any]] = {}
+        for ev in events:
+            qual = type(ev).__qualname__
+            if qual.startswith("KycCase."):
+                self._case_event(session, rows, customers, ev)
+            elif qual.startswith("CustomerKyc.") and event_name(ev) == "IdentityVerified":
+                row = self._customer(session, customers, ev.customer_id, ev)
+                if row is not None:
+                    at = utc(ev.verified_at)
+                    if row["identity_verified_at"] is None or at > row["identity_verified_at"]:
+                        row["identity_verified_at"] = at
+                    row["updated_at"] = utc(ev.timestamp)
+        self._flush(session, rows, customers)
+
+    # ---------------------------------------------------------------------------------- cases
+    def _load_case(self, session: Session, rows: dict[str, dict[str, Any]], case_id: str) -> dict[str, Any] | None:
+        if case_id not in rows:
+            found = session.execute(select(kyc_case).where(kyc_case.c.case_id == case_id)).mappings().first()
+            if found is None:
+                return None
+            rows[case_id] = {**dict(found), "_new": False, "_dirty": False}
+            for key in ("opened_at", "submitted_at", "queued_at", "waiting_since", "claimed_at", "second_requested_at",
+                        "decided_at", "updated_at"):
+                rows[case_id][key] = utc(rows[case_id][key])
+        return rows[case_id]
+
+    def _case_event(self, session: Session, rows: dict[str, dict[str, Any]],
+                    customers: dict[str, dict[str, Any]], ev: Any) -> None:
+        case_id = str(ev.originator_id)
+        name = event_name(ev)
+        at = utc(event_time(ev))
+        if name == "Opened":
+            if self._load_case(session, rows, case_id) is not None:
+                return
+            total, pending = _doc_counts(ev.documents)
+            rows[case_id] = {
+                "case_id": case_id, "customer_id": ev.customer_id, "application_id": ev.application_id,
+                "account_type": ev.account_type, "state": "pending", "high_risk": ev.high_risk, "submission": 1,
+                "documents_total": total, "documents_pending": pending, "completion_pct": ev.completion_pct,
+                "reviewer_id": None, "first_reviewer_id": None, "opened_at": at, "submitted_at": at,
+                "queued_at": at, "waiting_since": at, "claimed_at": None, "second_requested_at": None, "decided_at": None,
+                "decided_by": None, "second_reviewer_id": None, "queue_seconds_total": 0,
+                "review_seconds_total": 0, "updated_at": at, "version": ev.originator_version,
+                "_new": True, "_dirty": True,
+            }
+            self._touch_customer(session, customers, rows[case_id], opened=True)
+            return
+        row = self._load_case(session, rows, case_id)
+        if row is None or ev.originator_version <= row["version"]:
+            return  # unknown case (cannot happen: Opened is first in the log) or already applied
+        handler = getattr(self, f"_on_{name}", None)
+        if handler is not None:
+            handler(row, ev, at)
+        row["version"] = ev.originator_version
+        row["updated_at"] = at
+        row["_dirty"] = True
+        self._touch_customer(session, customers, row, opened=False)
+
+    def _on_Resubmitted(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+        row["application_id"] = ev.application_id
+        row["submission"] += 1
+        row["submitted_at"] = at
+        row["high_risk"], row["completion_pct"] = ev.high_risk, ev.completion_pct
+        row["documents_total"], row["documents_pending"] = _doc_counts(ev.documents)
+        if ev.to_state == "resubmitted":
+            row.update(state="resubmitted", queued_at=at, waiting_since=at, reviewer_id=None, claimed_at=None, first_reviewer_id=None,
+                       second_requested_at=None)
+
+    def _on_IdentityVerified(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+        row["high_risk"], row["completion_pct"] = ev.high_risk, ev.completion_pct
+
+    def _on_Claimed(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+        if ev.from_state in QUEUE_STATES:
+            row["queue_seconds_total"] += _seconds(row["waiting_since"], at)
+        elif ev.from_state == S_IN_REVIEW:
+            row["review_seconds_total"] += _seconds(row["claimed_at"], at)
+        row.update(state=S_IN_REVIEW, reviewer_id=ev.reviewer_id, claimed_at=at)
+
+    def _on_Released(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+        row["review_seconds_total"] += _seconds(row["claimed_at"], at)
+        row.update(state=ev.to_state, reviewer_id=None, claimed_at=None, waiting_since=at)
+
+    def _on_DocumentDecided(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+        row["completion_pct"], row["documents_pending"] = ev.completion_pct, ev.documents_pending
+
+    def _on_InfoRequested(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+        row["completion_pct"], row["documents_pending"] = ev.completion_pct, ev.documents_pending
+        self._decided(row, ev.to_state, at, by=ev.by, second=None)
+
+    def _on_ReviewSubmitted(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+        if ev.to_state == S_SECOND:
+            row["review_seconds_total"] += _seconds(row["claimed_at"], at)
+            row.update(state=S_SECOND, first_reviewer_id=ev.by, second_requested_at=at, reviewer_id=None,
+                       claimed_at=None)
+            return
+        self._decided(row, ev.to_state, at, by=ev.by, second=None)
+
+    def _on_SecondReviewed(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+        row["review_seconds_total"] += _seconds(row["second_requested_at"], at)
+        self._decided(row, ev.to_state, at, by=ev.first_reviewer, second=ev.by)
+        row["second_requested_at"] = None
+
+    def _decided(self, row: dict[str, Any], state: str, at: datetime, *, by: str, second: str | None) -> None:
+        if row["state"] == S_IN_REVIEW:
+            row["review_seconds_total"] += _seconds(row["claimed_at"], at)
+        row.update(state=state, decided_at=at, decided_by=by, second_reviewer_id=second, reviewer_id=None,
+                   claimed_at=None)
+
+    # ------------------------------------------------------------------------------- customers
+    def _customer(self, session: Session, customers: dict[str, dict[str, Any]], customer_id: str | None,
+                  ev: Any) -> dict[str, Any] | None:
+        if customer_id is None:
+            return None
+        if customer_id not in customers:
+            found = session.execute(
+                select(kyc_customer).where(kyc_customer.c.customer_id == customer_id)).mappings().first()
+            if found is None:
+                customers[customer_id] = {"customer_id": customer_id, "latest_case_id": None, "latest_state": None,
+                                          "completion_pct": 0, "cases": 0, "identity_verified_at": None,
+                                          "updated_at": utc(ev.timestamp), "_new": True}
+            else:
+                customers[customer_id] = {**dict(found), "_new": False}
+                customers[customer_id]["identity_verified_at"] = utc(found["identity_verified_at"])
+                customers[customer_id]["updated_at"] = utc(found["updated_at"])
+        return customers[customer_id]
+
+    def _touch_customer(self, session: Session, customers: dict[str, dict[str, Any]], row: dict[str, Any], *,
+                        opened: bool) -> None:
+        cust = self._customer(session, customers, row["customer_id"], _Stamp(row["updated_at"]))
+        assert cust is not None
+        if opened:
+            cust["cases"] += 1
+            cust["latest_case_id"] = row["case_id"]
+        if cust["latest_case_id"] == row["case_id"]:
+            cust["latest_state"], cust["completion_pct"] = row["state"], row["completion_pct"]
+            cust["updated_at"] = row["updated_at"]
+
+    # ---------------------------------------------------------------------------------- writes
+    def _flush(self, session: Session, rows: dict[str, dict[str, Any]], customers: dict[str, dict[str, Any]]) -> None:
+        inserts, updates = [], []
+        for row in rows.values():
+            if not row.get("_dirty"):
+                continue
+            data = {k: v for k, v in row.items() if not k.startswith("_")}
+            (inserts if row["_new"] else updates).append(data)
+        if inserts:
+            session.execute(kyc_case.insert(), inserts)
+        for data in updates:
+            session.execute(kyc_case.update().where(kyc_case.c.case_id == data["case_id"]).values(**data))
+        c_new = [{k: v for k, v in c.items() if not k.startswith("_")} for c in customers.values() if c["_new"]]
+        if c_new:
+            session.execute(kyc_customer.insert(), c_new)
+        for c in customers.values():
+            if not c["_new"]:
+                data = {k: v for k, v in c.items() if not k.startswith("_")}
+                session.execute(kyc_customer.update().where(kyc_customer.c.customer_id == c["customer_id"])
+                                .values(**data))
+
+
+class _Stamp:
+    def __init__(self, timestamp: datetime):
+        self.timestamp = timestamp
