@@ -106,7 +106,7 @@ def scope_clause(t: Tables, principal: Principal) -> ColumnElement[bool] | None:
         if not principal.teams:
             return false()
         cond = a.c.team_id.in_(principal.teams)
-    return exists().where(a.c.customer_id == c.customer_id, a.c.active == true(), cond)
+    return exists().where(a.c.customer_id == c.c.customer_id, a.c.active == true(), cond)
 
 
 def filter_clauses(t: Tables, f: ListFilters) -> list[ColumnElement[bool]]:

@@ -102,7 +102,7 @@ def stage_counts(c: Any, principal: Principal, f: ListFilters) -> dict[str, Any]
     t = c.tables
     with c.sessions() as s:
         if principal.scope == Scope.all and not _filtered(f):
-            rows = s.execute(select(t.stage_count.c.stage, t.stage_count.c.n)).tuples()
+            rows = s.execute(select(t.stage_count.c.stage, t.stage_count.c.n)).tuples().all()
             source = "maintained"
         else:
             clauses = filter_clauses(t, f)
@@ -110,7 +110,7 @@ def stage_counts(c: Any, principal: Principal, f: ListFilters) -> dict[str, Any]
             if scope is not None:
                 clauses.append(scope)
             rows = s.execute(select(t.customer.c.stage, func.count()).where(*clauses)
-                             .group_by(t.customer.c.stage)).tuples()
+                             .group_by(t.customer.c.stage)).tuples().all()
             source = "query"
         found = {stage: int(n) for stage, n in rows}
     counts = {st.value: max(found.get(st.value, 0), 0) for st in Stage}

@@ -111,7 +111,7 @@ def _update_counts(session: Session, t: Tables, ids: list[str], new: dict[str, s
     for i in range(0, len(ids), 1000):
         chunk = ids[i:i + 1000]
         old.update(session.execute(select(t.customer.c.customer_id, t.customer.c.stage)
-                                   .where(t.customer.c.customer_id.in_(chunk))).tuples())
+                                   .where(t.customer.c.customer_id.in_(chunk))).tuples().all())
     delta: dict[str, int] = {}
     for cid, stage in new.items():
         prev = old.get(cid)
