@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from pydantic import AwareDatetime, Field
 
@@ -41,6 +42,11 @@ class CustomerAssigned(Payload):
     assigned_by: ShortText | None = Field(default=None, description="CRM user id; None when automatic.")
     assigned_at: AwareDatetime
     protection_expires_at: AwareDatetime | None = None
+    rule_inputs: dict[str, Any] | None = Field(
+        default=None,
+        description="Why this manager: the routing inputs (channel, region, language, referral code), the rule "
+        "that matched and what was skipped. None for manual assignments.",
+    )
 
 
 @registry.contract("crm.assignment.customer_unassigned", version=1, topic=topics.CRM_ASSIGNMENT)
@@ -69,6 +75,7 @@ class ManagerChanged(Payload):
     status: ManagerStatus
     referral_code: ShortText | None = None
     changed_at: AwareDatetime
+    capacity: int | None = Field(default=None, ge=0, description="Maximum number of customers held at once.")
 
 
 @registry.contract("crm.assignment.team_changed", version=1, topic=topics.CRM_ASSIGNMENT, key="team_id")

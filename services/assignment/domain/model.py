@@ -186,11 +186,11 @@ class Manager(Aggregate):
 
     def change_load(self, delta: int) -> None:
         if delta:
-            self._load_changed(manager_id=self.manager_id, delta=delta)
+            self._load_changed(manager_id=self.manager_id, delta=delta, load=max(self.load + delta, 0))
 
     @event("LoadChanged")
-    def _load_changed(self, manager_id: str, delta: int) -> None:
-        self.load = max(self.load + delta, 0)
+    def _load_changed(self, manager_id: str, delta: int, load: int) -> None:
+        self.load = load  # absolute, so projecting it twice is harmless
 
 
 # ---------------------------------------------------------------------------------- referral code

@@ -1,0 +1,1 @@
+"""HTTP API of the assignment service (for the gateway)."""

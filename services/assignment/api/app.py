@@ -1,0 +1,46 @@
+"""FastAPI app of the assignment service."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from shared.runtime.api import create_app, problem_response
+
+from ..domain.errors import DomainError
+from . import assignments, managers, ops, rules
+
+
+def create_api(container: Any) -> FastAPI:
+    async def database() -> None:
+        await asyncio.to_thread(container.check_database)
+
+    async def broker() -> None:
+        await container.check_broker()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = create_app(service="assignment", auth=container.settings.auth, readiness=[database, broker],
+                     lifespan=lifespan, title="Whale CRM — assignment")
+    app.state.container = container
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        extra: dict[str, Any] = {"code": exc.code}
+        if exc.field:
+            extra["field"] = exc.field
+        title = {403: "Forbidden", 404: "Not Found", 409: "Conflict", 422: "Unprocessable Entity"}.get(
+            exc.status, "Bad Request")
+        detail = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        return problem_response(exc.status, title, detail, type_=f"urn:whale-crm:problem:{exc.code}", **extra)
+
+    for module in (managers, assignments, rules, ops):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,93 @@
+"""Request models (strict: unknown fields rejected, every field validated → 422 naming it)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events.crm_customer import Stage
+from shared.events.types import CountryCode, CustomerId, EntityId
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
+Code = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+Share = Annotated[Decimal, Field(gt=0, le=1, max_digits=9, decimal_places=8)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TeamIn(Strict):
+    team_id: EntityId
+    name: Name
+    leader_id: EntityId | None = None
+    protection_days: int = Field(default=7, ge=1, le=365)
+
+
+class TeamPatch(Strict):
+    name: Name | None = None
+    leader_id: EntityId | None = None
+    protection_days: int | None = Field(default=None, ge=1, le=365)
+
+
+class ManagerIn(Strict):
+    manager_id: EntityId = Field(description="The manager's CRM user id (their JWT subject).")
+    name: Name
+    position: Name | None = None
+    team_id: EntityId | None = None
+    regions: list[CountryCode] = Field(default_factory=list, max_length=50)
+    languages: list[Language] = Field(default_factory=list, max_length=20)
+    capacity: int = Field(ge=0, le=1_000_000, description="Maximum number of customers held at once.")
+    referral_code: Code | None = Field(default=None, description="The manager's QR / referral code (unique).")
+
+
+class ManagerPatch(Strict):
+    name: Name | None = None
+    position: Name | None = None
+    team_id: EntityId | None = None
+    regions: list[CountryCode] | None = Field(default=None, max_length=50)
+    languages: list[Language] | None = Field(default=None, max_length=20)
+    capacity: int | None = Field(default=None, ge=0, le=1_000_000)
+    referral_code: Code | None = None
+    status: Literal["active", "absent"] | None = None
+
+
+class ResignIn(Strict):
+    handover: Literal["manager", "pool"] = Field(description="Hand customers to another manager or the pool.")
+    to_manager_id: EntityId | None = None
+
+
+class AssignIn(Strict):
+    customer_id: CustomerId
+    manager_id: EntityId
+    stage: Stage | None = Field(default=None, description="Lifecycle stage of this assignment; None = all.")
+    share: Share = Decimal("1")
+
+
+class BulkAssignIn(Strict):
+    customer_ids: list[CustomerId] = Field(min_length=1, max_length=10_000)
+    manager_id: EntityId
+    stage: Stage | None = None
+    share: Share = Decimal("1")
+
+
+class UnassignIn(Strict):
+    customer_id: CustomerId
+    stage: Stage | None = Field(default=None, description="The stage slot to free; None = the all-stage slot.")
+    all_stages: bool = Field(default=False, description="Free every slot of the customer.")
+
+
+class RuleIn(Strict):
+    position: int = Field(ge=0, le=1_000_000, description="Lower runs first.")
+    name: Name | None = None
+    team_id: EntityId | None = None
+    manager_id: EntityId | None = None
+    strategy: Literal["round_robin", "least_loaded"] = "round_robin"
+    enabled: bool = True
+    regions: list[CountryCode] = Field(default_factory=list, max_length=250)
+    channels: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=50)
+    languages: list[Language] = Field(default_factory=list, max_length=50)
+    referral_codes: list[Code] = Field(default_factory=list, max_length=500)

@@ -1,0 +1,112 @@
+"""The eventsourcing application of the assignment service, and a unit of work over its aggregates.
+
+Commands live in `admin.py` (managers, teams, rules) and `assigning.py` (assign, unassign, routing,
+follow-ups, reclaim, hand-over); they load aggregates through a `UnitOfWork`, call them, and save every
+changed aggregate in one event-store transaction. Optimistic concurrency (aggregate versions) makes a
+concurrent change fail the save; `save_retrying` re-runs the whole command on fresh state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import RecordConflictError
+
+from shared.runtime.eventstore import TrackingApplication
+from shared.runtime.logging import get_logger
+
+from .domain.model import (
+    RULEBOOK_ID,
+    CustomerAssignment,
+    Manager,
+    ReferralCode,
+    RuleBook,
+    Team,
+    customer_key,
+    manager_key,
+    referral_key,
+    team_key,
+)
+
+log = get_logger("assignment.app")
+T = TypeVar("T")
+
+
+class AssignmentApplication(TrackingApplication):
+    name = "assignment"
+    snapshotting_intervals = {Manager: 100, Team: 100, RuleBook: 20, CustomerAssignment: 50}
+
+    def load(self, key: UUID) -> Any | None:
+        try:
+            return self.repository.get(key)
+        except AggregateNotFoundError:
+            return None
+
+
+class UnitOfWork:
+    """Loads each aggregate once, remembers it, and hands the changed ones to `save`."""
+
+    def __init__(self, app: AssignmentApplication):
+        self.app = app
+        self._cache: dict[UUID, Any | None] = {}
+
+    def _get(self, key: UUID) -> Any | None:
+        if key not in self._cache:
+            self._cache[key] = self.app.load(key)
+        return self._cache[key]
+
+    def add(self, aggregate: Any) -> Any:
+        self._cache[aggregate.id] = aggregate
+        return aggregate
+
+    def assume_new(self, key: UUID) -> None:
+        """The read model says this aggregate does not exist: skip the load (a wrong guess fails the save
+        with a conflict and the command is re-run with `assume_new` off)."""
+        self._cache.setdefault(key, None)
+
+    def team(self, team_id: str | None) -> Team | None:
+        return self._get(team_key(team_id)) if team_id else None
+
+    def manager(self, manager_id: str | None) -> Manager | None:
+        return self._get(manager_key(manager_id)) if manager_id else None
+
+    def referral(self, code: str | None) -> ReferralCode | None:
+        return self._get(referral_key(code)) if code else None
+
+    def customer(self, customer_id: str) -> CustomerAssignment | None:
+        return self._get(customer_key(customer_id))
+
+    def customer_or_new(self, customer_id: str) -> CustomerAssignment:
+        agg = self.customer(customer_id)
+        return agg if agg is not None else self.add(CustomerAssignment(customer_id=customer_id))
+
+    def rulebook(self) -> RuleBook:
+        book = self._get(RULEBOOK_ID)
+        return book if book is not None else self.add(RuleBook())
+
+    def changed(self) -> list[Any]:
+        return [a for a in self._cache.values() if a is not None and a.pending_events]
+
+    def save(self) -> None:
+        changed = self.changed()
+        if changed:
+            self.app.save(*changed)
+
+
+def save_retrying(app: AssignmentApplication, command: Callable[[UnitOfWork, int], T], *,
+                  attempts: int = 5) -> T:
+    """Runs `command(uow, attempt)` and saves; on a concurrency conflict re-runs it on fresh state."""
+    for attempt in range(attempts):
+        uow = UnitOfWork(app)
+        result = command(uow, attempt)
+        try:
+            uow.save()
+            return result
+        except RecordConflictError:
+            if attempt == attempts - 1:
+                raise
+            log.info("command_conflict_retry", attempt=attempt + 1)
+    raise AssertionError("unreachable")

@@ -1,0 +1,1 @@
+"""Read models of the assignment service (own SQLAlchemy MetaData)."""

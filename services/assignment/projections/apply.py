@@ -1,0 +1,164 @@
+"""Projection of the service's own domain events into the read-model tables (fed by ProjectionRunner).
+
+Batched: assignment rows are folded in memory per (customer, stage) and written with one multi-row
+upsert / delete per batch; history rows are inserted in bulk. Idempotent per notification position (the
+runner stores its position in the same transaction), and a rebuild (empty tables, position 0) gives the
+same rows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import Table
+
+from . import tables as t
+
+
+def utc(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _insert(session: Session, table: Table):  # type: ignore[no-untyped-def]
+    return postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
+
+
+def upsert(session: Session, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    if not rows:
+        return
+    stmt = _insert(session, table)
+    cols = [c for c in rows[0] if c not in keys]
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in cols})
+    for i in range(0, len(rows), 1000):
+        session.execute(stmt, rows[i:i + 1000])
+
+
+def _kind(event: Any) -> str:
+    return type(event).__qualname__
+
+
+class _Batch:
+    def __init__(self, session: Session):
+        self.s = session
+        self.slots: dict[tuple[str, str], dict[str, Any] | None] = {}  # None = delete
+        self.history: list[dict[str, Any]] = []
+        self.load: dict[str, int] = {}
+
+    # -- customer assignment events --------------------------------------------------------------
+    def assigned(self, e: Any) -> None:
+        self.slots[(e.customer_id, e.stage)] = {
+            "customer_id": e.customer_id, "stage": e.stage, "manager_id": e.manager_id, "team_id": e.team_id,
+            "share": e.share, "reason": e.reason, "rule_id": e.rule_id, "rule_version": e.rule_version,
+            "inputs": e.inputs, "assigned_at": utc(e.at), "assigned_by": e.by,
+            "protection_expires_at": utc(e.protection_expires_at), "last_follow_up_at": None,
+        }
+        self._history(e, "assigned", stage=e.stage, manager_id=e.manager_id, team_id=e.team_id,
+                      previous_manager_id=e.previous_manager_id, share=e.share, reason=e.reason,
+                      rule_id=e.rule_id, rule_version=e.rule_version, inputs=e.inputs, actor=e.by, at=e.at)
+
+    def unassigned(self, e: Any) -> None:
+        self.slots[(e.customer_id, e.stage)] = None
+        self._history(e, "unassigned", stage=e.stage, manager_id=e.manager_id, team_id=e.team_id,
+                      reason=e.reason, actor=e.by, at=e.at)
+
+    def followed_up(self, e: Any) -> None:
+        for stage, expires in e.expiries.items():
+            key = (e.customer_id, stage)
+            changes = {"protection_expires_at": utc(expires), "last_follow_up_at": utc(e.recorded_at)}
+            if key in self.slots:
+                if self.slots[key] is not None:
+                    self.slots[key] = {**self.slots[key], **changes}  # type: ignore[dict-item]
+            else:
+                tbl = t.assignments
+                self.s.execute(update(tbl).where(tbl.c.customer_id == e.customer_id, tbl.c.stage == stage)
+                               .values(**changes))
+        self._history(e, "followed_up", manager_id=e.manager_id, inputs={k: v.isoformat() for k, v in
+                                                                         e.expiries.items()},
+                      at=e.recorded_at)
+
+    def left_in_pool(self, e: Any) -> None:
+        self._history(e, "left_in_pool", reason="no_rule_matched", inputs=e.inputs, at=e.at)
+
+    def _history(self, e: Any, action: str, **row: Any) -> None:
+        base = {"stage": None, "manager_id": None, "team_id": None, "previous_manager_id": None, "share": None,
+                "reason": None, "rule_id": None, "rule_version": None, "inputs": None, "actor": None}
+        self.history.append({**base, **row, "customer_id": e.customer_id, "version": e.originator_version,
+                             "action": action, "at": utc(row["at"])})
+
+    def flush(self) -> None:
+        tbl = t.assignments
+        gone = [k for k, v in self.slots.items() if v is None]
+        for i in range(0, len(gone), 500):
+            chunk = gone[i:i + 500]
+            self.s.execute(delete(tbl).where(or_(*(and_(tbl.c.customer_id == c, tbl.c.stage == st)
+                                                   for c, st in chunk))))
+        upsert(self.s, tbl, [v for v in self.slots.values() if v is not None], ["customer_id", "stage"])
+        upsert(self.s, t.history, self.history, ["customer_id", "version"])
+        for manager_id, load in self.load.items():
+            self.s.execute(update(t.managers).where(t.managers.c.manager_id == manager_id).values(load=load))
+
+
+def _manager_row(profile: dict[str, Any], at: datetime) -> dict[str, Any]:
+    return {"manager_id": profile["manager_id"], "name": profile["name"], "position": profile.get("position"),
+            "team_id": profile.get("team_id"), "regions": list(profile.get("regions") or []),
+            "languages": list(profile.get("languages") or []), "capacity": profile["capacity"],
+            "status": profile["status"], "referral_code": profile.get("referral_code"), "changed_at": utc(at)}
+
+
+def apply(session: Session, events: list[Any]) -> None:
+    b = _Batch(session)
+    for e in events:
+        kind = _kind(e)
+        if kind == "CustomerAssignment.Assigned":
+            b.assigned(e)
+        elif kind == "CustomerAssignment.Unassigned":
+            b.unassigned(e)
+        elif kind == "CustomerAssignment.FollowedUp":
+            b.followed_up(e)
+        elif kind == "CustomerAssignment.LeftInPool":
+            b.left_in_pool(e)
+        elif kind == "Manager.LoadChanged":
+            b.load[e.manager_id] = e.load
+        else:
+            b.flush()  # keep order with the row-at-a-time events below
+            b = _Batch(session)
+            _apply_admin(session, e, kind)
+    b.flush()
+
+
+def _apply_admin(session: Session, e: Any, kind: str) -> None:
+    if kind == "Manager.Registered":
+        row = _manager_row({"manager_id": e.manager_id, "name": e.name, "position": e.position,
+                            "team_id": e.team_id, "regions": e.regions, "languages": e.languages,
+                            "capacity": e.capacity, "referral_code": e.referral_code, "status": "active"}, e.at)
+        upsert(session, t.managers, [{**row, "load": 0}], ["manager_id"])
+    elif kind in ("Manager.Edited", "Manager.Resigned"):
+        upsert(session, t.managers, [_manager_row(e.profile, e.at)], ["manager_id"])
+    elif kind == "Team.Created":
+        upsert(session, t.teams, [{"team_id": e.team_id, "name": e.name, "leader_id": e.leader_id,
+                                   "protection_days": e.protection_days, "changed_at": utc(e.at)}], ["team_id"])
+    elif kind == "Team.Edited":
+        p = e.profile
+        upsert(session, t.teams, [{"team_id": p["team_id"], "name": p["name"], "leader_id": p["leader_id"],
+                                   "protection_days": p["protection_days"], "changed_at": utc(e.at)}],
+               ["team_id"])
+    elif kind == "RuleBook.RuleSaved":
+        previous = session.execute(t.rules.select().where(t.rules.c.rule_id == e.rule_id)).mappings().first()
+        definition = {**(dict(previous["definition"]) if previous else {}), **_jsonable(e.definition)}
+        row = {"rule_id": e.rule_id, "version": e.version, "position": int(definition.get("position", 0)),
+               "enabled": bool(definition.get("enabled", True)), "definition": definition,
+               "changed_at": utc(e.at), "changed_by": e.by}
+        upsert(session, t.rules, [row], ["rule_id"])
+        upsert(session, t.rule_versions, [{k: row[k] for k in ("rule_id", "version", "definition", "changed_at",
+                                                                "changed_by")}], ["rule_id", "version"])
+    # Team member / cursor events, referral-code index and rule-book creation have no read model.
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()}

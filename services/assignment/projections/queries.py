@@ -1,0 +1,56 @@
+"""Read-model queries used by commands and the scheduler (synchronous).
+
+The read models are eventually consistent; commands only use them to *find* candidates (which customers
+exist, whose protection period may have expired, which customers a resigned manager still holds) and
+always decide on the aggregates themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import tables as t
+
+
+class Directory:
+    def __init__(self, sessions: sessionmaker[Session]):
+        self.sessions = sessions
+
+    def existing_customers(self, customer_ids: Iterable[str]) -> set[str]:
+        return self._in(t.customers.c.customer_id, customer_ids)
+
+    def customers_with_history(self, customer_ids: Iterable[str]) -> set[str]:
+        """Customers whose assignment aggregate exists (as far as the projection has seen)."""
+        return self._in(t.history.c.customer_id, customer_ids)
+
+    def _in(self, column, ids: Iterable[str]) -> set[str]:  # type: ignore[no-untyped-def]
+        ids = list(dict.fromkeys(ids))
+        found: set[str] = set()
+        with self.sessions() as s:
+            for i in range(0, len(ids), 900):
+                found.update(s.scalars(select(column).distinct().where(column.in_(ids[i:i + 900]))))
+        return found
+
+    def holdings(self, manager_id: str, limit: int = 1000) -> list[str]:
+        """Customers with at least one slot held by the manager."""
+        a = t.assignments
+        with self.sessions() as s:
+            return list(s.scalars(select(a.c.customer_id).distinct().where(a.c.manager_id == manager_id)
+                                  .order_by(a.c.customer_id).limit(limit)))
+
+    def due(self, now: datetime, limit: int) -> list[str]:
+        a = t.assignments
+        with self.sessions() as s:
+            rows = s.execute(select(a.c.customer_id).where(a.c.protection_expires_at <= now)
+                             .order_by(a.c.protection_expires_at, a.c.customer_id).limit(limit))
+            return list(dict.fromkeys(r[0] for r in rows))
+
+    def resigned_with_customers(self) -> list[str]:
+        m, a = t.managers, t.assignments
+        with self.sessions() as s:
+            return list(s.scalars(select(a.c.manager_id).distinct().join(m, m.c.manager_id == a.c.manager_id)
+                                  .where(m.c.status == "resigned")))

@@ -1,0 +1,111 @@
+"""Upstream events into aggregates: rule-based assignment on registration, follow-ups resetting the
+protection clock. Used by the event-sourced consumer (one unit of work per batch, saved with tracking)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from eventsourcing.application import ProcessingEvent
+
+from shared.events import Event
+from shared.runtime.logging import bound_contextvars, get_logger
+
+from .application import AssignmentApplication, UnitOfWork
+from .assigning import protection_days
+from .domain.clock import Clock
+from .domain.model import ALL_STAGES, RULEBOOK_ID, CustomerAssignment
+from .domain.rules import Candidate, CustomerFacts, Rule, TeamView, route
+
+log = get_logger("assignment.routing")
+
+REGISTERED = "crm.customer.customer_registered"
+FOLLOW_UP = "crm.tasks.follow_up_recorded"
+
+
+class _Lazy(Mapping[str, Any]):
+    """A read-only mapping computed on access (views of aggregates in the unit of work)."""
+
+    def __init__(self, fn: Callable[[str], Any]):
+        self._fn = fn
+
+    def __getitem__(self, key: str) -> Any:
+        return self._fn(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+class Router:
+    def __init__(self, app: AssignmentApplication, clock: Clock, *, default_protection_days: int = 7):
+        self.app, self.clock, self.default_days = app, clock, default_protection_days
+
+    def apply(self, events: list[Event]) -> ProcessingEvent:
+        uow = UnitOfWork(self.app)
+        now = self.clock.now()
+        book = uow._get(RULEBOOK_ID)  # noqa: SLF001 - read-only: never create the rule book here
+        rules = [Rule.from_dict(r) for r in (book.rules.values() if book is not None else ())]
+        for ev in events:
+            with bound_contextvars(event_id=str(ev.event_id), correlation_id=ev.envelope.correlation_id):
+                if ev.event_type == REGISTERED:
+                    self._registered(uow, ev, rules, now)
+                elif ev.event_type == FOLLOW_UP:
+                    self._follow_up(uow, ev, now)
+        pe = ProcessingEvent()
+        pe.collect_events(*uow.changed())
+        return pe
+
+    def _registered(self, uow: UnitOfWork, ev: Event, rules: list[Rule], now: datetime) -> None:
+        p = ev.payload
+        eid = str(ev.event_id)
+        agg = uow.customer(p.customer_id)
+        if agg is not None and (agg.has_seen(eid) or ALL_STAGES in agg.slots):
+            log.info("registration_skipped", customer_id=p.customer_id, why="already_routed")
+            return
+        facts = CustomerFacts(p.customer_id, p.channel, p.user_region, p.active_region, p.language,
+                              p.referral_code)
+        code = uow.referral(p.referral_code) if p.referral_code else None
+        teams = _Lazy(lambda tid: _team_view(uow, tid))
+        managers = _Lazy(lambda mid: _candidate(uow, mid))
+        decision = route(facts, rules, teams, managers, code.manager_id if code is not None else None)
+        agg = agg if agg is not None else uow.add(CustomerAssignment(customer_id=p.customer_id))
+        if decision.manager_id is None:
+            agg.left_in_pool(decision.inputs, now, eid)
+            log.info("customer_left_in_pool", customer_id=p.customer_id, skipped=len(decision.inputs["skipped"]))
+            return
+        manager = uow.manager(decision.manager_id)
+        assert manager is not None
+        agg.assign(manager_id=manager.manager_id, team_id=manager.team_id, stage=None, share=Decimal("1"),
+                   reason=decision.reason, at=now, protection_days=protection_days(uow, manager, self.default_days),
+                   rule_id=decision.rule_id, rule_version=decision.rule_version, inputs=decision.inputs,
+                   cause_event_id=eid)
+        manager.change_load(1)
+        if decision.advance_team and (team := uow.team(decision.advance_team)) is not None:
+            team.advance_cursor(manager.manager_id)
+        log.info("customer_routed", customer_id=p.customer_id, manager_id=manager.manager_id,
+                 reason=decision.reason, rule_id=decision.rule_id, rule_version=decision.rule_version)
+
+    def _follow_up(self, uow: UnitOfWork, ev: Event, now: datetime) -> None:
+        p = ev.payload
+        agg = uow.customer(p.customer_id)
+        if agg is None:
+            return
+        recorded_at = min(p.recorded_at, now)  # a clock-skewed future follow-up cannot extend protection
+        expiries = agg.record_follow_up(manager_id=p.manager_id, recorded_at=recorded_at, event_id=str(ev.event_id))
+        if expiries:
+            log.info("protection_reset", customer_id=p.customer_id, manager_id=p.manager_id, slots=len(expiries))
+
+
+def _team_view(uow: UnitOfWork, team_id: str) -> TeamView | None:
+    team = uow.team(team_id)
+    return TeamView(team.team_id, tuple(team.members), team.rr_cursor) if team is not None else None
+
+
+def _candidate(uow: UnitOfWork, manager_id: str) -> Candidate | None:
+    m = uow.manager(manager_id)
+    return Candidate(m.manager_id, m.team_id, m.status, m.capacity, m.load) if m is not None else None

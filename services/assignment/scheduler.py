@@ -1,0 +1,90 @@
+"""Protection-period scheduler: reclaims customers nobody followed up in time, and finishes hand-overs.
+
+Safe with several replicas: candidates come from the read model, but the decision is taken on the
+customer's aggregate at the clock's `now`, and saved with optimistic concurrency. If two replicas race,
+the second save conflicts, is re-run on fresh state, finds nothing due, and does nothing — no double
+reclaim, no double event. The clock is injected (tests move it by hand).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from eventsourcing.persistence import RecordConflictError
+
+from shared.runtime.logging import get_logger
+
+from .application import AssignmentApplication, UnitOfWork, save_retrying
+from .assigning import Assigner
+from .domain.clock import Clock
+from .projections.queries import Directory
+
+log = get_logger("assignment.scheduler")
+
+
+class Reclaimer:
+    def __init__(self, app: AssignmentApplication, directory: Directory, clock: Clock, *, batch_size: int = 500):
+        self.app, self.directory, self.clock, self.batch_size = app, directory, clock, batch_size
+
+    def run_once(self, now: datetime | None = None) -> int:
+        """Reclaims what is due at `now` (default: the clock); returns how many slots were reclaimed."""
+        now = now or self.clock.now()
+        total = 0
+        while True:
+            candidates = self.directory.due(now, self.batch_size)
+            done = 0
+            for customer_id in candidates:
+                try:
+                    done += save_retrying(self.app, lambda uow, _, c=customer_id: self._reclaim(uow, c, now))
+                except RecordConflictError:  # still contended after retries: the next run picks it up
+                    log.warning("reclaim_conflict", customer_id=customer_id)
+            total += done
+            if len(candidates) < self.batch_size or done == 0:
+                break
+        if total:
+            log.info("customers_reclaimed", count=total, at=now.isoformat())
+        return total
+
+    @staticmethod
+    def _reclaim(uow: UnitOfWork, customer_id: str, now: datetime) -> int:
+        agg = uow.customer(customer_id)
+        if agg is None:
+            return 0
+        released: dict[str, int] = {}
+        for key in agg.due_for_reclaim(now):
+            slot = agg.unassign(key, "reclaimed", now, None)
+            released[slot["manager_id"]] = released.get(slot["manager_id"], 0) + 1
+        for manager_id, n in released.items():
+            if (m := uow.manager(manager_id)) is not None:
+                m.change_load(-n)
+        return sum(released.values())
+
+
+class Scheduler:
+    """Worker component: every `interval_s`, reclaim what is due and sweep unfinished hand-overs."""
+
+    def __init__(self, reclaimer: Reclaimer, assigner: Assigner, *, interval_s: float = 60.0):
+        self.reclaimer, self.assigner, self.interval_s = reclaimer, assigner, interval_s
+        self._stopping = asyncio.Event()
+
+    async def tick(self) -> tuple[int, int]:
+        reclaimed = await asyncio.to_thread(self.reclaimer.run_once)
+        swept = await asyncio.to_thread(self.assigner.sweep_handovers)
+        return reclaimed, swept
+
+    async def run(self) -> None:
+        log.info("scheduler_started", interval_s=self.interval_s)
+        while not self._stopping.is_set():
+            try:
+                await self.tick()
+            except Exception as exc:  # noqa: BLE001 - keep scheduling after transient failures
+                log.exception("scheduler_failed", error=type(exc).__name__)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval_s)
+            except TimeoutError:
+                pass
+        log.info("scheduler_stopped")
+
+    async def stop(self) -> None:
+        self._stopping.set()

@@ -1,0 +1,30 @@
+"""Assignment service settings (`ASSIGNMENT_*`, plus the shared `KAFKA_*` and `AUTH_*`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.runtime.settings import ServiceSettings, service_config
+
+
+class AssignmentSettings(ServiceSettings):
+    model_config = service_config("ASSIGNMENT_")
+
+    service_name: str = "assignment"
+    database_url: str = Field(default="sqlite:///var/assignment/readmodel.db",
+                              description="SQLAlchemy URL of the read-model database.")
+    eventstore_url: str = Field(default="sqlite:///var/assignment/eventstore.db",
+                                description="Event store: sqlite:///path or postgresql://user:pass@host/db.")
+    api_port: int = 8102
+    worker_health_port: int = 8112
+    default_protection_days: int = Field(default=7, ge=1, le=365,
+                                         description="Protection period of managers without a team.")
+    reclaim_interval_s: float = Field(default=60.0, gt=0, description="How often the reclaim scheduler runs.")
+    reclaim_batch_size: int = Field(default=500, ge=1, le=10_000)
+    bulk_max_customers: int = Field(default=10_000, ge=1, le=100_000,
+                                    description="Largest bulk assignment accepted in one command.")
+    bulk_chunk_size: int = Field(default=500, ge=1, le=5_000,
+                                 description="Customers saved per event-store transaction in a bulk command.")
+    handover_wait_s: float = Field(default=10.0, ge=0,
+                                   description="How long a resign request waits for the read model to list "
+                                               "every customer to hand over (the sweeper finishes the rest).")
