@@ -91,7 +91,8 @@ def cmd_token(args: argparse.Namespace) -> int:
     from devtools.token import main as token_main
 
     argv = ["--role", args.role] + (["--user", args.user] if args.user else []) + (
-        ["--team", args.team] if args.team else [])
+        ["--team", args.team] if args.team else []) + (
+        ["--private-key", args.private_key] if args.private_key else [])
     return token_main(argv)
 
 
@@ -117,6 +118,7 @@ def parser() -> argparse.ArgumentParser:
     tk.add_argument("--role", required=True)
     tk.add_argument("--user")
     tk.add_argument("--team")
+    tk.add_argument("--private-key", help="PEM file, for RS256 clusters (AUTH_JWT_ALGORITHM=RS256)")
     return p
 
 

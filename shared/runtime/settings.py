@@ -20,6 +20,9 @@ class KafkaSettings(BaseSettings):
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = Field(default=None, description="CA bundle for SSL / SASL_SSL listeners.")
+    ssl_certfile: Path | None = Field(default=None, description="Client certificate (mutual TLS).")
+    ssl_keyfile: Path | None = Field(default=None, description="Client key (mutual TLS).")
     client_id_prefix: str = "whale"
     topic_prefix: str = Field(default="", description="Prefix for every topic name (test isolation).")
     session_timeout_ms: int = 10_000
@@ -38,6 +41,14 @@ class KafkaSettings(BaseSettings):
             "security_protocol": self.security_protocol,
             "request_timeout_ms": self.request_timeout_ms,
         }
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            from aiokafka.helpers import create_ssl_context
+
+            kw["ssl_context"] = create_ssl_context(
+                cafile=str(self.ssl_cafile) if self.ssl_cafile else None,
+                certfile=str(self.ssl_certfile) if self.ssl_certfile else None,
+                keyfile=str(self.ssl_keyfile) if self.ssl_keyfile else None,
+            )
         if self.sasl_mechanism:
             kw.update(
                 sasl_mechanism=self.sasl_mechanism,

@@ -62,3 +62,14 @@ def test_personal_data_is_redacted_from_logs() -> None:
     for key in ("phone", "email", "id_number", "name"):
         assert line[key] == "[redacted]"
     assert "+85291234567" not in buf.getvalue() and "Chan Tai Man" not in buf.getvalue()
+
+
+def test_kafka_ssl_settings_build_a_tls_context() -> None:
+    import ssl
+
+    from shared.runtime.settings import KafkaSettings
+
+    kw = KafkaSettings(security_protocol="SASL_SSL", sasl_mechanism="SCRAM-SHA-512", sasl_username="svc",
+                       sasl_password="pw").client_kwargs()
+    assert isinstance(kw["ssl_context"], ssl.SSLContext) and kw["sasl_plain_username"] == "svc"
+    assert "ssl_context" not in KafkaSettings().client_kwargs()
