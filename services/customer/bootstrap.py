@@ -66,7 +66,8 @@ class Container:
         self.tables.metadata.create_all(self.engine)
 
     def rebuild_read_model(self) -> int:
-        """Empty the tables built from the event store, reset the projection, replay it."""
+        """Empty the tables built from the event store, reset the projection, replay it. Run it with the
+        worker stopped (`python -m services.customer rebuild`): one projection writer at a time."""
         with self.sessions.begin() as s:
             for table in self.tables.read_model:
                 s.execute(delete(table))
@@ -79,6 +80,8 @@ class Container:
         s = self.settings
         self.producer = EventProducer(s.kafka, client_id=f"{SERVICE}-worker")
         upstream = self.upstream_topics()
+        up_group = UPSTREAM_GROUP + s.consumer_group_suffix
+        as_group = ASSIGNMENT_GROUP + s.consumer_group_suffix
 
         def wake() -> None:
             self.projection.wake()
@@ -86,11 +89,11 @@ class Container:
                 self.relay.wake()
 
         self.consumers = [
-            BatchConsumer(settings=s.kafka, service=SERVICE, group_id=UPSTREAM_GROUP, topics=upstream,
+            BatchConsumer(settings=s.kafka, service=SERVICE, group_id=up_group, topics=upstream,
                           handler=UpstreamHandler(self.app, UPSTREAM_GROUP, upstream, self.cache),
                           producer=self.producer, dead_letter_topic=self.dead_letter_topic(),
                           batch_size=s.consumer_batch_size, retries=s.consumer_retries, on_applied=wake),
-            BatchConsumer(settings=s.kafka, service=SERVICE, group_id=ASSIGNMENT_GROUP,
+            BatchConsumer(settings=s.kafka, service=SERVICE, group_id=as_group,
                           topics=[self.assignment_topic()],
                           handler=SqlBatchHandler(self.sessions, Tracker(self.tables.consumer_position,
                                                                          self.tables.processed_event,

@@ -20,6 +20,10 @@ class CustomerSettings(ServiceSettings):
     snapshot_interval: int = Field(default=100, ge=10, description="Customer snapshot every N events.")
     aggregate_cache_size: int = Field(default=20_000, ge=0,
                                       description="Aggregates kept in memory by the ingest consumer.")
+    consumer_group_suffix: str = Field(
+        default="", max_length=40, pattern=r"^[A-Za-z0-9_.\-]*$",
+        description="Appended to the consumer group ids; a rebuild by replaying the topics into a new event store "
+                    "uses a new suffix, so it starts from the beginning instead of the group's committed offsets.")
     projection_batch_size: int = 1000
     list_max_limit: int = 200
     export_max_rows: int = Field(default=500_000, description="Upper bound of one CSV export.")
