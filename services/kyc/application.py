@@ -128,7 +128,7 @@ class KycApplication(TrackingApplication):
                 rules=self.rules, customer_id=p.customer_id, application_id=p.application_id,
                 submitted_at=p.submitted_at, documents=docs, declarations=decl,
                 id_issuing_country=p.id_issuing_country, verified_id_country=index.verified_country,
-                account_type=str(p.account_type), upstream_event_id=eid)
+                account_type=str(p.account_type), upstream_event_id=eid, verified_at=index.verified_at)
             batch.add_case(case)
             log.info("kyc_case_opened", case_id=str(case.id), customer_id=p.customer_id, event_id=eid,
                      high_risk=case.high_risk, documents=len(docs))

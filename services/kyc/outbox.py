@@ -37,7 +37,11 @@ def document_outcomes(case: KycCase) -> list[DocumentOutcome]:
 
 
 def event_time(ev: Any) -> Any:
-    return getattr(ev, "at", None) or getattr(ev, "submitted_at", None) or ev.timestamp
+    for attr in ("at", "submitted_at", "verified_at"):
+        value = getattr(ev, attr, None)
+        if value is not None:
+            return value
+    return ev.timestamp
 
 
 class KycOutboxMapper:

@@ -73,7 +73,7 @@ class KycCase(Aggregate):
     def open(cls, *, rules: KycRules, customer_id: str, application_id: str, submitted_at: datetime,
              documents: Sequence[Mapping[str, Any]], declarations: Mapping[str, Any] | None,
              id_issuing_country: str | None, verified_id_country: str | None, account_type: str,
-             upstream_event_id: str) -> KycCase:
+             upstream_event_id: str, verified_at: datetime | None = None) -> KycCase:
         decl = D.declarations_dict(declarations)
         docs = D.merge_documents({}, documents, 1)
         risk = rules.risk.assess(id_countries=(id_issuing_country, verified_id_country), is_pep=decl["is_pep"],
@@ -81,14 +81,15 @@ class KycCase(Aggregate):
         pct = D.completion(rules.completion, docs, decl, (id_issuing_country, verified_id_country), ())
         return cls(customer_id=customer_id, application_id=application_id, submitted_at=submitted_at,
                    documents=docs, declarations=decl, id_issuing_country=id_issuing_country,
-                   verified_id_country=verified_id_country, account_type=account_type, high_risk=bool(risk),
-                   risk_reasons=risk, completion_pct=pct, upstream_event_id=upstream_event_id)
+                   verified_id_country=verified_id_country, verified_at=verified_at if verified_id_country else None,
+                   account_type=account_type, high_risk=bool(risk), risk_reasons=risk, completion_pct=pct,
+                   upstream_event_id=upstream_event_id)
 
     @event("Opened")
     def __init__(self, *, customer_id: str, application_id: str, submitted_at: datetime,
                  documents: dict[str, Any], declarations: dict[str, Any], id_issuing_country: str | None,
-                 verified_id_country: str | None, account_type: str, high_risk: bool, risk_reasons: list[str],
-                 completion_pct: int, upstream_event_id: str) -> None:
+                 verified_id_country: str | None, verified_at: datetime | None, account_type: str, high_risk: bool,
+                 risk_reasons: list[str], completion_pct: int, upstream_event_id: str) -> None:
         self.customer_id = customer_id
         self.application_id = application_id
         self.application_ids = [application_id]
@@ -100,6 +101,7 @@ class KycCase(Aggregate):
         self.declarations: dict[str, Any] = dict(declarations)
         self.id_issuing_country = id_issuing_country
         self.verified_id_country = verified_id_country
+        self.verified_at = verified_at
         self.high_risk = high_risk
         self.risk_reasons = list(risk_reasons)
         self.completion_pct = completion_pct
@@ -211,7 +213,7 @@ class KycCase(Aggregate):
     @event("IdentityVerified")
     def _identity_verified(self, *, country: str, verified_at: datetime, high_risk: bool, risk_reasons: list[str],
                            completion_pct: int, upstream_event_id: str) -> None:
-        self.verified_id_country = country
+        self.verified_id_country, self.verified_at = country, verified_at
         self.high_risk, self.risk_reasons, self.completion_pct = high_risk, list(risk_reasons), completion_pct
         self._remember(upstream_event_id)
 

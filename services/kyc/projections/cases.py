@@ -46,12 +46,12 @@ class CaseProjection:
             if qual.startswith("KycCase."):
                 self._case_event(session, rows, customers, ev)
             elif qual.startswith("CustomerKyc.") and event_name(ev) == "IdentityVerified":
-                row = self._customer(session, customers, ev.customer_id, ev)
+                at = utc(ev.verified_at)
+                row = self._customer(session, customers, ev.customer_id, at)
                 if row is not None:
-                    at = utc(ev.verified_at)
                     if row["identity_verified_at"] is None or at > row["identity_verified_at"]:
                         row["identity_verified_at"] = at
-                    row["updated_at"] = utc(ev.timestamp)
+                    row["updated_at"] = max(row["updated_at"], at)
         self._flush(session, rows, customers)
 
     # ---------------------------------------------------------------------------------- cases
@@ -75,6 +75,8 @@ class CaseProjection:
             if self._load_case(session, rows, case_id) is not None:
                 return
             total, pending = _doc_counts(ev.documents)
+            verified = utc(ev.verified_at)
+            updated = max(at, verified) if verified else at  # same row whichever topic was read first
             rows[case_id] = {
                 "case_id": case_id, "customer_id": ev.customer_id, "application_id": ev.application_id,
                 "account_type": ev.account_type, "state": "pending", "high_risk": ev.high_risk, "submission": 1,
@@ -82,7 +84,7 @@ class CaseProjection:
                 "reviewer_id": None, "first_reviewer_id": None, "opened_at": at, "submitted_at": at,
                 "queued_at": at, "waiting_since": at, "claimed_at": None, "second_requested_at": None, "decided_at": None,
                 "decided_by": None, "second_reviewer_id": None, "queue_seconds_total": 0,
-                "review_seconds_total": 0, "updated_at": at, "version": ev.originator_version,
+                "review_seconds_total": 0, "updated_at": updated, "version": ev.originator_version,
                 "_new": True, "_dirty": True,
             }
             self._touch_customer(session, customers, rows[case_id], opened=True)
@@ -94,7 +96,7 @@ class CaseProjection:
         if handler is not None:
             handler(row, ev, at)
         row["version"] = ev.originator_version
-        row["updated_at"] = at
+        row["updated_at"] = max(row["updated_at"], at)
         row["_dirty"] = True
         self._touch_customer(session, customers, row, opened=False)
 
@@ -150,7 +152,7 @@ class CaseProjection:
 
     # ------------------------------------------------------------------------------- customers
     def _customer(self, session: Session, customers: dict[str, dict[str, Any]], customer_id: str | None,
-                  ev: Any) -> dict[str, Any] | None:
+                  at: datetime) -> dict[str, Any] | None:
         if customer_id is None:
             return None
         if customer_id not in customers:
@@ -159,7 +161,7 @@ class CaseProjection:
             if found is None:
                 customers[customer_id] = {"customer_id": customer_id, "latest_case_id": None, "latest_state": None,
                                           "completion_pct": 0, "cases": 0, "identity_verified_at": None,
-                                          "updated_at": utc(ev.timestamp), "_new": True}
+                                          "updated_at": at, "_new": True}
             else:
                 customers[customer_id] = {**dict(found), "_new": False}
                 customers[customer_id]["identity_verified_at"] = utc(found["identity_verified_at"])
@@ -168,14 +170,14 @@ class CaseProjection:
 
     def _touch_customer(self, session: Session, customers: dict[str, dict[str, Any]], row: dict[str, Any], *,
                         opened: bool) -> None:
-        cust = self._customer(session, customers, row["customer_id"], _Stamp(row["updated_at"]))
+        cust = self._customer(session, customers, row["customer_id"], row["updated_at"])
         assert cust is not None
         if opened:
             cust["cases"] += 1
             cust["latest_case_id"] = row["case_id"]
         if cust["latest_case_id"] == row["case_id"]:
             cust["latest_state"], cust["completion_pct"] = row["state"], row["completion_pct"]
-            cust["updated_at"] = row["updated_at"]
+            cust["updated_at"] = max(cust["updated_at"], row["updated_at"])
 
     # ---------------------------------------------------------------------------------- writes
     def _flush(self, session: Session, rows: dict[str, dict[str, Any]], customers: dict[str, dict[str, Any]]) -> None:
@@ -197,8 +199,3 @@ class CaseProjection:
                 data = {k: v for k, v in c.items() if not k.startswith("_")}
                 session.execute(kyc_customer.update().where(kyc_customer.c.customer_id == c["customer_id"])
                                 .values(**data))
-
-
-class _Stamp:
-    def __init__(self, timestamp: datetime):
-        self.timestamp = timestamp

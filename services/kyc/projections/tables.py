@@ -35,7 +35,7 @@ kyc_case = Table(
     Column("queue_seconds_total", BigInteger, nullable=False, default=0),
     Column("review_seconds_total", BigInteger, nullable=False, default=0),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("version", Integer, nullable=False),  # aggregate version last applied
+    Column("version", Integer, nullable=False),  # aggregate version last applied (idempotency bookkeeping)
     Index("ix_kyc_case_state_age", "state", "queued_at", "case_id"),
     Index("ix_kyc_case_age", "queued_at", "case_id"),
     Index("ix_kyc_case_customer", "customer_id"),
