@@ -56,8 +56,8 @@ def overdue_clause(now: datetime, sla: SlaRules) -> Any:
     )
 
 
-def queue_page(session: Session, *, now: datetime, sla: SlaRules, flt: QueueFilter, limit: int,
-               cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def queue_statement(*, now: datetime, sla: SlaRules, flt: QueueFilter, limit: int, cursor: str | None) -> Any:
+    """SELECT for one queue page (limit + 1 rows, to know whether there is a next page)."""
     c = kyc_case.c
     q = select(kyc_case)
     states = list(dict.fromkeys(flt.states))
@@ -74,7 +74,13 @@ def queue_page(session: Session, *, now: datetime, sla: SlaRules, flt: QueueFilt
     if cursor:
         at, case_id = decode_cursor(cursor)
         q = q.where(tuple_(c.queued_at, c.case_id) > tuple_(at, case_id))
-    rows = session.execute(q.order_by(c.queued_at, c.case_id).limit(limit + 1)).mappings().all()
+    return q.order_by(c.queued_at, c.case_id).limit(limit + 1)
+
+
+def queue_page(session: Session, *, now: datetime, sla: SlaRules, flt: QueueFilter, limit: int,
+               cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    stmt = queue_statement(now=now, sla=sla, flt=flt, limit=limit, cursor=cursor)
+    rows = session.execute(stmt).mappings().all()
     items = [queue_item(r, now, sla) for r in rows[:limit]]
     nxt = encode_cursor(rows[limit - 1]["queued_at"], rows[limit - 1]["case_id"]) if len(rows) > limit else None
     return items, nxt
