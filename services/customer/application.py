@@ -69,23 +69,24 @@ class CustomerApplication(TrackingApplication):
 
 
 class IngestCache:
-    """Aggregates kept in memory by the (single-threaded) ingest consumer, to avoid a read per event.
-    Entries touched by a failed write are evicted, so a stale or half-applied aggregate is never reused."""
+    """Aggregates (with their current view) kept in memory by the single-threaded ingest consumer, to avoid
+    an event-store read per event. Entries touched by a failed write are evicted, so a stale or
+    half-applied aggregate is never reused."""
 
     def __init__(self, maxsize: int):
         self.maxsize = maxsize
-        self._items: OrderedDict[uuid.UUID, Customer] = OrderedDict()
+        self._items: OrderedDict[uuid.UUID, tuple[Customer, dict[str, Any]]] = OrderedDict()
 
-    def get(self, key: uuid.UUID) -> Customer | None:
+    def get(self, key: uuid.UUID) -> tuple[Customer, dict[str, Any]] | None:
         item = self._items.get(key)
         if item is not None:
             self._items.move_to_end(key)
         return item
 
-    def put(self, key: uuid.UUID, value: Customer) -> None:
+    def put(self, key: uuid.UUID, value: Customer, current_view: dict[str, Any]) -> None:
         if self.maxsize <= 0:
             return
-        self._items[key] = value
+        self._items[key] = (value, current_view)
         self._items.move_to_end(key)
         while len(self._items) > self.maxsize:
             self._items.popitem(last=False)
@@ -95,21 +96,50 @@ class IngestCache:
             self._items.pop(k, None)
 
 
-def apply_upstream(app: CustomerApplication, cache: IngestCache, events: list[Event]) -> ProcessingEvent:
-    """Fold a batch of upstream events into their customers; the caller records it with the tracking."""
-    touched: dict[uuid.UUID, Customer] = {}
+NEW_CUSTOMER_FACT = "registration.customer_registered"
+
+
+class Batch:
+    """The customers one Kafka batch touched, with their views after it."""
+
+    def __init__(self) -> None:
+        self.customers: dict[uuid.UUID, Customer] = {}
+        self.views: dict[uuid.UUID, dict[str, Any]] = {}
+        self.assumed_new: set[uuid.UUID] = set()
+
+
+def apply_upstream(app: CustomerApplication, cache: IngestCache, events: list[Event], *,
+                   optimistic: bool = True) -> tuple[ProcessingEvent, Batch]:
+    """Fold a batch of upstream events into their customers; the caller records it with the tracking.
+
+    A registration for a customer we hold no aggregate for is assumed to start a new customer (no read of
+    the event store); if that was wrong, the write conflicts on version 1 and the caller re-applies the
+    batch with `optimistic=False`, which loads every aggregate."""
+    batch = Batch()
     for event in events:
         fact = fact_from_event(event)
         cid = event.envelope.payload["customer_id"]
         key = customer_uuid(cid)
-        customer = touched.get(key) or cache.get(key)
+        customer = batch.customers.get(key)
+        current = batch.views.get(key)
         if customer is None:
-            try:
-                customer = app.repository.get(key)  # type: ignore[assignment]
-            except AggregateNotFoundError:
+            cached = cache.get(key)
+            if cached is not None:
+                customer, current = cached
+            elif optimistic and fact["type"] == NEW_CUSTOMER_FACT:
                 customer = Customer(customer_id=cid)
-        touched[key] = customer
-        customer.record(fact)
+                batch.assumed_new.add(key)
+            else:
+                try:
+                    customer = app.repository.get(key)  # type: ignore[assignment]
+                except AggregateNotFoundError:
+                    customer = Customer(customer_id=cid)
+            batch.customers[key] = customer
+        new_view = customer.record(fact, current)
+        if new_view is not None:
+            batch.views[key] = new_view
+        elif key not in batch.views:
+            batch.views[key] = current or customer.view
     pe = ProcessingEvent()
-    pe.collect_events(*touched.values())
-    return pe
+    pe.collect_events(*batch.customers.values())
+    return pe, batch

@@ -15,7 +15,7 @@ from shared.runtime.handlers import EventSourcedBatchHandler
 from shared.runtime.kafka import PermanentError
 from shared.runtime.logging import get_logger
 
-from .application import CustomerApplication, IngestCache, apply_upstream
+from .application import Batch, CustomerApplication, IngestCache, apply_upstream
 from .domain.state import UnknownFact
 from .facts import NotACustomerFact
 from .projections.tables import Tables, upsert
@@ -33,9 +33,9 @@ class UpstreamHandler(EventSourcedBatchHandler):
         self.cache = cache
         super().__init__(app, consumer, self._fold, topics)
 
-    def _fold(self, events: list[Event]):  # type: ignore[no-untyped-def]
+    def _fold(self, events: list[Event], optimistic: bool = True) -> tuple[ProcessingEvent, Batch]:
         try:
-            return apply_upstream(self.app, self.cache, events)  # type: ignore[arg-type]
+            return apply_upstream(self.app, self.cache, events, optimistic=optimistic)  # type: ignore[arg-type]
         except (NotACustomerFact, UnknownFact, KeyError) as exc:
             raise PermanentError(f"cannot apply: {type(exc).__name__}") from None
 
@@ -43,7 +43,7 @@ class UpstreamHandler(EventSourcedBatchHandler):
         name = self.tracking_name(topic, partition)
         for attempt in range(CONFLICT_RETRIES):
             try:
-                pe = self._fold(events) if events else ProcessingEvent()
+                pe, batch = self._fold(events, optimistic=attempt == 0) if events else (ProcessingEvent(), Batch())
                 pe.tracking = Tracking(name, next_offset)
                 self.app._record(pe)  # noqa: SLF001 - record with tracking, as EventSourcedBatchHandler does
             except IntegrityError:
@@ -58,8 +58,8 @@ class UpstreamHandler(EventSourcedBatchHandler):
                 self._evict(events)
                 raise
             else:
-                for key, aggregate in pe.aggregates.items():
-                    self.cache.put(key, aggregate)
+                for key, aggregate in batch.customers.items():
+                    self.cache.put(key, aggregate, batch.views[key])
                 try:
                     self.app._take_snapshots(pe)  # noqa: SLF001
                 except Exception as exc:  # noqa: BLE001 - a snapshot is an optimisation; the events are stored

@@ -159,8 +159,8 @@ def test_crm_verification_change_is_last_writer_wins_with_platform():
 def test_aggregate_records_effects_and_ignores_republished_events():
     c = Customer(customer_id="c1")
     facts = journey()
-    assert c.record(facts[3]) is True
-    assert c.record(facts[3]) is False
+    assert c.record(facts[3]) is not None
+    assert c.record(facts[3]) is None
     c.record(facts[0])
     events = c.collect_events()
     kinds = [e["kind"] for ev in events[1:] for e in ev.effects]

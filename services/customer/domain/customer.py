@@ -32,15 +32,16 @@ class Customer(Aggregate):
         self.customer_id = customer_id
         self.state = new_state(customer_id)
 
-    def record(self, fact: Fact) -> bool:
-        """Apply a fact; False (and no event) when it was already applied (an upstream re-publication)."""
+    def record(self, fact: Fact, current_view: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """Apply a fact; returns the new view, or None (and no event) when the fact was already applied (an
+        upstream re-publication). `current_view` is the view of the current state when the caller has it."""
         if already_applied(self.state, fact):
-            return False
+            return None
         before, after = self.state, evolve(self.state, fact)
-        v0, v1 = view(before), view(after)
+        v0, v1 = current_view or view(before), view(after)
         self._pending_state = after
         self._fact_recorded(fact=fact, effects=effects(before, after, v0, v1, fact), row=v1)
-        return True
+        return v1
 
     @event("FactRecorded")
     def _fact_recorded(self, fact: Fact, effects: list[dict[str, Any]], row: dict[str, Any]) -> None:

@@ -8,11 +8,14 @@ Active Region: the ID issuing country when known, otherwise the User Region.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 _NON_REGIONS = {None, "", "ZZ", "001"}
 
 
+@lru_cache(maxsize=65_536)
 def region_from_phone(dialing_code: str | None, national_number: str | None) -> str | None:
     """Region of a phone number (full number first), else of its dialing code; None when unknown."""
     if not dialing_code:
