@@ -44,7 +44,8 @@ async def _detail(request: Request, case: Any, principal: Principal) -> dict[str
 async def queue(
     request: Request, principal: Reader,
     state: Annotated[list[CaseState] | None, Query(description="States to list (default: open states).")] = None,
-    reviewer: Annotated[str | None, Query(max_length=200, description="Reviewer id, or `me`.")] = None,
+    reviewer: Annotated[str | None, Query(max_length=200,
+                                          description="Cases held (claimed/assigned) by this reviewer id, or `me`.")] = None,
     high_risk: bool | None = None, overdue: bool | None = None,
     customer_id: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,

@@ -63,7 +63,7 @@ def queue_statement(*, now: datetime, sla: SlaRules, flt: QueueFilter, limit: in
     states = list(dict.fromkeys(flt.states))
     q = q.where(c.state == states[0]) if len(states) == 1 else q.where(c.state.in_(states))
     if flt.reviewer_id is not None:
-        q = q.where(or_(c.reviewer_id == flt.reviewer_id, c.first_reviewer_id == flt.reviewer_id))
+        q = q.where(c.reviewer_id == flt.reviewer_id)
     if flt.high_risk is not None:
         q = q.where(c.high_risk.is_(flt.high_risk))
     if flt.customer_id is not None:
