@@ -12,8 +12,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import RecordConflictError
+from eventsourcing.application import AggregateNotFoundError, project_aggregate
+from eventsourcing.persistence import RecordConflictError, StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder
+from psycopg.sql import SQL, Identifier
 
 from shared.runtime.eventstore import TrackingApplication
 from shared.runtime.logging import get_logger
@@ -45,6 +48,40 @@ class AssignmentApplication(TrackingApplication):
         except AggregateNotFoundError:
             return None
 
+    def load_many(self, keys: list[UUID]) -> dict[UUID, Any | None]:
+        """Loads many aggregates with one query (bulk commands, consumer batches): every stored event of
+        those aggregates, projected in version order. Missing aggregates map to None."""
+        stored = self._select_many(keys)
+        if stored is None:  # a recorder without a bulk query: one by one
+            return {k: self.load(k) for k in keys}
+        grouped: dict[UUID, list[Any]] = {}
+        for se in stored:
+            event = self.mapper.to_domain_event(se)
+            grouped.setdefault(event.originator_id, []).append(event)
+        return {k: project_aggregate(None, grouped[k]) if k in grouped else None for k in keys}
+
+    def _select_many(self, keys: list[UUID]) -> list[StoredEvent] | None:
+        rec = self.recorder
+        if not keys:
+            return []
+        if isinstance(rec, PostgresAggregateRecorder):
+            stmt = SQL("SELECT originator_id, originator_version, topic, state FROM {0}.{1} "
+                       "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version").format(
+                Identifier(rec.datastore.schema), Identifier(rec.events_table_name))
+            with rec.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(stmt, [list(keys)])
+                return [StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+                        for r in curs.fetchall()]
+        if isinstance(rec, SQLiteAggregateRecorder):
+            marks = ",".join("?" * len(keys))
+            stmt = (f"SELECT originator_id, originator_version, topic, state FROM {rec.events_table_name} "  # noqa: S608
+                    f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version")
+            with rec.datastore.transaction(commit=False) as c:
+                c.execute(stmt, [k.hex for k in keys])
+                return [StoredEvent(UUID(r["originator_id"]), r["originator_version"], r["topic"], r["state"])
+                        for r in c.fetchall()]
+        return None
+
 
 class UnitOfWork:
     """Loads each aggregate once, remembers it, and hands the changed ones to `save`."""
@@ -62,10 +99,11 @@ class UnitOfWork:
         self._cache[aggregate.id] = aggregate
         return aggregate
 
-    def assume_new(self, key: UUID) -> None:
-        """The read model says this aggregate does not exist: skip the load (a wrong guess fails the save
-        with a conflict and the command is re-run with `assume_new` off)."""
-        self._cache.setdefault(key, None)
+    def prefetch(self, keys: list[UUID]) -> None:
+        """Loads the aggregates not loaded yet with one query per 500."""
+        todo = [k for k in dict.fromkeys(keys) if k not in self._cache]
+        for i in range(0, len(todo), 500):
+            self._cache.update(self.app.load_many(todo[i:i + 500]))
 
     def team(self, team_id: str | None) -> Team | None:
         return self._get(team_key(team_id)) if team_id else None

@@ -67,16 +67,12 @@ class Assigner:
         known = self.directory.existing_customers(ids)
         results = {c: _rejected(c, "unknown_customer", "customer not found") for c in ids if c not in known}
         todo = [c for c in ids if c in known]
-        have_aggregate = self.directory.customers_with_history(todo)
         at = self.clock.now()
         for i in range(0, len(todo), self.chunk_size):
             chunk = todo[i:i + self.chunk_size]
 
-            def run(uow: UnitOfWork, attempt: int, chunk: list[str] = chunk) -> dict[str, ItemResult]:
-                if attempt == 0:
-                    for cid in chunk:
-                        if cid not in have_aggregate:
-                            uow.assume_new(customer_key(cid))
+            def run(uow: UnitOfWork, _: int, chunk: list[str] = chunk) -> dict[str, ItemResult]:
+                uow.prefetch([customer_key(cid) for cid in chunk])
                 return self._assign_chunk(uow, actor, chunk, manager_id, stage, share, reason, at)
 
             results.update(save_retrying(self.app, run))
@@ -210,6 +206,7 @@ class Assigner:
         days = protection_days(uow, target, self.default_days) if target is not None else self.default_days
         at = self.clock.now()
         handed = pooled = 0
+        uow.prefetch([customer_key(cid) for cid in customers])
         for cid in customers:
             agg = uow.customer(cid)
             for key, slot in list((agg.slots if agg is not None else {}).items()):

@@ -16,7 +16,7 @@ from shared.runtime.logging import bound_contextvars, get_logger
 from .application import AssignmentApplication, UnitOfWork
 from .assigning import protection_days
 from .domain.clock import Clock
-from .domain.model import ALL_STAGES, RULEBOOK_ID, CustomerAssignment
+from .domain.model import ALL_STAGES, RULEBOOK_ID, CustomerAssignment, customer_key
 from .domain.rules import Candidate, CustomerFacts, Rule, TeamView, route
 
 log = get_logger("assignment.routing")
@@ -50,6 +50,8 @@ class Router:
         now = self.clock.now()
         book = uow._get(RULEBOOK_ID)  # noqa: SLF001 - read-only: never create the rule book here
         rules = [Rule.from_dict(r) for r in (book.rules.values() if book is not None else ())]
+        uow.prefetch([customer_key(ev.payload.customer_id) for ev in events
+                      if ev.event_type in (REGISTERED, FOLLOW_UP)])
         for ev in events:
             with bound_contextvars(event_id=str(ev.event_id), correlation_id=ev.envelope.correlation_id):
                 if ev.event_type == REGISTERED:

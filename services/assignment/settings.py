@@ -21,7 +21,7 @@ class AssignmentSettings(ServiceSettings):
                                          description="Protection period of managers without a team.")
     reclaim_interval_s: float = Field(default=60.0, gt=0, description="How often the reclaim scheduler runs.")
     reclaim_batch_size: int = Field(default=500, ge=1, le=10_000)
-    bulk_max_customers: int = Field(default=10_000, ge=1, le=100_000,
+    bulk_max_customers: int = Field(default=20_000, ge=1, le=100_000,
                                     description="Largest bulk assignment accepted in one command.")
     bulk_chunk_size: int = Field(default=500, ge=1, le=5_000,
                                  description="Customers saved per event-store transaction in a bulk command.")

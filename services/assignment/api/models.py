@@ -68,7 +68,8 @@ class AssignIn(Strict):
 
 
 class BulkAssignIn(Strict):
-    customer_ids: list[CustomerId] = Field(min_length=1, max_length=10_000)
+    customer_ids: list[CustomerId] = Field(min_length=1, max_length=100_000,
+                                          description="At most ASSIGNMENT_BULK_MAX_CUSTOMERS (default 20,000).")
     manager_id: EntityId
     stage: Stage | None = None
     share: Share = Decimal("1")

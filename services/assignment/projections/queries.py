@@ -23,10 +23,6 @@ class Directory:
     def existing_customers(self, customer_ids: Iterable[str]) -> set[str]:
         return self._in(t.customers.c.customer_id, customer_ids)
 
-    def customers_with_history(self, customer_ids: Iterable[str]) -> set[str]:
-        """Customers whose assignment aggregate exists (as far as the projection has seen)."""
-        return self._in(t.history.c.customer_id, customer_ids)
-
     def _in(self, column, ids: Iterable[str]) -> set[str]:  # type: ignore[no-untyped-def]
         ids = list(dict.fromkeys(ids))
         found: set[str] = set()
