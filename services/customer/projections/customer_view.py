@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from shared.runtime.logging import get_logger
 
 from ..domain.customer import Customer
-from .tables import Tables, insert_for, upsert
+from .tables import Tables, copy_insert, id_in, insert_for, upsert
 
 log = get_logger("customer.projection")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -100,18 +100,17 @@ def make_apply(t: Tables):  # type: ignore[no-untyped-def]
 
 
 def _replace(session: Session, table: Any, ids: list[str], rows: list[dict[str, Any]]) -> None:
-    for i in range(0, len(ids), 1000):
-        session.execute(delete(table).where(table.c.customer_id.in_(ids[i:i + 1000])))
-    if rows:
-        session.execute(table.insert(), rows)
+    for i in range(0, len(ids), 5000):
+        session.execute(delete(table).where(id_in(session, table.c.customer_id, ids[i:i + 5000])))
+    copy_insert(session, table, rows)
 
 
 def _update_counts(session: Session, t: Tables, ids: list[str], new: dict[str, str]) -> None:
     old: dict[str, str] = {}
-    for i in range(0, len(ids), 1000):
-        chunk = ids[i:i + 1000]
+    for i in range(0, len(ids), 5000):
+        chunk = ids[i:i + 5000]
         old.update(session.execute(select(t.customer.c.customer_id, t.customer.c.stage)
-                                   .where(t.customer.c.customer_id.in_(chunk))).tuples().all())
+                                   .where(id_in(session, t.customer.c.customer_id, chunk))).tuples().all())
     delta: dict[str, int] = {}
     for cid, stage in new.items():
         prev = old.get(cid)

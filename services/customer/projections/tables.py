@@ -8,11 +8,13 @@ counts per stage for the `all` scope are a maintained table, never COUNT(*) over
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     BigInteger,
     Boolean,
@@ -25,6 +27,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    any_,
+    bindparam,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -144,10 +148,58 @@ def insert_for(session: Session, table: Table) -> Any:
     return (postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table))
 
 
+COPY_THRESHOLD = 20
+
+
 def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]) -> None:
+    """Insert or update rows by primary key. On PostgreSQL, batches go through COPY into a temporary table
+    and one INSERT … SELECT … ON CONFLICT (an order of magnitude faster than row-by-row parameters)."""
     if not rows:
+        return
+    if len(rows) >= COPY_THRESHOLD and session.get_bind().dialect.name == "postgresql":
+        _pg_copy_upsert(session, table, rows, keys)
         return
     stmt = insert_for(session, table)
     cols = [c for c in rows[0] if c not in keys]
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in cols})
     session.execute(stmt, list(rows))
+
+
+def _pg_copy_upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]) -> None:
+    cols = list(rows[0])
+    json_cols = {c for c in cols if isinstance(table.c[c].type, JSON)}
+    tmp = f"tmp_upsert_{table.name}"
+    collist = ", ".join(f'"{c}"' for c in cols)
+    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in cols if c not in keys)
+    dbapi = session.connection().connection.driver_connection
+    with dbapi.cursor() as cur:  # type: ignore[union-attr]
+        cur.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{tmp}" (LIKE "{table.name}") ON COMMIT DELETE ROWS')
+        with cur.copy(f'COPY "{tmp}" ({collist}) FROM STDIN') as cp:
+            for r in rows:
+                cp.write_row([json.dumps(r[c]) if c in json_cols else r[c] for c in cols])
+        cur.execute(f'INSERT INTO "{table.name}" ({collist}) SELECT {collist} FROM "{tmp}" '
+                    f'ON CONFLICT ({", ".join(keys)}) DO UPDATE SET {updates}')
+        cur.execute(f'TRUNCATE "{tmp}"')
+
+
+def copy_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Plain bulk insert: COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(table.insert(), list(rows))
+        return
+    cols = list(rows[0])
+    json_cols = {c for c in cols if isinstance(table.c[c].type, JSON)}
+    dbapi = session.connection().connection.driver_connection
+    with dbapi.cursor() as cur, cur.copy(  # type: ignore[union-attr]
+            f'COPY "{table.name}" ({", ".join(cols)}) FROM STDIN') as cp:
+        for r in rows:
+            cp.write_row([json.dumps(r[c]) if c in json_cols else r[c] for c in cols])
+
+
+def id_in(session: Session, column: Any, ids: Sequence[str]) -> Any:
+    """`column IN ids`: one array parameter on PostgreSQL (`= ANY(%s)`), an expanding IN elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(String)))
+    return column.in_(list(ids))
