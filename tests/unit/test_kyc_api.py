@@ -255,3 +255,21 @@ async def test_document_references_never_logged(h, capsys):
         e["event"] for e in logs}
     assert all(e.get("case_id") == case_id for e in logs if e["event"] == "kyc_document_decided")
     assert "secret-bucket" not in out
+
+
+async def test_concurrent_claims_one_wins_the_other_gets_409(h):
+    from services.kyc.domain.errors import ClaimedByOther
+
+    case_id = await open_one(h)
+    app = h.c.app
+    stale = app.get_case(case_id)  # r2 loaded the case before r1's claim was stored
+    assert (await h.post(f"/kyc/cases/{case_id}/claim", "r1")).status_code == 200
+    fresh_loader = app.get_case
+    loads = iter([stale])
+    app.get_case = lambda cid: next(loads, None) or fresh_loader(cid)
+    try:
+        with pytest.raises(ClaimedByOther):
+            app.claim(case_id, "r2", datetime.now(UTC))  # conflict on save -> reload -> rule re-checked
+    finally:
+        app.get_case = fresh_loader
+    assert app.get_case(case_id).reviewer_id == "r1"
