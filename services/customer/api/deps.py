@@ -20,7 +20,7 @@ CustomerIdPath = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,64
                            Path(description="Brokerage customer id.")]
 
 
-def container(request: Request) -> Any:
+async def container(request: Request) -> Any:
     return request.app.state.container
 
 

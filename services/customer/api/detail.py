@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,8 +18,8 @@ def jsonable(value: Any) -> Any:
     """Decimals as strings (never floats), datetimes as ISO 8601."""
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
+    if isinstance(value, datetime):  # SQLite hands back naive UTC datetimes
+        return (value.replace(tzinfo=UTC) if value.tzinfo is None else value).isoformat()
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -55,7 +55,7 @@ class ListFilters:
     q: str | None = None
 
 
-def list_filters(
+async def list_filters(
     stage: list[Stage] | None = Query(None, description="Lifecycle stage(s)."),
     user_region: list[Country] | None = Query(None),
     active_region: list[Country] | None = Query(None),
@@ -205,11 +205,19 @@ def decode_cursor(cursor: str, sort: SortKey, order: Order) -> tuple[Any, str]:
     return value, cid
 
 
+PAGE_COLUMNS = ("customer_id", "registered", "registered_at", "channel", "campaign", "referral_code",
+                "referrer_customer_id", "language", "residence_country", "user_region", "active_region", "stage",
+                "stage_changed_at", "account_status", "verification_status", "deposits", "withdrawals",
+                "first_deposit_at", "first_trade_at", "trades_count", "total_assets", "assets_currency",
+                "assets_as_of", "tags", "last_activity_at", "name", "phone_dialing_code", "phone_number", "email",
+                "sort_registered_at", "assets_sort")
+
+
 def page_query(t: Tables, clauses: list[ColumnElement[bool]], sort: SortKey, order: Order,
                after: tuple[Any, str] | None, limit: int) -> Select[Any]:
     c = t.customer
     key = sort_column(t, sort)
-    stmt = select(c).where(*clauses)
+    stmt = select(*(c.c[name] for name in PAGE_COLUMNS)).where(*clauses)
     if after is not None:
         pair, bound = tuple_(key, c.c.customer_id), tuple_(*after)
         stmt = stmt.where(pair < bound if order == "desc" else pair > bound)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -54,11 +54,27 @@ def managers_of(session: Any, t: Any, ids: list[str]) -> dict[str, list[dict[str
     return out
 
 
+TIME_FIELDS = frozenset({"registered_at", "stage_changed_at", "first_deposit_at", "first_trade_at", "assets_as_of",
+                         "last_activity_at"})
+
+
 def list_item(row: dict[str, Any], managers: list[dict[str, Any]], unmasked: bool) -> dict[str, Any]:
-    item = {k: row[k] for k in LIST_FIELDS}
+    item: dict[str, Any] = {}
+    for k in LIST_FIELDS:
+        v = row[k]
+        if v is not None and k in TIME_FIELDS:
+            v = as_utc(v).isoformat()
+        item[k] = v
+    if row["total_assets"] is not None:
+        item["total_assets"] = str(row["total_assets"])
     item.update(person(row, unmasked))
-    item["managers"] = managers
-    return jsonable(item)
+    item["managers"] = [{**m, "share": None if m["share"] is None else str(m["share"])} for m in managers]
+    return item
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes; PostgreSQL aware ones."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def fetch_page(c: Any, principal: Principal, f: ListFilters, sort: SortKey, order: Order,
