@@ -52,10 +52,12 @@ class KycApplication(TrackingApplication):
         return list(self.repository.event_store.get(case.id))
 
     # ------------------------------------------------------------------------------ commands
-    def _command(self, case_id: uuid.UUID | str, call: Callable[[KycCase], T], *, attempts: int = 3) -> tuple[KycCase, T]:
+    def _command(self, case_id: uuid.UUID | str, call: Callable[[KycCase], T], *, attempts: int = 3,
+                 correlation_id: str | None = None) -> tuple[KycCase, T]:
         """Load, call, save; on a concurrent write (optimistic concurrency) reload and re-check the rules."""
         for attempt in range(attempts):
             case = self.get_case(case_id)
+            case._correlation_id = correlation_id  # noqa: SLF001 - recorded on the command's events
             result = call(case)
             try:
                 self.save(case)
@@ -66,34 +68,34 @@ class KycApplication(TrackingApplication):
                 log.info("kyc_command_retried", case_id=str(case_id), attempt=attempt + 1)
         raise AssertionError("unreachable")
 
-    def claim(self, case_id: str, reviewer_id: str, at: datetime) -> tuple[KycCase, bool]:
-        return self._command(case_id, lambda c: c.claim(reviewer_id=reviewer_id, at=at))
+    def claim(self, case_id: str, reviewer_id: str, at: datetime, correlation_id: str | None = None) -> tuple[KycCase, bool]:
+        return self._command(case_id, lambda c: c.claim(reviewer_id=reviewer_id, at=at), correlation_id=correlation_id)
 
-    def assign(self, case_id: str, reviewer_id: str, by: str, at: datetime) -> tuple[KycCase, bool]:
-        return self._command(case_id, lambda c: c.assign(reviewer_id=reviewer_id, by=by, at=at))
+    def assign(self, case_id: str, reviewer_id: str, by: str, at: datetime, correlation_id: str | None = None) -> tuple[KycCase, bool]:
+        return self._command(case_id, lambda c: c.assign(reviewer_id=reviewer_id, by=by, at=at), correlation_id=correlation_id)
 
-    def release(self, case_id: str, by: str, at: datetime, admin: bool) -> tuple[KycCase, None]:
-        return self._command(case_id, lambda c: c.release(by=by, at=at, admin=admin))
+    def release(self, case_id: str, by: str, at: datetime, admin: bool, correlation_id: str | None = None) -> tuple[KycCase, None]:
+        return self._command(case_id, lambda c: c.release(by=by, at=at, admin=admin), correlation_id=correlation_id)
 
     def decide_document(self, case_id: str, actor: str, document_id: str, decision: str, reason_code: str | None,
-                        note: str | None, at: datetime) -> tuple[KycCase, bool]:
+                        note: str | None, at: datetime, correlation_id: str | None = None) -> tuple[KycCase, bool]:
         return self._command(case_id, lambda c: c.decide_document(
             rules=self.rules, actor=actor, document_id=document_id, decision=decision, reason_code=reason_code,
-            note=note, at=at))
+            note=note, at=at), correlation_id=correlation_id)
 
     def request_more_info(self, case_id: str, actor: str, reasons: list[str], note: str | None,
-                          document_ids: list[str], fields: list[str], at: datetime) -> tuple[KycCase, None]:
+                          document_ids: list[str], fields: list[str], at: datetime, correlation_id: str | None = None) -> tuple[KycCase, None]:
         return self._command(case_id, lambda c: c.request_more_info(
             rules=self.rules, actor=actor, reasons=reasons, note=note, document_ids=document_ids, fields=fields,
-            at=at))
+            at=at), correlation_id=correlation_id)
 
-    def submit_review(self, case_id: str, actor: str, note: str | None, at: datetime) -> tuple[KycCase, str]:
-        return self._command(case_id, lambda c: c.submit_review(rules=self.rules, actor=actor, note=note, at=at))
+    def submit_review(self, case_id: str, actor: str, note: str | None, at: datetime, correlation_id: str | None = None) -> tuple[KycCase, str]:
+        return self._command(case_id, lambda c: c.submit_review(rules=self.rules, actor=actor, note=note, at=at), correlation_id=correlation_id)
 
     def second_review(self, case_id: str, actor: str, decision: str, reasons: list[str], note: str | None,
-                      at: datetime) -> tuple[KycCase, None]:
+                      at: datetime, correlation_id: str | None = None) -> tuple[KycCase, None]:
         return self._command(case_id, lambda c: c.second_review(
-            rules=self.rules, actor=actor, decision=decision, reasons=reasons, note=note, at=at))
+            rules=self.rules, actor=actor, decision=decision, reasons=reasons, note=note, at=at), correlation_id=correlation_id)
 
     # ------------------------------------------------------------------------------ upstream
     def process_upstream(self, events: list[Event]) -> ProcessingEvent:

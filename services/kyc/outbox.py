@@ -57,12 +57,13 @@ class KycOutboxMapper:
         case = self._case_at(ev.originator_id, ev.originator_version)
         at = event_time(ev)
         upstream = getattr(ev, "upstream_event_id", None)
+        correlation = getattr(ev, "correlation_id", None) or upstream
         out = [Outgoing(KycCaseStateChanged(
             case_id=str(case.id), customer_id=case.customer_id, application_id=case.application_ids[-1],
             from_state=getattr(ev, "from_state", None), to_state=getattr(ev, "to_state", "pending"),
             changed_at=at, actor_id=getattr(ev, "by", None), high_risk=case.high_risk,
             completion_pct=case.completion_pct, submission=case.submission,
-        ), occurred_at=at, correlation_id=upstream, causation_id=upstream)]
+        ), occurred_at=at, correlation_id=correlation, causation_id=upstream)]
         if name in DECISION_EVENTS and ev.to_state in DECIDED_STATES:
             second = ev.by if name == "SecondReviewed" else None
             first = ev.first_reviewer if name == "SecondReviewed" else ev.by
@@ -71,5 +72,5 @@ class KycOutboxMapper:
                 decision=ev.to_state, reasons=list(ev.reasons), decided_by=first, second_reviewer=second,
                 decided_at=at, completion_pct=case.completion_pct, high_risk=case.high_risk,
                 documents=document_outcomes(case), submission=case.submission, account_type=case.account_type,
-            ), occurred_at=at))
+            ), occurred_at=at, correlation_id=correlation))
         return out

@@ -69,8 +69,10 @@ class Service:
     def headers(self, user: str, role: str = "kyc_reviewer") -> dict[str, str]:
         return {"Authorization": f"Bearer {mint_token(AUTH, user_id=user, role=role)}"}
 
-    async def post(self, path: str, user: str, role: str = "kyc_reviewer", **kw) -> httpx.Response:
-        return await self.client.post(path, headers=self.headers(user, role), **kw)
+    async def post(self, path: str, user: str, role: str = "kyc_reviewer", correlation_id: str | None = None,
+                   **kw) -> httpx.Response:
+        headers = self.headers(user, role) | ({"x-correlation-id": correlation_id} if correlation_id else {})
+        return await self.client.post(path, headers=headers, **kw)
 
     async def get(self, path: str, user: str = "r1", role: str = "kyc_reviewer", **params) -> httpx.Response:
         return await self.client.get(path, headers=self.headers(user, role), params=params)
@@ -143,7 +145,8 @@ async def test_submission_to_published_decision_and_replay_equality(kafka_settin
         assert r.json()["state"] == "awaiting_second_review"
         assert (await svc.post(f"/kyc/cases/{case_a}/second-review", "r1", "kyc_senior",
                                json={"decision": "approved"})).status_code == 403
-        r = await svc.post(f"/kyc/cases/{case_a}/second-review", "s1", "kyc_senior", json={"decision": "approved"})
+        r = await svc.post(f"/kyc/cases/{case_a}/second-review", "s1", "kyc_senior", json={"decision": "approved"},
+                           correlation_id="corr-second-review")
         assert r.status_code == 200 and r.json()["state"] == "approved"
 
         crm = kafka_settings.topic(topics.CRM_KYC)
@@ -156,6 +159,7 @@ async def test_submission_to_published_decision_and_replay_equality(kafka_settin
             case_a, "cust-a", "approved", "r1", "s1")
         assert p.completion_pct == 100 and p.high_risk and len(p.documents) == 5
         assert decided[0].envelope.partition_key == "cust-a"
+        assert decided[0].envelope.correlation_id == "corr-second-review"  # the request that decided it
         opened = [e for e in records if e["event_type"] == "crm.kyc.case_state_changed"
                   and e["payload"]["to_state"] == "pending" and e["payload"]["case_id"] == case_a]
         assert len(opened) == 1 and opened[0]["correlation_id"] == str(sub.event_id)

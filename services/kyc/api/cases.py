@@ -30,6 +30,10 @@ CaseState = Literal["pending", "in_review", "awaiting_second_review", "more_info
                     "approved", "rejected"]
 
 
+def _cid(request: Request) -> str | None:
+    return getattr(request.state, "correlation_id", None)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -89,7 +93,7 @@ async def get_history(request: Request, case_id: str, principal: Reader) -> dict
 @router.post("/cases/{case_id}/claim")
 async def claim(request: Request, case_id: str, principal: Reviewer) -> dict[str, Any]:
     c = container(request)
-    case, changed = await run_command(c.app.claim, case_id, principal.user_id, _now(), case_id=case_id)
+    case, changed = await run_command(c.app.claim, case_id, principal.user_id, _now(), case_id=case_id, correlation_id=_cid(request))
     if changed:
         log.info("kyc_case_claimed", case_id=case_id, reviewer_id=principal.user_id)
     return await _detail(request, case, principal)
@@ -99,7 +103,7 @@ async def claim(request: Request, case_id: str, principal: Reviewer) -> dict[str
 async def assign(request: Request, case_id: str, body: AssignBody, principal: Admin) -> dict[str, Any]:
     c = container(request)
     case, changed = await run_command(c.app.assign, case_id, body.reviewer_id, principal.user_id, _now(),
-                                      case_id=case_id)
+                                      case_id=case_id, correlation_id=_cid(request))
     if changed:
         log.info("kyc_case_assigned", case_id=case_id, reviewer_id=body.reviewer_id, actor_id=principal.user_id)
     return await _detail(request, case, principal)
@@ -110,7 +114,7 @@ async def release(request: Request, case_id: str, principal: Annotated[Principal
         any_of(Perm.KycReview, Perm.KycAdmin))]) -> dict[str, Any]:
     c = container(request)
     case, _ = await run_command(c.app.release, case_id, principal.user_id, _now(), principal.has(Perm.KycAdmin),
-                                case_id=case_id)
+                                case_id=case_id, correlation_id=_cid(request))
     log.info("kyc_case_released", case_id=case_id, actor_id=principal.user_id)
     return await _detail(request, case, principal)
 
@@ -120,7 +124,7 @@ async def decide_document(request: Request, case_id: str, document_id: str, body
                           principal: Reviewer) -> dict[str, Any]:
     c = container(request)
     case, changed = await run_command(c.app.decide_document, case_id, principal.user_id, document_id, body.decision,
-                                      body.reason_code, body.note, _now(), case_id=case_id)
+                                      body.reason_code, body.note, _now(), case_id=case_id, correlation_id=_cid(request))
     if changed:
         log.info("kyc_document_decided", case_id=case_id, document_id=document_id, decision=body.decision,
                  reason_code=body.reason_code, reviewer_id=principal.user_id)
@@ -131,7 +135,7 @@ async def decide_document(request: Request, case_id: str, document_id: str, body
 async def request_info(request: Request, case_id: str, body: MoreInfoBody, principal: Reviewer) -> dict[str, Any]:
     c = container(request)
     case, _ = await run_command(c.app.request_more_info, case_id, principal.user_id, body.reasons, body.note,
-                                body.document_ids, body.fields, _now(), case_id=case_id)
+                                body.document_ids, body.fields, _now(), case_id=case_id, correlation_id=_cid(request))
     log.info("kyc_more_info_requested", case_id=case_id, reviewer_id=principal.user_id, reasons=body.reasons)
     return await _detail(request, case, principal)
 
@@ -143,7 +147,7 @@ async def submit(request: Request, case_id: str, principal: Reviewer,
     second reviewer)."""
     c = container(request)
     case, outcome = await run_command(c.app.submit_review, case_id, principal.user_id,
-                                      body.note if body else None, _now(), case_id=case_id)
+                                      body.note if body else None, _now(), case_id=case_id, correlation_id=_cid(request))
     log.info("kyc_review_submitted", case_id=case_id, reviewer_id=principal.user_id, outcome=outcome)
     return await _detail(request, case, principal)
 
@@ -153,7 +157,7 @@ async def second_review(request: Request, case_id: str, body: SecondReviewBody,
                         principal: SecondReviewer) -> dict[str, Any]:
     c = container(request)
     case, _ = await run_command(c.app.second_review, case_id, principal.user_id, body.decision, body.reasons,
-                                body.note, _now(), case_id=case_id)
+                                body.note, _now(), case_id=case_id, correlation_id=_cid(request))
     log.info("kyc_second_review_recorded", case_id=case_id, reviewer_id=principal.user_id, decision=body.decision)
     return await _detail(request, case, principal)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -64,9 +65,9 @@ def to_problem(exc: Exception, case_id: str | None = None) -> Problem:
     raise exc
 
 
-async def run_command(fn: Callable[..., T], *args: Any, case_id: str | None = None) -> T:
+async def run_command(fn: Callable[..., T], *args: Any, case_id: str | None = None, **kwargs: Any) -> T:
     """Run a synchronous application command in a worker thread, mapping domain errors to problems."""
     try:
-        return await asyncio.to_thread(fn, *args)
+        return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
     except (KycError, CaseNotFound, IntegrityError) as exc:
         raise to_problem(exc, case_id) from None

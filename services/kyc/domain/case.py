@@ -117,6 +117,10 @@ class KycCase(Aggregate):
         self.seen_event_ids: list[str] = [upstream_event_id]
 
     # ------------------------------------------------------------------------------ helpers
+    def _corr(self) -> str | None:
+        """Correlation id of the request driving the current command (set by the application; not state)."""
+        return getattr(self, "_correlation_id", None)
+
     def has_seen(self, upstream_event_id: str) -> bool:
         return upstream_event_id in self.seen_event_ids
 
@@ -226,7 +230,7 @@ class KycCase(Aggregate):
             raise ClaimedByOther("case is already claimed by another reviewer")
         if self.state not in QUEUE_STATES:
             raise InvalidTransition(f"case is {self.state}; only pending or resubmitted cases can be claimed")
-        self._claimed(reviewer_id=reviewer_id, by=reviewer_id, at=at, from_state=self.state, to_state=S_IN_REVIEW)
+        self._claimed(reviewer_id=reviewer_id, by=reviewer_id, at=at, from_state=self.state, to_state=S_IN_REVIEW, correlation_id=self._corr())
         return True
 
     def assign(self, *, reviewer_id: str, by: str, at: datetime) -> bool:
@@ -235,11 +239,11 @@ class KycCase(Aggregate):
             return False
         if self.state not in (*QUEUE_STATES, S_IN_REVIEW):
             raise InvalidTransition(f"case is {self.state}; only pending, resubmitted or in-review cases can be assigned")
-        self._claimed(reviewer_id=reviewer_id, by=by, at=at, from_state=self.state, to_state=S_IN_REVIEW)
+        self._claimed(reviewer_id=reviewer_id, by=by, at=at, from_state=self.state, to_state=S_IN_REVIEW, correlation_id=self._corr())
         return True
 
     @event("Claimed")
-    def _claimed(self, *, reviewer_id: str, by: str, at: datetime, from_state: str, to_state: str) -> None:
+    def _claimed(self, *, reviewer_id: str, by: str, at: datetime, from_state: str, to_state: str, correlation_id: str | None = None) -> None:
         self.reviewer_id, self.claimed_at, self.state = reviewer_id, at, to_state
 
     def release(self, *, by: str, at: datetime, admin: bool) -> None:
@@ -247,10 +251,10 @@ class KycCase(Aggregate):
             raise InvalidTransition(f"case is {self.state}; only a case in review can be released")
         if self.reviewer_id != by and not admin:
             raise ClaimedByOther("case is claimed by another reviewer")
-        self._released(by=by, at=at, from_state=self.state, to_state=self.queue_state)
+        self._released(by=by, at=at, from_state=self.state, to_state=self.queue_state, correlation_id=self._corr())
 
     @event("Released")
-    def _released(self, *, by: str, at: datetime, from_state: str, to_state: str) -> None:
+    def _released(self, *, by: str, at: datetime, from_state: str, to_state: str, correlation_id: str | None = None) -> None:
         self.reviewer_id, self.claimed_at, self.state = None, None, to_state
 
     # ---------------------------------------------------------------------------- document decisions
@@ -281,13 +285,13 @@ class KycCase(Aggregate):
         pct = self._pct(rules, docs=docs)
         self._document_decided(document_id=document_id, kind=doc["kind"], version=doc["version"], decision=decision,
                                reason_code=reason_code, note=note, by=actor, at=at, completion_pct=pct,
-                               previous=current, documents_pending=_pending(docs))
+                               previous=current, documents_pending=_pending(docs), correlation_id=self._corr())
         return True
 
     @event("DocumentDecided")
     def _document_decided(self, *, document_id: str, kind: str, version: int, decision: str,
                           reason_code: str | None, note: str | None, by: str, at: datetime,
-                          completion_pct: int, previous: str, documents_pending: int) -> None:
+                          completion_pct: int, previous: str, documents_pending: int, correlation_id: str | None = None) -> None:
         doc = self.documents[document_id]
         doc.update(status=decision, reason_code=reason_code, note=note, decided_by=by, decided_at=at)
         self.completion_pct = completion_pct
@@ -318,12 +322,12 @@ class KycCase(Aggregate):
         self._info_requested(by=actor, at=at, reasons=sorted(set(reasons)), note=note,
                              document_ids=list(dict.fromkeys(document_ids)), fields=flagged,
                              from_state=self.state, to_state=S_MORE_INFO, completion_pct=pct,
-                             documents_pending=_pending(docs))
+                             documents_pending=_pending(docs), correlation_id=self._corr())
 
     @event("InfoRequested")
     def _info_requested(self, *, by: str, at: datetime, reasons: list[str], note: str | None,
                         document_ids: list[str], fields: list[str], from_state: str, to_state: str,
-                        completion_pct: int, documents_pending: int) -> None:
+                        completion_pct: int, documents_pending: int, correlation_id: str | None = None) -> None:
         for doc_id in document_ids:
             doc = self.documents[doc_id]
             if doc["status"] != REJECTED:
@@ -356,12 +360,12 @@ class KycCase(Aggregate):
         self._require_reviewer(actor)
         to_state, reasons = self.outcome(rules)
         self._review_submitted(by=actor, at=at, reasons=reasons, note=note, from_state=self.state,
-                               to_state=to_state)
+                               to_state=to_state, correlation_id=self._corr())
         return to_state
 
     @event("ReviewSubmitted")
     def _review_submitted(self, *, by: str, at: datetime, reasons: list[str], note: str | None, from_state: str,
-                          to_state: str) -> None:
+                          to_state: str, correlation_id: str | None = None) -> None:
         if by not in self.round_reviewers:
             self.round_reviewers = [*self.round_reviewers, by]
         if to_state == S_SECOND:
@@ -383,11 +387,11 @@ class KycCase(Aggregate):
             raise UnknownReason("a reason code is required unless approving", field="reasons")
         self._check_reasons(rules, reasons, "reasons")
         self._second_reviewed(by=actor, at=at, decision=decision, reasons=sorted(set(reasons)), note=note,
-                              first_reviewer=self.first_reviewer_id or "", from_state=self.state, to_state=decision)
+                              first_reviewer=self.first_reviewer_id or "", from_state=self.state, to_state=decision, correlation_id=self._corr())
 
     @event("SecondReviewed")
     def _second_reviewed(self, *, by: str, at: datetime, decision: str, reasons: list[str], note: str | None,
-                         first_reviewer: str, from_state: str, to_state: str) -> None:
+                         first_reviewer: str, from_state: str, to_state: str, correlation_id: str | None = None) -> None:
         self._close_round(to_state, by=first_reviewer, at=at, reasons=reasons, second=by)
 
     def _close_round(self, state: str, *, by: str, at: datetime, reasons: list[str], second: str | None) -> None:
