@@ -102,7 +102,7 @@ async def bench_ingest(ctx: Any) -> list[dict]:
     raw_rate = await raw_consume(kafka, names, n)
 
     settings = CustomerSettings(database_url=ctx.pg_database("cust_rm"), eventstore_url=ctx.pg_database("cust_es"),
-                                kafka=kafka, auth=AUTH, consumer_batch_size=1000, projection_batch_size=2000)
+                                kafka=kafka, auth=AUTH, consumer_batch_size=5000, projection_batch_size=5000)
     svc = bootstrap(settings)
     components = await svc.start_worker()
     tasks = [asyncio.create_task(c.run()) for c in components]
