@@ -1,0 +1,100 @@
+"""Route dependencies and helpers: the container, data scope, keyset cursors, masking."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from fastapi import HTTPException, Request
+from sqlalchemy import and_, false, or_, select, tuple_
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.sql import ColumnElement
+
+from shared.runtime.auth import Perm, Principal, Scope
+
+from ..bootstrap import Container
+from ..projections.tables import customers
+
+__all__ = ["Container"]
+
+
+def container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+def not_found(what: str, ident: str) -> HTTPException:
+    return HTTPException(404, detail=f"{what} {ident!r} not found")
+
+
+def conflict(detail: str) -> HTTPException:
+    return HTTPException(409, detail=detail)
+
+
+# ------------------------------------------------------------------------------------------ scope
+def customer_visible(principal: Principal, row: RowMapping | None) -> bool:
+    if row is None:
+        return False
+    if principal.scope == Scope.all:
+        return True
+    if principal.scope == Scope.team:
+        return row["team_id"] is not None and row["team_id"] in principal.teams
+    return row["manager_id"] == principal.user_id
+
+
+def customer_in_scope(c: Container, principal: Principal, customer_id: str) -> RowMapping:
+    """The customer's card row, or 404 when unknown or outside the caller's scope."""
+    with c.sessions() as s:
+        row = s.execute(select(customers).where(customers.c.customer_id == customer_id)).mappings().first()
+    if not customer_visible(principal, row):
+        raise not_found("customer", customer_id)
+    assert row is not None
+    return row
+
+
+def customers_scope_clause(principal: Principal) -> ColumnElement[bool] | None:
+    if principal.scope == Scope.all:
+        return None
+    if principal.scope == Scope.team:
+        return customers.c.team_id.in_(principal.teams) if principal.teams else false()
+    return customers.c.manager_id == principal.user_id
+
+
+# ------------------------------------------------------------------------------------------ paging
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(kinds):
+            raise ValueError("shape")
+        return [datetime.fromisoformat(v) if k is datetime else k(v) for v, k in zip(raw, kinds, strict=True)]
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise HTTPException(422, detail="cursor: invalid cursor") from None
+
+
+def after(columns: Sequence[Any], values: Sequence[Any], *, descending: bool = False) -> ColumnElement[bool]:
+    """Keyset condition: rows strictly after `values` in (columns) order."""
+    if descending:
+        return tuple_(*columns) < tuple_(*values)
+    return tuple_(*columns) > tuple_(*values)
+
+
+def mask_name(name: str | None, principal: Principal) -> str | None:
+    if name is None or principal.has(Perm.CustomerPiiRead):
+        return name
+    return " ".join(part[:1] + "***" for part in name.split()) or "***"
+
+
+def all_of(*clauses: ColumnElement[bool] | None) -> ColumnElement[bool]:
+    return and_(*(c for c in clauses if c is not None))
+
+
+def any_of(*clauses: ColumnElement[bool]) -> ColumnElement[bool]:
+    return or_(*clauses)

@@ -1,0 +1,114 @@
+"""The tasks service's eventsourcing application: thin commands (load, call, save).
+
+Synchronous (eventsourcing is): async callers use `asyncio.to_thread`. Commands that touch a customer's
+task list retry on an optimistic-concurrency conflict (the engine may have saved it meanwhile).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import RecordConflictError
+
+from shared.runtime.eventstore import TrackingApplication
+from shared.runtime.logging import get_logger
+
+from .domain.board import CustomerTasks
+from .domain.followup import FollowUp
+from .domain.nodes import Policy, TicketGone
+from .domain.ticket import Ticket, TicketStatus
+
+log = get_logger("tasks.application")
+T = TypeVar("T")
+CONFLICT_RETRIES = 5
+
+
+class TasksApplication(TrackingApplication):
+    name = "tasks"
+    snapshotting_intervals = {CustomerTasks: 100, Ticket: 100}  # noqa: RUF012 - eventsourcing API
+    policy: Policy = Policy()
+
+    # ------------------------------------------------------------------------------ loading
+    def board(self, customer_id: str) -> CustomerTasks | None:
+        try:
+            return self.repository.get(CustomerTasks.create_id(customer_id))  # type: ignore[no-any-return]
+        except AggregateNotFoundError:
+            return None
+
+    def board_or_new(self, customer_id: str) -> CustomerTasks:
+        return self.board(customer_id) or CustomerTasks(customer_id=customer_id)
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        try:
+            ticket = self.repository.get(uuid.UUID(ticket_id))
+        except (AggregateNotFoundError, ValueError):
+            raise TicketGone("no such ticket") from None
+        if not isinstance(ticket, Ticket):
+            raise TicketGone("no such ticket")
+        return ticket
+
+    @staticmethod
+    def _retry(fn: Callable[[], T]) -> T:
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                return fn()
+            except RecordConflictError:
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+                log.info("command_conflict_retry", attempt=attempt + 1)
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------------------------ follow-ups
+    def record_follow_up(self, *, customer_id: str, manager_id: str, task_id: str | None, intent: str | None,
+                         tier: str | None, contact_methods: list[str], next_follow_up_at: datetime | None,
+                         tags: list[str], remarks: str | None, at: datetime,
+                         correlation_id: str | None = None) -> tuple[FollowUp, str | None]:
+        """Record a follow-up; completes `task_id` and schedules the next follow-up, atomically."""
+
+        def attempt() -> tuple[FollowUp, str | None]:
+            follow_up = FollowUp(customer_id=customer_id, manager_id=manager_id, kind=FollowUp.KIND_FOLLOW_UP,
+                                 task_id=task_id, intent=intent, tier=tier, contact_methods=contact_methods,
+                                 next_follow_up_at=next_follow_up_at, tags=tags, remarks=remarks,
+                                 recorded_at=at, correlation_id=correlation_id)
+            board = None
+            scheduled = None
+            if task_id is not None or next_follow_up_at is not None:
+                board = self.board_or_new(customer_id)
+                if task_id is not None:
+                    board.complete(task_id, str(follow_up.id), manager_id, at)
+                if next_follow_up_at is not None:
+                    scheduled = board.schedule(str(follow_up.id), next_follow_up_at, at, self.policy)
+            self.save(follow_up, board)
+            return follow_up, scheduled
+
+        return self._retry(attempt)
+
+    def batch_remarks(self, *, customer_ids: list[str], manager_id: str, remarks: str, at: datetime,
+                      correlation_id: str | None = None) -> list[FollowUp]:
+        notes = [FollowUp(customer_id=c, manager_id=manager_id, kind=FollowUp.KIND_REMARK, task_id=None,
+                          intent=None, tier=None, contact_methods=[], next_follow_up_at=None, tags=[],
+                          remarks=remarks, recorded_at=at, correlation_id=correlation_id) for c in customer_ids]
+        self.save(*notes)
+        return notes
+
+    # ------------------------------------------------------------------------------ tickets
+    def open_ticket(self, **fields: Any) -> Ticket:
+        ticket = Ticket(**fields)
+        self.save(ticket)
+        return ticket
+
+    def change_ticket(self, ticket_id: str, change: Callable[[Ticket], Any]) -> tuple[Ticket, Any]:
+        def attempt() -> tuple[Ticket, Any]:
+            ticket = self.ticket(ticket_id)
+            result = change(ticket)
+            self.save(ticket)
+            return ticket, result
+
+        return self._retry(attempt)
+
+    def set_ticket_status(self, ticket_id: str, status: TicketStatus, by: str, at: datetime) -> Ticket:
+        return self.change_ticket(ticket_id, lambda t: t.change_status(status, by, at))[0]

@@ -1,0 +1,201 @@
+"""`CustomerTasks`: one customer's follow-up tasks.
+
+The invariant "one open task per customer per node" spans every task of a customer, so the customer's
+task list is the consistency boundary: one aggregate per customer, each task an entity inside it,
+identified by the event that caused it (`task_id_for(cause, node)`). Decisions are made in the plain
+command methods; the `@event` methods only record the decided change (they are replayed on load).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from shared.events.crm_customer import Stage
+
+from .nodes import (
+    STAGE_NODES,
+    TASK_NAMESPACE,
+    Node,
+    Policy,
+    TaskNotFound,
+    TaskNotOpen,
+    TaskStatus,
+    is_stale_for,
+    stage_rank,
+    task_id_for,
+)
+
+SEEN_MAX = 64  # upstream event ids remembered (re-publication of an event at another offset)
+CLOSED_MAX = 200  # closed task ids remembered (so a late command gets 409, not 404)
+HISTORY_MAX = 50  # assignment changes remembered (attribution of closed tasks by event time)
+
+
+class CustomerTasks(Aggregate):
+    @staticmethod
+    def create_id(customer_id: str) -> uuid.UUID:
+        return uuid.uuid5(TASK_NAMESPACE, f"customer-tasks:{customer_id}")
+
+    @event("Started")
+    def __init__(self, customer_id: str) -> None:
+        self.customer_id = customer_id
+        self.manager_id: str | None = None
+        self.team_id: str | None = None
+        self.stage: str | None = None
+        self.open: dict[str, dict[str, Any]] = {}  # node -> task
+        self.closed: dict[str, dict[str, Any]] = {}  # task id -> outcome, node, closed at, attribution
+        self.history: list[dict[str, Any]] = []  # assignments by event time: at, manager_id, team_id
+        self.seen: list[str] = []
+
+    # ------------------------------------------------------------------------------ queries
+    def open_task(self, task_id: str) -> dict[str, Any] | None:
+        return next((t for t in self.open.values() if t["task_id"] == task_id), None)
+
+    def has_seen(self, event_id: str) -> bool:
+        return event_id in self.seen
+
+    def as_of(self, at: datetime) -> tuple[str | None, str | None]:
+        """Manager and team by event time: the latest assignment change at or before `at`."""
+        owner: tuple[str | None, str | None] = (None, None)
+        for entry in self.history:
+            if entry["at"] > at:
+                break
+            owner = (entry["manager_id"], entry["team_id"])
+        return owner
+
+    def _owner_at(self, at: datetime) -> dict[str, str | None]:
+        manager, team = self.as_of(at)
+        return {"assignee_id": manager, "team_id": team}
+
+    def _attribute_closed(self) -> None:
+        """A closed task belongs to whoever had the customer when it closed (by event time), whatever the
+        order in which the customer and assignment topics were consumed: fix late-known attributions."""
+        for task_id, info in list(self.closed.items()):
+            owner = self.as_of(info["at"])
+            if owner != (info["assignee_id"], info["team_id"]):
+                self._task_attributed(customer_id=self.customer_id, task_id=task_id, node=info["node"],
+                                      assignee_id=owner[0], team_id=owner[1])
+
+    # ------------------------------------------------------------------------------ commands
+    def assign(self, manager_id: str, team_id: str | None, at: datetime, cause: str) -> None:
+        if self.has_seen(cause) or (manager_id == self.manager_id and team_id == self.team_id):
+            return
+        previous = self.manager_id
+        self._assignment_changed(manager_id=manager_id, team_id=team_id, at=at, cause=cause)
+        self._attribute_closed()
+        reason = "reassigned" if previous else "assigned"
+        for task in list(self.open.values()):
+            if task["assignee_id"] != manager_id or task["team_id"] != team_id:
+                self._task_moved(customer_id=self.customer_id, task_id=task["task_id"], node=task["node"], assignee_id=manager_id,
+                                 team_id=team_id, previous_assignee_id=task["assignee_id"], at=at, reason=reason)
+
+    def unassign(self, manager_id: str, team_id: str | None, at: datetime, cause: str, reason: str) -> None:
+        """The customer went back to the pool: open tasks wait in the team queue (or the pool queue)."""
+        if self.has_seen(cause) or self.manager_id != manager_id:
+            return  # stale: the customer is no longer (or never was) this manager's
+        queue_team = team_id or self.team_id
+        self._assignment_changed(manager_id=None, team_id=queue_team, at=at, cause=cause)
+        self._attribute_closed()
+        for task in list(self.open.values()):
+            self._task_moved(customer_id=self.customer_id, task_id=task["task_id"], node=task["node"], assignee_id=None, team_id=queue_team,
+                             previous_assignee_id=task["assignee_id"], at=at, reason=reason)
+
+    def observe_stage(self, stage: Stage, at: datetime, cause: str, policy: Policy) -> None:
+        """Stages only move forward: a late or replayed older stage changes nothing."""
+        if self.has_seen(cause) or stage_rank(stage) <= stage_rank(self.stage):
+            return
+        self._stage_observed(stage=stage.value, at=at, cause=cause)
+        for task in list(self.open.values()):
+            if is_stale_for(Node(task["node"]), stage):
+                self._task_closed(customer_id=self.customer_id, task_id=task["task_id"], node=task["node"],
+                                  **self._owner_at(at), outcome=TaskStatus.converted.value,
+                                  at=at, cause=cause, by=None)
+        node = STAGE_NODES.get(stage)
+        if node is not None:
+            self.open_for(node, at, cause, policy)
+
+    def open_for(self, node: Node, at: datetime, cause: str, policy: Policy, *,
+                 due_at: datetime | None = None) -> str | None:
+        """Open a task of `node` unless one is already open (or this cause already made it)."""
+        task_id = task_id_for(cause, node)
+        if node.value in self.open or task_id in self.closed:
+            return None
+        self._task_opened(customer_id=self.customer_id, task_id=task_id, node=node.value, assignee_id=self.manager_id, team_id=self.team_id,
+                          due_at=due_at or policy.due_at(node, at), created_at=at, cause=cause)
+        return task_id
+
+    def close_node(self, node: Node, outcome: TaskStatus, at: datetime, cause: str,
+                   by: str | None = None) -> None:
+        task = self.open.get(node.value)
+        if task is not None:
+            self._task_closed(customer_id=self.customer_id, task_id=task["task_id"], node=node.value,
+                              **self._owner_at(at), outcome=outcome.value, at=at,
+                              cause=cause, by=by)
+
+    def complete(self, task_id: str, follow_up_id: str, by: str, at: datetime) -> None:
+        task = self.open_task(task_id)
+        if task is None:
+            if task_id in self.closed:
+                raise TaskNotOpen(f"task is already {self.closed[task_id]['outcome']}")
+            raise TaskNotFound("no such task for this customer")
+        self._task_closed(customer_id=self.customer_id, task_id=task_id, node=task["node"],
+                          **self._owner_at(at), outcome=TaskStatus.completed.value, at=at,
+                          cause=follow_up_id, by=by)
+
+    def schedule(self, follow_up_id: str, due_at: datetime, at: datetime, policy: Policy) -> str | None:
+        """A follow-up's next follow-up time: one scheduled task per customer, the newest wins."""
+        self.close_node(Node.scheduled_follow_up, TaskStatus.cancelled, at, follow_up_id)
+        return self.open_for(Node.scheduled_follow_up, at, follow_up_id, policy, due_at=due_at)
+
+    # ------------------------------------------------------------------------------ recorded changes
+    def _remember(self, cause: str | None) -> None:
+        if cause and cause not in self.seen:
+            self.seen.append(cause)
+            del self.seen[:-SEEN_MAX]
+
+    @event("AssignmentChanged")
+    def _assignment_changed(self, manager_id: str | None, team_id: str | None, at: datetime, cause: str) -> None:
+        self.manager_id, self.team_id = manager_id, team_id
+        entry = {"at": at, "manager_id": manager_id, "team_id": team_id}
+        index = next((i for i, e in enumerate(self.history) if e["at"] > at), len(self.history))
+        self.history.insert(index, entry)
+        del self.history[:-HISTORY_MAX]
+        self._remember(cause)
+
+    @event("StageObserved")
+    def _stage_observed(self, stage: str, at: datetime, cause: str) -> None:
+        self.stage = stage
+        self._remember(cause)
+
+    @event("TaskOpened")
+    def _task_opened(self, customer_id: str, task_id: str, node: str, assignee_id: str | None, team_id: str | None,
+                     due_at: datetime, created_at: datetime, cause: str) -> None:
+        self.open[node] = {"task_id": task_id, "node": node, "assignee_id": assignee_id, "team_id": team_id,
+                           "due_at": due_at, "created_at": created_at, "cause": cause}
+        self._remember(cause)
+
+    @event("TaskMoved")
+    def _task_moved(self, customer_id: str, task_id: str, node: str, assignee_id: str | None, team_id: str | None,
+                    previous_assignee_id: str | None, at: datetime, reason: str) -> None:
+        task = self.open[node]
+        task["assignee_id"], task["team_id"] = assignee_id, team_id
+
+    @event("TaskClosed")
+    def _task_closed(self, customer_id: str, task_id: str, node: str, assignee_id: str | None,
+                     team_id: str | None, outcome: str, at: datetime, cause: str | None,
+                     by: str | None) -> None:
+        self.open.pop(node, None)
+        self.closed[task_id] = {"outcome": outcome, "node": node, "at": at, "assignee_id": assignee_id,
+                                "team_id": team_id}
+        if len(self.closed) > CLOSED_MAX:
+            for old in list(self.closed)[: len(self.closed) - CLOSED_MAX]:
+                del self.closed[old]
+        self._remember(cause)
+
+    @event("TaskAttributed")
+    def _task_attributed(self, customer_id: str, task_id: str, node: str, assignee_id: str | None,
+                         team_id: str | None) -> None:
+        self.closed[task_id].update(assignee_id=assignee_id, team_id=team_id)

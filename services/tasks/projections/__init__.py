@@ -1,0 +1,1 @@
+"""Read models: SQLAlchemy tables and the functions that fill them."""

@@ -1,0 +1,104 @@
+"""Customer card and current assignment, projected from crm.customer.events and crm.assignment.events.
+
+Applied through `SqlBatchHandler` (event ids and partition positions recorded in the same transaction).
+Each rule is order-tolerant: registration fields are set whenever they arrive, the stage only moves
+forward, an unassignment only clears the manager it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shared.events import Event
+from shared.events.crm_customer import STAGE_ORDER, Stage
+
+from .tables import customers
+
+Row = dict[str, Any]
+COLUMNS = [c.name for c in customers.columns]
+
+
+def _registered(row: Row, p: Any) -> None:
+    row.update(name=p.name, channel=p.channel, campaign=p.campaign, language=p.language,
+               user_region=p.user_region, active_region=p.active_region, registered_at=p.registered_at)
+
+
+def _regions(row: Row, p: Any) -> None:
+    row.update(user_region=p.user_region, active_region=p.active_region)
+
+
+def _stage(row: Row, p: Any) -> None:
+    current = row.get("stage")
+    if current is None or STAGE_ORDER[Stage(p.to_stage)] > STAGE_ORDER[Stage(current)]:
+        row.update(stage=p.to_stage.value, stage_changed_at=p.changed_at)
+
+
+def _account(row: Row, p: Any) -> None:
+    at = row.get("account_status_at")
+    if at is None or p.changed_at >= at:
+        row.update(account_status=p.status.value, account_status_at=p.changed_at)
+
+
+def _funds(row: Row, p: Any) -> None:
+    if p.direction == "deposit" and p.first_deposit:
+        row["first_deposit_at"] = min(filter(None, (row.get("first_deposit_at"), p.occurred_at)))
+    row["last_funds_at"] = max(filter(None, (row.get("last_funds_at"), p.occurred_at)))
+
+
+def _trade(row: Row, p: Any) -> None:
+    if p.first_trade:
+        row["first_trade_at"] = min(filter(None, (row.get("first_trade_at"), p.occurred_at)))
+
+
+def _assigned(row: Row, p: Any) -> None:
+    row.update(manager_id=p.manager_id, team_id=p.team_id, assigned_at=p.assigned_at)
+
+
+def _unassigned(row: Row, p: Any) -> None:
+    if row.get("manager_id") == p.manager_id:
+        row.update(manager_id=None, team_id=p.team_id or row.get("team_id"), assigned_at=p.unassigned_at)
+
+
+CARD_RULES: dict[str, Callable[[Row, Any], None]] = {
+    "crm.customer.customer_registered": _registered,
+    "crm.customer.regions_changed": _regions,
+    "crm.customer.stage_changed": _stage,
+    "crm.customer.account_status_changed": _account,
+    "crm.customer.funds_moved": _funds,
+    "crm.customer.trade_recorded": _trade,
+    "crm.assignment.customer_assigned": _assigned,
+    "crm.assignment.customer_unassigned": _unassigned,
+}
+
+
+def apply_card_events(session: Session, events: list[Event]) -> None:
+    relevant = [e for e in events if e.event_type in CARD_RULES]
+    if not relevant:
+        return
+    ids = sorted({e.payload.customer_id for e in relevant})
+    rows: dict[str, Row] = {
+        r["customer_id"]: dict(r)
+        for r in session.execute(select(customers).where(customers.c.customer_id.in_(ids))).mappings()
+    }
+    before = {cid: dict(row) for cid, row in rows.items()}
+    for e in relevant:
+        cid = e.payload.customer_id
+        row = rows.setdefault(cid, dict.fromkeys(COLUMNS) | {"customer_id": cid})
+        CARD_RULES[e.event_type](row, e.payload)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for cid in sorted(rows):
+        old = before.get(cid) or dict.fromkeys(COLUMNS)
+        changed = {k: v for k, v in rows[cid].items() if k != "customer_id" and old[k] != v}
+        if not changed and cid in before:
+            continue
+        # Only the columns this batch changed: the customer and assignment topics are consumed
+        # concurrently and write disjoint columns of the same row.
+        stmt = insert(customers).values(customer_id=cid, **changed)
+        stmt = stmt.on_conflict_do_update(index_elements=["customer_id"], set_=changed) if changed \
+            else stmt.on_conflict_do_nothing(index_elements=["customer_id"])
+        session.execute(stmt)
