@@ -76,7 +76,9 @@ class UpstreamHandler(EventSourcedBatchHandler):
 # ------------------------------------------------------------------------------ assignment projection
 def apply_assignments(tables: Tables):  # type: ignore[no-untyped-def]
     """`apply(session, events)` for SqlBatchHandler: last-writer-wins per (customer, manager, stage) by the
-    event's business time, so out-of-order and replayed assignment events give the same rows."""
+    event's business time, so out-of-order and replayed assignment events give the same rows. A row holds
+    only what its winning event says (nothing is carried over from the row it replaced), which is what
+    keeps the result independent of delivery order."""
     t = tables.assignment
 
     def apply(session: Session, events: list[Event]) -> None:
@@ -112,9 +114,6 @@ def apply_assignments(tables: Tables):  # type: ignore[no-untyped-def]
             cur = existing.get(key)
             if cur is not None and (_aware(cur["changed_at"]), cur["event_id"]) >= (row["changed_at"], row["event_id"]):
                 continue
-            if cur is not None and not row["active"]:  # keep what the unassignment does not carry
-                row = {**row, "team_id": row["team_id"] or cur["team_id"], "share": cur["share"],
-                       "assigned_at": cur["assigned_at"]}
             out.append(row)
         if out:
             upsert(session, t, out, ["customer_id", "manager_id", "stage_key"])

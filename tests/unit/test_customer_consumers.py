@@ -1,0 +1,121 @@
+"""Customer consumers and outbox with in-process stores (SQLite): assignment last-writer-wins, optimistic
+creation fallback, poison facts, re-delivered batches, snapshots, outbox contracts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from services.customer.bootstrap import ASSIGNMENT_GROUP, bootstrap
+from services.customer.consumers import UpstreamHandler, apply_assignments
+from services.customer.domain.customer import customer_uuid
+from services.customer.outbox import map_event
+from services.customer.settings import CustomerSettings
+from shared.events import registry
+from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned, UnassignReason
+from shared.events.crm_customer import FundsMoved, StageChanged
+from shared.events.upstream import CustomerRegistered, DepositCompleted, ProfileUpdated
+from shared.runtime.db import Tracker
+from shared.runtime.handlers import SqlBatchHandler
+from shared.runtime.kafka import PermanentError
+from shared.runtime.settings import KafkaSettings
+
+T0 = datetime(2025, 2, 1, tzinfo=UTC)
+
+
+def ev(payload, **kw):
+    return registry.decode(registry.envelope(payload, producer="test", **kw).model_dump(mode="json"))
+
+
+@pytest.fixture()
+def svc(tmp_path):
+    c = bootstrap(CustomerSettings(database_url=f"sqlite:///{tmp_path}/rm.db",
+                                   eventstore_url=f"sqlite:///{tmp_path}/es.db", snapshot_interval=10,
+                                   kafka=KafkaSettings(topic_prefix="u.")))
+    yield c
+    c.app.close()
+    c.engine.dispose()
+
+
+def reg(cid="c1", minutes=0):
+    return CustomerRegistered(customer_id=cid, registered_at=T0 + timedelta(minutes=minutes), channel="organic")
+
+
+def test_assignment_projection_is_last_writer_wins_in_any_order(svc):
+    a = svc.tables.assignment
+    handler = SqlBatchHandler(svc.sessions, Tracker(svc.tables.consumer_position, svc.tables.processed_event,
+                                                    ASSIGNMENT_GROUP), apply_assignments(svc.tables))
+    assign = ev(CustomerAssigned(customer_id="c1", manager_id="m1", team_id="t1", reason="rule", assigned_at=T0))
+    unassign = ev(CustomerUnassigned(customer_id="c1", manager_id="m1", reason=UnassignReason.reclaimed,
+                                     unassigned_at=T0 + timedelta(days=7)))
+    handover = ev(CustomerAssigned(customer_id="c2", manager_id="m2", team_id="t2", previous_manager_id="m1",
+                                   reason="handover", assigned_at=T0 + timedelta(days=1)))
+    old_c2 = ev(CustomerAssigned(customer_id="c2", manager_id="m1", team_id="t1", reason="rule", assigned_at=T0))
+    handler.apply("a", 0, [unassign, handover], 2)
+    handler.apply("a", 0, [assign, old_c2], 4)  # older facts arrive late: they must not win
+    handler.apply("a", 1, [assign, unassign, handover], 3)  # re-published: already processed ids, no effect
+    with svc.sessions() as s:
+        rows = {(r.customer_id, r.manager_id): (r.active, r.team_id)
+                for r in s.execute(select(a.c.customer_id, a.c.manager_id, a.c.active, a.c.team_id))}
+    assert rows == {("c1", "m1"): (False, None), ("c2", "m2"): (True, "t2"), ("c2", "m1"): (False, None)}
+
+
+def test_registration_for_an_existing_customer_falls_back_from_optimistic_creation(svc):
+    handler = UpstreamHandler(svc.app, "g", ["t"], svc.cache)
+    handler.apply("t", 0, [ev(reg()), ev(ProfileUpdated(customer_id="c1", updated_at=T0, name="A"))], 2)
+    svc.cache.evict([customer_uuid("c1")])  # as after a restart
+    fresh = UpstreamHandler(svc.app, "g", ["t"], svc.cache)
+    fresh.apply("t", 0, [ev(reg(minutes=5))], 3)  # a registration re-sent with a new event id
+    state = svc.app.get_customer("c1").state
+    assert state["registration"]["at"] == T0  # the first registration stays the registration
+    assert state["profile"]["name"][0] == "A"  # nothing was lost by the optimistic attempt
+    assert svc.app.process_recorder.max_tracking_id("g:t:0") == 3
+
+
+def test_redelivered_batch_is_a_no_op(svc):
+    handler = UpstreamHandler(svc.app, "g", ["t"], svc.cache)
+    batch = [ev(reg("c7")), ev(DepositCompleted(customer_id="c7", account_id="a", transaction_id="x",
+                                                amount=Decimal("5"), currency="USD", completed_at=T0))]
+    handler.apply("t", 0, batch, 2)
+    before = svc.app.process_recorder.max_notification_id()
+    handler.apply("t", 0, batch, 2)  # the same records again (a rebalance before the commit)
+    UpstreamHandler(svc.app, "g", ["t"], type(svc.cache)(0)).apply("t", 0, batch, 2)  # and by another member
+    assert svc.app.process_recorder.max_notification_id() == before
+
+
+def test_event_that_is_not_a_customer_fact_is_permanent(svc):
+    handler = UpstreamHandler(svc.app, "g", ["t"], svc.cache)
+    stray = ev(CustomerAssigned(customer_id="c1", manager_id="m", reason="x", assigned_at=T0))
+    with pytest.raises(PermanentError):
+        handler.apply("t", 0, [stray], 1)
+
+
+def test_snapshots_are_taken_and_loading_from_them_gives_the_same_state(svc):
+    handler = UpstreamHandler(svc.app, "g", ["t"], svc.cache)
+    events = [ev(reg("s1"))] + [
+        ev(DepositCompleted(customer_id="s1", account_id="a", transaction_id=f"x{i}", amount=Decimal("1.5"),
+                            currency="USD", completed_at=T0 + timedelta(hours=i))) for i in range(24)]
+    for i in range(0, len(events), 5):
+        handler.apply("t", 0, events[i:i + 5], i + 5)
+    assert list(svc.app.snapshots.get(customer_uuid("s1")))  # at least one snapshot stored
+    loaded = svc.app.get_customer("s1")
+    assert loaded.view["deposits"] == {"USD": Decimal("36.0")} and loaded.view["stage"] == "funded"
+    assert loaded.state == svc.cache.get(customer_uuid("s1"))[0].state
+
+
+def test_outbox_maps_effects_to_valid_contracts(svc):
+    handler = UpstreamHandler(svc.app, "g", ["t"], svc.cache)
+    handler.apply("t", 0, [ev(DepositCompleted(customer_id="o1", account_id="a", transaction_id="tx",
+                                               amount=Decimal("10.25"), currency="HKD", completed_at=T0),
+                              correlation_id="corr-1")], 1)
+    notifications = svc.app.process_recorder.select_notifications(start=1, limit=10)
+    out = [o for n in notifications for o in map_event(svc.app.mapper.to_domain_event(n))]
+    payloads = [o.payload for o in out]
+    assert [type(p) for p in payloads] == [StageChanged, FundsMoved]
+    assert payloads[1].amount == Decimal("10.25") and payloads[1].first_deposit is True
+    assert all(o.correlation_id == "corr-1" for o in out)
+    for o in out:  # every payload makes a valid envelope
+        assert registry.decode(registry.envelope(o.payload, producer="t").model_dump(mode="json"))
