@@ -232,6 +232,8 @@ async def test_actions_detail_and_history(world):
     before = (await client.get("/customers/d1", params={"as_of": (T0 + timedelta(hours=1)).isoformat()},
                                headers=admin)).json()
     assert before["basic"]["active_region"] == "SG" and before["basic"]["verification_status"] == "unverified"
+    assert (await client.get("/customers/d1", params={"as_of": (T0 - timedelta(days=1)).isoformat()},
+                             headers=admin)).status_code == 404
     row = (await client.get("/customers", params={"tag": "q1", "verification_status": "pending_review"},
                             headers=admin)).json()["items"]
     assert [x["customer_id"] for x in row] == ["d1"]

@@ -151,6 +151,8 @@ def load_detail(c: Any, principal: Principal, customer_id: str, as_of: datetime 
         state = (c.app.state_as_of(customer_id, as_of) if as_of else c.app.get_customer(customer_id).state)
     except CustomerNotFound:
         return None
+    if not state["seen"]:
+        return None  # nothing was known about the customer at that time
     detail = build_detail(state, unmasked=principal.has(Perm.CustomerPiiRead))
     detail["as_of"] = as_of.isoformat() if as_of else None
     if as_of is None:
