@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import uuid
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -73,9 +74,11 @@ def caught_up(c: Container, ends: dict[tuple[str, int], int]) -> bool:
     return all(stored.get(k, 0) >= v for k, v in ends.items() if v > 0)
 
 
-async def replay(c: Container, *, timeout_s: float = 3600.0, group_id: str = f"{CONSUMER}-rebuild") -> int:
+async def replay(c: Container, *, timeout_s: float = 3600.0, group_id: str | None = None) -> int:
     """Consume from the stored positions up to the topics' current ends with the real consumer; returns
-    how many events were applied."""
+    how many events were applied. Positions live in the read-model database, so the Kafka group is only
+    a vehicle: a fresh one per run never waits for a previous run's members to leave."""
+    group_id = group_id or f"{CONSUMER}-rebuild-{uuid.uuid4().hex[:8]}"
     ends = await end_offsets(c)
     producer = c.producer()
     await producer.start()

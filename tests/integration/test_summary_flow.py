@@ -1,0 +1,192 @@
+"""Summary service through the real broker on PostgreSQL: crm.* events in, answers out of the API;
+poison events dead-lettered while the consumer keeps going; re-delivery has no effect; wiping and replaying
+the topics from the start rebuilds identical read models and identical answers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from services.summary import samples as s
+from services.summary.__main__ import Worker
+from services.summary.bootstrap import bootstrap
+from services.summary.consumers import consumed_topics, dead_letter_topic
+from services.summary.domain.clock import local_day, today
+from services.summary.rebuild import fingerprint, rebuild, replay, wipe
+from services.summary.settings import SummarySettings
+from shared.events import encode, topics
+from shared.runtime.auth import mint_token
+from shared.runtime.kafka import EventProducer, ensure_topics
+from shared.runtime.settings import AuthSettings
+
+pytestmark = pytest.mark.asyncio
+AUTH = AuthSettings(jwt_secret="integration-secret-integration-secret")
+TZ = ZoneInfo("Asia/Hong_Kong")
+
+
+def hdr(user: str, role: str, team: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(AUTH, user_id=user, role=role, team_id=team)}"}
+
+
+def scenario():
+    """Relative to the start of today's local date (so the run's time of day never matters)."""
+    d0 = local_day(today(TZ), TZ).start.replace(tzinfo=UTC)  # 00:00 today in Hong Kong
+    ev = []
+    ev += s.journey("c1", "m1", "t1", d0 - timedelta(days=5), applied=d0 - timedelta(days=1),
+                    opened=d0 + timedelta(minutes=30), funded=d0 + timedelta(hours=2))
+    ev += s.journey("c2", "m1", "t1", d0 - timedelta(days=2), applied=d0 - timedelta(hours=20),
+                    opened=d0 - timedelta(minutes=1))  # 23:59 yesterday
+    ev += s.journey("c3", "m2", "t1", d0 - timedelta(days=9), applied=d0 - timedelta(days=8),
+                    opened=d0 - timedelta(days=7) + timedelta(hours=3))  # same weekday last week
+    ev += s.journey("c4", "m3", "t2", d0 - timedelta(days=1), applied=d0 - timedelta(hours=3))
+    ev += [s.account("c4", "rejected", d0 + timedelta(hours=1)),
+           s.follow_up("f1", "c1", "m1", d0 + timedelta(minutes=10), next_at=d0 + timedelta(hours=6),
+                       intent="high", tags=["vip"]),
+           s.follow_up("f2", "c4", "m3", d0 + timedelta(minutes=20)),
+           s.task_created("k1", "c2", "pending_funding", due=d0 - timedelta(hours=2), at=d0 - timedelta(hours=3),
+                          assignee="m1", team="t1"),
+           s.kyc_state("case1", "c4", "in_review", d0 - timedelta(hours=2)),
+           s.kyc_decided("case1", "c4", "rejected", d0 + timedelta(hours=1)),
+           s.manager_changed("m1", "t1", d0 - timedelta(days=30)),
+           s.team_changed("t1", "lead1", d0 - timedelta(days=30))]
+    return ev
+
+
+async def answers(client: httpx.AsyncClient) -> dict:
+    admin, lead = hdr("admin", "admin"), hdr("lead1", "team_lead", "t1")
+    out = {}
+    for name, url, h in [
+        ("today_all", "/summary/today", admin), ("today_team", "/summary/today", lead),
+        ("today_m1", "/summary/today", hdr("m1", "manager", "t1")),
+        ("due", "/summary/follow-ups", admin), ("nodes", "/dashboard/nodes", admin),
+        ("opening", "/dashboard/account-opening", admin), ("funnel", "/analytics/funnel?group_by=manager", admin),
+        ("shortcuts_lead", "/dashboard/shortcuts", lead),
+    ]:
+        r = await client.get(url, headers=h)
+        assert r.status_code == 200, (name, r.text)
+        out[name] = r.json()
+    return out
+
+
+async def read_topic(kafka_settings, topic: str, expect: int, timeout: float = 20) -> list:
+    c = AIOKafkaConsumer(topic, bootstrap_servers=kafka_settings.bootstrap_servers, auto_offset_reset="earliest",
+                         enable_auto_commit=False, group_id=None)
+    await c.start()
+    out: list = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(out) < expect and asyncio.get_running_loop().time() < deadline:
+            for recs in (await c.getmany(timeout_ms=200)).values():
+                out.extend(recs)
+    finally:
+        await c.stop()
+    return out
+
+
+@pytest.fixture()
+async def service(kafka_settings, pg_database):
+    settings = SummarySettings(database_url=pg_database("summary"), eventstore_url=pg_database("summary_es"),
+                               timezone="Asia/Hong_Kong", auth=AUTH, kafka=kafka_settings, consumer_batch_size=100)
+    c = bootstrap(settings)
+    c.migrate()
+    await ensure_topics(kafka_settings, [*consumed_topics(settings), dead_letter_topic(settings)])
+    producer = EventProducer(kafka_settings, client_id="summary-test")
+    await producer.start()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=c.api()), base_url="http://summary")
+    yield c, producer, client
+    await client.aclose()
+    await producer.stop()
+    c.dispose()
+
+
+async def test_events_in_answers_out_dead_letters_redelivery_and_replay(service, kafka_settings, poll):
+    c, producer, client = service
+    envs = scenario()
+    await producer.publish_many(envs)
+    customer_topic = kafka_settings.topic(topics.CRM_CUSTOMER)
+    await producer.send_raw(customer_topic, b"{not json", key=b"c9")
+    unknown = json.loads(encode(envs[0]))
+    unknown["event_type"] = "crm.customer.something_new"
+    await producer.send_raw(customer_topic, json.dumps(unknown).encode(), key=b"c9")
+    worker = Worker(c)
+    task = asyncio.create_task(worker.run())
+    m1 = hdr("m1", "manager", "t1")
+
+    async def m1_opened_today():
+        r = await client.get("/summary/today", headers=m1)
+        return r.status_code == 200 and r.json()["metrics"]["fundings"]["today"] == 1
+
+    await poll(m1_opened_today, timeout=60, message="events applied")
+    await poll(lambda: worker.consumer.applied_count >= len(envs), timeout=30, message="all events applied")
+    first = await answers(client)
+    t_all = first["today_all"]["metrics"]
+    assert {k: (v["today"], v["yesterday"], v["last_week"]) for k, v in t_all.items() if k in (
+        "account_openings", "fundings", "pending_account_opening_follow_ups", "pending_funding_follow_ups")} == {
+        "account_openings": (1, 1, 1), "fundings": (1, 0, 0), "pending_account_opening_follow_ups": (2, 0, 0),
+        "pending_funding_follow_ups": (0, 0, 0)}  # f1 (c1, 10 min before its opening) and f2 (c4)
+    assert first["today_team"]["metrics"]["pending_account_opening_follow_ups"]["today"] == 1  # c4 is team t2
+    assert first["today_m1"]["metrics"]["account_openings"] == {
+        "today": 1, "yesterday": 1, "last_week": 0, "change_vs_yesterday": 0, "change_vs_last_week": 1}
+    assert [i["item_id"] for i in first["due"]["items"]] == ["task:k1", "next:c1"]
+    assert first["nodes"]["customers_per_stage"] == {"registered": 0, "pending_account_opening": 1,
+                                                     "pending_funding": 2, "funded": 1, "traded": 0}
+    assert first["nodes"]["kyc_cases_per_state"] == {"rejected": 1}
+    assert (first["opening"]["opened"], first["opening"]["rejected"], first["opening"]["success_rate"]) == (3, 1, 0.75)
+
+    dlq = await read_topic(kafka_settings, dead_letter_topic(c.settings), expect=2)
+    assert sorted(json.loads(r.value)["error"]["field"] for r in dlq) == ["$", "event_type"]
+
+    # re-delivery (an upstream retry publishes the same events again) changes nothing; a new event counts
+    before = await asyncio.to_thread(_fp, c)
+    await producer.publish_many(envs[:20])
+    await producer.publish(s.follow_up("f9", "c2", "m1", local_day(today(TZ), TZ).start.replace(tzinfo=UTC)
+                                       + timedelta(minutes=5)))
+
+    async def f9_seen():
+        r = await client.get("/summary/today", headers=m1)
+        return r.json()["metrics"]["pending_funding_follow_ups"]["today"] == 1  # c2 opened 23:59 yesterday
+
+    await poll(f9_seen, timeout=30, message="the new follow-up applied")
+    after = await asyncio.to_thread(_fp, c)
+    changed = {k for k in after if after[k] != before[k]}
+    assert changed <= {"sm_customer_history", "sm_follow_up", "sm_due_item", "sm_fact", "sm_customer_state",
+                       "sm_funnel"} and "sm_follow_up" in changed
+    live = await answers(client)
+    await worker.stop()
+    await task
+
+    # replay equality: wipe the read models and their positions, replay every topic from the start
+    reference = await asyncio.to_thread(_fp, c)
+    await asyncio.to_thread(_wipe, c)
+    assert (await client.get("/summary/today", headers=m1)).json()["metrics"]["fundings"]["today"] == 0
+    await replay(c, timeout_s=90)
+    assert await asyncio.to_thread(_fp, c) == reference
+    assert await answers(client) == live
+
+
+async def test_rebuild_verify_with_events_delivered_in_reverse(service, kafka_settings, poll):
+    c, producer, client = service
+    envs = list(reversed(scenario()))  # late and out of order: milestones before registrations and assignments
+    for i in range(0, len(envs), 7):
+        await producer.publish_many(envs[i : i + 7])
+    await replay(c, timeout_s=90)
+    got = await answers(client)
+    assert got["today_all"]["metrics"]["account_openings"]["today"] == 1
+    assert got["nodes"]["customers_per_stage"]["funded"] == 1
+    assert await rebuild(c, verify=True) == 0
+
+
+def _fp(c):
+    with c.sessions() as sess:
+        return fingerprint(sess)
+
+
+def _wipe(c):
+    with c.sessions.begin() as sess:
+        wipe(sess)
