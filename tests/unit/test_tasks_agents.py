@@ -1,0 +1,132 @@
+"""The faust agents with `agent.test_context()`: records go through the real StreamProcessor into an
+in-memory event store and a SQLite read model (no broker)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from services.tasks.application import TasksApplication
+from services.tasks.consumers import CardHandler, EngineHandler, StreamProcessor
+from services.tasks.domain.nodes import Policy
+from services.tasks.projections import tables
+from services.tasks.streams import build_faust_app
+from shared.events import encode, registry
+from shared.events.crm_assignment import CustomerAssigned
+from shared.events.crm_customer import CustomerOnboarded, StageChanged
+from shared.events.crm_kyc import KycCaseDecided
+from shared.runtime.db import Tracker, make_engine, session_factory
+from shared.runtime.eventstore import build_application
+from shared.runtime.kafka import Inbound
+from shared.runtime.settings import KafkaSettings
+
+pytestmark = pytest.mark.asyncio
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+KAFKA = KafkaSettings(topic_prefix="unit.")
+
+
+class FakeProducer:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict]] = []
+
+    async def send_raw(self, topic: str, value: bytes, key=None, headers=None) -> None:
+        self.sent.append((topic, json.loads(value)))
+
+
+class Engine:
+    def __init__(self, url: str):
+        self.app = build_application(TasksApplication, "memory://")
+        self.app.policy = Policy()
+        engine = make_engine(url)
+        tables.metadata.create_all(engine)
+        self.sessions = session_factory(engine)
+        topics = [KAFKA.topic(t) for t in ("crm.customer.events", "crm.assignment.events", "crm.kyc.events")]
+        self.producer = FakeProducer()
+        self.processor = StreamProcessor(
+            handlers=[CardHandler(self.sessions, Tracker(tables.consumer_position, tables.processed_event, "cards")),
+                      EngineHandler(self.app, "engine", topics)],
+            producer=self.producer, dead_letter_topic="unit.crm.tasks.dlq", backoff_s=0.001,
+        )
+        self.faust = build_faust_app(KAFKA, self.processor.process, window_s=0.005)
+
+    def agent(self, name: str):
+        return self.faust.agents[f"tasks-{name}"]
+
+    def open_nodes(self, cid: str) -> dict[str, dict]:
+        board = self.app.board(cid)
+        return dict(board.open) if board else {}
+
+    def card(self, cid: str):
+        with self.sessions() as s:
+            return s.execute(select(tables.customers).where(tables.customers.c.customer_id == cid)).mappings().first()
+
+
+def raw(payload, **kw) -> bytes:
+    return encode(registry.envelope(payload, producer="unit", **kw))
+
+
+def stage(cid: str, to: str, frm: str | None = None, at: datetime = T0) -> bytes:
+    return raw(StageChanged(customer_id=cid, from_stage=frm, to_stage=to, changed_at=at, cause_event_id="f1",
+                            cause_event_type="unit.fact"))
+
+
+@pytest.fixture()
+def engine(sqlite_url) -> Engine:
+    return Engine(sqlite_url("tasks_unit"))
+
+
+async def test_agents_turn_events_into_one_task_per_node(engine, poll):
+    cid = "c-agent-1"
+    duplicate = stage(cid, "pending_account_opening", "registered", T0 + timedelta(hours=1))
+    async with engine.agent("customer").test_context() as customer, \
+            engine.agent("assignment").test_context() as assignment:
+        await customer.put(raw(CustomerOnboarded(customer_id=cid, registered_at=T0, channel="app", name="Bo Li")),
+                           key=cid.encode())
+        await assignment.put(raw(CustomerAssigned(customer_id=cid, manager_id="m1", team_id="t1", reason="rule",
+                                                  assigned_at=T0)), key=cid.encode())
+        await customer.put(stage(cid, "registered"), key=cid.encode())
+        await customer.put(duplicate, key=cid.encode())
+        await customer.put(duplicate, key=cid.encode())  # re-published at another offset: same event id
+        await poll(lambda: "pending_account_opening" in engine.open_nodes(cid), timeout=10, message="task opened")
+        await poll(lambda: engine.processor.applied >= 5, timeout=10, message="all five records applied")
+    nodes = engine.open_nodes(cid)
+    assert list(nodes) == ["pending_account_opening"]
+    assert nodes["pending_account_opening"]["assignee_id"] == "m1"
+    board = engine.app.board(cid)
+    assert sum(1 for c in board.closed.values() if c["outcome"] == "converted") == 1
+    card = engine.card(cid)
+    assert card["name"] == "Bo Li" and card["manager_id"] == "m1" and card["stage"] == "pending_account_opening"
+
+
+async def test_redelivered_offsets_are_skipped_and_poison_is_dead_lettered(engine, poll):
+    cid = "c-agent-2"
+    topic = KAFKA.topic("crm.kyc.events")
+    decided = raw(KycCaseDecided(case_id="k1", customer_id=cid, application_id="a1", decision="more_info_requested",
+                                 decided_by="r1", decided_at=T0, completion_pct=60))
+    async with engine.agent("kyc").test_context() as kyc:
+        await kyc.put(b"{not json", key=cid.encode())
+        await kyc.put(decided, key=cid.encode())
+        await poll(lambda: "kyc_more_info" in engine.open_nodes(cid), timeout=10, message="kyc task")
+    assert len(engine.producer.sent) == 1
+    dlq_topic, record = engine.producer.sent[0]
+    assert dlq_topic == "unit.crm.tasks.dlq" and record["error"]["field"] == "$"
+    version = engine.app.board(cid).version
+    # Kafka re-delivers offsets 0-1 after a restart: nothing is applied (or dead-lettered) twice.
+    await engine.processor.process([Inbound(topic, 0, 0, cid.encode(), b"{not json", 0),
+                                    Inbound(topic, 0, 1, cid.encode(), decided, 0)])
+    assert engine.app.board(cid).version == version
+    assert len(engine.producer.sent) == 1
+
+
+async def test_the_same_event_twice_in_one_batch_has_one_effect(engine):
+    cid = f"c-{uuid.uuid4().hex[:8]}"
+    topic = KAFKA.topic("crm.customer.events")
+    event = stage(cid, "registered")
+    await engine.processor.process([Inbound(topic, 1, 0, cid.encode(), event, 0),
+                                    Inbound(topic, 1, 1, cid.encode(), event, 0)])
+    board = engine.app.board(cid)
+    assert list(board.open) == ["tmt_registration"] and board.version == 3  # started, stage, task
