@@ -42,6 +42,11 @@ class Worker:
         await self.projection.stop()
 
 
+async def _serve(c: Container, mode: str) -> None:
+    """Components are built inside the running loop (aiokafka clients need one)."""
+    await run_components(_components(c, mode))
+
+
 def _components(c: Container, mode: str) -> list[object]:
     s = c.settings
     api = c.api()
@@ -73,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             from .rebuild import rebuild
 
             return asyncio.run(rebuild(c, verify=args.verify))
-        asyncio.run(run_components(_components(c, args.mode)))
+        asyncio.run(_serve(c, args.mode))
         return 0
     finally:
         c.dispose()
