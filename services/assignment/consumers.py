@@ -26,22 +26,20 @@ log = get_logger("assignment.consumers")
 
 
 def apply_customer_events(session: Session, events: list[Event]) -> None:
-    """Idempotent and order-tolerant: the latest fact (by its own timestamp) wins for regions and stage."""
+    """Idempotent and order-tolerant: the latest fact (by its own timestamp) wins for the stage.
+    Registrations are written with one multi-row upsert per run of consecutive registrations."""
     c = t.customers
+    pending: list[dict[str, Any]] = []
     for ev in events:
         p = ev.payload
         if ev.event_type == "crm.customer.customer_registered":
-            stmt = _insert(session, c).values(
-                customer_id=p.customer_id, channel=p.channel, user_region=p.user_region,
-                active_region=p.active_region, language=p.language, registered_at=utc(p.registered_at))
-            stmt = stmt.on_conflict_do_update(index_elements=["customer_id"], set_={
-                "channel": stmt.excluded.channel, "language": stmt.excluded.language,
-                "registered_at": stmt.excluded.registered_at,
-                "user_region": func.coalesce(c.c.user_region, stmt.excluded.user_region),
-                "active_region": func.coalesce(c.c.active_region, stmt.excluded.active_region),
-            })
-            session.execute(stmt)
-        elif ev.event_type == "crm.customer.regions_changed":
+            pending.append({"customer_id": p.customer_id, "channel": p.channel, "user_region": p.user_region,
+                            "active_region": p.active_region, "language": p.language,
+                            "registered_at": utc(p.registered_at)})
+            continue
+        _upsert_registered(session, pending)
+        pending = []
+        if ev.event_type == "crm.customer.regions_changed":
             _ensure(session, p.customer_id)
             session.execute(update(c).where(c.c.customer_id == p.customer_id).values(
                 user_region=p.user_region, active_region=p.active_region))
@@ -52,6 +50,24 @@ def apply_customer_events(session: Session, events: list[Event]) -> None:
                 c.c.customer_id == p.customer_id,
                 or_(c.c.stage_changed_at.is_(None), c.c.stage_changed_at <= at),
             ).values(stage=p.to_stage.value, stage_changed_at=at))
+    _upsert_registered(session, pending)
+
+
+def _upsert_registered(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    c = t.customers
+    rows = list({r["customer_id"]: r for r in rows}.values())  # one row per customer per statement
+    stmt = _insert(session, c)
+    stmt = stmt.on_conflict_do_update(index_elements=["customer_id"], set_={
+        "channel": stmt.excluded.channel, "language": stmt.excluded.language,
+        "registered_at": stmt.excluded.registered_at,
+        # a regions_changed applied before (or replayed after) keeps its newer regions
+        "user_region": func.coalesce(c.c.user_region, stmt.excluded.user_region),
+        "active_region": func.coalesce(c.c.active_region, stmt.excluded.active_region),
+    })
+    for i in range(0, len(rows), 1000):
+        session.execute(stmt, rows[i:i + 1000])
 
 
 def _ensure(session: Session, customer_id: str) -> None:

@@ -46,7 +46,7 @@ class Router:
         self.app, self.clock, self.default_days = app, clock, default_protection_days
 
     def apply(self, events: list[Event]) -> ProcessingEvent:
-        uow = UnitOfWork(self.app)
+        uow = _BatchWork(self.app)
         now = self.clock.now()
         book = uow._get(RULEBOOK_ID)  # noqa: SLF001 - read-only: never create the rule book here
         rules = [Rule.from_dict(r) for r in (book.rules.values() if book is not None else ())]
@@ -58,6 +58,7 @@ class Router:
                     self._registered(uow, ev, rules, now)
                 elif ev.event_type == FOLLOW_UP:
                     self._follow_up(uow, ev, now)
+        uow.settle()
         pe = ProcessingEvent()
         pe.collect_events(*uow.changed())
         return pe
@@ -72,8 +73,8 @@ class Router:
         facts = CustomerFacts(p.customer_id, p.channel, p.user_region, p.active_region, p.language,
                               p.referral_code)
         code = uow.referral(p.referral_code) if p.referral_code else None
-        teams = _Lazy(lambda tid: _team_view(uow, tid))
-        managers = _Lazy(lambda mid: _candidate(uow, mid))
+        teams = _Lazy(uow.team_view)
+        managers = _Lazy(uow.candidate)
         decision = route(facts, rules, teams, managers, code.manager_id if code is not None else None)
         agg = agg if agg is not None else uow.add(CustomerAssignment(customer_id=p.customer_id))
         if decision.manager_id is None:
@@ -86,9 +87,7 @@ class Router:
                    reason=decision.reason, at=now, protection_days=protection_days(uow, manager, self.default_days),
                    rule_id=decision.rule_id, rule_version=decision.rule_version, inputs=decision.inputs,
                    cause_event_id=eid)
-        manager.change_load(1)
-        if decision.advance_team and (team := uow.team(decision.advance_team)) is not None:
-            team.advance_cursor(manager.manager_id)
+        uow.took(manager.manager_id, decision.advance_team)
         log.info("customer_routed", customer_id=p.customer_id, manager_id=manager.manager_id,
                  reason=decision.reason, rule_id=decision.rule_id, rule_version=decision.rule_version)
 
@@ -103,11 +102,39 @@ class Router:
             log.info("protection_reset", customer_id=p.customer_id, manager_id=p.manager_id, slots=len(expiries))
 
 
-def _team_view(uow: UnitOfWork, team_id: str) -> TeamView | None:
-    team = uow.team(team_id)
-    return TeamView(team.team_id, tuple(team.members), team.rr_cursor) if team is not None else None
+class _BatchWork(UnitOfWork):
+    """A unit of work for one consumer batch that keeps the managers' load and the teams' round-robin
+    cursors in memory while routing, and writes one event per manager / team at the end (`settle`)
+    instead of one per customer."""
 
+    def __init__(self, app: AssignmentApplication):
+        super().__init__(app)
+        self.extra_load: dict[str, int] = {}
+        self.cursors: dict[str, str] = {}
 
-def _candidate(uow: UnitOfWork, manager_id: str) -> Candidate | None:
-    m = uow.manager(manager_id)
-    return Candidate(m.manager_id, m.team_id, m.status, m.capacity, m.load) if m is not None else None
+    def took(self, manager_id: str, team_id: str | None) -> None:
+        self.extra_load[manager_id] = self.extra_load.get(manager_id, 0) + 1
+        if team_id is not None:
+            self.cursors[team_id] = manager_id
+
+    def team_view(self, team_id: str) -> TeamView | None:
+        team = self.team(team_id)
+        if team is None:
+            return None
+        return TeamView(team.team_id, tuple(team.members), self.cursors.get(team_id, team.rr_cursor))
+
+    def candidate(self, manager_id: str) -> Candidate | None:
+        m = self.manager(manager_id)
+        if m is None:
+            return None
+        return Candidate(m.manager_id, m.team_id, m.status, m.capacity, m.load + self.extra_load.get(manager_id, 0))
+
+    def settle(self) -> None:
+        for manager_id, n in self.extra_load.items():
+            m = self.manager(manager_id)
+            assert m is not None
+            m.change_load(n)
+        for team_id, manager_id in self.cursors.items():
+            team = self.team(team_id)
+            if team is not None and team.rr_cursor != manager_id:
+                team.advance_cursor(manager_id)

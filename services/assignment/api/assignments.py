@@ -14,7 +14,7 @@ from shared.runtime.auth import Perm, Principal, require
 from ..domain.errors import Conflict, Forbidden, NotFound
 from ..domain.scope import Actor
 from ..projections import tables as t
-from ..projections.apply import utc
+from ..projections.apply import aware, utc
 from .deps import actor_of, container, decode_cursor, encode_cursor
 from .models import AssignIn, BulkAssignIn, UnassignIn
 
@@ -133,7 +133,7 @@ async def customer_assignments(customer_id: str, p: Principal = Depends(require(
     if not exists or (rows and not visible):
         raise not_found("customer", customer_id)
     return {"customer_id": customer_id, "in_pool": not rows,
-            "slots": [_slot_out(r) | ({"rule": dict(r["rule"])} if r.get("rule") else {}) for r in visible]}
+            "slots": [_slot_out(r) | ({"rule": aware(r["rule"])} if r.get("rule") else {}) for r in visible]}
 
 
 @router.get("/customers/{customer_id}/assignment-history")

@@ -12,7 +12,7 @@ from shared.runtime.api import not_found
 from shared.runtime.auth import Perm, Principal, require
 
 from ..projections import tables as t
-from ..projections.apply import utc
+from ..projections.apply import aware
 from .deps import actor_of, container, decode_cursor, encode_cursor
 from .models import ManagerIn, ManagerPatch, ResignIn, TeamIn, TeamPatch
 
@@ -29,9 +29,7 @@ def _visible_manager_clause(actor: Any):  # type: ignore[no-untyped-def]
 
 
 def manager_out(row: Any) -> dict[str, Any]:
-    r = dict(row)
-    r["changed_at"] = utc(r["changed_at"])
-    return r
+    return aware(row)
 
 
 # ------------------------------------------------------------------------------------------- teams
@@ -62,7 +60,7 @@ async def list_teams(p: Principal = Depends(require(Perm.ClientProfileReadOnly))
         if actor.scope != "all":
             stmt = stmt.where(t.teams.c.team_id.in_(actor.teams or ("\x00",)))
         with c.sessions() as s:
-            return [dict(r) for r in s.execute(stmt).mappings()]
+            return [aware(r) for r in s.execute(stmt).mappings()]
 
     return {"items": await asyncio.to_thread(q)}
 
@@ -79,7 +77,7 @@ async def get_team(team_id: str, p: Principal = Depends(require(Perm.ClientProfi
                 return None
             members = s.execute(select(t.managers.c.manager_id, t.managers.c.status)
                                 .where(t.managers.c.team_id == team_id).order_by(t.managers.c.manager_id))
-            return {**dict(row), "members": [dict(m._mapping) for m in members]}
+            return {**aware(row), "members": [dict(m._mapping) for m in members]}
 
     out = await asyncio.to_thread(q)
     if out is None or not (actor.scope == "all" or team_id in actor.teams):

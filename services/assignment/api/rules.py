@@ -14,6 +14,7 @@ from shared.runtime.api import not_found
 from shared.runtime.auth import Perm, Principal, require
 
 from ..projections import tables as t
+from ..projections.apply import aware
 from .deps import actor_of, container
 from .models import RuleIn
 
@@ -43,7 +44,7 @@ async def save_rule(rule_id: str, body: RuleIn, p: Principal = Depends(require(P
 async def list_rules(p: Principal = Depends(_reader), c: Any = Depends(container)) -> dict[str, Any]:
     def q() -> list[dict[str, Any]]:
         with c.sessions() as s:
-            return [dict(r) for r in s.execute(select(t.rules).order_by(t.rules.c.position, t.rules.c.rule_id))
+            return [aware(r) for r in s.execute(select(t.rules).order_by(t.rules.c.position, t.rules.c.rule_id))
                     .mappings()]
 
     return {"items": await asyncio.to_thread(q)}
@@ -55,7 +56,7 @@ async def rule_versions(rule_id: str, p: Principal = Depends(_reader), c: Any = 
 
     def q() -> list[dict[str, Any]]:
         with c.sessions() as s:
-            return [dict(r) for r in s.execute(select(v).where(v.c.rule_id == rule_id).order_by(v.c.version))
+            return [aware(r) for r in s.execute(select(v).where(v.c.rule_id == rule_id).order_by(v.c.version))
                     .mappings()]
 
     rows = await asyncio.to_thread(q)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -30,18 +31,22 @@ SEEN_IDS_KEPT = 64
 DEFAULT_PROTECTION_DAYS = 7
 
 
+@lru_cache(maxsize=65_536)
 def team_key(team_id: str) -> UUID:
     return uuid5(NAMESPACE, f"team:{team_id}")
 
 
+@lru_cache(maxsize=65_536)
 def manager_key(manager_id: str) -> UUID:
     return uuid5(NAMESPACE, f"manager:{manager_id}")
 
 
+@lru_cache(maxsize=65_536)
 def referral_key(code: str) -> UUID:
     return uuid5(NAMESPACE, f"referral:{code.strip().upper()}")
 
 
+@lru_cache(maxsize=65_536)
 def customer_key(customer_id: str) -> UUID:
     return uuid5(NAMESPACE, f"customer:{customer_id}")
 

@@ -25,6 +25,11 @@ def utc(dt: datetime | None) -> datetime | None:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+def aware(row: Any) -> dict[str, Any]:
+    """A read-model row for the API: datetimes as UTC-aware (SQLite returns naive ones)."""
+    return {k: utc(v) if isinstance(v, datetime) else v for k, v in dict(row).items()}
+
+
 def _insert(session: Session, table: Table):  # type: ignore[no-untyped-def]
     return postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
 
