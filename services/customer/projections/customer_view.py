@@ -17,23 +17,30 @@ from sqlalchemy.orm import Session
 from shared.runtime.logging import get_logger
 
 from ..domain.customer import Customer
+from ..domain.state import parse_time
 from .tables import Tables, copy_insert, id_in, insert_for, upsert
 
 log = get_logger("customer.projection")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def _t(value: Any) -> datetime | None:
+    return parse_time(value) if value is not None else None
+
+
 def customer_row(v: dict[str, Any]) -> dict[str, Any]:
-    """Derived view → `customer` table row."""
+    """Stored row (JSON-native: ISO times, decimal strings) → `customer` table row."""
     phone_search = None
     if v["phone_dialing_code"] and v["phone_number"]:
         phone_search = v["phone_dialing_code"].lstrip("+") + v["phone_number"]
-    first_seen = v["first_seen_at"] or v["registered_at"] or EPOCH
+    registered_at = _t(v["registered_at"])
+    first_seen = _t(v["first_seen_at"]) or registered_at or EPOCH
+    total = Decimal(v["total_assets"]) if v["total_assets"] is not None else None
     return {
         "customer_id": v["customer_id"],
         "registered": v["registered"],
-        "registered_at": v["registered_at"],
-        "sort_registered_at": v["registered_at"] or first_seen,
+        "registered_at": registered_at,
+        "sort_registered_at": registered_at or first_seen,
         "channel": v["channel"], "campaign": v["campaign"], "referral_code": v["referral_code"],
         "referrer_customer_id": v["referrer_customer_id"], "language": v["language"],
         "name": v["name"], "phone_dialing_code": v["phone_dialing_code"], "phone_number": v["phone_number"],
@@ -45,24 +52,23 @@ def customer_row(v: dict[str, Any]) -> dict[str, Any]:
         "id_issuing_country": v["id_issuing_country"], "user_region": v["user_region"],
         "active_region": v["active_region"],
         "stage": v["stage"] or "registered", "stage_rank": max(v["stage_rank"], 0),
-        "stage_changed_at": v["stage_changed_at"],
-        "stage_entered_at": {k: t.isoformat() for k, t in v["stage_entered_at"].items()},
+        "stage_changed_at": _t(v["stage_changed_at"]),
+        "stage_entered_at": dict(v["stage_entered_at"]),
         "account_status": v["account_status"], "verification_status": v["verification_status"],
-        "deposits": {k: str(a) for k, a in v["deposits"].items()},
-        "withdrawals": {k: str(a) for k, a in v["withdrawals"].items()},
-        "first_deposit_at": v["first_deposit_at"], "first_trade_at": v["first_trade_at"],
+        "deposits": dict(v["deposits"]), "withdrawals": dict(v["withdrawals"]),
+        "first_deposit_at": _t(v["first_deposit_at"]), "first_trade_at": _t(v["first_trade_at"]),
         "trades_count": v["trades_count"],
-        "total_assets": v["total_assets"], "assets_sort": v["total_assets"] or Decimal(0),
-        "assets_currency": v["assets_currency"], "assets_as_of": v["assets_as_of"],
+        "total_assets": total, "assets_sort": total or Decimal(0),
+        "assets_currency": v["assets_currency"], "assets_as_of": _t(v["assets_as_of"]),
         "tags": list(v["tags"]),
-        "last_activity_at": v["last_activity_at"] or first_seen,
+        "last_activity_at": _t(v["last_activity_at"]) or first_seen,
     }
 
 
 def funding_rows(v: dict[str, Any]) -> list[dict[str, Any]]:
     currencies = sorted(set(v["deposits"]) | set(v["withdrawals"]))
-    return [{"customer_id": v["customer_id"], "currency": c, "deposits": v["deposits"].get(c, Decimal(0)),
-             "withdrawals": v["withdrawals"].get(c, Decimal(0))} for c in currencies]
+    return [{"customer_id": v["customer_id"], "currency": c, "deposits": Decimal(v["deposits"].get(c, "0")),
+             "withdrawals": Decimal(v["withdrawals"].get(c, "0"))} for c in currencies]
 
 
 def make_apply(t: Tables):  # type: ignore[no-untyped-def]
