@@ -226,6 +226,44 @@ class Assigner:
         manager.change_load(-(handed + pooled))
         return handed, pooled
 
+    # ------------------------------------------------------------------------------------ team moves
+    def follow_team_changes(self, manager_id: str | None = None) -> int:
+        """A manager moved to another team: their customers' slots move with them (data scope follows the
+        manager). Re-publishes each slot with the new team (reason `team_changed`), keeping the manager,
+        share and protection clock. Candidates come from the read model; the aggregates decide."""
+        moved, after = 0, None
+        while True:
+            if manager_id is not None:  # right after the move: every customer the manager holds
+                customers = self.directory.holdings(manager_id, limit=self.chunk_size, after=after)
+            else:  # the scheduler's sweep: slots whose team differs from their manager's (read model)
+                customers = self.directory.stale_teams(limit=self.chunk_size)
+            if not customers:
+                break
+            n = save_retrying(self.app, lambda uow, _, cs=customers: self._retag_chunk(uow, cs))
+            moved += n
+            after = customers[-1]
+            if manager_id is None and n == 0:
+                break  # the read model has not caught up with an earlier retag yet
+        if moved:
+            log.info("slots_followed_team_change", manager_id=manager_id, slots=moved)
+        return moved
+
+    def _retag_chunk(self, uow: UnitOfWork, customers: list[str]) -> int:
+        uow.prefetch([customer_key(cid) for cid in customers])
+        at, n = self.clock.now(), 0
+        for cid in customers:
+            agg = uow.customer(cid)
+            for key, slot in list((agg.slots if agg is not None else {}).items()):
+                manager = uow.manager(slot["manager_id"])
+                if manager is None or manager.resigned or manager.team_id == slot["team_id"]:
+                    continue
+                assert agg is not None
+                agg.assign(manager_id=manager.manager_id, team_id=manager.team_id, stage=key,
+                           share=Decimal(slot["share"]), reason="team_changed", at=at,
+                           protection_days=protection_days(uow, manager, self.default_days))
+                n += 1
+        return n
+
     def sweep_handovers(self) -> int:
         """Finishes hand-overs of resigned managers who still hold customers (never orphaned)."""
         moved = 0

@@ -62,7 +62,8 @@ class Reclaimer:
 
 
 class Scheduler:
-    """Worker component: every `interval_s`, reclaim what is due and sweep unfinished hand-overs."""
+    """Worker component: every `interval_s`, reclaim what is due, finish unfinished hand-overs and move
+    slots along with managers who changed team."""
 
     def __init__(self, reclaimer: Reclaimer, assigner: Assigner, *, interval_s: float = 60.0):
         self.reclaimer, self.assigner, self.interval_s = reclaimer, assigner, interval_s
@@ -71,6 +72,7 @@ class Scheduler:
     async def tick(self) -> tuple[int, int]:
         reclaimed = await asyncio.to_thread(self.reclaimer.run_once)
         swept = await asyncio.to_thread(self.assigner.sweep_handovers)
+        await asyncio.to_thread(self.assigner.follow_team_changes)
         return reclaimed, swept
 
     async def run(self) -> None:

@@ -266,6 +266,28 @@ def test_referral_codes_are_unique_and_team_membership_follows_edits(svc):
         svc.admin.edit_manager(Actor("lead-1", "team", ("T1",)), "m3", {"capacity": 9}, T0)
 
 
+def test_customers_follow_a_manager_who_changes_team_keeping_their_clock(svc, clock):
+    setup_org(svc)
+    add_customers(svc, ["c1", "c2", "c3"])
+    svc.assigner.assign(ADMIN, ["c1", "c2"], "m2")  # T1
+    svc.assigner.assign(ADMIN, ["c3"], "m1", stage="funded")
+    svc.projection.catch_up()
+    clock.advance(days=2)
+    svc.admin.edit_manager(ADMIN, "m2", {"team_id": "T2"}, clock.now())
+    assert svc.assigner.follow_team_changes("m2") == 2
+    svc.projection.catch_up()
+    assert svc.assigner.follow_team_changes() == 0  # the sweep finds nothing left
+    with svc.sessions() as s:
+        rows = {r.customer_id: r for r in s.execute(select(t.assignments))}
+    assert (rows["c1"].team_id, rows["c2"].team_id, rows["c3"].team_id) == ("T2", "T2", "T1")
+    assert rows["c1"].protection_expires_at.replace(tzinfo=UTC) == T0 + timedelta(days=7)  # clock kept
+    moved = [p for p in published(svc) if type(p).__name__ == "CustomerAssigned" and p.reason == "team_changed"]
+    assert sorted((p.customer_id, p.manager_id, p.team_id, p.previous_manager_id) for p in moved) == [
+        ("c1", "m2", "T2", "m2"), ("c2", "m2", "T2", "m2")]
+    assert not [p for p in published(svc) if type(p).__name__ == "CustomerUnassigned"]
+    assert load(svc, "m2") == 2
+
+
 def test_rebuilding_the_read_model_gives_identical_rows(svc, clock):
     setup_org(svc)
     add_customers(svc, [f"c{i}" for i in range(30)])

@@ -97,8 +97,10 @@ async def create_manager(body: ManagerIn, p: Principal = Depends(require(Perm.Su
 @router.patch("/managers/{manager_id}")
 async def edit_manager(manager_id: str, body: ManagerPatch, p: Principal = Depends(require(Perm.SupportManageFull)),
                        c: Any = Depends(container)) -> dict[str, Any]:
-    out = await asyncio.to_thread(c.admin.edit_manager, actor_of(p), manager_id,
-                                  body.model_dump(exclude_unset=True), c.clock.now())
+    changes = body.model_dump(exclude_unset=True)
+    out = await asyncio.to_thread(c.admin.edit_manager, actor_of(p), manager_id, changes, c.clock.now())
+    if "team_id" in changes:  # their customers follow them (the scheduler finishes what the read model lags)
+        await asyncio.to_thread(c.assigner.follow_team_changes, manager_id)
     c.wake()
     return out
 

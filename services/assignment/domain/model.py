@@ -290,12 +290,18 @@ class CustomerAssignment(Aggregate):
                at: datetime, protection_days: int, by: str | None = None, rule_id: str | None = None,
                rule_version: int | None = None, inputs: dict[str, Any] | None = None,
                cause_event_id: str | None = None) -> str | None:
-        """Assigns the slot; returns the previous manager id (None when the slot was free)."""
+        """Assigns the slot; returns the previous manager id (None when the slot was free). The same
+        manager keeping the slot (new share, new team) keeps their protection clock."""
         key = stage_key(stage)
         previous = self.slots.get(key)
+        same = previous is not None and previous["manager_id"] == manager_id
         self._assigned(
-            customer_id=self.customer_id, stage=key, manager_id=manager_id, team_id=team_id, share=share, reason=reason, at=at,
-            protection_expires_at=at + timedelta(days=protection_days), protection_days=protection_days,
+            customer_id=self.customer_id, stage=key, manager_id=manager_id, team_id=team_id, share=share,
+            reason=reason, at=at,
+            protection_expires_at=(previous["protection_expires_at"] if same else  # type: ignore[index]
+                                   at + timedelta(days=protection_days)),
+            last_follow_up_at=previous["last_follow_up_at"] if same else None,  # type: ignore[index]
+            protection_days=protection_days,
             by=by, rule_id=rule_id, rule_version=rule_version, inputs=inputs or {},
             previous_manager_id=previous["manager_id"] if previous else None,
             previous_team_id=previous["team_id"] if previous else None, cause_event_id=cause_event_id,
@@ -304,7 +310,8 @@ class CustomerAssignment(Aggregate):
 
     @event("Assigned")
     def _assigned(self, customer_id: str, stage: str, manager_id: str, team_id: str | None, share: Decimal, reason: str,
-                  at: datetime, protection_expires_at: datetime, protection_days: int, by: str | None,
+                  at: datetime, protection_expires_at: datetime, last_follow_up_at: datetime | None,
+                  protection_days: int, by: str | None,
                   rule_id: str | None, rule_version: int | None, inputs: dict[str, Any],
                   previous_manager_id: str | None, previous_team_id: str | None,
                   cause_event_id: str | None) -> None:
@@ -312,7 +319,7 @@ class CustomerAssignment(Aggregate):
             "manager_id": manager_id, "team_id": team_id, "share": share, "reason": reason,
             "assigned_at": at, "assigned_by": by, "rule_id": rule_id, "rule_version": rule_version,
             "inputs": inputs, "protection_days": protection_days,
-            "protection_expires_at": protection_expires_at, "last_follow_up_at": None,
+            "protection_expires_at": protection_expires_at, "last_follow_up_at": last_follow_up_at,
         }}
         self._remember(cause_event_id)
 

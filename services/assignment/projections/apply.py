@@ -61,7 +61,7 @@ class _Batch:
             "customer_id": e.customer_id, "stage": e.stage, "manager_id": e.manager_id, "team_id": e.team_id,
             "share": e.share, "reason": e.reason, "rule_id": e.rule_id, "rule_version": e.rule_version,
             "inputs": e.inputs, "assigned_at": utc(e.at), "assigned_by": e.by,
-            "protection_expires_at": utc(e.protection_expires_at), "last_follow_up_at": None,
+            "protection_expires_at": utc(e.protection_expires_at), "last_follow_up_at": utc(e.last_follow_up_at),
         }
         self._history(e, "assigned", stage=e.stage, manager_id=e.manager_id, team_id=e.team_id,
                       previous_manager_id=e.previous_manager_id, share=e.share, reason=e.reason,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import tables as t
@@ -31,12 +31,14 @@ class Directory:
                 found.update(s.scalars(select(column).distinct().where(column.in_(ids[i:i + 900]))))
         return found
 
-    def holdings(self, manager_id: str, limit: int = 1000) -> list[str]:
-        """Customers with at least one slot held by the manager."""
+    def holdings(self, manager_id: str, limit: int = 1000, after: str | None = None) -> list[str]:
+        """Customers with at least one slot held by the manager (keyset-paginated by customer id)."""
         a = t.assignments
+        stmt = select(a.c.customer_id).distinct().where(a.c.manager_id == manager_id)
+        if after is not None:
+            stmt = stmt.where(a.c.customer_id > after)
         with self.sessions() as s:
-            return list(s.scalars(select(a.c.customer_id).distinct().where(a.c.manager_id == manager_id)
-                                  .order_by(a.c.customer_id).limit(limit)))
+            return list(s.scalars(stmt.order_by(a.c.customer_id).limit(limit)))
 
     def due(self, now: datetime, limit: int) -> list[str]:
         a = t.assignments
@@ -44,6 +46,17 @@ class Directory:
             rows = s.execute(select(a.c.customer_id).where(a.c.protection_expires_at <= now)
                              .order_by(a.c.protection_expires_at, a.c.customer_id).limit(limit))
             return list(dict.fromkeys(r[0] for r in rows))
+
+    def stale_teams(self, manager_id: str | None = None, limit: int = 1000) -> list[str]:
+        """Customers whose slot still carries a team their (non-resigned) manager has left."""
+        m, a = t.managers, t.assignments
+        stmt = (select(a.c.customer_id).distinct().join(m, m.c.manager_id == a.c.manager_id)
+                .where(m.c.status != "resigned",
+                       func.coalesce(a.c.team_id, "") != func.coalesce(m.c.team_id, "")))
+        if manager_id is not None:
+            stmt = stmt.where(a.c.manager_id == manager_id)
+        with self.sessions() as s:
+            return list(s.scalars(stmt.order_by(a.c.customer_id).limit(limit)))
 
     def resigned_with_customers(self) -> list[str]:
         m, a = t.managers, t.assignments
