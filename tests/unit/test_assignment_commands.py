@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from services.assignment.application import UnitOfWork, save_retrying
 from services.assignment.bootstrap import bootstrap
-from services.assignment.consumers import apply_customer_events
+from services.assignment.consumers import RetryingEsHandler, apply_customer_events
 from services.assignment.domain.clock import FakeClock
 from services.assignment.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from services.assignment.domain.model import Manager, team_key
@@ -286,6 +286,47 @@ def test_customers_follow_a_manager_who_changes_team_keeping_their_clock(svc, cl
         ("c1", "m2", "T2", "m2"), ("c2", "m2", "T2", "m2")]
     assert not [p for p in published(svc) if type(p).__name__ == "CustomerUnassigned"]
     assert load(svc, "m2") == 2
+
+
+def test_routing_batch_that_loses_a_race_is_re_run_on_fresh_state(svc, clock, tmp_path):
+    """An API command changes a manager while the consumer batch is being routed: the batch's save
+    conflicts, is re-run, and both effects survive (capacity counted once for each)."""
+    setup_org(svc)
+    svc.admin.save_rule(ADMIN, "sg", {"position": 1, "manager_id": "m3"}, T0)  # m3: capacity 2
+    add_customers(svc, ["api-1"])
+    other = bootstrap(settings_for(tmp_path), clock=clock)
+    calls = []
+
+    def racing_apply(events):
+        pe = svc.router.apply(events)
+        if not calls:  # first attempt only: meanwhile another process assigns a customer to m3
+            other.assigner.assign(ADMIN, ["api-1"], "m3")
+        calls.append(len(pe.events))
+        return pe
+
+    handler = RetryingEsHandler(svc.app, "test-routing", racing_apply, ["crm.customer.events"])
+    try:
+        handler.apply("crm.customer.events", 0, [registered("r1"), registered("r2")], next_offset=2)
+    finally:
+        other.engine.dispose()
+        other.app.close()
+    assert len(calls) == 2  # re-run once
+    got = slots(svc)
+    assert got[("api-1", "*")] == "m3" and got[("r1", "*")] == "m3"
+    assert ("r2", "*") not in got  # m3 was full on the re-run: r2 stays in the pool
+    assert load(svc, "m3") == 2
+    assert handler.positions() == {("crm.customer.events", 0): 2}
+
+
+async def test_scheduler_tick_reclaims_and_sweeps(svc, clock):
+    setup_org(svc)
+    add_customers(svc, ["c1", "c2"])
+    svc.assigner.assign(ADMIN, ["c1"], "m3")  # T2: 3 days
+    svc.assigner.assign(ADMIN, ["c2"], "m1")  # T1: 7 days
+    svc.projection.catch_up()
+    clock.advance(days=3)
+    assert await svc.scheduler.tick() == (1, 0)
+    assert slots(svc) == {("c2", "*"): "m1"}
 
 
 def test_rebuilding_the_read_model_gives_identical_rows(svc, clock):
