@@ -179,20 +179,23 @@ class Assigner:
         actor = actor or Actor.system()
         totals = {"handed_over": 0, "returned_to_pool": 0}
         deadline = time.monotonic() + wait_s
+        after: str | None = None
         while True:
             manager = self.app.load(Manager.create_id(manager_id))
             if manager is None or not manager.resigned or manager.load == 0:
                 break
-            holding = self.directory.holdings(manager_id, limit=self.chunk_size)
-            if holding:
-                moved = save_retrying(self.app, lambda uow, _, h=holding: self._handover_chunk(uow, manager_id, h, actor))
+            holding = self.directory.holdings(manager_id, limit=self.chunk_size, after=after)
+            if holding:  # one page of what the read model lists; the aggregates decide
+                moved = save_retrying(self.app, lambda uow, _, h=holding: self._handover_chunk(uow, manager_id, h,
+                                                                                             actor))
                 totals["handed_over"] += moved[0]
                 totals["returned_to_pool"] += moved[1]
-                if moved != (0, 0):
-                    continue
-            if time.monotonic() >= deadline:
+                after = holding[-1]
+                continue
+            if time.monotonic() >= deadline:  # end of a pass and still holding: the read model lags
                 break
-            sleep(0.1)  # the read model has not caught up yet: wait for it, within the deadline
+            after = None
+            sleep(0.1)  # wait for the read model, within the deadline
         manager = self.app.load(Manager.create_id(manager_id))
         totals["pending"] = manager.load if manager is not None else 0
         log.info("handover_progress", manager_id=manager_id, **totals)

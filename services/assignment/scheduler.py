@@ -18,9 +18,11 @@ from shared.runtime.logging import get_logger
 from .application import AssignmentApplication, UnitOfWork, save_retrying
 from .assigning import Assigner
 from .domain.clock import Clock
+from .domain.model import customer_key
 from .projections.queries import Directory
 
 log = get_logger("assignment.scheduler")
+CHUNK = 100  # customers reclaimed per event-store transaction
 
 
 class Reclaimer:
@@ -28,17 +30,19 @@ class Reclaimer:
         self.app, self.directory, self.clock, self.batch_size = app, directory, clock, batch_size
 
     def run_once(self, now: datetime | None = None) -> int:
-        """Reclaims what is due at `now` (default: the clock); returns how many slots were reclaimed."""
+        """Reclaims what is due at `now` (default: the clock); returns how many slots were reclaimed.
+        Chunks of customers are reclaimed in one transaction each (one load change per manager)."""
         now = now or self.clock.now()
         total = 0
         while True:
             candidates = self.directory.due(now, self.batch_size)
             done = 0
-            for customer_id in candidates:
+            for i in range(0, len(candidates), CHUNK):
+                chunk = candidates[i:i + CHUNK]
                 try:
-                    done += save_retrying(self.app, lambda uow, _, c=customer_id: self._reclaim(uow, c, now))
+                    done += save_retrying(self.app, lambda uow, _, cs=chunk: self._reclaim_many(uow, cs, now))
                 except RecordConflictError:  # still contended after retries: the next run picks it up
-                    log.warning("reclaim_conflict", customer_id=customer_id)
+                    log.warning("reclaim_conflict", customers=len(chunk))
             total += done
             if len(candidates) < self.batch_size or done == 0:
                 break
@@ -46,15 +50,22 @@ class Reclaimer:
             log.info("customers_reclaimed", count=total, at=now.isoformat())
         return total
 
+    @classmethod
+    def _reclaim(cls, uow: UnitOfWork, customer_id: str, now: datetime) -> int:
+        return cls._reclaim_many(uow, [customer_id], now)
+
     @staticmethod
-    def _reclaim(uow: UnitOfWork, customer_id: str, now: datetime) -> int:
-        agg = uow.customer(customer_id)
-        if agg is None:
-            return 0
+    def _reclaim_many(uow: UnitOfWork, customers: list[str], now: datetime) -> int:
+        """Decided on the aggregates at `now`: a slot followed up (or reclaimed) meanwhile is not due."""
+        uow.prefetch([customer_key(c) for c in customers])
         released: dict[str, int] = {}
-        for key in agg.due_for_reclaim(now):
-            slot = agg.unassign(key, "reclaimed", now, None)
-            released[slot["manager_id"]] = released.get(slot["manager_id"], 0) + 1
+        for customer_id in customers:
+            agg = uow.customer(customer_id)
+            if agg is None:
+                continue
+            for key in agg.due_for_reclaim(now):
+                slot = agg.unassign(key, "reclaimed", now, None)
+                released[slot["manager_id"]] = released.get(slot["manager_id"], 0) + 1
         for manager_id, n in released.items():
             if (m := uow.manager(manager_id)) is not None:
                 m.change_load(-n)
