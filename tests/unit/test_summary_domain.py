@@ -126,3 +126,22 @@ def test_rates_means_and_medians():
     assert median_seconds([10, 20, 30, 41]) == 25  # (20 + 30) / 2
     assert median_seconds([1, 2]) == 2  # 1.5 → 2 (half-even)
     assert median_seconds([]) is None
+
+
+def test_ingest_keeps_only_what_the_summary_counts():
+    from services.summary import samples as s
+    from services.summary.projections.ingest import collect, tags_text
+
+    at = datetime.fromisoformat("2024-06-01T00:00:00+00:00")
+    withdrawal = s.first_deposit("c1", at).model_copy(update={"payload": {
+        **s.first_deposit("c1", at).payload, "direction": "withdrawal", "first_deposit": False}})
+    events = [s.as_event(e) for e in (
+        withdrawal, s.account("c1", "closed", at), s.first_trade("c1", at),
+        s.account("c2", "opened", at, application_id="app-9"),
+    )]
+    batch = collect(events)
+    assert batch.ignored == 2  # the withdrawal and the account closure
+    assert [(h["customer_id"], h["kind"], h["a"], h["b"]) for h in batch.history] == [
+        ("c1", "milestone", "traded", "tr-c1"), ("c2", "milestone", "opened", "app-9")]
+    assert batch.history[0]["at"] == datetime(2024, 6, 1)  # stored as naive UTC
+    assert tags_text(["vip", " hk ", "a|b", "vip", ""]) == "|a/b|hk|vip|"

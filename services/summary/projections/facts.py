@@ -53,6 +53,7 @@ class FactProjector:
         if customers:
             after = self.recompute(session, customers)
             _move_counts(session, before, after)
+        log.debug("summary_batch_applied", events=len(events), customers=len(customers), ignored=batch.ignored)
 
     # -- derived rows ------------------------------------------------------------------------------
     def recompute(self, session: Session, customers: list[str]) -> Counter[ContribKey]:
