@@ -190,6 +190,7 @@ class BatchConsumer:
         self._stopping = asyncio.Event()
         self._started = asyncio.Event()
         self._positions: dict[TopicPartition, int] = {}
+        self._floor: dict[TopicPartition, int] = {}  # next offset stored with the effects, per partition
         self.applied_count = 0
         self.dead_lettered = 0
 
@@ -208,8 +209,14 @@ class BatchConsumer:
             fetch_max_wait_ms=self.settings.fetch_max_wait_ms,
         )
         consumer.subscribe(self.topics, listener=_SeekToStored(self))
-        await consumer.start()
+        # Set before start(): aiokafka's start() waits for the first assignment, and the listener that seeks
+        # to the positions stored with the effects needs the consumer then.
         self._consumer = consumer
+        try:
+            await consumer.start()
+        except BaseException:
+            self._consumer = None
+            raise
 
     async def stop(self) -> None:
         """Graceful: the batch in hand is finished and committed before the consumer leaves the group."""
@@ -239,6 +246,13 @@ class BatchConsumer:
     # -- processing ----------------------------------------------------------------------------
     async def _process_partition(self, tp: TopicPartition, records: list[Any]) -> None:
         assert self._consumer is not None
+        # Records below the position stored with the effects were applied already: a fetch that raced the
+        # seek on assignment may still deliver them.
+        floor = self._floor.get(tp)
+        if floor is not None:
+            records = [r for r in records if r.offset >= floor]
+            if not records:
+                return
         good: list[tuple[Inbound, Event]] = []
         for r in records:
             inbound = Inbound(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp)
@@ -308,6 +322,7 @@ class BatchConsumer:
         # The database holds the authoritative position; the Kafka commit feeds lag monitoring (and KEDA).
         assert self._consumer is not None
         self._positions[tp] = next_offset
+        self._floor[tp] = next_offset
         try:
             await self._consumer.commit({tp: next_offset})
         except Exception as exc:  # noqa: BLE001 - a rebalance may revoke the partition; DB position wins
@@ -365,6 +380,13 @@ def dead_letter_record(inbound: Inbound, exc: BaseException, *, consumer: str, s
 
 
 class _SeekToStored(ConsumerRebalanceListener):
+    """On assignment, seek to the positions stored with the effects.
+
+    aiokafka may already fetch for newly assigned partitions while this callback runs, so it does not await:
+    positions are read synchronously (a short database read, only on rebalance), the per-partition floors
+    are set and the seeks issued in one step. Records below a floor that a racing fetch still delivers are
+    dropped by the consumer."""
+
     def __init__(self, owner: BatchConsumer):
         self.owner = owner
 
@@ -372,13 +394,14 @@ class _SeekToStored(ConsumerRebalanceListener):
         return None
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        consumer = self.owner._consumer  # noqa: SLF001
+        owner = self.owner
+        consumer = owner._consumer  # noqa: SLF001
         if consumer is None:
             return
-        stored = await asyncio.to_thread(self.owner.handler.positions)
+        stored = owner.handler.positions()
         for tp in assigned:
             pos = stored.get((tp.topic, tp.partition))
-            if pos is not None:
-                consumer.seek(tp, pos)
-            else:
-                await consumer.seek_to_beginning(tp)
+            if pos is None:
+                pos = 0  # nothing applied yet: from the start (out of range -> earliest retained offset)
+            owner._floor[tp] = pos  # noqa: SLF001
+            consumer.seek(tp, pos)
