@@ -81,7 +81,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 def cmd_reclaim(args: argparse.Namespace) -> int:
     auth = AuthSettings()
     token = os.environ.get("WHALE_OPERATOR_TOKEN") or mint_token(auth, user_id="ops-cli", role="operator")
-    r = httpx.post(f"{args.url.rstrip('/')}/reclaim/run", headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    r = httpx.post(f"{args.url.rstrip('/')}/ops/reclaim", headers={"Authorization": f"Bearer {token}"}, timeout=60)
     emit({"status": r.status_code, "body": r.json() if r.headers.get("content-type", "").startswith(
         ("application/json", "application/problem+json")) else r.text})
     return 0 if r.status_code < 400 else 1
