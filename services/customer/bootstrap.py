@@ -80,8 +80,10 @@ class Container:
         s = self.settings
         self.producer = EventProducer(s.kafka, client_id=f"{SERVICE}-worker")
         upstream = self.upstream_topics()
-        up_group = UPSTREAM_GROUP + s.consumer_group_suffix
-        as_group = ASSIGNMENT_GROUP + s.consumer_group_suffix
+        # The topic prefix (empty in production) also isolates the groups of tests and benchmarks that share
+        # a broker: members of one group id on different topics would still rebalance each other.
+        up_group = s.kafka.topic_prefix + UPSTREAM_GROUP + s.consumer_group_suffix
+        as_group = s.kafka.topic_prefix + ASSIGNMENT_GROUP + s.consumer_group_suffix
 
         def wake() -> None:
             self.projection.wake()
