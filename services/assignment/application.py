@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
+import structlog
 from eventsourcing.application import AggregateNotFoundError, project_aggregate
 from eventsourcing.persistence import RecordConflictError, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder
@@ -35,6 +36,12 @@ from .domain.model import (
 )
 
 log = get_logger("assignment.app")
+
+
+def current_correlation_id() -> str | None:
+    """The correlation id bound for this request / message (carried into the events it causes)."""
+    value = structlog.contextvars.get_contextvars().get("correlation_id")
+    return str(value) if value else None
 T = TypeVar("T")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from shared.runtime.logging import get_logger
 
-from .application import AssignmentApplication, UnitOfWork, save_retrying
+from .application import AssignmentApplication, UnitOfWork, current_correlation_id, save_retrying
 from .domain.clock import Clock
 from .domain.errors import Forbidden, Invalid, NotFound
 from .domain.model import DEFAULT_PROTECTION_DAYS, Manager, customer_key, stage_key
@@ -89,6 +89,7 @@ class Assigner:
         if manager.status != "active":
             return {c: _rejected(c, f"manager_{manager.status}", f"manager is {manager.status}") for c in chunk}
         days = protection_days(uow, manager, self.default_days)
+        corr = current_correlation_id()
         out: dict[str, ItemResult] = {}
         taken = 0
         released: dict[str, int] = {}
@@ -108,7 +109,8 @@ class Assigner:
                 continue
             agg = agg if agg is not None else uow.customer_or_new(cid)
             previous = agg.assign(manager_id=manager_id, team_id=manager.team_id, stage=stage, share=share,
-                                  reason=reason, at=at, protection_days=days, by=actor.user_id)
+                                  reason=reason, at=at, protection_days=days, by=actor.user_id,
+                                  correlation_id=corr)
             if moving_in:
                 taken += 1
                 if previous is not None:
@@ -136,7 +138,7 @@ class Assigner:
                 raise NotFound(f"customer {customer_id!r} has no assignment you can see")
             removed = []
             for key in visible:
-                slot = agg.unassign(key, reason, at, actor.user_id)
+                slot = agg.unassign(key, reason, at, actor.user_id, current_correlation_id())
                 if (m := uow.manager(slot["manager_id"])) is not None:
                     m.change_load(-1)
                 removed.append({"stage": None if key == "*" else key, "manager_id": slot["manager_id"]})
@@ -207,7 +209,7 @@ class Assigner:
         assert manager is not None and manager.handover is not None
         target = uow.manager(manager.handover.get("to_manager_id"))
         days = protection_days(uow, target, self.default_days) if target is not None else self.default_days
-        at = self.clock.now()
+        at, corr = self.clock.now(), current_correlation_id()
         handed = pooled = 0
         uow.prefetch([customer_key(cid) for cid in customers])
         for cid in customers:
@@ -219,10 +221,10 @@ class Assigner:
                 if target is not None and target.status == "active" and target.load + handed < target.capacity:
                     agg.assign(manager_id=target.manager_id, team_id=target.team_id, stage=key,
                                share=Decimal(slot["share"]), reason="handover", at=at, protection_days=days,
-                               by=actor.user_id)
+                               by=actor.user_id, correlation_id=corr)
                     handed += 1
                 else:
-                    agg.unassign(key, "manager_resigned", at, actor.user_id)
+                    agg.unassign(key, "manager_resigned", at, actor.user_id, corr)
                     pooled += 1
         if target is not None:
             target.change_load(handed)
@@ -263,7 +265,8 @@ class Assigner:
                 assert agg is not None
                 agg.assign(manager_id=manager.manager_id, team_id=manager.team_id, stage=key,
                            share=Decimal(slot["share"]), reason="team_changed", at=at,
-                           protection_days=protection_days(uow, manager, self.default_days))
+                           protection_days=protection_days(uow, manager, self.default_days),
+                           correlation_id=current_correlation_id())
                 n += 1
         return n
 

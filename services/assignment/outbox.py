@@ -44,19 +44,19 @@ def map_event(e: Any) -> list[Outgoing]:
             out.append(Outgoing(CustomerUnassigned(
                 customer_id=e.customer_id, manager_id=e.previous_manager_id, team_id=e.previous_team_id,
                 stage=_stage(e.stage), reason=reason, unassigned_by=e.by, unassigned_at=e.at,
-            ), occurred_at=e.at, causation_id=e.cause_event_id))
+            ), occurred_at=e.at, causation_id=e.cause_event_id, correlation_id=e.correlation_id))
         out.append(Outgoing(CustomerAssigned(
             customer_id=e.customer_id, manager_id=e.manager_id, team_id=e.team_id, stage=_stage(e.stage),
             share=e.share, previous_manager_id=e.previous_manager_id, rule_id=e.rule_id,
             rule_version=e.rule_version, reason=e.reason, assigned_by=e.by, assigned_at=e.at,
             protection_expires_at=e.protection_expires_at, rule_inputs=e.inputs or None,
-        ), occurred_at=e.at, causation_id=e.cause_event_id))
+        ), occurred_at=e.at, causation_id=e.cause_event_id, correlation_id=e.correlation_id))
         return out
     if kind == "CustomerAssignment.Unassigned":
         return [Outgoing(CustomerUnassigned(
             customer_id=e.customer_id, manager_id=e.manager_id, team_id=e.team_id, stage=_stage(e.stage),
             reason=UnassignReason(e.reason), unassigned_by=e.by, unassigned_at=e.at,
-        ), occurred_at=e.at)]
+        ), occurred_at=e.at, correlation_id=e.correlation_id)]
     if kind == "Manager.Registered":
         return [_manager({"manager_id": e.manager_id, "name": e.name, "position": e.position,
                           "team_id": e.team_id, "regions": e.regions, "languages": e.languages,

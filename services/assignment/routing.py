@@ -86,7 +86,7 @@ class Router:
         agg.assign(manager_id=manager.manager_id, team_id=manager.team_id, stage=None, share=Decimal("1"),
                    reason=decision.reason, at=now, protection_days=protection_days(uow, manager, self.default_days),
                    rule_id=decision.rule_id, rule_version=decision.rule_version, inputs=decision.inputs,
-                   cause_event_id=eid)
+                   cause_event_id=eid, correlation_id=ev.envelope.correlation_id)
         uow.took(manager.manager_id, decision.advance_team)
         log.info("customer_routed", customer_id=p.customer_id, manager_id=manager.manager_id,
                  reason=decision.reason, rule_id=decision.rule_id, rule_version=decision.rule_version)

@@ -9,13 +9,14 @@ reclaim, no double event. The clock is injected (tests move it by hand).
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import datetime
 
 from eventsourcing.persistence import RecordConflictError
 
 from shared.runtime.logging import get_logger
 
-from .application import AssignmentApplication, UnitOfWork, save_retrying
+from .application import AssignmentApplication, UnitOfWork, current_correlation_id, save_retrying
 from .assigning import Assigner
 from .domain.clock import Clock
 from .domain.model import customer_key
@@ -33,6 +34,7 @@ class Reclaimer:
         """Reclaims what is due at `now` (default: the clock); returns how many slots were reclaimed.
         Chunks of customers are reclaimed in one transaction each (one load change per manager)."""
         now = now or self.clock.now()
+        corr = current_correlation_id() or f"reclaim-{uuid.uuid4()}"
         total = 0
         while True:
             candidates = self.directory.due(now, self.batch_size)
@@ -40,7 +42,7 @@ class Reclaimer:
             for i in range(0, len(candidates), CHUNK):
                 chunk = candidates[i:i + CHUNK]
                 try:
-                    done += save_retrying(self.app, lambda uow, _, cs=chunk: self._reclaim_many(uow, cs, now))
+                    done += save_retrying(self.app, lambda uow, _, cs=chunk: self._reclaim_many(uow, cs, now, corr))
                 except RecordConflictError:  # still contended after retries: the next run picks it up
                     log.warning("reclaim_conflict", customers=len(chunk))
             total += done
@@ -52,10 +54,10 @@ class Reclaimer:
 
     @classmethod
     def _reclaim(cls, uow: UnitOfWork, customer_id: str, now: datetime) -> int:
-        return cls._reclaim_many(uow, [customer_id], now)
+        return cls._reclaim_many(uow, [customer_id], now, None)
 
     @staticmethod
-    def _reclaim_many(uow: UnitOfWork, customers: list[str], now: datetime) -> int:
+    def _reclaim_many(uow: UnitOfWork, customers: list[str], now: datetime, correlation_id: str | None) -> int:
         """Decided on the aggregates at `now`: a slot followed up (or reclaimed) meanwhile is not due."""
         uow.prefetch([customer_key(c) for c in customers])
         released: dict[str, int] = {}
@@ -64,7 +66,7 @@ class Reclaimer:
             if agg is None:
                 continue
             for key in agg.due_for_reclaim(now):
-                slot = agg.unassign(key, "reclaimed", now, None)
+                slot = agg.unassign(key, "reclaimed", now, None, correlation_id)
                 released[slot["manager_id"]] = released.get(slot["manager_id"], 0) + 1
         for manager_id, n in released.items():
             if (m := uow.manager(manager_id)) is not None:

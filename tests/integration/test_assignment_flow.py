@@ -144,6 +144,7 @@ async def test_registration_to_assignment_follow_up_reclaim_and_resignation(kafk
             assert "c-none" not in got
             record = out.of("crm.assignment.customer_assigned", customer_id="c-hk1")[0]
             assert record["partition_key"] == "c-hk1" and record["producer"] == "whale-crm/assignment"
+            assert record["correlation_id"] == "corr-c-hk1" and record["causation_id"]  # from the registration
 
             # "why is this customer with this manager?" from the API (read model on PostgreSQL)
             async def why():
@@ -185,7 +186,8 @@ async def test_registration_to_assignment_follow_up_reclaim_and_resignation(kafk
 
             # Resignation: c-hk1's manager hands it over to the other one.
             r = await run.http.post(f"/managers/{holder}/resign", json={"handover": "manager",
-                                                                         "to_manager_id": other}, headers=admin)
+                                                                         "to_manager_id": other},
+                                    headers={**admin, "x-correlation-id": "corr-resign-1"})
             assert r.status_code == 200 and r.json()["handed_over"] == 1 and r.json()["pending"] == 0
 
             async def handed_over():
@@ -193,6 +195,7 @@ async def test_registration_to_assignment_follow_up_reclaim_and_resignation(kafk
                 return out.of("crm.assignment.customer_assigned", customer_id="c-hk1", reason="handover")
             [moved] = await poll(handed_over, timeout=20, message="hand-over published")
             assert moved["payload"]["manager_id"] == other and moved["payload"]["previous_manager_id"] == holder
+            assert moved["correlation_id"] == "corr-resign-1"
             assert out.of("crm.assignment.customer_unassigned", customer_id="c-hk1", reason="manager_resigned")
             assert out.of("crm.assignment.manager_changed", manager_id=holder, status="resigned")
 

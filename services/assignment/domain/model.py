@@ -289,7 +289,7 @@ class CustomerAssignment(Aggregate):
     def assign(self, *, manager_id: str, team_id: str | None, stage: str | None, share: Decimal, reason: str,
                at: datetime, protection_days: int, by: str | None = None, rule_id: str | None = None,
                rule_version: int | None = None, inputs: dict[str, Any] | None = None,
-               cause_event_id: str | None = None) -> str | None:
+               cause_event_id: str | None = None, correlation_id: str | None = None) -> str | None:
         """Assigns the slot; returns the previous manager id (None when the slot was free). The same
         manager keeping the slot (new share, new team) keeps their protection clock."""
         key = stage_key(stage)
@@ -305,6 +305,7 @@ class CustomerAssignment(Aggregate):
             by=by, rule_id=rule_id, rule_version=rule_version, inputs=inputs or {},
             previous_manager_id=previous["manager_id"] if previous else None,
             previous_team_id=previous["team_id"] if previous else None, cause_event_id=cause_event_id,
+            correlation_id=correlation_id,
         )
         return previous["manager_id"] if previous else None
 
@@ -314,7 +315,7 @@ class CustomerAssignment(Aggregate):
                   protection_days: int, by: str | None,
                   rule_id: str | None, rule_version: int | None, inputs: dict[str, Any],
                   previous_manager_id: str | None, previous_team_id: str | None,
-                  cause_event_id: str | None) -> None:
+                  cause_event_id: str | None, correlation_id: str | None) -> None:
         self.slots = {**self.slots, stage: {
             "manager_id": manager_id, "team_id": team_id, "share": share, "reason": reason,
             "assigned_at": at, "assigned_by": by, "rule_id": rule_id, "rule_version": rule_version,
@@ -323,15 +324,16 @@ class CustomerAssignment(Aggregate):
         }}
         self._remember(cause_event_id)
 
-    def unassign(self, stage: str, reason: str, at: datetime, by: str | None = None) -> dict[str, Any]:
+    def unassign(self, stage: str, reason: str, at: datetime, by: str | None = None,
+                 correlation_id: str | None = None) -> dict[str, Any]:
         slot = self.slots[stage]
         self._unassigned(customer_id=self.customer_id, stage=stage, manager_id=slot["manager_id"], team_id=slot["team_id"], reason=reason,
-                         at=at, by=by)
+                         at=at, by=by, correlation_id=correlation_id)
         return slot
 
     @event("Unassigned")
     def _unassigned(self, customer_id: str, stage: str, manager_id: str, team_id: str | None, reason: str, at: datetime,
-                    by: str | None) -> None:
+                    by: str | None, correlation_id: str | None) -> None:
         self.slots = {k: v for k, v in self.slots.items() if k != stage}
 
     def record_follow_up(self, *, manager_id: str, recorded_at: datetime, event_id: str) -> dict[str, datetime]:
