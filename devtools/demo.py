@@ -56,6 +56,8 @@ class Sim:
     positions: dict[str, Decimal] = field(default_factory=dict)
     attempts: int = 0
     goal: str = "trading"  # how far this customer will go: not everyone converts
+    residence: str = "HK"
+    id_country: str | None = None
 
 
 GOALS = [("registered", 22), ("verified", 10), ("applied", 10), ("opened", 10), ("funded", 15), ("trading", 33)]
@@ -85,7 +87,7 @@ class Platform:
             referral = f"REF-{rng.choice(self.customers).customer_id}"
         elif channel == up.Channel.manager_qr and self.manager_codes:
             referral = rng.choice(self.manager_codes)
-        sim = Sim(cid, goal=pick(rng, GOALS), currency={"HK": "HKD", "SG": "SGD", "US": "USD", "AU": "AUD"}.get(country, "USD"))
+        sim = Sim(cid, goal=pick(rng, GOALS), residence=country, currency={"HK": "HKD", "SG": "SGD", "US": "USD", "AU": "AUD"}.get(country, "USD"))
         self.customers.append(sim)
         has_residence = rng.random() < 0.7
         return up.CustomerRegistered(
@@ -113,10 +115,10 @@ class Platform:
             if roll < 0.3:
                 return []
             s.stage = "verified"
-            country = rng.choice(MARKETS)[0] if rng.random() < 0.15 else None
+            s.id_country = rng.choice(MARKETS)[0] if rng.random() < 0.15 else s.residence
             return [up.IdentityVerified(customer_id=s.customer_id, verified_at=now,
                                         id_type=rng.choice(list(up.IdType)[:3]),
-                                        id_issuing_country=country or "HK", id_number=f"X{rng.randint(1, 10**7)}")]
+                                        id_issuing_country=s.id_country, id_number=f"X{rng.randint(1, 10**7)}")]
         if s.stage == "verified":
             s.stage, s.attempts = "applied", s.attempts + 1
             s.application_id = s.application_id or f"APP{uuid.uuid4().hex[:8].upper()}"
@@ -125,11 +127,16 @@ class Platform:
                     for k in (up.DocumentKind.id_front, up.DocumentKind.id_back, up.DocumentKind.proof_of_address,
                               up.DocumentKind.selfie, up.DocumentKind.financial_questionnaire)]
             wealthy = rng.random() < 0.1
+            complete = rng.random() < 0.9  # some applicants leave questionnaire fields empty
             return [up.AccountApplicationSubmitted(
                 customer_id=s.customer_id, application_id=s.application_id, submitted_at=now, documents=docs,
-                declarations=up.Declarations(is_pep=rng.random() < 0.03,
-                                             net_worth=Decimal(rng.choice([50_000, 200_000, 800_000]) * (20 if wealthy else 1)),
-                                             net_worth_currency=s.currency, investment_experience_years=rng.randint(0, 20)))]
+                id_issuing_country=s.id_country,
+                declarations=up.Declarations(
+                    is_pep=rng.random() < 0.03,
+                    net_worth=Decimal(rng.choice([50_000, 200_000, 800_000]) * (20 if wealthy else 1)),
+                    net_worth_currency=s.currency, investment_experience_years=rng.randint(0, 20),
+                    annual_income=Decimal(rng.choice([240_000, 480_000, 1_200_000])) if complete else None,
+                    employment_status=rng.choice(["employed", "self_employed", "retired"]) if complete else None))]
         if s.stage == "applied":
             if rng.random() < 0.12:
                 s.stage = "verified" if s.attempts < 2 else "rejected"
