@@ -114,6 +114,18 @@ async def test_assign_read_why_and_scope(svc, client):
     assert r.status_code == 200 and r.json()["items"] == []
     r = await client.get("/assignments", headers=token(svc, "manager", "m1", team_id="T1"))
     assert [i["customer_id"] for i in r.json()["items"]] == ["c1"]
+    # back to the pool: the team that held it still sees its history, the other team still does not
+    r = await client.post("/assignments/unassign", json={"customer_id": "c1", "stage": "funded"}, headers=admin)
+    assert r.status_code == 200 and r.json()["unassigned"] == [{"stage": "funded", "manager_id": "m1"}]
+    svc.projection.catch_up()
+    lead1 = token(svc, "team_lead", "lead-1", team_id="T1")
+    r = await client.get("/customers/c1/assignment-history", headers=lead1)
+    assert [(h["action"], h["reason"]) for h in r.json()["items"]] == [("assigned", "manual"), ("unassigned", "manual")]
+    assert (await client.get("/customers/c1/assignment-history", headers=lead2)).status_code == 404
+    r = await client.get("/customers/c1/assignments", headers=lead1)
+    assert r.json() == {"customer_id": "c1", "in_pool": True, "slots": []}
+    r = await client.post("/assignments/unassign", json={"customer_id": "c1"}, headers=admin)
+    assert r.status_code == 404
 
 
 async def test_bulk_over_capacity_rules_and_resign(svc, client):

@@ -140,22 +140,25 @@ async def customer_assignments(customer_id: str, p: Principal = Depends(require(
 async def customer_history(customer_id: str, cursor: str | None = None, limit: int = Query(100, ge=1, le=1000),
                            p: Principal = Depends(require(Perm.ClientProfileReadOnly)),
                            c: Any = Depends(container)) -> dict[str, Any]:
-    """Every assignment, unassignment, follow-up reset and routing outcome, oldest first."""
-    actor, h, a = actor_of(p), t.history, t.assignments
+    """Every assignment, unassignment, follow-up reset and routing outcome, oldest first. Visible to
+    whoever holds, or once held, the customer (own / team scope), and to all-scope readers."""
+    actor, h = actor_of(p), t.history
     after = decode_cursor(cursor, 1)
 
-    def q() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def q() -> tuple[bool, list[dict[str, Any]]]:
         with c.sessions() as s:
-            current = [dict(r) for r in s.execute(select(a.c.manager_id, a.c.team_id)
-                                                  .where(a.c.customer_id == customer_id)).mappings()]
+            visible = True
+            if actor.scope != "all":  # held now, or once, by the caller (own) / the caller's teams (team)
+                mine = (h.c.manager_id == actor.user_id if actor.scope == "own"
+                        else h.c.team_id.in_(actor.teams or ("\x00",)))
+                visible = s.scalar(select(h.c.version).where(h.c.customer_id == customer_id, mine).limit(1)) is not None
             stmt = select(h).where(h.c.customer_id == customer_id).order_by(h.c.version).limit(limit + 1)
             if after:
                 stmt = stmt.where(h.c.version > int(after[0]))
-            return current, [dict(r) for r in s.execute(stmt).mappings()]
+            return visible, [dict(r) for r in s.execute(stmt).mappings()]
 
-    current, rows = await asyncio.to_thread(q)
-    if not rows or (actor.scope != "all" and not any(actor.may_see_slot(r["manager_id"], r["team_id"])
-                                                     for r in current)):
+    visible, rows = await asyncio.to_thread(q)
+    if not rows or not visible:
         raise not_found("customer", customer_id)
     more = len(rows) > limit
     rows = rows[:limit]
