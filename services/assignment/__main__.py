@@ -22,17 +22,21 @@ class Worker:
     def __init__(self, c: Container):
         self.c = c
         self.components: list[Any] = []
+        self._stopping = False
 
     async def run(self) -> None:
         await self.c.ensure_topics()
         await self.c.start_producer()
-        self.components = self.c.worker_components()
         try:
+            if self._stopping:  # asked to stop while starting up
+                return
+            self.components = self.c.worker_components()
             await asyncio.gather(*(comp.run() for comp in self.components))
         finally:
             await self.c.producer.stop()
 
     async def stop(self) -> None:
+        self._stopping = True
         await asyncio.gather(*(comp.stop() for comp in self.components), return_exceptions=True)
 
 
