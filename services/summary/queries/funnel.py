@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from ..domain.clock import local_range
@@ -41,18 +42,85 @@ class Bucket:
                 self.durations[f"{a}_to_{b}"].append(int((times[b] - times[a]).total_seconds()))
 
     def render(self) -> dict[str, Any]:
-        c = self.counts
-        steps = {}
-        for a, b in STEPS:
-            key = f"{a}_to_{b}"
-            steps[key] = {"from": c[a], "to": c[b], "conversion_rate": rate(c[b], c[a]),
-                          "median_seconds": median_seconds(self.durations[key])}
-        return {"counts": dict(c), "steps": steps, "overall_rate": rate(c["traded"], c["registered"]),
-                "registered_to_funded_rate": rate(c["funded"], c["registered"])}
+        return _render(self.counts, {k: median_seconds(v) for k, v in self.durations.items()})
 
 
 def funnel_report(session: Session, tz: ZoneInfo, first: date, last: date, aud: Audience, *, group_by: str,
-                  as_of: datetime | None = None) -> dict[str, Any]:
+                  as_of: datetime | None = None, in_database: bool | None = None) -> dict[str, Any]:
+    """On PostgreSQL the aggregation runs in the database (same definitions, see `_sql_buckets`)."""
+    if in_database is None:
+        in_database = session.get_bind().dialect.name == "postgresql"
+    if in_database:
+        total, groups = _sql_buckets(session, tz, first, last, aud, group_by, as_of)
+        return _report(first, last, tz, group_by, total, groups)
+    return _python_report(session, tz, first, last, aud, group_by=group_by, as_of=as_of)
+
+
+def _report(first: date, last: date, tz: ZoneInfo, group_by: str, total: dict[str, Any],
+            groups: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {"from": first.isoformat(), "to": last.isoformat(), "timezone": tz.key, "group_by": group_by,
+            "total": total, "groups": [{"key": k or None, **groups[k]} for k in sorted(groups)]}
+
+
+def _render(counts: dict[str, int], medians: dict[str, int | None]) -> dict[str, Any]:
+    steps = {}
+    for a, b in STEPS:
+        key = f"{a}_to_{b}"
+        steps[key] = {"from": counts[a], "to": counts[b], "conversion_rate": rate(counts[b], counts[a]),
+                      "median_seconds": medians.get(key)}
+    return {"counts": dict(counts), "steps": steps, "overall_rate": rate(counts["traded"], counts["registered"]),
+            "registered_to_funded_rate": rate(counts["funded"], counts["registered"])}
+
+
+def _half_even(value: Any) -> int | None:
+    if value is None:
+        return None
+    return int(Decimal(str(value)).quantize(Decimal(1), ROUND_HALF_EVEN))
+
+
+def _sql_buckets(session: Session, tz: ZoneInfo, first: date, last: date, aud: Audience, group_by: str,
+                 as_of: datetime | None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    w = local_range(first, last, tz)
+    fn = t.funnel.c
+    cols = {"registered": fn.registered_at, "opened": fn.opened_at, "funded": fn.funded_at,
+            "traded": fn.traded_at}
+    if as_of is not None:
+        cols = {k: case((c <= as_of, c)) for k, c in cols.items()}
+    reached = {
+        "traded": cols["traded"].isnot(None),
+        "funded": func.coalesce(cols["funded"], cols["traded"]).isnot(None),
+        "opened": func.coalesce(cols["opened"], cols["funded"], cols["traded"]).isnot(None),
+        "registered": cols["registered"].isnot(None),
+    }
+    exprs = [func.count().filter(cond).label(f"n_{k}") for k, cond in reached.items()]
+    for a, b in STEPS:
+        secs = func.floor(func.extract("epoch", cols[b] - cols[a]))
+        exprs.append(func.percentile_cont(0.5).within_group(secs).filter(
+            and_(cols[a].isnot(None), cols[b].isnot(None), cols[b] >= cols[a])).label(f"m_{a}_to_{b}"))
+    key = {"none": literal(""), "manager": func.coalesce(fn.manager_id, ""), "team": func.coalesce(fn.team_id, ""),
+           "cohort": func.coalesce(func.to_char(fn.cohort_week, "YYYY-MM-DD"), "")}[group_by].label("k")
+    cond = [fn.registered_at >= w.start, fn.registered_at < w.end, *aud.where(t.funnel)]
+    if as_of is not None:
+        cond.append(fn.registered_at <= as_of)
+    q = select(key, *exprs).where(*cond).group_by(key) if group_by != "none" else select(key, *exprs).where(*cond)
+    rows = list(session.execute(q).mappings())
+    groups = {r["k"]: _from_row(r) for r in rows}
+    if group_by == "none":
+        total = groups.get("", _from_row(None))
+        return total, {}
+    total_row = session.execute(select(literal("").label("k"), *exprs).where(*cond)).mappings().one()
+    return _from_row(total_row), groups
+
+
+def _from_row(r: Any) -> dict[str, Any]:
+    names = ("registered", "opened", "funded", "traded")
+    counts = {n: int(r[f"n_{n}"] or 0) if r is not None else 0 for n in names}
+    medians = {f"{a}_to_{b}": _half_even(r[f"m_{a}_to_{b}"]) if r is not None else None for a, b in STEPS}
+    return _render(counts, medians)
+
+
+def _python_report(session: Session, tz: ZoneInfo, first: date, last: date, aud: Audience, *, group_by: str,
+                   as_of: datetime | None = None) -> dict[str, Any]:
     w = local_range(first, last, tz)
     fn = t.funnel.c
     q = (select(fn.registered_at, fn.opened_at, fn.funded_at, fn.traded_at, fn.manager_id, fn.team_id,
@@ -70,8 +138,4 @@ def funnel_report(session: Session, tz: ZoneInfo, first: date, last: date, aud: 
         if group_by != "none":
             key = {"manager": mgr, "team": team, "cohort": week.isoformat() if week else None}[group_by]
             groups[key or ""].add(times)
-    return {
-        "from": first.isoformat(), "to": last.isoformat(), "timezone": tz.key, "group_by": group_by,
-        "total": total.render(),
-        "groups": [{"key": k or None, **groups[k].render()} for k in sorted(groups)],
-    }
+    return _report(first, last, tz, group_by, total.render(), {k: g.render() for k, g in groups.items()})
