@@ -10,7 +10,7 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
@@ -65,6 +65,7 @@ class Container:
         faust_app = build_faust_app(
             s.kafka, self.processor.process, batch_size=s.consumer_batch_size, window_s=s.batch_window_ms / 1000,
             rebalance_timeout_s=s.faust_rebalance_timeout_s, commit_interval_s=s.faust_commit_interval_s,
+            on_rebalance=self.processor.forget_positions,
         )
         group = faust_app.conf.id
 
@@ -153,10 +154,24 @@ class _Started:
         self._stop.set()
 
 
+def _async_commit(engine: Engine) -> None:
+    """Read models only: every read-model transaction stores its position with its rows, and every
+    effect is idempotent, so losing the last commits in a PostgreSQL crash only means re-applying them.
+    (The event store — the source of truth and the outbox — keeps synchronous commits.)"""
+
+    @event.listens_for(engine, "connect")
+    def _set(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET synchronous_commit = off")
+        dbapi_conn.commit()
+
+
 def bootstrap(settings: TasksSettings | None = None) -> Container:
     settings = settings or TasksSettings()
     kafka = settings.kafka
     engine = make_engine(settings.database_url)
+    if engine.dialect.name == "postgresql" and settings.readmodel_async_commit:
+        _async_commit(engine)
     sessions = session_factory(engine)
     app = build_application(TasksApplication, settings.eventstore_url)
     app.policy = Policy(due_hours=dict(settings.due_hours),

@@ -13,7 +13,7 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import psycopg
@@ -100,12 +100,26 @@ RULES: dict[str, Rule] = {
 }
 
 
+# Cheap checks on the payload alone: most facts (ordinary deposits and trades…) never touch a task
+# list, so the task list is not even loaded for them.
+MATTERS: dict[str, Callable[[Any, Policy], bool]] = {
+    "crm.customer.account_status_changed": lambda p, _: p.status == "rejected",
+    "crm.customer.funds_moved": lambda p, policy: p.direction == "withdrawal"
+    and policy.is_large_withdrawal(p.amount, p.currency),
+    "crm.customer.trade_recorded": lambda p, _: bool(p.first_trade),
+    "crm.kyc.case_state_changed": lambda p, _: p.to_state in ("more_info_requested", "resubmitted", "approved"),
+}
+
+
 def engine_apply(app: TasksApplication) -> Callable[[list[Event]], ProcessingEvent]:
     def apply(events: list[Event]) -> ProcessingEvent:
         boards: dict[str, CustomerTasks] = {}
         for e in events:
             rule = RULES.get(e.event_type)
             if rule is None:
+                continue
+            matters = MATTERS.get(e.event_type)
+            if matters is not None and not matters(e.payload, app.policy):
                 continue
             cid = e.payload.customer_id
             board = boards.get(cid) or app.board_or_new(cid)
@@ -199,22 +213,29 @@ class StreamProcessor:
     stopping: asyncio.Event | None = None
     applied: int = 0
     dead_lettered: int = 0
+    _cache: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
 
     async def process(self, records: Sequence[Inbound]) -> None:
-        """Apply one batch (possibly several partitions), partition by partition, in offset order."""
+        """Apply one batch: partitions concurrently (order matters only within a partition, and one
+        customer's events share a partition), each partition's records in offset order."""
         groups: dict[tuple[str, int], list[Inbound]] = {}
         for r in records:
             groups.setdefault((r.topic, r.partition), []).append(r)
-        for (topic, partition), recs in groups.items():
-            recs.sort(key=lambda r: r.offset)
-            start = asyncio.get_running_loop().time()
-            await self._process_partition(topic, partition, recs)
-            HANDLER_LATENCY.labels(self.service, self.group).observe(asyncio.get_running_loop().time() - start)
+        await asyncio.gather(*(self._timed(topic, partition, recs) for (topic, partition), recs in groups.items()))
         if self.on_applied:
             self.on_applied()
 
+    async def _timed(self, topic: str, partition: int, recs: list[Inbound]) -> None:
+        recs.sort(key=lambda r: r.offset)
+        start = asyncio.get_running_loop().time()
+        await self._process_partition(topic, partition, recs)
+        HANDLER_LATENCY.labels(self.service, self.group).observe(asyncio.get_running_loop().time() - start)
+
     async def _process_partition(self, topic: str, partition: int, recs: list[Inbound]) -> None:
-        positions = await asyncio.to_thread(self._positions, topic, partition)
+        positions = self._cache.get((topic, partition))
+        if positions is None:
+            positions = await asyncio.to_thread(self._positions, topic, partition)
+            self._cache[(topic, partition)] = positions
         floor = min(positions.values())
         decoded: list[tuple[Inbound, Event]] = []
         for r in recs:
@@ -227,13 +248,25 @@ class StreamProcessor:
             except ContractError as exc:
                 await self._dead_letter(r, exc, stage="decode")
         next_offset = recs[-1].offset + 1
+        work = []
         for handler in self.handlers:
-            todo = [(r, e) for r, e in decoded if r.offset >= positions[handler.name]]
             if next_offset > positions[handler.name]:
-                await self._apply_isolating(handler, topic, partition, todo, next_offset)
+                todo = [(r, e) for r, e in decoded if r.offset >= positions[handler.name]]
+                work.append(self._apply_isolating(handler, topic, partition, todo, next_offset))
+        try:
+            await asyncio.gather(*work)  # the handlers write to different databases: in parallel
+        except BaseException:
+            self._cache.pop((topic, partition), None)  # re-read the stored positions next time
+            raise
+        for handler in self.handlers:
+            positions[handler.name] = max(positions[handler.name], next_offset)
         self.applied += len(decoded)
         if decoded:
             EVENTS_CONSUMED.labels(self.service, self.group, topic).inc(len(decoded))
+
+    def forget_positions(self) -> None:
+        """After a rebalance another worker may have moved on: read the stored positions again."""
+        self._cache.clear()
 
     def floor(self, topic: str, partition: int) -> int:
         """Lowest stored position over the handlers: where this partition must be read from."""
@@ -266,9 +299,10 @@ class StreamProcessor:
         attempt, delay = 0, self.backoff_s
         while True:
             try:
-                current = await asyncio.to_thread(handler.position, topic, partition) or 0
-                if next_offset <= current:
-                    return  # applied meanwhile (a conflict retry after another writer recorded it)
+                if attempt:
+                    current = await asyncio.to_thread(handler.position, topic, partition) or 0
+                    if next_offset <= current:
+                        return  # applied meanwhile (a conflict retry after another writer recorded it)
                 await asyncio.to_thread(handler.apply, topic, partition, events, next_offset)
                 return
             except Exception as exc:

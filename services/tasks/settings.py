@@ -49,5 +49,8 @@ class TasksSettings(ServiceSettings):
             "CNY": Decimal("70000"),
         }
     )
+    readmodel_async_commit: bool = Field(
+        default=True, description="PostgreSQL read models: synchronous_commit=off (idempotent, rebuildable)."
+    )
     list_max_limit: int = 200
     batch_remarks_max: int = 200

@@ -57,7 +57,8 @@ def make_agent(process: Process, batch_size: int, window_s: float) -> Callable[[
 
 
 def build_faust_app(kafka: KafkaSettings, process: Process, *, batch_size: int = 500, window_s: float = 0.02,
-                    rebalance_timeout_s: float = 10.0, commit_interval_s: float = 1.0) -> faust.App:
+                    rebalance_timeout_s: float = 10.0, commit_interval_s: float = 1.0,
+                    on_rebalance: Callable[[], None] | None = None) -> faust.App:
     session_s = kafka.session_timeout_ms / 1000
     app = faust.App(
         f"{kafka.topic_prefix}{GROUP}",  # the consumer group id; tests get their own via the topic prefix
@@ -79,6 +80,11 @@ def build_faust_app(kafka: KafkaSettings, process: Process, *, batch_size: int =
         key_serializer="raw",
         value_serializer="raw",
     )
+    if on_rebalance is not None:
+        async def rebalanced(sender: Any, assigned: Any = None, **_: Any) -> None:
+            on_rebalance()
+
+        app.on_partitions_assigned.connect(rebalanced)
     for name in INPUT_TOPICS:
         topic = app.topic(kafka.topic(name), key_type=bytes, value_type=bytes, key_serializer="raw",
                           value_serializer="raw")

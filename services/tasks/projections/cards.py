@@ -45,9 +45,7 @@ def _account(row: Row, p: Any) -> None:
 
 
 def _funds(row: Row, p: Any) -> None:
-    if p.direction == "deposit" and p.first_deposit:
-        row["first_deposit_at"] = min(filter(None, (row.get("first_deposit_at"), p.occurred_at)))
-    row["last_funds_at"] = max(filter(None, (row.get("last_funds_at"), p.occurred_at)))
+    row["first_deposit_at"] = min(filter(None, (row.get("first_deposit_at"), p.occurred_at)))
 
 
 def _trade(row: Row, p: Any) -> None:
@@ -76,6 +74,15 @@ CARD_RULES: dict[str, Callable[[Row, Any], None]] = {
 }
 
 
+def card_relevant(e: Event) -> bool:
+    """Whether an event changes a card at all (ordinary deposits and trades do not)."""
+    if e.event_type == "crm.customer.funds_moved":
+        return e.payload.direction == "deposit" and e.payload.first_deposit
+    if e.event_type == "crm.customer.trade_recorded":
+        return bool(e.payload.first_trade)
+    return e.event_type in CARD_RULES
+
+
 def apply_card_events(session: Session, events: list[Event]) -> None:
     relevant = [e for e in events if e.event_type in CARD_RULES]
     if not relevant:
@@ -91,14 +98,17 @@ def apply_card_events(session: Session, events: list[Event]) -> None:
         row = rows.setdefault(cid, dict.fromkeys(COLUMNS) | {"customer_id": cid})
         CARD_RULES[e.event_type](row, e.payload)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # Only the columns this batch changed: the customer and assignment topics are consumed concurrently
+    # and write disjoint columns of the same row. Rows changing the same columns go in one executemany.
+    groups: dict[tuple[str, ...], list[Row]] = {}
     for cid in sorted(rows):
         old = before.get(cid) or dict.fromkeys(COLUMNS)
         changed = {k: v for k, v in rows[cid].items() if k != "customer_id" and old[k] != v}
-        if not changed and cid in before:
-            continue
-        # Only the columns this batch changed: the customer and assignment topics are consumed
-        # concurrently and write disjoint columns of the same row.
-        stmt = insert(customers).values(customer_id=cid, **changed)
-        stmt = stmt.on_conflict_do_update(index_elements=["customer_id"], set_=changed) if changed \
+        if changed or cid not in before:
+            groups.setdefault(tuple(sorted(changed)), []).append({"customer_id": cid, **changed})
+    for columns, values in groups.items():
+        stmt = insert(customers)
+        stmt = stmt.on_conflict_do_update(index_elements=["customer_id"],
+                                          set_={c: getattr(stmt.excluded, c) for c in columns}) if columns \
             else stmt.on_conflict_do_nothing(index_elements=["customer_id"])
-        session.execute(stmt)
+        session.execute(stmt, values)

@@ -67,7 +67,6 @@ customers = Table(
     Column("account_status_at", UtcDateTime()),
     Column("first_deposit_at", UtcDateTime()),
     Column("first_trade_at", UtcDateTime()),
-    Column("last_funds_at", UtcDateTime()),
     Column("manager_id", String(ID)),
     Column("team_id", String(ID)),
     Column("assigned_at", UtcDateTime()),
