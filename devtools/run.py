@@ -47,13 +47,15 @@ def available_services() -> list[str]:
     return [s for s in topics.SERVICES if (ROOT / "services" / s / "__main__.py").exists()]
 
 
-def service_env(name: str, var: Path, bootstrap: str) -> dict[str, str]:
+def service_env(name: str, var: Path, bootstrap: str, ports: dict[str, int] | None = None,
+                extra: dict[str, str] | None = None) -> dict[str, str]:
+    ports = ports or PORTS
     prefix = name.upper() + "_"
     env = dict(os.environ)
     env.update({
         f"{prefix}API_HOST": "127.0.0.1",
-        f"{prefix}API_PORT": str(PORTS[name]),
-        f"{prefix}WORKER_HEALTH_PORT": str(PORTS[name] + 100),
+        f"{prefix}API_PORT": str(ports[name]),
+        f"{prefix}WORKER_HEALTH_PORT": str(ports[name] + 100),
         f"{prefix}DATABASE_URL": f"sqlite:///{var / name / 'readmodel.db'}",
         f"{prefix}EVENTSTORE_URL": f"sqlite:///{var / name / 'eventstore.db'}",
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
@@ -62,32 +64,35 @@ def service_env(name: str, var: Path, bootstrap: str) -> dict[str, str]:
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "PYTHONUNBUFFERED": "1",
     })
+    env.update(extra or {})
     return env
 
 
-async def wait_ready(name: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    url = f"http://127.0.0.1:{PORTS[name]}/readyz"
+async def wait_ready(name: str, proc: subprocess.Popen, timeout: float = 90, ports: dict[str, int] | None = None,
+                     logs: Path | None = None) -> None:
+    url = f"http://127.0.0.1:{(ports or PORTS)[name]}/readyz"
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     async with httpx.AsyncClient(timeout=2) as client:
         while loop.time() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {proc.returncode}; see var/run/logs/{name}.log")
+                raise RuntimeError(f"{name} exited with code {proc.returncode}; see {logs or 'var/run/logs'}/{name}.log")
             try:
                 if (await client.get(url)).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.25)  # polling a starting process, under a deadline
-    raise RuntimeError(f"{name} not ready after {timeout}s; see var/run/logs/{name}.log")
+    raise RuntimeError(f"{name} not ready after {timeout}s; see {logs or 'var/run/logs'}/{name}.log")
 
 
-def start_services(names: list[str], var: Path, bootstrap: str) -> dict[str, subprocess.Popen]:
+def start_services(names: list[str], var: Path, bootstrap: str, ports: dict[str, int] | None = None,
+                   extra_env: dict[str, str] | None = None) -> dict[str, subprocess.Popen]:
     logs = var / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     procs: dict[str, subprocess.Popen] = {}
     for name in names:
-        env = service_env(name, var, bootstrap)
+        env = service_env(name, var, bootstrap, ports, extra_env)
         subprocess.run([sys.executable, "-m", f"services.{name}", "migrate"], env=env, cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
         out = (logs / f"{name}.log").open("ab")
