@@ -32,11 +32,33 @@ from shared.runtime.auth import mint_token
 from shared.runtime.settings import AuthSettings
 
 AUTH = AuthSettings(jwt_secret=SecretStr("bench-secret-bench-secret-bench-secret"))
-COLUMNS = ("case_id", "customer_id", "application_id", "account_type", "state", "high_risk", "submission",
-           "documents_total", "documents_pending", "completion_pct", "reviewer_id", "first_reviewer_id",
-           "opened_at", "submitted_at", "queued_at", "waiting_since", "claimed_at", "second_requested_at",
-           "decided_at", "decided_by", "second_reviewer_id", "queue_seconds_total", "review_seconds_total",
-           "updated_at", "version")
+COLUMNS = (
+    "case_id",
+    "customer_id",
+    "application_id",
+    "account_type",
+    "state",
+    "high_risk",
+    "submission",
+    "documents_total",
+    "documents_pending",
+    "completion_pct",
+    "reviewer_id",
+    "first_reviewer_id",
+    "opened_at",
+    "submitted_at",
+    "queued_at",
+    "waiting_since",
+    "claimed_at",
+    "second_requested_at",
+    "decided_at",
+    "decided_by",
+    "second_reviewer_id",
+    "queue_seconds_total",
+    "review_seconds_total",
+    "updated_at",
+    "version",
+)
 
 
 def _rows(n_open: int, n_closed: int, now: datetime) -> io.StringIO:
@@ -58,11 +80,31 @@ def _rows(n_open: int, n_closed: int, now: datetime) -> io.StringIO:
         second_at = queued + (now - queued) / 2 if first else None
         decided = now - (now - queued) / 3 if i >= n_open else None
         values = [
-            str(uuid.UUID(int=rnd.getrandbits(128))), f"cust-{i:07d}", f"app-{i:07d}", "cash", state,
-            "t" if rnd.random() < 0.08 else "f", "1", "5", "5" if state != "in_review" else "2",
-            str(rnd.choice((40, 50, 60, 80, 100))), reviewer or "\\N", first or "\\N", ts(queued), ts(queued),
-            ts(queued), ts(queued), ts(claimed), ts(second_at), ts(decided), "r1" if decided else "\\N", "\\N",
-            "0", "0", ts(decided or queued), "1",
+            str(uuid.UUID(int=rnd.getrandbits(128))),
+            f"cust-{i:07d}",
+            f"app-{i:07d}",
+            "cash",
+            state,
+            "t" if rnd.random() < 0.08 else "f",
+            "1",
+            "5",
+            "5" if state != "in_review" else "2",
+            str(rnd.choice((40, 50, 60, 80, 100))),
+            reviewer or "\\N",
+            first or "\\N",
+            ts(queued),
+            ts(queued),
+            ts(queued),
+            ts(queued),
+            ts(claimed),
+            ts(second_at),
+            ts(decided),
+            "r1" if decided else "\\N",
+            "\\N",
+            "0",
+            "0",
+            ts(decided or queued),
+            "1",
         ]
         buf.write("\t".join(values) + "\n")
     buf.seek(0)
@@ -102,7 +144,9 @@ async def main(ctx: Any) -> list[dict]:
     with psycopg.connect(url) as conn:
         mid = conn.execute(
             "SELECT queued_at, case_id FROM kyc_case WHERE state = ANY(%s) ORDER BY queued_at, case_id "
-            "OFFSET %s LIMIT 1", (list(OPEN_STATES), n_open // 2)).fetchone()  # set-up only, not measured
+            "OFFSET %s LIMIT 1",
+            (list(OPEN_STATES), n_open // 2),
+        ).fetchone()  # set-up only, not measured
     deep_cursor = encode_cursor(mid[0], mid[1])
     scenarios: list[tuple[str, dict[str, Any], QueueFilter, str | None]] = [
         ("first page (open states)", {}, QueueFilter(), None),
@@ -110,16 +154,28 @@ async def main(ctx: Any) -> list[dict]:
         ("state=pending", {"state": "pending"}, QueueFilter(states=("pending",)), None),
         ("overdue only", {"overdue": "true"}, QueueFilter(overdue=True), None),
         ("high-risk only", {"high_risk": "true"}, QueueFilter(high_risk=True), None),
-        ("reviewer's in-review", {"state": "in_review", "reviewer": "r7"},
-         QueueFilter(states=("in_review",), reviewer_id="r7"), None),
+        (
+            "reviewer's in-review",
+            {"state": "in_review", "reviewer": "r7"},
+            QueueFilter(states=("in_review",), reviewer_id="r7"),
+            None,
+        ),
     ]
     token = mint_token(AUTH, user_id="r7", role="kyc_reviewer")
     headers = {"Authorization": f"Bearer {token}"}
-    rows: list[dict] = [{"benchmark": "kyc", "metric": "COPY load + ANALYZE", "value": n_open + n_closed,
-                         "unit": "rows", "note": f"{load_s:.1f}s ({n_open:,} open, {n_closed:,} decided)"}]
+    rows: list[dict] = [
+        {
+            "benchmark": "kyc",
+            "metric": "COPY load + ANALYZE",
+            "value": n_open + n_closed,
+            "unit": "rows",
+            "note": f"{load_s:.1f}s ({n_open:,} open, {n_closed:,} decided)",
+        }
+    ]
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=container.api),
-                                     base_url="http://kyc") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=container.api), base_url="http://kyc"
+        ) as client:
             for name, params, flt, cursor in scenarios:
                 params = {"limit": 50, **params}
                 for _ in range(5):  # warm-up (connection pool, plan cache)
@@ -135,10 +191,15 @@ async def main(ctx: Any) -> list[dict]:
                 sql = str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
                 raw = await asyncio.to_thread(_raw, url, sql, reps)
                 rows += [
-                    {"benchmark": "kyc", "metric": f"queue p99: {name}", "value": _pct(api, 0.99), "unit": "ms",
-                     "note": f"API in-process, p50 {statistics.median(api):.1f} ms; raw SQL p99 "
-                             f"{_pct(raw, 0.99):.2f} ms (p50 {statistics.median(raw):.2f}); "
-                             f"{reps} req, {n_open:,} open cases"},
+                    {
+                        "benchmark": "kyc",
+                        "metric": f"queue p99: {name}",
+                        "value": _pct(api, 0.99),
+                        "unit": "ms",
+                        "note": f"API in-process, p50 {statistics.median(api):.1f} ms; raw SQL p99 "
+                        f"{_pct(raw, 0.99):.2f} ms (p50 {statistics.median(raw):.2f}); "
+                        f"{reps} req, {n_open:,} open cases",
+                    },
                 ]
     finally:
         await container.close()

@@ -52,8 +52,14 @@ class KycApplication(TrackingApplication):
         return list(self.repository.event_store.get(case.id))
 
     # ------------------------------------------------------------------------------ commands
-    def _command(self, case_id: uuid.UUID | str, call: Callable[[KycCase], T], *, attempts: int = 3,
-                 correlation_id: str | None = None) -> tuple[KycCase, T]:
+    def _command(
+        self,
+        case_id: uuid.UUID | str,
+        call: Callable[[KycCase], T],
+        *,
+        attempts: int = 3,
+        correlation_id: str | None = None,
+    ) -> tuple[KycCase, T]:
         """Load, call, save; on a concurrent write (optimistic concurrency) reload and re-check the rules."""
         for attempt in range(attempts):
             case = self.get_case(case_id)
@@ -68,34 +74,103 @@ class KycApplication(TrackingApplication):
                 log.info("kyc_command_retried", case_id=str(case_id), attempt=attempt + 1)
         raise AssertionError("unreachable")
 
-    def claim(self, case_id: str, reviewer_id: str, at: datetime, correlation_id: str | None = None) -> tuple[KycCase, bool]:
-        return self._command(case_id, lambda c: c.claim(reviewer_id=reviewer_id, at=at), correlation_id=correlation_id)
+    def claim(
+        self, case_id: str, reviewer_id: str, at: datetime, correlation_id: str | None = None
+    ) -> tuple[KycCase, bool]:
+        return self._command(
+            case_id, lambda c: c.claim(reviewer_id=reviewer_id, at=at), correlation_id=correlation_id
+        )
 
-    def assign(self, case_id: str, reviewer_id: str, by: str, at: datetime, correlation_id: str | None = None) -> tuple[KycCase, bool]:
-        return self._command(case_id, lambda c: c.assign(reviewer_id=reviewer_id, by=by, at=at), correlation_id=correlation_id)
+    def assign(
+        self, case_id: str, reviewer_id: str, by: str, at: datetime, correlation_id: str | None = None
+    ) -> tuple[KycCase, bool]:
+        return self._command(
+            case_id, lambda c: c.assign(reviewer_id=reviewer_id, by=by, at=at), correlation_id=correlation_id
+        )
 
-    def release(self, case_id: str, by: str, at: datetime, admin: bool, correlation_id: str | None = None) -> tuple[KycCase, None]:
-        return self._command(case_id, lambda c: c.release(by=by, at=at, admin=admin), correlation_id=correlation_id)
+    def release(
+        self, case_id: str, by: str, at: datetime, admin: bool, correlation_id: str | None = None
+    ) -> tuple[KycCase, None]:
+        return self._command(
+            case_id, lambda c: c.release(by=by, at=at, admin=admin), correlation_id=correlation_id
+        )
 
-    def decide_document(self, case_id: str, actor: str, document_id: str, decision: str, reason_code: str | None,
-                        note: str | None, at: datetime, correlation_id: str | None = None) -> tuple[KycCase, bool]:
-        return self._command(case_id, lambda c: c.decide_document(
-            rules=self.rules, actor=actor, document_id=document_id, decision=decision, reason_code=reason_code,
-            note=note, at=at), correlation_id=correlation_id)
+    def decide_document(
+        self,
+        case_id: str,
+        actor: str,
+        document_id: str,
+        decision: str,
+        reason_code: str | None,
+        note: str | None,
+        at: datetime,
+        correlation_id: str | None = None,
+    ) -> tuple[KycCase, bool]:
+        return self._command(
+            case_id,
+            lambda c: c.decide_document(
+                rules=self.rules,
+                actor=actor,
+                document_id=document_id,
+                decision=decision,
+                reason_code=reason_code,
+                note=note,
+                at=at,
+            ),
+            correlation_id=correlation_id,
+        )
 
-    def request_more_info(self, case_id: str, actor: str, reasons: list[str], note: str | None,
-                          document_ids: list[str], fields: list[str], at: datetime, correlation_id: str | None = None) -> tuple[KycCase, None]:
-        return self._command(case_id, lambda c: c.request_more_info(
-            rules=self.rules, actor=actor, reasons=reasons, note=note, document_ids=document_ids, fields=fields,
-            at=at), correlation_id=correlation_id)
+    def request_more_info(
+        self,
+        case_id: str,
+        actor: str,
+        reasons: list[str],
+        note: str | None,
+        document_ids: list[str],
+        fields: list[str],
+        at: datetime,
+        correlation_id: str | None = None,
+    ) -> tuple[KycCase, None]:
+        return self._command(
+            case_id,
+            lambda c: c.request_more_info(
+                rules=self.rules,
+                actor=actor,
+                reasons=reasons,
+                note=note,
+                document_ids=document_ids,
+                fields=fields,
+                at=at,
+            ),
+            correlation_id=correlation_id,
+        )
 
-    def submit_review(self, case_id: str, actor: str, note: str | None, at: datetime, correlation_id: str | None = None) -> tuple[KycCase, str]:
-        return self._command(case_id, lambda c: c.submit_review(rules=self.rules, actor=actor, note=note, at=at), correlation_id=correlation_id)
+    def submit_review(
+        self, case_id: str, actor: str, note: str | None, at: datetime, correlation_id: str | None = None
+    ) -> tuple[KycCase, str]:
+        return self._command(
+            case_id,
+            lambda c: c.submit_review(rules=self.rules, actor=actor, note=note, at=at),
+            correlation_id=correlation_id,
+        )
 
-    def second_review(self, case_id: str, actor: str, decision: str, reasons: list[str], note: str | None,
-                      at: datetime, correlation_id: str | None = None) -> tuple[KycCase, None]:
-        return self._command(case_id, lambda c: c.second_review(
-            rules=self.rules, actor=actor, decision=decision, reasons=reasons, note=note, at=at), correlation_id=correlation_id)
+    def second_review(
+        self,
+        case_id: str,
+        actor: str,
+        decision: str,
+        reasons: list[str],
+        note: str | None,
+        at: datetime,
+        correlation_id: str | None = None,
+    ) -> tuple[KycCase, None]:
+        return self._command(
+            case_id,
+            lambda c: c.second_review(
+                rules=self.rules, actor=actor, decision=decision, reasons=reasons, note=note, at=at
+            ),
+            correlation_id=correlation_id,
+        )
 
     # ------------------------------------------------------------------------------ upstream
     def process_upstream(self, events: list[Event]) -> ProcessingEvent:
@@ -127,26 +202,52 @@ class KycApplication(TrackingApplication):
         decl = p.declarations.model_dump()
         if case_id is None:
             case = KycCase.open(
-                rules=self.rules, customer_id=p.customer_id, application_id=p.application_id,
-                submitted_at=p.submitted_at, documents=docs, declarations=decl,
-                id_issuing_country=p.id_issuing_country, verified_id_country=index.verified_country,
-                account_type=str(p.account_type), upstream_event_id=eid, verified_at=index.verified_at)
+                rules=self.rules,
+                customer_id=p.customer_id,
+                application_id=p.application_id,
+                submitted_at=p.submitted_at,
+                documents=docs,
+                declarations=decl,
+                id_issuing_country=p.id_issuing_country,
+                verified_id_country=index.verified_country,
+                account_type=str(p.account_type),
+                upstream_event_id=eid,
+                verified_at=index.verified_at,
+            )
             batch.add_case(case)
-            log.info("kyc_case_opened", case_id=str(case.id), customer_id=p.customer_id, event_id=eid,
-                     high_risk=case.high_risk, documents=len(docs))
+            log.info(
+                "kyc_case_opened",
+                case_id=str(case.id),
+                customer_id=p.customer_id,
+                event_id=eid,
+                high_risk=case.high_risk,
+                documents=len(docs),
+            )
         else:
             case = batch.case(case_id)
             if case is None:  # the index points at a case that does not exist: a bug, never silently skip
                 raise LookupError(f"case {case_id} of customer index missing")
             if case.has_seen(eid):
                 return
-            if not case.resubmit(rules=self.rules, application_id=p.application_id, submitted_at=p.submitted_at,
-                                 documents=docs, declarations=decl, id_issuing_country=p.id_issuing_country,
-                                 upstream_event_id=eid):
+            if not case.resubmit(
+                rules=self.rules,
+                application_id=p.application_id,
+                submitted_at=p.submitted_at,
+                documents=docs,
+                declarations=decl,
+                id_issuing_country=p.id_issuing_country,
+                upstream_event_id=eid,
+            ):
                 log.warning("kyc_stale_submission_ignored", case_id=str(case.id), event_id=eid)
             else:
-                log.info("kyc_case_resubmitted", case_id=str(case.id), customer_id=p.customer_id, event_id=eid,
-                         state=case.state, high_risk=case.high_risk)
+                log.info(
+                    "kyc_case_resubmitted",
+                    case_id=str(case.id),
+                    customer_id=p.customer_id,
+                    event_id=eid,
+                    state=case.state,
+                    high_risk=case.high_risk,
+                )
         index.link(application_id=p.application_id, case_id=str(case.id), upstream_event_id=eid)
 
     def _on_identity_verified(self, batch: _Batch, ev: Event) -> None:
@@ -155,12 +256,21 @@ class KycApplication(TrackingApplication):
         index = batch.customer(p.customer_id)
         if index.has_seen(eid):
             return
-        index.identity_verified(customer_id=p.customer_id, country=p.id_issuing_country, verified_at=p.verified_at, upstream_event_id=eid)
+        index.identity_verified(
+            customer_id=p.customer_id,
+            country=p.id_issuing_country,
+            verified_at=p.verified_at,
+            upstream_event_id=eid,
+        )
         if index.latest_case_id:
             case = batch.case(index.latest_case_id)
             if case is not None and case.state != "rejected" and not case.has_seen(eid):
-                case.identity_verified(rules=self.rules, country=p.id_issuing_country, verified_at=p.verified_at,
-                                       upstream_event_id=eid)
+                case.identity_verified(
+                    rules=self.rules,
+                    country=p.id_issuing_country,
+                    verified_at=p.verified_at,
+                    upstream_event_id=eid,
+                )
         log.info("kyc_identity_verified", customer_id=p.customer_id, event_id=eid)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
@@ -52,13 +53,23 @@ class Container:
         if self._relay is not None:
             self._relay.wake()
 
-    def rebuild_read_model(self) -> int:
-        """Empty the read model and replay the whole event log into it (same rows as before)."""
+    def rebuild_read_model(self, attempts: int = 5) -> int:
+        """Empty the read model and replay the whole event log into it (same rows as before).
+
+        Best run with the worker stopped. If a worker's projection runs concurrently, both may insert the
+        same new row; the loser's transaction rolls back and it retries: the projection skips rows and
+        events already applied (per-row aggregate version), so the result is the same."""
         with self.sessions.begin() as s:
             for table in READ_MODEL_TABLES:
                 s.execute(table.delete())
             s.execute(projection_position.delete().where(projection_position.c.projection == PROJECTION_NAME))
-        return self.projection.catch_up()
+        for attempt in range(attempts):
+            try:
+                return self.projection.catch_up()
+            except SqlIntegrityError:
+                if attempt == attempts - 1:
+                    raise
+        return 0
 
     # -------------------------------------------------------------------------------- components
     @property
@@ -71,8 +82,13 @@ class Container:
     def relay(self) -> OutboxRelay:
         if self._relay is None:
             self._relay = OutboxRelay(
-                self.app, self.producer, KycOutboxMapper(self.case_at), service="kyc",
-                batch_size=self.settings.relay_batch_size, interval_s=self.settings.relay_interval_ms / 1000)
+                self.app,
+                self.producer,
+                KycOutboxMapper(self.case_at),
+                service="kyc",
+                batch_size=self.settings.relay_batch_size,
+                interval_s=self.settings.relay_interval_ms / 1000,
+            )
         return self._relay
 
     @property
@@ -97,8 +113,14 @@ class Container:
 
     async def ensure_topics(self) -> None:
         k = self.settings.kafka
-        await ensure_topics(k, [*upstream_topics(self.settings), k.topic(topics.CRM_KYC),
-                                k.topic(topics.dead_letter_topic("kyc"))])
+        await ensure_topics(
+            k,
+            [
+                *upstream_topics(self.settings),
+                k.topic(topics.CRM_KYC),
+                k.topic(topics.dead_letter_topic("kyc")),
+            ],
+        )
 
     def worker_components(self) -> list[Any]:
         return [self.consumer, self.relay, self.projection]
@@ -128,8 +150,9 @@ def bootstrap(settings: KycSettings | None = None, *, migrate: bool = True) -> C
     app.rules = settings.rules()
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
-    projection = ProjectionRunner(app, sessions, projection_position, CaseProjection(), name=PROJECTION_NAME,
-                                  service="kyc")
+    projection = ProjectionRunner(
+        app, sessions, projection_position, CaseProjection(), name=PROJECTION_NAME, service="kyc"
+    )
     container = Container(settings=settings, app=app, engine=engine, sessions=sessions, projection=projection)
     if migrate:
         container.migrate()

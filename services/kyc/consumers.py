@@ -49,11 +49,18 @@ class KycBatchConsumer(BatchConsumer):
                 await consumer.seek_to_beginning(tp)
 
 
-def upstream_consumer(app: KycApplication, settings: KycSettings, producer: EventProducer,
-                      on_applied=None) -> BatchConsumer:  # type: ignore[no-untyped-def]
+def upstream_consumer(
+    app: KycApplication, settings: KycSettings, producer: EventProducer, on_applied=None
+) -> BatchConsumer:  # type: ignore[no-untyped-def]
     return KycBatchConsumer(
-        settings=settings.kafka, service="kyc", group_id=GROUP_ID, topics=upstream_topics(settings),
-        handler=upstream_handler(app, settings), producer=producer,
+        settings=settings.kafka,
+        service="kyc",
+        group_id=GROUP_ID,
+        topics=upstream_topics(settings),
+        handler=upstream_handler(app, settings),
+        producer=producer,
         dead_letter_topic=settings.kafka.topic(topics.dead_letter_topic("kyc")),
-        batch_size=settings.consumer_batch_size, retries=settings.consumer_retries, on_applied=on_applied,
+        batch_size=settings.consumer_batch_size,
+        retries=settings.consumer_retries,
+        on_applied=on_applied,
     )

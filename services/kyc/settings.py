@@ -35,7 +35,11 @@ class KycSettings(ServiceSettings):
     high_risk_countries: list[str] = Field(default_factory=lambda: ["IR", "KP", "MM"])
     pep_is_high_risk: bool = True
     net_worth_thresholds: dict[str, Decimal] = Field(
-        default_factory=lambda: {"USD": Decimal("5000000"), "HKD": Decimal("39000000"), "SGD": Decimal("6700000")}
+        default_factory=lambda: {
+            "USD": Decimal("5000000"),
+            "HKD": Decimal("39000000"),
+            "SGD": Decimal("6700000"),
+        }
     )
     default_currency: str = "USD"
     # What "complete" means.

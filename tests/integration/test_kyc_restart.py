@@ -27,11 +27,23 @@ CUSTOMERS, ROUNDS = 12, 4
 
 def submission(i: int, n: int):
     at = T0 + timedelta(minutes=n)
-    return registry.envelope(AccountApplicationSubmitted(
-        customer_id=f"rc-{i}", application_id=f"rapp-{i}", submitted_at=at,
-        documents=[{"document_id": f"rd-{i}-{k}", "kind": k, "storage_ref": f"vault://{i}/{k}/{n}", "uploaded_at": at}
-                   for k in ("id_front", "selfie")],
-    ), producer="platform")
+    return registry.envelope(
+        AccountApplicationSubmitted(
+            customer_id=f"rc-{i}",
+            application_id=f"rapp-{i}",
+            submitted_at=at,
+            documents=[
+                {
+                    "document_id": f"rd-{i}-{k}",
+                    "kind": k,
+                    "storage_ref": f"vault://{i}/{k}/{n}",
+                    "uploaded_at": at,
+                }
+                for k in ("id_front", "selfie")
+            ],
+        ),
+        producer="platform",
+    )
 
 
 async def run_until(settings: KycSettings, done, poll) -> None:
@@ -55,9 +67,14 @@ def submissions(c) -> dict[str, int]:
 
 
 async def test_stop_mid_stream_and_restart_applies_each_event_once(kafka_settings, pg_database, poll):
-    settings = KycSettings(database_url=pg_database("kyc_rm"), eventstore_url=pg_database("kyc_es"),
-                           kafka=kafka_settings, auth=AuthSettings(jwt_secret="restart-secret-of-32-bytes-or-more"),
-                           consumer_batch_size=5, relay_interval_ms=50)
+    settings = KycSettings(
+        database_url=pg_database("kyc_rm"),
+        eventstore_url=pg_database("kyc_es"),
+        kafka=kafka_settings,
+        auth=AuthSettings(jwt_secret="restart-secret-of-32-bytes-or-more"),
+        consumer_batch_size=5,
+        relay_interval_ms=50,
+    )
     producer = EventProducer(kafka_settings, client_id="platform-sim")
     await producer.start()
     try:
@@ -65,21 +82,31 @@ async def test_stop_mid_stream_and_restart_applies_each_event_once(kafka_setting
         await producer.publish_many(events)
         await producer.publish_many(events[:10])  # upstream retries of the same events
         await run_until(settings, lambda c: len(submissions(c)) >= 3, poll)  # stops with a partial read model
-        await run_until(settings, lambda c: submissions(c) == {f"rc-{i}": ROUNDS for i in range(CUSTOMERS)}, poll)
+        await run_until(
+            settings, lambda c: submissions(c) == {f"rc-{i}": ROUNDS for i in range(CUSTOMERS)}, poll
+        )
     finally:
         await producer.stop()
 
     dlq_topic = kafka_settings.topic(topics.dead_letter_topic("kyc"))
     crm_topic = kafka_settings.topic(topics.CRM_KYC)
-    consumer = AIOKafkaConsumer(dlq_topic, crm_topic, bootstrap_servers=kafka_settings.bootstrap_servers,
-                                auto_offset_reset="earliest", enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        dlq_topic,
+        crm_topic,
+        bootstrap_servers=kafka_settings.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
     await consumer.start()
     records: dict[str, list[dict]] = {dlq_topic: [], crm_topic: []}
     try:
         expected = CUSTOMERS * ROUNDS  # one opening + three resubmissions per customer
         deadline = asyncio.get_running_loop().time() + 20
-        while (len({e["event_id"] for e in records[crm_topic]}) < expected
-               and asyncio.get_running_loop().time() < deadline):
+        while (
+            len({e["event_id"] for e in records[crm_topic]}) < expected
+            and asyncio.get_running_loop().time() < deadline
+        ):
             for tp, recs in (await consumer.getmany(timeout_ms=200)).items():
                 records[tp.topic] += [json.loads(r.value) for r in recs]
     finally:
@@ -89,4 +116,9 @@ async def test_stop_mid_stream_and_restart_applies_each_event_once(kafka_setting
     assert len({e["event_id"] for e in changes}) == expected
     openings = [e for e in changes if e["payload"]["from_state"] is None]
     assert len(openings) == CUSTOMERS
-    assert sorted(e["payload"]["submission"] for e in changes if e["payload"]["customer_id"] == "rc-0") == [1, 2, 3, 4]
+    assert sorted(e["payload"]["submission"] for e in changes if e["payload"]["customer_id"] == "rc-0") == [
+        1,
+        2,
+        3,
+        4,
+    ]

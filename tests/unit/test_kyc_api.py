@@ -4,12 +4,12 @@ keyset queue, the whole review flow with four-eyes, history, completion, outbox 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import structlog
 
 from services.kyc.bootstrap import bootstrap
 from services.kyc.outbox import KycOutboxMapper
@@ -28,25 +28,54 @@ AUTH = AuthSettings(jwt_secret="unit-test-secret-of-at-least-32-bytes")
 BASE = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
-def submission(customer: str, app_id: str, *, at: datetime = BASE, pep: bool = False, ref: str = "v1",
-               kinds=KINDS, country: str = "HK"):
+def submission(
+    customer: str,
+    app_id: str,
+    *,
+    at: datetime = BASE,
+    pep: bool = False,
+    ref: str = "v1",
+    kinds=KINDS,
+    country: str = "HK",
+):
     payload = AccountApplicationSubmitted(
-        customer_id=customer, application_id=app_id, submitted_at=at, id_issuing_country=country,
-        documents=[{"document_id": f"{app_id}-{k}", "kind": k, "storage_ref": f"s3://secret-bucket/{customer}/{k}/{ref}",
-                    "uploaded_at": at} for k in kinds],
-        declarations={"is_pep": pep, "net_worth": "100000", "net_worth_currency": "USD", "annual_income": "50000",
-                      "investment_experience_years": 2, "employment_status": "employed"},
+        customer_id=customer,
+        application_id=app_id,
+        submitted_at=at,
+        id_issuing_country=country,
+        documents=[
+            {
+                "document_id": f"{app_id}-{k}",
+                "kind": k,
+                "storage_ref": f"s3://secret-bucket/{customer}/{k}/{ref}",
+                "uploaded_at": at,
+            }
+            for k in kinds
+        ],
+        declarations={
+            "is_pep": pep,
+            "net_worth": "100000",
+            "net_worth_currency": "USD",
+            "annual_income": "50000",
+            "investment_experience_years": 2,
+            "employment_status": "employed",
+        },
     )
     return registry.decode(registry.envelope(payload, producer="platform").model_dump(mode="json"))
 
 
 class Harness:
     def __init__(self, tmp_path):
-        self.settings = KycSettings(database_url=f"sqlite:///{tmp_path / 'rm.db'}", eventstore_url="memory://",
-                                    auth=AUTH, kafka=KafkaSettings(topic_prefix="unit."))
+        self.settings = KycSettings(
+            database_url=f"sqlite:///{tmp_path / 'rm.db'}",
+            eventstore_url="memory://",
+            auth=AUTH,
+            kafka=KafkaSettings(topic_prefix="unit."),
+        )
         self.c = bootstrap(self.settings)
-        self.handler = EventSourcedBatchHandler(self.c.app, "kyc-upstream", self.c.app.process_upstream,
-                                                ["unit.brokerage.account"])
+        self.handler = EventSourcedBatchHandler(
+            self.c.app, "kyc-upstream", self.c.app.process_upstream, ["unit.brokerage.account"]
+        )
         self.offset = 0
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.c.api), base_url="http://kyc")
 
@@ -70,8 +99,11 @@ class Harness:
         detail = (await self.get(f"/kyc/cases/{case_id}", user)).json()
         for d in detail["documents"]:
             if d["status"] == "pending":
-                r = await self.post(f"/kyc/cases/{case_id}/documents/{d['document_id']}/decision", user,
-                                    json={"decision": "accepted"})
+                r = await self.post(
+                    f"/kyc/cases/{case_id}/documents/{d['document_id']}/decision",
+                    user,
+                    json={"decision": "accepted"},
+                )
                 assert r.status_code == 200, r.text
 
 
@@ -170,14 +202,19 @@ async def test_full_flow_four_eyes_history_completion_and_refs_only_for_reviewer
     assert detail["high_risk"] and detail["documents"][0]["storage_ref"].startswith("s3://")
     admin_view = (await h.get(f"/kyc/cases/{case_id}", user="a1", role="admin")).json()
     assert all("storage_ref" not in d for d in admin_view["documents"]) and "declarations" not in admin_view
-    assert (await h.post(f"/kyc/cases/{case_id}/assign", "lead", role="kyc_senior",
-                         json={"reviewer_id": "r1"})).status_code == 200
+    assert (
+        await h.post(f"/kyc/cases/{case_id}/assign", "lead", role="kyc_senior", json={"reviewer_id": "r1"})
+    ).status_code == 200
     await h.accept_all(case_id, "r1")
     r = await h.post(f"/kyc/cases/{case_id}/submit", "r1", json={"note": "all good"})
     assert r.status_code == 200 and r.json()["state"] == "awaiting_second_review"
-    r = await h.post(f"/kyc/cases/{case_id}/second-review", "r1", role="kyc_senior", json={"decision": "approved"})
+    r = await h.post(
+        f"/kyc/cases/{case_id}/second-review", "r1", role="kyc_senior", json={"decision": "approved"}
+    )
     assert r.status_code == 403 and r.json()["type"].endswith("four_eyes_violation")
-    r = await h.post(f"/kyc/cases/{case_id}/second-review", "s2", role="kyc_senior", json={"decision": "approved"})
+    r = await h.post(
+        f"/kyc/cases/{case_id}/second-review", "s2", role="kyc_senior", json={"decision": "approved"}
+    )
     assert r.status_code == 200 and r.json()["state"] == "approved"
     assert r.json()["last_decision"]["second_reviewer"] == "s2"
     history = (await h.get(f"/kyc/cases/{case_id}/history")).json()["items"]
@@ -196,8 +233,15 @@ async def test_full_flow_four_eyes_history_completion_and_refs_only_for_reviewer
 async def test_more_info_resubmission_reopens_same_case_and_duplicates_are_ignored(h):
     case_id = await open_one(h)
     await h.post(f"/kyc/cases/{case_id}/claim", "r1")
-    r = await h.post(f"/kyc/cases/{case_id}/request-info", "r1", json={
-        "reasons": ["document_unreadable"], "document_ids": ["app-c1-id_back"], "fields": ["annual_income"]})
+    r = await h.post(
+        f"/kyc/cases/{case_id}/request-info",
+        "r1",
+        json={
+            "reasons": ["document_unreadable"],
+            "document_ids": ["app-c1-id_back"],
+            "fields": ["annual_income"],
+        },
+    )
     assert r.status_code == 200 and r.json()["state"] == "more_info_requested"
     again = submission("c1", "app-c1-second", at=BASE + timedelta(days=1), ref="v2")
     h.feed(again)
@@ -211,9 +255,12 @@ async def test_more_info_resubmission_reopens_same_case_and_duplicates_are_ignor
 
 
 async def test_identity_verification_before_application_counts_and_flags(h):
-    ident = registry.decode(registry.envelope(IdentityVerified(
-        customer_id="c9", verified_at=BASE, id_type="passport", id_issuing_country="KP"),
-        producer="platform").model_dump(mode="json"))
+    ident = registry.decode(
+        registry.envelope(
+            IdentityVerified(customer_id="c9", verified_at=BASE, id_type="passport", id_issuing_country="KP"),
+            producer="platform",
+        ).model_dump(mode="json")
+    )
     h.feed(ident)
     case_id = await open_one(h, customer="c9", country="HK")
     detail = (await h.get(f"/kyc/cases/{case_id}")).json()
@@ -224,23 +271,34 @@ async def test_outbox_maps_decisions_without_notes_or_refs(h):
     case_id = await open_one(h)
     await h.post(f"/kyc/cases/{case_id}/claim", "r1")
     await h.accept_all(case_id, "r1")
-    await h.post(f"/kyc/cases/{case_id}/documents/app-c1-selfie/decision", "r1",
-                 json={"decision": "rejected", "reason_code": "selfie_mismatch", "note": "private note"})
+    await h.post(
+        f"/kyc/cases/{case_id}/documents/app-c1-selfie/decision",
+        "r1",
+        json={"decision": "rejected", "reason_code": "selfie_mismatch", "note": "private note"},
+    )
     await h.post(f"/kyc/cases/{case_id}/submit", "r1")
     mapper = KycOutboxMapper(h.c.case_at)
     app = h.c.app
-    out = [o for n in app.process_recorder.select_notifications(start=1, limit=100)
-           for o in mapper(app.mapper.to_domain_event(n))]
+    out = [
+        o
+        for n in app.process_recorder.select_notifications(start=1, limit=100)
+        for o in mapper(app.mapper.to_domain_event(n))
+    ]
     kinds = [type(o.payload).__name__ for o in out]
     assert kinds.count("KycCaseStateChanged") == 3 and kinds.count("KycCaseDecided") == 1
     decided = next(o.payload for o in out if isinstance(o.payload, KycCaseDecided))
-    assert decided.decision == "rejected" and decided.reasons == ["selfie_mismatch"] and decided.decided_by == "r1"
+    assert (
+        decided.decision == "rejected"
+        and decided.reasons == ["selfie_mismatch"]
+        and decided.decided_by == "r1"
+    )
     assert {d.document_id: d.decision for d in decided.documents}["app-c1-selfie"] == "rejected"
     wire = str([registry.envelope(o.payload, producer="t").model_dump(mode="json") for o in out])
     assert "private note" not in wire and "secret-bucket" not in wire
 
 
 async def test_document_references_never_logged(h, capsys):
+    saved = structlog.get_config()
     configure_logging("DEBUG")  # the real JSON pipeline, to this test's captured stdout
     try:
         case_id = await open_one(h)
@@ -249,10 +307,11 @@ async def test_document_references_never_logged(h, capsys):
         await h.post(f"/kyc/cases/{case_id}/submit", "r1")
         out = capsys.readouterr().out
     finally:
-        configure_logging(os.environ.get("LOG_LEVEL", "WARNING"))
+        structlog.configure(**saved)  # back to the session's logger (not bound to this test's stdout)
     logs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert {"kyc_case_opened", "kyc_case_claimed", "kyc_document_decided", "kyc_review_submitted"} <= {
-        e["event"] for e in logs}
+        e["event"] for e in logs
+    }
     assert all(e.get("case_id") == case_id for e in logs if e["event"] == "kyc_document_decided")
     assert "secret-bucket" not in out
 

@@ -21,26 +21,49 @@ from services.kyc.domain.rules import KycRules
 RULES = KycRules()
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 KINDS = ("id_front", "id_back", "proof_of_address", "selfie", "financial_questionnaire")
-FULL_DECL = {"is_pep": False, "net_worth": Decimal("250000"), "net_worth_currency": "USD",
-             "annual_income": Decimal("90000"), "investment_experience_years": 3, "employment_status": "employed"}
+FULL_DECL = {
+    "is_pep": False,
+    "net_worth": Decimal("250000"),
+    "net_worth_currency": "USD",
+    "annual_income": Decimal("90000"),
+    "investment_experience_years": 3,
+    "employment_status": "employed",
+}
 
 
 def docs(suffix: str = "", kinds=KINDS) -> list[dict]:
-    return [{"document_id": f"d-{k}", "kind": k, "storage_ref": f"s3://bucket/{k}{suffix}", "uploaded_at": T0}
-            for k in kinds]
+    return [
+        {"document_id": f"d-{k}", "kind": k, "storage_ref": f"s3://bucket/{k}{suffix}", "uploaded_at": T0}
+        for k in kinds
+    ]
 
 
 def open_case(*, decl=None, country="HK", kinds=KINDS, verified=None) -> KycCase:
-    return KycCase.open(rules=RULES, customer_id="c1", application_id="app1", submitted_at=T0,
-                        documents=docs(kinds=kinds), declarations=FULL_DECL if decl is None else decl,
-                        id_issuing_country=country, verified_id_country=verified, account_type="cash",
-                        upstream_event_id="e-open")
+    return KycCase.open(
+        rules=RULES,
+        customer_id="c1",
+        application_id="app1",
+        submitted_at=T0,
+        documents=docs(kinds=kinds),
+        declarations=FULL_DECL if decl is None else decl,
+        id_issuing_country=country,
+        verified_id_country=verified,
+        account_type="cash",
+        upstream_event_id="e-open",
+    )
 
 
 def accept_all(case: KycCase, reviewer: str = "r1") -> None:
     for d in case.active_documents():
-        case.decide_document(rules=RULES, actor=reviewer, document_id=d["document_id"], decision="accepted",
-                             reason_code=None, note=None, at=T0)
+        case.decide_document(
+            rules=RULES,
+            actor=reviewer,
+            document_id=d["document_id"],
+            decision="accepted",
+            reason_code=None,
+            note=None,
+            at=T0,
+        )
 
 
 def names(case: KycCase) -> list[str]:
@@ -81,60 +104,141 @@ def test_assign_and_reassign_and_release():
 def test_deciding_an_unclaimed_case_or_someone_elses_case_conflicts():
     case = open_case()
     with pytest.raises(NotClaimed):
-        case.decide_document(rules=RULES, actor="r1", document_id="d-selfie", decision="accepted",
-                             reason_code=None, note=None, at=T0)
+        case.decide_document(
+            rules=RULES,
+            actor="r1",
+            document_id="d-selfie",
+            decision="accepted",
+            reason_code=None,
+            note=None,
+            at=T0,
+        )
     with pytest.raises(NotClaimed):
         case.submit_review(rules=RULES, actor="r1", note=None, at=T0)
     case.claim(reviewer_id="r1", at=T0)
     with pytest.raises(ClaimedByOther):
-        case.decide_document(rules=RULES, actor="r2", document_id="d-selfie", decision="accepted",
-                             reason_code=None, note=None, at=T0)
+        case.decide_document(
+            rules=RULES,
+            actor="r2",
+            document_id="d-selfie",
+            decision="accepted",
+            reason_code=None,
+            note=None,
+            at=T0,
+        )
     with pytest.raises(ClaimedByOther):
-        case.request_more_info(rules=RULES, actor="r2", reasons=["other"], note=None, document_ids=[],
-                               fields=[], at=T0)
+        case.request_more_info(
+            rules=RULES, actor="r2", reasons=["other"], note=None, document_ids=[], fields=[], at=T0
+        )
 
 
 def test_document_decision_validation():
     case = open_case()
     case.claim(reviewer_id="r1", at=T0)
     with pytest.raises(UnknownDocument):
-        case.decide_document(rules=RULES, actor="r1", document_id="nope", decision="accepted", reason_code=None,
-                             note=None, at=T0)
+        case.decide_document(
+            rules=RULES,
+            actor="r1",
+            document_id="nope",
+            decision="accepted",
+            reason_code=None,
+            note=None,
+            at=T0,
+        )
     with pytest.raises(UnknownReason) as exc:
-        case.decide_document(rules=RULES, actor="r1", document_id="d-selfie", decision="rejected",
-                             reason_code=None, note=None, at=T0)
+        case.decide_document(
+            rules=RULES,
+            actor="r1",
+            document_id="d-selfie",
+            decision="rejected",
+            reason_code=None,
+            note=None,
+            at=T0,
+        )
     assert exc.value.field == "reason_code"
     with pytest.raises(UnknownReason) as exc:
-        case.decide_document(rules=RULES, actor="r1", document_id="d-selfie", decision="rejected",
-                             reason_code="not-a-reason", note=None, at=T0)
+        case.decide_document(
+            rules=RULES,
+            actor="r1",
+            document_id="d-selfie",
+            decision="rejected",
+            reason_code="not-a-reason",
+            note=None,
+            at=T0,
+        )
     assert exc.value.field == "reason_code"
 
 
 def test_rejected_document_cannot_be_accepted_without_resubmission_but_accepted_can_be_rejected():
     case = open_case()
     case.claim(reviewer_id="r1", at=T0)
-    case.decide_document(rules=RULES, actor="r1", document_id="d-selfie", decision="rejected",
-                         reason_code="selfie_mismatch", note="face does not match", at=T0)
+    case.decide_document(
+        rules=RULES,
+        actor="r1",
+        document_id="d-selfie",
+        decision="rejected",
+        reason_code="selfie_mismatch",
+        note="face does not match",
+        at=T0,
+    )
     with pytest.raises(InvalidTransition, match="resubmits"):
-        case.decide_document(rules=RULES, actor="r1", document_id="d-selfie", decision="accepted",
-                             reason_code=None, note=None, at=T0)
-    case.decide_document(rules=RULES, actor="r1", document_id="d-id_front", decision="accepted",
-                         reason_code=None, note=None, at=T0)
-    case.decide_document(rules=RULES, actor="r1", document_id="d-id_front", decision="rejected",
-                         reason_code="document_expired", note=None, at=T0)
+        case.decide_document(
+            rules=RULES,
+            actor="r1",
+            document_id="d-selfie",
+            decision="accepted",
+            reason_code=None,
+            note=None,
+            at=T0,
+        )
+    case.decide_document(
+        rules=RULES,
+        actor="r1",
+        document_id="d-id_front",
+        decision="accepted",
+        reason_code=None,
+        note=None,
+        at=T0,
+    )
+    case.decide_document(
+        rules=RULES,
+        actor="r1",
+        document_id="d-id_front",
+        decision="rejected",
+        reason_code="document_expired",
+        note=None,
+        at=T0,
+    )
     assert case.documents["d-id_front"]["status"] == "rejected"
     # the same decision again records nothing
     before = case.version
-    assert case.decide_document(rules=RULES, actor="r1", document_id="d-id_front", decision="rejected",
-                                reason_code="document_expired", note=None, at=T0) is False
+    assert (
+        case.decide_document(
+            rules=RULES,
+            actor="r1",
+            document_id="d-id_front",
+            decision="rejected",
+            reason_code="document_expired",
+            note=None,
+            at=T0,
+        )
+        is False
+    )
     assert case.version == before
 
 
 def test_submit_review_needs_every_document_decided():
     case = open_case()
     case.claim(reviewer_id="r1", at=T0)
-    case.decide_document(rules=RULES, actor="r1", document_id="d-selfie", decision="accepted", reason_code=None,
-                         note=None, at=T0)
+    case.decide_document(
+        rules=RULES,
+        actor="r1",
+        document_id="d-selfie",
+        decision="accepted",
+        reason_code=None,
+        note=None,
+        at=T0,
+    )
     with pytest.raises(InvalidTransition, match="no decision"):
         case.submit_review(rules=RULES, actor="r1", note=None, at=T0)
 
@@ -154,8 +258,15 @@ def test_one_rejected_document_rejects_the_case_with_its_reason():
     case = open_case()
     case.claim(reviewer_id="r1", at=T0)
     accept_all(case)
-    case.decide_document(rules=RULES, actor="r1", document_id="d-proof_of_address", decision="rejected",
-                         reason_code="suspected_forgery", note=None, at=T0)
+    case.decide_document(
+        rules=RULES,
+        actor="r1",
+        document_id="d-proof_of_address",
+        decision="rejected",
+        reason_code="suspected_forgery",
+        note=None,
+        at=T0,
+    )
     assert case.submit_review(rules=RULES, actor="r1", note=None, at=T0) == "rejected"
     assert case.last_decision["reasons"] == ["suspected_forgery"]
 
@@ -164,8 +275,15 @@ def test_more_info_document_gives_more_info_requested():
     case = open_case()
     case.claim(reviewer_id="r1", at=T0)
     accept_all(case)
-    case.decide_document(rules=RULES, actor="r1", document_id="d-id_back", decision="more_info_requested",
-                         reason_code="document_unreadable", note=None, at=T0)
+    case.decide_document(
+        rules=RULES,
+        actor="r1",
+        document_id="d-id_back",
+        decision="more_info_requested",
+        reason_code="document_unreadable",
+        note=None,
+        at=T0,
+    )
     assert case.submit_review(rules=RULES, actor="r1", note=None, at=T0) == "more_info_requested"
     assert case.last_decision["reasons"] == ["document_unreadable"]
 
@@ -184,14 +302,30 @@ def test_request_more_info_flags_documents_and_fields():
     case.claim(reviewer_id="r1", at=T0)
     accept_all(case)
     with pytest.raises(UnknownReason) as exc:
-        case.request_more_info(rules=RULES, actor="r1", reasons=[], note=None, document_ids=[], fields=[], at=T0)
+        case.request_more_info(
+            rules=RULES, actor="r1", reasons=[], note=None, document_ids=[], fields=[], at=T0
+        )
     assert exc.value.field == "reasons"
     with pytest.raises(UnknownReason) as exc:
-        case.request_more_info(rules=RULES, actor="r1", reasons=["other"], note=None, document_ids=[],
-                               fields=["shoe_size"], at=T0)
+        case.request_more_info(
+            rules=RULES,
+            actor="r1",
+            reasons=["other"],
+            note=None,
+            document_ids=[],
+            fields=["shoe_size"],
+            at=T0,
+        )
     assert exc.value.field == "fields"
-    case.request_more_info(rules=RULES, actor="r1", reasons=["source_of_funds_unclear"], note="explain",
-                           document_ids=["d-financial_questionnaire"], fields=["annual_income"], at=T0)
+    case.request_more_info(
+        rules=RULES,
+        actor="r1",
+        reasons=["source_of_funds_unclear"],
+        note="explain",
+        document_ids=["d-financial_questionnaire"],
+        fields=["annual_income"],
+        at=T0,
+    )
     assert case.state == "more_info_requested"
     assert case.documents["d-financial_questionnaire"]["status"] == "more_info_requested"
     assert case.completion_pct == 80  # questionnaire and annual income no longer count
@@ -201,37 +335,78 @@ def test_resubmission_after_more_info_new_version_pending_unchanged_kept():
     case = open_case()
     case.claim(reviewer_id="r1", at=T0)
     accept_all(case)
-    case.decide_document(rules=RULES, actor="r1", document_id="d-selfie", decision="rejected",
-                         reason_code="selfie_mismatch", note=None, at=T0)
+    case.decide_document(
+        rules=RULES,
+        actor="r1",
+        document_id="d-selfie",
+        decision="rejected",
+        reason_code="selfie_mismatch",
+        note=None,
+        at=T0,
+    )
     case.submit_review(rules=RULES, actor="r1", note=None, at=T0)
     new_docs = docs()
     new_docs[3] = {**new_docs[3], "storage_ref": "s3://bucket/selfie-v2"}
     later = T0 + timedelta(days=1)
-    assert case.resubmit(rules=RULES, application_id="app1", submitted_at=later, documents=new_docs,
-                         declarations=FULL_DECL, id_issuing_country="HK", upstream_event_id="e2")
+    assert case.resubmit(
+        rules=RULES,
+        application_id="app1",
+        submitted_at=later,
+        documents=new_docs,
+        declarations=FULL_DECL,
+        id_issuing_country="HK",
+        upstream_event_id="e2",
+    )
     assert case.state == "resubmitted" and case.queued_at == later and case.submission == 2
     assert case.documents["d-selfie"]["version"] == 2 and case.documents["d-selfie"]["status"] == "pending"
-    assert case.documents["d-id_front"]["status"] == "accepted" and case.documents["d-id_front"]["version"] == 1
+    assert (
+        case.documents["d-id_front"]["status"] == "accepted" and case.documents["d-id_front"]["version"] == 1
+    )
     case.claim(reviewer_id="r2", at=later)
-    case.decide_document(rules=RULES, actor="r2", document_id="d-selfie", decision="accepted", reason_code=None,
-                         note=None, at=later)
+    case.decide_document(
+        rules=RULES,
+        actor="r2",
+        document_id="d-selfie",
+        decision="accepted",
+        reason_code=None,
+        note=None,
+        at=later,
+    )
     assert case.submit_review(rules=RULES, actor="r2", note=None, at=later) == "approved"
 
 
 def test_resubmission_superseding_kind_and_stale_submission_ignored():
     case = open_case()
-    replacement = [{"document_id": "d-poa-2", "kind": "proof_of_address", "storage_ref": "s3://x/poa2",
-                    "uploaded_at": T0}]
-    assert case.resubmit(rules=RULES, application_id="app2", submitted_at=T0 + timedelta(hours=1),
-                         documents=replacement, declarations=FULL_DECL, id_issuing_country=None,
-                         upstream_event_id="e2")
+    replacement = [
+        {
+            "document_id": "d-poa-2",
+            "kind": "proof_of_address",
+            "storage_ref": "s3://x/poa2",
+            "uploaded_at": T0,
+        }
+    ]
+    assert case.resubmit(
+        rules=RULES,
+        application_id="app2",
+        submitted_at=T0 + timedelta(hours=1),
+        documents=replacement,
+        declarations=FULL_DECL,
+        id_issuing_country=None,
+        upstream_event_id="e2",
+    )
     assert case.documents["d-proof_of_address"]["status"] == "superseded"
     assert case.documents["d-id_front"]["status"] == "pending"
     assert case.state == "pending" and case.application_ids == ["app1", "app2"]
     assert case.id_issuing_country == "HK"
-    assert not case.resubmit(rules=RULES, application_id="app1", submitted_at=T0 - timedelta(hours=1),
-                             documents=docs(), declarations=FULL_DECL, id_issuing_country="HK",
-                             upstream_event_id="e3")
+    assert not case.resubmit(
+        rules=RULES,
+        application_id="app1",
+        submitted_at=T0 - timedelta(hours=1),
+        documents=docs(),
+        declarations=FULL_DECL,
+        id_issuing_country="HK",
+        upstream_event_id="e3",
+    )
 
 
 @pytest.mark.parametrize(
@@ -266,22 +441,40 @@ def test_four_eyes_high_risk_needs_a_different_second_reviewer():
         case.second_review(rules=RULES, actor="r2", decision="rejected", reasons=[], note=None, at=T0)
     case.second_review(rules=RULES, actor="r2", decision="approved", reasons=[], note="ok", at=T0)
     assert case.state == "approved"
-    assert case.last_decision == {"decision": "approved", "decided_by": "r1", "second_reviewer": "r2",
-                                  "decided_at": T0, "reasons": []}
+    assert case.last_decision == {
+        "decision": "approved",
+        "decided_by": "r1",
+        "second_reviewer": "r2",
+        "decided_at": T0,
+        "reasons": [],
+    }
 
 
 def test_four_eyes_anyone_who_decided_a_document_in_the_round_cannot_second_review():
     case = open_case(country="IR")
     case.assign(reviewer_id="r1", by="admin", at=T0)
-    case.decide_document(rules=RULES, actor="r1", document_id="d-selfie", decision="accepted", reason_code=None,
-                         note=None, at=T0)
+    case.decide_document(
+        rules=RULES,
+        actor="r1",
+        document_id="d-selfie",
+        decision="accepted",
+        reason_code=None,
+        note=None,
+        at=T0,
+    )
     case.assign(reviewer_id="r2", by="admin", at=T0)
     accept_all(case, reviewer="r2")
     case.submit_review(rules=RULES, actor="r2", note=None, at=T0)
     with pytest.raises(FourEyesViolation):
         case.second_review(rules=RULES, actor="r1", decision="approved", reasons=[], note=None, at=T0)
-    case.second_review(rules=RULES, actor="r3", decision="more_info_requested", reasons=["source_of_funds_unclear"],
-                       note=None, at=T0)
+    case.second_review(
+        rules=RULES,
+        actor="r3",
+        decision="more_info_requested",
+        reasons=["source_of_funds_unclear"],
+        note=None,
+        at=T0,
+    )
     assert case.state == "more_info_requested"
 
 
@@ -289,8 +482,15 @@ def test_second_review_only_when_awaiting_it_and_high_risk_is_sticky():
     case = open_case(decl={**FULL_DECL, "is_pep": True})
     with pytest.raises(InvalidTransition):
         case.second_review(rules=RULES, actor="r2", decision="approved", reasons=[], note=None, at=T0)
-    case.resubmit(rules=RULES, application_id="app1", submitted_at=T0 + timedelta(hours=1), documents=docs("b"),
-                  declarations=FULL_DECL, id_issuing_country="HK", upstream_event_id="e2")
+    case.resubmit(
+        rules=RULES,
+        application_id="app1",
+        submitted_at=T0 + timedelta(hours=1),
+        documents=docs("b"),
+        declarations=FULL_DECL,
+        id_issuing_country="HK",
+        upstream_event_id="e2",
+    )
     assert case.high_risk and case.risk_reasons == ["pep"]
 
 
@@ -299,16 +499,30 @@ def test_resubmission_while_awaiting_second_review_goes_back_to_queue():
     case.claim(reviewer_id="r1", at=T0)
     accept_all(case)
     case.submit_review(rules=RULES, actor="r1", note=None, at=T0)
-    case.resubmit(rules=RULES, application_id="app1", submitted_at=T0 + timedelta(hours=2), documents=docs("v2"),
-                  declarations=FULL_DECL, id_issuing_country="HK", upstream_event_id="e2")
+    case.resubmit(
+        rules=RULES,
+        application_id="app1",
+        submitted_at=T0 + timedelta(hours=2),
+        documents=docs("v2"),
+        declarations=FULL_DECL,
+        id_issuing_country="HK",
+        upstream_event_id="e2",
+    )
     assert case.state == "resubmitted" and case.first_reviewer_id is None and case.round_reviewers == []
 
 
 def test_resubmission_during_review_keeps_the_claim():
     case = open_case()
     case.claim(reviewer_id="r1", at=T0)
-    case.resubmit(rules=RULES, application_id="app1", submitted_at=T0 + timedelta(hours=2), documents=docs("v2"),
-                  declarations=FULL_DECL, id_issuing_country="HK", upstream_event_id="e2")
+    case.resubmit(
+        rules=RULES,
+        application_id="app1",
+        submitted_at=T0 + timedelta(hours=2),
+        documents=docs("v2"),
+        declarations=FULL_DECL,
+        id_issuing_country="HK",
+        upstream_event_id="e2",
+    )
     assert case.state == "in_review" and case.reviewer_id == "r1"
 
 

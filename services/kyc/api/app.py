@@ -19,8 +19,12 @@ def create_api(container: Any) -> FastAPI:
     async def broker() -> None:
         await container.check_broker()
 
-    app = create_app(service="kyc", auth=container.settings.auth, readiness=[database, broker],
-                     title="Whale CRM — KYC review")
+    app = create_app(
+        service="kyc",
+        auth=container.settings.auth,
+        readiness=[database, broker],
+        title="Whale CRM — KYC review",
+    )
     app.state.container = container
     app.include_router(router)
     return app

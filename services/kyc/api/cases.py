@@ -26,8 +26,15 @@ Reader = Annotated[Principal, Depends(any_of(*READ_PERMS))]
 Reviewer = Annotated[Principal, Depends(any_of(Perm.KycReview))]
 SecondReviewer = Annotated[Principal, Depends(any_of(Perm.KycSecondReview))]
 Admin = Annotated[Principal, Depends(any_of(Perm.KycAdmin))]
-CaseState = Literal["pending", "in_review", "awaiting_second_review", "more_info_requested", "resubmitted",
-                    "approved", "rejected"]
+CaseState = Literal[
+    "pending",
+    "in_review",
+    "awaiting_second_review",
+    "more_info_requested",
+    "resubmitted",
+    "approved",
+    "rejected",
+]
 
 
 def _cid(request: Request) -> str | None:
@@ -46,11 +53,17 @@ async def _detail(request: Request, case: Any, principal: Principal) -> dict[str
 
 @router.get("/queue", response_model=QueuePage)
 async def queue(
-    request: Request, principal: Reader,
-    state: Annotated[list[CaseState] | None, Query(description="States to list (default: open states).")] = None,
-    reviewer: Annotated[str | None, Query(max_length=200,
-                                          description="Cases held (claimed/assigned) by this reviewer id, or `me`.")] = None,
-    high_risk: bool | None = None, overdue: bool | None = None,
+    request: Request,
+    principal: Reader,
+    state: Annotated[
+        list[CaseState] | None, Query(description="States to list (default: open states).")
+    ] = None,
+    reviewer: Annotated[
+        str | None,
+        Query(max_length=200, description="Cases held (claimed/assigned) by this reviewer id, or `me`."),
+    ] = None,
+    high_risk: bool | None = None,
+    overdue: bool | None = None,
     customer_id: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
@@ -58,9 +71,13 @@ async def queue(
     """Cases oldest first (by time since (re)submission), keyset-paginated, with SLA times and overdue flags."""
     c = container(request)
     limit = min(limit, c.settings.queue_page_max)
-    flt = QueueFilter(states=tuple(state or OPEN_STATES),
-                      reviewer_id=principal.user_id if reviewer == "me" else reviewer,
-                      high_risk=high_risk, overdue=overdue, customer_id=customer_id)
+    flt = QueueFilter(
+        states=tuple(state or OPEN_STATES),
+        reviewer_id=principal.user_id if reviewer == "me" else reviewer,
+        high_risk=high_risk,
+        overdue=overdue,
+        customer_id=customer_id,
+    )
 
     def run() -> tuple[list[dict[str, Any]], str | None]:
         with c.sessions() as s:
@@ -69,8 +86,13 @@ async def queue(
     try:
         items, nxt = await asyncio.to_thread(run)
     except BadCursor as exc:
-        raise Problem(422, "Unprocessable Entity", f"cursor: {exc}", type_="urn:whale-crm:problem:validation",
-                      errors=[{"field": "cursor", "message": str(exc)}]) from None
+        raise Problem(
+            422,
+            "Unprocessable Entity",
+            f"cursor: {exc}",
+            type_="urn:whale-crm:problem:validation",
+            errors=[{"field": "cursor", "message": str(exc)}],
+        ) from None
     return {"items": items, "next_cursor": nxt}
 
 
@@ -93,7 +115,9 @@ async def get_history(request: Request, case_id: str, principal: Reader) -> dict
 @router.post("/cases/{case_id}/claim")
 async def claim(request: Request, case_id: str, principal: Reviewer) -> dict[str, Any]:
     c = container(request)
-    case, changed = await run_command(c.app.claim, case_id, principal.user_id, _now(), case_id=case_id, correlation_id=_cid(request))
+    case, changed = await run_command(
+        c.app.claim, case_id, principal.user_id, _now(), case_id=case_id, correlation_id=_cid(request)
+    )
     if changed:
         log.info("kyc_case_claimed", case_id=case_id, reviewer_id=principal.user_id)
     return await _detail(request, case, principal)
@@ -102,69 +126,140 @@ async def claim(request: Request, case_id: str, principal: Reviewer) -> dict[str
 @router.post("/cases/{case_id}/assign")
 async def assign(request: Request, case_id: str, body: AssignBody, principal: Admin) -> dict[str, Any]:
     c = container(request)
-    case, changed = await run_command(c.app.assign, case_id, body.reviewer_id, principal.user_id, _now(),
-                                      case_id=case_id, correlation_id=_cid(request))
+    case, changed = await run_command(
+        c.app.assign,
+        case_id,
+        body.reviewer_id,
+        principal.user_id,
+        _now(),
+        case_id=case_id,
+        correlation_id=_cid(request),
+    )
     if changed:
-        log.info("kyc_case_assigned", case_id=case_id, reviewer_id=body.reviewer_id, actor_id=principal.user_id)
+        log.info(
+            "kyc_case_assigned", case_id=case_id, reviewer_id=body.reviewer_id, actor_id=principal.user_id
+        )
     return await _detail(request, case, principal)
 
 
 @router.post("/cases/{case_id}/release")
-async def release(request: Request, case_id: str, principal: Annotated[Principal, Depends(
-        any_of(Perm.KycReview, Perm.KycAdmin))]) -> dict[str, Any]:
+async def release(
+    request: Request,
+    case_id: str,
+    principal: Annotated[Principal, Depends(any_of(Perm.KycReview, Perm.KycAdmin))],
+) -> dict[str, Any]:
     c = container(request)
-    case, _ = await run_command(c.app.release, case_id, principal.user_id, _now(), principal.has(Perm.KycAdmin),
-                                case_id=case_id, correlation_id=_cid(request))
+    case, _ = await run_command(
+        c.app.release,
+        case_id,
+        principal.user_id,
+        _now(),
+        principal.has(Perm.KycAdmin),
+        case_id=case_id,
+        correlation_id=_cid(request),
+    )
     log.info("kyc_case_released", case_id=case_id, actor_id=principal.user_id)
     return await _detail(request, case, principal)
 
 
 @router.post("/cases/{case_id}/documents/{document_id}/decision")
-async def decide_document(request: Request, case_id: str, document_id: str, body: DocumentDecisionBody,
-                          principal: Reviewer) -> dict[str, Any]:
+async def decide_document(
+    request: Request, case_id: str, document_id: str, body: DocumentDecisionBody, principal: Reviewer
+) -> dict[str, Any]:
     c = container(request)
-    case, changed = await run_command(c.app.decide_document, case_id, principal.user_id, document_id, body.decision,
-                                      body.reason_code, body.note, _now(), case_id=case_id, correlation_id=_cid(request))
+    case, changed = await run_command(
+        c.app.decide_document,
+        case_id,
+        principal.user_id,
+        document_id,
+        body.decision,
+        body.reason_code,
+        body.note,
+        _now(),
+        case_id=case_id,
+        correlation_id=_cid(request),
+    )
     if changed:
-        log.info("kyc_document_decided", case_id=case_id, document_id=document_id, decision=body.decision,
-                 reason_code=body.reason_code, reviewer_id=principal.user_id)
+        log.info(
+            "kyc_document_decided",
+            case_id=case_id,
+            document_id=document_id,
+            decision=body.decision,
+            reason_code=body.reason_code,
+            reviewer_id=principal.user_id,
+        )
     return await _detail(request, case, principal)
 
 
 @router.post("/cases/{case_id}/request-info")
-async def request_info(request: Request, case_id: str, body: MoreInfoBody, principal: Reviewer) -> dict[str, Any]:
+async def request_info(
+    request: Request, case_id: str, body: MoreInfoBody, principal: Reviewer
+) -> dict[str, Any]:
     c = container(request)
-    case, _ = await run_command(c.app.request_more_info, case_id, principal.user_id, body.reasons, body.note,
-                                body.document_ids, body.fields, _now(), case_id=case_id, correlation_id=_cid(request))
+    case, _ = await run_command(
+        c.app.request_more_info,
+        case_id,
+        principal.user_id,
+        body.reasons,
+        body.note,
+        body.document_ids,
+        body.fields,
+        _now(),
+        case_id=case_id,
+        correlation_id=_cid(request),
+    )
     log.info("kyc_more_info_requested", case_id=case_id, reviewer_id=principal.user_id, reasons=body.reasons)
     return await _detail(request, case, principal)
 
 
 @router.post("/cases/{case_id}/submit")
-async def submit(request: Request, case_id: str, principal: Reviewer,
-                 body: SubmitBody | None = None) -> dict[str, Any]:
+async def submit(
+    request: Request, case_id: str, principal: Reviewer, body: SubmitBody | None = None
+) -> dict[str, Any]:
     """Close the review: the case decision follows from the document decisions (high-risk approvals go to a
     second reviewer)."""
     c = container(request)
-    case, outcome = await run_command(c.app.submit_review, case_id, principal.user_id,
-                                      body.note if body else None, _now(), case_id=case_id, correlation_id=_cid(request))
+    case, outcome = await run_command(
+        c.app.submit_review,
+        case_id,
+        principal.user_id,
+        body.note if body else None,
+        _now(),
+        case_id=case_id,
+        correlation_id=_cid(request),
+    )
     log.info("kyc_review_submitted", case_id=case_id, reviewer_id=principal.user_id, outcome=outcome)
     return await _detail(request, case, principal)
 
 
 @router.post("/cases/{case_id}/second-review")
-async def second_review(request: Request, case_id: str, body: SecondReviewBody,
-                        principal: SecondReviewer) -> dict[str, Any]:
+async def second_review(
+    request: Request, case_id: str, body: SecondReviewBody, principal: SecondReviewer
+) -> dict[str, Any]:
     c = container(request)
-    case, _ = await run_command(c.app.second_review, case_id, principal.user_id, body.decision, body.reasons,
-                                body.note, _now(), case_id=case_id, correlation_id=_cid(request))
-    log.info("kyc_second_review_recorded", case_id=case_id, reviewer_id=principal.user_id, decision=body.decision)
+    case, _ = await run_command(
+        c.app.second_review,
+        case_id,
+        principal.user_id,
+        body.decision,
+        body.reasons,
+        body.note,
+        _now(),
+        case_id=case_id,
+        correlation_id=_cid(request),
+    )
+    log.info(
+        "kyc_second_review_recorded", case_id=case_id, reviewer_id=principal.user_id, decision=body.decision
+    )
     return await _detail(request, case, principal)
 
 
 @router.get("/customers/{customer_id}/completion")
-async def completion(request: Request, customer_id: str, principal: Annotated[Principal, Depends(
-        any_of(*READ_PERMS, Perm.ClientProfileReadOnly))]) -> dict[str, Any]:
+async def completion(
+    request: Request,
+    customer_id: str,
+    principal: Annotated[Principal, Depends(any_of(*READ_PERMS, Perm.ClientProfileReadOnly))],
+) -> dict[str, Any]:
     """KYC completion percentage of the customer (their latest case): share of required items accepted."""
     c = container(request)
 
@@ -174,8 +269,12 @@ async def completion(request: Request, customer_id: str, principal: Annotated[Pr
 
     found = await asyncio.to_thread(run)
     if found is None:
-        raise Problem(404, "Not Found", f"no KYC record for customer {customer_id!r}",
-                      type_="urn:whale-crm:problem:kyc:not_found")
+        raise Problem(
+            404,
+            "Not Found",
+            f"no KYC record for customer {customer_id!r}",
+            type_="urn:whale-crm:problem:kyc:not_found",
+        )
     return found
 
 

@@ -31,12 +31,20 @@ def any_of(*perms: Perm) -> Callable[..., Principal]:
 
     def dependency(principal: Principal = Depends(require())) -> Principal:
         if not any(principal.has(p) for p in perms):
-            raise Problem(403, "Forbidden", f"requires one of: {', '.join(str(p) for p in perms)}",
-                          type_=f"{PROBLEM_BASE}forbidden")
+            raise Problem(
+                403,
+                "Forbidden",
+                f"requires one of: {', '.join(str(p) for p in perms)}",
+                type_=f"{PROBLEM_BASE}forbidden",
+            )
         if principal.scope != Scope.all:
             # KYC review is not split by account manager: a narrower data scope cannot be honoured here.
-            raise Problem(403, "Forbidden", "KYC review requires the all-customers data scope",
-                          type_=f"{PROBLEM_BASE}scope")
+            raise Problem(
+                403,
+                "Forbidden",
+                "KYC review requires the all-customers data scope",
+                type_=f"{PROBLEM_BASE}scope",
+            )
         return principal
 
     return dependency
@@ -48,20 +56,31 @@ def is_reviewer(principal: Principal) -> bool:
 
 def to_problem(exc: Exception, case_id: str | None = None) -> Problem:
     if isinstance(exc, CaseNotFound):
-        return Problem(404, "Not Found", f"KYC case {case_id or str(exc)!r} not found", type_=f"{PROBLEM_BASE}not_found")
+        return Problem(
+            404, "Not Found", f"KYC case {case_id or str(exc)!r} not found", type_=f"{PROBLEM_BASE}not_found"
+        )
     if isinstance(exc, UnknownDocument) and exc.context.get("field") == "document_id":
         return Problem(404, "Not Found", exc.message, type_=f"{PROBLEM_BASE}{exc.code}")
     if isinstance(exc, UnknownReason | UnknownDocument):
         field = exc.context.get("field", "body")
-        return Problem(422, "Unprocessable Entity", f"{field}: {exc.message}", type_="urn:whale-crm:problem:validation",
-                       errors=[{"field": field, "message": exc.message}])
+        return Problem(
+            422,
+            "Unprocessable Entity",
+            f"{field}: {exc.message}",
+            type_="urn:whale-crm:problem:validation",
+            errors=[{"field": field, "message": exc.message}],
+        )
     if isinstance(exc, FourEyesViolation):
         return Problem(403, "Forbidden", exc.message, type_=f"{PROBLEM_BASE}{exc.code}")
     if isinstance(exc, InvalidTransition):
         return Problem(409, "Conflict", exc.message, type_=f"{PROBLEM_BASE}{exc.code}")
     if isinstance(exc, IntegrityError):
-        return Problem(409, "Conflict", "the case changed concurrently; reload and retry",
-                       type_=f"{PROBLEM_BASE}concurrent_change")
+        return Problem(
+            409,
+            "Conflict",
+            "the case changed concurrently; reload and retry",
+            type_=f"{PROBLEM_BASE}concurrent_change",
+        )
     raise exc
 
 

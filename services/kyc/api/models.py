@@ -20,8 +20,13 @@ class AssignBody(Strict):
 
 class DocumentDecisionBody(Strict):
     decision: Literal["accepted", "rejected", "more_info_requested"]
-    reason_code: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$",
-                                    description="Code from GET /kyc/reasons; required unless accepting.")
+    reason_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9_]+$",
+        description="Code from GET /kyc/reasons; required unless accepting.",
+    )
     note: str | None = Field(default=None, max_length=2000, description="Free text for the audit trail.")
 
 
@@ -29,7 +34,9 @@ class MoreInfoBody(Strict):
     reasons: list[str] = Field(min_length=1, max_length=20, description="Reason codes from GET /kyc/reasons.")
     note: str | None = Field(default=None, max_length=2000)
     document_ids: list[str] = Field(default_factory=list, max_length=50)
-    fields: list[str] = Field(default_factory=list, max_length=20, description="Declaration fields to re-submit.")
+    fields: list[str] = Field(
+        default_factory=list, max_length=20, description="Declaration fields to re-submit."
+    )
 
 
 class SubmitBody(Strict):

@@ -14,12 +14,16 @@ from ..outbox import event_name, event_time
 from ..projections.cases import utc
 
 
-def case_detail(case: KycCase, rules: KycRules, *, reviewer: bool, now: datetime | None = None) -> dict[str, Any]:
+def case_detail(
+    case: KycCase, rules: KycRules, *, reviewer: bool, now: datetime | None = None
+) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     docs = []
     for d in case.documents.values():
-        item = {k: d[k] for k in ("document_id", "kind", "version", "status", "submission", "reason_code",
-                                   "decided_by")}
+        item = {
+            k: d[k]
+            for k in ("document_id", "kind", "version", "status", "submission", "reason_code", "decided_by")
+        }
         item["uploaded_at"] = utc(d["uploaded_at"])
         item["decided_at"] = utc(d["decided_at"])
         if reviewer:
@@ -27,14 +31,26 @@ def case_detail(case: KycCase, rules: KycRules, *, reviewer: bool, now: datetime
             item["note"] = d.get("note")
         docs.append(item)
     out: dict[str, Any] = {
-        "case_id": str(case.id), "customer_id": case.customer_id, "application_id": case.application_ids[-1],
-        "application_ids": list(case.application_ids), "account_type": case.account_type, "state": case.state,
-        "high_risk": case.high_risk, "four_eyes_required": case.high_risk, "submission": case.submission,
-        "reviewer_id": case.reviewer_id, "first_reviewer_id": case.first_reviewer_id,
-        "submitted_at": utc(case.submitted_at), "queued_at": utc(case.queued_at), "claimed_at": utc(case.claimed_at),
-        "completion_pct": case.completion_pct, "documents": docs, "flagged_fields": list(case.flagged_fields),
+        "case_id": str(case.id),
+        "customer_id": case.customer_id,
+        "application_id": case.application_ids[-1],
+        "application_ids": list(case.application_ids),
+        "account_type": case.account_type,
+        "state": case.state,
+        "high_risk": case.high_risk,
+        "four_eyes_required": case.high_risk,
+        "submission": case.submission,
+        "reviewer_id": case.reviewer_id,
+        "first_reviewer_id": case.first_reviewer_id,
+        "submitted_at": utc(case.submitted_at),
+        "queued_at": utc(case.queued_at),
+        "claimed_at": utc(case.claimed_at),
+        "completion_pct": case.completion_pct,
+        "documents": docs,
+        "flagged_fields": list(case.flagged_fields),
         "identity_verified": case.verified_id_country is not None,
-        "last_decision": _decision(case.last_decision), "version": case.version,
+        "last_decision": _decision(case.last_decision),
+        "version": case.version,
         "missing_documents": rules.completion.missing_documents({d["kind"] for d in case.active_documents()}),
     }
     if reviewer:
@@ -52,14 +68,33 @@ def _decision(d: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 ACTIONS = {
-    "Opened": "submitted", "Resubmitted": "resubmitted", "IdentityVerified": "identity_verified",
-    "Claimed": "claimed", "Released": "released", "DocumentDecided": "document_decided",
-    "InfoRequested": "more_info_requested", "ReviewSubmitted": "review_submitted",
+    "Opened": "submitted",
+    "Resubmitted": "resubmitted",
+    "IdentityVerified": "identity_verified",
+    "Claimed": "claimed",
+    "Released": "released",
+    "DocumentDecided": "document_decided",
+    "InfoRequested": "more_info_requested",
+    "ReviewSubmitted": "review_submitted",
     "SecondReviewed": "second_reviewed",
 }
-_HISTORY_FIELDS = ("from_state", "to_state", "reviewer_id", "document_id", "kind", "version", "decision",
-                   "reason_code", "reasons", "document_ids", "fields", "application_id", "high_risk",
-                   "completion_pct", "first_reviewer")
+_HISTORY_FIELDS = (
+    "from_state",
+    "to_state",
+    "reviewer_id",
+    "document_id",
+    "kind",
+    "version",
+    "decision",
+    "reason_code",
+    "reasons",
+    "document_ids",
+    "fields",
+    "application_id",
+    "high_risk",
+    "completion_pct",
+    "first_reviewer",
+)
 
 
 def history_entry(ev: Any, *, reviewer: bool) -> dict[str, Any]:
@@ -67,8 +102,11 @@ def history_entry(ev: Any, *, reviewer: bool) -> dict[str, Any]:
     name = event_name(ev)
     by = getattr(ev, "by", None)
     entry: dict[str, Any] = {
-        "version": ev.originator_version, "action": ACTIONS.get(name, name), "at": utc(event_time(ev)),
-        "recorded_at": utc(ev.timestamp), "actor": by or "platform",
+        "version": ev.originator_version,
+        "action": ACTIONS.get(name, name),
+        "at": utc(event_time(ev)),
+        "recorded_at": utc(ev.timestamp),
+        "actor": by or "platform",
     }
     if name == "Claimed":
         entry["action"] = "claimed" if ev.by == ev.reviewer_id else "assigned"
@@ -76,8 +114,15 @@ def history_entry(ev: Any, *, reviewer: bool) -> dict[str, Any]:
         if hasattr(ev, key):
             entry[key] = getattr(ev, key)
     if name in ("Opened", "Resubmitted"):
-        entry["documents"] = [{"document_id": d["document_id"], "kind": d["kind"], "version": d["version"],
-                               "status": d["status"]} for d in ev.documents.values()]
+        entry["documents"] = [
+            {
+                "document_id": d["document_id"],
+                "kind": d["kind"],
+                "version": d["version"],
+                "status": d["status"],
+            }
+            for d in ev.documents.values()
+        ]
     if reviewer and getattr(ev, "note", None):
         entry["note"] = ev.note
     return entry

@@ -48,8 +48,9 @@ class CustomerKyc(Aggregate):
         self.seen_event_ids = (self.seen_event_ids + [upstream_event_id])[-SEEN_IDS_KEPT:]
 
     @event("IdentityVerified")
-    def identity_verified(self, *, customer_id: str, country: str, verified_at: datetime,
-                          upstream_event_id: str) -> None:
+    def identity_verified(
+        self, *, customer_id: str, country: str, verified_at: datetime, upstream_event_id: str
+    ) -> None:
         if self.verified_at is None or verified_at >= self.verified_at:
             self.verified_country, self.verified_at = country, verified_at
         self.seen_event_ids = (self.seen_event_ids + [upstream_event_id])[-SEEN_IDS_KEPT:]

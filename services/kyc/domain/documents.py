@@ -23,7 +23,9 @@ def incoming_document(d: Mapping[str, Any]) -> Doc:
     }
 
 
-def merge_documents(current: Mapping[str, Doc], incoming: Iterable[Mapping[str, Any]], submission: int) -> dict[str, Doc]:
+def merge_documents(
+    current: Mapping[str, Doc], incoming: Iterable[Mapping[str, Any]], submission: int
+) -> dict[str, Doc]:
     """The case's documents after a (re)submission.
 
     - a known document id with the same storage reference keeps its version and decision (unchanged file);
@@ -45,8 +47,14 @@ def merge_documents(current: Mapping[str, Doc], incoming: Iterable[Mapping[str, 
             continue
         version = (old["version"] + 1) if old is not None else 1
         docs[d["document_id"]] = {
-            **d, "version": version, "status": PENDING, "submission": submission,
-            "reason_code": None, "note": None, "decided_by": None, "decided_at": None,
+            **d,
+            "version": version,
+            "status": PENDING,
+            "submission": submission,
+            "reason_code": None,
+            "note": None,
+            "decided_by": None,
+            "decided_at": None,
         }
     for doc_id, doc in docs.items():
         if doc_id not in new_ids and doc["kind"] in new_kinds and doc["status"] != SUPERSEDED:
@@ -69,8 +77,13 @@ def present_fields(declarations: Mapping[str, Any], id_countries: Iterable[str |
     return out
 
 
-def completion(rules: CompletionRules, docs: Mapping[str, Doc], declarations: Mapping[str, Any],
-               id_countries: Iterable[str | None], flagged_fields: Iterable[str]) -> int:
+def completion(
+    rules: CompletionRules,
+    docs: Mapping[str, Doc],
+    declarations: Mapping[str, Any],
+    id_countries: Iterable[str | None],
+    flagged_fields: Iterable[str],
+) -> int:
     fields = present_fields(declarations, id_countries) - set(flagged_fields)
     return rules.percentage(accepted_kinds(docs), fields)
 
@@ -79,8 +92,14 @@ def declarations_dict(raw: Mapping[str, Any] | None) -> dict[str, Any]:
     """Declarations as stored: Decimal amounts as strings (exact), booleans, ints, short strings."""
     raw = raw or {}
     out: dict[str, Any] = {}
-    for key in ("is_pep", "net_worth", "net_worth_currency", "annual_income", "investment_experience_years",
-                "employment_status"):
+    for key in (
+        "is_pep",
+        "net_worth",
+        "net_worth_currency",
+        "annual_income",
+        "investment_experience_years",
+        "employment_status",
+    ):
         value = raw.get(key)
         if isinstance(value, Decimal):
             value = str(value)

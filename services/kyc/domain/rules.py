@@ -40,8 +40,13 @@ DEFAULT_REASONS: dict[str, str] = {
 }
 
 DEFAULT_REQUIRED_DOCUMENTS = ("id_front", "id_back", "proof_of_address", "selfie", "financial_questionnaire")
-DEFAULT_REQUIRED_FIELDS = ("id_issuing_country", "net_worth", "annual_income", "investment_experience_years",
-                           "employment_status")
+DEFAULT_REQUIRED_FIELDS = (
+    "id_issuing_country",
+    "net_worth",
+    "annual_income",
+    "investment_experience_years",
+    "employment_status",
+)
 KNOWN_FIELDS = frozenset(DEFAULT_REQUIRED_FIELDS) | {"net_worth_currency", "is_pep"}
 
 
@@ -65,12 +70,22 @@ class RiskRules:
     # Declared net worth strictly above the threshold of its currency is high-risk. A net worth in a
     # currency without a threshold cannot be compared, so it is flagged (never silently let through).
     net_worth_thresholds: Mapping[str, Decimal] = field(
-        default_factory=lambda: {"USD": Decimal("5000000"), "HKD": Decimal("39000000"), "SGD": Decimal("6700000")}
+        default_factory=lambda: {
+            "USD": Decimal("5000000"),
+            "HKD": Decimal("39000000"),
+            "SGD": Decimal("6700000"),
+        }
     )
     default_currency: str = "USD"
 
-    def assess(self, *, id_countries: Iterable[str | None], is_pep: bool, net_worth: Decimal | None,
-               currency: str | None) -> list[str]:
+    def assess(
+        self,
+        *,
+        id_countries: Iterable[str | None],
+        is_pep: bool,
+        net_worth: Decimal | None,
+        currency: str | None,
+    ) -> list[str]:
         """Reasons the case is high-risk (empty list: not high-risk)."""
         reasons: list[str] = []
         for country in id_countries:
@@ -113,7 +128,8 @@ class CompletionRules:
             return 100
         kinds, fields = set(accepted_kinds), set(accepted_fields)
         done = sum(1 for k in self.required_documents if k in kinds) + sum(
-            1 for f in self.required_fields if f in fields)
+            1 for f in self.required_fields if f in fields
+        )
         return (done * 100) // total
 
 

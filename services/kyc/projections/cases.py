@@ -55,19 +55,30 @@ class CaseProjection:
         self._flush(session, rows, customers)
 
     # ---------------------------------------------------------------------------------- cases
-    def _load_case(self, session: Session, rows: dict[str, dict[str, Any]], case_id: str) -> dict[str, Any] | None:
+    def _load_case(
+        self, session: Session, rows: dict[str, dict[str, Any]], case_id: str
+    ) -> dict[str, Any] | None:
         if case_id not in rows:
             found = session.execute(select(kyc_case).where(kyc_case.c.case_id == case_id)).mappings().first()
             if found is None:
                 return None
             rows[case_id] = {**dict(found), "_new": False, "_dirty": False}
-            for key in ("opened_at", "submitted_at", "queued_at", "waiting_since", "claimed_at", "second_requested_at",
-                        "decided_at", "updated_at"):
+            for key in (
+                "opened_at",
+                "submitted_at",
+                "queued_at",
+                "waiting_since",
+                "claimed_at",
+                "second_requested_at",
+                "decided_at",
+                "updated_at",
+            ):
                 rows[case_id][key] = utc(rows[case_id][key])
         return rows[case_id]
 
-    def _case_event(self, session: Session, rows: dict[str, dict[str, Any]],
-                    customers: dict[str, dict[str, Any]], ev: Any) -> None:
+    def _case_event(
+        self, session: Session, rows: dict[str, dict[str, Any]], customers: dict[str, dict[str, Any]], ev: Any
+    ) -> None:
         case_id = str(ev.originator_id)
         name = event_name(ev)
         at = utc(event_time(ev))
@@ -78,14 +89,33 @@ class CaseProjection:
             verified = utc(ev.verified_at)
             updated = max(at, verified) if verified else at  # same row whichever topic was read first
             rows[case_id] = {
-                "case_id": case_id, "customer_id": ev.customer_id, "application_id": ev.application_id,
-                "account_type": ev.account_type, "state": "pending", "high_risk": ev.high_risk, "submission": 1,
-                "documents_total": total, "documents_pending": pending, "completion_pct": ev.completion_pct,
-                "reviewer_id": None, "first_reviewer_id": None, "opened_at": at, "submitted_at": at,
-                "queued_at": at, "waiting_since": at, "claimed_at": None, "second_requested_at": None, "decided_at": None,
-                "decided_by": None, "second_reviewer_id": None, "queue_seconds_total": 0,
-                "review_seconds_total": 0, "updated_at": updated, "version": ev.originator_version,
-                "_new": True, "_dirty": True,
+                "case_id": case_id,
+                "customer_id": ev.customer_id,
+                "application_id": ev.application_id,
+                "account_type": ev.account_type,
+                "state": "pending",
+                "high_risk": ev.high_risk,
+                "submission": 1,
+                "documents_total": total,
+                "documents_pending": pending,
+                "completion_pct": ev.completion_pct,
+                "reviewer_id": None,
+                "first_reviewer_id": None,
+                "opened_at": at,
+                "submitted_at": at,
+                "queued_at": at,
+                "waiting_since": at,
+                "claimed_at": None,
+                "second_requested_at": None,
+                "decided_at": None,
+                "decided_by": None,
+                "second_reviewer_id": None,
+                "queue_seconds_total": 0,
+                "review_seconds_total": 0,
+                "updated_at": updated,
+                "version": ev.originator_version,
+                "_new": True,
+                "_dirty": True,
             }
             self._touch_customer(session, customers, rows[case_id], opened=True)
             return
@@ -107,8 +137,15 @@ class CaseProjection:
         row["high_risk"], row["completion_pct"] = ev.high_risk, ev.completion_pct
         row["documents_total"], row["documents_pending"] = _doc_counts(ev.documents)
         if ev.to_state == "resubmitted":
-            row.update(state="resubmitted", queued_at=at, waiting_since=at, reviewer_id=None, claimed_at=None, first_reviewer_id=None,
-                       second_requested_at=None)
+            row.update(
+                state="resubmitted",
+                queued_at=at,
+                waiting_since=at,
+                reviewer_id=None,
+                claimed_at=None,
+                first_reviewer_id=None,
+                second_requested_at=None,
+            )
 
     def _on_IdentityVerified(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
         row["high_risk"], row["completion_pct"] = ev.high_risk, ev.completion_pct
@@ -134,8 +171,13 @@ class CaseProjection:
     def _on_ReviewSubmitted(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
         if ev.to_state == S_SECOND:
             row["review_seconds_total"] += _seconds(row["claimed_at"], at)
-            row.update(state=S_SECOND, first_reviewer_id=ev.by, second_requested_at=at, reviewer_id=None,
-                       claimed_at=None)
+            row.update(
+                state=S_SECOND,
+                first_reviewer_id=ev.by,
+                second_requested_at=at,
+                reviewer_id=None,
+                claimed_at=None,
+            )
             return
         self._decided(row, ev.to_state, at, by=ev.by, second=None)
 
@@ -147,29 +189,47 @@ class CaseProjection:
     def _decided(self, row: dict[str, Any], state: str, at: datetime, *, by: str, second: str | None) -> None:
         if row["state"] == S_IN_REVIEW:
             row["review_seconds_total"] += _seconds(row["claimed_at"], at)
-        row.update(state=state, decided_at=at, decided_by=by, second_reviewer_id=second, reviewer_id=None,
-                   claimed_at=None)
+        row.update(
+            state=state,
+            decided_at=at,
+            decided_by=by,
+            second_reviewer_id=second,
+            reviewer_id=None,
+            claimed_at=None,
+        )
 
     # ------------------------------------------------------------------------------- customers
-    def _customer(self, session: Session, customers: dict[str, dict[str, Any]], customer_id: str | None,
-                  at: datetime) -> dict[str, Any] | None:
+    def _customer(
+        self, session: Session, customers: dict[str, dict[str, Any]], customer_id: str | None, at: datetime
+    ) -> dict[str, Any] | None:
         if customer_id is None:
             return None
         if customer_id not in customers:
-            found = session.execute(
-                select(kyc_customer).where(kyc_customer.c.customer_id == customer_id)).mappings().first()
+            found = (
+                session.execute(select(kyc_customer).where(kyc_customer.c.customer_id == customer_id))
+                .mappings()
+                .first()
+            )
             if found is None:
-                customers[customer_id] = {"customer_id": customer_id, "latest_case_id": None, "latest_state": None,
-                                          "completion_pct": 0, "cases": 0, "identity_verified_at": None,
-                                          "updated_at": at, "_new": True}
+                customers[customer_id] = {
+                    "customer_id": customer_id,
+                    "latest_case_id": None,
+                    "latest_state": None,
+                    "completion_pct": 0,
+                    "cases": 0,
+                    "identity_verified_at": None,
+                    "updated_at": at,
+                    "_new": True,
+                }
             else:
                 customers[customer_id] = {**dict(found), "_new": False}
                 customers[customer_id]["identity_verified_at"] = utc(found["identity_verified_at"])
                 customers[customer_id]["updated_at"] = utc(found["updated_at"])
         return customers[customer_id]
 
-    def _touch_customer(self, session: Session, customers: dict[str, dict[str, Any]], row: dict[str, Any], *,
-                        opened: bool) -> None:
+    def _touch_customer(
+        self, session: Session, customers: dict[str, dict[str, Any]], row: dict[str, Any], *, opened: bool
+    ) -> None:
         cust = self._customer(session, customers, row["customer_id"], row["updated_at"])
         assert cust is not None
         if opened:
@@ -180,7 +240,9 @@ class CaseProjection:
             cust["updated_at"] = max(cust["updated_at"], row["updated_at"])
 
     # ---------------------------------------------------------------------------------- writes
-    def _flush(self, session: Session, rows: dict[str, dict[str, Any]], customers: dict[str, dict[str, Any]]) -> None:
+    def _flush(
+        self, session: Session, rows: dict[str, dict[str, Any]], customers: dict[str, dict[str, Any]]
+    ) -> None:
         inserts, updates = [], []
         for row in rows.values():
             if not row.get("_dirty"):
@@ -191,11 +253,14 @@ class CaseProjection:
             session.execute(kyc_case.insert(), inserts)
         for data in updates:
             session.execute(kyc_case.update().where(kyc_case.c.case_id == data["case_id"]).values(**data))
-        c_new = [{k: v for k, v in c.items() if not k.startswith("_")} for c in customers.values() if c["_new"]]
+        c_new = [
+            {k: v for k, v in c.items() if not k.startswith("_")} for c in customers.values() if c["_new"]
+        ]
         if c_new:
             session.execute(kyc_customer.insert(), c_new)
         for c in customers.values():
             if not c["_new"]:
                 data = {k: v for k, v in c.items() if not k.startswith("_")}
-                session.execute(kyc_customer.update().where(kyc_customer.c.customer_id == c["customer_id"])
-                                .values(**data))
+                session.execute(
+                    kyc_customer.update().where(kyc_customer.c.customer_id == c["customer_id"]).values(**data)
+                )

@@ -77,12 +77,15 @@ def queue_statement(*, now: datetime, sla: SlaRules, flt: QueueFilter, limit: in
     return q.order_by(c.queued_at, c.case_id).limit(limit + 1)
 
 
-def queue_page(session: Session, *, now: datetime, sla: SlaRules, flt: QueueFilter, limit: int,
-               cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def queue_page(
+    session: Session, *, now: datetime, sla: SlaRules, flt: QueueFilter, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     stmt = queue_statement(now=now, sla=sla, flt=flt, limit=limit, cursor=cursor)
     rows = session.execute(stmt).mappings().all()
     items = [queue_item(r, now, sla) for r in rows[:limit]]
-    nxt = encode_cursor(rows[limit - 1]["queued_at"], rows[limit - 1]["case_id"]) if len(rows) > limit else None
+    nxt = (
+        encode_cursor(rows[limit - 1]["queued_at"], rows[limit - 1]["case_id"]) if len(rows) > limit else None
+    )
     return items, nxt
 
 
@@ -93,29 +96,51 @@ def _secs(a: datetime | None, b: datetime) -> int:
 def queue_item(r: Any, now: datetime, sla: SlaRules) -> dict[str, Any]:
     state = r["state"]
     in_queue = r["queue_seconds_total"] + (_secs(r["waiting_since"], now) if state in QUEUE_STATES else 0)
-    in_review = r["review_seconds_total"] + (_secs(r["claimed_at"], now) if state == S_IN_REVIEW else 0) + (
-        _secs(r["second_requested_at"], now) if state == S_SECOND else 0)
+    in_review = (
+        r["review_seconds_total"]
+        + (_secs(r["claimed_at"], now) if state == S_IN_REVIEW else 0)
+        + (_secs(r["second_requested_at"], now) if state == S_SECOND else 0)
+    )
     overdue = (
         (state in QUEUE_STATES and _secs(r["queued_at"], now) > sla.queue_seconds)
         or (state == S_IN_REVIEW and _secs(r["claimed_at"], now) > sla.review_seconds)
         or (state == S_SECOND and _secs(r["second_requested_at"], now) > sla.second_review_seconds)
     )
     return {
-        "case_id": r["case_id"], "customer_id": r["customer_id"], "application_id": r["application_id"],
-        "state": state, "high_risk": bool(r["high_risk"]), "submission": r["submission"],
-        "documents_total": r["documents_total"], "documents_pending": r["documents_pending"],
-        "completion_pct": r["completion_pct"], "reviewer_id": r["reviewer_id"],
-        "first_reviewer_id": r["first_reviewer_id"], "queued_at": utc(r["queued_at"]),
-        "claimed_at": utc(r["claimed_at"]), "age_seconds": _secs(r["queued_at"], now),
-        "time_in_queue_seconds": in_queue, "time_in_review_seconds": in_review, "overdue": bool(overdue),
+        "case_id": r["case_id"],
+        "customer_id": r["customer_id"],
+        "application_id": r["application_id"],
+        "state": state,
+        "high_risk": bool(r["high_risk"]),
+        "submission": r["submission"],
+        "documents_total": r["documents_total"],
+        "documents_pending": r["documents_pending"],
+        "completion_pct": r["completion_pct"],
+        "reviewer_id": r["reviewer_id"],
+        "first_reviewer_id": r["first_reviewer_id"],
+        "queued_at": utc(r["queued_at"]),
+        "claimed_at": utc(r["claimed_at"]),
+        "age_seconds": _secs(r["queued_at"], now),
+        "time_in_queue_seconds": in_queue,
+        "time_in_review_seconds": in_review,
+        "overdue": bool(overdue),
     }
 
 
 def customer_completion(session: Session, customer_id: str) -> dict[str, Any] | None:
-    row = session.execute(select(kyc_customer).where(kyc_customer.c.customer_id == customer_id)).mappings().first()
+    row = (
+        session.execute(select(kyc_customer).where(kyc_customer.c.customer_id == customer_id))
+        .mappings()
+        .first()
+    )
     if row is None:
         return None
-    return {"customer_id": row["customer_id"], "completion_pct": row["completion_pct"],
-            "latest_case_id": row["latest_case_id"], "latest_state": row["latest_state"], "cases": row["cases"],
-            "identity_verified": row["identity_verified_at"] is not None,
-            "identity_verified_at": utc(row["identity_verified_at"])}
+    return {
+        "customer_id": row["customer_id"],
+        "completion_pct": row["completion_pct"],
+        "latest_case_id": row["latest_case_id"],
+        "latest_state": row["latest_state"],
+        "cases": row["cases"],
+        "identity_verified": row["identity_verified_at"] is not None,
+        "identity_verified_at": utc(row["identity_verified_at"]),
+    }

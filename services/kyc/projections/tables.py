@@ -26,7 +26,9 @@ kyc_case = Table(
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("queued_at", DateTime(timezone=True), nullable=False),  # start of the current round's wait
-    Column("waiting_since", DateTime(timezone=True), nullable=False),  # start of the current wait in the queue
+    Column(
+        "waiting_since", DateTime(timezone=True), nullable=False
+    ),  # start of the current wait in the queue
     Column("claimed_at", DateTime(timezone=True), nullable=True),
     Column("second_requested_at", DateTime(timezone=True), nullable=True),
     Column("decided_at", DateTime(timezone=True), nullable=True),
@@ -42,8 +44,13 @@ kyc_case = Table(
     Index("ix_kyc_case_reviewer", "reviewer_id", "queued_at", "case_id"),
 )
 # High-risk cases are a small share: a partial index keeps the "high-risk only" queue view a short walk.
-Index("ix_kyc_case_high_risk_age", kyc_case.c.queued_at, kyc_case.c.case_id,
-      postgresql_where=kyc_case.c.high_risk.is_(True), sqlite_where=kyc_case.c.high_risk.is_(True))
+Index(
+    "ix_kyc_case_high_risk_age",
+    kyc_case.c.queued_at,
+    kyc_case.c.case_id,
+    postgresql_where=kyc_case.c.high_risk.is_(True),
+    sqlite_where=kyc_case.c.high_risk.is_(True),
+)
 
 kyc_customer = Table(
     "kyc_customer",
