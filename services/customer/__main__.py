@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 from shared.runtime.api import create_app
@@ -41,7 +42,8 @@ def main(argv: list[str]) -> int:
         return 2
     command = argv[0]
     settings = CustomerSettings()
-    configure_logging(settings.log_level, service=SERVICE)
+    level = settings.log_level if "CUSTOMER_LOG_LEVEL" in os.environ else os.environ.get("LOG_LEVEL", settings.log_level)
+    configure_logging(level, service=SERVICE)
     container = bootstrap(settings, migrate=True)
     if command == "migrate":
         log.info("migrated", read_model=True, event_store=True)

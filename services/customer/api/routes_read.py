@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -66,10 +67,15 @@ def list_item(row: dict[str, Any], managers: list[dict[str, Any]], unmasked: boo
             v = as_utc(v).isoformat()
         item[k] = v
     if row["total_assets"] is not None:
-        item["total_assets"] = str(row["total_assets"])
+        item["total_assets"] = money(row["total_assets"])
     item.update(person(row, unmasked))
     item["managers"] = [{**m, "share": None if m["share"] is None else str(m["share"])} for m in managers]
     return item
+
+
+def money(value: Decimal) -> str:
+    """A Decimal as a plain string without the column's padding zeros: 1328137.50000000 → 1328137.5."""
+    return format(value.normalize(), "f")
 
 
 def as_utc(value: datetime) -> datetime:
