@@ -20,7 +20,7 @@ class SummarySettings(ServiceSettings):
         default="sqlite:///var/summary/eventstore.db", description="Event store of daily reports and changelog."
     )
     api_port: int = 8104
-    worker_health_port: int = 8114
+    worker_health_port: int = 8204
     timezone: str = Field(default="UTC", description="The brokerage's time zone: what 'today' means (IANA name).")
     ensure_topics: bool = Field(default=True, description="Create the consumed topics if missing (dev, tests).")
     max_interval_days: int = Field(default=400, ge=1, description="Longest interval an analytics query may span.")

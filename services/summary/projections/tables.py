@@ -58,9 +58,10 @@ fact = Table(
     Column("team_id", String(ID)),
     Column("secs_since_applied", BigInteger),
     Column("secs_since_registered", BigInteger),
-    Index("ix_sm_fact_kind_at", "kind", "at"),
+    # covering (index-only scans): every summary/dashboard query reads kind, time and attribution only
+    Index("ix_sm_fact_kind_at", "kind", "at", "manager_id", "team_id"),
     Index("ix_sm_fact_manager", "manager_id", "kind", "at"),
-    Index("ix_sm_fact_team", "team_id", "kind", "at"),
+    Index("ix_sm_fact_team", "team_id", "kind", "at", "manager_id"),
 )
 
 customer_state = Table(
@@ -102,9 +103,9 @@ follow_up = Table(
     Column("tags", Text, nullable=False, default="|"),  # "|a|b|" for LIKE '%|a|%'
     Column("task_id", String(ID)),
     Index("ix_sm_follow_up_customer", "customer_id", "recorded_at"),
-    Index("ix_sm_follow_up_manager", "manager_id", "recorded_at"),
-    Index("ix_sm_follow_up_team", "team_id", "recorded_at"),
-    Index("ix_sm_follow_up_at", "recorded_at"),
+    Index("ix_sm_follow_up_manager", "manager_id", "recorded_at", "stage", "customer_id"),
+    Index("ix_sm_follow_up_team", "team_id", "recorded_at", "stage", "manager_id", "customer_id"),
+    Index("ix_sm_follow_up_at", "recorded_at", "stage", "manager_id", "customer_id"),
 )
 
 task = Table(
