@@ -228,6 +228,8 @@ async def test_full_flow_four_eyes_history_completion_and_refs_only_for_reviewer
     assert (await h.get("/kyc/customers/nobody/completion")).status_code == 404
     approved = (await h.get("/kyc/queue", state="approved")).json()["items"]
     assert approved[0]["case_id"] == case_id and approved[0]["time_in_review_seconds"] >= 0
+    metrics = (await h.client.get("/metrics")).text
+    assert 'whale_kyc_actions_total{action="second_review",outcome="approved"}' in metrics
 
 
 async def test_more_info_resubmission_reopens_same_case_and_duplicates_are_ignored(h):

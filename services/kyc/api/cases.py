@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from prometheus_client import Counter
 
 from shared.runtime.api import Problem
 from shared.runtime.auth import Perm, Principal
@@ -20,6 +21,9 @@ from .models import AssignBody, DocumentDecisionBody, MoreInfoBody, QueuePage, S
 from .views import case_detail, history_entry
 
 log = get_logger("kyc.api")
+KYC_ACTIONS = Counter(
+    "whale_kyc_actions_total", "Reviewer actions recorded on KYC cases", ["action", "outcome"]
+)
 router = APIRouter(prefix="/kyc", tags=["kyc"])
 
 Reader = Annotated[Principal, Depends(any_of(*READ_PERMS))]
@@ -119,6 +123,7 @@ async def claim(request: Request, case_id: str, principal: Reviewer) -> dict[str
         c.app.claim, case_id, principal.user_id, _now(), case_id=case_id, correlation_id=_cid(request)
     )
     if changed:
+        KYC_ACTIONS.labels("claim", "in_review").inc()
         log.info("kyc_case_claimed", case_id=case_id, reviewer_id=principal.user_id)
     return await _detail(request, case, principal)
 
@@ -136,6 +141,7 @@ async def assign(request: Request, case_id: str, body: AssignBody, principal: Ad
         correlation_id=_cid(request),
     )
     if changed:
+        KYC_ACTIONS.labels("assign", "in_review").inc()
         log.info(
             "kyc_case_assigned", case_id=case_id, reviewer_id=body.reviewer_id, actor_id=principal.user_id
         )
@@ -158,6 +164,7 @@ async def release(
         case_id=case_id,
         correlation_id=_cid(request),
     )
+    KYC_ACTIONS.labels("release", case.state).inc()
     log.info("kyc_case_released", case_id=case_id, actor_id=principal.user_id)
     return await _detail(request, case, principal)
 
@@ -180,6 +187,7 @@ async def decide_document(
         correlation_id=_cid(request),
     )
     if changed:
+        KYC_ACTIONS.labels("document_decision", body.decision).inc()
         log.info(
             "kyc_document_decided",
             case_id=case_id,
@@ -208,6 +216,7 @@ async def request_info(
         case_id=case_id,
         correlation_id=_cid(request),
     )
+    KYC_ACTIONS.labels("request_info", "more_info_requested").inc()
     log.info("kyc_more_info_requested", case_id=case_id, reviewer_id=principal.user_id, reasons=body.reasons)
     return await _detail(request, case, principal)
 
@@ -228,6 +237,7 @@ async def submit(
         case_id=case_id,
         correlation_id=_cid(request),
     )
+    KYC_ACTIONS.labels("submit", outcome).inc()
     log.info("kyc_review_submitted", case_id=case_id, reviewer_id=principal.user_id, outcome=outcome)
     return await _detail(request, case, principal)
 
@@ -248,6 +258,7 @@ async def second_review(
         case_id=case_id,
         correlation_id=_cid(request),
     )
+    KYC_ACTIONS.labels("second_review", body.decision).inc()
     log.info(
         "kyc_second_review_recorded", case_id=case_id, reviewer_id=principal.user_id, decision=body.decision
     )
