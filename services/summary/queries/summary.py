@@ -10,10 +10,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.clock import Comparison, from_naive_utc, local_day
+from ..domain.clock import Comparison, Window, from_naive_utc, local_day
 from ..projections import tables as t
 from .audience import Audience
 
@@ -27,47 +27,55 @@ FOLLOW_UP_METRICS = {
 METRICS = tuple(FACT_METRICS.values()) + tuple(FOLLOW_UP_METRICS.values())
 
 
-def _day_counts(session: Session, tz: ZoneInfo, day: date, aud: Audience,
-                by_manager: bool) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-    """Metric totals for one local day, and per manager when asked. Follow-up metrics count distinct
-    customers followed up (two calls to one customer are one follow-up of that customer)."""
-    w = local_day(day, tz)
-    totals: dict[str, int] = dict.fromkeys(METRICS, 0)
-    per: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(METRICS, 0))
+def _buckets(col: Any, windows: dict[str, Window]) -> tuple[Any, Any]:
+    """A CASE naming the window a timestamp falls in, and the condition "in one of the windows"."""
+    bucket = case(*[(and_(col >= w.start, col < w.end), literal(label)) for label, w in windows.items()])
+    return bucket.label("bucket"), or_(*[and_(col >= w.start, col < w.end) for w in windows.values()])
+
+
+def _counts(session: Session, tz: ZoneInfo, days: dict[str, date], aud: Audience,
+            by_manager: bool) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, dict[str, int]]]]:
+    """Metric totals per window (label → metric → n), and per manager when asked, in one pass over each
+    fact table. Follow-up metrics count distinct customers followed up (two calls to one customer are one
+    follow-up of that customer), so their totals are counted apart from the per-manager figures."""
+    windows = {label: local_day(d, tz) for label, d in days.items()}
+    totals = {label: dict.fromkeys(METRICS, 0) for label in windows}
+    per: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: {label: dict.fromkeys(METRICS, 0)
+                                                                     for label in windows})
     f = t.fact.c
-    q = (select(f.kind, f.manager_id, func.count()).where(f.kind.in_(FACT_METRICS), f.at >= w.start, f.at < w.end,
-                                                         *aud.where(t.fact)).group_by(f.kind, f.manager_id))
-    for kind, mgr, n in session.execute(q):
-        totals[FACT_METRICS[kind]] += n
+    bucket, any_window = _buckets(f.at, windows)
+    q = (select(bucket, f.kind, f.manager_id, func.count()).where(f.kind.in_(FACT_METRICS), any_window,
+                                                                 *aud.where(t.fact))
+         .group_by(bucket, f.kind, f.manager_id))
+    for label, kind, mgr, n in session.execute(q):
+        totals[label][FACT_METRICS[kind]] += n
         if by_manager and mgr:
-            per[mgr][FACT_METRICS[kind]] += n
+            per[mgr][label][FACT_METRICS[kind]] += n
     fu = t.follow_up.c
-    cond = [fu.recorded_at >= w.start, fu.recorded_at < w.end, fu.stage.in_(FOLLOW_UP_METRICS),
-            *aud.where(t.follow_up)]
-    for stage, n in session.execute(select(fu.stage, func.count(distinct(fu.customer_id)))
-                                    .where(*cond).group_by(fu.stage)):
-        totals[FOLLOW_UP_METRICS[stage]] = n
+    bucket, any_window = _buckets(fu.recorded_at, windows)
+    cond = [any_window, fu.stage.in_(FOLLOW_UP_METRICS), *aud.where(t.follow_up)]
+    for label, stage, n in session.execute(select(bucket, fu.stage, func.count(distinct(fu.customer_id)))
+                                           .where(*cond).group_by(bucket, fu.stage)):
+        totals[label][FOLLOW_UP_METRICS[stage]] = n
     if by_manager:
-        for stage, mgr, n in session.execute(select(fu.stage, fu.manager_id, func.count(distinct(fu.customer_id)))
-                                             .where(*cond).group_by(fu.stage, fu.manager_id)):
-            per[mgr][FOLLOW_UP_METRICS[stage]] = n
+        for label, stage, mgr, n in session.execute(
+                select(bucket, fu.stage, fu.manager_id, func.count(distinct(fu.customer_id)))
+                .where(*cond).group_by(bucket, fu.stage, fu.manager_id)):
+            per[mgr][label][FOLLOW_UP_METRICS[stage]] = n
     return totals, per
 
 
 def today_summary(session: Session, tz: ZoneInfo, day: date, aud: Audience) -> dict[str, Any]:
     cmp = Comparison(day)
     by_manager = aud.single_manager is None
-    results = {label: _day_counts(session, tz, d, aud, by_manager) for label, d in cmp.days().items()}
-    metrics = {m: {label: results[label][0][m] for label in results} for m in METRICS}
+    totals, per = _counts(session, tz, cmp.days(), aud, by_manager)
+    labels = list(cmp.days())
+    metrics = {m: {label: totals[label][m] for label in labels} for m in METRICS}
     for m in metrics.values():
         m["change_vs_yesterday"] = m["today"] - m["yesterday"]
         m["change_vs_last_week"] = m["today"] - m["last_week"]
-    managers: list[dict[str, Any]] = []
-    if by_manager:
-        ids = sorted({mgr for label in results for mgr in results[label][1]})
-        for mgr in ids:
-            managers.append({"manager_id": mgr, "metrics": {
-                m: {label: results[label][1].get(mgr, {}).get(m, 0) for label in results} for m in METRICS}})
+    managers = [{"manager_id": mgr, "metrics": {m: {label: per[mgr][label][m] for label in labels}
+                                                for m in METRICS}} for mgr in sorted(per)]
     return {"date": day.isoformat(), "yesterday": cmp.yesterday.isoformat(),
             "last_week": cmp.last_week.isoformat(), "timezone": tz.key, "metrics": metrics, "managers": managers}
 
