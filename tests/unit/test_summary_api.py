@@ -16,7 +16,6 @@ from services.summary.settings import SummarySettings
 from shared.runtime.auth import mint_token
 from shared.runtime.settings import AuthSettings
 
-pytestmark = pytest.mark.asyncio
 AUTH = AuthSettings(jwt_secret="unit-test-secret-unit-test-secret!")
 TZ = ZoneInfo("Asia/Hong_Kong")
 
@@ -167,3 +166,23 @@ async def test_read_endpoints_answer_from_the_read_models(api):
     assert funnel["groups"][0]["key"] == "m1" and funnel["total"]["counts"]["opened"] == 1
     sc = (await api.get("/dashboard/shortcuts", headers=M1)).json()
     assert (sc["follow_ups_overdue"], sc["open_tasks"], sc["opened_today"]) == (1, 1, 1)
+
+
+def test_migrate_from_environment_only(tmp_path, monkeypatch):
+    import sqlalchemy
+
+    from services.summary.__main__ import main
+
+    monkeypatch.chdir(tmp_path)  # the defaults put both databases under ./var/summary/
+    for var in ("SUMMARY_DATABASE_URL", "SUMMARY_EVENTSTORE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("SUMMARY_TIMEZONE", "Asia/Hong_Kong")
+    assert main(["migrate"]) == 0
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'var' / 'summary' / 'readmodel.db'}")
+    names = set(sqlalchemy.inspect(engine).get_table_names())
+    engine.dispose()
+    assert {"sm_fact", "sm_follow_up", "sm_node_count", "consumer_position", "sm_daily_report"} <= names
+    assert (tmp_path / "var" / "summary" / "eventstore.db").exists()
+    monkeypatch.setenv("SUMMARY_TIMEZONE", "Mars/Olympus_Mons")
+    with pytest.raises(ValueError, match="time zone"):
+        main(["migrate"])
