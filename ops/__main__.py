@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 from typing import Any
 
@@ -74,8 +73,9 @@ async def cmd_dlq(args: argparse.Namespace) -> int:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    cmd = [sys.executable, "-m", f"services.{args.service}", "rebuild"] + (["--verify"] if args.verify else [])
-    return subprocess.call(cmd)
+    from .rebuild import rebuild
+
+    return rebuild(args.service, verify=args.verify)
 
 
 def cmd_reclaim(args: argparse.Namespace) -> int:
