@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import statistics
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -199,14 +200,16 @@ async def endpoints(url: str, customers: int, managers: int, n: int) -> list[dic
         "team_lead": mint_token(AUTH, user_id="lead0", role="team_lead", team_id="t000"),
         "all": mint_token(AUTH, user_id="admin", role="admin"),
     }
-    paths = ["/summary/today", "/dashboard/nodes", "/dashboard/shortcuts", "/dashboard/account-opening",
-             "/summary/follow-ups"]
+    paths = [(p, n) for p in ("/summary/today", "/dashboard/nodes", "/dashboard/shortcuts",
+                              "/dashboard/account-opening", "/summary/follow-ups")]
+    paths.append(("/analytics/funnel?group_by=cohort", max(n // 5, 10)))  # 90 days of registrations
     rows = []
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=c.api()), base_url="http://summary",
-                                 timeout=60) as client:
-        for path in paths:
+                                 timeout=120) as client:
+        for path, n in paths:
             for role, token in roles.items():
                 res = await measure(client, path, {"Authorization": f"Bearer {token}"}, n)
+                sys.stderr.write(f"bench summary: {path} ({role}) p99 {res['p99']:.1f} ms\n")
                 rows.append({"benchmark": "summary", "metric": f"GET {path} p99 ({role})", "value": res["p99"],
                              "unit": "ms", "note": f"p50 {res['p50']:.1f} ms; {n} requests; {customers:,} "
                                                    f"customers, 90 days, {managers} managers"})
@@ -267,7 +270,7 @@ async def replay_rate(ctx: Any, customers: int) -> list[dict]:
 async def main(ctx: Any) -> list[dict]:
     customers = 20_000 if ctx.quick else 1_000_000
     managers = 50 if ctx.quick else 500
-    requests = 50 if ctx.quick else 300
+    requests = 50 if ctx.quick else 100
     url = ctx.pg_database("summary")
     from zoneinfo import ZoneInfo
 
@@ -275,6 +278,7 @@ async def main(ctx: Any) -> list[dict]:
     started = time.perf_counter()
     await asyncio.to_thread(gen.run, ZoneInfo(TZ_NAME))
     counts = await asyncio.to_thread(bulk_load, url, gen)
+    sys.stderr.write(f"bench summary: loaded {counts}\n")
     load_s = time.perf_counter() - started
     total_rows = sum(counts.values())
     del gen
