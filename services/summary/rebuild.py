@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -74,10 +75,21 @@ def caught_up(c: Container, ends: dict[tuple[str, int], int]) -> bool:
     return all(stored.get(k, 0) >= v for k, v in ends.items() if v > 0)
 
 
-async def replay(c: Container, *, timeout_s: float = 3600.0, group_id: str | None = None) -> int:
-    """Consume from the stored positions up to the topics' current ends with the real consumer; returns
-    how many events were applied. Positions live in the read-model database, so the Kafka group is only
-    a vehicle: a fresh one per run never waits for a previous run's members to leave."""
+@dataclass
+class ReplayStats:
+    applied: int = 0
+    elapsed_s: float = 0.0  # from start (includes joining the group) to caught up
+    applying_s: float = 0.0  # from the first applied batch to caught up
+
+    @property
+    def rate(self) -> float:
+        return self.applied / self.applying_s if self.applying_s > 0 else 0.0
+
+
+async def replay(c: Container, *, timeout_s: float = 3600.0, group_id: str | None = None) -> ReplayStats:
+    """Consume from the stored positions up to the topics' current ends with the real consumer. Positions
+    live in the read-model database, so the Kafka group is only a vehicle: a fresh one per run never waits
+    for a previous run's members to leave."""
     group_id = group_id or f"{CONSUMER}-rebuild-{uuid.uuid4().hex[:8]}"
     ends = await end_offsets(c)
     producer = c.producer()
@@ -85,20 +97,29 @@ async def replay(c: Container, *, timeout_s: float = 3600.0, group_id: str | Non
     consumer = c.consumer(producer, group_id=group_id)
     task = asyncio.create_task(consumer.run())
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
+    started = loop.time()
+    deadline = started + timeout_s
+    first_at: float | None = None
+    first_count = 0
     try:
         while not await asyncio.to_thread(caught_up, c, ends):
+            if first_at is None and consumer.applied_count:
+                first_at, first_count = loop.time(), consumer.applied_count
             if task.done():
                 task.result()
                 raise RuntimeError("consumer stopped before catching up")
             if loop.time() > deadline:
                 raise TimeoutError("replay did not catch up in time")
             await asyncio.sleep(0.2)  # polling under the deadline above
+        done = loop.time()
     finally:
         await consumer.stop()
         await task
         await producer.stop()
-    return consumer.applied_count
+    if first_at is None:  # everything arrived in the first polls
+        first_at, first_count = started, 0
+    return ReplayStats(applied=consumer.applied_count, elapsed_s=done - started,
+                       applying_s=done - first_at if consumer.applied_count > first_count else 0.0)
 
 
 async def rebuild(c: Container, *, verify: bool) -> int:
@@ -110,9 +131,9 @@ async def rebuild(c: Container, *, verify: bool) -> int:
     with c.sessions.begin() as s:
         wipe(s)
     log.info("rebuild_started", verify=verify)
-    applied = await replay(c)
+    stats = await replay(c)
     with c.sessions() as s:
         after = fingerprint(s)
     differing = sorted(k for k in after if before is not None and before[k] != after[k])
-    log.info("rebuild_finished", applied=applied, differing=differing)
+    log.info("rebuild_finished", applied=stats.applied, seconds=round(stats.elapsed_s, 1), differing=differing)
     return 1 if differing else 0
