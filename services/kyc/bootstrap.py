@@ -146,7 +146,7 @@ class Container:
 
 def bootstrap(settings: KycSettings | None = None, *, migrate: bool = True) -> Container:
     settings = settings or KycSettings()
-    app = build_application(KycApplication, settings.eventstore_url)
+    app = build_application(KycApplication, settings.eventstore_url, **settings.eventstore_env())
     app.rules = settings.rules()
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)

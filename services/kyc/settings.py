@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from shared.runtime.settings import ServiceSettings, service_config
 
@@ -50,6 +50,18 @@ class KycSettings(ServiceSettings):
     sla_review_seconds: int = Field(default=8 * 3600, gt=0)
     sla_second_review_seconds: int = Field(default=24 * 3600, gt=0)
     queue_page_max: int = Field(default=200, gt=0, le=1000)
+    # Encrypt stored events at rest (storage references, declarations, reviewer notes): a base64 AES key,
+    # e.g. `python -c "from eventsourcing.cryptography import AESCipher; print(AESCipher.create_key(32))"`.
+    # Must stay the same for the life of the event store (rotation = re-encrypting copy, not a setting).
+    eventstore_cipher_key: SecretStr | None = None
+
+    def eventstore_env(self) -> dict[str, str]:
+        if self.eventstore_cipher_key is None:
+            return {}
+        return {
+            "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+            "CIPHER_KEY": self.eventstore_cipher_key.get_secret_value(),
+        }
 
     def rules(self) -> KycRules:
         return KycRules(

@@ -83,3 +83,21 @@ def test_sla_totals_completion_rebuild(tmp_path):
     assert rows(c) == before
     assert c.rebuild_read_model() > 0
     assert rows(c) == before
+
+
+def test_event_store_encrypted_at_rest_when_a_key_is_configured(tmp_path):
+    from eventsourcing.cryptography import AESCipher
+
+    es = tmp_path / "es.db"
+    settings = KycSettings(database_url=f"sqlite:///{tmp_path / 'rm.db'}", eventstore_url=f"sqlite:///{es}",
+                           eventstore_cipher_key=AESCipher.create_key(32))
+    c = bootstrap(settings)
+    handler = EventSourcedBatchHandler(c.app, "kyc-upstream", c.app.process_upstream, ["t"])
+    handler.apply("t", 0, [submitted(T0, ref="very-private-ref")], 1)
+    c.projection.catch_up()
+    assert c.app.get_case(case_id_for("p1", "pa1")).documents["pd1"]["storage_ref"] == "ref-very-private-ref"
+    c.app.close()
+    c.engine.dispose()
+    raw = es.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("es.db-*"))
+    assert b"very-private-ref" not in raw and b"student" not in raw
+    assert rows(c)[0][0]["state"] == "pending"
