@@ -130,11 +130,16 @@ def apply(session: Session, events: list[Any]) -> None:
             b.left_in_pool(e)
         elif kind == "Manager.LoadChanged":
             b.load[e.manager_id] = e.load
-        else:
+        elif kind in ADMIN_KINDS:
             b.flush()  # keep order with the row-at-a-time events below
             b = _Batch(session)
             _apply_admin(session, e, kind)
+        # other events (aggregate creation, team members / cursor, referral codes) have no read model
     b.flush()
+
+
+ADMIN_KINDS = frozenset({"Manager.Registered", "Manager.Edited", "Manager.Resigned", "Team.Created", "Team.Edited",
+                         "RuleBook.RuleSaved"})
 
 
 def _apply_admin(session: Session, e: Any, kind: str) -> None:
