@@ -62,6 +62,7 @@ def service_env(name: str, var: Path, bootstrap: str, ports: dict[str, int] | No
         "AUTH_JWT_ALGORITHM": "HS256",
         "AUTH_JWT_SECRET": env.get("AUTH_JWT_SECRET", DEV_SECRET),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        f"{prefix}LOG_LEVEL": env.get(f"{prefix}LOG_LEVEL", env.get("LOG_LEVEL", "INFO")),
         "PYTHONUNBUFFERED": "1",
     })
     env.update(extra or {})
