@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -115,12 +116,9 @@ def engine_apply(app: TasksApplication) -> Callable[[list[Event]], ProcessingEve
     def apply(events: list[Event]) -> ProcessingEvent:
         boards: dict[str, CustomerTasks] = {}
         for e in events:
-            rule = RULES.get(e.event_type)
-            if rule is None:
+            if not engine_relevant(e, app.policy):
                 continue
-            matters = MATTERS.get(e.event_type)
-            if matters is not None and not matters(e.payload, app.policy):
-                continue
+            rule = RULES[e.event_type]
             cid = e.payload.customer_id
             board = boards.get(cid) or app.board_or_new(cid)
             boards[cid] = board
@@ -149,6 +147,31 @@ class Positioned(Protocol):
     def apply(self, topic: str, partition: int, events: list[Event], next_offset: int) -> None: ...
 
 
+def engine_relevant(e: Event, policy: Policy) -> bool:
+    if e.event_type not in RULES:
+        return False
+    matters = MATTERS.get(e.event_type)
+    return matters is None or matters(e.payload, policy)
+
+
+class LazyPosition:
+    """Most records change nothing (ordinary deposits, trades…). For a batch of only those, storing the
+    position is postponed (at most `flush_s`): re-reading such records after a restart is a no-op, and
+    it saves a transaction per batch. A batch with effects always stores its position with them."""
+
+    flush_s = 5.0
+
+    def __init__(self) -> None:
+        self._stored_at: dict[tuple[str, int], float] = {}
+
+    def skip(self, topic: str, partition: int, effective: bool) -> bool:
+        now = time.monotonic()
+        if not effective and now - self._stored_at.get((topic, partition), 0.0) < self.flush_s:
+            return True
+        self._stored_at[(topic, partition)] = now
+        return False
+
+
 class EngineHandler:
     """Aggregates + tracking in the event store (exactly-once per offset; task ids keyed by cause)."""
 
@@ -157,12 +180,15 @@ class EngineHandler:
     def __init__(self, app: TasksApplication, consumer: str, topics: list[str]):
         self.inner = EventSourcedBatchHandler(app, consumer, engine_apply(app), topics)
         self.app = app
+        self.lazy = LazyPosition()
 
     def position(self, topic: str, partition: int) -> int | None:
         return self.app.process_recorder.max_tracking_id(self.inner.tracking_name(topic, partition))
 
     def apply(self, topic: str, partition: int, events: list[Event], next_offset: int) -> None:
-        self.inner.apply(topic, partition, events, next_offset)
+        relevant = [e for e in events if engine_relevant(e, self.app.policy)]
+        if not self.lazy.skip(topic, partition, bool(relevant)):
+            self.inner.apply(topic, partition, relevant, next_offset)
 
 
 class CardHandler:
@@ -173,6 +199,7 @@ class CardHandler:
     def __init__(self, sessions: sessionmaker[Session], tracker: Tracker):
         self.sessions, self.tracker = sessions, tracker
         self.inner = SqlBatchHandler(sessions, tracker, apply_card_events)
+        self.lazy = LazyPosition()
 
     def position(self, topic: str, partition: int) -> int | None:
         with self.sessions() as s:
