@@ -99,4 +99,8 @@ async def _broker_ping(settings: SummarySettings) -> None:
 def bootstrap(settings: SummarySettings | None = None) -> Container:
     settings = settings or SummarySettings()
     engine = make_engine(settings.database_url)
+    if engine.dialect.name == "postgresql":
+        # batch executemany INSERTs (also ON CONFLICT ones) into multi-row VALUES pages: one round trip per
+        # page instead of one statement per row (psycopg 3 defaults to per-row pipelining without RETURNING)
+        engine.dialect.use_insertmanyvalues_wo_returning = True
     return Container(settings=settings, engine=engine, sessions=session_factory(engine))
