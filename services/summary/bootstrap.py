@@ -45,8 +45,9 @@ class Container:
 
     @cached_property
     def report_projection(self) -> ProjectionRunner:
+        # the API catches up right after each write, so the worker's runner only needs a slow beat
         return ProjectionRunner(self.app, self.sessions, t.projection_positions, apply_own_events,
-                                name="summary-reports", service=SERVICE)
+                                name="summary-reports", service=SERVICE, interval_s=1.0)
 
     def migrate(self) -> None:
         t.metadata.create_all(self.engine)
