@@ -8,8 +8,7 @@ outbox) and the derived view after it (what the read model stores). The state it
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
@@ -20,20 +19,26 @@ from .state import Fact, already_applied, evolve, new_state, view
 CUSTOMER_NAMESPACE = uuid.UUID("0f6f3c52-8a3e-4c55-b8a4-0e2b1b7c9d01")
 
 
-def compact(value: Any) -> Any:
+ROW_TIMES = ("registered_at", "stage_changed_at", "first_deposit_at", "first_trade_at", "assets_as_of",
+             "first_seen_at", "last_activity_at")
+
+
+def compact(v: dict[str, Any]) -> dict[str, Any]:
     """The derived row in plain JSON types (ISO 8601 times, decimal strings): cheaper to store and to read
     back than transcoder-wrapped datetimes and Decimals; the projection parses it."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: compact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [compact(v) for v in value]
-    return value
+    out = dict(v)
+    for key in ROW_TIMES:
+        if out[key] is not None:
+            out[key] = out[key].isoformat()
+    if out["total_assets"] is not None:
+        out["total_assets"] = str(out["total_assets"])
+    out["stage_entered_at"] = {k: t.isoformat() for k, t in v["stage_entered_at"].items()}
+    out["deposits"] = {k: str(a) for k, a in v["deposits"].items()}
+    out["withdrawals"] = {k: str(a) for k, a in v["withdrawals"].items()}
+    return out
 
 
+@lru_cache(maxsize=100_000)
 def customer_uuid(customer_id: str) -> uuid.UUID:
     return uuid.uuid5(CUSTOMER_NAMESPACE, customer_id)
 
