@@ -148,6 +148,15 @@ async def test_bulk_over_capacity_rules_and_resign(svc, client):
     r = await client.post("/assignments", json={"customer_id": "c5", "manager_id": "m1"}, headers=admin)
     assert r.status_code == 409 and r.json()["code"] == "manager_resigned"
     svc.projection.catch_up()
+    r = await client.patch("/teams/T2", json={"leader_id": "lead-2", "protection_days": 9}, headers=admin)
+    assert r.status_code == 200 and r.json()["protection_days"] == 9
+    r = await client.patch("/teams/T2", json={"protection_days": 0}, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "protection_days"
+    svc.projection.catch_up()
+    r = await client.get("/teams", params={"leader_id": "lead-2"}, headers=admin)
+    assert [x["team_id"] for x in r.json()["items"]] == ["T2"]
+    r = await client.get("/teams/T2", headers=token(svc, "team_lead", "lead-1", team_id="T1"))
+    assert r.status_code == 404
     r = await client.get("/rules/hk/versions", headers=admin)
     assert [v["definition"]["team_id"] for v in r.json()["items"]] == ["T1", "T2"]
     r = await client.get("/managers", params={"limit": 1}, headers=admin)

@@ -51,12 +51,16 @@ async def edit_team(team_id: str, body: TeamPatch, p: Principal = Depends(requir
 
 
 @router.get("/teams")
-async def list_teams(p: Principal = Depends(require(Perm.ClientProfileReadOnly)),
+async def list_teams(leader_id: str | None = None, p: Principal = Depends(require(Perm.ClientProfileReadOnly)),
                      c: Any = Depends(container)) -> dict[str, Any]:
+    """Teams (the hierarchy data scope uses); `leader_id` lists the teams a user leads (for the gateway's
+    `teams` claim)."""
     actor = actor_of(p)
 
     def q() -> list[dict[str, Any]]:
         stmt = select(t.teams).order_by(t.teams.c.team_id)
+        if leader_id:
+            stmt = stmt.where(t.teams.c.leader_id == leader_id)
         if actor.scope != "all":
             stmt = stmt.where(t.teams.c.team_id.in_(actor.teams or ("\x00",)))
         with c.sessions() as s:
