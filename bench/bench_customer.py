@@ -282,7 +282,7 @@ def _compiled(svc: Any, f: ListFilters, principal: Principal, after: Any) -> tup
     scope = scope_clause(t, principal)
     if scope is not None:
         clauses.append(scope)
-    stmt = page_query(t, clauses, "registered_at", "desc", after, 51)
+    stmt = page_query(t, clauses, "registered_at", "desc", after, 51, svc.engine.dialect.name)
     compiled = stmt.compile(dialect=svc.engine.dialect, compile_kwargs={"render_postcompile": True})
     return str(compiled), dict(compiled.params)
 

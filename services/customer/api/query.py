@@ -13,7 +13,22 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import AwareDatetime, StringConstraints
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from shared.events.crm_customer import AccountStatus, Stage, VerificationStatus
 from shared.events.upstream import Channel
@@ -213,11 +228,24 @@ PAGE_COLUMNS = ("customer_id", "registered", "registered_at", "channel", "campai
                 "sort_registered_at", "assets_sort")
 
 
+def managers_column(t: Tables, dialect: str) -> Any:
+    """The customer's active assignments as a JSON array, in the page query itself (one round trip)."""
+    a, c = t.assignment, t.customer
+    fields = (literal_column("'manager_id'"), a.c.manager_id, literal_column("'team_id'"), a.c.team_id,
+              literal_column("'stage'"), a.c.stage_key, literal_column("'share'"), cast(a.c.share, String))
+    if dialect == "postgresql":
+        agg = func.json_agg(aggregate_order_by(func.json_build_object(*fields), a.c.stage_key, a.c.manager_id))
+    else:
+        agg = func.json_group_array(func.json_object(*fields))
+    return select(agg).where(a.c.customer_id == c.c.customer_id, a.c.active == true()) \
+        .scalar_subquery().label("managers")
+
+
 def page_query(t: Tables, clauses: list[ColumnElement[bool]], sort: SortKey, order: Order,
-               after: tuple[Any, str] | None, limit: int) -> Select[Any]:
+               after: tuple[Any, str] | None, limit: int, dialect: str = "postgresql") -> Select[Any]:
     c = t.customer
     key = sort_column(t, sort)
-    stmt = select(*(c.c[name] for name in PAGE_COLUMNS)).where(*clauses)
+    stmt = select(*(c.c[name] for name in PAGE_COLUMNS), managers_column(t, dialect)).where(*clauses)
     if after is not None:
         pair, bound = tuple_(key, c.c.customer_id), tuple_(*after)
         stmt = stmt.where(pair < bound if order == "desc" else pair > bound)

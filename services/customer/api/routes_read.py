@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -51,7 +52,8 @@ def managers_of(session: Any, t: Any, ids: list[str]) -> dict[str, list[dict[str
                            .order_by(a.c.customer_id, a.c.stage_key, a.c.manager_id))
     for r in rows:
         out[r.customer_id].append({"manager_id": r.manager_id, "team_id": r.team_id,
-                                   "stage": None if r.stage_key == "*" else r.stage_key, "share": r.share})
+                                   "stage": None if r.stage_key == "*" else r.stage_key,
+                                   "share": None if r.share is None else money(r.share)})
     return out
 
 
@@ -69,7 +71,7 @@ def list_item(row: dict[str, Any], managers: list[dict[str, Any]], unmasked: boo
     if row["total_assets"] is not None:
         item["total_assets"] = money(row["total_assets"])
     item.update(person(row, unmasked))
-    item["managers"] = [{**m, "share": None if m["share"] is None else str(m["share"])} for m in managers]
+    item["managers"] = managers
     return item
 
 
@@ -83,6 +85,14 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _managers(value: Any) -> list[dict[str, Any]]:
+    items = json.loads(value) if isinstance(value, str) else (value or [])
+    items = sorted(items, key=lambda m: (m["stage"], m["manager_id"]))  # the order of the detail's list
+    return [{"manager_id": m["manager_id"], "team_id": m["team_id"],
+             "stage": None if m["stage"] == "*" else m["stage"],
+             "share": None if m["share"] is None else money(Decimal(m["share"]))} for m in items]
+
+
 def fetch_page(c: Any, principal: Principal, f: ListFilters, sort: SortKey, order: Order,
                cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     t = c.tables
@@ -92,8 +102,9 @@ def fetch_page(c: Any, principal: Principal, f: ListFilters, sort: SortKey, orde
     if scope is not None:
         clauses.append(scope)
     with c.sessions() as s:
-        rows = [dict(r._mapping) for r in s.execute(page_query(t, clauses, sort, order, after, limit))]
-        return rows, managers_of(s, t, [r["customer_id"] for r in rows])
+        stmt = page_query(t, clauses, sort, order, after, limit, s.get_bind().dialect.name)
+        rows = [dict(r._mapping) for r in s.execute(stmt)]
+    return rows, {r["customer_id"]: _managers(r.pop("managers")) for r in rows}
 
 
 @router.get("", summary="Customer list")
