@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -168,7 +169,8 @@ def bootstrap(settings: AssignmentSettings | None = None, *, clock: Clock | None
         assigner=Assigner(app, directory, clock, default_protection_days=days, chunk_size=settings.bulk_chunk_size,
                           handover_wait_s=settings.handover_wait_s),
         router=Router(app, clock, default_protection_days=days),
-        reclaimer=Reclaimer(app, directory, clock, batch_size=settings.reclaim_batch_size),
+        reclaimer=Reclaimer(app, directory, clock, batch_size=settings.reclaim_batch_size,
+                            grace=timedelta(seconds=settings.reclaim_grace_s)),
         projection=ProjectionRunner(app, sessions, t.projection_position, project, name=PROJECTION_NAME,
                                     service=SERVICE),
     )

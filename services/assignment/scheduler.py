@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from eventsourcing.persistence import RecordConflictError
 
@@ -27,22 +27,27 @@ CHUNK = 100  # customers reclaimed per event-store transaction
 
 
 class Reclaimer:
-    def __init__(self, app: AssignmentApplication, directory: Directory, clock: Clock, *, batch_size: int = 500):
+    def __init__(self, app: AssignmentApplication, directory: Directory, clock: Clock, *, batch_size: int = 500,
+                 grace: timedelta = timedelta(0)):
         self.app, self.directory, self.clock, self.batch_size = app, directory, clock, batch_size
+        self.grace = grace  # a follow-up still in flight on crm.tasks.events gets this long to arrive
 
     def run_once(self, now: datetime | None = None) -> int:
-        """Reclaims what is due at `now` (default: the clock); returns how many slots were reclaimed.
+        """Reclaims the slots whose protection expired at least `grace` before `now` (default: the clock);
+        returns how many slots were reclaimed.
         Chunks of customers are reclaimed in one transaction each (one load change per manager)."""
         now = now or self.clock.now()
+        cutoff = now - self.grace
         corr = current_correlation_id() or f"reclaim-{uuid.uuid4()}"
         total = 0
         while True:
-            candidates = self.directory.due(now, self.batch_size)
+            candidates = self.directory.due(cutoff, self.batch_size)
             done = 0
             for i in range(0, len(candidates), CHUNK):
                 chunk = candidates[i:i + CHUNK]
                 try:
-                    done += save_retrying(self.app, lambda uow, _, cs=chunk: self._reclaim_many(uow, cs, now, corr))
+                    done += save_retrying(self.app, lambda uow, _, cs=chunk: self._reclaim_many(uow, cs, now, corr,
+                                                                                         cutoff))
                 except RecordConflictError:  # still contended after retries: the next run picks it up
                     log.warning("reclaim_conflict", customers=len(chunk))
             total += done
@@ -57,7 +62,8 @@ class Reclaimer:
         return cls._reclaim_many(uow, [customer_id], now, None)
 
     @staticmethod
-    def _reclaim_many(uow: UnitOfWork, customers: list[str], now: datetime, correlation_id: str | None) -> int:
+    def _reclaim_many(uow: UnitOfWork, customers: list[str], now: datetime, correlation_id: str | None,
+                      cutoff: datetime | None = None) -> int:
         """Decided on the aggregates at `now`: a slot followed up (or reclaimed) meanwhile is not due."""
         uow.prefetch([customer_key(c) for c in customers])
         released: dict[str, int] = {}
@@ -65,7 +71,7 @@ class Reclaimer:
             agg = uow.customer(customer_id)
             if agg is None:
                 continue
-            for key in agg.due_for_reclaim(now):
+            for key in agg.due_for_reclaim(cutoff or now):
                 slot = agg.unassign(key, "reclaimed", now, None, correlation_id)
                 released[slot["manager_id"]] = released.get(slot["manager_id"], 0) + 1
         for manager_id, n in released.items():

@@ -21,6 +21,9 @@ class AssignmentSettings(ServiceSettings):
                                          description="Protection period of managers without a team.")
     reclaim_interval_s: float = Field(default=60.0, gt=0, description="How often the reclaim scheduler runs.")
     reclaim_batch_size: int = Field(default=500, ge=1, le=10_000)
+    reclaim_grace_s: float = Field(default=300.0, ge=0, le=86_400,
+                                   description="A slot is reclaimed this long after its protection expired, so "
+                                               "a follow-up still in flight on crm.tasks.events is not lost.")
     bulk_max_customers: int = Field(default=20_000, ge=1, le=100_000,
                                     description="Largest bulk assignment accepted in one command.")
     bulk_chunk_size: int = Field(default=500, ge=1, le=5_000,

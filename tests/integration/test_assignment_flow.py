@@ -170,7 +170,7 @@ async def test_registration_to_assignment_follow_up_reclaim_and_resignation(kafk
                 r = await run.http.get("/customers/c-hk1/assignments", headers=admin)
                 return r.json()["slots"][0]["last_follow_up_at"] is not None
             await poll(reset, timeout=15, message="follow-up applied")
-            clock.advance(days=1, seconds=1)  # day 7: c-hk2 (T-HK, 7 days), c-ref, c-sg (3 days) expired
+            clock.advance(days=1, minutes=6)  # day 7 + grace: c-hk2 (T-HK, 7 days), c-ref, c-sg (3 days) expired
             r = await run.http.post("/ops/reclaim", headers=run.headers("operator", "sre-1"))
             assert r.status_code == 200 and r.json()["reclaimed"] == 3
 

@@ -178,7 +178,9 @@ def test_reclaim_after_protection_period_and_follow_up_resets_the_clock(svc, clo
     svc.app._record(svc.router.apply([follow_up("keep", "m1", clock.now()),
                                       follow_up("lose", "m2", clock.now())]))  # not the holder: no reset
     svc.projection.catch_up()
-    clock.advance(days=2, seconds=1)
+    clock.advance(days=2, seconds=1)  # 'lose' expired, but a follow-up may still be in flight (grace)
+    assert svc.reclaimer.run_once() == 0
+    clock.advance(seconds=svc.settings.reclaim_grace_s)
     assert svc.reclaimer.run_once() == 1
     assert slots(svc) == {("keep", "*"): "m1"}
     reclaimed = [p for p in published(svc) if type(p).__name__ == "CustomerUnassigned"]
@@ -324,7 +326,7 @@ async def test_scheduler_tick_reclaims_and_sweeps(svc, clock):
     svc.assigner.assign(ADMIN, ["c1"], "m3")  # T2: 3 days
     svc.assigner.assign(ADMIN, ["c2"], "m1")  # T1: 7 days
     svc.projection.catch_up()
-    clock.advance(days=3)
+    clock.advance(days=3, minutes=6)  # past the 5-minute grace
     assert await svc.scheduler.tick() == (1, 0)
     assert slots(svc) == {("c2", "*"): "m1"}
 
