@@ -16,6 +16,7 @@ from shared.runtime.kafka import PermanentError
 from shared.runtime.logging import get_logger
 
 from .application import Batch, CustomerApplication, IngestCache, apply_upstream
+from .domain.customer import customer_uuid
 from .domain.state import UnknownFact
 from .facts import NotACustomerFact
 from .projections.tables import Tables, upsert
@@ -67,8 +68,6 @@ class UpstreamHandler(EventSourcedBatchHandler):
                 return
 
     def _evict(self, events: list[Event]) -> None:
-        from .domain.customer import customer_uuid
-
         self.cache.evict(customer_uuid(e.envelope.payload["customer_id"]) for e in events
                          if isinstance(e.envelope.payload.get("customer_id"), str))
 

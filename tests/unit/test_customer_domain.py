@@ -10,9 +10,10 @@ from decimal import Decimal
 import pytest
 
 from services.customer.domain.customer import Customer
+from services.customer.domain.derive import AccountStatus, view
 from services.customer.domain.lifecycle import derive_stage, stage_timeline
 from services.customer.domain.regions import active_region, region_from_phone, user_region
-from services.customer.domain.state import AccountStatus, evolve, new_state, view
+from services.customer.domain.state import evolve, new_state
 from shared.events.crm_customer import Stage
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)

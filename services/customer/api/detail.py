@@ -8,7 +8,8 @@ from typing import Any
 
 from shared.events.crm_customer import Stage
 
-from ..domain.state import State, view
+from ..domain.derive import view
+from ..domain.state import State
 from .masking import mask_tail, mask_text, person
 
 RECENT_MOVES = 20

@@ -13,8 +13,9 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
+from .derive import view
 from .effects import effects
-from .state import Fact, already_applied, evolve, new_state, view
+from .state import Fact, already_applied, evolve, new_state
 
 CUSTOMER_NAMESPACE = uuid.UUID("0f6f3c52-8a3e-4c55-b8a4-0e2b1b7c9d01")
 

@@ -1,0 +1,125 @@
+"""Derived view of a customer's state: lifecycle stage and stage times, account and verification status,
+regions, money totals. Pure functions of the state (so of the set of facts, whatever their order)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from shared.events.crm_customer import STAGE_ORDER, AccountStatus, Stage, VerificationStatus
+
+from .lifecycle import derive_stage, stage_timeline
+from .regions import active_region, user_region
+from .state import State
+
+
+def milestones(s: State) -> dict[Stage, datetime | None]:
+    apps = [a.get("first_submitted_at") for a in s["applications"].values() if a.get("first_submitted_at")]
+    opened = [a["opened_at"] for a in s["accounts"].values() if a.get("opened_at")]
+    deposits = [m["at"] for m in s["deposits"].values()]
+    return {
+        Stage.registered: s["registration"]["at"] if s["registration"] else None,
+        Stage.pending_account_opening: min(apps) if apps else None,
+        Stage.pending_funding: min(opened) if opened else None,
+        Stage.funded: min(deposits) if deposits else None,
+        Stage.traded: s["trades"]["first_at"],
+    }
+
+
+def account_status(s: State) -> AccountStatus:
+    accounts = s["accounts"].values()
+    if any(a.get("opened_at") and (a.get("closed_at") is None or a["closed_at"] < a["opened_at"]) for a in accounts):
+        return AccountStatus.opened
+    if any(a.get("closed_at") for a in accounts):
+        return AccountStatus.closed
+    apps = [a for a in s["applications"].values() if a.get("submitted_at") or a.get("rejected_at")]
+    if not apps:
+        return AccountStatus.none
+    latest = max(apps, key=lambda a: (a.get("submitted_at") or a["rejected_at"], a.get("id") or ""))
+    if latest.get("rejected_at") and (latest.get("submitted_at") is None or latest["rejected_at"] >= latest["submitted_at"]):
+        return AccountStatus.rejected
+    return AccountStatus.applied
+
+
+def id_issuing_country(s: State) -> str | None:
+    if s["identity"] and s["identity"].get("issuing_country"):
+        return s["identity"]["issuing_country"]
+    apps = [a for a in s["applications"].values() if a.get("id_issuing_country") and a.get("submitted_at")]
+    if not apps:
+        return None
+    return max(apps, key=lambda a: (a["submitted_at"], a["id"]))["id_issuing_country"]
+
+
+def profile_value(s: State, key: str) -> Any:
+    entry = s["profile"].get(key)
+    return entry[0] if entry else None
+
+
+def _totals(moves: dict[str, dict[str, Any]]) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for m in moves.values():
+        out[m["currency"]] = out.get(m["currency"], Decimal(0)) + m["amount"]
+    return dict(sorted(out.items()))
+
+
+def assets_total(s: State) -> tuple[Decimal | None, str | None, datetime | None]:
+    """Total assets over the accounts valued in the currency of the most recent snapshot."""
+    if not s["assets"]:
+        return None, None, None
+    latest = max(s["assets"].values(), key=lambda a: (a["as_of"], a["id"]))
+    currency = latest["currency"]
+    total = sum((a["total_assets"] for a in s["assets"].values() if a["currency"] == currency), Decimal(0))
+    return total, currency, latest["as_of"]
+
+
+def view(s: State) -> dict[str, Any]:
+    """The derived, denormalised view of a customer (what the list row and the effects are made of)."""
+    ms = milestones(s)
+    stage = derive_stage(ms)
+    timeline = stage_timeline(ms)
+    phone = profile_value(s, "phone") or [None, None]
+    residence = profile_value(s, "residence_country")
+    ip_country = profile_value(s, "registration_ip_country")
+    ur = user_region(residence, phone[0], phone[1], ip_country)
+    issuing = id_issuing_country(s)
+    total, currency, as_of = assets_total(s)
+    reg = s["registration"]
+    referrer = s["referrer"]
+    return {
+        "customer_id": s["customer_id"],
+        "registered": reg is not None,
+        "registered_at": reg["at"] if reg else None,
+        "channel": reg["channel"] if reg else None,
+        "campaign": reg["campaign"] if reg else None,
+        "referral_code": reg["referral_code"] if reg else None,
+        "name": profile_value(s, "name"),
+        "phone_dialing_code": phone[0],
+        "phone_number": phone[1],
+        "email": profile_value(s, "email"),
+        "language": profile_value(s, "language"),
+        "residence_country": residence,
+        "registration_ip_country": ip_country,
+        "id_issuing_country": issuing,
+        "user_region": ur,
+        "active_region": active_region(issuing, ur),
+        "stage": stage.value if stage else None,
+        "stage_rank": STAGE_ORDER[stage] if stage else -1,
+        "stage_entered_at": {k.value: v for k, v in timeline.items()},
+        "stage_changed_at": timeline[stage] if stage else None,
+        "account_status": account_status(s).value,
+        "verification_status": (s["verification"]["status"] if s["verification"]
+                                else VerificationStatus.unverified.value),
+        "deposits": _totals(s["deposits"]),
+        "withdrawals": _totals(s["withdrawals"]),
+        "first_deposit_at": ms[Stage.funded],
+        "first_trade_at": ms[Stage.traded],
+        "trades_count": s["trades"]["count"],
+        "total_assets": total,
+        "assets_currency": currency,
+        "assets_as_of": as_of,
+        "referrer_customer_id": referrer["customer_id"] if referrer else None,
+        "tags": list(s["tags"]),
+        "first_seen_at": s["first_seen_at"],
+        "last_activity_at": s["last_activity_at"],
+    }
