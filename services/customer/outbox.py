@@ -30,6 +30,6 @@ def map_event(domain_event: Any) -> list[Outgoing]:
     for effect in domain_event.effects:
         fields = {k: v for k, v in effect.items() if k != "kind"}
         payload = _CONTRACTS[effect["kind"]](**fields)
-        out.append(Outgoing(payload=payload, causation_id=fact["id"],
+        out.append(Outgoing(payload=payload, occurred_at=fact["at"], causation_id=fact["id"],
                             correlation_id=fact.get("correlation_id")))
     return out

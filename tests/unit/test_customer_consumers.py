@@ -116,6 +116,6 @@ def test_outbox_maps_effects_to_valid_contracts(svc):
     payloads = [o.payload for o in out]
     assert [type(p) for p in payloads] == [StageChanged, FundsMoved]
     assert payloads[1].amount == Decimal("10.25") and payloads[1].first_deposit is True
-    assert all(o.correlation_id == "corr-1" for o in out)
+    assert all(o.correlation_id == "corr-1" and o.occurred_at == T0 for o in out)
     for o in out:  # every payload makes a valid envelope
         assert registry.decode(registry.envelope(o.payload, producer="t").model_dump(mode="json"))
