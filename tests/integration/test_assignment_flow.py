@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from services.assignment.bootstrap import bootstrap
 from services.assignment.domain.clock import FakeClock
+from services.assignment.domain.model import Manager
 from services.assignment.projections import tables as t
 from services.assignment.settings import AssignmentSettings
 from shared.events import registry, topics
@@ -265,3 +266,39 @@ async def test_expiry_is_computed_from_the_team_protection_days(kafka_settings, 
         [ev] = await poll(published, timeout=20, message="assignment published")
         assert ev["payload"]["protection_expires_at"].startswith((T0 + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"))
         assert ev["payload"]["team_id"] == "T" and ev["payload"]["assigned_by"] == "admin-1"
+
+
+async def test_two_scheduler_replicas_on_postgresql_never_reclaim_twice(kafka_settings, pg_database):
+    """Two replicas (own connections, same event store and read model) reclaim concurrently."""
+    from services.assignment.consumers import apply_customer_events
+    from services.assignment.domain.scope import Actor
+
+    clock = FakeClock(T0)
+    one = make_service(kafka_settings, pg_database, clock)
+    two = bootstrap(one.settings, clock=clock)
+    try:
+        admin = Actor("admin-1", "all")
+        one.admin.create_team(admin, team_id="T", name="T", leader_id=None, protection_days=1, at=T0)
+        for m in ("m1", "m2"):
+            one.admin.create_manager(admin, manager_id=m, name=m, position=None, team_id="T", regions=[],
+                                     languages=[], capacity=1000, referral_code=None, at=T0)
+        ids = [f"r{i:03d}" for i in range(300)]
+        with one.sessions.begin() as s:
+            apply_customer_events(s, [registry.decode(registered(c).model_dump(mode="json")) for c in ids])
+        one.assigner.assign(admin, ids[:150], "m1")
+        one.assigner.assign(admin, ids[150:], "m2")
+        one.projection.catch_up()
+        clock.advance(days=2)
+        counts = await asyncio.gather(asyncio.to_thread(one.reclaimer.run_once),
+                                      asyncio.to_thread(two.reclaimer.run_once))
+        assert sum(counts) == 300
+        unassigned = []
+        for n in one.app.process_recorder.select_notifications(start=1, limit=10_000):
+            e = one.app.mapper.to_domain_event(n)
+            if type(e).__qualname__ == "CustomerAssignment.Unassigned":
+                unassigned.append(e.customer_id)
+        assert sorted(unassigned) == ids  # each exactly once
+        assert [one.app.load(Manager.create_id(m)).load for m in ("m1", "m2")] == [0, 0]
+    finally:
+        await one.close()
+        await two.close()
