@@ -135,6 +135,27 @@ SELECT 'task', coalesce(node, ''), coalesce(assignee_id, ''), coalesce(team_id, 
 """
 
 
+DAILY_COUNTS_SQL = """
+INSERT INTO sm_daily_count (day, metric, manager_id, team_id, n)
+WITH f AS (
+  SELECT (at AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day,
+         CASE kind WHEN 'opened' THEN 'account_openings' ELSE 'fundings' END AS metric,
+         coalesce(manager_id, '') AS m, coalesce(team_id, '') AS t, customer_id
+    FROM sm_fact WHERE kind IN ('opened', 'funded')
+  UNION ALL
+  SELECT (recorded_at AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date,
+         CASE stage WHEN 'pending_account_opening' THEN 'pending_account_opening_follow_ups'
+                    WHEN 'pending_funding' THEN 'pending_funding_follow_ups'
+                    WHEN 'registered' THEN 'registration_follow_ups' ELSE 'funded_follow_ups' END,
+         manager_id, coalesce(team_id, ''), customer_id
+    FROM sm_follow_up WHERE stage IN ('pending_account_opening', 'pending_funding', 'registered', 'funded')
+)
+SELECT day, metric, m, t, count(DISTINCT customer_id) FROM f GROUP BY 1, 2, 3, 4
+UNION ALL SELECT day, metric, '*', t, count(DISTINCT customer_id) FROM f GROUP BY 1, 2, 4
+UNION ALL SELECT day, metric, '*', '*', count(DISTINCT customer_id) FROM f GROUP BY 1, 2
+"""
+
+
 def _rows(g: Generator) -> Iterator[tuple[Any, list[tuple]]]:
     yield t.fact, g.facts
     yield t.customer_state, g.states
@@ -162,6 +183,7 @@ def bulk_load(url: str, g: Generator) -> dict[str, int]:
                     cp.write_row(row)
             counts[table.name] = len(rows)
         conn.execute(NODE_COUNTS_SQL)
+        conn.execute(DAILY_COUNTS_SQL, {"tz": TZ_NAME})
         conn.commit()
     for ix in indexes:
         ix.create(c.engine)

@@ -157,7 +157,7 @@ async def test_events_in_answers_out_dead_letters_redelivery_and_replay(service,
     await poll(f9_seen, timeout=30, message="the new follow-up applied")
     after = await asyncio.to_thread(_fp, c)
     changed = {k for k in after if after[k] != before[k]}
-    assert changed <= {"sm_customer_history", "sm_follow_up", "sm_due_item", "sm_fact", "sm_customer_state",
+    assert changed <= {"sm_customer_history", "sm_follow_up", "sm_due_item", "sm_fact", "sm_customer_state", "sm_daily_count",
                        "sm_funnel"} and "sm_follow_up" in changed
     live = await answers(client)
     await worker.stop()

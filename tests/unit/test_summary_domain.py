@@ -145,3 +145,35 @@ def test_ingest_keeps_only_what_the_summary_counts():
         ("c1", "milestone", "traded", "tr-c1"), ("c2", "milestone", "opened", "app-9")]
     assert batch.history[0]["at"] == datetime(2024, 6, 1)  # stored as naive UTC
     assert tags_text(["vip", " hk ", "a|b", "vip", ""]) == "|a/b|hk|vip|"
+
+
+def test_daily_contributions_per_manager_team_and_everyone():
+    from services.summary.domain.daily import daily_contributions
+
+    facts = [
+        {"customer_id": "c1", "kind": "opened", "at": dt("2024-06-11T16:30:00"), "manager_id": "m1", "team_id": "t1"},
+        {"customer_id": "c2", "kind": "opened", "at": dt("2024-06-11T15:59:00"), "manager_id": None, "team_id": None},
+        {"customer_id": "c1", "kind": "applied", "at": dt("2024-06-11T10:00:00"), "manager_id": "m1", "team_id": "t1"},
+    ]
+    fus = [  # c1 twice in one Hong Kong day, by m1 and by m2; c3 once by m1
+        {"customer_id": "c1", "stage": "pending_funding", "recorded_at": dt("2024-06-11T17:00:00"),
+         "manager_id": "m1", "team_id": "t1"},
+        {"customer_id": "c1", "stage": "pending_funding", "recorded_at": dt("2024-06-12T02:00:00"),
+         "manager_id": "m1", "team_id": "t1"},
+        {"customer_id": "c1", "stage": "pending_funding", "recorded_at": dt("2024-06-12T03:00:00"),
+         "manager_id": "m2", "team_id": "t1"},
+        {"customer_id": "c3", "stage": "pending_funding", "recorded_at": dt("2024-06-12T04:00:00"),
+         "manager_id": "m1", "team_id": "t1"},
+        {"customer_id": "c3", "stage": "traded", "recorded_at": dt("2024-06-12T04:00:00"),
+         "manager_id": "m1", "team_id": "t1"},  # no metric for traded customers
+    ]
+    got = daily_contributions(HK, facts, fus)
+    d12, d11 = date(2024, 6, 12), date(2024, 6, 11)
+    assert got == {
+        (d12, "account_openings", "m1", "t1"): 1, (d12, "account_openings", "*", "t1"): 1,
+        (d12, "account_openings", "*", "*"): 1,
+        (d11, "account_openings", "", ""): 1, (d11, "account_openings", "*", ""): 1,
+        (d11, "account_openings", "*", "*"): 1,
+        (d12, "pending_funding_follow_ups", "m1", "t1"): 2, (d12, "pending_funding_follow_ups", "m2", "t1"): 1,
+        (d12, "pending_funding_follow_ups", "*", "t1"): 2, (d12, "pending_funding_follow_ups", "*", "*"): 2,
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from shared.events import Event
 from shared.runtime.logging import get_logger
 
 from ..domain.clock import local_date_of, week_start
+from ..domain.daily import FACT_METRICS, FOLLOW_UP_METRICS, DailyKey, daily_contributions
 from ..domain.derive import CustomerTimeline, HistoryItem, Owner
 from . import tables as t
 from .ingest import RawBatch, collect
@@ -32,6 +33,8 @@ class Loaded:
     state: dict[str, dict[str, Any]]
     tasks: dict[str, list[dict[str, Any]]]
     kyc: dict[str, list[dict[str, Any]]]
+    facts: list[dict[str, Any]] = field(default_factory=list)
+    follow_ups: list[dict[str, Any]] = field(default_factory=list)
 
 
 class FactProjector:
@@ -48,20 +51,22 @@ class FactProjector:
         customers = sorted(batch.customers)
         if is_postgres(session) and customers:
             _lock(session, customers)
-        before = contributions(_load(session, customers)) if customers else Counter()
+        old = _load(session, customers, with_facts=True) if customers else None
         _write_raw(session, batch)
-        if customers:
-            after = self.recompute(session, customers)
-            _move_counts(session, before, after)
+        if old is not None:
+            after, daily_after = self.recompute(session, customers)
+            _move_counts(session, contributions(old), after)
+            _move_daily(session, daily_contributions(self.tz, old.facts, old.follow_ups), daily_after)
         log.debug("summary_batch_applied", events=len(events), customers=len(customers), ignored=batch.ignored)
 
     # -- derived rows ------------------------------------------------------------------------------
-    def recompute(self, session: Session, customers: list[str]) -> Counter[ContribKey]:
+    def recompute(self, session: Session, customers: list[str]) -> tuple[Counter[ContribKey], Counter[DailyKey]]:
         history = _history(session, customers)
         follow_ups = _by_customer(session, t.follow_up, customers)
         loaded = _load(session, customers)
         facts, states, funnels, due = [], [], [], []
         fu_updates: list[dict[str, Any]] = []
+        fu_after: list[dict[str, Any]] = []
         for cid in customers:
             tl = CustomerTimeline(history.get(cid, ()))
             facts += [{"customer_id": cid, "kind": f.kind, "ref": f.ref, "at": f.at, "manager_id": f.manager_id,
@@ -84,6 +89,7 @@ class FactProjector:
                 fu_team = tl.owner_at(fu["recorded_at"], fu_stage).team_id
                 if (fu["stage"], fu["team_id"]) != (fu_stage, fu_team):
                     fu_updates.append({"k_id": fu["follow_up_id"], "v_stage": fu_stage, "v_team": fu_team})
+                fu_after.append({**fu, "stage": fu_stage, "team_id": fu_team})
             due += _due_items(cid, stage, owner, loaded.tasks.get(cid, []), fus)
         _replace(session, t.fact, customers, facts)
         _replace(session, t.funnel, customers, funnels)
@@ -96,7 +102,8 @@ class FactProjector:
                 .execution_options(synchronize_session=False),
                 fu_updates,
             )
-        return contributions(Loaded({s["customer_id"]: s for s in states}, loaded.tasks, loaded.kyc))
+        nodes = contributions(Loaded({s["customer_id"]: s for s in states}, loaded.tasks, loaded.kyc))
+        return nodes, daily_contributions(self.tz, facts, fu_after)
 
 
 # ---- loading ------------------------------------------------------------------------------------------
@@ -128,13 +135,25 @@ def _history(session: Session, customers: list[str]) -> dict[str, list[HistoryIt
     return out
 
 
-def _load(session: Session, customers: list[str]) -> Loaded:
+def _load(session: Session, customers: list[str], *, with_facts: bool = False) -> Loaded:
     state: dict[str, dict[str, Any]] = {}
     for part in chunks(customers):
         for row in session.execute(select(t.customer_state)
                                    .where(t.customer_state.c.customer_id.in_(part))).mappings():
             state[row["customer_id"]] = dict(row)
-    return Loaded(state, _by_customer(session, t.task, customers), _by_customer(session, t.kyc_case, customers))
+    loaded = Loaded(state, _by_customer(session, t.task, customers), _by_customer(session, t.kyc_case, customers))
+    if with_facts:
+        loaded.facts = _rows_of(session, t.fact, customers, t.fact.c.kind.in_(FACT_METRICS))
+        loaded.follow_ups = _rows_of(session, t.follow_up, customers, t.follow_up.c.stage.in_(FOLLOW_UP_METRICS))
+    return loaded
+
+
+def _rows_of(session: Session, table: Any, customers: list[str], *cond: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for part in chunks(customers):
+        out += [dict(r) for r in session.execute(select(table).where(table.c.customer_id.in_(part), *cond))
+                .mappings()]
+    return out
 
 
 # ---- node counters ------------------------------------------------------------------------------------
@@ -177,6 +196,20 @@ def _move_counts(session: Session, before: Counter[ContribKey], after: Counter[C
             index_elements=["dimension", "node", "manager_id", "team_id"],
             set_={"n": t.node_count.c.n + stmt.excluded.n}), list(part))
     session.execute(delete(t.node_count).where(t.node_count.c.n == 0))
+
+
+def _move_daily(session: Session, before: Counter[DailyKey], after: Counter[DailyKey]) -> None:
+    delta = {k: after.get(k, 0) - before.get(k, 0) for k in set(before) | set(after)}
+    rows = [{"day": k[0], "metric": k[1], "manager_id": k[2], "team_id": k[3], "n": d}
+            for k, d in sorted(delta.items()) if d]
+    if not rows:
+        return
+    for part in chunks(rows):
+        stmt = dialect_insert(session, t.daily_count)
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["day", "metric", "manager_id", "team_id"],
+            set_={"n": t.daily_count.c.n + stmt.excluded.n}), list(part))
+    session.execute(delete(t.daily_count).where(t.daily_count.c.n == 0))
 
 
 # ---- writing --------------------------------------------------------------------------------------

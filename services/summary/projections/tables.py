@@ -8,7 +8,8 @@ Derived per customer from its history (recomputed whenever one of its events arr
   manager/team in force when it happened and the opening durations;
 - `customer_state`: current stage and owner; `funnel`: milestone times and acquisition owner;
 - `due_item`: what needs following up (open tasks, next follow-up reminders);
-- `node_count`: customers per stage, KYC cases per state, open tasks per node, per manager/team.
+- `node_count`: customers per stage, KYC cases per state, open tasks per node, per manager/team;
+- `daily_count`: Today's Summary metrics per local day and manager/team (see domain/daily.py).
 """
 
 from __future__ import annotations
@@ -157,6 +158,15 @@ node_count = Table(
     Column("node", String(200), primary_key=True),
     Column("manager_id", String(ID), primary_key=True),  # "" = unassigned
     Column("team_id", String(ID), primary_key=True),  # "" = no team
+    Column("n", BigInteger, nullable=False),
+)
+
+daily_count = Table(
+    "sm_daily_count", metadata,
+    Column("day", Date, primary_key=True),  # local date in the brokerage's time zone
+    Column("metric", String(40), primary_key=True),
+    Column("manager_id", String(ID), primary_key=True),  # "" unassigned, "*" the team / everyone aggregate
+    Column("team_id", String(ID), primary_key=True),  # "" no team, "*" everyone
     Column("n", BigInteger, nullable=False),
 )
 

@@ -10,65 +10,52 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, literal, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.clock import Comparison, Window, from_naive_utc, local_day
+from ..domain.clock import Comparison, from_naive_utc, local_day
+from ..domain.daily import ALL, METRICS
 from ..projections import tables as t
 from .audience import Audience
 
-FACT_METRICS = {"opened": "account_openings", "funded": "fundings"}
-FOLLOW_UP_METRICS = {
-    "pending_account_opening": "pending_account_opening_follow_ups",
-    "pending_funding": "pending_funding_follow_ups",
-    "registered": "registration_follow_ups",
-    "funded": "funded_follow_ups",
-}
-METRICS = tuple(FACT_METRICS.values()) + tuple(FOLLOW_UP_METRICS.values())
 
-
-def _buckets(col: Any, windows: dict[str, Window]) -> tuple[Any, Any]:
-    """A CASE naming the window a timestamp falls in, and the condition "in one of the windows"."""
-    bucket = case(*[(and_(col >= w.start, col < w.end), literal(label)) for label, w in windows.items()])
-    return bucket.label("bucket"), or_(*[and_(col >= w.start, col < w.end) for w in windows.values()])
-
-
-def _counts(session: Session, tz: ZoneInfo, days: dict[str, date], aud: Audience,
+def _counts(session: Session, days: dict[str, date], aud: Audience,
             by_manager: bool) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, dict[str, int]]]]:
-    """Metric totals per window (label → metric → n), and per manager when asked, in one pass over each
-    fact table. Follow-up metrics count distinct customers followed up (two calls to one customer are one
-    follow-up of that customer), so their totals are counted apart from the per-manager figures."""
-    windows = {label: local_day(d, tz) for label, d in days.items()}
-    totals = {label: dict.fromkeys(METRICS, 0) for label in windows}
+    """Metric totals per window (label → metric → n), and per manager when asked, from the daily counts:
+    a manager's own rows, the team aggregates (manager `*`) or the everyone row (`*`, `*`)."""
+    label_of = {d: label for label, d in days.items()}
+    totals = {label: dict.fromkeys(METRICS, 0) for label in days}
     per: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: {label: dict.fromkeys(METRICS, 0)
-                                                                     for label in windows})
-    f = t.fact.c
-    bucket, any_window = _buckets(f.at, windows)
-    q = (select(bucket, f.kind, f.manager_id, func.count()).where(f.kind.in_(FACT_METRICS), any_window,
-                                                                 *aud.where(t.fact))
-         .group_by(bucket, f.kind, f.manager_id))
-    for label, kind, mgr, n in session.execute(q):
-        totals[label][FACT_METRICS[kind]] += n
-        if by_manager and mgr:
-            per[mgr][label][FACT_METRICS[kind]] += n
-    fu = t.follow_up.c
-    bucket, any_window = _buckets(fu.recorded_at, windows)
-    cond = [any_window, fu.stage.in_(FOLLOW_UP_METRICS), *aud.where(t.follow_up)]
-    for label, stage, n in session.execute(select(bucket, fu.stage, func.count(distinct(fu.customer_id)))
-                                           .where(*cond).group_by(bucket, fu.stage)):
-        totals[label][FOLLOW_UP_METRICS[stage]] = n
+                                                                     for label in days})
+    dc = t.daily_count.c
+    in_days = dc.day.in_(list(days.values()))
+    if aud.managers is not None:
+        total_cond = [dc.manager_id.in_(aud.managers)]
+        if aud.teams is not None:
+            total_cond.append(dc.team_id.in_(aud.teams))
+    elif aud.teams is not None:
+        total_cond = [dc.manager_id == ALL, dc.team_id.in_(aud.teams)]
+    else:
+        total_cond = [dc.manager_id == ALL, dc.team_id == ALL]
+    for day, metric, n in session.execute(select(dc.day, dc.metric, func.sum(dc.n)).where(in_days, *total_cond)
+                                          .group_by(dc.day, dc.metric)):
+        totals[label_of[day]][metric] = int(n)
     if by_manager:
-        for label, stage, mgr, n in session.execute(
-                select(bucket, fu.stage, fu.manager_id, func.count(distinct(fu.customer_id)))
-                .where(*cond).group_by(bucket, fu.stage, fu.manager_id)):
-            per[mgr][label][FOLLOW_UP_METRICS[stage]] = n
+        cond = [in_days, dc.manager_id != ALL, dc.manager_id != "", dc.team_id != ALL]
+        if aud.teams is not None:
+            cond.append(dc.team_id.in_(aud.teams))
+        if aud.managers is not None:
+            cond.append(dc.manager_id.in_(aud.managers))
+        for day, metric, mgr, n in session.execute(select(dc.day, dc.metric, dc.manager_id, func.sum(dc.n))
+                                                   .where(*cond).group_by(dc.day, dc.metric, dc.manager_id)):
+            per[mgr][label_of[day]][metric] = int(n)
     return totals, per
 
 
 def today_summary(session: Session, tz: ZoneInfo, day: date, aud: Audience) -> dict[str, Any]:
     cmp = Comparison(day)
     by_manager = aud.single_manager is None
-    totals, per = _counts(session, tz, cmp.days(), aud, by_manager)
+    totals, per = _counts(session, cmp.days(), aud, by_manager)
     labels = list(cmp.days())
     metrics = {m: {label: totals[label][m] for label in labels} for m in METRICS}
     for m in metrics.values():

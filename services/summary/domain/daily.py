@@ -1,0 +1,53 @@
+"""Daily counts behind Today's Summary, as each customer's contributions (so they can be moved by the
+difference whenever the customer's facts are recomputed).
+
+A customer contributes, per local day and metric, one to its manager's row, one to its team's aggregate row
+(manager `*`) and one to the everyone row (manager `*`, team `*`). Follow-up metrics count distinct customers
+followed up in the day, so a customer followed up twice in a day contributes once to each row."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .clock import local_date_of
+
+FACT_METRICS = {"opened": "account_openings", "funded": "fundings"}
+FOLLOW_UP_METRICS = {
+    "pending_account_opening": "pending_account_opening_follow_ups",
+    "pending_funding": "pending_funding_follow_ups",
+    "registered": "registration_follow_ups",
+    "funded": "funded_follow_ups",
+}
+METRICS = tuple(FACT_METRICS.values()) + tuple(FOLLOW_UP_METRICS.values())
+ALL = "*"
+
+DailyKey = tuple[date, str, str, str]  # local day, metric, manager ("" unassigned, * aggregate), team ("" none)
+
+
+def _keys(day: date, metric: str, manager: str | None, team: str | None) -> tuple[DailyKey, ...]:
+    t = team or ""
+    return ((day, metric, manager or "", t), (day, metric, ALL, t), (day, metric, ALL, ALL))
+
+
+def daily_contributions(tz: ZoneInfo, facts: Iterable[dict[str, Any]],
+                        follow_ups: Iterable[dict[str, Any]]) -> Counter[DailyKey]:
+    out: Counter[DailyKey] = Counter()
+    for f in facts:
+        metric = FACT_METRICS.get(f["kind"])
+        if metric:
+            for key in _keys(local_date_of(f["at"], tz), metric, f["manager_id"], f["team_id"]):
+                out[key] += 1
+    seen: set[tuple[str, DailyKey]] = set()
+    for fu in follow_ups:
+        metric = FOLLOW_UP_METRICS.get(fu["stage"] or "")
+        if metric:
+            at: datetime = fu["recorded_at"]
+            for key in _keys(local_date_of(at, tz), metric, fu["manager_id"], fu["team_id"]):
+                if (fu["customer_id"], key) not in seen:
+                    seen.add((fu["customer_id"], key))
+                    out[key] += 1
+    return out
