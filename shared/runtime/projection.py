@@ -54,9 +54,15 @@ class ProjectionRunner:
         return session.scalar(select(self.positions.c.position).where(self.positions.c.projection == self.name)) or 0
 
     def run_once(self) -> int:
-        """Apply the next batch of notifications; returns how many were applied."""
+        """Apply the next batch of notifications; returns how many were applied.
+
+        On PostgreSQL the position row is locked for the transaction, so several worker replicas running
+        the same projection take turns instead of applying the same batch twice."""
         with self.sessions.begin() as s:
-            pos = self.position(s)
+            q = select(self.positions.c.position).where(self.positions.c.projection == self.name)
+            if s.get_bind().dialect.name == "postgresql":
+                q = q.with_for_update()
+            pos = s.scalar(q) or 0
             notifications = self.app.process_recorder.select_notifications(start=pos + 1, limit=self.batch_size)
             if not notifications:
                 return 0
