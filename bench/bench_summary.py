@@ -137,22 +137,35 @@ SELECT 'task', coalesce(node, ''), coalesce(assignee_id, ''), coalesce(team_id, 
 
 DAILY_COUNTS_SQL = """
 INSERT INTO sm_daily_count (day, metric, manager_id, team_id, n)
-WITH f AS (
-  SELECT (at AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day,
-         CASE kind WHEN 'opened' THEN 'account_openings' ELSE 'fundings' END AS metric,
-         coalesce(manager_id, '') AS m, coalesce(team_id, '') AS t, customer_id
-    FROM sm_fact WHERE kind IN ('opened', 'funded')
-  UNION ALL
-  SELECT (recorded_at AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date,
+WITH fx AS (
+  SELECT (at AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day, coalesce(manager_id, '') AS m,
+         coalesce(team_id, '') AS t, v.metric, v.val
+    FROM sm_fact CROSS JOIN LATERAL (VALUES
+      (CASE kind WHEN 'registered' THEN 'registrations' WHEN 'funded' THEN 'fundings'
+                 WHEN 'rejected' THEN 'ao_rejected' WHEN 'opened' THEN 'account_openings' END, 1::bigint),
+      (CASE WHEN kind = 'opened' THEN 'ao_opened' END, 1::bigint),
+      (CASE WHEN kind = 'opened' AND secs_since_applied IS NOT NULL THEN 'ao_submitted_secs' END,
+       secs_since_applied),
+      (CASE WHEN kind = 'opened' AND secs_since_applied IS NOT NULL THEN 'ao_submitted_n' END, 1::bigint),
+      (CASE WHEN kind = 'opened' AND secs_since_registered IS NOT NULL THEN 'ao_registered_secs' END,
+       secs_since_registered),
+      (CASE WHEN kind = 'opened' AND secs_since_registered IS NOT NULL THEN 'ao_registered_n' END, 1::bigint)
+    ) AS v(metric, val)
+   WHERE v.metric IS NOT NULL
+), fu AS (
+  SELECT (recorded_at AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day,
          CASE stage WHEN 'pending_account_opening' THEN 'pending_account_opening_follow_ups'
                     WHEN 'pending_funding' THEN 'pending_funding_follow_ups'
-                    WHEN 'registered' THEN 'registration_follow_ups' ELSE 'funded_follow_ups' END,
-         manager_id, coalesce(team_id, ''), customer_id
+                    WHEN 'registered' THEN 'registration_follow_ups' ELSE 'funded_follow_ups' END AS metric,
+         manager_id AS m, coalesce(team_id, '') AS t, customer_id
     FROM sm_follow_up WHERE stage IN ('pending_account_opening', 'pending_funding', 'registered', 'funded')
 )
-SELECT day, metric, m, t, count(DISTINCT customer_id) FROM f GROUP BY 1, 2, 3, 4
-UNION ALL SELECT day, metric, '*', t, count(DISTINCT customer_id) FROM f GROUP BY 1, 2, 4
-UNION ALL SELECT day, metric, '*', '*', count(DISTINCT customer_id) FROM f GROUP BY 1, 2
+SELECT day, metric, m, t, sum(val) FROM fx GROUP BY 1, 2, 3, 4
+UNION ALL SELECT day, metric, '*', t, sum(val) FROM fx GROUP BY 1, 2, 4
+UNION ALL SELECT day, metric, '*', '*', sum(val) FROM fx GROUP BY 1, 2
+UNION ALL SELECT day, metric, m, t, count(DISTINCT customer_id) FROM fu GROUP BY 1, 2, 3, 4
+UNION ALL SELECT day, metric, '*', t, count(DISTINCT customer_id) FROM fu GROUP BY 1, 2, 4
+UNION ALL SELECT day, metric, '*', '*', count(DISTINCT customer_id) FROM fu GROUP BY 1, 2
 """
 
 

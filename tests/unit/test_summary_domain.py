@@ -148,7 +148,7 @@ def test_ingest_keeps_only_what_the_summary_counts():
 
 
 def test_daily_contributions_per_manager_team_and_everyone():
-    from services.summary.domain.daily import daily_contributions
+    from services.summary.domain.daily import METRICS, daily_contributions
 
     facts = [
         {"customer_id": "c1", "kind": "opened", "at": dt("2024-06-11T16:30:00"), "manager_id": "m1", "team_id": "t1"},
@@ -167,9 +167,14 @@ def test_daily_contributions_per_manager_team_and_everyone():
         {"customer_id": "c3", "stage": "traded", "recorded_at": dt("2024-06-12T04:00:00"),
          "manager_id": "m1", "team_id": "t1"},  # no metric for traded customers
     ]
+    facts[0]["secs_since_applied"], facts[0]["secs_since_registered"] = 3600, 7200
     got = daily_contributions(HK, facts, fus)
     d12, d11 = date(2024, 6, 12), date(2024, 6, 11)
-    assert got == {
+    assert {(k[1], k[2], k[3], v) for k, v in got.items() if k[0] == d12 and k[1].startswith("ao_")} == {
+        (m, who, team, v) for m, v in (("ao_opened", 1), ("ao_submitted_secs", 3600), ("ao_submitted_n", 1),
+                                       ("ao_registered_secs", 7200), ("ao_registered_n", 1))
+        for who, team in (("m1", "t1"), ("*", "t1"), ("*", "*"))}
+    assert {k: v for k, v in got.items() if k[1] in METRICS} == {
         (d12, "account_openings", "m1", "t1"): 1, (d12, "account_openings", "*", "t1"): 1,
         (d12, "account_openings", "*", "*"): 1,
         (d11, "account_openings", "", ""): 1, (d11, "account_openings", "*", ""): 1,

@@ -24,6 +24,11 @@ FOLLOW_UP_METRICS = {
 }
 METRICS = tuple(FACT_METRICS.values()) + tuple(FOLLOW_UP_METRICS.values())
 ALL = "*"
+# Account-opening figures per day (sums, so any interval of local days is a sum of days): openings,
+# rejections, and the duration sums and sample counts of the openings; registrations for the shortcuts.
+OPENING_METRICS = ("ao_opened", "ao_rejected", "ao_submitted_secs", "ao_submitted_n", "ao_registered_secs",
+                   "ao_registered_n")
+COUNTED_KINDS = ("registered", "opened", "funded", "rejected")
 
 DailyKey = tuple[date, str, str, str]  # local day, metric, manager ("" unassigned, * aggregate), team ("" none)
 
@@ -33,14 +38,31 @@ def _keys(day: date, metric: str, manager: str | None, team: str | None) -> tupl
     return ((day, metric, manager or "", t), (day, metric, ALL, t), (day, metric, ALL, ALL))
 
 
+def _fact_values(f: dict[str, Any]) -> list[tuple[str, int]]:
+    kind = f["kind"]
+    if kind == "registered":
+        return [("registrations", 1)]
+    if kind == "funded":
+        return [("fundings", 1)]
+    if kind == "rejected":
+        return [("ao_rejected", 1)]
+    if kind != "opened":
+        return []
+    out = [("account_openings", 1), ("ao_opened", 1)]
+    if f.get("secs_since_applied") is not None:
+        out += [("ao_submitted_secs", f["secs_since_applied"]), ("ao_submitted_n", 1)]
+    if f.get("secs_since_registered") is not None:
+        out += [("ao_registered_secs", f["secs_since_registered"]), ("ao_registered_n", 1)]
+    return out
+
+
 def daily_contributions(tz: ZoneInfo, facts: Iterable[dict[str, Any]],
                         follow_ups: Iterable[dict[str, Any]]) -> Counter[DailyKey]:
     out: Counter[DailyKey] = Counter()
     for f in facts:
-        metric = FACT_METRICS.get(f["kind"])
-        if metric:
+        for metric, value in _fact_values(f):
             for key in _keys(local_date_of(f["at"], tz), metric, f["manager_id"], f["team_id"]):
-                out[key] += 1
+                out[key] += value
     seen: set[tuple[str, DailyKey]] = set()
     for fu in follow_ups:
         metric = FOLLOW_UP_METRICS.get(fu["stage"] or "")

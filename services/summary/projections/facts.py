@@ -17,7 +17,7 @@ from shared.events import Event
 from shared.runtime.logging import get_logger
 
 from ..domain.clock import local_date_of, week_start
-from ..domain.daily import FACT_METRICS, FOLLOW_UP_METRICS, DailyKey, daily_contributions
+from ..domain.daily import COUNTED_KINDS, FOLLOW_UP_METRICS, DailyKey, daily_contributions
 from ..domain.derive import CustomerTimeline, HistoryItem, Owner
 from . import tables as t
 from .ingest import RawBatch, collect
@@ -143,7 +143,7 @@ def _load(session: Session, customers: list[str], *, with_facts: bool = False) -
             state[row["customer_id"]] = dict(row)
     loaded = Loaded(state, _by_customer(session, t.task, customers), _by_customer(session, t.kyc_case, customers))
     if with_facts:
-        loaded.facts = _rows_of(session, t.fact, customers, t.fact.c.kind.in_(FACT_METRICS))
+        loaded.facts = _rows_of(session, t.fact, customers, t.fact.c.kind.in_(COUNTED_KINDS))
         loaded.follow_ups = _rows_of(session, t.follow_up, customers, t.follow_up.c.stage.in_(FOLLOW_UP_METRICS))
     return loaded
 

@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.clock import from_naive_utc, local_day, local_range
+from ..domain.clock import from_naive_utc, local_day
+from ..domain.daily import OPENING_METRICS
 from ..domain.metrics import mean_seconds, rate
 from ..projections import tables as t
 from .audience import Audience
+from .summary import daily_rows
 
 OPEN_KYC_STATES = ("pending", "in_review", "awaiting_second_review", "more_info_requested", "resubmitted")
 STAGES = ("registered", "pending_account_opening", "pending_funding", "funded", "traded")
@@ -32,24 +34,23 @@ def node_counts(session: Session, aud: Audience) -> dict[str, dict[str, int]]:
 
 def account_opening(session: Session, tz: ZoneInfo, first: date, last: date, aud: Audience) -> dict[str, Any]:
     """Openings and rejections decided in [first, last] (local dates): mean durations of the openings
-    (application submitted → opened; registered → opened) and success rate = opened / (opened + rejected)."""
-    w = local_range(first, last, tz)
-    f = t.fact.c
-    in_window = [f.at >= w.start, f.at < w.end, *aud.where(t.fact)]
-    opened = session.execute(select(
-        func.count(), func.sum(f.secs_since_applied), func.count(f.secs_since_applied),
-        func.sum(f.secs_since_registered), func.count(f.secs_since_registered),
-    ).where(f.kind == "opened", *in_window)).one()
-    rejected = session.scalar(select(func.count()).where(f.kind == "rejected", *in_window)) or 0
-    n_opened = int(opened[0] or 0)
+    (application submitted → opened; registered → opened) and success rate = opened / (opened + rejected).
+    Summed from the daily counts (an interval of local days is a sum of days)."""
+    dc = t.daily_count.c
+    sums = dict.fromkeys(OPENING_METRICS, 0)
+    for metric, total in session.execute(select(dc.metric, func.sum(dc.n)).where(
+            dc.day >= first, dc.day <= last, dc.metric.in_(OPENING_METRICS), *daily_rows(aud))
+            .group_by(dc.metric)):
+        sums[metric] = int(total)
+    opened, rejected = sums["ao_opened"], sums["ao_rejected"]
     return {
         "from": first.isoformat(), "to": last.isoformat(), "timezone": tz.key,
-        "opened": n_opened, "rejected": int(rejected), "decided": n_opened + int(rejected),
-        "success_rate": rate(n_opened, n_opened + int(rejected)),
-        "avg_seconds_submitted_to_opened": mean_seconds(_int(opened[1]), int(opened[2] or 0)),
-        "samples_submitted_to_opened": int(opened[2] or 0),
-        "avg_seconds_registered_to_opened": mean_seconds(_int(opened[3]), int(opened[4] or 0)),
-        "samples_registered_to_opened": int(opened[4] or 0),
+        "opened": opened, "rejected": rejected, "decided": opened + rejected,
+        "success_rate": rate(opened, opened + rejected),
+        "avg_seconds_submitted_to_opened": mean_seconds(sums["ao_submitted_secs"], sums["ao_submitted_n"]),
+        "samples_submitted_to_opened": sums["ao_submitted_n"],
+        "avg_seconds_registered_to_opened": mean_seconds(sums["ao_registered_secs"], sums["ao_registered_n"]),
+        "samples_registered_to_opened": sums["ao_registered_n"],
     }
 
 
@@ -70,17 +71,18 @@ def shortcuts(session: Session, tz: ZoneInfo, day: date, aud: Audience, caller: 
                                             .group_by(n.dimension, n.node)):
         if dim == "task" or node in OPEN_KYC_STATES:
             counts[dim] += int(total)
-    f = t.fact.c
-    today_facts = dict(session.execute(select(f.kind, func.count()).where(
-        f.at >= w.start, f.at < w.end, f.kind.in_(("registered", "opened", "funded")), *aud.where(t.fact))
-        .group_by(f.kind)).all())
+    dc = t.daily_count.c
+    today_counts = dict(session.execute(select(dc.metric, func.sum(dc.n)).where(
+        dc.day == day, dc.metric.in_(("registrations", "account_openings", "fundings")), *daily_rows(aud))
+        .group_by(dc.metric)).all())
     r = t.daily_report.c
     written = session.scalar(select(func.count()).where(r.manager_id == caller, r.report_date == day)) or 0
     return {
         "date": day.isoformat(), "follow_ups_overdue": int(due[0] or 0), "follow_ups_due_today": int(due[1] or 0),
         "open_tasks": counts["task"], "kyc_cases_open": counts["kyc"],
-        "registered_today": int(today_facts.get("registered", 0)),
-        "opened_today": int(today_facts.get("opened", 0)), "funded_today": int(today_facts.get("funded", 0)),
+        "registered_today": int(today_counts.get("registrations", 0)),
+        "opened_today": int(today_counts.get("account_openings", 0)),
+        "funded_today": int(today_counts.get("fundings", 0)),
         "my_report_written_today": bool(written),
     }
 

@@ -10,13 +10,27 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.clock import Comparison, from_naive_utc, local_day
 from ..domain.daily import ALL, METRICS
 from ..projections import tables as t
 from .audience import Audience
+
+
+def daily_rows(aud: Audience) -> list[Any]:
+    """Which `daily_count` rows hold an audience's totals: a manager's own rows, the team aggregates
+    (manager `*`), or the everyone row (`*`, `*`)."""
+    dc = t.daily_count.c
+    if aud.managers is not None:
+        cond = [dc.manager_id.in_(aud.managers) if aud.managers else false()]
+        if aud.teams is not None:
+            cond.append(dc.team_id.in_(aud.teams) if aud.teams else false())
+        return cond
+    if aud.teams is not None:
+        return [dc.manager_id == ALL, dc.team_id.in_(aud.teams) if aud.teams else false()]
+    return [dc.manager_id == ALL, dc.team_id == ALL]
 
 
 def _counts(session: Session, days: dict[str, date], aud: Audience,
@@ -29,19 +43,12 @@ def _counts(session: Session, days: dict[str, date], aud: Audience,
                                                                      for label in days})
     dc = t.daily_count.c
     in_days = dc.day.in_(list(days.values()))
-    if aud.managers is not None:
-        total_cond = [dc.manager_id.in_(aud.managers)]
-        if aud.teams is not None:
-            total_cond.append(dc.team_id.in_(aud.teams))
-    elif aud.teams is not None:
-        total_cond = [dc.manager_id == ALL, dc.team_id.in_(aud.teams)]
-    else:
-        total_cond = [dc.manager_id == ALL, dc.team_id == ALL]
-    for day, metric, n in session.execute(select(dc.day, dc.metric, func.sum(dc.n)).where(in_days, *total_cond)
+    for day, metric, n in session.execute(select(dc.day, dc.metric, func.sum(dc.n))
+                                          .where(in_days, dc.metric.in_(METRICS), *daily_rows(aud))
                                           .group_by(dc.day, dc.metric)):
         totals[label_of[day]][metric] = int(n)
     if by_manager:
-        cond = [in_days, dc.manager_id != ALL, dc.manager_id != "", dc.team_id != ALL]
+        cond = [in_days, dc.metric.in_(METRICS), dc.manager_id != ALL, dc.manager_id != "", dc.team_id != ALL]
         if aud.teams is not None:
             cond.append(dc.team_id.in_(aud.teams))
         if aud.managers is not None:
