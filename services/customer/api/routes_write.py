@@ -6,6 +6,7 @@ against the caller's data scope first: out-of-scope or unknown customers answer 
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -103,8 +104,6 @@ async def add_remark(customer_id: CustomerIdPath, body: RemarkIn, request: Reque
 async def batch_remarks(body: BatchRemarkIn, request: Request,
                         principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly, Perm.CustomerWrite)),
                         c: Any = Depends(container)) -> dict[str, Any]:
-    import uuid
-
     batch_id = str(uuid.uuid4())
     ids = list(dict.fromkeys(body.customer_ids))
     facts = await _run(request, c, principal, ids, "crm.remark_added",
