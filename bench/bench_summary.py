@@ -241,6 +241,7 @@ async def endpoints(url: str, customers: int, managers: int, n: int) -> list[dic
     rows = []
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=c.api()), base_url="http://summary",
                                  timeout=120) as client:
+        await cross_check(c, client, {"Authorization": f"Bearer {roles['all']}"})
         for path, n in paths:
             for role, token in roles.items():
                 res = await measure(client, path, {"Authorization": f"Bearer {token}"}, n)
@@ -250,6 +251,20 @@ async def endpoints(url: str, customers: int, managers: int, n: int) -> list[dic
                                                    f"customers, 90 days, {managers} managers"})
     c.dispose()
     return rows
+
+
+async def cross_check(c: Any, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    """The figures served from the daily counts equal a direct query over the facts."""
+    got = (await client.get("/dashboard/account-opening", headers=headers)).json()
+    sql = text("""SELECT count(*) FILTER (WHERE kind = 'opened'), count(*) FILTER (WHERE kind = 'rejected'),
+                         sum(secs_since_applied), count(secs_since_applied) FROM sm_fact
+                   WHERE (at AT TIME ZONE 'UTC' AT TIME ZONE :tz)::date BETWEEN :a AND :b""")
+    with c.engine.connect() as conn:
+        opened, rejected, secs, n = conn.execute(sql, {"tz": TZ_NAME, "a": got["from"], "b": got["to"]}).one()
+    expected = (opened, rejected, round(secs / n) if n else None)
+    actual = (got["opened"], got["rejected"], got["avg_seconds_submitted_to_opened"])
+    if expected != actual:
+        raise AssertionError(f"daily counts disagree with the facts: {actual} != {expected}")
 
 
 # ---------------------------------------------------------------------------------------------- replay

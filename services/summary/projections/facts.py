@@ -195,7 +195,8 @@ def _move_counts(session: Session, before: Counter[ContribKey], after: Counter[C
         session.execute(stmt.on_conflict_do_update(
             index_elements=["dimension", "node", "manager_id", "team_id"],
             set_={"n": t.node_count.c.n + stmt.excluded.n}), list(part))
-    session.execute(delete(t.node_count).where(t.node_count.c.n == 0))
+    if any(d < 0 for d in delta.values()):  # only a decrement can leave a zero row behind
+        session.execute(delete(t.node_count).where(t.node_count.c.n == 0))
 
 
 def _move_daily(session: Session, before: Counter[DailyKey], after: Counter[DailyKey]) -> None:
@@ -209,7 +210,8 @@ def _move_daily(session: Session, before: Counter[DailyKey], after: Counter[Dail
         session.execute(stmt.on_conflict_do_update(
             index_elements=["day", "metric", "manager_id", "team_id"],
             set_={"n": t.daily_count.c.n + stmt.excluded.n}), list(part))
-    session.execute(delete(t.daily_count).where(t.daily_count.c.n == 0))
+    if any(d < 0 for d in delta.values()):
+        session.execute(delete(t.daily_count).where(t.daily_count.c.n == 0))
 
 
 # ---- writing --------------------------------------------------------------------------------------
