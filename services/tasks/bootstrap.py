@@ -85,6 +85,7 @@ class Container:
         return [HttpServer(self.api(), self.settings.api_host, self.settings.api_port)]
 
     async def close(self) -> None:
+        self.processor.close()
         await self.producer.stop()
         if self._admin is not None:
             await self._admin.close()

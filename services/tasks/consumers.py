@@ -14,17 +14,19 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import psycopg
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import RecordConflictError
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import OperationalError as SAOperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.events import ContractError, Event, registry
+from shared.events import ContractError, Envelope, Event, registry
 from shared.runtime.db import Tracker
 from shared.runtime.handlers import EventSourcedBatchHandler, SqlBatchHandler
 from shared.runtime.kafka import EventProducer, Inbound, PermanentError, dead_letter_record
@@ -139,6 +141,20 @@ def engine_apply(app: TasksApplication) -> Callable[[list[Event]], ProcessingEve
 
 
 # ------------------------------------------------------------------------------------------ processor
+def decode(raw: bytes) -> Event:
+    """`registry.decode`, validating the payload once when the event is already at its latest version
+    (the common case); anything else, or anything invalid, goes through `registry.decode` itself, which
+    also produces the `ContractError` naming the field."""
+    try:
+        envelope = Envelope.model_validate_json(raw)
+        contract = registry.latest(envelope.event_type)
+        if envelope.schema_version == contract.version:
+            return Event(envelope=envelope, payload=contract.model.model_validate(envelope.payload))
+    except (ValidationError, ContractError):
+        pass
+    return registry.decode(raw)
+
+
 class Positioned(Protocol):
     name: str
 
@@ -240,7 +256,16 @@ class StreamProcessor:
     stopping: asyncio.Event | None = None
     applied: int = 0
     dead_lettered: int = 0
+    threads: int = 16
     _cache: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)
+    _executor: ThreadPoolExecutor | None = None
+
+    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Handlers run in the processor's own thread pool (partitions × handlers in parallel, without
+        starving the API's `asyncio.to_thread` calls)."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="tasks-engine")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def process(self, records: Sequence[Inbound]) -> None:
         """Apply one batch: partitions concurrently (order matters only within a partition, and one
@@ -261,7 +286,7 @@ class StreamProcessor:
     async def _process_partition(self, topic: str, partition: int, recs: list[Inbound]) -> None:
         positions = self._cache.get((topic, partition))
         if positions is None:
-            positions = await asyncio.to_thread(self._positions, topic, partition)
+            positions = await self._run(self._positions, topic, partition)
             self._cache[(topic, partition)] = positions
         floor = min(positions.values())
         decoded: list[tuple[Inbound, Event]] = []
@@ -271,7 +296,7 @@ class StreamProcessor:
             try:
                 if r.value is None:
                     raise ContractError("$", "empty record (tombstone)")
-                decoded.append((r, registry.decode(r.value)))
+                decoded.append((r, decode(r.value)))
             except ContractError as exc:
                 await self._dead_letter(r, exc, stage="decode")
         next_offset = recs[-1].offset + 1
@@ -290,6 +315,11 @@ class StreamProcessor:
         self.applied += len(decoded)
         if decoded:
             EVENTS_CONSUMED.labels(self.service, self.group, topic).inc(len(decoded))
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
     def forget_positions(self) -> None:
         """After a rebalance another worker may have moved on: read the stored positions again."""
@@ -327,10 +357,10 @@ class StreamProcessor:
         while True:
             try:
                 if attempt:
-                    current = await asyncio.to_thread(handler.position, topic, partition) or 0
+                    current = await self._run(handler.position, topic, partition) or 0
                     if next_offset <= current:
                         return  # applied meanwhile (a conflict retry after another writer recorded it)
-                await asyncio.to_thread(handler.apply, topic, partition, events, next_offset)
+                await self._run(handler.apply, topic, partition, events, next_offset)
                 return
             except Exception as exc:
                 EVENTS_FAILED.labels(self.service, f"{self.group}-{handler.name}", topic).inc()

@@ -21,7 +21,7 @@ class TasksSettings(ServiceSettings):
     # faust-streaming: how long an agent waits to fill a batch before processing what it has.
     batch_window_ms: int = Field(default=20, ge=1, le=5_000)
     faust_rebalance_timeout_s: float = Field(default=10.0, gt=0)
-    faust_commit_interval_s: float = Field(default=1.0, gt=0)
+    faust_commit_interval_s: float = Field(default=5.0, gt=0)
 
     # Due times per task node (hours after the event that caused the task).
     due_hours: dict[str, float] = Field(
