@@ -17,7 +17,7 @@ from shared.events import Event
 from shared.runtime.logging import get_logger
 
 from ..domain.clock import local_date_of, week_start
-from ..domain.daily import COUNTED_KINDS, FOLLOW_UP_METRICS, DailyKey, daily_contributions
+from ..domain.daily import COUNTED_KINDS, DailyKey, daily_contributions
 from ..domain.derive import CustomerTimeline, HistoryItem, Owner
 from . import tables as t
 from .ingest import RawBatch, collect
@@ -54,16 +54,21 @@ class FactProjector:
         old = _load(session, customers, with_facts=True) if customers else None
         _write_raw(session, batch)
         if old is not None:
-            after, daily_after = self.recompute(session, customers)
+            # the rows just written, merged in memory exactly as the SQL statements merged them
+            new = Loaded(old.state, _merge_tasks(old.tasks, batch.tasks), _merge_kyc(old.kyc, batch.kyc),
+                         follow_ups=_merge_follow_ups(old.follow_ups, batch.follow_ups))
+            after, daily_after = self.recompute(session, customers, new)
             _move_counts(session, contributions(old), after)
             _move_daily(session, daily_contributions(self.tz, old.facts, old.follow_ups), daily_after)
         log.debug("summary_batch_applied", events=len(events), customers=len(customers), ignored=batch.ignored)
 
     # -- derived rows ------------------------------------------------------------------------------
-    def recompute(self, session: Session, customers: list[str]) -> tuple[Counter[ContribKey], Counter[DailyKey]]:
+    def recompute(self, session: Session, customers: list[str],
+                  loaded: Loaded) -> tuple[Counter[ContribKey], Counter[DailyKey]]:
         history = _history(session, customers)
-        follow_ups = _by_customer(session, t.follow_up, customers)
-        loaded = _load(session, customers)
+        follow_ups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for fu in loaded.follow_ups:
+            follow_ups[fu["customer_id"]].append(fu)
         facts, states, funnels, due = [], [], [], []
         fu_updates: list[dict[str, Any]] = []
         fu_after: list[dict[str, Any]] = []
@@ -144,8 +149,47 @@ def _load(session: Session, customers: list[str], *, with_facts: bool = False) -
     loaded = Loaded(state, _by_customer(session, t.task, customers), _by_customer(session, t.kyc_case, customers))
     if with_facts:
         loaded.facts = _rows_of(session, t.fact, customers, t.fact.c.kind.in_(COUNTED_KINDS))
-        loaded.follow_ups = _rows_of(session, t.follow_up, customers, t.follow_up.c.stage.in_(FOLLOW_UP_METRICS))
+        loaded.follow_ups = _rows_of(session, t.follow_up, customers)
     return loaded
+
+
+def _merge_tasks(old: dict[str, list[dict[str, Any]]],
+                 written: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """As `_upsert_tasks`: known columns of a new fact win, missing ones keep what was stored."""
+    by_id = {r["task_id"]: dict(r) for rows in old.values() for r in rows}
+    for task_id, row in written.items():
+        cur = by_id.setdefault(task_id, {"task_id": task_id, **dict.fromkeys(_TASK_COLS)})
+        for col in _TASK_COLS:
+            if row.get(col) is not None:
+                cur[col] = row[col]
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in by_id.values():
+        out[r["customer_id"]].append(r)
+    return out
+
+
+def _merge_kyc(old: dict[str, list[dict[str, Any]]], written: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """As `upsert_newer`: the newest (changed_at, event_id) per case wins."""
+    by_id = {r["case_id"]: dict(r) for rows in old.values() for r in rows}
+    for row in newest(written, "case_id"):
+        cur = by_id.get(row["case_id"])
+        if cur is None or (row["changed_at"], row["event_id"]) > (cur["changed_at"], cur["event_id"]):
+            by_id[row["case_id"]] = dict(row)
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in by_id.values():
+        out[r["customer_id"]].append(r)
+    return out
+
+
+def _merge_follow_ups(old: list[dict[str, Any]], written: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """As `insert_ignore`: a follow-up id already stored (or earlier in the batch) keeps its first row."""
+    seen = {r["follow_up_id"] for r in old}
+    out = list(old)
+    for row in written:
+        if row["follow_up_id"] not in seen:
+            seen.add(row["follow_up_id"])
+            out.append(dict(row))
+    return out
 
 
 def _rows_of(session: Session, table: Any, customers: list[str], *cond: Any) -> list[dict[str, Any]]:
