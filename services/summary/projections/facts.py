@@ -21,6 +21,10 @@ from ..domain.daily import COUNTED_KINDS, DailyKey, daily_contributions
 from ..domain.derive import CustomerTimeline, HistoryItem, Owner
 from . import tables as t
 from .ingest import RawBatch, collect
+from .merge import TASK_COLS as _TASK_COLS
+from .merge import merge_follow_ups as _merge_follow_ups
+from .merge import merge_kyc as _merge_kyc
+from .merge import merge_tasks as _merge_tasks
 from .sqlutil import chunks, dialect_insert, insert_ignore, is_postgres, newest, upsert_newer
 
 log = get_logger("summary.projection")
@@ -153,45 +157,6 @@ def _load(session: Session, customers: list[str], *, with_facts: bool = False) -
     return loaded
 
 
-def _merge_tasks(old: dict[str, list[dict[str, Any]]],
-                 written: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """As `_upsert_tasks`: known columns of a new fact win, missing ones keep what was stored."""
-    by_id = {r["task_id"]: dict(r) for rows in old.values() for r in rows}
-    for task_id, row in written.items():
-        cur = by_id.setdefault(task_id, {"task_id": task_id, **dict.fromkeys(_TASK_COLS)})
-        for col in _TASK_COLS:
-            if row.get(col) is not None:
-                cur[col] = row[col]
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in by_id.values():
-        out[r["customer_id"]].append(r)
-    return out
-
-
-def _merge_kyc(old: dict[str, list[dict[str, Any]]], written: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """As `upsert_newer`: the newest (changed_at, event_id) per case wins."""
-    by_id = {r["case_id"]: dict(r) for rows in old.values() for r in rows}
-    for row in newest(written, "case_id"):
-        cur = by_id.get(row["case_id"])
-        if cur is None or (row["changed_at"], row["event_id"]) > (cur["changed_at"], cur["event_id"]):
-            by_id[row["case_id"]] = dict(row)
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in by_id.values():
-        out[r["customer_id"]].append(r)
-    return out
-
-
-def _merge_follow_ups(old: list[dict[str, Any]], written: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """As `insert_ignore`: a follow-up id already stored (or earlier in the batch) keeps its first row."""
-    seen = {r["follow_up_id"] for r in old}
-    out = list(old)
-    for row in written:
-        if row["follow_up_id"] not in seen:
-            seen.add(row["follow_up_id"])
-            out.append(dict(row))
-    return out
-
-
 def _rows_of(session: Session, table: Any, customers: list[str], *cond: Any) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for part in chunks(customers):
@@ -272,7 +237,6 @@ def _write_raw(session: Session, batch: RawBatch) -> None:
         upsert_newer(session, t.team, "team_id", newest(batch.teams, "team_id"))
 
 
-_TASK_COLS = ("customer_id", "node", "assignee_id", "team_id", "due_at", "created_at", "closed_at", "outcome")
 
 
 def _upsert_tasks(session: Session, rows: list[dict[str, Any]]) -> None:
