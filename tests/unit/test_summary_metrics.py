@@ -127,6 +127,12 @@ def test_today_summary_per_manager_team_and_all(make):
     assert metric(team, "pending_account_opening_follow_ups") == (1, 1, 1)
     per = {m["manager_id"]: m["metrics"] for m in team["managers"]}
     assert set(per) == {"m1", "m2"}
+    # the directory adds an active manager of the team with nothing to show; resigned ones stay out
+    Feed(c)([s.as_event(e) for e in (s.manager_changed("m7", "t1", z("2024-06-01T00:00:00")),
+                                     s.manager_changed("m8", "t1", z("2024-06-01T00:00:00"), status="resigned"))])
+    with_roster = q(c, today_summary, HK, TODAY, Audience(teams=("t1",)))
+    assert [m["manager_id"] for m in with_roster["managers"]] == ["m1", "m2", "m7"]
+    assert with_roster["managers"][2]["metrics"]["account_openings"] == {"today": 0, "yesterday": 0, "last_week": 0}
     assert per["m2"]["account_openings"] == {"today": 0, "yesterday": 0, "last_week": 1}
     everyone = q(c, today_summary, HK, TODAY, Audience())
     assert metric(everyone, "account_openings") == (2, 1, 1)

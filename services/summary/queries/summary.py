@@ -63,6 +63,9 @@ def today_summary(session: Session, tz: ZoneInfo, day: date, aud: Audience) -> d
     cmp = Comparison(day)
     by_manager = aud.single_manager is None
     totals, per = _counts(session, cmp.days(), aud, by_manager)
+    if by_manager and aud.managers is None:
+        for mgr in _roster(session, aud):
+            _ = per[mgr]  # active managers of the audience appear even with nothing to show
     labels = list(cmp.days())
     metrics = {m: {label: totals[label][m] for label in labels} for m in METRICS}
     for m in metrics.values():
@@ -72,6 +75,15 @@ def today_summary(session: Session, tz: ZoneInfo, day: date, aud: Audience) -> d
                                                 for m in METRICS}} for mgr in sorted(per)]
     return {"date": day.isoformat(), "yesterday": cmp.yesterday.isoformat(),
             "last_week": cmp.last_week.isoformat(), "timezone": tz.key, "metrics": metrics, "managers": managers}
+
+
+def _roster(session: Session, aud: Audience) -> list[str]:
+    """Managers not resigned, from the directory (crm.assignment manager_changed), in the audience's teams."""
+    m = t.manager.c
+    cond = [m.status != "resigned"]
+    if aud.teams is not None:
+        cond.append(m.team_id.in_(aud.teams) if aud.teams else false())
+    return list(session.scalars(select(m.manager_id).where(*cond)))
 
 
 # ---- daily follow-up ---------------------------------------------------------------------------------
