@@ -168,6 +168,8 @@ daily_count = Table(
     Column("manager_id", String(ID), primary_key=True),  # "" unassigned, "*" the team / everyone aggregate
     Column("team_id", String(ID), primary_key=True),  # "" no team, "*" everyone
     Column("n", BigInteger, nullable=False),
+    # who first: one manager's rows, a team's aggregate rows or the everyone row, then metric and day range
+    Index("ix_sm_daily_who", "manager_id", "team_id", "metric", "day"),
 )
 
 manager = Table(
