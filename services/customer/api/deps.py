@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import StringConstraints
 from sqlalchemy import select, true
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from shared.runtime.auth import Perm, Principal, Scope, current_principal
@@ -41,6 +42,19 @@ def allowed(*perms: Perm) -> Callable[..., Any]:
 
 async def container(request: Request) -> Any:
     return request.app.state.container
+
+
+def read(c: Any, fn: Callable[[Session], T]) -> T:
+    """Run `fn(session)` on the read-only engine; retried once if the connection had been dropped (a
+    database restart or failover), since a read can be repeated safely."""
+    for attempt in (1, 2):
+        try:
+            with c.read_sessions() as session:
+                return fn(session)
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -17,7 +17,7 @@ from shared.runtime.auth import Perm, Principal, Scope
 from shared.runtime.logging import get_logger
 
 from ..application import CustomerNotFound
-from .deps import CustomerIdPath, allowed, blocking, container, not_found, visible_ids
+from .deps import CustomerIdPath, allowed, blocking, container, not_found, read, visible_ids
 from .detail import build_detail, jsonable
 from .masking import person
 from .query import (
@@ -101,9 +101,11 @@ def fetch_page(c: Any, principal: Principal, f: ListFilters, sort: SortKey, orde
     scope = scope_clause(t, principal)
     if scope is not None:
         clauses.append(scope)
-    with c.sessions() as s:
+    def query(s: Any) -> list[dict[str, Any]]:
         stmt = page_query(t, clauses, sort, order, after, limit, s.get_bind().dialect.name)
-        rows = [dict(r._mapping) for r in s.execute(stmt)]
+        return [dict(r._mapping) for r in s.execute(stmt)]
+
+    rows = read(c, query)
     return rows, {r["customer_id"]: _managers(r.pop("managers")) for r in rows}
 
 
@@ -133,19 +135,20 @@ def _filtered(f: ListFilters) -> bool:
 
 def stage_counts(c: Any, principal: Principal, f: ListFilters) -> dict[str, Any]:
     t = c.tables
-    with c.sessions() as s:
-        if principal.scope == Scope.all and not _filtered(f):
-            rows = s.execute(select(t.stage_count.c.stage, t.stage_count.c.n)).tuples().all()
-            source = "maintained"
-        else:
-            clauses = filter_clauses(t, f)
-            scope = scope_clause(t, principal)
-            if scope is not None:
-                clauses.append(scope)
-            rows = s.execute(select(t.customer.c.stage, func.count()).where(*clauses)
-                             .group_by(t.customer.c.stage)).tuples().all()
-            source = "query"
-        found = {stage: int(n) for stage, n in rows}
+    maintained = principal.scope == Scope.all and not _filtered(f)
+
+    def query(s: Any) -> list[tuple[str, int]]:
+        if maintained:
+            return list(s.execute(select(t.stage_count.c.stage, t.stage_count.c.n)).tuples())
+        clauses = filter_clauses(t, f)
+        scope = scope_clause(t, principal)
+        if scope is not None:
+            clauses.append(scope)
+        return list(s.execute(select(t.customer.c.stage, func.count()).where(*clauses)
+                              .group_by(t.customer.c.stage)).tuples())
+
+    found = {stage: int(n) for stage, n in read(c, query)}
+    source = "maintained" if maintained else "query"
     counts = {st.value: max(found.get(st.value, 0), 0) for st in Stage}
     return {"counts": counts, "total": sum(counts.values()), "source": source}
 
@@ -161,9 +164,8 @@ async def counts(
 
 def load_detail(c: Any, principal: Principal, customer_id: str, as_of: datetime | None) -> dict[str, Any] | None:
     t = c.tables
-    with c.sessions() as s:
-        if customer_id not in visible_ids(s, t, principal, [customer_id]):
-            return None
+    if customer_id not in read(c, lambda s: visible_ids(s, t, principal, [customer_id])):
+        return None
     try:
         state = (c.app.state_as_of(customer_id, as_of) if as_of else c.app.get_customer(customer_id).state)
     except CustomerNotFound:
@@ -173,16 +175,19 @@ def load_detail(c: Any, principal: Principal, customer_id: str, as_of: datetime 
     detail = build_detail(state, unmasked=principal.has(Perm.CustomerPiiRead))
     detail["as_of"] = as_of.isoformat() if as_of else None
     if as_of is None:
-        with c.sessions() as s:
-            detail["managers"] = jsonable(managers_of(s, t, [customer_id])[customer_id])
-            cu = t.customer
+        def extras(s: Any) -> dict[str, Any]:
+            cu, rm = t.customer, t.remark
             referees = s.scalars(select(cu.c.customer_id).where(cu.c.referrer_customer_id == customer_id)
                                  .order_by(cu.c.customer_id).limit(200)).all()
-            detail["referral"]["referees"] = list(referees)
-            rm = t.remark
             remarks = s.execute(select(rm).where(rm.c.customer_id == customer_id)
                                 .order_by(rm.c.created_at.desc(), rm.c.remark_id).limit(20))
-            detail["recent_remarks"] = [jsonable(dict(r._mapping)) for r in remarks]
+            return {"managers": jsonable(managers_of(s, t, [customer_id])[customer_id]),
+                    "referees": list(referees), "recent_remarks": [jsonable(dict(r._mapping)) for r in remarks]}
+
+        more = read(c, extras)
+        detail["managers"] = more["managers"]
+        detail["referral"]["referees"] = more["referees"]
+        detail["recent_remarks"] = more["recent_remarks"]
     return detail
 
 
@@ -203,7 +208,8 @@ def _list_child(c: Any, principal: Principal, customer_id: str, table_name: str,
                 author: str | None, limit: int) -> list[dict[str, Any]] | None:
     t = c.tables
     table = getattr(t, table_name)
-    with c.sessions() as s:
+
+    def query(s: Any) -> list[dict[str, Any]] | None:
         if customer_id not in visible_ids(s, t, principal, [customer_id]):
             return None
         stmt = select(table).where(table.c.customer_id == customer_id)
@@ -211,6 +217,8 @@ def _list_child(c: Any, principal: Principal, customer_id: str, table_name: str,
             stmt = stmt.where(table.c.author == author)
         rows = s.execute(stmt.order_by(table.c.created_at.desc()).limit(limit))
         return [jsonable(dict(r._mapping)) for r in rows]
+
+    return read(c, query)
 
 
 @router.get("/{customer_id}/remarks", summary="Remarks on a customer, newest first")

@@ -19,7 +19,7 @@ from shared.runtime.auth import Perm, Principal
 from shared.runtime.logging import get_logger
 
 from ..application import CustomerNotFound
-from .deps import CustomerIdPath, allowed, blocking, container, not_found, visible_ids
+from .deps import CustomerIdPath, allowed, blocking, container, not_found, read, visible_ids
 from .detail import jsonable
 from .query import TagText
 
@@ -70,8 +70,7 @@ class VerificationIn(Strict):
 
 def _act(c: Any, principal: Principal, ids: list[str], fact_type: str, data: dict[str, Any],
          correlation_id: str | None, check: Any = None) -> list[dict[str, Any]]:
-    with c.sessions() as s:
-        visible = visible_ids(s, c.tables, principal, ids)
+    visible = read(c, lambda s: visible_ids(s, c.tables, principal, ids))
     missing = [i for i in dict.fromkeys(ids) if i not in visible]
     if missing:
         raise CustomerNotFound(missing[0])
