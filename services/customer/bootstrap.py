@@ -6,11 +6,13 @@ Nothing connects at import time; `bootstrap(settings)` builds everything (tests 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import Engine, create_engine, delete, text
+from psycopg.types.json import set_json_loads
+from sqlalchemy import Engine, create_engine, delete, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
@@ -160,8 +162,24 @@ def read_engine(url: str, engine: Engine) -> Engine:
     retried once by `api.deps.read`, which is safe because reads are idempotent. SQLite: the main engine."""
     if engine.dialect.name != "postgresql":
         return engine
-    return create_engine(normalise_url(url), pool_size=10, max_overflow=10, pool_pre_ping=False,
-                         pool_recycle=300, isolation_level="AUTOCOMMIT")
+    reader = create_engine(normalise_url(url), pool_size=10, max_overflow=10, pool_pre_ping=False,
+                           pool_recycle=300, isolation_level="AUTOCOMMIT")
+
+    @event.listens_for(reader, "connect")
+    def _json_loads(dbapi_connection: Any, _record: Any) -> None:
+        set_json_loads(_loads, dbapi_connection)
+
+    return reader
+
+
+def _loads(data: Any) -> Any:
+    """JSON column values: the empty object/array (most rows' deposits, tags) without a parse."""
+    raw = bytes(data)
+    if raw == b"{}":
+        return {}
+    if raw == b"[]":
+        return []
+    return json.loads(raw.decode())
 
 
 def build_api(container: Container) -> FastAPI:
