@@ -241,3 +241,19 @@ def test_funnel_rates_medians_and_cohorts(make):
     early = q(c, funnel_report, HK, date(2024, 6, 1), TODAY, Audience(), group_by="none",
               as_of=datetime(2024, 6, 11, 16, 0))
     assert early["total"]["counts"] == {"registered": 4, "opened": 2, "funded": 0, "traded": 0}
+
+
+def test_stage_changes_at_the_same_instant_resolve_to_the_furthest_stage() -> None:
+    from datetime import UTC, datetime
+
+    from services.summary.domain.derive import CustomerTimeline, HistoryItem
+
+    t = datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC)
+    for ids in (("a", "b", "c"), ("c", "b", "a")):  # whatever the event ids, the lifecycle order decides
+        timeline = CustomerTimeline([
+            HistoryItem(t, ids[0], "stage", "pending_funding"),
+            HistoryItem(t, ids[1], "stage", "traded"),
+            HistoryItem(t, ids[2], "stage", "funded"),
+        ])
+        assert timeline.current_stage() == ("traded", t)
+        assert timeline.stage_at(t) == "traded"

@@ -32,6 +32,8 @@ MILESTONE_OF_STAGE = {
     "traded": "traded",
 }
 ANY_STAGE = "*"
+STAGE_RANK = {s: i for i, s in enumerate(
+    ("registered", "pending_account_opening", "pending_funding", "funded", "traded"))}
 
 
 @dataclass(frozen=True, order=True)
@@ -84,20 +86,23 @@ class Funnel:
 class CustomerTimeline:
     def __init__(self, items: Iterable[HistoryItem]):
         self.items = sorted(set(items))
-        self._stages = [(i.at, i.event_id, i.a) for i in self.items if i.kind == "stage" and i.a]
+        # Stage changes at the same instant (facts stamped with one time) order by lifecycle rank, so the
+        # furthest stage wins whatever the event ids are.
+        self._stages = sorted((i.at, STAGE_RANK.get(i.a, -1), i.event_id, i.a)
+                              for i in self.items if i.kind == "stage" and i.a)
         self._assignments = [i for i in self.items if i.kind in ("assign", "unassign")]
         self._assign_keys = [(i.at, i.event_id) for i in self._assignments]
 
     # -- stage -----------------------------------------------------------------------------------
     def stage_at(self, at: datetime) -> str | None:
         """Stage in force at `at` (the latest stage change at or before it)."""
-        idx = bisect.bisect_right(self._stages, (at, "\uffff", ""))
-        return self._stages[idx - 1][2] if idx else None
+        idx = bisect.bisect_right(self._stages, (at, len(STAGE_RANK), "\uffff", ""))
+        return self._stages[idx - 1][3] if idx else None
 
     def current_stage(self) -> tuple[str | None, datetime | None]:
         if not self._stages:
             return None, None
-        at, _, stage = self._stages[-1]
+        at, _, _, stage = self._stages[-1]
         return stage, at
 
     # -- assignment ------------------------------------------------------------------------------
