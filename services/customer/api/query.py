@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
-from pydantic import AwareDatetime, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -70,41 +70,46 @@ class ListFilters:
     q: str | None = None
 
 
-async def list_filters(
-    stage: list[Stage] | None = Query(None, description="Lifecycle stage(s)."),
-    user_region: list[Country] | None = Query(None),
-    active_region: list[Country] | None = Query(None),
-    registered_from: AwareDatetime | None = Query(None, description="Registered at or after (inclusive)."),
-    registered_to: AwareDatetime | None = Query(None, description="Registered before (exclusive)."),
-    channel: list[Channel] | None = Query(None, description="Source channel(s)."),
-    verification_status: list[VerificationStatus] | None = Query(None),
-    account_status: list[AccountStatus] | None = Query(None),
-    deposit_currency: CurrencyCode | None = Query(None, description="Currency of deposit_min/deposit_max."),
-    deposit_min: Decimal | None = Query(None, ge=0, description="Total deposits ≥ (in deposit_currency)."),
-    deposit_max: Decimal | None = Query(None, ge=0),
-    assets_currency: CurrencyCode | None = Query(None, description="Valuation currency of the asset range."),
-    assets_min: Decimal | None = Query(None),
-    assets_max: Decimal | None = Query(None),
-    manager_id: Ident | None = Query(None, description="Assigned to this manager."),
-    team_id: Ident | None = Query(None, description="Assigned to a manager of this team."),
-    unassigned: bool | None = Query(None, description="true: no active assignment; false: assigned."),
-    tag: list[TagText] | None = Query(None, description="Has every tag given."),
-    referrer_customer_id: Ident | None = Query(None),
-    q: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)] | None = Query(
-        None, description="Customer id, name, phone or email: exact or prefix."),
-) -> ListFilters:
-    if (deposit_min is not None or deposit_max is not None) and not deposit_currency:
+class FilterParams(BaseModel):
+    """List filters as one query-parameter model (validated in one pass, not parameter by parameter)."""
+
+    stage: list[Stage] | None = Field(None, description="Lifecycle stage(s).")
+    user_region: list[Country] | None = None
+    active_region: list[Country] | None = None
+    registered_from: AwareDatetime | None = Field(None, description="Registered at or after (inclusive).")
+    registered_to: AwareDatetime | None = Field(None, description="Registered before (exclusive).")
+    channel: list[Channel] | None = Field(None, description="Source channel(s).")
+    verification_status: list[VerificationStatus] | None = None
+    account_status: list[AccountStatus] | None = None
+    deposit_currency: CurrencyCode | None = Field(None, description="Currency of deposit_min/deposit_max.")
+    deposit_min: Decimal | None = Field(None, ge=0, description="Total deposits ≥ (in deposit_currency).")
+    deposit_max: Decimal | None = Field(None, ge=0)
+    assets_currency: CurrencyCode | None = Field(None, description="Valuation currency of the asset range.")
+    assets_min: Decimal | None = None
+    assets_max: Decimal | None = None
+    manager_id: Ident | None = Field(None, description="Assigned to this manager.")
+    team_id: Ident | None = Field(None, description="Assigned to a manager of this team.")
+    unassigned: bool | None = Field(None, description="true: no active assignment; false: assigned.")
+    tag: list[TagText] | None = Field(None, description="Has every tag given.")
+    referrer_customer_id: Ident | None = None
+    q: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)] | None = Field(
+        None, description="Customer id, name, phone or email: exact or prefix.")
+
+
+async def list_filters(p: Annotated[FilterParams, Query()]) -> ListFilters:
+    if (p.deposit_min is not None or p.deposit_max is not None) and not p.deposit_currency:
         raise Problem(422, "Unprocessable Entity", "deposit_currency: required with deposit_min/deposit_max",
                       type_="urn:whale-crm:problem:validation",
                       errors=[{"field": "query.deposit_currency", "message": "required with a deposit range"}])
-    if registered_from and registered_to and registered_from >= registered_to:
+    if p.registered_from and p.registered_to and p.registered_from >= p.registered_to:
         raise Problem(422, "Unprocessable Entity", "registered_to: must be after registered_from",
                       type_="urn:whale-crm:problem:validation",
                       errors=[{"field": "query.registered_to", "message": "must be after registered_from"}])
-    return ListFilters(stage, user_region, active_region, parse_time(registered_from), parse_time(registered_to),
-                       [c.value for c in channel] if channel else None, verification_status, account_status,
-                       deposit_currency, deposit_min, deposit_max, assets_currency, assets_min, assets_max,
-                       manager_id, team_id, unassigned, list(tag or []), referrer_customer_id, q)
+    return ListFilters(p.stage, p.user_region, p.active_region, parse_time(p.registered_from),
+                       parse_time(p.registered_to), [c.value for c in p.channel] if p.channel else None,
+                       p.verification_status, p.account_status, p.deposit_currency, p.deposit_min, p.deposit_max,
+                       p.assets_currency, p.assets_min, p.assets_max, p.manager_id, p.team_id, p.unassigned,
+                       list(p.tag or []), p.referrer_customer_id, p.q)
 
 
 def _like_prefix(value: str) -> str:

@@ -130,3 +130,5 @@ def _update_counts(session: Session, t: Tables, ids: list[str], new: dict[str, s
         stmt = insert_for(session, t.stage_count)
         stmt = stmt.on_conflict_do_update(index_elements=["stage"], set_={"n": t.stage_count.c.n + stmt.excluded.n})
         session.execute(stmt, changes)
+        # A stage emptied to zero leaves no row, so a replay in other batch sizes gives the same table.
+        session.execute(delete(t.stage_count).where(t.stage_count.c.n == 0))
