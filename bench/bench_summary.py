@@ -159,6 +159,10 @@ WITH fx AS (
                     WHEN 'registered' THEN 'registration_follow_ups' ELSE 'funded_follow_ups' END AS metric,
          manager_id AS m, coalesce(team_id, '') AS t, customer_id
     FROM sm_follow_up WHERE stage IN ('pending_account_opening', 'pending_funding', 'registered', 'funded')
+), du AS (
+  SELECT (due_at AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date AS day, coalesce(manager_id, '') AS m,
+         coalesce(team_id, '') AS t
+    FROM sm_due_item
 )
 SELECT day, metric, m, t, sum(val) FROM fx GROUP BY 1, 2, 3, 4
 UNION ALL SELECT day, metric, '*', t, sum(val) FROM fx GROUP BY 1, 2, 4
@@ -166,6 +170,9 @@ UNION ALL SELECT day, metric, '*', '*', sum(val) FROM fx GROUP BY 1, 2
 UNION ALL SELECT day, metric, m, t, count(DISTINCT customer_id) FROM fu GROUP BY 1, 2, 3, 4
 UNION ALL SELECT day, metric, '*', t, count(DISTINCT customer_id) FROM fu GROUP BY 1, 2, 4
 UNION ALL SELECT day, metric, '*', '*', count(DISTINCT customer_id) FROM fu GROUP BY 1, 2
+UNION ALL SELECT day, 'due_items', m, t, count(*) FROM du GROUP BY 1, 3, 4
+UNION ALL SELECT day, 'due_items', '*', t, count(*) FROM du GROUP BY 1, 4
+UNION ALL SELECT day, 'due_items', '*', '*', count(*) FROM du GROUP BY 1
 """
 
 
@@ -265,6 +272,13 @@ async def cross_check(c: Any, client: httpx.AsyncClient, headers: dict[str, str]
     actual = (got["opened"], got["rejected"], got["avg_seconds_submitted_to_opened"])
     if expected != actual:
         raise AssertionError(f"daily counts disagree with the facts: {actual} != {expected}")
+    got = (await client.get("/dashboard/shortcuts", headers=headers)).json()
+    sql = text("""SELECT count(*) FILTER (WHERE d < :day), count(*) FILTER (WHERE d = :day) FROM (
+                    SELECT (due_at AT TIME ZONE 'UTC' AT TIME ZONE :tz)::date AS d FROM sm_due_item) x""")
+    with c.engine.connect() as conn:
+        expected = tuple(conn.execute(sql, {"tz": TZ_NAME, "day": got["date"]}).one())
+    if expected != (got["follow_ups_overdue"], got["follow_ups_due_today"]):
+        raise AssertionError(f"due counts disagree with the items: {got} != {expected}")
 
 
 # ---------------------------------------------------------------------------------------------- replay

@@ -14,7 +14,7 @@ from services.summary import samples as s
 from services.summary.bootstrap import bootstrap
 from services.summary.projections.tables import metadata
 from services.summary.queries.audience import Audience
-from services.summary.queries.dashboard import account_opening, node_counts
+from services.summary.queries.dashboard import account_opening, node_counts, shortcuts
 from services.summary.queries.funnel import funnel_report
 from services.summary.queries.summary import DueFilter, due_list, today_summary
 from services.summary.rebuild import fingerprint
@@ -257,3 +257,20 @@ def test_stage_changes_at_the_same_instant_resolve_to_the_furthest_stage() -> No
         ])
         assert timeline.current_stage() == ("traded", t)
         assert timeline.stage_at(t) == "traded"
+
+
+def test_shortcut_counts(make):
+    c = make()
+    Feed(c)(scenario())
+    every = q(c, shortcuts, HK, TODAY, Audience(), "admin")
+    # t-1 due 06-10 (overdue); next:c1 and t-2 due today (HK); t-3 due tomorrow; t-4 closed
+    assert (every["follow_ups_overdue"], every["follow_ups_due_today"]) == (1, 2)
+    assert (every["open_tasks"], every["kyc_cases_open"]) == (3, 1)  # k2 in review; k1 decided
+    assert (every["registered_today"], every["opened_today"], every["funded_today"]) == (1, 2, 1)
+    m1 = q(c, shortcuts, HK, TODAY, Audience(managers=("m1",)), "m1")
+    assert (m1["follow_ups_overdue"], m1["follow_ups_due_today"], m1["opened_today"]) == (1, 1, 1)
+    # closing the overdue task moves it out of the counts
+    feed = Feed(c)
+    feed.offset = 5_000
+    feed([s.as_event(s.task_closed("t-1", "c2", "pending_funding", z("2024-06-12T05:00:00")))])
+    assert q(c, shortcuts, HK, TODAY, Audience(), "admin")["follow_ups_overdue"] == 0

@@ -29,6 +29,7 @@ ALL = "*"
 OPENING_METRICS = ("ao_opened", "ao_rejected", "ao_submitted_secs", "ao_submitted_n", "ao_registered_secs",
                    "ao_registered_n")
 COUNTED_KINDS = ("registered", "opened", "funded", "rejected")
+DUE_METRIC = "due_items"
 
 DailyKey = tuple[date, str, str, str]  # local day, metric, manager ("" unassigned, * aggregate), team ("" none)
 
@@ -36,6 +37,15 @@ DailyKey = tuple[date, str, str, str]  # local day, metric, manager ("" unassign
 def _keys(day: date, metric: str, manager: str | None, team: str | None) -> tuple[DailyKey, ...]:
     t = team or ""
     return ((day, metric, manager or "", t), (day, metric, ALL, t), (day, metric, ALL, ALL))
+
+
+def due_contributions(tz: ZoneInfo, due_items: Iterable[dict[str, Any]]) -> Counter[DailyKey]:
+    """Items to follow up per local due date (metric `due_items`): overdue = the days before today."""
+    out: Counter[DailyKey] = Counter()
+    for item in due_items:
+        for key in _keys(local_date_of(item["due_at"], tz), DUE_METRIC, item["manager_id"], item["team_id"]):
+            out[key] += 1
+    return out
 
 
 def _fact_values(f: dict[str, Any]) -> list[tuple[str, int]]:

@@ -17,7 +17,7 @@ from shared.events import Event
 from shared.runtime.logging import get_logger
 
 from ..domain.clock import local_date_of, week_start
-from ..domain.daily import COUNTED_KINDS, DailyKey, daily_contributions
+from ..domain.daily import COUNTED_KINDS, DailyKey, daily_contributions, due_contributions
 from ..domain.derive import CustomerTimeline, HistoryItem, Owner
 from . import tables as t
 from .ingest import RawBatch, collect
@@ -39,6 +39,7 @@ class Loaded:
     kyc: dict[str, list[dict[str, Any]]]
     facts: list[dict[str, Any]] = field(default_factory=list)
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
+    due: list[dict[str, Any]] = field(default_factory=list)
 
 
 class FactProjector:
@@ -63,7 +64,8 @@ class FactProjector:
                          follow_ups=_merge_follow_ups(old.follow_ups, batch.follow_ups))
             after, daily_after = self.recompute(session, customers, new)
             _move_counts(session, contributions(old), after)
-            _move_daily(session, daily_contributions(self.tz, old.facts, old.follow_ups), daily_after)
+            daily_before = daily_contributions(self.tz, old.facts, old.follow_ups) + due_contributions(self.tz, old.due)
+            _move_daily(session, daily_before, daily_after)
         log.debug("summary_batch_applied", events=len(events), customers=len(customers), ignored=batch.ignored)
 
     # -- derived rows ------------------------------------------------------------------------------
@@ -112,7 +114,7 @@ class FactProjector:
                 fu_updates,
             )
         nodes = contributions(Loaded({s["customer_id"]: s for s in states}, loaded.tasks, loaded.kyc))
-        return nodes, daily_contributions(self.tz, facts, fu_after)
+        return nodes, daily_contributions(self.tz, facts, fu_after) + due_contributions(self.tz, due)
 
 
 # ---- loading ------------------------------------------------------------------------------------------
@@ -154,6 +156,7 @@ def _load(session: Session, customers: list[str], *, with_facts: bool = False) -
     if with_facts:
         loaded.facts = _rows_of(session, t.fact, customers, t.fact.c.kind.in_(COUNTED_KINDS))
         loaded.follow_ups = _rows_of(session, t.follow_up, customers)
+        loaded.due = _rows_of(session, t.due_item, customers)
     return loaded
 
 

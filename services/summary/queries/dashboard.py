@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.clock import from_naive_utc, local_day
-from ..domain.daily import OPENING_METRICS
+from ..domain.clock import from_naive_utc
+from ..domain.daily import DUE_METRIC, OPENING_METRICS
 from ..domain.metrics import mean_seconds, rate
 from ..projections import tables as t
 from .audience import Audience
@@ -59,11 +59,10 @@ def _int(value: Any) -> int | None:
 
 
 def shortcuts(session: Session, tz: ZoneInfo, day: date, aud: Audience, caller: str) -> dict[str, Any]:
-    w = local_day(day, tz)
-    d = t.due_item.c
+    dc = t.daily_count.c
     due = session.execute(select(
-        func.count().filter(d.due_at < w.start), func.count().filter(d.due_at >= w.start),
-    ).where(d.due_at < w.end, *aud.where(t.due_item))).one()
+        func.sum(dc.n).filter(dc.day < day), func.sum(dc.n).filter(dc.day == day),
+    ).where(dc.metric == DUE_METRIC, dc.day <= day, *daily_rows(aud))).one()
     n = t.node_count.c
     counts = defaultdict(int)
     for dim, node, total in session.execute(select(n.dimension, n.node, func.sum(n.n))
@@ -71,7 +70,6 @@ def shortcuts(session: Session, tz: ZoneInfo, day: date, aud: Audience, caller: 
                                             .group_by(n.dimension, n.node)):
         if dim == "task" or node in OPEN_KYC_STATES:
             counts[dim] += int(total)
-    dc = t.daily_count.c
     today_counts = dict(session.execute(select(dc.metric, func.sum(dc.n)).where(
         dc.day == day, dc.metric.in_(("registrations", "account_openings", "fundings")), *daily_rows(aud))
         .group_by(dc.metric)).all())
