@@ -119,3 +119,14 @@ def test_outbox_maps_effects_to_valid_contracts(svc):
     assert all(o.correlation_id == "corr-1" and o.occurred_at == T0 for o in out)
     for o in out:  # every payload makes a valid envelope
         assert registry.decode(registry.envelope(o.payload, producer="t").model_dump(mode="json"))
+
+
+def test_crm_action_meanwhile_makes_the_stale_cached_aggregate_reload(svc):
+    handler = UpstreamHandler(svc.app, "g", ["t"], svc.cache)
+    handler.apply("t", 0, [ev(reg("k1"))], 1)  # the consumer now caches k1 at version 2
+    svc.app.record_crm_facts(["k1"], "crm.tags_changed", {"add": ["vip"], "by": "u1"}, at=T0)  # version 3
+    handler.apply("t", 0, [ev(DepositCompleted(customer_id="k1", account_id="a", transaction_id="x",
+                                               amount=Decimal("7"), currency="USD", completed_at=T0))], 2)
+    state = svc.app.get_customer("k1").state
+    assert state["tags"] == ["vip"] and "x" in state["deposits"]  # both writes kept, in one history
+    assert svc.app.process_recorder.max_tracking_id("g:t:0") == 2
