@@ -38,10 +38,11 @@ from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.settings import AuthSettings, KafkaSettings
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-RATE = 1_000  # background events per second
+RATES = (250, 1_000)  # background events per second: a light level, then the target
 ROOT = Path(__file__).resolve().parents[1]
 TICK = 0.05
 PROBE_DEADLINE_S = 20.0
+POLL_S = 0.02  # API polling interval of a probe (the poller shares the service's process and CPU)
 
 
 def _env(payload: Any) -> Any:
@@ -67,12 +68,13 @@ def _background(i: int) -> Any:
                                changed_at=T0 + timedelta(seconds=i)))
 
 
-async def _load(kafka: Any, seconds: float) -> None:
-    """The background load, run in its own process (as another service's producer would be)."""
+async def _load(kafka: Any, rate: int, seconds: float = 3600.0) -> None:
+    """The background load, run in its own process (as another service's producer would be); stopped by
+    the parent with SIGTERM once its probes are done."""
     producer = EventProducer(kafka, client_id="bench-tasks-load")
     await producer.start()
     loop = asyncio.get_running_loop()
-    per_tick = int(RATE * TICK)
+    per_tick = max(1, int(rate * TICK))
     start = next_at = loop.time()
     i = 0
     try:
@@ -80,7 +82,7 @@ async def _load(kafka: Any, seconds: float) -> None:
             await producer.publish_many([_background(i + k) for k in range(per_tick)])
             i += per_tick
             next_at += TICK
-            if i % RATE == 0:  # progress once a second: the parent reads the last line when it stops us
+            if (i // per_tick) % int(1 / TICK) == 0:  # progress once a second: the parent reads the last line when it stops us
                 sys.stdout.write(json.dumps({"sent": i, "seconds": loop.time() - start}) + "\n")
                 sys.stdout.flush()
             await asyncio.sleep(max(0.0, next_at - loop.time()))  # pacing the generator
@@ -88,9 +90,9 @@ async def _load(kafka: Any, seconds: float) -> None:
         await producer.stop()
 
 
-async def _start_load(kafka: Any, seconds: float) -> asyncio.subprocess.Process:
+async def _start_load(kafka: Any, rate: int) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.bench_tasks", kafka.model_dump_json(), str(seconds),
+        sys.executable, "-m", "bench.bench_tasks", kafka.model_dump_json(), str(rate),
         cwd=str(ROOT), stdout=asyncio.subprocess.PIPE)
 
 
@@ -116,6 +118,72 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+async def _phase(ctx: Any, container: Any, http: httpx.AsyncClient, producer: EventProducer, headers: dict,
+                 rate: int, n_probes: int) -> list[dict]:
+    """One load level: background load from its own process, probes one after another."""
+    kafka = container.settings.kafka
+    latencies: list[float] = []
+    probes: dict[str, float] = {}
+    raw: dict[str, float] = {}
+    stop = asyncio.Event()
+    timeouts = 0
+    raw_task = asyncio.create_task(_raw_seen(kafka, probes, raw, stop))
+    load = await _start_load(kafka, rate)
+    try:
+        await asyncio.sleep(5)  # benchmark warm-up: let the engine reach its steady state under load
+        applied_at_start, window_start = container.processor.applied, time.perf_counter()
+        for i in range(n_probes):
+            cid = f"probe-{rate}-{i:04d}-{uuid.uuid4().hex[:6]}"
+            start = time.perf_counter()
+            probes[cid] = start
+            await producer.publish(_stage(cid, "pending_account_opening", "registered"))
+            if await _visible(http, headers, cid, deadline=PROBE_DEADLINE_S):
+                latencies.append(time.perf_counter() - start)
+            else:
+                timeouts += 1
+                if timeouts >= 3:
+                    break  # the engine is falling behind: more probes would only wait longer
+        engine_rate = (container.processor.applied - applied_at_start) / (time.perf_counter() - window_start)
+    finally:
+        stop.set()
+        if load.returncode is None:
+            load.terminate()
+        out, _ = await load.communicate()
+        await raw_task
+    lines = out.decode().strip().splitlines()
+    report = json.loads(lines[-1]) if lines else {"sent": 0, "seconds": 1}
+    achieved = report["sent"] / report["seconds"]
+    raw_lat = [raw[c] - probes[c] for c in probes if c in raw]
+    name = f"tasks@{rate}/s"
+    note = (f"crm.customer.stage_changed published -> task in GET /tasks (in-process ASGI, PostgreSQL, faust "
+            f"engine); {len(latencies)}/{n_probes} probes seen ({timeouts} not within {PROBE_DEADLINE_S:.0f} s); "
+            f"background {achieved:,.0f} events/s on crm.customer.events; the customer-service leg "
+            "(upstream -> crm.customer) is not included")
+    rows = []
+    if latencies:
+        rows += [
+            {"benchmark": name, "metric": "event->task p50", "value": statistics.median(latencies) * 1000,
+             "unit": "ms", "note": note},
+            {"benchmark": name, "metric": "event->task p99", "value": _pct(latencies, 0.99) * 1000,
+             "unit": "ms", "note": note},
+        ]
+    rows += [
+        {"benchmark": name, "metric": "background load achieved", "value": achieved, "unit": "events/s",
+         "note": f"target {rate:,}/s, generator in its own process"},
+        {"benchmark": name, "metric": "engine throughput during probes", "value": engine_rate,
+         "unit": "events/s", "note": "records applied by the faust engine (cards + task lists); "
+                                     "below the load rate = falling behind"},
+    ]
+    if raw_lat:
+        rows += [
+            {"benchmark": name, "metric": "raw kafka leg p50", "value": statistics.median(raw_lat) * 1000,
+             "unit": "ms", "note": "same probe records seen by a plain aiokafka consumer (baseline)"},
+            {"benchmark": name, "metric": "raw kafka leg p99", "value": _pct(raw_lat, 0.99) * 1000,
+             "unit": "ms", "note": "same probe records seen by a plain aiokafka consumer (baseline)"},
+        ]
+    return rows
+
+
 async def main(ctx: Any) -> list[dict]:
     n_probes = 30 if ctx.quick else 300
     kafka = ctx.kafka
@@ -128,74 +196,22 @@ async def main(ctx: Any) -> list[dict]:
     producer = EventProducer(kafka, client_id="bench-tasks")
     await producer.start()
     admin = {"Authorization": "Bearer " + mint_token(settings.auth, user_id="bench", role="admin")}
-    latencies: list[float] = []
-    probes: dict[str, float] = {}
-    raw: dict[str, float] = {}
-    stop = asyncio.Event()
-    load_seconds = 3600.0  # stopped once the probes are done
-    timeouts = 0
+    rows: list[dict] = []
     try:
         async with running(container), httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=container.api()), base_url="http://tasks") as http:
-            raw_task = asyncio.create_task(_raw_seen(kafka, probes, raw, stop))
-            # warm-up: the engine has joined the group before the load starts
-            warm = "probe-warmup"
-            await producer.publish(_stage(warm, "registered", None))
-            if not await _visible(http, admin, warm, deadline=60):
+            # the engine has joined the group before any load starts
+            await producer.publish(_stage("probe-warmup", "registered", None))
+            if not await _visible(http, admin, "probe-warmup", deadline=60):
                 raise TimeoutError("the tasks engine did not start within 60 s")
-            load = await _start_load(kafka, load_seconds)
-            await asyncio.sleep(5)  # benchmark warm-up: let the engine reach its steady state under load
-            applied_at_start, window_start = container.processor.applied, time.perf_counter()
-            for i in range(n_probes):
-                cid = f"probe-{i:04d}-{uuid.uuid4().hex[:6]}"
-                start = time.perf_counter()
-                probes[cid] = start
-                await producer.publish(_stage(cid, "pending_account_opening", "registered"))
-                if await _visible(http, admin, cid, deadline=PROBE_DEADLINE_S):
-                    latencies.append(time.perf_counter() - start)
-                else:
-                    timeouts += 1
-            engine_rate = (container.processor.applied - applied_at_start) / (time.perf_counter() - window_start)
-            stop.set()
-            load.terminate()
-            out, _ = await load.communicate()
-            lines = out.decode().strip().splitlines()
-            report = json.loads(lines[-1]) if lines else {"sent": 0, "seconds": 1}
-            achieved = report["sent"] / report["seconds"]
-            await raw_task
+            for rate in RATES:
+                rows += await _phase(ctx, container, http, producer, admin, rate, n_probes)
+                # drain whatever backlog the phase left before the next one
+                marker = f"probe-drain-{rate}"
+                await producer.publish(_stage(marker, "registered", None))
+                await _visible(http, admin, marker, deadline=300)
     finally:
-        stop.set()
         await producer.stop()
-        if "load" in locals() and load.returncode is None:
-            load.kill()
-            await load.wait()
-    raw_lat = [raw[c] - probes[c] for c in probes if c in raw]
-    note = (f"crm.customer.stage_changed published -> task in GET /tasks (in-process ASGI, PostgreSQL, faust "
-            f"engine); {len(latencies)}/{n_probes} probes seen ({timeouts} not within {PROBE_DEADLINE_S:.0f} s); "
-            f"background {achieved:,.0f} events/s on crm.customer.events; the customer-service leg "
-            "(upstream -> crm.customer) is not included")
-    rows = []
-    if latencies:
-        rows += [
-            {"benchmark": "tasks", "metric": "event->task p50", "value": statistics.median(latencies) * 1000,
-             "unit": "ms", "note": note},
-            {"benchmark": "tasks", "metric": "event->task p99", "value": _pct(latencies, 0.99) * 1000,
-             "unit": "ms", "note": note},
-        ]
-    rows += [
-        {"benchmark": "tasks", "metric": "background load achieved", "value": achieved, "unit": "events/s",
-         "note": f"target {RATE:,}/s, generator in its own process"},
-        {"benchmark": "tasks", "metric": "engine throughput during probes", "value": engine_rate,
-         "unit": "events/s", "note": "records applied by the faust engine (cards + task lists); "
-                                     "below the load rate = falling behind"},
-    ]
-    if raw_lat:
-        rows += [
-            {"benchmark": "tasks", "metric": "raw kafka leg p50", "value": statistics.median(raw_lat) * 1000,
-             "unit": "ms", "note": "same probe records seen by a plain aiokafka consumer (baseline)"},
-            {"benchmark": "tasks", "metric": "raw kafka leg p99", "value": _pct(raw_lat, 0.99) * 1000,
-             "unit": "ms", "note": "same probe records seen by a plain aiokafka consumer (baseline)"},
-        ]
     return rows
 
 
@@ -205,9 +221,9 @@ async def _visible(http: httpx.AsyncClient, headers: dict[str, str], cid: str, *
         r = await http.get("/tasks", params={"customer_id": cid, "view": "all"}, headers=headers)
         if r.status_code == 200 and r.json()["items"]:
             return True
-        await asyncio.sleep(0.005)  # polling interval under a deadline
+        await asyncio.sleep(POLL_S)  # polling interval under a deadline
     return False
 
 
-if __name__ == "__main__":  # the load generator process: python -m bench.bench_tasks <kafka json> <seconds>
-    asyncio.run(_load(KafkaSettings.model_validate_json(sys.argv[1]), float(sys.argv[2])))
+if __name__ == "__main__":  # the load generator process: python -m bench.bench_tasks <kafka json> <rate>
+    asyncio.run(_load(KafkaSettings.model_validate_json(sys.argv[1]), int(sys.argv[2])))

@@ -70,7 +70,10 @@ class Container:
         group = faust_app.conf.id
 
         async def align() -> None:
-            await align_group_offsets(s.kafka, group, self.input_topics, self.processor.floor)
+            try:
+                await align_group_offsets(s.kafka, group, self.input_topics, self.processor.floor)
+            except Exception as exc:  # noqa: BLE001 - e.g. other members active: they hold the positions
+                log.warning("group_offsets_align_failed", group=group, error=type(exc).__name__)
 
         return FaustComponent(faust_app, self.processor.stopping, before_start=align)
 
