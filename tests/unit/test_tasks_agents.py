@@ -130,3 +130,36 @@ async def test_the_same_event_twice_in_one_batch_has_one_effect(engine):
                                     Inbound(topic, 1, 1, cid.encode(), event, 0)])
     board = engine.app.board(cid)
     assert list(board.open) == ["tmt_registration"] and board.version == 3  # started, stage, task
+
+
+class Picky:
+    """A handler that can never apply one particular event (and records what it applied)."""
+
+    name = "picky"
+
+    def __init__(self, poison_customer: str):
+        self.poison, self.applied, self.stored = poison_customer, [], {}
+
+    def position(self, topic, partition):
+        return self.stored.get((topic, partition))
+
+    def apply(self, topic, partition, events, next_offset):
+        from shared.runtime.kafka import PermanentError
+
+        if any(e.payload.customer_id == self.poison for e in events):
+            raise PermanentError("cannot apply")
+        self.applied += [e.payload.customer_id for e in events]
+        self.stored[(topic, partition)] = next_offset
+
+
+async def test_an_event_a_handler_can_never_apply_is_dead_lettered_and_the_rest_applied():
+    handler, producer = Picky("c-bad"), FakeProducer()
+    processor = StreamProcessor(handlers=[handler], producer=producer, dead_letter_topic="dlq", attempts=2,
+                                backoff_s=0.001)
+    topic = KAFKA.topic("crm.customer.events")
+    records = [Inbound(topic, 0, i, cid.encode(), stage(cid, "registered"), 0)
+               for i, cid in enumerate(["c-a", "c-bad", "c-b"])]
+    await processor.process(records)
+    assert handler.applied == ["c-a", "c-b"] and handler.stored[(topic, 0)] == 3
+    [(dlq, record)] = producer.sent
+    assert dlq == "dlq" and record["original"]["offset"] == 1 and record["error"]["type"] == "PermanentError"
