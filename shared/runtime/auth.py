@@ -210,10 +210,11 @@ def mint_token(
 _bearer = HTTPBearer(auto_error=False)
 
 
-def current_principal(
+async def current_principal(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> Principal:
-    """Route dependency: 401 for a missing, expired or tampered token."""
+    """Route dependency: 401 for a missing, expired or tampered token. Async on purpose: verifying a JWT
+    is a few microseconds of CPU, cheaper than the thread-pool hop FastAPI gives a sync dependency."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, detail="missing bearer token", headers={"WWW-Authenticate": "Bearer"}
@@ -234,7 +235,7 @@ def current_principal(
 def require(*perms: Perm | str):
     """Route dependency: the principal, after 401/403 checks for every permission named."""
 
-    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+    async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
         for perm in perms:
             principal.require(perm)
         return principal

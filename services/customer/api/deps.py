@@ -32,7 +32,7 @@ def allowed(*perms: Perm) -> Callable[..., Any]:
 
     async def dependency(request: Request,
                          credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
-        principal = current_principal(request, credentials)
+        principal = await current_principal(request, credentials)
         for perm in perms:
             principal.require(perm)
         return principal
