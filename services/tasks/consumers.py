@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -114,15 +115,28 @@ MATTERS: dict[str, Callable[[Any, Policy], bool]] = {
 }
 
 
-def engine_apply(app: TasksApplication) -> Callable[[list[Event]], ProcessingEvent]:
+def _brand_new(e: Event) -> bool:
+    """A customer's very first stage: their task list almost certainly does not exist yet."""
+    return e.event_type == "crm.customer.stage_changed" and e.payload.from_stage is None
+
+
+def engine_apply(app: TasksApplication, optimistic: Callable[[], bool] = lambda: False,
+                 ) -> Callable[[list[Event]], ProcessingEvent]:
+    """`optimistic()`: create the task lists of brand-new customers without reading the store first
+    (one read fewer per registration); if one existed after all, the store rejects the batch and the
+    caller retries it with `optimistic()` false."""
+
     def apply(events: list[Event]) -> ProcessingEvent:
         boards: dict[str, CustomerTasks] = {}
+        guess = optimistic()
         for e in events:
             if not engine_relevant(e, app.policy):
                 continue
             rule = RULES[e.event_type]
             cid = e.payload.customer_id
-            board = boards.get(cid) or app.board_or_new(cid)
+            board = boards.get(cid)
+            if board is None:
+                board = CustomerTasks(customer_id=cid) if guess and _brand_new(e) else app.board_or_new(cid)
             boards[cid] = board
             rule(board, e, app.policy)
         pe = ProcessingEvent()
@@ -194,7 +208,9 @@ class EngineHandler:
     name = "engine"
 
     def __init__(self, app: TasksApplication, consumer: str, topics: list[str]):
-        self.inner = EventSourcedBatchHandler(app, consumer, engine_apply(app), topics)
+        self._optimistic = threading.local()
+        self.inner = EventSourcedBatchHandler(
+            app, consumer, engine_apply(app, lambda: getattr(self._optimistic, "on", True)), topics)
         self.app = app
         self.lazy = LazyPosition()
 
@@ -203,7 +219,15 @@ class EngineHandler:
 
     def apply(self, topic: str, partition: int, events: list[Event], next_offset: int) -> None:
         relevant = [e for e in events if engine_relevant(e, self.app.policy)]
-        if not self.lazy.skip(topic, partition, bool(relevant)):
+        if self.lazy.skip(topic, partition, bool(relevant)):
+            return
+        try:
+            self._optimistic.on = True
+            self.inner.apply(topic, partition, relevant, next_offset)
+        except RecordConflictError:
+            if next_offset <= (self.position(topic, partition) or 0):
+                return  # another writer stored this batch's position meanwhile
+            self._optimistic.on = False  # a "new" customer's task list existed: read before writing
             self.inner.apply(topic, partition, relevant, next_offset)
 
 

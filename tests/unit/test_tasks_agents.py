@@ -163,3 +163,16 @@ async def test_an_event_a_handler_can_never_apply_is_dead_lettered_and_the_rest_
     assert handler.applied == ["c-a", "c-b"] and handler.stored[(topic, 0)] == 3
     [(dlq, record)] = producer.sent
     assert dlq == "dlq" and record["original"]["offset"] == 1 and record["error"]["type"] == "PermanentError"
+
+
+async def test_first_stage_of_a_customer_whose_task_list_exists_already(engine):
+    # Optimistic creation for a brand-new customer meets a task list the assignment already created:
+    # the store rejects it, the batch is redone reading the store first; nothing is lost.
+    cid = "c-optimistic"
+    assignment = KAFKA.topic("crm.assignment.events")
+    customer = KAFKA.topic("crm.customer.events")
+    await engine.processor.process([Inbound(assignment, 0, 0, cid.encode(), raw(CustomerAssigned(
+        customer_id=cid, manager_id="m7", team_id="t1", reason="rule", assigned_at=T0)), 0)])
+    await engine.processor.process([Inbound(customer, 0, 0, cid.encode(), stage(cid, "registered"), 0)])
+    board = engine.app.board(cid)
+    assert board.manager_id == "m7" and board.open["tmt_registration"]["assignee_id"] == "m7"

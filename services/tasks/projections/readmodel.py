@@ -8,60 +8,82 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.orm import Session
 
 from .tables import follow_ups, tasks, ticket_timeline, tickets
 
-Apply = Callable[[Session, Any], None]
+
+class Writer:
+    """Buffers consecutive inserts into one executemany per table; any other statement flushes first,
+    so the order of the stored events is kept."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.pending: dict[Table, list[dict[str, Any]]] = {}
+
+    def insert(self, table: Table, row: dict[str, Any]) -> None:
+        self.pending.setdefault(table, []).append(row)
+
+    def execute(self, stmt: Any) -> None:
+        self.flush()
+        self.session.execute(stmt)
+
+    def flush(self) -> None:
+        for table, rows in self.pending.items():
+            self.session.execute(table.insert(), rows)
+        self.pending.clear()
 
 
-def _task_opened(s: Session, e: Any) -> None:
-    s.execute(tasks.insert().values(
+Apply = Callable[[Writer, Any], None]
+
+
+def _task_opened(s: Writer, e: Any) -> None:
+    s.insert(tasks, dict(
         task_id=e.task_id, customer_id=e.customer_id, node=e.node, status="open", assignee_id=e.assignee_id,
         team_id=e.team_id, due_at=e.due_at, created_at=e.created_at, cause_event_id=e.cause,
     ))
 
 
-def _task_moved(s: Session, e: Any) -> None:
+def _task_moved(s: Writer, e: Any) -> None:
     s.execute(update(tasks).where(tasks.c.task_id == e.task_id).values(assignee_id=e.assignee_id,
                                                                        team_id=e.team_id))
 
 
-def _task_closed(s: Session, e: Any) -> None:
+def _task_closed(s: Writer, e: Any) -> None:
     s.execute(update(tasks).where(tasks.c.task_id == e.task_id).values(
         status=e.outcome, closed_at=e.at, closed_by=e.by, closed_cause=e.cause, assignee_id=e.assignee_id,
         team_id=e.team_id))
 
 
-def _task_attributed(s: Session, e: Any) -> None:
+def _task_attributed(s: Writer, e: Any) -> None:
     s.execute(update(tasks).where(tasks.c.task_id == e.task_id).values(assignee_id=e.assignee_id,
                                                                        team_id=e.team_id))
 
 
-def _follow_up(s: Session, e: Any) -> None:
-    s.execute(follow_ups.insert().values(
+def _follow_up(s: Writer, e: Any) -> None:
+    s.insert(follow_ups, dict(
         follow_up_id=str(e.originator_id), customer_id=e.customer_id, manager_id=e.manager_id, kind=e.kind,
         task_id=e.task_id, intent=e.intent, tier=e.tier, contact_methods=list(e.contact_methods),
         next_follow_up_at=e.next_follow_up_at, tags=list(e.tags), remarks=e.remarks, recorded_at=e.recorded_at,
     ))
 
 
-def _timeline(s: Session, e: Any, kind: str, actor: str | None, at: Any, *, comment_id: str | None = None,
+def _timeline(s: Writer, e: Any, kind: str, actor: str | None, at: Any, *, comment_id: str | None = None,
               body: str | None = None, detail: dict[str, Any] | None = None) -> None:
-    s.execute(ticket_timeline.insert().values(
+    s.insert(ticket_timeline, dict(
         ticket_id=str(e.originator_id), version=e.originator_version, kind=kind, actor_id=actor, at=at,
         comment_id=comment_id, body=body, detail=detail, deleted=False,
     ))
 
 
-def _ticket_update(s: Session, e: Any, at: Any, **values: Any) -> None:
+def _ticket_update(s: Writer, e: Any, at: Any, **values: Any) -> None:
     s.execute(update(tickets).where(tickets.c.ticket_id == str(e.originator_id)).values(
         updated_at=at, version=e.originator_version, **values))
 
 
-def _ticket_opened(s: Session, e: Any) -> None:
-    s.execute(tickets.insert().values(
+def _ticket_opened(s: Writer, e: Any) -> None:
+    s.insert(tickets, dict(
         ticket_id=str(e.originator_id), customer_id=e.customer_id, title=e.title, description=e.description,
         category=e.category, priority=e.priority, status="open", assignee_id=e.assignee_id,
         created_by=e.created_by, created_at=e.created_at, updated_at=e.created_at, deleted=False,
@@ -70,35 +92,35 @@ def _ticket_opened(s: Session, e: Any) -> None:
     _timeline(s, e, "opened", e.created_by, e.created_at, detail={"assignee_id": e.assignee_id})
 
 
-def _ticket_edited(s: Session, e: Any) -> None:
+def _ticket_edited(s: Writer, e: Any) -> None:
     _ticket_update(s, e, e.at, **e.changes)
     _timeline(s, e, "edited", e.by, e.at, detail={"fields": sorted(e.changes)})
 
 
-def _ticket_assigned(s: Session, e: Any) -> None:
+def _ticket_assigned(s: Writer, e: Any) -> None:
     _ticket_update(s, e, e.at, assignee_id=e.assignee_id)
     _timeline(s, e, "assigned", e.by, e.at,
               detail={"assignee_id": e.assignee_id, "previous_assignee_id": e.previous_assignee_id})
 
 
-def _ticket_status(s: Session, e: Any) -> None:
+def _ticket_status(s: Writer, e: Any) -> None:
     _ticket_update(s, e, e.at, status=e.status)
     _timeline(s, e, "status_changed", e.by, e.at, detail={"status": e.status, "previous_status": e.previous_status})
 
 
-def _comment_added(s: Session, e: Any) -> None:
+def _comment_added(s: Writer, e: Any) -> None:
     _ticket_update(s, e, e.at)
     _timeline(s, e, "comment", e.by, e.at, comment_id=e.comment_id, body=e.body)
 
 
-def _comment_deleted(s: Session, e: Any) -> None:
+def _comment_deleted(s: Writer, e: Any) -> None:
     _ticket_update(s, e, e.at)
     s.execute(update(ticket_timeline).where(ticket_timeline.c.comment_id == e.comment_id).values(
         deleted=True, body=None))
     _timeline(s, e, "comment_deleted", e.by, e.at, comment_id=e.comment_id)
 
 
-def _ticket_deleted(s: Session, e: Any) -> None:
+def _ticket_deleted(s: Writer, e: Any) -> None:
     _ticket_update(s, e, e.at, deleted=True)
     _timeline(s, e, "deleted", e.by, e.at)
 
@@ -120,7 +142,9 @@ HANDLERS: dict[str, Apply] = {
 
 
 def apply_stored_events(session: Session, events: list[Any]) -> None:
+    writer = Writer(session)
     for e in events:
         handler = HANDLERS.get(type(e).__qualname__)
         if handler is not None:
-            handler(session, e)
+            handler(writer, e)
+    writer.flush()
