@@ -192,38 +192,29 @@ def _open(task: dict[str, Any]) -> bool:
     return task.get("created_at") is not None and task.get("closed_at") is None
 
 
-def _move_counts(session: Session, before: Counter[ContribKey], after: Counter[ContribKey]) -> None:
-    delta: dict[ContribKey, int] = {}
-    for key in set(before) | set(after):
-        d = after.get(key, 0) - before.get(key, 0)
-        if d:
-            delta[key] = d
+def _move(session: Session, table: Any, keys: tuple[str, ...], before: Counter[Any], after: Counter[Any]) -> None:
+    """Add after − before to the counter rows (upsert n = n + delta); drop the rows a decrement brought to 0."""
+    delta = {k: after.get(k, 0) - before.get(k, 0) for k in set(before) | set(after)}
+    delta = {k: d for k, d in delta.items() if d}
     if not delta:
         return
-    rows = [{"dimension": k[0], "node": k[1], "manager_id": k[2], "team_id": k[3], "n": d}
-            for k, d in sorted(delta.items())]
+    rows = [{**dict(zip(keys, k, strict=True)), "n": d} for k, d in sorted(delta.items())]
     for part in chunks(rows):
-        stmt = dialect_insert(session, t.node_count)
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=["dimension", "node", "manager_id", "team_id"],
-            set_={"n": t.node_count.c.n + stmt.excluded.n}), list(part))
-    if any(d < 0 for d in delta.values()):  # only a decrement can leave a zero row behind
-        session.execute(delete(t.node_count).where(t.node_count.c.n == 0))
+        stmt = dialect_insert(session, table)
+        session.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_={"n": table.c.n + stmt.excluded.n}),
+                        list(part))
+    shrunk = [{f"k_{c}": v for c, v in zip(keys, k, strict=True)} for k, d in sorted(delta.items()) if d < 0]
+    if shrunk:  # by primary key: never a scan of the whole counter table
+        session.execute(delete(table).where(*[table.c[c] == bindparam(f"k_{c}") for c in keys], table.c.n == 0)
+                        .execution_options(synchronize_session=False), shrunk)
+
+
+def _move_counts(session: Session, before: Counter[ContribKey], after: Counter[ContribKey]) -> None:
+    _move(session, t.node_count, ("dimension", "node", "manager_id", "team_id"), before, after)
 
 
 def _move_daily(session: Session, before: Counter[DailyKey], after: Counter[DailyKey]) -> None:
-    delta = {k: after.get(k, 0) - before.get(k, 0) for k in set(before) | set(after)}
-    rows = [{"day": k[0], "metric": k[1], "manager_id": k[2], "team_id": k[3], "n": d}
-            for k, d in sorted(delta.items()) if d]
-    if not rows:
-        return
-    for part in chunks(rows):
-        stmt = dialect_insert(session, t.daily_count)
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=["day", "metric", "manager_id", "team_id"],
-            set_={"n": t.daily_count.c.n + stmt.excluded.n}), list(part))
-    if any(d < 0 for d in delta.values()):
-        session.execute(delete(t.daily_count).where(t.daily_count.c.n == 0))
+    _move(session, t.daily_count, ("day", "metric", "manager_id", "team_id"), before, after)
 
 
 # ---- writing --------------------------------------------------------------------------------------
