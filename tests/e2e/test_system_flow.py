@@ -4,6 +4,7 @@ upstream events published to the brokerage.* topics; the answers read from every
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
@@ -233,7 +234,8 @@ async def test_customer_journey_through_every_service(system, kafka_settings, po
     for name, env in system["_env"].items():
         if name == "tasks" and "rebuild" not in (ROOT / "services" / "tasks" / "__main__.py").read_text():
             continue
-        result = subprocess.run([sys.executable, "-m", "ops", "rebuild", name, "--verify"], env=env, cwd=ROOT,
-                                capture_output=True, text=True, timeout=300)
+        result = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "ops", "rebuild", name, "--verify"], env=env, cwd=ROOT,
+            capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, f"{name}: {result.stderr[-2000:]}"
         assert "identical to the live one" in result.stderr

@@ -15,7 +15,7 @@ from shared.events import registry, topics
 from shared.events.crm_assignment import TeamChanged
 from shared.runtime.eventstore import TrackingApplication, build_application
 from shared.runtime.kafka import EventProducer, ensure_topics
-from shared.runtime.outbox import Outgoing, OutboxRelay
+from shared.runtime.outbox import OutboxRelay, Outgoing
 
 pytestmark = pytest.mark.asyncio
 
