@@ -52,7 +52,10 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # insertmanyvalues also for INSERTs without RETURNING: psycopg would otherwise send one statement per row
+    engine.dialect.use_insertmanyvalues_wo_returning = True
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -105,21 +108,16 @@ class Tracker:
         session.execute(stmt)
 
     def first_time(self, session: Session, event_ids: Iterable[str]) -> set[str]:
-        """Marks the ids processed; returns those not processed before (all in the caller's transaction)."""
+        """Marks the ids processed; returns those not processed before (all in the caller's transaction).
+
+        One `INSERT … ON CONFLICT DO NOTHING RETURNING` per chunk: the ids it returns were new."""
         ids = list(dict.fromkeys(str(e) for e in event_ids))
-        if not ids:
-            return set()
-        seen: set[str] = set()
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            seen.update(
-                session.scalars(
-                    select(self.processed.c.event_id).where(
-                        self.processed.c.consumer == self.consumer, self.processed.c.event_id.in_(chunk)
-                    )
-                )
-            )
-        new = [e for e in ids if e not in seen]
-        if new:
-            session.execute(self.processed.insert(), [{"consumer": self.consumer, "event_id": e} for e in new])
-        return set(new)
+        new: set[str] = set()
+        for i in range(0, len(ids), 1000):
+            chunk = ids[i : i + 1000]
+            stmt = (_insert(session, self.processed)
+                    .values([{"consumer": self.consumer, "event_id": e} for e in chunk])
+                    .on_conflict_do_nothing()
+                    .returning(self.processed.c.event_id))
+            new.update(session.scalars(stmt))
+        return new
