@@ -23,7 +23,7 @@ from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.settings import AuthSettings
 
 pytestmark = pytest.mark.asyncio
-AUTH = AuthSettings(jwt_secret=SecretStr("tasks-test-secret"))
+AUTH = AuthSettings(jwt_secret=SecretStr("tasks-test-secret-tasks-test-secret"))
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
