@@ -153,7 +153,7 @@ def is_transient(exc: BaseException) -> bool:
         pg_transient = ()
     if isinstance(exc, PermanentError | ContractError):
         return False
-    if isinstance(exc, OperationalError | ConnectionError | TimeoutError | sqlite3.OperationalError | pg_transient):
+    if isinstance(exc, (OperationalError, ConnectionError, TimeoutError, sqlite3.OperationalError, *pg_transient)):
         return True
     if isinstance(exc, DBAPIError) and getattr(exc, "connection_invalidated", False):
         return True
