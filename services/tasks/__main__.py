@@ -1,4 +1,4 @@
-"""`python -m services.tasks api|worker|all|migrate`."""
+"""`python -m services.tasks api|worker|all|migrate|rebuild`."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ async def _main(mode: str) -> None:
     if mode == "migrate":
         await container.close()
         return
+    if mode == "rebuild":
+        try:
+            await asyncio.to_thread(container.rebuild_read_model)
+        finally:
+            await container.close()
+        return
     components: list = []
     if mode in ("worker", "all"):
         # Development convenience (production declares topics as KafkaTopic resources): our own output
@@ -43,7 +49,7 @@ async def _main(mode: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m services.tasks", description=__doc__)
-    parser.add_argument("mode", choices=["api", "worker", "all", "migrate"])
+    parser.add_argument("mode", choices=["api", "worker", "all", "migrate", "rebuild"])
     args = parser.parse_args(argv)
     asyncio.run(_main(args.mode))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, delete, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
@@ -55,6 +55,19 @@ class Container:
         tables.metadata.create_all(self.engine)
         self.app.process_recorder.max_tracking_id("migrate")  # touches the event-store tables
         log.info("tasks_migrated")
+
+    def rebuild_read_model(self) -> int:
+        """Empty the tables projected from the event store (tasks, follow-ups, tickets, timelines), reset the
+        projection and replay it. Run with the worker stopped. The customer cards come from
+        crm.customer.events, not from the event store, and are left as they are."""
+        with self.sessions.begin() as s:
+            for table in (tables.tasks, tables.follow_ups, tables.tickets, tables.ticket_timeline):
+                s.execute(delete(table))
+            s.execute(delete(tables.projection_position).where(
+                tables.projection_position.c.projection == self.projection.name))
+        n = self.projection.catch_up()
+        log.info("read_model_rebuilt", events=n)
+        return n
 
     def wake(self) -> None:
         self.projection.wake()
