@@ -37,6 +37,7 @@ run: deps
 	@$(PY) -m devtools.run
 
 test: deps infra-up
+	@$(VENV)/bin/ruff check .
 	@$(PY) -m shared.events.export --check
 	@KAFKA_BOOTSTRAP_SERVERS=$${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$${KAFKA_PORT:-9092}} \
 	 WHALE_TEST_DATABASE_URL=$$(infra/postgres.sh url postgres) \
