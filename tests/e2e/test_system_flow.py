@@ -19,6 +19,7 @@ import pytest
 
 from devtools import run as launcher
 from devtools import seed
+from ops import kafka_ops
 from shared.events import registry, topics
 from shared.events import upstream as up
 from shared.runtime.auth import mint_token
@@ -229,7 +230,20 @@ async def test_customer_journey_through_every_service(system, kafka_settings, po
         assert today["metrics"]["account_openings"]["today"] >= 1
         assert today["metrics"]["fundings"]["today"] >= 1
 
-    # operator tooling: with the services stopped, every read model rebuilt by replay equals the live one
+    # operator tooling: once every consumer has caught up (the live read models are complete), stop the
+    # services; every read model rebuilt by replay must equal the live one
+    async def quiet() -> bool:
+        rows = [r for r in await kafka_ops.consumer_lag(kafka_settings, "")
+                if r.topic.startswith(kafka_settings.topic_prefix) and not r.topic.endswith(".dlq")]
+        return bool(rows) and all(r.lag == 0 for r in rows)
+
+    async def settled() -> bool:
+        if not await quiet():
+            return False
+        await asyncio.sleep(1.0)  # lag must stay at zero: outboxes may still be publishing
+        return await quiet()
+
+    await poll(settled, timeout=90, interval=0.5, message="every consumer caught up")
     system["_stop"]()
     for name, env in system["_env"].items():
         result = await asyncio.to_thread(
