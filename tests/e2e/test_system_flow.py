@@ -240,7 +240,7 @@ async def test_customer_journey_through_every_service(system, kafka_settings, po
     async def settled() -> bool:
         if not await quiet():
             return False
-        await asyncio.sleep(1.0)  # lag must stay at zero: outboxes may still be publishing
+        await asyncio.sleep(1.0)  # inside the polled check (deadline 90 s): lag must stay at zero a second
         return await quiet()
 
     await poll(settled, timeout=90, interval=0.5, message="every consumer caught up")
