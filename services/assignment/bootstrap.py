@@ -15,7 +15,7 @@ from shared.events import topics
 from shared.runtime.db import Tracker, make_engine, session_factory
 from shared.runtime.eventstore import build_application
 from shared.runtime.handlers import SqlBatchHandler
-from shared.runtime.kafka import BatchConsumer, EventProducer, ensure_topics
+from shared.runtime.kafka import BatchConsumer, EventProducer, broker_reachable, ensure_topics
 from shared.runtime.outbox import OutboxRelay
 from shared.runtime.projection import ProjectionRunner
 
@@ -148,10 +148,7 @@ class Container:
         self.app.process_recorder.max_notification_id()
 
     async def check_broker(self) -> None:
-        host, _, port = self.settings.kafka.bootstrap_servers.split(",")[0].strip().rpartition(":")
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host or "127.0.0.1", int(port)), timeout=2)
-        writer.close()
-        await writer.wait_closed()
+        await broker_reachable(self.settings.kafka)
 
 
 def bootstrap(settings: AssignmentSettings | None = None, *, clock: Clock | None = None,

@@ -111,6 +111,14 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str], *, parti
         await admin.close()
 
 
+async def broker_reachable(settings: KafkaSettings, timeout_s: float = 2.0) -> None:
+    """Readiness: the first bootstrap server accepts a TCP connection (raises otherwise)."""
+    host, _, port = settings.bootstrap_servers.split(",")[0].strip().rpartition(":")
+    _, writer = await asyncio.wait_for(asyncio.open_connection(host or "127.0.0.1", int(port)), timeout=timeout_s)
+    writer.close()
+    await writer.wait_closed()
+
+
 # ------------------------------------------------------------------------------------------ consumer
 @dataclass(frozen=True)
 class Inbound:
