@@ -28,8 +28,10 @@ async def produce(bootstrap: str, topic: str, n: int) -> float:
         await producer.stop()
 
 
-async def consume(bootstrap: str, topic: str, n: int) -> float:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
+async def consume(bootstrap: str, topic: str | list[str], n: int) -> float:
+    """Raw aiokafka consume rate over `n` records of one topic or several, timed from the first batch."""
+    names = [topic] if isinstance(topic, str) else topic
+    consumer = AIOKafkaConsumer(*names, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
                                 enable_auto_commit=False, max_poll_records=1000,
                                 fetch_max_bytes=50 * 1024 * 1024, max_partition_fetch_bytes=10 * 1024 * 1024)
     await consumer.start()

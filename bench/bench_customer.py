@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 import psycopg
-from aiokafka import AIOKafkaConsumer
 from pydantic import SecretStr
 from sqlalchemy import Index, text
 
@@ -42,6 +41,8 @@ from shared.events.upstream import (
 from shared.runtime.auth import Principal, Scope, mint_token
 from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.settings import AuthSettings
+
+from .baseline import consume
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 AUTH = AuthSettings(jwt_secret=SecretStr("bench-secret-bench-secret-bench-secret"))
@@ -67,19 +68,7 @@ def journey(i: int) -> list[Any]:
 
 
 async def raw_consume(kafka: Any, names: list[str], n: int) -> float:
-    consumer = AIOKafkaConsumer(*names, bootstrap_servers=kafka.bootstrap_servers, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=1000)
-    await consumer.start()
-    try:
-        got, start = 0, None
-        while got < n:
-            batch = await consumer.getmany(timeout_ms=1000, max_records=1000)
-            if start is None and batch:
-                start = time.perf_counter()
-            got += sum(len(v) for v in batch.values())
-        return got / (time.perf_counter() - (start or time.perf_counter()))
-    finally:
-        await consumer.stop()
+    return await consume(kafka.bootstrap_servers, names, n)
 
 
 async def bench_ingest(ctx: Any) -> list[dict]:
