@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from shared.events import Event
 from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned
-from shared.runtime.handlers import EventSourcedBatchHandler
+from shared.runtime.eventstore import supports_more_tracking, tracking_kwargs
+from shared.runtime.handlers import EventSourcedBatchHandler, Part
 from shared.runtime.kafka import PermanentError
 from shared.runtime.logging import get_logger
 
@@ -59,13 +60,34 @@ class UpstreamHandler(EventSourcedBatchHandler):
                 self._evict(events)
                 raise
             else:
-                for key, aggregate in batch.customers.items():
-                    self.cache.put(key, aggregate, batch.views[key])
-                try:
-                    self.app._take_snapshots(pe)  # noqa: SLF001
-                except Exception as exc:  # noqa: BLE001 - a snapshot is an optimisation; the events are stored
-                    log.warning("snapshot_failed", error=type(exc).__name__)
+                self._done(pe, batch)
                 return
+
+    def apply_many(self, parts: list[Part]) -> None:
+        """One poll's partitions in one event-store transaction, with every partition's tracking. Any
+        failure (a version conflict included) evicts the aggregates and raises: the consumer then applies
+        the partitions one by one through `apply`, which handles conflicts and poison records."""
+        if not supports_more_tracking(self.app.process_recorder):
+            raise NotImplementedError("recorder without more_tracking")
+        events = [e for _, _, evs, _ in parts for e in evs]
+        try:
+            pe, batch = self._fold(events) if events else (ProcessingEvent(), Batch())
+            trackings = [Tracking(self.tracking_name(t, p), nxt) for t, p, _, nxt in parts]
+            pe.tracking = trackings[0]
+            pe.saved_kwargs.update(tracking_kwargs(trackings))
+            self.app._record(pe)  # noqa: SLF001
+        except Exception:
+            self._evict(events)
+            raise
+        self._done(pe, batch)
+
+    def _done(self, pe: ProcessingEvent, batch: Batch) -> None:
+        for key, aggregate in batch.customers.items():
+            self.cache.put(key, aggregate, batch.views[key])
+        try:
+            self.app._take_snapshots(pe)  # noqa: SLF001
+        except Exception as exc:  # noqa: BLE001 - a snapshot is an optimisation; the events are stored
+            log.warning("snapshot_failed", error=type(exc).__name__)
 
     def _evict(self, events: list[Event]) -> None:
         self.cache.evict(customer_uuid(e.envelope.payload["customer_id"]) for e in events

@@ -8,16 +8,73 @@ Kafka consumers get exactly-once effect, and how the outbox relay and projection
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import ProcessRecorder
+from eventsourcing.persistence import ProcessRecorder, StoredEvent, Tracking
+from eventsourcing.popo import POPOFactory, POPOProcessRecorder
+from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.sqlite import SQLiteProcessRecorder
 
 TApp = TypeVar("TApp", bound=Application)  # type: ignore[type-arg]
 
 EVENT_NAMESPACE = uuid.UUID("5b0c7a6e-6b8e-4e57-9f3a-3f1d2b7e9a10")
+
+
+MORE_TRACKING = "more_tracking"  # keyword of `insert_events`: tracking records beyond the first, same transaction
+
+
+class PostgresMultiTrackingRecorder(PostgresProcessRecorder):
+    """A process recorder that also stores `more_tracking` (tracking records of several Kafka partitions)
+    in the transaction of the events: one transaction for a poll that spans many partitions."""
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        for tracking in kwargs.get(MORE_TRACKING, ()):
+            self._insert_tracking(curs, tracking)
+
+
+class SQLiteMultiTrackingRecorder(SQLiteProcessRecorder):
+    __doc__ = PostgresMultiTrackingRecorder.__doc__
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        returning = super()._insert_events(c, stored_events, **kwargs)
+        for tracking in kwargs.get(MORE_TRACKING, ()):
+            self._insert_tracking(c, tracking)
+        return returning
+
+
+class POPOMultiTrackingRecorder(POPOProcessRecorder):
+    __doc__ = PostgresMultiTrackingRecorder.__doc__
+
+    def _assert_uniqueness(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        super()._assert_uniqueness(stored_events, **kwargs)
+        for tracking in kwargs.get(MORE_TRACKING, ()):
+            self._assert_tracking_uniqueness(tracking)
+
+    def _update_table(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._update_table(stored_events, **kwargs)
+        for tracking in kwargs.get(MORE_TRACKING, ()):
+            self._insert_tracking(tracking)
+        return ids
+
+
+def _topic(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def supports_more_tracking(recorder: object) -> bool:
+    return isinstance(recorder, PostgresMultiTrackingRecorder | SQLiteMultiTrackingRecorder
+                      | POPOMultiTrackingRecorder)
+
+
+def tracking_kwargs(trackings: Sequence[Tracking]) -> dict[str, Any]:
+    """`saved_kwargs` of a ProcessingEvent that records several partitions' positions (first one as the
+    ordinary `tracking`)."""
+    return {MORE_TRACKING: list(trackings[1:])}
 
 
 def eventstore_env(url: str) -> dict[str, str]:
@@ -25,9 +82,11 @@ def eventstore_env(url: str) -> dict[str, str]:
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ":memory:"
         if path in ("", ":memory:"):
-            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:"}
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:",
+                    "PROCESS_RECORDER_TOPIC": _topic(SQLiteMultiTrackingRecorder)}
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path, "SQLITE_LOCK_TIMEOUT": "30"}
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path, "SQLITE_LOCK_TIMEOUT": "30",
+                "PROCESS_RECORDER_TOPIC": _topic(SQLiteMultiTrackingRecorder)}
     if url.startswith("postgres"):
         u = urlparse(url.replace("postgresql+psycopg://", "postgresql://"))
         env = {
@@ -40,7 +99,10 @@ def eventstore_env(url: str) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_MAX_OVERFLOW": "5",
             "POSTGRES_LOCK_TIMEOUT": "10",
-            "POSTGRES_PRE_PING": "y",
+            # No pre-ping (a SELECT 1 round trip before every transaction): the recorder's methods already
+            # retry on OperationalError/InterfaceError, which is what a dropped connection raises.
+            "POSTGRES_PRE_PING": "n",
+            "PROCESS_RECORDER_TOPIC": _topic(PostgresMultiTrackingRecorder),
         }
         return env
     if url.startswith("memory"):
@@ -49,9 +111,24 @@ def eventstore_env(url: str) -> dict[str, str]:
 
 
 class TrackingApplication(Application):  # type: ignore[type-arg]
-    """An Application whose recorder also stores tracking records (a ProcessRecorder)."""
+    """An Application whose recorder also stores tracking records (a ProcessRecorder), and that calls its
+    wake-up callbacks (`on_recorded`) after every recording that stored events."""
+
+    def on_recorded(self, callback: Any) -> None:
+        callbacks = self.__dict__.setdefault("_recorded_callbacks", [])
+        if callback not in callbacks:
+            callbacks.append(callback)
+
+    def _record(self, processing_event: Any) -> Any:
+        recordings = super()._record(processing_event)
+        if processing_event.events:
+            for callback in self.__dict__.get("_recorded_callbacks", ()):
+                callback()
+        return recordings
 
     def construct_recorder(self) -> ProcessRecorder:  # type: ignore[override]
+        if isinstance(self.factory, POPOFactory):  # the in-memory factory has no PROCESS_RECORDER_TOPIC
+            return POPOMultiTrackingRecorder()
         return self.factory.process_recorder()
 
     @property

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.events import Event
 
 from .db import Tracker
-from .eventstore import TrackingApplication
+from .eventstore import TrackingApplication, supports_more_tracking, tracking_kwargs
 
+Part = tuple[str, int, list[Event], int]  # (topic, partition, events, next offset): see kafka.MultiPartitionHandler
 SqlApply = Callable[[Session, list[Event]], None]
 
 
@@ -34,6 +35,18 @@ class SqlBatchHandler:
             if todo:
                 self._apply(s, todo)
             self.tracker.advance(s, topic, partition, next_offset)
+
+    def apply_many(self, parts: list[Part]) -> None:
+        """Several partitions' batches in one transaction (one poll): the events in partition order, one
+        partition after another, which is a delivery order the consumer could have seen anyway."""
+        with self.sessions.begin() as s:
+            events = [e for _, _, evs, _ in parts for e in evs]
+            fresh = self.tracker.first_time(s, (str(e.event_id) for e in events))
+            todo = [e for e in events if str(e.event_id) in fresh]
+            if todo:
+                self._apply(s, todo)
+            for topic, partition, _, next_offset in parts:
+                self.tracker.advance(s, topic, partition, next_offset)
 
 
 EsApply = Callable[[list[Event]], ProcessingEvent]  # returns the processing event holding changed aggregates
@@ -68,4 +81,18 @@ class EventSourcedBatchHandler:
         pe = self._apply(events) if events else ProcessingEvent()
         pe.tracking = tracking
         self.app._record(pe)  # noqa: SLF001 - the documented way ProcessApplication records with tracking
+        self.app._take_snapshots(pe)  # noqa: SLF001
+
+    def apply_many(self, parts: list[Part]) -> None:
+        """Several partitions' batches as one unit of work, recorded with every partition's tracking in one
+        event-store transaction. Raises (so the consumer goes partition by partition) when the recorder
+        cannot store several tracking records."""
+        if not supports_more_tracking(self.app.process_recorder):
+            raise NotImplementedError("recorder without more_tracking")
+        events = [e for _, _, evs, _ in parts for e in evs]
+        pe = self._apply(events) if events else ProcessingEvent()
+        trackings = [Tracking(self.tracking_name(topic, partition), nxt) for topic, partition, _, nxt in parts]
+        pe.tracking = trackings[0]
+        pe.saved_kwargs.update(tracking_kwargs(trackings))
+        self.app._record(pe)  # noqa: SLF001
         self.app._take_snapshots(pe)  # noqa: SLF001

@@ -144,6 +144,17 @@ class BatchHandler(Protocol):
         ...
 
 
+Part = tuple[str, int, list[Event], int]  # (topic, partition, events in partition order, next offset)
+
+
+class MultiPartitionHandler(BatchHandler, Protocol):
+    """A handler that can also apply one poll's batches of several partitions in one transaction
+    (`apply_many`), storing every partition's next offset with the effects. If it raises, the consumer
+    falls back to `apply` partition by partition (where a poison record is isolated)."""
+
+    def apply_many(self, parts: list[Part]) -> None: ...
+
+
 class PermanentError(Exception):
     """A handler error that will not go away on retry (the event is poison for this handler)."""
 
@@ -241,10 +252,7 @@ class BatchConsumer:
                 batch = await self._consumer.getmany(timeout_ms=200, max_records=self.batch_size)
                 if batch:
                     self._started.set()
-                for tp, records in batch.items():
-                    await self._process_partition(tp, records)
-                    if self._stopping.is_set():
-                        break
+                    await self._process_poll(batch)
                 self._update_lag()
         finally:
             await self._consumer.stop()
@@ -252,31 +260,71 @@ class BatchConsumer:
             log.info("consumer_stopped", applied=self.applied_count, dead_lettered=self.dead_lettered)
 
     # -- processing ----------------------------------------------------------------------------
-    async def _process_partition(self, tp: TopicPartition, records: list[Any]) -> None:
-        assert self._consumer is not None
-        # Records below the position stored with the effects were applied already: a fetch that raced the
-        # seek on assignment may still deliver them.
-        floor = self._floor.get(tp)
-        if floor is not None:
-            records = [r for r in records if r.offset >= floor]
-            if not records:
-                return
-        good: list[tuple[Inbound, Event]] = []
-        for r in records:
-            inbound = Inbound(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp)
-            try:
-                if r.value is None:
-                    raise ContractError("$", "empty record (tombstone)")
-                good.append((inbound, self._decode(r.value)))
-            except ContractError as exc:
-                await self._dead_letter(inbound, exc, stage="decode")
-        next_offset = records[-1].offset + 1
-        start = asyncio.get_running_loop().time()
-        await self._apply_with_retries(tp, good, next_offset)
-        HANDLER_LATENCY.labels(self.service, self.group_id).observe(asyncio.get_running_loop().time() - start)
-        await self._commit(tp, next_offset)
+    async def _process_poll(self, batch: dict[TopicPartition, list[Any]]) -> None:
+        """One poll: decode, dead-letter undecodable records, apply, commit. With a `MultiPartitionHandler`
+        every partition of the poll goes into one transaction (one round of database work per poll, not
+        per partition); if that fails for a reason other than a transient one, each partition is applied
+        on its own, which isolates a poison record."""
+        parts: list[tuple[TopicPartition, list[tuple[Inbound, Event]], int]] = []
+        for tp, records in batch.items():
+            # Records below the position stored with the effects were applied already: a fetch that raced
+            # the seek on assignment may still deliver them.
+            floor = self._floor.get(tp)
+            if floor is not None:
+                records = [r for r in records if r.offset >= floor]
+                if not records:
+                    continue
+            good: list[tuple[Inbound, Event]] = []
+            for r in records:
+                inbound = Inbound(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp)
+                try:
+                    if r.value is None:
+                        raise ContractError("$", "empty record (tombstone)")
+                    good.append((inbound, self._decode(r.value)))
+                except ContractError as exc:
+                    await self._dead_letter(inbound, exc, stage="decode")
+            parts.append((tp, good, records[-1].offset + 1))
+        if not parts:
+            return
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        apply_many = getattr(self.handler, "apply_many", None)
+        together = False
+        if apply_many is not None and len(parts) > 1:
+            together = await self._apply_together(apply_many, parts)
+        if not together:
+            done = []
+            for tp, good, next_offset in parts:
+                await self._apply_with_retries(tp, good, next_offset)
+                done.append((tp, good, next_offset))
+                if self._stopping.is_set():
+                    break
+            parts = done
+        HANDLER_LATENCY.labels(self.service, self.group_id).observe(loop.time() - start)
+        await self._commit({tp: next_offset for tp, _, next_offset in parts})
         if self.on_applied:
             self.on_applied()
+
+    async def _apply_together(self, apply_many: Callable[[list[Any]], None],
+                              parts: list[tuple[TopicPartition, list[tuple[Inbound, Event]], int]]) -> bool:
+        """All partitions of a poll in one transaction; transient errors are retried (without limit, as in
+        `_call_apply`), any other error returns False so the caller applies partition by partition."""
+        arg = [(tp.topic, tp.partition, [e for _, e in good], next_offset) for tp, good, next_offset in parts]
+        delay = self.backoff_s
+        while True:
+            try:
+                await asyncio.to_thread(apply_many, arg)
+            except Exception as exc:  # noqa: BLE001 - decided below
+                if not is_transient(exc) or self._stopping.is_set():
+                    log.info("poll_apply_split", partitions=len(parts), error=type(exc).__name__)
+                    return False
+                log.warning("handler_transient_error", partitions=len(parts), error=type(exc).__name__)
+                await asyncio.sleep(min(delay, 5.0))
+                delay *= 2
+                continue
+            for tp, good, _ in parts:
+                self._count(tp, len(good))
+            return True
 
     async def _apply_with_retries(self, tp: TopicPartition, good: list[tuple[Inbound, Event]],
                                   next_offset: int) -> None:
@@ -299,7 +347,10 @@ class BatchConsumer:
                 except Exception as exc:  # noqa: BLE001
                     await self._dead_letter(inbound, exc, stage="handler", event=event)
                     await self._call_apply(tp, [], inbound.offset + 1, attempts=self.retries)
-        await self._call_apply(tp, [], next_offset, attempts=self.retries)
+        # Past the records that failed to decode at the end of the batch (if any). Not the same position
+        # again: an event store's single-row tracking refuses to record a position twice.
+        if good[-1][0].offset + 1 != next_offset:
+            await self._call_apply(tp, [], next_offset, attempts=self.retries)
 
     async def _call_apply(self, tp: TopicPartition, events: list[Event], next_offset: int, *, attempts: int) -> None:
         attempt, delay = 0, self.backoff_s
@@ -326,15 +377,16 @@ class BatchConsumer:
         if n:
             EVENTS_CONSUMED.labels(self.service, self.group_id, tp.topic).inc(n)
 
-    async def _commit(self, tp: TopicPartition, next_offset: int) -> None:
-        # The database holds the authoritative position; the Kafka commit feeds lag monitoring (and KEDA).
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        # The database holds the authoritative position; the Kafka commit (one per poll) feeds lag monitoring
+        # (and KEDA).
         assert self._consumer is not None
-        self._positions[tp] = next_offset
-        self._floor[tp] = next_offset
+        self._positions.update(offsets)
+        self._floor.update(offsets)
         try:
-            await self._consumer.commit({tp: next_offset})
+            await self._consumer.commit(offsets)
         except Exception as exc:  # noqa: BLE001 - a rebalance may revoke the partition; DB position wins
-            log.warning("offset_commit_failed", topic=tp.topic, partition=tp.partition, error=type(exc).__name__)
+            log.warning("offset_commit_failed", partitions=len(offsets), error=type(exc).__name__)
 
     def _update_lag(self) -> None:
         assert self._consumer is not None

@@ -11,12 +11,15 @@ from decimal import Decimal
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.domain import Aggregate, event
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
 from shared.events import Event, encode, registry, topics
 from shared.events.upstream import DepositCompleted
 from shared.runtime.db import Tracker, make_engine, session_factory, tracking_tables
-from shared.runtime.handlers import SqlBatchHandler
+from shared.runtime.eventstore import TrackingApplication, build_application
+from shared.runtime.handlers import EventSourcedBatchHandler, SqlBatchHandler
 from shared.runtime.kafka import BatchConsumer, EventProducer, PermanentError, ensure_topics
 
 pytestmark = pytest.mark.asyncio
@@ -203,3 +206,87 @@ async def test_a_new_group_resumes_from_positions_stored_with_the_effects(kafka_
     await producer.publish(deposit("c-new"))
     await run_group("g-second", 31)  # Kafka has no offsets for this group: the stored positions decide
     assert len(handler.applied) == 31 and len(set(handler.applied)) == 31
+
+
+class Tally(Aggregate):
+    """Counts the deposits of one customer (event-sourced; a double application would show)."""
+
+    def __init__(self, customer_id: str):
+        self.customer_id, self.n = customer_id, 0
+
+    @event("Counted")
+    def count(self, event_id: str) -> None:
+        self.n += 1
+
+
+class Spy:
+    """Wraps a handler and counts how the consumer called it."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, {"apply": 0, "apply_many": 0}
+
+    def positions(self):
+        return self.inner.positions()
+
+    def apply(self, *args):
+        self.calls["apply"] += 1
+        return self.inner.apply(*args)
+
+    def apply_many(self, parts):
+        self.calls["apply_many"] += 1
+        return self.inner.apply_many(parts)
+
+
+async def test_a_poll_across_partitions_is_recorded_in_one_event_store_transaction(kafka_settings, producer,
+                                                                                    pg_database, poll):
+    """Every partition of a poll is applied in one event-store transaction that stores each partition's
+    tracking record; a poison record makes the consumer fall back to partition-by-partition, where it is
+    dead-lettered and the rest of the poll is still applied once."""
+    app = build_application(TrackingApplication, pg_database("multi_tracking"))
+    poison = {"tx-poison"}
+
+    def fold(events: list[Event]) -> ProcessingEvent:
+        pe, loaded = ProcessingEvent(), {}
+        for e in events:
+            if e.payload.transaction_id in poison:
+                raise PermanentError("handler rejects this event")
+            key = uuid.uuid5(uuid.NAMESPACE_URL, e.payload.customer_id)
+            if key not in loaded:
+                try:
+                    loaded[key] = app.repository.get(key)
+                except AggregateNotFoundError:
+                    loaded[key] = Tally._create(Tally.Created, id=key, customer_id=e.payload.customer_id)
+            loaded[key].count(str(e.event_id))
+        pe.collect_events(*loaded.values())
+        return pe
+
+    topic = kafka_settings.topic(topics.FUNDING)
+    spy = Spy(EventSourcedBatchHandler(app, "tally", fold, [topic]))
+
+    def total() -> int:
+        keys = [uuid.uuid5(uuid.NAMESPACE_URL, f"c{i}") for i in range(9)]
+        return sum(app.repository.get(k).n for k in keys if k in app.repository)
+
+    await producer.publish_many([deposit(f"c{i % 9}") for i in range(90)])
+    consumer = BatchConsumer(settings=kafka_settings, service="test", group_id="g-multi", topics=[topic],
+                             handler=spy, producer=producer, batch_size=500, retries=2, backoff_s=0.01,
+                             dead_letter_topic=kafka_settings.topic(topics.dead_letter_topic("test")))
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    try:
+        await poll(lambda: total() == 90, message="90 deposits counted")
+        assert spy.calls["apply_many"] >= 1 and spy.calls["apply"] == 0, spy.calls
+        positions = spy.positions()
+        assert len(positions) == 3 and sum(positions.values()) == 90  # every partition's next offset stored
+
+        spy.calls.update(apply=0, apply_many=0)
+        await producer.publish_many([deposit(f"c{i}") for i in range(9)] + [deposit("c0", tx="tx-poison")])
+        dlq = await read_all(kafka_settings, kafka_settings.topic(topics.dead_letter_topic("test")), expect=1)
+        await poll(lambda: total() == 99, message="the nine valid deposits counted once")
+        assert len(dlq) == 1 and json.loads(dlq[0].value)["error"]["stage"] == "handler"
+        assert spy.calls["apply"] >= 1  # the split, partition by partition
+        assert sum(spy.positions().values()) == 100  # the poison record's offset is passed too
+    finally:
+        await consumer.stop()
+        await task
+        app.close()
