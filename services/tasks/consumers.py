@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import ContractError, Envelope, Event, registry
 from shared.runtime.db import Tracker
-from shared.runtime.handlers import EventSourcedBatchHandler, SqlBatchHandler
+from shared.runtime.handlers import EventSourcedBatchHandler, Part, SqlBatchHandler
 from shared.runtime.kafka import EventProducer, Inbound, PermanentError, dead_letter_record
 from shared.runtime.logging import bound_contextvars, get_logger
 from shared.runtime.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, EVENTS_FAILED, HANDLER_LATENCY
@@ -230,6 +230,18 @@ class EngineHandler:
             self._optimistic.on = False  # a "new" customer's task list existed: read before writing
             self.inner.apply(topic, partition, relevant, next_offset)
 
+    def apply_many(self, parts: list[Part]) -> None:
+        """Several partitions in one event-store transaction (optimistic). Any failure, a conflict
+        included, raises: the processor then goes partition by partition through `apply`."""
+        todo = []
+        for topic, partition, events, next_offset in parts:
+            relevant = [e for e in events if engine_relevant(e, self.app.policy)]
+            if not self.lazy.skip(topic, partition, bool(relevant)):
+                todo.append((topic, partition, relevant, next_offset))
+        if todo:
+            self._optimistic.on = True
+            self.inner.apply_many(todo)
+
 
 class CardHandler:
     """Customer card + assignment read model (SQL; event ids and positions in the same transaction)."""
@@ -247,6 +259,9 @@ class CardHandler:
 
     def apply(self, topic: str, partition: int, events: list[Event], next_offset: int) -> None:
         self.inner.apply(topic, partition, events, next_offset)
+
+    def apply_many(self, parts: list[Part]) -> None:
+        self.inner.apply_many(parts)
 
 
 _TRANSIENT_NAMES = {"OperationalError", "InterfaceError", "PoolTimeout", "PgOperationalError"}
@@ -292,22 +307,36 @@ class StreamProcessor:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def process(self, records: Sequence[Inbound]) -> None:
-        """Apply one batch: partitions concurrently (order matters only within a partition, and one
-        customer's events share a partition), each partition's records in offset order."""
+        """Apply one batch. Each handler (they write to different databases) applies every partition of
+        the batch in one transaction (`apply_many`), the handlers in parallel; each partition's records in
+        offset order (order matters only within a partition, and one customer's events share one). If a
+        handler's `apply_many` fails, that handler goes partition by partition (partitions concurrently),
+        which retries conflicts and isolates a poison record."""
         groups: dict[tuple[str, int], list[Inbound]] = {}
         for r in records:
             groups.setdefault((r.topic, r.partition), []).append(r)
-        await asyncio.gather(*(self._timed(topic, partition, recs) for (topic, partition), recs in groups.items()))
+        start = asyncio.get_running_loop().time()
+        parts = [await self._prepare(topic, partition, recs) for (topic, partition), recs in groups.items()]
+        try:
+            await asyncio.gather(*(self._apply_handler(handler, parts) for handler in self.handlers))
+        except BaseException:
+            for topic, partition, *_ in parts:
+                self._cache.pop((topic, partition), None)  # re-read the stored positions next time
+            raise
+        for topic, _partition, positions, decoded, next_offset in parts:
+            for handler in self.handlers:
+                positions[handler.name] = max(positions[handler.name], next_offset)
+            self.applied += len(decoded)
+            if decoded:
+                EVENTS_CONSUMED.labels(self.service, self.group, topic).inc(len(decoded))
+        HANDLER_LATENCY.labels(self.service, self.group).observe(asyncio.get_running_loop().time() - start)
         if self.on_applied:
             self.on_applied()
 
-    async def _timed(self, topic: str, partition: int, recs: list[Inbound]) -> None:
+    async def _prepare(self, topic: str, partition: int, recs: list[Inbound],
+                       ) -> tuple[str, int, dict[str, int], list[tuple[Inbound, Event]], int]:
+        """Stored positions, records not applied by every handler yet, decoded (undecodable ones to DLQ)."""
         recs.sort(key=lambda r: r.offset)
-        start = asyncio.get_running_loop().time()
-        await self._process_partition(topic, partition, recs)
-        HANDLER_LATENCY.labels(self.service, self.group).observe(asyncio.get_running_loop().time() - start)
-
-    async def _process_partition(self, topic: str, partition: int, recs: list[Inbound]) -> None:
         positions = self._cache.get((topic, partition))
         if positions is None:
             positions = await self._run(self._positions, topic, partition)
@@ -323,22 +352,21 @@ class StreamProcessor:
                 decoded.append((r, decode(r.value)))
             except ContractError as exc:
                 await self._dead_letter(r, exc, stage="decode")
-        next_offset = recs[-1].offset + 1
-        work = []
-        for handler in self.handlers:
-            if next_offset > positions[handler.name]:
-                todo = [(r, e) for r, e in decoded if r.offset >= positions[handler.name]]
-                work.append(self._apply_isolating(handler, topic, partition, todo, next_offset))
-        try:
-            await asyncio.gather(*work)  # the handlers write to different databases: in parallel
-        except BaseException:
-            self._cache.pop((topic, partition), None)  # re-read the stored positions next time
-            raise
-        for handler in self.handlers:
-            positions[handler.name] = max(positions[handler.name], next_offset)
-        self.applied += len(decoded)
-        if decoded:
-            EVENTS_CONSUMED.labels(self.service, self.group, topic).inc(len(decoded))
+        return topic, partition, positions, decoded, recs[-1].offset + 1
+
+    async def _apply_handler(self, handler: Positioned, parts: list[Any]) -> None:
+        todo = [(topic, partition, [(r, e) for r, e in decoded if r.offset >= positions[handler.name]], nxt)
+                for topic, partition, positions, decoded, nxt in parts if nxt > positions[handler.name]]
+        if not todo:
+            return
+        apply_many = getattr(handler, "apply_many", None)
+        if apply_many is not None and len(todo) > 1:
+            try:
+                await self._run(apply_many, [(t, p, [e for _, e in evs], nxt) for t, p, evs, nxt in todo])
+                return
+            except Exception as exc:  # noqa: BLE001 - partition by partition below
+                log.info("batch_split", handler=handler.name, partitions=len(todo), error=type(exc).__name__)
+        await asyncio.gather(*(self._apply_isolating(handler, t, p, evs, nxt) for t, p, evs, nxt in todo))
 
     def close(self) -> None:
         if self._executor is not None:
@@ -373,7 +401,8 @@ class StreamProcessor:
                 except Exception as exc:  # noqa: BLE001
                     await self._dead_letter(inbound, exc, stage=f"handler:{handler.name}", event=event)
                     await self._call(handler, topic, partition, [], inbound.offset + 1)
-        await self._call(handler, topic, partition, [], next_offset)
+        if todo[-1][0].offset + 1 != next_offset:  # not the same position twice (single-row tracking)
+            await self._call(handler, topic, partition, [], next_offset)
 
     async def _call(self, handler: Positioned, topic: str, partition: int, events: list[Event],
                     next_offset: int) -> None:
