@@ -11,6 +11,7 @@ ids, which consumers de-duplicate. Nothing that was not stored is ever published
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from .eventstore import TrackingApplication, deterministic_event_id
 from .kafka import EventProducer
 from .logging import get_logger
 from .metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
+from .wakeup import IDLE_POLL_S, Waker, listen, postgres_channel
 
 log = get_logger("outbox")
 
@@ -45,8 +47,9 @@ class OutboxRelay:
         self.app, self.producer, self.mapper, self.service = app, producer, mapper, service
         self.batch_size, self.interval_s = batch_size, interval_s
         self.name = f"outbox:{service}"
-        self._wake = asyncio.Event()
+        self._wake = Waker()
         self._stopping = asyncio.Event()
+        app.on_recorded(self.wake)
         self.published = 0
 
     def wake(self) -> None:
@@ -97,17 +100,25 @@ class OutboxRelay:
 
     async def run(self) -> None:
         log.info("outbox_relay_started", service=self.service, position=self.position())
-        while not self._stopping.is_set():
-            try:
-                n = await self.publish_once()
-            except Exception as exc:  # noqa: BLE001 - broker or store hiccup: retry, never skip
-                log.warning("outbox_publish_failed", error=type(exc).__name__)
-                n = 0
-                await asyncio.sleep(1.0)
-            if n == 0:
-                self._wake.clear()
+        self._wake.bind()
+        # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes (the API);
+        # the poll is only a safety net then.
+        listener = asyncio.create_task(listen(self.app, self._wake, self._stopping))
+        idle_s = max(self.interval_s, IDLE_POLL_S) if postgres_channel(self.app) else self.interval_s
+        try:
+            while not self._stopping.is_set():
+                self._wake.clear()  # before reading: a wake-up during the read is kept for the next round
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
-                except TimeoutError:
-                    pass
+                    n = await self.publish_once()
+                except Exception as exc:  # noqa: BLE001 - broker or store hiccup: retry, never skip
+                    log.warning("outbox_publish_failed", error=type(exc).__name__)
+                    n = 0
+                    await asyncio.sleep(1.0)
+                if n == 0:
+                    await self._wake.wait(idle_s)
+        finally:
+            if not self._stopping.is_set():
+                listener.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(listener, timeout=5)  # it notices `stopping` within half a second
         log.info("outbox_relay_stopped", published=self.published)

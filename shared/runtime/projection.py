@@ -8,6 +8,7 @@ read-model tables, reset the position, run again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .eventstore import TrackingApplication
 from .logging import get_logger
 from .metrics import PROJECTION_POSITION
+from .wakeup import IDLE_POLL_S, Waker, listen, postgres_channel
 
 log = get_logger("projection")
 
@@ -37,8 +39,9 @@ class ProjectionRunner:
                  apply: ApplyBatch, *, name: str, service: str, batch_size: int = 1000, interval_s: float = 0.05):
         self.app, self.sessions, self.positions, self._apply = app, sessions, positions, apply
         self.name, self.service, self.batch_size, self.interval_s = name, service, batch_size, interval_s
-        self._wake = asyncio.Event()
+        self._wake = Waker()
         self._stopping = asyncio.Event()
+        app.on_recorded(self.wake)
 
     def wake(self) -> None:
         self._wake.set()
@@ -85,16 +88,24 @@ class ProjectionRunner:
 
     async def run(self) -> None:
         log.info("projection_started", projection=self.name, position=self.position())
-        while not self._stopping.is_set():
-            try:
-                n = await asyncio.to_thread(self.run_once)
-            except Exception as exc:  # noqa: BLE001 - keep projecting after transient failures
-                log.exception("projection_failed", projection=self.name, error=type(exc).__name__)
-                n = 0
-                await asyncio.sleep(1.0)
-            if n == 0:
-                self._wake.clear()
+        self._wake.bind()
+        # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes (the API);
+        # the poll is only a safety net then.
+        listener = asyncio.create_task(listen(self.app, self._wake, self._stopping))
+        idle_s = max(self.interval_s, IDLE_POLL_S) if postgres_channel(self.app) else self.interval_s
+        try:
+            while not self._stopping.is_set():
+                self._wake.clear()  # before reading: a wake-up during the read is kept for the next round
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
-                except TimeoutError:
-                    pass
+                    n = await asyncio.to_thread(self.run_once)
+                except Exception as exc:  # noqa: BLE001 - keep projecting after transient failures
+                    log.exception("projection_failed", projection=self.name, error=type(exc).__name__)
+                    n = 0
+                    await asyncio.sleep(1.0)
+                if n == 0:
+                    await self._wake.wait(idle_s)
+        finally:
+            if not self._stopping.is_set():
+                listener.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(listener, timeout=5)  # it notices `stopping` within half a second
