@@ -4,6 +4,7 @@ event ids (one effect downstream); nothing unstored is ever published."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -124,3 +125,29 @@ async def test_stored_events_are_published_after_a_crash_and_ids_are_stable(kafk
                    for r in records)
     finally:
         await producer.stop()
+
+
+async def test_the_relay_is_woken_by_recordings_not_by_its_poll(kafka_settings, store_url, poll):
+    """With a 30 s poll the relay still publishes within moments: woken in-process by the application that
+    records and, on PostgreSQL, by NOTIFY when another process (here: a second application on the same
+    store, as the API Deployment is) records."""
+    await ensure_topics(kafka_settings, [kafka_settings.topic(topics.CRM_ASSIGNMENT)])
+    producer = EventProducer(kafka_settings, client_id="outbox-wake")
+    await producer.start()
+    worker = build_application(TeamApp, store_url)
+    other = build_application(TeamApp, store_url)
+    relay = OutboxRelay(worker, producer, mapper, service="assignment", interval_s=30.0)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(1.0)  # the relay has run once, found nothing and sleeps (30 s poll)
+        worker.save(Team(name="same-process"))
+        await poll(lambda: relay.published == 1, timeout=5, message="woken in-process")
+        if store_url.startswith("postgresql"):
+            other.save(Team(name="other-process"))
+            await poll(lambda: relay.published == 2, timeout=5, message="woken by NOTIFY")
+    finally:
+        await relay.stop()
+        await asyncio.wait_for(task, timeout=10)
+        await producer.stop()
+        worker.close()
+        other.close()
