@@ -13,11 +13,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, project_aggregate
-from eventsourcing.persistence import RecordConflictError, StoredEvent
-from eventsourcing.postgres import PostgresAggregateRecorder
-from eventsourcing.sqlite import SQLiteAggregateRecorder
-from psycopg.sql import SQL, Identifier
+from eventsourcing.persistence import RecordConflictError
 
 from shared.runtime.eventstore import TrackingApplication
 from shared.runtime.logging import get_logger
@@ -49,45 +45,7 @@ class AssignmentApplication(TrackingApplication):
     name = "assignment"
     snapshotting_intervals = {Manager: 100, Team: 100, RuleBook: 20, CustomerAssignment: 50}
 
-    def load(self, key: UUID) -> Any | None:
-        try:
-            return self.repository.get(key)
-        except AggregateNotFoundError:
-            return None
-
-    def load_many(self, keys: list[UUID]) -> dict[UUID, Any | None]:
-        """Loads many aggregates with one query (bulk commands, consumer batches): every stored event of
-        those aggregates, projected in version order. Missing aggregates map to None."""
-        stored = self._select_many(keys)
-        if stored is None:  # a recorder without a bulk query: one by one
-            return {k: self.load(k) for k in keys}
-        grouped: dict[UUID, list[Any]] = {}
-        for se in stored:
-            event = self.mapper.to_domain_event(se)
-            grouped.setdefault(event.originator_id, []).append(event)
-        return {k: project_aggregate(None, grouped[k]) if k in grouped else None for k in keys}
-
-    def _select_many(self, keys: list[UUID]) -> list[StoredEvent] | None:
-        rec = self.recorder
-        if not keys:
-            return []
-        if isinstance(rec, PostgresAggregateRecorder):
-            stmt = SQL("SELECT originator_id, originator_version, topic, state FROM {0}.{1} "
-                       "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version").format(
-                Identifier(rec.datastore.schema), Identifier(rec.events_table_name))
-            with rec.datastore.get_connection() as conn, conn.cursor() as curs:
-                curs.execute(stmt, [list(keys)])
-                return [StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
-                        for r in curs.fetchall()]
-        if isinstance(rec, SQLiteAggregateRecorder):
-            marks = ",".join("?" * len(keys))
-            stmt = (f"SELECT originator_id, originator_version, topic, state FROM {rec.events_table_name} "  # noqa: S608
-                    f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version")
-            with rec.datastore.transaction(commit=False) as c:
-                c.execute(stmt, [k.hex for k in keys])
-                return [StoredEvent(UUID(r["originator_id"]), r["originator_version"], r["topic"], r["state"])
-                        for r in c.fetchall()]
-        return None
+    # `load` / `load_many` (one query for many aggregates): TrackingApplication
 
 
 class UnitOfWork:

@@ -39,6 +39,11 @@ class TasksApplication(TrackingApplication):
         except AggregateNotFoundError:
             return None
 
+    def boards(self, customer_ids: list[str]) -> dict[str, CustomerTasks]:
+        """The existing task lists of these customers, read with one query."""
+        keys = {CustomerTasks.create_id(c): c for c in dict.fromkeys(customer_ids)}
+        return {keys[k]: b for k, b in self.load_many(list(keys)).items() if b is not None}
+
     def board_or_new(self, customer_id: str) -> CustomerTasks:
         return self.board(customer_id) or CustomerTasks(customer_id=customer_id)
 

@@ -115,28 +115,20 @@ MATTERS: dict[str, Callable[[Any, Policy], bool]] = {
 }
 
 
-def _brand_new(e: Event) -> bool:
-    """A customer's very first stage: their task list almost certainly does not exist yet."""
-    return e.event_type == "crm.customer.stage_changed" and e.payload.from_stage is None
-
-
-def engine_apply(app: TasksApplication, optimistic: Callable[[], bool] = lambda: False,
-                 ) -> Callable[[list[Event]], ProcessingEvent]:
-    """`optimistic()`: create the task lists of brand-new customers without reading the store first
-    (one read fewer per registration); if one existed after all, the store rejects the batch and the
-    caller retries it with `optimistic()` false."""
+def engine_apply(app: TasksApplication) -> Callable[[list[Event]], ProcessingEvent]:
+    """Reads the task lists of the batch's customers with one query, applies the rules, and collects the
+    changed task lists."""
 
     def apply(events: list[Event]) -> ProcessingEvent:
         boards: dict[str, CustomerTasks] = {}
-        guess = optimistic()
-        for e in events:
-            if not engine_relevant(e, app.policy):
-                continue
+        relevant = [e for e in events if engine_relevant(e, app.policy)]
+        loaded = app.boards([e.payload.customer_id for e in relevant])
+        for e in relevant:
             rule = RULES[e.event_type]
             cid = e.payload.customer_id
             board = boards.get(cid)
             if board is None:
-                board = CustomerTasks(customer_id=cid) if guess and _brand_new(e) else app.board_or_new(cid)
+                board = loaded.get(cid) or CustomerTasks(customer_id=cid)
             boards[cid] = board
             rule(board, e, app.policy)
         pe = ProcessingEvent()
@@ -208,9 +200,12 @@ class EngineHandler:
     name = "engine"
 
     def __init__(self, app: TasksApplication, consumer: str, topics: list[str]):
-        self._optimistic = threading.local()
-        self.inner = EventSourcedBatchHandler(
-            app, consumer, engine_apply(app, lambda: getattr(self._optimistic, "on", True)), topics)
+        # The agents (one per input topic) run concurrently; a customer's registration and assignment reach
+        # two of them at about the same time. One writer at a time in this process, so they do not fail each
+        # other's saves (a conflict costs a partition-by-partition retry); conflicts remain possible only
+        # with the API and other replicas, and are handled.
+        self._lock = threading.Lock()
+        self.inner = EventSourcedBatchHandler(app, consumer, engine_apply(app), topics)
         self.app = app
         self.lazy = LazyPosition()
 
@@ -218,20 +213,22 @@ class EngineHandler:
         return self.app.process_recorder.max_tracking_id(self.inner.tracking_name(topic, partition))
 
     def apply(self, topic: str, partition: int, events: list[Event], next_offset: int) -> None:
+        with self._lock:
+            self._apply(topic, partition, events, next_offset)
+
+    def _apply(self, topic: str, partition: int, events: list[Event], next_offset: int) -> None:
         relevant = [e for e in events if engine_relevant(e, self.app.policy)]
         if self.lazy.skip(topic, partition, bool(relevant)):
             return
         try:
-            self._optimistic.on = True
             self.inner.apply(topic, partition, relevant, next_offset)
         except RecordConflictError:
             if next_offset <= (self.position(topic, partition) or 0):
                 return  # another writer stored this batch's position meanwhile
-            self._optimistic.on = False  # a "new" customer's task list existed: read before writing
-            self.inner.apply(topic, partition, relevant, next_offset)
+            self.inner.apply(topic, partition, relevant, next_offset)  # on the task lists as they are now
 
     def apply_many(self, parts: list[Part]) -> None:
-        """Several partitions in one event-store transaction (optimistic). Any failure, a conflict
+        """Several partitions in one event-store transaction. Any failure, a conflict
         included, raises: the processor then goes partition by partition through `apply`."""
         todo = []
         for topic, partition, events, next_offset in parts:
@@ -239,8 +236,8 @@ class EngineHandler:
             if not self.lazy.skip(topic, partition, bool(relevant)):
                 todo.append((topic, partition, relevant, next_offset))
         if todo:
-            self._optimistic.on = True
-            self.inner.apply_many(todo)
+            with self._lock:
+                self.inner.apply_many(todo)
 
 
 class CardHandler:

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.persistence import ProcessRecorder, StoredEvent, Tracking
 from eventsourcing.popo import POPOFactory, POPOProcessRecorder
-from eventsourcing.postgres import PostgresProcessRecorder
-from eventsourcing.sqlite import SQLiteProcessRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresProcessRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteProcessRecorder
+from psycopg.sql import SQL, Identifier
 
 TApp = TypeVar("TApp", bound=Application)  # type: ignore[type-arg]
 
@@ -113,6 +114,46 @@ def eventstore_env(url: str) -> dict[str, str]:
 class TrackingApplication(Application):  # type: ignore[type-arg]
     """An Application whose recorder also stores tracking records (a ProcessRecorder), and that calls its
     wake-up callbacks (`on_recorded`) after every recording that stored events."""
+
+    def load_many(self, keys: list[uuid.UUID]) -> dict[uuid.UUID, Any | None]:
+        """Loads many aggregates with one query (bulk commands, consumer batches): every stored event of
+        those aggregates, projected in version order. Missing aggregates map to None."""
+        stored = self._select_many(keys)
+        if stored is None:  # a recorder without a bulk query: one by one
+            return {k: self.load(k) for k in keys}
+        grouped: dict[uuid.UUID, list[Any]] = {}
+        for se in stored:
+            event = self.mapper.to_domain_event(se)
+            grouped.setdefault(event.originator_id, []).append(event)
+        return {k: project_aggregate(None, grouped[k]) if k in grouped else None for k in keys}
+
+    def _select_many(self, keys: list[uuid.UUID]) -> list[StoredEvent] | None:
+        rec = self.recorder
+        if not keys:
+            return []
+        if isinstance(rec, PostgresAggregateRecorder):
+            stmt = SQL("SELECT originator_id, originator_version, topic, state FROM {0}.{1} "
+                       "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version").format(
+                Identifier(rec.datastore.schema), Identifier(rec.events_table_name))
+            with rec.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(stmt, [list(keys)])
+                return [StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+                        for r in curs.fetchall()]
+        if isinstance(rec, SQLiteAggregateRecorder):
+            marks = ",".join("?" * len(keys))
+            stmt = (f"SELECT originator_id, originator_version, topic, state FROM {rec.events_table_name} "  # noqa: S608
+                    f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version")
+            with rec.datastore.transaction(commit=False) as c:
+                c.execute(stmt, [k.hex for k in keys])
+                return [StoredEvent(uuid.UUID(r["originator_id"]), r["originator_version"], r["topic"], r["state"])
+                        for r in c.fetchall()]
+        return None
+
+    def load(self, key: uuid.UUID) -> Any | None:
+        try:
+            return self.repository.get(key)
+        except AggregateNotFoundError:
+            return None
 
     def on_recorded(self, callback: Any) -> None:
         callbacks = self.__dict__.setdefault("_recorded_callbacks", [])

@@ -166,8 +166,8 @@ async def test_an_event_a_handler_can_never_apply_is_dead_lettered_and_the_rest_
 
 
 async def test_first_stage_of_a_customer_whose_task_list_exists_already(engine):
-    # Optimistic creation for a brand-new customer meets a task list the assignment already created:
-    # the store rejects it, the batch is redone reading the store first; nothing is lost.
+    # The assignment reached the engine before the customer's first stage: the first stage finds the task
+    # list the assignment created and adds to it; nothing is lost.
     cid = "c-optimistic"
     assignment = KAFKA.topic("crm.assignment.events")
     customer = KAFKA.topic("crm.customer.events")

@@ -198,3 +198,39 @@ def test_request_models_and_masking():
     pii = Principal(user_id="a", permissions=frozenset({"CustomerPiiRead"}))
     assert mask_name("Alice Example", viewer) == "A*** E***"
     assert mask_name("Alice Example", pii) == "Alice Example"
+
+
+def test_task_changes_folded_in_one_batch_give_the_rows_of_applying_them_one_by_one(tmp_path):
+    """The projection folds a batch's task changes per task (one insert, one update per task); the rows
+    must be those of applying each stored event on its own."""
+    app = build_application(TasksApplication, "memory://")
+    app.policy = POLICY
+    old = board("c-old")
+    old.observe_stage(Stage.registered, T0, "e0", POLICY)
+    app.save(old)
+    first_batch = app.process_recorder.max_notification_id()
+    new = board("c-new")
+    new.observe_stage(Stage.registered, T0, "e1", POLICY)  # opened …
+    new.assign("m1", "t1", T0 + timedelta(minutes=1), "e2")  # … moved …
+    new.observe_stage(Stage.pending_account_opening, T0 + timedelta(hours=1), "e3", POLICY)  # … closed, next opened
+    old = app.board("c-old")
+    old.assign("m2", "t2", T0 + timedelta(minutes=2), "e4")  # a task stored in an earlier batch: updated
+    old.observe_stage(Stage.pending_account_opening, T0 + timedelta(hours=2), "e5", POLICY)
+    app.save(new, old)
+    events = [app.mapper.to_domain_event(n) for n in app.process_recorder.select_notifications(start=1, limit=100)]
+
+    def rows(batches: list[list]) -> list[dict]:
+        engine = make_engine(f"sqlite:///{tmp_path}/{len(batches)}.db")
+        tables.metadata.create_all(engine)
+        sessions = session_factory(engine)
+        for batch in batches:
+            with sessions.begin() as s:
+                apply_stored_events(s, batch)
+        with sessions() as s:
+            return [dict(r._mapping) for r in s.execute(select(tables.tasks).order_by(tables.tasks.c.task_id))]
+
+    folded = rows([events[:first_batch], events[first_batch:]])
+    one_by_one = rows([[e] for e in events])
+    assert folded == one_by_one
+    assert {r["status"] for r in folded} == {"open", "converted"} and len(folded) == 4
+    assert all(r["assignee_id"] for r in folded if r["status"] == "open")
