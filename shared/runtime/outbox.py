@@ -11,7 +11,6 @@ ids, which consumers de-duplicate. Nothing that was not stored is ever published
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +24,7 @@ from .eventstore import TrackingApplication, deterministic_event_id
 from .kafka import EventProducer
 from .logging import get_logger
 from .metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
-from .wakeup import IDLE_POLL_S, Waker, listen, postgres_channel
+from .wakeup import Waker, follow
 
 log = get_logger("outbox")
 
@@ -100,25 +99,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         log.info("outbox_relay_started", service=self.service, position=self.position())
-        self._wake.bind()
-        # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes (the API);
-        # the poll is only a safety net then.
-        listener = asyncio.create_task(listen(self.app, self._wake, self._stopping))
-        idle_s = max(self.interval_s, IDLE_POLL_S) if postgres_channel(self.app) else self.interval_s
-        try:
-            while not self._stopping.is_set():
-                self._wake.clear()  # before reading: a wake-up during the read is kept for the next round
-                try:
-                    n = await self.publish_once()
-                except Exception as exc:  # noqa: BLE001 - broker or store hiccup: retry, never skip
-                    log.warning("outbox_publish_failed", error=type(exc).__name__)
-                    n = 0
-                    await asyncio.sleep(1.0)
-                if n == 0:
-                    await self._wake.wait(idle_s)
-        finally:
-            if not self._stopping.is_set():
-                listener.cancel()
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(listener, timeout=5)  # it notices `stopping` within half a second
+        # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes (the API).
+        await follow(self.app, self._wake, self._stopping, self.publish_once, interval_s=self.interval_s,
+                     on_error=lambda exc: log.warning("outbox_publish_failed", error=type(exc).__name__))
         log.info("outbox_relay_stopped", published=self.published)

@@ -8,7 +8,6 @@ read-model tables, reset the position, run again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .eventstore import TrackingApplication
 from .logging import get_logger
 from .metrics import PROJECTION_POSITION
-from .wakeup import IDLE_POLL_S, Waker, listen, postgres_channel
+from .wakeup import Waker, follow
 
 log = get_logger("projection")
 
@@ -88,24 +87,8 @@ class ProjectionRunner:
 
     async def run(self) -> None:
         log.info("projection_started", projection=self.name, position=self.position())
-        self._wake.bind()
-        # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes (the API);
-        # the poll is only a safety net then.
-        listener = asyncio.create_task(listen(self.app, self._wake, self._stopping))
-        idle_s = max(self.interval_s, IDLE_POLL_S) if postgres_channel(self.app) else self.interval_s
-        try:
-            while not self._stopping.is_set():
-                self._wake.clear()  # before reading: a wake-up during the read is kept for the next round
-                try:
-                    n = await asyncio.to_thread(self.run_once)
-                except Exception as exc:  # noqa: BLE001 - keep projecting after transient failures
-                    log.exception("projection_failed", projection=self.name, error=type(exc).__name__)
-                    n = 0
-                    await asyncio.sleep(1.0)
-                if n == 0:
-                    await self._wake.wait(idle_s)
-        finally:
-            if not self._stopping.is_set():
-                listener.cancel()
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(listener, timeout=5)  # it notices `stopping` within half a second
+        # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes (the API).
+        await follow(self.app, self._wake, self._stopping, lambda: asyncio.to_thread(self.run_once),
+                     interval_s=self.interval_s,
+                     on_error=lambda exc: log.exception("projection_failed", projection=self.name,
+                                                        error=type(exc).__name__))

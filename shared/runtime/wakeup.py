@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .logging import get_logger
@@ -93,3 +94,28 @@ async def listen(app: Any, wake: Waker, stopping: asyncio.Event) -> None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), timeout=delay)
             delay = min(delay * 2, 10.0)
+
+
+async def follow(app: Any, wake: Waker, stopping: asyncio.Event, step: Callable[[], Awaitable[int]], *,
+                 interval_s: float, on_error: Callable[[Exception], None]) -> None:
+    """Run `step()` (returns how much it did) until `stopping`: again at once after work, else after a
+    wake-up or the idle poll. An error is reported and retried a second later, never skipped."""
+    wake.bind()
+    listener = asyncio.create_task(listen(app, wake, stopping))
+    idle_s = max(interval_s, IDLE_POLL_S) if postgres_channel(app) else interval_s
+    try:
+        while not stopping.is_set():
+            wake.clear()  # before reading: a wake-up during the step is kept for the next round
+            try:
+                n = await step()
+            except Exception as exc:  # noqa: BLE001 - reported by the caller; retried
+                on_error(exc)
+                n = 0
+                await asyncio.sleep(1.0)
+            if n == 0:
+                await wake.wait(idle_s)
+    finally:
+        if not stopping.is_set():
+            listener.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(listener, timeout=5)  # it notices `stopping` within half a second
