@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from shared.events import Event
 from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned
-from shared.runtime.eventstore import supports_more_tracking, tracking_kwargs
 from shared.runtime.handlers import EventSourcedBatchHandler, Part
 from shared.runtime.kafka import PermanentError
 from shared.runtime.logging import get_logger
@@ -67,14 +66,11 @@ class UpstreamHandler(EventSourcedBatchHandler):
         """One poll's partitions in one event-store transaction, with every partition's tracking. Any
         failure (a version conflict included) evicts the aggregates and raises: the consumer then applies
         the partitions one by one through `apply`, which handles conflicts and poison records."""
-        if not supports_more_tracking(self.app.process_recorder):
-            raise NotImplementedError("recorder without more_tracking")
+        self.check_more_tracking()
         events = [e for _, _, evs, _ in parts for e in evs]
         try:
             pe, batch = self._fold(events) if events else (ProcessingEvent(), Batch())
-            trackings = [Tracking(self.tracking_name(t, p), nxt) for t, p, _, nxt in parts]
-            pe.tracking = trackings[0]
-            pe.saved_kwargs.update(tracking_kwargs(trackings))
+            self.track_all(pe, parts)
             self.app._record(pe)  # noqa: SLF001
         except Exception:
             self._evict(events)

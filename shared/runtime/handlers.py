@@ -87,12 +87,19 @@ class EventSourcedBatchHandler:
         """Several partitions' batches as one unit of work, recorded with every partition's tracking in one
         event-store transaction. Raises (so the consumer goes partition by partition) when the recorder
         cannot store several tracking records."""
-        if not supports_more_tracking(self.app.process_recorder):
-            raise NotImplementedError("recorder without more_tracking")
+        self.check_more_tracking()
         events = [e for _, _, evs, _ in parts for e in evs]
         pe = self._apply(events) if events else ProcessingEvent()
+        self.track_all(pe, parts)
+        self.app._record(pe)  # noqa: SLF001
+        self.app._take_snapshots(pe)  # noqa: SLF001
+
+    def check_more_tracking(self) -> None:
+        if not supports_more_tracking(self.app.process_recorder):
+            raise NotImplementedError("recorder without more_tracking")
+
+    def track_all(self, pe: ProcessingEvent, parts: list[Part]) -> None:
+        """Attach every partition's tracking record (next offset) to the processing event."""
         trackings = [Tracking(self.tracking_name(topic, partition), nxt) for topic, partition, _, nxt in parts]
         pe.tracking = trackings[0]
         pe.saved_kwargs.update(tracking_kwargs(trackings))
-        self.app._record(pe)  # noqa: SLF001
-        self.app._take_snapshots(pe)  # noqa: SLF001
