@@ -65,6 +65,8 @@ def service_env(name: str, var: Path, bootstrap: str, ports: dict[str, int] | No
         f"{prefix}LOG_LEVEL": env.get(f"{prefix}LOG_LEVEL", env.get("LOG_LEVEL", "INFO")),
         "PYTHONUNBUFFERED": "1",
     })
+    if name == "tasks":
+        env["TASKS_FAUST_DATADIR"] = str(var / name / "faust")
     env.update(extra or {})
     return env
 

@@ -71,12 +71,14 @@ PROPS
     -Dlog4j.configuration="file:$ROOT/infra/kafka/log4j.properties" \
     -cp "$LIBS/*" kafka.Kafka "$DATA/server.properties" >"$LOG" 2>&1 &
   echo $! >"$PIDFILE"
-  wait_up
+  if ! wait_up; then stop; return 1; fi  # never leave a half-started broker holding the ports
   echo "kafka.sh: broker up on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"), data $DATA)" >&2
 }
 
 wait_up() {
-  for _ in $(seq 1 240); do
+  # a broker recovering a large data directory after an unclean stop takes more than a minute
+  local timeout=${KAFKA_START_TIMEOUT_S:-180}
+  for _ in $(seq 1 $((timeout * 4))); do
     if answers && grep -q "Transition from STARTING to STARTED" "$LOG" 2>/dev/null; then return 0; fi
     if answers && [ ! -f "$LOG" ]; then return 0; fi
     if [ -f "$PIDFILE" ] && ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
@@ -84,7 +86,7 @@ wait_up() {
     fi
     sleep 0.25
   done
-  echo "kafka.sh: broker did not start within 60 s" >&2; tail -20 "$LOG" >&2; return 1
+  echo "kafka.sh: broker did not start within $timeout s" >&2; tail -20 "$LOG" >&2; return 1
 }
 
 stop() {

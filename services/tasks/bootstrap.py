@@ -78,7 +78,7 @@ class Container:
         faust_app = build_faust_app(
             s.kafka, self.processor.process, batch_size=s.consumer_batch_size, window_s=s.batch_window_ms / 1000,
             rebalance_timeout_s=s.faust_rebalance_timeout_s, commit_interval_s=s.faust_commit_interval_s,
-            on_rebalance=self.processor.forget_positions,
+            on_rebalance=self.processor.forget_positions, datadir=s.faust_datadir,
         )
         group = faust_app.conf.id
 

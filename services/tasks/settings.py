@@ -23,6 +23,8 @@ class TasksSettings(ServiceSettings):
     batch_window_ms: int = Field(default=50, ge=1, le=5_000)
     faust_rebalance_timeout_s: float = Field(default=10.0, gt=0)
     faust_commit_interval_s: float = Field(default=5.0, gt=0)
+    faust_datadir: str = Field(default="var/tasks/faust", description="faust's data directory (the memory store "
+                               "keeps nothing there but its version marker).")
 
     # Due times per task node (hours after the event that caused the task).
     due_hours: dict[str, float] = Field(

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -58,12 +60,18 @@ def make_agent(process: Process, batch_size: int, window_s: float) -> Callable[[
 
 def build_faust_app(kafka: KafkaSettings, process: Process, *, batch_size: int = 500, window_s: float = 0.02,
                     rebalance_timeout_s: float = 10.0, commit_interval_s: float = 1.0,
-                    on_rebalance: Callable[[], None] | None = None) -> faust.App:
+                    on_rebalance: Callable[[], None] | None = None, datadir: str | None = None) -> faust.App:
     session_s = kafka.session_timeout_ms / 1000
+    group = f"{kafka.topic_prefix}{GROUP}"  # the consumer group id; tests get their own via the topic prefix
+    # faust keeps a versioned data directory even with the memory store; its default, "<id>-data" in the
+    # working directory, would leave one behind for every test's group id (and fails on a read-only root)
+    data = Path(datadir) if datadir else Path(tempfile.gettempdir()) / "whale-faust" / group
+    data.mkdir(parents=True, exist_ok=True)
     app = faust.App(
-        f"{kafka.topic_prefix}{GROUP}",  # the consumer group id; tests get their own via the topic prefix
+        group,
         **_broker_options(kafka),
         store="memory://",
+        datadir=str(data),
         autodiscover=False,
         web_enabled=False,
         topic_disable_leader=True,

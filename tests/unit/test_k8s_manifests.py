@@ -626,6 +626,8 @@ def test_environment_contract(rendered, env):
             assert config["SUMMARY_ENSURE_TOPICS"] == "false", "topics belong to the Strimzi Topic Operator"
         if comp == "migrate":
             continue
+        if svc == "tasks":  # faust writes into its data directory at start; only /tmp is writable
+            assert config["TASKS_FAUST_DATADIR"].startswith("/tmp/"), wl["metadata"]["name"]
         assert config[f"{prefix}API_HOST"] == "0.0.0.0", "the servers must listen on the pod IP"
         assert config[f"{prefix}API_PORT"] == "8000" and config[f"{prefix}WORKER_HEALTH_PORT"] == "8001"
         assert config["KAFKA_BOOTSTRAP_SERVERS"] and config["KAFKA_SECURITY_PROTOCOL"].startswith("SASL_")
