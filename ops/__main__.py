@@ -34,7 +34,8 @@ def emit(obj: Any) -> None:
 
 
 async def cmd_lag(args: argparse.Namespace) -> int:
-    rows = await kafka_ops.consumer_lag(KafkaSettings(), args.group_prefix)
+    kafka = KafkaSettings()
+    rows = await kafka_ops.consumer_lag(kafka, args.group_prefix, kafka.topic_prefix)
     for r in rows:
         emit({"group": r.group, "topic": r.topic, "partition": r.partition, "committed": r.committed,
               "end": r.end, "lag": r.lag})

@@ -28,8 +28,10 @@ class LagRow:
         return self.end - (self.committed or 0)
 
 
-async def consumer_lag(settings: KafkaSettings, group_prefix: str = "whale-") -> list[LagRow]:
-    """Lag per consumer group / topic / partition for every group whose id starts with `group_prefix`."""
+async def consumer_lag(settings: KafkaSettings, group_prefix: str = "whale-", topic_prefix: str = "") -> list[LagRow]:
+    """Lag per consumer group / topic / partition for every group whose id starts with `group_prefix`, on
+    the topics that start with `topic_prefix`. Offsets a group still holds for a deleted topic are left
+    out (asking the broker for the end of a topic that does not exist waits for the request timeout)."""
     admin = AIOKafkaAdminClient(**settings.client_kwargs())
     await admin.start()
     consumer = AIOKafkaConsumer(**settings.client_kwargs(), group_id=None, enable_auto_commit=False)
@@ -37,9 +39,10 @@ async def consumer_lag(settings: KafkaSettings, group_prefix: str = "whale-") ->
     rows: list[LagRow] = []
     try:
         groups = sorted(g[0] for g in await admin.list_consumer_groups() if g[0].startswith(group_prefix))
+        existing = set(await admin.list_topics())
         for group in groups:
             offsets = await admin.list_consumer_group_offsets(group)
-            tps = list(offsets)
+            tps = [tp for tp in offsets if tp.topic in existing and tp.topic.startswith(topic_prefix)]
             if not tps:
                 continue
             ends = await consumer.end_offsets(tps)
