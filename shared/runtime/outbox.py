@@ -50,6 +50,7 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         app.on_recorded(self.wake)
         self.published = 0
+        self._position: int | None = None  # as last recorded by this relay; None: read it from the store
 
     def wake(self) -> None:
         self._wake.set()
@@ -59,15 +60,26 @@ class OutboxRelay:
         self._wake.set()
 
     def position(self) -> int:
+        """The position recorded in the store (the last notification id published)."""
         return self.app.process_recorder.max_tracking_id(self.name) or 0
 
-    def _read(self) -> tuple[list[Envelope], int | None, int]:
+    def _read(self) -> tuple[list[Envelope], int | None, int, bool]:
+        """The next batch: (envelopes, last notification id read or None, backlog, whether it was full).
+
+        The position this relay last recorded is remembered: finding nothing new costs one query. When
+        there is something, the recorded position is read too (another replica may have published it)."""
         rec = self.app.process_recorder
+        hint = self._position
+        notifications = rec.select_notifications(start=hint + 1, limit=self.batch_size) if hint is not None else None
+        if hint is not None and not notifications:
+            return [], None, 0, False
         start = self.position()
-        notifications = rec.select_notifications(start=start + 1, limit=self.batch_size)
+        if start != hint:
+            notifications = rec.select_notifications(start=start + 1, limit=self.batch_size)
+        self._position = start
         envelopes: list[Envelope] = []
         last = None
-        for n in notifications:
+        for n in notifications or ():
             domain_event = self.app.mapper.to_domain_event(n)
             for i, out in enumerate(self.mapper(domain_event)):
                 envelopes.append(
@@ -81,25 +93,42 @@ class OutboxRelay:
                     )
                 )
             last = n.id
-        backlog = (rec.max_notification_id() or 0) - (last or start)
-        return envelopes, last, backlog
+        full = len(notifications or ()) >= self.batch_size
+        # a batch shorter than the limit reached the end of the log: no backlog (and no query for it)
+        backlog = (rec.max_notification_id() or 0) - (last or start) if full else 0
+        return envelopes, last, backlog, full
 
     async def publish_once(self) -> int:
         """Publish the next batch; returns how many notifications were consumed from the log."""
-        envelopes, last, backlog = await asyncio.to_thread(self._read)
-        OUTBOX_BACKLOG.labels(self.service).set(max(backlog, 0))
-        if last is None:
-            return 0
-        await self.producer.publish_many(envelopes)
-        await asyncio.to_thread(self.app.process_recorder.insert_tracking, Tracking(self.name, last))
+        n, _ = await self._publish()
+        return n
+
+    async def _publish(self) -> tuple[int, bool]:
+        try:
+            envelopes, last, backlog, full = await asyncio.to_thread(self._read)
+            OUTBOX_BACKLOG.labels(self.service).set(max(backlog, 0))
+            if last is None:
+                return 0, False
+            await self.producer.publish_many(envelopes)
+            await asyncio.to_thread(self.app.process_recorder.insert_tracking, Tracking(self.name, last))
+        except BaseException:
+            self._position = None  # read it from the store again
+            raise
+        self._position = last
         for env in envelopes:
             EVENTS_PUBLISHED.labels(self.service, self.producer.topic_for(env)).inc()
         self.published += len(envelopes)
-        return len(envelopes) or 1
+        return len(envelopes) or 1, full
+
+    async def _step(self) -> int:
+        """For `follow`: a batch that was not full reached the end of the log, so the relay waits for the
+        next wake-up instead of reading again at once (a recording meanwhile has set the wake-up)."""
+        n, full = await self._publish()
+        return n if full else 0
 
     async def run(self) -> None:
         log.info("outbox_relay_started", service=self.service, position=self.position())
         # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes (the API).
-        await follow(self.app, self._wake, self._stopping, self.publish_once, interval_s=self.interval_s,
+        await follow(self.app, self._wake, self._stopping, self._step, interval_s=self.interval_s,
                      on_error=lambda exc: log.warning("outbox_publish_failed", error=type(exc).__name__))
         log.info("outbox_relay_stopped", published=self.published)

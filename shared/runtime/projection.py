@@ -41,6 +41,7 @@ class ProjectionRunner:
         self._wake = Waker()
         self._stopping = asyncio.Event()
         app.on_recorded(self.wake)
+        self._position: int | None = None  # as last written by this runner; None: read it from the read model
 
     def wake(self) -> None:
         self._wake.set()
@@ -59,36 +60,65 @@ class ProjectionRunner:
         """Apply the next batch of notifications; returns how many were applied.
 
         On PostgreSQL the position row is locked for the transaction, so several worker replicas running
-        the same projection take turns instead of applying the same batch twice."""
-        with self.sessions.begin() as s:
-            q = select(self.positions.c.position).where(self.positions.c.projection == self.name)
-            if s.get_bind().dialect.name == "postgresql":
-                q = q.with_for_update()
-            pos = s.scalar(q) or 0
-            notifications = self.app.process_recorder.select_notifications(start=pos + 1, limit=self.batch_size)
-            if not notifications:
-                return 0
-            events = [self.app.mapper.to_domain_event(n) for n in notifications]
-            self._apply(s, events)
-            last = notifications[-1].id
-            if pos == 0 and s.scalar(select(self.positions.c.position).where(
-                    self.positions.c.projection == self.name)) is None:
-                s.execute(self.positions.insert().values(projection=self.name, position=last))
-            else:
-                s.execute(self.positions.update().where(self.positions.c.projection == self.name).values(position=last))
+        the same projection take turns instead of applying the same batch twice. The position this runner
+        last wrote is remembered: finding nothing new costs one event-store query and no read-model
+        transaction."""
+        n, _ = self._run_once()
+        return n
+
+    def _run_once(self) -> tuple[int, bool]:
+        rec = self.app.process_recorder
+        hint = self._position
+        ahead = rec.select_notifications(start=hint + 1, limit=self.batch_size) if hint is not None else None
+        if hint is not None and not ahead:
+            return 0, False
+        try:
+            with self.sessions.begin() as s:
+                q = select(self.positions.c.position).where(self.positions.c.projection == self.name)
+                if s.get_bind().dialect.name == "postgresql":
+                    q = q.with_for_update()
+                stored = s.scalar(q)
+                pos = stored or 0
+                notifications = ahead if pos == hint else rec.select_notifications(start=pos + 1, limit=self.batch_size)
+                if not notifications:
+                    self._position = pos
+                    return 0, False
+                events = [self.app.mapper.to_domain_event(n) for n in notifications]
+                self._apply(s, events)
+                last = notifications[-1].id
+                if stored is None:
+                    s.execute(self.positions.insert().values(projection=self.name, position=last))
+                else:
+                    s.execute(self.positions.update().where(self.positions.c.projection == self.name)
+                              .values(position=last))
+        except BaseException:
+            self._position = None  # read it from the read model again
+            raise
+        self._position = last
         PROJECTION_POSITION.labels(self.service, self.name).set(last)
-        return len(notifications)
+        return len(notifications), len(notifications) >= self.batch_size
+
+    def forget_position(self) -> None:
+        """Read the position from the read model next time (after it was reset, e.g. for a rebuild)."""
+        self._position = None
 
     def catch_up(self) -> int:
+        self.forget_position()
         total = 0
         while n := self.run_once():
             total += n
         return total
 
+    def _step(self) -> int:
+        """For `follow`: a batch that was not full reached the end of the log, so the runner waits for the
+        next wake-up instead of reading again at once (a recording meanwhile has set the wake-up)."""
+        n, full = self._run_once()
+        return n if full else 0
+
     async def run(self) -> None:
         log.info("projection_started", projection=self.name, position=self.position())
         # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes (the API).
-        await follow(self.app, self._wake, self._stopping, lambda: asyncio.to_thread(self.run_once),
+        await follow(self.app, self._wake, self._stopping, lambda: asyncio.to_thread(self._step),
                      interval_s=self.interval_s,
                      on_error=lambda exc: log.exception("projection_failed", projection=self.name,
                                                         error=type(exc).__name__))

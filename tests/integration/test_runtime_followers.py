@@ -1,0 +1,147 @@
+"""The components that follow an event store (outbox relay, projection runner) remember the position they
+last recorded, so that finding nothing new costs one event-store query, while a replica that moved the
+position meanwhile is still respected (nothing published or applied twice) and a reset position (a
+rebuild) is read again. Event store on real PostgreSQL and on SQLite; the relay publishes to the real
+broker."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from eventsourcing.domain import Aggregate, event
+from sqlalchemy import Column, Integer, MetaData, String, Table, delete, func, select
+
+from shared.events import topics
+from shared.events.crm_assignment import TeamChanged
+from shared.runtime.db import make_engine, session_factory
+from shared.runtime.eventstore import TrackingApplication, build_application
+from shared.runtime.kafka import EventProducer, ensure_topics
+from shared.runtime.outbox import OutboxRelay, Outgoing
+from shared.runtime.projection import ProjectionRunner, projection_position_table
+
+pytestmark = pytest.mark.asyncio
+
+
+class Team(Aggregate):
+    @event("Created")
+    def __init__(self, name: str):
+        self.name = name
+
+
+class TeamApp(TrackingApplication):
+    pass
+
+
+def mapper(domain_event: Any) -> list[Outgoing]:
+    return [Outgoing(TeamChanged(team_id=str(domain_event.originator_id), name=domain_event.name,
+                                 changed_at=datetime.now(UTC)))]
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def urls(request, pg_database, sqlite_url) -> tuple[str, str]:
+    if request.param == "postgres":
+        return pg_database("followers_es"), pg_database("followers_rm")
+    return sqlite_url("followers_es"), sqlite_url("followers_rm")
+
+
+def count_calls(recorder: Any, names: tuple[str, ...]) -> Counter:
+    """Counts calls of the recorder's query methods (instance attributes wrapping the bound methods)."""
+    calls: Counter = Counter()
+    for name in names:
+        original = getattr(recorder, name)
+
+        def wrapped(*args: Any, _original: Any = original, _name: str = name, **kwargs: Any) -> Any:
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        setattr(recorder, name, wrapped)
+    return calls
+
+
+QUERIES = ("select_notifications", "max_tracking_id", "max_notification_id")
+
+
+async def test_relay_idle_check_is_one_query_and_a_replica_does_not_republish(kafka_settings, urls):
+    es_url, _ = urls
+    await ensure_topics(kafka_settings, [kafka_settings.topic(topics.CRM_ASSIGNMENT)])
+    producer = EventProducer(kafka_settings, client_id="followers-relay")
+    await producer.start()
+    one, two = build_application(TeamApp, es_url), build_application(TeamApp, es_url)
+    a = OutboxRelay(one, producer, mapper, service="assignment", batch_size=2)
+    b = OutboxRelay(two, producer, mapper, service="assignment", batch_size=2)
+    try:
+        one.save(*[Team(name=f"t{i}") for i in range(3)])
+        while await a.publish_once():
+            pass
+        assert a.published == 3 and a.position() == 3
+
+        calls = count_calls(one.process_recorder, QUERIES)
+        assert await a.publish_once() == 0
+        assert dict(calls) == {"select_notifications": 1}, "an idle check reads the log once, nothing else"
+
+        # b starts after a published everything: it reads the recorded position, publishes nothing
+        assert await b.publish_once() == 0 and b.published == 0
+        # a publishes two more; b's remembered position is behind, so b finds them, reads the recorded
+        # position again and sees they were published: still nothing from b
+        one.save(Team(name="t3"), Team(name="t4"))
+        while await a.publish_once():
+            pass
+        assert a.published == 5
+        assert await b.publish_once() == 0 and b.published == 0
+        assert b.position() == 5
+    finally:
+        await producer.stop()
+        one.close()
+        two.close()
+
+
+def _runner(app: TrackingApplication, rm_url: str, name: str = "teams") -> tuple[ProjectionRunner, Any, Table]:
+    md = MetaData()
+    teams = Table("teams", md, Column("n", Integer, primary_key=True, autoincrement=True), Column("name", String(50)))
+    positions = projection_position_table(md)
+    engine = make_engine(rm_url)
+    md.create_all(engine)
+    sessions = session_factory(engine)
+
+    def apply(session, events) -> None:  # noqa: ANN001
+        session.execute(teams.insert(), [{"name": e.name} for e in events])
+
+    return ProjectionRunner(app, sessions, positions, apply, name=name, service="test", batch_size=2), sessions, teams
+
+
+async def test_projection_idle_check_is_one_query_replicas_take_turns_and_a_reset_is_replayed(urls):
+    es_url, rm_url = urls
+    one, two = build_application(TeamApp, es_url), build_application(TeamApp, es_url)
+    a, sessions, teams = _runner(one, rm_url)
+    b, _, _ = _runner(two, rm_url)
+
+    def rows() -> int:
+        with sessions() as s:
+            return s.scalar(select(func.count()).select_from(teams))
+
+    try:
+        one.save(*[Team(name=f"t{i}") for i in range(3)])
+        assert a.catch_up() == 3 and rows() == 3
+
+        calls = count_calls(one.process_recorder, QUERIES)
+        assert a.run_once() == 0
+        assert dict(calls) == {"select_notifications": 1}, "an idle check reads the log once, nothing else"
+
+        # b (another replica) applies new events: a's remembered position is behind; a must not apply
+        # them again
+        one.save(Team(name="t3"), Team(name="t4"))
+        assert b.catch_up() == 2 and rows() == 5
+        assert a.run_once() == 0 and rows() == 5
+
+        # a rebuild empties the read model and resets the position: catch_up replays everything
+        with sessions.begin() as s:
+            s.execute(delete(teams))
+            s.execute(delete(a.positions))
+        assert a.catch_up() == 5 and rows() == 5
+    finally:
+        one.close()
+        two.close()
+
