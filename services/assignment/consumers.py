@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventsourcing.persistence import RecordConflictError
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.orm import Session
 
 from shared.events import Event
@@ -26,38 +26,61 @@ log = get_logger("assignment.consumers")
 
 
 def apply_customer_events(session: Session, events: list[Event]) -> None:
-    """Idempotent and order-tolerant: the latest fact (by its own timestamp) wins for the stage.
-    Registrations are written with one multi-row upsert per run of consecutive registrations."""
+    """Idempotent and order-tolerant, with a fixed number of statements per batch (not per event), and
+    exactly the rows that applying the events one at a time would give:
+    - registrations: one multi-row upsert; the last registration's channel, language and time; regions
+      already on the row (or given by an earlier registration) are kept;
+    - regions: a `regions_changed` overwrites them; a later registration only fills a region it left
+      empty. The customer's regions after its last change are known without reading the row, so they are
+      written with one executemany update;
+    - customers known only from a regions or stage change get a bare row first (one multi-row insert);
+    - stage: the latest fact per customer by its own timestamp (ties: the later delivered), one executemany
+      update that only overwrites an older stage."""
     c = t.customers
-    pending: list[dict[str, Any]] = []
+    registered: dict[str, dict[str, Any]] = {}
+    regions: dict[str, dict[str, Any]] = {}
+    stages: dict[str, dict[str, Any]] = {}
     for ev in events:
         p = ev.payload
         if ev.event_type == "crm.customer.customer_registered":
-            pending.append({"customer_id": p.customer_id, "channel": p.channel, "user_region": p.user_region,
-                            "active_region": p.active_region, "language": p.language,
-                            "registered_at": utc(p.registered_at)})
-            continue
-        _upsert_registered(session, pending)
-        pending = []
-        if ev.event_type == "crm.customer.regions_changed":
-            _ensure(session, p.customer_id)
-            session.execute(update(c).where(c.c.customer_id == p.customer_id).values(
-                user_region=p.user_region, active_region=p.active_region))
+            prev = registered.get(p.customer_id)
+            registered[p.customer_id] = {
+                "customer_id": p.customer_id, "channel": p.channel, "language": p.language,
+                "registered_at": utc(p.registered_at),
+                "user_region": prev["user_region"] if prev and prev["user_region"] is not None else p.user_region,
+                "active_region": (prev["active_region"] if prev and prev["active_region"] is not None
+                                  else p.active_region)}
+            changed = regions.get(p.customer_id)
+            if changed is not None:
+                changed["ur"] = changed["ur"] if changed["ur"] is not None else p.user_region
+                changed["ar"] = changed["ar"] if changed["ar"] is not None else p.active_region
+        elif ev.event_type == "crm.customer.regions_changed":
+            regions[p.customer_id] = {"cid": p.customer_id, "ur": p.user_region, "ar": p.active_region}
         elif ev.event_type == "crm.customer.stage_changed":
-            _ensure(session, p.customer_id)
             at = utc(p.changed_at)
-            session.execute(update(c).where(
-                c.c.customer_id == p.customer_id,
-                or_(c.c.stage_changed_at.is_(None), c.c.stage_changed_at <= at),
-            ).values(stage=p.to_stage.value, stage_changed_at=at))
-    _upsert_registered(session, pending)
+            cur = stages.get(p.customer_id)
+            if cur is None or at >= cur["at"]:
+                stages[p.customer_id] = {"cid": p.customer_id, "stage": p.to_stage.value, "at": at}
+    bare = [{"customer_id": cid} for cid in dict.fromkeys([*regions, *stages]) if cid not in registered]
+    for i in range(0, len(bare), 1000):
+        session.execute(_insert(session, c).on_conflict_do_nothing(index_elements=["customer_id"]), bare[i:i + 1000])
+    _upsert_registered(session, list(registered.values()))
+    if regions:
+        session.execute(update(c).where(c.c.customer_id == bindparam("cid"))
+                        .values(user_region=bindparam("ur"), active_region=bindparam("ar"))
+                        .execution_options(synchronize_session=False), list(regions.values()))
+    if stages:
+        session.execute(update(c).where(
+            c.c.customer_id == bindparam("cid"),
+            or_(c.c.stage_changed_at.is_(None), c.c.stage_changed_at <= bindparam("at")),
+        ).values(stage=bindparam("stage"), stage_changed_at=bindparam("at"))
+            .execution_options(synchronize_session=False), list(stages.values()))
 
 
 def _upsert_registered(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     c = t.customers
-    rows = list({r["customer_id"]: r for r in rows}.values())  # one row per customer per statement
     stmt = _insert(session, c)
     stmt = stmt.on_conflict_do_update(index_elements=["customer_id"], set_={
         "channel": stmt.excluded.channel, "language": stmt.excluded.language,
@@ -68,11 +91,6 @@ def _upsert_registered(session: Session, rows: list[dict[str, Any]]) -> None:
     })
     for i in range(0, len(rows), 1000):
         session.execute(stmt, rows[i:i + 1000])
-
-
-def _ensure(session: Session, customer_id: str) -> None:
-    session.execute(_insert(session, t.customers).values(customer_id=customer_id)
-                    .on_conflict_do_nothing(index_elements=["customer_id"]))
 
 
 class RetryingEsHandler(EventSourcedBatchHandler):

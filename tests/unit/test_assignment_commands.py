@@ -358,3 +358,52 @@ def test_due_candidates_follow_the_projection(svc, clock):
     svc.projection.catch_up()
     assert svc.directory.due(T0 + timedelta(days=3) - timedelta(seconds=1), 10) == []
     assert svc.directory.due(T0 + timedelta(days=3), 10) == ["c1"]
+
+
+def test_customer_events_in_one_batch_give_the_rows_one_by_one_gives(tmp_path):
+    """apply_customer_events writes a batch with a few statements; the rows must be exactly what applying
+    the same events one at a time (in the same order) gives, for any mix and order of registrations,
+    region changes and stage changes (equal timestamps included)."""
+    import random
+
+    from shared.events.crm_customer import RegionsChanged, Stage, StageChanged
+
+    def env(payload):
+        return registry.decode(registry.envelope(payload, producer="test").model_dump(mode="json"))
+
+    rnd = random.Random(7)
+    stages = list(Stage)
+    for round_ in range(30):
+        events = []
+        for _ in range(40):
+            cid = f"c{rnd.randrange(6)}"
+            kind = rnd.randrange(3)
+            at = T0 + timedelta(minutes=rnd.randrange(4))
+            if kind == 0:
+                events.append(registered(cid, user_region=rnd.choice(["HK", "SG", None]), language="zh"))
+            elif kind == 1:
+                events.append(env(RegionsChanged(customer_id=cid, user_region=rnd.choice(["HK", "SG", "US", None]),
+                                                 active_region=rnd.choice(["HK", None]), changed_at=at)))
+            else:
+                events.append(env(StageChanged(customer_id=cid, from_stage=None, to_stage=rnd.choice(stages),
+                                               changed_at=at, cause_event_id=uuid.uuid4().hex,
+                                               cause_event_type="test")))
+        results = []
+        for batched in (True, False):
+            s = bootstrap(settings_for(tmp_path / f"{round_}-{batched}"))
+            try:
+                if batched:
+                    with s.sessions.begin() as session:
+                        apply_customer_events(session, events)
+                else:
+                    for e in events:
+                        with s.sessions.begin() as session:
+                            apply_customer_events(session, [e])
+                with s.sessions() as session:
+                    results.append([tuple(r) for r in session.execute(
+                        select(t.customers).order_by(t.customers.c.customer_id))])
+            finally:
+                s.engine.dispose()
+                s.app.close()
+        assert results[0] == results[1], f"round {round_}"
+        assert results[0], "the batch wrote customers"
