@@ -15,7 +15,7 @@ from uuid import UUID
 import structlog
 from eventsourcing.persistence import RecordConflictError
 
-from shared.runtime.eventstore import TrackingApplication
+from shared.runtime.eventstore import MISSING, TrackingApplication
 from shared.runtime.logging import get_logger
 
 from .domain.model import (
@@ -44,6 +44,7 @@ T = TypeVar("T")
 class AssignmentApplication(TrackingApplication):
     name = "assignment"
     snapshotting_intervals = {Manager: 100, Team: 100, RuleBook: 20, CustomerAssignment: 50}
+    kept_types = (Manager, Team, RuleBook, ReferralCode)  # read by every routing batch: kept in memory
 
     # `load` / `load_many` (one query for many aggregates): TrackingApplication
 
@@ -54,10 +55,18 @@ class UnitOfWork:
     def __init__(self, app: AssignmentApplication):
         self.app = app
         self._cache: dict[UUID, Any | None] = {}
+        self._refreshed = False
+
+    def refresh_kept(self) -> None:
+        """Bring the aggregates the application keeps in memory up to date with one query; this unit of
+        work then takes copies of them without further queries."""
+        self.app.refresh_kept()
+        self._refreshed = True
 
     def _get(self, key: UUID) -> Any | None:
         if key not in self._cache:
-            self._cache[key] = self.app.load(key)
+            kept = self.app.kept_copy(key) if self._refreshed else MISSING
+            self._cache[key] = self.app.load(key) if kept is MISSING else kept
         return self._cache[key]
 
     def add(self, aggregate: Any) -> Any:

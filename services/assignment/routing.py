@@ -47,6 +47,7 @@ class Router:
 
     def apply(self, events: list[Event]) -> ProcessingEvent:
         uow = _BatchWork(self.app)
+        uow.refresh_kept()  # the rule book, teams and managers: one query, not two per aggregate
         now = self.clock.now()
         book = uow._get(RULEBOOK_ID)  # noqa: SLF001 - read-only: never create the rule book here
         rules = [Rule.from_dict(r) for r in (book.rules.values() if book is not None else ())]

@@ -7,10 +7,13 @@ Kafka consumers get exactly-once effect, and how the outbox relay and projection
 
 from __future__ import annotations
 
+import copy
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import unquote, urlparse
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
@@ -111,9 +114,74 @@ def eventstore_env(url: str) -> dict[str, str]:
     raise ValueError(f"unsupported event store URL scheme: {url.split(':', 1)[0]}")
 
 
+MISSING = object()
+
+
 class TrackingApplication(Application):  # type: ignore[type-arg]
     """An Application whose recorder also stores tracking records (a ProcessRecorder), and that calls its
-    wake-up callbacks (`on_recorded`) after every recording that stored events."""
+    wake-up callbacks (`on_recorded`) after every recording that stored events.
+
+    Aggregates of the classes in `kept_types` (few and read on every batch: teams, managers, the rule
+    book) are kept in memory once loaded. A load brings the kept copy up to date with the events stored
+    after its version (one query, usually returning nothing) instead of reading a snapshot and the events
+    after it; `refresh_kept` does that for all of them at once. Callers always get their own copy, so a
+    change that is never saved leaves the kept one as it was, and saving stays optimistic (a conflict
+    with another writer is detected by the store as before)."""
+
+    kept_types: ClassVar[tuple[type, ...]] = ()
+    kept_maxsize: ClassVar[int] = 10_000
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept: OrderedDict[uuid.UUID, Any] = OrderedDict()
+        self._kept_lock = threading.Lock()
+
+    def refresh_kept(self) -> None:
+        """Bring every kept aggregate up to date with the store (one query on PostgreSQL)."""
+        with self._kept_lock:
+            self._catch_up_kept(list(self._kept))
+
+    def kept_copy(self, key: uuid.UUID) -> Any:
+        """A copy of the kept aggregate as of the last refresh, without a query; `MISSING` if not kept."""
+        with self._kept_lock:
+            agg = self._kept.get(key, MISSING)
+            return agg if agg is MISSING else copy.deepcopy(agg)
+
+    def _keep(self, aggregate: Any) -> None:
+        with self._kept_lock:
+            self._kept[aggregate.id] = copy.deepcopy(aggregate)
+            self._kept.move_to_end(aggregate.id)
+            while len(self._kept) > self.kept_maxsize:
+                self._kept.popitem(last=False)
+
+    def _catch_up_kept(self, keys: list[uuid.UUID]) -> None:
+        if not keys:
+            return
+        after = {k: self._kept[k].version for k in keys}
+        found = self._select_after(after)
+        if found is None:  # a recorder without the bulk query: one query per aggregate
+            stored = [(k, se) for k, v in after.items() for se in self.recorder.select_events(k, gt=v)]
+        else:
+            stored = [(se.originator_id if isinstance(se.originator_id, uuid.UUID) else uuid.UUID(str(se.originator_id)),
+                       se) for se in found]
+        for key, se in stored:
+            agg = self._kept.get(key)
+            if agg is not None and se.originator_version > agg.version:
+                self._kept[key] = self.mapper.to_domain_event(se).mutate(agg)
+
+    def _select_after(self, after: dict[uuid.UUID, int]) -> list[StoredEvent] | None:
+        rec = self.recorder
+        if not isinstance(rec, PostgresAggregateRecorder):
+            return None
+        stmt = SQL("SELECT e.originator_id, e.originator_version, e.topic, e.state FROM {0}.{1} e "
+                   "JOIN unnest(%s::uuid[], %s::bigint[]) AS k(id, v) "
+                   "ON e.originator_id = k.id AND e.originator_version > k.v "
+                   "ORDER BY e.originator_id, e.originator_version").format(
+            Identifier(rec.datastore.schema), Identifier(rec.events_table_name))
+        with rec.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(stmt, [list(after), list(after.values())])
+            return [StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+                    for r in curs.fetchall()]
 
     def load_many(self, keys: list[uuid.UUID]) -> dict[uuid.UUID, Any | None]:
         """Loads many aggregates with one query (bulk commands, consumer batches): every stored event of
@@ -150,10 +218,18 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
         return None
 
     def load(self, key: uuid.UUID) -> Any | None:
+        if self.kept_types:
+            with self._kept_lock:
+                if key in self._kept:
+                    self._catch_up_kept([key])
+                    return copy.deepcopy(self._kept[key])
         try:
-            return self.repository.get(key)
+            aggregate = self.repository.get(key)
         except AggregateNotFoundError:
             return None
+        if isinstance(aggregate, self.kept_types):
+            self._keep(aggregate)
+        return aggregate
 
     def on_recorded(self, callback: Any) -> None:
         callbacks = self.__dict__.setdefault("_recorded_callbacks", [])

@@ -145,3 +145,61 @@ async def test_projection_idle_check_is_one_query_replicas_take_turns_and_a_rese
         one.close()
         two.close()
 
+
+class Desk(Aggregate):
+    @event("Created")
+    def __init__(self, name: str):
+        self.name = name
+        self.members: list[str] = []
+
+    @event("Joined")
+    def join(self, member: str) -> None:
+        self.members.append(member)
+
+
+class DeskApp(TrackingApplication):
+    kept_types = (Desk,)
+    snapshotting_intervals = {Desk: 2}  # snapshots must not confuse the kept copies
+
+
+async def test_kept_aggregates_follow_other_writers_and_never_see_unsaved_changes(urls):
+    """The rule-book/teams/managers cache: a kept aggregate is brought up to date with what another
+    process (the API) stored, a caller's unsaved change never leaks into the kept copy, and a save from a
+    stale copy is still refused by the store."""
+    es_url, _ = urls
+    worker, api = build_application(DeskApp, es_url), build_application(DeskApp, es_url)
+    try:
+        desk = Desk(name="HK")
+        worker.save(desk)
+        assert worker.load(desk.id).members == []  # now kept
+
+        d = api.load(desk.id)
+        d.join("m1")
+        d.join("m2")
+        d.join("m3")
+        api.save(d)
+        assert worker.load(desk.id).members == ["m1", "m2", "m3"], "caught up on load"
+
+        d = api.load(desk.id)
+        d.join("m4")
+        api.save(d)
+        worker.refresh_kept()
+        kept = worker.kept_copy(desk.id)
+        assert kept.members == ["m1", "m2", "m3", "m4"] and kept.version == d.version, "caught up in bulk"
+
+        mine = worker.load(desk.id)
+        mine.join("never-saved")
+        assert "never-saved" not in worker.load(desk.id).members, "callers get copies"
+
+        stale = worker.kept_copy(desk.id)
+        d = api.load(desk.id)
+        d.join("m5")
+        api.save(d)
+        stale.join("late")
+        with pytest.raises(Exception) as conflict:
+            worker.save(stale)
+        assert "Conflict" in type(conflict.value).__name__ or "Integrity" in type(conflict.value).__name__
+        assert worker.load(desk.id).members[-1] == "m5"
+    finally:
+        worker.close()
+        api.close()
