@@ -20,11 +20,15 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    TextClause,
+    bindparam,
     create_engine,
     event,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -110,14 +114,23 @@ class Tracker:
     def first_time(self, session: Session, event_ids: Iterable[str]) -> set[str]:
         """Marks the ids processed; returns those not processed before (all in the caller's transaction).
 
-        One `INSERT … ON CONFLICT DO NOTHING RETURNING` per chunk: the ids it returns were new."""
+        `INSERT … ON CONFLICT DO NOTHING RETURNING`: the ids it returns were new. On PostgreSQL the ids go
+        as one array parameter (`unnest`), elsewhere as one executemany; never a statement compiled per
+        batch with a bind parameter per id."""
         ids = list(dict.fromkeys(str(e) for e in event_ids))
-        new: set[str] = set()
-        for i in range(0, len(ids), 1000):
-            chunk = ids[i : i + 1000]
-            stmt = (_insert(session, self.processed)
-                    .values([{"consumer": self.consumer, "event_id": e} for e in chunk])
-                    .on_conflict_do_nothing()
-                    .returning(self.processed.c.event_id))
-            new.update(session.scalars(stmt))
-        return new
+        if not ids:
+            return set()
+        if session.get_bind().dialect.name == "postgresql":
+            return set(session.scalars(self._pg_first_time(), {"consumer": self.consumer, "ids": ids}))
+        stmt = _insert(session, self.processed).on_conflict_do_nothing().returning(self.processed.c.event_id)
+        return set(session.scalars(stmt, [{"consumer": self.consumer, "event_id": e} for e in ids]))
+
+    def _pg_first_time(self) -> TextClause:
+        stmt = self.__dict__.get("_pg_stmt")
+        if stmt is None:
+            t = self.processed
+            stmt = text(f'INSERT INTO "{t.name}" (consumer, event_id) SELECT :consumer, unnest(:ids) '  # noqa: S608 - our table
+                        "ON CONFLICT DO NOTHING RETURNING event_id").bindparams(
+                bindparam("ids", type_=ARRAY(String)))
+            self.__dict__["_pg_stmt"] = stmt
+        return stmt

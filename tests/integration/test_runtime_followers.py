@@ -203,3 +203,31 @@ async def test_kept_aggregates_follow_other_writers_and_never_see_unsaved_change
     finally:
         worker.close()
         api.close()
+
+
+async def test_tracker_marks_event_ids_once_per_consumer(urls):
+    """The de-duplication of every SQL consumer: ids new to this consumer come back once (duplicates in
+    the batch included), ids it has seen do not, and another consumer's ids are its own."""
+    from shared.runtime.db import Tracker, tracking_tables
+
+    _, rm_url = urls
+    md = MetaData()
+    position, processed = tracking_tables(md)
+    engine = make_engine(rm_url)
+    md.create_all(engine)
+    sessions = session_factory(engine)
+    a, b = Tracker(position, processed, "a"), Tracker(position, processed, "b")
+    try:
+        with sessions.begin() as s:
+            assert a.first_time(s, ["e1", "e2", "e1"]) == {"e1", "e2"}
+            assert a.first_time(s, []) == set()
+        with sessions.begin() as s:
+            assert a.first_time(s, ["e2", "e3"]) == {"e3"}
+            assert b.first_time(s, ["e2"]) == {"e2"}
+        with sessions.begin() as s:  # rolled back: not marked
+            assert a.first_time(s, ["e4"]) == {"e4"}
+            s.rollback()
+        with sessions.begin() as s:
+            assert a.first_time(s, [f"x{i}" for i in range(2500)] + ["e4", "e1"]) == {f"x{i}" for i in range(2500)} | {"e4"}
+    finally:
+        engine.dispose()
