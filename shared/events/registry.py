@@ -151,20 +151,21 @@ class Registry:
                 f"(known: {sorted(versions)})",
             )
         try:
-            contract.model.model_validate(envelope.payload)
+            model = contract.model.model_validate(envelope.payload)
         except ValidationError as exc:
             raise _first_error(exc, "payload") from None
         payload, version = dict(envelope.payload), envelope.schema_version
         latest = max(versions)
-        while version < latest:
-            step = self._upcasters.get((envelope.event_type, version))
-            if step is None:
-                raise ContractError("schema_version", f"no upcaster from v{version} of {envelope.event_type}")
-            payload, version = step(payload), version + 1
-        try:
-            model = versions[latest].model.model_validate(payload)
-        except ValidationError as exc:
-            raise _first_error(exc, "payload") from None
+        if version < latest:  # an old version: upcast, then validate against the latest contract
+            while version < latest:
+                step = self._upcasters.get((envelope.event_type, version))
+                if step is None:
+                    raise ContractError("schema_version", f"no upcaster from v{version} of {envelope.event_type}")
+                payload, version = step(payload), version + 1
+            try:
+                model = versions[latest].model.model_validate(payload)
+            except ValidationError as exc:
+                raise _first_error(exc, "payload") from None
         envelope = envelope.model_copy(
             update={"schema_version": latest, "payload": model.model_dump(mode="json")}
         )
