@@ -35,7 +35,8 @@ def emit(obj: Any) -> None:
 
 async def cmd_lag(args: argparse.Namespace) -> int:
     kafka = KafkaSettings()
-    rows = await kafka_ops.consumer_lag(kafka, args.group_prefix, kafka.topic_prefix)
+    groups = args.group_prefix if args.group_prefix is not None else kafka.topic_prefix + "whale-"
+    rows = await kafka_ops.consumer_lag(kafka, groups, kafka.topic_prefix)
     for r in rows:
         emit({"group": r.group, "topic": r.topic, "partition": r.partition, "committed": r.committed,
               "end": r.end, "lag": r.lag})
@@ -102,7 +103,7 @@ def parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     lag = sub.add_parser("lag")
-    lag.add_argument("--group-prefix", default="whale-")
+    lag.add_argument("--group-prefix", default=None, help="default: KAFKA_TOPIC_PREFIX + whale-")
     dlq = sub.add_parser("dlq")
     dlq.add_argument("action", choices=["list", "show", "redrive"])
     dlq.add_argument("service", choices=topics.SERVICES)

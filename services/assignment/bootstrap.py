@@ -103,9 +103,9 @@ class Container:
             routing = RetryingEsHandler(self.app, "assignment-routing", self.router.apply,
                                         [customer_topic, tasks_topic])
             self._consumers = [
-                BatchConsumer(group_id="whale-assignment-customers", topics=[customer_topic], handler=customers,
+                BatchConsumer(group_id=f"{s.kafka.topic_prefix}whale-assignment-customers", topics=[customer_topic], handler=customers,
                               **common),
-                BatchConsumer(group_id="whale-assignment-routing", topics=[customer_topic, tasks_topic],
+                BatchConsumer(group_id=f"{s.kafka.topic_prefix}whale-assignment-routing", topics=[customer_topic, tasks_topic],
                               handler=routing, on_applied=self.wake, **common),
             ]
         return self._consumers

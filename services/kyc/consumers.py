@@ -55,7 +55,7 @@ def upstream_consumer(
     return KycBatchConsumer(
         settings=settings.kafka,
         service="kyc",
-        group_id=GROUP_ID,
+        group_id=settings.kafka.topic_prefix + GROUP_ID,  # tests: a group of their own, as their topics
         topics=upstream_topics(settings),
         handler=upstream_handler(app, settings),
         producer=producer,

@@ -70,7 +70,7 @@ class Container:
     def consumer(self, producer: EventProducer, *, group_id: str = CONSUMER) -> BatchConsumer:
         s = self.settings
         return BatchConsumer(
-            settings=s.kafka, service=SERVICE, group_id=group_id, topics=consumed_topics(s), handler=self.handler,
+            settings=s.kafka, service=SERVICE, group_id=s.kafka.topic_prefix + group_id, topics=consumed_topics(s), handler=self.handler,
             producer=producer, dead_letter_topic=dead_letter_topic(s), batch_size=s.consumer_batch_size,
             retries=s.consumer_retries,
         )
