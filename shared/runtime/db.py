@@ -93,6 +93,10 @@ class Tracker:
 
     def __init__(self, position: Table, processed: Table, consumer: str):
         self.position, self.processed, self.consumer = position, processed, consumer
+        # PostgreSQL: a batch's ids as one array parameter
+        self._pg_first_time: TextClause = text(
+            f'INSERT INTO "{processed.name}" (consumer, event_id) SELECT :consumer, unnest(:ids) '  # noqa: S608 - our table
+            "ON CONFLICT DO NOTHING RETURNING event_id").bindparams(bindparam("ids", type_=ARRAY(String)))
 
     def positions(self, session: Session) -> dict[tuple[str, int], int]:
         rows = session.execute(
@@ -121,16 +125,6 @@ class Tracker:
         if not ids:
             return set()
         if session.get_bind().dialect.name == "postgresql":
-            return set(session.scalars(self._pg_first_time(), {"consumer": self.consumer, "ids": ids}))
+            return set(session.scalars(self._pg_first_time, {"consumer": self.consumer, "ids": ids}))
         stmt = _insert(session, self.processed).on_conflict_do_nothing().returning(self.processed.c.event_id)
         return set(session.scalars(stmt, [{"consumer": self.consumer, "event_id": e} for e in ids]))
-
-    def _pg_first_time(self) -> TextClause:
-        stmt = self.__dict__.get("_pg_stmt")
-        if stmt is None:
-            t = self.processed
-            stmt = text(f'INSERT INTO "{t.name}" (consumer, event_id) SELECT :consumer, unnest(:ids) '  # noqa: S608 - our table
-                        "ON CONFLICT DO NOTHING RETURNING event_id").bindparams(
-                bindparam("ids", type_=ARRAY(String)))
-            self.__dict__["_pg_stmt"] = stmt
-        return stmt

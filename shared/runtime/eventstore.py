@@ -117,6 +117,18 @@ def eventstore_env(url: str) -> dict[str, str]:
 MISSING = object()
 
 
+def _pg_stored_events(rec: PostgresAggregateRecorder, condition: str, params: list[Any]) -> list[StoredEvent]:
+    """The stored events of the recorder's events table `e` that meet `condition` (a WHERE or JOIN clause
+    of ours), in originator and version order, with one query."""
+    stmt = SQL("SELECT e.originator_id, e.originator_version, e.topic, e.state FROM {0}.{1} e " + condition
+               + " ORDER BY e.originator_id, e.originator_version").format(
+        Identifier(rec.datastore.schema), Identifier(rec.events_table_name))
+    with rec.datastore.get_connection() as conn, conn.cursor() as curs:
+        curs.execute(stmt, params)
+        return [StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+                for r in curs.fetchall()]
+
+
 class TrackingApplication(Application):  # type: ignore[type-arg]
     """An Application whose recorder also stores tracking records (a ProcessRecorder), and that calls its
     wake-up callbacks (`on_recorded`) after every recording that stored events.
@@ -162,8 +174,7 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
         if found is None:  # a recorder without the bulk query: one query per aggregate
             stored = [(k, se) for k, v in after.items() for se in self.recorder.select_events(k, gt=v)]
         else:
-            stored = [(se.originator_id if isinstance(se.originator_id, uuid.UUID) else uuid.UUID(str(se.originator_id)),
-                       se) for se in found]
+            stored = [(se.originator_id, se) for se in found]
         for key, se in stored:
             agg = self._kept.get(key)
             if agg is not None and se.originator_version > agg.version:
@@ -173,15 +184,9 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
         rec = self.recorder
         if not isinstance(rec, PostgresAggregateRecorder):
             return None
-        stmt = SQL("SELECT e.originator_id, e.originator_version, e.topic, e.state FROM {0}.{1} e "
-                   "JOIN unnest(%s::uuid[], %s::bigint[]) AS k(id, v) "
-                   "ON e.originator_id = k.id AND e.originator_version > k.v "
-                   "ORDER BY e.originator_id, e.originator_version").format(
-            Identifier(rec.datastore.schema), Identifier(rec.events_table_name))
-        with rec.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(stmt, [list(after), list(after.values())])
-            return [StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
-                    for r in curs.fetchall()]
+        return _pg_stored_events(rec, "JOIN unnest(%s::uuid[], %s::bigint[]) AS k(id, v) "
+                                      "ON e.originator_id = k.id AND e.originator_version > k.v",
+                                 [list(after), list(after.values())])
 
     def load_many(self, keys: list[uuid.UUID]) -> dict[uuid.UUID, Any | None]:
         """Loads many aggregates with one query (bulk commands, consumer batches): every stored event of
@@ -200,13 +205,7 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
         if not keys:
             return []
         if isinstance(rec, PostgresAggregateRecorder):
-            stmt = SQL("SELECT originator_id, originator_version, topic, state FROM {0}.{1} "
-                       "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version").format(
-                Identifier(rec.datastore.schema), Identifier(rec.events_table_name))
-            with rec.datastore.get_connection() as conn, conn.cursor() as curs:
-                curs.execute(stmt, [list(keys)])
-                return [StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
-                        for r in curs.fetchall()]
+            return _pg_stored_events(rec, "WHERE e.originator_id = ANY(%s)", [list(keys)])
         if isinstance(rec, SQLiteAggregateRecorder):
             marks = ",".join("?" * len(keys))
             stmt = (f"SELECT originator_id, originator_version, topic, state FROM {rec.events_table_name} "  # noqa: S608
