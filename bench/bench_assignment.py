@@ -43,7 +43,7 @@ def _seed(svc: Any, ids: list[str]) -> None:
         events = _registered(ids[i:i + 500])
         with svc.sessions.begin() as s:
             apply_customer_events(s, events)
-        svc.app._record(svc.router.apply(events))  # noqa: SLF001 - what the routing consumer does
+        svc.app.record_processed(svc.router.apply(events), [])  # what the routing consumer does, untracked
     svc.projection.catch_up()
 
 

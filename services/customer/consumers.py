@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from shared.events import Event
 from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned
-from shared.runtime.handlers import EventSourcedBatchHandler, Part
-from shared.runtime.kafka import PermanentError
+from shared.runtime.errors import PermanentError
+from shared.runtime.handlers import EventSourcedBatchHandler
 from shared.runtime.logging import get_logger
+from shared.runtime.pipeline import Part
 
 from .application import Batch, CustomerApplication, IngestCache, apply_upstream
 from .domain.customer import customer_uuid
@@ -45,8 +46,7 @@ class UpstreamHandler(EventSourcedBatchHandler):
         for attempt in range(CONFLICT_RETRIES):
             try:
                 pe, batch = self._fold(events, optimistic=attempt == 0) if events else (ProcessingEvent(), Batch())
-                pe.tracking = Tracking(name, next_offset)
-                self.app._record(pe)  # noqa: SLF001 - record with tracking, as EventSourcedBatchHandler does
+                self.app.record_processed(pe, [Tracking(name, next_offset)])
             except IntegrityError:
                 self._evict(events)
                 if (self.app.process_recorder.max_tracking_id(name) or 0) >= next_offset:
@@ -70,8 +70,7 @@ class UpstreamHandler(EventSourcedBatchHandler):
         events = [e for _, _, evs, _ in parts for e in evs]
         try:
             pe, batch = self._fold(events) if events else (ProcessingEvent(), Batch())
-            self.track_all(pe, parts)
-            self.app._record(pe)  # noqa: SLF001
+            self.app.record_processed(pe, self.trackings(parts))
         except Exception:
             self._evict(events)
             raise
@@ -80,10 +79,6 @@ class UpstreamHandler(EventSourcedBatchHandler):
     def _done(self, pe: ProcessingEvent, batch: Batch) -> None:
         for key, aggregate in batch.customers.items():
             self.cache.put(key, aggregate, batch.views[key])
-        try:
-            self.app._take_snapshots(pe)  # noqa: SLF001
-        except Exception as exc:  # noqa: BLE001 - a snapshot is an optimisation; the events are stored
-            log.warning("snapshot_failed", error=type(exc).__name__)
 
     def _evict(self, events: list[Event]) -> None:
         self.cache.evict(customer_uuid(e.envelope.payload["customer_id"]) for e in events

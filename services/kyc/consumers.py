@@ -7,8 +7,6 @@ Other event types on these topics are valid and ignored; undecodable ones are de
 
 from __future__ import annotations
 
-import asyncio
-
 from shared.events import topics
 from shared.runtime.handlers import EventSourcedBatchHandler
 from shared.runtime.kafka import BatchConsumer, EventProducer
@@ -28,31 +26,10 @@ def upstream_handler(app: KycApplication, settings: KycSettings) -> EventSourced
     return EventSourcedBatchHandler(app, CONSUMER_NAME, app.process_upstream, upstream_topics(settings))
 
 
-class KycBatchConsumer(BatchConsumer):
-    """Work-around for the runtime kit: aiokafka's `start()` waits for the first partition assignment, so
-    the kit's seek-to-stored-positions listener runs while `BatchConsumer._consumer` is still None and does
-    nothing; the consumer then resumes from Kafka's committed offsets instead of the positions stored with
-    the effects (a rebuild into a fresh event store would skip everything; a crash between the store commit
-    and the Kafka commit would re-deliver a batch whose tracking record already exists). Seek here, after
-    start, before the first fetch is consumed. Later rebalances go through the kit's listener as intended."""
-
-    async def start(self) -> None:
-        await super().start()
-        consumer = self._consumer
-        assert consumer is not None
-        stored = await asyncio.to_thread(self.handler.positions)
-        for tp in consumer.assignment():
-            pos = stored.get((tp.topic, tp.partition))
-            if pos is not None:
-                consumer.seek(tp, pos)
-            else:
-                await consumer.seek_to_beginning(tp)
-
-
 def upstream_consumer(
     app: KycApplication, settings: KycSettings, producer: EventProducer, on_applied=None
 ) -> BatchConsumer:  # type: ignore[no-untyped-def]
-    return KycBatchConsumer(
+    return BatchConsumer(
         settings=settings.kafka,
         service="kyc",
         group_id=settings.kafka.topic_prefix + GROUP_ID,  # tests: a group of their own, as their topics

@@ -20,17 +20,18 @@ from shared.runtime.eventstore import build_application
 from shared.runtime.kafka import EventProducer
 from shared.runtime.logging import get_logger
 from shared.runtime.outbox import OutboxRelay
+from shared.runtime.pipeline import Pipeline
 from shared.runtime.projection import ProjectionRunner
 from shared.runtime.service import HttpServer
+from shared.runtime.streams import FaustDriver
 
 from .application import TasksApplication
-from .consumers import CardHandler, EngineHandler, StreamProcessor
+from .consumers import GROUP, INPUT_TOPICS, EngineHandler, cards_handler
 from .domain.nodes import Policy
 from .outbox import to_messages
 from .projections import tables
 from .projections.readmodel import apply_stored_events
 from .settings import TasksSettings
-from .streams import GROUP, INPUT_TOPICS, FaustComponent, align_group_offsets, build_faust_app
 
 log = get_logger("tasks")
 
@@ -44,7 +45,7 @@ class Container:
     producer: EventProducer
     relay: OutboxRelay
     projection: ProjectionRunner
-    processor: StreamProcessor
+    pipeline: Pipeline
     input_topics: list[str]
     _admin: AIOKafkaAdminClient | None = field(default=None, repr=False)
     _api: FastAPI | None = field(default=None, repr=False)
@@ -73,22 +74,13 @@ class Container:
         self.projection.wake()
         self.relay.wake()
 
-    def faust_component(self) -> FaustComponent:
+    def faust_component(self) -> FaustDriver:
         s = self.settings
-        faust_app = build_faust_app(
-            s.kafka, self.processor.process, batch_size=s.consumer_batch_size, window_s=s.batch_window_ms / 1000,
-            rebalance_timeout_s=s.faust_rebalance_timeout_s, commit_interval_s=s.faust_commit_interval_s,
-            on_rebalance=self.processor.forget_positions, datadir=s.faust_datadir,
-        )
-        group = faust_app.conf.id
-
-        async def align() -> None:
-            try:
-                await align_group_offsets(s.kafka, group, self.input_topics, self.processor.floor)
-            except Exception as exc:  # noqa: BLE001 - e.g. other members active: they hold the positions
-                log.warning("group_offsets_align_failed", group=group, error=type(exc).__name__)
-
-        return FaustComponent(faust_app, self.processor.stopping, before_start=align)
+        # the consumer group id; tests get their own via the topic prefix
+        return FaustDriver(s.kafka, self.pipeline, group=f"{s.kafka.topic_prefix}{GROUP}", topics=self.input_topics,
+                           client_id="tasks-engine", batch_size=s.consumer_batch_size,
+                           window_s=s.batch_window_ms / 1000, rebalance_timeout_s=s.faust_rebalance_timeout_s,
+                           commit_interval_s=s.faust_commit_interval_s, datadir=s.faust_datadir)
 
     def worker_components(self, *, health: bool = True) -> list[Any]:
         components: list[Any] = [_Started(self.producer), self.relay, self.projection, self.faust_component()]
@@ -101,7 +93,7 @@ class Container:
         return [HttpServer(self.api(), self.settings.api_host, self.settings.api_port)]
 
     async def close(self) -> None:
-        self.processor.close()
+        self.pipeline.close()
         await self.producer.stop()
         if self._admin is not None:
             await self._admin.close()
@@ -200,7 +192,7 @@ def bootstrap(settings: TasksSettings | None = None) -> Container:
                                   name="tasks-readmodel", service="tasks", interval_s=0.05)
     input_topics = [kafka.topic(t) for t in INPUT_TOPICS]
     handlers = [
-        CardHandler(sessions, Tracker(tables.consumer_position, tables.processed_event, f"{GROUP}-cards")),
+        cards_handler(sessions, Tracker(tables.consumer_position, tables.processed_event, f"{GROUP}-cards")),
         EngineHandler(app, f"{GROUP}-engine", input_topics),
     ]
 
@@ -208,12 +200,12 @@ def bootstrap(settings: TasksSettings | None = None) -> Container:
         projection.wake()
         relay.wake()
 
-    processor = StreamProcessor(
-        handlers=handlers, producer=producer, dead_letter_topic=kafka.topic(topics.dead_letter_topic("tasks")),
-        group=GROUP, attempts=settings.consumer_retries, on_applied=applied, stopping=asyncio.Event(),
-    )
+    # the engine and the cards write to different databases: in parallel, in the pipeline's own threads
+    pipeline = Pipeline(handlers, producer=producer, dead_letter_topic=kafka.topic(topics.dead_letter_topic("tasks")),
+                        service="tasks", group=GROUP, attempts=settings.consumer_retries, on_applied=applied,
+                        threads=16)
     return Container(settings=settings, app=app, engine=engine, sessions=sessions, producer=producer, relay=relay,
-                     projection=projection, processor=processor, input_topics=input_topics)
+                     projection=projection, pipeline=pipeline, input_topics=input_topics)
 
 
 @asynccontextmanager

@@ -16,14 +16,17 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import unquote, urlparse
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
-from eventsourcing.persistence import ProcessRecorder, StoredEvent, Tracking
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
+from eventsourcing.persistence import ProcessRecorder, Recording, StoredEvent, Tracking
 from eventsourcing.popo import POPOFactory, POPOProcessRecorder
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
+from .logging import get_logger
+
 TApp = TypeVar("TApp", bound=Application)  # type: ignore[type-arg]
+log = get_logger("eventstore")
 
 EVENT_NAMESPACE = uuid.UUID("5b0c7a6e-6b8e-4e57-9f3a-3f1d2b7e9a10")
 
@@ -73,12 +76,6 @@ def _topic(cls: type) -> str:
 def supports_more_tracking(recorder: object) -> bool:
     return isinstance(recorder, PostgresMultiTrackingRecorder | SQLiteMultiTrackingRecorder
                       | POPOMultiTrackingRecorder)
-
-
-def tracking_kwargs(trackings: Sequence[Tracking]) -> dict[str, Any]:
-    """`saved_kwargs` of a ProcessingEvent that records several partitions' positions (first one as the
-    ordinary `tracking`)."""
-    return {MORE_TRACKING: list(trackings[1:])}
 
 
 def eventstore_env(url: str) -> dict[str, str]:
@@ -230,17 +227,46 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
             self._keep(aggregate)
         return aggregate
 
+    # -- the kit's seam over eventsourcing: recording processed events --------------------------------
+    def record_processed(self, pe: ProcessingEvent, trackings: Sequence[Tracking]) -> list[Recording]:  # type: ignore[type-arg]
+        """Stores the processing event's new domain events together with the tracking records (where the
+        consumer got to in each partition it read), in one transaction; then takes the snapshots that are
+        due and wakes whoever follows this store (`on_recorded`). With more than one tracking record the
+        recorder must store several (`supports_more_tracking`).
+
+        eventsourcing has no public method that records events with a tracking record: its own
+        `ProcessApplication.process_event` calls `_record` and `_take_snapshots`. This is the one place the
+        kit does the same; no service or handler calls them."""
+        if trackings:
+            pe.tracking = trackings[0]
+            if len(trackings) > 1:
+                if not supports_more_tracking(self.recorder):
+                    raise NotImplementedError("recorder without more_tracking")
+                pe.saved_kwargs[MORE_TRACKING] = list(trackings[1:])
+        recordings = self._record(pe)
+        self.take_snapshots(pe)
+        self._notify(recordings)
+        return recordings
+
+    def take_snapshots(self, pe: ProcessingEvent) -> None:  # type: ignore[type-arg]
+        """The snapshots due after recording `pe` (the application's `snapshotting_intervals`). A snapshot is
+        an optimisation: a failure is logged, the events stay stored."""
+        try:
+            self._take_snapshots(pe)
+        except Exception as exc:  # noqa: BLE001 - see above
+            log.warning("snapshot_failed", error=type(exc).__name__)
+
     def on_recorded(self, callback: Any) -> None:
+        """Call `callback()` (from any thread) after every recording that stored events."""
         callbacks = self.__dict__.setdefault("_recorded_callbacks", [])
         if callback not in callbacks:
             callbacks.append(callback)
 
-    def _record(self, processing_event: Any) -> Any:
-        recordings = super()._record(processing_event)
-        if processing_event.events:
+    def _notify(self, recordings: list[Recording]) -> None:  # type: ignore[type-arg]
+        # eventsourcing's documented hook, called after new events were saved (`save`, `record_processed`)
+        if recordings:
             for callback in self.__dict__.get("_recorded_callbacks", ()):
                 callback()
-        return recordings
 
     def construct_recorder(self) -> ProcessRecorder:  # type: ignore[override]
         if isinstance(self.factory, POPOFactory):  # the in-memory factory has no PROCESS_RECORDER_TOPIC

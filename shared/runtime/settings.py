@@ -5,6 +5,7 @@ Nothing connects at import time; settings are built at start-up by each service'
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 from typing import Literal
 
@@ -35,20 +36,27 @@ class KafkaSettings(BaseSettings):
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context of SSL / SASL_SSL listeners (CA bundle, client certificate), for every client."""
+        if self.security_protocol not in ("SSL", "SASL_SSL"):
+            return None
+        from aiokafka.helpers import create_ssl_context
+
+        return create_ssl_context(
+            cafile=str(self.ssl_cafile) if self.ssl_cafile else None,
+            certfile=str(self.ssl_certfile) if self.ssl_certfile else None,
+            keyfile=str(self.ssl_keyfile) if self.ssl_keyfile else None,
+        )
+
     def client_kwargs(self) -> dict[str, object]:
         kw: dict[str, object] = {
             "bootstrap_servers": self.bootstrap_servers,
             "security_protocol": self.security_protocol,
             "request_timeout_ms": self.request_timeout_ms,
         }
-        if self.security_protocol in ("SSL", "SASL_SSL"):
-            from aiokafka.helpers import create_ssl_context
-
-            kw["ssl_context"] = create_ssl_context(
-                cafile=str(self.ssl_cafile) if self.ssl_cafile else None,
-                certfile=str(self.ssl_certfile) if self.ssl_certfile else None,
-                keyfile=str(self.ssl_keyfile) if self.ssl_keyfile else None,
-            )
+        ssl_context = self.ssl_context()
+        if ssl_context is not None:
+            kw["ssl_context"] = ssl_context
         if self.sasl_mechanism:
             kw.update(
                 sasl_mechanism=self.sasl_mechanism,

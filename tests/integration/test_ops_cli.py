@@ -12,7 +12,8 @@ import pytest
 from ops import kafka_ops
 from shared.events import Event, registry, topics
 from shared.events.upstream import DepositCompleted
-from shared.runtime.kafka import BatchConsumer, EventProducer, PermanentError, ensure_topics
+from shared.runtime.errors import PermanentError
+from shared.runtime.kafka import BatchConsumer, EventProducer, ensure_topics
 
 pytestmark = pytest.mark.asyncio
 

@@ -1,5 +1,6 @@
-"""Runtime kit against the real broker and real PostgreSQL: produce → consume, re-delivery, poison → DLQ,
-stop mid-stream and restart."""
+"""The processing pipeline against the real broker and real PostgreSQL, run by each of its drivers (the
+aiokafka `BatchConsumer` and faust-streaming's `FaustDriver`; every test runs with both): produce → consume,
+re-delivery, poison → DLQ, stop mid-stream and restart, one transaction across partitions."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select
 from shared.events import Event, encode, registry, topics
 from shared.events.upstream import DepositCompleted
 from shared.runtime.db import Tracker, make_engine, session_factory, tracking_tables
+from shared.runtime.errors import PermanentError
 from shared.runtime.eventstore import TrackingApplication, build_application
 from shared.runtime.handlers import EventSourcedBatchHandler, SqlBatchHandler
-from shared.runtime.kafka import BatchConsumer, EventProducer, PermanentError, ensure_topics
+from shared.runtime.kafka import BatchConsumer, EventProducer, ensure_topics
+from shared.runtime.pipeline import BatchHandler, Pipeline
+from shared.runtime.streams import FaustDriver
 
 pytestmark = pytest.mark.asyncio
 
@@ -68,16 +72,45 @@ class Counter:
             return sum(s.scalars(select(self.counts.c.n)))
 
 
-async def start_consumer(kafka_settings, counter: Counter, producer: EventProducer, group: str, batch_size=50):
-    topic = kafka_settings.topic(topics.FUNDING)
-    consumer = BatchConsumer(
-        settings=kafka_settings, service="test", group_id=group, topics=[topic], handler=counter.handler(),
-        producer=producer, dead_letter_topic=kafka_settings.topic(topics.dead_letter_topic("test")),
-        batch_size=batch_size, retries=2, backoff_s=0.01,
-    )
-    await consumer.start()
-    task = asyncio.create_task(consumer.run())
-    return consumer, task
+class Running:
+    """A driver feeding a pipeline in the background."""
+
+    def __init__(self, component, pipeline: Pipeline, task: asyncio.Task):
+        self.component, self.pipeline, self.task = component, pipeline, task
+
+    async def stop(self) -> None:
+        await self.component.stop()
+        await asyncio.wait_for(self.task, timeout=60)
+
+
+@pytest.fixture(params=["aiokafka", "faust"])
+def driver(request, kafka_settings, tmp_path):
+    """Starts the pipeline of one consumer group under the driver of this run."""
+
+    async def start(group: str, topics_: list[str], handler: BatchHandler, producer: EventProducer,
+                    batch_size: int = 500, retries: int = 3, backoff_s: float = 0.2) -> Running:
+        group = kafka_settings.topic_prefix + group  # this test's group, as its topics
+        dlq = kafka_settings.topic(topics.dead_letter_topic("test"))
+        if request.param == "aiokafka":
+            consumer = BatchConsumer(settings=kafka_settings, service="test", group_id=group, topics=topics_,
+                                     handler=handler, producer=producer, dead_letter_topic=dlq,
+                                     batch_size=batch_size, retries=retries, backoff_s=backoff_s)
+            await consumer.start()
+            return Running(consumer, consumer.pipeline, asyncio.create_task(consumer.run()))
+        pipeline = Pipeline([handler], producer=producer, dead_letter_topic=dlq, service="test", group=group,
+                            attempts=retries, backoff_s=backoff_s)
+        faust = FaustDriver(kafka_settings, pipeline, group=group, topics=topics_, client_id=group,
+                            batch_size=batch_size, window_s=0.02, rebalance_timeout_s=5, commit_interval_s=0.5,
+                            datadir=str(tmp_path / "faust" / group))
+        return Running(faust, pipeline, asyncio.create_task(faust.run()))
+
+    return start
+
+
+async def start_consumer(driver, kafka_settings, counter: Counter, producer: EventProducer, group: str,
+                         batch_size=50) -> Running:
+    return await driver(group, [kafka_settings.topic(topics.FUNDING)], counter.handler(), producer,
+                        batch_size=batch_size, retries=2, backoff_s=0.01)
 
 
 async def read_all(kafka_settings, topic: str, expect: int, timeout: float = 20) -> list:
@@ -106,26 +139,25 @@ async def producer(kafka_settings):
     await p.stop()
 
 
-async def test_produce_consume_and_redelivery_has_one_effect(kafka_settings, producer, pg_database, poll):
+async def test_produce_consume_and_redelivery_has_one_effect(driver, kafka_settings, producer, pg_database, poll):
     counter = Counter(pg_database("runtime"))
     envs = [deposit(f"c{i % 7}") for i in range(200)]
     await producer.publish_many(envs)
     await producer.publish_many(envs[:50])  # the same events again (an upstream retry): same event ids
-    consumer, task = await start_consumer(kafka_settings, counter, producer, "g1")
+    running = await start_consumer(driver, kafka_settings, counter, producer, "g1")
     await poll(lambda: counter.total() == 200, message="200 effects")
-    await consumer.stop()
-    await task
+    await running.stop()
     # A brand-new consumer group (Kafka offsets from the beginning) over the same database: positions
     # stored with the effects win, nothing is applied twice.
-    consumer, task = await start_consumer(kafka_settings, counter, producer, "g2")
+    running = await start_consumer(driver, kafka_settings, counter, producer, "g2")
     await producer.publish(deposit("c-late"))
     await poll(lambda: counter.total() == 201, message="only the new event applied")
-    await consumer.stop()
-    await task
+    await running.stop()
     assert counter.total() == 201
 
 
-async def test_poison_events_go_to_dead_letter_and_consumer_keeps_going(kafka_settings, producer, sqlite_url, poll):
+async def test_poison_events_go_to_dead_letter_and_consumer_keeps_going(driver, kafka_settings, producer, sqlite_url,
+                                                                       poll):
     counter = Counter(sqlite_url("runtime"))
     topic = kafka_settings.topic(topics.FUNDING)
     bad_handler_event = deposit("c-bad", tx="tx-poison")
@@ -140,11 +172,10 @@ async def test_poison_events_go_to_dead_letter_and_consumer_keeps_going(kafka_se
     await producer.send_raw(topic, json.dumps(invalid).encode(), key=b"c4")
     await producer.publish(bad_handler_event)
     await producer.publish(deposit("c5"))
-    consumer, task = await start_consumer(kafka_settings, counter, producer, "g-poison")
+    running = await start_consumer(driver, kafka_settings, counter, producer, "g-poison")
     await poll(lambda: counter.total() == 2, message="the two valid events applied")
     dlq = await read_all(kafka_settings, kafka_settings.topic(topics.dead_letter_topic("test")), expect=4)
-    await consumer.stop()
-    await task
+    await running.stop()
     records = [json.loads(r.value) for r in dlq]
     assert len(records) == 4
     assert all(r["original"]["topic"] == topic and isinstance(r["original"]["offset"], int) for r in records)
@@ -155,20 +186,19 @@ async def test_poison_events_go_to_dead_letter_and_consumer_keeps_going(kafka_se
     assert handler_failures[0]["error"]["type"] == "PermanentError"
 
 
-async def test_stop_mid_stream_and_restart_applies_each_event_once(kafka_settings, producer, pg_database, poll):
+async def test_stop_mid_stream_and_restart_applies_each_event_once(driver, kafka_settings, producer, pg_database,
+                                                                  poll):
     counter = Counter(pg_database("runtime"))
     envs = [deposit(f"c{i % 13}") for i in range(600)]
     await producer.publish_many(envs)
-    consumer, task = await start_consumer(kafka_settings, counter, producer, "g-restart", batch_size=20)
+    running = await start_consumer(driver, kafka_settings, counter, producer, "g-restart", batch_size=20)
     await poll(lambda: counter.total() >= 40, message="some progress")
-    await consumer.stop()  # graceful stop in the middle of the stream
-    await task
+    await running.stop()  # graceful stop in the middle of the stream
     partial = counter.total()
     assert 0 < partial < 600
-    consumer, task = await start_consumer(kafka_settings, counter, producer, "g-restart", batch_size=20)
+    running = await start_consumer(driver, kafka_settings, counter, producer, "g-restart", batch_size=20)
     await poll(lambda: counter.total() == 600, message="all 600 applied once")
-    await consumer.stop()
-    await task
+    await running.stop()
     assert counter.total() == 600
 
 
@@ -187,20 +217,15 @@ class PositionsOnly:
         self.pos[(topic, partition)] = next_offset
 
 
-async def test_a_new_group_resumes_from_positions_stored_with_the_effects(kafka_settings, producer, poll):
+async def test_a_new_group_resumes_from_positions_stored_with_the_effects(driver, kafka_settings, producer, poll):
     handler = PositionsOnly()
     topic = kafka_settings.topic(topics.FUNDING)
     await producer.publish_many([deposit(f"c{i}") for i in range(30)])
 
     async def run_group(group: str, expect: int) -> None:
-        consumer = BatchConsumer(settings=kafka_settings, service="test", group_id=group, topics=[topic],
-                                 handler=handler, producer=producer,
-                                 dead_letter_topic=kafka_settings.topic(topics.dead_letter_topic("test")))
-        await consumer.start()
-        task = asyncio.create_task(consumer.run())
+        running = await driver(group, [topic], handler, producer)
         await poll(lambda: len(handler.applied) >= expect, message=f"{expect} applied")
-        await consumer.stop()
-        await task
+        await running.stop()
 
     await run_group("g-first", 30)
     await producer.publish(deposit("c-new"))
@@ -237,7 +262,7 @@ class Spy:
         return self.inner.apply_many(parts)
 
 
-async def test_a_poll_across_partitions_is_recorded_in_one_event_store_transaction(kafka_settings, producer,
+async def test_a_poll_across_partitions_is_recorded_in_one_event_store_transaction(driver, kafka_settings, producer,
                                                                                     pg_database, poll):
     """Every partition of a poll is applied in one event-store transaction that stores each partition's
     tracking record; a poison record makes the consumer fall back to partition-by-partition, where it is
@@ -268,11 +293,7 @@ async def test_a_poll_across_partitions_is_recorded_in_one_event_store_transacti
         return sum(app.repository.get(k).n for k in keys if k in app.repository)
 
     await producer.publish_many([deposit(f"c{i % 9}") for i in range(90)])
-    consumer = BatchConsumer(settings=kafka_settings, service="test", group_id="g-multi", topics=[topic],
-                             handler=spy, producer=producer, batch_size=500, retries=2, backoff_s=0.01,
-                             dead_letter_topic=kafka_settings.topic(topics.dead_letter_topic("test")))
-    await consumer.start()
-    task = asyncio.create_task(consumer.run())
+    running = await driver("g-multi", [topic], spy, producer, batch_size=500, retries=2, backoff_s=0.01)
     try:
         await poll(lambda: total() == 90, message="90 deposits counted")
         assert spy.calls["apply_many"] >= 1 and spy.calls["apply"] == 0, spy.calls
@@ -287,6 +308,5 @@ async def test_a_poll_across_partitions_is_recorded_in_one_event_store_transacti
         assert spy.calls["apply"] >= 1  # the split, partition by partition
         assert sum(spy.positions().values()) == 100  # the poison record's offset is passed too
     finally:
-        await consumer.stop()
-        await task
+        await running.stop()
         app.close()

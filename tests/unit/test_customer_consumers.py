@@ -19,8 +19,8 @@ from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned, U
 from shared.events.crm_customer import FundsMoved, StageChanged
 from shared.events.upstream import CustomerRegistered, DepositCompleted, ProfileUpdated
 from shared.runtime.db import Tracker
+from shared.runtime.errors import PermanentError
 from shared.runtime.handlers import SqlBatchHandler
-from shared.runtime.kafka import PermanentError
 from shared.runtime.settings import KafkaSettings
 
 T0 = datetime(2025, 2, 1, tzinfo=UTC)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from shared.events import ContractError
-from shared.runtime.kafka import PermanentError, is_transient
+from shared.runtime.errors import PermanentError, is_transient
 
 
 @pytest.mark.parametrize("exc", [

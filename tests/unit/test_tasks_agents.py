@@ -1,5 +1,5 @@
-"""The faust agents with `agent.test_context()`: records go through the real StreamProcessor into an
-in-memory event store and a SQLite read model (no broker)."""
+"""The faust agents with `agent.test_context()`: records go through the real pipeline into an in-memory event
+store and a SQLite read model (no broker)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,19 @@ import pytest
 from sqlalchemy import select
 
 from services.tasks.application import TasksApplication
-from services.tasks.consumers import CardHandler, EngineHandler, StreamProcessor
+from services.tasks.consumers import EngineHandler, cards_handler
 from services.tasks.domain.nodes import Policy
 from services.tasks.projections import tables
-from services.tasks.streams import build_faust_app
 from shared.events import encode, registry
 from shared.events.crm_assignment import CustomerAssigned
 from shared.events.crm_customer import CustomerOnboarded, StageChanged
 from shared.events.crm_kyc import KycCaseDecided
 from shared.runtime.db import Tracker, make_engine, session_factory
+from shared.runtime.deadletter import Inbound
 from shared.runtime.eventstore import build_application
-from shared.runtime.kafka import Inbound
+from shared.runtime.pipeline import Pipeline
 from shared.runtime.settings import KafkaSettings
+from shared.runtime.streams import FaustDriver
 
 pytestmark = pytest.mark.asyncio
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -46,15 +47,17 @@ class Engine:
         self.sessions = session_factory(engine)
         topics = [KAFKA.topic(t) for t in ("crm.customer.events", "crm.assignment.events", "crm.kyc.events")]
         self.producer = FakeProducer()
-        self.processor = StreamProcessor(
-            handlers=[CardHandler(self.sessions, Tracker(tables.consumer_position, tables.processed_event, "cards")),
-                      EngineHandler(self.app, "engine", topics)],
-            producer=self.producer, dead_letter_topic="unit.crm.tasks.dlq", backoff_s=0.001,
+        self.processor = Pipeline(
+            [cards_handler(self.sessions, Tracker(tables.consumer_position, tables.processed_event, "cards")),
+             EngineHandler(self.app, "engine", topics)],
+            producer=self.producer, dead_letter_topic="unit.crm.tasks.dlq", service="tasks", group="whale-tasks",
+            backoff_s=0.001,
         )
-        self.faust = build_faust_app(KAFKA, self.processor.process, window_s=0.005)
+        self.faust = FaustDriver(KAFKA, self.processor, group="unit.whale-tasks", topics=topics,
+                                 client_id="tasks-engine", window_s=0.005)
 
     def agent(self, name: str):
-        return self.faust.agents[f"tasks-{name}"]
+        return self.faust.agent_for(KAFKA.topic(f"crm.{name}.events"))
 
     def open_nodes(self, cid: str) -> dict[str, dict]:
         board = self.app.board(cid)
@@ -144,7 +147,7 @@ class Picky:
         return self.stored.get((topic, partition))
 
     def apply(self, topic, partition, events, next_offset):
-        from shared.runtime.kafka import PermanentError
+        from shared.runtime.errors import PermanentError
 
         if any(e.payload.customer_id == self.poison for e in events):
             raise PermanentError("cannot apply")
@@ -154,8 +157,8 @@ class Picky:
 
 async def test_an_event_a_handler_can_never_apply_is_dead_lettered_and_the_rest_applied():
     handler, producer = Picky("c-bad"), FakeProducer()
-    processor = StreamProcessor(handlers=[handler], producer=producer, dead_letter_topic="dlq", attempts=2,
-                                backoff_s=0.001)
+    processor = Pipeline([handler], producer=producer, dead_letter_topic="dlq", service="tasks",
+                         group="whale-tasks", attempts=2, backoff_s=0.001)
     topic = KAFKA.topic("crm.customer.events")
     records = [Inbound(topic, 0, i, cid.encode(), stage(cid, "registered"), 0)
                for i, cid in enumerate(["c-a", "c-bad", "c-b"])]

@@ -1,0 +1,44 @@
+"""Which handler errors the pipeline retries and which make a record poison."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import psycopg
+from eventsourcing.persistence import InterfaceError as EsInterfaceError
+from eventsourcing.persistence import OperationalError as EsOperationalError
+from eventsourcing.persistence import RecordConflictError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import OperationalError as SaOperationalError
+
+from shared.events import ContractError
+
+
+class PermanentError(Exception):
+    """A handler error that will not go away on retry (the event is poison for this handler)."""
+
+
+_TRANSIENT: tuple[type[BaseException], ...] = (
+    SaOperationalError, psycopg.OperationalError, sqlite3.OperationalError, EsOperationalError, EsInterfaceError,
+    ConnectionError, TimeoutError,
+)
+# the connection pool's timeout, whose class the pool module defines: matched by name
+_TRANSIENT_NAMES = frozenset({"PoolTimeout", "PgOperationalError"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Infrastructure errors that a retry can fix (database down, pool exhausted): never dead-letter these."""
+    if isinstance(exc, PermanentError | ContractError):
+        return False
+    if isinstance(exc, _TRANSIENT):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return type(exc).__name__ in _TRANSIENT_NAMES
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Another writer (an API command, another replica after a rebalance) stored first: the handler is
+    called again on the state as it is now, after checking that its position was not stored meanwhile.
+    Contention, not poison: retried like a transient error."""
+    return isinstance(exc, RecordConflictError)
