@@ -1,9 +1,11 @@
 """Operator tooling for SREs.
 
     python -m ops lag [--group-prefix whale-]             consumer lag per service / group / partition
-    python -m ops dlq list SERVICE                        dead-lettered events (coordinates + error only)
+    python -m ops dlq list SERVICE [--reason R]           dead-lettered events (coordinates + error only)
     python -m ops dlq show SERVICE REF [--payload]        one dead letter (payload only with --payload)
-    python -m ops dlq redrive SERVICE (REF... | --all)    publish back to the original topic
+    python -m ops dlq redrive SERVICE (REF... | --all | --reason R)
+                                                          publish back to the original topic; e.g. after an
+                                                          upgrade: --reason unknown_schema_version
     python -m ops rebuild SERVICE [--verify]              rebuild a service's read models by replay
     python -m ops reclaim-now [--url URL]                 run the protection-period reclaim now
     python -m ops token --role ROLE [--user U] [--team T] mint a development token
@@ -23,6 +25,7 @@ from typing import Any
 import httpx
 
 from shared.events import topics
+from shared.events.errors import REASONS
 from shared.runtime.auth import mint_token
 from shared.runtime.settings import AuthSettings, KafkaSettings
 
@@ -48,12 +51,15 @@ async def cmd_lag(args: argparse.Namespace) -> int:
 async def cmd_dlq(args: argparse.Namespace) -> int:
     settings = KafkaSettings()
     letters = await kafka_ops.read_dead_letters(settings, args.service, limit=args.limit)
+    if args.reason:
+        letters = [d for d in letters if d.record["error"].get("reason") == args.reason]
     if args.action == "list":
         for d in letters:
             emit(d.summary())
         sys.stderr.write(f"{len(letters)} dead letters in {topics.dead_letter_topic(args.service)}\n")
         return 0
-    chosen = letters if getattr(args, "all", False) else [d for d in letters if d.ref in set(args.refs)]
+    every = args.all or (args.reason is not None and not args.refs)
+    chosen = letters if every else [d for d in letters if d.ref in set(args.refs)]
     if args.action == "show":
         if not chosen:
             sys.stderr.write("no such dead letter\n")
@@ -66,7 +72,7 @@ async def cmd_dlq(args: argparse.Namespace) -> int:
         return 0
     if args.action == "redrive":
         if not chosen:
-            sys.stderr.write("nothing to re-drive (give REFs or --all)\n")
+            sys.stderr.write("nothing to re-drive (give REFs, --all or --reason)\n")
             return 1
         n = await kafka_ops.redrive(settings, chosen)
         sys.stderr.write(f"re-drove {n} events to their original topics\n")
@@ -109,6 +115,7 @@ def parser() -> argparse.ArgumentParser:
     dlq.add_argument("service", choices=topics.SERVICES)
     dlq.add_argument("refs", nargs="*", help="dead-letter refs topic:partition:offset (from `dlq list`)")
     dlq.add_argument("--all", action="store_true")
+    dlq.add_argument("--reason", choices=sorted(REASONS), help="only dead letters with this contract reason")
     dlq.add_argument("--payload", action="store_true")
     dlq.add_argument("--limit", type=int, default=10_000)
     rb = sub.add_parser("rebuild")

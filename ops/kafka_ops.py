@@ -78,6 +78,7 @@ class DeadLetter:
             "stage": r["error"].get("stage"),
             "error": r["error"].get("type"),
             "field": r["error"].get("field"),
+            "reason": r["error"].get("reason"),
         }
 
 

@@ -32,7 +32,7 @@ def fact_from_event(event: Event) -> Fact:
     field = BUSINESS_TIME.get(event.event_type)
     if field is None:
         raise NotACustomerFact(event.event_type)
-    data: dict[str, Any] = event.envelope.payload  # already upcast and validated, JSON mode
+    data = event.data  # upcast, validated, JSON mode, unknown fields kept (a later version may read them)
     return {"id": str(event.event_id), "type": event.event_type, "at": parse_time(data[field]), "data": data,
             "correlation_id": event.envelope.correlation_id}
 

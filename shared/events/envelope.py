@@ -13,10 +13,11 @@ class Envelope(BaseModel):
     """Metadata common to every event, with the event's payload.
 
     Serialised as one JSON object per Kafka record. The record key is `partition_key`
-    (the customer id for customer events) so that one customer's events stay in order.
+    (the customer id for customer events) so that one customer's events stay in order. Fields are only
+    ever added: a consumer keeps envelope fields it does not know (they travel on with the envelope).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     event_id: uuid.UUID = Field(description="Unique id of this event; consumers de-duplicate on it.")
     event_type: str = Field(
@@ -25,7 +26,7 @@ class Envelope(BaseModel):
         pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$",
         description="Dotted event type, e.g. `registration.customer_registered`.",
     )
-    schema_version: int = Field(ge=1, description="Version of the payload schema for this event type.")
+    schema_version: int = Field(ge=1, strict=True, description="Version of the payload schema for this event type.")
     occurred_at: AwareDatetime = Field(description="When the fact happened, UTC (ISO 8601 with offset).")
     producer: str = Field(min_length=1, max_length=120, description="System or service that produced it.")
     correlation_id: str | None = Field(

@@ -47,6 +47,23 @@ def event_schema(c: Contract) -> dict[str, Any]:
     }
 
 
+COMPATIBILITY = {
+    "fields": "Fields are only ever added. A payload (and an envelope) may carry fields its schema does not "
+    "define (`additionalProperties: true`): consumers accept them and keep them with what they store "
+    "(the customer service keeps them in its stored facts, so a later version can read them); producers "
+    "publish only the fields their contract defines.",
+    "versions": "A breaking change is a new `schema_version` of the event type. Consumers upcast older "
+    "versions to the latest they know. A version newer than a consumer knows is dead-lettered with reason "
+    "`unknown_schema_version` (an unknown event type: `unknown_event_type`); after the consumer is "
+    "upgraded, `python -m ops dlq redrive SERVICE --reason unknown_schema_version` publishes those records "
+    "again.",
+    "limits": "A record is UTF-8 JSON, one object, at most EVENTS_MAX_RECORD_BYTES (default 1 MiB) and "
+    "nested at most EVENTS_MAX_DEPTH (default 32) levels; NaN and Infinity are not JSON. Anything else is "
+    "dead-lettered with its reason (too_large, too_deep, invalid_utf8, invalid_json, not_an_object, "
+    "invalid_envelope, invalid_payload).",
+}
+
+
 def asyncapi() -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
@@ -75,6 +92,7 @@ def asyncapi() -> dict[str, Any]:
             "description": "Upstream brokerage.* topics (published by the brokerage platforms) and the "
             "crm.<service>.* topics published by Whale CRM services. Every record is one JSON envelope; "
             "the record key is the partition key (the customer id for customer events).",
+            "x-compatibility": COMPATIBILITY,
         },
         "channels": channels,
         "operations": operations,

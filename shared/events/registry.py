@@ -1,32 +1,35 @@
-"""Contract registry: event types, schema versions, upcasters, strict decoding."""
+"""Contract registry: event types, schema versions, upcasters, total decoding.
+
+Compatibility rules (also in the AsyncAPI export, `x-compatibility`):
+- a payload may carry fields its contract does not define: they are accepted on consume and kept in
+  `Event.envelope.payload` (and so in whatever a service stores from it); producers never send them
+  (`Registry.envelope` refuses a payload with unknown fields, which catches misspelt optional fields);
+- a schema version newer than this build knows is a `ContractError` with reason `unknown_schema_version`
+  (dead-lettered; re-drive it after the upgrade); older versions are upcast to the latest;
+- decoding is total: any input gives an `Event` or a `ContractError`, never another exception.
+"""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .envelope import Envelope, new_event_id, utcnow
-
-
-class ContractError(ValueError):
-    """An event that does not satisfy its contract. `field` names the offending field."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+from .errors import ContractError
+from .rawjson import Limits, parse
 
 
 class Payload(BaseModel):
-    """Base of every payload: strict (unknown fields rejected), immutable."""
+    """Base of every payload: immutable; unknown fields are accepted and kept (forward compatibility),
+    see the module docstring."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     EVENT_TYPE: ClassVar[str]
     VERSION: ClassVar[int]
@@ -52,10 +55,18 @@ class Contract:
 
 @dataclass(frozen=True)
 class Event:
-    """A decoded event: its envelope (upcast to the latest version) and its typed payload."""
+    """A decoded event: its envelope (upcast to the latest version) and its typed payload.
+
+    `envelope.payload` is the payload as received (as upcast, for an older version); `data` is the
+    validated payload in JSON types with defaults filled in and unknown fields kept (what a service stores),
+    computed on first use: most consumers only read the typed `payload`."""
 
     envelope: Envelope
     payload: Any
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        return self.payload.model_dump(mode="json")  # type: ignore[no-any-return]
 
     @property
     def event_id(self) -> uuid.UUID:
@@ -69,17 +80,31 @@ class Event:
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def _first_error(exc: ValidationError, prefix: str) -> ContractError:
-    err = exc.errors()[0]
+def _first_error(exc: ValidationError, prefix: str, reason: str) -> ContractError:
+    err = exc.errors(include_url=False, include_input=False)[0]
     loc = ".".join(str(p) for p in err.get("loc", ()))
     field = f"{prefix}.{loc}" if loc else prefix
-    return ContractError(field.strip("."), err.get("msg", "invalid"))
+    return ContractError(field.strip(".")[:200], str(err.get("msg", "invalid"))[:500], reason=reason)
+
+
+def unknown_fields(model: BaseModel, prefix: str = "payload") -> list[str]:
+    """Paths of the fields `model` (and the models nested in it) carry beyond their contract."""
+    out = [f"{prefix}.{k}" for k in (model.model_extra or {})]
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        items = value if isinstance(value, list | tuple) else [value]
+        for i, item in enumerate(items):
+            if isinstance(item, BaseModel):
+                sub = f"{prefix}.{name}.{i}" if item is not value else f"{prefix}.{name}"
+                out.extend(unknown_fields(item, sub))
+    return out
 
 
 class Registry:
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits | None = None) -> None:
         self._contracts: dict[str, dict[int, Contract]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        self.limits = limits or Limits.from_env()
 
     # ---- registration -------------------------------------------------------------------------
     def contract(self, event_type: str, *, version: int, topic: str, key: str = "customer_id") -> Callable[[P], P]:
@@ -125,51 +150,62 @@ class Registry:
         return {c.event_type for c in self.contracts() if c.topic == topic}
 
     # ---- decoding -----------------------------------------------------------------------------
-    def decode(self, raw: bytes | str | dict[str, Any]) -> Event:
-        """Validate an envelope and its payload, upcasting old versions to the latest."""
-        if isinstance(raw, bytes | str):
-            try:
-                data = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise ContractError("$", f"not valid JSON ({exc.__class__.__name__})") from None
-        else:
-            data = raw
-        if not isinstance(data, dict):
-            raise ContractError("$", "an event must be a JSON object")
+    def decode(self, raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> Event:
+        """Validate an envelope and its payload, upcasting old versions to the latest.
+
+        Total: returns an `Event` or raises `ContractError` (with `field` and `reason`), whatever `raw`
+        holds; an unexpected failure anywhere (an upcaster's bug, a RecursionError…) is reason
+        `undecodable`. Records over `limits.max_bytes` or nested deeper than `limits.max_depth` are refused
+        before they are parsed."""
+        try:
+            return self._decode(raw)
+        except ContractError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - decoding never raises anything but ContractError
+            raise ContractError("$", f"undecodable record ({type(exc).__name__})", reason="undecodable") from None
+
+    def _decode(self, raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> Event:
+        data = raw if isinstance(raw, dict) else parse(raw, self.limits)
         try:
             envelope = Envelope.model_validate(data)
         except ValidationError as exc:
-            raise _first_error(exc, "") from None
+            raise _first_error(exc, "", "invalid_envelope") from None
         versions = self._contracts.get(envelope.event_type)
         if not versions:
-            raise ContractError("event_type", f"unknown event type {envelope.event_type!r}")
+            raise ContractError("event_type", f"unknown event type {envelope.event_type!r}",
+                                reason="unknown_event_type")
+        latest = max(versions)
         contract = versions.get(envelope.schema_version)
         if contract is None:
+            newer = envelope.schema_version > latest
             raise ContractError(
                 "schema_version",
-                f"{envelope.event_type} has no schema version {envelope.schema_version} "
-                f"(known: {sorted(versions)})",
+                f"{envelope.event_type} v{envelope.schema_version} is "
+                + (f"newer than this build knows (latest v{latest}): re-drive it after the upgrade" if newer
+                   else f"not supported (known: {sorted(versions)})"),
+                reason="unknown_schema_version" if newer else "unsupported_schema_version",
             )
         try:
             model = contract.model.model_validate(envelope.payload)
         except ValidationError as exc:
-            raise _first_error(exc, "payload") from None
-        payload, version = dict(envelope.payload), envelope.schema_version
-        latest = max(versions)
-        if version < latest:  # an old version: upcast, then validate against the latest contract
-            while version < latest:
-                step = self._upcasters.get((envelope.event_type, version))
-                if step is None:
-                    raise ContractError("schema_version", f"no upcaster from v{version} of {envelope.event_type}")
-                payload, version = step(payload), version + 1
-            try:
-                model = versions[latest].model.model_validate(payload)
-            except ValidationError as exc:
-                raise _first_error(exc, "payload") from None
-        envelope = envelope.model_copy(
-            update={"schema_version": latest, "payload": model.model_dump(mode="json")}
-        )
+            raise _first_error(exc, "payload", "invalid_payload") from None
+        if contract.version < latest:  # an old version: upcast, then validate against the latest contract
+            model = self._upcast(envelope, latest)
+            envelope = envelope.model_copy(update={"schema_version": latest, "payload": model.model_dump(mode="json")})
         return Event(envelope=envelope, payload=model)
+
+    def _upcast(self, envelope: Envelope, latest: int) -> Payload:
+        payload, version = dict(envelope.payload), envelope.schema_version
+        while version < latest:
+            step = self._upcasters.get((envelope.event_type, version))
+            if step is None:
+                raise ContractError("schema_version", f"no upcaster from v{version} of {envelope.event_type}",
+                                    reason="unsupported_schema_version")
+            payload, version = step(payload), version + 1
+        try:
+            return self._contracts[envelope.event_type][latest].model.model_validate(payload)
+        except ValidationError as exc:
+            raise _first_error(exc, "payload", "invalid_payload") from None
 
     # ---- encoding -----------------------------------------------------------------------------
     def envelope(
@@ -185,7 +221,12 @@ class Registry:
         event_type, version = getattr(payload, "EVENT_TYPE", None), getattr(payload, "VERSION", None)
         contract = self._contracts.get(event_type or "", {}).get(version or 0)
         if contract is None or contract.model is not type(payload):
-            raise ContractError("event_type", f"{type(payload).__name__} is not a registered contract")
+            raise ContractError("event_type", f"{type(payload).__name__} is not a registered contract",
+                                reason="unknown_event_type")
+        unknown = unknown_fields(payload)
+        if unknown:
+            raise ContractError(unknown[0], "not a field of this contract (producers send only defined fields)",
+                                reason="unknown_field")
         return Envelope(
             event_id=event_id or new_event_id(),
             event_type=payload.EVENT_TYPE,

@@ -217,7 +217,7 @@ class DepositCompletedV1(Payload):
     customer_id: CustomerId
     account_id: EntityId
     transaction_id: EntityId
-    amount: float = Field(gt=0)
+    amount: float = Field(gt=0, lt=1e16, description="At most 16 integer digits, like v2 money.")
     completed_at: AwareDatetime
 
 

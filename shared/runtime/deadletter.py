@@ -75,6 +75,7 @@ def dead_letter_record(inbound: Inbound, exc: BaseException, *, consumer: str, s
             "stage": stage,
             "type": type(exc).__name__,
             "field": getattr(exc, "field", None),
+            "reason": getattr(exc, "reason", None),  # ContractError's code, e.g. unknown_schema_version
             "message": str(exc)[:2000],
         },
         "consumer": consumer,
