@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .envelope import Envelope, new_event_id, utcnow
 from .errors import ContractError
-from .rawjson import Limits, parse
+from .rawjson import Limits, check_size, parse, plain
 
 
 class Payload(BaseModel):
@@ -164,12 +164,23 @@ class Registry:
         except Exception as exc:  # noqa: BLE001 - decoding never raises anything but ContractError
             raise ContractError("$", f"undecodable record ({type(exc).__name__})", reason="undecodable") from None
 
-    def _decode(self, raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> Event:
-        data = raw if isinstance(raw, dict) else parse(raw, self.limits)
+    def _envelope(self, raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> Envelope:
+        if not isinstance(raw, dict):
+            check_size(raw, self.limits)
+            data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+            if plain(data, self.limits):  # the common case: parsed and validated in one pass
+                try:
+                    return Envelope.model_validate_json(data)
+                except ValidationError:
+                    pass  # the careful path below names the reason
+            raw = parse(data, self.limits)
         try:
-            envelope = Envelope.model_validate(data)
+            return Envelope.model_validate(raw)
         except ValidationError as exc:
             raise _first_error(exc, "", "invalid_envelope") from None
+
+    def _decode(self, raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> Event:
+        envelope = self._envelope(raw)
         versions = self._contracts.get(envelope.event_type)
         if not versions:
             raise ContractError("event_type", f"unknown event type {envelope.event_type!r}",

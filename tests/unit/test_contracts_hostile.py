@@ -78,7 +78,7 @@ def decode_is_total(raw: Any) -> Event | ContractError:
     (json.dumps({**DEPOSIT, "payload": {**DEPOSIT["payload"], "x": float("nan")}}), "invalid_json"),
     (json.dumps({**DEPOSIT, "payload": {**DEPOSIT["payload"], "x": float("inf")}}), "invalid_json"),
     (json.dumps({**DEPOSIT, "payload": {**DEPOSIT["payload"], "x": float("-inf")}}), "invalid_json"),
-    (json.dumps(DEPOSIT).replace('"10.00"', "1e999"), "invalid_json"),
+    (json.dumps(DEPOSIT).replace('"10.00"', "1e999"), "invalid_payload"),  # money is never a JSON number
     (json.dumps(DEPOSIT).replace('"10.00"', "1" * 5000), "invalid_json"),  # int over the digit limit
     (json.dumps({**DEPOSIT, "schema_version": 3}), "unknown_schema_version"),
     (json.dumps({**DEPOSIT, "schema_version": 10**30}), "unknown_schema_version"),
@@ -97,6 +97,11 @@ def test_hostile_records_are_contract_errors_with_a_reason(raw: Any, reason: str
     with pytest.raises(ContractError) as err:
         registry.decode(raw)
     assert err.value.reason == reason, str(err.value)[:300]
+
+
+def test_an_overflowing_number_in_an_unknown_field_is_kept_as_null() -> None:
+    record = json.dumps({**DEPOSIT, "payload": {**DEPOSIT["payload"], "odd": 1}}).replace('"odd": 1', '"odd": 1e999')
+    assert registry.decode(record).data["odd"] is None
 
 
 def test_the_limits_are_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
