@@ -24,6 +24,8 @@ from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.logging import configure_logging, get_logger
 from shared.runtime.settings import KafkaSettings
 
+from .demo_usercrm import UserTraffic, answer_requests, fund_catalogue
+
 log = get_logger("demo")
 
 # (residence country, dialing code, language, weight)
@@ -72,6 +74,7 @@ class Platform:
         self.customers: list[Sim] = []
         self.manager_codes = manager_codes or []
         self.counter = 0
+        self.user = UserTraffic(self.rng)  # logins, profile sections, banking, charges, allocations
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -187,17 +190,24 @@ class Platform:
     def next_events(self, max_customers: int) -> list[Payload]:
         if len(self.customers) < max_customers and (not self.customers or self.rng.random() < 0.35):
             return [self.register()]
-        return self.advance(self.rng.choice(self.customers))
+        s = self.rng.choice(self.customers)
+        if self.rng.random() < 0.25:
+            return self.user.events_for(s, self.now())
+        return self.advance(s)
 
 
 async def run(settings: KafkaSettings, *, rate: float, customers: int, total: int | None, seed: int,
               manager_codes: list[str] | None = None) -> int:
-    await ensure_topics(settings, [settings.topic(t) for t in topics.UPSTREAM_TOPICS])
+    await ensure_topics(settings, [settings.topic(t) for t in (*topics.PLATFORM_TOPICS, topics.CRM_USERCRM_REQUESTS)])
     producer = EventProducer(settings, client_id="demo-platform")
     await producer.start()
     platform = Platform(seed=seed, manager_codes=manager_codes)
     sent = 0
+    answers = asyncio.create_task(answer_requests(settings, producer, seed=seed))  # the CRM's requests
     try:
+        for payload in fund_catalogue(platform.now(), platform.rng):
+            await producer.publish(registry.envelope(payload, producer="demo-platform"),
+                                   topic=settings.topic(registry.latest(payload.EVENT_TYPE).topic))
         while total is None or sent < total:
             for payload in platform.next_events(customers):
                 env = registry.envelope(payload, producer="demo-platform", correlation_id=str(uuid.uuid4()))
@@ -207,6 +217,8 @@ async def run(settings: KafkaSettings, *, rate: float, customers: int, total: in
                     log.info("demo_progress", events=sent, customers=len(platform.customers))
             await asyncio.sleep(1.0 / rate)  # pacing of the simulated platform, not a test wait
     finally:
+        answers.cancel()
+        await asyncio.gather(answers, return_exceptions=True)
         await producer.stop()
     return sent
 

@@ -30,7 +30,7 @@ from . import demo
 from .token import DEV_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
-PORTS = {"customer": 8101, "assignment": 8102, "tasks": 8103, "summary": 8104, "kyc": 8105}
+PORTS = {"customer": 8101, "assignment": 8102, "tasks": 8103, "summary": 8104, "kyc": 8105, "usercrm": 8106}
 log = get_logger("run")
 
 DEMO_USERS = [

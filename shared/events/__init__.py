@@ -3,7 +3,7 @@
 Importing this package registers every contract in `registry`.
 """
 
-from . import crm_assignment, crm_customer, crm_kyc, crm_tasks, topics, upstream  # noqa: F401  (registration)
+from . import crm_assignment, crm_customer, crm_kyc, crm_tasks, crm_usercrm, topics, upstream, upstream_user  # noqa: F401  (registration)  # noqa: F401  (registration)
 from .envelope import Envelope, new_event_id, utcnow
 from .registry import Contract, ContractError, Event, Payload, Registry, encode, registry
 

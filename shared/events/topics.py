@@ -10,6 +10,18 @@ REFERRAL = "brokerage.referral"
 
 UPSTREAM_TOPICS = (REGISTRATION, KYC, ACCOUNT, FUNDING, TRADING, REFERRAL)
 
+# What the platform publishes for the User CRM (consumed by the usercrm service only): profile sections,
+# logins, banking details, allocations and funds, charges, and its answers to the CRM's requests.
+PROFILE = "brokerage.profile"
+SECURITY = "brokerage.security"
+BANKING = "brokerage.banking"
+ALLOCATION = "brokerage.allocation"
+CHARGES = "brokerage.charges"
+REQUEST_RESULTS = "brokerage.request_results"
+
+USER_UPSTREAM_TOPICS = (PROFILE, SECURITY, BANKING, ALLOCATION, CHARGES, REQUEST_RESULTS)
+PLATFORM_TOPICS = UPSTREAM_TOPICS + USER_UPSTREAM_TOPICS
+
 # CRM topics: each service publishes its events on its own topic, keyed by customer id
 # (or by manager / case / ticket id for events about those).
 CRM_CUSTOMER = "crm.customer.events"
@@ -17,8 +29,12 @@ CRM_ASSIGNMENT = "crm.assignment.events"
 CRM_TASKS = "crm.tasks.events"
 CRM_KYC = "crm.kyc.events"
 CRM_SUMMARY = "crm.summary.events"
+CRM_USERCRM = "crm.usercrm.events"
+# Command topic: the User CRM's requests to the platform (messages, block, password, info changes, money,
+# allocations), keyed by customer id; the platform answers on REQUEST_RESULTS.
+CRM_USERCRM_REQUESTS = "crm.usercrm.requests"
 
-CRM_TOPICS = (CRM_CUSTOMER, CRM_ASSIGNMENT, CRM_TASKS, CRM_KYC, CRM_SUMMARY)
+CRM_TOPICS = (CRM_CUSTOMER, CRM_ASSIGNMENT, CRM_TASKS, CRM_KYC, CRM_SUMMARY, CRM_USERCRM, CRM_USERCRM_REQUESTS)
 
 
 def dead_letter_topic(service: str) -> str:
@@ -26,6 +42,6 @@ def dead_letter_topic(service: str) -> str:
     return f"crm.{service}.dlq"
 
 
-SERVICES = ("customer", "assignment", "tasks", "summary", "kyc")
+SERVICES = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm")
 DEAD_LETTER_TOPICS = tuple(dead_letter_topic(s) for s in SERVICES)
-ALL_TOPICS = UPSTREAM_TOPICS + CRM_TOPICS + DEAD_LETTER_TOPICS
+ALL_TOPICS = PLATFORM_TOPICS + CRM_TOPICS + DEAD_LETTER_TOPICS

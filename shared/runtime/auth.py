@@ -38,6 +38,22 @@ class Perm(StrEnum):
     KycAdmin = "KycAdmin"  # assign cases to reviewers, configure reasons / risk rules
     ChangelogPost = "ChangelogPost"  # post changelog entries on the home dashboard
     Operator = "Operator"  # SRE operations: reclaim now, rebuild, dead letters
+    # User CRM: actions on the user (requests to the platform) and the user-information tabs
+    UserMessageSend = "UserMessageSend"  # send a message to the user (in-app, e-mail, SMS)
+    UserAccessManage = "UserAccessManage"  # block / unblock the user, reset the password
+    UserInfoEdit = "UserInfoEdit"  # change requests on the user's behalf, social links
+    UserMoneyRequest = "UserMoneyRequest"  # add account, deposit / withdraw, allocations
+    UserMoneyApprove = "UserMoneyApprove"  # maker-checker: approve money requests above the threshold
+    UserTabGeneral = "UserTabGeneral"  # read the General tab (contact, language, time zone)
+    UserTabPersonal = "UserTabPersonal"  # read Personal details (date of birth, citizenship, ID numbers)
+    UserTabFinancialStatus = "UserTabFinancialStatus"  # read Financial status
+    UserTabExperience = "UserTabExperience"  # read Financial experience
+    UserTabBanking = "UserTabBanking"  # read Banking information
+    UserTabCompliance = "UserTabCompliance"  # read Compliance (KYC documents)
+    UserTabLogs = "UserTabLogs"  # read the login log
+    UserReportsRead = "UserReportsRead"  # accounts, allocations, statement
+    AuditRead = "AuditRead"  # the audit log of requests on users' behalf
+    CommentModerate = "CommentModerate"  # delete anyone's ticket comment
 
 
 class Scope(StrEnum):
@@ -46,10 +62,17 @@ class Scope(StrEnum):
     all = "all"
 
 
+# Each User CRM information tab has its own read permission.
+USER_TABS = (Perm.UserTabGeneral, Perm.UserTabPersonal, Perm.UserTabFinancialStatus, Perm.UserTabExperience,
+             Perm.UserTabBanking, Perm.UserTabCompliance, Perm.UserTabLogs)
+
 ROLES: dict[str, dict[str, Any]] = {
     "manager": {
         "scope": Scope.own,
-        "perms": [Perm.ClientProfileReadOnly, Perm.CustomerWrite, Perm.TaskWrite, Perm.TicketManage, Perm.ReportWrite],
+        "perms": [Perm.ClientProfileReadOnly, Perm.CustomerWrite, Perm.TaskWrite, Perm.TicketManage, Perm.ReportWrite,
+                  Perm.UserMessageSend, Perm.UserInfoEdit, Perm.UserMoneyRequest, Perm.UserTabGeneral,
+                  Perm.UserTabPersonal, Perm.UserTabFinancialStatus, Perm.UserTabExperience, Perm.UserTabCompliance,
+                  Perm.UserTabLogs, Perm.UserReportsRead],
     },
     "team_lead": {
         "scope": Scope.team,
@@ -61,19 +84,29 @@ ROLES: dict[str, dict[str, Any]] = {
             Perm.TaskWrite,
             Perm.TicketManage,
             Perm.ReportWrite,
+            Perm.UserMessageSend,
+            Perm.UserAccessManage,
+            Perm.UserInfoEdit,
+            Perm.UserMoneyRequest,
+            Perm.UserMoneyApprove,
+            *USER_TABS,
+            Perm.UserReportsRead,
         ],
     },
     "admin": {
         "scope": Scope.all,
         "perms": [p for p in Perm if p not in (Perm.KycReview, Perm.KycSecondReview, Perm.Operator)],
     },
-    "kyc_reviewer": {"scope": Scope.all, "perms": [Perm.ClientProfileReadOnly, Perm.KycReview]},
+    "kyc_reviewer": {"scope": Scope.all, "perms": [Perm.ClientProfileReadOnly, Perm.KycReview,
+                                                    Perm.UserTabPersonal, Perm.UserTabCompliance]},
     "kyc_senior": {
         "scope": Scope.all,
-        "perms": [Perm.ClientProfileReadOnly, Perm.KycReview, Perm.KycSecondReview, Perm.KycAdmin],
+        "perms": [Perm.ClientProfileReadOnly, Perm.KycReview, Perm.KycSecondReview, Perm.KycAdmin,
+                  Perm.UserTabPersonal, Perm.UserTabCompliance],
     },
     "operator": {"scope": Scope.all, "perms": [Perm.Operator, Perm.ChangelogPost]},
-    "auditor": {"scope": Scope.all, "perms": [Perm.ClientProfileReadOnly]},
+    "auditor": {"scope": Scope.all, "perms": [Perm.ClientProfileReadOnly, *USER_TABS, Perm.UserReportsRead,
+                                              Perm.AuditRead]},
 }
 
 

@@ -1,9 +1,14 @@
 """The demo platform produces every upstream event type, each valid against its contract, in lifecycle order."""
 
+import random
+import uuid
 from collections import Counter
+from datetime import UTC, datetime
 
 from devtools.demo import Platform
+from devtools.demo_usercrm import answer, fund_catalogue
 from shared.events import encode, registry, topics
+from shared.events.crm_usercrm import UserRequest
 
 
 def test_demo_traffic_covers_every_upstream_event_and_is_valid() -> None:
@@ -16,7 +21,9 @@ def test_demo_traffic_covers_every_upstream_event_and_is_valid() -> None:
             decoded = registry.decode(encode(env))  # strict validation of every generated event
             seen[decoded.event_type] += 1
             order.setdefault(env.partition_key, []).append(decoded.event_type)
-    upstream = {c.event_type for c in registry.contracts() if c.topic in topics.UPSTREAM_TOPICS}
+    seen.update(p.EVENT_TYPE for p in fund_catalogue(datetime.now(UTC), random.Random(1)))
+    seen.update(_answer_types())
+    upstream = {c.event_type for c in registry.contracts() if c.topic in topics.PLATFORM_TOPICS}
     assert upstream - {"account.closed"} <= set(seen)
     for types in order.values():
         assert types[0] == "registration.customer_registered"
@@ -24,3 +31,23 @@ def test_demo_traffic_covers_every_upstream_event_and_is_valid() -> None:
             assert types.index("account.opened") < types.index("funding.deposit_completed")
     stages = Counter(s.stage for s in platform.customers)
     assert stages["registered"] > 0 and stages["applied"] > 0 and stages["trading"] > 0
+
+
+def _answer_types() -> Counter[str]:
+    """The demo platform's answers to the CRM's requests, each valid against its contract."""
+    now, rng, seen = datetime.now(UTC), random.Random(5), Counter()
+    money = {"account_id": "A1", "amount": "100", "currency": "USD"}
+    requests = [("send_message", {"message": {"channel": "sms", "template_id": "t", "body": "hi"}}),
+                ("add_account", {"new_account": {"account_type": "cash", "currency": "USD"}}),
+                ("deposit", {"money": money}), ("withdraw", {"money": money}),
+                ("start_allocation", {"money": {**money, "fund_id": "F-ASIA"}}),
+                ("allocation_deposit", {"money": {**money, "allocation_id": "AL1"}}),
+                ("stop_allocation", {"stop_allocation": {"account_id": "A1", "allocation_id": "AL1"}}),
+                ("change_info", {"change": {"general": {"time_zone": "Asia/Hong_Kong"}}}),
+                ("reset_password", {})]
+    for action, params in requests * 20:
+        request = UserRequest(request_id=str(uuid.uuid4()), customer_id="C1", action=action, requested_by="M1",
+                              requested_at=now, **params).model_dump(mode="json")
+        for payload in answer(request, rng, now):
+            seen[registry.decode(encode(registry.envelope(payload, producer="demo"))).event_type] += 1
+    return seen

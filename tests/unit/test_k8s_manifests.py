@@ -23,7 +23,14 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from shared.events.topics import ALL_TOPICS, CRM_TOPICS, DEAD_LETTER_TOPICS, SERVICES, UPSTREAM_TOPICS
+from shared.events.topics import (
+    ALL_TOPICS,
+    CRM_TOPICS,
+    DEAD_LETTER_TOPICS,
+    SERVICES,
+    UPSTREAM_TOPICS,
+    USER_UPSTREAM_TOPICS,
+)
 
 pytestmark = pytest.mark.timeout(900)  # a cold kustomize build (module downloads) is part of setup
 
@@ -42,7 +49,13 @@ CONSUMES: dict[str, set[str]] = {
     "tasks": {"crm.customer.events", "crm.assignment.events", "crm.kyc.events"},
     "summary": {"crm.customer.events", "crm.assignment.events", "crm.tasks.events", "crm.kyc.events"},
     "kyc": {"brokerage.account", "brokerage.kyc"},
+    "usercrm": {"brokerage.registration", "brokerage.kyc", "brokerage.account", "brokerage.funding",
+                "brokerage.trading", "brokerage.profile", "brokerage.security", "brokerage.banking",
+                "brokerage.allocation", "brokerage.charges", "brokerage.request_results", "crm.kyc.events",
+                "crm.assignment.events"},
 }
+# Topics a service writes besides its own crm.<service>.events and dead letters (command topics).
+EXTRA_WRITES: dict[str, set[str]] = {"usercrm": {"crm.usercrm.requests"}}
 PORTS = {"api": 8000, "worker": 8001}
 # Upper bound of PostgreSQL connections one pod opens: SQLAlchemy pool 10 + overflow 10
 # (shared/runtime/db.py) and the event store's 5 + 5 (shared/runtime/eventstore.py).
@@ -723,7 +736,8 @@ def test_every_worker_scales_on_its_consumer_lag(rendered, env):
         for trig in triggers:
             meta = trig["metadata"]
             assert trig["type"] == "kafka"
-            assert meta["consumerGroup"] == f"whale-{svc}"
+            group = meta["consumerGroup"]  # whale-<service>, or whale-<service>-<suffix> for a second consumer
+            assert group == f"whale-{svc}" or group.startswith(f"whale-{svc}-"), group
             assert meta["bootstrapServers"] == bootstrap
             assert meta["offsetResetPolicy"] == "earliest", "as the consumers (auto_offset_reset)"
             auth = auths[trig["authenticationRef"]["name"]]
@@ -794,8 +808,9 @@ def test_every_topic_has_a_kafka_topic(rendered, env):
             assert int(config["retention.ms"]) > longest_upstream, (
                 f"{name}: dead letters outlive their sources"
             )
-        elif name in CRM_TOPICS:
-            # Consumers' read models are rebuilt by replaying these from offset 0 (services/summary/rebuild.py).
+        elif name in CRM_TOPICS or name in USER_UPSTREAM_TOPICS:
+            # Consumers' read models are rebuilt by replaying these from offset 0 (services/summary/rebuild.py,
+            # services/usercrm rebuild: the statement and login log over the whole history).
             assert int(config["retention.ms"]) == -1, f"{name}: a finite retention truncates every rebuild"
         else:
             assert int(config["retention.ms"]) > 0, name
@@ -819,7 +834,7 @@ def test_kafka_users_have_least_privilege(rendered, env):
         }
         groups = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "group"}
         assert reads == CONSUMES[svc] | {f"crm.{svc}.dlq"}
-        assert writes == {f"crm.{svc}.events", f"crm.{svc}.dlq"}
+        assert writes == {f"crm.{svc}.events", f"crm.{svc}.dlq"} | EXTRA_WRITES.get(svc, set())
         assert groups == {f"whale-{svc}"}
         # Topics are named one by one; groups by prefix (a service may run whale-<service>-<suffix>).
         for a in acls:

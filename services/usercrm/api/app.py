@@ -1,0 +1,33 @@
+"""The User CRM FastAPI app (built by the shared factory: problem+json, correlation ids, health, metrics)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI
+
+from shared.runtime.api import create_app
+from shared.runtime.auth import Perm, Principal, require
+
+from . import actions, info, reports, requests
+
+
+def create_api(container: Any) -> FastAPI:
+    async def database() -> None:
+        await asyncio.to_thread(container.check_database)
+
+    async def broker() -> None:
+        await container.check_broker()
+
+    app = create_app(service="usercrm", auth=container.settings.auth, readiness=[database, broker],
+                     title="Whale CRM — User CRM")
+    app.state.container = container
+
+    @app.get("/usercrm/message-templates", tags=["actions"], summary="Message templates and their placeholders")
+    async def templates(principal: Annotated[Principal, Depends(require(Perm.UserMessageSend))]) -> dict[str, Any]:
+        return {"items": [{"template_id": k, **v} for k, v in sorted(container.settings.message_templates.items())]}
+
+    for module in (actions, requests, info, reports):
+        app.include_router(module.router)
+    return app

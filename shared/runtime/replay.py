@@ -1,0 +1,56 @@
+"""Rebuilding consumer-fed read models by replay: consume the topics from the positions stored with the
+effects (emptied beforehand) up to the topics' ends as they were when the replay started."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from .kafka import BatchConsumer
+from .settings import KafkaSettings
+
+
+async def end_offsets(settings: KafkaSettings, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+    """Current end offset of every partition of `topics` (topics that do not exist have none)."""
+    admin = AIOKafkaAdminClient(**settings.client_kwargs())
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    tps = [TopicPartition(d["topic"], p["partition"]) for d in described if not d.get("error_code")
+           for p in d.get("partitions", ())]
+    consumer = AIOKafkaConsumer(**settings.client_kwargs(), group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(tps) if tps else {}
+        return {(tp.topic, tp.partition): off for tp, off in ends.items()}
+    finally:
+        await consumer.stop()
+
+
+async def replay_to_end(consumer: BatchConsumer, positions: Callable[[], dict[tuple[str, int], int]], *,
+                        settings: KafkaSettings, timeout_s: float = 3600.0, check_s: float = 0.2) -> int:
+    """Run `consumer` until `positions()` (read from the read model) reach today's end of its topics; returns
+    how many events it applied. Use a fresh group id: the stored positions, not the group's, decide."""
+    ends = await end_offsets(settings, consumer.topics)
+    task = asyncio.create_task(consumer.run())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    try:
+        while True:
+            stored = await asyncio.to_thread(positions)
+            if all(stored.get(k, 0) >= v for k, v in ends.items() if v > 0):
+                return consumer.applied_count
+            if task.done():
+                task.result()
+                raise RuntimeError("consumer stopped before catching up")
+            if loop.time() > deadline:
+                raise TimeoutError("replay did not reach the end of the topics in time")
+            await asyncio.sleep(check_s)  # polling the stored positions under the deadline above
+    finally:
+        await consumer.stop()
+        await task
