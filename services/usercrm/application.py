@@ -16,8 +16,8 @@ from eventsourcing.persistence import IntegrityError
 from shared.events import Event
 from shared.events.crm_usercrm import UserRequest as RequestContract
 from shared.events.upstream_user import RequestAccepted, RequestCompleted, RequestFailed
-from shared.runtime.eventstore import TrackingApplication
 from shared.runtime.errors import PermanentError
+from shared.runtime.eventstore import TrackingApplication
 from shared.runtime.logging import get_logger
 
 from .domain.approval import ApprovalRules
