@@ -96,8 +96,12 @@ class UnitOfWork:
         return agg if agg is not None else self.add(CustomerAssignment(customer_id=customer_id))
 
     def rulebook(self) -> RuleBook:
-        book = self._get(RULEBOOK_ID)
+        book = self.existing_rulebook()
         return book if book is not None else self.add(RuleBook())
+
+    def existing_rulebook(self) -> RuleBook | None:
+        """The rule book if it was ever created (read-only callers: never create it)."""
+        return self._get(RULEBOOK_ID)  # type: ignore[no-any-return]
 
     def changed(self) -> list[Any]:
         return [a for a in self._cache.values() if a is not None and a.pending_events]

@@ -16,7 +16,7 @@ from shared.runtime.logging import bound_contextvars, get_logger
 from .application import AssignmentApplication, UnitOfWork
 from .assigning import protection_days
 from .domain.clock import Clock
-from .domain.model import ALL_STAGES, RULEBOOK_ID, CustomerAssignment, customer_key
+from .domain.model import ALL_STAGES, CustomerAssignment, customer_key
 from .domain.rules import Candidate, CustomerFacts, Rule, TeamView, route
 
 log = get_logger("assignment.routing")
@@ -49,7 +49,7 @@ class Router:
         uow = _BatchWork(self.app)
         uow.refresh_kept()  # the rule book, teams and managers: one query, not two per aggregate
         now = self.clock.now()
-        book = uow._get(RULEBOOK_ID)  # noqa: SLF001 - read-only: never create the rule book here
+        book = uow.existing_rulebook()  # read-only: never create the rule book here
         rules = [Rule.from_dict(r) for r in (book.rules.values() if book is not None else ())]
         uow.prefetch([customer_key(ev.payload.customer_id) for ev in events
                       if ev.event_type in (REGISTERED, FOLLOW_UP)])

@@ -63,7 +63,7 @@ class KycApplication(TrackingApplication):
         """Load, call, save; on a concurrent write (optimistic concurrency) reload and re-check the rules."""
         for attempt in range(attempts):
             case = self.get_case(case_id)
-            case._correlation_id = correlation_id  # noqa: SLF001 - recorded on the command's events
+            case.correlate(correlation_id)
             result = call(case)
             try:
                 self.save(case)

@@ -10,10 +10,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from shared.runtime.kafka import topic_partitions
 from shared.runtime.logging import get_logger
 
 from .bootstrap import Container
@@ -52,22 +53,14 @@ def wipe(session: Session) -> None:
 
 
 async def end_offsets(c: Container) -> dict[tuple[str, int], int]:
+    tps = await topic_partitions(c.settings.kafka, consumed_topics(c.settings))
     consumer = AIOKafkaConsumer(**c.settings.kafka.client_kwargs(), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        tps = []
-        for topic in consumed_topics(c.settings):
-            parts = consumer.partitions_for_topic(topic) or await _partitions(consumer, topic)
-            tps += [TopicPartition(topic, p) for p in parts]
         ends = await consumer.end_offsets(tps) if tps else {}
         return {(tp.topic, tp.partition): off for tp, off in ends.items()}
     finally:
         await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()  # noqa: SLF001 - metadata for topics not subscribed
-    return consumer.partitions_for_topic(topic) or set()
 
 
 def caught_up(c: Container, ends: dict[tuple[str, int], int]) -> bool:

@@ -10,6 +10,7 @@ from eventsourcing.persistence import OperationalError as EsOperationalError
 from eventsourcing.persistence import RecordConflictError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import OperationalError as SaOperationalError
+from sqlalchemy.exc import TimeoutError as SaPoolTimeout
 
 from shared.events import ContractError
 
@@ -19,11 +20,12 @@ class PermanentError(Exception):
 
 
 _TRANSIENT: tuple[type[BaseException], ...] = (
-    SaOperationalError, psycopg.OperationalError, sqlite3.OperationalError, EsOperationalError, EsInterfaceError,
+    SaOperationalError, SaPoolTimeout,  # SQLAlchemy: connection lost, pool exhausted
+    psycopg.OperationalError,  # psycopg, and psycopg_pool's PoolTimeout (a subclass)
+    sqlite3.OperationalError,  # database locked
+    EsOperationalError, EsInterfaceError,  # eventsourcing's wrappers of the drivers' errors
     ConnectionError, TimeoutError,
 )
-# the connection pool's timeout, whose class the pool module defines: matched by name
-_TRANSIENT_NAMES = frozenset({"PoolTimeout", "PgOperationalError"})
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -32,9 +34,7 @@ def is_transient(exc: BaseException) -> bool:
         return False
     if isinstance(exc, _TRANSIENT):
         return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return type(exc).__name__ in _TRANSIENT_NAMES
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def is_conflict(exc: BaseException) -> bool:

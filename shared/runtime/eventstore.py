@@ -36,7 +36,12 @@ MORE_TRACKING = "more_tracking"  # keyword of `insert_events`: tracking records 
 
 class PostgresMultiTrackingRecorder(PostgresProcessRecorder):
     """A process recorder that also stores `more_tracking` (tracking records of several Kafka partitions)
-    in the transaction of the events: one transaction for a poll that spans many partitions."""
+    in the transaction of the events: one transaction for a poll that spans many partitions.
+
+    eventsourcing's documented way to write more in the events' transaction is a recorder subclass that
+    extends `_insert_events` (its searchable-content example); the extra rows are the library's own
+    tracking rows, so they go through its `_insert_tracking`. These three subclasses are the only place
+    the kit touches recorder internals."""
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         super()._insert_events(curs, stored_events, **kwargs)

@@ -97,6 +97,18 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str], *, parti
         await admin.close()
 
 
+async def topic_partitions(settings: KafkaSettings, topics: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of these topics, from the cluster's metadata (a topic that does not exist has none)."""
+    admin = AIOKafkaAdminClient(**settings.client_kwargs())
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    return [TopicPartition(d["topic"], p["partition"]) for d in described if d.get("error_code") == 0
+            for p in d["partitions"]]
+
+
 async def broker_reachable(settings: KafkaSettings, timeout_s: float = 2.0) -> None:
     """Readiness: the first bootstrap server accepts a TCP connection (raises otherwise)."""
     host, _, port = settings.bootstrap_servers.split(",")[0].strip().rpartition(":")

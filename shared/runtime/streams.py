@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import faust
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer
 
 from .deadletter import Inbound
+from .kafka import topic_partitions
 from .logging import get_logger
 from .pipeline import Pipeline
 from .settings import KafkaSettings
@@ -138,14 +138,7 @@ async def align_group_offsets(kafka: KafkaSettings, group: str, topic_names: Seq
     group is rewound so that nothing is skipped. Positions ahead of the committed offsets need nothing:
     the pipeline skips records below its stored positions.
     """
-    admin = AIOKafkaAdminClient(**kafka.client_kwargs())
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(topic_names))
-    finally:
-        await admin.close()
-    tps = [TopicPartition(d["topic"], p["partition"]) for d in described if d.get("error_code") == 0
-           for p in d["partitions"]]
+    tps = await topic_partitions(kafka, topic_names)
     rewound: dict[tuple[str, int], int] = {}
     if not tps:
         return rewound

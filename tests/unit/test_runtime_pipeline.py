@@ -96,9 +96,10 @@ class Direct:
     """Feeds the pipeline as a driver does: one batch per call."""
 
     def __init__(self, pipeline: Pipeline) -> None:
-        self.pipeline = pipeline
+        self.pipeline, self.batches = pipeline, 0
 
     async def deliver(self, records: list[Inbound]) -> None:
+        self.batches += 1
         await self.pipeline.process(records)
 
 
@@ -109,7 +110,7 @@ class Faust:
         self.pipeline = pipeline
         self.driver = FaustDriver(KAFKA, pipeline, group="unitpl-group", topics=[TOPIC], client_id="unitpl",
                                   window_s=0.005, datadir=str(tmp_path / "faust"))
-        self.seen = 0
+        self.seen = self.batches = 0  # records and batches the agent handed to the pipeline
         inner = pipeline.process
 
         async def counting(records, commit=None):
@@ -117,6 +118,7 @@ class Faust:
                 return await inner(records, commit)
             finally:
                 self.seen += len(records)
+                self.batches += 1
 
         pipeline.process = counting  # type: ignore[method-assign]
 
@@ -187,7 +189,8 @@ async def test_every_partition_of_a_batch_in_one_call_when_the_handler_can(run):
     together, alone = Store(), Store(many=False)
     driver, _, _ = run(together)
     await driver.deliver(records([deposit("a")], 0) + records([deposit("b")], 1) + records([deposit("c")], 2))
-    assert together.calls == {"apply": 0, "apply_many": 1}
+    # one call per batch the driver fetched (faust may cut three records into more than one batch)
+    assert together.calls == {"apply": 0, "apply_many": driver.batches}
     driver, _, _ = run(alone)
     await driver.deliver(records([deposit("a")], 0) + records([deposit("b")], 1))
     assert alone.calls["apply"] == 2 and sorted(alone.applied) == ["a", "b"]

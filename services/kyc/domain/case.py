@@ -155,6 +155,10 @@ class KycCase(Aggregate):
         self.seen_event_ids: list[str] = [upstream_event_id]
 
     # ------------------------------------------------------------------------------ helpers
+    def correlate(self, correlation_id: str | None) -> None:
+        """The correlation id of the request driving the next command, recorded on its events (not state)."""
+        self._correlation_id = correlation_id
+
     def _corr(self) -> str | None:
         """Correlation id of the request driving the current command (set by the application; not state)."""
         return getattr(self, "_correlation_id", None)
