@@ -28,7 +28,7 @@ from .outbox import map_event
 from .projections import tables as t
 from .projections.apply import apply as project
 from .projections.queries import Directory
-from .routing import Router
+from .routing import Router, routed
 from .scheduler import Reclaimer, Scheduler
 from .settings import AssignmentSettings
 
@@ -100,8 +100,9 @@ class Container:
                           batch_size=s.consumer_batch_size, retries=s.consumer_retries)
             customers = SqlBatchHandler(self.sessions, Tracker(t.consumer_position, t.processed_event,
                                                                "assignment-customers"), apply_customer_events)
+            # most customer events are not routed: batches of only those store their position lazily
             routing = RetryingEsHandler(self.app, "assignment-routing", self.router.apply,
-                                        [customer_topic, tasks_topic])
+                                        [customer_topic, tasks_topic], relevant=routed)
             self._consumers = [
                 BatchConsumer(group_id=f"{s.kafka.topic_prefix}whale-assignment-customers", topics=[customer_topic], handler=customers,
                               **common),

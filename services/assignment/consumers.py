@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.orm import Session
 
 from shared.events import Event
+from shared.events.crm_customer import CustomerOnboarded, RegionsChanged, StageChanged
 from shared.runtime.handlers import EventSourcedBatchHandler
 from shared.runtime.logging import get_logger
 
@@ -42,7 +43,7 @@ def apply_customer_events(session: Session, events: list[Event]) -> None:
     stages: dict[str, dict[str, Any]] = {}
     for ev in events:
         p = ev.payload
-        if ev.event_type == "crm.customer.customer_registered":
+        if isinstance(p, CustomerOnboarded):
             prev = registered.get(p.customer_id)
             registered[p.customer_id] = {
                 "customer_id": p.customer_id, "channel": p.channel, "language": p.language,
@@ -54,9 +55,9 @@ def apply_customer_events(session: Session, events: list[Event]) -> None:
             if changed is not None:
                 changed["ur"] = changed["ur"] if changed["ur"] is not None else p.user_region
                 changed["ar"] = changed["ar"] if changed["ar"] is not None else p.active_region
-        elif ev.event_type == "crm.customer.regions_changed":
+        elif isinstance(p, RegionsChanged):
             regions[p.customer_id] = {"cid": p.customer_id, "ur": p.user_region, "ar": p.active_region}
-        elif ev.event_type == "crm.customer.stage_changed":
+        elif isinstance(p, StageChanged):
             at = utc(p.changed_at)
             cur = stages.get(p.customer_id)
             if cur is None or at >= cur["at"]:

@@ -11,6 +11,8 @@ from typing import Any
 from eventsourcing.application import ProcessingEvent
 
 from shared.events import Event
+from shared.events.crm_customer import CustomerOnboarded
+from shared.events.crm_tasks import FollowUpRecorded
 from shared.runtime.logging import bound_contextvars, get_logger
 
 from .application import AssignmentApplication, UnitOfWork
@@ -21,8 +23,11 @@ from .domain.rules import Candidate, CustomerFacts, Rule, TeamView, route
 
 log = get_logger("assignment.routing")
 
-REGISTERED = "crm.customer.customer_registered"
-FOLLOW_UP = "crm.tasks.follow_up_recorded"
+ROUTED = (CustomerOnboarded, FollowUpRecorded)  # the contracts the router acts on; it ignores all others
+
+
+def routed(ev: Event) -> bool:
+    return isinstance(ev.payload, ROUTED)
 
 
 class _Lazy(Mapping[str, Any]):
@@ -51,13 +56,12 @@ class Router:
         now = self.clock.now()
         book = uow.existing_rulebook()  # read-only: never create the rule book here
         rules = [Rule.from_dict(r) for r in (book.rules.values() if book is not None else ())]
-        uow.prefetch([customer_key(ev.payload.customer_id) for ev in events
-                      if ev.event_type in (REGISTERED, FOLLOW_UP)])
+        uow.prefetch([customer_key(ev.payload.customer_id) for ev in events if routed(ev)])
         for ev in events:
             with bound_contextvars(event_id=str(ev.event_id), correlation_id=ev.envelope.correlation_id):
-                if ev.event_type == REGISTERED:
+                if isinstance(ev.payload, CustomerOnboarded):
                     self._registered(uow, ev, rules, now)
-                elif ev.event_type == FOLLOW_UP:
+                elif isinstance(ev.payload, FollowUpRecorded):
                     self._follow_up(uow, ev, now)
         uow.settle()
         pe = ProcessingEvent()

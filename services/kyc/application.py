@@ -177,9 +177,9 @@ class KycApplication(TrackingApplication):
         """Apply a batch of upstream events to the aggregates; the caller records it with its tracking."""
         batch = _Batch(self)
         for ev in events:
-            if ev.event_type == "account.application_submitted":
+            if isinstance(ev.payload, AccountApplicationSubmitted):
                 self._on_submitted(batch, ev)
-            elif ev.event_type == "kyc.identity_verified":
+            elif isinstance(ev.payload, IdentityVerified):
                 self._on_identity_verified(batch, ev)
             # Other account.* / kyc.* events are valid but carry nothing for KYC review: ignored.
         pe = ProcessingEvent()

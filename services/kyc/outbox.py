@@ -17,16 +17,12 @@ from shared.runtime.outbox import Outgoing
 from .domain.case import DECIDED_STATES, KycCase
 from .domain.rules import SUPERSEDED
 
-STATE_EVENTS = frozenset(
-    {"Opened", "Resubmitted", "Claimed", "Released", "InfoRequested", "ReviewSubmitted", "SecondReviewed"}
-)
-DECISION_EVENTS = frozenset({"InfoRequested", "ReviewSubmitted", "SecondReviewed"})
+# by the stored domain event's class
+STATE_EVENTS: frozenset[type] = frozenset({KycCase.Opened, KycCase.Resubmitted, KycCase.Claimed, KycCase.Released,
+                                           KycCase.InfoRequested, KycCase.ReviewSubmitted, KycCase.SecondReviewed})
+DECISION_EVENTS: frozenset[type] = frozenset({KycCase.InfoRequested, KycCase.ReviewSubmitted, KycCase.SecondReviewed})
 
 CaseAt = Callable[[uuid.UUID, int], KycCase]  # (case id, version) -> the case at that version
-
-
-def event_name(domain_event: Any) -> str:
-    return type(domain_event).__qualname__.rsplit(".", 1)[-1]
 
 
 def document_outcomes(case: KycCase) -> list[DocumentOutcome]:
@@ -56,10 +52,7 @@ class KycOutboxMapper:
         self._case_at = case_at
 
     def __call__(self, ev: Any) -> Sequence[Outgoing]:
-        if not type(ev).__qualname__.startswith("KycCase."):
-            return []
-        name = event_name(ev)
-        if name not in STATE_EVENTS:
+        if type(ev) not in STATE_EVENTS:
             return []
         case = self._case_at(ev.originator_id, ev.originator_version)
         at = event_time(ev)
@@ -84,9 +77,10 @@ class KycOutboxMapper:
                 causation_id=upstream,
             )
         ]
-        if name in DECISION_EVENTS and ev.to_state in DECIDED_STATES:
-            second = ev.by if name == "SecondReviewed" else None
-            first = ev.first_reviewer if name == "SecondReviewed" else ev.by
+        if type(ev) in DECISION_EVENTS and ev.to_state in DECIDED_STATES:
+            second_review = isinstance(ev, KycCase.SecondReviewed)
+            second = ev.by if second_review else None
+            first = ev.first_reviewer if second_review else ev.by
             out.append(
                 Outgoing(
                     KycCaseDecided(

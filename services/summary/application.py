@@ -50,7 +50,7 @@ class SummaryApplication(TrackingApplication):
         for ev in self.repository.event_store.get(report_id(manager_id, report_date)):
             out.append({
                 "version": ev.originator_version,
-                "action": "written" if type(ev).__name__ == "Written" else "edited",
+                "action": "written" if isinstance(ev, DailyReport.Written) else "edited",
                 "at": ev.timestamp,
                 "by": getattr(ev, "written_by", None) or getattr(ev, "edited_by", None),
                 "summary": ev.summary, "next_plan": ev.next_plan, "issues": ev.issues,

@@ -15,7 +15,9 @@ from shared.events.crm_tasks import (
 )
 from shared.runtime.outbox import Outgoing
 
+from .domain.board import CustomerTasks
 from .domain.followup import FollowUp
+from .domain.ticket import Ticket
 
 
 def _task_opened(e: Any) -> list[Outgoing]:
@@ -64,21 +66,21 @@ def _ticket(change: str) -> Callable[[Any], list[Outgoing]]:
     return mapper
 
 
-MAPPERS: dict[str, Callable[[Any], list[Outgoing]]] = {
-    "CustomerTasks.TaskOpened": _task_opened,
-    "CustomerTasks.TaskMoved": _task_moved,
-    "CustomerTasks.TaskClosed": _task_closed,
-    "FollowUp.Recorded": _follow_up,
-    "Ticket.Opened": _ticket_opened,
-    "Ticket.Edited": _ticket("edited"),
-    "Ticket.Assigned": _ticket("assigned"),
-    "Ticket.StatusChanged": _ticket("status_changed"),
-    "Ticket.CommentAdded": _ticket("comment_added"),
-    "Ticket.CommentDeleted": _ticket("comment_deleted"),
-    "Ticket.Deleted": _ticket("deleted"),
+MAPPERS: dict[type, Callable[[Any], list[Outgoing]]] = {  # by the stored domain event's class
+    CustomerTasks.TaskOpened: _task_opened,
+    CustomerTasks.TaskMoved: _task_moved,
+    CustomerTasks.TaskClosed: _task_closed,
+    FollowUp.Recorded: _follow_up,
+    Ticket.Opened: _ticket_opened,
+    Ticket.Edited: _ticket("edited"),
+    Ticket.Assigned: _ticket("assigned"),
+    Ticket.StatusChanged: _ticket("status_changed"),
+    Ticket.CommentAdded: _ticket("comment_added"),
+    Ticket.CommentDeleted: _ticket("comment_deleted"),
+    Ticket.Deleted: _ticket("deleted"),
 }
 
 
 def to_messages(domain_event: Any) -> Sequence[Outgoing]:
-    mapper = MAPPERS.get(type(domain_event).__qualname__)
+    mapper = MAPPERS.get(type(domain_event))
     return mapper(domain_event) if mapper else []

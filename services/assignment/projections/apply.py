@@ -8,6 +8,7 @@ same rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Table
 
+from ..domain.model import CustomerAssignment, Manager, RuleBook, Team
 from . import tables as t
 
 
@@ -42,10 +44,6 @@ def upsert(session: Session, table: Table, rows: list[dict[str, Any]], keys: lis
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in cols})
     for i in range(0, len(rows), 1000):
         session.execute(stmt, rows[i:i + 1000])
-
-
-def _kind(event: Any) -> str:
-    return type(event).__qualname__
 
 
 class _Batch:
@@ -87,6 +85,9 @@ class _Batch:
                                                                          e.expiries.items()},
                       at=e.recorded_at)
 
+    def load_changed(self, e: Any) -> None:
+        self.load[e.manager_id] = e.load
+
     def left_in_pool(self, e: Any) -> None:
         self._history(e, "left_in_pool", reason="no_rule_matched", inputs=e.inputs, at=e.at)
 
@@ -119,55 +120,68 @@ def _manager_row(profile: dict[str, Any], at: datetime) -> dict[str, Any]:
 def apply(session: Session, events: list[Any]) -> None:
     b = _Batch(session)
     for e in events:
-        kind = _kind(e)
-        if kind == "CustomerAssignment.Assigned":
-            b.assigned(e)
-        elif kind == "CustomerAssignment.Unassigned":
-            b.unassigned(e)
-        elif kind == "CustomerAssignment.FollowedUp":
-            b.followed_up(e)
-        elif kind == "CustomerAssignment.LeftInPool":
-            b.left_in_pool(e)
-        elif kind == "Manager.LoadChanged":
-            b.load[e.manager_id] = e.load
-        elif kind in ADMIN_KINDS:
+        batched = BATCHED.get(type(e))
+        if batched is not None:
+            batched(b, e)
+            continue
+        admin = ADMIN.get(type(e))
+        if admin is not None:
             b.flush()  # keep order with the row-at-a-time events below
             b = _Batch(session)
-            _apply_admin(session, e, kind)
+            admin(session, e)
         # other events (aggregate creation, team members / cursor, referral codes) have no read model
     b.flush()
 
 
-ADMIN_KINDS = frozenset({"Manager.Registered", "Manager.Edited", "Manager.Resigned", "Team.Created", "Team.Edited",
-                         "RuleBook.RuleSaved"})
+def _manager_registered(session: Session, e: Any) -> None:
+    row = _manager_row({"manager_id": e.manager_id, "name": e.name, "position": e.position,
+                        "team_id": e.team_id, "regions": e.regions, "languages": e.languages,
+                        "capacity": e.capacity, "referral_code": e.referral_code, "status": "active"}, e.at)
+    upsert(session, t.managers, [{**row, "load": 0}], ["manager_id"])
 
 
-def _apply_admin(session: Session, e: Any, kind: str) -> None:
-    if kind == "Manager.Registered":
-        row = _manager_row({"manager_id": e.manager_id, "name": e.name, "position": e.position,
-                            "team_id": e.team_id, "regions": e.regions, "languages": e.languages,
-                            "capacity": e.capacity, "referral_code": e.referral_code, "status": "active"}, e.at)
-        upsert(session, t.managers, [{**row, "load": 0}], ["manager_id"])
-    elif kind in ("Manager.Edited", "Manager.Resigned"):
-        upsert(session, t.managers, [_manager_row(e.profile, e.at)], ["manager_id"])
-    elif kind == "Team.Created":
-        upsert(session, t.teams, [{"team_id": e.team_id, "name": e.name, "leader_id": e.leader_id,
-                                   "protection_days": e.protection_days, "changed_at": utc(e.at)}], ["team_id"])
-    elif kind == "Team.Edited":
-        p = e.profile
-        upsert(session, t.teams, [{"team_id": p["team_id"], "name": p["name"], "leader_id": p["leader_id"],
-                                   "protection_days": p["protection_days"], "changed_at": utc(e.at)}],
-               ["team_id"])
-    elif kind == "RuleBook.RuleSaved":
-        previous = session.execute(t.rules.select().where(t.rules.c.rule_id == e.rule_id)).mappings().first()
-        definition = {**(dict(previous["definition"]) if previous else {}), **_jsonable(e.definition)}
-        row = {"rule_id": e.rule_id, "version": e.version, "position": int(definition.get("position", 0)),
-               "enabled": bool(definition.get("enabled", True)), "definition": definition,
-               "changed_at": utc(e.at), "changed_by": e.by}
-        upsert(session, t.rules, [row], ["rule_id"])
-        upsert(session, t.rule_versions, [{k: row[k] for k in ("rule_id", "version", "definition", "changed_at",
-                                                                "changed_by")}], ["rule_id", "version"])
-    # Team member / cursor events, referral-code index and rule-book creation have no read model.
+def _manager_profile(session: Session, e: Any) -> None:
+    upsert(session, t.managers, [_manager_row(e.profile, e.at)], ["manager_id"])
+
+
+def _team_created(session: Session, e: Any) -> None:
+    upsert(session, t.teams, [{"team_id": e.team_id, "name": e.name, "leader_id": e.leader_id,
+                               "protection_days": e.protection_days, "changed_at": utc(e.at)}], ["team_id"])
+
+
+def _team_edited(session: Session, e: Any) -> None:
+    p = e.profile
+    upsert(session, t.teams, [{"team_id": p["team_id"], "name": p["name"], "leader_id": p["leader_id"],
+                               "protection_days": p["protection_days"], "changed_at": utc(e.at)}], ["team_id"])
+
+
+def _rule_saved(session: Session, e: Any) -> None:
+    previous = session.execute(t.rules.select().where(t.rules.c.rule_id == e.rule_id)).mappings().first()
+    definition = {**(dict(previous["definition"]) if previous else {}), **_jsonable(e.definition)}
+    row = {"rule_id": e.rule_id, "version": e.version, "position": int(definition.get("position", 0)),
+           "enabled": bool(definition.get("enabled", True)), "definition": definition,
+           "changed_at": utc(e.at), "changed_by": e.by}
+    upsert(session, t.rules, [row], ["rule_id"])
+    upsert(session, t.rule_versions, [{k: row[k] for k in ("rule_id", "version", "definition", "changed_at",
+                                                            "changed_by")}], ["rule_id", "version"])
+
+
+# By the stored domain event's class: events folded per batch, and admin events applied row by row.
+BATCHED: dict[type, Callable[[_Batch, Any], None]] = {
+    CustomerAssignment.Assigned: _Batch.assigned,
+    CustomerAssignment.Unassigned: _Batch.unassigned,
+    CustomerAssignment.FollowedUp: _Batch.followed_up,
+    CustomerAssignment.LeftInPool: _Batch.left_in_pool,
+    Manager.LoadChanged: _Batch.load_changed,
+}
+ADMIN: dict[type, Callable[[Session, Any], None]] = {
+    Manager.Registered: _manager_registered,
+    Manager.Edited: _manager_profile,
+    Manager.Resigned: _manager_profile,
+    Team.Created: _team_created,
+    Team.Edited: _team_edited,
+    RuleBook.RuleSaved: _rule_saved,
+}
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:

@@ -6,15 +6,17 @@ rows. Each row remembers the aggregate version it has applied: a re-applied even
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.case import QUEUE_STATES, S_IN_REVIEW, S_SECOND
+from ..domain.case import QUEUE_STATES, S_IN_REVIEW, S_SECOND, KycCase
+from ..domain.customer import CustomerKyc
 from ..domain.rules import PENDING, SUPERSEDED
-from ..outbox import event_name, event_time
+from ..outbox import event_time
 from .tables import kyc_case, kyc_customer
 
 
@@ -42,10 +44,9 @@ class CaseProjection:
         rows: dict[str, dict[str, Any]] = {}
         customers: dict[str, dict[str, Any]] = {}
         for ev in events:
-            qual = type(ev).__qualname__
-            if qual.startswith("KycCase."):
+            if isinstance(ev, KycCase.Event):
                 self._case_event(session, rows, customers, ev)
-            elif qual.startswith("CustomerKyc.") and event_name(ev) == "IdentityVerified":
+            elif isinstance(ev, CustomerKyc.IdentityVerified):
                 at = utc(ev.verified_at)
                 row = self._customer(session, customers, ev.customer_id, at)
                 if row is not None:
@@ -80,9 +81,8 @@ class CaseProjection:
         self, session: Session, rows: dict[str, dict[str, Any]], customers: dict[str, dict[str, Any]], ev: Any
     ) -> None:
         case_id = str(ev.originator_id)
-        name = event_name(ev)
         at = utc(event_time(ev))
-        if name == "Opened":
+        if isinstance(ev, KycCase.Opened):
             if self._load_case(session, rows, case_id) is not None:
                 return
             total, pending = _doc_counts(ev.documents)
@@ -122,15 +122,15 @@ class CaseProjection:
         row = self._load_case(session, rows, case_id)
         if row is None or ev.originator_version <= row["version"]:
             return  # unknown case (cannot happen: Opened is first in the log) or already applied
-        handler = getattr(self, f"_on_{name}", None)
+        handler = CASE_EVENTS.get(type(ev))
         if handler is not None:
-            handler(row, ev, at)
+            handler(self, row, ev, at)
         row["version"] = ev.originator_version
         row["updated_at"] = max(row["updated_at"], at)
         row["_dirty"] = True
         self._touch_customer(session, customers, row, opened=False)
 
-    def _on_Resubmitted(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+    def _on_resubmitted(self, row: dict[str, Any], ev: Any, at: datetime) -> None:
         row["application_id"] = ev.application_id
         row["submission"] += 1
         row["submitted_at"] = at
@@ -147,28 +147,28 @@ class CaseProjection:
                 second_requested_at=None,
             )
 
-    def _on_IdentityVerified(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+    def _on_identity_verified(self, row: dict[str, Any], ev: Any, at: datetime) -> None:
         row["high_risk"], row["completion_pct"] = ev.high_risk, ev.completion_pct
 
-    def _on_Claimed(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+    def _on_claimed(self, row: dict[str, Any], ev: Any, at: datetime) -> None:
         if ev.from_state in QUEUE_STATES:
             row["queue_seconds_total"] += _seconds(row["waiting_since"], at)
         elif ev.from_state == S_IN_REVIEW:
             row["review_seconds_total"] += _seconds(row["claimed_at"], at)
         row.update(state=S_IN_REVIEW, reviewer_id=ev.reviewer_id, claimed_at=at)
 
-    def _on_Released(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+    def _on_released(self, row: dict[str, Any], ev: Any, at: datetime) -> None:
         row["review_seconds_total"] += _seconds(row["claimed_at"], at)
         row.update(state=ev.to_state, reviewer_id=None, claimed_at=None, waiting_since=at)
 
-    def _on_DocumentDecided(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+    def _on_document_decided(self, row: dict[str, Any], ev: Any, at: datetime) -> None:
         row["completion_pct"], row["documents_pending"] = ev.completion_pct, ev.documents_pending
 
-    def _on_InfoRequested(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+    def _on_info_requested(self, row: dict[str, Any], ev: Any, at: datetime) -> None:
         row["completion_pct"], row["documents_pending"] = ev.completion_pct, ev.documents_pending
         self._decided(row, ev.to_state, at, by=ev.by, second=None)
 
-    def _on_ReviewSubmitted(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+    def _on_review_submitted(self, row: dict[str, Any], ev: Any, at: datetime) -> None:
         if ev.to_state == S_SECOND:
             row["review_seconds_total"] += _seconds(row["claimed_at"], at)
             row.update(
@@ -181,7 +181,7 @@ class CaseProjection:
             return
         self._decided(row, ev.to_state, at, by=ev.by, second=None)
 
-    def _on_SecondReviewed(self, row: dict[str, Any], ev: Any, at: datetime) -> None:  # noqa: N802
+    def _on_second_reviewed(self, row: dict[str, Any], ev: Any, at: datetime) -> None:
         row["review_seconds_total"] += _seconds(row["second_requested_at"], at)
         self._decided(row, ev.to_state, at, by=ev.first_reviewer, second=ev.by)
         row["second_requested_at"] = None
@@ -264,3 +264,16 @@ class CaseProjection:
                 session.execute(
                     kyc_customer.update().where(kyc_customer.c.customer_id == c["customer_id"]).values(**data)
                 )
+
+
+# by the stored domain event's class (Opened creates the row, in `_case_event`)
+CASE_EVENTS: dict[type, Callable[[CaseProjection, dict[str, Any], Any, datetime], None]] = {
+    KycCase.Resubmitted: CaseProjection._on_resubmitted,
+    KycCase.IdentityVerified: CaseProjection._on_identity_verified,
+    KycCase.Claimed: CaseProjection._on_claimed,
+    KycCase.Released: CaseProjection._on_released,
+    KycCase.DocumentDecided: CaseProjection._on_document_decided,
+    KycCase.InfoRequested: CaseProjection._on_info_requested,
+    KycCase.ReviewSubmitted: CaseProjection._on_review_submitted,
+    KycCase.SecondReviewed: CaseProjection._on_second_reviewed,
+}

@@ -14,8 +14,18 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from shared.events import Event
-from shared.events.crm_customer import STAGE_ORDER, Stage
+from shared.events import Event, Payload
+from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned
+from shared.events.crm_customer import (
+    STAGE_ORDER,
+    AccountStatusChanged,
+    CustomerOnboarded,
+    FundsMoved,
+    RegionsChanged,
+    Stage,
+    StageChanged,
+    TradeRecorded,
+)
 
 from .tables import customers
 
@@ -62,29 +72,20 @@ def _unassigned(row: Row, p: Any) -> None:
         row.update(manager_id=None, team_id=p.team_id or row.get("team_id"), assigned_at=p.unassigned_at)
 
 
-CARD_RULES: dict[str, Callable[[Row, Any], None]] = {
-    "crm.customer.customer_registered": _registered,
-    "crm.customer.regions_changed": _regions,
-    "crm.customer.stage_changed": _stage,
-    "crm.customer.account_status_changed": _account,
-    "crm.customer.funds_moved": _funds,
-    "crm.customer.trade_recorded": _trade,
-    "crm.assignment.customer_assigned": _assigned,
-    "crm.assignment.customer_unassigned": _unassigned,
+CARD_RULES: dict[type[Payload], Callable[[Row, Any], None]] = {  # by the contract's class
+    CustomerOnboarded: _registered,
+    RegionsChanged: _regions,
+    StageChanged: _stage,
+    AccountStatusChanged: _account,
+    FundsMoved: _funds,
+    TradeRecorded: _trade,
+    CustomerAssigned: _assigned,
+    CustomerUnassigned: _unassigned,
 }
 
 
-def card_relevant(e: Event) -> bool:
-    """Whether an event changes a card at all (ordinary deposits and trades do not)."""
-    if e.event_type == "crm.customer.funds_moved":
-        return e.payload.direction == "deposit" and e.payload.first_deposit
-    if e.event_type == "crm.customer.trade_recorded":
-        return bool(e.payload.first_trade)
-    return e.event_type in CARD_RULES
-
-
 def apply_card_events(session: Session, events: list[Event]) -> None:
-    relevant = [e for e in events if e.event_type in CARD_RULES]
+    relevant = [e for e in events if type(e.payload) in CARD_RULES]
     if not relevant:
         return
     ids = sorted({e.payload.customer_id for e in relevant})
@@ -96,7 +97,7 @@ def apply_card_events(session: Session, events: list[Event]) -> None:
     for e in relevant:
         cid = e.payload.customer_id
         row = rows.setdefault(cid, dict.fromkeys(COLUMNS) | {"customer_id": cid})
-        CARD_RULES[e.event_type](row, e.payload)
+        CARD_RULES[type(e.payload)](row, e.payload)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # Only the columns this batch changed: the customer and assignment topics are consumed concurrently
     # and write disjoint columns of the same row. Rows changing the same columns go in one executemany.

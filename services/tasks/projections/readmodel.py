@@ -11,6 +11,9 @@ from typing import Any
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
+from ..domain.board import CustomerTasks
+from ..domain.followup import FollowUp
+from ..domain.ticket import Ticket
 from .tables import follow_ups, tasks, ticket_timeline, tickets
 
 
@@ -152,26 +155,26 @@ def _ticket_deleted(s: Writer, e: Any) -> None:
     _timeline(s, e, "deleted", e.by, e.at)
 
 
-HANDLERS: dict[str, Apply] = {
-    "CustomerTasks.TaskOpened": _task_opened,
-    "CustomerTasks.TaskMoved": _task_moved,
-    "CustomerTasks.TaskClosed": _task_closed,
-    "CustomerTasks.TaskAttributed": _task_attributed,
-    "FollowUp.Recorded": _follow_up,
-    "Ticket.Opened": _ticket_opened,
-    "Ticket.Edited": _ticket_edited,
-    "Ticket.Assigned": _ticket_assigned,
-    "Ticket.StatusChanged": _ticket_status,
-    "Ticket.CommentAdded": _comment_added,
-    "Ticket.CommentDeleted": _comment_deleted,
-    "Ticket.Deleted": _ticket_deleted,
+HANDLERS: dict[type, Apply] = {  # by the stored domain event's class
+    CustomerTasks.TaskOpened: _task_opened,
+    CustomerTasks.TaskMoved: _task_moved,
+    CustomerTasks.TaskClosed: _task_closed,
+    CustomerTasks.TaskAttributed: _task_attributed,
+    FollowUp.Recorded: _follow_up,
+    Ticket.Opened: _ticket_opened,
+    Ticket.Edited: _ticket_edited,
+    Ticket.Assigned: _ticket_assigned,
+    Ticket.StatusChanged: _ticket_status,
+    Ticket.CommentAdded: _comment_added,
+    Ticket.CommentDeleted: _comment_deleted,
+    Ticket.Deleted: _ticket_deleted,
 }
 
 
 def apply_stored_events(session: Session, events: list[Any]) -> None:
     writer = Writer(session)
     for e in events:
-        handler = HANDLERS.get(type(e).__qualname__)
+        handler = HANDLERS.get(type(e))
         if handler is not None:
             handler(writer, e)
     writer.flush()
