@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from shared.events.crm_usercrm import (
@@ -20,6 +20,7 @@ from shared.events.crm_usercrm import (
     StopAllocationRequest,
     UserRequest,
 )
+from shared.events.registry import unknown_fields
 from shared.events.upstream_user import SocialLinks
 from shared.runtime.api import Problem
 from shared.runtime.auth import Perm, Principal, require
@@ -58,6 +59,10 @@ ACCEPTED = {"status_code": 202, "response_model": RequestView}
 
 async def submit(request: Request, principal: Principal, customer_id: str, action: RequestAction,
                  key: str | None, **params: Any) -> dict[str, Any]:
+    for value in params.values():  # contracts keep unknown fields, but a request carrying one cannot be sent
+        unknown = unknown_fields(value, "body") if isinstance(value, BaseModel) else []
+        if unknown:
+            raise invalid(unknown[0], "not a field of this request")
     await check_customer(request, principal, customer_id)
     c = container(request)
     request_id = uuid.uuid5(IDEMPOTENCY, f"{principal.user_id}:{key}") if key else uuid.uuid4()

@@ -1,0 +1,149 @@
+"""User CRM API in-process on SQLite (no broker): authentication, permissions per route and tab, data scope,
+validation problems naming the field, masking, idempotency keys, maker-checker through the API, paging."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.usercrm.bootstrap import bootstrap
+from services.usercrm.projections.info import apply_info
+from services.usercrm.settings import UsercrmSettings
+from shared.events import encode, registry
+from shared.events import upstream as up
+from shared.events import upstream_user as uu
+from shared.events.crm_assignment import CustomerAssigned
+from shared.runtime.auth import mint_token
+from shared.runtime.settings import AuthSettings
+
+pytestmark = pytest.mark.asyncio
+AUTH = AuthSettings(jwt_secret="unit-secret-of-at-least-32-bytes-long")
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture()
+async def api(tmp_path: Path):
+    c = bootstrap(UsercrmSettings(database_url=f"sqlite:///{tmp_path / 'rm.db'}",
+                                  eventstore_url=f"sqlite:///{tmp_path / 'es.db'}", auth=AUTH))
+    payloads = [
+        up.CustomerRegistered(customer_id="C1", registered_at=T0, channel="organic", name="Wing Chan",
+                              email="wing@example.com", phone_dialing_code="+852", phone_number="91234567"),
+        CustomerAssigned(customer_id="C1", manager_id="M1", team_id="T1", reason="manual", assigned_at=T0),
+        up.CustomerRegistered(customer_id="C2", registered_at=T0, channel="organic"),
+        up.AccountOpened(customer_id="C1", account_id="A1", opened_at=T0),
+        uu.BankAccountSaved(customer_id="C1", saved_at=T0, bank_account=uu.BankAccountInfo(
+            bank_account_id="B1", provider="HSBC", account_number="123456789012", holder_name="Wing Chan")),
+        *[uu.LoginRecorded(customer_id="C1", login_id=f"L{i:03}", at=T0 + timedelta(minutes=i), ip="10.1.2.3",
+                           source="web") for i in range(25)],
+    ]
+    with c.sessions.begin() as s:
+        apply_info(s, [registry.decode(encode(registry.envelope(p, producer="platform"))) for p in payloads])
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=c.api), base_url="http://uc")
+    yield client, c
+    await client.aclose()
+    c.engine.dispose()
+    c.app.close()
+
+
+def h(user: str = "M1", role: str = "manager", team: str | None = "T1") -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(AUTH, user_id=user, role=role, team_id=team)}"}
+
+
+async def test_authentication_permissions_and_scope(api):
+    client, _ = api
+    assert (await client.get("/usercrm/customers/C1/profile")).status_code == 401
+    assert (await client.get("/usercrm/customers/C1/profile", headers=h())).status_code == 200
+    assert (await client.get("/usercrm/customers/C2/profile", headers=h())).status_code == 404  # not theirs
+    assert (await client.get("/usercrm/customers/C9/profile", headers=h(role="admin"))).status_code == 404
+    assert (await client.get("/usercrm/customers/C2/profile", headers=h("A", "admin", None))).status_code == 200
+    assert (await client.get("/usercrm/customers/C1/profile", headers=h("L", "team_lead", "T2"))).status_code == 404
+    r = await client.post("/usercrm/customers/C1/block", headers=h(), json={"reason": "fraud"})
+    assert r.status_code == 403  # managers may not block
+    assert (await client.get("/usercrm/customers/C1/info/banking", headers=h())).status_code == 403
+    assert (await client.get("/usercrm/audit", headers=h())).status_code == 403
+    r = await client.get("/usercrm/customers/C1/profile", headers=h("O", "operator", None))
+    assert r.status_code == 403
+
+
+async def test_validation_problems_name_the_field(api):
+    client, _ = api
+    lead = h("L1", "team_lead", "T1")
+    r = await client.post("/usercrm/customers/C1/block", headers=lead, json={})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
+    r = await client.post("/usercrm/customers/C1/block", headers=lead, json={"reason": "  "})
+    assert r.status_code == 422 and "reason" in r.json()["detail"]
+    r = await client.post("/usercrm/customers/C1/change-requests", headers=h(), json={})
+    assert r.status_code == 422
+    r = await client.post("/usercrm/customers/C1/change-requests", headers=h(),
+                          json={"general": {"time_zone": "Asia/Hong_Kong", "shoe_size": 9}})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.general.shoe_size"
+    r = await client.post("/usercrm/customers/C1/accounts/A1/deposits", headers=h(),
+                          json={"amount": 10.5, "currency": "USD"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "amount"
+    r = await client.post("/usercrm/customers/C1/accounts/A1/deposits", headers=h(),
+                          json={"amount": "10", "currency": "usd"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "currency"
+    r = await client.post("/usercrm/customers/C1/accounts/A9/deposits", headers=h(),
+                          json={"amount": "10", "currency": "USD"})
+    assert r.status_code == 404
+    r = await client.post("/usercrm/customers/C1/messages", headers=h(), json={"channel": "sms", "template_id": "x"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.template_id"
+    r = await client.post("/usercrm/customers/C1/messages", headers=h(),
+                          json={"channel": "sms", "template_id": "free_text", "variables": {"text": "hi"}})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.variables.subject"
+    r = await client.put("/usercrm/customers/C1/social-links", headers=h(), json={"links": {"x": "http://x"}})
+    assert r.status_code == 422
+    r = await client.get("/usercrm/customers/C1/info/logs", headers=h(), params={"cursor": "!!"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.cursor"
+
+
+async def test_idempotency_key_and_maker_checker(api):
+    client, c = api
+    key = {"Idempotency-Key": "k-1"}
+    body = {"amount": "20000", "currency": "USD"}
+    first = await client.post("/usercrm/customers/C1/accounts/A1/deposits", headers=h() | key, json=body)
+    again = await client.post("/usercrm/customers/C1/accounts/A1/deposits", headers=h() | key, json=body)
+    assert first.status_code == again.status_code == 202
+    assert first.json()["request_id"] == again.json()["request_id"]
+    assert first.json()["state"] == "awaiting_approval"
+    other = await client.post("/usercrm/customers/C1/accounts/A1/withdrawals", headers=h() | key, json=body)
+    assert other.status_code == 409
+    rid = first.json()["request_id"]
+    assert (await client.post(f"/usercrm/requests/{rid}/approve", headers=h())).status_code == 403
+    own = await client.post(f"/usercrm/requests/{rid}/approve", headers=h("M1", "admin", None))
+    assert own.status_code == 403 and own.json()["type"].endswith("self_approval")
+    assert (await client.post(f"/usercrm/requests/{rid}/approve", headers=h("L2", "team_lead", "T2"))).status_code \
+        == 404  # out of the checker's scope
+    ok = await client.post(f"/usercrm/requests/{rid}/approve", headers=h("L1", "team_lead", "T1"))
+    assert ok.status_code == 200 and ok.json()["state"] == "submitted"
+    c.projection.catch_up()
+    page = (await client.get("/usercrm/customers/C1/requests", headers=h())).json()
+    assert [i["request_id"] for i in page["items"]] == [rid] and page["items"][0]["approved_by"] == "L1"
+    audit = (await client.get("/usercrm/audit", headers=h("Au", "auditor", None))).json()["items"]
+    assert [(a["step"], a["actor_id"]) for a in audit] == [("approved", "L1"), ("requested", "M1")]
+
+
+async def test_tabs_masking_and_login_paging(api):
+    client, _ = api
+    general = (await client.get("/usercrm/customers/C1/info/general", headers=h())).json()["data"]
+    assert general["email"] == "w***@example.com" and general["name"] != "Wing Chan"
+    admin = h("A", "admin", None)
+    assert (await client.get("/usercrm/customers/C1/info/general", headers=admin)).json()["data"]["name"] == \
+        "Wing Chan"
+    bank = (await client.get("/usercrm/customers/C1/info/banking", headers=h("L1", "team_lead", "T1"))).json()
+    assert bank["items"][0]["account_number"] == "********9012"
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 10} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get("/usercrm/customers/C1/info/logs", headers=h(), params=params)).json()
+        seen += [i["login_id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [f"L{i:03}" for i in reversed(range(25))]
+    assert page["items"][0]["ip"] == "10.1.*.*"
+    profile = (await client.get("/usercrm/customers/C1/profile", headers=h())).json()
+    assert profile["completion_pct"] > 0 and profile["access"] == {"blocked": False, "since": None}
