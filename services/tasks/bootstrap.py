@@ -123,12 +123,12 @@ class Container:
     def api(self) -> FastAPI:
         if self._api is not None:
             return self._api
-        from .api import followups, tasks, tickets
+        from .api import comments, followups, tasks, tickets
 
         app = create_app(service="tasks", auth=self.settings.auth, readiness=self.readiness(),
                          title="Whale CRM — tasks")
         app.state.container = self
-        for module in (tasks, followups, tickets):
+        for module in (tasks, followups, tickets, comments):
             app.include_router(module.router)
         self._api = app
         return app

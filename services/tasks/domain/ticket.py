@@ -75,13 +75,14 @@ class Ticket(Aggregate):
         self._alive()
         self._comment_added(customer_id=self.customer_id, comment_id=comment_id, body=body, by=by, at=at)
 
-    def delete_comment(self, comment_id: str, by: str, at: datetime) -> None:
+    def delete_comment(self, comment_id: str, by: str, at: datetime, *, moderator: bool = False) -> None:
+        """The author deletes their own comment; a moderator (CommentModerate, e.g. an admin) anyone's."""
         self._alive()
         comment = self.comments.get(comment_id)
         if comment is None or comment["deleted"]:
             raise CommentNotFound("no such comment")
-        if comment["author_id"] != by:
-            raise NotCommentAuthor("only the author may delete a comment")
+        if comment["author_id"] != by and not moderator:
+            raise NotCommentAuthor("only the author (or a moderator) may delete a comment")
         self._comment_deleted(customer_id=self.customer_id, comment_id=comment_id, by=by, at=at)
 
     def delete(self, by: str, at: datetime) -> None:
