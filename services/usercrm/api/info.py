@@ -18,7 +18,7 @@ from ..domain.masking import mask
 from ..projections import tables as t
 from ..projections.profile import bank_accounts, items, latest_kyc, profile_sections
 from . import paging
-from .deps import CustomerIdPath, check_customer, reading, unmasked
+from .deps import CustomerIdPath, check_customer, plain, reading, unmasked
 
 router = APIRouter(prefix="/usercrm/customers/{customer_id}", tags=["user information"])
 TAB_PERMS = {"general": Perm.UserTabGeneral, "personal": Perm.UserTabPersonal,
@@ -100,8 +100,9 @@ async def logins(request: Request, customer_id: CustomerIdPath,
     return await reading(request, lambda s: login_page(s, customer_id, source, since, until, cursor, limit, clear))
 
 
-def login_page(session: Session, customer_id: str, source: LoginSource | None, since: datetime | None,
-               until: datetime | None, cursor: str | None, limit: int, clear: bool) -> dict[str, Any]:
+def login_select(customer_id: str, source: LoginSource | None, since: datetime | None, until: datetime | None,
+                 cursor: str | None, limit: int) -> Any:
+    """One page of the login log, newest first (limit + 1 rows: the extra one says there is a next page)."""
     lg = t.login
     stmt = select(lg.c.login_id, lg.c.at, lg.c.ip, lg.c.country, lg.c.source, lg.c.success).where(
         lg.c.customer_id == customer_id)
@@ -114,8 +115,13 @@ def login_page(session: Session, customer_id: str, source: LoginSource | None, s
     if cursor:
         at, lid = paging.decode(cursor, (datetime, str))
         stmt = stmt.where(or_(lg.c.at < at, and_(lg.c.at == at, lg.c.login_id < lid)))
-    rows = list(session.execute(stmt.order_by(lg.c.at.desc(), lg.c.login_id.desc()).limit(limit + 1)).mappings())
+    return stmt.order_by(lg.c.at.desc(), lg.c.login_id.desc()).limit(limit + 1)
+
+
+def login_page(session: Session, customer_id: str, source: LoginSource | None, since: datetime | None,
+               until: datetime | None, cursor: str | None, limit: int, clear: bool) -> dict[str, Any]:
+    rows = list(session.execute(login_select(customer_id, source, since, until, cursor, limit)).mappings())
     more, rows = len(rows) > limit, rows[:limit]
     return {"customer_id": customer_id, "tab": "logs",
-            "items": [mask("logs", dict(r), clear) for r in rows],
+            "items": [mask("logs", plain(r), clear) for r in rows],
             "next_cursor": paging.encode(rows[-1]["at"], rows[-1]["login_id"]) if more else None}

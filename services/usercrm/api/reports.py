@@ -18,7 +18,7 @@ from shared.runtime.auth import Perm, Principal, require
 
 from ..projections import tables as t
 from . import paging
-from .deps import CustomerIdPath, EntityIdPath, check_customer, container, in_scope, not_found, reading
+from .deps import CustomerIdPath, EntityIdPath, check_customer, container, in_scope, not_found, plain, reading
 
 router = APIRouter(prefix="/usercrm", tags=["reports"])
 Reports = Annotated[Principal, Depends(require(Perm.UserReportsRead))]
@@ -87,7 +87,7 @@ async def fund(request: Request, fund_id: EntityIdPath, principal: Reports) -> d
     row = await reading(request, lambda s: s.execute(select(f).where(f.c.fund_id == fund_id)).mappings().first())
     if row is None:
         raise not_found("fund", fund_id)
-    return dict(row)
+    return plain(row)
 
 
 @router.get("/funds/{fund_id}/allocations", summary="The fund's allocations, in the caller's data scope")
@@ -124,11 +124,16 @@ def statement_query(customer_id: str, account_id: str | None, kind: list[str] | 
     return stmt
 
 
-def statement_page(session: Session, stmt: Any, after: tuple[datetime, str] | None, limit: int) -> list[Any]:
+def statement_select(stmt: Any, after: tuple[datetime, str] | None, limit: int) -> Any:
+    """One page, newest first, after the (at, entry_id) of the previous page's last entry."""
     s = t.statement
     if after:
         stmt = stmt.where(or_(s.c.at < after[0], and_(s.c.at == after[0], s.c.entry_id < after[1])))
-    return list(session.execute(stmt.order_by(s.c.at.desc(), s.c.entry_id.desc()).limit(limit)).mappings())
+    return stmt.order_by(s.c.at.desc(), s.c.entry_id.desc()).limit(limit)
+
+
+def statement_page(session: Session, stmt: Any, after: tuple[datetime, str] | None, limit: int) -> list[Any]:
+    return list(session.execute(statement_select(stmt, after, limit)).mappings())
 
 
 
@@ -153,7 +158,7 @@ async def statement(request: Request, customer_id: CustomerIdPath, principal: Re
     after = tuple(paging.decode(cursor, (datetime, str))) if cursor else None
     rows = await reading(request, lambda s: statement_page(s, stmt, after, limit + 1))  # type: ignore[arg-type]
     more, rows = len(rows) > limit, rows[:limit]
-    return {"customer_id": customer_id, "items": [dict(r) for r in rows],
+    return {"customer_id": customer_id, "items": [plain(r) for r in rows],
             "next_cursor": paging.encode(rows[-1]["at"], rows[-1]["entry_id"]) if more else None}
 
 

@@ -26,6 +26,7 @@ from .deps import (
     container,
     in_scope,
     not_found,
+    plain,
     reading,
 )
 from .models import AuditPage, DecisionIn, RequestPage, RequestView
@@ -154,6 +155,6 @@ async def audit_log(request: Request, principal: Auditor,
                               .limit(limit + 1)).mappings())
         more, rows = len(rows) > limit, rows[:limit]
         nxt = paging.encode(rows[-1]["at"], rows[-1]["request_id"], str(rows[-1]["seq"])) if more else None
-        return {"items": [dict(x) for x in rows], "next_cursor": nxt}
+        return {"items": [plain(x) for x in rows], "next_cursor": nxt}
 
     return await reading(request, run)

@@ -21,7 +21,7 @@ def request_view(r: UserRequest) -> dict[str, Any]:
 
 
 def row_view(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in (
+    return {k: row[k] for k in (  # plain str keys (see deps.plain)
         "request_id", "customer_id", "action", "state", "needs_approval", "requested_by", "requested_role",
         "requested_at", "reason", "approved_by", "decided_at", "amount", "currency", "summary", "result",
         "failure_code", "failure_reason", "done_at")}
