@@ -27,7 +27,7 @@ from shared.runtime.pipeline import Part
 
 from .application import TasksApplication
 from .domain.board import CustomerTasks
-from .domain.nodes import Node, Policy, TaskStatus
+from .domain.nodes import Node, Policy
 from .projections.cards import apply_card_events
 
 log = get_logger("tasks.engine")
@@ -42,8 +42,7 @@ def _stage_changed(board: CustomerTasks, e: Event, policy: Policy) -> None:
 
 
 def _account_status(board: CustomerTasks, e: Event, policy: Policy) -> None:
-    if e.payload.status == "rejected":
-        board.open_for(Node.account_rejected, e.payload.changed_at, str(e.event_id), policy)
+    board.observe_account_status(e.payload.status.value, e.payload.changed_at, str(e.event_id), policy)
 
 
 def _funds_moved(board: CustomerTasks, e: Event, policy: Policy) -> None:
@@ -68,21 +67,13 @@ def _unassigned(board: CustomerTasks, e: Event, policy: Policy) -> None:
 
 
 def _kyc_decided(board: CustomerTasks, e: Event, policy: Policy) -> None:
-    p, cause = e.payload, str(e.event_id)
-    if p.decision == "more_info_requested":
-        board.open_for(Node.kyc_more_info, p.decided_at, cause, policy)
-    elif p.decision == "approved":
-        board.close_node(Node.kyc_more_info, TaskStatus.converted, p.decided_at, cause)
-    else:
-        board.close_node(Node.kyc_more_info, TaskStatus.cancelled, p.decided_at, cause)
+    p = e.payload  # the decision is the case's new state: more_info_requested, approved or rejected
+    board.observe_kyc(p.case_id, p.decision, p.decided_at, str(e.event_id), policy)
 
 
 def _kyc_state(board: CustomerTasks, e: Event, policy: Policy) -> None:
-    p, cause = e.payload, str(e.event_id)
-    if p.to_state == "more_info_requested":
-        board.open_for(Node.kyc_more_info, p.changed_at, cause, policy)
-    elif p.to_state in ("resubmitted", "approved"):
-        board.close_node(Node.kyc_more_info, TaskStatus.converted, p.changed_at, cause)
+    p = e.payload
+    board.observe_kyc(p.case_id, p.to_state.value, p.changed_at, str(e.event_id), policy)
 
 
 RULES: dict[type[Payload], Rule] = {
@@ -100,7 +91,6 @@ RULES: dict[type[Payload], Rule] = {
 # Cheap checks on the payload alone: most facts (ordinary deposits and trades…) never touch a task
 # list, so the task list is not even loaded for them.
 MATTERS: dict[type[Payload], Callable[[Any, Policy], bool]] = {
-    AccountStatusChanged: lambda p, _: p.status == "rejected",
     FundsMoved: lambda p, policy: p.direction == "withdrawal" and policy.is_large_withdrawal(p.amount, p.currency),
     TradeRecorded: lambda p, _: bool(p.first_trade),
     KycCaseStateChanged: lambda p, _: p.to_state in ("more_info_requested", "resubmitted", "approved"),

@@ -4,12 +4,26 @@ The invariant "one open task per customer per node" spans every task of a custom
 task list is the consistency boundary: one aggregate per customer, each task an entity inside it,
 identified by the event that caused it (`task_id_for(cause, node)`). Decisions are made in the plain
 command methods; the `@event` methods only record the decided change (they are replayed on load).
+
+Outcomes do not depend on arrival order. Facts reach the task list late and out of order (across topics,
+and the customer service publishes in the order *it* learnt things), so every decision that depends on
+the customer's current state is taken against that state, by business time:
+- the stage only moves forward (`stage`, `stage_at`); a node the current stage has made stale
+  (`is_stale_for`) is never opened, and is closed as converted when the stage gets there;
+- the account status and each KYC case's state are last-writer-wins registers ordered by
+  (business time, event id): a late, older fact changes nothing, and the `account_rejected` and
+  `kyc_more_info` tasks are open exactly while the latest status / some case's latest state asks for
+  them (a newer application, an opened account, a resubmission or an approval close them);
+- a fact older than the follow-up that completed a node's last task (`done_at`) opens no new task for
+  that node: had it arrived in time, that follow-up would have closed it.
+So the open tasks are a function of the set of facts (property test over shuffled orders).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
@@ -29,12 +43,22 @@ from .nodes import (
     task_id_for,
 )
 
+REJECTED = "rejected"  # AccountStatus.rejected
+MORE_INFO, KYC_REJECTED = "more_info_requested", "rejected"  # KYC states
+_TICK = timedelta(microseconds=1)
 SEEN_MAX = 64  # upstream event ids remembered (re-publication of an event at another offset)
 CLOSED_MAX = 200  # closed task ids remembered (so a late command gets 409, not 404)
 HISTORY_MAX = 50  # assignment changes remembered (attribution of closed tasks by event time)
 
 
 class CustomerTasks(Aggregate):
+    # Defaults for task lists stored (or snapshotted) before these registers existed. Not annotated (the
+    # aggregate class would take them for constructor fields); the dicts are replaced, never mutated.
+    stage_at = None  # datetime | None: when the customer entered the current stage
+    account = None  # dict | None: the latest account status {status, at, cause}
+    kyc = MappingProxyType({})  # case id -> the case's latest state {state, at, cause}
+    done_at = MappingProxyType({})  # node -> when a follow-up last completed a task of it
+
     @staticmethod
     def create_id(customer_id: str) -> uuid.UUID:
         return uuid.uuid5(TASK_NAMESPACE, f"customer-tasks:{customer_id}")
@@ -103,6 +127,37 @@ class CustomerTasks(Aggregate):
             self._task_moved(customer_id=self.customer_id, task_id=task["task_id"], node=task["node"], assignee_id=None, team_id=queue_team,
                              previous_assignee_id=task["assignee_id"], at=at, reason=reason)
 
+    def observe_account_status(self, status: str, at: datetime, cause: str, policy: Policy) -> None:
+        """The account status is the latest by business time; `account_rejected` is open while it is
+        `rejected` (and the stage has not made it stale)."""
+        cur = self.account
+        if not self.has_seen(cause) and (cur is None or (at, cause) > (cur["at"], cur["cause"])):
+            self._account_status_observed(status=status, at=at, cause=cause)
+        latest = self.account
+        wanted = latest is not None and latest["status"] == REJECTED
+        self._reconcile(Node.account_rejected, latest if wanted else None, TaskStatus.converted, at, cause, policy)
+
+    def observe_kyc(self, case_id: str, state: str, at: datetime, cause: str, policy: Policy) -> None:
+        """Each KYC case's state is the latest by business time; `kyc_more_info` is open while a case's
+        latest state is more information requested. Closed as converted (resubmitted, approved) or
+        cancelled (rejected)."""
+        cur = self.kyc.get(case_id)
+        if not self.has_seen(cause) and (cur is None or (at, cause) > (cur["at"], cur["cause"])):
+            self._kyc_state_observed(case_id=case_id, state=state, at=at, cause=cause)
+        asking = [c for c in self.kyc.values() if c["state"] == MORE_INFO]
+        latest = max(asking, key=lambda c: (c["at"], c["cause"])) if asking else None
+        outcome = TaskStatus.cancelled if state == KYC_REJECTED else TaskStatus.converted
+        self._reconcile(Node.kyc_more_info, latest, outcome, at, cause, policy)
+
+    def _reconcile(self, node: Node, wanted: dict[str, Any] | None, outcome: TaskStatus, at: datetime,
+                   cause: str, policy: Policy) -> None:
+        """Open `node` for the fact `wanted` (keyed by that fact, whichever fact got here last), or close
+        it when no fact wants it any more."""
+        if wanted is not None:
+            self.open_for(node, wanted["at"], wanted["cause"], policy)
+        else:
+            self.close_node(node, outcome, at, cause)
+
     def observe_stage(self, stage: Stage, at: datetime, cause: str, policy: Policy) -> None:
         """Stages only move forward: a late or replayed older stage changes nothing."""
         if self.has_seen(cause) or stage_rank(stage) <= stage_rank(self.stage):
@@ -119,9 +174,12 @@ class CustomerTasks(Aggregate):
 
     def open_for(self, node: Node, at: datetime, cause: str, policy: Policy, *,
                  due_at: datetime | None = None) -> str | None:
-        """Open a task of `node` unless one is already open (or this cause already made it)."""
+        """Open a task of `node` unless one is already open, this cause already made it, the customer's
+        stage has made the node stale, or a follow-up completed the node after this fact happened."""
         task_id = task_id_for(cause, node)
         if node.value in self.open or task_id in self.closed:
+            return None
+        if (self.stage is not None and is_stale_for(node, Stage(self.stage))) or at < self.done_at.get(node.value, at):
             return None
         self._task_opened(customer_id=self.customer_id, task_id=task_id, node=node.value, assignee_id=self.manager_id, team_id=self.team_id,
                           due_at=due_at or policy.due_at(node, at), created_at=at, cause=cause)
@@ -167,7 +225,17 @@ class CustomerTasks(Aggregate):
 
     @event("StageObserved")
     def _stage_observed(self, stage: str, at: datetime, cause: str) -> None:
-        self.stage = stage
+        self.stage, self.stage_at = stage, at
+        self._remember(cause)
+
+    @event("AccountStatusObserved")
+    def _account_status_observed(self, status: str, at: datetime, cause: str) -> None:
+        self.account = {"status": status, "at": at, "cause": cause}
+        self._remember(cause)
+
+    @event("KycStateObserved")
+    def _kyc_state_observed(self, case_id: str, state: str, at: datetime, cause: str) -> None:
+        self.kyc = {**self.kyc, case_id: {"state": state, "at": at, "cause": cause}}
         self._remember(cause)
 
     @event("TaskOpened")
@@ -190,6 +258,8 @@ class CustomerTasks(Aggregate):
         self.open.pop(node, None)
         self.closed[task_id] = {"outcome": outcome, "node": node, "at": at, "assignee_id": assignee_id,
                                 "team_id": team_id}
+        if outcome == TaskStatus.completed.value and at > self.done_at.get(node, at - _TICK):
+            self.done_at = {**self.done_at, node: at}
         if len(self.closed) > CLOSED_MAX:
             for old in list(self.closed)[: len(self.closed) - CLOSED_MAX]:
                 del self.closed[old]
