@@ -39,6 +39,7 @@ from shared.events.upstream import (
     TradeExecuted,
 )
 from shared.runtime.auth import Principal, Scope, mint_token
+from shared.runtime.cursor import codec_for
 from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.settings import AuthSettings
 
@@ -262,7 +263,7 @@ def _deep_cursor(svc: Any, n: int) -> tuple[str, tuple[Any, str]]:
         ts, cid = conn.execute(text("SELECT sort_registered_at, customer_id FROM customer ORDER BY "
                                     "sort_registered_at DESC, customer_id DESC OFFSET :o LIMIT 1"),
                                {"o": n // 2}).one()
-    return encode_cursor("registered_at", "desc", ts, cid), (ts, cid)
+    return encode_cursor(codec_for(svc.settings), "registered_at", "desc", ts, cid), (ts, cid)
 
 
 def _compiled(svc: Any, f: ListFilters, principal: Principal, after: Any) -> tuple[str, dict]:

@@ -26,9 +26,10 @@ from sqlalchemy.dialects import postgresql
 
 from services.kyc.bootstrap import bootstrap
 from services.kyc.domain.case import OPEN_STATES
-from services.kyc.projections.queries import QueueFilter, encode_cursor, queue_statement
+from services.kyc.projections.queries import QueueFilter, queue_statement
 from services.kyc.settings import KycSettings
 from shared.runtime.auth import mint_token
+from shared.runtime.cursor import codec_for
 from shared.runtime.settings import AuthSettings
 
 AUTH = AuthSettings(jwt_secret=SecretStr("bench-secret-bench-secret-bench-secret"))
@@ -147,10 +148,10 @@ async def main(ctx: Any) -> list[dict]:
             "OFFSET %s LIMIT 1",
             (list(OPEN_STATES), n_open // 2),
         ).fetchone()  # set-up only, not measured
-    deep_cursor = encode_cursor(mid[0], mid[1])
-    scenarios: list[tuple[str, dict[str, Any], QueueFilter, str | None]] = [
+    deep_cursor = codec_for(container.settings).encode("kyc-queue", [mid[0], mid[1]])
+    scenarios: list[tuple[str, dict[str, Any], QueueFilter, Any]] = [
         ("first page (open states)", {}, QueueFilter(), None),
-        ("deep keyset page", {"cursor": deep_cursor}, QueueFilter(), deep_cursor),
+        ("deep keyset page", {"cursor": deep_cursor}, QueueFilter(), (mid[0], mid[1])),
         ("state=pending", {"state": "pending"}, QueueFilter(states=("pending",)), None),
         ("overdue only", {"overdue": "true"}, QueueFilter(overdue=True), None),
         ("high-risk only", {"high_risk": "true"}, QueueFilter(high_risk=True), None),
@@ -176,7 +177,7 @@ async def main(ctx: Any) -> list[dict]:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=container.api), base_url="http://kyc"
         ) as client:
-            for name, params, flt, cursor in scenarios:
+            for name, params, flt, after in scenarios:
                 params = {"limit": 50, **params}
                 for _ in range(5):  # warm-up (connection pool, plan cache)
                     r = await client.get("/kyc/queue", params=params, headers=headers)
@@ -187,7 +188,7 @@ async def main(ctx: Any) -> list[dict]:
                     r = await client.get("/kyc/queue", params=params, headers=headers)
                     api.append((time.perf_counter() - t) * 1000)
                     assert r.status_code == 200 and len(r.json()["items"]) > 0
-                stmt = queue_statement(now=now, sla=sla, flt=flt, limit=50, cursor=cursor)
+                stmt = queue_statement(now=now, sla=sla, flt=flt, limit=50, after=after)
                 sql = str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
                 raw = await asyncio.to_thread(_raw, url, sql, reps)
                 rows += [

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
+from shared.runtime.commands import guard_outgoing
 from shared.runtime.db import Tracker, make_engine, session_factory
 from shared.runtime.eventstore import build_application
 from shared.runtime.handlers import SqlBatchHandler
@@ -157,6 +158,7 @@ def bootstrap(settings: AssignmentSettings | None = None, *, clock: Clock | None
     settings = settings or AssignmentSettings()
     clock = clock or SystemClock()
     app = build_application(AssignmentApplication, settings.eventstore_url)
+    guard_outgoing(app, map_event, service=SERVICE)
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
     directory = Directory(sessions)

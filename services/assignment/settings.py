@@ -26,6 +26,8 @@ class AssignmentSettings(ServiceSettings):
                                                "a follow-up still in flight on crm.tasks.events is not lost.")
     bulk_max_customers: int = Field(default=20_000, ge=1, le=100_000,
                                     description="Largest bulk assignment accepted in one command.")
+    max_body_bytes: int = Field(default=4 * 1_048_576, ge=1024,
+                                description="Largest request body accepted (a bulk assignment of 20,000 ids).")
     bulk_chunk_size: int = Field(default=500, ge=1, le=5_000,
                                  description="Customers saved per event-store transaction in a bulk command.")
     handover_wait_s: float = Field(default=10.0, ge=0,

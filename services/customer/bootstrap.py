@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
 from shared.runtime.api import create_app
+from shared.runtime.commands import guard_outgoing
 from shared.runtime.db import Tracker, make_engine, normalise_url, session_factory
 from shared.runtime.eventstore import build_application
 from shared.runtime.handlers import SqlBatchHandler
@@ -184,7 +185,8 @@ def _loads(data: Any) -> Any:
 
 def build_api(container: Container) -> FastAPI:
     app = create_app(service=SERVICE, auth=container.settings.auth, readiness=container.readiness(broker=False),
-                     title="Whale CRM — customer")
+                     title="Whale CRM — customer",
+                     max_body_bytes=container.settings.max_body_bytes)
     app.state.container = container
     app.include_router(export.router)  # before the /customers/{customer_id} routes
     app.include_router(routes_read.router)
@@ -195,6 +197,7 @@ def build_api(container: Container) -> FastAPI:
 def bootstrap(settings: CustomerSettings | None = None, *, migrate: bool = True) -> Container:
     settings = settings or CustomerSettings()
     app = build_application(CustomerApplication, settings.eventstore_url)
+    guard_outgoing(app, map_event, service=SERVICE)
     app.snapshotting_intervals = {Customer: settings.snapshot_interval}  # type: ignore[misc]
     tables = build_tables()
     engine = make_engine(settings.database_url)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
 from shared.runtime.api import create_app
+from shared.runtime.commands import guard_outgoing
 from shared.runtime.db import Tracker, make_engine, session_factory
 from shared.runtime.eventstore import build_application
 from shared.runtime.kafka import EventProducer
@@ -126,7 +127,7 @@ class Container:
         from .api import comments, followups, tasks, tickets
 
         app = create_app(service="tasks", auth=self.settings.auth, readiness=self.readiness(),
-                         title="Whale CRM — tasks")
+                         title="Whale CRM — tasks", max_body_bytes=self.settings.max_body_bytes)
         app.state.container = self
         for module in (tasks, followups, tickets, comments):
             app.include_router(module.router)
@@ -183,6 +184,7 @@ def bootstrap(settings: TasksSettings | None = None) -> Container:
         _async_commit(engine)
     sessions = session_factory(engine)
     app = build_application(TasksApplication, settings.eventstore_url)
+    guard_outgoing(app, to_messages, service="tasks")
     app.policy = Policy(due_hours=dict(settings.due_hours),
                         large_withdrawal_thresholds=dict(settings.large_withdrawal_thresholds))
     producer = LazyProducer(kafka, client_id="tasks")

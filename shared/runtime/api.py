@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sqlite3
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -15,8 +17,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .auth import TokenVerifier
+from .commands import OutgoingRejected
+from .http_guard import RequestGuard
 from .logging import bind_contextvars, clear_contextvars, get_logger
 from .metrics import HTTP_LATENCY
+from .openapi_problems import document_problems
 from .settings import AuthSettings
 
 PROBLEM = "application/problem+json"
@@ -43,6 +48,45 @@ def problem_response(status: int, title: str, detail: Any = None, *, type_: str 
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def _unavailable_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "the database / event store is unreachable right now": answered 503."""
+    import psycopg
+    import sqlalchemy.exc as sa
+    from eventsourcing import persistence as es
+
+    return (sa.OperationalError, sa.InterfaceError, sa.TimeoutError, psycopg.OperationalError,
+            psycopg.InterfaceError, es.OperationalError, es.InterfaceError, sqlite3.OperationalError)
+
+
+UNAVAILABLE = _unavailable_errors()
+RETRY_AFTER_S = 5
+# Correlation ids travel into stored events and logs: bounded, and only characters that cannot forge a log.
+CORRELATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
+CORRELATION_HEADERS = ("x-correlation-id", "x-request-id")
+
+
+def unavailable_response(exc: BaseException, correlation_id: str | None = None) -> JSONResponse:
+    log.warning("request_unavailable", error=type(exc).__name__)
+    extra = {"correlation_id": correlation_id} if correlation_id else {}
+    return problem_response(503, "Service Unavailable", "a database is unavailable; retry later",
+                            headers={"Retry-After": str(RETRY_AFTER_S)}, **extra)
+
+
+def correlation_id_of(request: Request) -> str:
+    """The caller's correlation id (X-Correlation-ID, else X-Request-ID) or a new one; a malformed one
+    raises a 400 Problem (it would otherwise be copied into events and logs)."""
+    for name in CORRELATION_HEADERS:
+        value = request.headers.get(name)
+        if value is None:
+            continue
+        if not CORRELATION_ID.fullmatch(value):
+            raise Problem(400, "Bad Request", f"{name}: 1-128 characters of A-Z a-z 0-9 . _ : -",
+                          type_="urn:whale-crm:problem:validation",
+                          errors=[{"field": f"header.{name}", "message": "1-128 characters of A-Z a-z 0-9 . _ : -"}])
+        return value
+    return str(uuid.uuid4())
+
+
 _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
            409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Entity",
            429: "Too Many Requests", 503: "Service Unavailable"}
@@ -56,6 +100,8 @@ def create_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     title: str | None = None,
     version: str = "0.1.0",
+    max_body_bytes: int = 1_048_576,
+    max_header_bytes: int = 16_384,
 ) -> FastAPI:
     app = FastAPI(title=title or f"Whale CRM — {service}", version=version, lifespan=lifespan)
     app.state.token_verifier = TokenVerifier(auth)
@@ -64,7 +110,11 @@ def create_app(
     @app.middleware("http")
     async def correlation(request: Request, call_next):  # type: ignore[no-untyped-def]
         clear_contextvars()
-        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        try:
+            cid = correlation_id_of(request)
+        except Problem as exc:
+            bind_contextvars(service=service)
+            return problem_response(exc.status, exc.title, exc.detail, type_=exc.type, **exc.extra)
         request.state.correlation_id = cid
         bind_contextvars(service=service, correlation_id=cid)
         start = time.perf_counter()
@@ -72,6 +122,9 @@ def create_app(
         try:
             response = await call_next(request)
             status = response.status_code
+        except UNAVAILABLE as exc:
+            response = unavailable_response(exc, cid)
+            status = 503
         except Exception:
             log.exception("request_failed", method=request.method, path=request.url.path)
             response = problem_response(500, "Internal Server Error", "unexpected error; see logs by correlation id",
@@ -86,6 +139,17 @@ def create_app(
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, type_=exc.type, **exc.extra)
+
+    for error in UNAVAILABLE:
+        app.add_exception_handler(error, lambda request, exc: unavailable_response(
+            exc, getattr(request.state, "correlation_id", None)))
+
+    @app.exception_handler(OutgoingRejected)
+    async def _unpublishable(request: Request, exc: OutgoingRejected) -> JSONResponse:
+        message = f"{exc.message} (in the {exc.event_type or 'published'} event)"
+        return problem_response(422, "Unprocessable Entity", f"{exc.field}: {message}",
+                                type_="urn:whale-crm:problem:validation",
+                                errors=[{"field": exc.field, "message": message}])
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -123,6 +187,8 @@ def create_app(
     async def metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes, max_header_bytes=max_header_bytes)
+    document_problems(app)
     return app
 
 

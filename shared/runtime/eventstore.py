@@ -11,7 +11,7 @@ import copy
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import unquote, urlparse
@@ -144,6 +144,9 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
 
     kept_types: ClassVar[tuple[type, ...]] = ()
     kept_maxsize: ClassVar[int] = 10_000
+    # Set by `shared.runtime.commands.guard_outgoing`: validates the events a recording would store against
+    # the contracts the outbox will publish, before anything commits.
+    outgoing_check: Callable[[Sequence[Any]], None] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -248,10 +251,23 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
                 if not supports_more_tracking(self.recorder):
                     raise NotImplementedError("recorder without more_tracking")
                 pe.saved_kwargs[MORE_TRACKING] = list(trackings[1:])
+        self.check_outgoing(pe.events)
         recordings = self._record(pe)
         self.take_snapshots(pe)
         self._notify(recordings)
         return recordings
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:  # type: ignore[type-arg, override]
+        """`Application.save`, after the outgoing check of the events it is about to store."""
+        if self.outgoing_check is not None:
+            self.check_outgoing([e for obj in objs if obj is not None
+                                 for e in (obj.pending_events if hasattr(obj, "pending_events") else [obj])])
+        return super().save(*objs, **kwargs)
+
+    def check_outgoing(self, events: Sequence[Any]) -> None:
+        """Raise `OutgoingRejected` (see `guard_outgoing`) for events whose published form would be invalid."""
+        if self.outgoing_check is not None and events:
+            self.outgoing_check(events)
 
     def take_snapshots(self, pe: ProcessingEvent) -> None:  # type: ignore[type-arg]
         """The snapshots due after recording `pe` (the application's `snapshotting_intervals`). A snapshot is

@@ -103,6 +103,10 @@ class ServiceSettings(BaseSettings):
     consumer_retries: int = 3
     relay_interval_ms: int = 100
     relay_batch_size: int = 500
+    cursor_secret: SecretStr | None = Field(
+        default=None, description="Key that signs list cursors (default: derived from AUTH_JWT_SECRET).")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted (413).")
+    idempotency_retention_hours: int = Field(default=24, ge=1, description="How long Idempotency-Keys are kept.")
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

@@ -165,7 +165,7 @@ async def test_unknown_case_404_invalid_payload_422_and_conflicts_409(h):
     r = await h.post(f"/kyc/cases/{case_id}/submit", "r1")
     assert r.status_code == 409 and "no decision" in r.json()["detail"]
     r = await h.get("/kyc/queue", cursor="garbage!")
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cursor"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.cursor"
     r = await h.post(f"/kyc/cases/{case_id}/request-info", "r1", json={"reasons": []})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reasons"
 

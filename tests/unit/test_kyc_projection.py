@@ -67,7 +67,7 @@ def test_sla_totals_completion_rebuild(tmp_path):
     handler.apply("t", 0, [submitted(T0 + 24 * H, ref="v2")], 2)
     c.projection.catch_up()
     with c.sessions() as s:
-        items, _ = queue_page(s, now=T0 + 30 * H, sla=app.rules.sla, flt=QueueFilter(), limit=10, cursor=None)
+        items, _ = queue_page(s, now=T0 + 30 * H, sla=app.rules.sla, flt=QueueFilter(), limit=10)
     assert [(i["state"], i["age_seconds"], i["overdue"]) for i in items] == [("resubmitted", 6 * 3600, False)]
     assert items[0]["time_in_queue_seconds"] == 4 * 3600 + 6 * 3600
 

@@ -192,21 +192,21 @@ def test_node_counts(make):
 def test_daily_follow_up_list_filters(make):
     c = make()
     Feed(c)(scenario())
-    every = q(c, due_list, HK, TODAY, Audience(), DueFilter(), limit=50, cursor=None)
+    every = q(c, due_list, HK, TODAY, Audience(), DueFilter(), limit=50)
     ids = [i["item_id"] for i in every["items"]]
     assert ids == ["task:t-1", "next:c1", "task:t-2"]  # by due time; t-3 due tomorrow, t-4 closed
     assert [i["overdue"] for i in every["items"]] == [True, False, False]
-    assert q(c, due_list, HK, TODAY, Audience(), DueFilter(overdue=True), limit=50, cursor=None)["items"][0][
+    assert q(c, due_list, HK, TODAY, Audience(), DueFilter(overdue=True), limit=50)["items"][0][
         "item_id"] == "task:t-1"
-    by_tag = q(c, due_list, HK, TODAY, Audience(), DueFilter(tags=("vip",)), limit=50, cursor=None)
+    by_tag = q(c, due_list, HK, TODAY, Audience(), DueFilter(tags=("vip",)), limit=50)
     assert [i["item_id"] for i in by_tag["items"]] == ["next:c1"]
     assert by_tag["items"][0]["intent"] == "medium" and by_tag["items"][0]["tags"] == ["vip"]
-    assert q(c, due_list, HK, TODAY, Audience(), DueFilter(tags=("hk",)), limit=50, cursor=None)["items"] == []
+    assert q(c, due_list, HK, TODAY, Audience(), DueFilter(tags=("hk",)), limit=50)["items"] == []
     assert [i["item_id"] for i in q(c, due_list, HK, TODAY, Audience(managers=("m3",)), DueFilter(node="pending_funding"),
-                                    limit=50, cursor=None)["items"]] == ["task:t-2"]
-    page1 = q(c, due_list, HK, TODAY, Audience(), DueFilter(), limit=2, cursor=None)
-    page2 = q(c, due_list, HK, TODAY, Audience(), DueFilter(), limit=2, cursor=page1["next_cursor"])
-    assert [i["item_id"] for i in page1["items"] + page2["items"]] == ids and page2["next_cursor"] is None
+                                    limit=50)["items"]] == ["task:t-2"]
+    page1 = q(c, due_list, HK, TODAY, Audience(), DueFilter(), limit=2)
+    page2 = q(c, due_list, HK, TODAY, Audience(), DueFilter(), limit=2, after=page1["next_key"])
+    assert [i["item_id"] for i in page1["items"] + page2["items"]] == ids and page2["next_key"] is None
 
 
 def test_account_opening_duration_and_success_rate(make):

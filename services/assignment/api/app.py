@@ -28,7 +28,8 @@ def create_api(container: Any) -> FastAPI:
         yield
 
     app = create_app(service="assignment", auth=container.settings.auth, readiness=[database, broker],
-                     lifespan=lifespan, title="Whale CRM — assignment")
+                     lifespan=lifespan, title="Whale CRM — assignment",
+                     max_body_bytes=container.settings.max_body_bytes)
     app.state.container = container
 
     @app.exception_handler(DomainError)

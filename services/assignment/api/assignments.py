@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 
 from shared.runtime.api import Problem, not_found
 from shared.runtime.auth import Perm, Principal, require
+from shared.runtime.cursor import CursorQuery
 
 from ..domain.errors import Conflict, Forbidden, NotFound
 from ..domain.scope import Actor
@@ -83,12 +84,12 @@ async def unassign(body: UnassignIn, p: Principal = Depends(require(Perm.Assignm
 
 @router.get("/assignments")
 async def list_assignments(manager_id: str | None = None, team_id: str | None = None,
-                           cursor: str | None = None, limit: int = Query(100, ge=1, le=1000),
+                           cursor: CursorQuery = None, limit: int = Query(100, ge=1, le=1000),
                            p: Principal = Depends(require(Perm.ClientProfileReadOnly)),
                            c: Any = Depends(container)) -> dict[str, Any]:
     """Current assignments, keyset-paginated by (customer_id, stage)."""
     actor, a = actor_of(p), t.assignments
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(c, cursor, "assignments", (str, str))
 
     def q() -> list[dict[str, Any]]:
         clauses = [x for x in (_visible(actor), a.c.manager_id == manager_id if manager_id else None,
@@ -104,7 +105,7 @@ async def list_assignments(manager_id: str | None = None, team_id: str | None = 
     rows = await asyncio.to_thread(q)
     more = len(rows) > limit
     rows = rows[:limit]
-    nxt = encode_cursor([rows[-1]["customer_id"], rows[-1]["stage"]]) if more else None
+    nxt = encode_cursor(c, "assignments", [rows[-1]["customer_id"], rows[-1]["stage"]]) if more else None
     return {"items": [_slot_out(r) for r in rows], "next_cursor": nxt}
 
 
@@ -137,13 +138,13 @@ async def customer_assignments(customer_id: str, p: Principal = Depends(require(
 
 
 @router.get("/customers/{customer_id}/assignment-history")
-async def customer_history(customer_id: str, cursor: str | None = None, limit: int = Query(100, ge=1, le=1000),
+async def customer_history(customer_id: str, cursor: CursorQuery = None, limit: int = Query(100, ge=1, le=1000),
                            p: Principal = Depends(require(Perm.ClientProfileReadOnly)),
                            c: Any = Depends(container)) -> dict[str, Any]:
     """Every assignment, unassignment, follow-up reset and routing outcome, oldest first. Visible to
     whoever holds, or once held, the customer (own / team scope), and to all-scope readers."""
     actor, h = actor_of(p), t.history
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(c, cursor, f"assignment-history:{customer_id}", (int,))
 
     def q() -> tuple[bool, list[dict[str, Any]]]:
         with c.sessions() as s:
@@ -154,7 +155,7 @@ async def customer_history(customer_id: str, cursor: str | None = None, limit: i
                 visible = s.scalar(select(h.c.version).where(h.c.customer_id == customer_id, mine).limit(1)) is not None
             stmt = select(h).where(h.c.customer_id == customer_id).order_by(h.c.version).limit(limit + 1)
             if after:
-                stmt = stmt.where(h.c.version > int(after[0]))
+                stmt = stmt.where(h.c.version > after[0])
             return visible, [dict(r) for r in s.execute(stmt).mappings()]
 
     visible, rows = await asyncio.to_thread(q)
@@ -167,4 +168,5 @@ async def customer_history(customer_id: str, cursor: str | None = None, limit: i
         r["stage"] = None if r["stage"] == "*" else r["stage"]
         r["share"] = str(r["share"].normalize()) if r["share"] is not None else None
     return {"customer_id": customer_id, "items": rows,
-            "next_cursor": encode_cursor([rows[-1]["version"]]) if more else None}
+            "next_cursor": encode_cursor(c, f"assignment-history:{customer_id}", [rows[-1]["version"]])
+            if more else None}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 
 from shared.runtime.auth import Principal
+from shared.runtime.cursor import codec_for
 
 from ..domain.scope import Actor
 
@@ -21,17 +20,10 @@ def actor_of(principal: Principal) -> Actor:
     return Actor(principal.user_id, str(principal.scope), tuple(principal.teams))
 
 
-def encode_cursor(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
+def encode_cursor(c: Any, scope: str, values: list[Any]) -> str:
+    return codec_for(c.settings).encode(scope, values)
 
 
-def decode_cursor(cursor: str | None, size: int) -> list[Any] | None:
-    if not cursor:
-        return None
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError):
-        raise HTTPException(422, detail="cursor: invalid cursor") from None
-    if not isinstance(values, list) or len(values) != size:
-        raise HTTPException(422, detail="cursor: invalid cursor")
-    return values
+def decode_cursor(c: Any, cursor: str | None, scope: str, kinds: tuple[Any, ...]) -> list[Any] | None:
+    """The verified values of a cursor this list issued (422 for anything else)."""
+    return codec_for(c.settings).decode(cursor, scope, kinds) if cursor else None

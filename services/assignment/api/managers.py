@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 
 from shared.runtime.api import not_found
 from shared.runtime.auth import Perm, Principal, require
+from shared.runtime.cursor import CursorQuery
 
 from ..projections import tables as t
 from ..projections.apply import aware
@@ -122,11 +123,11 @@ async def resign_manager(manager_id: str, body: ResignIn, p: Principal = Depends
 
 @router.get("/managers")
 async def list_managers(team_id: str | None = None, status: str | None = None,
-                        cursor: str | None = None, limit: int = Query(50, ge=1, le=500),
+                        cursor: CursorQuery = None, limit: int = Query(50, ge=1, le=500),
                         p: Principal = Depends(require(Perm.ClientProfileReadOnly)),
                         c: Any = Depends(container)) -> dict[str, Any]:
     actor = actor_of(p)
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(c, cursor, "managers", (str,))
     m = t.managers
 
     def q() -> list[dict[str, Any]]:
@@ -143,7 +144,7 @@ async def list_managers(team_id: str | None = None, status: str | None = None,
     rows = await asyncio.to_thread(q)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": rows, "next_cursor": encode_cursor([rows[-1]["manager_id"]]) if more else None}
+    return {"items": rows, "next_cursor": encode_cursor(c, "managers", [rows[-1]["manager_id"]]) if more else None}
 
 
 @router.get("/managers/{manager_id}")

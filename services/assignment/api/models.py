@@ -27,10 +27,12 @@ class TeamIn(Strict):
     protection_days: int = Field(default=7, ge=1, le=365)
 
 
+# Patches: an omitted field is left as it is; `null` clears only the fields that may be empty (leader,
+# position, team, referral code) — a required one (name, capacity, …) given as null is a 422.
 class TeamPatch(Strict):
-    name: Name | None = None
+    name: Name = Field(default=None, description="Omit to keep; never null.")
     leader_id: EntityId | None = None
-    protection_days: int | None = Field(default=None, ge=1, le=365)
+    protection_days: int = Field(default=None, ge=1, le=365, description="Omit to keep; never null.")
 
 
 class ManagerIn(Strict):
@@ -45,14 +47,14 @@ class ManagerIn(Strict):
 
 
 class ManagerPatch(Strict):
-    name: Name | None = None
+    name: Name = Field(default=None, description="Omit to keep; never null.")
     position: Name | None = None
     team_id: EntityId | None = None
-    regions: list[CountryCode] | None = Field(default=None, max_length=50)
-    languages: list[Language] | None = Field(default=None, max_length=20)
-    capacity: int | None = Field(default=None, ge=0, le=1_000_000)
+    regions: list[CountryCode] = Field(default=None, max_length=50, description="Omit to keep; [] for none.")
+    languages: list[Language] = Field(default=None, max_length=20, description="Omit to keep; [] for none.")
+    capacity: int = Field(default=None, ge=0, le=1_000_000, description="Omit to keep; never null.")
     referral_code: Code | None = None
-    status: Literal["active", "absent"] | None = None
+    status: Literal["active", "absent"] = Field(default=None, description="Omit to keep; never null.")
 
 
 class ResignIn(Strict):

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from shared.runtime.auth import Perm, Principal
+from shared.runtime.cursor import codec_for
 from shared.runtime.logging import get_logger
 
 from .deps import allowed, blocking, container
@@ -45,7 +46,9 @@ def csv_row(row: dict[str, Any], managers: list[dict[str, Any]], unmasked: bool)
     return [_cell(data.get(col)) for col in COLUMNS]
 
 
-@router.get("/export", summary="Export the filtered list as CSV (streamed)")
+@router.get("/export", summary="Export the filtered list as CSV (streamed)", response_class=StreamingResponse,
+            responses={200: {"description": "The CSV file (masked unless the caller has CustomerPiiRead).",
+                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
 async def export(
     f: ListFilters = Depends(list_filters),
     sort: SortKey = Query("registered_at"),
@@ -73,7 +76,7 @@ async def export(
             buf.truncate()
             if len(rows) < page_size:
                 break
-            cursor = encode_cursor(sort, order, rows[-1][key], rows[-1]["customer_id"])
+            cursor = encode_cursor(codec_for(c.settings), sort, order, rows[-1][key], rows[-1]["customer_id"])
         if buf.getvalue():
             yield buf.getvalue().encode()
         log.info("customers_exported", user_id=principal.user_id, rows=sent, unmasked=unmasked,

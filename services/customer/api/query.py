@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
@@ -34,6 +31,7 @@ from shared.events.crm_customer import AccountStatus, Stage, VerificationStatus
 from shared.events.upstream import Channel
 from shared.runtime.api import Problem
 from shared.runtime.auth import Principal, Scope
+from shared.runtime.cursor import CursorCodec
 
 from ..domain.state import parse_time
 from ..projections.tables import Tables
@@ -203,26 +201,21 @@ def sort_column(t: Tables, sort: SortKey) -> Any:
     return {"registered_at": c.sort_registered_at, "assets": c.assets_sort, "last_activity": c.last_activity_at}[sort]
 
 
-def encode_cursor(sort: SortKey, order: Order, value: Any, customer_id: str) -> str:
-    raw = value.isoformat() if isinstance(value, datetime) else str(value)
-    data = json.dumps([sort, order, raw, customer_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+def _cursor_scope(sort: SortKey, order: Order) -> str:
+    return f"customers:{sort}:{order}"
 
 
-def decode_cursor(cursor: str, sort: SortKey, order: Order) -> tuple[Any, str]:
-    def bad(msg: str) -> Problem:
-        return Problem(422, "Unprocessable Entity", f"cursor: {msg}", type_="urn:whale-crm:problem:validation",
-                       errors=[{"field": "query.cursor", "message": msg}])
+_CURSOR_KINDS = {"registered_at": (datetime, str), "assets": (Decimal, str), "last_activity": (datetime, str)}
 
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        s, o, raw, cid = data
-        value: Any = Decimal(raw) if sort == "assets" else parse_time(raw)
-    except (ValueError, TypeError, binascii.Error, InvalidOperation, json.JSONDecodeError):
-        raise bad("not a cursor of this list") from None
-    if (s, o) != (sort, order) or not isinstance(cid, str):
-        raise bad("cursor was made for another sort order")
-    return value, cid
+
+def encode_cursor(codec: CursorCodec, sort: SortKey, order: Order, value: Any, customer_id: str) -> str:
+    return codec.encode(_cursor_scope(sort, order), [value, customer_id])
+
+
+def decode_cursor(codec: CursorCodec, cursor: str, sort: SortKey, order: Order) -> tuple[Any, str]:
+    """The page's last (sort key, customer id), verified: a cursor of another list, sort or order is a 422."""
+    value, cid = codec.decode(cursor, _cursor_scope(sort, order), _CURSOR_KINDS[sort])
+    return (value if sort == "assets" else parse_time(value)), cid
 
 
 PAGE_COLUMNS = ("customer_id", "registered", "registered_at", "channel", "campaign", "referral_code",

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, true
 
 from shared.events.crm_customer import Stage
 from shared.runtime.auth import Perm, Principal, Scope
+from shared.runtime.cursor import CursorQuery, codec_for
 from shared.runtime.logging import get_logger
 
 from ..application import CustomerNotFound
@@ -96,7 +97,7 @@ def _managers(value: Any) -> list[dict[str, Any]]:
 def fetch_page(c: Any, principal: Principal, f: ListFilters, sort: SortKey, order: Order,
                cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     t = c.tables
-    after = decode_cursor(cursor, sort, order) if cursor else None
+    after = decode_cursor(codec_for(c.settings), cursor, sort, order) if cursor else None
     clauses = filter_clauses(t, f)
     scope = scope_clause(t, principal)
     if scope is not None:
@@ -114,7 +115,7 @@ async def list_customers(
     f: ListFilters = Depends(list_filters),
     sort: SortKey = Query("registered_at"),
     order: Order = Query("desc"),
-    cursor: str | None = Query(None, max_length=500, description="`next_cursor` of the previous page."),
+    cursor: CursorQuery = None,
     limit: int = Query(50, ge=1, le=200),
     principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly)),
     c: Any = Depends(container),
@@ -124,7 +125,8 @@ async def list_customers(
     rows = rows[:limit]
     unmasked = principal.has(Perm.CustomerPiiRead)
     key = sort_column(c.tables, sort).name
-    next_cursor = encode_cursor(sort, order, rows[-1][key], rows[-1]["customer_id"]) if more else None
+    next_cursor = (encode_cursor(codec_for(c.settings), sort, order, rows[-1][key], rows[-1]["customer_id"])
+                   if more else None)
     return {"items": [list_item(r, managers[r["customer_id"]], unmasked) for r in rows],
             "next_cursor": next_cursor, "limit": limit}
 

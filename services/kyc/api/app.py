@@ -24,6 +24,7 @@ def create_api(container: Any) -> FastAPI:
         auth=container.settings.auth,
         readiness=[database, broker],
         title="Whale CRM — KYC review",
+        max_body_bytes=container.settings.max_body_bytes,
     )
     app.state.container = container
     app.include_router(router)

@@ -12,10 +12,11 @@ from prometheus_client import Counter
 
 from shared.runtime.api import Problem
 from shared.runtime.auth import Perm, Principal
+from shared.runtime.cursor import CursorQuery, codec_for
 from shared.runtime.logging import get_logger
 
 from ..domain.case import OPEN_STATES
-from ..projections.queries import BadCursor, QueueFilter, customer_completion, queue_page
+from ..projections.queries import QueueFilter, customer_completion, queue_page
 from .deps import READ_PERMS, any_of, container, is_reviewer, run_command
 from .models import AssignBody, DocumentDecisionBody, MoreInfoBody, QueuePage, SecondReviewBody, SubmitBody
 from .views import case_detail, history_entry
@@ -69,7 +70,7 @@ async def queue(
     high_risk: bool | None = None,
     overdue: bool | None = None,
     customer_id: Annotated[str | None, Query(max_length=64)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> dict[str, Any]:
     """Cases oldest first (by time since (re)submission), keyset-paginated, with SLA times and overdue flags."""
@@ -83,21 +84,16 @@ async def queue(
         customer_id=customer_id,
     )
 
-    def run() -> tuple[list[dict[str, Any]], str | None]:
-        with c.sessions() as s:
-            return queue_page(s, now=_now(), sla=c.app.rules.sla, flt=flt, limit=limit, cursor=cursor)
+    codec = codec_for(c.settings)
+    after = codec.decode(cursor, "kyc-queue", (datetime, str)) if cursor else None
 
-    try:
-        items, nxt = await asyncio.to_thread(run)
-    except BadCursor as exc:
-        raise Problem(
-            422,
-            "Unprocessable Entity",
-            f"cursor: {exc}",
-            type_="urn:whale-crm:problem:validation",
-            errors=[{"field": "cursor", "message": str(exc)}],
-        ) from None
-    return {"items": items, "next_cursor": nxt}
+    def run() -> tuple[list[dict[str, Any]], Any]:
+        with c.sessions() as s:
+            return queue_page(s, now=_now(), sla=c.app.rules.sla, flt=flt, limit=limit,
+                              after=tuple(after) if after else None)  # type: ignore[arg-type]
+
+    items, last = await asyncio.to_thread(run)
+    return {"items": items, "next_cursor": codec.encode("kyc-queue", list(last)) if last else None}
 
 
 @router.get("/cases/{case_id}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,26 +14,6 @@ from ..domain.case import OPEN_STATES, QUEUE_STATES, S_IN_REVIEW, S_SECOND
 from ..domain.rules import SlaRules
 from .cases import utc
 from .tables import kyc_case, kyc_customer
-
-
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(queued_at: datetime, case_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{utc(queued_at).isoformat()}|{case_id}".encode()).decode()  # type: ignore[union-attr]
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-        at, case_id = raw.split("|", 1)
-        parsed = utc(datetime.fromisoformat(at))
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise BadCursor("not a cursor returned by this endpoint") from None
-    if parsed is None or not case_id:
-        raise BadCursor("not a cursor returned by this endpoint")
-    return parsed, case_id
 
 
 @dataclass(frozen=True)
@@ -56,7 +34,8 @@ def overdue_clause(now: datetime, sla: SlaRules) -> Any:
     )
 
 
-def queue_statement(*, now: datetime, sla: SlaRules, flt: QueueFilter, limit: int, cursor: str | None) -> Any:
+def queue_statement(*, now: datetime, sla: SlaRules, flt: QueueFilter, limit: int,
+                    after: tuple[datetime, str] | None) -> Any:
     """SELECT for one queue page (limit + 1 rows, to know whether there is a next page)."""
     c = kyc_case.c
     q = select(kyc_case)
@@ -71,22 +50,21 @@ def queue_statement(*, now: datetime, sla: SlaRules, flt: QueueFilter, limit: in
     if flt.overdue is not None:
         clause = overdue_clause(now, sla)
         q = q.where(clause if flt.overdue else ~clause)
-    if cursor:
-        at, case_id = decode_cursor(cursor)
-        q = q.where(tuple_(c.queued_at, c.case_id) > tuple_(at, case_id))
+    if after is not None:
+        q = q.where(tuple_(c.queued_at, c.case_id) > tuple_(*after))
     return q.order_by(c.queued_at, c.case_id).limit(limit + 1)
 
 
 def queue_page(
-    session: Session, *, now: datetime, sla: SlaRules, flt: QueueFilter, limit: int, cursor: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
-    stmt = queue_statement(now=now, sla=sla, flt=flt, limit=limit, cursor=cursor)
+    session: Session, *, now: datetime, sla: SlaRules, flt: QueueFilter, limit: int,
+    after: tuple[datetime, str] | None = None,
+) -> tuple[list[dict[str, Any]], tuple[datetime, str] | None]:
+    """One page and the (queued_at, case_id) key of its last row when there is a next page."""
+    stmt = queue_statement(now=now, sla=sla, flt=flt, limit=limit, after=after)
     rows = session.execute(stmt).mappings().all()
     items = [queue_item(r, now, sla) for r in rows[:limit]]
-    nxt = (
-        encode_cursor(rows[limit - 1]["queued_at"], rows[limit - 1]["case_id"]) if len(rows) > limit else None
-    )
-    return items, nxt
+    last = (utc(rows[limit - 1]["queued_at"]), rows[limit - 1]["case_id"]) if len(rows) > limit else None
+    return items, last  # type: ignore[return-value]
 
 
 def _secs(a: datetime | None, b: datetime) -> int:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def build_api(c: Container) -> FastAPI:
     app = create_app(service="summary", auth=c.settings.auth, readiness=[c.check_db, c.check_broker],
-                     title="Whale CRM — summary")
+                     title="Whale CRM — summary", max_body_bytes=c.settings.max_body_bytes)
     app.state.container = c
     for module in (summary, reports, dashboard, analytics):
         app.include_router(module.router)

@@ -12,7 +12,7 @@ from shared.runtime.auth import Perm, Principal, require
 
 from ..domain.clock import to_naive_utc
 from ..queries.funnel import funnel_report
-from .deps import audience, check_interval, container, read
+from .deps import DAY_RANGE, audience, check_interval, container, read
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 Reader = Annotated[Principal, Depends(require(Perm.ClientProfileReadOnly))]
@@ -21,8 +21,10 @@ Reader = Annotated[Principal, Depends(require(Perm.ClientProfileReadOnly))]
 @router.get("/funnel")
 async def get_funnel(
     request: Request, principal: Reader,
-    first: Annotated[date | None, Query(alias="from", description="First registration date (local).")] = None,
-    last: Annotated[date | None, Query(alias="to", description="Last registration date (local).")] = None,
+    first: Annotated[date | None, Query(alias="from", **DAY_RANGE,
+                                        description="First registration date (local).")] = None,
+    last: Annotated[date | None, Query(alias="to", **DAY_RANGE,
+                                       description="Last registration date (local; on or after `from`).")] = None,
     group_by: Literal["none", "manager", "team", "cohort"] = "none",
     as_of: Annotated[AwareDatetime | None, Query(description="Count only milestones reached by then.")] = None,
     manager_id: str | None = None, team_id: str | None = None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -11,10 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from shared.runtime.auth import Perm, Principal, require
+from shared.runtime.cursor import CursorQuery, codec_for, naive_utc
 from shared.runtime.logging import get_logger
 
 from ..queries.dashboard import account_opening, changelog_page, node_counts, shortcuts
-from .deps import audience, check_interval, container, invalid, local_today, read
+from .deps import DAY_RANGE, audience, check_interval, container, local_today, read
 from .models import ChangelogIn
 from .reports import _sync_projection
 
@@ -34,8 +34,8 @@ async def get_nodes(request: Request, principal: Reader, manager_id: str | None 
 
 @router.get("/account-opening")
 async def get_account_opening(
-    request: Request, principal: Reader, first: Annotated[date | None, Query(alias="from")] = None,
-    last: Annotated[date | None, Query(alias="to")] = None, manager_id: str | None = None,
+    request: Request, principal: Reader, first: Annotated[date | None, Query(alias="from", **DAY_RANGE)] = None,
+    last: Annotated[date | None, Query(alias="to", **DAY_RANGE)] = None, manager_id: str | None = None,
     team_id: str | None = None,
 ) -> dict[str, Any]:
     """Mean account-opening durations and success rate (opened / decided) over local dates [from, to]
@@ -55,30 +55,20 @@ async def get_shortcuts(request: Request, principal: Reader, manager_id: str | N
                       principal.user_id)
 
 
-def _cursor(key: tuple[datetime, str]) -> str:
-    return base64.urlsafe_b64encode(f"{key[0].isoformat()}|{key[1]}".encode()).decode().rstrip("=")
-
-
-def _uncursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, eid = raw.split("|", 1)
-        return datetime.fromisoformat(at), eid
-    except (ValueError, UnicodeDecodeError):
-        raise invalid("cursor", "not a cursor this API issued") from None
-
-
 @router.get("/changelog")
 async def list_changelog(request: Request, principal: Reader,
-                         cursor: Annotated[str | None, Query(max_length=200)] = None,
+                         cursor: CursorQuery = None,
                          limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
     """System changelog, newest first."""
     c = container(request)
-    before = _uncursor(cursor) if cursor else None
+    codec = codec_for(c.settings)
+    before = codec.decode(cursor, "changelog", (datetime, str)) if cursor else None
+    if before:
+        before = [naive_utc(before[0]), before[1]]
     rows = await read(c, changelog_page, limit=limit + 1, before=before)
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = _cursor(rows[-1]["_key"]) if more else None
+    next_cursor = codec.encode("changelog", list(rows[-1]["_key"])) if more else None
     return {"items": [{k: v for k, v in r.items() if k != "_key"} for r in rows], "next_cursor": next_cursor}
 
 

@@ -17,6 +17,9 @@ from ..domain.clock import today
 from ..queries.audience import Audience, OutOfScope, audience_for
 
 T = TypeVar("T")
+# Every day a query or path names: far enough from date.min/max that day arithmetic (yesterday, a week
+# before, a time zone's midnight) stays in range; anything else is a 422 naming the parameter.
+DAY_RANGE: dict[str, Any] = {"ge": date(1900, 1, 1), "le": date(2999, 12, 31)}
 
 
 def container(request: Request) -> Container:

@@ -6,7 +6,7 @@ import asyncio
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,9 +18,10 @@ from ..bootstrap import Container
 from ..domain.clock import from_naive_utc
 from ..domain.reports import DailyReport
 from ..projections import tables as t
-from .deps import audience, container, invalid, local_today, read
+from .deps import DAY_RANGE, audience, container, invalid, local_today, read
 from .models import ReportIn
 
+Day = Annotated[date, Path(**DAY_RANGE)]
 router = APIRouter(prefix="/summary/reports", tags=["daily reports"])
 log = get_logger("summary.api")
 Reader = Annotated[Principal, Depends(require(Perm.ClientProfileReadOnly))]
@@ -49,7 +50,7 @@ async def _sync_projection(c: Container) -> None:
 
 
 @router.put("/{report_date}")
-async def write_report(request: Request, response: Response, report_date: date, body: ReportIn,
+async def write_report(request: Request, response: Response, report_date: Day, body: ReportIn,
                        principal: Writer) -> dict[str, Any]:
     """Write or edit the caller's own report for a local date (today or up to 7 days back)."""
     c = container(request)
@@ -82,14 +83,14 @@ async def _load_visible(c: Container, principal: Principal, report_date: date,
 
 
 @router.get("/{report_date}")
-async def get_report(request: Request, report_date: date, principal: Reader,
+async def get_report(request: Request, report_date: Day, principal: Reader,
                      manager_id: str | None = None) -> dict[str, Any]:
     """One report: the caller's own, or (team lead, `all` scope) a manager's by `manager_id`."""
     return _out(await _load_visible(container(request), principal, report_date, manager_id))
 
 
 @router.get("/{report_date}/history")
-async def get_history(request: Request, report_date: date, principal: Reader,
+async def get_history(request: Request, report_date: Day, principal: Reader,
                       manager_id: str | None = None) -> dict[str, Any]:
     """Audit trail: every version of the report, who wrote it and when."""
     c = container(request)
@@ -101,7 +102,7 @@ async def get_history(request: Request, report_date: date, principal: Reader,
 
 @router.get("")
 async def list_reports(request: Request, principal: Reader,
-                       day: Annotated[date | None, Query(alias="date")] = None,
+                       day: Annotated[date | None, Query(alias="date", **DAY_RANGE)] = None,
                        manager_id: str | None = None, team_id: str | None = None,
                        cursor: Annotated[str | None, Query(max_length=64)] = None,
                        limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from shared.runtime.auth import Perm, Principal, require
+from shared.runtime.cursor import CursorQuery, codec_for, naive_utc
 
-from ..queries.summary import BadCursor, DueFilter, due_list, today_summary
-from .deps import audience, container, invalid, local_today, read
+from ..queries.summary import DueFilter, due_list, today_summary
+from .deps import DAY_RANGE, audience, container, local_today, read
 
 router = APIRouter(prefix="/summary", tags=["today's summary"])
 Reader = Annotated[Principal, Depends(require(Perm.ClientProfileReadOnly))]
 
 
 @router.get("/today")
-async def get_today(request: Request, principal: Reader, day: Annotated[date | None, Query(alias="date")] = None,
+async def get_today(request: Request, principal: Reader, day: Annotated[date | None, Query(alias="date", **DAY_RANGE)] = None,
                     manager_id: str | None = None, team_id: str | None = None) -> dict[str, Any]:
     """Account openings, fundings and follow-ups by stage: the day vs the day before vs the same weekday a week
     before. Per manager for team and `all` scopes."""
@@ -28,7 +29,7 @@ async def get_today(request: Request, principal: Reader, day: Annotated[date | N
 
 @router.get("/follow-ups")
 async def get_follow_ups(
-    request: Request, principal: Reader, day: Annotated[date | None, Query(alias="date")] = None,
+    request: Request, principal: Reader, day: Annotated[date | None, Query(alias="date", **DAY_RANGE)] = None,
     node: Annotated[str | None, Query(max_length=200)] = None,
     stage: Annotated[str | None, Query(max_length=40)] = None,
     overdue: bool | None = None,
@@ -36,7 +37,7 @@ async def get_follow_ups(
     intent: Annotated[str | None, Query(max_length=200)] = None,
     customer_id: Annotated[str | None, Query(max_length=64)] = None,
     manager_id: str | None = None, team_id: str | None = None,
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Customers that need following up on the day: open tasks due by the end of it and the next follow-ups
@@ -45,7 +46,9 @@ async def get_follow_ups(
     aud = audience(principal, manager_id, team_id)
     flt = DueFilter(node=node, stage=stage, overdue=overdue, tags=tuple(tag or ()), intent=intent,
                     customer_id=customer_id)
-    try:
-        return await read(c, due_list, c.settings.tz, day or local_today(c), aud, flt, limit=limit, cursor=cursor)
-    except BadCursor:
-        raise invalid("cursor", "not a cursor this API issued") from None
+    codec = codec_for(c.settings)
+    after = codec.decode(cursor, "due", (datetime, str)) if cursor else None
+    out = await read(c, due_list, c.settings.tz, day or local_today(c), aud, flt, limit=limit,
+                     after=(naive_utc(after[0]), after[1]) if after else None)
+    key = out.pop("next_key")
+    return {**out, "next_cursor": codec.encode("due", list(key)) if key else None}

@@ -3,7 +3,6 @@ follow-up list."""
 
 from __future__ import annotations
 
-import base64
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -97,25 +96,9 @@ class DueFilter:
     customer_id: str | None = None
 
 
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(due_at: datetime, item_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{due_at.isoformat()}|{item_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, item = raw.split("|", 1)
-        return datetime.fromisoformat(at), item
-    except (ValueError, UnicodeDecodeError):
-        raise BadCursor("cursor: not a cursor this API issued") from None
-
-
 def due_list(session: Session, tz: ZoneInfo, day: date, aud: Audience, flt: DueFilter, *,
-             limit: int, cursor: str | None) -> dict[str, Any]:
+             limit: int, after: tuple[datetime, str] | None = None) -> dict[str, Any]:
+    """One page of due items; `next_key` is the (due_at, item_id) of its last row when there is more."""
     w = local_day(day, tz)
     d = t.due_item.c
     cond = [d.due_at < w.end, *aud.where(t.due_item)]
@@ -133,8 +116,8 @@ def due_list(session: Session, tz: ZoneInfo, day: date, aud: Audience, flt: DueF
         cond.append(d.customer_id == flt.customer_id)
     for tag in flt.tags:
         cond.append(d.tags.like(f"%|{_like_escape(tag)}|%", escape="\\"))
-    if cursor:
-        at, item = decode_cursor(cursor)
+    if after is not None:
+        at, item = after
         cond.append(or_(d.due_at > at, and_(d.due_at == at, d.item_id > item)))
     rows = session.execute(select(t.due_item).where(*cond).order_by(d.due_at, d.item_id).limit(limit + 1)).mappings()
     rows = list(rows)
@@ -146,8 +129,8 @@ def due_list(session: Session, tz: ZoneInfo, day: date, aud: Audience, flt: DueF
         "manager_id": r["manager_id"], "team_id": r["team_id"], "intent": r["intent"],
         "tags": [x for x in r["tags"].split("|") if x], "last_follow_up_at": from_naive_utc(r["last_follow_up_at"]),
     } for r in rows]
-    next_cursor = encode_cursor(rows[-1]["due_at"], rows[-1]["item_id"]) if more and rows else None
-    return {"date": day.isoformat(), "items": items, "next_cursor": next_cursor}
+    next_key = (rows[-1]["due_at"], rows[-1]["item_id"]) if more and rows else None
+    return {"date": day.isoformat(), "items": items, "next_key": next_key}
 
 
 def _like_escape(value: str) -> str:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -15,6 +11,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql import ColumnElement
 
 from shared.runtime.auth import Perm, Principal, Scope
+from shared.runtime.cursor import codec_for
 
 from ..bootstrap import Container
 from ..projections.tables import customers
@@ -64,19 +61,13 @@ def customers_scope_clause(principal: Principal) -> ColumnElement[bool] | None:
 
 
 # ------------------------------------------------------------------------------------------ paging
-def encode_cursor(values: Sequence[Any]) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+def encode_cursor(c: Container, scope: str, values: Sequence[Any]) -> str:
+    return codec_for(c.settings).encode(scope, values)
 
 
-def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(raw, list) or len(raw) != len(kinds):
-            raise ValueError("shape")
-        return [datetime.fromisoformat(v) if k is datetime else k(v) for v, k in zip(raw, kinds, strict=True)]
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise HTTPException(422, detail="cursor: invalid cursor") from None
+def decode_cursor(c: Container, cursor: str, scope: str, kinds: Sequence[type]) -> list[Any]:
+    """The verified values of a cursor this list issued (422 for anything else)."""
+    return codec_for(c.settings).decode(cursor, scope, kinds)
 
 
 def after(columns: Sequence[Any], values: Sequence[Any], *, descending: bool = False) -> ColumnElement[bool]:

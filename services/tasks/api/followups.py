@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 
 from shared.runtime.auth import Perm, Principal, require
+from shared.runtime.cursor import CursorQuery
 from shared.runtime.logging import get_logger
 
 from ..domain.nodes import TaskNotFound, TaskNotOpen
@@ -93,7 +94,7 @@ async def follow_up_task(
             summary="Follow-up records and remarks of a customer, newest first")
 async def follow_up_history(
     customer_id: str,
-    cursor: str | None = Query(default=None, max_length=500),
+    cursor: CursorQuery = None,
     limit: int = Query(default=50, ge=1, le=200),
     principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
     c: Container = Depends(container),
@@ -101,7 +102,7 @@ async def follow_up_history(
     await asyncio.to_thread(customer_in_scope, c, principal, customer_id)
     stmt = select(follow_ups).where(follow_ups.c.customer_id == customer_id)
     if cursor:
-        at, fid = decode_cursor(cursor, (datetime, str))
+        at, fid = decode_cursor(c, cursor, "follow-ups:" + customer_id, (datetime, str))
         stmt = stmt.where(after((follow_ups.c.recorded_at, follow_ups.c.follow_up_id), (at, fid), descending=True))
     stmt = stmt.order_by(follow_ups.c.recorded_at.desc(), follow_ups.c.follow_up_id.desc()).limit(limit + 1)
 
@@ -114,7 +115,8 @@ async def follow_up_history(
     rows = rows[:limit]
     items = [FollowUpOut(**dict(r)).model_dump(mode="json") for r in rows]
     return {"items": items,
-            "next_cursor": encode_cursor((rows[-1]["recorded_at"], rows[-1]["follow_up_id"])) if more else None}
+            "next_cursor": encode_cursor(c, "follow-ups:" + customer_id,
+                                         (rows[-1]["recorded_at"], rows[-1]["follow_up_id"])) if more else None}
 
 
 @router.post("/follow-ups/batch-remarks", status_code=201, summary="Add the same remark to several customers")

@@ -13,6 +13,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql import ColumnElement
 
 from shared.runtime.auth import Perm, Principal, Scope, require
+from shared.runtime.cursor import CursorQuery
 
 from ..domain.nodes import Node
 from ..projections.tables import customers, tasks
@@ -84,7 +85,7 @@ async def list_tasks(
     overdue: bool | None = Query(default=None, description="Only overdue (true) or not overdue (false)."),
     customer_id: str | None = Query(default=None, max_length=64),
     team_id: str | None = Query(default=None, max_length=64),
-    cursor: str | None = Query(default=None, max_length=500),
+    cursor: CursorQuery = None,
     limit: int = Query(default=50, ge=1, le=200),
     principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
     c: Container = Depends(container),
@@ -100,7 +101,7 @@ async def list_tasks(
     if team_id is not None:
         clauses.append(tasks.c.team_id == team_id)
     if cursor:
-        due, tid = decode_cursor(cursor, (datetime, str))
+        due, tid = decode_cursor(c, cursor, "tasks", (datetime, str))
         clauses.append(after((tasks.c.due_at, tasks.c.task_id), (due, tid)))
     stmt = select(tasks).where(all_of(*clauses)).order_by(tasks.c.due_at, tasks.c.task_id).limit(limit + 1)
 
@@ -112,7 +113,7 @@ async def list_tasks(
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": [task_out(r, now) for r in rows],
-            "next_cursor": encode_cursor((rows[-1]["due_at"], rows[-1]["task_id"])) if more else None}
+            "next_cursor": encode_cursor(c, "tasks", (rows[-1]["due_at"], rows[-1]["task_id"])) if more else None}
 
 
 @router.get("/counts", response_model=list[NodeCount], summary="Open and overdue tasks per node (list cards)")

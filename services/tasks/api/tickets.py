@@ -14,6 +14,7 @@ from sqlalchemy.engine import RowMapping
 
 from shared.events.crm_customer import STAGE_ORDER, Stage
 from shared.runtime.auth import Perm, Principal, Scope, require
+from shared.runtime.cursor import CursorQuery
 from shared.runtime.logging import get_logger
 
 from ..domain.nodes import CommentNotFound, InvalidTransition, NotCommentAuthor, TicketGone
@@ -125,7 +126,7 @@ async def list_tickets(
     assignee_id: str | None = Query(default=None, max_length=64),
     customer_id: str | None = Query(default=None, max_length=64),
     q: str | None = Query(default=None, min_length=1, max_length=100, description="Search in titles."),
-    cursor: str | None = Query(default=None, max_length=500),
+    cursor: CursorQuery = None,
     limit: int = Query(default=50, ge=1, le=200),
     principal: Principal = Depends(manage),
     c: Container = Depends(container),
@@ -141,7 +142,7 @@ async def list_tickets(
         escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         clauses.append(func.lower(tickets.c.title).like(f"%{escaped}%", escape="\\"))
     if cursor:
-        at, tid = decode_cursor(cursor, (datetime, str))
+        at, tid = decode_cursor(c, cursor, "tickets", (datetime, str))
         clauses.append(after((tickets.c.created_at, tickets.c.ticket_id), (at, tid), descending=True))
     stmt = (select(tickets)
             .select_from(tickets.outerjoin(customers, customers.c.customer_id == tickets.c.customer_id))
@@ -157,7 +158,7 @@ async def list_tickets(
     rows = rows[:limit]
     items = [TicketOut(**{k: r[k] for k in TicketOut.model_fields}).model_dump(mode="json") for r in rows]
     return {"items": items,
-            "next_cursor": encode_cursor((rows[-1]["created_at"], rows[-1]["ticket_id"])) if more else None}
+            "next_cursor": encode_cursor(c, "tickets", (rows[-1]["created_at"], rows[-1]["ticket_id"])) if more else None}
 
 
 @router.get("/{ticket_id}", response_model=TicketOut)

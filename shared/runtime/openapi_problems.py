@@ -1,0 +1,98 @@
+"""Every operation of every API documents its error responses as `application/problem+json`.
+
+`document_problems(app)` post-processes FastAPI's generated OpenAPI once: a `Problem` schema (RFC 9457
+with our `errors` list for validation problems) and, on each operation, the errors the kit and the
+routes can answer — 400, 401, 403, 404 (a resource the path, a filter or the body names), 422, 431 and 503 everywhere,
+409 on commands, 413 where there is a body. A route adds its own with `responses={...}`; FastAPI's
+default 422 (`HTTPValidationError`, application/json) is replaced by the problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+PROBLEM = "application/problem+json"
+_REF = {"$ref": "#/components/schemas/Problem"}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details. Validation problems (422) list every invalid field in `errors`.",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "description": "URI of the problem type (`about:blank` or a whale URN)."},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"description": "What went wrong; for validation problems `<field>: <message>`."},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["field", "message"],
+            "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}},
+        "field": {"type": "string", "description": "The offending field (domain validation)."},
+        "code": {"type": "string", "description": "Stable machine-readable reason."},
+        "correlation_id": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+DESCRIPTIONS = {
+    400: "Malformed request (e.g. an invalid X-Correlation-ID header).",
+    401: "Missing, expired or invalid bearer token.",
+    403: "The token lacks a permission this operation needs.",
+    404: "A resource the request names (path, filter or body) is unknown or outside the caller's data scope.",
+    409: "The command conflicts with the resource's current state (or a reused Idempotency-Key).",
+    413: "Request body too large.",
+    422: "Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors).",
+    431: "Request headers too large.",
+    503: "A dependency (database, event store) is unavailable; retry after `Retry-After` seconds.",
+}
+_WRITES = {"post", "put", "patch", "delete"}
+
+
+def _problem_response(code: int, existing: dict[str, Any] | None) -> dict[str, Any]:
+    desc = (existing or {}).get("description")
+    if not desc or desc in ("Validation Error", "Successful Response"):
+        desc = DESCRIPTIONS.get(code, "Error")
+    out: dict[str, Any] = {"description": desc, "content": {PROBLEM: {"schema": _REF}}}
+    if code == 503:
+        out["headers"] = {"Retry-After": {"description": "Seconds to wait before retrying.",
+                                          "schema": {"type": "integer"}}}
+    return out
+
+
+def _codes(path: str, method: str, op: dict[str, Any]) -> set[int]:
+    codes = {400, 401, 403, 404, 422, 431, 503}  # 404: a resource the path, a filter or the body names
+    if method in _WRITES:
+        codes.add(409)
+    if "requestBody" in op:
+        codes.add(413)
+    return codes
+
+
+def add_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    for path, item in schema.get("paths", {}).items():
+        for method, op in item.items():
+            if method not in ("get", "put", "post", "patch", "delete", "head", "options"):
+                continue
+            responses = op.setdefault("responses", {})
+            declared = {int(k) for k in responses if k.isdigit() and int(k) >= 400}
+            for code in sorted(_codes(path, method, op) | declared):
+                responses[str(code)] = _problem_response(code, responses.get(str(code)))
+    return schema
+
+
+def document_problems(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_problem_responses(get_openapi(
+                title=app.title, version=app.version, openapi_version=app.openapi_version,
+                description=app.description, routes=app.routes, tags=app.openapi_tags, servers=app.servers))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

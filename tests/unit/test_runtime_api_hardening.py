@@ -1,0 +1,162 @@
+"""The API kit's hardening: security headers, body and header limits, bounded correlation ids, 503 for
+an unavailable database, every error documented as problem+json, verified cursors."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import sqlite3
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import httpx
+import psycopg
+import pytest
+import sqlalchemy.exc
+from eventsourcing import persistence
+from pydantic import BaseModel
+
+from shared.runtime.api import PROBLEM, create_app
+from shared.runtime.cursor import BadCursor, CursorCodec, cursor_key
+from shared.runtime.settings import AuthSettings
+
+AUTH = AuthSettings(jwt_secret="unit-test-secret-unit-test-secret")
+
+
+class Body(BaseModel):
+    text: str
+
+
+def _app():  # type: ignore[no-untyped-def]
+    app = create_app(service="unit", auth=AUTH, max_body_bytes=2048, max_header_bytes=4096)
+
+    @app.post("/things/{thing_id}", status_code=201)
+    async def make(thing_id: str, body: Body) -> dict[str, str]:
+        return {"id": thing_id, "text": body.text}
+
+    @app.get("/down/{kind}")
+    def down(kind: str) -> None:
+        raise {"sa": sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("connection refused")),
+               "pg": psycopg.OperationalError("connection refused"),
+               "es": persistence.OperationalError("connection refused"),
+               "es-if": persistence.InterfaceError("connection closed"),
+               "lite": sqlite3.OperationalError("database is locked")}[kind]
+
+    return app
+
+
+@pytest.fixture()
+async def client():  # type: ignore[no-untyped-def]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app()), base_url="http://t") as c:
+        yield c
+
+
+async def test_every_response_carries_the_security_headers(client) -> None:
+    for r in (await client.get("/healthz"), await client.post("/things/a", json={"text": "x"}),
+              await client.post("/things/a", json={})):
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert r.headers["cache-control"] == "no-store"
+
+
+async def test_body_over_the_limit_is_413_by_length_and_when_chunked(client) -> None:
+    r = await client.post("/things/a", json={"text": "x" * 5000})
+    assert r.status_code == 413 and r.headers["content-type"] == PROBLEM and "2048" in r.json()["detail"]
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"text": "'
+        for _ in range(10):
+            yield b"y" * 500
+        yield b'"}'
+
+    r = await client.post("/things/a", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+    async def small():  # type: ignore[no-untyped-def]
+        yield b'{"text": "ok"}'
+
+    r = await client.post("/things/a", content=small(), headers={"content-type": "application/json"})
+    assert r.status_code == 201 and r.json()["text"] == "ok"
+
+
+async def test_oversized_headers_are_431(client) -> None:
+    r = await client.get("/healthz", headers={"x-junk": "j" * 5000})
+    assert r.status_code == 431 and r.headers["content-type"] == PROBLEM
+
+
+@pytest.mark.parametrize("value", ["x" * 129, "bad id", "a\nb", "ü", "-leading"])
+async def test_malformed_correlation_ids_are_rejected_before_reaching_events_or_logs(client, value) -> None:
+    for header in ("x-correlation-id", "x-request-id"):
+        r = await client.post("/things/a", json={"text": "x"}, headers={header: value.encode("utf-8")})
+        assert r.status_code == 400, (header, value)
+        assert r.json()["errors"][0]["field"] == f"header.{header}"
+        assert value not in r.headers.get("x-correlation-id", "")
+
+
+async def test_a_well_formed_correlation_id_is_kept(client) -> None:
+    r = await client.get("/healthz", headers={"x-request-id": "req-1.2:3_x"})
+    assert r.headers["x-correlation-id"] == "req-1.2:3_x"
+    r = await client.get("/healthz")
+    assert len(r.headers["x-correlation-id"]) == 36
+
+
+@pytest.mark.parametrize("kind", ["sa", "pg", "es", "es-if", "lite"])
+async def test_an_unavailable_database_is_503_with_retry_after(client, kind) -> None:
+    r = await client.get(f"/down/{kind}")
+    assert r.status_code == 503 and r.headers["content-type"] == PROBLEM
+    assert int(r.headers["retry-after"]) > 0
+
+
+async def test_openapi_documents_every_error_as_problem_json(client) -> None:
+    doc = (await client.get("/openapi.json")).json()
+    assert "Problem" in doc["components"]["schemas"]
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    post = doc["paths"]["/things/{thing_id}"]["post"]["responses"]
+    assert {"400", "401", "403", "404", "409", "413", "422", "503"} <= set(post)
+    for code in ("404", "422", "503"):
+        assert post[code]["content"] == {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert "Retry-After" in post["503"]["headers"]
+    get = doc["paths"]["/down/{kind}"]["get"]["responses"]
+    assert "409" not in get and "413" not in get  # no command, no body
+
+
+# ------------------------------------------------------------------------------------------ cursors
+CODEC = CursorCodec(cursor_key("cursor-secret-for-tests"))
+KINDS = (datetime, str)
+
+
+def test_a_cursor_round_trips_its_values() -> None:
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    token = CODEC.encode("tasks", [at, "t-1"])
+    assert CODEC.decode(token, "tasks", KINDS) == [at, "t-1"]
+    token = CODEC.encode("c:assets:desc", [Decimal("12.50"), "c1"])
+    assert CODEC.decode(token, "c:assets:desc", (Decimal, str)) == [Decimal("12.50"), "c1"]
+
+
+def _forge(payload: bytes, scope: str = "tasks") -> str:
+    """A correctly signed cursor around an arbitrary payload (as if the key had leaked)."""
+    body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    tag = hmac.new(cursor_key("cursor-secret-for-tests"), f"{scope}\x00{body}".encode(), hashlib.sha256).digest()
+    return f"{body}.{base64.urlsafe_b64encode(tag[:16]).decode().rstrip('=')}"
+
+
+@pytest.mark.parametrize("token", [
+    "", "garbage", "!!!.###", "a" * 2000,
+    CODEC.encode("tickets", ["2026-01-01T00:00:00+00:00", "t-1"]),  # another list's cursor
+    CODEC.encode("tasks", ["2026-01-01T00:00:00+00:00", "t-1"])[:-2] + "AA",  # tampered tag
+    CursorCodec(cursor_key("another-key-another-key")).encode("tasks", ["2026-01-01T00:00:00+00:00", "t"]),
+    _forge(b"[null, null]"), _forge(b'["NaN", "x"]'), _forge(b"[NaN, 1]"), _forge(b"[1]"), _forge(b"{}"),
+    _forge(b"not json"), _forge(b'["2026-13-45", "x"]'), _forge(b'["2026-01-01T00:00:00", 5]'),
+])
+def test_anything_but_a_cursor_this_list_issued_is_a_422(token) -> None:
+    with pytest.raises(BadCursor) as err:
+        CODEC.decode(token, "tasks", KINDS)
+    assert err.value.status == 422 and err.value.extra["errors"][0]["field"] == "query.cursor"
+
+
+@pytest.mark.parametrize("raw", [b'["sNaN", "x"]', b'["NaN", "x"]', b'["Infinity", "x"]', b'[null, "x"]'])
+def test_decimal_keys_must_be_finite(raw) -> None:
+    with pytest.raises(BadCursor):
+        CODEC.decode(_forge(raw, "assets"), "assets", (Decimal, str))
