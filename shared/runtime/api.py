@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc as sa_exc
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -18,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .auth import TokenVerifier
 from .commands import OutgoingRejected
+from .errors import is_transient
 from .http_guard import RequestGuard
 from .logging import bind_contextvars, clear_contextvars, get_logger
 from .metrics import HTTP_LATENCY
@@ -48,17 +50,13 @@ def problem_response(status: int, title: str, detail: Any = None, *, type_: str 
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
-def _unavailable_errors() -> tuple[type[BaseException], ...]:
-    """Exceptions that mean "the database / event store is unreachable right now": answered 503."""
-    import psycopg
-    import sqlalchemy.exc as sa
-    from eventsourcing import persistence as es
-
-    return (sa.OperationalError, sa.InterfaceError, sa.TimeoutError, psycopg.OperationalError,
-            psycopg.InterfaceError, es.OperationalError, es.InterfaceError, sqlite3.OperationalError)
+def unavailable(exc: BaseException) -> bool:
+    """The database / event store is unreachable right now (answered 503, not 500): the errors the
+    consumers retry (`shared.runtime.errors.is_transient`) and a closed connection or exhausted pool."""
+    return is_transient(exc) or isinstance(exc, _CLOSED)
 
 
-UNAVAILABLE = _unavailable_errors()
+_CLOSED = (sa_exc.InterfaceError, sa_exc.TimeoutError, psycopg.InterfaceError)
 RETRY_AFTER_S = 5
 # Correlation ids travel into stored events and logs: bounded, and only characters that cannot forge a log.
 CORRELATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
@@ -122,13 +120,13 @@ def create_app(
         try:
             response = await call_next(request)
             status = response.status_code
-        except UNAVAILABLE as exc:
-            response = unavailable_response(exc, cid)
-            status = 503
-        except Exception:
-            log.exception("request_failed", method=request.method, path=request.url.path)
-            response = problem_response(500, "Internal Server Error", "unexpected error; see logs by correlation id",
-                                        correlation_id=cid)
+        except Exception as exc:
+            if unavailable(exc):
+                response, status = unavailable_response(exc, cid), 503
+            else:
+                log.exception("request_failed", method=request.method, path=request.url.path)
+                response = problem_response(500, "Internal Server Error",
+                                            "unexpected error; see logs by correlation id", correlation_id=cid)
         route = request.scope.get("route")
         HTTP_LATENCY.labels(service, request.method, getattr(route, "path", "unmatched"), str(status)).observe(
             time.perf_counter() - start
@@ -139,10 +137,6 @@ def create_app(
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, type_=exc.type, **exc.extra)
-
-    for error in UNAVAILABLE:
-        app.add_exception_handler(error, lambda request, exc: unavailable_response(
-            exc, getattr(request.state, "correlation_id", None)))
 
     @app.exception_handler(OutgoingRejected)
     async def _unpublishable(request: Request, exc: OutgoingRejected) -> JSONResponse:
