@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Request
@@ -86,8 +87,15 @@ def invalid(field: str, message: str) -> Problem:
 
 def plain(row: Mapping[str, Any]) -> dict[str, Any]:
     """A row as a dict with plain `str` keys (SQLAlchemy's are `quoted_name`s, which the JSON encoder
-    serialises by inspection, costing a third of a statement page)."""
-    return {str(k): v for k, v in row.items()}
+    serialises by inspection, costing a third of a statement page) and aware times."""
+    return {str(k): _aware(v) for k, v in row.items()}
+
+
+def _aware(value: Any) -> Any:
+    """Times in UTC with their offset (SQLite hands back naive ones)."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 def correlation_id(request: Request) -> str | None:

@@ -25,6 +25,7 @@ from .deps import (
     check_customer,
     container,
     in_scope,
+    invalid,
     not_found,
     plain,
     reading,
@@ -146,9 +147,12 @@ async def audit_log(request: Request, principal: Auditor,
     if cond is not None:
         stmt = stmt.where(cond)
     if cursor:
-        at, rid, seq = paging.decode(cursor, (datetime, str, str))
+        at, rid, seq_text = paging.decode(cursor, (datetime, str, str))
+        if not seq_text.isdigit():
+            raise invalid("query.cursor", "not a cursor of this list")
+        seq = int(seq_text)
         stmt = stmt.where(or_(a.c.at < at, and_(a.c.at == at, or_(
-            a.c.request_id < rid, and_(a.c.request_id == rid, a.c.seq < int(seq))))))
+            a.c.request_id < rid, and_(a.c.request_id == rid, a.c.seq < seq)))))
 
     def run(s: Session) -> dict[str, Any]:
         rows = list(s.execute(stmt.order_by(a.c.at.desc(), a.c.request_id.desc(), a.c.seq.desc())
