@@ -10,12 +10,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from shared.runtime.kafka import topic_partitions
 from shared.runtime.logging import get_logger
+from shared.runtime.replay import end_offsets as topic_end_offsets
 
 from .bootstrap import Container
 from .consumers import CONSUMER, consumed_topics
@@ -53,14 +52,7 @@ def wipe(session: Session) -> None:
 
 
 async def end_offsets(c: Container) -> dict[tuple[str, int], int]:
-    tps = await topic_partitions(c.settings.kafka, consumed_topics(c.settings))
-    consumer = AIOKafkaConsumer(**c.settings.kafka.client_kwargs(), group_id=None, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets(tps) if tps else {}
-        return {(tp.topic, tp.partition): off for tp, off in ends.items()}
-    finally:
-        await consumer.stop()
+    return await topic_end_offsets(c.settings.kafka, consumed_topics(c.settings))
 
 
 def caught_up(c: Container, ends: dict[tuple[str, int], int]) -> bool:

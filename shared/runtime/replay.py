@@ -6,23 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer
 
-from .kafka import BatchConsumer
+from .kafka import BatchConsumer, topic_partitions
 from .settings import KafkaSettings
 
 
 async def end_offsets(settings: KafkaSettings, topics: Sequence[str]) -> dict[tuple[str, int], int]:
     """Current end offset of every partition of `topics` (topics that do not exist have none)."""
-    admin = AIOKafkaAdminClient(**settings.client_kwargs())
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(topics))
-    finally:
-        await admin.close()
-    tps = [TopicPartition(d["topic"], p["partition"]) for d in described if not d.get("error_code")
-           for p in d.get("partitions", ())]
+    tps = await topic_partitions(settings, topics)
     consumer = AIOKafkaConsumer(**settings.client_kwargs(), group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
