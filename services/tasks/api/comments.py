@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import RowMapping
 
 from shared.runtime.auth import Perm, Principal, require
+from shared.runtime.cursor import CursorQuery
 
 from ..projections.tables import customers, ticket_timeline, tickets
 from .deps import Container, after, all_of, container, decode_cursor, encode_cursor, not_found
@@ -57,7 +58,7 @@ async def search_comments(
     q: str | None = Query(default=None, min_length=1, max_length=100, description="Search in comment texts."),
     customer_id: str | None = Query(default=None, max_length=64),
     author_id: str | None = Query(default=None, max_length=64),
-    cursor: str | None = Query(default=None, max_length=500),
+    cursor: CursorQuery = None,
     limit: int = Query(default=50, ge=1, le=200),
     principal: Principal = Depends(manage),
     c: Container = Depends(container),
@@ -72,13 +73,13 @@ async def search_comments(
     if author_id:
         clauses.append(tl.c.actor_id == author_id)
     if cursor:
-        at, tid, version = decode_cursor(cursor, (datetime, str, int))
+        at, tid, version = decode_cursor(c, cursor, "comments", (datetime, str, int))
         clauses.append(after((tl.c.at, tl.c.ticket_id, tl.c.version), (at, tid, version), descending=True))
     stmt = _comments(principal, *clauses).order_by(tl.c.at.desc(), tl.c.ticket_id.desc(), tl.c.version.desc())
     rows = await asyncio.to_thread(_read, c, stmt.limit(limit + 1))
     more, rows = len(rows) > limit, rows[:limit]
     return {"items": [CommentOut(**r).model_dump(mode="json") for r in rows],
-            "next_cursor": encode_cursor((rows[-1]["at"], rows[-1]["ticket_id"], rows[-1]["version"])) if more
+            "next_cursor": encode_cursor(c, "comments", (rows[-1]["at"], rows[-1]["ticket_id"], rows[-1]["version"])) if more
             else None}
 
 
