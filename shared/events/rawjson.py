@@ -82,7 +82,14 @@ def plain(raw: bytes, limits: Limits) -> bool:
     (A number that overflows to infinity can only reach an unknown field this way: typed fields refuse
     it, and the JSON form of the payload, `Event.data`, holds it as null.)"""
     return (raw.count(b"[") + raw.count(b"{") <= limits.max_depth
-            and b"NaN" not in raw and b"Infinity" not in raw)
+            and b"NaN" not in raw and b"Infinity" not in raw and not _maybe_surrogate(raw))
+
+
+def _maybe_surrogate(raw: bytes | str) -> bool:
+    """A `\\uD8xx`-style escape: a surrogate, which must come in a valid pair (else no UTF-8 can hold it)."""
+    if isinstance(raw, str):
+        return "\\ud" in raw or "\\uD" in raw
+    return b"\\ud" in raw or b"\\uD" in raw
 
 
 def parse(raw: bytes | bytearray | memoryview | str, limits: Limits) -> dict[str, Any]:
@@ -109,4 +116,9 @@ def parse(raw: bytes | bytearray | memoryview | str, limits: Limits) -> dict[str
     if not isinstance(data, dict):
         raise ContractError("$", f"an event must be a JSON object, not {type(data).__name__}",
                             reason="not_an_object")
+    if _maybe_surrogate(text):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ContractError("$", "a string holds an unpaired surrogate escape", reason="invalid_json") from None
     return data

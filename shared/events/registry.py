@@ -11,6 +11,7 @@ Compatibility rules (also in the AsyncAPI export, `x-compatibility`):
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -165,17 +166,18 @@ class Registry:
             raise ContractError("$", f"undecodable record ({type(exc).__name__})", reason="undecodable") from None
 
     def _envelope(self, raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> Envelope:
-        if not isinstance(raw, dict):
-            check_size(raw, self.limits)
-            data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
-            if plain(data, self.limits):  # the common case: parsed and validated in one pass
-                try:
-                    return Envelope.model_validate_json(data)
-                except ValidationError:
-                    pass  # the careful path below names the reason
-            raw = parse(data, self.limits)
+        if isinstance(raw, dict):  # from code, not a topic: the same checks as a record's
+            raw = json.dumps(raw, default=str)
+        check_size(raw, self.limits)
+        data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+        if plain(data, self.limits):  # the common case: parsed and validated in one pass
+            try:
+                return Envelope.model_validate_json(data)
+            except ValidationError:
+                pass  # the careful path below names the reason
+        parsed = parse(data, self.limits)
         try:
-            return Envelope.model_validate(raw)
+            return Envelope.model_validate(parsed)
         except ValidationError as exc:
             raise _first_error(exc, "", "invalid_envelope") from None
 

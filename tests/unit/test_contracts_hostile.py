@@ -46,14 +46,19 @@ def deep(levels: int, opener: str = "[", closer: str = "]") -> str:
 
 
 def decode_is_total(raw: Any) -> Event | ContractError:
-    """The property: an Event, or a ContractError with a known reason and a short field; nothing else."""
+    """The property: an Event (storable as JSON), or a ContractError with a known reason and a short field;
+    nothing else."""
     try:
-        return registry.decode(raw)
+        event = registry.decode(raw)
     except ContractError as exc:
         assert exc.reason in REASONS, exc.reason
         assert exc.field and len(exc.field) <= 200
         assert len(str(exc)) < 1000
         return exc
+    # and what a service stores of an accepted event is plain, finite JSON in UTF-8
+    json.dumps(event.data, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    json.dumps(event.envelope.model_dump(mode="json"), allow_nan=False, ensure_ascii=False).encode("utf-8")
+    return event
 
 
 # ------------------------------------------------------------------------------------ fixed cases
@@ -79,6 +84,9 @@ def decode_is_total(raw: Any) -> Event | ContractError:
     (json.dumps({**DEPOSIT, "payload": {**DEPOSIT["payload"], "x": float("inf")}}), "invalid_json"),
     (json.dumps({**DEPOSIT, "payload": {**DEPOSIT["payload"], "x": float("-inf")}}), "invalid_json"),
     (json.dumps(DEPOSIT).replace('"10.00"', "1e999"), "invalid_payload"),  # money is never a JSON number
+    (json.dumps({**DEPOSIT, "payload": {**DEPOSIT["payload"], "odd": "a\ud800b"}}), "invalid_json"),
+    (json.dumps({**DEPOSIT, "payload": {**DEPOSIT["payload"], "odd": "\udfff"}}).replace("\\udfff", "\\uDFFF"),
+     "invalid_json"),  # an unpaired surrogate, upper-case escape
     (json.dumps(DEPOSIT).replace('"10.00"', "1" * 5000), "invalid_json"),  # int over the digit limit
     (json.dumps({**DEPOSIT, "schema_version": 3}), "unknown_schema_version"),
     (json.dumps({**DEPOSIT, "schema_version": 10**30}), "unknown_schema_version"),
@@ -97,6 +105,12 @@ def test_hostile_records_are_contract_errors_with_a_reason(raw: Any, reason: str
     with pytest.raises(ContractError) as err:
         registry.decode(raw)
     assert err.value.reason == reason, str(err.value)[:300]
+
+
+def test_a_surrogate_pair_is_a_character() -> None:
+    record = json.dumps({**DEPOSIT, "payload": {**DEPOSIT["payload"], "emoji": "\U0001f600"}})  # ensure_ascii
+    assert "\\ud83d\\ude00" in record
+    assert registry.decode(record.encode()).data["emoji"] == "\U0001f600"
 
 
 def test_an_overflowing_number_in_an_unknown_field_is_kept_as_null() -> None:
