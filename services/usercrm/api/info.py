@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from shared.events.upstream_user import LoginSource
@@ -114,7 +114,7 @@ def login_select(customer_id: str, source: LoginSource | None, since: datetime |
         stmt = stmt.where(lg.c.at < until)
     if cursor:
         at, lid = paging.decode(cursor, (datetime, str))
-        stmt = stmt.where(or_(lg.c.at < at, and_(lg.c.at == at, lg.c.login_id < lid)))
+        stmt = stmt.where(tuple_(lg.c.at, lg.c.login_id) < tuple_(at, lid))  # an index range
     return stmt.order_by(lg.c.at.desc(), lg.c.login_id.desc()).limit(limit + 1)
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from shared.runtime.auth import Perm, Principal, require
@@ -128,7 +128,7 @@ def statement_select(stmt: Any, after: tuple[datetime, str] | None, limit: int) 
     """One page, newest first, after the (at, entry_id) of the previous page's last entry."""
     s = t.statement
     if after:
-        stmt = stmt.where(or_(s.c.at < after[0], and_(s.c.at == after[0], s.c.entry_id < after[1])))
+        stmt = stmt.where(tuple_(s.c.at, s.c.entry_id) < tuple_(*after))  # a row comparison: an index range
     return stmt.order_by(s.c.at.desc(), s.c.entry_id.desc()).limit(limit)
 
 

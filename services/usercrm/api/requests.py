@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from shared.events.crm_usercrm import RequestAction, RequestState
@@ -47,7 +47,7 @@ def _page(session: Session, stmt: Any, limit: int, cursor: str | None) -> dict[s
     r = t.request
     if cursor:
         at, rid = paging.decode(cursor, (datetime, str))
-        stmt = stmt.where(or_(r.c.requested_at < at, and_(r.c.requested_at == at, r.c.request_id < rid)))
+        stmt = stmt.where(tuple_(r.c.requested_at, r.c.request_id) < tuple_(at, rid))
     rows = list(session.execute(stmt.order_by(r.c.requested_at.desc(), r.c.request_id.desc())
                                 .limit(limit + 1)).mappings())
     more = len(rows) > limit
@@ -151,8 +151,7 @@ async def audit_log(request: Request, principal: Auditor,
         if not seq_text.isdigit():
             raise invalid("query.cursor", "not a cursor of this list")
         seq = int(seq_text)
-        stmt = stmt.where(or_(a.c.at < at, and_(a.c.at == at, or_(
-            a.c.request_id < rid, and_(a.c.request_id == rid, a.c.seq < seq)))))
+        stmt = stmt.where(tuple_(a.c.at, a.c.request_id, a.c.seq) < tuple_(at, rid, seq))
 
     def run(s: Session) -> dict[str, Any]:
         rows = list(s.execute(stmt.order_by(a.c.at.desc(), a.c.request_id.desc(), a.c.seq.desc())
