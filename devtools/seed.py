@@ -19,6 +19,8 @@ from shared.runtime.auth import mint_token
 from shared.runtime.logging import get_logger
 from shared.runtime.settings import AuthSettings
 
+from . import seed_usercrm
+
 log = get_logger("seed")
 
 TEAMS = [
@@ -81,6 +83,7 @@ async def play_staff(ports: dict[str, int], auth: AuthSettings, names: list[str]
     rng = random.Random(11)
     reviewer = _h(mint_token(auth, user_id="kyc-ann", role="kyc_reviewer"))
     senior = _h(mint_token(auth, user_id="kyc-bob", role="kyc_senior"))
+    admin = _h(mint_token(auth, user_id="admin-1", role="admin"))  # the checker of big money requests
     managers = [(m["manager_id"], _h(mint_token(auth, user_id=m["manager_id"], role="manager", team_id=m["team_id"])))
                 for m in MANAGERS]
     async with httpx.AsyncClient(timeout=10) as c:
@@ -91,6 +94,8 @@ async def play_staff(ports: dict[str, int], auth: AuthSettings, names: list[str]
                 if "tasks" in names:
                     manager_id, headers = rng.choice(managers)
                     await _follow_up_one(c, f"http://127.0.0.1:{ports['tasks']}", headers, rng)
+                    if "usercrm" in names:
+                        await seed_usercrm.act_one(c, ports, headers, admin, rng)
             except httpx.HTTPError as exc:
                 log.warning("staff_step_failed", error=type(exc).__name__)
             try:
