@@ -12,72 +12,24 @@ import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from shared.events import Envelope, Event, encode, registry
+from shared.events import Event, registry
 
 from .deadletter import Inbound
 from .logging import bind_contextvars, get_logger
 from .metrics import CONSUMER_LAG
 from .pipeline import BatchHandler, Key, Pipeline
+from .producer import EventProducer
 from .settings import KafkaSettings
 
 log = get_logger("kafka")
 
 
 # ------------------------------------------------------------------------------------------ producer
-class EventProducer:
-    """Idempotent (enable_idempotence, acks=all), keyed by the envelope's partition key."""
-
-    def __init__(self, settings: KafkaSettings, *, client_id: str):
-        self.settings = settings
-        self._producer = AIOKafkaProducer(
-            **settings.client_kwargs(),
-            client_id=f"{settings.client_id_prefix}-{client_id}",
-            enable_idempotence=True,
-            acks="all",
-            linger_ms=settings.linger_ms,
-            max_batch_size=256 * 1024,
-        )
-        self._started = False
-
-    async def start(self) -> None:
-        if not self._started:
-            await self._producer.start()
-            self._started = True
-
-    async def stop(self) -> None:
-        if self._started:
-            await self._producer.stop()
-            self._started = False
-
-    def topic_for(self, envelope: Envelope) -> str:
-        return self.settings.topic(registry.latest(envelope.event_type).topic)
-
-    async def publish(self, envelope: Envelope, *, topic: str | None = None) -> None:
-        await self.publish_many([envelope], topic=topic)
-
-    async def publish_many(self, envelopes: Sequence[Envelope], *, topic: str | None = None) -> None:
-        """Send all, then wait for every acknowledgement (raises if any failed)."""
-        futures = [
-            await self._producer.send(
-                topic or self.topic_for(env), value=encode(env), key=env.partition_key.encode(),
-                headers=[("event_type", env.event_type.encode())],
-            )
-            for env in envelopes
-        ]
-        if futures:
-            await asyncio.gather(*futures)
-
-    async def send_raw(self, topic: str, value: bytes, key: bytes | None = None,
-                       headers: list[tuple[str, bytes]] | None = None) -> None:
-        fut = await self._producer.send(topic, value=value, key=key, headers=headers or [])
-        await fut
-
-    async def flush(self) -> None:
-        await self._producer.flush()
+# `EventProducer` (rebuilt after a failed send) lives in producer.py; imported here for its users.
 
 
 async def ensure_topics(settings: KafkaSettings, topics: Iterable[str], *, partitions: int = 3,

@@ -1,16 +1,23 @@
 """Outbox relay: publishes an eventsourcing application's stored domain events to Kafka.
 
 The application's notification log *is* the outbox. The relay reads notifications after its last
-published position, maps each domain event to zero or more envelopes (event ids derived from the stored
-event, so a re-publication carries the same ids), waits for every broker acknowledgement, then records
-its position as a Tracking row `outbox:<topic>`. A crash after storing but before publishing leads to
-publication on restart; a crash after publishing but before recording the position re-publishes the same
-ids, which consumers de-duplicate. Nothing that was not stored is ever published.
+recorded position, maps each domain event to zero or more envelopes (event ids derived from the stored
+event, `deterministic_event_id`, so a re-publication carries the same ids), waits for every broker
+acknowledgement, then records its position as a Tracking row `outbox:<service>`.
+
+- A crash after storing but before publishing leads to publication on restart.
+- A publish that fails part-way (a broker outage) records the position over the contiguous prefix of
+  notifications whose envelopes were all acknowledged, remembers the acknowledged ids beyond it, and
+  re-sends only the others on the next attempt, through a rebuilt producer (`EventProducer`): within a
+  process each stored event is published once per event id, however long the outage. Only a crash between
+  an acknowledgement and the recording of the position re-publishes ids, which consumers de-duplicate.
+- Nothing that was not stored is ever published.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,9 +28,9 @@ from eventsourcing.persistence import Tracking
 from shared.events import Envelope, Payload, registry
 
 from .eventstore import TrackingApplication, deterministic_event_id
-from .kafka import EventProducer
 from .logging import get_logger
 from .metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
+from .producer import EventProducer, PublishFailed
 from .wakeup import Waker, follow
 
 log = get_logger("outbox")
@@ -40,6 +47,14 @@ class Outgoing:
 Mapper = Callable[[Any], Sequence[Outgoing]]  # domain event -> messages to publish
 
 
+@dataclass(frozen=True)
+class Pending:
+    """One stored event to publish: its notification id and its envelopes."""
+
+    notification_id: int
+    envelopes: list[Envelope]
+
+
 class OutboxRelay:
     def __init__(self, app: TrackingApplication, producer: EventProducer, mapper: Mapper, *, service: str,
                  batch_size: int = 500, interval_s: float = 0.1):
@@ -51,6 +66,7 @@ class OutboxRelay:
         app.on_recorded(self.wake)
         self.published = 0
         self._position: int | None = None  # as last recorded by this relay; None: read it from the store
+        self._acked: dict[uuid.UUID, int] = {}  # acknowledged beyond the recorded position: id -> notification
 
     def wake(self) -> None:
         self._wake.set()
@@ -63,8 +79,23 @@ class OutboxRelay:
         """The position recorded in the store (the last notification id published)."""
         return self.app.process_recorder.max_tracking_id(self.name) or 0
 
-    def _read(self) -> tuple[list[Envelope], int | None, int, bool]:
-        """The next batch: (envelopes, last notification id read or None, backlog, whether it was full).
+    # ---- reading ------------------------------------------------------------------------------
+    def envelopes(self, domain_event: Any, originator_id: uuid.UUID, originator_version: int) -> list[Envelope]:
+        """The envelopes of one stored domain event (ids derived from the stored event)."""
+        return [
+            registry.envelope(
+                out.payload,
+                producer=f"whale-crm/{self.service}",
+                occurred_at=out.occurred_at or domain_event.timestamp,
+                event_id=deterministic_event_id(originator_id, originator_version, i),
+                correlation_id=out.correlation_id,
+                causation_id=out.causation_id,
+            )
+            for i, out in enumerate(self.mapper(domain_event))
+        ]
+
+    def _read(self) -> tuple[list[Pending], int, bool]:
+        """The next batch from the notification log: (pending events, backlog, whether the batch was full).
 
         The position this relay last recorded is remembered: finding nothing new costs one query. When
         there is something, the recorded position is read too (another replica may have published it)."""
@@ -72,32 +103,21 @@ class OutboxRelay:
         hint = self._position
         notifications = rec.select_notifications(start=hint + 1, limit=self.batch_size) if hint is not None else None
         if hint is not None and not notifications:
-            return [], None, 0, False
+            return [], 0, False
         start = self.position()
         if start != hint:
             notifications = rec.select_notifications(start=start + 1, limit=self.batch_size)
         self._position = start
-        envelopes: list[Envelope] = []
-        last = None
+        batch = []
         for n in notifications or ():
-            domain_event = self.app.mapper.to_domain_event(n)
-            for i, out in enumerate(self.mapper(domain_event)):
-                envelopes.append(
-                    registry.envelope(
-                        out.payload,
-                        producer=f"whale-crm/{self.service}",
-                        occurred_at=out.occurred_at or domain_event.timestamp,
-                        event_id=deterministic_event_id(n.originator_id, n.originator_version, i),
-                        correlation_id=out.correlation_id,
-                        causation_id=out.causation_id,
-                    )
-                )
-            last = n.id
-        full = len(notifications or ()) >= self.batch_size
+            batch.append(Pending(n.id, self.envelopes(self.app.mapper.to_domain_event(n), n.originator_id,
+                                                      n.originator_version)))
+        full = len(batch) >= self.batch_size
         # a batch shorter than the limit reached the end of the log: no backlog (and no query for it)
-        backlog = (rec.max_notification_id() or 0) - (last or start) if full else 0
-        return envelopes, last, backlog, full
+        backlog = (rec.max_notification_id() or 0) - (batch[-1].notification_id if batch else start) if full else 0
+        return batch, backlog, full
 
+    # ---- publishing ---------------------------------------------------------------------------
     async def publish_once(self) -> int:
         """Publish the next batch; returns how many notifications were consumed from the log."""
         n, _ = await self._publish()
@@ -105,21 +125,56 @@ class OutboxRelay:
 
     async def _publish(self) -> tuple[int, bool]:
         try:
-            envelopes, last, backlog, full = await asyncio.to_thread(self._read)
+            batch, backlog, full = await asyncio.to_thread(self._read)
             OUTBOX_BACKLOG.labels(self.service).set(max(backlog, 0))
-            if last is None:
+            if not batch:
                 return 0, False
-            await self.producer.publish_many(envelopes)
-            await asyncio.to_thread(self.app.process_recorder.insert_tracking, Tracking(self.name, last))
+            sent = await self._send(batch)
         except BaseException:
             self._position = None  # read it from the store again
             raise
-        self._position = last
-        for env in envelopes:
-            EVENTS_PUBLISHED.labels(self.service, self.producer.topic_for(env)).inc()
-        self.published += len(envelopes)
-        return len(envelopes) or 1, full
+        return sent or 1, full
 
+    async def _send(self, batch: list[Pending]) -> int:
+        """Publish what of `batch` was not acknowledged yet, then record the position: after the batch, or
+        after its contiguous acknowledged prefix if a send failed (and re-raise). Returns envelopes sent."""
+        todo = [(p.notification_id, env) for p in batch for env in p.envelopes if env.event_id not in self._acked]
+        try:
+            await self.producer.publish_many([env for _, env in todo])
+        except PublishFailed as failed:
+            self._count([item for item, ok in zip(todo, failed.acked, strict=True) if ok])
+            done = self._acknowledged_prefix(batch)
+            log.warning("outbox_publish_failed", service=self.service, error=type(failed.error).__name__,
+                        acknowledged=failed.acked.count(True), failed=failed.acked.count(False),
+                        position=done)
+            if done is not None:
+                await asyncio.to_thread(self._record, done)
+            raise
+        self._count(todo)
+        await asyncio.to_thread(self._record, batch[-1].notification_id)
+        return len(todo)
+
+    def _count(self, acknowledged: list[tuple[int, Envelope]]) -> None:
+        for notification_id, env in acknowledged:
+            self._acked[env.event_id] = notification_id
+            EVENTS_PUBLISHED.labels(self.service, self.producer.topic_for(env)).inc()
+        self.published += len(acknowledged)
+
+    def _acknowledged_prefix(self, batch: list[Pending]) -> int | None:
+        """The last notification id up to which every envelope of `batch` was acknowledged."""
+        done = None
+        for p in batch:
+            if any(env.event_id not in self._acked for env in p.envelopes):
+                break
+            done = p.notification_id
+        return done
+
+    def _record(self, position: int) -> None:
+        self.app.process_recorder.insert_tracking(Tracking(self.name, position))
+        self._position = position
+        self._acked = {k: v for k, v in self._acked.items() if v > position}
+
+    # ---- running ------------------------------------------------------------------------------
     async def _step(self) -> int:
         """For `follow`: a batch that was not full reached the end of the log, so the relay waits for the
         next wake-up instead of reading again at once (a recording meanwhile has set the wake-up)."""
@@ -130,5 +185,5 @@ class OutboxRelay:
         log.info("outbox_relay_started", service=self.service, position=self.position())
         # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes (the API).
         await follow(self.app, self._wake, self._stopping, self._step, interval_s=self.interval_s,
-                     on_error=lambda exc: log.warning("outbox_publish_failed", error=type(exc).__name__))
+                     on_error=lambda exc: log.warning("outbox_relay_retrying", error=type(exc).__name__))
         log.info("outbox_relay_stopped", published=self.published)

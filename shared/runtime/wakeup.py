@@ -22,6 +22,12 @@ from .logging import get_logger
 log = get_logger("wakeup")
 
 IDLE_POLL_S = 1.0  # the safety-net poll of a component that gets wake-ups
+FIRST_BACKOFF_S, MAX_BACKOFF_S = 0.25, 10.0  # retry delays of a failing step
+
+
+def backoff_s(failures: int) -> float:
+    """Delay before the next attempt after `failures` consecutive failures (1, 2, …): doubling, bounded."""
+    return min(FIRST_BACKOFF_S * 2 ** max(failures - 1, 0), MAX_BACKOFF_S)
 
 
 class Waker:
@@ -99,19 +105,24 @@ async def listen(app: Any, wake: Waker, stopping: asyncio.Event) -> None:
 async def follow(app: Any, wake: Waker, stopping: asyncio.Event, step: Callable[[], Awaitable[int]], *,
                  interval_s: float, on_error: Callable[[Exception], None]) -> None:
     """Run `step()` (returns how much it did) until `stopping`: again at once after work, else after a
-    wake-up or the idle poll. An error is reported and retried a second later, never skipped."""
+    wake-up or the idle poll. An error is reported and retried after a back-off that doubles up to
+    `MAX_BACKOFF_S` (wake-ups do not shorten it), never skipped."""
     wake.bind()
     listener = asyncio.create_task(listen(app, wake, stopping))
     idle_s = max(interval_s, IDLE_POLL_S) if postgres_channel(app) else interval_s
+    failures = 0
     try:
         while not stopping.is_set():
             wake.clear()  # before reading: a wake-up during the step is kept for the next round
             try:
                 n = await step()
+                failures = 0
             except Exception as exc:  # noqa: BLE001 - reported by the caller; retried
                 on_error(exc)
-                n = 0
-                await asyncio.sleep(1.0)
+                failures += 1
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=backoff_s(failures))
+                continue
             if n == 0:
                 await wake.wait(idle_s)
     finally:

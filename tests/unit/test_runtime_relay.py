@@ -1,0 +1,123 @@
+"""Outbox relay and producer recovery, with a fake Kafka producer (the real broker: integration tests).
+
+- `EventProducer` reports, per envelope, what was acknowledged, and replaces its AIOKafkaProducer after any
+  failed send (a new producer id: no `OutOfOrderSequenceNumber` forever after an outage);
+- the relay records its position over the acknowledged prefix and re-sends only what was not acknowledged:
+  every stored event is published once per event id, however the failures fall."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+
+import pytest
+from aiokafka.errors import LeaderNotAvailableError, OutOfOrderSequenceNumber
+
+from shared.runtime.eventstore import build_application, deterministic_event_id
+from shared.runtime.outbox import OutboxRelay
+from shared.runtime.producer import EventProducer, PublishFailed
+from shared.runtime.settings import KafkaSettings
+from tests.integration.test_runtime_outbox import Team, TeamApp, mapper
+
+pytestmark = pytest.mark.asyncio
+
+
+class FakeKafka:
+    """Stands in for AIOKafkaProducer: sends whose index (over the producer's life) is in `fail` raise
+    `error` through their future; every acknowledged value is appended to `log`."""
+
+    instances: list[FakeKafka] = []
+
+    def __init__(self, log: list[bytes], fail: set[int], error: type[Exception]):
+        self.log, self.fail, self.error = log, fail, error
+        self.sent = 0
+        self.started = self.stopped = False
+        FakeKafka.instances.append(self)
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    async def send(self, topic, value=None, key=None, headers=None) -> asyncio.Future:
+        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        if self.sent in self.fail:
+            fut.set_exception(self.error())
+        else:
+            self.log.append(value)
+            fut.set_result(None)
+        self.sent += 1
+        return fut
+
+
+def fake_producer(plan: list[tuple[set[int], type[Exception]]]) -> tuple[EventProducer, list[bytes]]:
+    """An EventProducer whose n-th AIOKafkaProducer fails the sends in plan[n] (later ones never fail)."""
+    log: list[bytes] = []
+    producer = EventProducer(KafkaSettings(topic_prefix="unit."), client_id="unit")
+    made = iter(plan)
+    producer._new = lambda: FakeKafka(log, *next(made, (set(), OutOfOrderSequenceNumber)))  # type: ignore[method-assign]
+    return producer, log
+
+
+@pytest.fixture()
+def app(tmp_path):
+    application = build_application(TeamApp, f"sqlite:///{tmp_path / 'relay.db'}")
+    yield application
+    application.close()
+
+
+async def test_the_producer_reports_what_was_acknowledged_and_starts_a_new_session_after_a_failure(app):
+    FakeKafka.instances.clear()
+    producer, log = fake_producer([({1, 3}, LeaderNotAvailableError)])
+    relay = OutboxRelay(app, producer, mapper, service="assignment")
+    app.save(*[Team(name=f"t{i}") for i in range(5)])
+    envelopes = [env for n in app.process_recorder.select_notifications(start=1, limit=10)
+                 for env in relay.envelopes(app.mapper.to_domain_event(n), n.originator_id, n.originator_version)]
+    with pytest.raises(PublishFailed) as failed:
+        await producer.publish_many(envelopes)
+    assert failed.value.acked == [True, False, True, False, True]
+    assert isinstance(failed.value.error, LeaderNotAvailableError)
+    first = FakeKafka.instances[0]
+    assert first.stopped and producer.rebuilds == 1
+    await producer.publish_many(envelopes[:1])
+    assert len(FakeKafka.instances) == 2 and FakeKafka.instances[1].started  # a new session
+    assert len(log) == 4
+
+
+async def test_a_partly_failed_batch_is_completed_without_publishing_any_event_twice(app):
+    # the first session fails sends 2 and 5 of the first batch, the second one a send of the retry
+    producer, log = fake_producer([({2, 5}, LeaderNotAvailableError), ({1}, OutOfOrderSequenceNumber)])
+    relay = OutboxRelay(app, producer, mapper, service="assignment", batch_size=8)
+    app.save(*[Team(name=f"t{i}") for i in range(12)])
+    with pytest.raises(PublishFailed):
+        await relay.publish_once()
+    assert relay.position() == 2  # the acknowledged prefix of the batch
+    with pytest.raises(PublishFailed):
+        await relay.publish_once()  # re-sends 3 and 6 only; the second of them fails
+    assert relay.position() == 5
+    while await relay.publish_once():
+        pass
+    assert relay.position() == 12
+    ids = Counter(json.loads(v)["event_id"] for v in log)
+    expected = {str(deterministic_event_id(n.originator_id, n.originator_version, 0))
+                for n in app.process_recorder.select_notifications(start=1, limit=20)}
+    assert set(ids) == expected and set(ids.values()) == {1}  # every stored event, once per event id
+
+
+async def test_a_failure_to_record_the_position_does_not_re_publish(app):
+    producer, log = fake_producer([])
+    relay = OutboxRelay(app, producer, mapper, service="assignment")
+    app.save(*[Team(name=f"t{i}") for i in range(3)])
+    record = app.process_recorder.insert_tracking
+
+    def down(tracking):
+        raise ConnectionError("database down")
+
+    app.process_recorder.insert_tracking = down  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await relay.publish_once()
+    app.process_recorder.insert_tracking = record  # type: ignore[method-assign]
+    assert await relay.publish_once() == 1  # nothing left to send: only the position is recorded
+    assert relay.position() == 3 and len(log) == 3
