@@ -6,12 +6,15 @@ event, `deterministic_event_id`, so a re-publication carries the same ids), wait
 acknowledgement, then records its position as a Tracking row `outbox:<service>`.
 
 - A crash after storing but before publishing leads to publication on restart.
-- A publish that fails part-way (a broker outage) records the position over the contiguous prefix of
-  notifications whose envelopes were all acknowledged, remembers the acknowledged ids beyond it, and
-  re-sends only the others on the next attempt, through a rebuilt producer (`EventProducer`): within a
-  process each stored event is published once per event id, however long the outage. Only a crash between
-  an acknowledgement and the recording of the position re-publishes ids, which consumers de-duplicate.
-- Nothing that was not stored is ever published.
+- Each batch is published in one Kafka transaction by the relay's own transactional producer
+  (`transactional_id` `<client prefix>-<topic prefix><service>-outbox`, the same in every replica: a new
+  one fences an old one). A publish that fails (a broker outage) is aborted, the producer rebuilt (a new
+  producer id: no `OutOfOrderSequenceNumber` forever) and the batch sent again from the recorded position
+  after a bounded back-off, so however long the outage, read_committed consumers get each stored event
+  once per event id. Should a publisher without transactions report a partial failure, the position is
+  recorded over the acknowledged prefix and only the rest re-sent.
+- Only a crash between a commit and the recording of the position re-publishes ids, which consumers
+  de-duplicate. Nothing that was not stored is ever published.
 """
 
 from __future__ import annotations
@@ -58,13 +61,19 @@ class Pending:
 class OutboxRelay:
     def __init__(self, app: TrackingApplication, producer: EventProducer, mapper: Mapper, *, service: str,
                  batch_size: int = 500, interval_s: float = 0.1):
-        self.app, self.producer, self.mapper, self.service = app, producer, mapper, service
+        """`producer` gives the Kafka settings; the relay publishes through a transactional producer of its
+        own, started on first use and stopped by `stop()`."""
+        self.app, self.mapper, self.service = app, mapper, service
+        kafka = producer.settings
+        self.producer = EventProducer(kafka, client_id=f"{service}-outbox",
+                                      transactional_id=f"{kafka.client_id_prefix}-{kafka.topic_prefix}{service}-outbox")
         self.batch_size, self.interval_s = batch_size, interval_s
         self.name = f"outbox:{service}"
         self._wake = Waker()
         self._stopping = asyncio.Event()
         app.on_recorded(self.wake)
         self.published = 0
+        self._running = False
         self._position: int | None = None  # as last recorded by this relay; None: read it from the store
         self._acked: dict[uuid.UUID, int] = {}  # acknowledged beyond the recorded position: id -> notification
 
@@ -74,6 +83,8 @@ class OutboxRelay:
     async def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
+        if not self._running:
+            await self.producer.stop()
 
     def position(self) -> int:
         """The position recorded in the store (the last notification id published)."""
@@ -183,7 +194,12 @@ class OutboxRelay:
 
     async def run(self) -> None:
         log.info("outbox_relay_started", service=self.service, position=self.position())
-        # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes (the API).
-        await follow(self.app, self._wake, self._stopping, self._step, interval_s=self.interval_s,
-                     on_error=lambda exc: log.warning("outbox_relay_retrying", error=type(exc).__name__))
+        self._running = True
+        try:
+            # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes (the API).
+            await follow(self.app, self._wake, self._stopping, self._step, interval_s=self.interval_s,
+                         on_error=lambda exc: log.warning("outbox_relay_retrying", error=type(exc).__name__))
+        finally:
+            self._running = False
+            await self.producer.stop()
         log.info("outbox_relay_stopped", published=self.published)

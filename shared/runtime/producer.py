@@ -12,6 +12,15 @@ batch to that partition is refused with `OutOfOrderSequenceNumber`, for as long 
   and nothing acknowledged is published twice;
 - after any failed send discards its AIOKafkaProducer; the next use starts a new one (a new producer id,
   sequence numbers from 0). A start that fails (broker still down) raises, and the caller retries later.
+
+A send that failed is not proof that the broker has not written it: a batch sent once, retried after the
+connection dropped and then expired reports `LeaderNotAvailableError` although its first attempt may have
+reached the log. A producer with a `transactional_id` (the outbox relay's) therefore publishes each
+`publish_many` in one Kafka transaction, committed only when every envelope was acknowledged; on any
+failure the transaction is aborted (or, if the abort cannot be sent, aborted by the broker when the next
+producer with the same transactional id starts, which also fences a zombie), so read_committed consumers
+see every envelope of a batch once or not at all. aiokafka does not fail a transaction whose produce
+request failed, hence the explicit wait for every acknowledgement before the commit.
 """
 
 from __future__ import annotations
@@ -42,11 +51,12 @@ class PublishFailed(Exception):
 
 class EventProducer:
     """Idempotent (enable_idempotence, acks=all), keyed by the envelope's partition key; rebuilt after a
-    failed send (see the module's docstring)."""
+    failed send; transactional with a `transactional_id` (see the module's docstring)."""
 
-    def __init__(self, settings: KafkaSettings, *, client_id: str):
+    def __init__(self, settings: KafkaSettings, *, client_id: str, transactional_id: str | None = None):
         self.settings = settings
         self.client_id = f"{settings.client_id_prefix}-{client_id}"
+        self.transactional_id = transactional_id
         self._producer: AIOKafkaProducer | None = None
         self._lock: asyncio.Lock | None = None
         self.rebuilds = 0
@@ -59,6 +69,7 @@ class EventProducer:
             acks="all",
             linger_ms=self.settings.linger_ms,
             max_batch_size=256 * 1024,
+            transactional_id=self.transactional_id,
         )
 
     async def start(self) -> None:
@@ -79,8 +90,8 @@ class EventProducer:
         async with self._lock:
             if self._producer is None:
                 producer = self._new()
-                try:
-                    await producer.start()
+                try:  # a transactional start waits for the coordinator: bounded
+                    await asyncio.wait_for(producer.start(), timeout=2 * self.settings.request_timeout_ms / 1000)
                 except BaseException:
                     await _close(producer, timeout_s=5)
                     raise
@@ -104,14 +115,18 @@ class EventProducer:
         await self.publish_many([envelope], topic=topic)
 
     async def publish_many(self, envelopes: Sequence[Envelope], *, topic: str | None = None) -> None:
-        """Send all, then wait for every acknowledgement. Raises `PublishFailed` (with the per-envelope
-        outcome) if any was not acknowledged, after discarding the producer."""
+        """Send all, then wait for every acknowledgement (and commit, if transactional). Raises
+        `PublishFailed` with the per-envelope outcome if any was not acknowledged, after discarding the
+        producer (transactional: after aborting, so none counts as acknowledged)."""
         if not envelopes:
             return
         producer = await self._ready()
+        transactional = self.transactional_id is not None
         futures: list[asyncio.Future[object]] = []
         error: BaseException | None = None
         try:
+            if transactional:
+                await producer.begin_transaction()
             for env in envelopes:
                 futures.append(await producer.send(
                     topic or self.topic_for(env), value=encode(env), key=env.partition_key.encode(),
@@ -122,9 +137,27 @@ class EventProducer:
         acked = [not isinstance(r, BaseException) for r in results] + [False] * (len(envelopes) - len(futures))
         if error is None:
             error = next((r for r in results if isinstance(r, BaseException)), None)
+        if transactional:
+            error = await self._end_transaction(producer, error)
+            if error is not None:
+                acked = [False] * len(envelopes)
         if error is not None:
             await self._discard(producer, error)
             raise PublishFailed(acked, error) from error
+
+    async def _end_transaction(self, producer: AIOKafkaProducer, error: BaseException | None) -> BaseException | None:
+        """Commit if nothing failed, else abort (bounded; an abort that cannot be sent is done by the broker
+        when the next producer with this transactional id starts). Returns the error, if any."""
+        timeout_s = self.settings.request_timeout_ms / 1000
+        if error is None:
+            try:
+                await asyncio.wait_for(producer.commit_transaction(), timeout=timeout_s)
+                return None
+            except Exception as exc:  # noqa: BLE001 - reported to the caller
+                return exc
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(producer.abort_transaction(), timeout=min(timeout_s, 5.0))
+        return error
 
     async def send_raw(self, topic: str, value: bytes, key: bytes | None = None,
                        headers: list[tuple[str, bytes]] | None = None) -> None:

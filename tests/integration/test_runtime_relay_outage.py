@@ -1,7 +1,10 @@
 """The outbox relay survives a broker outage without a restart (issue 14, item 7), against a real broker of
 its own: started on a spare port for this test, stopped while events keep being stored, started again.
 Afterwards every stored event is on the topic exactly once per event id and the backlog is drained.
-(The shared broker of the other tests is never touched.)"""
+(The shared broker of the other tests is never touched.) On the relay before this fix the same run ended
+with `LeaderNotAvailableError` during the outage, then `OutOfOrderSequenceNumber` on every attempt and a
+backlog that never drained; whether a given run breaks the producer's session depends on where the
+outage finds it, which the unit tests (tests/unit/test_runtime_relay.py) pin down with a fake."""
 
 from __future__ import annotations
 
@@ -112,8 +115,7 @@ async def test_a_broker_outage_ends_with_every_stored_event_published_once(own_b
     await ensure_topics(settings, [topic])
     url = pg_database("outage")
     app = build_application(TeamApp, url)
-    producer = EventProducer(settings, client_id="outage-relay")
-    await producer.start()
+    producer = EventProducer(settings, client_id="outage-relay")  # settings only: the relay has its own
     relay = OutboxRelay(app, producer, mapper, service="assignment", batch_size=50, interval_s=0.05)
     running = asyncio.create_task(relay.run())
     enough = threading.Event()
@@ -144,10 +146,8 @@ async def test_a_broker_outage_ends_with_every_stored_event_published_once(own_b
         ids = [r["event_id"] for r in records]
         assert set(ids) == expected  # nothing stored is missing
         assert len(ids) == len(expected)  # and nothing was published twice
-        assert producer.rebuilds >= 1  # the outage did break the producer's session (and it was replaced)
     finally:
         enough.set()
         await relay.stop()
         await asyncio.wait_for(running, timeout=30)
-        await producer.stop()
         app.close()

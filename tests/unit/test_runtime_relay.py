@@ -2,7 +2,8 @@
 
 - `EventProducer` reports, per envelope, what was acknowledged, and replaces its AIOKafkaProducer after any
   failed send (a new producer id: no `OutOfOrderSequenceNumber` forever after an outage);
-- the relay records its position over the acknowledged prefix and re-sends only what was not acknowledged:
+- the relay publishes a batch in one transaction (aborted and sent again after a failure) and, with a
+  publisher without transactions, records its position over the acknowledged prefix and re-sends the rest:
   every stored event is published once per event id, however the failures fall."""
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ pytestmark = pytest.mark.asyncio
 
 class FakeKafka:
     """Stands in for AIOKafkaProducer: sends whose index (over the producer's life) is in `fail` raise
-    `error` through their future; every acknowledged value is appended to `log`."""
+    `error` through their future; acknowledged values reach `log` (what a read_committed consumer sees) at
+    once or, in a transaction, on commit."""
 
     instances: list[FakeKafka] = []
 
@@ -33,7 +35,19 @@ class FakeKafka:
         self.log, self.fail, self.error = log, fail, error
         self.sent = 0
         self.started = self.stopped = False
+        self.txn: list[bytes] | None = None
+        self.commits = self.aborts = 0
         FakeKafka.instances.append(self)
+
+    async def begin_transaction(self) -> None:
+        self.txn = []
+
+    async def commit_transaction(self) -> None:
+        self.log.extend(self.txn or ())
+        self.txn, self.commits = None, self.commits + 1
+
+    async def abort_transaction(self) -> None:
+        self.txn, self.aborts = None, self.aborts + 1
 
     async def start(self) -> None:
         self.started = True
@@ -46,16 +60,18 @@ class FakeKafka:
         if self.sent in self.fail:
             fut.set_exception(self.error())
         else:
-            self.log.append(value)
+            (self.txn if self.txn is not None else self.log).append(value)
             fut.set_result(None)
         self.sent += 1
         return fut
 
 
-def fake_producer(plan: list[tuple[set[int], type[Exception]]]) -> tuple[EventProducer, list[bytes]]:
+def fake_producer(plan: list[tuple[set[int], type[Exception]]], *,
+                  transactional: bool = False) -> tuple[EventProducer, list[bytes]]:
     """An EventProducer whose n-th AIOKafkaProducer fails the sends in plan[n] (later ones never fail)."""
     log: list[bytes] = []
-    producer = EventProducer(KafkaSettings(topic_prefix="unit."), client_id="unit")
+    producer = EventProducer(KafkaSettings(topic_prefix="unit."), client_id="unit",
+                             transactional_id="unit-outbox" if transactional else None)
     made = iter(plan)
     producer._new = lambda: FakeKafka(log, *next(made, (set(), OutOfOrderSequenceNumber)))  # type: ignore[method-assign]
     return producer, log
@@ -71,7 +87,7 @@ def app(tmp_path):
 async def test_the_producer_reports_what_was_acknowledged_and_starts_a_new_session_after_a_failure(app):
     FakeKafka.instances.clear()
     producer, log = fake_producer([({1, 3}, LeaderNotAvailableError)])
-    relay = OutboxRelay(app, producer, mapper, service="assignment")
+    relay = relay_with(app, producer)
     app.save(*[Team(name=f"t{i}") for i in range(5)])
     envelopes = [env for n in app.process_recorder.select_notifications(start=1, limit=10)
                  for env in relay.envelopes(app.mapper.to_domain_event(n), n.originator_id, n.originator_version)]
@@ -86,10 +102,47 @@ async def test_the_producer_reports_what_was_acknowledged_and_starts_a_new_sessi
     assert len(log) == 4
 
 
+def relay_with(app, producer: EventProducer, **kwargs) -> OutboxRelay:
+    relay = OutboxRelay(app, producer, mapper, service="assignment", **kwargs)
+    relay.producer = producer
+    return relay
+
+
+def published_once(app, log: list[bytes]) -> bool:
+    ids = Counter(json.loads(v)["event_id"] for v in log)
+    expected = {str(deterministic_event_id(n.originator_id, n.originator_version, 0))
+                for n in app.process_recorder.select_notifications(start=1, limit=100)}
+    return set(ids) == expected and set(ids.values()) == {1}
+
+
+async def test_the_relay_publishes_in_a_transaction_of_its_own(app):
+    relay = OutboxRelay(app, EventProducer(KafkaSettings(topic_prefix="p."), client_id="x"), mapper,
+                        service="assignment")
+    assert relay.producer.transactional_id == "whale-p.assignment-outbox"  # the same in every replica
+
+
+async def test_a_failed_transaction_is_aborted_and_sent_again_by_a_new_producer(app):
+    FakeKafka.instances.clear()
+    producer, log = fake_producer([({2}, LeaderNotAvailableError)], transactional=True)
+    relay = relay_with(app, producer, batch_size=8)
+    app.save(*[Team(name=f"t{i}") for i in range(12)])
+    with pytest.raises(PublishFailed) as failed:
+        await relay.publish_once()
+    assert failed.value.acked == [False] * 8  # aborted: nothing of the batch is visible
+    first = FakeKafka.instances[0]
+    assert first.aborts == 1 and first.commits == 0 and first.stopped and log == []
+    assert relay.position() == 0
+    while await relay.publish_once():
+        pass
+    assert relay.position() == 12 and FakeKafka.instances[1].commits == 2
+    assert published_once(app, log)
+
+
 async def test_a_partly_failed_batch_is_completed_without_publishing_any_event_twice(app):
-    # the first session fails sends 2 and 5 of the first batch, the second one a send of the retry
+    # a publisher without transactions: the first session fails sends 2 and 5 of the first batch, the
+    # second one a send of the retry
     producer, log = fake_producer([({2, 5}, LeaderNotAvailableError), ({1}, OutOfOrderSequenceNumber)])
-    relay = OutboxRelay(app, producer, mapper, service="assignment", batch_size=8)
+    relay = relay_with(app, producer, batch_size=8)
     app.save(*[Team(name=f"t{i}") for i in range(12)])
     with pytest.raises(PublishFailed):
         await relay.publish_once()
@@ -100,15 +153,12 @@ async def test_a_partly_failed_batch_is_completed_without_publishing_any_event_t
     while await relay.publish_once():
         pass
     assert relay.position() == 12
-    ids = Counter(json.loads(v)["event_id"] for v in log)
-    expected = {str(deterministic_event_id(n.originator_id, n.originator_version, 0))
-                for n in app.process_recorder.select_notifications(start=1, limit=20)}
-    assert set(ids) == expected and set(ids.values()) == {1}  # every stored event, once per event id
+    assert published_once(app, log)  # every stored event, once per event id
 
 
 async def test_a_failure_to_record_the_position_does_not_re_publish(app):
-    producer, log = fake_producer([])
-    relay = OutboxRelay(app, producer, mapper, service="assignment")
+    producer, log = fake_producer([], transactional=True)
+    relay = relay_with(app, producer)
     app.save(*[Team(name=f"t{i}") for i in range(3)])
     record = app.process_recorder.insert_tracking
 
