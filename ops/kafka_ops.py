@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from dataclasses import dataclass
@@ -22,10 +23,43 @@ class LagRow:
     partition: int
     committed: int | None
     end: int
+    only_markers: bool = False  # between committed and end there are transaction markers, no records
 
     @property
     def lag(self) -> int:
-        return self.end - (self.committed or 0)
+        return 0 if self.only_markers else self.end - (self.committed or 0)
+
+
+MARKER_CHECK_MAX = 16  # offsets behind: at most this many may be only transaction markers worth a look
+
+
+async def _only_markers(settings: KafkaSettings, rows: list[LagRow], timeout_s: float = 3.0) -> set[tuple[str, int]]:
+    """The (topic, partition)s of `rows` (a few offsets behind) where a read_committed consumer starting at
+    the committed offset reaches the end without a record: what is left are the control records that end
+    the outbox relays' transactions, which consumers skip and some (faust) never commit past."""
+    starts = {TopicPartition(r.topic, r.partition): (r.committed or 0, r.end) for r in rows}
+    if not starts:
+        return set()
+    consumer = AIOKafkaConsumer(**settings.client_kwargs(), group_id=None, enable_auto_commit=False,
+                                isolation_level="read_committed")
+    await consumer.start()
+    try:
+        consumer.assign(list(starts))
+        for tp, (start, _) in starts.items():
+            consumer.seek(tp, start)
+        undecided, with_records = set(starts), set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while undecided and loop.time() < deadline:
+            for tp, records in (await consumer.getmany(*undecided, timeout_ms=200)).items():
+                if records:
+                    with_records.add(tp)
+            for tp in list(undecided):
+                if tp in with_records or await consumer.position(tp) >= starts[tp][1]:
+                    undecided.discard(tp)
+        return {(tp.topic, tp.partition) for tp in starts if tp not in with_records and tp not in undecided}
+    finally:
+        await consumer.stop()
 
 
 async def consumer_lag(settings: KafkaSettings, group_prefix: str = "whale-", topic_prefix: str = "") -> list[LagRow]:
@@ -53,7 +87,17 @@ async def consumer_lag(settings: KafkaSettings, group_prefix: str = "whale-", to
     finally:
         await consumer.stop()
         await admin.close()
-    return rows
+    # a few offsets behind: maybe only transaction markers (one look per distinct committed offset)
+    near = {(r.topic, r.partition, r.committed or 0): r for r in rows if 0 < r.lag <= MARKER_CHECK_MAX}
+    markers: set[tuple[str, int, int]] = set()
+    while near:
+        batch = list({(t, p): r for (t, p, _), r in near.items()}.values())  # each partition once
+        found = await _only_markers(settings, batch)
+        markers |= {(r.topic, r.partition, r.committed or 0) for r in batch if (r.topic, r.partition) in found}
+        for r in batch:
+            near.pop((r.topic, r.partition, r.committed or 0))
+    return [LagRow(r.group, r.topic, r.partition, r.committed, r.end, only_markers=True)
+            if (r.topic, r.partition, r.committed or 0) in markers else r for r in rows]
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,7 @@ class BatchConsumer:
                     await self.pipeline.process(
                         [Inbound(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp)
                          for records in batch.values() for r in records], commit=self._commit)
+                await self._commit_past_markers(batch)
                 self._update_lag()
         finally:
             await self._consumer.stop()
@@ -166,6 +167,22 @@ class BatchConsumer:
             await self._consumer.commit(tps)
         except Exception as exc:  # noqa: BLE001 - a rebalance may revoke the partition; DB position wins
             log.warning("offset_commit_failed", partitions=len(tps), error=type(exc).__name__)
+
+    async def _commit_past_markers(self, batch: dict[TopicPartition, Any]) -> None:
+        """Transactional producers (the outbox relays) end each transaction with a control record that the
+        consumer skips without returning it: past the last record applied, a partition's position is then
+        beyond the offset committed for it. Commit that position (only for partitions without records in
+        this poll, whose position moved by skipping alone) so that lag reads 0 when everything is applied."""
+        assert self._consumer is not None
+        ahead = {}
+        for tp, committed in self._committed.items():
+            if tp in batch or tp not in self._consumer.assignment():
+                continue
+            position = await self._consumer.position(tp)
+            if position > committed:
+                ahead[tp] = position
+        if ahead:
+            await self._commit({(tp.topic, tp.partition): o for tp, o in ahead.items()})
 
     def _update_lag(self) -> None:
         assert self._consumer is not None
