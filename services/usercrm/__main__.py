@@ -25,7 +25,11 @@ async def _serve(container: Container, mode: str) -> None:
             await asyncio.to_thread(container.projection.catch_up)
             components += container.worker_components()
             if mode == "worker":
-                health = create_app(service="usercrm-worker", auth=s.auth, readiness=[container.check_broker])
+                async def database() -> None:
+                    await asyncio.to_thread(container.check_database)
+
+                health = create_app(service="usercrm-worker", auth=s.auth,
+                                    readiness=[database, container.check_broker])
                 components.append(HttpServer(health, s.api_host, s.worker_health_port))
         if mode in ("api", "all"):
             components.append(HttpServer(container.api, s.api_host, s.api_port))
