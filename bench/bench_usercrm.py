@@ -7,6 +7,9 @@
   time window; each next to the same SQL statement run raw with psycopg.
 - Login log: 1,000,000 customers (20,000 with --quick) with two logins each, their owners and customer
   rows; p50/p99 of a customer's login-log page through the API, next to the raw SQL.
+- Ingest: 50,000 platform events (5,000 with --quick: logins, deposits, trades, charges, profile updates of
+  1,000 customers) through the `whale-usercrm` consumer into PostgreSQL: events/s and process CPU per event,
+  beside a raw aiokafka consume of the same records measured the same way.
 """
 
 from __future__ import annotations
@@ -30,8 +33,15 @@ from services.usercrm.api.info import login_select
 from services.usercrm.api.reports import statement_query, statement_select
 from services.usercrm.bootstrap import bootstrap
 from services.usercrm.settings import UsercrmSettings
+from shared.events import registry
+from shared.events import upstream as up
+from shared.events import upstream_user as uu
 from shared.runtime.auth import mint_token
+from shared.runtime.kafka import EventProducer
+from shared.runtime.replay import replay_to_end
 from shared.runtime.settings import AuthSettings
+
+from .baseline import consume
 
 AUTH = AuthSettings(jwt_secret=SecretStr("bench-secret-bench-secret-bench-secret"))
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -145,17 +155,63 @@ def _row(metric: str, api: list[float], raw: list[float], note: str) -> dict[str
                     f"(p50 {statistics.median(raw):.2f}); {note}"}
 
 
+def platform_event(i: int) -> Any:
+    cid, at, kind = f"C{i % 1000:04d}", T0 + timedelta(seconds=i), i % 5
+    if kind == 0:
+        return uu.LoginRecorded(customer_id=cid, login_id=f"L{i}", at=at, ip="203.0.113.9", source="app")
+    if kind == 1:
+        return up.DepositCompleted(customer_id=cid, account_id=f"{cid}-A", transaction_id=f"D{i}", amount="100",
+                                   currency="USD", completed_at=at)
+    if kind == 2:
+        return up.TradeExecuted(customer_id=cid, account_id=f"{cid}-A", trade_id=f"T{i}", symbol="AAPL", market="US",
+                                side="buy", quantity="1", price="150", currency="USD", executed_at=at)
+    if kind == 3:
+        return uu.ChargeApplied(customer_id=cid, account_id=f"{cid}-A", charge_id=f"CH{i}", kind="commission",
+                                amount="1", currency="USD", charged_at=at)
+    return uu.GeneralUpdated(customer_id=cid, updated_at=at, general=uu.GeneralInfo(time_zone="Asia/Hong_Kong"))
+
+
+async def ingest(ctx: Any, n: int) -> list[dict]:
+    kafka = ctx.kafka
+    c = bootstrap(UsercrmSettings(database_url=ctx.pg_database("usercrm_ingest"), eventstore_url="memory://",
+                                  kafka=kafka, auth=AUTH))
+    await c.ensure_topics()
+    producer = EventProducer(kafka, client_id="bench-platform")
+    await producer.start()
+    try:
+        envelopes = [registry.envelope(platform_event(i), producer="bench") for i in range(n)]
+        for i in range(0, n, 2000):
+            await producer.publish_many(envelopes[i:i + 2000])
+    finally:
+        await producer.stop()
+    names = sorted({producer.topic_for(e) for e in envelopes})
+    cpu, wall = time.process_time(), time.perf_counter()
+    raw_rate = await consume(kafka.bootstrap_servers, names, n)
+    raw_cpu_us = (time.process_time() - cpu) / n * 1e6
+    cpu, wall = time.process_time(), time.perf_counter()
+    await c.start_producer()
+    applied = await replay_to_end(c.info_consumer(), c.info_handler.positions, settings=kafka)
+    cpu_us, rate = (time.process_time() - cpu) / n * 1e6, n / (time.perf_counter() - wall)
+    await c.close()
+    return [{"benchmark": "usercrm", "metric": "info consumer ingest", "value": round(rate), "unit": "events/s",
+             "note": f"{applied:,} events into PostgreSQL, {cpu_us:.0f} us CPU/event (process, incl. group join); "
+                     f"raw aiokafka consume of the same records {raw_rate:,.0f}/s, {raw_cpu_us:.0f} us CPU/event; "
+                     f"baseline consume {ctx.baseline.get('consume_rate', 0):,.0f} msg/s"}]
+
+
 async def main(ctx: Any) -> list[dict]:
     n = 5_000 if ctx.quick else 100_000
     others, per_other = (200, 100) if ctx.quick else (2_000, 100)
     customers = 20_000 if ctx.quick else 1_000_000
     reps = 40 if ctx.quick else 300
+    ingest_rows = await ingest(ctx, 5_000 if ctx.quick else 50_000)
     url = ctx.pg_database("usercrm")
     container = bootstrap(UsercrmSettings(database_url=url, eventstore_url="memory://", auth=AUTH))
     load_s = await asyncio.to_thread(load_statement, url, "C-BENCH", n, others, per_other)
     login_s, ids = await asyncio.to_thread(load_logins, url, customers)
     await asyncio.to_thread(load_customers, url, ["C-BENCH"], "M-BENCH", "T-BENCH")
     rows: list[dict] = [
+        *ingest_rows,
         {"benchmark": "usercrm", "metric": "statement COPY load + ANALYZE", "value": n + others * per_other,
          "unit": "rows", "note": f"{load_s:.1f}s ({n:,} of the measured customer)"},
         {"benchmark": "usercrm", "metric": "login log COPY load + ANALYZE", "value": customers * 2, "unit": "rows",
