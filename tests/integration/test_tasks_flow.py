@@ -334,3 +334,39 @@ async def test_replay_into_empty_stores_rebuilds_the_same_tasks(kafka_settings, 
             snapshots.append(rows())
     assert snapshots[0] == snapshots[1]
 
+
+
+async def test_late_older_facts_open_no_task_for_a_customer_who_moved_on(service, producer, api, poll):
+    """Issue #14 item 8 on the real broker: the stage change is processed before the (older) rejection, a
+    KYC resubmission before the (older) request for more information; only the current tasks stay open.
+    Each customer's last event is a marker on the same key (same partition, so processed after the rest)."""
+    from shared.events.crm_customer import AccountStatusChanged, TradeRecorded
+    from shared.events.crm_kyc import KycCaseStateChanged
+
+    def kyc(cid: str, case: str, state: str, hours: float):
+        return env(KycCaseStateChanged(case_id=case, customer_id=cid, application_id="a1", to_state=state,
+                                       changed_at=T0 + timedelta(hours=hours)))
+
+    funded, applying = customer_id(), customer_id()
+    await producer.publish_many([
+        registered(funded), assigned(funded, "m1"), stage(funded, "registered"),
+        stage(funded, "funded", "registered", T0 + timedelta(hours=40)),
+        env(AccountStatusChanged(customer_id=funded, status="rejected", application_id="a1",
+                                 changed_at=T0 + timedelta(hours=10), reason="docs")),
+        env(TradeRecorded(customer_id=funded, trade_id="t1", occurred_at=T0 + timedelta(hours=50),
+                          first_trade=True)),  # the marker
+        registered(applying), assigned(applying, "m1"), stage(applying, "registered"),
+        stage(applying, "pending_account_opening", "registered", T0 + timedelta(hours=1)),
+        kyc(applying, "k1", "resubmitted", 3), kyc(applying, "k1", "more_info_requested", 2),
+        kyc(applying, "k2", "more_info_requested", 4),  # the marker: another case asks, later
+    ])
+
+    async def nodes(cid: str, marker: str):
+        items = await tasks_of(api, cid)
+        return items if marker in {t["node"] for t in items} else None
+
+    items = await poll(lambda: nodes(funded, "first_trade"), timeout=40, message="funded customer's marker")
+    assert {t["node"] for t in items} == {"funded", "first_trade"}  # no account_rejected
+    items = await poll(lambda: nodes(applying, "kyc_more_info"), timeout=40, message="applying customer's marker")
+    [more_info] = [t for t in items if t["node"] == "kyc_more_info"]
+    assert datetime.fromisoformat(more_info["created_at"]) == T0 + timedelta(hours=4)  # opened by k2, not the late k1
