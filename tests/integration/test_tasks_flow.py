@@ -365,8 +365,8 @@ async def test_late_older_facts_open_no_task_for_a_customer_who_moved_on(service
         items = await tasks_of(api, cid)
         return items if marker in {t["node"] for t in items} else None
 
-    items = await poll(lambda: nodes(funded, "first_trade"), timeout=40, message="funded customer's marker")
+    items = await poll(lambda: nodes(funded, "first_trade"), timeout=90, message="funded customer's marker")
     assert {t["node"] for t in items} == {"funded", "first_trade"}  # no account_rejected
-    items = await poll(lambda: nodes(applying, "kyc_more_info"), timeout=40, message="applying customer's marker")
+    items = await poll(lambda: nodes(applying, "kyc_more_info"), timeout=90, message="applying customer's marker")
     [more_info] = [t for t in items if t["node"] == "kyc_more_info"]
     assert datetime.fromisoformat(more_info["created_at"]) == T0 + timedelta(hours=4)  # opened by k2, not the late k1
