@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from fastapi import FastAPI
-
+from shared.runtime.api import create_app
 from shared.runtime.logging import configure_logging, get_logger
 from shared.runtime.service import HttpServer, run_components
 
@@ -14,16 +13,6 @@ from .bootstrap import Container, bootstrap
 from .settings import KycSettings
 
 log = get_logger("kyc")
-
-
-def _health_app() -> FastAPI:
-    app = FastAPI(title="kyc worker health")
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    return app
 
 
 async def _serve(container: Container, mode: str) -> None:
@@ -36,7 +25,8 @@ async def _serve(container: Container, mode: str) -> None:
             await asyncio.to_thread(container.projection.catch_up)
             components += container.worker_components()
             if mode == "worker":
-                components.append(HttpServer(_health_app(), s.api_host, s.worker_health_port))
+                health = create_app(service="kyc-worker", auth=s.auth, readiness=container.readiness())
+                components.append(HttpServer(health, s.api_host, s.worker_health_port))
         if mode in ("api", "all"):
             components.append(HttpServer(container.api, s.api_host, s.api_port))
         log.info("kyc_started", mode=mode)

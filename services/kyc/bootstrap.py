@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
+from shared.runtime.api import ReadinessCheck
 from shared.runtime.db import make_engine, session_factory
 from shared.runtime.eventstore import build_application
 from shared.runtime.kafka import BatchConsumer, EventProducer, broker_reachable, ensure_topics
@@ -139,6 +140,13 @@ class Container:
 
     async def check_broker(self) -> None:
         await broker_reachable(self.settings.kafka)
+
+    def readiness(self) -> list[ReadinessCheck]:
+        """What /readyz of the API and of the worker checks: the database and the broker."""
+        async def database() -> None:
+            await asyncio.to_thread(self.check_database)
+
+        return [database, self.check_broker]
 
 
 def bootstrap(settings: KycSettings | None = None, *, migrate: bool = True) -> Container:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import FastAPI
@@ -13,16 +12,10 @@ from .cases import router
 
 
 def create_api(container: Any) -> FastAPI:
-    async def database() -> None:
-        await asyncio.to_thread(container.check_database)
-
-    async def broker() -> None:
-        await container.check_broker()
-
     app = create_app(
         service="kyc",
         auth=container.settings.auth,
-        readiness=[database, broker],
+        readiness=container.readiness(),
         title="Whale CRM — KYC review",
         max_body_bytes=container.settings.max_body_bytes,
     )
