@@ -72,35 +72,45 @@ def service_env(name: str, var: Path, bootstrap: str, ports: dict[str, int] | No
 
 
 async def wait_ready(name: str, proc: subprocess.Popen, timeout: float = 90, ports: dict[str, int] | None = None,
-                     logs: Path | None = None) -> None:
-    url = f"http://127.0.0.1:{(ports or PORTS)[name]}/readyz"
+                     logs: Path | None = None, *, port: int | None = None) -> None:
+    """Poll the process's /readyz (its API port, or `port`: a worker's health port) under a deadline."""
+    url = f"http://127.0.0.1:{port or (ports or PORTS)[name]}/readyz"
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     async with httpx.AsyncClient(timeout=2) as client:
         while loop.time() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {proc.returncode}; see {logs or 'var/run/logs'}/{name}.log")
+                raise RuntimeError(f"{name} exited with code {proc.returncode}; see {logs or 'var/run/logs'}")
             try:
                 if (await client.get(url)).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.25)  # polling a starting process, under a deadline
-    raise RuntimeError(f"{name} not ready after {timeout}s; see {logs or 'var/run/logs'}/{name}.log")
+    raise RuntimeError(f"{name} not ready after {timeout}s; see {logs or 'var/run/logs'}")
+
+
+def migrate(name: str, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "-m", f"services.{name}", "migrate"], env=env, cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def spawn(name: str, command: str, env: dict[str, str], logs: Path) -> subprocess.Popen:
+    """`python -m services.<name> <command>` (api, worker or all) in its own session, output appended to
+    `<logs>/<name>.log` (`<name>-<command>.log` for an api or worker process)."""
+    logs.mkdir(parents=True, exist_ok=True)
+    out = (logs / (f"{name}.log" if command == "all" else f"{name}-{command}.log")).open("ab")
+    return subprocess.Popen([sys.executable, "-m", f"services.{name}", command], env=env, cwd=ROOT,
+                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def start_services(names: list[str], var: Path, bootstrap: str, ports: dict[str, int] | None = None,
                    extra_env: dict[str, str] | None = None) -> dict[str, subprocess.Popen]:
-    logs = var / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
     procs: dict[str, subprocess.Popen] = {}
     for name in names:
         env = service_env(name, var, bootstrap, ports, extra_env)
-        subprocess.run([sys.executable, "-m", f"services.{name}", "migrate"], env=env, cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-        out = (logs / f"{name}.log").open("ab")
-        procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}", "all"], env=env, cwd=ROOT,
-                                       stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        migrate(name, env)
+        procs[name] = spawn(name, "all", env, var / "logs")
     return procs
 
 
@@ -113,6 +123,7 @@ def stop_services(procs: dict[str, subprocess.Popen]) -> None:
             p.wait(timeout=30)
         except subprocess.TimeoutExpired:
             p.kill()
+            p.wait()
 
 
 def banner(names: list[str], auth: AuthSettings) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -51,31 +52,49 @@ RULES = [
 ]
 
 
+@dataclass(frozen=True)
+class Org:
+    """An organisation to create: teams, managers (with their referral / QR codes) and rules by id."""
+
+    teams: list[dict[str, Any]]
+    managers: list[dict[str, Any]]
+    rules: list[tuple[str, dict[str, Any]]]
+
+
+DEMO = Org(TEAMS, MANAGERS, RULES)
+
+
 def _h(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def seed(ports: dict[str, int], auth: AuthSettings, names: list[str]) -> list[str]:
-    """Create the demo organisation; returns the managers' referral (QR) codes."""
+async def seed(ports: dict[str, int], auth: AuthSettings, names: list[str], org: Org = DEMO, *,
+               strict: bool = False) -> list[str]:
+    """Create the organisation (the demo one by default); returns the managers' referral (QR) codes.
+    Idempotent (409 on what exists is fine); `strict` raises on any other refusal instead of logging it."""
     if "assignment" not in names:
         return []
     base = f"http://127.0.0.1:{ports['assignment']}"
     admin = _h(mint_token(auth, user_id="admin-1", role="admin"))
     async with httpx.AsyncClient(base_url=base, headers=admin, timeout=10) as c:
-        for team in TEAMS:
-            await _create(c, "/teams", team)
-        for m in MANAGERS:
-            await _create(c, "/managers", m)
-        for rule_id, rule in RULES:
+        for team in org.teams:
+            await _create(c, "/teams", team, strict)
+        for m in org.managers:
+            await _create(c, "/managers", m, strict)
+        for rule_id, rule in org.rules:
             r = await c.put(f"/rules/{rule_id}", json=rule)
             if r.status_code >= 400:
+                if strict:
+                    raise RuntimeError(f"seeding rule {rule_id}: {r.status_code} {r.text[:300]}")
                 log.warning("seed_rule_failed", rule_id=rule_id, status=r.status_code)
-    return [m["referral_code"] for m in MANAGERS]
+    return [m["referral_code"] for m in org.managers if m.get("referral_code")]
 
 
-async def _create(c: httpx.AsyncClient, path: str, body: dict[str, Any]) -> None:
+async def _create(c: httpx.AsyncClient, path: str, body: dict[str, Any], strict: bool = False) -> None:
     r = await c.post(path, json=body)
     if r.status_code not in (200, 201, 409):
+        if strict:
+            raise RuntimeError(f"seeding {path}: {r.status_code} {r.text[:300]}")
         log.warning("seed_create_failed", path=path, status=r.status_code)
 
 

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.events import topics
@@ -126,12 +126,15 @@ class DeadLetter:
         }
 
 
-async def read_dead_letters(settings: KafkaSettings, service: str, *, limit: int = 1000) -> list[DeadLetter]:
-    topic = settings.topic(topics.dead_letter_topic(service))
+async def read_topic(settings: KafkaSettings, topic: str, *, limit: int | None = None) -> list[ConsumerRecord]:
+    """The records of a topic from the beginning to its end offsets when called (at most `limit`), in
+    (partition, offset) order, as a read_committed consumer sees them (no aborted transactional
+    writes); nothing when the topic does not exist."""
     consumer = AIOKafkaConsumer(**settings.client_kwargs(), group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest")
+                                auto_offset_reset="earliest", max_poll_records=5000,
+                                isolation_level="read_committed")
     await consumer.start()
-    out: list[DeadLetter] = []
+    out: list[ConsumerRecord] = []
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
         if not partitions:
@@ -144,19 +147,23 @@ async def read_dead_letters(settings: KafkaSettings, service: str, *, limit: int
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
         remaining = {tp for tp in tps if ends[tp] > 0}
-        while remaining and len(out) < limit:
-            batch = await consumer.getmany(timeout_ms=500)
+        while remaining and (limit is None or len(out) < limit):
+            batch = await consumer.getmany(timeout_ms=1000)
             if not batch:
                 break
             for tp, recs in batch.items():
-                for r in recs:
-                    out.append(DeadLetter(r.topic, r.partition, r.offset, json.loads(r.value)))
-                    if r.offset + 1 >= ends[tp]:
-                        remaining.discard(tp)
+                out += [r for r in recs if r.offset < ends[tp]]
+                if recs and recs[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
     finally:
         await consumer.stop()
-    out.sort(key=lambda d: (d.dlq_partition, d.dlq_offset))
+    out.sort(key=lambda r: (r.partition, r.offset))
     return out[:limit]
+
+
+async def read_dead_letters(settings: KafkaSettings, service: str, *, limit: int = 1000) -> list[DeadLetter]:
+    records = await read_topic(settings, settings.topic(topics.dead_letter_topic(service)), limit=limit)
+    return [DeadLetter(r.topic, r.partition, r.offset, json.loads(r.value)) for r in records]
 
 
 async def redrive(settings: KafkaSettings, letters: list[DeadLetter]) -> int:
