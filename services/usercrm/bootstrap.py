@@ -13,6 +13,7 @@ from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
+from shared.runtime.commands import guard_outgoing
 from shared.runtime.db import make_engine, session_factory
 from shared.runtime.eventstore import build_application
 from shared.runtime.handlers import EventSourcedBatchHandler, SqlBatchHandler
@@ -24,7 +25,7 @@ from shared.runtime.replay import replay_to_end
 from . import consumers as cons
 from .application import UsercrmApplication
 from .domain.request import UserRequest
-from .outbox import UsercrmOutboxMapper
+from .outbox import UsercrmOutboxMapper, checking_mapper
 from .projections import tables as t
 from .projections.requests import RequestProjection
 from .settings import UsercrmSettings
@@ -130,6 +131,8 @@ def bootstrap(settings: UsercrmSettings | None = None, *, migrate: bool = True) 
     settings = settings or UsercrmSettings()
     app = build_application(UsercrmApplication, settings.eventstore_url)
     app.rules = settings.approval_rules()
+    guard_outgoing(app, checking_mapper(lambda key, version: app.repository.get(key, version=version)),
+                   service=SERVICE)
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
     projection = ProjectionRunner(app, sessions, t.projection_position, RequestProjection(), name=PROJECTION_NAME,

@@ -3,6 +3,7 @@ validation problems naming the field, masking, idempotency keys, maker-checker t
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,13 +11,17 @@ import httpx
 import pytest
 
 from services.usercrm.bootstrap import bootstrap
+from services.usercrm.domain.errors import UnknownRequest
 from services.usercrm.projections.info import apply_info
 from services.usercrm.settings import UsercrmSettings
 from shared.events import encode, registry
 from shared.events import upstream as up
 from shared.events import upstream_user as uu
 from shared.events.crm_assignment import CustomerAssigned
+from shared.events.crm_usercrm import RequestAction
+from shared.events.crm_usercrm import UserRequest as UserRequestContract
 from shared.runtime.auth import mint_token
+from shared.runtime.commands import OutgoingRejected
 from shared.runtime.settings import AuthSettings
 
 pytestmark = pytest.mark.asyncio
@@ -147,3 +152,17 @@ async def test_tabs_masking_and_login_paging(api):
     assert page["items"][0]["ip"] == "10.1.*.*"
     profile = (await client.get("/usercrm/customers/C1/profile", headers=h())).json()
     assert profile["completion_pct"] > 0 and profile["access"] == {"blocked": False, "since": None}
+
+
+async def test_a_request_that_could_not_be_published_is_never_stored(api):
+    """The outgoing check (shared.runtime.commands.guard_outgoing) sees unsaved requests through the
+    pending events: a contract-breaking reason is refused before anything is stored."""
+    _, c = api
+    bad = UserRequestContract.model_construct(
+        request_id=str(uuid.uuid4()), customer_id="C1", action=RequestAction.block, requested_by="M1",
+        requested_role=None, requested_at=datetime.now(UTC), reason="x" * 500, approved_by=None, message=None,
+        money=None, stop_allocation=None, new_account=None, change=None)
+    with pytest.raises(OutgoingRejected):
+        c.app.request(bad, correlation_id=None)
+    with pytest.raises(UnknownRequest):
+        c.app.get_request(bad.request_id)
