@@ -58,12 +58,12 @@ def _trade(board: CustomerTasks, e: Event, policy: Policy) -> None:
 
 def _assigned(board: CustomerTasks, e: Event, policy: Policy) -> None:
     p = e.payload
-    board.assign(p.manager_id, p.team_id, p.assigned_at, str(e.event_id))
+    board.assign(p.manager_id, p.team_id, p.assigned_at, str(e.event_id), p.stage)
 
 
 def _unassigned(board: CustomerTasks, e: Event, policy: Policy) -> None:
     p = e.payload
-    board.unassign(p.manager_id, p.team_id, p.unassigned_at, str(e.event_id), p.reason.value)
+    board.unassign(p.manager_id, p.team_id, p.unassigned_at, str(e.event_id), p.reason.value, p.stage)
 
 
 def _kyc_decided(board: CustomerTasks, e: Event, policy: Policy) -> None:

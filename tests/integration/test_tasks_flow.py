@@ -370,3 +370,30 @@ async def test_late_older_facts_open_no_task_for_a_customer_who_moved_on(service
     items = await poll(lambda: nodes(applying, "kyc_more_info"), timeout=90, message="applying customer's marker")
     [more_info] = [t for t in items if t["node"] == "kyc_more_info"]
     assert datetime.fromisoformat(more_info["created_at"]) == T0 + timedelta(hours=4)  # opened by k2, not the late k1
+
+
+async def test_a_task_goes_to_the_owner_of_the_current_stage(service, producer, api, poll):
+    """Seed 000 (different managers at different stages) on the real broker: m1 owns every stage, m2 the
+    pending-funding stage; the stage change moves the open task to m2, whatever order the topics are read."""
+    cid = customer_id()
+    await producer.publish_many([
+        registered(cid), assigned(cid, "m1"), stage(cid, "registered"),
+        env(CustomerAssigned(customer_id=cid, manager_id="m2", team_id="team-b", stage="pending_funding",
+                             share=Decimal("0.5"), reason="manual", assigned_at=T0)),
+    ])
+    [first] = await poll(lambda: tasks_of(api, cid), timeout=40, message="registration task for m1")
+    assert first["node"] == "tmt_registration" and first["assignee_id"] == "m1"
+    await producer.publish(stage(cid, "pending_funding", "registered", T0 + timedelta(hours=2)))
+
+    async def funding_task():
+        items = await tasks_of(api, cid, headers=token("m2", team="team-b"))
+        return items if items and items[0]["node"] == "pending_funding" else None
+
+    [task] = await poll(funding_task, timeout=40, message="pending-funding task for m2")
+    assert (task["assignee_id"], task["team_id"]) == ("m2", "team-b")
+    assert await tasks_of(api, cid) == []  # nothing left with m1
+    await producer.publish(env(CustomerUnassigned(customer_id=cid, manager_id="m2", team_id="team-b",
+                                                  stage="pending_funding", reason="manual",
+                                                  unassigned_at=T0 + timedelta(hours=3))))
+    [back] = await poll(lambda: tasks_of(api, cid), timeout=40, message="task back with the every-stage owner")
+    assert (back["node"], back["assignee_id"]) == ("pending_funding", "m1")

@@ -146,6 +146,9 @@ def history(rng: random.Random, cid: str) -> History:  # noqa: C901 - one realis
                 event(ca.CustomerAssigned(customer_id=cid, manager_id="m2", team_id="t1", reason="manual",
                                           previous_manager_id="m1", assigned_at=h(35)))]
             owner = "m2"
+    stage_owner = _stage_specific(rng, hist, cid, owner)
+    if stage_owner is not None and stage_owner[0] == stage.value:
+        owner = stage_owner[1]  # the current stage has its own manager
 
     # ---- what must be open, read from the history (not from the engine)
     expected: dict[str, str | None] = {}
@@ -162,6 +165,30 @@ def history(rng: random.Random, cid: str) -> History:  # noqa: C901 - one realis
         expected["first_trade"] = owner
     hist.expected = expected
     return hist
+
+
+STAGE_SPECIFIC = ("registered", "pending_account_opening", "pending_funding", "funded", "traded")
+
+
+def _stage_specific(rng: random.Random, hist: History, cid: str, owner: str | None) -> tuple[str, str] | None:
+    """Sometimes a manager for one stage only (seed 000); sometimes unassigned from it later, or released
+    with every stage when the every-stage manager it is was reassigned. Returns (stage, manager) in force."""
+    if rng.random() >= 0.6:
+        return None
+    stage = rng.choice(STAGE_SPECIFIC)
+    manager = rng.choice(["m3", "m1"]) if hist.assignment else "m3"
+    released_at = next((e.payload.unassigned_at for e in hist.assignment
+                        if isinstance(e.payload, ca.CustomerUnassigned) and e.payload.manager_id == manager), None)
+    hist.assignment.insert(1 if hist.assignment else 0, event(ca.CustomerAssigned(
+        customer_id=cid, manager_id=manager, team_id="t2", stage=stage, share=Decimal("0.5"), reason="manual",
+        assigned_at=h(0.7))))
+    if released_at is not None:
+        return None  # unassigned from every stage: the stage-specific assignment goes too
+    if rng.random() < 0.3:
+        hist.assignment.append(event(ca.CustomerUnassigned(customer_id=cid, manager_id=manager, team_id="t2",
+                                                           stage=stage, reason="manual", unassigned_at=h(45))))
+        return None
+    return stage, manager
 
 
 def published(upstream: list[Event]) -> list[Event]:
@@ -289,15 +316,43 @@ def test_the_registers_survive_storage_and_snapshots() -> None:
     board.observe_account_status("rejected", h(10), "s1", POLICY)
     board.observe_kyc("case1", "more_info_requested", h(2), "k1", POLICY)
     board.complete(board.open["kyc_more_info"]["task_id"], "f1", "m1", h(3))
+    board.assign("m2", "t2", h(4), "a1", stage="funded")
     app.save(board)
     for loaded in (app.board("c-store"), (app.take_snapshot(board.id), app.board("c-store"))[1]):
         assert (loaded.stage_at, loaded.account, dict(loaded.kyc), dict(loaded.done_at)) == (
             h(1), {"status": "rejected", "at": h(10), "cause": "s1"},
             {"case1": {"state": "more_info_requested", "at": h(2), "cause": "k1"}}, {"kyc_more_info": h(3)})
         assert set(loaded.open) == {"pending_account_opening", "account_rejected"}
+        assert dict(loaded.stage_owners) == {"funded": ["m2", "t2"]} and loaded.owners()["funded"] == ("m2", "t2")
     old = CustomerTasks(customer_id="c-old")  # a task list stored before the registers existed
-    for name in ("stage_at", "account", "kyc", "done_at"):
+    for name in ("stage_at", "account", "kyc", "done_at", "stage_owners"):
         old.__dict__.pop(name, None)
     assert old.account is None and not old.kyc and not old.done_at
     old.observe_account_status("rejected", h(10), "s1", POLICY)
     assert "account_rejected" in old.open
+
+
+def test_an_open_task_goes_to_the_owner_of_the_current_stage_and_moves_with_the_stage() -> None:
+    from services.tasks.domain.nodes import Node
+
+    board = CustomerTasks(customer_id="c-stage-owner")
+    board.assign("m1", "t1", h(0), "a1")  # every stage
+    board.assign("m2", "t2", h(0), "a2", stage="pending_funding")
+    board.observe_stage(Stage.pending_account_opening, h(1), "s1", POLICY)
+    assert board.open["pending_account_opening"]["assignee_id"] == "m1"
+    board.observe_stage(Stage.pending_funding, h(2), "s2", POLICY)
+    assert (board.open["pending_funding"]["assignee_id"], board.open["pending_funding"]["team_id"]) == ("m2", "t2")
+    closed = next(iter(board.closed.values()))  # converted in pending_account_opening: m1's
+    assert (closed["outcome"], closed["assignee_id"]) == ("converted", "m1")
+    board.open_for(Node.large_withdrawal, h(3), "w1", POLICY)
+    assert board.open["large_withdrawal"]["assignee_id"] == "m2"
+    board.unassign("m2", "t2", h(4), "u1", "manual", stage="pending_funding")  # back to the every-stage owner
+    assert {n: t["assignee_id"] for n, t in board.open.items()} == {"pending_funding": "m1", "large_withdrawal": "m1"}
+    board.assign("m3", "t1", h(5), "a3", stage="*")
+    board.assign("m2", "t2", h(5), "a4", stage="funded")
+    board.unassign("m1", "t1", h(6), "u2", "manual")  # stale: m1 no longer has any stage
+    board.observe_stage(Stage.funded, h(7), "s3", POLICY)
+    assert {n: t["assignee_id"] for n, t in board.open.items()} == {"funded": "m2", "large_withdrawal": "m2"}
+    board.unassign("m2", "t2", h(8), "u3", "manager_resigned")  # every stage: releases the funded one too
+    assert {n: t["assignee_id"] for n, t in board.open.items()} == {"funded": "m3", "large_withdrawal": "m3"}
+    assert board.as_of(h(3), "pending_funding") == ("m2", "t2") and board.as_of(h(3), "registered") == ("m1", "t1")

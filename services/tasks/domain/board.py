@@ -15,7 +15,10 @@ the customer's current state is taken against that state, by business time:
   `kyc_more_info` tasks are open exactly while the latest status / some case's latest state asks for
   them (a newer application, an opened account, a resubmission or an approval close them);
 - a fact older than the follow-up that completed a node's last task (`done_at`) opens no new task for
-  that node: had it arrived in time, that follow-up would have closed it.
+  that node: had it arrived in time, that follow-up would have closed it;
+- assignments are kept per stage (`manager_id`/`team_id` for every stage, `stage_owners` per stage): an
+  open task is always with the owner of the customer's current stage (see `owners.py`), so it moves when
+  the stage or that stage's assignment changes.
 So the open tasks are a function of the set of facts (property test over shuffled orders).
 """
 
@@ -42,6 +45,7 @@ from .nodes import (
     stage_rank,
     task_id_for,
 )
+from .owners import ANY_STAGE, Owner, apply_change, owner_for, owners_as_of, stage_key
 
 REJECTED = "rejected"  # AccountStatus.rejected
 MORE_INFO, KYC_REJECTED = "more_info_requested", "rejected"  # KYC states
@@ -58,6 +62,7 @@ class CustomerTasks(Aggregate):
     account = None  # dict | None: the latest account status {status, at, cause}
     kyc = MappingProxyType({})  # case id -> the case's latest state {state, at, cause}
     done_at = MappingProxyType({})  # node -> when a follow-up last completed a task of it
+    stage_owners = MappingProxyType({})  # stage -> [manager, team]: stage-specific assignments
 
     @staticmethod
     def create_id(customer_id: str) -> uuid.UUID:
@@ -81,51 +86,79 @@ class CustomerTasks(Aggregate):
     def has_seen(self, event_id: str) -> bool:
         return event_id in self.seen
 
-    def as_of(self, at: datetime) -> tuple[str | None, str | None]:
-        """Manager and team by event time: the latest assignment change at or before `at`."""
-        owner: tuple[str | None, str | None] = (None, None)
-        for entry in self.history:
-            if entry["at"] > at:
-                break
-            owner = (entry["manager_id"], entry["team_id"])
-        return owner
+    def owners(self) -> dict[str, Owner]:
+        """Current owners by stage key (`*` = every stage)."""
+        out: dict[str, Owner] = {ANY_STAGE: (self.manager_id, self.team_id)}
+        out.update({k: (v[0], v[1]) for k, v in self.stage_owners.items()})
+        return out
 
-    def _owner_at(self, at: datetime) -> dict[str, str | None]:
-        manager, team = self.as_of(at)
-        return {"assignee_id": manager, "team_id": team}
+    def owner(self) -> Owner:
+        """Who the customer's open tasks belong to: the owner of its current stage."""
+        return owner_for(self.owners(), self.stage)
+
+    def as_of(self, at: datetime, stage: str | None = None) -> Owner:
+        """Manager and team of `stage` by event time: the assignment changes at or before `at`."""
+        return owner_for(owners_as_of(self.history, at), stage)
+
+    def _owner_at(self, at: datetime, stage: str | None) -> dict[str, Any]:
+        manager, team = self.as_of(at, stage)
+        return {"assignee_id": manager, "team_id": team, "stage": stage}
 
     def _attribute_closed(self) -> None:
-        """A closed task belongs to whoever had the customer when it closed (by event time), whatever the
-        order in which the customer and assignment topics were consumed: fix late-known attributions."""
+        """A closed task belongs to whoever had the customer (for the stage it closed in) when it closed, by
+        event time, whatever the order in which the customer and assignment topics were consumed: fix
+        late-known attributions."""
         for task_id, info in list(self.closed.items()):
-            owner = self.as_of(info["at"])
+            owner = self.as_of(info["at"], info.get("stage"))
             if owner != (info["assignee_id"], info["team_id"]):
                 self._task_attributed(customer_id=self.customer_id, task_id=task_id, node=info["node"],
                                       assignee_id=owner[0], team_id=owner[1])
 
     # ------------------------------------------------------------------------------ commands
-    def assign(self, manager_id: str, team_id: str | None, at: datetime, cause: str) -> None:
-        if self.has_seen(cause) or (manager_id == self.manager_id and team_id == self.team_id):
+    def assign(self, manager_id: str, team_id: str | None, at: datetime, cause: str,
+               stage: str | None = None) -> None:
+        """Assign the customer for `stage` (None or `*`: every stage)."""
+        key = stage_key(stage)
+        if self.has_seen(cause) or self.owners().get(key) == (manager_id, team_id):
             return
-        previous = self.manager_id
-        self._assignment_changed(manager_id=manager_id, team_id=team_id, at=at, cause=cause)
+        reason = "reassigned" if self.owner()[0] else "assigned"
+        self._assignment_changed(manager_id=manager_id, team_id=team_id, at=at, cause=cause,
+                                 stage=None if key == ANY_STAGE else key)
         self._attribute_closed()
-        reason = "reassigned" if previous else "assigned"
+        self._follow_owner(at, reason)
+
+    def unassign(self, manager_id: str, team_id: str | None, at: datetime, cause: str, reason: str,
+                 stage: str | None = None) -> None:
+        """The customer went back to the pool for `stage` (None or `*`: every stage, and the manager's
+        stage-specific assignments too): open tasks go to the every-stage owner, or wait in the team queue
+        (or the pool queue)."""
+        key = stage_key(stage)
+        owners = self.owners()
+        if self.has_seen(cause):
+            return
+        if key != ANY_STAGE:
+            if owners.get(key, (None,))[0] != manager_id:
+                return  # stale: that stage is no longer (or never was) this manager's
+            self._assignment_changed(manager_id=None, team_id=None, at=at, cause=cause, stage=key)
+        elif self.manager_id == manager_id:
+            self._assignment_changed(manager_id=None, team_id=team_id or self.team_id, at=at, cause=cause,
+                                     released=manager_id)
+        elif any(o[0] == manager_id for o in owners.values()):  # only some stages were theirs
+            self._assignment_changed(manager_id=self.manager_id, team_id=self.team_id, at=at, cause=cause,
+                                     released=manager_id)
+        else:
+            return  # stale: the customer is no longer (or never was) this manager's
+        self._attribute_closed()
+        self._follow_owner(at, reason)
+
+    def _follow_owner(self, at: datetime, reason: str) -> None:
+        """Open tasks move to the owner of the customer's current stage."""
+        manager_id, team_id = self.owner()
         for task in list(self.open.values()):
             if task["assignee_id"] != manager_id or task["team_id"] != team_id:
-                self._task_moved(customer_id=self.customer_id, task_id=task["task_id"], node=task["node"], assignee_id=manager_id,
-                                 team_id=team_id, previous_assignee_id=task["assignee_id"], at=at, reason=reason)
-
-    def unassign(self, manager_id: str, team_id: str | None, at: datetime, cause: str, reason: str) -> None:
-        """The customer went back to the pool: open tasks wait in the team queue (or the pool queue)."""
-        if self.has_seen(cause) or self.manager_id != manager_id:
-            return  # stale: the customer is no longer (or never was) this manager's
-        queue_team = team_id or self.team_id
-        self._assignment_changed(manager_id=None, team_id=queue_team, at=at, cause=cause)
-        self._attribute_closed()
-        for task in list(self.open.values()):
-            self._task_moved(customer_id=self.customer_id, task_id=task["task_id"], node=task["node"], assignee_id=None, team_id=queue_team,
-                             previous_assignee_id=task["assignee_id"], at=at, reason=reason)
+                self._task_moved(customer_id=self.customer_id, task_id=task["task_id"], node=task["node"],
+                                 assignee_id=manager_id, team_id=team_id,
+                                 previous_assignee_id=task["assignee_id"], at=at, reason=reason)
 
     def observe_account_status(self, status: str, at: datetime, cause: str, policy: Policy) -> None:
         """The account status is the latest by business time; `account_rejected` is open while it is
@@ -162,12 +195,14 @@ class CustomerTasks(Aggregate):
         """Stages only move forward: a late or replayed older stage changes nothing."""
         if self.has_seen(cause) or stage_rank(stage) <= stage_rank(self.stage):
             return
+        before = self.stage
         self._stage_observed(stage=stage.value, at=at, cause=cause)
         for task in list(self.open.values()):
-            if is_stale_for(Node(task["node"]), stage):
+            if is_stale_for(Node(task["node"]), stage):  # converted: credit to the stage it was open in
                 self._task_closed(customer_id=self.customer_id, task_id=task["task_id"], node=task["node"],
-                                  **self._owner_at(at), outcome=TaskStatus.converted.value,
+                                  **self._owner_at(at, before), outcome=TaskStatus.converted.value,
                                   at=at, cause=cause, by=None)
+        self._follow_owner(at, "stage_changed")
         node = STAGE_NODES.get(stage)
         if node is not None:
             self.open_for(node, at, cause, policy)
@@ -181,7 +216,8 @@ class CustomerTasks(Aggregate):
             return None
         if (self.stage is not None and is_stale_for(node, Stage(self.stage))) or at < self.done_at.get(node.value, at):
             return None
-        self._task_opened(customer_id=self.customer_id, task_id=task_id, node=node.value, assignee_id=self.manager_id, team_id=self.team_id,
+        manager_id, team_id = self.owner()
+        self._task_opened(customer_id=self.customer_id, task_id=task_id, node=node.value, assignee_id=manager_id, team_id=team_id,
                           due_at=due_at or policy.due_at(node, at), created_at=at, cause=cause)
         return task_id
 
@@ -190,7 +226,7 @@ class CustomerTasks(Aggregate):
         task = self.open.get(node.value)
         if task is not None:
             self._task_closed(customer_id=self.customer_id, task_id=task["task_id"], node=node.value,
-                              **self._owner_at(at), outcome=outcome.value, at=at,
+                              **self._owner_at(at, self.stage), outcome=outcome.value, at=at,
                               cause=cause, by=by)
 
     def complete(self, task_id: str, follow_up_id: str, by: str, at: datetime) -> None:
@@ -200,7 +236,7 @@ class CustomerTasks(Aggregate):
                 raise TaskNotOpen(f"task is already {self.closed[task_id]['outcome']}")
             raise TaskNotFound("no such task for this customer")
         self._task_closed(customer_id=self.customer_id, task_id=task_id, node=task["node"],
-                          **self._owner_at(at), outcome=TaskStatus.completed.value, at=at,
+                          **self._owner_at(at, self.stage), outcome=TaskStatus.completed.value, at=at,
                           cause=follow_up_id, by=by)
 
     def schedule(self, follow_up_id: str, due_at: datetime, at: datetime, policy: Policy) -> str | None:
@@ -215,9 +251,12 @@ class CustomerTasks(Aggregate):
             del self.seen[:-SEEN_MAX]
 
     @event("AssignmentChanged")
-    def _assignment_changed(self, manager_id: str | None, team_id: str | None, at: datetime, cause: str) -> None:
-        self.manager_id, self.team_id = manager_id, team_id
-        entry = {"at": at, "manager_id": manager_id, "team_id": team_id}
+    def _assignment_changed(self, manager_id: str | None, team_id: str | None, at: datetime, cause: str,
+                            stage: str | None = None, released: str | None = None) -> None:
+        owners = apply_change(self.owners(), stage, manager_id, team_id, released)
+        self.manager_id, self.team_id = owners.pop(ANY_STAGE)
+        self.stage_owners = {k: [m, t] for k, (m, t) in owners.items()}
+        entry = {"at": at, "manager_id": manager_id, "team_id": team_id, "stage": stage, "released": released}
         index = next((i for i, e in enumerate(self.history) if e["at"] > at), len(self.history))
         self.history.insert(index, entry)
         del self.history[:-HISTORY_MAX]
@@ -254,10 +293,10 @@ class CustomerTasks(Aggregate):
     @event("TaskClosed")
     def _task_closed(self, customer_id: str, task_id: str, node: str, assignee_id: str | None,
                      team_id: str | None, outcome: str, at: datetime, cause: str | None,
-                     by: str | None) -> None:
+                     by: str | None, stage: str | None = None) -> None:
         self.open.pop(node, None)
         self.closed[task_id] = {"outcome": outcome, "node": node, "at": at, "assignee_id": assignee_id,
-                                "team_id": team_id}
+                                "team_id": team_id, "stage": stage}
         if outcome == TaskStatus.completed.value and at > self.done_at.get(node, at - _TICK):
             self.done_at = {**self.done_at, node: at}
         if len(self.closed) > CLOSED_MAX:
