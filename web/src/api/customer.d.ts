@@ -1,0 +1,802 @@
+// Generated from the customer service's OpenAPI by `make web-clients` (openapi-typescript). Do not edit:
+// `make test` fails when this file differs from what the service's API describes.
+
+export interface paths {
+    "/customer-batches/remarks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add the same remark to many customers */
+        post: operations["batch_remarks_customer_batches_remarks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customer-batches/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add and/or remove tags on many customers */
+        post: operations["bulk_tags_customer_batches_tags_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customer list */
+        get: operations["list_customers_customers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{customer_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 360° customer detail (optionally as of a past time) */
+        get: operations["detail_customers__customer_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{customer_id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's own private notes on a customer */
+        get: operations["notes_customers__customer_id__notes_get"];
+        put?: never;
+        /** Add a private note (author only) */
+        post: operations["add_note_customers__customer_id__notes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{customer_id}/remarks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Remarks on a customer, newest first */
+        get: operations["remarks_customers__customer_id__remarks_get"];
+        put?: never;
+        /** Add a remark */
+        post: operations["add_remark_customers__customer_id__remarks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{customer_id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add and/or remove tags */
+        post: operations["change_tags_customers__customer_id__tags_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{customer_id}/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Update the verification status, with a reason */
+        put: operations["set_verification_customers__customer_id__verification_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customers per lifecycle stage (the cards), in the caller's scope */
+        get: operations["counts_customers_counts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export the filtered list as CSV (streamed) */
+        get: operations["export_customers_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /**
+         * AccountStatus
+         * @enum {string}
+         */
+        AccountStatus: "none" | "applied" | "opened" | "rejected" | "closed";
+        /** BatchRemarkIn */
+        BatchRemarkIn: {
+            /** Customer Ids */
+            customer_ids: string[];
+            /** Text */
+            text: string;
+        };
+        /** BulkTagsIn */
+        BulkTagsIn: {
+            /** Add */
+            add?: string[];
+            /** Customer Ids */
+            customer_ids: string[];
+            /** Remove */
+            remove?: string[];
+        };
+        /**
+         * Channel
+         * @enum {string}
+         */
+        Channel: "organic" | "referral" | "manager_qr" | "external_channel" | "manual_import" | "institution" | "campaign";
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
+        /** NoteIn */
+        NoteIn: {
+            /**
+             * Text
+             * @description Private note, visible only to its author.
+             */
+            text: string;
+        };
+        /** RemarkIn */
+        RemarkIn: {
+            /**
+             * Text
+             * @description Remark text (visible to everyone who can see the customer).
+             */
+            text: string;
+        };
+        /**
+         * Stage
+         * @description Customer lifecycle stage, derived from facts (never set by hand).
+         * @enum {string}
+         */
+        Stage: "registered" | "pending_account_opening" | "pending_funding" | "funded" | "traded";
+        /** TagsIn */
+        TagsIn: {
+            /** Add */
+            add?: string[];
+            /** Remove */
+            remove?: string[];
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Context */
+            ctx?: Record<string, never>;
+            /** Input */
+            input?: unknown;
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+        };
+        /** VerificationIn */
+        VerificationIn: {
+            /** Reason */
+            reason: string;
+            status: components["schemas"]["VerificationStatus"];
+        };
+        /**
+         * VerificationStatus
+         * @enum {string}
+         */
+        VerificationStatus: "unverified" | "verified" | "pending_review" | "failed";
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    batch_remarks_customer_batches_remarks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRemarkIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    bulk_tags_customer_batches_tags_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkTagsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_customers_customers_get: {
+        parameters: {
+            query?: {
+                account_status?: components["schemas"]["AccountStatus"][] | null;
+                active_region?: string[] | null;
+                /** @description Valuation currency of the asset range. */
+                assets_currency?: string | null;
+                assets_max?: number | string | null;
+                assets_min?: number | string | null;
+                /** @description Source channel(s). */
+                channel?: components["schemas"]["Channel"][] | null;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description Currency of deposit_min/deposit_max. */
+                deposit_currency?: string | null;
+                deposit_max?: number | string | null;
+                /** @description Total deposits ≥ (in deposit_currency). */
+                deposit_min?: number | string | null;
+                limit?: number;
+                /** @description Assigned to this manager. */
+                manager_id?: string | null;
+                order?: "asc" | "desc";
+                /** @description Customer id, name, phone or email: exact or prefix. */
+                q?: string | null;
+                referrer_customer_id?: string | null;
+                /** @description Registered at or after (inclusive). */
+                registered_from?: string | null;
+                /** @description Registered before (exclusive). */
+                registered_to?: string | null;
+                sort?: "registered_at" | "assets" | "last_activity";
+                /** @description Lifecycle stage(s). */
+                stage?: components["schemas"]["Stage"][] | null;
+                /** @description Has every tag given. */
+                tag?: string[] | null;
+                /** @description Assigned to a manager of this team. */
+                team_id?: string | null;
+                /** @description true: no active assignment; false: assigned. */
+                unassigned?: boolean | null;
+                user_region?: string[] | null;
+                verification_status?: components["schemas"]["VerificationStatus"][] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    detail_customers__customer_id__get: {
+        parameters: {
+            query?: {
+                /** @description Show the customer as of this time (event store). */
+                as_of?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    notes_customers__customer_id__notes_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_note_customers__customer_id__notes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoteIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    remarks_customers__customer_id__remarks_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    add_remark_customers__customer_id__remarks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemarkIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    change_tags_customers__customer_id__tags_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_verification_customers__customer_id__verification_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerificationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    counts_customers_counts_get: {
+        parameters: {
+            query?: {
+                account_status?: components["schemas"]["AccountStatus"][] | null;
+                active_region?: string[] | null;
+                /** @description Valuation currency of the asset range. */
+                assets_currency?: string | null;
+                assets_max?: number | string | null;
+                assets_min?: number | string | null;
+                /** @description Source channel(s). */
+                channel?: components["schemas"]["Channel"][] | null;
+                /** @description Currency of deposit_min/deposit_max. */
+                deposit_currency?: string | null;
+                deposit_max?: number | string | null;
+                /** @description Total deposits ≥ (in deposit_currency). */
+                deposit_min?: number | string | null;
+                /** @description Assigned to this manager. */
+                manager_id?: string | null;
+                /** @description Customer id, name, phone or email: exact or prefix. */
+                q?: string | null;
+                referrer_customer_id?: string | null;
+                /** @description Registered at or after (inclusive). */
+                registered_from?: string | null;
+                /** @description Registered before (exclusive). */
+                registered_to?: string | null;
+                /** @description Lifecycle stage(s). */
+                stage?: components["schemas"]["Stage"][] | null;
+                /** @description Has every tag given. */
+                tag?: string[] | null;
+                /** @description Assigned to a manager of this team. */
+                team_id?: string | null;
+                /** @description true: no active assignment; false: assigned. */
+                unassigned?: boolean | null;
+                user_region?: string[] | null;
+                verification_status?: components["schemas"]["VerificationStatus"][] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    export_customers_export_get: {
+        parameters: {
+            query?: {
+                account_status?: components["schemas"]["AccountStatus"][] | null;
+                active_region?: string[] | null;
+                /** @description Valuation currency of the asset range. */
+                assets_currency?: string | null;
+                assets_max?: number | string | null;
+                assets_min?: number | string | null;
+                /** @description Source channel(s). */
+                channel?: components["schemas"]["Channel"][] | null;
+                /** @description Currency of deposit_min/deposit_max. */
+                deposit_currency?: string | null;
+                deposit_max?: number | string | null;
+                /** @description Total deposits ≥ (in deposit_currency). */
+                deposit_min?: number | string | null;
+                /** @description Assigned to this manager. */
+                manager_id?: string | null;
+                order?: "asc" | "desc";
+                /** @description Customer id, name, phone or email: exact or prefix. */
+                q?: string | null;
+                referrer_customer_id?: string | null;
+                /** @description Registered at or after (inclusive). */
+                registered_from?: string | null;
+                /** @description Registered before (exclusive). */
+                registered_to?: string | null;
+                sort?: "registered_at" | "assets" | "last_activity";
+                /** @description Lifecycle stage(s). */
+                stage?: components["schemas"]["Stage"][] | null;
+                /** @description Has every tag given. */
+                tag?: string[] | null;
+                /** @description Assigned to a manager of this team. */
+                team_id?: string | null;
+                /** @description true: no active assignment; false: assigned. */
+                unassigned?: boolean | null;
+                user_region?: string[] | null;
+                verification_status?: components["schemas"]["VerificationStatus"][] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+}

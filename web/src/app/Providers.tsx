@@ -1,0 +1,44 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { App as AntApp, ConfigProvider } from "antd";
+import enUS from "antd/locale/en_US";
+import zhCN from "antd/locale/zh_CN";
+import dayjs from "dayjs";
+import "dayjs/locale/zh-cn";
+import { useEffect, useState, type ReactNode } from "react";
+import { ApiError } from "../api/problem";
+import { useI18n } from "../i18n";
+
+export function makeQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        staleTime: 15_000,
+        refetchOnWindowFocus: false,
+        // a 4xx answer is the final word (problem+json shown as is); retry network and 5xx once
+        retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 1,
+      },
+    },
+  });
+}
+
+/** antd locale and theme follow the console's language. */
+export function ThemedAntd({ children }: { children: ReactNode }) {
+  const { lang } = useI18n();
+  useEffect(() => {
+    dayjs.locale(lang === "zh" ? "zh-cn" : "en");
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  }, [lang]);
+  return (
+    <ConfigProvider
+      locale={lang === "zh" ? zhCN : enUS}
+      theme={{ token: { colorPrimary: "#1456c8", colorLink: "#1456c8", colorInfo: "#1456c8", colorTextTertiary: "rgba(0,0,0,0.58)", colorTextPlaceholder: "rgba(0,0,0,0.55)" } }}
+    >
+      <AntApp>{children}</AntApp>
+    </ConfigProvider>
+  );
+}
+
+export function QueryProvider({ children, client }: { children: ReactNode; client?: QueryClient }) {
+  const [qc] = useState(() => client ?? makeQueryClient());
+  return <QueryClientProvider client={qc}>{children}</QueryClientProvider>;
+}

@@ -1,0 +1,60 @@
+import { Button, Modal, Progress, Space, Typography } from "antd";
+import { useRef, useState, type ReactNode } from "react";
+import { ProblemAlert } from "../../components/PageState";
+import { useI18n } from "../../i18n";
+import { exportCustomers } from "../../services/customers";
+import { toFilterQuery, type CustomerFilters } from "./filters";
+
+/** Streams the filtered list as CSV with a running row count, then offers the file. */
+export function ExportButton({ filters, icon }: { filters: CustomerFilters; icon: ReactNode }) {
+  const { t } = useI18n();
+  const [rows, setRows] = useState<number | null>(null);
+  const [done, setDone] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const abort = useRef<AbortController | null>(null);
+
+  const start = async () => {
+    abort.current = new AbortController();
+    setRows(0);
+    setDone(false);
+    setError(null);
+    try {
+      const blob = await exportCustomers({ ...toFilterQuery(filters), sort: filters.sort, order: filters.order }, setRows, abort.current.signal);
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = `customers-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "")}.csv`;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      setDone(true);
+    } catch (e) {
+      if (!(e instanceof DOMException && e.name === "AbortError")) setError(e);
+      else setRows(null);
+    }
+  };
+  const close = () => {
+    abort.current?.abort();
+    setRows(null);
+    setError(null);
+  };
+  return (
+    <>
+      <Button icon={icon} onClick={() => void start()} data-testid="action-export">{t("customers.export")}</Button>
+      <Modal open={rows !== null || error !== null} title={t("customers.export")} onCancel={close} destroyOnHidden
+        footer={<Button onClick={close}>{done || error ? t("common.close") : t("customers.exportCancel")}</Button>}>
+        <Space direction="vertical" style={{ width: "100%" }}>
+          {error ? <ProblemAlert error={error} /> : (
+            <>
+              <Progress percent={done ? 100 : 99} status={done ? "success" : "active"} showInfo={false} aria-label={t("customers.export")} />
+              <Typography.Text role="status" aria-live="polite" data-testid="export-status">
+                {done ? t("customers.exportDone", { rows: rows ?? 0 }) : t("customers.exporting", { rows: rows ?? 0 })}
+              </Typography.Text>
+            </>
+          )}
+        </Space>
+      </Modal>
+    </>
+  );
+}

@@ -1,0 +1,78 @@
+// Customer service (customer pool): typed calls over the generated client.
+import type { operations } from "../api/customer";
+import { customerApi, gatewayFetch } from "../api/clients";
+import type { CustomerDetail, CustomerItem, Page, StageCounts, TextEntry } from "./models";
+
+export type ListQuery = NonNullable<operations["list_customers_customers_get"]["parameters"]["query"]>;
+export type FilterQuery = Omit<ListQuery, "cursor" | "limit" | "sort" | "order">;
+
+export async function listCustomers(query: ListQuery, signal?: AbortSignal): Promise<Page<CustomerItem>> {
+  const { data } = await customerApi.GET("/customers", { params: { query }, signal });
+  return data as unknown as Page<CustomerItem>;
+}
+
+export async function stageCounts(query: FilterQuery, signal?: AbortSignal): Promise<StageCounts> {
+  const { data } = await customerApi.GET("/customers/counts", { params: { query }, signal });
+  return data as unknown as StageCounts;
+}
+
+export async function getCustomer(id: string, asOf?: string | null, signal?: AbortSignal): Promise<CustomerDetail> {
+  const { data } = await customerApi.GET("/customers/{customer_id}", {
+    params: { path: { customer_id: id }, query: asOf ? { as_of: asOf } : {} },
+    signal,
+  });
+  return data as unknown as CustomerDetail;
+}
+
+export async function listRemarks(id: string): Promise<TextEntry[]> {
+  const { data } = await customerApi.GET("/customers/{customer_id}/remarks", { params: { path: { customer_id: id } } });
+  return (data as unknown as { items: TextEntry[] }).items;
+}
+
+export async function addRemark(id: string, text: string): Promise<void> {
+  await customerApi.POST("/customers/{customer_id}/remarks", { params: { path: { customer_id: id } }, body: { text } });
+}
+
+export async function listNotes(id: string): Promise<TextEntry[]> {
+  const { data } = await customerApi.GET("/customers/{customer_id}/notes", { params: { path: { customer_id: id } } });
+  return (data as unknown as { items: TextEntry[] }).items;
+}
+
+export async function addNote(id: string, text: string): Promise<void> {
+  await customerApi.POST("/customers/{customer_id}/notes", { params: { path: { customer_id: id } }, body: { text } });
+}
+
+export async function batchRemark(customerIds: string[], text: string): Promise<void> {
+  await customerApi.POST("/customer-batches/remarks", { body: { customer_ids: customerIds, text } });
+}
+
+export async function batchTags(customerIds: string[], add: string[], remove: string[]): Promise<void> {
+  await customerApi.POST("/customer-batches/tags", { body: { customer_ids: customerIds, add, remove } });
+}
+
+/** CSV export, streamed: reports the rows received so far; the file is offered as a download at the end. */
+export async function exportCustomers(
+  query: FilterQuery & Pick<ListQuery, "sort" | "order">,
+  onRows: (rows: number) => void,
+  signal?: AbortSignal,
+): Promise<Blob> {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v == null || v === "") continue;
+    if (Array.isArray(v)) v.forEach((x) => params.append(k, String(x)));
+    else params.set(k, String(v));
+  }
+  const res = await gatewayFetch("customer", `/customers/export?${params}`, { signal });
+  const reader = res.body?.getReader();
+  if (!reader) return res.blob();
+  const chunks: Uint8Array[] = [];
+  let newlines = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    for (const b of value) if (b === 10) newlines++;
+    onRows(Math.max(0, newlines - 1));
+  }
+  return new Blob(chunks as BlobPart[], { type: "text/csv" });
+}
