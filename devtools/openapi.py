@@ -24,17 +24,10 @@ from typing import Any
 from fastapi import FastAPI
 
 from shared.events import topics
-from shared.runtime.settings import AuthSettings
+from shared.runtime.settings import AuthSettings, ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES: tuple[str, ...] = tuple(s for s in topics.SERVICES if (ROOT / "services" / s / "__main__.py").exists())
-_SETTINGS = {
-    "customer": "CustomerSettings",
-    "assignment": "AssignmentSettings",
-    "tasks": "TasksSettings",
-    "summary": "SummarySettings",
-    "kyc": "KycSettings",
-}
 
 
 def _app_of(container: Any) -> FastAPI:
@@ -50,7 +43,8 @@ def _app_of(container: Any) -> FastAPI:
 def _container(service: str, tmp: Path) -> Iterator[Any]:
     settings_mod = importlib.import_module(f"services.{service}.settings")
     bootstrap_mod = importlib.import_module(f"services.{service}.bootstrap")
-    settings_cls = getattr(settings_mod, _SETTINGS[service])
+    (settings_cls,) = {v for v in vars(settings_mod).values()
+                       if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings}
     settings = settings_cls(
         database_url=f"sqlite:///{tmp / f'{service}-readmodel.db'}",
         eventstore_url=f"sqlite:///{tmp / f'{service}-eventstore.db'}",

@@ -1,10 +1,19 @@
-"""`make run`: every service on the embedded default (SQLite per service, local Kafka) plus demo traffic.
+"""`make run`: every service on the embedded default (SQLite per service, local Kafka) plus demo traffic,
+behind the console's gateway.
 
 Starts each service as its own process (`python -m services.<name> all`), waits until each answers
-/readyz, seeds demo teams / managers / rules through the public APIs (`devtools.seed`), then runs the demo
-platform generator. Prints each API's docs URL and a ready-made token per role. Ctrl-C stops everything.
+/readyz, seeds demo teams / managers / rules through the public APIs (`devtools.seed`), builds the web
+console and serves it with the five APIs through nginx (`devtools.gateway`), then runs the demo platform
+generator. Prints the console URL, each API's docs URL and a ready-made token per role. Ctrl-C stops
+everything. With WHALE_DEV_SIGNIN=1 (make run sets it) the console offers a development sign-in as any
+demo user (`devtools.devsignin`).
 
     python -m devtools.run [--rate 5] [--customers 500] [--no-demo] [--fresh]
+                           [--port-base 8100] [--var var/run] [--topic-prefix P] [--no-console] [--no-build]
+
+Ports: the gateway on --port-base, the APIs on base+1 … base+5 (customer, assignment, tasks, summary,
+kyc), the workers' health on API+100, the development sign-in on base+9. A second stack (end-to-end
+tests) takes another base, var directory and topic prefix.
 """
 
 from __future__ import annotations
@@ -26,21 +35,19 @@ from shared.runtime.kafka import ensure_topics
 from shared.runtime.logging import configure_logging, get_logger
 from shared.runtime.settings import AuthSettings, KafkaSettings
 
-from . import demo
+from . import demo, devsignin
+from .devsignin import DEMO_USERS
 from .token import DEV_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
-PORTS = {"customer": 8101, "assignment": 8102, "tasks": 8103, "summary": 8104, "kyc": 8105, "usercrm": 8106}
+PORT_BASE = 8100
+SERVICE_ORDER = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm")
+PORTS = {name: PORT_BASE + 1 + i for i, name in enumerate(SERVICE_ORDER)}
+DEV_SIGNIN_OFFSET = 9
 log = get_logger("run")
 
-DEMO_USERS = [
-    ("admin", "admin-1", None, "head of client services (scope: all)"),
-    ("team_lead", "M-HK-LEAD", "T-HK", "Hong Kong team lead (scope: team)"),
-    ("manager", "M-HK-1", "T-HK", "account manager (scope: own)"),
-    ("kyc_reviewer", "kyc-ann", None, "KYC reviewer"),
-    ("kyc_senior", "kyc-bob", None, "senior KYC reviewer (four-eyes)"),
-    ("operator", "sre-1", None, "SRE / operator"),
-]
+def ports_for(base: int) -> dict[str, int]:
+    return {name: base + 1 + i for i, name in enumerate(SERVICE_ORDER)}
 
 
 def available_services() -> list[str]:
@@ -126,41 +133,70 @@ def stop_services(procs: dict[str, subprocess.Popen]) -> None:
             p.wait()
 
 
-def banner(names: list[str], auth: AuthSettings) -> str:
+def banner(names: list[str], auth: AuthSettings, ports: dict[str, int] | None = None,
+           console: str | None = None, dev_signin: bool = False) -> str:
+    ports = ports or PORTS
     lines = ["", "Whale CRM is running (embedded default: SQLite per service, local Kafka).", ""]
+    if console:
+        lines += [f"  Console: {console}" + ("   (development sign-in: pick a demo user)" if dev_signin else ""), ""]
     for name in names:
-        lines.append(f"  {name:<11} API docs: http://127.0.0.1:{PORTS[name]}/docs")
+        lines.append(f"  {name:<11} API docs: http://127.0.0.1:{ports[name]}/docs")
     lines += ["", "Ready-made tokens (valid 8 h; send as 'Authorization: Bearer <token>'):"]
     for role, user, team, what in DEMO_USERS:
         token = mint_token(auth, user_id=user, role=role, team_id=team)
         lines.append(f"  {role:<13} {what}\n    {token}")
-    lines += ["", "Logs: var/run/logs/<service>.log   Stop: Ctrl-C", ""]
+    lines += ["", "Logs: <var>/logs/<service>.log, <var>/gateway/access.log   Stop: Ctrl-C", ""]
     return "\n".join(lines)
 
 
+def build_console() -> None:
+    """`npm ci` when web/node_modules is missing or stale, then `vite build` into web/dist."""
+    subprocess.run([str(ROOT / "infra" / "web.sh"), "npm"], check=True)
+    subprocess.run(["npm", "run", "--silent", "build"], cwd=ROOT / "web", check=True, stdout=subprocess.DEVNULL)
+
+
 async def main_async(args: argparse.Namespace) -> int:
-    var = ROOT / "var" / "run"
+    var = (ROOT / args.var) if not Path(args.var).is_absolute() else Path(args.var)
     if args.fresh and var.exists():
         shutil.rmtree(var)
+    if args.topic_prefix is not None:
+        os.environ["KAFKA_TOPIC_PREFIX"] = args.topic_prefix  # the services and the demo platform inherit it
+    ports = ports_for(args.port_base)
     kafka = KafkaSettings()
-    await ensure_topics(kafka, topics.ALL_TOPICS)
+    await ensure_topics(kafka, [kafka.topic(t) for t in topics.ALL_TOPICS])
     names = available_services()
     auth = AuthSettings(jwt_secret=os.environ.get("AUTH_JWT_SECRET", DEV_SECRET))
-    procs = start_services(names, var, kafka.bootstrap_servers)
+    gateway = None
+    if not args.no_console and not (args.no_build and (ROOT / "web" / "dist" / "index.html").exists()):
+        await asyncio.to_thread(build_console)
+    procs = start_services(names, var, kafka.bootstrap_servers, ports)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    side: list[asyncio.Task[None]] = []
     try:
-        await asyncio.gather(*(wait_ready(n, procs[n]) for n in names))
+        await asyncio.gather(*(wait_ready(n, procs[n], ports=ports, logs=var / "logs") for n in names))
         manager_codes: list[str] = []
         try:
             from . import seed
 
-            manager_codes = await seed.seed(PORTS, auth, names)
+            manager_codes = await seed.seed(ports, auth, names)
         except ImportError:
             pass
-        sys.stdout.write(banner(names, auth))
+        dev = devsignin.enabled() and not args.no_console
+        if not args.no_console:
+            from shared.runtime.service import HttpServer
+
+            from .gateway import Gateway
+
+            dev_port = args.port_base + DEV_SIGNIN_OFFSET if dev else None
+            if dev_port:
+                server = HttpServer(devsignin.create_app(auth), "127.0.0.1", dev_port)
+                side.append(asyncio.create_task(server.run()))
+            gateway = Gateway(var, args.port_base, ports, dev_signin_port=dev_port)
+            await asyncio.to_thread(gateway.start)
+        sys.stdout.write(banner(names, auth, ports, gateway.url if gateway else None, dev))
         sys.stdout.flush()
         tasks = []
         if not args.no_demo:
@@ -169,15 +205,21 @@ async def main_async(args: argparse.Namespace) -> int:
             try:
                 from . import seed
 
-                tasks.append(asyncio.create_task(seed.play_staff(PORTS, auth, names, stop)))
+                if not args.no_staff:
+                    tasks.append(asyncio.create_task(seed.play_staff(ports, auth, names, stop)))
             except (ImportError, AttributeError):
                 pass
-        watch = asyncio.create_task(_watch(procs, stop))
+        watched = {**procs, **({"gateway": gateway.proc} if gateway and gateway.proc else {})}
+        watch = asyncio.create_task(_watch(watched, stop))
         await stop.wait()
         for t in [*tasks, watch]:
             t.cancel()
         return 0
     finally:
+        for t in side:
+            t.cancel()
+        if gateway is not None:
+            gateway.stop()
         stop_services(procs)
 
 
@@ -196,7 +238,13 @@ def main() -> None:
     p.add_argument("--customers", type=int, default=500)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--no-demo", action="store_true")
-    p.add_argument("--fresh", action="store_true", help="wipe var/run (SQLite stores) first")
+    p.add_argument("--fresh", action="store_true", help="wipe the var directory (SQLite stores) first")
+    p.add_argument("--port-base", type=int, default=PORT_BASE, help="gateway port; the APIs take base+1..base+5")
+    p.add_argument("--var", default="var/run", help="directory of the stores, logs and gateway config")
+    p.add_argument("--topic-prefix", default=None, help="KAFKA_TOPIC_PREFIX for every service (isolation)")
+    p.add_argument("--no-console", action="store_true", help="no console build, gateway or sign-in")
+    p.add_argument("--no-build", action="store_true", help="serve the existing web/dist when there is one")
+    p.add_argument("--no-staff", action="store_true", help="no simulated staff (KYC decisions, follow-ups)")
     args = p.parse_args()
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"), service="run")
     raise SystemExit(asyncio.run(main_async(args)))

@@ -25,6 +25,8 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
     css: false,
-    testTimeout: 20000,
+    testTimeout: 60000,
+    // antd in jsdom is CPU-heavy: one worker keeps a loaded machine from timing tests out
+    fileParallelism: false,
   },
 });

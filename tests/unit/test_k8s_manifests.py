@@ -12,6 +12,7 @@ invariants hold.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections import defaultdict
@@ -62,6 +63,11 @@ PORTS = {"api": 8000, "worker": 8001}
 CONNECTIONS_PER_POD = 30
 CONNECTIONS_RESERVED = 10  # superuser_reserved_connections and the CNPG instance manager / exporter
 GATEWAY_LABELS = {"whale-crm.io/role": "frontend-gateway"}
+WEB_PORT = 8080  # the web gateway's nginx (unprivileged)
+INGRESS_CONTROLLER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "ingress-nginx"}},
+}
 
 # --------------------------------------------------------------------------------------------------
 # Minimal structural schemas of the custom resources we use.
@@ -479,6 +485,7 @@ def test_overlay_renders_all_expected_kinds(rendered, env):
         "HorizontalPodAutoscaler",
         "PodDisruptionBudget",
         "NetworkPolicy",
+        "Ingress",
         "ScaledObject",
         "TriggerAuthentication",
         "Cluster",
@@ -545,7 +552,8 @@ def test_each_service_has_api_worker_and_migrate(rendered, env):
         svc, comp = component(wl)
         found[svc].add((wl["kind"], comp))
     expected = {("Deployment", "api"), ("Deployment", "worker"), ("Job", "migrate")}
-    assert dict(found) == {**{svc: expected for svc in SERVICES}, "ops": {("Deployment", "toolbox")}}
+    assert dict(found) == {**{svc: expected for svc in SERVICES}, "ops": {("Deployment", "toolbox")},
+                           "web": {("Deployment", "gateway")}}
     toolbox = by_name(rendered[env], "Deployment")["ops-toolbox"]
     assert toolbox["spec"]["replicas"] == 0, "the toolbox is scaled up by an operator only when needed"
 
@@ -673,7 +681,7 @@ def test_no_secret_values_in_manifests(rendered, env):
 @pytest.mark.parametrize("env", OVERLAYS)
 def test_service_accounts_do_not_automount_tokens(rendered, env):
     accounts = of_kind(rendered[env], "ServiceAccount")
-    assert {a["metadata"]["name"] for a in accounts} == set(SERVICES) | {"ops"}
+    assert {a["metadata"]["name"] for a in accounts} == set(SERVICES) | {"ops", "web"}
     for sa in accounts:
         assert sa.get("automountServiceAccountToken") is False, sa["metadata"]["name"]
 
@@ -706,7 +714,11 @@ def test_every_api_has_service_hpa_and_pdb(rendered, env):
         ]
         assert len(services) == 1, dep["metadata"]["name"]
         assert {p["name"] for p in services[0]["spec"]["ports"]} == {"http", "metrics"}
-    assert {s["metadata"]["name"] for s in of_kind(docs, "Service")} == {f"{s}-api" for s in SERVICES}
+    assert {s["metadata"]["name"] for s in of_kind(docs, "Service")} == {f"{s}-api" for s in SERVICES} | {"web"}
+    web = by_name(docs, "Deployment")["web"]
+    assert "replicas" not in web["spec"] and hpas["web"]["spec"]["minReplicas"] >= 1
+    assert [p for p in of_kind(docs, "PodDisruptionBudget")
+            if matches(p["spec"]["selector"], web["spec"]["template"]["metadata"]["labels"])]
 
 
 @pytest.mark.parametrize("env", OVERLAYS)
@@ -895,6 +907,17 @@ def test_network_policies(rendered, env):
         svc, comp = component(wl)
         labels = wl["spec"]["template"]["metadata"]["labels"]
         ingress = _peers(_policies_for(docs, labels, "Ingress"), "Ingress")
+        if svc == "web":  # the console's gateway: from the ingress controller, to the APIs, nothing else
+            assert labels.get("whale-crm.io/role") == GATEWAY_LABELS["whale-crm.io/role"]
+            assert {(peer == INGRESS_CONTROLLER and ports == (WEB_PORT,)) or peer == prometheus
+                    for _, peer, ports in ingress} == {True}, ingress
+            egress = _peers(_policies_for(docs, labels, "Egress"), "Egress")
+            apis = {"podSelector": {"matchLabels": {"app.kubernetes.io/component": "api",
+                                                    "app.kubernetes.io/part-of": "whale-crm"}}}
+            dns_peer = policies["allow-dns"]["spec"]["egress"][0]["to"][0]
+            assert {(peer == apis and ports == (PORTS["api"],)) or peer == dns_peer
+                    for _, peer, ports in egress} == {True}, egress
+            continue
         for name, peer, ports in ingress:
             assert peer is not None, f"{name} allows ingress from anywhere to {svc}-{comp}"
             if peer == prometheus:
@@ -914,3 +937,40 @@ def test_network_policies(rendered, env):
         assert any(peer == kafka for _, peer, _ in egress), f"{svc}-{comp} cannot reach Kafka"
         if svc in SERVICES:
             assert any(peer == own_db for _, peer, _ in egress), f"{svc}-{comp} cannot reach its database"
+
+
+# --------------------------------------------------------------------------------------------------
+# The web console's gateway
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_web_gateway_routes_every_api_and_serves_the_console(rendered, env):
+    """One origin: the Ingress sends everything to the web gateway, whose nginx.conf (the make-run
+    template, devtools.gateway) routes /api/<service>/ to each service's API Service and passes request ids."""
+    from devtools.gateway import k8s_config, render
+
+    docs = rendered[env]
+    (ing,) = of_kind(docs, "Ingress")
+    paths = [p for rule in ing["spec"]["rules"] for p in rule["http"]["paths"]]
+    assert [(p["path"], p["pathType"], p["backend"]["service"]["name"]) for p in paths] == [("/", "Prefix", "web")]
+    assert ing["spec"]["rules"][0]["host"] in ing["spec"]["tls"][0]["hosts"]
+    web_svc = by_name(docs, "Service")["web"]
+    assert {p["name"]: p["port"] for p in web_svc["spec"]["ports"]} == {"http": 80}
+    nginx = next(cm for name, cm in by_name(docs, "ConfigMap").items() if name.startswith("web-nginx"))
+    conf = nginx["data"]["nginx.conf"]
+    assert conf == render(k8s_config()), "regenerate: python -m devtools.gateway --k8s"
+    services = by_name(docs, "Service")
+    for svc in SERVICES:
+        upstream = re.search(rf"upstream {svc}_api {{ server ([\w.-]+):(\d+);", conf)
+        assert upstream, f"no upstream for {svc}"
+        target = services[upstream.group(1)]
+        assert {p["name"]: p["port"] for p in target["spec"]["ports"]}["http"] == int(upstream.group(2))
+        assert f"location /api/{svc}/ {{" in conf and f"proxy_pass http://{svc}_api/;" in conf
+    assert "proxy_set_header X-Request-ID $whale_request_id;" in conf
+    assert "dev-signin" not in conf, "the development sign-in is never routed in a cluster"
+    (container,) = by_name(docs, "Deployment")["web"]["spec"]["template"]["spec"]["containers"]
+    assert container["args"][:2] == ["-c", "/etc/whale/nginx/nginx.conf"]
+    assert {p["containerPort"] for p in container["ports"]} == {WEB_PORT} and f"listen {WEB_PORT};" in conf
+    config = next(cm for name, cm in by_name(docs, "ConfigMap").items() if name.startswith("web-console-config"))
+    console = json.loads(config["data"]["config.json"])
+    assert console["devSignIn"] is False and console["oidc"]["issuer"].startswith("https://")

@@ -39,7 +39,11 @@ export function baseUrl(service: Service): string {
 }
 
 function make<P extends {}>(service: Service): Client<P> {
-  const client = createClient<P>({ baseUrl: baseUrl(service), querySerializer: { array: { style: "form", explode: true } } });
+  const client = createClient<P>({
+    baseUrl: baseUrl(service),
+    querySerializer: { array: { style: "form", explode: true } },
+    fetch: (request: Request) => globalThis.fetch(request), // resolved per call (tests replace fetch)
+  });
   client.use(authMiddleware);
   return client;
 }

@@ -1,8 +1,10 @@
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach } from "vitest";
 
 afterEach(() => cleanup());
+// a loaded CI machine (antd in jsdom is CPU-heavy): wait for async UI up to 15 s, not 1 s
+configure({ asyncUtilTimeout: 15_000 });
 
 // jsdom lacks these; antd's responsive helpers ask for them
 if (!window.matchMedia) {

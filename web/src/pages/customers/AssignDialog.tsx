@@ -48,7 +48,9 @@ export function AssignDialog({ customerIds, onClose }: { customerIds: string[]; 
       okButtonProps={{ "data-testid": "assign-submit" } as never}
     >
       <Form<Values> form={form} layout="vertical" initialValues={{ stage: "all", share: 1 }} onFinish={(v) => mutation.mutate(v)} name="assign">
-        <Form.Item name="manager_id" label={t("assign.manager")} rules={[{ required: true, message: t("common.required") }]}>
+        {/* a validator, not `required`: antd would put aria-required on the Select's wrapper div (an axe violation) */}
+        <Form.Item name="manager_id" label={t("assign.manager")}
+          rules={[{ validator: (_, v?: string) => (v ? Promise.resolve() : Promise.reject(new Error(t("common.required")))) }]}>
           <Select
             showSearch
             placeholder={t("assign.managerPlaceholder")}

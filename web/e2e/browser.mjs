@@ -1,0 +1,71 @@
+// playwright-core driving Debian's chromium (browsers are not downloaded), headless, fresh profile.
+import AxeBuilder from "@axe-core/playwright";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+export const CONSOLE = process.env.WHALE_CONSOLE_URL ?? "http://127.0.0.1:8100/";
+export const SHOTS = process.env.WHALE_SCREENSHOTS ?? "../var/screenshots";
+const EXECUTABLE = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export async function launch() {
+  const profile = mkdtempSync(join(tmpdir(), "whale-e2e-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: EXECUTABLE,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1280, height: 860 },
+    locale: "en-US",
+    timezoneId: "Asia/Hong_Kong",
+    acceptDownloads: true,
+  });
+  context.setDefaultTimeout(20_000);
+  const close = async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, close };
+}
+
+/** Development sign-in as a demo role, in a language (the console keeps it in localStorage). */
+export async function signIn(page, role, lang = "en") {
+  await page.goto(new URL("/signin", CONSOLE).href);
+  await page.evaluate((l) => { localStorage.setItem("whale.lang", l); sessionStorage.clear(); }, lang);
+  await page.reload();
+  await page.getByTestId(`signin-${role}`).click();
+  await page.getByTestId("whoami").waitFor();
+}
+
+export async function setLang(page, lang) {
+  await page.evaluate((l) => localStorage.setItem("whale.lang", l), lang);
+  await page.reload();
+}
+
+/** No WCAG 2.x A/AA violations found by axe-core on the page as it is now. */
+export async function axeViolations(page) {
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("\n    ")}`);
+}
+
+export async function shot(page, name, lang) {
+  await page.waitForLoadState("networkidle").catch(() => undefined);
+  await page.screenshot({ path: join(SHOTS, `${name}.${lang}.png`), fullPage: true });
+}
+
+/** Poll `fn` until it returns truthy or the deadline passes (never a bare sleep). */
+export async function eventually(fn, { timeout = 30_000, interval = 500, message = "condition" } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, interval));
+  }
+  throw new Error(`${message} not met within ${timeout} ms (last: ${last})`);
+}

@@ -1,0 +1,60 @@
+// End-to-end: starts the whole stack as `make run` starts it (gateway, five services, Kafka topics with
+// their own prefix, demo platform) on a spare set of ports, then runs the Playwright (playwright-core +
+// Debian's chromium) tests in e2e/tests against its console URL, then stops the stack.
+//   node e2e/run.mjs [--port-base 18300] [test files…]
+// Screenshots of every screen in both languages: var/screenshots/.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const args = process.argv.slice(2);
+const baseArg = args.indexOf("--port-base");
+const portBase = baseArg >= 0 ? Number(args.splice(baseArg, 2)[1]) : Number(process.env.WHALE_E2E_PORT_BASE ?? 18300);
+const files = args.length ? args.map((f) => resolve(f)) : readdirSync(join(here, "tests")).filter((f) => f.endsWith(".test.mjs")).sort().map((f) => join(here, "tests", f));
+const python = existsSync(join(root, ".venv/bin/python")) ? join(root, ".venv/bin/python") : "python3";
+const varDir = join("var", `e2e-${portBase}`);
+mkdirSync(join(root, "var", "screenshots"), { recursive: true });
+
+const stack = spawn(python, ["-m", "devtools.run", "--port-base", String(portBase), "--var", varDir, "--fresh",
+  "--no-build", "--topic-prefix", `e2e${portBase}-${Date.now().toString(36)}-`, "--rate", "8", "--customers", "60", "--no-staff"], {
+  cwd: root,
+  env: { ...process.env, WHALE_DEV_SIGNIN: "1", LOG_LEVEL: "WARNING" },
+  stdio: ["ignore", "pipe", "pipe"],
+  detached: true,
+});
+let output = "";
+const stopStack = () => {
+  if (stack.exitCode === null) {
+    try { process.kill(-stack.pid, "SIGTERM"); } catch { /* already gone */ }
+  }
+};
+process.on("exit", stopStack);
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => { stopStack(); process.exit(130); });
+
+const consoleUrl = await new Promise((resolveUrl, reject) => {
+  const timer = setTimeout(() => reject(new Error(`stack not up after 240 s:\n${output.slice(-3000)}`)), 240_000);
+  const onData = (chunk) => {
+    output += chunk.toString();
+    const m = output.match(/Console: (http:\/\/\S+)/);
+    if (m) { clearTimeout(timer); resolveUrl(m[1]); }
+  };
+  stack.stdout.on("data", onData);
+  stack.stderr.on("data", onData);
+  stack.on("exit", (code) => { clearTimeout(timer); reject(new Error(`stack exited (${code}):\n${output.slice(-3000)}`)); });
+});
+console.log(`e2e: stack up, console ${consoleUrl}`);
+
+const code = await new Promise((done) => {
+  const t = spawn(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", ...files], {
+    cwd: resolve(here, ".."),
+    env: { ...process.env, WHALE_CONSOLE_URL: consoleUrl, WHALE_SCREENSHOTS: join(root, "var", "screenshots") },
+    stdio: "inherit",
+  });
+  t.on("exit", (c) => done(c ?? 1));
+});
+stopStack();
+await new Promise((r) => (stack.exitCode !== null ? r() : stack.on("exit", r)));
+process.exit(code);

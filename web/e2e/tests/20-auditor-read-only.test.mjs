@@ -1,0 +1,38 @@
+// An auditor sees masked personal data and no write buttons (the API stays the authority).
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { CONSOLE, launch, signIn } from "../browser.mjs";
+
+let browser;
+let page;
+before(async () => {
+  browser = await launch();
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
+});
+after(async () => browser?.close());
+
+test("an auditor sees masked personal data and no write buttons", async () => {
+  await signIn(page, "auditor");
+  const menu = await page.getByRole("navigation").getByRole("menuitem").allInnerTexts();
+  assert.deepEqual(menu.map((m) => m.trim()), ["Home", "Customer List"]);
+  await page.goto(new URL("/customers", CONSOLE).href);
+  const first = page.locator("[data-testid=customer-table] tbody tr[data-row-key]").first();
+  await first.waitFor({ timeout: 120_000 });
+  for (const id of ["action-assign", "action-remarks", "action-tags", "action-export"]) {
+    assert.equal(await page.getByTestId(id).count(), 0, `${id} is not offered to an auditor`);
+  }
+  assert.equal(await page.locator("[data-testid=customer-table] input[type=checkbox]").count(), 0, "no selection");
+  const masked = await page.locator("[data-testid=customer-table] [data-masked=true]").allInnerTexts();
+  assert.ok(masked.length > 0 && masked.every((v) => v.includes("*")), "names, phones and emails are masked");
+
+  await first.locator("[data-testid^=open-]").click();
+  const basic = page.getByTestId("drawer-basic");
+  await basic.waitFor();
+  assert.ok((await basic.locator("[data-masked=true]").count()) >= 2, "the drawer masks personal data too");
+  for (const tab of ["Follow-up records", "Remarks", "Private notes"]) {
+    await page.getByRole("tab", { name: tab }).click();
+    await page.getByRole("tabpanel").filter({ visible: true }).waitFor();
+    assert.equal(await page.getByTestId("followup-add").count(), 0);
+    assert.equal(await page.getByTestId("remarks-submit").count() + await page.getByTestId("notes-submit").count(), 0);
+  }
+});

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { pkceChallenge } from "./oidc";
+import { can, decodeClaims, isExpired, makeSession } from "./session";
+
+const b64url = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const token = (claims: object) => `${b64url("{}")}.${b64url(JSON.stringify(claims))}.x`;
+
+describe("session", () => {
+  it("reads the principal's claims from the token", () => {
+    const c = decodeClaims(token({ sub: "M-HK-1", roles: ["manager"], perms: ["TaskWrite"], scope: "own", team: "T-HK", exp: 4102444800, name: "Ben 陳" }));
+    expect(c).toMatchObject({ sub: "M-HK-1", roles: ["manager"], scope: "own", team: "T-HK", name: "Ben 陳" });
+    const s = makeSession(token({ sub: "x", perms: ["TaskWrite"], exp: 4102444800 }), "dev");
+    expect(can(s, "TaskWrite")).toBe(true);
+    expect(can(s, "AssignmentManage")).toBe(false);
+    expect(can(null, "TaskWrite")).toBe(false);
+    expect(isExpired(makeSession(token({ sub: "x", exp: 1 }), "dev"))).toBe(true);
+  });
+
+  it("refuses something that is not a token", () => {
+    expect(() => decodeClaims("nope")).toThrow();
+    expect(() => decodeClaims(token({ exp: 1 }))).toThrow(/sub/);
+  });
+});
+
+describe("PKCE", () => {
+  it("derives the S256 challenge of RFC 7636 appendix B", async () => {
+    expect(await pkceChallenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")).toBe("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+  });
+});

@@ -1,0 +1,100 @@
+import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { beforeEach, describe, expect, it } from "vitest";
+import { currentLocation, mockFetch, renderWith } from "../../test/render";
+import CustomerListPage from "./CustomerListPage";
+
+function row(id: string, manager = "M-HK-1") {
+  return {
+    customer_id: id, name: "A*****", phone_dialing_code: "+852", phone_number: "****1234", email: "a***@example.com",
+    registered: true, registered_at: "2026-11-30T08:00:00+00:00", channel: "organic", campaign: null, referral_code: null,
+    referrer_customer_id: null, language: "en", residence_country: "HK", user_region: "HK", active_region: "HK",
+    stage: "funded", stage_changed_at: null, account_status: "opened", verification_status: "verified", deposits: {},
+    withdrawals: {}, total_assets: "1000", assets_currency: "USD", tags: [], last_activity_at: null,
+    managers: [{ manager_id: manager, team_id: "T-HK", stage: null, share: "1" }],
+  };
+}
+
+let seen: ReturnType<typeof mockFetch>;
+beforeEach(() => {
+  seen = mockFetch({
+    "GET /api/customer/customers": (url) => (url.searchParams.get("cursor") === "page-2"
+      ? { items: [row("C-3")], next_cursor: null, limit: 2 }
+      : { items: [row("C-1"), row("C-2")], next_cursor: "page-2", limit: 2 }),
+    "GET /api/customer/customers/counts": () => ({ counts: { registered: 1, funded: 2 }, total: 3, source: "read_model" }),
+  });
+});
+
+const lists = () => seen.filter((r) => r.url.pathname === "/api/customer/customers");
+
+describe("Customer List", () => {
+  it("reads its filters from the URL and sends them to the API with the bearer token and a request id", async () => {
+    renderWith(<CustomerListPage />, { role: "team_lead", url: "/customers?stage=funded&q=ann&sort=assets&order=asc" });
+    await screen.findByText("C-1");
+    const q = lists()[0].url.searchParams;
+    expect(q.getAll("stage")).toEqual(["funded"]);
+    expect(q.get("q")).toBe("ann");
+    expect(q.get("sort")).toBe("assets");
+    expect(q.get("order")).toBe("asc");
+    expect(lists()[0].headers.get("Authorization")).toMatch(/^Bearer /);
+    expect(lists()[0].headers.get("X-Request-ID")).toBeTruthy();
+  });
+
+  it("writes filter changes to the URL (a stage card, the search box) and starts from the first page", async () => {
+    renderWith(<CustomerListPage />, { role: "team_lead", url: "/customers?cursor=xyz" });
+    await screen.findByText("C-1");
+    fireEvent.click(screen.getByTestId("stage-card-funded"));
+    await waitFor(() => expect(currentLocation.search).toBe("?stage=funded"));
+    const search = screen.getByLabelText("Search");
+    fireEvent.change(search, { target: { value: "C-2" } });
+    fireEvent.keyDown(search, { key: "Enter", code: "Enter", keyCode: 13 });
+    await waitFor(() => expect(new URLSearchParams(currentLocation.search).get("q")).toBe("C-2"));
+    expect(new URLSearchParams(currentLocation.search).getAll("stage")).toEqual(["funded"]);
+    await waitFor(() => expect(lists().at(-1)!.url.searchParams.get("q")).toBe("C-2"));
+  });
+
+  it("pages with the keyset cursor: Next sends next_cursor, Previous goes back", async () => {
+    renderWith(<CustomerListPage />, { role: "team_lead", url: "/customers?stage=funded" });
+    await screen.findByText("C-1");
+    expect(screen.getByTestId("page-previous")).toBeDisabled();
+    fireEvent.click(screen.getByTestId("page-next"));
+    await screen.findByText("C-3");
+    expect(new URLSearchParams(currentLocation.search).get("cursor")).toBe("page-2");
+    expect(lists().at(-1)!.url.searchParams.get("cursor")).toBe("page-2");
+    expect(lists().at(-1)!.url.searchParams.getAll("stage")).toEqual(["funded"]);
+    expect(screen.getByTestId("page-number")).toHaveTextContent("Page 2");
+    expect(screen.getByTestId("page-next")).toBeDisabled();
+    fireEvent.click(screen.getByTestId("page-previous"));
+    await screen.findByText("C-1");
+    expect(new URLSearchParams(currentLocation.search).get("cursor")).toBeNull();
+  });
+
+  it("shows the problem+json of a failed request plainly", async () => {
+    mockFetch({
+      "GET /api/customer/customers": () => new Response(JSON.stringify({
+        type: "urn:whale-crm:problem:validation", title: "Unprocessable Entity", status: 422,
+        detail: "query.deposit_currency: required with a deposit range",
+        errors: [{ field: "query.deposit_currency", message: "required with a deposit range" }],
+      }), { status: 422, headers: { "Content-Type": "application/problem+json" } }),
+      "GET /api/customer/customers/counts": () => ({ counts: {}, total: 0 }),
+    });
+    renderWith(<CustomerListPage />, { role: "team_lead", url: "/customers?deposit_min=5" });
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("422 Unprocessable Entity");
+    expect(alert).toHaveTextContent("query.deposit_currency: required with a deposit range");
+  });
+
+  it("offers the write actions a team lead has, and none to an auditor", async () => {
+    const { unmount } = renderWith(<CustomerListPage />, { role: "team_lead", url: "/customers" });
+    await screen.findByText("C-1");
+    expect(screen.getByTestId("action-assign")).toBeDisabled();
+    fireEvent.click(screen.getByRole("checkbox", { name: "C-1" }));
+    await waitFor(() => expect(screen.getByTestId("action-assign")).toBeEnabled());
+    expect(screen.getByTestId("action-export")).toBeInTheDocument();
+    expect(screen.getByTestId("action-remarks")).toBeInTheDocument();
+    unmount();
+    renderWith(<CustomerListPage />, { role: "auditor", url: "/customers" });
+    await screen.findByText("C-1");
+    for (const id of ["action-assign", "action-remarks", "action-tags", "action-export"]) expect(screen.queryByTestId(id)).toBeNull();
+    expect(screen.queryByRole("checkbox")).toBeNull();
+  });
+});
