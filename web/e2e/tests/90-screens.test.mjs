@@ -69,6 +69,7 @@ test("keyboard: skip link, menu and the stage cards work without a mouse", async
   await page.getByTestId("stage-card-funded").focus();
   await page.keyboard.press("Enter");
   await page.waitForURL(/stage=funded/, { waitUntil: "commit" });
+  await page.getByTestId("stage-card-funded").focus();
   await page.keyboard.press("Space");
   await page.waitForURL((u) => !u.searchParams.has("stage"), { waitUntil: "commit" });
 });

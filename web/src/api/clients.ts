@@ -9,8 +9,9 @@ import type { paths as KycPaths } from "./kyc";
 import { ApiError, problemOf } from "./problem";
 import type { paths as SummaryPaths } from "./summary";
 import type { paths as TasksPaths } from "./tasks";
+import type { paths as UsercrmPaths } from "./usercrm";
 
-export const SERVICES = ["customer", "assignment", "tasks", "summary", "kyc"] as const;
+export const SERVICES = ["customer", "assignment", "tasks", "summary", "kyc", "usercrm"] as const;
 export type Service = (typeof SERVICES)[number];
 
 export function requestId(): string {
@@ -53,6 +54,7 @@ export const assignmentApi = make<AssignmentPaths>("assignment");
 export const tasksApi = make<TasksPaths>("tasks");
 export const summaryApi = make<SummaryPaths>("summary");
 export const kycApi = make<KycPaths>("kyc");
+export const usercrmApi = make<UsercrmPaths>("usercrm");
 
 /** Plain authenticated fetch through the gateway (streamed downloads such as the CSV export). */
 export async function gatewayFetch(service: Service, path: string, init: RequestInit = {}): Promise<Response> {
