@@ -16,10 +16,25 @@ export const PERMS = [
   "KycAdmin",
   "ChangelogPost",
   "Operator",
+  "UserMessageSend",
+  "UserAccessManage",
+  "UserInfoEdit",
+  "UserMoneyRequest",
+  "UserMoneyApprove",
+  "UserTabGeneral",
+  "UserTabPersonal",
+  "UserTabFinancialStatus",
+  "UserTabExperience",
+  "UserTabBanking",
+  "UserTabCompliance",
+  "UserTabLogs",
+  "UserReportsRead",
+  "AuditRead",
+  "CommentModerate",
 ] as const;
 export type Perm = (typeof PERMS)[number];
 
-export const ROLES = ["admin", "team_lead", "manager", "kyc_reviewer", "kyc_senior", "operator", "auditor"] as const;
+export const ROLES = ["manager", "team_lead", "admin", "kyc_reviewer", "kyc_senior", "operator", "auditor"] as const;
 export type Role = (typeof ROLES)[number];
 
 export type Scope = "own" | "team" | "all";

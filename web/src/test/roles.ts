@@ -3,12 +3,11 @@
 import type { Perm, Role } from "../auth/perms";
 
 export const ROLE_PERMS: Record<Role, Perm[]> = {
-  manager: ["ClientProfileReadOnly", "CustomerWrite", "TaskWrite", "TicketManage", "ReportWrite"],
-  team_lead: ["ClientProfileReadOnly", "CustomerWrite", "CustomerExport", "AssignmentManage", "TaskWrite", "TicketManage", "ReportWrite"],
-  admin: ["ClientProfileReadOnly", "SupportManageFull", "CustomerWrite", "CustomerPiiRead", "CustomerVerify", "CustomerExport",
-    "AssignmentManage", "TaskWrite", "TicketManage", "ReportWrite", "KycAdmin", "ChangelogPost"],
-  kyc_reviewer: ["ClientProfileReadOnly", "KycReview"],
-  kyc_senior: ["ClientProfileReadOnly", "KycReview", "KycSecondReview", "KycAdmin"],
+  manager: ["ClientProfileReadOnly", "CustomerWrite", "TaskWrite", "TicketManage", "ReportWrite", "UserMessageSend", "UserInfoEdit", "UserMoneyRequest", "UserTabGeneral", "UserTabPersonal", "UserTabFinancialStatus", "UserTabExperience", "UserTabCompliance", "UserTabLogs", "UserReportsRead"],
+  team_lead: ["ClientProfileReadOnly", "CustomerWrite", "CustomerExport", "AssignmentManage", "TaskWrite", "TicketManage", "ReportWrite", "UserMessageSend", "UserAccessManage", "UserInfoEdit", "UserMoneyRequest", "UserMoneyApprove", "UserTabGeneral", "UserTabPersonal", "UserTabFinancialStatus", "UserTabExperience", "UserTabBanking", "UserTabCompliance", "UserTabLogs", "UserReportsRead"],
+  admin: ["ClientProfileReadOnly", "SupportManageFull", "CustomerWrite", "CustomerPiiRead", "CustomerVerify", "CustomerExport", "AssignmentManage", "TaskWrite", "TicketManage", "ReportWrite", "KycAdmin", "ChangelogPost", "UserMessageSend", "UserAccessManage", "UserInfoEdit", "UserMoneyRequest", "UserMoneyApprove", "UserTabGeneral", "UserTabPersonal", "UserTabFinancialStatus", "UserTabExperience", "UserTabBanking", "UserTabCompliance", "UserTabLogs", "UserReportsRead", "AuditRead", "CommentModerate"],
+  kyc_reviewer: ["ClientProfileReadOnly", "KycReview", "UserTabPersonal", "UserTabCompliance"],
+  kyc_senior: ["ClientProfileReadOnly", "KycReview", "KycSecondReview", "KycAdmin", "UserTabPersonal", "UserTabCompliance"],
   operator: ["Operator", "ChangelogPost"],
-  auditor: ["ClientProfileReadOnly"],
+  auditor: ["ClientProfileReadOnly", "UserTabGeneral", "UserTabPersonal", "UserTabFinancialStatus", "UserTabExperience", "UserTabBanking", "UserTabCompliance", "UserTabLogs", "UserReportsRead", "AuditRead"],
 };
