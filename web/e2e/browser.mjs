@@ -21,7 +21,7 @@ export async function launch() {
     timezoneId: "Asia/Hong_Kong",
     acceptDownloads: true,
   });
-  context.setDefaultTimeout(20_000);
+  context.setDefaultTimeout(45_000); // a loaded CI machine
   const close = async () => {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
@@ -49,9 +49,10 @@ export async function axeViolations(page) {
   return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("\n    ")}`);
 }
 
-export async function shot(page, name, lang) {
+export async function shot(page, name, lang, { fullPage = true } = {}) {
   await page.waitForLoadState("networkidle").catch(() => undefined);
-  await page.screenshot({ path: join(SHOTS, `${name}.${lang}.png`), fullPage: true });
+  // drawers and dialogs are fixed to the viewport: a full-page capture would scroll them away
+  await page.screenshot({ path: join(SHOTS, `${name}.${lang}.png`), fullPage });
 }
 
 /** Poll `fn` until it returns truthy or the deadline passes (never a bare sleep). */

@@ -20,22 +20,25 @@ const SCREENS = [
     await p.locator("#more-filters").waitFor();
     await p.locator("[data-testid=customer-table] tbody").waitFor();
   } },
-  { name: "customer-drawer", path: "/customers", ready: async (p) => {
+  { name: "customer-drawer", overlay: true, path: "/customers", ready: async (p) => {
     await p.locator("[data-testid=customer-table] tbody tr[data-row-key]").first().locator("[data-testid^=open-]").click();
     await p.getByTestId("drawer-basic").waitFor();
   } },
-  { name: "customer-drawer-assignment", path: null, ready: async (p) => {
+  { name: "customer-drawer-assignment", overlay: true, path: null, ready: async (p) => {
     await p.getByRole("tab", { name: /Assignment|分配/ }).click();
     await p.getByText(/Current assignment|当前分配/).waitFor();
     await p.waitForLoadState("networkidle");
   } },
-  { name: "customer-drawer-followups", path: null, ready: async (p) => {
+  { name: "customer-drawer-followups", overlay: true, path: null, ready: async (p) => {
     await p.getByRole("tab", { name: /Follow-up records|跟进记录/ }).click();
     await p.getByTestId("followup-add").waitFor();
     await p.waitForLoadState("networkidle");
   } },
-  { name: "assign-dialog", path: "/customers", ready: async (p) => {
-    await p.locator("[data-testid=customer-table] tbody tr[data-row-key] input[type=checkbox]").first().check();
+  { name: "assign-dialog", overlay: true, path: "/customers", ready: async (p) => {
+    const first = p.locator("[data-testid=customer-table] tbody tr[data-row-key]").first();
+    await first.waitFor({ timeout: 120_000 });
+    await p.waitForLoadState("networkidle");
+    await p.getByRole("checkbox", { name: await first.getAttribute("data-row-key"), exact: true }).check();
     await p.getByTestId("action-assign").click();
     await p.getByRole("dialog").waitFor();
   } },
@@ -53,14 +56,14 @@ for (const lang of ["en", "zh"]) {
     for (const s of SCREENS) {
       if (s.path) await page.goto(new URL(s.path, CONSOLE).href);
       await s.ready(page);
-      await shot(page, s.name, lang);
+      await shot(page, s.name, lang, { fullPage: !s.overlay });
       problems.push(...(await axeViolations(page)).map((v) => `${s.name}: ${v}`));
     }
     assert.deepEqual(problems, [], `axe-core (WCAG 2.1 A/AA) in ${lang}:\n${problems.join("\n")}`);
   });
 }
 
-test("keyboard: skip link, menu and the stage cards work without a mouse", async () => {
+test("keyboard: the skip link comes first and a stage card toggles its filter with Enter", async () => {
   await signIn(page, "team_lead");
   await page.goto(new URL("/customers", CONSOLE).href);
   await page.locator("[data-testid=customer-table] tbody tr[data-row-key]").first().waitFor({ timeout: 120_000 });
@@ -70,6 +73,6 @@ test("keyboard: skip link, menu and the stage cards work without a mouse", async
   await page.keyboard.press("Enter");
   await page.waitForURL(/stage=funded/, { waitUntil: "commit" });
   await page.getByTestId("stage-card-funded").focus();
-  await page.keyboard.press("Space");
+  await page.keyboard.press("Enter");
   await page.waitForURL((u) => !u.searchParams.has("stage"), { waitUntil: "commit" });
 });
