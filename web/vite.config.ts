@@ -25,7 +25,7 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
     css: false,
-    testTimeout: 60000,
+    testTimeout: 180000, // CPU-bound (antd in jsdom) on a shared, loaded machine
     // antd in jsdom is CPU-heavy: one worker keeps a loaded machine from timing tests out
     fileParallelism: false,
   },
