@@ -1,4 +1,4 @@
-import { Button, Table, Tag, Tooltip, Typography } from "antd";
+import { Button, Empty, Table, Tag, Tooltip, Typography } from "antd";
 import type { ColumnsType, SortOrder } from "antd/es/table/interface";
 import dayjs from "dayjs";
 import { useAuth } from "../../auth/AuthProvider";
@@ -89,7 +89,7 @@ export function CustomerTable({ items, loading, selected, onSelect, onOpen, filt
       dataSource={items}
       loading={loading}
       pagination={false}
-      locale={{ emptyText: t("customers.empty") }}
+      locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={<span style={{ color: "rgba(0,0,0,0.65)" }}>{t("customers.empty")}</span>} /> }}
       data-testid="customer-table"
       rowSelection={selectable ? {
         selectedRowKeys: selected,
