@@ -7,6 +7,8 @@
                                                           publish back to the original topic; e.g. after an
                                                           upgrade: --reason unknown_schema_version
     python -m ops rebuild SERVICE [--verify]              rebuild a service's read models by replay
+    python -m ops status [--worker SERVICE=URL ...]       each relay/projection: position, backlog, age of
+                                                          the oldest unprocessed event, ok or stalled
     python -m ops reclaim-now [--url URL]                 run the protection-period reclaim now
     python -m ops token --role ROLE [--user U] [--team T] mint a development token
 
@@ -80,6 +82,20 @@ async def cmd_dlq(args: argparse.Namespace) -> int:
     return 2
 
 
+async def cmd_status(args: argparse.Namespace) -> int:
+    from . import status
+
+    workers = dict(w.split("=", 1) for w in args.worker) if args.worker else status.default_workers()
+    stalled = 0
+    for head, rows in await status.status(workers):
+        emit(head)
+        for row in rows:
+            emit(row.as_dict())
+            stalled += row.state == "stalled"
+    sys.stderr.write(f"{len(workers)} workers, {stalled} stalled components\n")
+    return 1 if stalled else 0
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from .rebuild import rebuild
 
@@ -121,6 +137,9 @@ def parser() -> argparse.ArgumentParser:
     rb = sub.add_parser("rebuild")
     rb.add_argument("service", choices=topics.SERVICES)
     rb.add_argument("--verify", action="store_true")
+    st = sub.add_parser("status")
+    st.add_argument("--worker", action="append", default=[], metavar="SERVICE=URL",
+                    help="a worker's health URL (repeatable); default: OPS_WORKER_URLS or the local ports")
     rc = sub.add_parser("reclaim-now")
     rc.add_argument("--url", default=os.environ.get("WHALE_ASSIGNMENT_URL", "http://127.0.0.1:8102"))
     tk = sub.add_parser("token")
@@ -139,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(cmd_dlq(args))
     if args.cmd == "rebuild":
         return cmd_rebuild(args)
+    if args.cmd == "status":
+        return asyncio.run(cmd_status(args))
     if args.cmd == "reclaim-now":
         return cmd_reclaim(args)
     if args.cmd == "token":

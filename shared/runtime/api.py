@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from . import health
 from .auth import TokenVerifier
 from .commands import OutgoingRejected
 from .errors import is_transient
@@ -168,7 +169,8 @@ def create_app(
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> Any:
         failures = {}
-        for check in readiness:
+        # a stalled relay, projection or consumer of this process (a worker, or `all`) makes it not ready
+        for check in (*readiness, health.components):
             try:
                 await check()
             except Exception as exc:  # noqa: BLE001 - readiness reports any failure

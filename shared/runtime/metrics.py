@@ -36,3 +36,15 @@ PRODUCER_REBUILDS = Counter(
     "whale_producer_rebuilds_total", "Kafka producers discarded after a failed send (a new one is started)",
     ["client_id"],
 )
+COMPONENT_STALLED = Gauge(
+    "whale_component_stalled", "1 while a relay, projection or consumer cannot get past one of its events",
+    ["service", "component"],
+)
+COMPONENT_AGE = Gauge(
+    "whale_component_oldest_unprocessed_age_seconds", "Age of the oldest event a component has not processed",
+    ["service", "component"],
+)
+COMPONENT_BACKLOG = Gauge("whale_component_backlog", "Events a component has not processed yet",
+                          ["service", "component"])
+COMPONENT_POSITION = Gauge("whale_component_position", "Last notification id a component processed",
+                           ["service", "component"])

@@ -31,6 +31,7 @@ from eventsourcing.persistence import Tracking
 from shared.events import Envelope, Payload, registry
 
 from .eventstore import TrackingApplication, deterministic_event_id
+from .health import ComponentHealth, store_backlog, stuck_at
 from .logging import get_logger
 from .metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
 from .producer import EventProducer, PublishFailed
@@ -56,6 +57,7 @@ class Pending:
 
     notification_id: int
     envelopes: list[Envelope]
+    stored_at: datetime | None = None  # the domain event's timestamp
 
 
 class OutboxRelay:
@@ -76,6 +78,9 @@ class OutboxRelay:
         self._running = False
         self._position: int | None = None  # as last recorded by this relay; None: read it from the store
         self._acked: dict[uuid.UUID, int] = {}  # acknowledged beyond the recorded position: id -> notification
+        self.health = ComponentHealth(service, self.name)
+        self._narrow = False  # after a failure: one event at a time, so a stall names its event
+        self._attempt: tuple[Any, Any] | None = None  # (first notification not published, its domain event)
 
     def wake(self) -> None:
         self._wake.set()
@@ -91,14 +96,14 @@ class OutboxRelay:
         return self.app.process_recorder.max_tracking_id(self.name) or 0
 
     # ---- reading ------------------------------------------------------------------------------
-    def envelopes(self, domain_event: Any, originator_id: uuid.UUID, originator_version: int) -> list[Envelope]:
-        """The envelopes of one stored domain event (ids derived from the stored event)."""
+    def envelopes(self, domain_event: Any) -> list[Envelope]:
+        """The envelopes of one stored domain event (ids derived from its originator id and version)."""
         return [
             registry.envelope(
                 out.payload,
                 producer=f"whale-crm/{self.service}",
                 occurred_at=out.occurred_at or domain_event.timestamp,
-                event_id=deterministic_event_id(originator_id, originator_version, i),
+                event_id=deterministic_event_id(domain_event.originator_id, domain_event.originator_version, i),
                 correlation_id=out.correlation_id,
                 causation_id=out.causation_id,
             )
@@ -112,18 +117,24 @@ class OutboxRelay:
         there is something, the recorded position is read too (another replica may have published it)."""
         rec = self.app.process_recorder
         hint = self._position
-        notifications = rec.select_notifications(start=hint + 1, limit=self.batch_size) if hint is not None else None
+        limit = 1 if self._narrow else self.batch_size
+        notifications = rec.select_notifications(start=hint + 1, limit=limit) if hint is not None else None
         if hint is not None and not notifications:
             return [], 0, False
         start = self.position()
         if start != hint:
-            notifications = rec.select_notifications(start=start + 1, limit=self.batch_size)
+            notifications = rec.select_notifications(start=start + 1, limit=limit)
         self._position = start
-        batch = []
+        batch, first = [], None
         for n in notifications or ():
-            batch.append(Pending(n.id, self.envelopes(self.app.mapper.to_domain_event(n), n.originator_id,
-                                                      n.originator_version)))
-        full = len(batch) >= self.batch_size
+            self._attempt = (n, None)  # an event that cannot be read or mapped is the one to name
+            domain_event = self.app.mapper.to_domain_event(n)
+            self._attempt = (n, domain_event)
+            batch.append(Pending(n.id, self.envelopes(domain_event),
+                                 domain_event.timestamp))
+            first = first or (n, domain_event)
+        self._attempt = first  # a failed publish: the first of the batch (one at a time after a failure)
+        full = len(batch) >= limit
         # a batch shorter than the limit reached the end of the log: no backlog (and no query for it)
         backlog = (rec.max_notification_id() or 0) - (batch[-1].notification_id if batch else start) if full else 0
         return batch, backlog, full
@@ -135,16 +146,30 @@ class OutboxRelay:
         return n
 
     async def _publish(self) -> tuple[int, bool]:
+        self._attempt = None
         try:
             batch, backlog, full = await asyncio.to_thread(self._read)
             OUTBOX_BACKLOG.labels(self.service).set(max(backlog, 0))
             if not batch:
+                self.health.progressed(position=self._position)
                 return 0, False
             sent = await self._send(batch)
-        except BaseException:
+        except BaseException as exc:
             self._position = None  # read it from the store again
+            self._failed(exc)
             raise
+        self._narrow = False
+        self.health.progressed(position=batch[-1].notification_id, backlog=backlog,
+                               oldest=batch[-1].stored_at if full else None)
         return sent or 1, full
+
+    def _failed(self, exc: BaseException) -> None:
+        """Report the first event this relay could not publish (one at a time from now on, so it is named)."""
+        if self._attempt is None:  # the store could not be read: no event to name
+            return
+        n, event = self._attempt
+        self._narrow = True
+        self.health.failed(stuck_at(n), exc, oldest=getattr(event, "timestamp", None), backlog=store_backlog(self.app, n.id))
 
     async def _send(self, batch: list[Pending]) -> int:
         """Publish what of `batch` was not acknowledged yet, then record the position: after the batch, or
@@ -196,9 +221,10 @@ class OutboxRelay:
         log.info("outbox_relay_started", service=self.service, position=self.position())
         self._running = True
         try:
-            # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes (the API).
-            await follow(self.app, self._wake, self._stopping, self._step, interval_s=self.interval_s,
-                         on_error=lambda exc: log.warning("outbox_relay_retrying", error=type(exc).__name__))
+            with self.health:
+                # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes.
+                await follow(self.app, self._wake, self._stopping, self._step, interval_s=self.interval_s,
+                             on_error=lambda exc: None)  # reported by `health` (WARNING per retry, one ERROR)
         finally:
             self._running = False
             await self.producer.stop()

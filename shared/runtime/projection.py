@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, Column, MetaData, String, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .eventstore import TrackingApplication
+from .health import ComponentHealth, store_backlog, stuck_at
 from .logging import get_logger
 from .metrics import PROJECTION_POSITION
 from .wakeup import Waker, follow
@@ -42,6 +43,9 @@ class ProjectionRunner:
         self._stopping = asyncio.Event()
         app.on_recorded(self.wake)
         self._position: int | None = None  # as last written by this runner; None: read it from the read model
+        self.health = ComponentHealth(service, f"projection:{name}")
+        self._narrow = False  # after a failure: one event at a time, so a stall names its event
+        self._attempt: tuple[Any, Any] | None = None  # (first notification, its domain event) being applied
 
     def wake(self) -> None:
         self._wake.set()
@@ -69,9 +73,12 @@ class ProjectionRunner:
     def _run_once(self) -> tuple[int, bool]:
         rec = self.app.process_recorder
         hint = self._position
-        ahead = rec.select_notifications(start=hint + 1, limit=self.batch_size) if hint is not None else None
+        limit = 1 if self._narrow else self.batch_size
+        ahead = rec.select_notifications(start=hint + 1, limit=limit) if hint is not None else None
         if hint is not None and not ahead:
+            self.health.progressed(position=hint)
             return 0, False
+        self._attempt = None
         try:
             with self.sessions.begin() as s:
                 q = select(self.positions.c.position).where(self.positions.c.projection == self.name)
@@ -79,11 +86,14 @@ class ProjectionRunner:
                     q = q.with_for_update()
                 stored = s.scalar(q)
                 pos = stored or 0
-                notifications = ahead if pos == hint else rec.select_notifications(start=pos + 1, limit=self.batch_size)
+                notifications = ahead if pos == hint else rec.select_notifications(start=pos + 1, limit=limit)
                 if not notifications:
                     self._position = pos
+                    self.health.progressed(position=pos)
                     return 0, False
+                self._attempt = (notifications[0], None)
                 events = [self.app.mapper.to_domain_event(n) for n in notifications]
+                self._attempt = (notifications[0], events[0])
                 self._apply(s, events)
                 last = notifications[-1].id
                 if stored is None:
@@ -91,12 +101,27 @@ class ProjectionRunner:
                 else:
                     s.execute(self.positions.update().where(self.positions.c.projection == self.name)
                               .values(position=last))
-        except BaseException:
+        except BaseException as exc:
             self._position = None  # read it from the read model again
+            self._failed(exc)
             raise
         self._position = last
+        self._narrow = False
         PROJECTION_POSITION.labels(self.service, self.name).set(last)
-        return len(notifications), len(notifications) >= self.batch_size
+        full = len(notifications) >= limit
+        # behind (a full batch): the backlog and the age of the event after this batch (about the last one's)
+        backlog = (rec.max_notification_id() or 0) - last if full else 0
+        self.health.progressed(position=last, backlog=backlog, oldest=events[-1].timestamp if full else None)
+        return len(notifications), full
+
+    def _failed(self, exc: BaseException) -> None:
+        """Report the event this runner could not apply (one at a time from now on, so it is named)."""
+        if self._attempt is None:  # the store or the read model could not be read: no event to name
+            return
+        n, event = self._attempt
+        self._narrow = True
+        self.health.failed(stuck_at(n), exc, oldest=getattr(event, "timestamp", None), position=self._position,
+                           backlog=store_backlog(self.app, n.id))
 
     def forget_position(self) -> None:
         """Read the position from the read model next time (after it was reset, e.g. for a rebuild)."""
@@ -117,8 +142,8 @@ class ProjectionRunner:
 
     async def run(self) -> None:
         log.info("projection_started", projection=self.name, position=self.position())
-        # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes (the API).
-        await follow(self.app, self._wake, self._stopping, lambda: asyncio.to_thread(self._step),
-                     interval_s=self.interval_s,
-                     on_error=lambda exc: log.exception("projection_failed", projection=self.name,
-                                                        error=type(exc).__name__))
+        with self.health:  # counts for this process's readiness while it runs
+            # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes (the API).
+            await follow(self.app, self._wake, self._stopping, lambda: asyncio.to_thread(self._step),
+                         interval_s=self.interval_s,
+                         on_error=lambda exc: None)  # reported by `health` (WARNING per retry, one ERROR)
