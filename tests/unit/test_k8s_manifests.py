@@ -39,6 +39,7 @@ REPO = Path(__file__).resolve().parents[2]
 OVERLAYS = ("dev", "prod")
 NAMESPACES = {"dev": "whale-crm-dev", "prod": "whale-crm"}
 KAFKA_NAMESPACE = "kafka"
+KAFKA_CA = "whale-kafka-cluster-ca-cert"  # Strimzi's cluster CA certificate, mirrored into the app namespace
 MIN_K8S_VERSION = "1.30.0"  # lifecycle.preStop.sleep is on by default from 1.30
 K8S_VERSIONS = (MIN_K8S_VERSION, kubernetes_validate.latest_version())
 DB_INSTANCES = {"dev": 1, "prod": 3}
@@ -753,7 +754,38 @@ def test_every_worker_scales_on_its_consumer_lag(rendered, env):
             assert meta["bootstrapServers"] == bootstrap
             assert meta["offsetResetPolicy"] == "earliest", "as the consumers (auto_offset_reset)"
             auth = auths[trig["authenticationRef"]["name"]]
-            assert {r["name"] for r in auth["spec"]["secretTargetRef"]} == {f"{svc}-kafka-credentials"}
+            assert {r["name"] for r in auth["spec"]["secretTargetRef"]} == {f"{svc}-kafka-credentials", KAFKA_CA}
+            assert meta["tls"] == "enable" and meta["sasl"] == "scram_sha512"
+            assert {"parameter": "ca", "name": KAFKA_CA, "key": "ca.crt"} in auth["spec"]["secretTargetRef"]
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_in_cluster_kafka_uses_tls(rendered, env):
+    """SASL_SSL to the Strimzi TLS listener, the broker verified against the mounted cluster CA, in every
+    pod that talks to Kafka (the services' API and worker, the operator toolbox); no plaintext port open."""
+    docs = rendered[env]
+    (shared,) = [cm["data"] for name, cm in by_name(docs, "ConfigMap").items()
+                 if name.startswith("whale-shared-config")]
+    assert shared["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL" and shared["KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    assert all(s.endswith(":9093") for s in shared["KAFKA_BOOTSTRAP_SERVERS"].split(","))
+    cafile = Path(shared["KAFKA_SSL_CAFILE"])
+    talking = [w for w in all_workloads(docs)
+               if any(e["name"] == "KAFKA_SASL_USERNAME" for c in w["spec"]["template"]["spec"]["containers"]
+                      for e in c.get("env", []))]
+    assert len(talking) >= 2 * len(SERVICES) + 1  # api + worker per service, and the toolbox
+    for wl in talking:
+        pod = wl["spec"]["template"]["spec"]
+        (c,) = pod["containers"]
+        mount = next(m for m in c["volumeMounts"] if m["mountPath"] == str(cafile.parent))
+        assert mount.get("readOnly") is True
+        volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+        assert volume["secret"]["secretName"] == KAFKA_CA
+        assert {"key": "ca.crt", "path": cafile.name} in volume["secret"]["items"], wl["metadata"]["name"]
+    for policy in of_kind(docs, "NetworkPolicy"):
+        for rule in policy["spec"].get("egress", []):
+            if any(p.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+                   == KAFKA_NAMESPACE for p in rule.get("to", [])):
+                assert {p["port"] for p in rule["ports"]} == {9093}, policy["metadata"]["name"]
 
 
 # --------------------------------------------------------------------------------------------------
