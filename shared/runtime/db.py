@@ -4,7 +4,7 @@ Tracking is written in the same transaction as the effect it guards:
 - `consumer_position`: next Kafka offset per (consumer, topic, partition); the database, not Kafka's
   committed offsets, is the source of truth for where a consumer resumes;
 - `processed_event`: event ids already applied per consumer, so an event re-published at another offset
-  (an upstream retry) has one effect.
+  (an upstream retry) has one effect; kept for a bounded age (`retention.py`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from pathlib import Path
 from sqlalchemy import (
     BigInteger,
     Column,
+    DateTime,
     Engine,
+    Index,
     Integer,
     MetaData,
     String,
@@ -24,12 +26,15 @@ from sqlalchemy import (
     bindparam,
     create_engine,
     event,
+    func,
     select,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, sessionmaker
+
+from .retention import Pruner, RetentionSettings
 
 
 def normalise_url(url: str) -> str:
@@ -80,6 +85,8 @@ def tracking_tables(metadata: MetaData) -> tuple[Table, Table]:
         metadata,
         Column("consumer", String(120), primary_key=True),
         Column("event_id", String(36), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Index("ix_processed_event_age", "consumer", "processed_at"),
     )
     return position, processed
 
@@ -91,8 +98,9 @@ def _insert(session: Session, table: Table):  # type: ignore[no-untyped-def]
 class Tracker:
     """Reads and writes one consumer's positions and processed event ids inside the caller's transaction."""
 
-    def __init__(self, position: Table, processed: Table, consumer: str):
+    def __init__(self, position: Table, processed: Table, consumer: str, *, retention: RetentionSettings | None = None):
         self.position, self.processed, self.consumer = position, processed, consumer
+        self.pruner = Pruner(processed, consumer, retention)
         # PostgreSQL: a batch's ids as one array parameter
         self._pg_first_time: TextClause = text(
             f'INSERT INTO "{processed.name}" (consumer, event_id) SELECT :consumer, unnest(:ids) '  # noqa: S608 - our table
@@ -121,6 +129,7 @@ class Tracker:
         `INSERT … ON CONFLICT DO NOTHING RETURNING`: the ids it returns were new. On PostgreSQL the ids go
         as one array parameter (`unnest`), elsewhere as one executemany; never a statement compiled per
         batch with a bind parameter per id."""
+        self.pruner.maybe_prune(session)  # expired ids, at most once a minute (bounded)
         ids = list(dict.fromkeys(str(e) for e in event_ids))
         if not ids:
             return set()
