@@ -32,6 +32,7 @@ from shared.events import Envelope, Payload, registry
 
 from .eventstore import TrackingApplication, deterministic_event_id
 from .health import ComponentHealth, store_backlog, stuck_at
+from .leader import Leadership
 from .logging import get_logger
 from .metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
 from .producer import EventProducer, PublishFailed
@@ -218,14 +219,44 @@ class OutboxRelay:
         return n if full else 0
 
     async def run(self) -> None:
+        """Publish while this replica holds the service's relay lock (PostgreSQL); wait for it otherwise."""
         log.info("outbox_relay_started", service=self.service, position=self.position())
         self._running = True
+        leadership = Leadership(self.app, self.name)
         try:
-            with self.health:
-                # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes.
-                await follow(self.app, self._wake, self._stopping, self._step, interval_s=self.interval_s,
-                             on_error=lambda exc: None)  # reported by `health` (WARNING per retry, one ERROR)
+            while await leadership.acquire(self._stopping):
+                self._position = None  # another replica may have published meanwhile
+                try:
+                    with self.health:
+                        await self._follow_while(leadership.lost)
+                finally:
+                    await leadership.release()
+                if self._stopping.is_set():
+                    break
+                await self.producer.stop()  # a new leader's producer fences whatever this one left open
         finally:
             self._running = False
             await self.producer.stop()
         log.info("outbox_relay_stopped", published=self.published)
+
+    async def _follow_while(self, lost: asyncio.Event) -> None:
+        """`follow` until the relay is stopped or the lock is lost."""
+        until = asyncio.Event()
+
+        async def either() -> None:
+            waits = [asyncio.create_task(self._stopping.wait()), asyncio.create_task(lost.wait())]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for w in waits:
+                    w.cancel()
+            until.set()
+            self._wake.set()
+
+        watcher = asyncio.create_task(either())
+        try:
+            # Woken by recordings in this process and, on PostgreSQL, by NOTIFY from other processes.
+            await follow(self.app, self._wake, until, self._step, interval_s=self.interval_s,
+                         on_error=lambda exc: None)  # reported by `health` (WARNING per retry, one ERROR)
+        finally:
+            watcher.cancel()
