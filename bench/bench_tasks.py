@@ -29,12 +29,13 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from pydantic import SecretStr
 
-from services.tasks.bootstrap import bootstrap, running
+from services.tasks.bootstrap import bootstrap
 from services.tasks.settings import TasksSettings
 from shared.events import registry, topics
 from shared.events.crm_customer import FundsMoved, RegionsChanged, StageChanged, TradeRecorded
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer, ensure_topics
+from shared.runtime.service import running
 from shared.runtime.settings import AuthSettings, KafkaSettings
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -131,7 +132,7 @@ async def _phase(ctx: Any, container: Any, http: httpx.AsyncClient, producer: Ev
     load = await _start_load(kafka, rate)
     try:
         await asyncio.sleep(5)  # benchmark warm-up: let the engine reach its steady state under load
-        applied_at_start, window_start = container.processor.applied, time.perf_counter()
+        applied_at_start, window_start = container.pipeline.applied, time.perf_counter()
         for i in range(n_probes):
             cid = f"probe-{rate}-{i:04d}-{uuid.uuid4().hex[:6]}"
             start = time.perf_counter()
@@ -143,7 +144,7 @@ async def _phase(ctx: Any, container: Any, http: httpx.AsyncClient, producer: Ev
                 timeouts += 1
                 if timeouts >= 3:
                     break  # the engine is falling behind: more probes would only wait longer
-        engine_rate = (container.processor.applied - applied_at_start) / (time.perf_counter() - window_start)
+        engine_rate = (container.pipeline.applied - applied_at_start) / (time.perf_counter() - window_start)
     finally:
         stop.set()
         if load.returncode is None:
@@ -199,7 +200,7 @@ async def main(ctx: Any) -> list[dict]:
     rows: list[dict] = []
     try:
         async with running(container), httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=container.api()), base_url="http://tasks") as http:
+                transport=httpx.ASGITransport(app=container.api), base_url="http://tasks") as http:
             # the engine has joined the group before any load starts
             await producer.publish(_stage("probe-warmup", "registered", None))
             if not await _visible(http, admin, "probe-warmup", deadline=60):

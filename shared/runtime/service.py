@@ -2,19 +2,25 @@
 
 Every component has `async run()` and `async stop()`. SIGTERM/SIGINT stop them all gracefully: consumers
 finish and commit the batch in hand, the relay finishes its publish, uvicorn drains requests.
+
+Every service has one composition root of the same shape (`ServiceContainer`: `services/<name>/container.py`,
+built by `services/<name>/bootstrap.py`), which `serve` runs as `api`, `worker` or `all`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import uvicorn
 from fastapi import FastAPI
 
+from .api import create_app
 from .logging import get_logger
+from .settings import ServiceSettings
 
 log = get_logger("service")
 
@@ -23,6 +29,69 @@ class Component(Protocol):
     async def run(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+Check = Callable[[], Awaitable[None]]  # a readiness check: raises when not ready
+
+
+class ServiceContainer(Protocol):
+    """The shape of every service's composition root. Nothing connects when it is built; `start` connects
+    what this process runs, `stop` closes everything it opened."""
+
+    settings: ServiceSettings
+
+    @property
+    def api(self) -> FastAPI: ...
+
+    def migrate(self) -> None:
+        """Create the read-model and event-store tables."""
+        ...
+
+    def readiness(self, *, worker: bool = False) -> list[Check]:
+        """Readiness checks of the API (`worker=False`) or of the worker (its broker too)."""
+        ...
+
+    async def start(self, *, worker: bool) -> list[Component]:
+        """Connect (producer, topics) and return the worker's components (none without `worker`)."""
+        ...
+
+    async def stop(self) -> None:
+        """Close clients, engines and the event store."""
+        ...
+
+
+async def serve(container: ServiceContainer, mode: str) -> None:
+    """`python -m services.<name> api|worker|all`: the API, the worker (with a small health app), or both."""
+    s = container.settings
+    components: list[Any] = []
+    try:
+        components += await container.start(worker=mode in ("worker", "all"))
+        if mode == "worker":
+            health = create_app(service=f"{s.service_name}-worker", auth=s.auth,
+                                readiness=container.readiness(worker=True))
+            components.append(HttpServer(health, s.api_host, s.worker_health_port))
+        if mode in ("api", "all"):
+            components.append(HttpServer(container.api, s.api_host, s.api_port))
+        log.info("service_starting", service=s.service_name, mode=mode)
+        await run_components(components)
+    finally:
+        await container.stop()
+
+
+@asynccontextmanager
+async def running(container: ServiceContainer, *, worker: bool = True) -> AsyncIterator[ServiceContainer]:
+    """The worker components in the background (tests, benchmarks, demos); everything closed afterwards."""
+    container.migrate()
+    components = await container.start(worker=worker)
+    task = asyncio.create_task(run_components(components, install_signals=False)) if components else None
+    try:
+        yield container
+    finally:
+        for comp in components:
+            await comp.stop()
+        if task is not None:
+            await asyncio.wait_for(task, timeout=30)
+        await container.stop()
 
 
 class HttpServer:

@@ -13,13 +13,14 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from pydantic import SecretStr
 
-from services.tasks.bootstrap import bootstrap, running
+from services.tasks.bootstrap import bootstrap
 from services.tasks.settings import TasksSettings
 from shared.events import registry, topics
 from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned
 from shared.events.crm_customer import CustomerOnboarded, FundsMoved, StageChanged
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer, ensure_topics
+from shared.runtime.service import running
 from shared.runtime.settings import AuthSettings
 
 pytestmark = pytest.mark.asyncio
@@ -74,7 +75,7 @@ async def producer(kafka_settings):
 
 @pytest.fixture()
 async def api(service):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.api()), base_url="http://tasks") as c:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service.api), base_url="http://tasks") as c:
         yield c
 
 

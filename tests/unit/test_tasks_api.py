@@ -29,9 +29,9 @@ async def api(sqlite_url):
     with container.sessions.begin() as s:
         s.execute(customers.insert().values(customer_id="c1", name="Ann Lee", manager_id="m1", team_id="t1",
                                             stage="registered", registered_at=datetime(2026, 1, 1, tzinfo=UTC)))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=container.api()), base_url="http://t") as c:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=container.api), base_url="http://t") as c:
         yield c
-    await container.close()
+    await container.stop()
 
 
 async def test_authentication_and_permissions(api):

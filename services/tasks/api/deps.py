@@ -13,7 +13,7 @@ from sqlalchemy.sql import ColumnElement
 from shared.runtime.auth import Perm, Principal, Scope
 from shared.runtime.cursor import codec_for
 
-from ..bootstrap import Container
+from ..container import Container
 from ..projections.tables import customers
 
 __all__ = ["Container"]
