@@ -246,7 +246,7 @@ async def endpoints(url: str, customers: int, managers: int, n: int) -> list[dic
                               "/dashboard/account-opening", "/summary/follow-ups")]
     paths.append(("/analytics/funnel?group_by=cohort", max(n // 5, 10)))  # 90 days of registrations
     rows = []
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=c.api()), base_url="http://summary",
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=c.api), base_url="http://summary",
                                  timeout=120) as client:
         await cross_check(c, client, {"Authorization": f"Bearer {roles['all']}"})
         for path, n in paths:

@@ -1,100 +1,12 @@
-"""Wiring: `bootstrap(settings) -> Container`. Nothing connects at import time; the event store is opened on
-first use."""
+"""Wiring, and only wiring: `bootstrap(settings) -> Container` (`container.py`). Nothing connects here; the
+event store is opened on first use."""
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
-
-from fastapi import FastAPI
-from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session, sessionmaker
-
 from shared.runtime.db import make_engine, session_factory
-from shared.runtime.eventstore import build_application
-from shared.runtime.handlers import SqlBatchHandler
-from shared.runtime.kafka import BatchConsumer, EventProducer
-from shared.runtime.projection import ProjectionRunner
 
-from .application import SummaryApplication
-from .consumers import CONSUMER, consumed_topics, dead_letter_topic, fact_handler
-from .projections import tables as t
-from .projections.reports import apply_own_events
+from .container import Container
 from .settings import SummarySettings
-
-SERVICE = "summary"
-
-
-@dataclass
-class Container:
-    settings: SummarySettings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    _extra: dict[str, Any] = field(default_factory=dict)
-
-    # -- stores -----------------------------------------------------------------------------------------
-    @cached_property
-    def app(self) -> SummaryApplication:
-        return build_application(SummaryApplication, self.settings.eventstore_url)
-
-    @cached_property
-    def handler(self) -> SqlBatchHandler:
-        return fact_handler(self.settings, self.sessions)
-
-    @cached_property
-    def report_projection(self) -> ProjectionRunner:
-        # the API catches up right after each write, so the worker's runner only needs a slow beat
-        return ProjectionRunner(self.app, self.sessions, t.projection_positions, apply_own_events,
-                                name="summary-reports", service=SERVICE, interval_s=1.0)
-
-    def migrate(self) -> None:
-        t.metadata.create_all(self.engine)
-        _ = self.app  # eventsourcing creates its tables when the application is built
-
-    async def check_db(self) -> None:
-        def ping() -> None:
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-
-        await asyncio.to_thread(ping)
-
-    async def check_broker(self) -> None:
-        await _broker_ping(self.settings)
-
-    # -- components -------------------------------------------------------------------------------------
-    def producer(self) -> EventProducer:
-        return EventProducer(self.settings.kafka, client_id=f"{CONSUMER}-dlq")
-
-    def consumer(self, producer: EventProducer, *, group_id: str = CONSUMER) -> BatchConsumer:
-        s = self.settings
-        return BatchConsumer(
-            settings=s.kafka, service=SERVICE, group_id=s.kafka.topic_prefix + group_id, topics=consumed_topics(s), handler=self.handler,
-            producer=producer, dead_letter_topic=dead_letter_topic(s), batch_size=s.consumer_batch_size,
-            retries=s.consumer_retries,
-        )
-
-    def api(self) -> FastAPI:
-        from .api import build_api
-
-        return build_api(self)
-
-    def dispose(self) -> None:
-        self.engine.dispose()
-        if "app" in self.__dict__:
-            self.app.close()
-
-
-async def _broker_ping(settings: SummarySettings) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(**settings.kafka.client_kwargs())
-    await admin.start()
-    try:
-        await admin.list_topics()
-    finally:
-        await admin.close()
 
 
 def bootstrap(settings: SummarySettings | None = None) -> Container:

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from shared.runtime.logging import get_logger
 from shared.runtime.replay import end_offsets as topic_end_offsets
 
-from .bootstrap import Container
 from .consumers import CONSUMER, consumed_topics
+from .container import Container
 from .projections import tables as t
 
 log = get_logger("summary.rebuild")

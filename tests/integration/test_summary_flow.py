@@ -14,9 +14,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from services.summary import samples as s
-from services.summary.__main__ import Worker
 from services.summary.bootstrap import bootstrap
 from services.summary.consumers import consumed_topics, dead_letter_topic
+from services.summary.container import Worker
 from services.summary.domain.clock import local_day, today
 from services.summary.queries.audience import Audience
 from services.summary.queries.funnel import GROUPS, funnel_report
@@ -100,7 +100,7 @@ async def service(kafka_settings, pg_database):
     await ensure_topics(kafka_settings, [*consumed_topics(settings), dead_letter_topic(settings)])
     producer = EventProducer(kafka_settings, client_id="summary-test")
     await producer.start()
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=c.api()), base_url="http://summary")
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=c.api), base_url="http://summary")
     yield c, producer, client
     await client.aclose()
     await producer.stop()

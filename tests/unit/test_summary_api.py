@@ -27,7 +27,7 @@ async def api(tmp_path):
                                auth=AUTH)
     c = bootstrap(settings)
     c.migrate()
-    app = c.api()
+    app = c.api
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://summary") as client:
         client.container = c  # type: ignore[attr-defined]
         yield client

@@ -11,11 +11,11 @@ from shared.runtime.api import create_app
 from . import analytics, dashboard, reports, summary
 
 if TYPE_CHECKING:
-    from ..bootstrap import Container
+    from ..container import Container
 
 
 def build_api(c: Container) -> FastAPI:
-    app = create_app(service="summary", auth=c.settings.auth, readiness=[c.check_db, c.check_broker],
+    app = create_app(service="summary", auth=c.settings.auth, readiness=c.readiness(),
                      title="Whale CRM — summary", max_body_bytes=c.settings.max_body_bytes)
     app.state.container = c
     for module in (summary, reports, dashboard, analytics):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from shared.runtime.auth import Principal
 
-from ..bootstrap import Container
+from ..container import Container
 from ..domain.clock import today
 from ..queries.audience import Audience, OutOfScope, audience_for
 

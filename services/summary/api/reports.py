@@ -14,7 +14,7 @@ from shared.runtime.auth import Perm, Principal, Scope, require
 from shared.runtime.logging import get_logger
 
 from ..application import VersionConflict
-from ..bootstrap import Container
+from ..container import Container
 from ..domain.clock import from_naive_utc
 from ..domain.reports import DailyReport
 from ..projections import tables as t
