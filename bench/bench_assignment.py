@@ -96,7 +96,7 @@ async def main(ctx: Any) -> list[dict]:
             for c in components:
                 await c.stop()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await svc.close()
+            await svc.stop()
     total, command = done - start, accepted - start
     rate = n / total
     produce = ctx.baseline.get("produce_rate")

@@ -203,7 +203,7 @@ async def main(ctx: Any) -> list[dict]:
                     },
                 ]
     finally:
-        await container.close()
+        await container.stop()
     return rows
 
 

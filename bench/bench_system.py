@@ -113,7 +113,7 @@ async def main(ctx: Any) -> list[dict]:
         for c in components:
             await c.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await asg.close()
+        await asg.stop()
         await cus.close()
     total = done - start
     return [

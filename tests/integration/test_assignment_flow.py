@@ -52,7 +52,7 @@ class Running:
         for comp in self.components:
             await comp.stop()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        await self.c.close()
+        await self.c.stop()
 
     def headers(self, role, user="admin-1", **kw):
         return {"Authorization": "Bearer " + mint_token(self.c.settings.auth, user_id=user, role=role, **kw)}
@@ -300,5 +300,5 @@ async def test_two_scheduler_replicas_on_postgresql_never_reclaim_twice(kafka_se
         assert sorted(unassigned) == ids  # each exactly once
         assert [one.app.load(Manager.create_id(m)).load for m in ("m1", "m2")] == [0, 0]
     finally:
-        await one.close()
-        await two.close()
+        await one.stop()
+        await two.stop()

@@ -13,7 +13,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import select
 
-from services.kyc.bootstrap import Container, bootstrap
+from services.kyc.bootstrap import bootstrap
+from services.kyc.container import Container
 from services.kyc.projections.tables import kyc_case, kyc_customer
 from services.kyc.settings import KycSettings
 from shared.events import encode, registry, topics
@@ -93,7 +94,7 @@ class Service:
             await comp.stop()
         await asyncio.gather(*self.tasks)
         await self.client.aclose()
-        await self.c.close()
+        await self.c.stop()
 
     def headers(self, user: str, role: str = "kyc_reviewer") -> dict[str, str]:
         return {"Authorization": f"Bearer {mint_token(AUTH, user_id=user, role=role)}"}

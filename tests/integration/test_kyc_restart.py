@@ -58,7 +58,7 @@ async def run_until(settings: KycSettings, done, poll) -> None:
         for comp in c.worker_components():
             await comp.stop()
         await asyncio.gather(*tasks)
-        await c.close()
+        await c.stop()
 
 
 def submissions(c) -> dict[str, int]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -15,19 +14,16 @@ from shared.runtime.api import create_app, problem_response
 from ..domain.errors import DomainError
 from . import assignments, managers, ops, rules
 
+if TYPE_CHECKING:
+    from ..container import Container
 
-def create_api(container: Any) -> FastAPI:
-    async def database() -> None:
-        await asyncio.to_thread(container.check_database)
 
-    async def broker() -> None:
-        await container.check_broker()
-
+def create_api(container: Container) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
 
-    app = create_app(service="assignment", auth=container.settings.auth, readiness=[database, broker],
+    app = create_app(service="assignment", auth=container.settings.auth, readiness=container.readiness(),
                      lifespan=lifespan, title="Whale CRM — assignment",
                      max_body_bytes=container.settings.max_body_bytes)
     app.state.container = container

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -10,8 +10,11 @@ from shared.runtime.api import create_app
 
 from .cases import router
 
+if TYPE_CHECKING:
+    from ..container import Container
 
-def create_api(container: Any) -> FastAPI:
+
+def create_api(container: Container) -> FastAPI:
     app = create_app(
         service="kyc",
         auth=container.settings.auth,
