@@ -109,7 +109,7 @@ async def bench_ingest(ctx: Any) -> list[dict]:
     finally:
         await svc.stop_worker()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await svc.close()
+        await svc.stop()
     rate = n / elapsed
     note = f"{n:,} events / {customers:,} customers; event store + read model on PostgreSQL"
     return [
@@ -242,7 +242,7 @@ async def bench_list(ctx: Any) -> list[dict]:
             api = await _time_api(http, "/customers/counts", {}, headers, reps)
             raw = await asyncio.to_thread(_time_raw, pg, "SELECT stage, n FROM customer_stage_count", {}, reps)
             rows += _rows("stage counts (cards, all scope)", api, raw, n)
-        await svc.close()
+        await svc.stop()
     rows.append({"benchmark": "customer", "metric": "list: COPY load + index build", "value": load_s, "unit": "s",
                  "note": f"{n:,} customers (set-up, not a target)"})
     return rows

@@ -114,7 +114,7 @@ async def main(ctx: Any) -> list[dict]:
             await c.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
         await asg.stop()
-        await cus.close()
+        await cus.stop()
     total = done - start
     return [
         {"benchmark": "system", "metric": f"bulk assign {n:,}: command accepted", "value": accepted - start,

@@ -92,7 +92,7 @@ class Service:
     async def stop(self) -> None:
         await self.stop_worker()
         await self.client.aclose()
-        await self.container.close()
+        await self.container.stop()
 
     async def get(self, path: str, role: str = "admin", user: str = "u-1", team: str | None = None, **params):
         token = mint_token(AUTH, user_id=user, role=role, team_id=team)

@@ -11,8 +11,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from services.customer.bootstrap import ASSIGNMENT_GROUP, bootstrap
+from services.customer.bootstrap import bootstrap
 from services.customer.consumers import UpstreamHandler, apply_assignments
+from services.customer.container import ASSIGNMENT_GROUP
 from services.customer.settings import CustomerSettings
 from shared.events import registry
 from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned

@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from services.customer.bootstrap import ASSIGNMENT_GROUP, bootstrap
+from services.customer.bootstrap import bootstrap
 from services.customer.consumers import UpstreamHandler, apply_assignments
+from services.customer.container import ASSIGNMENT_GROUP
 from services.customer.domain.customer import customer_uuid
 from services.customer.outbox import map_event
 from services.customer.settings import CustomerSettings
