@@ -83,8 +83,8 @@ def _tasks(tmp: Any) -> Iterator[Any]:
     with c.sessions.begin() as s:
         s.execute(customers.insert().values(customer_id="c1", name="Ann Lee", manager_id="m1", team_id="t1",
                                             stage="registered", registered_at=T0))
-    yield c.api()
-    asyncio.run(c.close())
+    yield c.api
+    asyncio.run(c.stop())
 
 
 def _summary(tmp: Any) -> Iterator[Any]:
@@ -94,7 +94,7 @@ def _summary(tmp: Any) -> Iterator[Any]:
     c = bootstrap(SummarySettings(database_url=f"sqlite:///{tmp}/rm.db", eventstore_url=f"sqlite:///{tmp}/es.db",
                                   auth=AUTH))
     c.migrate()
-    yield c.api()
+    yield c.api
     c.dispose()
 
 

@@ -31,9 +31,9 @@ async def api(sqlite_url):
         for cid, manager, team in (("c1", "m1", "t1"), ("c2", "m2", "t2")):
             s.execute(customers.insert().values(customer_id=cid, name="Ann Lee", manager_id=manager, team_id=team,
                                                 stage="pending_funding", registered_at=datetime(2026, 1, 1, tzinfo=UTC)))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=container.api()), base_url="http://t") as c:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=container.api), base_url="http://t") as c:
         yield c, container
-    await container.close()
+    await container.stop()
 
 
 async def _ticket(client, customer: str, headers: dict[str, str], comments: list[tuple[str, dict[str, str]]]):
