@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
-from shared.runtime.kafka import BatchConsumer, EventProducer, broker_reachable, ensure_topics
+from shared.runtime.kafka import BatchConsumer, EventProducer, ensure_topics
 from shared.runtime.outbox import OutboxRelay
 from shared.runtime.projection import ProjectionRunner
-from shared.runtime.service import Check, Component
+from shared.runtime.service import Check, Component, store_checks
 
 from .application import KycApplication
 from .consumers import upstream_consumer, upstream_topics
@@ -139,16 +139,5 @@ class Container:
         await asyncio.to_thread(self.app.close)
 
     # -------------------------------------------------------------------------------- readiness
-    def check_database(self) -> None:
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        self.app.process_recorder.max_notification_id()
-
-    async def check_broker(self) -> None:
-        await broker_reachable(self.settings.kafka)
-
     def readiness(self, *, worker: bool = False) -> list[Check]:
-        async def database() -> None:
-            await asyncio.to_thread(self.check_database)
-
-        return [database, self.check_broker]
+        return store_checks(self.engine, self.app, self.settings.kafka)

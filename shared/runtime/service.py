@@ -9,7 +9,9 @@ built by `services/<name>/bootstrap.py`), which `serve` runs as `api`, `worker` 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -17,10 +19,13 @@ from typing import Any, Protocol
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import Engine, text
 
 from .api import create_app
-from .logging import get_logger
-from .settings import ServiceSettings
+from .eventstore import TrackingApplication
+from .kafka import broker_reachable
+from .logging import configure_logging, get_logger
+from .settings import KafkaSettings, ServiceSettings
 
 log = get_logger("service")
 
@@ -58,6 +63,54 @@ class ServiceContainer(Protocol):
     async def stop(self) -> None:
         """Close clients, engines and the event store."""
         ...
+
+
+class Rebuildable(ServiceContainer, Protocol):
+    def rebuild_read_model(self) -> int:
+        """Empty the read models built from the service's own event store and replay it into them."""
+        ...
+
+
+def main(argv: Sequence[str] | None, *, service: str, settings: Callable[[], ServiceSettings],
+         bootstrap: Callable[[Any], Rebuildable]) -> int:
+    """`python -m services.<service> api|worker|all|migrate|rebuild`."""
+    parser = argparse.ArgumentParser(prog=f"python -m services.{service}")
+    parser.add_argument("mode", choices=["api", "worker", "all", "migrate", "rebuild"])
+    mode = parser.parse_args(argv).mode
+    s = settings()
+    # the service's own <NAME>_LOG_LEVEL, else the shared LOG_LEVEL, else the settings' default
+    own = f"{service.upper()}_LOG_LEVEL" in os.environ
+    configure_logging(s.log_level if own else os.environ.get("LOG_LEVEL", s.log_level), service=service)
+    container = bootstrap(s)
+    container.migrate()
+    if mode in ("migrate", "rebuild"):
+        try:
+            if mode == "rebuild":
+                log.info("read_model_rebuilt", service=service, events=container.rebuild_read_model())
+            else:
+                log.info("migrated", service=service)
+        finally:
+            asyncio.run(container.stop())
+        return 0
+    asyncio.run(serve(container, mode))
+    return 0
+
+
+def store_checks(engine: Engine, app: TrackingApplication, kafka: KafkaSettings) -> list[Check]:
+    """Readiness: the read-model database and the event store answer; the broker accepts a connection."""
+
+    def ping() -> None:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        app.process_recorder.max_notification_id()
+
+    async def database() -> None:
+        await asyncio.to_thread(ping)
+
+    async def broker() -> None:
+        await broker_reachable(kafka)
+
+    return [database, broker]
 
 
 async def serve(container: ServiceContainer, mode: str) -> None:
