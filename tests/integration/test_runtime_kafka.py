@@ -27,6 +27,7 @@ from shared.runtime.pipeline import BatchHandler, Pipeline
 from shared.runtime.streams import FaustDriver
 
 pytestmark = pytest.mark.asyncio
+JOIN_S = 60  # deadline of each wait: joining a group (faust: a rebalance) takes seconds on a busy machine
 
 
 def deposit(customer: str, amount: str = "10", tx: str | None = None):
@@ -145,13 +146,13 @@ async def test_produce_consume_and_redelivery_has_one_effect(driver, kafka_setti
     await producer.publish_many(envs)
     await producer.publish_many(envs[:50])  # the same events again (an upstream retry): same event ids
     running = await start_consumer(driver, kafka_settings, counter, producer, "g1")
-    await poll(lambda: counter.total() == 200, message="200 effects")
+    await poll(lambda: counter.total() == 200, timeout=JOIN_S, message="200 effects")
     await running.stop()
     # A brand-new consumer group (Kafka offsets from the beginning) over the same database: positions
     # stored with the effects win, nothing is applied twice.
     running = await start_consumer(driver, kafka_settings, counter, producer, "g2")
     await producer.publish(deposit("c-late"))
-    await poll(lambda: counter.total() == 201, message="only the new event applied")
+    await poll(lambda: counter.total() == 201, timeout=JOIN_S, message="only the new event applied")
     await running.stop()
     assert counter.total() == 201
 
@@ -173,8 +174,9 @@ async def test_poison_events_go_to_dead_letter_and_consumer_keeps_going(driver, 
     await producer.publish(bad_handler_event)
     await producer.publish(deposit("c5"))
     running = await start_consumer(driver, kafka_settings, counter, producer, "g-poison")
-    await poll(lambda: counter.total() == 2, message="the two valid events applied")
-    dlq = await read_all(kafka_settings, kafka_settings.topic(topics.dead_letter_topic("test")), expect=4)
+    await poll(lambda: counter.total() == 2, timeout=JOIN_S, message="the two valid events applied")
+    dlq = await read_all(kafka_settings, kafka_settings.topic(topics.dead_letter_topic("test")), expect=4,
+                         timeout=JOIN_S)
     await running.stop()
     records = [json.loads(r.value) for r in dlq]
     assert len(records) == 4
@@ -192,12 +194,12 @@ async def test_stop_mid_stream_and_restart_applies_each_event_once(driver, kafka
     envs = [deposit(f"c{i % 13}") for i in range(600)]
     await producer.publish_many(envs)
     running = await start_consumer(driver, kafka_settings, counter, producer, "g-restart", batch_size=20)
-    await poll(lambda: counter.total() >= 40, message="some progress")
+    await poll(lambda: counter.total() >= 40, timeout=JOIN_S, message="some progress")
     await running.stop()  # graceful stop in the middle of the stream
     partial = counter.total()
     assert 0 < partial < 600
     running = await start_consumer(driver, kafka_settings, counter, producer, "g-restart", batch_size=20)
-    await poll(lambda: counter.total() == 600, message="all 600 applied once")
+    await poll(lambda: counter.total() == 600, timeout=JOIN_S, message="all 600 applied once")
     await running.stop()
     assert counter.total() == 600
 
@@ -224,7 +226,7 @@ async def test_a_new_group_resumes_from_positions_stored_with_the_effects(driver
 
     async def run_group(group: str, expect: int) -> None:
         running = await driver(group, [topic], handler, producer)
-        await poll(lambda: len(handler.applied) >= expect, message=f"{expect} applied")
+        await poll(lambda: len(handler.applied) >= expect, timeout=JOIN_S, message=f"{expect} applied")
         await running.stop()
 
     await run_group("g-first", 30)
@@ -295,15 +297,16 @@ async def test_a_poll_across_partitions_is_recorded_in_one_event_store_transacti
     await producer.publish_many([deposit(f"c{i % 9}") for i in range(90)])
     running = await driver("g-multi", [topic], spy, producer, batch_size=500, retries=2, backoff_s=0.01)
     try:
-        await poll(lambda: total() == 90, message="90 deposits counted")
+        await poll(lambda: total() == 90, timeout=JOIN_S, message="90 deposits counted")
         assert spy.calls["apply_many"] >= 1 and spy.calls["apply"] == 0, spy.calls
         positions = spy.positions()
         assert len(positions) == 3 and sum(positions.values()) == 90  # every partition's next offset stored
 
         spy.calls.update(apply=0, apply_many=0)
         await producer.publish_many([deposit(f"c{i}") for i in range(9)] + [deposit("c0", tx="tx-poison")])
-        dlq = await read_all(kafka_settings, kafka_settings.topic(topics.dead_letter_topic("test")), expect=1)
-        await poll(lambda: total() == 99, message="the nine valid deposits counted once")
+        dlq = await read_all(kafka_settings, kafka_settings.topic(topics.dead_letter_topic("test")), expect=1,
+                             timeout=JOIN_S)
+        await poll(lambda: total() == 99, timeout=JOIN_S, message="the nine valid deposits counted once")
         assert len(dlq) == 1 and json.loads(dlq[0].value)["error"]["stage"] == "handler"
         assert spy.calls["apply"] >= 1  # the split, partition by partition
         assert sum(spy.positions().values()) == 100  # the poison record's offset is passed too
