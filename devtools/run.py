@@ -176,7 +176,8 @@ async def main_async(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     side: list[asyncio.Task[None]] = []
     try:
-        await asyncio.gather(*(wait_ready(n, procs[n], ports=ports, logs=var / "logs") for n in names))
+        await asyncio.gather(*(wait_ready(n, procs[n], timeout=args.ready_timeout, ports=ports, logs=var / "logs")
+                               for n in names))
         manager_codes: list[str] = []
         try:
             from . import seed
@@ -245,6 +246,7 @@ def main() -> None:
     p.add_argument("--no-console", action="store_true", help="no console build, gateway or sign-in")
     p.add_argument("--no-build", action="store_true", help="serve the existing web/dist when there is one")
     p.add_argument("--no-staff", action="store_true", help="no simulated staff (KYC decisions, follow-ups)")
+    p.add_argument("--ready-timeout", type=float, default=90, help="seconds each service gets to answer /readyz")
     args = p.parse_args()
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"), service="run")
     raise SystemExit(asyncio.run(main_async(args)))

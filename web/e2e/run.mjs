@@ -19,7 +19,7 @@ const varDir = join("var", `e2e-${portBase}`);
 mkdirSync(join(root, "var", "screenshots"), { recursive: true });
 
 const stack = spawn(python, ["-m", "devtools.run", "--port-base", String(portBase), "--var", varDir, "--fresh",
-  "--no-build", "--topic-prefix", `e2e${portBase}-${Date.now().toString(36)}-`, "--rate", "8", "--customers", "60", "--no-staff"], {
+  "--no-build", "--topic-prefix", `e2e${portBase}-${Date.now().toString(36)}-`, "--rate", "8", "--customers", "60", "--no-staff", "--ready-timeout", "300"], {
   cwd: root,
   env: { ...process.env, WHALE_DEV_SIGNIN: "1", LOG_LEVEL: "WARNING" },
   stdio: ["ignore", "pipe", "pipe"],
@@ -35,7 +35,7 @@ process.on("exit", stopStack);
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => { stopStack(); process.exit(130); });
 
 const consoleUrl = await new Promise((resolveUrl, reject) => {
-  const timer = setTimeout(() => reject(new Error(`stack not up after 240 s:\n${output.slice(-3000)}`)), 240_000);
+  const timer = setTimeout(() => reject(new Error(`stack not up after 480 s:\n${output.slice(-3000)}`)), 480_000);
   const onData = (chunk) => {
     output += chunk.toString();
     const m = output.match(/Console: (http:\/\/\S+)/);
