@@ -38,7 +38,7 @@ from shared.events.upstream import (
     DepositCompleted,
     TradeExecuted,
 )
-from shared.runtime.auth import Principal, Scope, mint_token
+from shared.runtime.auth import Perm, Principal, Scope, mint_token
 from shared.runtime.cursor import codec_for
 from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.settings import AuthSettings
@@ -268,7 +268,7 @@ def _deep_cursor(svc: Any, n: int) -> tuple[str, tuple[Any, str]]:
 
 def _compiled(svc: Any, f: ListFilters, principal: Principal, after: Any) -> tuple[str, dict]:
     t = svc.tables
-    clauses = filter_clauses(t, f)
+    clauses = filter_clauses(t, f, pii=principal.has(Perm.CustomerPiiRead))
     scope = scope_clause(t, principal)
     if scope is not None:
         clauses.append(scope)

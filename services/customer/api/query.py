@@ -91,7 +91,8 @@ class FilterParams(BaseModel):
     tag: list[TagText] | None = Field(None, description="Has every tag given.")
     referrer_customer_id: Ident | None = None
     q: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)] | None = Field(
-        None, description="Customer id, name, phone or email: exact or prefix.")
+        None, description="Search. With CustomerPiiRead: a customer id, name, phone or e-mail, exact or prefix. "
+                          "Without it: a customer id, exact match only (personal data is never searched).")
 
 
 async def list_filters(p: Annotated[FilterParams, Query()]) -> ListFilters:
@@ -127,7 +128,10 @@ def scope_clause(t: Tables, principal: Principal) -> ColumnElement[bool] | None:
     return exists().where(a.c.customer_id == c.c.customer_id, a.c.active == true(), cond)
 
 
-def filter_clauses(t: Tables, f: ListFilters) -> list[ColumnElement[bool]]:
+def filter_clauses(t: Tables, f: ListFilters, *, pii: bool = False) -> list[ColumnElement[bool]]:
+    """The filters as SQL conditions. `pii`: the caller may read personal data (CustomerPiiRead), so `q`
+    also searches names, phones and e-mails; without it `q` only matches a customer id exactly — a masked
+    value must not be recoverable by searching for it a character at a time."""
     c, a = t.customer, t.assignment
     out: list[ColumnElement[bool]] = []
     if f.stage:
@@ -176,7 +180,7 @@ def filter_clauses(t: Tables, f: ListFilters) -> list[ColumnElement[bool]]:
     if f.referrer_customer_id:
         out.append(c.c.referrer_customer_id == f.referrer_customer_id)
     if f.q:
-        out.append(search_clause(t, f.q))
+        out.append(search_clause(t, f.q) if pii else t.customer.c.customer_id == f.q)
     return out
 
 

@@ -98,7 +98,7 @@ def fetch_page(c: Any, principal: Principal, f: ListFilters, sort: SortKey, orde
                cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     t = c.tables
     after = decode_cursor(codec_for(c.settings), cursor, sort, order) if cursor else None
-    clauses = filter_clauses(t, f)
+    clauses = filter_clauses(t, f, pii=principal.has(Perm.CustomerPiiRead))
     scope = scope_clause(t, principal)
     if scope is not None:
         clauses.append(scope)
@@ -142,7 +142,7 @@ def stage_counts(c: Any, principal: Principal, f: ListFilters) -> dict[str, Any]
     def query(s: Any) -> list[tuple[str, int]]:
         if maintained:
             return list(s.execute(select(t.stage_count.c.stage, t.stage_count.c.n)).tuples())
-        clauses = filter_clauses(t, f)
+        clauses = filter_clauses(t, f, pii=principal.has(Perm.CustomerPiiRead))
         scope = scope_clause(t, principal)
         if scope is not None:
             clauses.append(scope)
