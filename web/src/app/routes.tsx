@@ -2,6 +2,7 @@
 // shows the screens the signed-in role's permissions allow (the API stays the authority).
 // To add a screen: write pages/<area>/<Name>Page.tsx (default export) and add an entry here.
 import { HomeOutlined, TeamOutlined } from "@ant-design/icons";
+import { SCREENS_MORE } from "./routes.more";
 import { lazy, type ComponentType, type LazyExoticComponent, type ReactNode } from "react";
 import type { Perm } from "../auth/perms";
 import type { MessageKey } from "../i18n/en";
@@ -22,6 +23,7 @@ export const SCREENS: Screen[] = [
     page: lazy(() => import("../pages/home/HomePage")) },
   { path: "/customers", labelKey: "menu.customers", icon: <TeamOutlined />, perm: "ClientProfileReadOnly", inMenu: true,
     page: lazy(() => import("../pages/customers/CustomerListPage")) },
+  ...SCREENS_MORE,
 ];
 
 export function allowedScreens(can: (p: Perm) => boolean, screens: Screen[] = SCREENS): Screen[] {

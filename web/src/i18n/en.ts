@@ -1,4 +1,5 @@
 // English messages. Every key must also exist in zh.ts (the type system enforces it).
+import { screensEn } from "./screens";
 export const en = {
   "app.title": "Whale CRM",
   "app.skip": "Skip to content",
@@ -319,7 +320,8 @@ export const en = {
   "common.previous": "Previous page",
   "common.perPage": "{n} / page",
   "common.pagination": "Pages",
-  "masked.hint": "Masked: you do not have permission to see personal data"
+  "masked.hint": "Masked: you do not have permission to see personal data",
+  ...screensEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -1,4 +1,5 @@
 // 简体中文。键与 en.ts 一一对应（类型 Messages 保证完整）。
+import { screensZh } from "./screens";
 import type { Messages } from "./en";
 
 export const zh: Messages = {
@@ -321,5 +322,6 @@ export const zh: Messages = {
   "common.previous": "上一页",
   "common.perPage": "{n} 条/页",
   "common.pagination": "分页",
-  "masked.hint": "已脱敏：您没有查看个人信息的权限"
+  "masked.hint": "已脱敏：您没有查看个人信息的权限",
+  ...screensZh,
 };
