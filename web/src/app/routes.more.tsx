@@ -1,9 +1,13 @@
 // The screens after Home and Customer List (their own list, so the two lists rebase apart).
-import { CheckSquareOutlined } from "@ant-design/icons";
+import { CheckSquareOutlined, DashboardOutlined, LineChartOutlined } from "@ant-design/icons";
 import { lazy } from "react";
 import type { Screen } from "./routes";
 
 export const SCREENS_MORE: Screen[] = [
   { path: "/tasks", labelKey: "menu.tasks", icon: <CheckSquareOutlined />, perm: "ClientProfileReadOnly", inMenu: true,
     page: lazy(() => import("../pages/tasks/TasksPage")) },
+  { path: "/dashboard", labelKey: "menu.dashboard", icon: <DashboardOutlined />, perm: "ClientProfileReadOnly", inMenu: true,
+    page: lazy(() => import("../pages/dashboard/MyDashboardPage")) },
+  { path: "/summary", labelKey: "menu.summary", icon: <LineChartOutlined />, perm: "ClientProfileReadOnly", inMenu: true,
+    page: lazy(() => import("../pages/summary/TodaySummaryPage")) },
 ];

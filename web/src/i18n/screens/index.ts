@@ -1,10 +1,16 @@
 // The dictionaries of the screens after Home and Customer List, one file per screen, merged into en/zh.
 import { tasksEn, tasksZh } from "./tasks";
+import { dashboardEn, dashboardZh } from "./dashboard";
+import { summaryEn, summaryZh } from "./summary";
 
 export const screensEn = {
   ...tasksEn,
+  ...dashboardEn,
+  ...summaryEn,
 } as const;
 
 export const screensZh: Record<keyof typeof screensEn, string> = {
   ...tasksZh,
+  ...dashboardZh,
+  ...summaryZh,
 };
