@@ -5,7 +5,7 @@ import { useAuth } from "../auth/AuthProvider";
 import { PageLoading } from "../components/PageState";
 import { useI18n } from "../i18n";
 import { AppLayout } from "./AppLayout";
-import { SCREENS } from "./routes";
+import { SCREENS, screenAllowed } from "./routes";
 
 const SignInPage = lazy(() => import("../pages/signin/SignInPage"));
 const AuthCallbackPage = lazy(() => import("../pages/signin/AuthCallbackPage"));
@@ -40,7 +40,7 @@ export function App() {
         <Route element={<RequireSession><AppLayout /></RequireSession>}>
           {SCREENS.map((s) => {
             const Page = s.page;
-            const allowed = s.perm === null || can(s.perm);
+            const allowed = screenAllowed(s, can);
             return <Route key={s.path} path={s.path === "/" ? undefined : s.path} index={s.path === "/"} element={allowed ? <Page /> : <Forbidden />} />;
           })}
           <Route path="*" element={<NotFound />} />

@@ -1,5 +1,5 @@
 // The screens after Home and Customer List (their own list, so the two lists rebase apart).
-import { CheckSquareOutlined, DashboardOutlined, LineChartOutlined } from "@ant-design/icons";
+import { CheckSquareOutlined, DashboardOutlined, LineChartOutlined, SafetyCertificateOutlined } from "@ant-design/icons";
 import { lazy } from "react";
 import type { Screen } from "./routes";
 
@@ -10,4 +10,6 @@ export const SCREENS_MORE: Screen[] = [
     page: lazy(() => import("../pages/dashboard/MyDashboardPage")) },
   { path: "/summary", labelKey: "menu.summary", icon: <LineChartOutlined />, perm: "ClientProfileReadOnly", inMenu: true,
     page: lazy(() => import("../pages/summary/TodaySummaryPage")) },
+  { path: "/kyc", labelKey: "menu.kyc", icon: <SafetyCertificateOutlined />, perm: "KycReview", anyPerm: ["KycReview", "KycSecondReview", "KycAdmin"], inMenu: true,
+    page: lazy(() => import("../pages/kyc/KycQueuePage")) },
 ];

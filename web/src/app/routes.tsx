@@ -13,6 +13,8 @@ export interface Screen {
   icon: ReactNode;
   /** permission needed to see the menu entry and open the page (null: every signed-in user) */
   perm: Perm | null;
+  /** or: any one of these permissions (a screen several roles reach through different permissions) */
+  anyPerm?: Perm[];
   page: LazyExoticComponent<ComponentType>;
   /** listed in the side menu (a detail page reached by click-through is not) */
   inMenu?: boolean;
@@ -26,6 +28,11 @@ export const SCREENS: Screen[] = [
   ...SCREENS_MORE,
 ];
 
+export function screenAllowed(s: Screen, can: (p: Perm) => boolean): boolean {
+  if (s.anyPerm) return s.anyPerm.some(can);
+  return s.perm === null || can(s.perm);
+}
+
 export function allowedScreens(can: (p: Perm) => boolean, screens: Screen[] = SCREENS): Screen[] {
-  return screens.filter((s) => s.perm === null || can(s.perm));
+  return screens.filter((s) => screenAllowed(s, can));
 }

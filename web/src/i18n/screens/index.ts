@@ -2,15 +2,18 @@
 import { tasksEn, tasksZh } from "./tasks";
 import { dashboardEn, dashboardZh } from "./dashboard";
 import { summaryEn, summaryZh } from "./summary";
+import { kycEn, kycZh } from "./kyc";
 
 export const screensEn = {
   ...tasksEn,
   ...dashboardEn,
   ...summaryEn,
+  ...kycEn,
 } as const;
 
 export const screensZh: Record<keyof typeof screensEn, string> = {
   ...tasksZh,
   ...dashboardZh,
   ...summaryZh,
+  ...kycZh,
 };
