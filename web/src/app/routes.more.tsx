@@ -1,5 +1,5 @@
 // The screens after Home and Customer List (their own list, so the two lists rebase apart).
-import { CheckSquareOutlined, DashboardOutlined, LineChartOutlined, SafetyCertificateOutlined } from "@ant-design/icons";
+import { CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, SafetyCertificateOutlined } from "@ant-design/icons";
 import { lazy } from "react";
 import type { Screen } from "./routes";
 
@@ -12,4 +12,8 @@ export const SCREENS_MORE: Screen[] = [
     page: lazy(() => import("../pages/summary/TodaySummaryPage")) },
   { path: "/kyc", labelKey: "menu.kyc", icon: <SafetyCertificateOutlined />, perm: "KycReview", anyPerm: ["KycReview", "KycSecondReview", "KycAdmin"], inMenu: true,
     page: lazy(() => import("../pages/kyc/KycQueuePage")) },
+  { path: "/managers", labelKey: "menu.managers", icon: <IdcardOutlined />, perm: "ClientProfileReadOnly", inMenu: true,
+    page: lazy(() => import("../pages/managers/ManagersPage")) },
+  { path: "/rules", labelKey: "menu.rules", icon: <ApartmentOutlined />, perm: "ClientProfileReadOnly", anyPerm: ["ClientProfileReadOnly", "AssignmentManage"], inMenu: true,
+    page: lazy(() => import("../pages/managers/TeamsRulesPage")) },
 ];

@@ -36,3 +36,76 @@ export async function assignmentHistory(customerId: string): Promise<AssignmentH
   });
   return (data as unknown as Page<AssignmentHistoryItem>).items;
 }
+
+// --- Account Managers, Teams and Rules ---
+export type ManagerBody = components["schemas"]["ManagerIn"];
+export type ManagerPatchBody = components["schemas"]["ManagerPatch"];
+export type RuleBody = components["schemas"]["RuleIn"];
+export interface ManagerRow {
+  manager_id: string;
+  name: string;
+  position: string | null;
+  team_id: string | null;
+  regions: string[];
+  languages: string[];
+  capacity: number;
+  load: number;
+  status: "active" | "absent" | "resigned" | string;
+  referral_code: string | null;
+  changed_at: string;
+}
+export interface Team { team_id: string; name: string; leader_id: string | null; protection_days: number; changed_at: string; members?: { manager_id: string; status: string }[] }
+export interface RuleDefinition {
+  position: number; name?: string | null; team_id?: string | null; manager_id?: string | null; strategy: "round_robin" | "least_loaded";
+  enabled: boolean; regions: string[]; channels: string[]; languages: string[]; referral_codes: string[];
+}
+export interface RuleRow { rule_id: string; version: number; position: number; enabled: boolean; definition: RuleDefinition; changed_at: string; changed_by: string | null }
+export interface RuleVersion { rule_id: string; version: number; definition: RuleDefinition; changed_at: string; changed_by: string | null }
+
+export async function managersPage(q: { team_id?: string | null; status?: string | null; cursor?: string | null; limit: number }, signal?: AbortSignal): Promise<Page<ManagerRow>> {
+  const query = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== null && v !== undefined && v !== ""));
+  const { data } = await assignmentApi.GET("/managers", { params: { query: query as never }, signal });
+  return data as unknown as Page<ManagerRow>;
+}
+
+export async function createManager(body: ManagerBody): Promise<ManagerRow> {
+  const { data } = await assignmentApi.POST("/managers", { body });
+  return data as unknown as ManagerRow;
+}
+
+export async function editManager(id: string, body: ManagerPatchBody): Promise<ManagerRow> {
+  const { data } = await assignmentApi.PATCH("/managers/{manager_id}", { params: { path: { manager_id: id } }, body });
+  return data as unknown as ManagerRow;
+}
+
+export async function resignManager(id: string, handover: "manager" | "pool", to: string | null): Promise<{ pending?: number; moved?: number }> {
+  const { data } = await assignmentApi.POST("/managers/{manager_id}/resign", {
+    params: { path: { manager_id: id } }, body: { handover, to_manager_id: handover === "manager" ? to : null },
+  });
+  return data as unknown as { pending?: number; moved?: number };
+}
+
+export async function listTeams(signal?: AbortSignal): Promise<Team[]> {
+  const { data } = await assignmentApi.GET("/teams", { signal });
+  return (data as unknown as { items: Team[] }).items;
+}
+
+export async function getTeam(id: string, signal?: AbortSignal): Promise<Team> {
+  const { data } = await assignmentApi.GET("/teams/{team_id}", { params: { path: { team_id: id } }, signal });
+  return data as unknown as Team;
+}
+
+export async function listRules(signal?: AbortSignal): Promise<RuleRow[]> {
+  const { data } = await assignmentApi.GET("/rules", { signal });
+  return (data as unknown as { items: RuleRow[] }).items;
+}
+
+export async function ruleVersions(id: string, signal?: AbortSignal): Promise<RuleVersion[]> {
+  const { data } = await assignmentApi.GET("/rules/{rule_id}/versions", { params: { path: { rule_id: id } }, signal });
+  return (data as unknown as { items: RuleVersion[] }).items;
+}
+
+export async function saveRule(id: string, body: RuleBody): Promise<RuleRow> {
+  const { data } = await assignmentApi.PUT("/rules/{rule_id}", { params: { path: { rule_id: id } }, body });
+  return data as unknown as RuleRow;
+}

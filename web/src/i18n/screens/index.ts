@@ -3,12 +3,14 @@ import { tasksEn, tasksZh } from "./tasks";
 import { dashboardEn, dashboardZh } from "./dashboard";
 import { summaryEn, summaryZh } from "./summary";
 import { kycEn, kycZh } from "./kyc";
+import { managersEn, managersZh } from "./managers";
 
 export const screensEn = {
   ...tasksEn,
   ...dashboardEn,
   ...summaryEn,
   ...kycEn,
+  ...managersEn,
 } as const;
 
 export const screensZh: Record<keyof typeof screensEn, string> = {
@@ -16,4 +18,5 @@ export const screensZh: Record<keyof typeof screensEn, string> = {
   ...dashboardZh,
   ...summaryZh,
   ...kycZh,
+  ...managersZh,
 };

@@ -1,0 +1,158 @@
+// Teams and Rules (seed 000 "auto-assignment rules"): teams with their members, the ordered routing rules
+// with their versions, editing (AssignmentManage), and a preview of where a customer would be routed.
+import { EditOutlined, HistoryOutlined, PlusOutlined } from "@ant-design/icons";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Alert, App, Button, Card, Col, Drawer, Form, Input, Modal, Row, Select, Space, Table, Tag, Timeline, Typography } from "antd";
+import dayjs from "dayjs";
+import { useState } from "react";
+import { useAuth } from "../../auth/AuthProvider";
+import { ProblemAlert, QueryState } from "../../components/PageState";
+import { useI18n } from "../../i18n";
+import type { MessageKey } from "../../i18n/en";
+import { getTeam, listRules, listTeams, managersPage, ruleVersions, saveRule, type RuleDefinition, type RuleRow, type Team } from "../../services/assignment";
+import { CHANNELS } from "../../services/models";
+import { RuleForm, toRuleBody, type RuleValues } from "./RuleForm";
+import { ordered, routeFor, type CustomerFacts } from "./routing";
+
+function Conditions({ d }: { d: RuleDefinition }) {
+  const { t, label } = useI18n();
+  const parts: [MessageKey, string[]][] = [["managers.regions", d.regions], ["field.channel", d.channels.map((c) => label("channel", c))], ["managers.languages", d.languages], ["rules.referralCodes", d.referral_codes]];
+  const set = parts.filter(([, v]) => v.length);
+  if (!set.length) return <Typography.Text type="secondary">{t("rules.anyCustomer")}</Typography.Text>;
+  return <>{set.map(([k, v]) => <div key={k}><Typography.Text type="secondary">{t(k)}:</Typography.Text> {v.map((x) => <Tag key={x}>{x}</Tag>)}</div>)}</>;
+}
+
+function TeamMembers({ team }: { team: Team }) {
+  const { t } = useI18n();
+  const q = useQuery({ queryKey: ["team", team.team_id], queryFn: ({ signal }) => getTeam(team.team_id, signal) });
+  return (
+    <QueryState query={q} isEmpty={(d) => !d.members?.length} empty={t("teams.noMembers")}>
+      {(d) => <Space wrap>{d.members!.map((m) => <Tag key={m.manager_id} color={m.status === "active" ? "blue" : undefined}>{m.manager_id}</Tag>)}</Space>}
+    </QueryState>
+  );
+}
+
+function Versions({ ruleId, onClose }: { ruleId: string | null; onClose: () => void }) {
+  const { t } = useI18n();
+  const q = useQuery({ queryKey: ["rules", ruleId, "versions"], queryFn: ({ signal }) => ruleVersions(ruleId!, signal), enabled: !!ruleId });
+  return (
+    <Drawer open={!!ruleId} onClose={onClose} width={560} title={t("rules.versionsOf", { id: ruleId ?? "" })} closable={{ "aria-label": t("common.close") }}>
+      {ruleId && (
+        <QueryState query={q}>
+          {(vs) => (
+            <Timeline items={[...vs].reverse().map((v) => ({
+              key: v.version,
+              children: (
+                <>
+                  <Typography.Text strong>{t("report.version", { n: v.version })}</Typography.Text>{" "}
+                  <Typography.Text type="secondary">{dayjs(v.changed_at).format("YYYY-MM-DD HH:mm")} · {v.changed_by ?? "—"}</Typography.Text>
+                  <div>{t("rules.position")}: {v.definition.position} · {t(`rules.strategy.${v.definition.strategy}` as MessageKey)} · {v.definition.enabled ? t("rules.on") : t("rules.off")}</div>
+                  <div>{t("rules.target")}: {v.definition.manager_id ?? v.definition.team_id ?? t("rules.pool")}</div>
+                  <Conditions d={v.definition} />
+                </>
+              ),
+            }))} />
+          )}
+        </QueryState>
+      )}
+    </Drawer>
+  );
+}
+
+function Preview({ rules }: { rules: RuleRow[] }) {
+  const { t, label } = useI18n();
+  const [facts, setFacts] = useState<CustomerFacts | null>(null);
+  const hit = facts ? routeFor(rules, facts) : null;
+  return (
+    <Card size="small" title={t("rules.preview")}>
+      <Form<CustomerFacts> layout="vertical" name="route-preview" onFinish={(v) => setFacts(v)}>
+        <Row gutter={8}>
+          <Col span={12}><Form.Item name="region" label={t("rules.region")} normalize={(v: string) => v.toUpperCase()}><Input maxLength={2} placeholder="HK" /></Form.Item></Col>
+          <Col span={12}><Form.Item name="language" label={t("field.language")}><Input maxLength={16} placeholder="zh-HK" /></Form.Item></Col>
+          <Col span={12}><Form.Item name="channel" label={t("field.channel")}><Select allowClear options={CHANNELS.map((c) => ({ value: c, label: label("channel", c) }))} /></Form.Item></Col>
+          <Col span={12}><Form.Item name="referral_code" label={t("field.referralCode")}><Input maxLength={64} /></Form.Item></Col>
+        </Row>
+        <Button htmlType="submit" data-testid="route-preview">{t("rules.previewRun")}</Button>
+      </Form>
+      {facts && (
+        <div style={{ marginTop: 12 }} aria-live="polite" data-testid="route-result">
+          {hit ? (
+            <Alert type="info" showIcon message={t("rules.routedBy", { rule: hit.definition.name || hit.rule_id, version: hit.version })}
+              description={`${t("rules.target")}: ${hit.definition.manager_id ?? hit.definition.team_id ?? t("rules.pool")} · ${t(`rules.strategy.${hit.definition.strategy}` as MessageKey)}`} />
+          ) : <Alert type="warning" showIcon message={t("rules.noRule")} />}
+        </div>
+      )}
+    </Card>
+  );
+}
+
+export default function TeamsRulesPage() {
+  const { t } = useI18n();
+  const { can } = useAuth();
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const manage = can("AssignmentManage");
+  const teams = useQuery({ queryKey: ["teams"], queryFn: ({ signal }) => listTeams(signal) });
+  const rules = useQuery({ queryKey: ["rules"], queryFn: ({ signal }) => listRules(signal) });
+  const managers = useQuery({ queryKey: ["managers", "active-all"], queryFn: ({ signal }) => managersPage({ status: "active", limit: 500 }, signal), enabled: manage });
+  const [versionsOf, setVersionsOf] = useState<string | null>(null);
+  const [editing, setEditing] = useState<RuleRow | "new" | null>(null);
+  const [form] = Form.useForm<RuleValues>();
+  const save = useMutation({
+    mutationFn: (v: RuleValues) => saveRule(v.rule_id.trim(), toRuleBody(v)),
+    onSuccess: () => { message.success(t("common.saved")); setEditing(null); setTimeout(() => void qc.invalidateQueries({ queryKey: ["rules"] }), 800); },
+  });
+  const open = (r: RuleRow | "new") => {
+    save.reset();
+    form.resetFields();
+    if (r !== "new") form.setFieldsValue({ rule_id: r.rule_id, ...r.definition });
+    setEditing(r);
+  };
+  return (
+    <>
+      <Typography.Title level={1} style={{ fontSize: 24 }}>{t("rules.title")}</Typography.Title>
+      <Row gutter={16}>
+        <Col span={16}>
+          <Card size="small" title={t("rules.rules")} extra={manage && <Button size="small" icon={<PlusOutlined />} onClick={() => open("new")}>{t("rules.add")}</Button>}>
+            <QueryState query={rules}>
+              {(rs) => (
+                <Table<RuleRow> rowKey="rule_id" size="small" pagination={false} dataSource={ordered(rs)} locale={{ emptyText: t("rules.empty") }} data-testid="rules-table"
+                  columns={[
+                    { title: t("rules.position"), dataIndex: "position", width: 80 },
+                    { title: t("rules.rule"), key: "rule", render: (_, r) => <><Typography.Text strong>{r.definition.name || r.rule_id}</Typography.Text> <Tag>{t("report.version", { n: r.version })}</Tag>{!r.enabled && <Tag color="default">{t("rules.off")}</Tag>}</> },
+                    { title: t("rules.when"), key: "when", render: (_, r) => <Conditions d={r.definition} /> },
+                    { title: t("rules.target"), key: "target", render: (_, r) => <>{r.definition.manager_id ?? r.definition.team_id ?? t("rules.pool")}<div style={{ fontSize: 12, color: "#595959" }}>{t(`rules.strategy.${r.definition.strategy}` as MessageKey)}</div></> },
+                    { title: t("common.actions"), key: "act", render: (_, r) => (
+                      <Space size={4}>
+                        <Button size="small" icon={<HistoryOutlined />} onClick={() => setVersionsOf(r.rule_id)} aria-label={t("rules.versionsOf", { id: r.rule_id })} />
+                        {manage && <Button size="small" icon={<EditOutlined />} onClick={() => open(r)} aria-label={t("rules.editRule", { id: r.rule_id })} />}
+                      </Space>) },
+                  ]} />
+              )}
+            </QueryState>
+          </Card>
+          <Card size="small" title={t("teams.title")} style={{ marginTop: 16 }}>
+            <QueryState query={teams} isEmpty={(ts) => ts.length === 0}>
+              {(ts) => (
+                <Table<Team> rowKey="team_id" size="small" pagination={false} dataSource={ts}
+                  expandable={{ expandedRowRender: (team) => <TeamMembers team={team} /> }}
+                  columns={[
+                    { title: t("field.name"), dataIndex: "name", render: (v: string, r) => <>{v} <Typography.Text type="secondary">({r.team_id})</Typography.Text></> },
+                    { title: t("teams.leader"), dataIndex: "leader_id", render: (v: string | null) => v ?? "—" },
+                    { title: t("teams.protection"), dataIndex: "protection_days", render: (v: number) => t("teams.days", { n: v }) },
+                  ]} />
+              )}
+            </QueryState>
+          </Card>
+        </Col>
+        <Col span={8}>{rules.data && <Preview rules={rules.data} />}</Col>
+      </Row>
+      <Versions ruleId={versionsOf} onClose={() => setVersionsOf(null)} />
+      <Modal open={editing !== null} forceRender width={600} onCancel={() => setEditing(null)} title={editing === "new" ? t("rules.add") : t("rules.editRule", { id: editing?.rule_id ?? "" })}
+        okText={t("common.save")} confirmLoading={save.isPending} onOk={() => void form.validateFields().then((v) => save.mutate(v))}>
+        <RuleForm form={form} existing={editing !== "new" && editing !== null} teams={teams.data ?? []} managers={managers.data?.items ?? []} />
+        {save.isError && <ProblemAlert error={save.error} />}
+      </Modal>
+    </>
+  );
+}
