@@ -1,5 +1,5 @@
 // The screens after Home and Customer List (their own list, so the two lists rebase apart).
-import { CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, SafetyCertificateOutlined } from "@ant-design/icons";
+import { CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, CommentOutlined, SafetyCertificateOutlined, TagsOutlined } from "@ant-design/icons";
 import { lazy } from "react";
 import type { Screen } from "./routes";
 
@@ -16,4 +16,8 @@ export const SCREENS_MORE: Screen[] = [
     page: lazy(() => import("../pages/managers/ManagersPage")) },
   { path: "/rules", labelKey: "menu.rules", icon: <ApartmentOutlined />, perm: "ClientProfileReadOnly", anyPerm: ["ClientProfileReadOnly", "AssignmentManage"], inMenu: true,
     page: lazy(() => import("../pages/managers/TeamsRulesPage")) },
+  { path: "/tickets", labelKey: "menu.tickets", icon: <TagsOutlined />, perm: "TicketManage", inMenu: true,
+    page: lazy(() => import("../pages/tickets/TicketsPage")) },
+  { path: "/comments", labelKey: "menu.comments", icon: <CommentOutlined />, perm: "TicketManage", inMenu: true,
+    page: lazy(() => import("../pages/tickets/CommentsPage")) },
 ];

@@ -1,6 +1,6 @@
 // Tasks service: follow-up records (the drawer's tab) — tasks and tickets screens add theirs here.
 import type { components } from "../api/tasks";
-import { tasksApi } from "../api/clients";
+import { gatewayFetch, tasksApi } from "../api/clients";
 import type { FollowUp, Page } from "./models";
 
 export type FollowUpBody = components["schemas"]["FollowUpIn"];
@@ -59,4 +59,86 @@ export async function getTask(taskId: string, signal?: AbortSignal): Promise<Tas
 
 export async function followUpTask(taskId: string, body: FollowUpBody): Promise<void> {
   await tasksApi.POST("/tasks/{task_id}/follow-ups", { params: { path: { task_id: taskId } }, body });
+}
+
+// --- Tickets and comments ---
+export type Ticket = components["schemas"]["TicketOut"];
+export type TicketIn = components["schemas"]["TicketIn"];
+export type TicketEdit = components["schemas"]["TicketEditIn"];
+export type TimelineEntry = components["schemas"]["TimelineOut"];
+export const TICKET_STATUSES = ["open", "in_progress", "on_hold", "resolved", "closed"] as const;
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+export const TICKET_CATEGORIES = ["account_security", "account_change", "funding", "trading", "kyc", "complaint", "other"] as const;
+export const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
+/** The status changes the tasks service allows (services/tasks/domain/ticket.py TRANSITIONS). */
+export const TICKET_TRANSITIONS: Record<TicketStatus, TicketStatus[]> = {
+  open: ["in_progress", "on_hold", "resolved", "closed"],
+  in_progress: ["open", "on_hold", "resolved", "closed"],
+  on_hold: ["open", "in_progress", "resolved", "closed"],
+  resolved: ["in_progress", "closed"],
+  closed: [],
+};
+
+export interface TicketQuery { status?: TicketStatus | null; assignee_id?: string | null; customer_id?: string | null; q?: string | null; cursor?: string | null; limit?: number }
+
+export async function listTickets(q: TicketQuery, signal?: AbortSignal): Promise<Page<Ticket>> {
+  const { data } = await tasksApi.GET("/tickets", { params: { query: defined(q) as never }, signal });
+  return data as unknown as Page<Ticket>;
+}
+
+export async function getTicket(id: string, signal?: AbortSignal): Promise<Ticket> {
+  const { data } = await tasksApi.GET("/tickets/{ticket_id}", { params: { path: { ticket_id: id } }, signal });
+  return data as Ticket;
+}
+
+export async function openTicket(body: TicketIn): Promise<Ticket> {
+  const { data } = await tasksApi.POST("/tickets", { body });
+  return data as Ticket;
+}
+
+export async function editTicket(id: string, body: TicketEdit): Promise<Ticket> {
+  const { data } = await tasksApi.PATCH("/tickets/{ticket_id}", { params: { path: { ticket_id: id } }, body });
+  return data as Ticket;
+}
+
+export async function assignTicket(id: string, assigneeId: string): Promise<Ticket> {
+  const { data } = await tasksApi.PUT("/tickets/{ticket_id}/assignee", { params: { path: { ticket_id: id } }, body: { assignee_id: assigneeId } });
+  return data as Ticket;
+}
+
+export async function setTicketStatus(id: string, status: TicketStatus): Promise<Ticket> {
+  const { data } = await tasksApi.PUT("/tickets/{ticket_id}/status", { params: { path: { ticket_id: id } }, body: { status } });
+  return data as Ticket;
+}
+
+export async function deleteTicket(id: string): Promise<void> {
+  await tasksApi.DELETE("/tickets/{ticket_id}", { params: { path: { ticket_id: id } } });
+}
+
+export async function ticketTimeline(id: string, signal?: AbortSignal): Promise<TimelineEntry[]> {
+  const { data } = await tasksApi.GET("/tickets/{ticket_id}/timeline", { params: { path: { ticket_id: id } }, signal });
+  return data as TimelineEntry[];
+}
+
+export async function addComment(id: string, body: string): Promise<void> {
+  await tasksApi.POST("/tickets/{ticket_id}/comments", { params: { path: { ticket_id: id } }, body: { body } });
+}
+
+export async function deleteTicketComment(ticketId: string, commentId: string): Promise<void> {
+  await tasksApi.DELETE("/tickets/{ticket_id}/comments/{comment_id}", { params: { path: { ticket_id: ticketId, comment_id: commentId } } });
+}
+
+// Comments across tickets (GET/DELETE /comments): called through the gateway directly until the generated
+// client (make web-clients) carries these paths.
+export interface CommentRow { comment_id: string; ticket_id: string; ticket_title: string; customer_id: string; author_id: string | null; at: string; body: string | null }
+export interface CommentQuery { q?: string | null; customer_id?: string | null; author_id?: string | null; cursor?: string | null; limit?: number }
+
+export async function searchComments(q: CommentQuery, signal?: AbortSignal): Promise<Page<CommentRow>> {
+  const params = new URLSearchParams(Object.entries(defined(q)).map(([k, v]) => [k, String(v)]));
+  const res = await gatewayFetch("tasks", `/comments?${params}`, { signal });
+  return (await res.json()) as Page<CommentRow>;
+}
+
+export async function deleteComment(commentId: string): Promise<void> {
+  await gatewayFetch("tasks", `/comments/${encodeURIComponent(commentId)}`, { method: "DELETE" });
 }

@@ -4,6 +4,7 @@ import { dashboardEn, dashboardZh } from "./dashboard";
 import { summaryEn, summaryZh } from "./summary";
 import { kycEn, kycZh } from "./kyc";
 import { managersEn, managersZh } from "./managers";
+import { ticketsEn, ticketsZh } from "./tickets";
 
 export const screensEn = {
   ...tasksEn,
@@ -11,6 +12,7 @@ export const screensEn = {
   ...summaryEn,
   ...kycEn,
   ...managersEn,
+  ...ticketsEn,
 } as const;
 
 export const screensZh: Record<keyof typeof screensEn, string> = {
@@ -19,4 +21,5 @@ export const screensZh: Record<keyof typeof screensEn, string> = {
   ...summaryZh,
   ...kycZh,
   ...managersZh,
+  ...ticketsZh,
 };
