@@ -1,5 +1,5 @@
 // The screens after Home and Customer List (their own list, so the two lists rebase apart).
-import { CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, CommentOutlined, SafetyCertificateOutlined, TagsOutlined } from "@ant-design/icons";
+import { CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, CommentOutlined, SafetyCertificateOutlined, TagsOutlined, UserSwitchOutlined } from "@ant-design/icons";
 import { lazy } from "react";
 import type { Screen } from "./routes";
 
@@ -20,4 +20,6 @@ export const SCREENS_MORE: Screen[] = [
     page: lazy(() => import("../pages/tickets/TicketsPage")) },
   { path: "/comments", labelKey: "menu.comments", icon: <CommentOutlined />, perm: "TicketManage", inMenu: true,
     page: lazy(() => import("../pages/tickets/CommentsPage")) },
+  { path: "/users", labelKey: "menu.usercrm", icon: <UserSwitchOutlined />, perm: "ClientProfileReadOnly", inMenu: true,
+    page: lazy(() => import("../pages/usercrm/UserCrmPage")) },
 ];

@@ -5,6 +5,7 @@ import { summaryEn, summaryZh } from "./summary";
 import { kycEn, kycZh } from "./kyc";
 import { managersEn, managersZh } from "./managers";
 import { ticketsEn, ticketsZh } from "./tickets";
+import { usercrmEn, usercrmZh } from "./usercrm";
 
 export const screensEn = {
   ...tasksEn,
@@ -13,6 +14,7 @@ export const screensEn = {
   ...kycEn,
   ...managersEn,
   ...ticketsEn,
+  ...usercrmEn,
 } as const;
 
 export const screensZh: Record<keyof typeof screensEn, string> = {
@@ -22,4 +24,5 @@ export const screensZh: Record<keyof typeof screensEn, string> = {
   ...kycZh,
   ...managersZh,
   ...ticketsZh,
+  ...usercrmZh,
 };

@@ -1,0 +1,93 @@
+// User CRM (seed 003): pick a customer (?customer=ID) → the User management panel, the information tabs
+// the caller may read, and the reports; the maker-checker approvals queue (?view=approvals).
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { App, Button, Card, Input, Popconfirm, Segmented, Space, Table, Tabs, Tag, Typography } from "antd";
+import dayjs from "dayjs";
+import { useSearchParams } from "react-router";
+import { useAuth } from "../../auth/AuthProvider";
+import { ProblemAlert, QueryState } from "../../components/PageState";
+import { useI18n } from "../../i18n";
+import type { MessageKey } from "../../i18n/en";
+import * as api from "../../services/usercrm";
+import { AccountsReport, AllocationsReport, InfoTab, StatementReport } from "./InfoTabs";
+import { STATE_COLOR, UserPanel } from "./UserPanel";
+
+function Approvals() {
+  const { t } = useI18n();
+  const { can, session } = useAuth();
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const q = useQuery({ queryKey: ["usercrm", "approvals"], queryFn: ({ signal }) => api.approvals(signal), refetchInterval: 10_000 });
+  const decide = useMutation({
+    mutationFn: ({ id, ok }: { id: string; ok: boolean }) => (ok ? api.approve(id) : api.decline(id, null)),
+    onSuccess: () => { message.success(t("common.saved")); void qc.invalidateQueries({ queryKey: ["usercrm"] }); },
+  });
+  return (
+    <>
+      {decide.isError && <ProblemAlert error={decide.error} />}
+      <QueryState query={q} isEmpty={(d) => d.items.length === 0} empty={t("usercrm.noApprovals")}>
+        {(d) => (
+          <Table<api.UserRequest> rowKey="request_id" size="middle" pagination={false} dataSource={d.items} data-testid="approvals-table"
+            columns={[
+              { title: t("tasks.col.customer"), dataIndex: "customer_id" },
+              { title: t("usercrm.action"), dataIndex: "action" },
+              { title: t("usercrm.amount"), key: "amt", align: "right", render: (_, r) => `${r.amount ?? ""} ${r.currency ?? ""}` },
+              { title: t("usercrm.requestedBy"), key: "by", render: (_, r) => `${r.requested_by} · ${dayjs(r.requested_at).format("YYYY-MM-DD HH:mm")}` },
+              { title: t("tasks.col.status"), dataIndex: "state", render: (v: string) => <Tag color={STATE_COLOR[v]}>{t(`usercrm.state.${v}` as MessageKey)}</Tag> },
+              { title: t("common.actions"), key: "act", render: (_, r) => (can("UserMoneyApprove") && r.requested_by !== session?.claims.sub ? (
+                <Space size={4}>
+                  <Button size="small" type="primary" onClick={() => decide.mutate({ id: r.request_id, ok: true })}>{t("usercrm.approve")}</Button>
+                  <Popconfirm title={t("usercrm.declineConfirm")} okText={t("usercrm.decline")} cancelText={t("common.cancel")} onConfirm={() => decide.mutate({ id: r.request_id, ok: false })}>
+                    <Button size="small" danger>{t("usercrm.decline")}</Button>
+                  </Popconfirm>
+                </Space>) : <Typography.Text type="secondary">{t("usercrm.notYours")}</Typography.Text>) },
+            ]} />
+        )}
+      </QueryState>
+    </>
+  );
+}
+
+export default function UserCrmPage() {
+  const { t } = useI18n();
+  const { can } = useAuth();
+  const [params, setParams] = useSearchParams();
+  const customerId = params.get("customer");
+  const view = params.get("view") === "approvals" ? "approvals" : "user";
+  const tab = params.get("tab") ?? "panel";
+  const set = (patch: Record<string, string | null>) => {
+    const p = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) p.delete(k);
+      else p.set(k, v);
+    }
+    setParams(p);
+  };
+  const tabs = [
+    { key: "panel", label: t("usercrm.panel"), children: customerId && <UserPanel customerId={customerId} /> },
+    ...api.INFO_TABS.filter((x) => can(x.perm)).map((x) => ({ key: x.tab, label: t(`usercrm.tab.${x.tab}` as MessageKey), children: customerId && <InfoTab customerId={customerId} tab={x.tab} /> })),
+    ...(can("UserReportsRead") ? [
+      { key: "accounts", label: t("usercrm.accounts"), children: customerId && <AccountsReport customerId={customerId} /> },
+      { key: "allocations", label: t("usercrm.allocations"), children: customerId && <AllocationsReport customerId={customerId} /> },
+      { key: "statement", label: t("usercrm.statement"), children: customerId && <StatementReport customerId={customerId} /> },
+    ] : []),
+  ];
+  return (
+    <>
+      <Space style={{ width: "100%", justifyContent: "space-between" }} align="baseline">
+        <Typography.Title level={1} style={{ fontSize: 24 }}>{t("usercrm.title")}</Typography.Title>
+        <Segmented value={view} onChange={(v) => set({ view: v === "approvals" ? "approvals" : null })} aria-label={t("usercrm.title")}
+          options={[{ value: "user", label: t("usercrm.user") }, { value: "approvals", label: t("usercrm.approvals") }]} />
+      </Space>
+      {view === "approvals" ? <Approvals /> : (
+        <>
+          <Input.Search key={customerId ?? ""} enterButton={t("usercrm.open")} allowClear placeholder={t("usercrm.customerId")} aria-label={t("usercrm.customerId")}
+            defaultValue={customerId ?? ""} style={{ width: 360, marginBottom: 16 }} onSearch={(v) => set({ customer: v.trim() || null, tab: null })} data-testid="usercrm-customer" />
+          {customerId ? (
+            <Tabs activeKey={tabs.some((x) => x.key === tab) ? tab : "panel"} onChange={(k) => set({ tab: k })} items={tabs} destroyOnHidden />
+          ) : <Card size="small"><Typography.Text type="secondary">{t("usercrm.pick")}</Typography.Text></Card>}
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,97 @@
+// The User management panel of one customer: profile completion, access, social links, the actions the
+// caller's permissions allow, and the customer's requests (pending → done / failed, who, when, why).
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { App, Button, Card, Descriptions, Progress, Space, Table, Tag, Typography } from "antd";
+import dayjs from "dayjs";
+import { useState } from "react";
+import { useAuth } from "../../auth/AuthProvider";
+import { QueryState } from "../../components/PageState";
+import { useI18n } from "../../i18n";
+import type { Perm } from "../../auth/perms";
+import * as api from "../../services/usercrm";
+import { ActionDialog, type ActionKind, type ActionValues } from "./ActionDialog";
+
+const when = (v: string | null | undefined) => (v ? dayjs(v).format("YYYY-MM-DD HH:mm") : "—");
+export const STATE_COLOR: Record<string, string> = { awaiting_approval: "gold", submitted: "blue", accepted: "blue", completed: "green", failed: "red", declined: "default" };
+
+const ACTION_PERMS: Record<ActionKind, Perm> = {
+  message: "UserMessageSend", block: "UserAccessManage", unblock: "UserAccessManage", reset: "UserAccessManage",
+  account: "UserMoneyRequest", deposit: "UserMoneyRequest", withdraw: "UserMoneyRequest", allocation: "UserMoneyRequest",
+};
+
+/** The action buttons a role's permissions allow (block or unblock by the current access). */
+export function allowedActions(can: (p: Perm) => boolean, blocked: boolean): ActionKind[] {
+  return (Object.keys(ACTION_PERMS) as ActionKind[]).filter((k) => can(ACTION_PERMS[k]) && !(k === "block" && blocked) && !(k === "unblock" && !blocked));
+}
+
+export function UserPanel({ customerId }: { customerId: string }) {
+  const { t } = useI18n();
+  const { can } = useAuth();
+  const { message } = App.useApp();
+  const qc = useQueryClient();
+  const [kind, setKind] = useState<ActionKind | null>(null);
+  const prof = useQuery({ queryKey: ["usercrm", customerId, "profile"], queryFn: ({ signal }) => api.profile(customerId, signal) });
+  const reqs = useQuery({ queryKey: ["usercrm", customerId, "requests"], queryFn: ({ signal }) => api.requests(customerId, signal), refetchInterval: 5000 });
+  const accts = useQuery({ queryKey: ["usercrm", customerId, "accounts", null], queryFn: ({ signal }) => api.accounts(customerId, null, signal), enabled: can("UserReportsRead") });
+  const act = useMutation({
+    mutationFn: ({ k, v }: { k: ActionKind; v: ActionValues }) => {
+      switch (k) {
+        case "message": return api.sendMessage(customerId, v.channel!, v.template_id!, {});
+        case "block": return api.block(customerId, v.reason!.trim());
+        case "unblock": return api.unblock(customerId, v.reason!.trim());
+        case "reset": return api.resetPassword(customerId);
+        case "account": return api.addAccount(customerId, v.account_type!, v.currency!);
+        case "deposit": return api.moveMoney(customerId, v.account_id!, "deposits", v.amount!, v.currency!);
+        case "withdraw": return api.moveMoney(customerId, v.account_id!, "withdrawals", v.amount!, v.currency!);
+        default: return api.startAllocation(customerId, { account_id: v.account_id!, fund_id: v.fund_id!, amount: v.amount!, currency: v.currency! });
+      }
+    },
+    onSuccess: (r) => {
+      message.success(r.state === "awaiting_approval" ? t("usercrm.needsApproval") : t("usercrm.sent"));
+      setKind(null);
+      void qc.invalidateQueries({ queryKey: ["usercrm", customerId] });
+    },
+  });
+  return (
+    <>
+      <QueryState query={prof}>
+        {(p) => (
+          <Card size="small" title={t("usercrm.panel")} data-testid="user-panel">
+            <Descriptions size="small" column={3}>
+              <Descriptions.Item label={t("usercrm.completion")}><Progress percent={p.completion_pct} size="small" style={{ width: 160 }} aria-label={t("usercrm.completion")} /></Descriptions.Item>
+              <Descriptions.Item label={t("usercrm.access")}>
+                {p.access.blocked ? <Tag color="red">{t("usercrm.blocked")}</Tag> : <Tag color="green">{t("usercrm.active")}</Tag>} {p.access.since ? when(p.access.since) : ""}
+              </Descriptions.Item>
+              <Descriptions.Item label={t("usercrm.social")}>
+                {Object.entries(p.social_links).length ? Object.entries(p.social_links).map(([k, v]) => <a key={k} href={v} target="_blank" rel="noreferrer" style={{ marginRight: 8 }}>{k}</a>) : "—"}
+              </Descriptions.Item>
+              {p.missing.length > 0 && <Descriptions.Item label={t("kyc.missing")} span={3}>{p.missing.map((m) => <Tag key={m}>{m}</Tag>)}</Descriptions.Item>}
+            </Descriptions>
+            <Space wrap>
+              {allowedActions(can, p.access.blocked).map((k) => (
+                <Button key={k} danger={k === "block"} onClick={() => { act.reset(); setKind(k); }} data-testid={`user-action-${k}`}>{t(`usercrm.action.${k}` as "usercrm.action.message")}</Button>
+              ))}
+            </Space>
+          </Card>
+        )}
+      </QueryState>
+      <Card size="small" title={t("usercrm.requests")} style={{ marginTop: 12 }}>
+        <QueryState query={reqs} isEmpty={(d) => d.items.length === 0} empty={t("usercrm.noRequests")}>
+          {(d) => (
+            <Table<api.UserRequest> rowKey="request_id" size="small" pagination={false} dataSource={d.items}
+              columns={[
+                { title: t("usercrm.action"), dataIndex: "action" },
+                { title: t("tasks.col.status"), dataIndex: "state", render: (v: string, r) => <><Tag color={STATE_COLOR[v]}>{t(`usercrm.state.${v}` as "usercrm.state.submitted")}</Tag>{r.failure_reason && <Typography.Text type="danger">{r.failure_reason}</Typography.Text>}</> },
+                { title: t("usercrm.amount"), key: "amt", render: (_, r) => (r.amount ? `${r.amount} ${r.currency ?? ""}` : "—") },
+                { title: t("usercrm.reason"), dataIndex: "reason", render: (v: string | null) => v ?? "—" },
+                { title: t("usercrm.requestedBy"), key: "by", render: (_, r) => `${r.requested_by} · ${when(r.requested_at)}` },
+                { title: t("usercrm.approvedBy"), dataIndex: "approved_by", render: (v: string | null) => v ?? "—" },
+                { title: t("usercrm.doneAt"), dataIndex: "done_at", render: when },
+              ]} />
+          )}
+        </QueryState>
+      </Card>
+      <ActionDialog kind={kind} accounts={accts.data?.items ?? []} onClose={() => setKind(null)} onSubmit={(k, v) => act.mutate({ k, v })} pending={act.isPending} error={act.isError ? act.error : null} />
+    </>
+  );
+}
