@@ -1,5 +1,5 @@
 // The screens after Home and Customer List (their own list, so the two lists rebase apart).
-import { CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, CommentOutlined, SafetyCertificateOutlined, TagsOutlined, UserSwitchOutlined } from "@ant-design/icons";
+import { CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, CommentOutlined, SafetyCertificateOutlined, TagsOutlined, UserSwitchOutlined, FunnelPlotOutlined } from "@ant-design/icons";
 import { lazy } from "react";
 import type { Screen } from "./routes";
 
@@ -22,4 +22,6 @@ export const SCREENS_MORE: Screen[] = [
     page: lazy(() => import("../pages/tickets/CommentsPage")) },
   { path: "/users", labelKey: "menu.usercrm", icon: <UserSwitchOutlined />, perm: "ClientProfileReadOnly", inMenu: true,
     page: lazy(() => import("../pages/usercrm/UserCrmPage")) },
+  { path: "/analytics", labelKey: "menu.analytics", icon: <FunnelPlotOutlined />, perm: "ClientProfileReadOnly", inMenu: true,
+    page: lazy(() => import("../pages/analytics/AnalyticsPage")) },
 ];

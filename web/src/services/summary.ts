@@ -107,3 +107,16 @@ export async function teamReports(day: string, signal?: AbortSignal): Promise<Pa
   const { data } = await summaryApi.GET("/summary/reports", { params: { query: { date: day, limit: 200 } }, signal });
   return data as unknown as Page<DailyReport>;
 }
+
+// --- Analytics: the funnel and stage-to-stage conversion times ---
+export const FUNNEL_STAGES = ["registered", "opened", "funded", "traded"] as const;
+export const FUNNEL_STEPS = ["registered_to_opened", "opened_to_funded", "funded_to_traded"] as const;
+export type GroupBy = "none" | "manager" | "team" | "cohort";
+export interface FunnelStep { from: number; to: number; conversion_rate: number | null; median_seconds: number | null }
+export interface FunnelPart { counts: Record<string, number>; steps: Record<string, FunnelStep>; overall_rate: number | null; registered_to_funded_rate: number | null }
+export interface FunnelReport { from: string; to: string; timezone: string; group_by: GroupBy; total: FunnelPart; groups: (FunnelPart & { key: string | null })[] }
+
+export async function funnel(from: string, to: string, groupBy: GroupBy, signal?: AbortSignal): Promise<FunnelReport> {
+  const { data } = await summaryApi.GET("/analytics/funnel", { params: { query: { from, to, group_by: groupBy } }, signal });
+  return data as unknown as FunnelReport;
+}

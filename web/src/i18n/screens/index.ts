@@ -6,6 +6,7 @@ import { kycEn, kycZh } from "./kyc";
 import { managersEn, managersZh } from "./managers";
 import { ticketsEn, ticketsZh } from "./tickets";
 import { usercrmEn, usercrmZh } from "./usercrm";
+import { analyticsEn, analyticsZh } from "./analytics";
 
 export const screensEn = {
   ...tasksEn,
@@ -15,6 +16,7 @@ export const screensEn = {
   ...managersEn,
   ...ticketsEn,
   ...usercrmEn,
+  ...analyticsEn,
 } as const;
 
 export const screensZh: Record<keyof typeof screensEn, string> = {
@@ -25,4 +27,5 @@ export const screensZh: Record<keyof typeof screensEn, string> = {
   ...managersZh,
   ...ticketsZh,
   ...usercrmZh,
+  ...analyticsZh,
 };
