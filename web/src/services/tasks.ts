@@ -1,6 +1,6 @@
 // Tasks service: follow-up records (the drawer's tab) — tasks and tickets screens add theirs here.
 import type { components } from "../api/tasks";
-import { gatewayFetch, tasksApi } from "../api/clients";
+import { tasksApi } from "../api/clients";
 import type { FollowUp, Page } from "./models";
 
 export type FollowUpBody = components["schemas"]["FollowUpIn"];
@@ -128,17 +128,15 @@ export async function deleteTicketComment(ticketId: string, commentId: string): 
   await tasksApi.DELETE("/tickets/{ticket_id}/comments/{comment_id}", { params: { path: { ticket_id: ticketId, comment_id: commentId } } });
 }
 
-// Comments across tickets (GET/DELETE /comments): called through the gateway directly until the generated
-// client (make web-clients) carries these paths.
-export interface CommentRow { comment_id: string; ticket_id: string; ticket_title: string; customer_id: string; author_id: string | null; at: string; body: string | null }
+// Comments across tickets (GET/DELETE /comments).
+export type CommentRow = components["schemas"]["CommentOut"];
 export interface CommentQuery { q?: string | null; customer_id?: string | null; author_id?: string | null; cursor?: string | null; limit?: number }
 
 export async function searchComments(q: CommentQuery, signal?: AbortSignal): Promise<Page<CommentRow>> {
-  const params = new URLSearchParams(Object.entries(defined(q)).map(([k, v]) => [k, String(v)]));
-  const res = await gatewayFetch("tasks", `/comments?${params}`, { signal });
-  return (await res.json()) as Page<CommentRow>;
+  const { data } = await tasksApi.GET("/comments", { params: { query: defined(q) as never }, signal });
+  return data as unknown as Page<CommentRow>;
 }
 
 export async function deleteComment(commentId: string): Promise<void> {
-  await gatewayFetch("tasks", `/comments/${encodeURIComponent(commentId)}`, { method: "DELETE" });
+  await tasksApi.DELETE("/comments/{comment_id}", { params: { path: { comment_id: commentId } } });
 }
