@@ -1,6 +1,7 @@
 // Case review (seed 001): the case with its completion and risk, per-document decisions with reasons, a
 // request for more information, submitting the review, and the four-eyes second review of high-risk cases
 // (the senior reviewer cannot be the first reviewer). History of every action.
+import { submitValid } from "../../components/submitValid";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Card, Descriptions, Drawer, Form, Input, Modal, Progress, Space, Table, Tag, Timeline, Typography } from "antd";
 import dayjs from "dayjs";
@@ -41,8 +42,7 @@ function CaseBody({ c }: { c: CaseDetail }) {
     mutationFn: (f: () => Promise<CaseDetail>) => f(),
     onSuccess: (next) => { message.success(t("common.saved")); setDialog(null); setSubmitNote(null); form.resetFields(); settled(next); },
   });
-  const confirm = async () => {
-    const v = await form.validateFields();
+  const confirm = (v: DecisionValues) => {
     const note = v.note?.trim() || null;
     if (!dialog) return;
     if (dialog.kind === "document" && dialog.doc) {
@@ -136,7 +136,7 @@ function CaseBody({ c }: { c: CaseDetail }) {
         </QueryState>
       </Card>
 
-      <Modal open={!!dialog} destroyOnHidden onCancel={() => setDialog(null)} onOk={() => void confirm()} confirmLoading={run.isPending}
+      <Modal open={!!dialog} destroyOnHidden onCancel={() => setDialog(null)} onOk={() => submitValid(form, confirm)} confirmLoading={run.isPending}
         okText={t("common.submit")} title={dialog?.kind === "document" ? t("kyc.decideDoc", { kind: dialog.doc?.kind ?? "" }) : dialog?.kind === "more_info" ? t("kyc.requestInfo") : t("kyc.secondReview")}>
         {dialog && <DecisionForm form={form} kind={dialog.kind} reasons={reasonsQ.data ?? []} documents={c.documents} initial={dialog.initial} />}
       </Modal>

@@ -1,5 +1,6 @@
 // Account Managers (seed 000 "Account Managers", seed 002 客户经理管理): the list with team and status
 // filters, add / edit, resign with hand-over, and each manager's referral QR code.
+import { submitValid } from "../../components/submitValid";
 import { EditOutlined, PlusOutlined, QrcodeOutlined, UserDeleteOutlined } from "@ant-design/icons";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { App, Button, Form, Modal, Progress, Select, Space, Table, Tag, Typography } from "antd";
@@ -91,7 +92,7 @@ export default function ManagersPage() {
       </Space>
       <Modal open={editing !== null} destroyOnHidden={false} forceRender width={600} onCancel={() => setEditing(null)}
         title={editing === "new" ? t("managers.add") : t("managers.edit")} okText={t("common.save")} confirmLoading={save.isPending}
-        onOk={() => void form.validateFields().then((v) => save.mutate(v))}>
+        onOk={() => submitValid(form, (v) => save.mutate(v))}>
         <ManagerForm form={form} editing={editing === "new" ? null : editing} teams={teams.data ?? []} />
         {save.isError && <ProblemAlert error={save.error} />}
       </Modal>

@@ -1,4 +1,5 @@
 // Resign a manager, handing every customer over to another manager or back to the pool.
+import { submitValid } from "../../components/submitValid";
 import { Alert, Form, Modal, Radio, Select } from "antd";
 import { useI18n } from "../../i18n";
 import type { ManagerRow } from "../../services/assignment";
@@ -16,7 +17,7 @@ export function ResignDialog({ manager, managers, onClose, onResign, pending, er
   return (
     <Modal open={!!manager} onCancel={onClose} destroyOnHidden title={t("managers.resignTitle", { name: manager?.name ?? "" })}
       okText={t("managers.resign")} okButtonProps={{ danger: true, loading: pending }}
-      onOk={() => void form.validateFields().then(onResign)}>
+      onOk={() => submitValid(form, onResign)}>
       <Alert type="warning" showIcon style={{ marginBottom: 12 }} message={t("managers.resignWarn", { n: manager?.load ?? 0 })} />
       <Form<ResignValues> form={form} layout="vertical" initialValues={{ handover: "pool" }} name="resign">
         <Form.Item name="handover" label={t("managers.handover")}>

@@ -1,5 +1,6 @@
 // Teams and Rules (seed 000 "auto-assignment rules"): teams with their members, the ordered routing rules
 // with their versions, editing (AssignmentManage), and a preview of where a customer would be routed.
+import { submitValid } from "../../components/submitValid";
 import { EditOutlined, HistoryOutlined, PlusOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Card, Col, Drawer, Form, Input, Modal, Row, Select, Space, Table, Tag, Timeline, Typography } from "antd";
@@ -149,7 +150,7 @@ export default function TeamsRulesPage() {
       </Row>
       <Versions ruleId={versionsOf} onClose={() => setVersionsOf(null)} />
       <Modal open={editing !== null} forceRender width={600} onCancel={() => setEditing(null)} title={editing === "new" ? t("rules.add") : t("rules.editRule", { id: editing?.rule_id ?? "" })}
-        okText={t("common.save")} confirmLoading={save.isPending} onOk={() => void form.validateFields().then((v) => save.mutate(v))}>
+        okText={t("common.save")} confirmLoading={save.isPending} onOk={() => submitValid(form, (v) => save.mutate(v))}>
         <RuleForm form={form} existing={editing !== "new" && editing !== null} teams={teams.data ?? []} managers={managers.data?.items ?? []} />
         {save.isError && <ProblemAlert error={save.error} />}
       </Modal>

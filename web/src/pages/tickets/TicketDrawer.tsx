@@ -1,5 +1,6 @@
 // A ticket: details, edit, assign, status changes (the allowed transitions), delete, and the timeline of
 // changes and comments (add; delete your own).
+import { submitValid } from "../../components/submitValid";
 import { DeleteOutlined, EditOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { App, Button, Card, Descriptions, Drawer, Form, Input, Modal, Popconfirm, Select, Space, Tag, Timeline, Typography } from "antd";
@@ -95,7 +96,7 @@ function Body({ tk, onDeleted }: { tk: Ticket; onDeleted: () => void }) {
         </QueryState>
       </Card>
       <Modal open={editing} forceRender onCancel={() => setEditing(false)} title={t("tickets.edit")} okText={t("common.save")} confirmLoading={run.isPending}
-        onOk={() => void form.validateFields().then((v) => { const body = toTicketEdit(v, tk); if (body) run.mutate(() => editTicket(tk.ticket_id, body)); else setEditing(false); })}>
+        onOk={() => submitValid(form, (v) => { const body = toTicketEdit(v, tk); if (body) run.mutate(() => editTicket(tk.ticket_id, body)); else setEditing(false); })}>
         <TicketForm form={form} editing />
       </Modal>
       <Modal open={assignee !== null} onCancel={() => setAssignee(null)} title={t("tickets.assign")} okText={t("tickets.assign")} confirmLoading={run.isPending}

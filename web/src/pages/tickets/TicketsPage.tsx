@@ -1,5 +1,6 @@
 // Tickets (seed 003 tickets after account opening): search and filters, open a ticket (and assign it),
 // then the ticket drawer (?ticket=ID) with edit, assignment, status, delete and the comment timeline.
+import { submitValid } from "../../components/submitValid";
 import { PlusOutlined } from "@ant-design/icons";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { App, Button, Form, Input, Modal, Select, Space, Table, Tag, Typography } from "antd";
@@ -76,7 +77,7 @@ export default function TicketsPage() {
       )}
       <Pager pager={pager} nextCursor={list.data?.next_cursor ?? null} limit={limit} onLimit={(n) => set({ limit: String(n) })} />
       <Modal open={creating} forceRender onCancel={() => setCreating(false)} title={t("tickets.new")} okText={t("common.submit")} confirmLoading={create.isPending}
-        onOk={() => void form.validateFields().then((v) => create.mutate(v))}>
+        onOk={() => submitValid(form, (v) => create.mutate(v))}>
         <TicketForm form={form} editing={false} />
         {create.isError && <ProblemAlert error={create.error} />}
       </Modal>

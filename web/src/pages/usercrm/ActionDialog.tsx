@@ -1,6 +1,7 @@
 // The actions of the User management panel, each a request to the platform: message, block / unblock
 // (reason mandatory), reset password, add account, deposit / withdraw, start an allocation. Money requests
 // above the threshold wait for a second person's approval (the answer says so).
+import { submitValid } from "../../components/submitValid";
 import { Form, Input, Modal, Select } from "antd";
 import { useQuery } from "@tanstack/react-query";
 import { useI18n } from "../../i18n";
@@ -24,7 +25,7 @@ export function ActionDialog({ kind, accounts, onClose, onSubmit, pending, error
   return (
     <Modal open={!!kind} destroyOnHidden onCancel={onClose} confirmLoading={pending} okText={t("common.submit")}
       title={kind ? t(`usercrm.action.${kind}` as "usercrm.action.message") : ""}
-      onOk={() => void form.validateFields().then((v) => kind && onSubmit(kind, v))}>
+      onOk={() => submitValid(form, (v) => kind && onSubmit(kind, v))}>
       <Form<ActionValues> form={form} layout="vertical" name="user-action" preserve={false} initialValues={{ channel: "in_app", account_type: "cash", currency: "USD" }}>
         {kind === "message" && (<>
           <Form.Item name="channel" label={t("usercrm.channel")} rules={[required]}>
