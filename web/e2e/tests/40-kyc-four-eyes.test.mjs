@@ -26,9 +26,9 @@ test("a high-risk KYC case goes through four-eyes", async () => {
     return true;
   }, { timeout: 240_000, interval: 4000, message: "a high-risk case in the queue" });
 
-  await page.getByTestId(`kyc-claim-${customer}`).click();
   await page.getByTestId(`kyc-open-${customer}`).click();
   await page.getByTestId("kyc-four-eyes").waitFor();
+  await page.getByTestId("kyc-case-claim").click();
   await eventually(async () => /In review/.test(await page.getByTestId("kyc-case-state").innerText()), { message: "the case is in review" });
   const caseId = new URL(page.url()).searchParams.get("case");
   // accept every document still to decide

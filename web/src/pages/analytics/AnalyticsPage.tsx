@@ -1,10 +1,10 @@
 // Analytics (issue #15): the registered → opened → funded → traded funnel of the customers registered in a
 // period, with stage-to-stage conversion rates and median times, by manager, team or weekly cohort.
+import { useSearchPatch } from "../../hooks/useSearchPatch";
 import { useQuery } from "@tanstack/react-query";
 import { Card, Col, DatePicker, Row, Segmented, Space, Statistic, Table, Typography } from "antd";
 import dayjs, { type Dayjs } from "dayjs";
 import { useMemo } from "react";
-import { useSearchParams } from "react-router";
 import { EChart } from "../../charts/EChart";
 import { QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
@@ -25,18 +25,10 @@ function FunnelChart({ part }: { part: FunnelPart }) {
 
 export default function AnalyticsPage() {
   const { t } = useI18n();
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useSearchPatch();
   const to = params.get("to") ?? dayjs().format("YYYY-MM-DD");
   const from = params.get("from") ?? dayjs(to).subtract(89, "day").format("YYYY-MM-DD");
   const groupBy = (["none", "manager", "team", "cohort"].includes(params.get("group_by") ?? "") ? params.get("group_by") : "manager") as GroupBy;
-  const set = (patch: Record<string, string | null>) => {
-    const p = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === null) p.delete(k);
-      else p.set(k, v);
-    }
-    setParams(p, { replace: true });
-  };
   const q = useQuery({ queryKey: ["analytics", from, to, groupBy], queryFn: ({ signal }) => funnel(from, to, groupBy, signal) });
   const stepCols = FUNNEL_STEPS.map((s) => ({
     title: t(`analytics.step.${s}` as MessageKey), key: s,
@@ -53,8 +45,8 @@ export default function AnalyticsPage() {
         <Space wrap>
           <label htmlFor="analytics-range">{t("analytics.registered")}</label>
           <DatePicker.RangePicker id="analytics-range" allowClear={false} value={[dayjs(from), dayjs(to)]} disabledDate={(d) => d.isAfter(dayjs(), "day")}
-            onChange={(v) => v && set({ from: (v[0] as Dayjs).format("YYYY-MM-DD"), to: (v[1] as Dayjs).format("YYYY-MM-DD") })} />
-          <Segmented<GroupBy> aria-label={t("analytics.groupBy")} value={groupBy} onChange={(v) => set({ group_by: v })}
+            onChange={(v) => v && set({ from: (v[0] as Dayjs).format("YYYY-MM-DD"), to: (v[1] as Dayjs).format("YYYY-MM-DD") }, { replace: true })} />
+          <Segmented<GroupBy> aria-label={t("analytics.groupBy")} value={groupBy} onChange={(v) => set({ group_by: v }, { replace: true })}
             options={(["none", "manager", "team", "cohort"] as GroupBy[]).map((g) => ({ value: g, label: t(`analytics.by.${g}` as MessageKey) }))} />
         </Space>
       </Space>

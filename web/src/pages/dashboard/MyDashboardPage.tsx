@@ -1,9 +1,9 @@
 // My Dashboard (seed 000 "My Dashboard", seed 002 我的看板): the lifecycle cards of my customers (TMT
 // registration, pending account opening, pending funding, funded, traded) → that stage's customers → the
 // customer drawer. State in the URL: ?stage=&mine=&cursor=&customer=.
+import { useSearchPatch } from "../../hooks/useSearchPatch";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Card, Col, Row, Space, Statistic, Switch, Typography } from "antd";
-import { useSearchParams } from "react-router";
 import { useAuth } from "../../auth/AuthProvider";
 import { Pager } from "../../components/Pager";
 import { ProblemAlert } from "../../components/PageState";
@@ -18,7 +18,7 @@ import { DEFAULT_FILTERS, toListQuery, type SortKey } from "../customers/filters
 export default function MyDashboardPage() {
   const { t, label } = useI18n();
   const { session } = useAuth();
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useSearchPatch();
   const pager = useCursorPager();
   const me = session?.claims.sub ?? "";
   // a manager's scope is their own customers; a team lead or head can narrow to the ones assigned to them
@@ -30,26 +30,13 @@ export default function MyDashboardPage() {
   const order = params.get("order") === "asc" ? "asc" : "desc";
   const filters = { ...DEFAULT_FILTERS, stage: [stage], sort, order, limit: Number(params.get("limit")) || 20,
     ...(mine ? { manager_id: me } : {}) } as typeof DEFAULT_FILTERS;
-  const set = (patch: Record<string, string | null>) => {
-    const p = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === null) p.delete(k);
-      else p.set(k, v);
-    }
-    p.delete("cursor");
-    setParams(p);
-  };
   const counts = useQuery({
     queryKey: ["dashboard", "counts", mine ? me : null],
     queryFn: ({ signal }) => stageCounts(mine ? { manager_id: me } : {}, signal),
   });
   const query = toListQuery(filters, pager.cursor);
   const list = useQuery({ queryKey: ["customers", "list", query], queryFn: ({ signal }) => listCustomers(query, signal), placeholderData: keepPreviousData });
-  const open = (id: string) => {
-    const p = new URLSearchParams(params);
-    p.set("customer", id);
-    setParams(p, { state: window.history.state?.usr });
-  };
+  const open = (id: string) => set({ customer: id }, { keepCursor: true });
 
   return (
     <>

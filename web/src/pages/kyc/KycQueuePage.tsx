@@ -1,9 +1,9 @@
 // KYC (seed 001 KYC review): the review queue oldest first with SLA timers and filters; claim, assign
 // (KYC admin) and release; a row opens the case review (?case=ID).
+import { useSearchPatch } from "../../hooks/useSearchPatch";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { App, Button, Input, Modal, Progress, Select, Space, Switch, Table, Tag, Typography } from "antd";
 import { useState } from "react";
-import { useSearchParams } from "react-router";
 import { useAuth } from "../../auth/AuthProvider";
 import { Pager } from "../../components/Pager";
 import { ProblemAlert } from "../../components/PageState";
@@ -19,7 +19,7 @@ export default function KycQueuePage() {
   const { can, session } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useSearchPatch();
   const pager = useCursorPager();
   const me = session?.claims.sub ?? "";
   const states = params.getAll("state").filter((s): s is CaseState => (CASE_STATES as readonly string[]).includes(s));
@@ -32,16 +32,6 @@ export default function KycQueuePage() {
   const [assigning, setAssigning] = useState<QueueItem | null>(null);
   const [assignee, setAssignee] = useState("");
 
-  const set = (patch: Record<string, string | string[] | null>, keepCursor = false) => {
-    const p = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(patch)) {
-      p.delete(k);
-      if (Array.isArray(v)) v.forEach((x) => p.append(k, x));
-      else if (v !== null) p.set(k, v);
-    }
-    if (!keepCursor) p.delete("cursor");
-    setParams(p, keepCursor ? { state: window.history.state?.usr } : undefined);
-  };
   const q = { state: states.length ? states : OPEN_STATES, reviewer, high_risk: highRisk, overdue, customer_id: customerId, cursor: pager.cursor, limit };
   const list = useQuery({ queryKey: ["kyc", "queue", q], queryFn: ({ signal }) => queue(q, signal), placeholderData: keepPreviousData, refetchInterval: 30_000 });
   const done = () => void qc.invalidateQueries({ queryKey: ["kyc"] });
@@ -74,7 +64,7 @@ export default function KycQueuePage() {
           loading={list.isPending || (list.isFetching && list.isPlaceholderData)} locale={{ emptyText: t("kyc.empty") }} data-testid="kyc-queue"
           columns={[
             { title: t("tasks.col.customer"), dataIndex: "customer_id", render: (v: string, r) => (
-              <Button type="link" style={{ padding: 0 }} onClick={() => set({ case: r.case_id }, true)} data-testid={`kyc-open-${v}`}>{v}</Button>) },
+              <Button type="link" style={{ padding: 0 }} onClick={() => set({ case: r.case_id }, { keepCursor: true })} data-testid={`kyc-open-${v}`}>{v}</Button>) },
             { title: t("kyc.state"), dataIndex: "state", render: (v: string, r) => (
               <Space size={4} wrap>
                 <Tag>{t(`kyc.${v}` as MessageKey)}</Tag>
@@ -93,7 +83,7 @@ export default function KycQueuePage() {
                   <Button size="small" onClick={() => { setAssignee(""); setAssigning(r); }}>{t("kyc.assign")}</Button>)}
                 {r.state === "in_review" && (can("KycAdmin") || (can("KycReview") && r.reviewer_id === me)) && (
                   <Button size="small" onClick={() => act.mutate({ kind: "release", item: r })}>{t("kyc.release")}</Button>)}
-                <Button size="small" onClick={() => set({ case: r.case_id }, true)}>{t("kyc.review")}</Button>
+                <Button size="small" onClick={() => set({ case: r.case_id }, { keepCursor: true })}>{t("kyc.review")}</Button>
               </Space>) },
           ]} />
       )}
@@ -104,7 +94,7 @@ export default function KycQueuePage() {
         <label htmlFor="kyc-assignee">{t("kyc.reviewerId")}</label>
         <Input id="kyc-assignee" value={assignee} onChange={(e) => setAssignee(e.target.value)} maxLength={200} />
       </Modal>
-      <CaseReview caseId={caseId} onClose={() => set({ case: null }, true)} />
+      <CaseReview caseId={caseId} onClose={() => set({ case: null }, { keepCursor: true })} />
     </>
   );
 }

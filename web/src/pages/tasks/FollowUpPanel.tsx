@@ -3,7 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Card, Descriptions, Drawer, Tabs, Tag } from "antd";
 import dayjs from "dayjs";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useAuth } from "../../auth/AuthProvider";
 import { ProblemAlert, QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
@@ -92,9 +92,11 @@ export function FollowUpPanel({ taskId, onClose }: { taskId: string | null; onCl
     setFollowing(true);
     void qc.invalidateQueries({ queryKey: ["tasks"] });
   };
-  if (following && task.data && task.data.status !== "open") {
-    void qc.invalidateQueries({ queryKey: ["tasks"] });
-  }
+  const closed = following && !!task.data && task.data.status !== "open";
+  useEffect(() => {
+    // the task completed: the node cards and the list change too
+    if (closed) void qc.invalidateQueries({ queryKey: ["tasks"] });
+  }, [closed, qc]);
   return (
     <Drawer open={!!taskId} onClose={() => { setFollowing(false); onClose(); }} width={880} destroyOnHidden
       title={task.data ? t("tasks.panelTitle", { id: task.data.customer_id }) : t("tasks.followUp")}

@@ -1,8 +1,8 @@
 // Tasks (seed 000 "Tasks", seed 002 任务): node cards with open and overdue counts → the node's list →
 // the Follow Up panel. State in the URL: ?view=&node=&status=&overdue=&task=.
+import { useSearchPatch } from "../../hooks/useSearchPatch";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Segmented, Select, Space, Switch, Typography } from "antd";
-import { useSearchParams } from "react-router";
 import { useAuth } from "../../auth/AuthProvider";
 import { Pager } from "../../components/Pager";
 import { ProblemAlert } from "../../components/PageState";
@@ -18,7 +18,7 @@ import { viewsFor } from "./views";
 export default function TasksPage() {
   const { t } = useI18n();
   const { session } = useAuth();
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useSearchPatch();
   const pager = useCursorPager();
   const views = viewsFor(session?.claims.scope);
   const view = (views.includes(params.get("view") as TaskView) ? params.get("view") : views[0]) as TaskView;
@@ -29,15 +29,6 @@ export default function TasksPage() {
   const limit = Number(params.get("limit")) || 50;
   const taskId = params.get("task");
 
-  const set = (patch: Record<string, string | null>, keepCursor = false) => {
-    const p = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === null) p.delete(k);
-      else p.set(k, v);
-    }
-    if (!keepCursor) p.delete("cursor");
-    setParams(p, keepCursor ? { state: window.history.state?.usr } : undefined);
-  };
 
   const counts = useQuery({ queryKey: ["tasks", "counts", view], queryFn: ({ signal }) => taskCounts(view, signal), refetchInterval: 30_000 });
   const q = { view, node, status, overdue, cursor: pager.cursor, limit };
@@ -63,10 +54,10 @@ export default function TasksPage() {
       </Space>
       {list.isError ? <ProblemAlert error={list.error} onRetry={() => void list.refetch()} /> : (
         <TaskTable items={list.data?.items ?? []} loading={list.isPending || (list.isFetching && list.isPlaceholderData)}
-          onOpen={(task) => set({ task: task.task_id }, true)} />
+          onOpen={(task) => set({ task: task.task_id }, { keepCursor: true })} />
       )}
       <Pager pager={pager} nextCursor={list.data?.next_cursor ?? null} limit={limit} onLimit={(n) => set({ limit: String(n) })} />
-      <FollowUpPanel taskId={taskId} onClose={() => set({ task: null }, true)} />
+      <FollowUpPanel taskId={taskId} onClose={() => set({ task: null }, { keepCursor: true })} />
     </>
   );
 }

@@ -1,11 +1,11 @@
 // Tickets (seed 003 tickets after account opening): search and filters, open a ticket (and assign it),
 // then the ticket drawer (?ticket=ID) with edit, assignment, status, delete and the comment timeline.
+import { useSearchPatch } from "../../hooks/useSearchPatch";
 import { submitValid } from "../../components/submitValid";
 import { PlusOutlined } from "@ant-design/icons";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { App, Button, Form, Input, Modal, Select, Space, Table, Tag, Typography } from "antd";
 import dayjs from "dayjs";
-import { useSearchParams } from "react-router";
 import { useState } from "react";
 import { Pager } from "../../components/Pager";
 import { ProblemAlert } from "../../components/PageState";
@@ -22,7 +22,7 @@ export default function TicketsPage() {
   const { session } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useSearchPatch();
   const pager = useCursorPager();
   const [creating, setCreating] = useState(false);
   const [form] = Form.useForm<TicketValues>();
@@ -31,20 +31,11 @@ export default function TicketsPage() {
   const search = params.get("q");
   const customer = params.get("customer_id");
   const limit = Number(params.get("limit")) || 50;
-  const set = (patch: Record<string, string | null>, keepCursor = false) => {
-    const p = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === null) p.delete(k);
-      else p.set(k, v);
-    }
-    if (!keepCursor) p.delete("cursor");
-    setParams(p, keepCursor ? { state: window.history.state?.usr } : undefined);
-  };
   const query = { status, assignee_id: mine ? session?.claims.sub : null, customer_id: customer, q: search, cursor: pager.cursor, limit };
   const list = useQuery({ queryKey: ["tickets", query], queryFn: ({ signal }) => listTickets(query, signal), placeholderData: keepPreviousData });
   const create = useMutation({
     mutationFn: (v: TicketValues) => openTicket(toTicketIn(v)),
-    onSuccess: (tk) => { message.success(t("tickets.opened")); setCreating(false); void qc.invalidateQueries({ queryKey: ["tickets"] }); set({ ticket: tk.ticket_id }, true); },
+    onSuccess: (tk) => { message.success(t("tickets.opened")); setCreating(false); void qc.invalidateQueries({ queryKey: ["tickets"] }); set({ ticket: tk.ticket_id }, { keepCursor: true }); },
   });
   return (
     <>
@@ -66,7 +57,7 @@ export default function TicketsPage() {
         <Table<Ticket> rowKey="ticket_id" size="middle" pagination={false} dataSource={list.data?.items ?? []} loading={list.isPending || (list.isFetching && list.isPlaceholderData)}
           locale={{ emptyText: t("tickets.empty") }} data-testid="tickets-table"
           columns={[
-            { title: t("tickets.titleField"), dataIndex: "title", render: (v: string, r) => <Button type="link" style={{ padding: 0, whiteSpace: "normal", textAlign: "left" }} onClick={() => set({ ticket: r.ticket_id }, true)}>{v}</Button> },
+            { title: t("tickets.titleField"), dataIndex: "title", render: (v: string, r) => <Button type="link" style={{ padding: 0, whiteSpace: "normal", textAlign: "left" }} onClick={() => set({ ticket: r.ticket_id }, { keepCursor: true })}>{v}</Button> },
             { title: t("tasks.col.customer"), dataIndex: "customer_id" },
             { title: t("tickets.category"), dataIndex: "category", render: (v: string) => t(`tickets.category.${v}` as MessageKey) },
             { title: t("tickets.priority"), dataIndex: "priority", render: (v: string) => <Tag color={PRIORITY_COLOR[v]}>{t(`tickets.priority.${v}` as MessageKey)}</Tag> },
@@ -81,7 +72,7 @@ export default function TicketsPage() {
         <TicketForm form={form} editing={false} />
         {create.isError && <ProblemAlert error={create.error} />}
       </Modal>
-      <TicketDrawer ticketId={params.get("ticket")} onClose={() => set({ ticket: null }, true)} />
+      <TicketDrawer ticketId={params.get("ticket")} onClose={() => set({ ticket: null }, { keepCursor: true })} />
     </>
   );
 }

@@ -1,9 +1,9 @@
 // User CRM (seed 003): pick a customer (?customer=ID) → the User management panel, the information tabs
 // the caller may read, and the reports; the maker-checker approvals queue (?view=approvals).
+import { useSearchPatch } from "../../hooks/useSearchPatch";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { App, Button, Card, Input, Popconfirm, Segmented, Space, Table, Tabs, Tag, Typography } from "antd";
 import dayjs from "dayjs";
-import { useSearchParams } from "react-router";
 import { useAuth } from "../../auth/AuthProvider";
 import { ProblemAlert, QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
@@ -51,18 +51,10 @@ function Approvals() {
 export default function UserCrmPage() {
   const { t } = useI18n();
   const { can } = useAuth();
-  const [params, setParams] = useSearchParams();
+  const [params, set] = useSearchPatch();
   const customerId = params.get("customer");
   const view = params.get("view") === "approvals" ? "approvals" : "user";
   const tab = params.get("tab") ?? "panel";
-  const set = (patch: Record<string, string | null>) => {
-    const p = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === null) p.delete(k);
-      else p.set(k, v);
-    }
-    setParams(p);
-  };
   const tabs = [
     { key: "panel", label: t("usercrm.panel"), children: customerId && <UserPanel customerId={customerId} /> },
     ...api.INFO_TABS.filter((x) => can(x.perm)).map((x) => ({ key: x.tab, label: t(`usercrm.tab.${x.tab}` as MessageKey), children: customerId && <InfoTab customerId={customerId} tab={x.tab} /> })),
@@ -76,15 +68,15 @@ export default function UserCrmPage() {
     <>
       <Space style={{ width: "100%", justifyContent: "space-between" }} align="baseline">
         <Typography.Title level={1} style={{ fontSize: 24 }}>{t("usercrm.title")}</Typography.Title>
-        <Segmented value={view} onChange={(v) => set({ view: v === "approvals" ? "approvals" : null })} aria-label={t("usercrm.title")}
+        <Segmented value={view} onChange={(v) => set({ view: v === "approvals" ? "approvals" : null }, { keepCursor: true })} aria-label={t("usercrm.title")}
           options={[{ value: "user", label: t("usercrm.user") }, { value: "approvals", label: t("usercrm.approvals") }]} />
       </Space>
       {view === "approvals" ? <Approvals /> : (
         <>
           <Input.Search key={customerId ?? ""} enterButton={t("usercrm.open")} allowClear placeholder={t("usercrm.customerId")} aria-label={t("usercrm.customerId")}
-            defaultValue={customerId ?? ""} style={{ width: 360, marginBottom: 16 }} onSearch={(v) => set({ customer: v.trim() || null, tab: null })} data-testid="usercrm-customer" />
+            defaultValue={customerId ?? ""} style={{ width: 360, marginBottom: 16 }} onSearch={(v) => set({ customer: v.trim() || null, tab: null }, { keepCursor: true })} data-testid="usercrm-customer" />
           {customerId ? (
-            <Tabs activeKey={tabs.some((x) => x.key === tab) ? tab : "panel"} onChange={(k) => set({ tab: k })} items={tabs} destroyOnHidden />
+            <Tabs activeKey={tabs.some((x) => x.key === tab) ? tab : "panel"} onChange={(k) => set({ tab: k }, { keepCursor: true })} items={tabs} destroyOnHidden />
           ) : <Card size="small"><Typography.Text type="secondary">{t("usercrm.pick")}</Typography.Text></Card>}
         </>
       )}
