@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from shared.runtime.logging import get_logger
+from shared.runtime.replay import at_end
 from shared.runtime.replay import end_offsets as topic_end_offsets
 
 from .consumers import CONSUMER, consumed_topics
@@ -55,9 +56,8 @@ async def end_offsets(c: Container) -> dict[tuple[str, int], int]:
     return await topic_end_offsets(c.settings.kafka, consumed_topics(c.settings))
 
 
-def caught_up(c: Container, ends: dict[tuple[str, int], int]) -> bool:
-    stored = c.handler.positions()
-    return all(stored.get(k, 0) >= v for k, v in ends.items() if v > 0)
+def caught_up(c: Container, ends: dict[tuple[str, int], int], committed: dict[tuple[str, int], int]) -> bool:
+    return at_end(c.handler.positions(), committed, ends)
 
 
 @dataclass
@@ -87,7 +87,7 @@ async def replay(c: Container, *, timeout_s: float = 3600.0, group_id: str | Non
     first_at: float | None = None
     first_count = 0
     try:
-        while not await asyncio.to_thread(caught_up, c, ends):
+        while not await asyncio.to_thread(caught_up, c, ends, consumer.committed_positions()):
             if first_at is None and consumer.applied_count:
                 first_at, first_count = loop.time(), consumer.applied_count
             if task.done():

@@ -157,6 +157,12 @@ class BatchConsumer:
             self.pipeline.close()
             log.info("consumer_stopped", applied=self.applied_count, dead_lettered=self.dead_lettered)
 
+    def committed_positions(self) -> dict[Key, int]:
+        """Next offset per (topic, partition) committed by this consumer after applying: past the control
+        records that end transactions, which the positions stored with the effects never pass. A replay is at
+        the end of a partition when either one reaches the end offset."""
+        return {(tp.topic, tp.partition): o for tp, o in self._committed.items()}
+
     async def _commit(self, offsets: dict[Key, int]) -> None:
         # The database holds the authoritative position; the Kafka commit (one per poll) feeds lag monitoring
         # (and KEDA).

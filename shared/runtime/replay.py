@@ -24,6 +24,13 @@ async def end_offsets(settings: KafkaSettings, topics: Sequence[str]) -> dict[tu
         await consumer.stop()
 
 
+def at_end(stored: dict[tuple[str, int], int], committed: dict[tuple[str, int], int],
+           ends: dict[tuple[str, int], int]) -> bool:
+    """Every partition applied up to `ends`: by the positions stored with the effects or, where the partition
+    ends with transaction markers (which no stored position passes), by the consumer's commits past them."""
+    return all(max(stored.get(k, 0), committed.get(k, 0)) >= v for k, v in ends.items() if v > 0)
+
+
 async def replay_to_end(consumer: BatchConsumer, positions: Callable[[], dict[tuple[str, int], int]], *,
                         settings: KafkaSettings, timeout_s: float = 3600.0, check_s: float = 0.2) -> int:
     """Run `consumer` until `positions()` (read from the read model) reach today's end of its topics; returns
@@ -35,7 +42,7 @@ async def replay_to_end(consumer: BatchConsumer, positions: Callable[[], dict[tu
     try:
         while True:
             stored = await asyncio.to_thread(positions)
-            if all(stored.get(k, 0) >= v for k, v in ends.items() if v > 0):
+            if at_end(stored, consumer.committed_positions(), ends):
                 return consumer.applied_count
             if task.done():
                 task.result()
