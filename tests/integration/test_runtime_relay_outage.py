@@ -134,7 +134,9 @@ async def test_a_broker_outage_ends_with_every_stored_event_published_once(own_b
         await asyncio.to_thread(own_broker.stop)
         await asyncio.sleep(OUTAGE_S)  # the outage itself: events keep being stored meanwhile
         await asyncio.to_thread(own_broker.start)
-        await asyncio.sleep(2)  # and keep coming after it
+        before = relay.published
+        # and keep coming after it, until the relay has published again
+        await poll(lambda: relay.published > before, timeout=60, message="publishing after the outage")
         enough.set()
         stored = await writer
         last = app.process_recorder.max_notification_id()
