@@ -42,10 +42,11 @@ run: deps
 test: deps infra-up
 	@$(VENV)/bin/ruff check .
 	@$(PY) -m shared.events.export --check
+	@$(MAKE) --no-print-directory web-clients-check
 	@KAFKA_BOOTSTRAP_SERVERS=$${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$${KAFKA_PORT:-9092}} \
 	 WHALE_TEST_DATABASE_URL=$$(infra/postgres.sh url postgres) \
 	 $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
-	@$(MAKE) --no-print-directory web-clients-check web-test web-e2e
+	@$(MAKE) --no-print-directory web-test web-e2e
 
 test-unit: deps
 	@$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)

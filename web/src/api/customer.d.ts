@@ -516,7 +516,7 @@ export interface operations {
                 /** @description Assigned to this manager. */
                 manager_id?: string | null;
                 order?: "asc" | "desc";
-                /** @description Customer id, name, phone or email: exact or prefix. */
+                /** @description Search. With CustomerPiiRead: a customer id, name, phone or e-mail, exact or prefix. Without it: a customer id, exact match only (personal data is never searched). */
                 q?: string | null;
                 referrer_customer_id?: string | null;
                 /** @description Registered at or after (inclusive). */
@@ -1362,7 +1362,7 @@ export interface operations {
                 deposit_min?: number | string | null;
                 /** @description Assigned to this manager. */
                 manager_id?: string | null;
-                /** @description Customer id, name, phone or email: exact or prefix. */
+                /** @description Search. With CustomerPiiRead: a customer id, name, phone or e-mail, exact or prefix. Without it: a customer id, exact match only (personal data is never searched). */
                 q?: string | null;
                 referrer_customer_id?: string | null;
                 /** @description Registered at or after (inclusive). */
@@ -1483,7 +1483,7 @@ export interface operations {
                 /** @description Assigned to this manager. */
                 manager_id?: string | null;
                 order?: "asc" | "desc";
-                /** @description Customer id, name, phone or email: exact or prefix. */
+                /** @description Search. With CustomerPiiRead: a customer id, name, phone or e-mail, exact or prefix. Without it: a customer id, exact match only (personal data is never searched). */
                 q?: string | null;
                 referrer_customer_id?: string | null;
                 /** @description Registered at or after (inclusive). */
