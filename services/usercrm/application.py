@@ -14,6 +14,7 @@ from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
 from shared.events import Event
+from shared.events.crm_usercrm import PARAM_BLOCKS
 from shared.events.crm_usercrm import UserRequest as RequestContract
 from shared.events.upstream_user import RequestAccepted, RequestCompleted, RequestFailed
 from shared.runtime.errors import PermanentError
@@ -25,8 +26,6 @@ from .domain.errors import InvalidTransition, UnknownRequest
 from .domain.request import UserRequest
 
 log = get_logger("usercrm.application")
-
-PARAM_BLOCKS = ("message", "money", "stop_allocation", "new_account", "change")
 
 
 class UsercrmApplication(TrackingApplication):

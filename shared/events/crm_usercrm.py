@@ -39,6 +39,8 @@ class RequestAction(StrEnum):
     start_allocation = "start_allocation"
     stop_allocation = "stop_allocation"
     allocation_deposit = "allocation_deposit"
+    change_owner = "change_owner"  # the client/lead owner: the admin-level user who manages the user
+    change_access_level = "change_access_level"  # the user's admin access level on the platform
 
 
 class RequestState(StrEnum):
@@ -83,6 +85,31 @@ class NewAccountRequest(Payload):
     currency: Currency
 
 
+class AccessLevel(StrEnum):
+    """Admin access levels the platform grants a user (TradeSocio "Change Admin Access Level")."""
+
+    none = "none"  # an investor without admin access
+    read_only = "read_only"  # may view the admin pages
+    support = "support"  # may act on users (tickets, messages)
+    manager = "manager"  # may own clients and leads
+    admin = "admin"  # full admin access
+
+
+class OwnerChange(Payload):
+    """change_owner: assign the client/lead to an admin-level user (a CRM account manager) for management."""
+
+    owner_id: EntityId = Field(description="The new owner: a CRM account manager id.")
+    team_id: EntityId | None = Field(default=None, description="The new owner's team, when known.")
+    previous_owner_id: EntityId | None = Field(default=None, description="The owner when the request was made.")
+
+
+class AccessLevelChange(Payload):
+    """change_access_level: the admin access level the platform is to grant the user (applies at once)."""
+
+    access_level: AccessLevel
+    previous_level: AccessLevel | None = Field(default=None, description="The level when the request was made.")
+
+
 class InfoChange(Payload):
     """A change to one section of the user's information; exactly one section is given."""
 
@@ -118,8 +145,15 @@ ACTION_PARAMS: dict[RequestAction, str | None] = {
     RequestAction.start_allocation: "money",
     RequestAction.stop_allocation: "stop_allocation",
     RequestAction.allocation_deposit: "money",
+    RequestAction.change_owner: "owner",
+    RequestAction.change_access_level: "access",
 }
-PARAM_BLOCKS = ("message", "money", "stop_allocation", "new_account", "change")
+PARAM_BLOCKS = ("message", "money", "stop_allocation", "new_account", "change", "owner", "access")
+
+
+# actions that are refused without a reason (they are audited with it)
+REASON_REQUIRED = frozenset({RequestAction.block, RequestAction.unblock, RequestAction.change_owner,
+                             RequestAction.change_access_level})
 
 
 @registry.contract("crm.usercrm.user_request", version=1, topic=topics.CRM_USERCRM_REQUESTS)
@@ -133,12 +167,15 @@ class UserRequest(Payload):
     requested_role: ShortText | None = None
     requested_at: AwareDatetime
     approved_by: ShortText | None = Field(default=None, description="CRM user id of the checker, when required.")
-    reason: ShortText | None = Field(default=None, description="block/unblock: the mandatory reason.")
+    reason: ShortText | None = Field(
+        default=None, description="block/unblock, change_owner, change_access_level: the mandatory reason.")
     message: MessageRequest | None = None
     money: MoneyRequest | None = None
     stop_allocation: StopAllocationRequest | None = None
     new_account: NewAccountRequest | None = None
     change: InfoChange | None = None
+    owner: OwnerChange | None = None
+    access: AccessLevelChange | None = None
 
     @model_validator(mode="after")
     def _params_of_action(self) -> UserRequest:
@@ -147,7 +184,7 @@ class UserRequest(Payload):
             given = getattr(self, block) is not None
             if given != (block == want):
                 raise ValueError(f"{self.action} requires {want or 'no parameter block'}, not {block}")
-        if self.action in (RequestAction.block, RequestAction.unblock) and not (self.reason or "").strip():
+        if self.action in REASON_REQUIRED and not (self.reason or "").strip():
             raise ValueError(f"{self.action} requires a reason")
         if self.action == RequestAction.start_allocation and (self.money is None or not self.money.fund_id):
             raise ValueError("start_allocation requires money.fund_id")

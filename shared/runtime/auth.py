@@ -44,6 +44,8 @@ class Perm(StrEnum):
     UserInfoEdit = "UserInfoEdit"  # change requests on the user's behalf, social links
     UserMoneyRequest = "UserMoneyRequest"  # add account, deposit / withdraw, allocations
     UserMoneyApprove = "UserMoneyApprove"  # maker-checker: approve money requests above the threshold
+    UserOwnerChange = "UserOwnerChange"  # change a client's / lead's owner (in scope, to a manager in scope)
+    UserAccessLevelManage = "UserAccessLevelManage"  # change a user's admin access level on the platform
     UserTabGeneral = "UserTabGeneral"  # read the General tab (contact, language, time zone)
     UserTabPersonal = "UserTabPersonal"  # read Personal details (date of birth, citizenship, ID numbers)
     UserTabFinancialStatus = "UserTabFinancialStatus"  # read Financial status
@@ -89,6 +91,7 @@ ROLES: dict[str, dict[str, Any]] = {
             Perm.UserInfoEdit,
             Perm.UserMoneyRequest,
             Perm.UserMoneyApprove,
+            Perm.UserOwnerChange,
             *USER_TABS,
             Perm.UserReportsRead,
         ],

@@ -23,7 +23,7 @@ from services.usercrm.settings import UsercrmSettings
 from shared.events import registry, topics
 from shared.events import upstream as up
 from shared.events import upstream_user as uu
-from shared.events.crm_assignment import CustomerAssigned
+from shared.events.crm_assignment import CustomerAssigned, ManagerChanged
 from shared.events.crm_kyc import DocumentOutcome, KycCaseDecided
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer
@@ -45,6 +45,7 @@ def seed_events(cid: str) -> list[Any]:
                               email="wing@example.com", phone_dialing_code="+852", phone_number="91234567",
                               residence_country="HK", language="zh-HK"),
         CustomerAssigned(customer_id=cid, manager_id="M1", team_id="T1", reason="manual", assigned_at=T0),
+        ManagerChanged(manager_id="M2", name="Second", team_id="T1", status="active", changed_at=T0),
         up.AccountOpened(customer_id=cid, account_id=f"{cid}-A1", opened_at=T0),
         up.DepositCompleted(customer_id=cid, account_id=f"{cid}-A1", transaction_id=f"{cid}-D1", amount="50000",
                             currency="USD", completed_at=T0 + timedelta(hours=1)),
@@ -205,10 +206,12 @@ async def test_every_action_goes_to_the_platform_and_back(running, poll):
          {"account_id": f"{cid}-A1", "fund_id": "F1", "amount": "1000", "currency": "USD"}),
         ("allocation_deposit", "manager", f"{base}/allocations/{cid}-AL1/deposits", {"amount": "200", "currency": "USD"}),
         ("stop_allocation", "manager", f"{base}/allocations/{cid}-AL1/stop", None),
+        ("change_owner", "team_lead", f"{base}/owner", {"owner_id": "M2", "reason": "M1 on leave"}),
+        ("change_access_level", "admin", f"{base}/access-level", {"access_level": "support", "reason": "desk"}),
     ]
     ids = []
     for action, role, path, body in actions:
-        user = "L1" if role == "team_lead" else "M1"
+        user = {"team_lead": "L1", "admin": "A1"}.get(role, "M1")
         method = svc.client.put if path.endswith("social-links") else svc.client.post
         r = await method(path, headers=svc.headers(user, role, "T1"), json=body)
         assert r.status_code == 202, (action, r.text)
@@ -235,6 +238,11 @@ async def test_every_action_goes_to_the_platform_and_back(running, poll):
     assert message["result"] == {"delivery": "delivered"} and message["summary"]["channel"] == "email"
     profile = (await svc.get(f"{base}/profile")).json()
     assert profile["access"]["blocked"] is False  # blocked, then unblocked
+    assert profile["access"]["level"] == "support"  # the platform completed the access-level change
+    owner_sent = sent[ids[12][1]]
+    assert owner_sent["owner"] == {"owner_id": "M2", "team_id": "T1", "previous_owner_id": "M1"}
+    assert owner_sent["reason"] == "M1 on leave" and owner_sent["requested_by"] == "L1"
+    assert sent[ids[13][1]]["access"]["access_level"] == "support"
     # the audit: a row per step (requested, accepted, completed/failed) with who, role, what, outcome
     audit = (await svc.get("/usercrm/audit", user="aud", role="auditor", customer_id=cid, limit=500)).json()
     steps = {(a["request_id"], a["step"]) for a in audit["items"]}
@@ -242,6 +250,10 @@ async def test_every_action_goes_to_the_platform_and_back(running, poll):
         assert {(rid, "requested"), (rid, "accepted")} <= steps
     first = next(a for a in audit["items"] if a["request_id"] == ids[1][1] and a["step"] == "requested")
     assert first["actor_id"] == "L1" and first["actor_role"] == "team_lead" and first["action"] == "block"
+    for rid, actor, action in ((ids[12][1], "L1", "change_owner"), (ids[13][1], "A1", "change_access_level")):
+        rows = {a["step"]: a for a in audit["items"] if a["request_id"] == rid}
+        assert set(rows) == {"requested", "accepted", "completed"}, rows
+        assert rows["requested"]["actor_id"] == actor and rows["requested"]["action"] == action
     assert (await svc.get("/usercrm/audit")).status_code == 403  # managers do not read the audit
 
 

@@ -17,7 +17,7 @@ from services.usercrm.settings import UsercrmSettings
 from shared.events import encode, registry
 from shared.events import upstream as up
 from shared.events import upstream_user as uu
-from shared.events.crm_assignment import CustomerAssigned
+from shared.events.crm_assignment import CustomerAssigned, ManagerChanged
 from shared.events.crm_usercrm import RequestAction
 from shared.events.crm_usercrm import UserRequest as UserRequestContract
 from shared.runtime.auth import mint_token
@@ -38,6 +38,9 @@ async def api(tmp_path: Path):
                               email="wing@example.com", phone_dialing_code="+852", phone_number="91234567"),
         CustomerAssigned(customer_id="C1", manager_id="M1", team_id="T1", reason="manual", assigned_at=T0),
         up.CustomerRegistered(customer_id="C2", registered_at=T0, channel="organic"),
+        *[ManagerChanged(manager_id=m, name=m, team_id=team, status=status, changed_at=T0)
+          for m, team, status in (("M1", "T1", "active"), ("M2", "T1", "active"), ("M3", "T2", "active"),
+                                  ("M4", "T1", "resigned"))],
         up.AccountOpened(customer_id="C1", account_id="A1", opened_at=T0),
         uu.BankAccountSaved(customer_id="C1", saved_at=T0, bank_account=uu.BankAccountInfo(
             bank_account_id="B1", provider="HSBC", account_number="123456789012", holder_name="Wing Chan")),
@@ -151,7 +154,8 @@ async def test_tabs_masking_and_login_paging(api):
     assert seen == [f"L{i:03}" for i in reversed(range(25))]
     assert page["items"][0]["ip"] == "10.1.*.*"
     profile = (await client.get("/usercrm/customers/C1/profile", headers=h())).json()
-    assert profile["completion_pct"] > 0 and profile["access"] == {"blocked": False, "since": None}
+    assert profile["completion_pct"] > 0 and profile["access"] == {"blocked": False, "since": None, "level": None}
+    assert profile["owner"]["manager_id"] == "M1" and profile["owner"]["team_id"] == "T1"
 
 
 async def test_a_request_that_could_not_be_published_is_never_stored(api):
@@ -166,3 +170,46 @@ async def test_a_request_that_could_not_be_published_is_never_stored(api):
         c.app.request(bad, correlation_id=None)
     with pytest.raises(UnknownRequest):
         c.app.get_request(bad.request_id)
+
+
+async def test_owner_change_who_may_and_to_whom(api):
+    """A manager may not change owners; a team lead may give their team's customer to an active manager of
+    their teams; an admin to any active manager. Unknown or resigned managers are 422 naming the field."""
+    client, c = api
+    path = "/usercrm/customers/C1/owner"
+    lead, admin = h("L1", "team_lead", "T1"), h("A1", "admin", None)
+    assert (await client.post(path, headers=h(), json={"owner_id": "M2", "reason": "rebalance"})).status_code == 403
+    other = await client.post(path, headers=lead, json={"owner_id": "M3", "reason": "rebalance"})
+    assert other.status_code == 403 and other.json()["type"].endswith("owner_out_of_scope")
+    for owner, why in (("M9", "no account manager"), ("M4", "resigned")):
+        r = await client.post(path, headers=lead, json={"owner_id": owner, "reason": "rebalance"})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body.owner_id" and why in r.text
+    assert (await client.post(path, headers=lead, json={"owner_id": "M2"})).status_code == 422  # reason
+    same = await client.post(path, headers=lead, json={"owner_id": "M1", "reason": "no change"})
+    assert same.status_code == 409
+    # a team lead of another team does not see the customer at all
+    assert (await client.post(path, headers=h("L9", "team_lead", "T9"),
+                              json={"owner_id": "M2", "reason": "rebalance"})).status_code == 404
+    ok = await client.post(path, headers=lead, json={"owner_id": "M2", "reason": "M1 on leave"})
+    assert ok.status_code == 202, ok.text
+    body = ok.json()
+    assert body["action"] == "change_owner" and body["state"] == "submitted" and body["reason"] == "M1 on leave"
+    assert body["summary"] == {"owner_id": "M2", "team_id": "T1", "previous_owner_id": "M1"}
+    stored = c.app.get_request(body["request_id"])
+    assert stored.params == {"owner": {"owner_id": "M2", "team_id": "T1", "previous_owner_id": "M1"}}
+    assert (await client.post(path, headers=admin, json={"owner_id": "M3", "reason": "move to T2"})).status_code == 202
+
+
+async def test_access_level_change_is_for_admins_with_a_reason(api):
+    client, c = api
+    path = "/usercrm/customers/C1/access-level"
+    body = {"access_level": "support", "reason": "joins the support desk"}
+    assert (await client.post(path, headers=h(), json=body)).status_code == 403
+    assert (await client.post(path, headers=h("L1", "team_lead", "T1"), json=body)).status_code == 403
+    bad = await client.post(path, headers=h("A1", "admin", None), json={**body, "access_level": "root"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"].endswith("access_level")
+    assert (await client.post(path, headers=h("A1", "admin", None), json={"access_level": "admin"})).status_code == 422
+    ok = await client.post(path, headers=h("A1", "admin", None), json=body)
+    assert ok.status_code == 202 and ok.json()["action"] == "change_access_level"
+    assert ok.json()["summary"] == {"access_level": "support"}
+    assert c.app.get_request(ok.json()["request_id"]).reason == "joins the support desk"

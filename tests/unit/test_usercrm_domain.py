@@ -144,3 +144,20 @@ def test_request_contract_requires_the_parameters_of_its_action():
         Contract(**base, action="change_info", change={})  # exactly one section
     ok = Contract(**base, action="change_info", change={"social": {"links": {"x": "https://x.com/w"}}})
     assert ok.change is not None and ok.change.section == "social"
+
+
+def test_owner_and_access_level_requests_carry_their_block_and_a_reason():
+    base = {"request_id": "r1", "customer_id": "C1", "requested_by": "L1", "requested_at": NOW}
+    owner = {"owner_id": "M2", "team_id": "T1", "previous_owner_id": "M1"}
+    with pytest.raises(ValidationError):
+        Contract(**base, action="change_owner", owner=owner)  # reason is mandatory
+    with pytest.raises(ValidationError):
+        Contract(**base, action="change_owner", reason="leave")  # the owner block is missing
+    with pytest.raises(ValidationError):
+        Contract(**base, action="change_access_level", reason="desk", owner=owner)  # wrong block
+    with pytest.raises(ValidationError):
+        Contract(**base, action="change_access_level", reason="desk", access={"access_level": "root"})
+    ok = Contract(**base, action="change_access_level", reason="desk", access={"access_level": "support"})
+    assert ok.access is not None and ok.access.access_level == "support"
+    assert summarise({"owner": owner}) == owner  # manager ids, no personal data
+    assert summarise({"access": {"access_level": "admin"}}) == {"access_level": "admin"}

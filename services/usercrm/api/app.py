@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from shared.runtime.api import create_app
 from shared.runtime.auth import Perm, Principal, require
 
-from . import actions, info, reports, requests
+from . import actions, info, management, reports, requests
 
 
 def create_api(container: Any) -> FastAPI:
@@ -28,6 +28,6 @@ def create_api(container: Any) -> FastAPI:
     async def templates(principal: Annotated[Principal, Depends(require(Perm.UserMessageSend))]) -> dict[str, Any]:
         return {"items": [{"template_id": k, **v} for k, v in sorted(container.settings.message_templates.items())]}
 
-    for module in (actions, requests, info, reports):
+    for module in (actions, management, requests, info, reports):
         app.include_router(module.router)
     return app

@@ -19,6 +19,7 @@ from ..projections import tables as t
 from ..projections.profile import bank_accounts, items, latest_kyc, profile_sections
 from . import paging
 from .deps import CustomerIdPath, check_customer, plain, reading, unmasked
+from .management import current_access_level, current_owner
 
 router = APIRouter(prefix="/usercrm/customers/{customer_id}", tags=["user information"])
 TAB_PERMS = {"general": Perm.UserTabGeneral, "personal": Perm.UserTabPersonal,
@@ -42,11 +43,12 @@ def _profile(session: Session, customer_id: str) -> dict[str, Any]:
     kyc = latest_kyc(session, customer_id)
     done = completion(sections, len(bank_accounts(session, customer_id)), kyc.get("completion_pct") if kyc else None)
     return {"customer_id": customer_id, "completion_pct": done.pct, "missing": list(done.missing),
-            "access": _access(session, customer_id),
+            "access": {**_access(session, customer_id), "level": current_access_level(session, customer_id)},
+            "owner": current_owner(session, customer_id),
             "social_links": sections.get("social", {}).get("links", {})}
 
 
-@router.get("/profile", summary="User management panel: profile completion (%), access status, social links")
+@router.get("/profile", summary="User management panel: profile completion (%), access status and level, owner, social links")
 async def profile(request: Request, customer_id: CustomerIdPath,
                   principal: Annotated[Principal, Depends(require(Perm.ClientProfileReadOnly))]) -> dict[str, Any]:
     """Visible to every caller who may see the customer (own and team scope included)."""

@@ -8,11 +8,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.events.crm_usercrm import MessageChannel
+from shared.events.crm_usercrm import AccessLevel, MessageChannel
 from shared.events.types import Currency, EntityId, PositiveMoney
 from shared.events.upstream import AccountType
 
 Url = Annotated[str, StringConstraints(pattern=r"^https://[^\s]{3,300}$")]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200),
+                   Field(description="Why (mandatory; audited).")]
 Network = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,30}$")]
 
 
@@ -29,8 +31,17 @@ class MessageIn(Body):
 
 
 class ReasonIn(Body):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)] = Field(
-        description="Why (mandatory; audited).")
+    reason: Reason
+
+
+class OwnerIn(Body):
+    owner_id: EntityId = Field(description="The new owner: an active account manager in your data scope.")
+    reason: Reason
+
+
+class AccessLevelIn(Body):
+    access_level: AccessLevel = Field(description="The admin access level to grant.")
+    reason: Reason
 
 
 class AccountIn(Body):

@@ -10,6 +10,8 @@ KEPT = {
     "money": ("account_id", "fund_id", "allocation_id"),
     "stop_allocation": ("account_id", "allocation_id"),
     "new_account": ("account_type", "currency"),
+    "owner": ("owner_id", "team_id", "previous_owner_id"),  # CRM user ids, not personal data
+    "access": ("access_level", "previous_level"),
 }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from shared.events import Event
 from shared.events import upstream as up
 from shared.events import upstream_user as uu
-from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned
+from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned, ManagerChanged
 from shared.events.crm_kyc import KycCaseDecided, KycCaseStateChanged
 from shared.runtime.logging import get_logger
 
@@ -198,6 +198,15 @@ def _owner(r: Rows, customer_id: str, manager_id: str, team_id: str | None, acti
         r.owners[(customer_id, manager_id)] = row
 
 
+def _manager(r: Rows, e: Event) -> None:
+    p: ManagerChanged = e.payload
+    row = {"manager_id": p.manager_id, "team_id": p.team_id, "status": str(p.status), "changed_at": p.changed_at,
+           "event_id": str(e.event_id)}
+    cur = r.managers.get(p.manager_id)
+    if cur is None or (row["changed_at"], row["event_id"]) > (cur["changed_at"], cur["event_id"]):
+        r.managers[p.manager_id] = row
+
+
 HANDLERS: dict[type, Callable[[Rows, Event], None]] = {
     up.CustomerRegistered: _registered,
     up.ProfileUpdated: _profile_updated,
@@ -226,6 +235,7 @@ HANDLERS: dict[type, Callable[[Rows, Event], None]] = {
     uu.FundUpdated: _fund,
     CustomerAssigned: _assigned,
     CustomerUnassigned: _unassigned,
+    ManagerChanged: _manager,
 }
 
 

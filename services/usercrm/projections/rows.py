@@ -23,6 +23,7 @@ class Rows:
     def __init__(self) -> None:
         self.customers: dict[str, datetime | None] = {}
         self.owners: dict[tuple[str, str], dict[str, Any]] = {}
+        self.managers: dict[str, dict[str, Any]] = {}
         self.facts: list[dict[str, Any]] = []
         self.logins: list[dict[str, Any]] = []
         self.statement: list[dict[str, Any]] = []
@@ -69,6 +70,7 @@ def to_utc(r: Rows) -> None:
                 row[key] = value.astimezone(UTC)
 
     groups = [r.facts, r.logins, r.statement, r.allocation_deposits, r.funds, list(r.owners.values()),
+              list(r.managers.values()),
               *r.account_updates.values(), *r.allocation_updates.values()]
     for group in groups:
         for row in group:
@@ -85,6 +87,7 @@ def write(session: Session, r: Rows) -> None:
                         .values(registered_at=bindparam("at")).execution_options(synchronize_session=False),
                         registered)
     _write_owners(session, r)
+    _write_latest(session, t.manager, "manager_id", r.managers)
     insert_ignore(session, t.fact, r.facts, ["event_id"])
     insert_ignore(session, t.login, r.logins, ["login_id"])
     insert_ignore(session, t.statement, r.statement, ["entry_id"])
@@ -114,6 +117,17 @@ def _write_owners(session: Session, r: Rows) -> None:
     newer = [row for key, row in r.owners.items()
              if key not in existing or (row["changed_at"], row["event_id"]) > existing[key]]
     upsert(session, o, newer, ["customer_id", "manager_id"])
+
+
+def _write_latest(session: Session, table: Any, key: str, rows: dict[str, dict[str, Any]]) -> None:
+    """Last-writer-wins by (changed_at, event_id) per key."""
+    if not rows:
+        return
+    k, at, eid = table.c[key], table.c.changed_at, table.c.event_id
+    existing = {x[0]: (_aware(x[1]), x[2]) for x in session.execute(select(k, at, eid).where(k.in_(list(rows))))}
+    newer = [row for key_, row in rows.items()
+             if key_ not in existing or (row["changed_at"], row["event_id"]) > existing[key_]]
+    upsert(session, table, newer, [key])
 
 
 def _write_accounts(session: Session, u: dict[str, list[dict[str, Any]]]) -> None:

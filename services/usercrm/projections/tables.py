@@ -90,6 +90,15 @@ owner = Table(
     Index("ix_uc_owner_team", "team_id", "active", "customer_id"),
 )
 
+manager = Table(  # CRM account managers (the owners a client or lead may be given), last-writer-wins
+    "uc_manager", metadata,
+    Column("manager_id", String(64), primary_key=True),
+    Column("team_id", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("changed_at", TS, nullable=False),
+    Column("event_id", String(36), nullable=False),
+)
+
 fact = Table(  # a profile section update, folded in (at, event_id) order when read
     "uc_fact", metadata,
     Column("event_id", String(36), primary_key=True),
@@ -189,4 +198,4 @@ consumer_position, processed_event = tracking_tables(metadata)
 projection_position = projection_position_table(metadata)
 
 PROJECTION_TABLES = (request, audit)
-CONSUMER_TABLES = (customer, owner, fact, login, account, allocation, allocation_deposit, fund, statement)
+CONSUMER_TABLES = (customer, owner, manager, fact, login, account, allocation, allocation_deposit, fund, statement)

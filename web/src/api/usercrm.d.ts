@@ -36,6 +36,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/usercrm/customers/{customer_id}/access-level": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the user's admin access level on the platform */
+        post: operations["change_access_level_usercrm_customers__customer_id__access_level_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/usercrm/customers/{customer_id}/accounts": {
         parameters: {
             query?: never;
@@ -310,6 +327,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/usercrm/customers/{customer_id}/owner": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the client/lead owner (to an active account manager in scope) */
+        post: operations["change_owner_usercrm_customers__customer_id__owner_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/usercrm/customers/{customer_id}/password-reset": {
         parameters: {
             query?: never;
@@ -335,7 +369,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * User management panel: profile completion (%), access status, social links
+         * User management panel: profile completion (%), access status and level, owner, social links
          * @description Visible to every caller who may see the customer (own and team scope included).
          */
         get: operations["profile_usercrm_customers__customer_id__profile_get"];
@@ -538,6 +572,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AccessLevel
+         * @description Admin access levels the platform grants a user (TradeSocio "Change Admin Access Level").
+         * @enum {string}
+         */
+        AccessLevel: "none" | "read_only" | "support" | "manager" | "admin";
+        /** AccessLevelIn */
+        AccessLevelIn: {
+            /** @description The admin access level to grant. */
+            access_level: components["schemas"]["AccessLevel"];
+            /**
+             * Reason
+             * @description Why (mandatory; audited).
+             */
+            reason: string;
+        };
         /** AccountIn */
         AccountIn: {
             account_type: components["schemas"]["AccountType"];
@@ -817,6 +867,19 @@ export interface components {
              */
             currency: string;
         };
+        /** OwnerIn */
+        OwnerIn: {
+            /**
+             * Owner Id
+             * @description The new owner: an active account manager in your data scope.
+             */
+            owner_id: string;
+            /**
+             * Reason
+             * @description Why (mandatory; audited).
+             */
+            reason: string;
+        };
         /**
          * PersonalInfo
          * @description Personal details tab: date of birth, citizenship, personal ID numbers (all personal data).
@@ -884,7 +947,7 @@ export interface components {
          * RequestAction
          * @enum {string}
          */
-        RequestAction: "send_message" | "block" | "unblock" | "reset_password" | "change_info" | "add_account" | "deposit" | "withdraw" | "start_allocation" | "stop_allocation" | "allocation_deposit";
+        RequestAction: "send_message" | "block" | "unblock" | "reset_password" | "change_info" | "add_account" | "deposit" | "withdraw" | "start_allocation" | "stop_allocation" | "allocation_deposit" | "change_owner" | "change_access_level";
         /** RequestPage */
         RequestPage: {
             /** Items */
@@ -1122,6 +1185,119 @@ export interface operations {
             };
             /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    change_access_level_usercrm_customers__customer_id__access_level_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retrying with the same key returns the same request. */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessLevelIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestView"];
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The user already has that level. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2944,6 +3120,119 @@ export interface operations {
                 };
             };
             /** @description The command conflicts with the resource's current state (or a reused Idempotency-Key). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    change_owner_usercrm_customers__customer_id__owner_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retrying with the same key returns the same request. */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OwnerIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestView"];
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing UserOwnerChange, or the new owner is outside your scope. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The new owner is the current owner. */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -21,6 +21,8 @@ export const PERMS = [
   "UserInfoEdit",
   "UserMoneyRequest",
   "UserMoneyApprove",
+  "UserOwnerChange",
+  "UserAccessLevelManage",
   "UserTabGeneral",
   "UserTabPersonal",
   "UserTabFinancialStatus",
