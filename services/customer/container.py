@@ -16,6 +16,7 @@ from shared.events import topics
 from shared.runtime.api import create_app
 from shared.runtime.db import Tracker
 from shared.runtime.handlers import SqlBatchHandler
+from shared.runtime.idempotency import idempotency_store
 from shared.runtime.kafka import BatchConsumer, EventProducer, ensure_topics
 from shared.runtime.outbox import OutboxRelay
 from shared.runtime.projection import ProjectionRunner
@@ -156,7 +157,8 @@ class Container:
         from .api import export, routes_read, routes_write
 
         app = create_app(service=SERVICE, auth=self.settings.auth, readiness=self.readiness(),
-                         title="Whale CRM — customer", max_body_bytes=self.settings.max_body_bytes)
+                         title="Whale CRM — customer", max_body_bytes=self.settings.max_body_bytes,
+                         idempotency=idempotency_store(self.engine, self.settings))
         app.state.container = self
         app.include_router(export.router)  # before the /customers/{customer_id} routes
         app.include_router(routes_read.router)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
 from shared.runtime.api import create_app
+from shared.runtime.idempotency import idempotency_store
 from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.logging import get_logger
 from shared.runtime.outbox import OutboxRelay
@@ -121,7 +122,8 @@ class Container:
         from .api import comments, followups, tasks, tickets
 
         app = create_app(service="tasks", auth=self.settings.auth, readiness=self.readiness(),
-                         title="Whale CRM — tasks", max_body_bytes=self.settings.max_body_bytes)
+                         title="Whale CRM — tasks", max_body_bytes=self.settings.max_body_bytes,
+                         idempotency=idempotency_store(self.engine, self.settings))
         app.state.container = self
         for module in (tasks, followups, tickets, comments):
             app.include_router(module.router)

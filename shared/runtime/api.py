@@ -22,6 +22,7 @@ from .auth import TokenVerifier
 from .commands import OutgoingRejected
 from .errors import is_transient
 from .http_guard import RequestGuard
+from .idempotency import IdempotencyMiddleware, IdempotencyStore
 from .logging import bind_contextvars, clear_contextvars, get_logger
 from .metrics import HTTP_LATENCY
 from .openapi_problems import document_problems
@@ -101,7 +102,9 @@ def create_app(
     version: str = "0.1.0",
     max_body_bytes: int = 1_048_576,
     max_header_bytes: int = 16_384,
+    idempotency: IdempotencyStore | None = None,
 ) -> FastAPI:
+    """`idempotency`: the service's key store; POST commands then honour `Idempotency-Key`."""
     app = FastAPI(title=title or f"Whale CRM — {service}", version=version, lifespan=lifespan)
     app.state.token_verifier = TokenVerifier(auth)
     app.state.service = service
@@ -183,8 +186,10 @@ def create_app(
     async def metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    if idempotency is not None:
+        app.add_middleware(IdempotencyMiddleware, store=idempotency, verifier=app.state.token_verifier)
     app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes, max_header_bytes=max_header_bytes)
-    document_problems(app)
+    document_problems(app, idempotent_posts=idempotency is not None)
     return app
 
 

@@ -47,13 +47,13 @@ class RequestGuard:
 
         headers = scope.get("headers", ())
         if len(headers) > self.max_headers or sum(len(k) + len(v) for k, v in headers) > self.max_header_bytes:
-            await _problem(secured_send, 431, "Request Header Fields Too Large",
+            await send_problem(secured_send, 431, "Request Header Fields Too Large",
                            f"headers: at most {self.max_headers} headers of {self.max_header_bytes} bytes in all")
             return
         length = next((v for k, v in headers if k.lower() == b"content-length"), None)
         if length is not None:
             if not length.isdigit():
-                await _problem(secured_send, 400, "Bad Request", "content-length: not a number")
+                await send_problem(secured_send, 400, "Bad Request", "content-length: not a number")
                 return
             if int(length) > self.max_body_bytes:
                 await _too_large(secured_send, self.max_body_bytes)
@@ -64,19 +64,11 @@ class RequestGuard:
             await self.app(scope, receive, secured_send)
             return
         # No Content-Length (chunked): read the body up to the limit, then hand it on.
-        messages: list[Message] = []
-        size = 0
-        while True:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            size += len(message.get("body", b""))
-            if size > self.max_body_bytes:
-                await _too_large(secured_send, self.max_body_bytes)
-                return
-            if not message.get("more_body", False):
-                break
+        buffered = await buffer_body(receive, self.max_body_bytes)
+        if buffered is None:
+            await _too_large(secured_send, self.max_body_bytes)
+            return
+        messages = buffered[0]
 
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
@@ -84,12 +76,34 @@ class RequestGuard:
         await self.app(scope, replay, secured_send)
 
 
+async def buffer_body(receive: Any, limit: int | None = None) -> tuple[list[Message], bytes] | None:
+    """Every message of the request body and the body itself; None once it passes `limit` bytes."""
+    messages: list[Message] = []
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if limit is not None and size > limit:
+            return None
+        if not message.get("more_body", False):
+            break
+    return messages, b"".join(chunks)
+
+
 async def _too_large(send: Any, limit: int) -> None:
-    await _problem(send, 413, "Payload Too Large", f"body: at most {limit} bytes")
+    await send_problem(send, 413, "Payload Too Large", f"body: at most {limit} bytes")
 
 
-async def _problem(send: Any, status: int, title: str, detail: str) -> None:
-    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+async def send_problem(send: Any, status: int, title: str, detail: str, *, type_: str = "about:blank",
+                       **extra: Any) -> None:
+    """A problem+json answer straight from ASGI middleware."""
+    body = json.dumps({"type": type_, "title": title, "status": status, "detail": detail, **extra}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/problem+json"),
                             (b"content-length", str(len(body)).encode())]})

@@ -14,6 +14,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from .idempotency import HEADER
+
 PROBLEM = "application/problem+json"
 _REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -71,7 +73,15 @@ def _codes(path: str, method: str, op: dict[str, Any]) -> set[int]:
     return codes
 
 
-def add_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Makes a retried command safe: the same key with the same request returns the first answer "
+                   "and creates nothing twice (kept 24 h); the same key with another request is a 422.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:\\-]{1,200}$", "minLength": 1, "maxLength": 200},
+}
+
+
+def add_problem_responses(schema: dict[str, Any], *, idempotent_posts: bool = False) -> dict[str, Any]:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = PROBLEM_SCHEMA
     for name in ("HTTPValidationError", "ValidationError"):
@@ -80,6 +90,10 @@ def add_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
         for method, op in item.items():
             if method not in ("get", "put", "post", "patch", "delete", "head", "options"):
                 continue
+            params = op.setdefault("parameters", []) if idempotent_posts and method == "post" else None
+            if params is not None and not any(p.get("in") == "header" and p.get("name", "").lower() == HEADER
+                                              for p in params):
+                params.append(IDEMPOTENCY_PARAMETER)
             responses = op.setdefault("responses", {})
             declared = {int(k) for k in responses if k.isdigit() and int(k) >= 400}
             for code in sorted(_codes(path, method, op) | declared):
@@ -87,12 +101,13 @@ def add_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def document_problems(app: FastAPI) -> None:
+def document_problems(app: FastAPI, *, idempotent_posts: bool = False) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = add_problem_responses(get_openapi(
                 title=app.title, version=app.version, openapi_version=app.openapi_version,
-                description=app.description, routes=app.routes, tags=app.openapi_tags, servers=app.servers))
+                description=app.description, routes=app.routes, tags=app.openapi_tags, servers=app.servers),
+                idempotent_posts=idempotent_posts)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -69,3 +69,21 @@ async def test_a_correlation_id_that_would_not_fit_an_event_is_refused_before_th
     r = await client.patch("/managers/m1", json={"name": "Renamed"}, headers={**admin, "x-request-id": "req-42"})
     assert r.status_code == 200 and r.headers["x-correlation-id"] == "req-42"
     assert _stored(svc) == before + 1
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/teams", {"team_id": "T9", "name": "desk 9"}),
+    ("/managers", {"manager_id": "m9", "name": "AM 9", "team_id": "T1", "capacity": 5}),
+    ("/assignments/bulk", {"customer_ids": ["c1", "c2"], "manager_id": "m1"}),
+])
+async def test_creating_commands_retried_with_an_idempotency_key_create_once(svc, client, admin, path, body):  # noqa: F811
+    headers = {**admin, "Idempotency-Key": "retry-1"}
+    first = await client.post(path, json=body, headers=headers)
+    assert first.status_code in (200, 201), first.text
+    stored = _stored(svc)
+    again = await client.post(path, json=body, headers=headers)
+    assert again.status_code == first.status_code and again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true" and _stored(svc) == stored
+    changed = await client.post(path, json={**body, "manager_id": "m2"} if "customer_ids" in body
+                                else {**body, "name": "other"}, headers=headers)
+    assert changed.status_code == 422 and _stored(svc) == stored

@@ -160,3 +160,61 @@ def test_anything_but_a_cursor_this_list_issued_is_a_422(token) -> None:
 def test_decimal_keys_must_be_finite(raw) -> None:
     with pytest.raises(BadCursor):
         CODEC.decode(_forge(raw, "assets"), "assets", (Decimal, str))
+
+
+# ------------------------------------------------------------------------------------- idempotency
+def _idempotent_app(tmp_path):  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    from shared.runtime.idempotency import IdempotencyStore
+
+    store = IdempotencyStore(create_engine(f"sqlite:///{tmp_path / 'keys.db'}"), retention_hours=1)
+    app = create_app(service="unit", auth=AUTH, idempotency=store)
+    made: list[str] = []
+
+    @app.post("/things", status_code=201)
+    async def make(body: Body) -> dict[str, str]:
+        if body.text == "conflict":
+            from fastapi import HTTPException
+
+            raise HTTPException(409, detail="taken")
+        made.append(body.text)
+        return {"id": f"thing-{len(made)}", "text": body.text}
+
+    return app, made, store
+
+
+async def test_a_retried_post_with_the_same_key_creates_nothing_twice(tmp_path) -> None:
+    from shared.runtime.auth import mint_token
+
+    app, made, store = _idempotent_app(tmp_path)
+    alice = {"Authorization": "Bearer " + mint_token(AUTH, user_id="alice", role="admin")}
+    bob = {"Authorization": "Bearer " + mint_token(AUTH, user_id="bob", role="admin")}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        first = await c.post("/things", json={"text": "a"}, headers={**alice, "Idempotency-Key": "k-1"})
+        again = await c.post("/things", json={"text": "a"}, headers={**alice, "Idempotency-Key": "k-1"})
+        assert first.status_code == again.status_code == 201 and first.json() == again.json()
+        assert again.headers["idempotent-replayed"] == "true" and made == ["a"]
+        other = await c.post("/things", json={"text": "b"}, headers={**alice, "Idempotency-Key": "k-1"})
+        assert other.status_code == 422 and other.json()["errors"][0]["field"] == "header.idempotency-key"
+        # another caller's key space; no key at all: both run
+        assert (await c.post("/things", json={"text": "a"}, headers={**bob, "Idempotency-Key": "k-1"})).json()[
+            "id"] == "thing-2"
+        await c.post("/things", json={"text": "a"}, headers=alice)
+        assert made == ["a", "a", "a"]
+        # an answer that is not a success is not kept: the retry runs again
+        for _ in range(2):
+            r = await c.post("/things", json={"text": "conflict"}, headers={**alice, "Idempotency-Key": "k-2"})
+            assert r.status_code == 409 and "idempotent-replayed" not in r.headers
+        bad = await c.post("/things", json={"text": "a"}, headers={**alice, "Idempotency-Key": "no spaces"})
+        assert bad.status_code == 400 and made == ["a", "a", "a"]
+        doc = (await c.get("/openapi.json")).json()
+        names = [p["name"] for p in doc["paths"]["/things"]["post"]["parameters"]]
+        assert names == ["Idempotency-Key"]
+    # retention: an expired key is forgotten and may be used again
+    from datetime import timedelta
+
+    assert store.purge(datetime.now(UTC) + timedelta(hours=2)) >= 2
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.post("/things", json={"text": "z"}, headers={**alice, "Idempotency-Key": "k-1"})
+        assert r.status_code == 201 and made[-1] == "z"

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from shared.runtime.api import create_app, problem_response
+from shared.runtime.idempotency import idempotency_store
 
 from ..domain.errors import DomainError
 from . import assignments, managers, ops, rules
@@ -25,7 +26,8 @@ def create_api(container: Container) -> FastAPI:
 
     app = create_app(service="assignment", auth=container.settings.auth, readiness=container.readiness(),
                      lifespan=lifespan, title="Whale CRM — assignment",
-                     max_body_bytes=container.settings.max_body_bytes)
+                     max_body_bytes=container.settings.max_body_bytes,
+                     idempotency=idempotency_store(container.engine, container.settings))
     app.state.container = container
 
     @app.exception_handler(DomainError)

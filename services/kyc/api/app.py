@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from shared.runtime.api import create_app
+from shared.runtime.idempotency import idempotency_store
 
 from .cases import router
 
@@ -21,6 +22,7 @@ def create_api(container: Container) -> FastAPI:
         readiness=container.readiness(),
         title="Whale CRM — KYC review",
         max_body_bytes=container.settings.max_body_bytes,
+        idempotency=idempotency_store(container.engine, container.settings),
     )
     app.state.container = container
     app.include_router(router)

@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 
 from shared.runtime.api import create_app
 from shared.runtime.auth import Perm, Principal, require
+from shared.runtime.idempotency import idempotency_store
 
 from . import actions, info, management, reports, requests
 
@@ -21,7 +22,9 @@ def create_api(container: Any) -> FastAPI:
         await container.check_broker()
 
     app = create_app(service="usercrm", auth=container.settings.auth, readiness=[database, broker],
-                     title="Whale CRM — User CRM")
+                     title="Whale CRM — User CRM",
+                     max_body_bytes=container.settings.max_body_bytes,
+                     idempotency=idempotency_store(container.engine, container.settings))
     app.state.container = container
 
     @app.get("/usercrm/message-templates", tags=["actions"], summary="Message templates and their placeholders")
