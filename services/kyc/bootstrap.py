@@ -3,12 +3,14 @@ tests pass their own settings."""
 
 from __future__ import annotations
 
+from shared.runtime.commands import guard_outgoing_at
 from shared.runtime.db import make_engine, session_factory
 from shared.runtime.eventstore import build_application
 from shared.runtime.projection import ProjectionRunner
 
 from .application import KycApplication
 from .container import PROJECTION_NAME, Container
+from .outbox import KycOutboxMapper
 from .projections.cases import CaseProjection
 from .projections.tables import projection_position
 from .settings import KycSettings
@@ -18,6 +20,7 @@ def bootstrap(settings: KycSettings | None = None, *, migrate: bool = True) -> C
     settings = settings or KycSettings()
     app = build_application(KycApplication, settings.eventstore_url, **settings.eventstore_env())
     app.rules = settings.rules()
+    guard_outgoing_at(app, KycOutboxMapper, service="kyc")
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
     projection = ProjectionRunner(

@@ -66,3 +66,37 @@ def outgoing_checker(mapper: Callable[[Any], Sequence[Any]], *, service: str) ->
 def guard_outgoing(app: Any, mapper: Callable[[Any], Sequence[Any]], *, service: str) -> None:
     """Validate every recording of `app` (a TrackingApplication) against the contracts it will publish."""
     app.outgoing_check = outgoing_checker(mapper, service=service)
+
+
+AggregateAt = Callable[[uuid.UUID, int], Any]  # (aggregate id, version) -> the aggregate at that version
+
+
+def aggregate_at(app: Any, pending: Sequence[Any]) -> AggregateAt:
+    """The aggregate at a version, whether that version is stored or among `pending` (the events about to
+    be stored): for mappers that derive published values from the aggregate at the event's version."""
+    by_id: dict[Any, list[Any]] = {}
+    for event in pending:
+        by_id.setdefault(event.originator_id, []).append(event)
+
+    def at(aggregate_id: uuid.UUID, version: int) -> Any:
+        events = [e for e in by_id.get(aggregate_id, ()) if e.originator_version <= version]
+        if not events:
+            return app.repository.get(aggregate_id, version=version)
+        first = events[0].originator_version
+        aggregate = app.repository.get(aggregate_id, version=first - 1) if first > 1 else None
+        for event in events:
+            aggregate = event.mutate(aggregate)
+        return aggregate
+
+    return at
+
+
+def guard_outgoing_at(app: Any, make_mapper: Callable[[AggregateAt], Callable[[Any], Sequence[Any]]], *,
+                      service: str) -> None:
+    """`guard_outgoing` for a mapper built over an `AggregateAt` (the relay's reads the store at a version;
+    the check sees the pending events too)."""
+
+    def check(events: Sequence[Any]) -> None:
+        outgoing_checker(make_mapper(aggregate_at(app, events)), service=service)(events)
+
+    app.outgoing_check = check

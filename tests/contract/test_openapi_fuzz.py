@@ -108,8 +108,19 @@ def _kyc(tmp: Any) -> Iterator[Any]:
     c.engine.dispose()
 
 
+def _usercrm(tmp: Any) -> Iterator[Any]:
+    from services.usercrm.bootstrap import bootstrap
+    from services.usercrm.settings import UsercrmSettings
+
+    c = bootstrap(UsercrmSettings(database_url=f"sqlite:///{tmp}/rm.db", eventstore_url=f"sqlite:///{tmp}/es.db",
+                                  auth=AUTH))
+    yield c.api
+    c.engine.dispose()
+
+
 SERVICES: dict[str, Callable[[Any], Iterator[Any]]] = {
     "customer": _customer, "assignment": _assignment, "tasks": _tasks, "summary": _summary, "kyc": _kyc,
+    "usercrm": _usercrm,
 }
 
 
@@ -185,3 +196,13 @@ def test_openapi_has_no_server_errors_and_documents_every_answer(service: str, t
         f"failures={len(tally.failures)}")
     assert tally.operations > 0 and tally.cases >= tally.operations
     assert not tally.failures, "\n".join(sorted(set(tally.failures))[:60])
+
+
+@pytest.mark.parametrize("service", [s for s in SERVICES if s != "summary"])  # summary publishes nothing
+def test_every_publishing_service_checks_its_events_against_their_contracts_before_storing(service, tmp_path):
+    builder = SERVICES[service](tmp_path)
+    app = next(builder)
+    try:
+        assert app.state.container.app.outgoing_check is not None
+    finally:
+        next(builder, None)

@@ -11,7 +11,7 @@ from shared.runtime.api import create_app
 from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.idempotency import idempotency_store
 
-from . import actions, info, management, reports, requests
+from . import actions, info, management, paging, reports, requests
 
 
 def create_api(container: Any) -> FastAPI:
@@ -26,6 +26,7 @@ def create_api(container: Any) -> FastAPI:
                      max_body_bytes=container.settings.max_body_bytes,
                      idempotency=idempotency_store(container.engine, container.settings))
     app.state.container = container
+    paging.configure(container.settings)
 
     @app.get("/usercrm/message-templates", tags=["actions"], summary="Message templates and their placeholders")
     async def templates(principal: Annotated[Principal, Depends(require(Perm.UserMessageSend))]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shared.events.upstream_user import LoginSource
 from shared.runtime.auth import Perm, Principal, require
+from shared.runtime.cursor import CursorQuery
 
 from ..domain.completion import completion
 from ..domain.masking import mask
@@ -95,7 +96,7 @@ async def logins(request: Request, customer_id: CustomerIdPath,
                  principal: Annotated[Principal, Depends(require(Perm.UserTabLogs))],
                  source: LoginSource | None = None,
                  since: datetime | None = None, until: datetime | None = None,
-                 cursor: Annotated[str | None, Query(max_length=500)] = None,
+                 cursor: CursorQuery = None,
                  limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
     await check_customer(request, principal, customer_id)
     clear = unmasked(principal)

@@ -1,26 +1,24 @@
-"""Keyset cursors: an opaque token holding the sort key of the last row of a page."""
+"""Keyset cursors: the kit's signed, strictly parsed cursors (`shared.runtime.cursor`), with the codec of
+this service's settings (set by `create_api`)."""
 
 from __future__ import annotations
 
-import base64
-import json
-from datetime import datetime
 from typing import Any
 
-from .deps import invalid
+from shared.runtime.cursor import CursorCodec, codec_for
+
+SCOPE = "usercrm"
+_codec: list[CursorCodec] = []
+
+
+def configure(settings: Any) -> None:
+    _codec[:] = [codec_for(settings)]
 
 
 def encode(*values: Any) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return _codec[0].encode(SCOPE, values)
 
 
 def decode(cursor: str, kinds: tuple[type, ...]) -> list[Any]:
-    """The values of a cursor, parsed as `kinds` (datetime or str); 422 naming `cursor` if it is not one."""
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(data, list) or len(data) != len(kinds):
-            raise ValueError("shape")
-        return [datetime.fromisoformat(v) if k is datetime else str(v) for v, k in zip(data, kinds, strict=True)]
-    except (ValueError, TypeError, UnicodeDecodeError):
-        raise invalid("query.cursor", "not a cursor of this list") from None
+    """The values of a cursor this service issued, parsed as `kinds`; 422 naming `query.cursor` otherwise."""
+    return _codec[0].decode(cursor, SCOPE, kinds)

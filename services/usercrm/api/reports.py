@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from shared.runtime.auth import Perm, Principal, require
+from shared.runtime.cursor import CursorQuery
 
 from ..projections import tables as t
 from . import paging
@@ -151,7 +152,7 @@ KindQ = Annotated[list[Kind] | None, Query(description="Entry kinds")]
             summary="Statement: trades, deposits, withdrawals, charges, allocation moves, newest first, keyset-paged")
 async def statement(request: Request, customer_id: CustomerIdPath, principal: Reports, account_id: AccountQ = None,
                     kind: KindQ = None, since: datetime | None = None, until: datetime | None = None,
-                    q: Search = None, cursor: Annotated[str | None, Query(max_length=500)] = None,
+                    q: Search = None, cursor: CursorQuery = None,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     await check_customer(request, principal, customer_id)
     stmt = _filters(customer_id, account_id, kind, since, until, q)

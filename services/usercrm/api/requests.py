@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from shared.events.crm_usercrm import RequestAction, RequestState
 from shared.runtime.api import Problem
 from shared.runtime.auth import Perm, Principal, require
+from shared.runtime.cursor import CursorQuery
 from shared.runtime.logging import get_logger
 
 from ..domain.errors import InvalidTransition, SelfApproval, UnknownRequest
@@ -39,7 +40,7 @@ Reader = Annotated[Principal, Depends(require(Perm.ClientProfileReadOnly))]
 Checker = Annotated[Principal, Depends(require(Perm.UserMoneyApprove))]
 Auditor = Annotated[Principal, Depends(require(Perm.AuditRead))]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")]
+Cursor = CursorQuery
 
 
 def _page(session: Session, stmt: Any, limit: int, cursor: str | None) -> dict[str, Any]:
