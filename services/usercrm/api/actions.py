@@ -80,7 +80,7 @@ async def submit(request: Request, principal: Principal, customer_id: str, actio
             existing = None
         if existing is not None:
             if existing.customer_id != customer_id or existing.action != action:
-                raise Problem(409, "Conflict", "Idempotency-Key was used for another request",
+                raise Problem(422, "Unprocessable Entity", "idempotency-key: already used with a different request",
                               type_=f"{PROBLEM_BASE}idempotency_key_reused")
             return request_view(existing)
     agg = await blocking(c.app.request, contract, correlation_id=correlation_id(request))
