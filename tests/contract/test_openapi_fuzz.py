@@ -31,7 +31,7 @@ from shared.runtime.settings import AuthSettings
 from tests.contract.conftest import FUZZ_COUNTS
 
 AUTH = AuthSettings(jwt_secret="contract-fuzz-secret-0123456789abcdef")
-EXAMPLES = int(os.environ.get("WHALE_FUZZ_EXAMPLES", "8"))  # per operation, token and mode
+EXAMPLES = int(os.environ.get("WHALE_FUZZ_EXAMPLES", "6"))  # per operation, token and mode
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

@@ -75,7 +75,8 @@ class FilterParams(BaseModel):
     user_region: list[Country] | None = None
     active_region: list[Country] | None = None
     registered_from: AwareDatetime | None = Field(None, description="Registered at or after (inclusive).")
-    registered_to: AwareDatetime | None = Field(None, description="Registered before (exclusive).")
+    registered_to: AwareDatetime | None = Field(
+        None, description="Registered before (exclusive); must be after `registered_from` (422 otherwise).")
     channel: list[Channel] | None = Field(None, description="Source channel(s).")
     verification_status: list[VerificationStatus] | None = None
     account_status: list[AccountStatus] | None = None

@@ -35,7 +35,7 @@ async def get_nodes(request: Request, principal: Reader, manager_id: str | None 
 @router.get("/account-opening")
 async def get_account_opening(
     request: Request, principal: Reader, first: Annotated[date | None, Query(alias="from", **DAY_RANGE)] = None,
-    last: Annotated[date | None, Query(alias="to", **DAY_RANGE)] = None, manager_id: str | None = None,
+    last: Annotated[date | None, Query(alias="to", **DAY_RANGE, description="On or after `from`.")] = None, manager_id: str | None = None,
     team_id: str | None = None,
 ) -> dict[str, Any]:
     """Mean account-opening durations and success rate (opened / decided) over local dates [from, to]
