@@ -279,7 +279,10 @@ export interface operations {
     batch_remarks_customer_batches_remarks_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -388,7 +391,10 @@ export interface operations {
     bulk_tags_customer_batches_tags_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -521,7 +527,7 @@ export interface operations {
                 referrer_customer_id?: string | null;
                 /** @description Registered at or after (inclusive). */
                 registered_from?: string | null;
-                /** @description Registered before (exclusive). */
+                /** @description Registered before (exclusive); must be after `registered_from` (422 otherwise). */
                 registered_to?: string | null;
                 sort?: "registered_at" | "assets" | "last_activity";
                 /** @description Lifecycle stage(s). */
@@ -807,7 +813,10 @@ export interface operations {
     add_note_customers__customer_id__notes_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Brokerage customer id. */
                 customer_id: string;
@@ -1011,7 +1020,10 @@ export interface operations {
     add_remark_customers__customer_id__remarks_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Brokerage customer id. */
                 customer_id: string;
@@ -1123,7 +1135,10 @@ export interface operations {
     change_tags_customers__customer_id__tags_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description Brokerage customer id. */
                 customer_id: string;
@@ -1367,7 +1382,7 @@ export interface operations {
                 referrer_customer_id?: string | null;
                 /** @description Registered at or after (inclusive). */
                 registered_from?: string | null;
-                /** @description Registered before (exclusive). */
+                /** @description Registered before (exclusive); must be after `registered_from` (422 otherwise). */
                 registered_to?: string | null;
                 /** @description Lifecycle stage(s). */
                 stage?: components["schemas"]["Stage"][] | null;
@@ -1488,7 +1503,7 @@ export interface operations {
                 referrer_customer_id?: string | null;
                 /** @description Registered at or after (inclusive). */
                 registered_from?: string | null;
-                /** @description Registered before (exclusive). */
+                /** @description Registered before (exclusive); must be after `registered_from` (422 otherwise). */
                 registered_to?: string | null;
                 sort?: "registered_at" | "assets" | "last_activity";
                 /** @description Lifecycle stage(s). */

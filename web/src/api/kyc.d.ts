@@ -457,7 +457,10 @@ export interface operations {
     assign_kyc_cases__case_id__assign_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 case_id: string;
             };
@@ -568,7 +571,10 @@ export interface operations {
     claim_kyc_cases__case_id__claim_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 case_id: string;
             };
@@ -666,7 +672,10 @@ export interface operations {
     decide_document_kyc_cases__case_id__documents__document_id__decision_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 case_id: string;
                 document_id: string;
@@ -867,7 +876,10 @@ export interface operations {
     release_kyc_cases__case_id__release_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 case_id: string;
             };
@@ -965,7 +977,10 @@ export interface operations {
     request_info_kyc_cases__case_id__request_info_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 case_id: string;
             };
@@ -1076,7 +1091,10 @@ export interface operations {
     second_review_kyc_cases__case_id__second_review_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 case_id: string;
             };
@@ -1187,7 +1205,10 @@ export interface operations {
     submit_kyc_cases__case_id__submit_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 case_id: string;
             };

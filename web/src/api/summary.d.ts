@@ -405,6 +405,7 @@ export interface operations {
                 from?: string | null;
                 manager_id?: string | null;
                 team_id?: string | null;
+                /** @description On or after `from`. */
                 to?: string | null;
             };
             header?: never;
@@ -585,7 +586,10 @@ export interface operations {
     post_changelog_dashboard_changelog_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -694,7 +698,10 @@ export interface operations {
     withdraw_changelog_dashboard_changelog__entry_id__withdraw_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 entry_id: string;
             };

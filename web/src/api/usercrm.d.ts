@@ -1046,7 +1046,7 @@ export interface operations {
     approvals_usercrm_approvals_get: {
         parameters: {
             query?: {
-                /** @description next_cursor of the previous page */
+                /** @description `next_cursor` of the previous page (opaque; only cursors this list issued are accepted). */
                 cursor?: string | null;
                 limit?: number;
             };
@@ -1136,7 +1136,7 @@ export interface operations {
         parameters: {
             query?: {
                 actor_id?: string | null;
-                /** @description next_cursor of the previous page */
+                /** @description `next_cursor` of the previous page (opaque; only cursors this list issued are accepted). */
                 cursor?: string | null;
                 customer_id?: string | null;
                 limit?: number;
@@ -2872,6 +2872,7 @@ export interface operations {
     logins_usercrm_customers__customer_id__info_logs_get: {
         parameters: {
             query?: {
+                /** @description `next_cursor` of the previous page (opaque; only cursors this list issued are accepted). */
                 cursor?: string | null;
                 limit?: number;
                 since?: string | null;
@@ -3475,7 +3476,7 @@ export interface operations {
         parameters: {
             query?: {
                 action?: components["schemas"]["RequestAction"][] | null;
-                /** @description next_cursor of the previous page */
+                /** @description `next_cursor` of the previous page (opaque; only cursors this list issued are accepted). */
                 cursor?: string | null;
                 limit?: number;
                 state?: components["schemas"]["RequestState"][] | null;
@@ -3683,6 +3684,7 @@ export interface operations {
             query?: {
                 /** @description One account (default: all) */
                 account_id?: string | null;
+                /** @description `next_cursor` of the previous page (opaque; only cursors this list issued are accepted). */
                 cursor?: string | null;
                 /** @description Entry kinds */
                 kind?: ("trade" | "deposit" | "withdrawal" | "charge" | "allocation")[] | null;
@@ -4347,7 +4349,10 @@ export interface operations {
     approve_usercrm_requests__request_id__approve_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 request_id: string;
             };
@@ -4443,7 +4448,10 @@ export interface operations {
     decline_usercrm_requests__request_id__decline_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 request_id: string;
             };
