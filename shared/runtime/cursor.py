@@ -122,13 +122,18 @@ def naive_utc(at: datetime) -> datetime:
 _random_key: bytes | None = None
 
 
+def _secret_text(s: SecretStr | str | None) -> str | None:
+    return (s.get_secret_value() if isinstance(s, SecretStr) else s) or None
+
+
 def cursor_key(secret: SecretStr | str | None, fallback: SecretStr | str | None = None) -> bytes:
-    """The service's cursor key: its own secret, else one derived from the JWT secret, else a random key
-    of this process (cursors then do not survive a restart or cross replicas; a warning says so)."""
+    """The service's cursor key: its own secret, else one derived from the fallback (the HS256 JWT secret),
+    else a random key of this process (cursors then do not survive a restart or cross replicas; a warning
+    says so — a served API never gets here, see `missing_cursor_secret`)."""
     global _random_key
     for s in (secret, fallback):
-        if s:
-            text = s.get_secret_value() if isinstance(s, SecretStr) else s
+        text = _secret_text(s)
+        if text:
             return hashlib.sha256(b"whale-crm/cursor\x00" + text.encode()).digest()
     if _random_key is None:
         _random_key = secrets.token_bytes(32)
@@ -136,9 +141,25 @@ def cursor_key(secret: SecretStr | str | None, fallback: SecretStr | str | None 
     return _random_key
 
 
+def _fallback(settings: Any) -> SecretStr | None:
+    """Production tokens (RS256) leave nothing shared to derive a key from: only HS256 (development) does."""
+    return settings.auth.jwt_secret if settings.auth.jwt_algorithm == "HS256" else None
+
+
+def missing_cursor_secret(settings: Any) -> str | None:
+    """The variable a served API lacks to sign cursors that every replica accepts, or None.
+
+    With RS256 tokens (production) `<NAME>_CURSOR_SECRET` is required; with HS256 (development) the key may
+    be derived from `AUTH_JWT_SECRET`. The process refuses to start rather than sign with a per-process
+    random key: a next page fetched through another replica, or after a rolling restart, would be a 422."""
+    if _secret_text(getattr(settings, "cursor_secret", None)) or _secret_text(_fallback(settings)):
+        return None
+    return f"{settings.model_config.get('env_prefix', '')}CURSOR_SECRET"
+
+
 def codec_for(settings: Any) -> CursorCodec:
-    """The codec of a service's settings (`cursor_secret`, else the JWT secret)."""
-    key = cursor_key(getattr(settings, "cursor_secret", None), settings.auth.jwt_secret)
+    """The codec of a service's settings (`cursor_secret`, else the HS256 JWT secret)."""
+    key = cursor_key(getattr(settings, "cursor_secret", None), _fallback(settings))
     codec = _codecs.get(key)
     if codec is None:
         codec = _codecs[key] = CursorCodec(key)

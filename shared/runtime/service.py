@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
 from .api import create_app
+from .cursor import missing_cursor_secret
 from .eventstore import TrackingApplication
 from .kafka import broker_reachable
 from .logging import configure_logging, get_logger
@@ -81,6 +82,10 @@ def main(argv: Sequence[str] | None, *, service: str, settings: Callable[[], Ser
     # the service's own <NAME>_LOG_LEVEL, else the shared LOG_LEVEL, else the settings' default
     own = f"{service.upper()}_LOG_LEVEL" in os.environ
     configure_logging(s.log_level if own else os.environ.get("LOG_LEVEL", s.log_level), service=service)
+    if mode in ("api", "all") and (variable := missing_cursor_secret(s)):
+        log.error("cursor_secret_missing", service=service, variable=variable,
+                  hint="every API replica needs the same cursor key; set it from the service's Secret")
+        return 2
     container = bootstrap(s)
     container.migrate()
     if mode in ("migrate", "rebuild"):

@@ -104,7 +104,9 @@ class ServiceSettings(BaseSettings):
     relay_interval_ms: int = 100
     relay_batch_size: int = 500
     cursor_secret: SecretStr | None = Field(
-        default=None, description="Key that signs list cursors (default: derived from AUTH_JWT_SECRET).")
+        default=None, min_length=16,
+        description="Key that signs list cursors, the same for every replica (required with RS256 tokens; "
+                    "with HS256 the default is derived from AUTH_JWT_SECRET).")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted (413).")
     idempotency_retention_hours: int = Field(default=24, ge=1, description="How long Idempotency-Keys are kept.")
 

@@ -662,6 +662,9 @@ def test_environment_contract(rendered, env):
             mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
             volumes = {v["name"]: v for v in wl["spec"]["template"]["spec"]["volumes"]}
             assert "secret" in volumes[mounts[str(jwks.parent)]], "the JWKS comes from a mounted Secret"
+            # one cursor key for every replica (RS256 leaves nothing to derive it from: the API refuses to start)
+            ref = env_vars[f"{prefix}CURSOR_SECRET"]["valueFrom"]["secretKeyRef"]
+            assert ref == {"name": f"{svc}-cursor-secret", "key": "secret"}, wl["metadata"]["name"]
 
 
 @pytest.mark.parametrize("env", OVERLAYS)
