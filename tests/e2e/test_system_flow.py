@@ -26,7 +26,11 @@ from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.settings import AuthSettings
 
-pytestmark = pytest.mark.asyncio
+# Its own bound (the global 300 s covers unit and integration tests): six service processes started and
+# made ready, the journey's polls, then `ops rebuild --verify` of every service, on a machine shared with
+# other suites. Its inner deadlines (ready 120 s, polls 60-90 s, each rebuild 300 s) fail first and name
+# the step; this only stops a hung run.
+pytestmark = [pytest.mark.asyncio, pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "e2e-secret-e2e-secret-e2e-secret-0123"
