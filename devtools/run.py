@@ -97,9 +97,20 @@ async def wait_ready(name: str, proc: subprocess.Popen, timeout: float = 90, por
     raise RuntimeError(f"{name} not ready after {timeout}s; see {logs or 'var/run/logs'}")
 
 
-def migrate(name: str, env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "-m", f"services.{name}", "migrate"], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+def migrate_all(envs: dict[str, dict[str, str]]) -> None:
+    """Migrate every service at once (each into its own database); raise naming the services that failed.
+    On any interruption the migrations still running are killed, not left behind."""
+    running = {name: subprocess.Popen([sys.executable, "-m", f"services.{name}", "migrate"], env=env, cwd=ROOT,
+                                      stdout=subprocess.DEVNULL) for name, env in envs.items()}
+    try:
+        failed = [name for name, p in running.items() if p.wait() != 0]
+    finally:
+        for p in running.values():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    if failed:
+        raise RuntimeError(f"migration failed: {', '.join(failed)}")
 
 
 def spawn(name: str, command: str, env: dict[str, str], logs: Path) -> subprocess.Popen:
@@ -113,11 +124,17 @@ def spawn(name: str, command: str, env: dict[str, str], logs: Path) -> subproces
 
 def start_services(names: list[str], var: Path, bootstrap: str, ports: dict[str, int] | None = None,
                    extra_env: dict[str, str] | None = None) -> dict[str, subprocess.Popen]:
+    """Migrate, then start every service (`all`); if anything fails or is interrupted on the way, the services
+    already started are stopped before the error propagates (a failed start leaves no process behind)."""
+    envs = {name: service_env(name, var, bootstrap, ports, extra_env) for name in names}
     procs: dict[str, subprocess.Popen] = {}
-    for name in names:
-        env = service_env(name, var, bootstrap, ports, extra_env)
-        migrate(name, env)
-        procs[name] = spawn(name, "all", env, var / "logs")
+    try:
+        migrate_all(envs)
+        for name in names:
+            procs[name] = spawn(name, "all", envs[name], var / "logs")
+    except BaseException:
+        stop_services(procs)
+        raise
     return procs
 
 
