@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from http import HTTPStatus
 from typing import Any
 
 import psycopg
@@ -20,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import health
 from .auth import TokenVerifier
 from .commands import OutgoingRejected
-from .errors import is_transient
+from .errors import DomainError, is_transient
 from .http_guard import RequestGuard
 from .idempotency import IdempotencyMiddleware, IdempotencyStore
 from .logging import bind_contextvars, clear_contextvars, get_logger
@@ -41,6 +42,15 @@ class Problem(Exception):
                  **extra: Any):
         super().__init__(detail or title)
         self.status, self.title, self.detail, self.type, self.extra = status, title, detail, type_, extra
+
+
+def domain_problem(exc: DomainError, type_base: str) -> Problem:
+    """A domain error as problem+json: its `status`, `type` `<type_base><code>`; a 422 names its field."""
+    if exc.status == 422:
+        field = exc.context.get("field", "body")
+        return Problem(422, "Unprocessable Entity", f"{field}: {exc.message}", type_="urn:whale-crm:problem:validation",
+                       errors=[{"field": field, "message": exc.message}])
+    return Problem(exc.status, HTTPStatus(exc.status).phrase, exc.message, type_=f"{type_base}{exc.code}")
 
 
 def problem_response(status: int, title: str, detail: Any = None, *, type_: str = "about:blank",

@@ -19,6 +19,31 @@ class PermanentError(Exception):
     """A handler error that will not go away on retry (the event is poison for this handler)."""
 
 
+class DomainError(Exception):
+    """Base of the services' domain errors: a stable machine-readable `code`, the HTTP `status` the API
+    answers with (`shared.runtime.api.domain_problem`; the domain never imports the web layer), a message,
+    and context such as the `field` a 422 names."""
+
+    status = 409
+    code = "domain_error"
+
+    def __init__(self, message: str, **context: str):
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+    @property
+    def field(self) -> str | None:
+        """The input field the error is about (a 422 names it)."""
+        return self.context.get("field")
+
+
+class InvalidTransition(DomainError):
+    """The command is not allowed in the current state -> 409."""
+
+    code = "invalid_transition"
+
+
 _TRANSIENT: tuple[type[BaseException], ...] = (
     SaOperationalError, SaPoolTimeout,  # SQLAlchemy: connection lost, pool exhausted
     psycopg.OperationalError,  # psycopg, and psycopg_pool's PoolTimeout (a subclass)

@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 from eventsourcing.persistence import IntegrityError
 from fastapi import Depends, Request
 
-from shared.runtime.api import Problem
+from shared.runtime.api import Problem, domain_problem
 from shared.runtime.auth import Perm, Principal, Scope, require
 
 from ..application import CaseNotFound
-from ..domain.errors import FourEyesViolation, InvalidTransition, KycError, UnknownDocument, UnknownReason
+from ..domain.errors import DomainError, UnknownDocument
 
 T = TypeVar("T")
 PROBLEM_BASE = "urn:whale-crm:problem:kyc:"
@@ -59,21 +59,10 @@ def to_problem(exc: Exception, case_id: str | None = None) -> Problem:
         return Problem(
             404, "Not Found", f"KYC case {case_id or str(exc)!r} not found", type_=f"{PROBLEM_BASE}not_found"
         )
-    if isinstance(exc, UnknownDocument) and exc.context.get("field") == "document_id":
+    if isinstance(exc, UnknownDocument) and exc.context.get("field") == "document_id":  # the path's document
         return Problem(404, "Not Found", exc.message, type_=f"{PROBLEM_BASE}{exc.code}")
-    if isinstance(exc, UnknownReason | UnknownDocument):
-        field = exc.context.get("field", "body")
-        return Problem(
-            422,
-            "Unprocessable Entity",
-            f"{field}: {exc.message}",
-            type_="urn:whale-crm:problem:validation",
-            errors=[{"field": field, "message": exc.message}],
-        )
-    if isinstance(exc, FourEyesViolation):
-        return Problem(403, "Forbidden", exc.message, type_=f"{PROBLEM_BASE}{exc.code}")
-    if isinstance(exc, InvalidTransition):
-        return Problem(409, "Conflict", exc.message, type_=f"{PROBLEM_BASE}{exc.code}")
+    if isinstance(exc, DomainError):
+        return domain_problem(exc, PROBLEM_BASE)
     if isinstance(exc, IntegrityError):
         return Problem(
             409,
@@ -88,5 +77,5 @@ async def run_command(fn: Callable[..., T], *args: Any, case_id: str | None = No
     """Run a synchronous application command in a worker thread, mapping domain errors to problems."""
     try:
         return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
-    except (KycError, CaseNotFound, IntegrityError) as exc:
+    except (DomainError, CaseNotFound, IntegrityError) as exc:
         raise to_problem(exc, case_id) from None

@@ -1,23 +1,12 @@
-"""Domain errors. The API maps them to problem+json statuses; the domain never imports the web layer."""
+"""Domain errors (on the kit's `DomainError`: a stable `code` and the status the API answers with). The
+domain never imports the web layer; `shared.runtime.api.domain_problem` maps them to problem+json."""
 
 from __future__ import annotations
 
+from shared.runtime.errors import DomainError, InvalidTransition
 
-class KycError(Exception):
-    """Base of every KYC domain error; `code` is a stable machine-readable name."""
-
-    code = "kyc_error"
-
-    def __init__(self, message: str, **context: str):
-        super().__init__(message)
-        self.message = message
-        self.context = context
-
-
-class InvalidTransition(KycError):
-    """The command is not allowed in the case's (or document's) current state → 409."""
-
-    code = "invalid_transition"
+__all__ = ["ClaimedByOther", "DomainError", "FourEyesViolation", "InvalidTransition", "NotClaimed",
+           "UnknownDocument", "UnknownReason"]
 
 
 class NotClaimed(InvalidTransition):
@@ -28,23 +17,22 @@ class ClaimedByOther(InvalidTransition):
     code = "case_claimed_by_other"
 
 
-class FourEyesViolation(KycError):
+class FourEyesViolation(DomainError):
     """A reviewer tried to second-review a case they reviewed first → 403."""
 
+    status = 403
     code = "four_eyes_violation"
 
 
-class UnknownDocument(KycError):
-    """The document id is not part of the case → 422 naming `document_id`."""
+class UnknownDocument(DomainError):
+    """The document id is not part of the case → 422 naming the field (404 when it is the path's)."""
 
+    status = 422
     code = "unknown_document"
 
 
-class UnknownReason(KycError):
+class UnknownReason(DomainError):
     """The reason code is not in the configured reason list → 422 naming the field."""
 
+    status = 422
     code = "unknown_reason"
-
-    def __init__(self, message: str, field: str):
-        super().__init__(message, field=field)
-        self.field = field

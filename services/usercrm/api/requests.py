@@ -11,12 +11,12 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from shared.events.crm_usercrm import RequestAction, RequestState
-from shared.runtime.api import Problem
+from shared.runtime.api import Problem, domain_problem
 from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.cursor import CursorQuery
 from shared.runtime.logging import get_logger
 
-from ..domain.errors import InvalidTransition, SelfApproval, UnknownRequest
+from ..domain.errors import DomainError, UnknownRequest
 from ..projections import tables as t
 from . import paging
 from .deps import (
@@ -111,10 +111,8 @@ async def _decide(request: Request, principal: Principal, request_id: str, verb:
             agg = await blocking(app.approve, request_id, principal.user_id, role, now)
         else:
             agg = await blocking(app.decline, request_id, principal.user_id, role, now, note)
-    except SelfApproval as exc:
-        raise Problem(403, "Forbidden", exc.message, type_=f"{PROBLEM_BASE}{exc.code}") from None
-    except InvalidTransition as exc:
-        raise Problem(409, "Conflict", exc.message, type_=f"{PROBLEM_BASE}{exc.code}") from None
+    except DomainError as exc:  # self-approval 403, invalid transition 409
+        raise domain_problem(exc, PROBLEM_BASE) from None
     log.info("usercrm_request_" + ("approved" if verb == "approve" else "declined"), request_id=request_id,
              customer_id=agg.customer_id, state=str(agg.state))
     return request_view(agg)

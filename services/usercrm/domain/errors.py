@@ -1,25 +1,20 @@
-"""Domain errors; the API maps them to problem+json (409 for transitions, 403 for the four-eyes rule)."""
+"""Domain errors (on the kit's `DomainError`); the API maps them to problem+json with
+`shared.runtime.api.domain_problem`: 409 for transitions, 403 for the maker-checker rule, 404 unknown."""
 
 from __future__ import annotations
 
+from shared.runtime.errors import DomainError, InvalidTransition
 
-class RequestError(Exception):
-    code = "request_error"
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+__all__ = ["DomainError", "InvalidTransition", "SelfApproval", "UnknownRequest"]
 
 
-class InvalidTransition(RequestError):
-    code = "invalid_transition"
-
-
-class SelfApproval(RequestError):
+class SelfApproval(DomainError):
     """Maker-checker: the requester may not approve (or decline) their own request."""
 
+    status = 403
     code = "self_approval"
 
 
-class UnknownRequest(RequestError):
+class UnknownRequest(DomainError):
+    status = 404
     code = "unknown_request"
