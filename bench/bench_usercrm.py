@@ -192,7 +192,7 @@ async def ingest(ctx: Any, n: int) -> list[dict]:
     await c.start_producer()
     applied = await replay_to_end(c.info_consumer(), c.info_handler.positions, settings=kafka)
     cpu_us, rate = (time.process_time() - cpu) / n * 1e6, n / (time.perf_counter() - wall)
-    await c.close()
+    await c.stop()
     return [{"benchmark": "usercrm", "metric": "info consumer ingest", "value": round(rate), "unit": "events/s",
              "note": f"{applied:,} events into PostgreSQL, {cpu_us:.0f} us CPU/event (process, incl. group join); "
                      f"raw aiokafka consume of the same records {raw_rate:,.0f}/s, {raw_cpu_us:.0f} us CPU/event; "
@@ -245,5 +245,5 @@ async def main(ctx: Any) -> list[dict]:
             raw = await asyncio.to_thread(_raw, url, _sql(login_select(target, None, None, None, None, 50)), reps)
             rows.append(_row("login log page p99", api, raw, f"{reps} req, {customers:,} customers' login logs"))
     finally:
-        await container.close()
+        await container.stop()
     return rows

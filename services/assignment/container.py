@@ -1,9 +1,10 @@
 """The assignment service's composition root (built by `bootstrap.py`, the only wiring): event store, read
-model, consumers, router, scheduler, outbox relay, projection and API."""
+model, consumers, router, scheduler, outbox relay, projection and API. The producer, relay, start, stop and
+readiness are the kit's (`shared.runtime.container.OutboxContainer`)."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,12 +13,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
+from shared.runtime.container import OutboxContainer
 from shared.runtime.db import Tracker
 from shared.runtime.handlers import SqlBatchHandler
-from shared.runtime.kafka import BatchConsumer, EventProducer, ensure_topics
-from shared.runtime.outbox import OutboxRelay
+from shared.runtime.kafka import BatchConsumer
 from shared.runtime.projection import ProjectionRunner
-from shared.runtime.service import Check, Component, store_checks
 
 from .admin import Admin
 from .application import AssignmentApplication
@@ -37,7 +37,8 @@ READ_MODEL_TABLES = (t.teams, t.managers, t.rules, t.rule_versions, t.assignment
 
 
 @dataclass
-class Container:
+class Container(OutboxContainer):
+    SERVICE = SERVICE
     settings: AssignmentSettings
     clock: Clock
     app: AssignmentApplication
@@ -49,22 +50,13 @@ class Container:
     router: Router
     reclaimer: Reclaimer
     projection: ProjectionRunner
-    _producer: EventProducer | None = None
-    _relay: OutboxRelay | None = None
     _consumers: list[BatchConsumer] = field(default_factory=list)
     _scheduler: Scheduler | None = None
-    _api: FastAPI | None = None
 
     # ------------------------------------------------------------------------------------ lifecycle
     def migrate(self) -> None:
         """Read-model tables (the event-store tables are created by the application's recorder)."""
         t.metadata.create_all(self.engine)
-
-    def wake(self) -> None:
-        """New events were stored: let the projection and the relay pick them up now."""
-        self.projection.wake()
-        if self._relay is not None:
-            self._relay.wake()
 
     def rebuild_read_model(self) -> int:
         """Empty the event-store-fed tables and replay the whole event log into them."""
@@ -75,19 +67,8 @@ class Container:
         return self.projection.catch_up()
 
     # ----------------------------------------------------------------------------------- components
-    @property
-    def producer(self) -> EventProducer:
-        if self._producer is None:
-            self._producer = EventProducer(self.settings.kafka, client_id=SERVICE)
-        return self._producer
-
-    @property
-    def relay(self) -> OutboxRelay:
-        if self._relay is None:
-            self._relay = OutboxRelay(self.app, self.producer, map_event, service=SERVICE,
-                                      batch_size=self.settings.relay_batch_size,
-                                      interval_s=self.settings.relay_interval_ms / 1000)
-        return self._relay
+    def outbox_mapper(self) -> Callable[[Any], Sequence[Any]]:
+        return map_event
 
     @property
     def consumers(self) -> list[BatchConsumer]:
@@ -116,38 +97,15 @@ class Container:
             self._scheduler = Scheduler(self.reclaimer, self.assigner, interval_s=self.settings.reclaim_interval_s)
         return self._scheduler
 
-    @property
-    def api(self) -> FastAPI:
-        if self._api is None:
-            from .api.app import create_api
+    def create_api(self) -> FastAPI:
+        from .api.app import create_api
 
-            self._api = create_api(self)
-        return self._api
+        return create_api(self)
 
-    async def ensure_topics(self) -> None:
+    def topics(self) -> list[str]:
         k = self.settings.kafka
-        await ensure_topics(k, [k.topic(topics.CRM_CUSTOMER), k.topic(topics.CRM_TASKS),
-                                k.topic(topics.CRM_ASSIGNMENT), k.topic(topics.dead_letter_topic(SERVICE))])
-
-    async def start_producer(self) -> None:
-        await self.producer.start()
+        return [k.topic(topics.CRM_CUSTOMER), k.topic(topics.CRM_TASKS), k.topic(topics.CRM_ASSIGNMENT),
+                k.topic(topics.dead_letter_topic(SERVICE))]
 
     def worker_components(self) -> list[Any]:
         return [*self.consumers, self.relay, self.projection, self.scheduler]
-
-    async def start(self, *, worker: bool) -> list[Component]:
-        if not worker:
-            return []
-        await self.ensure_topics()
-        await self.start_producer()
-        return self.worker_components()
-
-    async def stop(self) -> None:
-        if self._producer is not None:
-            await self._producer.stop()
-        await asyncio.to_thread(self.engine.dispose)
-        await asyncio.to_thread(self.app.close)
-
-    # ------------------------------------------------------------------------------------ readiness
-    def readiness(self, *, worker: bool = False) -> list[Check]:
-        return store_checks(self.engine, self.app, self.settings.kafka)

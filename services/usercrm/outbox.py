@@ -6,7 +6,6 @@ notification after a restart), so what is sent is what was stored."""
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -63,36 +62,3 @@ class UsercrmOutboxMapper:
             ),
             occurred_at=at, correlation_id=r.correlation_id, causation_id=r.request_id))
         return out
-
-
-class _Unsaved:
-    """`request_at` for the outgoing check (`shared.runtime.commands.guard_outgoing`), which maps events
-    before they are stored: versions not stored yet are the stored request with the pending events applied."""
-
-    KEPT = 1000
-
-    def __init__(self, stored: RequestAt):
-        self._stored, self._states = stored, {}  # type: ignore[var-annotated]
-
-    def apply(self, ev: Any) -> None:
-        key, before = ev.originator_id, ev.originator_version - 1
-        prev = self._states.get((key, before)) or (self._stored(key, before) if before else None)
-        if len(self._states) > self.KEPT:
-            self._states.clear()
-        self._states[(key, ev.originator_version)] = ev.mutate(copy.deepcopy(prev))
-
-    def __call__(self, key: uuid.UUID, version: int) -> UserRequest:
-        return self._states.get((key, version)) or self._stored(key, version)
-
-
-def checking_mapper(stored: RequestAt) -> Callable[[Any], Sequence[Outgoing]]:
-    """The outbox mapper for events about to be stored (see `_Unsaved`)."""
-    unsaved = _Unsaved(stored)
-    mapper = UsercrmOutboxMapper(unsaved)
-
-    def check(ev: Any) -> Sequence[Outgoing]:
-        if isinstance(ev, UserRequest.Event):
-            unsaved.apply(ev)
-        return mapper(ev)
-
-    return check

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -67,7 +68,7 @@ class ServiceContainer(Protocol):
 
 
 class Rebuildable(ServiceContainer, Protocol):
-    def rebuild_read_model(self) -> int:
+    def rebuild_read_model(self) -> int | Awaitable[int]:
         """Empty the read models built from the service's own event store and replay it into them."""
         ...
 
@@ -82,23 +83,27 @@ def main(argv: Sequence[str] | None, *, service: str, settings: Callable[[], Ser
     # the service's own <NAME>_LOG_LEVEL, else the shared LOG_LEVEL, else the settings' default
     own = f"{service.upper()}_LOG_LEVEL" in os.environ
     configure_logging(s.log_level if own else os.environ.get("LOG_LEVEL", s.log_level), service=service)
-    if mode in ("api", "all") and (variable := missing_cursor_secret(s)):
-        log.error("cursor_secret_missing", service=service, variable=variable,
-                  hint="every API replica needs the same cursor key; set it from the service's Secret")
-        return 2
     container = bootstrap(s)
     container.migrate()
     if mode in ("migrate", "rebuild"):
-        try:
-            if mode == "rebuild":
-                log.info("read_model_rebuilt", service=service, events=container.rebuild_read_model())
-            else:
-                log.info("migrated", service=service)
-        finally:
-            asyncio.run(container.stop())
+        asyncio.run(_once(container, service, rebuild=mode == "rebuild"))
         return 0
     asyncio.run(serve(container, mode))
     return 0
+
+
+async def _once(container: Rebuildable, service: str, *, rebuild: bool) -> None:
+    """`migrate` or `rebuild` in one event loop (a rebuild that replays topics may be a coroutine)."""
+    try:
+        if rebuild:
+            events = container.rebuild_read_model()
+            if inspect.isawaitable(events):
+                events = await events
+            log.info("read_model_rebuilt", service=service, events=events)
+        else:
+            log.info("migrated", service=service)
+    finally:
+        await container.stop()
 
 
 def store_checks(engine: Engine, app: TrackingApplication, kafka: KafkaSettings) -> list[Check]:
@@ -123,6 +128,10 @@ async def serve(container: ServiceContainer, mode: str) -> None:
     s = container.settings
     components: list[Any] = []
     try:
+        if mode in ("api", "all") and (variable := missing_cursor_secret(s)):
+            log.error("cursor_secret_missing", service=s.service_name, variable=variable,
+                      hint="every API replica needs the same cursor key; set it from the service's Secret")
+            raise SystemExit(2)
         components += await container.start(worker=mode in ("worker", "all"))
         if mode == "worker":
             health = create_app(service=f"{s.service_name}-worker", auth=s.auth,

@@ -136,7 +136,7 @@ class Service:
             await comp.stop()
         await asyncio.gather(*self.tasks)
         await self.client.aclose()
-        await self.c.close()
+        await self.c.stop()
 
     @staticmethod
     def headers(user: str, role: str, team: str | None = None) -> dict[str, str]:

@@ -68,4 +68,4 @@ async def test_statement_keyset_pages_over_100k_entries(pg_database):
             other = {"Authorization": f"Bearer {mint_token(AUTH, user_id='M2', role='manager')}"}
             assert (await client.get(f"{base}.csv", headers=other)).status_code == 404
     finally:
-        await c.close()
+        await c.stop()

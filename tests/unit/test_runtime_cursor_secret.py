@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from structlog.testing import capture_logs
 
 from services.customer.settings import CustomerSettings
+from services.summary.settings import SummarySettings
 from services.usercrm.settings import UsercrmSettings
 from shared.runtime import service
 from shared.runtime.cursor import BadCursor, codec_for, missing_cursor_secret
@@ -54,29 +55,59 @@ def test_a_short_cursor_secret_is_refused() -> None:
         CustomerSettings(auth=RS256, cursor_secret="short")
 
 
+class FakeContainer:
+    """What `serve` needs of a container; records what it was asked to do."""
+
+    def __init__(self, settings: Any):
+        self.settings, self.calls = settings, []
+
+    async def start(self, *, worker: bool) -> list[Any]:
+        self.calls.append("start")
+        return []
+
+    async def stop(self) -> None:
+        self.calls.append("stop")
+
+    def readiness(self, *, worker: bool = False) -> list[Any]:
+        return []
+
+
+@pytest.mark.parametrize("settings", [CustomerSettings, UsercrmSettings, SummarySettings])
 @pytest.mark.parametrize("mode", ["api", "all"])
-def test_a_served_api_without_a_cursor_secret_refuses_to_start(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service, "configure_logging", lambda *a, **k: None)
-    built: list[Any] = []
-    with capture_logs() as logs:
-        code = service.main([mode], service="customer", settings=lambda: CustomerSettings(auth=RS256),
-                            bootstrap=built.append)
-    assert code == 2 and built == [], "nothing is built, migrated or served"
+async def test_a_served_api_without_a_cursor_secret_refuses_to_start(mode: str, settings: Any) -> None:
+    container = FakeContainer(settings(auth=RS256))
+    with capture_logs() as logs, pytest.raises(SystemExit) as exit_:
+        await service.serve(container, mode)  # every service's entry point serves through it
+    assert exit_.value.code == 2
+    assert container.calls == ["stop"], "nothing is started, what was opened is closed"
     errors = [e for e in logs if e["log_level"] == "error"]
-    assert [(e["event"], e["variable"]) for e in errors] == [("cursor_secret_missing", "CUSTOMER_CURSOR_SECRET")]
+    prefix = settings.model_config["env_prefix"]
+    assert [(e["event"], e["variable"]) for e in errors] == [("cursor_secret_missing", f"{prefix}CURSOR_SECRET")]
 
 
-def test_a_worker_does_not_need_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Workers sign no cursors: the check is not theirs (it would otherwise stop the migrate Job too)."""
-    monkeypatch.setattr(service, "configure_logging", lambda *a, **k: None)
+async def test_a_worker_does_not_need_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers sign no cursors: the check is not theirs."""
+    container = FakeContainer(CustomerSettings(auth=RS256))
 
-    class Built(Exception):
-        pass
+    async def no_server(components: Any, **kw: Any) -> None:
+        container.calls.append("run")
 
-    def bootstrap(settings: Any) -> Any:
-        raise Built
+    monkeypatch.setattr(service, "run_components", no_server)
+    await service.serve(container, "worker")
+    assert container.calls == ["start", "run", "stop"]
 
-    for mode in ("worker", "migrate"):
-        with pytest.raises(Built):
-            service.main([mode], service="customer", settings=lambda: CustomerSettings(auth=RS256),
-                         bootstrap=bootstrap)
+
+def test_the_service_entry_points_serve_through_the_kit() -> None:
+    """The check lives in `serve`: every `python -m services.<name>` must run its processes through the kit's
+    `main` or `serve`, not a copy of them."""
+    import ast
+    import importlib.util
+
+    from shared.events import topics
+
+    for name in topics.SERVICES:
+        spec = importlib.util.find_spec(f"services.{name}.__main__")
+        tree = ast.parse(open(spec.origin).read())  # noqa: SIM115
+        kit = {a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+               and node.module == "shared.runtime.service" for a in node.names}
+        assert kit & {"main", "serve"} and not kit & {"HttpServer", "run_components"}, (name, kit)

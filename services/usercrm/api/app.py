@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI
@@ -15,13 +14,7 @@ from . import actions, info, management, paging, reports, requests
 
 
 def create_api(container: Any) -> FastAPI:
-    async def database() -> None:
-        await asyncio.to_thread(container.check_database)
-
-    async def broker() -> None:
-        await container.check_broker()
-
-    app = create_app(service="usercrm", auth=container.settings.auth, readiness=[database, broker],
+    app = create_app(service="usercrm", auth=container.settings.auth, readiness=container.readiness(),
                      title="Whale CRM — User CRM",
                      max_body_bytes=container.settings.max_body_bytes,
                      idempotency=idempotency_store(container.engine, container.settings))

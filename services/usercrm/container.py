@@ -1,0 +1,97 @@
+"""The User CRM service's composition root (built by `bootstrap.py`, the only wiring): event store, read
+models, the platform-information and request-answer consumers, outbox relay, projection and API. The
+producer, relay, start, stop and readiness are the kit's (`shared.runtime.container.OutboxContainer`)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.events import topics
+from shared.runtime.container import OutboxContainer
+from shared.runtime.handlers import EventSourcedBatchHandler, SqlBatchHandler
+from shared.runtime.kafka import BatchConsumer
+from shared.runtime.projection import ProjectionRunner
+from shared.runtime.replay import replay_to_end
+
+from . import consumers as cons
+from .application import UsercrmApplication
+from .domain.request import UserRequest
+from .outbox import UsercrmOutboxMapper
+from .projections import tables as t
+from .settings import UsercrmSettings
+
+SERVICE = "usercrm"
+PROJECTION_NAME = "usercrm-requests"
+
+
+@dataclass
+class Container(OutboxContainer):
+    SERVICE = SERVICE
+    settings: UsercrmSettings
+    app: UsercrmApplication
+    engine: Engine
+    sessions: sessionmaker[Session]
+    projection: ProjectionRunner
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def migrate(self) -> None:
+        t.metadata.create_all(self.engine)
+
+    def request_at(self, key: uuid.UUID, version: int) -> UserRequest:
+        return self.app.repository.get(key, version=version)
+
+    def outbox_mapper(self) -> Callable[[Any], Sequence[Any]]:
+        return UsercrmOutboxMapper(self.request_at)
+
+    def create_api(self) -> FastAPI:
+        from .api.app import create_api
+
+        return create_api(self)
+
+    @cached_property
+    def info_handler(self) -> SqlBatchHandler:
+        return cons.info_handler(self.sessions)
+
+    @cached_property
+    def answers_handler(self) -> EventSourcedBatchHandler:
+        return cons.answers_handler(self.app, self.settings)
+
+    def info_consumer(self, group_id: str = cons.INFO_CONSUMER) -> BatchConsumer:
+        return cons.consumer(self.settings, self.producer, self.info_handler, group_id=group_id,
+                             topic_names=cons.info_topics(self.settings))
+
+    def answers_consumer(self) -> BatchConsumer:
+        return cons.consumer(self.settings, self.producer, self.answers_handler, group_id=cons.ANSWERS_CONSUMER,
+                             topic_names=cons.answer_topics(self.settings), on_applied=self.projection.wake)
+
+    def topics(self) -> list[str]:
+        k = self.settings.kafka
+        return [*cons.info_topics(self.settings), *cons.answer_topics(self.settings), k.topic(topics.CRM_USERCRM),
+                k.topic(topics.CRM_USERCRM_REQUESTS), cons.dead_letter_topic(self.settings)]
+
+    def worker_components(self) -> list[Any]:
+        return [self.info_consumer(), self.answers_consumer(), self.relay, self.projection]
+
+    async def rebuild_read_model(self) -> int:
+        """Empty every read model; replay the event store into the request tables and the topics (from the
+        start to today's end) into the rest. Run with the worker stopped."""
+        with self.sessions.begin() as s:
+            for table in (*t.PROJECTION_TABLES, *t.CONSUMER_TABLES):
+                s.execute(delete(table))
+            s.execute(delete(t.projection_position).where(t.projection_position.c.projection == PROJECTION_NAME))
+            s.execute(delete(t.consumer_position).where(t.consumer_position.c.consumer == cons.INFO_CONSUMER))
+            s.execute(delete(t.processed_event).where(t.processed_event.c.consumer == cons.INFO_CONSUMER))
+        n = await asyncio.to_thread(self.projection.catch_up)
+        await self.producer.start()
+        consumer = self.info_consumer(group_id=f"{cons.INFO_CONSUMER}-rebuild-{uuid.uuid4().hex[:8]}")
+        n += await replay_to_end(consumer, self.info_handler.positions, settings=self.settings.kafka)
+        return n

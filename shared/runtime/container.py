@@ -1,0 +1,89 @@
+"""The shared body of an event-sourced service's composition root (`ServiceContainer` in `service.py`).
+
+A service whose commands are stored in its own event store and published by an outbox relay has the same
+producer, relay, wake-up, start, stop and readiness everywhere; its container (a dataclass with `settings`,
+`app`, `engine` and `projection`) subclasses `OutboxContainer` and supplies only what differs: `SERVICE`,
+`outbox_mapper()`, `topics()`, `worker_components()` and `create_api()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import Any, ClassVar
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from .kafka import EventProducer, ensure_topics
+from .outbox import OutboxRelay
+from .projection import ProjectionRunner
+from .service import Check, Component, store_checks
+
+
+class OutboxContainer:
+    SERVICE: ClassVar[str]
+    settings: Any
+    app: Any  # a TrackingApplication
+    engine: Engine
+    projection: ProjectionRunner
+
+    # ------------------------------------------------------------------------ what each service supplies
+    def outbox_mapper(self) -> Callable[[Any], Sequence[Any]]:
+        """Stored domain event -> the contract events the relay publishes."""
+        raise NotImplementedError
+
+    def topics(self) -> list[str]:
+        """Every topic the worker reads or writes (created when missing, in development and tests)."""
+        raise NotImplementedError
+
+    def worker_components(self) -> list[Any]:
+        raise NotImplementedError
+
+    def create_api(self) -> FastAPI:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------------------------ the same body
+    @cached_property
+    def api(self) -> FastAPI:
+        return self.create_api()
+
+    @cached_property
+    def producer(self) -> EventProducer:
+        return EventProducer(self.settings.kafka, client_id=self.SERVICE)
+
+    @cached_property
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay(self.app, self.producer, self.outbox_mapper(), service=self.SERVICE,
+                           batch_size=self.settings.relay_batch_size,
+                           interval_s=self.settings.relay_interval_ms / 1000)
+
+    def wake(self) -> None:
+        """New events were stored: let the projection and the relay (if this process runs one) pick them up."""
+        self.projection.wake()
+        if "relay" in self.__dict__:
+            self.relay.wake()
+
+    async def ensure_topics(self) -> None:
+        await ensure_topics(self.settings.kafka, self.topics())
+
+    async def start_producer(self) -> None:
+        await self.producer.start()
+
+    async def start(self, *, worker: bool) -> list[Component]:
+        if not worker:
+            return []
+        await self.ensure_topics()
+        await self.start_producer()
+        await asyncio.to_thread(self.projection.catch_up)
+        return self.worker_components()
+
+    async def stop(self) -> None:
+        if "producer" in self.__dict__:
+            await self.producer.stop()
+        await asyncio.to_thread(self.engine.dispose)
+        await asyncio.to_thread(self.app.close)
+
+    def readiness(self, *, worker: bool = False) -> list[Check]:
+        return store_checks(self.engine, self.app, self.settings.kafka)
