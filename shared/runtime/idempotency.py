@@ -7,7 +7,10 @@ A POST carrying `Idempotency-Key` (1-200 characters of A-Z a-z 0-9 . _ : -) is r
   any other answer is forgotten, so the client may retry;
 - a retry with the same key and the same request gets the stored answer (`Idempotent-Replayed: true`),
   nothing runs again;
-- the same key with a different request is a 422; while the first request is still running, a 409.
+- the same key with a different request is a 422; while the first request is still running, a 409;
+- a first request that never finished (its process was killed mid-request) holds the key for
+  `stale_after` (5 minutes) at most: then a retry of the same request runs again instead of a 409 until
+  the retention ends.
 Requests without the header, or without a valid bearer token (the route answers 401), pass through.
 """
 
@@ -44,8 +47,9 @@ idempotency_key = Table(
 
 
 class IdempotencyStore:
-    def __init__(self, engine: Engine, *, retention_hours: int = 24, purge_every: int = 500):
-        self.engine, self.retention = engine, timedelta(hours=retention_hours)
+    def __init__(self, engine: Engine, *, retention_hours: int = 24, purge_every: int = 500,
+                 stale_after: timedelta = timedelta(minutes=5)):
+        self.engine, self.retention, self.stale_after = engine, timedelta(hours=retention_hours), stale_after
         self._created = False
         self._lock = threading.Lock()
         self._purge_every, self._inserts = purge_every, 0
@@ -64,6 +68,17 @@ class IdempotencyStore:
         with self.engine.begin() as conn:
             row = conn.execute(select(idempotency_key).where(
                 idempotency_key.c.principal == principal, idempotency_key.c.key == key)).mappings().first()
+            if row is not None and self._abandoned(row, request_hash, now):
+                # the same request again, after the first one's process died holding the key: take it over
+                # (guarded on the row as read, so one of several concurrent retries wins)
+                taken = conn.execute(idempotency_key.update().where(
+                    idempotency_key.c.principal == principal, idempotency_key.c.key == key,
+                    idempotency_key.c.status.is_(None), idempotency_key.c.created_at == row["created_at"],
+                ).values(created_at=now)).rowcount
+                if not taken:
+                    return {"request_hash": request_hash, "status": None}
+                log.warning("idempotency_key_taken_over", held_s=int((now - _aware(row["created_at"])).total_seconds()))
+                return None
             if row is not None and _aware(row["created_at"]) >= now - self.retention:
                 return dict(row)
             if row is not None:
@@ -79,6 +94,10 @@ class IdempotencyStore:
         if self._inserts % self._purge_every == 0:
             self.purge(now)
         return None
+
+    def _abandoned(self, row: Any, request_hash: str, now: datetime) -> bool:
+        return (row["status"] is None and row["request_hash"] == request_hash
+                and _aware(row["created_at"]) < now - self.stale_after)
 
     def complete(self, principal: str, key: str, status: int, content_type: str | None, body: bytes) -> None:
         with self.engine.begin() as conn:

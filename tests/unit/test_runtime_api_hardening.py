@@ -218,3 +218,55 @@ async def test_a_retried_post_with_the_same_key_creates_nothing_twice(tmp_path) 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         r = await c.post("/things", json={"text": "z"}, headers={**alice, "Idempotency-Key": "k-1"})
         assert r.status_code == 201 and made[-1] == "z"
+
+
+async def test_a_key_whose_first_request_is_running_is_a_409_and_the_answer_is_kept(tmp_path) -> None:
+    import asyncio
+
+    from shared.runtime.auth import mint_token
+
+    app, made, _ = _idempotent_app(tmp_path)
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    @app.post("/slow", status_code=201)
+    async def slow(body: Body) -> dict[str, str]:
+        entered.set()
+        await release.wait()
+        made.append(body.text)
+        return {"id": f"slow-{len(made)}"}
+
+    alice = {"Authorization": "Bearer " + mint_token(AUTH, user_id="alice", role="admin"), "Idempotency-Key": "s-1"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        first = asyncio.create_task(c.post("/slow", json={"text": "s"}, headers=alice))
+        await asyncio.wait_for(entered.wait(), timeout=10)
+        during = await c.post("/slow", json={"text": "s"}, headers=alice)
+        assert during.status_code == 409 and during.headers["content-type"] == PROBLEM
+        assert during.json()["errors"][0]["field"] == "header.idempotency-key"
+        release.set()
+        assert (await asyncio.wait_for(first, timeout=10)).status_code == 201
+        after = await c.post("/slow", json={"text": "s"}, headers=alice)
+        assert after.status_code == 201 and after.headers["idempotent-replayed"] == "true"
+    assert made == ["s"]
+
+
+async def test_a_key_held_by_a_request_that_never_finished_is_free_again_after_a_while(tmp_path) -> None:
+    """A process killed mid-request leaves its key claimed: a retry of the same request is a 409 for a short
+    while (it might still be running elsewhere), then runs; another request with that key stays a 422."""
+    from datetime import timedelta
+
+    from shared.runtime.auth import mint_token
+
+    app, made, store = _idempotent_app(tmp_path)
+    body = b'{"text":"a"}'
+    store.claim("alice", "k-dead", hashlib.sha256(b"\x00".join([b"/things", b"", body])).hexdigest())  # then killed
+    headers = {"Authorization": "Bearer " + mint_token(AUTH, user_id="alice", role="admin"),
+               "Idempotency-Key": "k-dead", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.post("/things", content=body, headers=headers)).status_code == 409 and made == []
+        store.stale_after = timedelta(0)
+        other = await c.post("/things", content=b'{"text":"b"}', headers=headers)
+        assert other.status_code == 422 and made == []
+        retried = await c.post("/things", content=body, headers=headers)
+        assert retried.status_code == 201 and made == ["a"]
+        again = await c.post("/things", content=body, headers=headers)
+        assert again.headers["idempotent-replayed"] == "true" and again.json() == retried.json() and made == ["a"]
