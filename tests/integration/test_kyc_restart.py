@@ -61,6 +61,10 @@ async def run_until(settings: KycSettings, done, poll) -> None:
         await c.stop()
 
 
+def published_all(c) -> bool:
+    return c.relay.position() >= (c.app.recorder.max_notification_id() or 0)
+
+
 def submissions(c) -> dict[str, int]:
     with c.sessions() as s:
         return dict(s.execute(select(kyc_case.c.customer_id, kyc_case.c.submission)).all())
@@ -82,9 +86,8 @@ async def test_stop_mid_stream_and_restart_applies_each_event_once(kafka_setting
         await producer.publish_many(events)
         await producer.publish_many(events[:10])  # upstream retries of the same events
         await run_until(settings, lambda c: len(submissions(c)) >= 3, poll)  # stops with a partial read model
-        await run_until(
-            settings, lambda c: submissions(c) == {f"rc-{i}": ROUNDS for i in range(CUSTOMERS)}, poll
-        )
+        await run_until(settings, lambda c: submissions(c) == {f"rc-{i}": ROUNDS for i in range(CUSTOMERS)}
+                        and published_all(c), poll)  # not before the relay has published what is stored
     finally:
         await producer.stop()
 
