@@ -39,6 +39,7 @@ READ_MODEL_TABLES = (t.teams, t.managers, t.rules, t.rule_versions, t.assignment
 @dataclass
 class Container(OutboxContainer):
     SERVICE = SERVICE
+    CATCH_UP_FIRST = False  # its projection catches up as a worker component
     settings: AssignmentSettings
     clock: Clock
     app: AssignmentApplication

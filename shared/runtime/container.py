@@ -24,6 +24,9 @@ from .service import Check, Component, store_checks
 
 class OutboxContainer:
     SERVICE: ClassVar[str]
+    # Project what is stored before the worker's components start (the worker's health server answers only
+    # after it: keep it off where the store can be large enough to outlast the startup probe).
+    CATCH_UP_FIRST: ClassVar[bool] = True
     settings: Any
     app: Any  # a TrackingApplication
     engine: Engine
@@ -76,7 +79,8 @@ class OutboxContainer:
             return []
         await self.ensure_topics()
         await self.start_producer()
-        await asyncio.to_thread(self.projection.catch_up)
+        if self.CATCH_UP_FIRST:
+            await asyncio.to_thread(self.projection.catch_up)
         return self.worker_components()
 
     async def stop(self) -> None:
