@@ -189,7 +189,7 @@ async def ingest(ctx: Any, n: int) -> list[dict]:
     raw_rate = await consume(kafka.bootstrap_servers, names, n)
     raw_cpu_us = (time.process_time() - cpu) / n * 1e6
     cpu, wall = time.process_time(), time.perf_counter()
-    await c.start_producer()
+    await c.producer.start()
     applied = await replay_to_end(c.info_consumer(), c.info_handler.positions, settings=kafka)
     cpu_us, rate = (time.process_time() - cpu) / n * 1e6, n / (time.perf_counter() - wall)
     await c.stop()

@@ -1,6 +1,6 @@
 """Topic handlers.
 
-- `usercrm-info` (SqlBatchHandler into the read models): the platform's profile, security, banking,
+- `usercrm-info` (SqlBatchHandler into the intake journal and the read models): the platform's profile, security, banking,
   allocation, account, funding, trading and registration topics, the KYC service's `crm.kyc.events` (the
   Compliance tab) and the assignment service's `crm.assignment.events` (who may see which customer).
 - `usercrm-answers` (EventSourcedBatchHandler into the request aggregates): the platform's answers on
@@ -21,7 +21,8 @@ from shared.runtime.kafka import BatchConsumer, EventProducer
 
 from .application import UsercrmApplication
 from .projections import tables as t
-from .projections.info import apply_info
+from .projections.info import HANDLERS, apply_info
+from .projections.journal import journaled
 from .settings import UsercrmSettings
 
 INFO_CONSUMER = "whale-usercrm"
@@ -45,7 +46,10 @@ def dead_letter_topic(settings: UsercrmSettings) -> str:
 
 
 def info_handler(sessions: sessionmaker[Session]) -> SqlBatchHandler:
-    return SqlBatchHandler(sessions, Tracker(t.consumer_position, t.processed_event, INFO_CONSUMER), apply_info)
+    """Journals each event it uses (`projections/journal.py`) and applies it, with its position, in one
+    transaction."""
+    return SqlBatchHandler(sessions, Tracker(t.consumer_position, t.processed_event, INFO_CONSUMER),
+                           journaled(apply_info, HANDLERS))
 
 
 def answers_handler(app: UsercrmApplication, settings: UsercrmSettings) -> EventSourcedBatchHandler:

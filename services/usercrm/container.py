@@ -4,7 +4,6 @@ producer, relay, start, stop and readiness are the kit's (`shared.runtime.contai
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,13 +19,14 @@ from shared.runtime.container import OutboxContainer
 from shared.runtime.handlers import EventSourcedBatchHandler, SqlBatchHandler
 from shared.runtime.kafka import BatchConsumer
 from shared.runtime.projection import ProjectionRunner
-from shared.runtime.replay import replay_to_end
 
 from . import consumers as cons
 from .application import UsercrmApplication
 from .domain.request import UserRequest
 from .outbox import UsercrmOutboxMapper
+from .projections import journal
 from .projections import tables as t
+from .projections.info import apply_info
 from .settings import UsercrmSettings
 
 SERVICE = "usercrm"
@@ -81,17 +81,14 @@ class Container(OutboxContainer):
     def worker_components(self) -> list[Any]:
         return [self.info_consumer(), self.answers_consumer(), self.relay, self.projection]
 
-    async def rebuild_read_model(self) -> int:
-        """Empty every read model; replay the event store into the request tables and the topics (from the
-        start to today's end) into the rest. Run with the worker stopped."""
+    def rebuild_read_model(self) -> int:
+        """Empty every read model and rebuild it from the service's own stores: the event store into the
+        request tables, the intake journal into the rest (the topics are not read: the platform's keep 30
+        days, docs/retention.md). Consumer positions and processed ids stay: the journal holds exactly what
+        they cover. Run with the worker stopped."""
         with self.sessions.begin() as s:
             for table in (*t.PROJECTION_TABLES, *t.CONSUMER_TABLES):
                 s.execute(delete(table))
             s.execute(delete(t.projection_position).where(t.projection_position.c.projection == PROJECTION_NAME))
-            s.execute(delete(t.consumer_position).where(t.consumer_position.c.consumer == cons.INFO_CONSUMER))
-            s.execute(delete(t.processed_event).where(t.processed_event.c.consumer == cons.INFO_CONSUMER))
-        n = await asyncio.to_thread(self.projection.catch_up)
-        await self.producer.start()
-        consumer = self.info_consumer(group_id=f"{cons.INFO_CONSUMER}-rebuild-{uuid.uuid4().hex[:8]}")
-        n += await replay_to_end(consumer, self.info_handler.positions, settings=self.settings.kafka)
-        return n
+        n = self.projection.catch_up()
+        return n + journal.replay(self.sessions, apply_info)

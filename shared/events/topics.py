@@ -45,3 +45,29 @@ def dead_letter_topic(service: str) -> str:
 SERVICES = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm")
 DEAD_LETTER_TOPICS = tuple(dead_letter_topic(s) for s in SERVICES)
 ALL_TOPICS = PLATFORM_TOPICS + CRM_TOPICS + DEAD_LETTER_TOPICS
+
+# Retention per topic (ms; -1 keeps forever): the one policy the KafkaTopic manifests (deploy/k8s/base/kafka,
+# checked by tests/unit/test_k8s_manifests.py) and the local topic creation (shared.runtime.kafka.ensure_topics)
+# follow. See docs/retention.md.
+# - The platform's topics keep 30 days: enough to re-read a month after a consumer bug, and no personal data
+#   kept for ever in a log nobody can erase per person. A read model that must outlive that (the User CRM's
+#   statement and login log over the whole history) is rebuilt from its service's own store, never from them.
+# - CRM topics are kept forever: they are small, and consumer-fed read models (summary) are rebuilt by
+#   replaying them from offset 0.
+# - Dead letters keep 90 days, longer than their sources, so a poison record can be redriven after its source
+#   expired it.
+DAY_MS = 86_400_000
+FOREVER = -1
+PLATFORM_RETENTION_MS = 30 * DAY_MS
+DEAD_LETTER_RETENTION_MS = 90 * DAY_MS
+
+
+def retention_ms(name: str) -> int | None:
+    """The retention of one of our topics (None for a name that is not one)."""
+    if name in DEAD_LETTER_TOPICS:
+        return DEAD_LETTER_RETENTION_MS
+    if name in CRM_TOPICS:
+        return FOREVER
+    if name in PLATFORM_TOPICS:
+        return PLATFORM_RETENTION_MS
+    return None

@@ -17,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from shared.events import Event, registry
+from shared.events import topics as topic_names
 
 from .deadletter import Inbound
 from .logging import bind_contextvars, get_logger
@@ -34,12 +35,14 @@ log = get_logger("kafka")
 
 async def ensure_topics(settings: KafkaSettings, topics: Iterable[str], *, partitions: int = 3,
                         replication: int = 1) -> None:
-    """Create topics that do not exist (development and tests; production uses KafkaTopic resources)."""
+    """Create topics that do not exist (development and tests; production uses KafkaTopic resources), with the
+    retention of `shared.events.topics.retention_ms` (the manifests' policy) for ours."""
     admin = AIOKafkaAdminClient(**settings.client_kwargs())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [NewTopic(t, partitions, replication) for t in dict.fromkeys(topics) if t not in existing]
+        wanted = [NewTopic(t, partitions, replication, topic_configs=topic_config(settings, t))
+                  for t in dict.fromkeys(topics) if t not in existing]
         if wanted:
             try:
                 await admin.create_topics(wanted)
@@ -47,6 +50,13 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str], *, parti
                 pass
     finally:
         await admin.close()
+
+
+def topic_config(settings: KafkaSettings, name: str) -> dict[str, str]:
+    """Creation config of one (possibly prefixed) topic name: its retention when it is one of ours."""
+    base = name.removeprefix(settings.topic_prefix)
+    retention = topic_names.retention_ms(base)
+    return {} if retention is None else {"retention.ms": str(retention)}
 
 
 async def topic_partitions(settings: KafkaSettings, topics: Iterable[str]) -> list[TopicPartition]:

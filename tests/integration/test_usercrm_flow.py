@@ -15,10 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 
 from ops.rebuild import table_digests
-from services.usercrm.bootstrap import Container, bootstrap
+from services.usercrm.bootstrap import bootstrap
+from services.usercrm.consumers import info_topics
+from services.usercrm.container import Container
 from services.usercrm.settings import UsercrmSettings
 from shared.events import registry, topics
 from shared.events import upstream as up
@@ -27,6 +30,7 @@ from shared.events.crm_assignment import CustomerAssigned, ManagerChanged
 from shared.events.crm_kyc import DocumentOutcome, KycCaseDecided
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer
+from shared.runtime.replay import end_offsets
 from shared.runtime.settings import AuthSettings
 
 pytestmark = pytest.mark.asyncio
@@ -126,9 +130,7 @@ class Service:
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.c.api), base_url="http://uc")
 
     async def start(self) -> None:
-        await self.c.ensure_topics()
-        await self.c.start_producer()
-        self.components = self.c.worker_components()
+        self.components = await self.c.start(worker=True)
         self.tasks = [asyncio.create_task(comp.run()) for comp in self.components]
 
     async def stop(self) -> None:
@@ -367,5 +369,22 @@ async def test_unknown_answer_is_dead_lettered_and_rebuild_is_identical(running,
         await comp.stop()
     await asyncio.gather(*svc.tasks)
     svc.components, svc.tasks = [], []
-    await svc.c.rebuild_read_model()
+    # the platform's topics have expired (as brokerage.* do after 30 days): the rebuild reads the service's
+    # own stores (event store and intake journal), not the topics
+    ends = await end_offsets(kafka_settings, info_topics(svc.settings))
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_settings.bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.delete_records({TopicPartition(tp, p): RecordsToDelete(end) for (tp, p), end in ends.items()
+                                    if end > 0})
+    finally:
+        await admin.close()
+    probe = AIOKafkaConsumer(bootstrap_servers=kafka_settings.bootstrap_servers, group_id=None)
+    await probe.start()
+    try:
+        starts = await probe.beginning_offsets([TopicPartition(tp, p) for tp, p in ends])
+    finally:
+        await probe.stop()
+    assert {(tp.topic, tp.partition): o for tp, o in starts.items()} == ends  # nothing left to replay
+    assert await asyncio.to_thread(svc.c.rebuild_read_model) >= len(seed_events(cid))
     assert table_digests(svc.settings.database_url) == before

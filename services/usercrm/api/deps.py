@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Path, Request
 from pydantic import StringConstraints
@@ -18,6 +18,9 @@ from shared.runtime.auth import Perm, Principal, Scope
 
 from ..projections import tables as t
 
+if TYPE_CHECKING:
+    from ..container import Container
+
 T = TypeVar("T")
 PROBLEM_BASE = "urn:whale-crm:problem:usercrm:"
 CustomerIdPath = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,64}$"),
@@ -25,8 +28,9 @@ CustomerIdPath = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,64
 EntityIdPath = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$"), Path()]
 
 
-def container(request: Request) -> Any:
-    return request.app.state.container
+def container(request: Request) -> Container:
+    c: Container = request.app.state.container
+    return c
 
 
 async def blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

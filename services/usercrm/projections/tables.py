@@ -1,14 +1,17 @@
-"""Read-model tables (own MetaData).
+"""Read-model tables (own MetaData); the consumer positions and processed ids are the kit's
+(`shared.runtime.db.tracking_tables`), the projection position too (`projection_position_table`).
 
 From the event store (ProjectionRunner): `uc_request` (each request's state) and `uc_audit` (one row per
-step of each request). From Kafka (SqlBatchHandler): who owns each customer (`uc_owner`), the profile facts
-the tabs are folded from (`uc_fact`), the login log, accounts, allocations, funds and the statement.
+step of each request). From Kafka (SqlBatchHandler): the intake journal (`uc_journal`, what a rebuild
+replays), who owns each customer (`uc_owner`), the managers, the profile facts the tabs are folded from
+(`uc_fact`), the login log, accounts, allocations, funds and the statement.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -72,6 +75,15 @@ audit = Table(
 )
 
 # ------------------------------------------------------------------------------------------- from Kafka
+journal = Table(  # every consumed event the User CRM used, as received: what the rebuild replays
+    "uc_journal", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("customer_id", String(64)),
+    Column("envelope", JSON, nullable=False),
+    Index("ix_uc_journal_customer", "customer_id"),
+)
+
 customer = Table(
     "uc_customer", metadata,
     Column("customer_id", String(64), primary_key=True),
