@@ -36,6 +36,7 @@ from .leader import Leadership
 from .logging import get_logger
 from .metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
 from .producer import EventProducer, PublishFailed
+from .settings import KafkaSettings
 from .wakeup import Waker, follow
 
 log = get_logger("outbox")
@@ -50,6 +51,12 @@ class Outgoing:
 
 
 Mapper = Callable[[Any], Sequence[Outgoing]]  # domain event -> messages to publish
+
+
+def transactional_id(kafka: KafkaSettings, service: str) -> str:
+    """The relay's Kafka transactional id: the same in every replica of the service (a new one fences an
+    old one). The service's KafkaUser must allow it (deploy/k8s/base/kafka/users.yaml)."""
+    return f"{kafka.client_id_prefix}-{kafka.topic_prefix}{service}-outbox"
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ class OutboxRelay:
         self.app, self.mapper, self.service = app, mapper, service
         kafka = producer.settings
         self.producer = EventProducer(kafka, client_id=f"{service}-outbox",
-                                      transactional_id=f"{kafka.client_id_prefix}-{kafka.topic_prefix}{service}-outbox")
+                                      transactional_id=transactional_id(kafka, service))
         self.batch_size, self.interval_s = batch_size, interval_s
         self.name = f"outbox:{service}"
         self._wake = Waker()

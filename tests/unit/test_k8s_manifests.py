@@ -12,6 +12,7 @@ invariants hold.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
@@ -24,14 +25,18 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from shared.events import registry
 from shared.events.topics import (
     ALL_TOPICS,
     CRM_TOPICS,
     DEAD_LETTER_TOPICS,
+    PLATFORM_TOPICS,
     SERVICES,
     UPSTREAM_TOPICS,
-    USER_UPSTREAM_TOPICS,
+    retention_ms,
 )
+from shared.runtime.outbox import transactional_id
+from shared.runtime.settings import KafkaSettings
 
 pytestmark = pytest.mark.timeout(900)  # a cold kustomize build (module downloads) is part of setup
 
@@ -843,7 +848,7 @@ def test_database_connection_budget(rendered, env):
 def test_every_topic_has_a_kafka_topic(rendered, env):
     topics = {t["spec"]["topicName"]: t for t in of_kind(rendered[env], "KafkaTopic")}
     assert set(topics) == set(ALL_TOPICS), "KafkaTopics must match shared/events/topics.py ALL_TOPICS"
-    longest_upstream = max(int(topics[n]["spec"]["config"]["retention.ms"]) for n in UPSTREAM_TOPICS)
+    longest_platform = max(int(topics[n]["spec"]["config"]["retention.ms"]) for n in PLATFORM_TOPICS)
     for name, topic in topics.items():
         spec, config = topic["spec"], topic["spec"]["config"]
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == "whale-kafka"
@@ -851,15 +856,14 @@ def test_every_topic_has_a_kafka_topic(rendered, env):
         assert 1 <= int(config["min.insync.replicas"]) <= spec["replicas"]
         if env == "prod":
             assert spec["replicas"] >= 3 and int(config["min.insync.replicas"]) == spec["replicas"] - 1, name
+            # one retention policy for the manifests and the local topic creation (ensure_topics)
+            assert int(config["retention.ms"]) == retention_ms(name), f"{name}: not shared.events.topics' policy"
         if name in DEAD_LETTER_TOPICS:
-            assert int(config["retention.ms"]) > longest_upstream, (
-                f"{name}: dead letters outlive their sources"
-            )
-        elif name in CRM_TOPICS or name in USER_UPSTREAM_TOPICS:
-            # Consumers' read models are rebuilt by replaying these from offset 0 (services/summary/rebuild.py,
-            # services/usercrm rebuild: the statement and login log over the whole history).
+            assert int(config["retention.ms"]) > longest_platform, f"{name}: dead letters outlive their sources"
+        elif name in CRM_TOPICS:
+            # the summary's read models are rebuilt by replaying these from offset 0 (services/summary/rebuild.py)
             assert int(config["retention.ms"]) == -1, f"{name}: a finite retention truncates every rebuild"
-        else:
+        else:  # the platform's: bounded (personal data); the User CRM rebuilds from its own intake journal
             assert int(config["retention.ms"]) > 0, name
 
 
@@ -895,6 +899,47 @@ def test_kafka_users_have_least_privilege(rendered, env):
         a["resource"]["name"] for a in ops if a["resource"]["type"] == "topic" and "Read" in a["operations"]
     }
     assert ops_reads == set(DEAD_LETTER_TOPICS)
+
+
+def relay_topics(service: str) -> set[str]:
+    """Topics a service's outbox relay writes: those of the CRM contracts it owns (`crm.<service>.*`), which
+    only its relay publishes (read from the contract registry)."""
+    return {c.topic for c in registry.contracts() if c.event_type.startswith(f"crm.{service}.")}
+
+
+def has_relay(service: str) -> bool:
+    return importlib.util.find_spec(f"services.{service}.outbox") is not None
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_each_relay_may_publish_in_its_transactions(rendered, env, monkeypatch):
+    """The outbox relays publish in Kafka transactions under a transactional id per service
+    (`shared.runtime.outbox.transactional_id`, with the deployed KAFKA_* settings): the service's KafkaUser
+    must allow Write + Describe on exactly that id and Write on every topic its relay publishes to."""
+    docs = rendered[env]
+    (shared,) = [cm["data"] for name, cm in by_name(docs, "ConfigMap").items()
+                 if name.startswith("whale-shared-config")]
+    for key in ("KAFKA_CLIENT_ID_PREFIX", "KAFKA_TOPIC_PREFIX"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in shared.items():
+        if key.startswith("KAFKA_"):
+            monkeypatch.setenv(key, value)
+    kafka = KafkaSettings()
+    users = by_name(docs, "KafkaUser")
+    relays = [s for s in SERVICES if has_relay(s)]
+    assert set(relays) == {s for s in SERVICES if relay_topics(s)}, "a relay without contracts, or contracts without one"
+    assert len(relays) >= 5
+    for svc in SERVICES:
+        acls = users[f"whale-{svc}"]["spec"]["authorization"]["acls"]
+        txn = {a["resource"]["name"]: set(a["operations"]) for a in acls if a["resource"]["type"] == "transactionalId"}
+        writes = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "topic" and "Write" in a["operations"]}
+        if svc not in relays:
+            assert txn == {}, f"whale-{svc} has no relay, so no transactional id"
+            continue
+        assert txn == {transactional_id(kafka, svc): {"Write", "Describe"}}, f"whale-{svc}: {txn}"
+        assert {kafka.topic(t) for t in relay_topics(svc)} <= writes, f"whale-{svc} cannot write its relay's topics"
+        assert not [a for a in acls if a["resource"]["type"] == "transactionalId"
+                    and a["resource"].get("patternType", "literal") != "literal"], "one id, named exactly"
 
 
 # --------------------------------------------------------------------------------------------------
