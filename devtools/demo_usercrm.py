@@ -29,7 +29,8 @@ SOURCES = list(uu.LoginSource)
 QUESTIONS = [("q1", "Years trading shares", "3-5"), ("q2", "Traded derivatives before", "no"),
              ("q3", "Understands margin calls", "yes")]
 FAIL_REASONS = {"send_message": "bounced", "withdraw": "insufficient_funds", "deposit": "payment_declined",
-                "start_allocation": "insufficient_funds", "allocation_deposit": "insufficient_funds"}
+                "start_allocation": "insufficient_funds", "allocation_deposit": "insufficient_funds",
+                "change_owner": "owner_not_admin", "change_access_level": "access_level_not_allowed"}
 
 
 def fund_catalogue(now: datetime, rng: random.Random) -> list[Payload]:
