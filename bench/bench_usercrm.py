@@ -221,6 +221,7 @@ async def main(ctx: Any) -> list[dict]:
     with psycopg.connect(url) as conn:  # set-up only: a cursor from the middle of the statement
         mid = conn.execute("SELECT at, entry_id FROM uc_statement WHERE customer_id = 'C-BENCH' "
                            "ORDER BY at DESC, entry_id DESC OFFSET %s LIMIT 1", (n // 2,)).fetchone()
+    paging.configure(container.settings)  # the API's cursor codec (create_api does it when the API is built)
     deep = paging.encode(mid[0], mid[1])
     window = (T0 + timedelta(seconds=n * 100), T0 + timedelta(seconds=n * 200))
     scenarios = [
