@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ AUTH = AuthSettings(jwt_secret="contract-fuzz-secret-0123456789abcdef")
 EXAMPLES = int(os.environ.get("WHALE_FUZZ_EXAMPLES", "6"))  # per operation, token and mode
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+TRANSITION = re.compile(r"^[A-Z]+_\w*___\d{3}_\w+__[A-Z]+_\w*$")  # a link between two operations
 
 
 @dataclass
@@ -147,11 +149,13 @@ def _run_operation(op: Any, headers: dict[str, str], mode: GenerationMode, tally
 
 
 def _run_links(schema: Any, headers: dict[str, str], tally: Tally) -> int:
-    """The stateful phase over the schema's links (0 transitions: the schema has no links)."""
+    """The stateful phase over the schema's links: the OpenAPI links and those schemathesis infers (an id in
+    one response used as a parameter of another operation). Its rules are named
+    `<METHOD>_<path>___<status>_<link>__<METHOD>_<path>`; 0 transitions: no links."""
     from hypothesis.stateful import run_state_machine_as_test
 
     machine = schema.as_state_machine()
-    transitions = [name for name in dir(machine) if name.startswith("RANDOM_WALK") or "->" in name]
+    transitions = [name for name in dir(machine) if TRANSITION.match(name)]
     if not transitions:
         return 0
 
