@@ -31,7 +31,7 @@ export function ThemedAntd({ children }: { children: ReactNode }) {
   return (
     <ConfigProvider
       locale={lang === "zh" ? zhCN : enUS}
-      theme={{ token: { colorPrimary: "#1456c8", colorLink: "#1456c8", colorInfo: "#1456c8", colorTextTertiary: "rgba(0,0,0,0.58)", colorTextDescription: "rgba(0,0,0,0.6)", colorTextPlaceholder: "rgba(0,0,0,0.55)" } }}
+      theme={{ token: { colorPrimary: "#1456c8", colorPrimaryHover: "#0f46a6", colorPrimaryActive: "#0c3a8a", colorLink: "#1456c8", colorLinkHover: "#0f46a6", colorInfo: "#1456c8", colorError: "#cf1322", colorErrorHover: "#a8071a", colorTextSecondary: "rgba(0,0,0,0.62)", colorTextTertiary: "rgba(0,0,0,0.58)", colorTextDescription: "rgba(0,0,0,0.6)", colorTextPlaceholder: "rgba(0,0,0,0.55)" } }}
     >
       <AntApp>{children}</AntApp>
     </ConfigProvider>

@@ -78,6 +78,8 @@ export const managersEn = {
   "teams.protection": "Protection period",
   "teams.days": "{n} days",
   "teams.noMembers": "No members",
+  "teams.showMembers": "Show the members of {name}",
+  "teams.hideMembers": "Hide the members of {name}",
 } as const;
 
 export const managersZh: Record<keyof typeof managersEn, string> = {
@@ -159,4 +161,6 @@ export const managersZh: Record<keyof typeof managersEn, string> = {
   "teams.protection": "保护期",
   "teams.days": "{n} 天",
   "teams.noMembers": "没有成员",
+  "teams.showMembers": "显示 {name} 的成员",
+  "teams.hideMembers": "隐藏 {name} 的成员",
 };

@@ -25,8 +25,9 @@ export function QrCodeDialog({ manager, onClose }: { manager: ManagerRow | null;
     <Modal open={!!manager} onCancel={onClose} footer={null} title={t("managers.qrTitle", { name: manager?.name ?? "" })} destroyOnHidden>
       {manager && (code ? (
         <Space direction="vertical" align="center" style={{ width: "100%" }}>
-          <div ref={box} role="img" aria-label={t("managers.qrAlt", { code })} data-testid="manager-qr">
-            <QRCode value={referralLink(code)} size={220} type="canvas" />
+          <div ref={box} data-testid="manager-qr">
+            {/* the canvas is the image (antd gives it role="img"): its text alternative goes on it */}
+            <QRCode value={referralLink(code)} size={220} type="canvas" aria-label={t("managers.qrAlt", { code })} />
           </div>
           <Typography.Text copyable>{referralLink(code)}</Typography.Text>
           <Button onClick={download}>{t("managers.qrDownload")}</Button>

@@ -1,7 +1,7 @@
 // Teams and Rules (seed 000 "auto-assignment rules"): teams with their members, the ordered routing rules
 // with their versions, editing (AssignmentManage), and a preview of where a customer would be routed.
 import { submitValid } from "../../components/submitValid";
-import { EditOutlined, HistoryOutlined, PlusOutlined } from "@ant-design/icons";
+import { DownOutlined, EditOutlined, HistoryOutlined, PlusOutlined, RightOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Card, Col, Drawer, Form, Input, Modal, Row, Select, Space, Table, Tag, Timeline, Typography } from "antd";
 import dayjs from "dayjs";
@@ -136,7 +136,14 @@ export default function TeamsRulesPage() {
             <QueryState query={teams} isEmpty={(ts) => ts.length === 0}>
               {(ts) => (
                 <Table<Team> rowKey="team_id" size="small" pagination={false} dataSource={ts}
-                  expandable={{ expandedRowRender: (team) => <TeamMembers team={team} /> }}
+                  expandable={{
+                    expandedRowRender: (team) => <TeamMembers team={team} />,
+                    // the button says whose members it shows (antd's own says only "Expand row")
+                    expandIcon: ({ expanded, onExpand, record }) => (
+                      <Button type="text" size="small" aria-expanded={expanded} icon={expanded ? <DownOutlined /> : <RightOutlined />}
+                        aria-label={t(expanded ? "teams.hideMembers" : "teams.showMembers", { name: record.name })}
+                        data-testid={`team-expand-${record.team_id}`} onClick={(e) => onExpand(record, e)} />),
+                  }}
                   columns={[
                     { title: t("field.name"), dataIndex: "name", render: (v: string, r) => <>{v} <Typography.Text type="secondary">({r.team_id})</Typography.Text></> },
                     { title: t("teams.leader"), dataIndex: "leader_id", render: (v: string | null) => v ?? "—" },
