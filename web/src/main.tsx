@@ -13,7 +13,10 @@ createRoot(document.getElementById("root")!).render(
       <ThemedAntd>
         <QueryProvider>
           <AuthProvider>
-            <BrowserRouter>
+            {/* URL changes render at once, not in a React transition: the filters live in the URL, and while a
+                transition is pending the page still holds the previous URL's state, so a second Enter on a stage
+                card pressed in that window toggled the old filter on again instead of off (a lost keypress) */}
+            <BrowserRouter useTransitions={false}>
               <App />
             </BrowserRouter>
           </AuthProvider>

@@ -63,7 +63,7 @@ for (const lang of ["en", "zh"]) {
   });
 }
 
-test("keyboard: the skip link comes first and a stage card turns its filter on with Enter", async () => {
+test("keyboard: the skip link comes first and a stage card toggles its filter with Enter", async () => {
   await signIn(page, "team_lead");
   await page.goto(new URL("/customers", CONSOLE).href);
   await page.locator("[data-testid=customer-table] tbody tr[data-row-key]").first().waitFor({ timeout: 120_000 });
@@ -72,7 +72,10 @@ test("keyboard: the skip link comes first and a stage card turns its filter on w
   await page.getByTestId("stage-card-funded").focus();
   await page.keyboard.press("Enter");
   await page.waitForURL(/stage=funded/, { waitUntil: "commit" });
-  await page.locator("[data-testid=stage-card-funded][aria-pressed=true]").waitFor({ timeout: 30_000 });
-  // Turning the filter off again with a second Enter did not change the URL within 45 s in the last run;
-  // not understood yet (see the closing note of this stop), so it is not asserted here.
+  // at once, as a quick second keypress would (the router once rendered URL changes in a transition, and a
+  // second Enter landing before that render toggled the old state: the filter stayed on)
+  await page.getByTestId("stage-card-funded").focus();
+  await page.keyboard.press("Enter");
+  await page.waitForURL((u) => !u.searchParams.has("stage"), { waitUntil: "commit" });
+  await page.locator("[data-testid=stage-card-funded][aria-pressed=false]").waitFor({ timeout: 30_000 });
 });
