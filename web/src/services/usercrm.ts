@@ -39,10 +39,12 @@ async function json<T>(path: string, init?: RequestInit): Promise<T> {
   const res = await gatewayFetch("usercrm", path, init);
   return (res.status === 204 ? undefined : await res.json()) as T;
 }
-const post = <T>(path: string, body?: unknown) => json<T>(path, {
-  method: "POST", headers: { "Content-Type": "application/json", "Idempotency-Key": crypto.randomUUID?.() ?? String(Date.now()) },
+const send = (method: "POST" | "PUT") => <T>(path: string, body?: unknown) => json<T>(path, {
+  method, headers: { "Content-Type": "application/json", "Idempotency-Key": crypto.randomUUID?.() ?? String(Date.now()) },
   body: body === undefined ? undefined : JSON.stringify(body),
 });
+const post = send("POST");
+const put = send("PUT");
 
 export const profile = (id: string, signal?: AbortSignal) => json<Profile>(`${base(id)}/profile`, { signal });
 export const infoTab = (id: string, tab: InfoTab, signal?: AbortSignal) =>
@@ -68,5 +70,11 @@ export const moveMoney = (id: string, accountId: string, kind: "deposits" | "wit
   post<UserRequest>(`${base(id)}/accounts/${encodeURIComponent(accountId)}/${kind}`, { amount, currency });
 export const startAllocation = (id: string, body: { account_id: string; fund_id: string; amount: string; currency: string }) => post<UserRequest>(`${base(id)}/allocations`, body);
 export const stopAllocation = (id: string, allocationId: string) => post<UserRequest>(`${base(id)}/allocations/${encodeURIComponent(allocationId)}/stop`);
+/** The sections of the user's information a change request may carry (one per request). */
+export const INFO_SECTIONS = ["general", "personal", "financial_status", "financial_experience"] as const;
+export type InfoSection = (typeof INFO_SECTIONS)[number];
+export const changeInfo = (id: string, section: InfoSection, values: Record<string, unknown>) =>
+  post<UserRequest>(`${base(id)}/change-requests`, { [section]: values });
+export const editSocialLinks = (id: string, links: Record<string, string>) => put<UserRequest>(`${base(id)}/social-links`, { links });
 export const approve = (requestId: string) => post<UserRequest>(`/usercrm/requests/${encodeURIComponent(requestId)}/approve`, {});
 export const decline = (requestId: string, note: string | null) => post<UserRequest>(`/usercrm/requests/${encodeURIComponent(requestId)}/decline`, { note });

@@ -6,6 +6,7 @@ import { kycEn, kycZh } from "./kyc";
 import { managersEn, managersZh } from "./managers";
 import { ticketsEn, ticketsZh } from "./tickets";
 import { usercrmEn, usercrmZh } from "./usercrm";
+import { usercrmEditEn, usercrmEditZh } from "./usercrmEdit";
 import { analyticsEn, analyticsZh } from "./analytics";
 
 export const screensEn = {
@@ -16,6 +17,7 @@ export const screensEn = {
   ...managersEn,
   ...ticketsEn,
   ...usercrmEn,
+  ...usercrmEditEn,
   ...analyticsEn,
 } as const;
 
@@ -27,5 +29,6 @@ export const screensZh: Record<keyof typeof screensEn, string> = {
   ...managersZh,
   ...ticketsZh,
   ...usercrmZh,
+  ...usercrmEditZh,
   ...analyticsZh,
 };

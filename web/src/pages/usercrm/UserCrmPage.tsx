@@ -55,9 +55,17 @@ export default function UserCrmPage() {
   const customerId = params.get("customer");
   const view = params.get("view") === "approvals" ? "approvals" : "user";
   const tab = params.get("tab") ?? "panel";
+  // the information tabs the caller may read sit under one "Information" tab: ten tabs in one row overflow
+  // at 1280 px into antd's "more" menu, whose button inside the tablist is not a tab (aria-required-children)
+  const infoTabs = api.INFO_TABS.filter((x) => can(x.perm)).map((x) => ({
+    key: x.tab, label: t(`usercrm.tab.${x.tab}` as MessageKey), children: customerId && <InfoTab customerId={customerId} tab={x.tab} />,
+  }));
+  const infoTab = infoTabs.find((x) => x.key === tab)?.key;
   const tabs = [
     { key: "panel", label: t("usercrm.panel"), children: customerId && <UserPanel customerId={customerId} /> },
-    ...api.INFO_TABS.filter((x) => can(x.perm)).map((x) => ({ key: x.tab, label: t(`usercrm.tab.${x.tab}` as MessageKey), children: customerId && <InfoTab customerId={customerId} tab={x.tab} /> })),
+    ...(infoTabs.length ? [{ key: "info", label: t("usercrm.information"), children: (
+      <Tabs size="small" activeKey={infoTab ?? infoTabs[0].key} onChange={(k) => set({ tab: k }, { keepCursor: true })} items={infoTabs} destroyOnHidden />
+    ) }] : []),
     ...(can("UserReportsRead") ? [
       { key: "accounts", label: t("usercrm.accounts"), children: customerId && <AccountsReport customerId={customerId} /> },
       { key: "allocations", label: t("usercrm.allocations"), children: customerId && <AllocationsReport customerId={customerId} /> },
@@ -76,7 +84,7 @@ export default function UserCrmPage() {
           <Input.Search key={customerId ?? ""} enterButton={t("usercrm.open")} allowClear placeholder={t("usercrm.customerId")} aria-label={t("usercrm.customerId")}
             defaultValue={customerId ?? ""} style={{ width: 360, marginBottom: 16 }} onSearch={(v) => set({ customer: v.trim() || null, tab: null }, { keepCursor: true })} data-testid="usercrm-customer" />
           {customerId ? (
-            <Tabs activeKey={tabs.some((x) => x.key === tab) ? tab : "panel"} onChange={(k) => set({ tab: k }, { keepCursor: true })} items={tabs} destroyOnHidden />
+            <Tabs activeKey={infoTab ? "info" : tabs.some((x) => x.key === tab) ? tab : "panel"} onChange={(k) => set({ tab: k === "info" ? infoTabs[0].key : k }, { keepCursor: true })} items={tabs} destroyOnHidden />
           ) : <Card size="small"><Typography.Text type="secondary">{t("usercrm.pick")}</Typography.Text></Card>}
         </>
       )}

@@ -3,13 +3,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { App, Button, Card, Descriptions, Progress, Space, Table, Tag, Typography } from "antd";
 import dayjs from "dayjs";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useAuth } from "../../auth/AuthProvider";
 import { QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import type { Perm } from "../../auth/perms";
 import * as api from "../../services/usercrm";
 import { ActionDialog, type ActionKind, type ActionValues } from "./ActionDialog";
+import { EditInfoDialog, SocialLinksDialog } from "./EditDialogs";
 
 const when = (v: string | null | undefined) => (v ? dayjs(v).format("YYYY-MM-DD HH:mm") : "—");
 export const STATE_COLOR: Record<string, string> = { awaiting_approval: "gold", submitted: "blue", accepted: "blue", completed: "green", failed: "red", declined: "default" };
@@ -30,8 +31,17 @@ export function UserPanel({ customerId }: { customerId: string }) {
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [kind, setKind] = useState<ActionKind | null>(null);
+  const [editing, setEditing] = useState<"info" | "social" | null>(null);
   const prof = useQuery({ queryKey: ["usercrm", customerId, "profile"], queryFn: ({ signal }) => api.profile(customerId, signal) });
   const reqs = useQuery({ queryKey: ["usercrm", customerId, "requests"], queryFn: ({ signal }) => api.requests(customerId, signal), refetchInterval: 5000 });
+  // a completed request changes the user (access, social links, completion): read the profile again then
+  const completed = reqs.data?.items.filter((r) => r.state === "completed").length;
+  const seenCompleted = useRef(completed);
+  const refetchProfile = prof.refetch;
+  useEffect(() => {
+    if (completed !== undefined && seenCompleted.current !== undefined && completed !== seenCompleted.current) void refetchProfile();
+    seenCompleted.current = completed;
+  }, [completed, refetchProfile]);
   const accts = useQuery({ queryKey: ["usercrm", customerId, "accounts", null], queryFn: ({ signal }) => api.accounts(customerId, null, signal), enabled: can("UserReportsRead") });
   const act = useMutation({
     mutationFn: ({ k, v }: { k: ActionKind; v: ActionValues }) => {
@@ -71,7 +81,12 @@ export function UserPanel({ customerId }: { customerId: string }) {
               {allowedActions(can, p.access.blocked).map((k) => (
                 <Button key={k} danger={k === "block"} onClick={() => { act.reset(); setKind(k); }} data-testid={`user-action-${k}`}>{t(`usercrm.action.${k}` as "usercrm.action.message")}</Button>
               ))}
+              {can("UserInfoEdit") && (<>
+                <Button onClick={() => setEditing("info")} data-testid="user-edit-info">{t("usercrm.edit.info")}</Button>
+                <Button onClick={() => setEditing("social")} data-testid="user-edit-social">{t("usercrm.edit.social")}</Button>
+              </>)}
             </Space>
+            <SocialLinksDialog customerId={customerId} links={p.social_links} open={editing === "social"} onClose={() => setEditing(null)} />
           </Card>
         )}
       </QueryState>
@@ -91,6 +106,7 @@ export function UserPanel({ customerId }: { customerId: string }) {
           )}
         </QueryState>
       </Card>
+      <EditInfoDialog customerId={customerId} open={editing === "info"} onClose={() => setEditing(null)} />
       <ActionDialog kind={kind} accounts={accts.data?.items ?? []} onClose={() => setKind(null)} onSubmit={(k, v) => act.mutate({ k, v })} pending={act.isPending} error={act.isError ? act.error : null} />
     </>
   );
