@@ -12,9 +12,11 @@ import { TagsDialog } from "./TagsDialog";
 type Open = "assign" | "remark" | "tags" | null;
 
 /** The toolbar over the list: what the role may do with the selected customers (the API checks again). */
-export function BulkActions({ selected, filters, onDone, onAssigned }: {
+export function BulkActions({ selected, filters, total, onDone, onAssigned }: {
   selected: string[];
   filters: CustomerFilters;
+  /** how many customers the filters match (the export's progress), when known */
+  total?: number;
   onDone: () => void;
   onAssigned: () => void;
 }) {
@@ -40,7 +42,7 @@ export function BulkActions({ selected, filters, onDone, onAssigned }: {
           <Button icon={<TagsOutlined />} disabled={none} onClick={() => setOpen("tags")} data-testid="action-tags">{t("customers.tags")}</Button>
         </>
       )}
-      {can("CustomerExport") && <ExportButton filters={filters} icon={<DownloadOutlined />} />}
+      {can("CustomerExport") && <ExportButton filters={filters} total={total} icon={<DownloadOutlined />} />}
       {open === "assign" && <AssignDialog customerIds={selected} onClose={(done) => { if (done) onAssigned(); close(done); }} />}
       {open === "remark" && <BatchRemarkDialog customerIds={selected} onClose={close} />}
       {open === "tags" && <TagsDialog customerIds={selected} onClose={close} />}

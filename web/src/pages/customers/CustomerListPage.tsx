@@ -72,6 +72,7 @@ export default function CustomerListPage() {
         <BulkActions
           selected={selected}
           filters={filters}
+          total={counts.data?.total}
           onDone={() => setSelected([])}
           onAssigned={() => setFollowUntil(Date.now() + 15_000)}
         />

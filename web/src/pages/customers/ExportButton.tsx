@@ -5,8 +5,15 @@ import { useI18n } from "../../i18n";
 import { exportCustomers } from "../../services/customers";
 import { toFilterQuery, type CustomerFilters } from "./filters";
 
-/** Streams the filtered list as CSV with a running row count, then offers the file. */
-export function ExportButton({ filters, icon }: { filters: CustomerFilters; icon: ReactNode }) {
+/** The export's progress: rows written of the rows the filters matched when it started (never 100 before the
+ * file is complete: customers may arrive meanwhile); without a total, an indeterminate bar. */
+export function exportPercent(rows: number, total: number | undefined): number {
+  return total ? Math.min(99, Math.floor((rows / total) * 100)) : 99;
+}
+
+/** Streams the filtered list as CSV with a running row count (a percentage of `total` when known), then
+ * offers the file. */
+export function ExportButton({ filters, total, icon }: { filters: CustomerFilters; total?: number; icon: ReactNode }) {
   const { t } = useI18n();
   const [rows, setRows] = useState<number | null>(null);
   const [done, setDone] = useState(false);
@@ -47,7 +54,7 @@ export function ExportButton({ filters, icon }: { filters: CustomerFilters; icon
         <Space direction="vertical" style={{ width: "100%" }}>
           {error ? <ProblemAlert error={error} /> : (
             <>
-              <Progress percent={done ? 100 : 99} status={done ? "success" : "active"} showInfo={false} aria-label={t("customers.export")} />
+              <Progress percent={done ? 100 : exportPercent(rows ?? 0, total)} status={done ? "success" : "active"} showInfo={!!total} aria-label={t("customers.export")} />
               <Typography.Text role="status" aria-live="polite" data-testid="export-status">
                 {done ? t("customers.exportDone", { rows: rows ?? 0 }) : t("customers.exporting", { rows: rows ?? 0 })}
               </Typography.Text>
