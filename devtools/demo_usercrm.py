@@ -174,7 +174,8 @@ def _effects(r: dict[str, Any], now: datetime) -> tuple[dict[str, Any], list[Pay
 
 
 def _section_update(cid: str, change: dict[str, Any], now: datetime, rid: str) -> Payload:
-    section, data = next(iter(change.items()))
+    # the request carries every section, all but one null: answer the one given
+    section, data = next((k, v) for k, v in change.items() if v is not None)
     if section == "bank_account":
         return uu.BankAccountSaved(customer_id=cid, saved_at=now, bank_account=data, request_id=rid)
     cls, attr = {"general": (uu.GeneralUpdated, "general"), "personal": (uu.PersonalUpdated, "personal"),
@@ -199,7 +200,12 @@ async def answer_requests(settings: KafkaSettings, producer: EventProducer, seed
                 log.warning("demo_request_undecodable", offset=record.offset)
                 continue
             await asyncio.sleep(rng.uniform(0.2, 2.0))  # the platform takes a moment, as a real one would
-            for payload in answer(request, rng):
+            try:
+                payloads = answer(request, rng)
+            except (ValueError, KeyError, StopIteration) as exc:  # one bad request must not stop the platform
+                log.warning("demo_request_unanswerable", action=request.get("action"), error=type(exc).__name__)
+                continue
+            for payload in payloads:
                 env = registry.envelope(payload, producer="demo-platform", causation_id=request["request_id"])
                 await producer.publish(env, topic=settings.topic(registry.latest(env.event_type).topic))
             log.info("demo_request_answered", action=request["action"])

@@ -44,6 +44,7 @@ def _answer_types() -> Counter[str]:
                 ("allocation_deposit", {"money": {**money, "allocation_id": "AL1"}}),
                 ("stop_allocation", {"stop_allocation": {"account_id": "A1", "allocation_id": "AL1"}}),
                 ("change_info", {"change": {"general": {"time_zone": "Asia/Hong_Kong"}}}),
+                ("change_info", {"change": {"social": {"links": {"x": "https://x.com/ann"}}}}),
                 ("reset_password", {})]
     for action, params in requests * 20:
         request = UserRequest(request_id=str(uuid.uuid4()), customer_id="C1", action=action, requested_by="M1",
@@ -51,3 +52,21 @@ def _answer_types() -> Counter[str]:
         for payload in answer(request, rng, now):
             seen[registry.decode(encode(registry.envelope(payload, producer="demo"))).event_type] += 1
     return seen
+
+
+def test_the_demo_platform_answers_the_section_a_change_request_gives() -> None:
+    """A change request carries every section, all but one null (as the CRM sends it): the answer updates
+    the one given (the platform once read the first key, null, and its answering task died)."""
+    now = datetime.now(UTC)
+    for change, event_type in [({"social": {"links": {"x": "https://x.com/ann"}}}, "profile.social_links_updated"),
+                               ({"financial_experience": {"experience_years": 4}},
+                                "profile.financial_experience_updated")]:
+        request = UserRequest(request_id=str(uuid.uuid4()), customer_id="C1", action="change_info", requested_by="M1",
+                              requested_at=now, change=change).model_dump(mode="json")
+        assert request["change"]["general"] is None
+        for seed in range(40):  # about one request in eight fails: find one that the platform applies
+            types = [p.EVENT_TYPE for p in answer(request, random.Random(seed), now)]
+            if event_type in types:
+                break
+        else:
+            raise AssertionError(f"no answer to {change} carried {event_type}")
