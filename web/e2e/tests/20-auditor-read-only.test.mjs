@@ -14,7 +14,10 @@ after(async () => browser?.close());
 test("an auditor sees masked personal data and no write buttons", async () => {
   await signIn(page, "auditor");
   const menu = await page.getByRole("navigation").getByRole("menuitem").allInnerTexts();
-  assert.deepEqual(menu.map((m) => m.trim()), ["Home", "Customer List"]);
+  // the screens ClientProfileReadOnly (and the User CRM read permissions) open; not KYC review, Tickets or
+  // Comments, which need permissions an auditor does not have
+  assert.deepEqual(menu.map((m) => m.trim()), ["Home", "Customer List", "Tasks", "My Dashboard", "Today's Summary",
+    "Account Managers", "Teams and Rules", "User CRM", "Analytics"]);
   await page.goto(new URL("/customers", CONSOLE).href);
   const first = page.locator("[data-testid=customer-table] tbody tr[data-row-key]").first();
   await first.waitFor({ timeout: 120_000 });
