@@ -65,7 +65,7 @@ describe("edit the social links", () => {
     fireEvent.change(within(dialog).getByTestId("social-url-1"), { target: { value: "http://x.example/ann" } });
     fireEvent.click(within(dialog).getByRole("button", { name: "Submit" }));
     expect(await within(dialog).findByText("An https:// link")).toBeInTheDocument();
-    expect(await within(dialog).findAllByText("Each network once")).toHaveLength(2);
+    await waitFor(() => expect(within(dialog).getAllByText("Each network once")).toHaveLength(2)); // both rows
     expect(seen.filter((r) => r.method === "PUT")).toHaveLength(0);
     fireEvent.change(within(dialog).getByTestId("social-network-1"), { target: { value: "x_com" } });
     fireEvent.change(within(dialog).getByTestId("social-url-1"), { target: { value: "https://x.com/ann" } });
