@@ -46,7 +46,29 @@ export async function setLang(page, lang) {
 /** No WCAG 2.x A/AA violations found by axe-core on the page as it is now. */
 export async function axeViolations(page) {
   const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("\n    ")}`);
+  // each node with axe's own reason (e.g. the contrast ratio and colours found), so a failure says what to fix
+  const why = (n) => [...n.any, ...n.all, ...n.none].map((c) => c.message).filter(Boolean)[0] ?? "";
+  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => `${n.target.join(" ")} — ${why(n)}`).join("\n    ")}`);
+}
+
+/** The ECharts chart in `scope` has drawn: ECharts said "finished", the series are there and the canvas
+ * has coloured pixels (a chart drawn in a box without size stays blank). Returns the series count. */
+export async function chartDrawn(scope) {
+  const chart = scope.locator("[data-testid=echart][data-drawn]").first();
+  await chart.waitFor();
+  const painted = await chart.evaluate((el) => {
+    const canvas = el.querySelector("canvas");
+    if (!canvas || !canvas.width || !canvas.height) return 0;
+    const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+      if (a > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 40) n += 1; // a coloured (not grey axis) pixel
+    }
+    return n;
+  });
+  if (painted < 200) throw new Error(`the chart has drawn only ${painted} coloured pixels`);
+  return Number(await chart.getAttribute("data-series"));
 }
 
 export async function shot(page, name, lang, { fullPage = true } = {}) {
