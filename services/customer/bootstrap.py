@@ -1,5 +1,6 @@
-"""Wiring, and only wiring: settings → event store, read-model database, consumers, outbox relay, projection,
-API, in `bootstrap(settings) -> Container` (`container.py`). Nothing connects here; tests pass their own settings.
+"""Wiring, and only wiring: settings → the service's one database (event store + read models, the read-model
+fold run in the events' transactions), consumers, outbox relay, API, in `bootstrap(settings) -> Container`
+(`container.py`). Nothing connects here; tests pass their own settings.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from sqlalchemy import Engine, create_engine, event
 from shared.runtime.commands import guard_outgoing
 from shared.runtime.db import make_engine, normalise_url, session_factory
 from shared.runtime.eventstore import build_application
-from shared.runtime.projection import ProjectionRunner
 
 from .application import CustomerApplication, IngestCache
-from .container import PROJECTION, SERVICE, Container
+from .container import SERVICE, Container
 from .domain.customer import Customer
 from .outbox import map_event
 from .projections.customer_view import make_apply
@@ -52,17 +52,18 @@ def _loads(data: Any) -> Any:
 
 def bootstrap(settings: CustomerSettings | None = None, *, migrate: bool = True) -> Container:
     settings = settings or CustomerSettings()
-    app = build_application(CustomerApplication, settings.eventstore_url)
-    guard_outgoing(app, map_event, service=SERVICE)
-    app.snapshotting_intervals = {Customer: settings.snapshot_interval}  # type: ignore[misc]
     tables = build_tables()
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
+    if migrate:  # the read-model tables first: the application's first recording may write them
+        tables.metadata.create_all(engine)
+    app = build_application(CustomerApplication, settings.database_url)
+    guard_outgoing(app, map_event, service=SERVICE)
+    app.snapshotting_intervals = {Customer: settings.snapshot_interval}  # type: ignore[misc]
+    app.read_model = make_apply(tables)  # rows written in the transaction that stores the events
     read_sessions = session_factory(read_engine(settings.database_url, engine))
-    projection = ProjectionRunner(app, sessions, tables.projection_position, make_apply(tables), name=PROJECTION,
-                                  service=SERVICE, batch_size=settings.projection_batch_size)
-    container = Container(settings, tables, engine, sessions, app, projection,
-                          IngestCache(settings.aggregate_cache_size), read_sessions)
+    container = Container(settings, tables, engine, sessions, app, IngestCache(settings.aggregate_cache_size),
+                          read_sessions)
     if migrate:
         container.migrate()
     return container

@@ -1,5 +1,6 @@
-"""The customer service's composition root (built by `bootstrap.py`, the only wiring): event store, read
-model, ingest and assignment consumers, outbox relay, projection and API."""
+"""The customer service's composition root (built by `bootstrap.py`, the only wiring): one database (event
+store and read model, written in one transaction per batch), ingest and assignment consumers, outbox relay
+(publishes from memory after each commit) and API."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from functools import cached_property
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import Engine, delete, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
@@ -19,7 +20,7 @@ from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.idempotency import idempotency_store
 from shared.runtime.kafka import BatchConsumer, EventProducer, ensure_topics
 from shared.runtime.outbox import OutboxRelay
-from shared.runtime.projection import ProjectionRunner
+from shared.runtime.projection import rebuild_from_store
 from shared.runtime.service import Check, Component
 
 from .application import CustomerApplication, IngestCache
@@ -31,7 +32,6 @@ from .settings import CustomerSettings
 SERVICE = "customer"
 UPSTREAM_GROUP = "whale-customer"
 ASSIGNMENT_GROUP = "whale-customer-assignment"
-PROJECTION = "customer_view"
 
 
 @dataclass
@@ -41,7 +41,6 @@ class Container:
     engine: Engine
     sessions: sessionmaker[Session]
     app: CustomerApplication
-    projection: ProjectionRunner
     cache: IngestCache
     read_sessions: sessionmaker[Session]
     producer: EventProducer | None = None
@@ -63,14 +62,13 @@ class Container:
         self.tables.metadata.create_all(self.engine)
 
     def rebuild_read_model(self) -> int:
-        """Empty the tables built from the event store, reset the projection, replay it. Run it with the
-        worker stopped (`python -m services.customer rebuild`): one projection writer at a time."""
-        with self.sessions.begin() as s:
-            for table in self.tables.read_model:
-                s.execute(delete(table))
-            s.execute(delete(self.tables.projection_position).where(
-                self.tables.projection_position.c.projection == PROJECTION))
-        return self.projection.catch_up()
+        """Replay the event store into the emptied tables it builds, in one transaction, with the fold the
+        service runs in the events' transactions. Run it with the worker stopped
+        (`python -m services.customer rebuild`)."""
+        fold = self.app.read_model
+        assert fold is not None, "bootstrap sets the read-model fold"
+        return rebuild_from_store(self.app, self.sessions, self.tables.read_model, fold,
+                                  batch_size=self.settings.projection_batch_size)
 
     # ---- worker -------------------------------------------------------------------------------
     def build_worker(self) -> None:
@@ -82,16 +80,11 @@ class Container:
         up_group = s.kafka.topic_prefix + UPSTREAM_GROUP + s.consumer_group_suffix
         as_group = s.kafka.topic_prefix + ASSIGNMENT_GROUP + s.consumer_group_suffix
 
-        def wake() -> None:
-            self.projection.wake()
-            if self.relay:
-                self.relay.wake()
-
         self.consumers = [
             BatchConsumer(settings=s.kafka, service=SERVICE, group_id=up_group, topics=upstream,
                           handler=UpstreamHandler(self.app, UPSTREAM_GROUP, upstream, self.cache),
                           producer=self.producer, dead_letter_topic=self.dead_letter_topic(),
-                          batch_size=s.consumer_batch_size, retries=s.consumer_retries, on_applied=wake),
+                          batch_size=s.consumer_batch_size, retries=s.consumer_retries),
             BatchConsumer(settings=s.kafka, service=SERVICE, group_id=as_group,
                           topics=[self.assignment_topic()],
                           handler=SqlBatchHandler(self.sessions, Tracker(self.tables.consumer_position,
@@ -113,14 +106,13 @@ class Container:
                                                   self.settings.kafka.topic(topics.CRM_CUSTOMER),
                                                   self.dead_letter_topic()])
         await self.producer.start()
-        return [*self.consumers, self.relay, self.projection]
+        return [*self.consumers, self.relay]
 
     async def stop_worker(self) -> None:
         for c in self.consumers:
             await c.stop()
         if self.relay:
             await self.relay.stop()
-        await self.projection.stop()
 
     async def start(self, *, worker: bool) -> list[Component]:
         return await self.start_worker() if worker else []

@@ -18,69 +18,26 @@ from urllib.parse import unquote, urlparse
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
 from eventsourcing.persistence import ProcessRecorder, Recording, StoredEvent, Tracking
-from eventsourcing.popo import POPOFactory, POPOProcessRecorder
-from eventsourcing.postgres import PostgresAggregateRecorder, PostgresProcessRecorder
-from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteProcessRecorder
+from eventsourcing.popo import POPOFactory
+from eventsourcing.postgres import PostgresAggregateRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder
 from psycopg.sql import SQL, Identifier
 
 from .logging import get_logger
+from .recorders import (
+    MORE_TRACKING,
+    POPOMultiTrackingRecorder,
+    PostgresMultiTrackingRecorder,
+    SQLiteMultiTrackingRecorder,
+    recorder_topic,
+    supports_more_tracking,
+)
+from .sametx import READ_MODEL, ReadModelFold
 
 TApp = TypeVar("TApp", bound=Application)  # type: ignore[type-arg]
 log = get_logger("eventstore")
 
 EVENT_NAMESPACE = uuid.UUID("5b0c7a6e-6b8e-4e57-9f3a-3f1d2b7e9a10")
-
-
-MORE_TRACKING = "more_tracking"  # keyword of `insert_events`: tracking records beyond the first, same transaction
-
-
-class PostgresMultiTrackingRecorder(PostgresProcessRecorder):
-    """A process recorder that also stores `more_tracking` (tracking records of several Kafka partitions)
-    in the transaction of the events: one transaction for a poll that spans many partitions.
-
-    eventsourcing's documented way to write more in the events' transaction is a recorder subclass that
-    extends `_insert_events` (its searchable-content example); the extra rows are the library's own
-    tracking rows, so they go through its `_insert_tracking`. These three subclasses are the only place
-    the kit touches recorder internals."""
-
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)
-        for tracking in kwargs.get(MORE_TRACKING, ()):
-            self._insert_tracking(curs, tracking)
-
-
-class SQLiteMultiTrackingRecorder(SQLiteProcessRecorder):
-    __doc__ = PostgresMultiTrackingRecorder.__doc__
-
-    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        returning = super()._insert_events(c, stored_events, **kwargs)
-        for tracking in kwargs.get(MORE_TRACKING, ()):
-            self._insert_tracking(c, tracking)
-        return returning
-
-
-class POPOMultiTrackingRecorder(POPOProcessRecorder):
-    __doc__ = PostgresMultiTrackingRecorder.__doc__
-
-    def _assert_uniqueness(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        super()._assert_uniqueness(stored_events, **kwargs)
-        for tracking in kwargs.get(MORE_TRACKING, ()):
-            self._assert_tracking_uniqueness(tracking)
-
-    def _update_table(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        ids = super()._update_table(stored_events, **kwargs)
-        for tracking in kwargs.get(MORE_TRACKING, ()):
-            self._insert_tracking(tracking)
-        return ids
-
-
-def _topic(cls: type) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def supports_more_tracking(recorder: object) -> bool:
-    return isinstance(recorder, PostgresMultiTrackingRecorder | SQLiteMultiTrackingRecorder
-                      | POPOMultiTrackingRecorder)
 
 
 def eventstore_env(url: str) -> dict[str, str]:
@@ -89,10 +46,10 @@ def eventstore_env(url: str) -> dict[str, str]:
         path = url.split(":///", 1)[1] if ":///" in url else ":memory:"
         if path in ("", ":memory:"):
             return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": ":memory:",
-                    "PROCESS_RECORDER_TOPIC": _topic(SQLiteMultiTrackingRecorder)}
+                    "PROCESS_RECORDER_TOPIC": recorder_topic(SQLiteMultiTrackingRecorder)}
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path, "SQLITE_LOCK_TIMEOUT": "30",
-                "PROCESS_RECORDER_TOPIC": _topic(SQLiteMultiTrackingRecorder)}
+                "PROCESS_RECORDER_TOPIC": recorder_topic(SQLiteMultiTrackingRecorder)}
     if url.startswith("postgres"):
         u = urlparse(url.replace("postgresql+psycopg://", "postgresql://"))
         env = {
@@ -108,7 +65,7 @@ def eventstore_env(url: str) -> dict[str, str]:
             # No pre-ping (a SELECT 1 round trip before every transaction): the recorder's methods already
             # retry on OperationalError/InterfaceError, which is what a dropped connection raises.
             "POSTGRES_PRE_PING": "n",
-            "PROCESS_RECORDER_TOPIC": _topic(PostgresMultiTrackingRecorder),
+            "PROCESS_RECORDER_TOPIC": recorder_topic(PostgresMultiTrackingRecorder),
         }
         return env
     if url.startswith("memory"):
@@ -147,6 +104,10 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
     # Set by `shared.runtime.commands.guard_outgoing`: validates the events a recording would store against
     # the contracts the outbox will publish, before anything commits.
     outgoing_check: Callable[[Sequence[Any]], None] | None = None
+    # The service's read-model fold (`sametx`): given the new domain events of every recording (`save` and
+    # `record_processed`), it writes their rows in the transaction that stores them. None: no read model
+    # is kept in this store's transactions (projections of their own, or none).
+    read_model: ReadModelFold | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -252,17 +213,28 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
                     raise NotImplementedError("recorder without more_tracking")
                 pe.saved_kwargs[MORE_TRACKING] = list(trackings[1:])
         self.check_outgoing(pe.events)
+        self._with_read_model(pe.saved_kwargs, pe.events)
         recordings = self._record(pe)
         self.take_snapshots(pe)
         self._notify(recordings)
         return recordings
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:  # type: ignore[type-arg, override]
-        """`Application.save`, after the outgoing check of the events it is about to store."""
-        if self.outgoing_check is not None:
-            self.check_outgoing([e for obj in objs if obj is not None
-                                 for e in (obj.pending_events if hasattr(obj, "pending_events") else [obj])])
+        """`Application.save`, after the outgoing check of the events it is about to store, with the
+        read-model rows they imply written in the same transaction (`read_model`)."""
+        if self.outgoing_check is not None or self.read_model is not None:
+            events = [e for obj in objs if obj is not None
+                      for e in (obj.pending_events if hasattr(obj, "pending_events") else [obj])]
+            self.check_outgoing(events)
+            self._with_read_model(kwargs, events)
         return super().save(*objs, **kwargs)
+
+    def _with_read_model(self, kwargs: dict[str, Any], events: Sequence[Any]) -> None:
+        """Pass the read-model fold of `events` to the recorder (`sametx.READ_MODEL`)."""
+        fold = self.read_model
+        if fold is not None and events:
+            new = list(events)
+            kwargs[READ_MODEL] = lambda session: fold(session, new)
 
     def check_outgoing(self, events: Sequence[Any]) -> None:
         """Raise `OutgoingRejected` (see `guard_outgoing`) for events whose published form would be invalid."""
@@ -283,9 +255,18 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
         if callback not in callbacks:
             callbacks.append(callback)
 
+    def on_recordings(self, callback: Callable[[list[Recording]], None]) -> None:  # type: ignore[type-arg]
+        """Call `callback(recordings)` (from any thread) after every commit that stored events: the new
+        notifications (ids and domain events) in memory, for the outbox to publish without reading back."""
+        callbacks = self.__dict__.setdefault("_recordings_callbacks", [])
+        if callback not in callbacks:
+            callbacks.append(callback)
+
     def _notify(self, recordings: list[Recording]) -> None:  # type: ignore[type-arg]
         # eventsourcing's documented hook, called after new events were saved (`save`, `record_processed`)
         if recordings:
+            for handover in self.__dict__.get("_recordings_callbacks", ()):
+                handover(recordings)
             for callback in self.__dict__.get("_recorded_callbacks", ()):
                 callback()
 

@@ -1,9 +1,13 @@
 """Outbox relay: publishes an eventsourcing application's stored domain events to Kafka.
 
-The application's notification log *is* the outbox. The relay reads notifications after its last
-recorded position, maps each domain event to zero or more envelopes (event ids derived from the stored
-event, `deterministic_event_id`, so a re-publication carries the same ids), waits for every broker
-acknowledgement, then records its position as a Tracking row `outbox:<service>`.
+The application's notification log *is* the outbox. After every commit the application hands the new
+notifications (ids and domain events) to the relay in memory (`TrackingApplication.on_recordings`); when
+they follow the relay's position it maps and publishes them from memory, so in the steady state nothing is
+read back from the store. Otherwise (a crash or a failed publish left committed events unpublished, another
+process stored them, a gap in the ids) it reads the notifications after its last recorded position from
+the store first. Each domain event maps to zero or more envelopes (event ids derived from the stored
+event, `deterministic_event_id`, so a re-publication carries the same ids); the relay waits for every
+broker acknowledgement, then records its position as a Tracking row `outbox:<service>`.
 
 - A crash after storing but before publishing leads to publication on restart.
 - Each batch is published in one Kafka transaction by the relay's own transactional producer
@@ -20,13 +24,14 @@ acknowledgement, then records its position as a Tracking row `outbox:<service>`.
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Recording, Tracking
 
 from shared.events import Envelope, Payload, registry
 
@@ -60,6 +65,22 @@ def transactional_id(kafka: KafkaSettings, service: str) -> str:
 
 
 @dataclass(frozen=True)
+class Handed:
+    """A notification handed over in memory, with what health reports name it by (`stuck_at`)."""
+
+    id: int
+    originator_id: uuid.UUID
+    originator_version: int
+    topic: str
+
+    @classmethod
+    def of(cls, notification_id: int, domain_event: Any) -> Handed:
+        kind = type(domain_event)
+        return cls(notification_id, domain_event.originator_id, domain_event.originator_version,
+                   f"{kind.__module__}:{kind.__qualname__}")
+
+
+@dataclass(frozen=True)
 class Pending:
     """One stored event to publish: its notification id and its envelopes."""
 
@@ -81,6 +102,10 @@ class OutboxRelay:
         self.name = f"outbox:{service}"
         self._wake = Waker()
         self._stopping = asyncio.Event()
+        self._fresh: dict[int, Any] = {}  # committed, handed over in memory: notification id -> domain event
+        self._fresh_lock = threading.Lock()
+        self.from_memory = 0  # notifications published from memory (the rest were read from the store)
+        app.on_recordings(self.offer)
         app.on_recorded(self.wake)
         self.published = 0
         self._running = False
@@ -92,6 +117,31 @@ class OutboxRelay:
 
     def wake(self) -> None:
         self._wake.set()
+
+    fresh_max = 20_000  # hand-overs kept while this replica does not publish (not the leader, stalled)
+
+    def offer(self, recordings: Sequence[Recording]) -> None:  # type: ignore[type-arg]
+        """Committed notifications, in memory (from any thread): published from here if they follow the
+        position, else read from the store like any backlog."""
+        with self._fresh_lock:
+            for r in recordings:
+                self._fresh[r.notification.id] = r.domain_event
+            if len(self._fresh) > self.fresh_max:  # the oldest are read from the store when their turn comes
+                for key in sorted(self._fresh)[:len(self._fresh) - self.fresh_max]:
+                    del self._fresh[key]
+
+    def _take_fresh(self, after: int, limit: int) -> list[tuple[int, Any]]:
+        """The handed-over notifications that follow `after` without a gap (at most `limit`); forgets those
+        at or before it."""
+        with self._fresh_lock:
+            fresh = self._fresh
+            for key in [k for k in fresh if k <= after]:
+                del fresh[key]
+            run = []
+            while len(run) < limit and (after + 1) in fresh:
+                after += 1
+                run.append((after, fresh[after]))
+            return run
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -126,6 +176,10 @@ class OutboxRelay:
         rec = self.app.process_recorder
         hint = self._position
         limit = 1 if self._narrow else self.batch_size
+        if hint is not None:
+            fresh = self._take_fresh(hint, limit)
+            if fresh:
+                return self._from_memory(fresh, limit)
         notifications = rec.select_notifications(start=hint + 1, limit=limit) if hint is not None else None
         if hint is not None and not notifications:
             return [], 0, False
@@ -145,6 +199,19 @@ class OutboxRelay:
         full = len(batch) >= limit
         # a batch shorter than the limit reached the end of the log: no backlog (and no query for it)
         backlog = (rec.max_notification_id() or 0) - (batch[-1].notification_id if batch else start) if full else 0
+        return batch, backlog, full
+
+    def _from_memory(self, fresh: list[tuple[int, Any]], limit: int) -> tuple[list[Pending], int, bool]:
+        """A batch of handed-over notifications that follow the position this relay recorded (it is the
+        only publisher: the leader lock), mapped without reading the store."""
+        batch = []
+        for notification_id, domain_event in fresh:
+            self._attempt = (Handed.of(notification_id, domain_event), domain_event)
+            batch.append(Pending(notification_id, self.envelopes(domain_event), domain_event.timestamp))
+        self._attempt = (Handed.of(*fresh[0]), fresh[0][1])
+        self.from_memory += len(batch)
+        full = len(batch) >= limit
+        backlog = (self.app.process_recorder.max_notification_id() or 0) - batch[-1].notification_id if full else 0
         return batch, backlog, full
 
     # ---- publishing ---------------------------------------------------------------------------

@@ -8,10 +8,11 @@ read-model tables, reset the position, run again.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, select
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .eventstore import TrackingApplication
@@ -147,3 +148,28 @@ class ProjectionRunner:
             await follow(self.app, self._wake, self._stopping, lambda: asyncio.to_thread(self._step),
                          interval_s=self.interval_s,
                          on_error=lambda exc: None)  # reported by `health` (WARNING per retry, one ERROR)
+
+
+def rebuild_from_store(app: TrackingApplication, sessions: sessionmaker[Session], tables: list[Table],
+                       fold: ApplyBatch, *, batch_size: int = 5000) -> int:
+    """Empty `tables` and replay every stored event of `app` into them with `fold(session, events)` (the
+    fold the service runs in the events' transactions), all in ONE read-model transaction: readers see the
+    old rows until the new ones commit, and a failure leaves the old ones. Returns the events replayed.
+
+    With the read model in the event store's database (`sametx`), a recording meanwhile waits for the
+    rows this transaction holds and writes its own rows after it: run it with the workers stopped anyway
+    (`python -m services.<name> rebuild`), as the rows of events stored meanwhile are written once."""
+    rec = app.process_recorder
+    replayed, start = 0, time.perf_counter()
+    with sessions.begin() as s:
+        for table in tables:
+            s.execute(delete(table))
+        position = 0
+        while notifications := rec.select_notifications(start=position + 1, limit=batch_size):
+            fold(s, [app.mapper.to_domain_event(n) for n in notifications])
+            position = notifications[-1].id
+            replayed += len(notifications)
+    elapsed = time.perf_counter() - start
+    log.info("read_model_replayed", events=replayed, seconds=round(elapsed, 3),
+             events_per_s=round(replayed / elapsed) if elapsed > 0 else None)
+    return replayed

@@ -49,7 +49,7 @@ def registered(cid: str, minutes: int, **kw):
 @pytest.fixture()
 def world(tmp_path):
     auth = AuthSettings(jwt_secret="unit-secret-0123456789-abcdefghijklmnop")
-    settings = CustomerSettings(database_url=f"sqlite:///{tmp_path}/rm.db", eventstore_url=f"sqlite:///{tmp_path}/es.db",
+    settings = CustomerSettings(database_url=f"sqlite:///{tmp_path}/customer.db",
                                 auth=auth, kafka=KafkaSettings(topic_prefix="unit."))
     c = bootstrap(settings)
     handler = UpstreamHandler(c.app, "g", ["t"], c.cache)
@@ -61,7 +61,6 @@ def world(tmp_path):
         events = [ev(p) for p in payloads]
         offsets["up"] += len(events)
         handler.apply("t", 0, events, offsets["up"])
-        c.projection.catch_up()
 
     def feed_assign(*payloads):
         events = [ev(p) for p in payloads]
@@ -213,7 +212,6 @@ async def test_actions_detail_and_history(world):
     r = await client.put("/customers/d1/verification", json={"status": "pending_review", "reason": "again"},
                          headers=admin)
     assert r.status_code == 409
-    c.projection.catch_up()
     notes = (await client.get("/customers/d1/notes", headers=mgr)).json()["items"]
     assert [n["text"] for n in notes] == ["private thought"]
     remarks = (await client.get("/customers/d1/remarks", headers=mgr)).json()["items"]

@@ -33,8 +33,8 @@ def ev(payload, **kw):
 
 @pytest.fixture()
 def svc(tmp_path):
-    c = bootstrap(CustomerSettings(database_url=f"sqlite:///{tmp_path}/rm.db",
-                                   eventstore_url=f"sqlite:///{tmp_path}/es.db", snapshot_interval=10,
+    c = bootstrap(CustomerSettings(database_url=f"sqlite:///{tmp_path}/customer.db",
+                                   snapshot_interval=10,
                                    kafka=KafkaSettings(topic_prefix="u.")))
     yield c
     c.app.close()

@@ -1,8 +1,10 @@
-"""Projection: stored Customer events → the customer list rows, funding, tags, remarks, notes, counts.
+"""The read-model fold: new Customer events → the customer list rows, funding, tags, remarks, notes, counts.
 
-Fed by a ProjectionRunner from the event store's notification log. Each FactRecorded event carries the
-derived row after it, so a batch keeps the last row per customer and bulk-upserts them; remarks and notes
-are inserted with "do nothing" on conflict, so re-running a batch (or a rebuild) writes the same rows.
+Run by the event store in the transaction that stores the events (`app.read_model`, `shared.runtime.sametx`),
+given the new domain events in memory; `rebuild` runs it over the whole store. Each FactRecorded event
+carries the derived row after it, so a batch keeps the last row per customer and bulk-upserts them (in
+customer id order: concurrent writers lock rows in one order); remarks and notes are inserted with "do
+nothing" on conflict, so re-running a batch (or a rebuild) writes the same rows.
 """
 
 from __future__ import annotations
@@ -90,13 +92,12 @@ def make_apply(t: Tables):  # type: ignore[no-untyped-def]
                               "author": d["by"], "text": d["text"], "created_at": fact["at"]})
         if not views:
             return
-        ids = list(views)
-        rows = [customer_row(v) for v in views.values()]
+        ids = sorted(views)
+        rows = [customer_row(views[cid]) for cid in ids]
         _update_counts(session, t, ids, {r["customer_id"]: r["stage"] for r in rows})
         upsert(session, t.customer, rows, ["customer_id"])
-        _replace(session, t.funding, ids, [f for v in views.values() for f in funding_rows(v)])
-        _replace(session, t.tag, ids, [{"customer_id": v["customer_id"], "tag": g} for v in views.values()
-                                       for g in v["tags"]])
+        _replace(session, t.funding, ids, [f for cid in ids for f in funding_rows(views[cid])])
+        _replace(session, t.tag, ids, [{"customer_id": cid, "tag": g} for cid in ids for g in views[cid]["tags"]])
         if remarks:
             session.execute(insert_for(session, t.remark).on_conflict_do_nothing(), remarks)
         if notes:

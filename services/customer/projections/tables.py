@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from shared.runtime.db import tracking_tables
 from shared.runtime.projection import projection_position_table
+from shared.runtime.sametx import in_event_transaction
 
 TS = DateTime(timezone=True)
 MONEY = Numeric(28, 8)
@@ -183,10 +184,11 @@ def _pg_copy_upsert(session: Session, table: Table, rows: Sequence[dict[str, Any
 
 
 def copy_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Plain bulk insert: COPY on PostgreSQL, executemany elsewhere."""
+    """Plain bulk insert: COPY on PostgreSQL, executemany elsewhere and in an event-store transaction (its
+    pipeline mode has no COPY)."""
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql" or in_event_transaction(session):
         session.execute(table.insert(), list(rows))
         return
     cols = list(rows[0])

@@ -1,0 +1,139 @@
+"""Read-model rows written in the event store's own transaction: one pass per event.
+
+A service's read model and event store live in one database. When an application records new domain
+events, its recorder calls `write(session, events)` (the service's read-model fold, given the new domain
+events in memory) inside the very transaction that inserts those events and the tracking records: the
+rows, the events and the positions commit together or not at all, and nothing is read back from the
+store to build them.
+
+eventsourcing's documented way to write other tables in the events' transaction is a recorder that extends
+its insert-events hook and receives extra keyword arguments passed through `Application.save(*objs,
+**kwargs)` → `recorder.insert_events(stored_events, **kwargs)` (the library's searchable-content example).
+The kit's recorders (`eventstore.py`) take the keyword `READ_MODEL` and hand the DB-API connection of
+that transaction to `write_in_transaction`, which lends it to SQLAlchemy: a `Session` over a connection
+whose commit, rollback and close belong to the recorder. Read-model code stays ordinary SQLAlchemy.
+
+- PostgreSQL: the recorder runs its transaction in psycopg pipeline mode; every statement is synced at
+  once so SQLAlchemy sees its results. COPY is not available there: `in_event_transaction(session)` tells
+  bulk helpers to use executemany instead.
+- SQLite: the statements run on the recorder's connection after its BEGIN.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+READ_MODEL = "read_model"  # keyword of `insert_events`: `write(session)`, run in the events' transaction
+IN_EVENT_TRANSACTION = "in_event_transaction"  # `Session.info` key set on sessions lent by the recorder
+
+ReadModelFold = Callable[[Session, Sequence[Any]], None]  # (session, new domain events) -> rows written
+SessionWrite = Callable[[Session], None]
+
+
+class _SyncedCursor:
+    """A psycopg cursor in pipeline mode whose results are fetched right after each statement."""
+
+    def __init__(self, conn: Any, cursor: Any):
+        self._conn, self._cursor = conn, cursor
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def __iter__(self) -> Any:
+        return iter(self._cursor)
+
+    def _sync(self) -> None:
+        with self._conn.pipeline() as pipeline:  # the recorder's pipeline (pipelines nest)
+            pipeline.sync()
+
+    def execute(self, *args: Any, **kwargs: Any) -> _SyncedCursor:
+        self._cursor.execute(*args, **kwargs)
+        self._sync()
+        return self
+
+    def executemany(self, *args: Any, **kwargs: Any) -> _SyncedCursor:
+        self._cursor.executemany(*args, **kwargs)
+        self._sync()
+        return self
+
+
+class _Lent:
+    """The recorder's DB-API connection, lent for its transaction: commit, rollback and close are no-ops
+    here (the recorder commits or rolls back the whole transaction)."""
+
+    def __init__(self, conn: Any, pipelined: bool):
+        self._conn, self._pipelined = conn, pipelined
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        if not self._pipelined:
+            return self._conn.cursor(*args, **kwargs)
+        from psycopg.rows import tuple_row  # the recorder's connections return dicts; SQLAlchemy wants tuples
+
+        return _SyncedCursor(self._conn, self._conn.cursor(*args, row_factory=tuple_row, **kwargs))
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+_lending = threading.local()
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _lent_connection() -> _Lent:
+    lent = getattr(_lending, "conn", None)
+    if lent is None:
+        raise RuntimeError("no connection lent by an event-store transaction on this thread")
+    return lent  # type: ignore[no-any-return]
+
+
+def _engine(dialect: str) -> Engine:
+    """One engine per dialect whose every connection is the connection lent on the calling thread."""
+    with _engines_lock:
+        engine = _engines.get(dialect)
+        if engine is None:
+            if dialect == "postgresql":
+                engine = create_engine("postgresql+psycopg://", creator=_lent_connection, poolclass=NullPool,
+                                       use_native_hstore=False)
+                engine.dialect.use_insertmanyvalues_wo_returning = True  # as `db.make_engine`
+            else:
+                engine = create_engine("sqlite://", creator=_lent_connection, poolclass=NullPool)
+            _engines[dialect] = engine
+        return engine
+
+
+def write_in_transaction(dbapi_connection: Any, dialect: str, write: SessionWrite) -> None:
+    """Run `write(session)` on the recorder's connection, inside its open transaction. `dialect` is
+    "postgresql" (psycopg, pipeline mode) or "sqlite". Any exception propagates: the recorder rolls the
+    whole transaction back (events, tracking and rows)."""
+    _lending.conn = _Lent(dbapi_connection, pipelined=dialect == "postgresql")
+    try:
+        with _engine(dialect).connect() as conn:
+            session = Session(bind=conn, info={IN_EVENT_TRANSACTION: True}, autoflush=False)
+            try:
+                write(session)
+                session.commit()  # flushes; the DB-API commit is the recorder's
+            finally:
+                session.close()
+    finally:
+        _lending.conn = None
+
+
+def in_event_transaction(session: Session) -> bool:
+    """Whether `session` was lent by an event-store transaction (no COPY there: use executemany)."""
+    return bool(session.info.get(IN_EVENT_TRANSACTION))
