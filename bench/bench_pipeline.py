@@ -38,7 +38,7 @@ from shared.events import registry, topics
 from shared.events.upstream import Channel, CustomerRegistered
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer, ensure_topics
-from shared.runtime.settings import AuthSettings
+from shared.runtime.settings import ONE_DATABASE_SERVICES, AuthSettings
 
 SERVICES = ["customer", "assignment", "tasks", "kyc", "summary"]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -171,7 +171,8 @@ async def main(ctx: Any) -> list[dict]:
     for name in SERVICES:
         p = name.upper() + "_"
         extra[p + "DATABASE_URL"] = ctx.pg_database(f"pl_{name}_rm")
-        extra[p + "EVENTSTORE_URL"] = ctx.pg_database(f"pl_{name}_es")
+        if name not in ONE_DATABASE_SERVICES:
+            extra[p + "EVENTSTORE_URL"] = ctx.pg_database(f"pl_{name}_es")
     await ensure_topics(kafka, [kafka.topic(t) for t in topics.ALL_TOPICS])
     procs = launcher.start_services(SERVICES, var, kafka.bootstrap_servers, ports, extra)
     rows: list[dict] = []

@@ -52,7 +52,7 @@ async def main(ctx: Any) -> list[dict]:
         database_url=ctx.pg_database("sys_asg_rm"), eventstore_url=ctx.pg_database("sys_asg_es"), kafka=kafka,
         auth=AUTH, relay_interval_ms=20))
     cus = customer_bootstrap(CustomerSettings(
-        database_url=ctx.pg_database("sys_cus_rm"), eventstore_url=ctx.pg_database("sys_cus_es"), kafka=kafka,
+        database_url=ctx.pg_database("sys_cus"), kafka=kafka,
         auth=AUTH, relay_interval_ms=20))
     ids = [f"sys-{i:06d}" for i in range(n)]
     admin = {"Authorization": "Bearer " + mint_token(AUTH, user_id="bench-admin", role="admin")}

@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from shared.events import topics
-from shared.runtime.settings import AuthSettings, ServiceSettings
+from shared.runtime.settings import ONE_DATABASE_SERVICES, AuthSettings, ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES: tuple[str, ...] = tuple(s for s in topics.SERVICES if (ROOT / "services" / s / "__main__.py").exists())
@@ -45,10 +45,11 @@ def _container(service: str, tmp: Path) -> Iterator[Any]:
     bootstrap_mod = importlib.import_module(f"services.{service}.bootstrap")
     (settings_cls,) = {v for v in vars(settings_mod).values()
                        if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings}
+    stores = {} if service in ONE_DATABASE_SERVICES else {"eventstore_url": f"sqlite:///{tmp / f'{service}-eventstore.db'}"}
     settings = settings_cls(
         database_url=f"sqlite:///{tmp / f'{service}-readmodel.db'}",
-        eventstore_url=f"sqlite:///{tmp / f'{service}-eventstore.db'}",
         auth=AuthSettings(jwt_secret="openapi-export-only"),
+        **stores,
     )
     bootstrap: Callable[..., Any] = bootstrap_mod.bootstrap
     container = bootstrap(settings)

@@ -33,7 +33,7 @@ from shared.events import topics
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import ensure_topics
 from shared.runtime.logging import configure_logging, get_logger
-from shared.runtime.settings import AuthSettings, KafkaSettings
+from shared.runtime.settings import ONE_DATABASE_SERVICES, AuthSettings, KafkaSettings
 
 from . import demo, devsignin
 from .devsignin import DEMO_USERS
@@ -64,7 +64,6 @@ def service_env(name: str, var: Path, bootstrap: str, ports: dict[str, int] | No
         f"{prefix}API_PORT": str(ports[name]),
         f"{prefix}WORKER_HEALTH_PORT": str(ports[name] + 100),
         f"{prefix}DATABASE_URL": f"sqlite:///{var / name / 'readmodel.db'}",
-        f"{prefix}EVENTSTORE_URL": f"sqlite:///{var / name / 'eventstore.db'}",
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "AUTH_JWT_ALGORITHM": "HS256",
         "AUTH_JWT_SECRET": env.get("AUTH_JWT_SECRET", DEV_SECRET),
@@ -72,6 +71,8 @@ def service_env(name: str, var: Path, bootstrap: str, ports: dict[str, int] | No
         f"{prefix}LOG_LEVEL": env.get(f"{prefix}LOG_LEVEL", env.get("LOG_LEVEL", "INFO")),
         "PYTHONUNBUFFERED": "1",
     })
+    if name not in ONE_DATABASE_SERVICES:
+        env[f"{prefix}EVENTSTORE_URL"] = f"sqlite:///{var / name / 'eventstore.db'}"
     if name == "tasks":
         env["TASKS_FAUST_DATADIR"] = str(var / name / "faust")
     env.update(extra or {})

@@ -82,6 +82,11 @@ class AuthSettings(BaseSettings):
     leeway_seconds: int = 30
 
 
+# Services whose event store and read models share `<NAME>_DATABASE_URL` (one transaction per batch, docs/pipeline.md);
+# the others still have `<NAME>_EVENTSTORE_URL` beside it until they move.
+ONE_DATABASE_SERVICES = frozenset({"customer"})
+
+
 class ServiceSettings(BaseSettings):
     """Base of each service's settings. Subclasses set `model_config = service_config("CUSTOMER_")`."""
 

@@ -57,7 +57,7 @@ def _customer(tmp: Any) -> Iterator[Any]:
     from services.customer.bootstrap import bootstrap
     from services.customer.settings import CustomerSettings
 
-    c = bootstrap(CustomerSettings(database_url=f"sqlite:///{tmp}/rm.db", eventstore_url=f"sqlite:///{tmp}/es.db",
+    c = bootstrap(CustomerSettings(database_url=f"sqlite:///{tmp}/customer.db",
                                    auth=AUTH))
     yield c.api
     c.engine.dispose()

@@ -50,7 +50,7 @@ async def test_a_pathological_record_is_dead_lettered_and_the_next_one_applied(
     await producer.send_raw(topic, deep, key=cid.encode())
     await producer.send_raw(topic, registered(cid, note="x" * 300_000), key=cid.encode())  # over the limit
     await producer.send_raw(topic, registered(cid), key=cid.encode())
-    svc = await Service(kafka_settings, pg_database("hostile_rm"), pg_database("hostile_es")).start()
+    svc = await Service(kafka_settings, pg_database("hostile")).start()
     try:
         async def applied():
             return (await svc.get(f"/customers/{cid}")).status_code == 200
@@ -81,7 +81,7 @@ async def test_unknown_fields_are_kept_and_a_newer_version_is_redriven_after_the
     newer["schema_version"] = 2
     newer["payload"]["nickname"] = "Zed"
     await producer.send_raw(reg_topic, json.dumps(newer).encode(), key=cid.encode())
-    svc = await Service(kafka_settings, pg_database("compat_rm"), pg_database("compat_es")).start()
+    svc = await Service(kafka_settings, pg_database("compat")).start()
     try:
         async def name() -> str | None:
             r = await svc.get(f"/customers/{cid}")

@@ -1,0 +1,191 @@
+"""One transaction per batch: the read-model rows a recording implies are written in the transaction that
+stores its events and tracking records (`shared.runtime.sametx`), on real PostgreSQL and on SQLite; the
+outbox relay publishes the handed-over notifications from memory, and reads the store only for a gap."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from eventsourcing.application import ProcessingEvent
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import IntegrityError, Tracking
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
+from sqlalchemy.orm import Session
+
+from shared.runtime.db import make_engine, session_factory
+from shared.runtime.eventstore import TrackingApplication, build_application
+from shared.runtime.outbox import OutboxRelay
+from shared.runtime.settings import KafkaSettings
+
+
+class Counter(Aggregate):
+    @event("Started")
+    def __init__(self, name: str):
+        self.name, self.n = name, 0
+
+    @event("Added")
+    def add(self, by: int) -> None:
+        self.n += by
+
+
+md = MetaData()
+counters = Table("counter_view", md, Column("counter_id", String(36), primary_key=True),
+                 Column("name", String(40)), Column("n", Integer, nullable=False))
+
+
+class Fails(Exception):
+    pass
+
+
+def fold(session: Session, events: Sequence[Any]) -> None:
+    """Rows from the new events in memory; a counter named "poison" fails (after writing a row)."""
+    for e in events:
+        key = str(e.originator_id)
+        if isinstance(e, Counter.Started):
+            session.execute(counters.insert().values(counter_id=key, name=e.name, n=0))
+            if e.name == "poison":
+                raise Fails("the read model refuses it")
+        elif isinstance(e, Counter.Added):
+            session.execute(counters.update().where(counters.c.counter_id == key).values(n=counters.c.n + e.by))
+
+
+class CounterApp(TrackingApplication):
+    pass
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def world(request, pg_database, sqlite_url):
+    url = pg_database("sametx") if request.param == "postgres" else sqlite_url("sametx")
+    engine = make_engine(url)
+    md.create_all(engine)
+    app = build_application(CounterApp, url)
+    app.read_model = fold
+    app.url = url  # for a second application on the same store
+    yield app, session_factory(engine)
+    app.close()
+    engine.dispose()
+
+
+def rows(sessions) -> dict[str, int]:
+    with sessions() as s:
+        return {r.counter_id: r.n for r in s.execute(select(counters))}
+
+
+def test_rows_commit_with_the_events_and_tracking(world):
+    app, sessions = world
+    a = Counter("a")
+    a.add(2)
+    app.save(a)  # a command: save
+    pe = ProcessingEvent()
+    a.add(3)
+    b = Counter("b")
+    pe.collect_events(a, b)
+    app.record_processed(pe, [Tracking("consumer:t:0", 7)])  # a consumer batch: record_processed
+    assert rows(sessions) == {str(a.id): 5, str(b.id): 0}
+    assert app.process_recorder.max_tracking_id("consumer:t:0") == 7
+    assert app.process_recorder.max_notification_id() == 4
+
+
+def test_a_failing_fold_stores_nothing(world):
+    app, sessions = world
+    pe = ProcessingEvent()
+    ok, poison = Counter("ok"), Counter("poison")
+    pe.collect_events(ok, poison)
+    with pytest.raises(Fails):
+        app.record_processed(pe, [Tracking("consumer:t:0", 3)])
+    assert rows(sessions) == {}
+    assert (app.process_recorder.max_notification_id() or 0) == 0
+    assert app.process_recorder.max_tracking_id("consumer:t:0") is None
+
+
+def test_a_conflicting_write_leaves_no_rows(world):
+    app, sessions = world
+    a = Counter("a")
+    app.save(a)
+    stale = app.repository.get(a.id)
+    fresh = app.repository.get(a.id)
+    fresh.add(1)
+    app.save(fresh)
+    stale.add(100)  # the same version again: the store refuses it, and the rows it implied
+    with pytest.raises(IntegrityError):
+        app.save(stale)
+    assert rows(sessions) == {str(a.id): 1}
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(counters)) == 1
+
+
+class CountingRecorder:
+    """Counts the relay's reads of the notification log."""
+
+    def __init__(self, app: TrackingApplication):
+        self.reads = 0
+        recorder = app.process_recorder
+        original = recorder.select_notifications
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.reads += 1
+            return original(*args, **kwargs)
+
+        recorder.select_notifications = counted  # type: ignore[method-assign]
+
+
+class Sent:
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+
+    async def publish_many(self, envelopes: Sequence[Any], **_: Any) -> None:
+        self.envelopes.extend(envelopes)
+
+    def topic_for(self, envelope: Any) -> str:
+        return "t"
+
+    async def stop(self) -> None:
+        pass
+
+
+def team_changed(domain_event: Any) -> list[Any]:
+    from datetime import UTC, datetime
+
+    from shared.events.crm_assignment import TeamChanged
+    from shared.runtime.outbox import Outgoing
+
+    if isinstance(domain_event, Counter.Started):
+        return [Outgoing(TeamChanged(team_id=str(domain_event.originator_id), name=domain_event.name,
+                                     changed_at=datetime.now(UTC)))]
+    return []
+
+
+@pytest.mark.asyncio
+async def test_the_relay_publishes_handed_over_notifications_from_memory_and_reads_only_a_gap(world):
+    app, _ = world
+    relay = OutboxRelay(app, _Producer(), team_changed, service=f"sametx-{uuid.uuid4().hex[:6]}")
+    relay.producer = sent = Sent()  # type: ignore[assignment]
+    app.save(Counter("before"))  # stored before the relay knew its position: read from the store
+    assert await relay.publish_once() == 1
+    reads = CountingRecorder(app)
+    for i in range(5):
+        app.save(Counter(f"c{i}"))
+    assert await relay.publish_once() == 5  # one batch, mapped from the handed-over domain events
+    assert [e.payload["name"] for e in sent.envelopes] == ["before", "c0", "c1", "c2", "c3", "c4"]
+    assert reads.reads == 0 and relay.from_memory == 5
+    # a commit the relay never heard of (another process): the next hand-over leaves a gap, read from the store
+    other = build_application(CounterApp, app.url)
+    other.read_model = fold
+    other.save(Counter("elsewhere"))
+    other.close()
+    app.save(Counter("after"))
+    while await relay.publish_once():
+        pass
+    assert [e.payload["name"] for e in sent.envelopes][-2:] == ["elsewhere", "after"]
+    assert reads.reads >= 1
+    assert len({e.event_id for e in sent.envelopes}) == len(sent.envelopes) == 8
+
+
+def _Producer() -> Any:
+    from shared.runtime.kafka import EventProducer
+
+    return EventProducer(KafkaSettings(topic_prefix="sametx."), client_id="unused")
+
