@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from shared.runtime.settings import AuthSettings
+from shared.runtime.settings import ONE_DATABASE_SERVICES, AuthSettings
 
 AUTH = AuthSettings(jwt_secret="outgoing-guard-secret-0123456789")
 PUBLISHING = {"customer": "CustomerSettings", "assignment": "AssignmentSettings", "tasks": "TasksSettings",
@@ -23,8 +23,8 @@ PUBLISHING = {"customer": "CustomerSettings", "assignment": "AssignmentSettings"
 def test_every_publishing_service_checks_its_outgoing_events_before_storing(service: str, tmp_path: Path) -> None:
     settings = getattr(importlib.import_module(f"services.{service}.settings"), PUBLISHING[service])
     bootstrap = importlib.import_module(f"services.{service}.bootstrap").bootstrap
-    c: Any = bootstrap(settings(database_url=f"sqlite:///{tmp_path}/rm.db",
-                                eventstore_url=f"sqlite:///{tmp_path}/es.db", auth=AUTH))
+    stores = {} if service in ONE_DATABASE_SERVICES else {"eventstore_url": f"sqlite:///{tmp_path}/es.db"}
+    c: Any = bootstrap(settings(database_url=f"sqlite:///{tmp_path}/rm.db", auth=AUTH, **stores))
     try:
         assert c.app.outgoing_check is not None, f"{service}: guard_outgoing(_at) is not wired in its bootstrap"
         c.app.check_outgoing([])  # nothing pending, nothing to refuse
