@@ -51,7 +51,7 @@ test: deps infra-up
 test-unit: deps
 	@$(PY) -m pytest -q tests/unit $(PYTEST_ARGS)
 
-bench: deps infra-up
+bench: deps infra-up web-build  # the console benchmark (bench/bench_console.py) drives the built console
 	@KAFKA_BOOTSTRAP_SERVERS=$${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$${KAFKA_PORT:-9092}} \
 	 WHALE_TEST_DATABASE_URL=$$(infra/postgres.sh url postgres) \
 	 $(PY) -m bench $(BENCH_ARGS)
