@@ -17,8 +17,11 @@ broker acknowledgement, then records its position as a Tracking row `outbox:<ser
   after a bounded back-off, so however long the outage, read_committed consumers get each stored event
   once per event id. Should a publisher without transactions report a partial failure, the position is
   recorded over the acknowledged prefix and only the rest re-sent.
-- Only a crash between a commit and the recording of the position re-publishes ids, which consumers
-  de-duplicate. Nothing that was not stored is ever published.
+- A crash between a commit and the recording of the position does not re-publish the batch: every record
+  carries its notification id (header `outbox_position`), and on a start or after a failure the relay
+  reads the last committed records of its topics and records a position found ahead of its own, if it is
+  one of its store's events (`outbox_tail.py`). Consumers still de-duplicate by event id. Nothing that
+  was not stored is ever published.
 """
 
 from __future__ import annotations
@@ -33,13 +36,14 @@ from typing import Any
 
 from eventsourcing.persistence import Recording, Tracking
 
-from shared.events import Envelope, Payload, registry
+from shared.events import Envelope, Payload, registry, topics
 
 from .eventstore import TrackingApplication, deterministic_event_id
 from .health import ComponentHealth, store_backlog, stuck_at
 from .leader import Leadership
 from .logging import get_logger
 from .metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
+from .outbox_tail import POSITION_HEADER
 from .producer import EventProducer, PublishFailed
 from .settings import KafkaSettings
 from .wakeup import Waker, follow
@@ -99,6 +103,8 @@ class OutboxRelay:
         self.producer = EventProducer(kafka, client_id=f"{service}-outbox",
                                       transactional_id=transactional_id(kafka, service))
         self.batch_size, self.interval_s = batch_size, interval_s
+        # the topics this service publishes on (crm.<service>.*): where its committed batches are read back
+        self.topics = [kafka.topic(t) for t in topics.CRM_TOPICS if t.startswith(f"crm.{service}.")]
         self.name = f"outbox:{service}"
         self._wake = Waker()
         self._stopping = asyncio.Event()
@@ -114,6 +120,7 @@ class OutboxRelay:
         self.health = ComponentHealth(service, self.name)
         self._narrow = False  # after a failure: one event at a time, so a stall names its event
         self._attempt: tuple[Any, Any] | None = None  # (first notification not published, its domain event)
+        self._resume_due = True  # read the committed tail of the topics before the next publish
 
     def wake(self) -> None:
         self._wake.set()
@@ -224,6 +231,8 @@ class OutboxRelay:
         self._attempt = None
         try:
             batch, backlog, full = await asyncio.to_thread(self._read)
+            if batch and self._resume_due and await self._resume():  # a batch committed but not recorded
+                batch, backlog, full = await asyncio.to_thread(self._read)
             OUTBOX_BACKLOG.labels(self.service).set(max(backlog, 0))
             if not batch:
                 self.health.progressed(position=self._position)
@@ -231,12 +240,41 @@ class OutboxRelay:
             sent = await self._send(batch)
         except BaseException as exc:
             self._position = None  # read it from the store again
+            self._resume_due = True
             self._failed(exc)
             raise
         self._narrow = False
         self.health.progressed(position=batch[-1].notification_id, backlog=backlog,
                                oldest=batch[-1].stored_at if full else None)
         return sent or 1, full
+
+    async def _resume(self) -> bool:
+        """Before the first publish after a start, a failure or a new leadership: record the position of the
+        last batch committed to Kafka if the store does not have it yet (the process died between the
+        commit and the recording); True if it did. The producer is started first: a new transactional
+        session aborts whatever a previous holder of the id left open."""
+        await self.producer.start()
+        try:
+            tail = await self.producer.committed_tail(self.topics) if self.topics else None
+        except Exception as exc:  # noqa: BLE001 - e.g. no Read ACL on its own topics: at-least-once as before
+            log.warning("outbox_tail_unreadable", service=self.service, error=type(exc).__name__)
+            tail = None
+        self._resume_due = False
+        if tail is None or tail.position <= await asyncio.to_thread(self.position):
+            return False
+        if not await asyncio.to_thread(self._is_ours, tail.position, tail.event_id):
+            return False
+        await asyncio.to_thread(self._record, tail.position)
+        log.warning("outbox_position_recovered", service=self.service, position=tail.position)
+        return True
+
+    def _is_ours(self, position: int, event_id: str) -> bool:
+        """Whether `event_id` is an envelope of this store's event `position` (the topics may hold another
+        store's events: a store that was replaced, a test's)."""
+        found = self.app.process_recorder.select_notifications(start=position, limit=1)
+        if not found or found[0].id != position:
+            return False
+        return event_id in {str(env.event_id) for env in self.envelopes(self.app.mapper.to_domain_event(found[0]))}
 
     def _failed(self, exc: BaseException) -> None:
         """Report the first event this relay could not publish (one at a time from now on, so it is named)."""
@@ -251,7 +289,8 @@ class OutboxRelay:
         after its contiguous acknowledged prefix if a send failed (and re-raise). Returns envelopes sent."""
         todo = [(p.notification_id, env) for p in batch for env in p.envelopes if env.event_id not in self._acked]
         try:
-            await self.producer.publish_many([env for _, env in todo])
+            await self.producer.publish_many([env for _, env in todo],
+                                             headers=[[(POSITION_HEADER, str(n).encode())] for n, _ in todo])
         except PublishFailed as failed:
             self._count([item for item, ok in zip(todo, failed.acked, strict=True) if ok])
             done = self._acknowledged_prefix(batch)
@@ -299,7 +338,7 @@ class OutboxRelay:
         leadership = Leadership(self.app, self.name)
         try:
             while await leadership.acquire(self._stopping):
-                self._position = None  # another replica may have published meanwhile
+                self._position, self._resume_due = None, True  # another replica may have published meanwhile
                 try:
                     with self.health:
                         await self._follow_while(leadership.lost)

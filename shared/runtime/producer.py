@@ -35,6 +35,7 @@ from shared.events import Envelope, encode, registry
 
 from .logging import get_logger
 from .metrics import PRODUCER_REBUILDS
+from .outbox_tail import Committed, committed_tail
 from .settings import KafkaSettings
 
 log = get_logger("producer")
@@ -114,10 +115,12 @@ class EventProducer:
     async def publish(self, envelope: Envelope, *, topic: str | None = None) -> None:
         await self.publish_many([envelope], topic=topic)
 
-    async def publish_many(self, envelopes: Sequence[Envelope], *, topic: str | None = None) -> None:
-        """Send all, then wait for every acknowledgement (and commit, if transactional). Raises
-        `PublishFailed` with the per-envelope outcome if any was not acknowledged, after discarding the
-        producer (transactional: after aborting, so none counts as acknowledged)."""
+    async def publish_many(self, envelopes: Sequence[Envelope], *, topic: str | None = None,
+                           headers: Sequence[list[tuple[str, bytes]]] | None = None) -> None:
+        """Send all (`headers[i]`: extra headers of envelope i), then wait for every acknowledgement (and
+        commit, if transactional). Raises `PublishFailed` with the per-envelope outcome if any was not
+        acknowledged, after discarding the producer (transactional: after aborting, so none counts as
+        acknowledged)."""
         if not envelopes:
             return
         producer = await self._ready()
@@ -127,10 +130,10 @@ class EventProducer:
         try:
             if transactional:
                 await producer.begin_transaction()
-            for env in envelopes:
+            for i, env in enumerate(envelopes):
                 futures.append(await producer.send(
                     topic or self.topic_for(env), value=encode(env), key=env.partition_key.encode(),
-                    headers=[("event_type", env.event_type.encode())]))
+                    headers=[("event_type", env.event_type.encode()), *(headers[i] if headers else ())]))
         except Exception as exc:  # noqa: BLE001 - the ones already sent are awaited below
             error = exc
         results = await asyncio.gather(*futures, return_exceptions=True)
@@ -158,6 +161,10 @@ class EventProducer:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(producer.abort_transaction(), timeout=min(timeout_s, 5.0))
         return error
+
+    async def committed_tail(self, topics: Sequence[str]) -> Committed | None:
+        """The last record with an outbox position that transactions committed to `topics` (`outbox_tail`)."""
+        return await committed_tail(self.settings, topics)
 
     async def send_raw(self, topic: str, value: bytes, key: bytes | None = None,
                        headers: list[tuple[str, bytes]] | None = None) -> None:

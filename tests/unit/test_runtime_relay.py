@@ -74,6 +74,11 @@ def fake_producer(plan: list[tuple[set[int], type[Exception]]], *,
                              transactional_id="unit-outbox" if transactional else None)
     made = iter(plan)
     producer._new = lambda: FakeKafka(log, *next(made, (set(), OutOfOrderSequenceNumber)))  # type: ignore[method-assign]
+
+    async def nothing_committed_yet(topics):  # what the broker holds: the integration tests
+        return None
+
+    producer.committed_tail = nothing_committed_yet  # type: ignore[method-assign]
     return producer, log
 
 
