@@ -105,6 +105,11 @@ async def bench_ingest(ctx: Any) -> list[dict]:
                 break
             await asyncio.sleep(0.1)
         elapsed = time.perf_counter() - start
+        await svc.stop_worker()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        t_rebuild = time.perf_counter()
+        replayed = await asyncio.to_thread(svc.rebuild_read_model)  # the store → the emptied read model
+        rebuild_s = time.perf_counter() - t_rebuild
     finally:
         await svc.stop_worker()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -117,7 +122,10 @@ async def bench_ingest(ctx: Any) -> list[dict]:
         {"benchmark": "customer", "metric": "ingest: raw aiokafka consume, same topics", "value": raw_rate,
          "unit": "msg/s", "note": "same records, same run"},
         {"benchmark": "customer", "metric": "ingest: fraction of raw consume rate", "value": rate / raw_rate,
-         "unit": "ratio", "note": "target ≥ 0.5"},
+         "unit": "ratio", "note": "target ≥ 0.1 (issue #13)"},
+        {"benchmark": "customer", "metric": "rebuild: stored events → emptied read model", "value": replayed / rebuild_s,
+         "unit": "events/s", "note": f"{replayed:,} stored events replayed through the read-model fold in one "
+                                     "transaction (python -m services.customer rebuild); target ≥ 20,000"},
     ]
 
 
