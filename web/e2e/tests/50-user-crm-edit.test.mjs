@@ -1,0 +1,59 @@
+// User CRM (seed 003): the head of client services edits a user's social links and general information on
+// the user's behalf; each is a change request to the platform, visible in the panel's requests until the
+// (demo) platform answers it; a completed social-links change shows the new link on the panel.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { CONSOLE, eventually, launch, signIn } from "../browser.mjs";
+
+let browser;
+let page;
+before(async () => {
+  browser = await launch();
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
+});
+after(async () => browser?.close());
+
+const requestRows = () => page.locator(".ant-card").filter({ hasText: "Requests to the platform" }).locator("tbody tr[data-row-key]");
+
+test("edit the user's social links and information: change requests answered by the platform", async () => {
+  await signIn(page, "admin");
+  await page.goto(new URL("/customers", CONSOLE).href);
+  const first = page.locator("[data-testid=customer-table] tbody tr[data-row-key]").first();
+  await first.waitFor({ timeout: 120_000 });
+  const id = await first.getAttribute("data-row-key");
+  await page.goto(new URL(`/users?customer=${id}`, CONSOLE).href);
+  await page.getByTestId("user-panel").waitFor();
+  const before = await requestRows().count();
+
+  // social links: a bad link is refused in the form, a good one is sent
+  const network = `e2e${Date.now().toString(36).slice(-5)}`;
+  await page.getByTestId("user-edit-social").click();
+  const social = page.getByRole("dialog", { name: "Edit social links" });
+  await social.getByTestId("social-add").click();
+  const row = (await social.locator("[data-testid^=social-network-]").count()) - 1;
+  await social.getByTestId(`social-network-${row}`).fill(network);
+  await social.getByTestId(`social-url-${row}`).fill("http://example.com/not-https");
+  await social.getByRole("button", { name: "Submit" }).click();
+  await social.getByText("An https:// link").waitFor();
+  await social.getByTestId(`social-url-${row}`).fill(`https://example.com/${network}`);
+  await social.getByRole("button", { name: "Submit" }).click();
+  await social.waitFor({ state: "hidden" });
+
+  // general information: only the field filled in is sent
+  await page.getByTestId("user-edit-info").click();
+  const info = page.getByRole("dialog", { name: "Edit information" });
+  await info.getByLabel("Time zone").fill("Asia/Singapore");
+  await info.getByRole("button", { name: "Submit" }).click();
+  await info.waitFor({ state: "hidden" });
+
+  // both requests are on the customer, and the platform answers each (completed, or failed with a reason)
+  await eventually(async () => (await requestRows().count()) >= before + 2, { message: "the two change requests are listed" });
+  const states = await eventually(async () => {
+    const rows = await requestRows().filter({ hasText: "change_info" }).all();
+    const texts = await Promise.all(rows.slice(0, 2).map((r) => r.innerText()));
+    return texts.length === 2 && texts.every((t) => /Completed|Failed/.test(t)) ? texts : false;
+  }, { timeout: 90_000, interval: 1000, message: "the platform answers both change requests" });
+  const socialDone = /Completed/.test(states[1]); // newest first: [info, social]
+  if (socialDone) await page.getByTestId("user-panel").getByRole("link", { name: network }).waitFor({ timeout: 30_000 });
+  else assert.match(states[1], /Failed/);
+});
