@@ -82,8 +82,7 @@ async def main(ctx: Any) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         var = Path(tmp)
         os.chmod(tmp, 0o755)  # nginx's workers (nobody, when run as root) use temp directories under it
-        settings = CustomerSettings(database_url=url, eventstore_url=f"sqlite:///{var}/es.db", kafka=ctx.kafka,
-                                    auth=AUTH)
+        settings = CustomerSettings(database_url=url, kafka=ctx.kafka, auth=AUTH)  # event store in the same database
         svc = bootstrap(settings)
         svc.migrate()
         t_load = time.perf_counter()
