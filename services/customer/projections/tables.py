@@ -154,10 +154,12 @@ COPY_THRESHOLD = 20
 
 def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]) -> None:
     """Insert or update rows by primary key. On PostgreSQL, batches go through COPY into a temporary table
-    and one INSERT … SELECT … ON CONFLICT (an order of magnitude faster than row-by-row parameters)."""
+    and one INSERT … SELECT … ON CONFLICT (an order of magnitude faster than row-by-row parameters); in an
+    event-store transaction (pipeline mode, no COPY) one multi-row INSERT … ON CONFLICT."""
     if not rows:
         return
-    if len(rows) >= COPY_THRESHOLD and session.get_bind().dialect.name == "postgresql":
+    if (len(rows) >= COPY_THRESHOLD and session.get_bind().dialect.name == "postgresql"
+            and not in_event_transaction(session)):
         _pg_copy_upsert(session, table, rows, keys)
         return
     stmt = insert_for(session, table)
