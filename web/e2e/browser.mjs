@@ -3,6 +3,7 @@ import AxeBuilder from "@axe-core/playwright";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 export const CONSOLE = process.env.WHALE_CONSOLE_URL ?? "http://127.0.0.1:8100/";
@@ -27,6 +28,19 @@ export async function launch() {
     rmSync(profile, { recursive: true, force: true });
   };
   return { context, close };
+}
+
+/** This test file's page: `useBrowser()` launches a fresh browser before the file's tests and closes it after
+ * them; `page` (a live binding) is its first tab. */
+export let page;
+
+export function useBrowser() {
+  let browser;
+  before(async () => {
+    browser = await launch();
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  });
+  after(async () => browser?.close());
 }
 
 /** Development sign-in as a demo role, in a language (the console keeps it in localStorage). */

@@ -1,15 +1,9 @@
 // A team lead signs in, bulk-assigns customers from the Customer List and sees them move.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { CONSOLE, eventually, launch, signIn } from "../browser.mjs";
+import { test } from "node:test";
+import { CONSOLE, eventually, page, signIn, useBrowser } from "../browser.mjs";
 
-let browser;
-let page;
-before(async () => {
-  browser = await launch();
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-});
-after(async () => browser?.close());
+useBrowser();
 
 const rowIds = async () => page.locator("[data-testid=customer-table] tbody tr[data-row-key]").evaluateAll(
   (rows) => rows.map((r) => r.getAttribute("data-row-key")));

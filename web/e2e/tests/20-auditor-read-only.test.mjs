@@ -1,15 +1,9 @@
 // An auditor sees masked personal data and no write buttons (the API stays the authority).
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { CONSOLE, launch, signIn } from "../browser.mjs";
+import { test } from "node:test";
+import { CONSOLE, page, signIn, useBrowser } from "../browser.mjs";
 
-let browser;
-let page;
-before(async () => {
-  browser = await launch();
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-});
-after(async () => browser?.close());
+useBrowser();
 
 test("an auditor sees masked personal data and no write buttons", async () => {
   await signIn(page, "auditor");

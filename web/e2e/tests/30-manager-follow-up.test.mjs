@@ -1,16 +1,10 @@
 // A manager signs in, finds the task of a freshly registered customer, records a follow-up in the Follow
 // Up panel, sees the task complete and Today's Summary count it.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { CONSOLE, eventually, launch, signIn } from "../browser.mjs";
+import { test } from "node:test";
+import { CONSOLE, eventually, page, signIn, useBrowser } from "../browser.mjs";
 
-let browser;
-let page;
-before(async () => {
-  browser = await launch();
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-});
-after(async () => browser?.close());
+useBrowser();
 
 const metric = async (name) => {
   const text = await page.getByTestId(`metric-${name}`).locator(".ant-statistic-content-value").innerText();

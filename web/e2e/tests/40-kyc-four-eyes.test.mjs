@@ -2,16 +2,10 @@
 // accepts every document and submits; the case waits for the second review, which the first reviewer
 // cannot do; the senior reviewer approves it.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { CONSOLE, eventually, launch, signIn } from "../browser.mjs";
+import { test } from "node:test";
+import { CONSOLE, eventually, page, signIn, useBrowser } from "../browser.mjs";
 
-let browser;
-let page;
-before(async () => {
-  browser = await launch();
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-});
-after(async () => browser?.close());
+useBrowser();
 
 test("a high-risk KYC case goes through four-eyes", async () => {
   await signIn(page, "kyc_reviewer");

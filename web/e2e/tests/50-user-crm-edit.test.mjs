@@ -2,16 +2,10 @@
 // the user's behalf; each is a change request to the platform, visible in the panel's requests until the
 // (demo) platform answers it; a completed social-links change shows the new link on the panel.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { CONSOLE, eventually, launch, signIn } from "../browser.mjs";
+import { test } from "node:test";
+import { CONSOLE, eventually, page, signIn, useBrowser } from "../browser.mjs";
 
-let browser;
-let page;
-before(async () => {
-  browser = await launch();
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-});
-after(async () => browser?.close());
+useBrowser();
 
 const requestRows = () => page.locator(".ant-card").filter({ hasText: "Requests to the platform" }).locator("tbody tr[data-row-key]");
 

@@ -1,16 +1,10 @@
 // Every screen in both languages: a screenshot under var/screenshots/ and no WCAG 2.1 A/AA violations
 // found by axe-core; keyboard reachability of the main controls.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { axeViolations, CONSOLE, launch, shot, signIn } from "../browser.mjs";
+import { test } from "node:test";
+import { CONSOLE, axeViolations, page, shot, signIn, useBrowser } from "../browser.mjs";
 
-let browser;
-let page;
-before(async () => {
-  browser = await launch();
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-});
-after(async () => browser?.close());
+useBrowser();
 
 const SCREENS = [
   { name: "home", path: "/", ready: async (p) => { await p.getByTestId("node-stage-registered").waitFor(); await p.getByTestId("shortcut-open_tasks").waitFor(); } },
