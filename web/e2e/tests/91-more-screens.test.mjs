@@ -1,16 +1,10 @@
 // The screens after Home and Customer List, in both languages: a screenshot under var/screenshots/ and no
 // WCAG 2.1 A/AA violations found by axe-core; each as the role that uses it.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { axeViolations, chartDrawn, CONSOLE, launch, shot, signIn } from "../browser.mjs";
+import { test } from "node:test";
+import { CONSOLE, axeViolations, chartDrawn, page, shot, signIn, useBrowser } from "../browser.mjs";
 
-let browser;
-let page;
-before(async () => {
-  browser = await launch();
-  page = browser.context.pages()[0] ?? (await browser.context.newPage());
-});
-after(async () => browser?.close());
+useBrowser();
 
 const settle = (p) => p.waitForLoadState("networkidle");
 const SCREENS = [
