@@ -142,6 +142,12 @@ class Sent:
     def topic_for(self, envelope: Any) -> str:
         return "t"
 
+    async def start(self) -> None:
+        pass
+
+    async def committed_tail(self, topics: Sequence[str]) -> None:  # nothing committed to Kafka before this test
+        return None
+
     async def stop(self) -> None:
         pass
 

@@ -174,9 +174,16 @@ async def _ready(svc: Service, producer: EventProducer, poll, cid: str) -> None:
     await producer.publish_many(seed_events(cid))
 
     async def seen() -> bool:
+        # every seed topic applied (they are consumed independently): the statement, the KYC outcome, the
+        # account's balance (asset snapshots) and the allocation
         r = await svc.get(f"/usercrm/customers/{cid}/statement")
-        return r.status_code == 200 and len(r.json()["items"]) == 4 and \
-            (await svc.get(f"/usercrm/customers/{cid}/info/compliance")).json().get("cases")
+        if not (r.status_code == 200 and len(r.json()["items"]) == 4):
+            return False
+        if not (await svc.get(f"/usercrm/customers/{cid}/info/compliance")).json().get("cases"):
+            return False
+        accounts = (await svc.get(f"/usercrm/customers/{cid}/accounts")).json().get("items") or []
+        allocations = (await svc.get(f"/usercrm/customers/{cid}/allocations")).json().get("items") or []
+        return bool(accounts and accounts[0].get("balance") is not None and allocations)
 
     await poll(seen, timeout=30, message="seed events projected")
 
