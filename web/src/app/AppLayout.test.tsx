@@ -11,12 +11,16 @@ function menu(): string[] {
 }
 
 describe("permission-aware menus", () => {
+  const STAFF = ["Tasks", "My Dashboard", "Today's Summary"];
+  const SETUP = ["Account Managers", "Teams and Rules"];
+  const SERVICE = ["Tickets", "Comments"];
+  const END = ["User CRM", "Analytics"];
   it.each<[Role, string[]]>([
-    ["admin", ["Home", "Customer List"]],
-    ["team_lead", ["Home", "Customer List"]],
-    ["manager", ["Home", "Customer List"]],
-    ["auditor", ["Home", "Customer List"]],
-    ["kyc_reviewer", ["Home", "Customer List"]],
+    ["admin", ["Home", "Customer List", ...STAFF, "KYC review", ...SETUP, ...SERVICE, ...END]],
+    ["team_lead", ["Home", "Customer List", ...STAFF, ...SETUP, ...SERVICE, ...END]],
+    ["manager", ["Home", "Customer List", ...STAFF, ...SETUP, ...SERVICE, ...END]],
+    ["auditor", ["Home", "Customer List", ...STAFF, ...SETUP, ...END]],
+    ["kyc_reviewer", ["Home", "Customer List", ...STAFF, "KYC review", ...SETUP, ...END]],
     ["operator", ["Home"]],
   ])("%s sees %j", (role, expected) => {
     mockFetch({});
@@ -29,13 +33,17 @@ describe("permission-aware menus", () => {
     for (const [role, perms] of Object.entries(ROLE_PERMS)) {
       const can = (p: string) => perms.includes(p as never);
       const allowed = allowedScreens(can).map((s) => s.path);
-      expect(allowed, role).toEqual(SCREENS.filter((s) => s.perm === null || perms.includes(s.perm)).map((s) => s.path));
+      const holds = (p: string) => perms.includes(p as never);
+      // a screen with anyPerm opens with any one of them; otherwise with its one permission (or for everyone)
+      const expected = SCREENS.filter((s) => (s.anyPerm ? s.anyPerm.some(holds) : s.perm === null || holds(s.perm)));
+      expect(allowed, role).toEqual(expected.map((s) => s.path));
     }
   });
 
   it("speaks Chinese when the language is zh", () => {
     mockFetch({});
     renderWith(<AppLayout />, { role: "manager", lang: "zh" });
-    expect(menu()).toEqual(["首页", "客户池"]);
+    expect(menu()).toEqual(["首页", "客户池", "任务", "我的看板", "今日小结", "客户经理管理", "团队与规则", "工单", "评论",
+      "用户 CRM", "数据分析"]);
   });
 });
