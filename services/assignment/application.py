@@ -88,6 +88,11 @@ class UnitOfWork:
     def referral(self, code: str | None) -> ReferralCode | None:
         return self._get(referral_key(code)) if code else None
 
+    def pending_load(self, manager_id: str) -> int:
+        """Customers this unit of work has given the manager that are not on the aggregate's load yet
+        (a routing batch settles them at its end)."""
+        return 0
+
     def customer(self, customer_id: str) -> CustomerAssignment | None:
         return self._get(customer_key(customer_id))
 

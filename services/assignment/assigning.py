@@ -47,6 +47,53 @@ def protection_days(uow: UnitOfWork, manager: Manager, default: int) -> int:
     return team.protection_days if team is not None else default
 
 
+def assign_in(uow: UnitOfWork, actor: Actor, chunk: list[str], manager_id: str, *, stage: str | None,
+              share: Decimal, reason: str, at: Any, default_days: int, by: str | None = None,
+              inputs: dict[str, Any] | None = None, cause_event_id: str | None = None) -> dict[str, ItemResult]:
+    """Assigns each customer of `chunk` to a known manager inside one unit of work (the API's commands and
+    the consumers' confirmed owner changes): an inactive manager, a full one, or a slot held outside the
+    actor's scope is a rejected result; the same manager with the same share is unchanged. `by` is the
+    actor's id unless given (an owner change: the CRM user who asked); `inputs` is the stored "why"."""
+    manager = uow.manager(manager_id)
+    assert manager is not None
+    if manager.status != "active":
+        return {c: _rejected(c, f"manager_{manager.status}", f"manager is {manager.status}") for c in chunk}
+    days = protection_days(uow, manager, default_days)
+    corr = current_correlation_id()
+    out: dict[str, ItemResult] = {}
+    taken = 0
+    released: dict[str, int] = {}
+    for cid in chunk:
+        agg = uow.customer(cid)
+        slot = agg.slots.get(stage_key(stage)) if agg is not None else None
+        if slot is not None and slot["manager_id"] == manager_id and Decimal(slot["share"]) == share:
+            out[cid] = ItemResult(cid, "unchanged")
+            continue
+        if slot is not None and not actor.may_see_slot(slot["manager_id"], slot["team_id"]):
+            out[cid] = _rejected(cid, "out_of_scope", "customer is held by a manager outside your scope")
+            continue
+        moving_in = slot is None or slot["manager_id"] != manager_id
+        if moving_in and manager.load + uow.pending_load(manager_id) + taken >= manager.capacity:
+            out[cid] = _rejected(cid, "over_capacity", f"manager is at capacity ({manager.capacity})")
+            continue
+        agg = agg if agg is not None else uow.customer_or_new(cid)
+        previous = agg.assign(manager_id=manager_id, team_id=manager.team_id, stage=stage, share=share,
+                              reason=reason, at=at, protection_days=days,
+                              by=by if by is not None else actor.user_id, inputs=inputs,
+                              cause_event_id=cause_event_id, correlation_id=corr)
+        if moving_in:
+            taken += 1
+            if previous is not None:
+                released[previous] = released.get(previous, 0) + 1
+        out[cid] = ItemResult(cid, "assigned", previous_manager_id=previous)
+    manager.change_load(taken)
+    for prev_id, n in released.items():
+        prev = uow.manager(prev_id)
+        if prev is not None:
+            prev.change_load(-n)
+    return out
+
+
 class Assigner:
     def __init__(self, app: AssignmentApplication, directory: Directory, clock: Clock, *,
                  default_protection_days: int = DEFAULT_PROTECTION_DAYS, chunk_size: int = 500,
@@ -84,44 +131,8 @@ class Assigner:
 
     def _assign_chunk(self, uow: UnitOfWork, actor: Actor, chunk: list[str], manager_id: str,
                       stage: str | None, share: Decimal, reason: str, at: Any) -> dict[str, ItemResult]:
-        manager = uow.manager(manager_id)
-        assert manager is not None
-        if manager.status != "active":
-            return {c: _rejected(c, f"manager_{manager.status}", f"manager is {manager.status}") for c in chunk}
-        days = protection_days(uow, manager, self.default_days)
-        corr = current_correlation_id()
-        out: dict[str, ItemResult] = {}
-        taken = 0
-        released: dict[str, int] = {}
-        for cid in chunk:
-            agg = uow.customer(cid)
-            slot = agg.slots.get(stage_key(stage)) if agg is not None else None
-            if slot is not None and slot["manager_id"] == manager_id and Decimal(slot["share"]) == share:
-                out[cid] = ItemResult(cid, "unchanged")
-                continue
-            if slot is not None and not actor.may_see_slot(slot["manager_id"], slot["team_id"]):
-                out[cid] = _rejected(cid, "out_of_scope", "customer is held by a manager outside your scope")
-                continue
-            moving_in = slot is None or slot["manager_id"] != manager_id
-            if moving_in and manager.load + taken >= manager.capacity:
-                out[cid] = _rejected(cid, "over_capacity",
-                                     f"manager is at capacity ({manager.capacity})")
-                continue
-            agg = agg if agg is not None else uow.customer_or_new(cid)
-            previous = agg.assign(manager_id=manager_id, team_id=manager.team_id, stage=stage, share=share,
-                                  reason=reason, at=at, protection_days=days, by=actor.user_id,
-                                  correlation_id=corr)
-            if moving_in:
-                taken += 1
-                if previous is not None:
-                    released[previous] = released.get(previous, 0) + 1
-            out[cid] = ItemResult(cid, "assigned", previous_manager_id=previous)
-        manager.change_load(taken)
-        for prev_id, n in released.items():
-            prev = uow.manager(prev_id)
-            if prev is not None:
-                prev.change_load(-n)
-        return out
+        return assign_in(uow, actor, chunk, manager_id, stage=stage, share=share, reason=reason, at=at,
+                         default_days=self.default_days)
 
     # ----------------------------------------------------------------------------------- unassign
     def unassign(self, actor: Actor, customer_id: str, stage: str | None = None, *,

@@ -2,9 +2,10 @@
 
 - `customers` (group `whale-assignment-customers`): crm.customer.events -> the `asg_customer` read model
   (which customers exist, their channel, regions, language and stage) for validating assignments.
-- `routing` (group `whale-assignment-routing`): crm.customer.events (`customer_registered`) and
-  crm.tasks.events (`follow_up_recorded`) -> aggregates, saved with the Kafka position in one
-  event-store transaction (`RetryingEsHandler`).
+- `routing` (group `whale-assignment-routing`): crm.customer.events (`customer_registered`),
+  crm.tasks.events (`follow_up_recorded`) and crm.usercrm.events (`owner_change_confirmed`: the platform
+  completed a client/lead owner change) -> aggregates, saved with the Kafka position in one event-store
+  transaction (`RetryingEsHandler`).
 """
 
 from __future__ import annotations

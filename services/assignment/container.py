@@ -76,6 +76,7 @@ class Container(OutboxContainer):
         if not self._consumers:
             s, k = self.settings, self.settings.kafka
             customer_topic, tasks_topic = k.topic(topics.CRM_CUSTOMER), k.topic(topics.CRM_TASKS)
+            usercrm_topic = k.topic(topics.CRM_USERCRM)  # confirmed client/lead owner changes
             common = dict(settings=k, service=SERVICE, producer=self.producer,
                           dead_letter_topic=k.topic(topics.dead_letter_topic(SERVICE)),
                           batch_size=s.consumer_batch_size, retries=s.consumer_retries)
@@ -83,11 +84,11 @@ class Container(OutboxContainer):
                                                                "assignment-customers"), apply_customer_events)
             # most customer events are not routed: batches of only those store their position lazily
             routing = RetryingEsHandler(self.app, "assignment-routing", self.router.apply,
-                                        [customer_topic, tasks_topic], relevant=routed)
+                                        [customer_topic, tasks_topic, usercrm_topic], relevant=routed)
             self._consumers = [
                 BatchConsumer(group_id=f"{s.kafka.topic_prefix}whale-assignment-customers", topics=[customer_topic], handler=customers,
                               **common),
-                BatchConsumer(group_id=f"{s.kafka.topic_prefix}whale-assignment-routing", topics=[customer_topic, tasks_topic],
+                BatchConsumer(group_id=f"{s.kafka.topic_prefix}whale-assignment-routing", topics=[customer_topic, tasks_topic, usercrm_topic],
                               handler=routing, on_applied=self.wake, **common),
             ]
         return self._consumers
@@ -105,7 +106,8 @@ class Container(OutboxContainer):
 
     def topics(self) -> list[str]:
         k = self.settings.kafka
-        return [k.topic(topics.CRM_CUSTOMER), k.topic(topics.CRM_TASKS), k.topic(topics.CRM_ASSIGNMENT),
+        return [k.topic(topics.CRM_CUSTOMER), k.topic(topics.CRM_TASKS), k.topic(topics.CRM_USERCRM),
+                k.topic(topics.CRM_ASSIGNMENT),
                 k.topic(topics.dead_letter_topic(SERVICE))]
 
     def worker_components(self) -> list[Any]:

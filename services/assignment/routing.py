@@ -1,5 +1,6 @@
 """Upstream events into aggregates: rule-based assignment on registration, follow-ups resetting the
-protection clock. Used by the event-sourced consumer (one unit of work per batch, saved with tracking)."""
+protection clock, client/lead owner changes the platform confirmed (from the User CRM). Used by the
+event-sourced consumer (one unit of work per batch, saved with tracking)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,21 @@ from eventsourcing.application import ProcessingEvent
 from shared.events import Event
 from shared.events.crm_customer import CustomerOnboarded
 from shared.events.crm_tasks import FollowUpRecorded
+from shared.events.crm_usercrm import OwnerChangeConfirmed
 from shared.runtime.logging import bound_contextvars, get_logger
 
 from .application import AssignmentApplication, UnitOfWork
-from .assigning import protection_days
+from .assigning import assign_in, protection_days
 from .domain.clock import Clock
 from .domain.model import ALL_STAGES, CustomerAssignment, customer_key
 from .domain.rules import Candidate, CustomerFacts, Rule, TeamView, route
+from .domain.scope import Actor
 
 log = get_logger("assignment.routing")
 
-ROUTED = (CustomerOnboarded, FollowUpRecorded)  # the contracts the router acts on; it ignores all others
+# the contracts the router acts on; it ignores all others
+ROUTED = (CustomerOnboarded, FollowUpRecorded, OwnerChangeConfirmed)
+OWNER_CHANGE = "owner_change"  # the assignment reason of a confirmed client/lead owner change
 
 
 def routed(ev: Event) -> bool:
@@ -63,6 +68,8 @@ class Router:
                     self._registered(uow, ev, rules, now)
                 elif isinstance(ev.payload, FollowUpRecorded):
                     self._follow_up(uow, ev, now)
+                elif isinstance(ev.payload, OwnerChangeConfirmed):
+                    self._owner_change(uow, ev.payload, now)
         uow.settle()
         pe = ProcessingEvent()
         pe.collect_events(*uow.changed())
@@ -107,6 +114,42 @@ class Router:
             log.info("protection_reset", customer_id=p.customer_id, manager_id=p.manager_id, slots=len(expiries))
 
 
+    def _owner_change(self, uow: UnitOfWork, p: OwnerChangeConfirmed, now: datetime) -> None:
+        """The platform confirmed a client/lead owner change: the new owner holds the customer's every-stage
+        slot (reason `owner_change`, by the CRM user who asked, the request as the "why"), as a manual
+        assignment would, unless the manager is unknown, not active or full, or the slot was assigned
+        after the confirmation (a later decision stands): then the history says why it was not followed.
+        At-least-once: the request id is the cause, so a re-delivered confirmation changes nothing."""
+        agg = uow.customer(p.customer_id)
+        if agg is not None and agg.has_seen(p.request_id):
+            log.info("owner_change_skipped", customer_id=p.customer_id, request_id=p.request_id, why="already_seen")
+            return
+        why = {"request_id": p.request_id, "requested_by": p.requested_by,
+               "requested_at": p.requested_at.isoformat(), "reason": p.reason,
+               "previous_owner_id": p.previous_owner_id, "confirmed_at": p.confirmed_at.isoformat()}
+        slot = agg.slots.get(ALL_STAGES) if agg is not None else None
+        code: str | None = None
+        if uow.manager(p.owner_id) is None:
+            code = "unknown_manager"
+        elif slot is not None and slot["manager_id"] != p.owner_id and slot["assigned_at"] > p.confirmed_at:
+            code = "superseded"
+        else:
+            result = assign_in(uow, Actor.system(), [p.customer_id], p.owner_id, stage=None, share=Decimal("1"),
+                               reason=OWNER_CHANGE, at=now, default_days=self.default_days, by=p.requested_by,
+                               inputs=why, cause_event_id=p.request_id)[p.customer_id]
+            code = result.code if result.status == "rejected" else None
+            if result.status == "unchanged":
+                code = "already_owner"
+        if code is not None:
+            uow.customer_or_new(p.customer_id).owner_change_not_followed(
+                manager_id=p.owner_id, code=code, inputs=why, at=now, request_id=p.request_id)
+            (log.info if code == "already_owner" else log.warning)(
+                "owner_change_not_followed", customer_id=p.customer_id, request_id=p.request_id,
+                manager_id=p.owner_id, code=code)
+            return
+        log.info("owner_change_followed", customer_id=p.customer_id, request_id=p.request_id, manager_id=p.owner_id)
+
+
 class _BatchWork(UnitOfWork):
     """A unit of work for one consumer batch that keeps the managers' load and the teams' round-robin
     cursors in memory while routing, and writes one event per manager / team at the end (`settle`)
@@ -127,6 +170,9 @@ class _BatchWork(UnitOfWork):
         if team is None:
             return None
         return TeamView(team.team_id, tuple(team.members), self.cursors.get(team_id, team.rr_cursor))
+
+    def pending_load(self, manager_id: str) -> int:
+        return self.extra_load.get(manager_id, 0)
 
     def candidate(self, manager_id: str) -> Candidate | None:
         m = self.manager(manager_id)

@@ -1,5 +1,7 @@
 """Outbox mapper: stored request events -> `crm.usercrm.user_request` (to the platform, when a request is
-sent: on creation without approval, or on approval) and `crm.usercrm.request_state_changed` (every step).
+sent: on creation without approval, or on approval), `crm.usercrm.request_state_changed` (every step) and
+`crm.usercrm.owner_change_confirmed` (a change_owner request the platform completed: the assignment service
+makes the new owner the customer's account manager).
 
 The request contract is rebuilt from the aggregate *at the stored version* (the relay may publish an old
 notification after a restart), so what is sent is what was stored."""
@@ -11,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from shared.events.crm_usercrm import RequestStateChanged
+from shared.events.crm_usercrm import OwnerChangeConfirmed, RequestAction, RequestState, RequestStateChanged
 from shared.events.crm_usercrm import UserRequest as RequestContract
 from shared.runtime.outbox import Outgoing
 
@@ -26,6 +28,14 @@ def request_contract(r: UserRequest) -> RequestContract:
         requested_role=r.requested_role, requested_at=r.requested_at, approved_by=r.approved_by, reason=r.reason,
         **r.params,
     )
+
+
+def owner_change_confirmed(r: UserRequest, at: datetime) -> OwnerChangeConfirmed:
+    owner = r.params["owner"]
+    return OwnerChangeConfirmed(
+        request_id=r.request_id, customer_id=r.customer_id, owner_id=owner["owner_id"],
+        team_id=owner.get("team_id"), previous_owner_id=owner.get("previous_owner_id"),
+        requested_by=r.requested_by, requested_at=r.requested_at, reason=r.reason, confirmed_at=at)
 
 
 def _step(ev: Any) -> tuple[str | None, datetime]:
@@ -61,4 +71,8 @@ class UsercrmOutboxMapper:
                 amount=r.amount, currency=r.currency,
             ),
             occurred_at=at, correlation_id=r.correlation_id, causation_id=r.request_id))
+        if (isinstance(ev, UserRequest.Answered) and r.state == RequestState.completed
+                and r.action == RequestAction.change_owner):  # an answer completes a request once
+            out.append(Outgoing(owner_change_confirmed(r, at), occurred_at=at, correlation_id=r.correlation_id,
+                                causation_id=r.request_id))
         return out

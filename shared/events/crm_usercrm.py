@@ -4,7 +4,10 @@
   brokerage platform on the user's behalf. The platform answers on `brokerage.request_results` with
   `request.accepted`, `request.completed` or `request.failed` carrying the same `request_id`.
 - `crm.usercrm.events`: `crm.usercrm.request_state_changed`, every state change of a request (for timelines
-  and audits elsewhere). Neither carries free text beyond what the platform needs to act.
+  and audits elsewhere), and `crm.usercrm.owner_change_confirmed` when the platform completed a client/lead
+  owner change (the assignment service follows it: the customer's account manager becomes the new owner).
+  Neither carries free text beyond what the platform needs to act (the owner change's reason, which the
+  assignment keeps as the "why").
 """
 
 from __future__ import annotations
@@ -207,3 +210,20 @@ class RequestStateChanged(Payload):
     reason_code: ShortText | None = Field(default=None, description="failed: the platform's reason code.")
     amount: PositiveMoney | None = None
     currency: Currency | None = None
+
+
+@registry.contract("crm.usercrm.owner_change_confirmed", version=1, topic=topics.CRM_USERCRM)
+class OwnerChangeConfirmed(Payload):
+    """The platform completed a client/lead owner change (`change_owner`): the CRM's assignment follows it.
+
+    Published once per completed request (at-least-once: consumers de-duplicate on `request_id`)."""
+
+    request_id: EntityId = Field(description="The completed change_owner request (one confirmation per request).")
+    customer_id: CustomerId
+    owner_id: EntityId = Field(description="The new owner: a CRM account manager id.")
+    team_id: EntityId | None = Field(default=None, description="The new owner's team when the request was made.")
+    previous_owner_id: EntityId | None = Field(default=None, description="The owner when the request was made.")
+    requested_by: ShortText = Field(description="CRM user id of the requester.")
+    requested_at: AwareDatetime
+    reason: ShortText | None = Field(default=None, description="The requester's reason (mandatory on the request).")
+    confirmed_at: AwareDatetime = Field(description="When the platform completed the change (its business time).")

@@ -18,7 +18,7 @@ from shared.events import encode, registry
 from shared.events import upstream as up
 from shared.events import upstream_user as uu
 from shared.events.crm_assignment import CustomerAssigned, ManagerChanged
-from shared.events.crm_usercrm import RequestAction
+from shared.events.crm_usercrm import OwnerChangeConfirmed, RequestAction
 from shared.events.crm_usercrm import UserRequest as UserRequestContract
 from shared.runtime.auth import mint_token
 from shared.runtime.commands import OutgoingRejected
@@ -213,3 +213,34 @@ async def test_access_level_change_is_for_admins_with_a_reason(api):
     assert ok.status_code == 202 and ok.json()["action"] == "change_access_level"
     assert ok.json()["summary"] == {"access_level": "support"}
     assert c.app.get_request(ok.json()["request_id"]).reason == "joins the support desk"
+
+
+async def test_a_completed_owner_change_is_published_for_the_assignment_to_follow(api):
+    """The platform's completion of a change_owner request publishes `owner_change_confirmed` once (the
+    assignment service makes the new owner the account manager); a failed one or another action does not."""
+    client, c = api
+    lead = h("L1", "team_lead", "T1")
+    ok = (await client.post("/usercrm/customers/C1/owner", headers=lead,
+                            json={"owner_id": "M2", "reason": "M1 on leave"})).json()
+    failed = (await client.post("/usercrm/customers/C1/owner", headers=lead,
+                                json={"owner_id": "M2", "reason": "again"})).json()
+    other = (await client.post("/usercrm/customers/C1/password-reset", headers=lead)).json()
+    done = datetime.now(UTC)
+
+    def answer(payload):
+        return registry.decode(encode(registry.envelope(payload, producer="platform")))
+
+    answers = [answer(uu.RequestCompleted(request_id=ok["request_id"], customer_id="C1", completed_at=done)),
+               answer(uu.RequestFailed(request_id=failed["request_id"], customer_id="C1", failed_at=done,
+                                       reason_code="unknown_owner")),
+               answer(uu.RequestCompleted(request_id=other["request_id"], customer_id="C1", completed_at=done))]
+    c.app.record_processed(c.app.process_answers(answers), [])
+    assert c.app.process_answers(answers[:1]).events == []  # a repeated answer: nothing new
+    mapper = c.outbox_mapper()
+    out = [o.payload for n in c.app.process_recorder.select_notifications(start=1, limit=1000)
+           for o in mapper(c.app.mapper.to_domain_event(n))]
+    confirmed = [p for p in out if isinstance(p, OwnerChangeConfirmed)]
+    assert len(confirmed) == 1
+    assert confirmed[0].model_dump(exclude={"requested_at"}) == {
+        "request_id": ok["request_id"], "customer_id": "C1", "owner_id": "M2", "team_id": "T1",
+        "previous_owner_id": "M1", "requested_by": "L1", "reason": "M1 on leave", "confirmed_at": done}

@@ -370,3 +370,16 @@ class CustomerAssignment(Aggregate):
     @event("LeftInPool")
     def _left_in_pool(self, customer_id: str, inputs: dict[str, Any], at: datetime, cause_event_id: str | None) -> None:
         self._remember(cause_event_id)
+
+    def owner_change_not_followed(self, *, manager_id: str, code: str, inputs: dict[str, Any], at: datetime,
+                                  request_id: str) -> None:
+        """A client/lead owner change the platform confirmed that the assignment cannot follow (the manager
+        is unknown, not active or full, or a later assignment superseded it): kept in the history, with
+        the request as the cause so a re-delivery records nothing twice."""
+        self._owner_change_not_followed(customer_id=self.customer_id, manager_id=manager_id, code=code,
+                                        inputs=inputs, at=at, cause_event_id=request_id)
+
+    @event("OwnerChangeNotFollowed")
+    def _owner_change_not_followed(self, customer_id: str, manager_id: str, code: str, inputs: dict[str, Any],
+                                   at: datetime, cause_event_id: str) -> None:
+        self._remember(cause_event_id)

@@ -91,6 +91,10 @@ class _Batch:
     def left_in_pool(self, e: Any) -> None:
         self._history(e, "left_in_pool", reason="no_rule_matched", inputs=e.inputs, at=e.at)
 
+    def owner_change_not_followed(self, e: Any) -> None:
+        self._history(e, "owner_change_not_followed", manager_id=e.manager_id, reason=e.code, inputs=e.inputs,
+                      at=e.at)
+
     def _history(self, e: Any, action: str, **row: Any) -> None:
         base = {"stage": None, "manager_id": None, "team_id": None, "previous_manager_id": None, "share": None,
                 "reason": None, "rule_id": None, "rule_version": None, "inputs": None, "actor": None}
@@ -172,6 +176,7 @@ BATCHED: dict[type, Callable[[_Batch, Any], None]] = {
     CustomerAssignment.Unassigned: _Batch.unassigned,
     CustomerAssignment.FollowedUp: _Batch.followed_up,
     CustomerAssignment.LeftInPool: _Batch.left_in_pool,
+    CustomerAssignment.OwnerChangeNotFollowed: _Batch.owner_change_not_followed,
     Manager.LoadChanged: _Batch.load_changed,
 }
 ADMIN: dict[type, Callable[[Session, Any], None]] = {
