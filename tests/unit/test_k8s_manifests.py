@@ -884,7 +884,9 @@ def test_kafka_users_have_least_privilege(rendered, env):
             if a["resource"]["type"] == "topic" and "Write" in a["operations"]
         }
         groups = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "group"}
-        assert reads == CONSUMES[svc] | {f"crm.{svc}.dlq"}
+        # its relay reads back the last committed records of the topics it writes (shared.runtime.outbox_tail)
+        own = relay_topics(svc) if has_relay(svc) else set()
+        assert reads == CONSUMES[svc] | {f"crm.{svc}.dlq"} | own
         assert writes == {f"crm.{svc}.events", f"crm.{svc}.dlq"} | EXTRA_WRITES.get(svc, set())
         assert groups == {f"whale-{svc}"}
         # Topics are named one by one; groups by prefix (a service may run whale-<service>-<suffix>).
@@ -938,6 +940,9 @@ def test_each_relay_may_publish_in_its_transactions(rendered, env, monkeypatch):
             continue
         assert txn == {transactional_id(kafka, svc): {"Write", "Describe"}}, f"whale-{svc}: {txn}"
         assert {kafka.topic(t) for t in relay_topics(svc)} <= writes, f"whale-{svc} cannot write its relay's topics"
+        reads = {a["resource"]["name"]: set(a["operations"]) for a in acls if a["resource"]["type"] == "topic"}
+        for topic in relay_topics(svc):  # the relay's resume reads them back, without a consumer group
+            assert {"Read", "Describe"} <= reads[kafka.topic(topic)], f"whale-{svc} cannot read back {topic}"
         assert not [a for a in acls if a["resource"]["type"] == "transactionalId"
                     and a["resource"].get("patternType", "literal") != "literal"], "one id, named exactly"
 
