@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,20 @@ class BenchContext:
             conn.execute(f'CREATE DATABASE "{name}"')
         self._databases.append(name)
         return f"{server.rsplit('/', 1)[0]}/{name}"
+
+    def kept_database(self, name: str, ready: Callable[[str], bool]) -> tuple[str, bool]:
+        """A database that outlives the run (never dropped by `cleanup`), for a set-up too slow to repeat:
+        reused when `ready(url)` holds, otherwise created afresh. Returns (url, reused)."""
+        server = _pg_server_url()
+        url = f"{server.rsplit('/', 1)[0]}/{name}"
+        with psycopg.connect(server, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+        if exists and ready(url):
+            return url, True
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return url, False
 
     def cleanup(self) -> None:
         server = _pg_server_url()

@@ -1,11 +1,12 @@
 import { Button, Result } from "antd";
 import { lazy, Suspense, type ReactNode } from "react";
-import { Link, Navigate, Route, Routes, useLocation } from "react-router";
+import { useQueryClient } from "@tanstack/react-query";
+import { Link, Navigate, Route, Routes, useLocation, useSearchParams } from "react-router";
 import { useAuth } from "../auth/AuthProvider";
 import { PageLoading } from "../components/PageState";
 import { useI18n } from "../i18n";
 import { AppLayout } from "./AppLayout";
-import { SCREENS, screenAllowed } from "./routes";
+import { SCREENS, screenAllowed, type Screen } from "./routes";
 
 const SignInPage = lazy(() => import("../pages/signin/SignInPage"));
 const AuthCallbackPage = lazy(() => import("../pages/signin/AuthCallbackPage"));
@@ -30,6 +31,15 @@ function NotFound() {
   return <Result status="404" title="404" subTitle={t("app.notFound")} extra={<Link to="/"><Button>{t("app.backHome")}</Button></Link>} />;
 }
 
+/** A screen's page; its prefetch runs in render, before the lazily loaded page suspends on its chunk. */
+function ScreenPage({ screen }: { screen: Screen }) {
+  const qc = useQueryClient();
+  const [params] = useSearchParams();
+  screen.prefetch?.(qc, params);
+  const Page = screen.page;
+  return <Page />;
+}
+
 export function App() {
   const { can } = useAuth();
   return (
@@ -39,9 +49,8 @@ export function App() {
         <Route path="/auth/callback" element={<AuthCallbackPage />} />
         <Route element={<RequireSession><AppLayout /></RequireSession>}>
           {SCREENS.map((s) => {
-            const Page = s.page;
             const allowed = screenAllowed(s, can);
-            return <Route key={s.path} path={s.path === "/" ? undefined : s.path} index={s.path === "/"} element={allowed ? <Page /> : <Forbidden />} />;
+            return <Route key={s.path} path={s.path === "/" ? undefined : s.path} index={s.path === "/"} element={allowed ? <ScreenPage screen={s} /> : <Forbidden />} />;
           })}
           <Route path="*" element={<NotFound />} />
         </Route>

@@ -1,5 +1,6 @@
 // Test harness: the console's providers around a component, with a given role's session and URL.
 import { render } from "@testing-library/react";
+import type { QueryClient } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { MemoryRouter, Route, Routes, useLocation } from "react-router";
 import { makeQueryClient, QueryProvider, ThemedAntd } from "../app/Providers";
@@ -26,11 +27,16 @@ function LocationSpy() {
   return null;
 }
 
-export function renderWith(ui: ReactNode, { role = "admin", url = "/", path = "*", lang = "en" }: {
-  role?: Role | null; url?: string; path?: string; lang?: Lang;
-} = {}) {
+export function testQueryClient(): QueryClient {
   const qc = makeQueryClient();
   qc.setDefaultOptions({ queries: { retry: false, staleTime: 0 } });
+  return qc;
+}
+
+export function renderWith(ui: ReactNode, { role = "admin", url = "/", path = "*", lang = "en", client }: {
+  role?: Role | null; url?: string; path?: string; lang?: Lang; client?: QueryClient;
+} = {}) {
+  const qc = client ?? testQueryClient();
   return render(
     <I18nProvider lang={lang}>
       <ThemedAntd>

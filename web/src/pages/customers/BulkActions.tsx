@@ -1,6 +1,6 @@
 import { DownloadOutlined, TagsOutlined, UserSwitchOutlined, MessageOutlined } from "@ant-design/icons";
 import { Button, Space, Typography } from "antd";
-import { useState } from "react";
+import { memo, useState } from "react";
 import { useAuth } from "../../auth/AuthProvider";
 import { useI18n } from "../../i18n";
 import { AssignDialog } from "./AssignDialog";
@@ -12,7 +12,7 @@ import { TagsDialog } from "./TagsDialog";
 type Open = "assign" | "remark" | "tags" | null;
 
 /** The toolbar over the list: what the role may do with the selected customers (the API checks again). */
-export function BulkActions({ selected, filters, total, onDone, onAssigned }: {
+export const BulkActions = memo(function BulkActions({ selected, filters, total, onDone, onAssigned }: {
   selected: string[];
   filters: CustomerFilters;
   /** how many customers the filters match (the export's progress), when known */
@@ -48,4 +48,4 @@ export function BulkActions({ selected, filters, total, onDone, onAssigned }: {
       {open === "tags" && <TagsDialog customerIds={selected} onClose={close} />}
     </Space>
   );
-}
+});

@@ -1,7 +1,7 @@
 import { FilterOutlined } from "@ant-design/icons";
 import { Badge, Button, Col, DatePicker, Form, Input, Row, Select, Space } from "antd";
 import dayjs from "dayjs";
-import { useEffect, useState } from "react";
+import { memo, useEffect, useState } from "react";
 import { useI18n } from "../../i18n";
 import { ACCOUNT_STATUSES, CHANNELS, STAGES, VERIFICATION_STATUSES } from "../../services/models";
 import { activeFilterCount, DEFAULT_FILTERS, SORTS, type CustomerFilters } from "./filters";
@@ -10,7 +10,7 @@ const REGIONS = ["HK", "SG", "CN", "MY", "US", "GB", "AU", "JP", "TW", "TH", "ID
 const CURRENCIES = ["HKD", "USD", "SGD", "CNY", "EUR", "GBP", "AUD", "JPY"];
 const TAG = /^[\w\- ]{1,40}$/;
 
-export function CustomerFiltersBar({ filters, onChange }: { filters: CustomerFilters; onChange: (f: CustomerFilters) => void }) {
+export const CustomerFiltersBar = memo(function CustomerFiltersBar({ filters, onChange }: { filters: CustomerFilters; onChange: (f: CustomerFilters) => void }) {
   const { t, label } = useI18n();
   const [q, setQ] = useState(filters.q ?? "");
   const [more, setMore] = useState(activeFilterCount(filters) > 0);
@@ -160,4 +160,4 @@ export function CustomerFiltersBar({ filters, onChange }: { filters: CustomerFil
       )}
     </section>
   );
-}
+});

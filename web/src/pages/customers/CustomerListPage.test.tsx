@@ -1,6 +1,7 @@
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { beforeEach, describe, expect, it } from "vitest";
-import { currentLocation, mockFetch, renderWith } from "../../test/render";
+import { SCREENS } from "../../app/routes";
+import { currentLocation, mockFetch, renderWith, testQueryClient } from "../../test/render";
 import CustomerListPage from "./CustomerListPage";
 
 function row(id: string, manager = "M-HK-1") {
@@ -96,5 +97,22 @@ describe("Customer List", () => {
     await screen.findByText("C-1");
     for (const id of ["action-assign", "action-remarks", "action-tags", "action-export"]) expect(screen.queryByTestId(id)).toBeNull();
     expect(screen.queryByRole("checkbox")).toBeNull();
+  });
+
+  it("starts its requests from the route's prefetch (the URL's filters and cursor), and the page uses them", async () => {
+    const qc = testQueryClient();
+    qc.setDefaultOptions({ queries: { retry: false, staleTime: 60_000 } });
+    const url = "/customers?stage=funded&sort=assets&cursor=page-2";
+    SCREENS.find((s) => s.path === "/customers")!.prefetch!(qc, new URL(url, "http://x").searchParams);
+    await waitFor(() => expect(lists()).toHaveLength(1));
+    const q = lists()[0].url.searchParams;
+    expect(q.getAll("stage")).toEqual(["funded"]);
+    expect(q.get("sort")).toBe("assets");
+    expect(q.get("cursor")).toBe("page-2");
+    expect(seen.filter((r) => r.url.pathname.endsWith("/counts"))).toHaveLength(1);
+    renderWith(<CustomerListPage />, { role: "team_lead", url, client: qc });
+    await screen.findByText("C-3");
+    expect(lists()).toHaveLength(1); // the page's query found the prefetched answer
+    expect(seen.filter((r) => r.url.pathname.endsWith("/counts"))).toHaveLength(1);
   });
 });

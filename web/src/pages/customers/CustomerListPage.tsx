@@ -2,23 +2,24 @@
 // sort, keyset paging, multi-select actions, the customer drawer (?customer=ID).
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { Card, Col, Row, Space, Statistic, Typography } from "antd";
-import { useState } from "react";
+import { memo, useState } from "react";
 import { useSearchParams } from "react-router";
 import { ProblemAlert } from "../../components/PageState";
 import { useCursorPager } from "../../hooks/useCursorPager";
+import { useLatest } from "../../hooks/useLatest";
 import { useI18n } from "../../i18n";
-import { listCustomers, stageCounts } from "../../services/customers";
-import { STAGES } from "../../services/models";
+import { STAGES, type Stage } from "../../services/models";
 import { BulkActions } from "./BulkActions";
-import { CustomerDrawer } from "./drawer/CustomerDrawer";
+import { CustomerDrawerSlot } from "./drawer/CustomerDrawerSlot";
 import { CustomerFiltersBar } from "./CustomerFiltersBar";
 import { CustomerTable } from "./CustomerTable";
-import { toFilterQuery, toListQuery } from "./filters";
+import { toListQuery, type CustomerFilters, type SortKey } from "./filters";
+import { countsFilter, customerListQuery, stageCountsQuery } from "./listQueries";
 import { Pager } from "../../components/Pager";
 import { useCustomerFilters } from "./useCustomerFilters";
 
 export default function CustomerListPage() {
-  const { t, label } = useI18n();
+  const { t } = useI18n();
   const [filters, setFilters] = useCustomerFilters();
   const pager = useCursorPager();
   const [params, setParams] = useSearchParams();
@@ -28,53 +29,37 @@ export default function CustomerListPage() {
   // after an assignment, follow the list for a while: the move arrives through the event stream
   const following = followUntil > Date.now();
   const list = useQuery({
-    queryKey: ["customers", "list", query],
-    queryFn: ({ signal }) => listCustomers(query, signal),
+    ...customerListQuery(query),
     placeholderData: keepPreviousData,
     refetchInterval: following ? 1000 : false,
   });
-  const counts = useQuery({
-    queryKey: ["customers", "counts", toFilterQuery({ ...filters, stage: [] })],
-    queryFn: ({ signal }) => stageCounts(toFilterQuery({ ...filters, stage: [] }), signal),
-    refetchInterval: following ? 2000 : false,
-  });
+  const counts = useQuery({ ...stageCountsQuery(countsFilter(filters)), refetchInterval: following ? 2000 : false });
 
-  const openCustomer = (id: string) => {
+  const openCustomer = useLatest((id: string) => {
     const p = new URLSearchParams(params);
     p.set("customer", id);
     p.delete("as_of");
     setParams(p, { state: null });
-  };
-  const toggleStage = (stage: (typeof STAGES)[number]) =>
-    setFilters({ ...filters, stage: filters.stage.length === 1 && filters.stage[0] === stage ? [] : [stage] });
+  });
+  const toggleStage = useLatest((stage: Stage) =>
+    setFilters({ ...filters, stage: filters.stage.length === 1 && filters.stage[0] === stage ? [] : [stage] }));
+  const onFilters = useLatest((f: CustomerFilters) => { setSelected([]); setFilters(f); });
+  const clearSelection = useLatest(() => setSelected([]));
+  const followAssignments = useLatest(() => setFollowUntil(Date.now() + 15_000));
+  const onSort = useLatest((sort: SortKey, order: "asc" | "desc") => setFilters({ ...filters, sort, order }));
 
   return (
     <>
       <Typography.Title level={1} style={{ fontSize: 24 }}>{t("customers.title")}</Typography.Title>
-      <Row gutter={12} style={{ marginBottom: 16 }} role="list" aria-label={t("customers.stage")}>
-        {STAGES.map((s) => {
-          const active = filters.stage.length === 1 && filters.stage[0] === s;
-          return (
-            <Col key={s} flex="1 1 0" role="listitem">
-              <Card size="small" hoverable className="stat-card" tabIndex={0} role="button" aria-pressed={active}
-                data-testid={`stage-card-${s}`}
-                style={{ height: "100%", ...(active ? { borderColor: "#1456c8", boxShadow: "0 0 0 1px #1456c8" } : {}) }}
-                onClick={() => toggleStage(s)}
-                onKeyDown={(e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggleStage(s); } }}>
-                <Statistic title={label("stage", s)} value={counts.data?.counts[s] ?? (counts.isPending ? "…" : 0)} />
-              </Card>
-            </Col>
-          );
-        })}
-      </Row>
-      <CustomerFiltersBar filters={filters} onChange={(f) => { setSelected([]); setFilters(f); }} />
+      <StageCards filters={filters} counts={counts.data?.counts} pending={counts.isPending} onToggle={toggleStage} />
+      <CustomerFiltersBar filters={filters} onChange={onFilters} />
       <Space style={{ marginBottom: 12, width: "100%", justifyContent: "space-between" }} wrap>
         <BulkActions
           selected={selected}
           filters={filters}
           total={counts.data?.total}
-          onDone={() => setSelected([])}
-          onAssigned={() => setFollowUntil(Date.now() + 15_000)}
+          onDone={clearSelection}
+          onAssigned={followAssignments}
         />
         {counts.data && <Typography.Text type="secondary" data-testid="customers-total">{t("customers.total", { total: counts.data.total })}</Typography.Text>}
       </Space>
@@ -88,12 +73,39 @@ export default function CustomerListPage() {
           onSelect={setSelected}
           onOpen={openCustomer}
           filters={filters}
-          onSort={(sort, order) => setFilters({ ...filters, sort, order })}
+          onSort={onSort}
         />
       )}
       <Pager pager={pager} nextCursor={list.data?.next_cursor ?? null} limit={filters.limit}
         onLimit={(limit) => setFilters({ ...filters, limit })} />
-      <CustomerDrawer />
+      <CustomerDrawerSlot />
     </>
   );
 }
+
+const StageCards = memo(function StageCards({ filters, counts, pending, onToggle }: {
+  filters: CustomerFilters;
+  counts: Record<string, number> | undefined;
+  pending: boolean;
+  onToggle: (stage: Stage) => void;
+}) {
+  const { t, label } = useI18n();
+  return (
+    <Row gutter={12} style={{ marginBottom: 16 }} role="list" aria-label={t("customers.stage")}>
+      {STAGES.map((s) => {
+        const active = filters.stage.length === 1 && filters.stage[0] === s;
+        return (
+          <Col key={s} flex="1 1 0" role="listitem">
+            <Card size="small" hoverable className="stat-card" tabIndex={0} role="button" aria-pressed={active}
+              data-testid={`stage-card-${s}`}
+              style={{ height: "100%", ...(active ? { borderColor: "#1456c8", boxShadow: "0 0 0 1px #1456c8" } : {}) }}
+              onClick={() => onToggle(s)}
+              onKeyDown={(e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); onToggle(s); } }}>
+              <Statistic title={label("stage", s)} value={counts?.[s] ?? (pending ? "…" : 0)} />
+            </Card>
+          </Col>
+        );
+      })}
+    </Row>
+  );
+});

@@ -12,7 +12,7 @@ import { useI18n } from "../../i18n";
 import { listCustomers, stageCounts } from "../../services/customers";
 import { STAGES, type Stage } from "../../services/models";
 import { CustomerTable } from "../customers/CustomerTable";
-import { CustomerDrawer } from "../customers/drawer/CustomerDrawer";
+import { CustomerDrawerSlot } from "../customers/drawer/CustomerDrawerSlot";
 import { DEFAULT_FILTERS, toListQuery, type SortKey } from "../customers/filters";
 
 export default function MyDashboardPage() {
@@ -72,7 +72,7 @@ export default function MyDashboardPage() {
           onSort={(s, o) => set({ sort: s, order: o })} />
       )}
       <Pager pager={pager} nextCursor={list.data?.next_cursor ?? null} limit={filters.limit} onLimit={(n) => set({ limit: String(n) })} />
-      <CustomerDrawer />
+      <CustomerDrawerSlot />
     </>
   );
 }

@@ -4,7 +4,7 @@ import { DatePicker, Space, Tabs, Typography } from "antd";
 import dayjs from "dayjs";
 import { useSearchParams } from "react-router";
 import { useI18n } from "../../i18n";
-import { CustomerDrawer } from "../customers/drawer/CustomerDrawer";
+import { CustomerDrawerSlot } from "../customers/drawer/CustomerDrawerSlot";
 import { DueListSection } from "./DueListSection";
 import { ProgressSection } from "./ProgressSection";
 import { ReportSection } from "./ReportEditor";
@@ -38,7 +38,7 @@ export default function TodaySummaryPage() {
         { key: "followups", label: t("summary.followups"), children: <DueListSection day={day} /> },
         { key: "report", label: t("summary.report"), children: <ReportSection day={day} /> },
       ]} />
-      <CustomerDrawer />
+      <CustomerDrawerSlot />
     </>
   );
 }
