@@ -3,7 +3,7 @@ daily reports (write, edit, audit trail, team reads), changelog, and the read en
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -54,6 +54,25 @@ async def test_authentication_permission_and_scope(api):
     assert (await api.get("/summary/today?team_id=t2", headers=LEAD1)).status_code == 404
     assert (await api.get("/dashboard/nodes?team_id=t1", headers=LEAD1)).status_code == 200
     assert (await api.get("/summary/today?manager_id=m2", headers=ADMIN)).status_code == 200
+
+
+async def test_the_brokerage_day_is_the_summary_time_zone_s(api):
+    """The console takes "today" from here, not from the browser's clock: the day the counts are made in."""
+    assert (await api.get("/summary/day")).status_code == 401
+    r = await api.get("/summary/day", headers=OPERATOR)  # any signed-in caller: no data in a date
+    assert r.status_code == 200
+    body = r.json()
+    assert body["timezone"] == "Asia/Hong_Kong"
+    now = datetime.fromisoformat(body["now"])
+    assert now.utcoffset() == timedelta(hours=8)
+    assert abs(now - datetime.now(UTC)) < timedelta(minutes=1)
+    assert date.fromisoformat(body["today"]) == now.date() in (today(TZ), today(TZ) - timedelta(days=1))
+    assert date.fromisoformat(body["yesterday"]) == now.date() - timedelta(days=1)
+    assert date.fromisoformat(body["last_week"]) == now.date() - timedelta(days=7)
+    # the same days Today's Summary compares when it is asked without a date
+    summary = (await api.get("/summary/today", headers=M1)).json()
+    assert (summary["date"], summary["yesterday"], summary["last_week"]) == (body["today"], body["yesterday"],
+                                                                             body["last_week"])
 
 
 async def test_validation_errors_name_the_field(api):

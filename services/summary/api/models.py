@@ -1,8 +1,12 @@
-"""Request bodies."""
+"""Request bodies, and the answers with a declared shape."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from datetime import date, datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from ..domain.clock import Comparison
 
 
 class ReportIn(BaseModel):
@@ -24,3 +28,19 @@ class ChangelogIn(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=4000)
     version_label: str | None = Field(default=None, max_length=60, description="Release label, e.g. 2024.06.1.")
+
+
+class BrokerageDay(BaseModel):
+    """The brokerage's calendar now: what 'today' means in every count of this service (the staff's browsers
+    may be in another time zone)."""
+
+    timezone: str = Field(description="The brokerage's time zone (IANA name, SUMMARY_TIMEZONE).")
+    now: AwareDatetime = Field(description="The current time in that zone.")
+    today: date = Field(description="The brokerage's current date.")
+    yesterday: date = Field(description="The day before `today`.")
+    last_week: date = Field(description="The same weekday a week before `today` (Today's Summary compares with it).")
+
+    @classmethod
+    def at(cls, timezone: str, now: datetime) -> BrokerageDay:
+        cmp = Comparison(now.date())
+        return cls(timezone=timezone, now=now, today=cmp.today, yesterday=cmp.yesterday, last_week=cmp.last_week)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,9 +12,20 @@ from shared.runtime.cursor import CursorQuery, codec_for, naive_utc
 
 from ..queries.summary import DueFilter, due_list, today_summary
 from .deps import DAY_RANGE, audience, container, local_today, read
+from .models import BrokerageDay
 
 router = APIRouter(prefix="/summary", tags=["today's summary"])
 Reader = Annotated[Principal, Depends(require(Perm.ClientProfileReadOnly))]
+SignedIn = Annotated[Principal, Depends(require())]
+
+
+@router.get("/day", response_model=BrokerageDay)
+async def get_day(request: Request, principal: SignedIn) -> BrokerageDay:
+    """The brokerage's current date and time zone, with yesterday and the same weekday last week: the days
+    the console shows and asks for (a browser in another zone would otherwise count another day). Any
+    signed-in caller: a date and a zone name are nobody's data."""
+    c = container(request)
+    return BrokerageDay.at(c.settings.timezone, datetime.now(UTC).astimezone(c.settings.tz))
 
 
 @router.get("/today")

@@ -122,6 +122,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/summary/day": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Day
+         * @description The brokerage's current date and time zone, with yesterday and the same weekday last week: the days
+         *     the console shows and asks for (a browser in another zone would otherwise count another day). Any
+         *     signed-in caller: a date and a zone name are nobody's data.
+         */
+        get: operations["get_day_summary_day_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/summary/follow-ups": {
         parameters: {
             query?: never;
@@ -232,6 +254,42 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * BrokerageDay
+         * @description The brokerage's calendar now: what 'today' means in every count of this service (the staff's browsers
+         *     may be in another time zone).
+         */
+        BrokerageDay: {
+            /**
+             * Last Week
+             * Format: date
+             * @description The same weekday a week before `today` (Today's Summary compares with it).
+             */
+            last_week: string;
+            /**
+             * Now
+             * Format: date-time
+             * @description The current time in that zone.
+             */
+            now: string;
+            /**
+             * Timezone
+             * @description The brokerage's time zone (IANA name, SUMMARY_TIMEZONE).
+             */
+            timezone: string;
+            /**
+             * Today
+             * Format: date
+             * @description The brokerage's current date.
+             */
+            today: string;
+            /**
+             * Yesterday
+             * Format: date
+             * @description The day before `today`.
+             */
+            yesterday: string;
+        };
         /** ChangelogIn */
         ChangelogIn: {
             /** Body */
@@ -907,6 +965,91 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_day_summary_day_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrokerageDay"];
                 };
             };
             /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */

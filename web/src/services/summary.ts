@@ -1,7 +1,16 @@
 // Summary service: the home dashboard (node counts, account opening, shortcuts, changelog).
 import { summaryApi } from "../api/clients";
 import { ApiError } from "../api/problem";
+import type { components } from "../api/summary";
 import type { AccountOpening, ChangelogEntry, NodeCounts, Page, Shortcuts } from "./models";
+
+/** The brokerage's calendar now (SUMMARY_TIMEZONE): "today" for every count the summary service makes. */
+export type BrokerageDay = components["schemas"]["BrokerageDay"];
+
+export async function brokerageDay(signal?: AbortSignal): Promise<BrokerageDay> {
+  const { data } = await summaryApi.GET("/summary/day", { signal });
+  return data as BrokerageDay;
+}
 
 export async function nodeCounts(): Promise<NodeCounts> {
   const { data } = await summaryApi.GET("/dashboard/nodes", {});

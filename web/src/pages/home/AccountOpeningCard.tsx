@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Card, Col, DatePicker, Progress, Row, Space, Statistic, Typography } from "antd";
 import dayjs, { type Dayjs } from "dayjs";
 import { useState } from "react";
+import { useBrokerageDay } from "../../hooks/useBrokerageDay";
 import { QueryState } from "../../components/PageState";
 import { useI18n, type Translate } from "../../i18n";
 import { accountOpening } from "../../services/summary";
@@ -18,14 +19,18 @@ export function formatDuration(seconds: number | null, t: Translate): string {
 
 export function AccountOpeningCard() {
   const { t, lang } = useI18n();
-  const [range, setRange] = useState<[Dayjs, Dayjs]>(() => [dayjs().subtract(29, "day"), dayjs()]);
-  const from = range[0].format("YYYY-MM-DD");
-  const to = range[1].format("YYYY-MM-DD");
-  const q = useQuery({ queryKey: ["summary", "account-opening", from, to], queryFn: () => accountOpening(from, to) });
-  const presets = [7, 30, 90].map((n) => ({
+  // the last 30 of the brokerage's days until one is chosen (its today from the summary service)
+  const clock = useBrokerageDay();
+  const today = clock.data ? dayjs(clock.data.today) : null;
+  const [chosen, setRange] = useState<[Dayjs, Dayjs] | null>(null);
+  const range = chosen ?? (today ? [today.subtract(29, "day"), today] as [Dayjs, Dayjs] : null);
+  const from = range?.[0].format("YYYY-MM-DD");
+  const to = range?.[1].format("YYYY-MM-DD");
+  const q = useQuery({ queryKey: ["summary", "account-opening", from, to], queryFn: () => accountOpening(from!, to!), enabled: !!range });
+  const presets = today ? [7, 30, 90].map((n) => ({
     label: lang === "zh" ? `近 ${n} 天` : `Last ${n} days`,
-    value: [dayjs().subtract(n - 1, "day"), dayjs()] as [Dayjs, Dayjs],
-  }));
+    value: [today.subtract(n - 1, "day"), today] as [Dayjs, Dayjs],
+  })) : [];
   return (
     <Card
       title={<Typography.Title level={2} style={{ fontSize: 16, margin: 0 }}>{t("home.opening")}</Typography.Title>}
@@ -37,7 +42,7 @@ export function AccountOpeningCard() {
             value={range}
             allowClear={false}
             presets={presets}
-            disabledDate={(d) => d.isAfter(dayjs(), "day")}
+            disabledDate={(d) => !!today && d.isAfter(today, "day")}
             onChange={(v) => v?.[0] && v[1] && setRange([v[0], v[1]])}
           />
         </Space>

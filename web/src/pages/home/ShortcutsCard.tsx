@@ -1,6 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
 import { Badge, Card, List, Typography } from "antd";
-import dayjs from "dayjs";
 import { Link } from "react-router";
 import { screenExists } from "../../app/paths";
 import { QueryState } from "../../components/PageState";
@@ -10,13 +9,13 @@ import type { Shortcuts } from "../../services/models";
 import { shortcuts } from "../../services/summary";
 
 type CountKey = Exclude<keyof Shortcuts, "date" | "my_report_written_today">;
-const dayjsToday = () => dayjs().format("YYYY-MM-DD");
+// `{date}`: the day the counts were made for (the brokerage's today, from the answer)
 const ITEMS: { key: CountKey; to: string }[] = [
-  { key: "follow_ups_overdue", to: "/summary?tab=follow-ups&overdue=true" },
-  { key: "follow_ups_due_today", to: "/summary?tab=follow-ups" },
+  { key: "follow_ups_overdue", to: "/summary?tab=followups&overdue=true" },
+  { key: "follow_ups_due_today", to: "/summary?tab=followups" },
   { key: "open_tasks", to: "/tasks" },
   { key: "kyc_cases_open", to: "/kyc" },
-  { key: "registered_today", to: `/customers?registered_from=${dayjsToday()}` },
+  { key: "registered_today", to: "/customers?registered_from={date}" },
   { key: "opened_today", to: "/customers?stage=pending_funding" },
   { key: "funded_today", to: "/customers?stage=funded" },
 ];
@@ -30,7 +29,7 @@ export function ShortcutsCard() {
         {(d) => (
           <List
             size="small"
-            dataSource={[...ITEMS.map((i) => ({ ...i, value: d[i.key] as number | string })),
+            dataSource={[...ITEMS.map((i) => ({ ...i, to: i.to.replace("{date}", d.date), value: d[i.key] as number | string })),
               { key: "report" as const, to: "/summary?tab=report", value: d.my_report_written_today ? t("home.reportWritten") : t("home.reportMissing") }]}
             renderItem={(i) => {
               const text = t(`home.shortcut.${i.key}` as MessageKey);

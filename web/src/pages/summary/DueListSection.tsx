@@ -15,7 +15,8 @@ import { TASK_NODES } from "../../services/tasks";
 export function DueListSection({ day }: { day: string }) {
   const { t, label } = useI18n();
   const [params, setParams] = useSearchParams();
-  const [filter, setFilter] = useState<DueFilter>({});
+  // a link may ask for the overdue ones (the home page's shortcut)
+  const [filter, setFilter] = useState<DueFilter>(() => (params.get("overdue") === "true" ? { overdue: true } : {}));
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const cursor = cursors[cursors.length - 1];
   const q = useQuery({

@@ -31,7 +31,7 @@ describe("my daily report", () => {
       [`GET /api/summary/summary/reports/${day}/history`]: () => ({ versions: [{ version: 1, action: "written", at: "2026-03-01T09:00:00Z", by: "u-manager", summary: "v1", next_plan: null, issues: null }] }),
       [`PUT /api/summary/summary/reports/${day}`]: () => new Response(JSON.stringify({ title: "Conflict", status: 409, detail: "report was changed: version 3" }), { status: 409, headers: { "Content-Type": "application/problem+json" } }),
     });
-    renderWith(<ReportSection day={day} />, { role: "manager" });
+    renderWith(<ReportSection day={day} today={day} />, { role: "manager" });
     await waitFor(() => expect(screen.getByTestId("report-summary")).toHaveValue("Called 12 customers"));
     expect(await screen.findByText("Version 1")).toBeInTheDocument();
     fireEvent.click(screen.getByTestId("report-save"));
@@ -42,7 +42,18 @@ describe("my daily report", () => {
   it("is read-only for a role without ReportWrite", async () => {
     const day = new Date().toISOString().slice(0, 10);
     mockFetch({ [`GET /api/summary/summary/reports/${day}`]: () => new Response(JSON.stringify({ title: "Not Found", status: 404 }), { status: 404 }) });
-    renderWith(<ReportSection day={day} />, { role: "auditor" });
+    renderWith(<ReportSection day={day} today={day} />, { role: "auditor" });
+    expect(await screen.findByText("No report was written for this day")).toBeInTheDocument();
+    expect(screen.queryByTestId("report-save")).toBeNull();
+  });
+
+  it("is editable for the brokerage's today and the 7 days before, whatever the browser's clock says", async () => {
+    mockFetch({ "GET /api/summary/summary/reports/2031-01-02": () => new Response(JSON.stringify({ title: "Not Found", status: 404 }), { status: 404 }),
+      "GET /api/summary/summary/reports/2030-12-25": () => new Response(JSON.stringify({ title: "Not Found", status: 404 }), { status: 404 }) });
+    const { unmount } = renderWith(<ReportSection day="2031-01-02" today="2031-01-02" />, { role: "manager" });
+    expect(await screen.findByTestId("report-save")).toBeInTheDocument();
+    unmount();
+    renderWith(<ReportSection day="2030-12-25" today="2031-01-02" />, { role: "manager" }); // 8 days back
     expect(await screen.findByText("No report was written for this day")).toBeInTheDocument();
     expect(screen.queryByTestId("report-save")).toBeNull();
   });
