@@ -2,6 +2,7 @@
 // request for more information, submitting the review, and the four-eyes second review of high-risk cases
 // (the senior reviewer cannot be the first reviewer). History of every action.
 import { submitValid } from "../../components/submitValid";
+import { SyncOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Card, Descriptions, Drawer, Form, Input, Modal, Progress, Space, Table, Tag, Timeline, Typography } from "antd";
 import dayjs from "dayjs";
@@ -11,16 +12,17 @@ import { ProblemAlert, QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import type { MessageKey } from "../../i18n/en";
 import {
-  caseHistory, claim, decideDocument, getCase, reasons as loadReasons, release, requestInfo, secondReview, submitReview,
+  caseHistory, claim, decideDocument, reasons as loadReasons, release, requestInfo, secondReview, submitReview,
   QUEUE_STATES, type CaseDetail, type CaseDocument, type DocDecision, type SecondDecision,
 } from "../../services/kyc";
 import { DecisionForm, type DecisionKind, type DecisionValues } from "./DecisionForm";
+import { caseKey, readCase, useCaseConfirmation } from "./useCaseConfirmation";
 
 const when = (v: string | null | undefined) => (v ? dayjs(v).format("YYYY-MM-DD HH:mm") : "—");
 
 interface Dialog { kind: DecisionKind; doc?: CaseDocument; initial?: Partial<DecisionValues> }
 
-function CaseBody({ c }: { c: CaseDetail }) {
+function CaseBody({ c, onDecided }: { c: CaseDetail; onDecided: (next: CaseDetail) => void }) {
   const { t } = useI18n();
   const { can, session } = useAuth();
   const { message } = App.useApp();
@@ -35,7 +37,7 @@ function CaseBody({ c }: { c: CaseDetail }) {
   const mine = c.state === "in_review" && c.reviewer_id === me && can("KycReview");
   const canSecond = c.state === "awaiting_second_review" && can("KycSecondReview") && c.first_reviewer_id !== me;
   const settled = (next: CaseDetail) => {
-    qc.setQueryData(["kyc", "case", c.case_id], next);
+    onDecided(next);
     void qc.invalidateQueries({ queryKey: ["kyc", "queue"] });
   };
   const run = useMutation({
@@ -150,13 +152,21 @@ function CaseBody({ c }: { c: CaseDetail }) {
   );
 }
 
-export function CaseReview({ caseId, onClose }: { caseId: string | null; onClose: () => void }) {
+/** `onDecided`: a decision has reached the server's own reading of the case (the queue may follow it). */
+export function CaseReview({ caseId, onClose, onDecided }: { caseId: string | null; onClose: () => void; onDecided?: () => void }) {
   const { t } = useI18n();
-  const q = useQuery({ queryKey: ["kyc", "case", caseId], queryFn: ({ signal }) => getCase(caseId!, signal), enabled: !!caseId });
+  const qc = useQueryClient();
+  const q = useQuery({ queryKey: caseKey(caseId), queryFn: ({ signal }) => readCase(qc, caseId!, signal), enabled: !!caseId });
+  const confirm = useCaseConfirmation(caseId, onDecided);
   return (
     <Drawer open={!!caseId} onClose={onClose} width={920} destroyOnHidden title={t("kyc.caseTitle", { id: q.data?.customer_id ?? caseId ?? "" })}
-      closable={{ "aria-label": t("common.close") }}>
-      {caseId && <QueryState query={q}>{(c) => <CaseBody c={c} />}</QueryState>}
+      closable={{ "aria-label": t("common.close") }}
+      extra={<div role="status" aria-live="polite">{confirm.updating && <Tag icon={<SyncOutlined spin />} color="processing" data-testid="kyc-case-updating">{t("kyc.updating")}</Tag>}</div>}>
+      {confirm.unconfirmed && (
+        <Alert type="warning" showIcon style={{ marginBottom: 12 }} data-testid="kyc-case-unconfirmed" message={t("kyc.unconfirmed")}
+          action={<Button size="small" onClick={() => void q.refetch()}>{t("state.retry")}</Button>} />
+      )}
+      {caseId && <QueryState query={q}>{(c) => <CaseBody c={c} onDecided={(next) => void confirm.decided(next)} />}</QueryState>}
     </Drawer>
   );
 }

@@ -33,7 +33,10 @@ export default function KycQueuePage() {
   const [assignee, setAssignee] = useState("");
 
   const q = { state: states.length ? states : OPEN_STATES, reviewer, high_risk: highRisk, overdue, customer_id: customerId, cursor: pager.cursor, limit };
-  const list = useQuery({ queryKey: ["kyc", "queue", q], queryFn: ({ signal }) => queue(q, signal), placeholderData: keepPreviousData, refetchInterval: 30_000 });
+  // after a decision the queue follows the event stream for a while (its read model applies it a little later)
+  const [followUntil, setFollowUntil] = useState(0);
+  const list = useQuery({ queryKey: ["kyc", "queue", q], queryFn: ({ signal }) => queue(q, signal), placeholderData: keepPreviousData,
+    refetchInterval: followUntil > Date.now() ? 2_000 : 30_000 });
   const done = () => void qc.invalidateQueries({ queryKey: ["kyc"] });
   const act = useMutation({
     mutationFn: ({ kind, item, to }: { kind: "claim" | "release" | "assign"; item: QueueItem; to?: string }) =>
@@ -94,7 +97,7 @@ export default function KycQueuePage() {
         <label htmlFor="kyc-assignee">{t("kyc.reviewerId")}</label>
         <Input id="kyc-assignee" value={assignee} onChange={(e) => setAssignee(e.target.value)} maxLength={200} />
       </Modal>
-      <CaseReview caseId={caseId} onClose={() => set({ case: null }, { keepCursor: true })} />
+      <CaseReview caseId={caseId} onClose={() => set({ case: null }, { keepCursor: true })} onDecided={() => setFollowUntil(Date.now() + 20_000)} />
     </>
   );
 }
