@@ -1,5 +1,9 @@
 """Bulk assignment of 10,000 customers: command accepted -> every crm.assignment.customer_assigned event
-published on the topic (event store and read model on PostgreSQL, real broker).
+published on the topic (event store and read model on PostgreSQL, real broker). And routing ingest: N
+crm.customer.customer_registered through the routing consumer (one rule for everyone) until every customer's
+slot is in the read model and every stored event published, as process CPU time per upstream event and as
+a rate beside a raw aiokafka consume of the same records; then the rebuild of the read model from the
+store (events/s).
 
 Set-up (not timed): a team, a manager with room for everyone, N registered customers in the service's
 customer read model, each already routed to the pool (as production registrations are). Timed: one
@@ -27,7 +31,11 @@ from services.assignment.settings import AssignmentSettings
 from shared.events import registry, topics
 from shared.events.crm_customer import CustomerOnboarded
 from shared.runtime.auth import mint_token
-from shared.runtime.settings import AuthSettings
+from shared.runtime.kafka import EventProducer, ensure_topics
+from shared.runtime.service import running
+from shared.runtime.settings import ONE_DATABASE_SERVICES, AuthSettings
+
+from .baseline import consume
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -47,12 +55,91 @@ def _seed(svc: Any, ids: list[str]) -> None:
     svc.projection.catch_up()
 
 
+def _settings(ctx: Any, label: str, **kw: Any) -> AssignmentSettings:
+    stores = {"database_url": ctx.pg_database(f"{label}_rm")}
+    if "assignment" not in ONE_DATABASE_SERVICES:
+        stores["eventstore_url"] = ctx.pg_database(f"{label}_es")
+    return AssignmentSettings(**stores, kafka=ctx.kafka, auth=AUTH, **kw)
+
+
+AUTH = AuthSettings(jwt_secret=SecretStr("bench-secret-bench-secret-bench-secret"))
+
+
+def _slots(svc: Any) -> int:
+    from sqlalchemy import func, select
+
+    from services.assignment.projections import tables as t
+
+    with svc.sessions() as s:
+        return s.scalar(select(func.count(func.distinct(t.assignments.c.customer_id)))) or 0
+
+
+async def bench_routing(ctx: Any) -> list[dict]:
+    n = 2_000 if ctx.quick else 20_000
+    kafka = ctx.kafka
+    topic = kafka.topic(topics.CRM_CUSTOMER)
+    svc = bootstrap(_settings(ctx, "asg_route", consumer_batch_size=1000, relay_interval_ms=20))
+    await ensure_topics(kafka, svc.topics())
+    admin = {"Authorization": "Bearer " + mint_token(AUTH, user_id="bench-admin", role="admin")}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.api), base_url="http://b") as http:
+        await http.post("/teams", json={"team_id": "T", "name": "bench"}, headers=admin)
+        await http.post("/managers", json={"manager_id": "m-bench", "name": "bench", "team_id": "T",
+                                           "capacity": n + 10}, headers=admin)
+        r = await http.put("/rules/everyone", json={"position": 0, "team_id": "T", "manager_id": "m-bench"},
+                           headers=admin)
+        if r.status_code >= 300:
+            raise RuntimeError(f"rule refused: {r.status_code} {r.text[:300]}")
+    producer = EventProducer(kafka, client_id="bench-routing")
+    await producer.start()
+    try:
+        envelopes = [registry.envelope(CustomerOnboarded(customer_id=f"r-{i:06d}", registered_at=T0,
+                                                         channel="organic"), producer="bench")
+                     for i in range(n)]
+        for i in range(0, n, 5000):
+            await producer.publish_many(envelopes[i:i + 5000])
+    finally:
+        await producer.stop()
+    raw = await consume(kafka.bootstrap_servers, topic, n)
+    async with running(svc):
+        cpu, start = time.process_time(), time.perf_counter()
+
+        def done() -> bool:
+            last = svc.app.process_recorder.max_notification_id()
+            return _slots(svc) >= n and svc.relay.position() == last
+
+        while not await asyncio.to_thread(done):
+            if time.perf_counter() - start > 900:
+                raise RuntimeError(f"routing: {_slots(svc)} of {n} customers after 900 s")
+            await asyncio.sleep(0.05)
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    svc = bootstrap(svc.settings)  # the worker stopped: rebuild the read model from the store
+    try:
+        t_rebuild = time.perf_counter()
+        replayed = await asyncio.to_thread(svc.rebuild_read_model)
+        rebuild_s = time.perf_counter() - t_rebuild
+        assert _slots(svc) >= n, "the rebuilt read model lacks customers"
+    finally:
+        await svc.stop()
+    note = (f"{n:,} crm.customer.customer_registered -> one rule -> CustomerAssignment events, read-model slot and "
+            "crm.assignment.customer_assigned published; PostgreSQL, in-process (the bench process's CPU)")
+    return [
+        {"benchmark": "assignment", "metric": "routing: CPU per upstream event", "value": cpu / n * 1000,
+         "unit": "ms", "note": note},
+        {"benchmark": "assignment", "metric": "routing: ingest rate", "value": n / wall, "unit": "events/s",
+         "note": f"{n / wall / raw:.1%} of raw aiokafka consume of the same records ({raw:,.0f}/s, same run)"},
+        {"benchmark": "assignment", "metric": "rebuild: stored events -> emptied read model",
+         "value": replayed / rebuild_s, "unit": "events/s", "note": f"{replayed:,} events in {rebuild_s:.2f} s"},
+    ]
+
+
 async def main(ctx: Any) -> list[dict]:
+    return [*await bench_routing(ctx), *await bench_bulk(ctx)]
+
+
+async def bench_bulk(ctx: Any) -> list[dict]:
     n = 2_000 if ctx.quick else 10_000
     kafka = ctx.kafka
-    settings = AssignmentSettings(
-        database_url=ctx.pg_database("asg_rm"), eventstore_url=ctx.pg_database("asg_es"), kafka=kafka,
-        auth=AuthSettings(jwt_secret=SecretStr("bench-secret-bench-secret-bench-secret")), relay_interval_ms=20)
+    settings = _settings(ctx, "asg", relay_interval_ms=20)
     svc = bootstrap(settings)
     ids = [f"bench-{i:06d}" for i in range(n)]
     admin = {"Authorization": "Bearer " + mint_token(settings.auth, user_id="bench-admin", role="admin")}
