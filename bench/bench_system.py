@@ -49,7 +49,7 @@ async def main(ctx: Any) -> list[dict]:
     n = 2_000 if ctx.quick else 10_000
     kafka = ctx.kafka
     asg = assignment_bootstrap(AssignmentSettings(
-        database_url=ctx.pg_database("sys_asg_rm"), eventstore_url=ctx.pg_database("sys_asg_es"), kafka=kafka,
+        database_url=ctx.pg_database("sys_asg"), kafka=kafka,
         auth=AUTH, relay_interval_ms=20))
     cus = customer_bootstrap(CustomerSettings(
         database_url=ctx.pg_database("sys_cus"), kafka=kafka,
@@ -90,7 +90,7 @@ async def main(ctx: Any) -> list[dict]:
             await asg.start_producer()
             while await asg.relay.publish_once():
                 pass
-            asg_components = [asg.relay, asg.projection]
+            asg_components = [asg.relay]
             components += asg_components
             tasks += [asyncio.create_task(c.run()) for c in asg_components]
 

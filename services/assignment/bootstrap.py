@@ -1,5 +1,6 @@
-"""Wiring, and only wiring: `bootstrap(settings, clock=...) -> Container` (`container.py`). Nothing connects
-here."""
+"""Wiring, and only wiring: `bootstrap(settings, clock=...) -> Container` (`container.py`): the service's one
+database holds the event store and the read model, whose rows are folded in the events' transactions
+(`app.read_model`). Nothing connects here."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from datetime import timedelta
 from shared.runtime.commands import guard_outgoing
 from shared.runtime.db import make_engine, session_factory
 from shared.runtime.eventstore import build_application
-from shared.runtime.projection import ProjectionRunner
 
 from .admin import Admin
 from .application import AssignmentApplication
 from .assigning import Assigner
-from .container import PROJECTION_NAME, SERVICE, Container
+from .container import SERVICE, Container
 from .domain.clock import Clock, SystemClock
 from .outbox import map_event
 from .projections import tables as t
@@ -28,10 +28,13 @@ def bootstrap(settings: AssignmentSettings | None = None, *, clock: Clock | None
               migrate: bool = True) -> Container:
     settings = settings or AssignmentSettings()
     clock = clock or SystemClock()
-    app = build_application(AssignmentApplication, settings.eventstore_url)
-    guard_outgoing(app, map_event, service=SERVICE)
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
+    if migrate:  # the read-model tables first: the application's first recording may write them
+        t.metadata.create_all(engine)
+    app = build_application(AssignmentApplication, settings.database_url)
+    guard_outgoing(app, map_event, service=SERVICE)
+    app.read_model = project  # rows written in the transaction that stores the events
     directory = Directory(sessions)
     days = settings.default_protection_days
     container = Container(
@@ -42,8 +45,6 @@ def bootstrap(settings: AssignmentSettings | None = None, *, clock: Clock | None
         router=Router(app, clock, default_protection_days=days),
         reclaimer=Reclaimer(app, directory, clock, batch_size=settings.reclaim_batch_size,
                             grace=timedelta(seconds=settings.reclaim_grace_s)),
-        projection=ProjectionRunner(app, sessions, t.projection_position, project, name=PROJECTION_NAME,
-                                    service=SERVICE),
     )
     if migrate:
         container.migrate()

@@ -1,5 +1,6 @@
-"""The assignment service's composition root (built by `bootstrap.py`, the only wiring): event store, read
-model, consumers, router, scheduler, outbox relay, projection and API. The producer, relay, start, stop and
+"""The assignment service's composition root (built by `bootstrap.py`, the only wiring): one database (event
+store and read model: the rows are folded in the events' transactions), consumers, router, scheduler,
+outbox relay (publishes from memory after each commit) and API. The producer, relay, start, stop and
 readiness are the kit's (`shared.runtime.container.OutboxContainer`)."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from shared.runtime.container import OutboxContainer
 from shared.runtime.db import Tracker
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.kafka import BatchConsumer
-from shared.runtime.projection import ProjectionRunner
+from shared.runtime.projection import rebuild_from_store
 
 from .admin import Admin
 from .application import AssignmentApplication
@@ -32,14 +33,13 @@ from .scheduler import Reclaimer, Scheduler
 from .settings import AssignmentSettings
 
 SERVICE = "assignment"
-PROJECTION_NAME = "assignment-read-model"
 READ_MODEL_TABLES = (t.teams, t.managers, t.rules, t.rule_versions, t.assignments, t.history)
 
 
 @dataclass
 class Container(OutboxContainer):
     SERVICE = SERVICE
-    CATCH_UP_FIRST = False  # its projection catches up as a worker component
+    projection = None  # the read model is folded in the events' transactions (`app.read_model`)
     settings: AssignmentSettings
     clock: Clock
     app: AssignmentApplication
@@ -50,7 +50,6 @@ class Container(OutboxContainer):
     assigner: Assigner
     router: Router
     reclaimer: Reclaimer
-    projection: ProjectionRunner
     _consumers: list[BatchConsumer] = field(default_factory=list)
     _scheduler: Scheduler | None = None
 
@@ -60,12 +59,12 @@ class Container(OutboxContainer):
         t.metadata.create_all(self.engine)
 
     def rebuild_read_model(self) -> int:
-        """Empty the event-store-fed tables and replay the whole event log into them."""
-        with self.sessions.begin() as s:
-            for table in READ_MODEL_TABLES:
-                s.execute(table.delete())
-            s.execute(t.projection_position.delete().where(t.projection_position.c.projection == PROJECTION_NAME))
-        return self.projection.catch_up()
+        """Empty the tables the event store feeds and replay the store into them, in one transaction, with the
+        fold the service runs in the events' transactions. Run it with the workers stopped
+        (`python -m services.assignment rebuild`)."""
+        fold = self.app.read_model
+        assert fold is not None, "bootstrap sets the read-model fold"
+        return rebuild_from_store(self.app, self.sessions, list(READ_MODEL_TABLES), fold)
 
     # ----------------------------------------------------------------------------------- components
     def outbox_mapper(self) -> Callable[[Any], Sequence[Any]]:
@@ -86,12 +85,16 @@ class Container(OutboxContainer):
             routing = RetryingEsHandler(self.app, "assignment-routing", self.router.apply,
                                         [customer_topic, tasks_topic, usercrm_topic], relevant=routed)
             self._consumers = [
-                BatchConsumer(group_id=f"{s.kafka.topic_prefix}whale-assignment-customers", topics=[customer_topic], handler=customers,
-                              **common),
-                BatchConsumer(group_id=f"{s.kafka.topic_prefix}whale-assignment-routing", topics=[customer_topic, tasks_topic, usercrm_topic],
+                BatchConsumer(group_id=self._group("customers"), topics=[customer_topic], handler=customers, **common),
+                BatchConsumer(group_id=self._group("routing"), topics=[customer_topic, tasks_topic, usercrm_topic],
                               handler=routing, on_applied=self.wake, **common),
             ]
         return self._consumers
+
+    def _group(self, name: str) -> str:
+        """The topic prefix (empty in production) isolates the groups of tests and benchmarks on one broker."""
+        s = self.settings
+        return f"{s.kafka.topic_prefix}whale-assignment-{name}{s.consumer_group_suffix}"
 
     @property
     def scheduler(self) -> Scheduler:
@@ -111,4 +114,4 @@ class Container(OutboxContainer):
                 k.topic(topics.dead_letter_topic(SERVICE))]
 
     def worker_components(self) -> list[Any]:
-        return [*self.consumers, self.relay, self.projection, self.scheduler]
+        return [*self.consumers, self.relay, self.scheduler]

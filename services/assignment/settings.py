@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.runtime.settings import ServiceSettings, service_config
+from shared.runtime.settings import OneDatabaseSettings, service_config
 
 
-class AssignmentSettings(ServiceSettings):
+class AssignmentSettings(OneDatabaseSettings):
     model_config = service_config("ASSIGNMENT_")
 
     service_name: str = "assignment"
     database_url: str = Field(default="sqlite:///var/assignment/readmodel.db",
-                              description="SQLAlchemy URL of the read-model database.")
-    eventstore_url: str = Field(default="sqlite:///var/assignment/eventstore.db",
-                                description="Event store: sqlite:///path or postgresql://user:pass@host/db.")
+                              description="The service's one database: event store, read models, positions "
+                                          "(sqlite:///path or postgresql://…).")
+    consumer_group_suffix: str = Field(
+        default="", max_length=40, pattern=r"^[A-Za-z0-9_.\-]*$",
+        description="Appended to the consumer group ids; a rebuild of the customer table by replaying "
+                    "crm.customer.events uses a new suffix, so it starts from the beginning.")
     api_port: int = 8102
     worker_health_port: int = 8112
     default_protection_days: int = Field(default=7, ge=1, le=365,

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from shared.runtime.settings import ServiceSettings, service_config
+from shared.runtime.settings import OneDatabaseSettings, service_config
 
 
-class CustomerSettings(ServiceSettings):
+class CustomerSettings(OneDatabaseSettings):
     model_config = service_config("CUSTOMER_")
 
     service_name: str = "customer"
     database_url: str = Field(default="sqlite:///var/customer/readmodel.db",
                               description="The service's one database: event store, read models, positions "
                                           "(sqlite:///path or postgresql://…).")
-    eventstore_url: str | None = Field(
-        default=None, description="Gone: the event store lives in `database_url`. Accepted only when equal to "
-                                  "it; see services/customer/README.md (migrating to one database).")
     api_port: int = 8101
     worker_health_port: int = 8111
     snapshot_interval: int = Field(default=100, ge=10, description="Customer snapshot every N events.")
@@ -30,10 +27,3 @@ class CustomerSettings(ServiceSettings):
     list_max_limit: int = 200
     export_max_rows: int = Field(default=500_000, description="Upper bound of one CSV export.")
     export_page_size: int = 2000
-
-    @model_validator(mode="after")
-    def _one_database(self) -> CustomerSettings:
-        if self.eventstore_url not in (None, "", self.database_url):
-            raise ValueError("CUSTOMER_EVENTSTORE_URL is no longer used: the event store and the read models share "
-                             "CUSTOMER_DATABASE_URL (see services/customer/README.md, 'migrating to one database')")
-        return self

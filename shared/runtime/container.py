@@ -3,7 +3,8 @@
 A service whose commands are stored in its own event store and published by an outbox relay has the same
 producer, relay, wake-up, start, stop and readiness everywhere; its container (a dataclass with `settings`,
 `app`, `engine` and `projection`) subclasses `OutboxContainer` and supplies only what differs: `SERVICE`,
-`outbox_mapper()`, `topics()`, `worker_components()` and `create_api()`.
+`outbox_mapper()`, `topics()`, `worker_components()` and `create_api()`. A service whose read model is
+folded in the events' transactions (`app.read_model`, one database) has no projection (`projection = None`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class OutboxContainer:
     settings: Any
     app: Any  # a TrackingApplication
     engine: Engine
-    projection: ProjectionRunner
+    projection: ProjectionRunner | None
 
     # ------------------------------------------------------------------------ what each service supplies
     def outbox_mapper(self) -> Callable[[Any], Sequence[Any]]:
@@ -64,7 +65,8 @@ class OutboxContainer:
 
     def wake(self) -> None:
         """New events were stored: let the projection and the relay (if this process runs one) pick them up."""
-        self.projection.wake()
+        if self.projection is not None:
+            self.projection.wake()
         if "relay" in self.__dict__:
             self.relay.wake()
 
@@ -79,7 +81,7 @@ class OutboxContainer:
             return []
         await self.ensure_topics()
         await self.start_producer()
-        if self.CATCH_UP_FIRST:
+        if self.CATCH_UP_FIRST and self.projection is not None:
             await asyncio.to_thread(self.projection.catch_up)
         return self.worker_components()
 

@@ -9,7 +9,7 @@ import ssl
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -84,7 +84,7 @@ class AuthSettings(BaseSettings):
 
 # Services whose event store and read models share `<NAME>_DATABASE_URL` (one transaction per batch, docs/pipeline.md);
 # the others still have `<NAME>_EVENTSTORE_URL` beside it until they move.
-ONE_DATABASE_SERVICES = frozenset({"customer"})
+ONE_DATABASE_SERVICES = frozenset({"customer", "assignment"})
 
 
 class ServiceSettings(BaseSettings):
@@ -117,6 +117,26 @@ class ServiceSettings(BaseSettings):
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+
+
+class OneDatabaseSettings(ServiceSettings):
+    """Settings of a service in `ONE_DATABASE_SERVICES`: `database_url` holds its event store, read models and
+    positions; an `eventstore_url` is accepted only when it is the same URL (the k8s manifests set both from
+    the service's one database secret) and refused otherwise, so that no deployment keeps writing a store
+    the service no longer reads."""
+
+    eventstore_url: str | None = Field(  # type: ignore[assignment]
+        default=None, description="Gone: the event store lives in `database_url`. Accepted only when equal to it "
+                                  "(migrating to one database: the service's README).")
+
+    @model_validator(mode="after")
+    def _one_database(self) -> OneDatabaseSettings:
+        if self.eventstore_url not in (None, "", self.database_url):
+            name = self.service_name.upper()
+            raise ValueError(f"{name}_EVENTSTORE_URL is no longer used: the event store and the read models share "
+                             f"{name}_DATABASE_URL (see services/{self.service_name}/README.md, 'migrating to one "
+                             "database')")
+        return self
 
 
 def service_config(prefix: str) -> SettingsConfigDict:

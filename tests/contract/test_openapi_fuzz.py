@@ -68,7 +68,7 @@ def _assignment(tmp: Any) -> Iterator[Any]:
     from services.assignment.domain.clock import FakeClock
     from services.assignment.settings import AssignmentSettings
 
-    c = bootstrap(AssignmentSettings(database_url=f"sqlite:///{tmp}/rm.db", eventstore_url=f"sqlite:///{tmp}/es.db",
+    c = bootstrap(AssignmentSettings(database_url=f"sqlite:///{tmp}/rm.db",
                                      auth=AUTH, handover_wait_s=0.0), clock=FakeClock(T0))
     yield c.api
     c.engine.dispose()

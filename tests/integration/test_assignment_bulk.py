@@ -28,7 +28,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 async def test_bulk_assignment_of_10000_customers(kafka_settings, pg_database, poll):
     svc = make_service(kafka_settings, pg_database, FakeClock(T0))
     ids = [f"bulk-{i:05d}" for i in range(N)]
-    async with Running(svc, [svc.consumers[0], svc.relay, svc.projection]) as run:
+    async with Running(svc, [svc.consumers[0], svc.relay]) as run:
         admin = run.headers("admin")
         await run.http.post("/teams", json={"team_id": "T", "name": "T"}, headers=admin)
         r = await run.http.post("/managers", json={"manager_id": "m-big", "name": "M", "team_id": "T",

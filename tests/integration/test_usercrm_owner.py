@@ -41,8 +41,7 @@ M1, M2 = headers("M1", "manager", "T1"), headers("M2", "manager", "T1")
 async def test_a_confirmed_owner_change_moves_the_customer_into_the_new_owners_scope(kafka_settings, pg_database,
                                                                                      poll):
     common = {"kafka": kafka_settings, "auth": AUTH, "relay_interval_ms": 50}
-    asg = assignment_bootstrap(AssignmentSettings(database_url=pg_database("own_asg_rm"),
-                                                  eventstore_url=pg_database("own_asg_es"), **common))
+    asg = assignment_bootstrap(AssignmentSettings(database_url=pg_database("own_asg"), **common))
     cust = customer_bootstrap(CustomerSettings(database_url=pg_database("own_cust"), **common))
     uc = usercrm_bootstrap(UsercrmSettings(database_url=pg_database("own_uc_rm"),
                                            eventstore_url=pg_database("own_uc_es"), **common))

@@ -25,7 +25,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 def svc(tmp_path):
     auth = AuthSettings(jwt_secret=SecretStr("unit-test-secret-unit-test-secret"))
     c = bootstrap(AssignmentSettings(database_url=f"sqlite:///{tmp_path / 'rm.db'}",
-                                     eventstore_url=f"sqlite:///{tmp_path / 'es.db'}", auth=auth,
+                                     auth=auth,
                                      handover_wait_s=2.0), clock=FakeClock(T0))
     with c.sessions.begin() as s:
         apply_customer_events(s, [registry.decode(registry.envelope(
@@ -93,7 +93,6 @@ async def test_assign_read_why_and_scope(svc, client):
     r = await client.post("/assignments", json={"customer_id": "c1", "manager_id": "m1", "stage": "funded",
                                                 "share": "0.5"}, headers=admin)
     assert r.status_code == 200 and r.json()["status"] == "assigned"
-    svc.projection.catch_up()
     r = await client.get("/customers/c1/assignments", headers=token(svc, "team_lead", "lead-1", team_id="T1"))
     assert r.status_code == 200
     [slot] = r.json()["slots"]
@@ -117,7 +116,6 @@ async def test_assign_read_why_and_scope(svc, client):
     # back to the pool: the team that held it still sees its history, the other team still does not
     r = await client.post("/assignments/unassign", json={"customer_id": "c1", "stage": "funded"}, headers=admin)
     assert r.status_code == 200 and r.json()["unassigned"] == [{"stage": "funded", "manager_id": "m1"}]
-    svc.projection.catch_up()
     lead1 = token(svc, "team_lead", "lead-1", team_id="T1")
     r = await client.get("/customers/c1/assignment-history", headers=lead1)
     assert [(h["action"], h["reason"]) for h in r.json()["items"]] == [("assigned", "manual"), ("unassigned", "manual")]
@@ -142,17 +140,14 @@ async def test_bulk_over_capacity_rules_and_resign(svc, client):
     r = await client.put("/rules/hk", json={"position": 5, "team_id": "T2"},
                          headers=token(svc, "team_lead", "lead-2", team_id="T2"))
     assert r.status_code == 403
-    svc.projection.catch_up()  # the worker's projection (not running in this in-process test)
     r = await client.post("/managers/m1/resign", json={"handover": "manager", "to_manager_id": "m2"}, headers=admin)
     assert r.status_code == 200 and r.json()["handed_over"] == 3 and r.json()["pending"] == 0
     r = await client.post("/assignments", json={"customer_id": "c5", "manager_id": "m1"}, headers=admin)
     assert r.status_code == 409 and r.json()["code"] == "manager_resigned"
-    svc.projection.catch_up()
     r = await client.patch("/teams/T2", json={"leader_id": "lead-2", "protection_days": 9}, headers=admin)
     assert r.status_code == 200 and r.json()["protection_days"] == 9
     r = await client.patch("/teams/T2", json={"protection_days": 0}, headers=admin)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "protection_days"
-    svc.projection.catch_up()
     r = await client.get("/teams", params={"leader_id": "lead-2"}, headers=admin)
     assert [x["team_id"] for x in r.json()["items"]] == ["T2"]
     r = await client.get("/teams/T2", headers=token(svc, "team_lead", "lead-1", team_id="T1"))

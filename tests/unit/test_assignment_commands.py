@@ -33,7 +33,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 def settings_for(tmp_path, name="a") -> AssignmentSettings:
     return AssignmentSettings(database_url=f"sqlite:///{tmp_path / (name + '-rm.db')}",
-                              eventstore_url=f"sqlite:///{tmp_path / 'es.db'}", bulk_chunk_size=50,
+                              bulk_chunk_size=50,
                               handover_wait_s=2.0)
 
 
@@ -79,7 +79,6 @@ def load(svc, mid):
 
 
 def slots(svc):
-    svc.projection.catch_up()
     with svc.sessions() as s:
         return {(r.customer_id, r.stage): r.manager_id for r in s.execute(select(t.assignments))}
 
@@ -154,7 +153,7 @@ def test_registration_routes_by_referral_code_then_rules_round_robin(svc):
               *[registered(f"h{i}", active_region="HK", language="zh-HK") for i in range(4)],
               registered("x1", active_region="US")]
     pe = svc.router.apply(events)
-    svc.app._record(pe)  # what the consumer's handler does (with tracking)
+    svc.app.record_processed(pe, [])  # what the consumer's handler does (with tracking)
     got = slots(svc)
     assert got[("r1", "*")] == "m1"
     assert [got[(f"h{i}", "*")] for i in range(4)] == ["m1", "m2", "m1", "m2"]
@@ -175,9 +174,8 @@ def test_reclaim_after_protection_period_and_follow_up_resets_the_clock(svc, clo
     add_customers(svc, ["keep", "lose"])
     svc.assigner.assign(ADMIN, ["keep", "lose"], "m1")  # T1: 7 days
     clock.advance(days=5)
-    svc.app._record(svc.router.apply([follow_up("keep", "m1", clock.now()),
-                                      follow_up("lose", "m2", clock.now())]))  # not the holder: no reset
-    svc.projection.catch_up()
+    svc.app.record_processed(svc.router.apply([follow_up("keep", "m1", clock.now()),
+                                               follow_up("lose", "m2", clock.now())]), [])  # not the holder: no reset
     clock.advance(days=2, seconds=1)  # 'lose' expired, but a follow-up may still be in flight (grace)
     assert svc.reclaimer.run_once() == 0
     clock.advance(seconds=svc.settings.reclaim_grace_s)
@@ -195,7 +193,6 @@ def test_two_replicas_never_reclaim_twice(svc, clock, tmp_path):
     setup_org(svc)
     add_customers(svc, [f"c{i}" for i in range(20)])
     svc.assigner.assign(ADMIN, [f"c{i}" for i in range(20)], "m1")
-    svc.projection.catch_up()
     other = bootstrap(settings_for(tmp_path), clock=clock)  # same event store and read model
     try:
         clock.advance(days=8)
@@ -239,7 +236,6 @@ def test_resignation_hands_customers_to_a_manager_or_the_pool(svc):
     svc.assigner.assign(ADMIN, ["c0", "c1", "c2"], "m1")
     svc.assigner.assign(ADMIN, ["c3"], "m1", stage="funded")
     svc.assigner.assign(ADMIN, ["c4", "c5"], "m3")
-    svc.projection.catch_up()
     with pytest.raises(Conflict):  # m3 has capacity 2 and holds 2
         svc.assigner.resign(ADMIN, "m1", "manager", "m3")
     out = svc.assigner.resign(ADMIN, "m1", "manager", "m2")
@@ -273,11 +269,9 @@ def test_customers_follow_a_manager_who_changes_team_keeping_their_clock(svc, cl
     add_customers(svc, ["c1", "c2", "c3"])
     svc.assigner.assign(ADMIN, ["c1", "c2"], "m2")  # T1
     svc.assigner.assign(ADMIN, ["c3"], "m1", stage="funded")
-    svc.projection.catch_up()
     clock.advance(days=2)
     svc.admin.edit_manager(ADMIN, "m2", {"team_id": "T2"}, clock.now())
     assert svc.assigner.follow_team_changes("m2") == 2
-    svc.projection.catch_up()
     assert svc.assigner.follow_team_changes() == 0  # the sweep finds nothing left
     with svc.sessions() as s:
         rows = {r.customer_id: r for r in s.execute(select(t.assignments))}
@@ -325,7 +319,6 @@ async def test_scheduler_tick_reclaims_and_sweeps(svc, clock):
     add_customers(svc, ["c1", "c2"])
     svc.assigner.assign(ADMIN, ["c1"], "m3")  # T2: 3 days
     svc.assigner.assign(ADMIN, ["c2"], "m1")  # T1: 7 days
-    svc.projection.catch_up()
     clock.advance(days=3, minutes=6)  # past the 5-minute grace
     assert await svc.scheduler.tick() == (1, 0)
     assert slots(svc) == {("c2", "*"): "m1"}
@@ -338,7 +331,6 @@ def test_rebuilding_the_read_model_gives_identical_rows(svc, clock):
     svc.assigner.assign(ADMIN, [f"c{i}" for i in range(10, 25)], "m2", stage="funded")
     svc.assigner.unassign(ADMIN, "c3")
     svc.admin.save_rule(ADMIN, "r", {"position": 1, "manager_id": "m1"}, T0)
-    svc.projection.catch_up()
 
     def dump():
         with svc.sessions() as s:
@@ -355,7 +347,6 @@ def test_due_candidates_follow_the_projection(svc, clock):
     setup_org(svc)
     add_customers(svc, ["c1"])
     svc.assigner.assign(ADMIN, ["c1"], "m3")  # T2: 3 days
-    svc.projection.catch_up()
     assert svc.directory.due(T0 + timedelta(days=3) - timedelta(seconds=1), 10) == []
     assert svc.directory.due(T0 + timedelta(days=3), 10) == ["c1"]
 
