@@ -207,6 +207,11 @@ async def test_every_action_goes_to_the_platform_and_back(running, poll):
         ("unblock", "team_lead", f"{base}/unblock", {"reason": "identity confirmed"}),
         ("reset_password", "team_lead", f"{base}/password-reset", None),
         ("change_info", "manager", f"{base}/change-requests", {"general": {"time_zone": "Asia/Hong_Kong"}}),
+        ("change_info", "manager", f"{base}/change-requests", {"personal": {"citizenship": "SG"}}),
+        ("change_info", "manager", f"{base}/change-requests", {"financial_status": {"occupation": "Engineer"}}),
+        ("change_info", "manager", f"{base}/change-requests", {"financial_experience": {"experience_years": 4}}),
+        ("change_info", "manager", f"{base}/change-requests", {"bank_account": {
+            "bank_account_id": f"{cid}-B2", "provider": "DBS", "account_number": "998877665544", "currency": "SGD"}}),
         ("change_info", "manager", f"{base}/social-links", {"links": {"linkedin": "https://linkedin.com/in/w"}}),
         ("add_account", "manager", f"{base}/accounts", {"account_type": "margin", "currency": "USD"}),
         ("deposit", "manager", f"{base}/accounts/{cid}-A1/deposits", {"amount": "500", "currency": "USD"}),
@@ -233,9 +238,14 @@ async def test_every_action_goes_to_the_platform_and_back(running, poll):
     assert {rid for _, rid in ids} <= set(sent)
     assert sent[ids[0][1]]["message"]["body"].startswith("Hello Wing Chan")
     assert sent[ids[1][1]]["reason"] == "suspicious logins"
-    withdraw = await _done(svc, poll, ids[8][1])
+    withdraw = await _done(svc, poll, ids[12][1])
     assert withdraw["failure_code"] == "insufficient_funds"
-    assert (await _done(svc, poll, ids[6][1]))["result"] == {"account_id": f"{cid}-A2"}
+    assert (await _done(svc, poll, ids[10][1]))["result"] == {"account_id": f"{cid}-A2"}
+    # the five information sections on the user's behalf, each one change request the platform received
+    sections = {sent[rid]["change"] and next(k for k, v in sent[rid]["change"].items() if v)
+                for a, rid in ids if a == "change_info"}
+    assert sections == {"general", "personal", "financial_status", "financial_experience", "social", "bank_account"}
+    assert sent[ids[8][1]]["change"]["bank_account"]["account_number"] == "998877665544"
 
     async def listed():
         page = (await svc.get(f"{base}/requests", limit=50)).json()
@@ -248,10 +258,10 @@ async def test_every_action_goes_to_the_platform_and_back(running, poll):
     profile = (await svc.get(f"{base}/profile")).json()
     assert profile["access"]["blocked"] is False  # blocked, then unblocked
     assert profile["access"]["level"] == "support"  # the platform completed the access-level change
-    owner_sent = sent[ids[12][1]]
+    owner_sent = sent[ids[16][1]]
     assert owner_sent["owner"] == {"owner_id": "M2", "team_id": "T1", "previous_owner_id": "M1"}
     assert owner_sent["reason"] == "M1 on leave" and owner_sent["requested_by"] == "L1"
-    assert sent[ids[13][1]]["access"]["access_level"] == "support"
+    assert sent[ids[17][1]]["access"]["access_level"] == "support"
     # the audit: a row per step (requested, accepted, completed/failed) with who, role, what, outcome
     audit = (await svc.get("/usercrm/audit", user="aud", role="auditor", customer_id=cid, limit=500)).json()
     steps = {(a["request_id"], a["step"]) for a in audit["items"]}
@@ -259,7 +269,7 @@ async def test_every_action_goes_to_the_platform_and_back(running, poll):
         assert {(rid, "requested"), (rid, "accepted")} <= steps
     first = next(a for a in audit["items"] if a["request_id"] == ids[1][1] and a["step"] == "requested")
     assert first["actor_id"] == "L1" and first["actor_role"] == "team_lead" and first["action"] == "block"
-    for rid, actor, action in ((ids[12][1], "L1", "change_owner"), (ids[13][1], "A1", "change_access_level")):
+    for rid, actor, action in ((ids[16][1], "L1", "change_owner"), (ids[17][1], "A1", "change_access_level")):
         rows = {a["step"]: a for a in audit["items"] if a["request_id"] == rid}
         assert set(rows) == {"requested", "accepted", "completed"}, rows
         assert rows["requested"]["actor_id"] == actor and rows["requested"]["action"] == action

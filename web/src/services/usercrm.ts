@@ -4,7 +4,14 @@
 import { gatewayFetch } from "../api/clients";
 import type { Page } from "./models";
 
-export interface Profile { customer_id: string; completion_pct: number; missing: string[]; access: { blocked: boolean; since: string | null }; social_links: Record<string, string> }
+export interface Owner { manager_id: string; team_id: string | null; since: string | null }
+export interface Profile {
+  customer_id: string; completion_pct: number; missing: string[]; social_links: Record<string, string>;
+  /** blocked or not; `level`: the admin access level the platform last confirmed (null: never changed by the CRM) */
+  access: { blocked: boolean; since: string | null; level?: string | null };
+  /** the client/lead owner: the CRM account manager the customer is assigned to */
+  owner?: Owner | null;
+}
 export interface UserRequest {
   request_id: string; customer_id: string; action: string; state: string; needs_approval: boolean; requested_by: string;
   requested_role: string | null; requested_at: string; reason: string | null; approved_by: string | null; decided_at: string | null;
@@ -69,12 +76,23 @@ export const addAccount = (id: string, accountType: string, currency: string) =>
 export const moveMoney = (id: string, accountId: string, kind: "deposits" | "withdrawals", amount: string, currency: string) =>
   post<UserRequest>(`${base(id)}/accounts/${encodeURIComponent(accountId)}/${kind}`, { amount, currency });
 export const startAllocation = (id: string, body: { account_id: string; fund_id: string; amount: string; currency: string }) => post<UserRequest>(`${base(id)}/allocations`, body);
+export const allocationDeposit = (id: string, allocationId: string, amount: string, currency: string) =>
+  post<UserRequest>(`${base(id)}/allocations/${encodeURIComponent(allocationId)}/deposits`, { amount, currency });
+export interface Fund { fund_id: string; name: string | null; strategy: string | null; manager_name: string | null; currency: string | null; performance_pct: string | null; as_of: string | null; [k: string]: unknown }
+export const fund = (fundId: string, signal?: AbortSignal) => json<Fund>(`/usercrm/funds/${encodeURIComponent(fundId)}`, { signal });
+export const fundAllocations = (fundId: string, status: "active" | "inactive", signal?: AbortSignal) =>
+  json<{ items: (Allocation & { customer_id: string })[] }>(`/usercrm/funds/${encodeURIComponent(fundId)}/allocations${qs({ status })}`, { signal });
 export const stopAllocation = (id: string, allocationId: string) => post<UserRequest>(`${base(id)}/allocations/${encodeURIComponent(allocationId)}/stop`);
 /** The sections of the user's information a change request may carry (one per request). */
-export const INFO_SECTIONS = ["general", "personal", "financial_status", "financial_experience"] as const;
+export const INFO_SECTIONS = ["general", "personal", "financial_status", "financial_experience", "bank_account"] as const;
 export type InfoSection = (typeof INFO_SECTIONS)[number];
 export const changeInfo = (id: string, section: InfoSection, values: Record<string, unknown>) =>
   post<UserRequest>(`${base(id)}/change-requests`, { [section]: values });
 export const editSocialLinks = (id: string, links: Record<string, string>) => put<UserRequest>(`${base(id)}/social-links`, { links });
+/** The admin access levels the platform grants (shared/events/crm_usercrm.py AccessLevel). */
+export const ACCESS_LEVELS = ["none", "read_only", "support", "manager", "admin"] as const;
+export type AccessLevel = (typeof ACCESS_LEVELS)[number];
+export const changeOwner = (id: string, ownerId: string, reason: string) => post<UserRequest>(`${base(id)}/owner`, { owner_id: ownerId, reason });
+export const changeAccessLevel = (id: string, level: AccessLevel, reason: string) => post<UserRequest>(`${base(id)}/access-level`, { access_level: level, reason });
 export const approve = (requestId: string) => post<UserRequest>(`/usercrm/requests/${encodeURIComponent(requestId)}/approve`, {});
 export const decline = (requestId: string, note: string | null) => post<UserRequest>(`/usercrm/requests/${encodeURIComponent(requestId)}/decline`, { note });

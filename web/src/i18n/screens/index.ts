@@ -7,6 +7,7 @@ import { managersEn, managersZh } from "./managers";
 import { ticketsEn, ticketsZh } from "./tickets";
 import { usercrmEn, usercrmZh } from "./usercrm";
 import { usercrmEditEn, usercrmEditZh } from "./usercrmEdit";
+import { usercrmManageEn, usercrmManageZh } from "./usercrmManage";
 import { analyticsEn, analyticsZh } from "./analytics";
 
 export const screensEn = {
@@ -18,6 +19,7 @@ export const screensEn = {
   ...ticketsEn,
   ...usercrmEn,
   ...usercrmEditEn,
+  ...usercrmManageEn,
   ...analyticsEn,
 } as const;
 
@@ -30,5 +32,6 @@ export const screensZh: Record<keyof typeof screensEn, string> = {
   ...ticketsZh,
   ...usercrmZh,
   ...usercrmEditZh,
+  ...usercrmManageZh,
   ...analyticsZh,
 };

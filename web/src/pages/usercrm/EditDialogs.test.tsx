@@ -22,6 +22,7 @@ describe("the change request's body", () => {
     expect(changeBody("financial_status", { us_tax_payer: "no", annual_income: "120000" })).toEqual({ us_tax_payer: false, annual_income: "120000" });
     expect(changeBody("financial_experience", { experience_years: 7, qualifications: [" CFA ", ""] })).toEqual({ experience_years: 7, qualifications: ["CFA"] });
     expect(changeBody("general", {})).toBeNull();
+    expect(changeBody("bank_account", { bank_account_id: " B2 ", provider: "DBS", kind: "bank", swift: "" })).toEqual({ bank_account_id: "B2", provider: "DBS", kind: "bank" });
   });
 });
 
@@ -42,6 +43,28 @@ describe("edit the user's information", () => {
     fireEvent.click(within(dialog).getByRole("button", { name: "Submit" }));
     await waitFor(() => expect(seen.find((r) => r.method === "POST")?.body).toEqual({ general: { phone_number: "91234567", country: "HK" } }));
     expect(seen.find((r) => r.method === "POST")!.headers.get("Idempotency-Key")).toBeTruthy();
+  });
+
+  it("the bank account section needs its id and provider and checks the SWIFT code", async () => {
+    const seen = mockFetch({ ...base(), "POST /api/usercrm/usercrm/customers/C-1/change-requests": accepted });
+    renderWith(<UserPanel customerId="C-1" />, { role: "manager" });
+    fireEvent.click(await screen.findByTestId("user-edit-info"));
+    const dialog = await screen.findByRole("dialog", { name: "Edit information" });
+    fireEvent.mouseDown(within(dialog).getByRole("combobox", { name: "Section" }));
+    fireEvent.click(await screen.findByTitle("Banking"));
+    fireEvent.change(await within(dialog).findByLabelText("Account number / IBAN"), { target: { value: "998877665544" } });
+    fireEvent.change(within(dialog).getByLabelText("SWIFT / BIC"), { target: { value: "dbss" } });
+    fireEvent.click(within(dialog).getByRole("button", { name: "Submit" }));
+    await waitFor(() => expect(within(dialog).getAllByText("Required")).toHaveLength(2));
+    expect(within(dialog).getByText("8 or 11 letters or digits")).toBeInTheDocument();
+    expect(seen.filter((r) => r.method === "POST")).toHaveLength(0);
+    fireEvent.change(within(dialog).getByLabelText("Bank account id"), { target: { value: "B2" } });
+    fireEvent.change(within(dialog).getByLabelText("Bank or payment system"), { target: { value: "DBS" } });
+    fireEvent.change(within(dialog).getByLabelText("SWIFT / BIC"), { target: { value: "dbsssgsg" } });
+    fireEvent.click(within(dialog).getByRole("button", { name: "Submit" }));
+    await waitFor(() => expect(seen.find((r) => r.method === "POST")?.body).toEqual({
+      bank_account: { bank_account_id: "B2", provider: "DBS", account_number: "998877665544", swift: "DBSSSGSG" },
+    }));
   });
 
   it("is offered only with UserInfoEdit", async () => {

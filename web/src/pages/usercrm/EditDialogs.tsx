@@ -1,7 +1,8 @@
 // Edit the user's information and social links on their behalf (seed 003 "Edit user information", "Social
 // media links"): each is a change request the platform applies and confirms; its state shows in the
 // panel's requests. The information form sends only the fields filled in, one section per request (the
-// service's contract); the social links replace the user's set.
+// service's contract: general, personal, financial status, financial experience or a bank account); the social
+// links replace the user's set.
 import { DeleteOutlined, PlusOutlined } from "@ant-design/icons";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Alert, App, Button, Col, DatePicker, Form, Input, InputNumber, Modal, Row, Select, Space, Typography } from "antd";
@@ -12,8 +13,8 @@ import { useI18n } from "../../i18n";
 import type { MessageKey } from "../../i18n/en";
 import * as api from "../../services/usercrm";
 
-type FieldKind = "text" | "date" | "bool" | "int" | "tags";
-interface FieldSpec { name: string; kind?: FieldKind; pattern?: RegExp; bad?: MessageKey; max?: number; upper?: boolean }
+type FieldKind = "text" | "date" | "bool" | "int" | "tags" | "bankKind";
+interface FieldSpec { name: string; kind?: FieldKind; pattern?: RegExp; bad?: MessageKey; max?: number; upper?: boolean; required?: boolean }
 
 const COUNTRY = { pattern: /^[A-Z]{2}$/, bad: "usercrm.bad.country", upper: true } as const;
 const MONEY = { pattern: /^\d{1,16}(\.\d{1,8})?$/, bad: "usercrm.bad.money" } as const;
@@ -39,7 +40,15 @@ export const SECTION_FIELDS: Record<api.InfoSection, FieldSpec[]> = {
     { name: "tax_residence", ...COUNTRY }, { name: "tax_id" }, { name: "us_tax_payer", kind: "bool" },
   ],
   financial_experience: [{ name: "experience_years", kind: "int" }, { name: "qualifications", kind: "tags" }],
+  bank_account: [
+    { name: "bank_account_id", required: true, pattern: /^[A-Za-z0-9_\-.:]{1,64}$/, bad: "usercrm.bad.id", max: 64 },
+    { name: "kind", kind: "bankKind" }, { name: "provider", required: true }, { name: "holder_name" }, { name: "account_number" },
+    { name: "swift", pattern: /^[A-Z0-9]{8}([A-Z0-9]{3})?$/, bad: "usercrm.bad.swift", upper: true, max: 11 },
+    { name: "currency", pattern: /^[A-Z]{3}$/, bad: "usercrm.badCurrency", upper: true },
+  ],
 };
+/** The section's name in the form (the bank account is the Banking tab's). */
+export const sectionLabel = (s: api.InfoSection): MessageKey => (s === "bank_account" ? "usercrm.tab.banking" : `usercrm.tab.${s}` as MessageKey);
 
 /** The form's values → the change request's section (only what was filled in); null when nothing was. */
 export function changeBody(section: api.InfoSection, values: Record<string, unknown>): Record<string, unknown> | null {
@@ -65,6 +74,7 @@ function FieldInput({ f, ...control }: { f: FieldSpec; id?: string; value?: neve
   if (f.kind === "bool") return <Select allowClear options={[{ value: "yes", label: t("usercrm.yes") }, { value: "no", label: t("usercrm.no") }]} {...control} />;
   if (f.kind === "int") return <InputNumber min={0} max={100} precision={0} style={{ width: "100%" }} {...control} />;
   if (f.kind === "tags") return <Select mode="tags" open={false} suffixIcon={null} {...control} />;
+  if (f.kind === "bankKind") return <Select allowClear options={[{ value: "bank", label: t("usercrm.bankKind.bank") }, { value: "payment_system", label: t("usercrm.bankKind.payment_system") }]} {...control} />;
   return <Input maxLength={f.max ?? 200} {...control} />;
 }
 
@@ -101,7 +111,7 @@ export function EditInfoDialog({ customerId, open, onClose }: { customerId: stri
         <Form.Item label={t("usercrm.edit.section")} htmlFor="user-info-section">
           <Select id="user-info-section" value={section} data-testid="user-info-section"
             onChange={(s) => { form.resetFields(); setNothing(false); setSection(s); }}
-            options={api.INFO_SECTIONS.map((s) => ({ value: s, label: t(`usercrm.tab.${s}` as MessageKey) }))} />
+            options={api.INFO_SECTIONS.map((s) => ({ value: s, label: t(sectionLabel(s)) }))} />
         </Form.Item>
         <Row gutter={12}>
           {SECTION_FIELDS[section].map((f) => (
@@ -109,6 +119,7 @@ export function EditInfoDialog({ customerId, open, onClose }: { customerId: stri
               <Form.Item name={f.name} label={t(`usercrm.field.${f.name}` as MessageKey)}
                 normalize={f.upper ? (v: string) => v?.toUpperCase() : undefined}
                 rules={[
+                  ...(f.required ? [{ required: true, whitespace: true, message: t("common.required") }] : []),
                   ...(f.pattern ? [{ pattern: f.pattern, message: t(f.bad!) }] : []),
                   ...(f.kind === undefined ? [{ max: f.max ?? 200, message: t("usercrm.bad.long") }] : []),
                 ]}>

@@ -2,13 +2,14 @@
 // and the reports: Accounts, Allocations (active / inactive), Statement (keyset pages, filters, CSV).
 import { DownloadOutlined } from "@ant-design/icons";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { App, Button, DatePicker, Descriptions, Empty, Input, Segmented, Select, Space, Table, Tag, Typography } from "antd";
+import { App, Button, DatePicker, Descriptions, Empty, Input, Popconfirm, Segmented, Select, Space, Table, Tag, Typography } from "antd";
 import dayjs, { type Dayjs } from "dayjs";
 import { useState } from "react";
 import { useAuth } from "../../auth/AuthProvider";
 import { ProblemAlert, QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import * as api from "../../services/usercrm";
+import { AllocationDepositDialog, FundDialog } from "./AllocationActions";
 
 const when = (v: string | null | undefined) => (v ? dayjs(v).format("YYYY-MM-DD HH:mm") : "—");
 const isPlain = (v: unknown) => v === null || ["string", "number", "boolean"].includes(typeof v);
@@ -73,6 +74,8 @@ export function AllocationsReport({ customerId }: { customerId: string }) {
   const qc = useQueryClient();
   const [status, setStatus] = useState<"active" | "inactive">("active");
   const [q, setQ] = useState<string | null>(null);
+  const [depositTo, setDepositTo] = useState<api.Allocation | null>(null);
+  const [fundId, setFundId] = useState<string | null>(null);
   const r = useQuery({ queryKey: ["usercrm", customerId, "allocations", status, q], queryFn: ({ signal }) => api.allocations(customerId, status, q, signal) });
   const stop = useMutation({
     mutationFn: (id: string) => api.stopAllocation(customerId, id),
@@ -90,7 +93,8 @@ export function AllocationsReport({ customerId }: { customerId: string }) {
         {(d) => (
           <Table<api.Allocation> rowKey="allocation_id" size="small" pagination={false} dataSource={d.items} locale={{ emptyText: t("usercrm.noAllocations") }}
             columns={[
-              { title: t("usercrm.fund"), key: "fund", render: (_, a) => a.fund_name ?? a.fund_id },
+              { title: t("usercrm.fund"), key: "fund", render: (_, a) => (
+                <Button type="link" size="small" style={{ padding: 0 }} onClick={() => setFundId(a.fund_id)} data-testid={`view-fund-${a.allocation_id}`}>{a.fund_name ?? a.fund_id}</Button>) },
               { title: t("usercrm.account"), dataIndex: "account_id" },
               { title: t("usercrm.amount"), key: "amt", align: "right", render: (_, a) => `${a.amount} ${a.currency}` },
               { title: t("usercrm.value"), dataIndex: "value", align: "right", render: (v: string | null) => v ?? "—" },
@@ -98,10 +102,17 @@ export function AllocationsReport({ customerId }: { customerId: string }) {
               { title: t("usercrm.started"), dataIndex: "started_at", render: when },
               { title: t("usercrm.stopped"), dataIndex: "stopped_at", render: when },
               ...(status === "active" && can("UserMoneyRequest") ? [{ title: t("common.actions"), key: "act", render: (_: unknown, a: api.Allocation) => (
-                <Button size="small" danger loading={stop.isPending} onClick={() => stop.mutate(a.allocation_id)}>{t("usercrm.stop")}</Button>) }] : []),
+                <Space size="small">
+                  <Button size="small" onClick={() => setDepositTo(a)} data-testid={`allocation-deposit-${a.allocation_id}`}>{t("usercrm.allocationDeposit")}</Button>
+                  <Popconfirm title={t("usercrm.stopConfirm")} okText={t("usercrm.stop")} cancelText={t("common.cancel")} onConfirm={() => stop.mutate(a.allocation_id)}>
+                    <Button size="small" danger loading={stop.isPending && stop.variables === a.allocation_id} data-testid={`allocation-stop-${a.allocation_id}`}>{t("usercrm.stop")}</Button>
+                  </Popconfirm>
+                </Space>) }] : []),
             ]} />
         )}
       </QueryState>
+      <AllocationDepositDialog customerId={customerId} allocation={depositTo} onClose={() => setDepositTo(null)} />
+      <FundDialog fundId={fundId} onClose={() => setFundId(null)} />
     </>
   );
 }

@@ -1,5 +1,6 @@
 // The User management panel of one customer: profile completion, access, social links, the actions the
-// caller's permissions allow, and the customer's requests (pending → done / failed, who, when, why).
+// caller's permissions allow (incl. the client/lead owner and the admin access level), and the customer's
+// requests (pending → done / failed, who, when, why).
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { App, Button, Card, Descriptions, Progress, Space, Table, Tag, Typography } from "antd";
 import dayjs from "dayjs";
@@ -11,6 +12,8 @@ import type { Perm } from "../../auth/perms";
 import * as api from "../../services/usercrm";
 import { ActionDialog, type ActionKind, type ActionValues } from "./ActionDialog";
 import { EditInfoDialog, SocialLinksDialog } from "./EditDialogs";
+import { ChangeStateTag, ManageDialog, ownerFollowing, type ManageKind } from "./ManagementDialogs";
+import type { MessageKey } from "../../i18n/en";
 
 const when = (v: string | null | undefined) => (v ? dayjs(v).format("YYYY-MM-DD HH:mm") : "—");
 export const STATE_COLOR: Record<string, string> = { awaiting_approval: "gold", submitted: "blue", accepted: "blue", completed: "green", failed: "red", declined: "default" };
@@ -19,6 +22,13 @@ const ACTION_PERMS: Record<ActionKind, Perm> = {
   message: "UserMessageSend", block: "UserAccessManage", unblock: "UserAccessManage", reset: "UserAccessManage",
   account: "UserMoneyRequest", deposit: "UserMoneyRequest", withdraw: "UserMoneyRequest", allocation: "UserMoneyRequest",
 };
+
+/** What a request asked for and what the platform answered (the message's delivery, the new account…): its
+ *  summary (no personal data) and result, as `key: value` pairs. */
+export function requestDetails(r: Pick<api.UserRequest, "summary" | "result">): string {
+  const show = (v: unknown) => (Array.isArray(v) ? v.join(", ") : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v));
+  return [...Object.entries(r.summary ?? {}), ...Object.entries(r.result ?? {})].map(([k, v]) => `${k}: ${show(v)}`).join(" · ");
+}
 
 /** The action buttons a role's permissions allow (block or unblock by the current access). */
 export function allowedActions(can: (p: Perm) => boolean, blocked: boolean): ActionKind[] {
@@ -32,8 +42,12 @@ export function UserPanel({ customerId }: { customerId: string }) {
   const qc = useQueryClient();
   const [kind, setKind] = useState<ActionKind | null>(null);
   const [editing, setEditing] = useState<"info" | "social" | null>(null);
-  const prof = useQuery({ queryKey: ["usercrm", customerId, "profile"], queryFn: ({ signal }) => api.profile(customerId, signal) });
+  const [managing, setManaging] = useState<ManageKind | null>(null);
   const reqs = useQuery({ queryKey: ["usercrm", customerId, "requests"], queryFn: ({ signal }) => api.requests(customerId, signal), refetchInterval: 5000 });
+  const prof = useQuery({
+    queryKey: ["usercrm", customerId, "profile"], queryFn: ({ signal }) => api.profile(customerId, signal),
+    refetchInterval: (q) => (ownerFollowing(q.state.data, reqs.data?.items ?? []) ? 3000 : false),
+  });
   // a completed request changes the user (access, social links, completion): read the profile again then
   const completed = reqs.data?.items.filter((r) => r.state === "completed").length;
   const seenCompleted = useRef(completed);
@@ -75,6 +89,13 @@ export function UserPanel({ customerId }: { customerId: string }) {
               <Descriptions.Item label={t("usercrm.social")}>
                 {Object.entries(p.social_links).length ? Object.entries(p.social_links).map(([k, v]) => <a key={k} href={v} target="_blank" rel="noreferrer" style={{ marginRight: 8 }}>{k}</a>) : "—"}
               </Descriptions.Item>
+              <Descriptions.Item label={t("usercrm.owner")}>
+                <span data-testid="user-owner">{p.owner ? p.owner.manager_id : t("usercrm.noOwner")}</span> <ChangeStateTag requests={reqs.data?.items ?? []} kind="owner" />
+              </Descriptions.Item>
+              <Descriptions.Item label={t("usercrm.accessLevel")} span={2}>
+                <span data-testid="user-access-level">{p.access.level ? t(`usercrm.accessLevel.${p.access.level}` as MessageKey) : t("usercrm.accessLevel.unset")}</span>{" "}
+                <ChangeStateTag requests={reqs.data?.items ?? []} kind="access" label={(v) => t(`usercrm.accessLevel.${v}` as MessageKey)} />
+              </Descriptions.Item>
               {p.missing.length > 0 && <Descriptions.Item label={t("kyc.missing")} span={3}>{p.missing.map((m) => <Tag key={m}>{m}</Tag>)}</Descriptions.Item>}
             </Descriptions>
             <Space wrap>
@@ -85,8 +106,11 @@ export function UserPanel({ customerId }: { customerId: string }) {
                 <Button onClick={() => setEditing("info")} data-testid="user-edit-info">{t("usercrm.edit.info")}</Button>
                 <Button onClick={() => setEditing("social")} data-testid="user-edit-social">{t("usercrm.edit.social")}</Button>
               </>)}
+              {can("UserOwnerChange") && <Button onClick={() => setManaging("owner")} data-testid="user-change-owner">{t("usercrm.manage.owner")}</Button>}
+              {can("UserAccessLevelManage") && <Button onClick={() => setManaging("access")} data-testid="user-change-access-level">{t("usercrm.manage.accessLevel")}</Button>}
             </Space>
             <SocialLinksDialog customerId={customerId} links={p.social_links} open={editing === "social"} onClose={() => setEditing(null)} />
+            <ManageDialog customerId={customerId} kind={managing} current={{ owner: p.owner?.manager_id ?? null, access: p.access.level ?? null }} onClose={() => setManaging(null)} />
           </Card>
         )}
       </QueryState>
@@ -98,6 +122,7 @@ export function UserPanel({ customerId }: { customerId: string }) {
                 { title: t("usercrm.action"), dataIndex: "action" },
                 { title: t("tasks.col.status"), dataIndex: "state", render: (v: string, r) => <><Tag color={STATE_COLOR[v]}>{t(`usercrm.state.${v}` as "usercrm.state.submitted")}</Tag>{r.failure_reason && <Typography.Text type="danger">{r.failure_reason}</Typography.Text>}</> },
                 { title: t("usercrm.amount"), key: "amt", render: (_, r) => (r.amount ? `${r.amount} ${r.currency ?? ""}` : "—") },
+                { title: t("usercrm.details"), key: "details", render: (_, r) => requestDetails(r) || "—" },
                 { title: t("usercrm.reason"), dataIndex: "reason", render: (v: string | null) => v ?? "—" },
                 { title: t("usercrm.requestedBy"), key: "by", render: (_, r) => `${r.requested_by} · ${when(r.requested_at)}` },
                 { title: t("usercrm.approvedBy"), dataIndex: "approved_by", render: (v: string | null) => v ?? "—" },
