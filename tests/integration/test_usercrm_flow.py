@@ -326,6 +326,7 @@ async def test_tab_permissions_scope_and_masking_per_role(running, poll):
     assert (await svc.get(f"{base}/info/banking")).status_code == 403
     logs = (await svc.get(f"{base}/info/logs")).json()
     assert logs["items"][0]["ip"] == "203.0.*.*" and logs["items"][0]["source"] == "app"
+    assert logs["items"][0]["country"] == "HK"
     compliance = (await svc.get(f"{base}/info/compliance")).json()
     assert compliance["cases"][0]["state"] == "approved"
     profile = (await svc.get(f"{base}/profile")).json()

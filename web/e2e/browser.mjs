@@ -52,14 +52,29 @@ export async function signIn(page, role, lang = "en") {
   await page.getByTestId("whoami").waitFor();
 }
 
+/** The User CRM of the first customer the Customer List shows; returns its id. */
+export async function openUser(page) {
+  await page.goto(new URL("/customers", CONSOLE).href);
+  const first = page.locator("[data-testid=customer-table] tbody tr[data-row-key]").first();
+  await first.waitFor({ timeout: 120_000 });
+  const id = await first.getAttribute("data-row-key");
+  await page.goto(new URL(`/users?customer=${id}`, CONSOLE).href);
+  await page.getByTestId("user-panel").waitFor();
+  await page.waitForLoadState("networkidle").catch(() => undefined);
+  return id;
+}
+
 export async function setLang(page, lang) {
   await page.evaluate((l) => localStorage.setItem("whale.lang", l), lang);
   await page.reload();
 }
 
-/** No WCAG 2.x A/AA violations found by axe-core on the page as it is now. */
-export async function axeViolations(page) {
-  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+/** No WCAG 2.x A/AA violations found by axe-core on the page as it is now (or only inside the elements the
+ * `include` selectors match: one part of a screen, a dialog). */
+export async function axeViolations(page, { include = [] } = {}) {
+  let builder = new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]);
+  for (const selector of include) builder = builder.include(selector);
+  const result = await builder.analyze();
   // each node with axe's own reason (e.g. the contrast ratio and colours found), so a failure says what to fix
   const why = (n) => [...n.any, ...n.all, ...n.none].map((c) => c.message).filter(Boolean)[0] ?? "";
   return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => `${n.target.join(" ")} — ${why(n)}`).join("\n    ")}`);

@@ -3,7 +3,7 @@
 // (demo) platform answers it; a completed social-links change shows the new link on the panel.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CONSOLE, eventually, page, signIn, useBrowser } from "../browser.mjs";
+import { eventually, openUser, page, signIn, useBrowser } from "../browser.mjs";
 
 useBrowser();
 
@@ -11,12 +11,7 @@ const requestRows = () => page.locator(".ant-card").filter({ hasText: "Requests 
 
 test("edit the user's social links and information: change requests answered by the platform", async () => {
   await signIn(page, "admin");
-  await page.goto(new URL("/customers", CONSOLE).href);
-  const first = page.locator("[data-testid=customer-table] tbody tr[data-row-key]").first();
-  await first.waitFor({ timeout: 120_000 });
-  const id = await first.getAttribute("data-row-key");
-  await page.goto(new URL(`/users?customer=${id}`, CONSOLE).href);
-  await page.getByTestId("user-panel").waitFor();
+  await openUser(page);
   const before = await requestRows().count();
 
   // social links: a bad link is refused in the form, a good one is sent

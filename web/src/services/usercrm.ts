@@ -60,8 +60,8 @@ export const requests = (id: string, signal?: AbortSignal) => json<Page<UserRequ
 export const approvals = (signal?: AbortSignal) => json<Page<UserRequest>>("/usercrm/approvals?limit=100", { signal });
 export const templates = (signal?: AbortSignal) => json<{ items: Template[] }>("/usercrm/message-templates", { signal });
 export const accounts = (id: string, q: string | null, signal?: AbortSignal) => json<{ items: Account[] }>(`/usercrm/customers/${encodeURIComponent(id)}/accounts${qs({ q })}`, { signal });
-export const allocations = (id: string, status: "active" | "inactive", q: string | null, signal?: AbortSignal) =>
-  json<{ items: Allocation[] }>(`/usercrm/customers/${encodeURIComponent(id)}/allocations${qs({ status, q })}`, { signal });
+export const allocations = (id: string, status: "active" | "inactive", q: string | null, signal?: AbortSignal, accountId: string | null = null) =>
+  json<{ items: Allocation[] }>(`/usercrm/customers/${encodeURIComponent(id)}/allocations${qs({ status, q, account_id: accountId })}`, { signal });
 export const statement = (id: string, f: { account_id?: string | null; kind?: string[]; since?: string | null; until?: string | null; q?: string | null; cursor?: string | null; limit?: number }, signal?: AbortSignal) =>
   json<Page<StatementEntry>>(`/usercrm/customers/${encodeURIComponent(id)}/statement${qs(f)}`, { signal });
 export const statementCsv = (id: string, f: { account_id?: string | null; kind?: string[]; since?: string | null; until?: string | null; q?: string | null }) =>

@@ -28,6 +28,7 @@ export const usercrmManageEn = {
   "usercrm.strategy": "Strategy",
   "usercrm.fundManager": "Fund manager",
   "usercrm.fundAllocations": "The fund's allocations",
+  "usercrm.allAccounts": "All accounts",
 } as const;
 
 export const usercrmManageZh: Record<keyof typeof usercrmManageEn, string> = {
@@ -57,4 +58,5 @@ export const usercrmManageZh: Record<keyof typeof usercrmManageEn, string> = {
   "usercrm.strategy": "策略",
   "usercrm.fundManager": "基金经理",
   "usercrm.fundAllocations": "该基金的跟投",
+  "usercrm.allAccounts": "全部账户",
 };

@@ -50,6 +50,21 @@ describe("the allocations' management menu", () => {
   });
 });
 
+describe("the account drop-down", () => {
+  it("switches the allocations between the user's accounts", async () => {
+    const seen = mockFetch({
+      ...routes,
+      "GET /api/usercrm/usercrm/customers/C-1/accounts": () => ({ items: [
+        { account_id: "A1", account_type: "cash", currency: "USD", status: "open" }, { account_id: "A2", account_type: "margin", currency: "HKD", status: "open" }] }),
+    });
+    renderWith(<AllocationsReport customerId="C-1" />, { role: "manager" });
+    await screen.findByTestId("view-fund-AL1");
+    fireEvent.mouseDown(screen.getByRole("combobox", { name: "Account" }));
+    fireEvent.click(await screen.findByText("A2 · margin · HKD"));
+    await waitFor(() => expect(seen.some((r) => r.url.pathname.endsWith("/allocations") && r.url.searchParams.get("account_id") === "A2")).toBe(true));
+  });
+});
+
 describe("a request's details", () => {
   it("are its summary and the platform's result", () => {
     expect(requestDetails({ summary: { channel: "email", template_id: "welcome" }, result: { delivery: "delivered" } }))

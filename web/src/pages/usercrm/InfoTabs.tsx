@@ -67,6 +67,17 @@ export function AccountsReport({ customerId }: { customerId: string }) {
   );
 }
 
+/** The drop-down that switches between the user's accounts (all when cleared). */
+function AccountSelect({ customerId, value, onChange }: { customerId: string; value: string | null; onChange: (v: string | null) => void }) {
+  const { t } = useI18n();
+  const accts = useQuery({ queryKey: ["usercrm", customerId, "accounts", null], queryFn: ({ signal }) => api.accounts(customerId, null, signal) });
+  return (
+    <Select allowClear placeholder={t("usercrm.allAccounts")} aria-label={t("usercrm.account")} style={{ width: 220 }} value={value ?? undefined}
+      loading={accts.isPending} onChange={(v?: string) => onChange(v ?? null)} data-testid="account-select"
+      options={(accts.data?.items ?? []).map((a) => ({ value: a.account_id, label: `${a.account_id} · ${a.account_type} · ${a.currency}` }))} />
+  );
+}
+
 export function AllocationsReport({ customerId }: { customerId: string }) {
   const { t } = useI18n();
   const { can } = useAuth();
@@ -74,9 +85,10 @@ export function AllocationsReport({ customerId }: { customerId: string }) {
   const qc = useQueryClient();
   const [status, setStatus] = useState<"active" | "inactive">("active");
   const [q, setQ] = useState<string | null>(null);
+  const [account, setAccount] = useState<string | null>(null);
   const [depositTo, setDepositTo] = useState<api.Allocation | null>(null);
   const [fundId, setFundId] = useState<string | null>(null);
-  const r = useQuery({ queryKey: ["usercrm", customerId, "allocations", status, q], queryFn: ({ signal }) => api.allocations(customerId, status, q, signal) });
+  const r = useQuery({ queryKey: ["usercrm", customerId, "allocations", status, q, account], queryFn: ({ signal }) => api.allocations(customerId, status, q, signal, account) });
   const stop = useMutation({
     mutationFn: (id: string) => api.stopAllocation(customerId, id),
     onSuccess: () => { message.success(t("usercrm.sent")); void qc.invalidateQueries({ queryKey: ["usercrm", customerId] }); },
@@ -86,6 +98,7 @@ export function AllocationsReport({ customerId }: { customerId: string }) {
       <Space style={{ marginBottom: 12 }}>
         <Segmented<"active" | "inactive"> value={status} onChange={setStatus} aria-label={t("tasks.col.status")}
           options={[{ value: "active", label: t("usercrm.activeAlloc") }, { value: "inactive", label: t("usercrm.inactiveAlloc") }]} />
+        <AccountSelect customerId={customerId} value={account} onChange={setAccount} />
         <Input.Search allowClear placeholder={t("common.search")} aria-label={t("usercrm.searchAllocations")} style={{ width: 240 }} onSearch={(v) => setQ(v.trim() || null)} />
       </Space>
       {stop.isError && <ProblemAlert error={stop.error} />}
@@ -142,7 +155,7 @@ export function StatementReport({ customerId }: { customerId: string }) {
   return (
     <>
       <Space wrap style={{ marginBottom: 12 }} role="search" aria-label={t("usercrm.statementFilters")}>
-        <Input.Search allowClear placeholder={t("usercrm.account")} aria-label={t("usercrm.account")} style={{ width: 170 }} onSearch={(v) => change({ account_id: v.trim() || null })} />
+        <AccountSelect customerId={customerId} value={f.account_id ?? null} onChange={(v) => change({ account_id: v })} />
         <Select mode="multiple" allowClear placeholder={t("usercrm.kind")} aria-label={t("usercrm.kind")} style={{ minWidth: 220 }} value={f.kind ?? []}
           onChange={(v) => change({ kind: v })} options={api.STATEMENT_KINDS.map((k) => ({ value: k, label: t(`usercrm.kind.${k}` as "usercrm.kind.trade") }))} />
         <DatePicker.RangePicker aria-label={t("usercrm.period")} onChange={(v) => change({ since: v?.[0] ? (v[0] as Dayjs).startOf("day").toISOString() : null, until: v?.[1] ? (v[1] as Dayjs).endOf("day").toISOString() : null })} />

@@ -43,10 +43,13 @@ export function ownerFollowing(profile: api.Profile | undefined, requests: api.U
 /** The form's rules: a value, different from the current one; a reason of 3 to 200 characters once trimmed. */
 export function manageRules(t: (k: MessageKey) => string, kind: ManageKind, current: string | null | undefined): { value: Rule[]; reason: Rule[] } {
   return {
-    value: [
-      { required: true, message: t("common.required") },
-      { validator: async (_, v: string | undefined) => { if (v && v === current) throw new Error(t(kind === "owner" ? "usercrm.manage.sameOwner" : "usercrm.manage.sameLevel")); } },
-    ],
+    // a validator, not `required`: antd would put aria-required on the Select's wrapper div (an axe violation)
+    value: [{
+      validator: async (_, v: string | undefined) => {
+        if (!v) throw new Error(t("common.required"));
+        if (v === current) throw new Error(t(kind === "owner" ? "usercrm.manage.sameOwner" : "usercrm.manage.sameLevel"));
+      },
+    }],
     // the service strips the reason before it counts 3 to 200 characters
     reason: [{ required: true, whitespace: true, message: t("common.required") }, {
       validator: async (_, v: string | undefined) => { const n = (v ?? "").trim().length; if (n && (n < 3 || n > 200)) throw new Error(t("usercrm.reasonLength")); },
