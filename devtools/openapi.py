@@ -43,8 +43,9 @@ def _app_of(container: Any) -> FastAPI:
 def _container(service: str, tmp: Path) -> Iterator[Any]:
     settings_mod = importlib.import_module(f"services.{service}.settings")
     bootstrap_mod = importlib.import_module(f"services.{service}.bootstrap")
+    # the settings class the module defines (not the kit's bases it imports, e.g. OneDatabaseSettings)
     (settings_cls,) = {v for v in vars(settings_mod).values()
-                       if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings}
+                       if isinstance(v, type) and issubclass(v, ServiceSettings) and v.__module__ == settings_mod.__name__}
     stores = {} if service in ONE_DATABASE_SERVICES else {"eventstore_url": f"sqlite:///{tmp / f'{service}-eventstore.db'}"}
     settings = settings_cls(
         database_url=f"sqlite:///{tmp / f'{service}-readmodel.db'}",
