@@ -166,18 +166,42 @@ async def read_dead_letters(settings: KafkaSettings, service: str, *, limit: int
     return [DeadLetter(r.topic, r.partition, r.offset, json.loads(r.value)) for r in records]
 
 
+async def original_value(settings: KafkaSettings, original: dict[str, Any]) -> bytes | None:
+    """The value of a dead letter's original record, read at its coordinates (None once the topic's retention
+    has removed it): for dead letters too big to carry their value."""
+    tp = TopicPartition(original["topic"], original["partition"])
+    consumer = AIOKafkaConsumer(**settings.client_kwargs(), group_id=None, enable_auto_commit=False,
+                                isolation_level="read_committed", max_partition_fetch_bytes=2 * 1024 * 1024)
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        consumer.seek(tp, original["offset"])
+        records = (await consumer.getmany(tp, timeout_ms=5000, max_records=1)).get(tp, [])
+        return records[0].value if records and records[0].offset == original["offset"] else None
+    finally:
+        await consumer.stop()
+
+
 async def redrive(settings: KafkaSettings, letters: list[DeadLetter]) -> int:
-    """Publish each dead-lettered record's original bytes back to its original topic with its key. The
-    consumer applies it if the cause is fixed (it was never marked processed) or dead-letters it again."""
+    """Publish each dead-lettered record's original bytes back to its original topic with its key (read from
+    the original coordinates when the dead letter does not carry them). The consumer applies it if the cause
+    is fixed (it was never marked processed) or dead-letters it again. Returns how many were re-driven (a
+    letter whose original is gone from its topic is skipped)."""
     producer = EventProducer(settings, client_id="ops-redrive")
     await producer.start()
+    sent = 0
     try:
         for d in letters:
             o = d.record["original"]
+            inline = d.record.get("value_b64")
+            value = base64.b64decode(inline) if inline is not None else await original_value(settings, o)
+            if value is None:
+                continue
             await producer.send_raw(
-                o["topic"], base64.b64decode(d.record["value_b64"]), key=o["key"].encode() if o.get("key") else None,
+                o["topic"], value, key=o["key"].encode() if o.get("key") else None,
                 headers=[("redriven_from", d.ref.encode())],
             )
+            sent += 1
     finally:
         await producer.stop()
-    return len(letters)
+    return sent

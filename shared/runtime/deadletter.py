@@ -1,9 +1,11 @@
 """Dead letters: a record the service can never apply goes to its dead-letter topic with the reason and its
-original coordinates (topic, partition, offset, key, the raw value), and the consumer keeps going."""
+original coordinates (topic, partition, offset, key, the raw value unless it is too big to carry: see
+INLINE_VALUE_MAX), and the consumer keeps going."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,13 +58,25 @@ class DeadLetters:
                   error=str(exc)[:300] if isinstance(exc, ContractError) else type(exc).__name__)
 
 
+# A dead letter has to fit in a Kafka record (1 MiB by default: the producer's max_request_size, the broker's
+# message.max.bytes) whatever the size of the record it holds, which may itself be up to that limit
+# (EVENTS_MAX_RECORD_BYTES): otherwise the consumer cannot dead-letter it and stops on it, and meets it again
+# after every restart (the fault suite's 900 KB poison record stopped the customer and KYC workers). So the
+# value travels once, base64, only up to INLINE_VALUE_MAX (its text beside it only up to TEXT_MAX); a bigger
+# one is named by its size and sha256 and stays at its original coordinates, where re-drive reads it.
+INLINE_VALUE_MAX = 640 * 1024  # base64: 854 KiB, leaving room for the rest of the record
+TEXT_MAX = 64 * 1024
+
+
 def dead_letter_record(inbound: Inbound, exc: BaseException, *, consumer: str, service: str,
                        stage: str) -> dict[str, Any]:
     value = inbound.value or b""
-    try:
-        text: str | None = value.decode()
-    except UnicodeDecodeError:
-        text = None
+    text: str | None = None
+    if len(value) <= TEXT_MAX:
+        try:
+            text = value.decode()
+        except UnicodeDecodeError:
+            text = None
     return {
         "original": {
             "topic": inbound.topic,
@@ -81,6 +95,8 @@ def dead_letter_record(inbound: Inbound, exc: BaseException, *, consumer: str, s
         "consumer": consumer,
         "service": service,
         "failed_at": datetime.now(UTC).isoformat(),
-        "value_b64": base64.b64encode(value).decode(),
+        "value_bytes": len(value),
+        "value_sha256": hashlib.sha256(value).hexdigest(),
+        "value_b64": base64.b64encode(value).decode() if len(value) <= INLINE_VALUE_MAX else None,
         "value_text": text,
     }

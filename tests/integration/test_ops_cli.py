@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -79,3 +80,40 @@ async def test_lag_list_and_redrive(kafka_settings, poll):
 async def _lag(kafka_settings, group):
     rows = [r for r in await kafka_ops.consumer_lag(kafka_settings, group) if r.group == group]
     return rows if rows and sum(r.committed or 0 for r in rows) >= 3 else None
+
+
+async def test_a_record_too_big_to_carry_is_dead_lettered_by_reference_and_redriven_from_its_coordinates(
+        kafka_settings, poll):
+    """A 900 KB undecodable record (under the 1 MiB record limit) is dead-lettered without its value (base64 of
+    it would not fit in a record: the consumer used to stop on it) and the consumer goes on; re-drive reads
+    the original bytes at its coordinates."""
+    funding, dlq = kafka_settings.topic(topics.FUNDING), kafka_settings.topic(topics.dead_letter_topic("customer"))
+    await ensure_topics(kafka_settings, [funding, dlq])
+    producer = EventProducer(kafka_settings, client_id="t")
+    await producer.start()
+    handler = FlakyHandler()
+    consumer = BatchConsumer(settings=kafka_settings, service="customer", group_id=f"whale-opstest-{uuid.uuid4().hex[:6]}",
+                             topics=[funding], handler=handler, producer=producer, dead_letter_topic=dlq, retries=1,
+                             backoff_s=0.01)
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    big = b"{" + b" " * 899_998 + b"}"
+    try:
+        await producer.send_raw(funding, big, key=b"C1")
+        await producer.publish(deposit("tx-after"))
+        await poll(lambda: handler.applied == ["tx-after"] and consumer.dead_lettered == 1)
+        assert not task.done()
+
+        [letter] = await kafka_ops.read_dead_letters(kafka_settings, "customer")
+        r = letter.record
+        assert r["value_b64"] is None and r["value_text"] is None and r["value_bytes"] == len(big)
+        assert r["value_sha256"] == hashlib.sha256(big).hexdigest()
+
+        assert await kafka_ops.redrive(kafka_settings, [letter]) == 1
+        await poll(lambda: consumer.dead_lettered == 2, message="re-driven record dead-lettered again")
+        letters = await kafka_ops.read_dead_letters(kafka_settings, "customer")
+        assert [x.record["value_sha256"] for x in letters] == [r["value_sha256"]] * 2
+    finally:
+        await consumer.stop()
+        await task
+        await producer.stop()
