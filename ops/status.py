@@ -52,8 +52,9 @@ def default_workers() -> dict[str, str]:
     urls = {}
     for service in topics.SERVICES:
         module = importlib.import_module(f"services.{service}.settings")
-        cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings"
-                   and isinstance(v, type) and "worker_health_port" in getattr(v, "model_fields", {}))
+        cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and isinstance(v, type)
+                   and v.__module__ == module.__name__  # the service's own, not a kit base class it imports
+                   and "worker_health_port" in getattr(v, "model_fields", {}))
         urls[service] = f"http://127.0.0.1:{cls.model_fields['worker_health_port'].default}"
     return urls
 
