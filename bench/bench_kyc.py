@@ -135,7 +135,7 @@ async def main(ctx: Any) -> list[dict]:
     n_closed = n_open // 2
     reps = 40 if ctx.quick else 300
     url = ctx.pg_database("kyc")
-    settings = KycSettings(database_url=url, eventstore_url="memory://", auth=AUTH)
+    settings = KycSettings(database_url=url, auth=AUTH)
     container = bootstrap(settings)  # creates the read-model tables and indexes
     now = datetime.now(UTC)
     load_s = await asyncio.to_thread(_load, url, n_open, n_closed, now)

@@ -119,6 +119,23 @@ def poll() -> Callable[..., Awaitable[Any]]:
     return eventually
 
 
+async def ops_rebuild_verified(service: str, database_url: str) -> dict[str, dict[str, Any]]:
+    """Run `python -m ops rebuild SERVICE --verify` on the service's database (the worker stopped): asserts it
+    proved the rebuilt read model equal to the live one; returns its report per table."""
+    import json
+    import sys
+
+    env = {**os.environ, f"{service.upper()}_DATABASE_URL": database_url}
+    ops = await asyncio.create_subprocess_exec(sys.executable, "-m", "ops", "rebuild", service, "--verify", env=env,
+                                               cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+                                               stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(ops.communicate(), timeout=180)
+    assert ops.returncode == 0, err.decode()[-2000:]
+    tables = {r["table"]: r for r in map(json.loads, out.decode().splitlines()) if "table" in r}  # not the logs
+    assert tables and all(r["equal"] for r in tables.values()), tables
+    return tables
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/integration/" in str(item.fspath) or "/e2e/" in str(item.fspath):

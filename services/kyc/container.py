@@ -1,5 +1,6 @@
-"""The KYC service's composition root (built by `bootstrap.py`, the only wiring): event store, read model,
-upstream consumer, outbox relay, projection and API. The producer, relay, start, stop and readiness are the
+"""The KYC service's composition root (built by `bootstrap.py`, the only wiring): one database (event store
+and read model: the rows are folded in the events' transactions), upstream consumer, outbox relay
+(publishes from memory after each commit) and API. The producer, relay, start, stop and readiness are the
 kit's (`shared.runtime.container.OutboxContainer`)."""
 
 from __future__ import annotations
@@ -12,31 +13,28 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
 from shared.runtime.container import OutboxContainer
 from shared.runtime.kafka import BatchConsumer
-from shared.runtime.projection import ProjectionRunner
+from shared.runtime.projection import rebuild_from_store
 
 from .application import KycApplication
 from .consumers import upstream_consumer, upstream_topics
 from .outbox import KycOutboxMapper
-from .projections.tables import READ_MODEL_TABLES, metadata, projection_position
+from .projections.tables import READ_MODEL_TABLES, metadata
 from .settings import KycSettings
-
-PROJECTION_NAME = "kyc-cases"
 
 
 @dataclass
 class Container(OutboxContainer):
     SERVICE = "kyc"
+    projection = None  # the read model is folded in the events' transactions (`app.read_model`)
     settings: KycSettings
     app: KycApplication
     engine: Engine
     sessions: sessionmaker[Session]
-    projection: ProjectionRunner
     extra: dict[str, Any] = field(default_factory=dict)
 
     # -------------------------------------------------------------------------------- lifecycle
@@ -44,23 +42,13 @@ class Container(OutboxContainer):
         """Create read-model tables (the event-store tables are created by the application's recorder)."""
         metadata.create_all(self.engine)
 
-    def rebuild_read_model(self, attempts: int = 5) -> int:
-        """Empty the read model and replay the whole event log into it (same rows as before).
-
-        Best run with the worker stopped. If a worker's projection runs concurrently, both may insert the
-        same new row; the loser's transaction rolls back and it retries: the projection skips rows and
-        events already applied (per-row aggregate version), so the result is the same."""
-        with self.sessions.begin() as s:
-            for table in READ_MODEL_TABLES:
-                s.execute(table.delete())
-            s.execute(projection_position.delete().where(projection_position.c.projection == PROJECTION_NAME))
-        for attempt in range(attempts):
-            try:
-                return self.projection.catch_up()
-            except SqlIntegrityError:
-                if attempt == attempts - 1:
-                    raise
-        return 0
+    def rebuild_read_model(self) -> int:
+        """Empty the read model and replay the store into it, in one transaction, with the fold the service
+        runs in the events' transactions (same rows as before). Run it with the workers stopped
+        (`python -m services.kyc rebuild`)."""
+        fold = self.app.read_model
+        assert fold is not None, "bootstrap sets the read-model fold"
+        return rebuild_from_store(self.app, self.sessions, list(READ_MODEL_TABLES), fold)
 
     # -------------------------------------------------------------------------------- components
     def outbox_mapper(self) -> Callable[[Any], Sequence[Any]]:
@@ -83,4 +71,4 @@ class Container(OutboxContainer):
         return [*upstream_topics(self.settings), k.topic(topics.CRM_KYC), k.topic(topics.dead_letter_topic("kyc"))]
 
     def worker_components(self) -> list[Any]:
-        return [self.consumer, self.relay, self.projection]
+        return [self.consumer, self.relay]

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import Field, SecretStr
 
-from shared.runtime.settings import ServiceSettings, service_config
+from shared.runtime.settings import OneDatabaseSettings, service_config
 
 from .domain.rules import (
     DEFAULT_REASONS,
@@ -20,12 +20,13 @@ from .domain.rules import (
 )
 
 
-class KycSettings(ServiceSettings):
+class KycSettings(OneDatabaseSettings):
     model_config = service_config("KYC_")
 
     service_name: str = "kyc"
-    database_url: str = "sqlite:///var/kyc/readmodel.db"
-    eventstore_url: str = "sqlite:///var/kyc/eventstore.db"
+    database_url: str = Field(default="sqlite:///var/kyc/readmodel.db",
+                              description="The service's one database: event store, read models, positions "
+                                          "(sqlite:///path or postgresql://…).")
     api_port: int = 8105
     worker_health_port: int = 8115
 

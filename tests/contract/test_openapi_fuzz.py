@@ -104,7 +104,7 @@ def _kyc(tmp: Any) -> Iterator[Any]:
     from services.kyc.bootstrap import bootstrap
     from services.kyc.settings import KycSettings
 
-    c = bootstrap(KycSettings(database_url=f"sqlite:///{tmp}/rm.db", eventstore_url=f"sqlite:///{tmp}/es.db",
+    c = bootstrap(KycSettings(database_url=f"sqlite:///{tmp}/rm.db",
                               auth=AUTH))
     yield c.api
     c.engine.dispose()

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +29,7 @@ from shared.events.crm_tasks import FollowUpRecorded
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer
 from shared.runtime.settings import AuthSettings
+from tests.conftest import ops_rebuild_verified
 
 pytestmark = pytest.mark.asyncio
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -280,14 +279,8 @@ async def test_expiry_is_computed_from_the_team_protection_days(kafka_settings, 
 
     # `ops rebuild assignment --verify`: the store replayed through the fold into the emptied tables gives
     # the rows the events' transactions wrote (the event store shares the database; its tables are left out)
-    env = {**os.environ, "ASSIGNMENT_DATABASE_URL": svc.settings.database_url}
-    ops = await asyncio.create_subprocess_exec(sys.executable, "-m", "ops", "rebuild", "assignment", "--verify",
-                                               env=env, stdout=asyncio.subprocess.PIPE,
-                                               stderr=asyncio.subprocess.PIPE)
-    out_, err = await asyncio.wait_for(ops.communicate(), timeout=120)
-    assert ops.returncode == 0, err.decode()[-2000:]
-    tables = {r["table"]: r for r in map(json.loads, out_.decode().splitlines()) if "table" in r}  # not the logs
-    assert tables["asg_assignment"]["rows_after"] == 1 and all(r["equal"] for r in tables.values())
+    tables = await ops_rebuild_verified("assignment", svc.settings.database_url)
+    assert tables["asg_assignment"]["rows_after"] == 1
 
 
 async def test_two_scheduler_replicas_on_postgresql_never_reclaim_twice(kafka_settings, pg_database):

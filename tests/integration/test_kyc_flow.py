@@ -22,6 +22,7 @@ from shared.events.upstream import AccountApplicationSubmitted, AccountOpened, I
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer
 from shared.runtime.settings import AuthSettings
+from tests.conftest import ops_rebuild_verified
 
 pytestmark = pytest.mark.asyncio
 AUTH = AuthSettings(jwt_secret="integration-secret-of-at-least-32-bytes")
@@ -73,8 +74,7 @@ class Service:
 
     def __init__(self, kafka_settings, pg_database):
         self.settings = KycSettings(
-            database_url=pg_database("kyc_rm"),
-            eventstore_url=pg_database("kyc_es"),
+            database_url=pg_database("kyc"),
             kafka=kafka_settings,
             auth=AUTH,
             relay_interval_ms=50,
@@ -247,6 +247,9 @@ async def test_submission_to_published_decision_and_replay_equality(kafka_settin
         assert svc.rows() == after_review
     finally:
         await svc.stop()
+    # and so does `ops rebuild kyc --verify` (the event store shares the database: its tables are left out)
+    tables = await ops_rebuild_verified("kyc", svc.settings.database_url)
+    assert tables["kyc_case"]["rows_after"] > 0
 
     # Replaying the topics from the start into fresh databases gives the pre-review read model.
     replay = Service(kafka_settings, pg_database)

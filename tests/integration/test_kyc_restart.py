@@ -72,8 +72,7 @@ def submissions(c) -> dict[str, int]:
 
 async def test_stop_mid_stream_and_restart_applies_each_event_once(kafka_settings, pg_database, poll):
     settings = KycSettings(
-        database_url=pg_database("kyc_rm"),
-        eventstore_url=pg_database("kyc_es"),
+        database_url=pg_database("kyc"),
         kafka=kafka_settings,
         auth=AuthSettings(jwt_secret="restart-secret-of-32-bytes-or-more"),
         consumer_batch_size=5,

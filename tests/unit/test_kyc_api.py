@@ -67,8 +67,7 @@ def submission(
 class Harness:
     def __init__(self, tmp_path):
         self.settings = KycSettings(
-            database_url=f"sqlite:///{tmp_path / 'rm.db'}",
-            eventstore_url="memory://",
+            database_url=f"sqlite:///{tmp_path / 'kyc.db'}",
             auth=AUTH,
             kafka=KafkaSettings(topic_prefix="unit."),
         )
@@ -82,14 +81,12 @@ class Harness:
     def feed(self, *events) -> None:
         self.offset += len(events)
         self.handler.apply("unit.brokerage.account", 0, list(events), self.offset)
-        self.c.projection.catch_up()
 
     def token(self, user: str, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {mint_token(AUTH, user_id=user, role=role)}"}
 
     async def post(self, path: str, user: str, role: str = "kyc_reviewer", json=None) -> httpx.Response:
         r = await self.client.post(path, headers=self.token(user, role), json=json)
-        self.c.projection.catch_up()
         return r
 
     async def get(self, path: str, user: str = "r1", role: str = "kyc_reviewer", **params) -> httpx.Response:

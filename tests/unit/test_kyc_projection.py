@@ -45,7 +45,7 @@ def rows(c) -> tuple[list[dict], list[dict]]:
 
 
 def test_sla_totals_completion_rebuild(tmp_path):
-    c = bootstrap(KycSettings(database_url=f"sqlite:///{tmp_path / 'rm.db'}", eventstore_url="memory://"))
+    c = bootstrap(KycSettings(database_url=f"sqlite:///{tmp_path / 'kyc.db'}"))
     handler = EventSourcedBatchHandler(c.app, "kyc-upstream", c.app.process_upstream, ["t"])
     handler.apply("t", 0, [submitted(T0)], 1)
     case_id = str(case_id_for("p1", "pa1"))
@@ -55,7 +55,6 @@ def test_sla_totals_completion_rebuild(tmp_path):
     app.claim(case_id, "r2", T0 + 5 * H)  # 3 h more in the queue
     app.decide_document(case_id, "r2", "pd1", "rejected", "selfie_mismatch", None, T0 + 5.5 * H)
     app.submit_review(case_id, "r2", None, T0 + 6 * H)  # 1 h more in review
-    c.projection.catch_up()
     cases, customers = rows(c)
     row = cases[0]
     assert row["state"] == "rejected" and row["decided_by"] == "r2"
@@ -65,7 +64,6 @@ def test_sla_totals_completion_rebuild(tmp_path):
 
     # resubmission puts it back in the queue with its own age
     handler.apply("t", 0, [submitted(T0 + 24 * H, ref="v2")], 2)
-    c.projection.catch_up()
     with c.sessions() as s:
         items, _ = queue_page(s, now=T0 + 30 * H, sla=app.rules.sla, flt=QueueFilter(), limit=10)
     assert [(i["state"], i["age_seconds"], i["overdue"]) for i in items] == [("resubmitted", 6 * 3600, False)]
@@ -73,13 +71,9 @@ def test_sla_totals_completion_rebuild(tmp_path):
 
     before = rows(c)
     # re-applying the same notifications changes nothing; a rebuild gives the same rows
-    c.projection._apply(
-        c.sessions(),
-        [
-            app.mapper.to_domain_event(n)  # noqa: SLF001
-            for n in app.process_recorder.select_notifications(start=1, limit=100)
-        ],
-    )
+    with c.sessions.begin() as s:  # the fold the events' transactions ran, over every stored event again
+        app.read_model(s, [app.mapper.to_domain_event(n)
+                           for n in app.process_recorder.select_notifications(start=1, limit=100)])
     assert rows(c) == before
     assert c.rebuild_read_model() > 0
     assert rows(c) == before
@@ -88,13 +82,11 @@ def test_sla_totals_completion_rebuild(tmp_path):
 def test_event_store_encrypted_at_rest_when_a_key_is_configured(tmp_path):
     from eventsourcing.cryptography import AESCipher
 
-    es = tmp_path / "es.db"
-    settings = KycSettings(database_url=f"sqlite:///{tmp_path / 'rm.db'}", eventstore_url=f"sqlite:///{es}",
-                           eventstore_cipher_key=AESCipher.create_key(32))
+    es = tmp_path / "kyc.db"  # the one database: event store and read model
+    settings = KycSettings(database_url=f"sqlite:///{es}", eventstore_cipher_key=AESCipher.create_key(32))
     c = bootstrap(settings)
     handler = EventSourcedBatchHandler(c.app, "kyc-upstream", c.app.process_upstream, ["t"])
     handler.apply("t", 0, [submitted(T0, ref="very-private-ref")], 1)
-    c.projection.catch_up()
     assert c.app.get_case(case_id_for("p1", "pa1")).documents["pd1"]["storage_ref"] == "ref-very-private-ref"
     c.app.close()
     c.engine.dispose()

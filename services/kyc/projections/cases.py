@@ -1,7 +1,11 @@
-"""Projection of the KYC event log into `kyc_case` and `kyc_customer`.
+"""The KYC read model, `kyc_case` and `kyc_customer`, folded from new events in the transaction that stores
+them (`app.read_model`), and from the whole store by a rebuild.
 
 Pure function of the stored events (no clock, no configuration), so rebuilding from the log gives the same
-rows. Each row remembers the aggregate version it has applied: a re-applied event is skipped.
+rows. Each row remembers the aggregate version it has applied: a re-applied event is skipped. A case row
+changes only with its case's events (a concurrent writer of the same case loses on the aggregate's version
+and rolls back); a customer row sums up several cases, so it is read FOR UPDATE on PostgreSQL: transactions
+of different cases of one customer take turns on it instead of overwriting each other's counts.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ def _doc_counts(documents: dict[str, Any]) -> tuple[int, int]:
 
 
 class CaseProjection:
-    """`apply(session, events)` for the ProjectionRunner. Keeps the rows of one batch in memory."""
+    """`fold(session, new events)`: the application's `read_model`. Keeps the rows of one batch in memory."""
 
     def __call__(self, session: Session, events: list[Any]) -> None:
         rows: dict[str, dict[str, Any]] = {}
@@ -205,11 +209,10 @@ class CaseProjection:
         if customer_id is None:
             return None
         if customer_id not in customers:
-            found = (
-                session.execute(select(kyc_customer).where(kyc_customer.c.customer_id == customer_id))
-                .mappings()
-                .first()
-            )
+            query = select(kyc_customer).where(kyc_customer.c.customer_id == customer_id)
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update()
+            found = session.execute(query).mappings().first()
             if found is None:
                 customers[customer_id] = {
                     "customer_id": customer_id,
