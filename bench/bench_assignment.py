@@ -52,11 +52,11 @@ def _seed(svc: Any, ids: list[str]) -> None:
         svc.app.record_processed(svc.router.apply(events), [])  # what the routing consumer does, untracked
 
 
-def _settings(ctx: Any, label: str, **kw: Any) -> AssignmentSettings:
+def _settings(ctx: Any, kafka: Any, label: str, **kw: Any) -> AssignmentSettings:
     stores = {"database_url": ctx.pg_database(f"{label}_rm")}
     if "assignment" not in ONE_DATABASE_SERVICES:
         stores["eventstore_url"] = ctx.pg_database(f"{label}_es")
-    return AssignmentSettings(**stores, kafka=ctx.kafka, auth=AUTH, **kw)
+    return AssignmentSettings(**stores, kafka=kafka, auth=AUTH, **kw)
 
 
 AUTH = AuthSettings(jwt_secret=SecretStr("bench-secret-bench-secret-bench-secret"))
@@ -92,7 +92,7 @@ async def bench_routing(ctx: Any) -> list[dict]:
     n = 2_000 if ctx.quick else 20_000
     kafka = ctx.kafka
     topic = kafka.topic(topics.CRM_CUSTOMER)
-    svc = bootstrap(_settings(ctx, "asg_route", consumer_batch_size=1000, relay_interval_ms=20))
+    svc = bootstrap(_settings(ctx, kafka, "asg_route", consumer_batch_size=1000, relay_interval_ms=20))
     await ensure_topics(kafka, svc.topics())
     admin = {"Authorization": "Bearer " + mint_token(AUTH, user_id="bench-admin", role="admin")}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.api), base_url="http://b") as http:
@@ -153,7 +153,7 @@ async def main(ctx: Any) -> list[dict]:
 async def bench_bulk(ctx: Any) -> list[dict]:
     n = 2_000 if ctx.quick else 10_000
     kafka = ctx.kafka
-    settings = _settings(ctx, "asg", relay_interval_ms=20)
+    settings = _settings(ctx, kafka, "asg", relay_interval_ms=20)
     svc = bootstrap(settings)
     ids = [f"bench-{i:06d}" for i in range(n)]
     admin = {"Authorization": "Bearer " + mint_token(settings.auth, user_id="bench-admin", role="admin")}
