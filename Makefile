@@ -46,6 +46,7 @@ test: deps infra-up
 	@KAFKA_BOOTSTRAP_SERVERS=$${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$${KAFKA_PORT:-9092}} \
 	 WHALE_TEST_DATABASE_URL=$$(infra/postgres.sh url postgres) \
 	 $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	@WHALE_FAULT_SUITE=1 $(PY) -m pytest -q -p no:cacheprovider tests/fault  # its own broker + PostgreSQL; var/fault-report.md
 	@$(MAKE) --no-print-directory web-test web-e2e
 
 test-unit: deps

@@ -140,3 +140,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/integration/" in str(item.fspath) or "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.integration)
+
+
+# The fault suite (tests/fault) starts a whole system of its own and runs for minutes: `make test` runs it
+# on its own after everything else (WHALE_FAULT_SUITE=1 pytest tests/fault), never inside the main run.
+collect_ignore = [] if os.environ.get("WHALE_FAULT_SUITE") else ["fault"]
