@@ -22,7 +22,9 @@ def test_demo_traffic_covers_every_upstream_event_and_is_valid() -> None:
             seen[decoded.event_type] += 1
             order.setdefault(env.partition_key, []).append(decoded.event_type)
     seen.update(p.EVENT_TYPE for p in fund_catalogue(datetime.now(UTC), random.Random(1)))
-    seen.update(_answer_types())
+    answers = _answer_types()
+    assert answers["request.completed"] > 0 and answers["request.failed"] > 0  # the platform fails some
+    seen.update(answers)
     upstream = {c.event_type for c in registry.contracts() if c.topic in topics.PLATFORM_TOPICS}
     assert upstream - {"account.closed"} <= set(seen)
     for types in order.values():
@@ -45,7 +47,9 @@ def _answer_types() -> Counter[str]:
                 ("stop_allocation", {"stop_allocation": {"account_id": "A1", "allocation_id": "AL1"}}),
                 ("change_info", {"change": {"general": {"time_zone": "Asia/Hong_Kong"}}}),
                 ("change_info", {"change": {"social": {"links": {"x": "https://x.com/ann"}}}}),
-                ("reset_password", {})]
+                ("reset_password", {}), ("block", {"reason": "suspicious"}),
+                ("change_owner", {"owner": {"owner_id": "M2"}, "reason": "M1 on leave"}),
+                ("change_access_level", {"access": {"access_level": "support"}, "reason": "desk"})]
     for action, params in requests * 20:
         request = UserRequest(request_id=str(uuid.uuid4()), customer_id="C1", action=action, requested_by="M1",
                               requested_at=now, **params).model_dump(mode="json")
