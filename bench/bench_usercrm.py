@@ -173,7 +173,7 @@ def platform_event(i: int) -> Any:
 
 async def ingest(ctx: Any, n: int) -> list[dict]:
     kafka = ctx.kafka
-    c = bootstrap(UsercrmSettings(database_url=ctx.pg_database("usercrm_ingest"), eventstore_url="memory://",
+    c = bootstrap(UsercrmSettings(database_url=ctx.pg_database("usercrm_ingest"),
                                   kafka=kafka, auth=AUTH))
     await c.ensure_topics()
     producer = EventProducer(kafka, client_id="bench-platform")
@@ -206,7 +206,7 @@ async def main(ctx: Any) -> list[dict]:
     reps = 40 if ctx.quick else 300
     ingest_rows = await ingest(ctx, 5_000 if ctx.quick else 50_000)
     url = ctx.pg_database("usercrm")
-    container = bootstrap(UsercrmSettings(database_url=url, eventstore_url="memory://", auth=AUTH))
+    container = bootstrap(UsercrmSettings(database_url=url, auth=AUTH))
     load_s = await asyncio.to_thread(load_statement, url, "C-BENCH", n, others, per_other)
     login_s, ids = await asyncio.to_thread(load_logins, url, customers)
     await asyncio.to_thread(load_customers, url, ["C-BENCH"], "M-BENCH", "T-BENCH")

@@ -1,6 +1,7 @@
-"""The User CRM service's composition root (built by `bootstrap.py`, the only wiring): event store, read
-models, the platform-information and request-answer consumers, outbox relay, projection and API. The
-producer, relay, start, stop and readiness are the kit's (`shared.runtime.container.OutboxContainer`)."""
+"""The User CRM service's composition root (built by `bootstrap.py`, the only wiring): one database (event
+store and read models: the request rows are folded in the events' transactions), the platform-information
+and request-answer consumers, outbox relay (publishes from memory after each commit) and API. The producer,
+relay, start, stop and readiness are the kit's (`shared.runtime.container.OutboxContainer`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from shared.events import topics
 from shared.runtime.container import OutboxContainer
 from shared.runtime.handlers import EventSourcedBatchHandler, SqlBatchHandler
 from shared.runtime.kafka import BatchConsumer
-from shared.runtime.projection import ProjectionRunner
+from shared.runtime.projection import rebuild_from_store
 
 from . import consumers as cons
 from .application import UsercrmApplication
@@ -30,17 +31,16 @@ from .projections.info import apply_info
 from .settings import UsercrmSettings
 
 SERVICE = "usercrm"
-PROJECTION_NAME = "usercrm-requests"
 
 
 @dataclass
 class Container(OutboxContainer):
     SERVICE = SERVICE
+    projection = None  # the request rows are folded in the events' transactions (`app.read_model`)
     settings: UsercrmSettings
     app: UsercrmApplication
     engine: Engine
     sessions: sessionmaker[Session]
-    projection: ProjectionRunner
     extra: dict[str, Any] = field(default_factory=dict)
 
     def migrate(self) -> None:
@@ -71,7 +71,7 @@ class Container(OutboxContainer):
 
     def answers_consumer(self) -> BatchConsumer:
         return cons.consumer(self.settings, self.producer, self.answers_handler, group_id=cons.ANSWERS_CONSUMER,
-                             topic_names=cons.answer_topics(self.settings), on_applied=self.projection.wake)
+                             topic_names=cons.answer_topics(self.settings), on_applied=self.wake)
 
     def topics(self) -> list[str]:
         k = self.settings.kafka
@@ -79,7 +79,7 @@ class Container(OutboxContainer):
                 k.topic(topics.CRM_USERCRM_REQUESTS), cons.dead_letter_topic(self.settings)]
 
     def worker_components(self) -> list[Any]:
-        return [self.info_consumer(), self.answers_consumer(), self.relay, self.projection]
+        return [self.info_consumer(), self.answers_consumer(), self.relay]
 
     def rebuild_read_model(self) -> int:
         """Empty every read model and rebuild it from the service's own stores: the event store into the
@@ -87,8 +87,9 @@ class Container(OutboxContainer):
         days, docs/retention.md). Consumer positions and processed ids stay: the journal holds exactly what
         they cover. Run with the worker stopped."""
         with self.sessions.begin() as s:
-            for table in (*t.PROJECTION_TABLES, *t.CONSUMER_TABLES):
+            for table in t.CONSUMER_TABLES:
                 s.execute(delete(table))
-            s.execute(delete(t.projection_position).where(t.projection_position.c.projection == PROJECTION_NAME))
-        n = self.projection.catch_up()
+        fold = self.app.read_model
+        assert fold is not None, "bootstrap sets the read-model fold"
+        n = rebuild_from_store(self.app, self.sessions, list(t.PROJECTION_TABLES), fold)  # empties them first
         return n + journal.replay(self.sessions, apply_info)

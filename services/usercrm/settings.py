@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from shared.runtime.settings import ServiceSettings, service_config
+from shared.runtime.settings import OneDatabaseSettings, service_config
 
 from .domain.approval import ApprovalRules
 
@@ -19,12 +19,13 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 
-class UsercrmSettings(ServiceSettings):
+class UsercrmSettings(OneDatabaseSettings):
     model_config = service_config("USERCRM_")
 
     service_name: str = "usercrm"
-    database_url: str = "sqlite:///var/usercrm/readmodel.db"
-    eventstore_url: str = "sqlite:///var/usercrm/eventstore.db"
+    database_url: str = Field(default="sqlite:///var/usercrm/readmodel.db",
+                              description="The service's one database: event store, read models, intake journal, "
+                                          "positions (sqlite:///path or postgresql://…).")
     api_port: int = 8106
     worker_health_port: int = 8116
 

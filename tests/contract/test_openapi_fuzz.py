@@ -114,7 +114,7 @@ def _usercrm(tmp: Any) -> Iterator[Any]:
     from services.usercrm.bootstrap import bootstrap
     from services.usercrm.settings import UsercrmSettings
 
-    c = bootstrap(UsercrmSettings(database_url=f"sqlite:///{tmp}/rm.db", eventstore_url=f"sqlite:///{tmp}/es.db",
+    c = bootstrap(UsercrmSettings(database_url=f"sqlite:///{tmp}/rm.db",
                                   auth=AUTH))
     yield c.api
     c.engine.dispose()

@@ -121,8 +121,7 @@ class Platform:
 
 class Service:
     def __init__(self, kafka_settings, pg_database, rm_url: str | None = None):
-        self.settings = UsercrmSettings(database_url=rm_url or pg_database("uc_rm"),
-                                        eventstore_url=pg_database("uc_es"), kafka=kafka_settings, auth=AUTH,
+        self.settings = UsercrmSettings(database_url=rm_url or pg_database("uc"), kafka=kafka_settings, auth=AUTH,
                                         relay_interval_ms=50)
         self.c: Container = bootstrap(self.settings)
         self.components: list[Any] = []

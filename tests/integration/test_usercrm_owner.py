@@ -43,8 +43,7 @@ async def test_a_confirmed_owner_change_moves_the_customer_into_the_new_owners_s
     common = {"kafka": kafka_settings, "auth": AUTH, "relay_interval_ms": 50}
     asg = assignment_bootstrap(AssignmentSettings(database_url=pg_database("own_asg"), **common))
     cust = customer_bootstrap(CustomerSettings(database_url=pg_database("own_cust"), **common))
-    uc = usercrm_bootstrap(UsercrmSettings(database_url=pg_database("own_uc_rm"),
-                                           eventstore_url=pg_database("own_uc_es"), **common))
+    uc = usercrm_bootstrap(UsercrmSettings(database_url=pg_database("own_uc"), **common))
     producer = EventProducer(kafka_settings, client_id="platform-owner")
     await producer.start()
     platform = Platform(kafka_settings, producer, fail_actions=set())

@@ -25,7 +25,7 @@ N = 100_000
 
 async def test_statement_keyset_pages_over_100k_entries(pg_database):
     url = pg_database("uc_statement")
-    c = bootstrap(UsercrmSettings(database_url=url, eventstore_url="memory://", auth=AUTH))
+    c = bootstrap(UsercrmSettings(database_url=url, auth=AUTH))
     load_statement(url, "C1", N, others=50, per_other=100)
     load_customers(url, ["C1"], "M1", "T1")
     h = {"Authorization": f"Bearer {mint_token(AUTH, user_id='M1', role='manager', team_id='T1')}"}

@@ -37,7 +37,7 @@ def events(cid: str) -> list:
 
 def test_rebuild_replays_the_journal_into_identical_rows_and_erasure_forgets_a_person(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'rm.db'}"
-    c = bootstrap(UsercrmSettings(database_url=url, eventstore_url=f"sqlite:///{tmp_path / 'es.db'}"))
+    c = bootstrap(UsercrmSettings(database_url=url))
     try:
         one, two = events("C1"), events("C2")
         for batch in (one, two, one):  # the repeat is a re-delivery

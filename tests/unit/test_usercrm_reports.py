@@ -35,7 +35,7 @@ def h(user: str = "M1", role: str = "manager", team: str | None = "T1") -> dict[
 @pytest.fixture()
 async def client(tmp_path: Path):
     c = bootstrap(UsercrmSettings(database_url=f"sqlite:///{tmp_path / 'rm.db'}",
-                                  eventstore_url=f"sqlite:///{tmp_path / 'es.db'}", auth=AUTH))
+                                  auth=AUTH))
     at = [T0 + timedelta(hours=i) for i in range(10)]
     payloads = [
         CustomerAssigned(customer_id="C1", manager_id="M1", team_id="T1", reason="manual", assigned_at=T0),

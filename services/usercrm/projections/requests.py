@@ -23,7 +23,9 @@ def utc(value: datetime | None) -> datetime | None:
 
 
 class RequestProjection:
-    """`apply(session, events)` for the ProjectionRunner."""
+    """`fold(session, new events)`: the application's `read_model`, run in the events' transaction (a request
+    row changes only with its request's events: a concurrent writer of the same request loses on the
+    aggregate's version and rolls back)."""
 
     def __call__(self, session: Session, events: list[Any]) -> None:
         ours = [e for e in events if isinstance(e, UserRequest.Event)]
