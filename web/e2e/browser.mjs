@@ -52,6 +52,14 @@ export async function signIn(page, role, lang = "en") {
   await page.getByTestId("whoami").waitFor();
 }
 
+/** Every finite animation on the page has finished (a dialog's zoom and its mask's fade: axe measures the
+ * colours of a dialog still fading in as too pale). */
+export async function animationsDone(page) {
+  await page.evaluate(() => Promise.all(document.getAnimations()
+    .filter((a) => a.effect?.getComputedTiming().iterations !== Infinity)
+    .map((a) => a.finished.catch(() => undefined))));
+}
+
 /** The User CRM of the first customer the Customer List shows; returns its id. */
 export async function openUser(page) {
   await page.goto(new URL("/customers", CONSOLE).href);

@@ -22,16 +22,18 @@ export function ActionDialog({ kind, accounts, onClose, onSubmit, pending, error
   const tpl = useQuery({ queryKey: ["usercrm", "templates"], queryFn: ({ signal }) => templates(signal), enabled: kind === "message" });
   const money = kind === "deposit" || kind === "withdraw" || kind === "allocation";
   const required = { required: true, message: t("common.required") };
+  // a validator, not `required`, on a Select: antd would put aria-required on its wrapper div (an axe violation)
+  const chosen = { validator: async (_: unknown, v?: string) => { if (!v) throw new Error(t("common.required")); } };
   return (
     <Modal open={!!kind} destroyOnHidden onCancel={onClose} confirmLoading={pending} okText={t("common.submit")}
       title={kind ? t(`usercrm.action.${kind}` as "usercrm.action.message") : ""}
       onOk={() => submitValid(form, (v) => kind && onSubmit(kind, v))}>
       <Form<ActionValues> form={form} layout="vertical" name="user-action" preserve={false} initialValues={{ channel: "in_app", account_type: "cash", currency: "USD" }}>
         {kind === "message" && (<>
-          <Form.Item name="channel" label={t("usercrm.channel")} rules={[required]}>
+          <Form.Item name="channel" label={t("usercrm.channel")} rules={[chosen]}>
             <Select options={["in_app", "email", "sms"].map((c) => ({ value: c, label: t(`usercrm.channel.${c}` as "usercrm.channel.in_app") }))} />
           </Form.Item>
-          <Form.Item name="template_id" label={t("usercrm.template")} rules={[required]}>
+          <Form.Item name="template_id" label={t("usercrm.template")} rules={[chosen]}>
             <Select loading={tpl.isPending} options={(tpl.data?.items ?? []).map((x) => ({ value: x.template_id, label: String(x.title ?? x.name ?? x.template_id) }))} />
           </Form.Item>
         </>)}
@@ -42,7 +44,7 @@ export function ActionDialog({ kind, accounts, onClose, onSubmit, pending, error
         )}
         {kind === "reset" && <p>{t("usercrm.resetHint")}</p>}
         {kind === "account" && (
-          <Form.Item name="account_type" label={t("usercrm.accountType")} rules={[required]}>
+          <Form.Item name="account_type" label={t("usercrm.accountType")} rules={[chosen]}>
             <Select options={["cash", "margin"].map((x) => ({ value: x, label: t(`usercrm.accountType.${x}` as "usercrm.accountType.cash") }))} />
           </Form.Item>
         )}
@@ -52,7 +54,7 @@ export function ActionDialog({ kind, accounts, onClose, onSubmit, pending, error
           </Form.Item>
         )}
         {money && (<>
-          <Form.Item name="account_id" label={t("usercrm.account")} rules={[required]}>
+          <Form.Item name="account_id" label={t("usercrm.account")} rules={[chosen]}>
             <Select options={accounts.filter((a) => a.status === "open").map((a) => ({ value: a.account_id, label: `${a.account_id} · ${a.account_type} · ${a.currency}` }))} />
           </Form.Item>
           <Form.Item name="amount" label={t("usercrm.amount")} rules={[required, { pattern: AMOUNT, message: t("usercrm.badAmount") }]}>
