@@ -1,6 +1,7 @@
-"""The summary service's composition root (built by `bootstrap.py`, the only wiring): the read-model
-database, the consumer of the four crm topics, the report projection and the API. The event store is opened
-on first use."""
+"""The summary service's composition root (built by `bootstrap.py`, the only wiring): the service's one
+database (read models and the event store of daily reports and changelog, whose rows are folded in the
+events' transactions), the consumer of the four crm topics and the API. The event store is opened on first
+use."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.runtime.eventstore import build_application
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.kafka import BatchConsumer, EventProducer, ensure_topics
-from shared.runtime.projection import ProjectionRunner
 from shared.runtime.service import Check, Component
 
 from .application import SummaryApplication
@@ -38,20 +38,16 @@ class Container:
     # -- stores -----------------------------------------------------------------------------------------
     @cached_property
     def app(self) -> SummaryApplication:
-        return build_application(SummaryApplication, self.settings.eventstore_url)
+        app = build_application(SummaryApplication, self.settings.database_url)
+        app.read_model = apply_own_events  # report and changelog rows written in the events' transaction
+        return app
 
     @cached_property
     def handler(self) -> SqlBatchHandler:
         return fact_handler(self.settings, self.sessions)
 
-    @cached_property
-    def report_projection(self) -> ProjectionRunner:
-        # the API catches up right after each write, so the worker's runner only needs a slow beat
-        return ProjectionRunner(self.app, self.sessions, t.projection_positions, apply_own_events,
-                                name="summary-reports", service=SERVICE, interval_s=1.0)
-
     def migrate(self) -> None:
-        t.metadata.create_all(self.engine)
+        t.metadata.create_all(self.engine)  # first: the application's first recording writes report rows
         _ = self.app  # eventsourcing creates its tables when the application is built
 
     def readiness(self, *, worker: bool = False) -> list[Check]:
@@ -109,14 +105,13 @@ async def _broker_ping(settings: SummarySettings) -> None:
 
 
 class Worker:
-    """The Kafka consumer and the report projection, with the dead-letter producer they need (built inside
-    the running loop: aiokafka clients need one)."""
+    """The Kafka consumer, with the dead-letter producer it needs (built inside the running loop: aiokafka
+    clients need one)."""
 
     def __init__(self, c: Container):
         self.c = c
         self.producer = c.producer()
         self.consumer = c.consumer(self.producer)
-        self.projection = c.report_projection
 
     async def run(self) -> None:
         if self.c.settings.ensure_topics:
@@ -124,10 +119,9 @@ class Worker:
                                                         dead_letter_topic(self.c.settings)])
         await self.producer.start()
         try:
-            await asyncio.gather(self.consumer.run(), self.projection.run())
+            await self.consumer.run()
         finally:
             await self.producer.stop()
 
     async def stop(self) -> None:
         await self.consumer.stop()
-        await self.projection.stop()

@@ -6,19 +6,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from shared.runtime.settings import ServiceSettings, service_config
+from shared.runtime.settings import OneDatabaseSettings, service_config
 
 
-class SummarySettings(ServiceSettings):
+class SummarySettings(OneDatabaseSettings):
     model_config = service_config("SUMMARY_")
 
     service_name: str = "summary"
     database_url: str = Field(
-        default="sqlite:///var/summary/readmodel.db", description="SQLAlchemy URL of the read-model database."
-    )
-    eventstore_url: str = Field(
-        default="sqlite:///var/summary/eventstore.db", description="Event store of daily reports and changelog."
-    )
+        default="sqlite:///var/summary/readmodel.db",
+        description="The service's one database: read models, positions and the event store of daily reports "
+                    "and changelog (sqlite:///path or postgresql://…).")
     api_port: int = 8104
     worker_health_port: int = 8204
     timezone: str = Field(default="UTC", description="The brokerage's time zone: what 'today' means (IANA name).")

@@ -84,7 +84,7 @@ class AuthSettings(BaseSettings):
 
 # Services whose event store and read models share `<NAME>_DATABASE_URL` (one transaction per batch, docs/pipeline.md);
 # the others still have `<NAME>_EVENTSTORE_URL` beside it until they move.
-ONE_DATABASE_SERVICES = frozenset({"customer", "assignment", "kyc", "usercrm"})
+ONE_DATABASE_SERVICES = frozenset({"customer", "assignment", "kyc", "usercrm", "summary"})
 
 
 class ServiceSettings(BaseSettings):

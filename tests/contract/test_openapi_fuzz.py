@@ -93,7 +93,7 @@ def _summary(tmp: Any) -> Iterator[Any]:
     from services.summary.bootstrap import bootstrap
     from services.summary.settings import SummarySettings
 
-    c = bootstrap(SummarySettings(database_url=f"sqlite:///{tmp}/rm.db", eventstore_url=f"sqlite:///{tmp}/es.db",
+    c = bootstrap(SummarySettings(database_url=f"sqlite:///{tmp}/rm.db",
                                   auth=AUTH))
     c.migrate()
     yield c.api

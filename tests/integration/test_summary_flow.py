@@ -93,7 +93,7 @@ async def read_topic(kafka_settings, topic: str, expect: int, timeout: float = 2
 
 @pytest.fixture()
 async def service(kafka_settings, pg_database):
-    settings = SummarySettings(database_url=pg_database("summary"), eventstore_url=pg_database("summary_es"),
+    settings = SummarySettings(database_url=pg_database("summary"),
                                timezone="Asia/Hong_Kong", auth=AUTH, kafka=kafka_settings, consumer_batch_size=100)
     c = bootstrap(settings)
     c.migrate()

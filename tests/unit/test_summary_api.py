@@ -23,7 +23,7 @@ TZ = ZoneInfo("Asia/Hong_Kong")
 @pytest.fixture()
 async def api(tmp_path):
     settings = SummarySettings(database_url=f"sqlite:///{tmp_path / 'rm.db'}",
-                               eventstore_url=f"sqlite:///{tmp_path / 'es.db'}", timezone="Asia/Hong_Kong",
+                               timezone="Asia/Hong_Kong",
                                auth=AUTH)
     c = bootstrap(settings)
     c.migrate()
@@ -192,7 +192,7 @@ def test_migrate_from_environment_only(tmp_path, monkeypatch):
 
     from services.summary.__main__ import main
 
-    monkeypatch.chdir(tmp_path)  # the defaults put both databases under ./var/summary/
+    monkeypatch.chdir(tmp_path)  # the defaults put the one database under ./var/summary/
     for var in ("SUMMARY_DATABASE_URL", "SUMMARY_EVENTSTORE_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("SUMMARY_TIMEZONE", "Asia/Hong_Kong")
@@ -201,7 +201,7 @@ def test_migrate_from_environment_only(tmp_path, monkeypatch):
     names = set(sqlalchemy.inspect(engine).get_table_names())
     engine.dispose()
     assert {"sm_fact", "sm_follow_up", "sm_node_count", "consumer_position", "sm_daily_report"} <= names
-    assert (tmp_path / "var" / "summary" / "eventstore.db").exists()
+    assert {"stored_events", "tracking"} <= names  # the event store of reports and changelog, in the same database
     monkeypatch.setenv("SUMMARY_TIMEZONE", "Mars/Olympus_Mons")
     with pytest.raises(ValueError, match="time zone"):
         main(["migrate"])

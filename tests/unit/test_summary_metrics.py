@@ -78,8 +78,7 @@ def make(tmp_path):
     made = []
 
     def _make(label: str = "rm"):
-        settings = SummarySettings(database_url=f"sqlite:///{tmp_path / (label + '.db')}",
-                                   eventstore_url="sqlite:///:memory:", timezone="Asia/Hong_Kong")
+        settings = SummarySettings(database_url=f"sqlite:///{tmp_path / (label + '.db')}", timezone="Asia/Hong_Kong")
         c = bootstrap(settings)
         metadata.create_all(c.engine)
         made.append(c)

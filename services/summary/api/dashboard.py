@@ -16,7 +16,6 @@ from shared.runtime.logging import get_logger
 from ..queries.dashboard import account_opening, changelog_page, node_counts, shortcuts
 from .deps import DAY_RANGE, audience, check_interval, container, local_today, read
 from .models import ChangelogIn
-from .reports import _sync_projection
 
 router = APIRouter(prefix="/dashboard", tags=["home dashboard"])
 log = get_logger("summary.api")
@@ -78,7 +77,6 @@ async def post_changelog(request: Request, body: ChangelogIn, principal: Poster)
     entry = await asyncio.to_thread(c.app.post_changelog, title=body.title, body=body.body,
                                     version_label=body.version_label, by=principal.user_id)
     log.info("changelog_posted", entry_id=str(entry.id), posted_by=principal.user_id)
-    await _sync_projection(c)
     return {"entry_id": str(entry.id), "posted_at": entry.created_on, "posted_by": entry.posted_by,
             "title": entry.title, "body": entry.body, "version_label": entry.version_label, "withdrawn": False}
 
@@ -90,5 +88,4 @@ async def withdraw_changelog(request: Request, entry_id: uuid.UUID, principal: P
     if entry is None:
         raise HTTPException(404, detail=f"changelog entry {str(entry_id)!r} not found")
     log.info("changelog_withdrawn", entry_id=str(entry_id), withdrawn_by=principal.user_id)
-    await _sync_projection(c)
     return {"entry_id": str(entry.id), "withdrawn": True}

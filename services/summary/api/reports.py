@@ -41,14 +41,6 @@ def _visible(principal: Principal, r: DailyReport) -> bool:
     return principal.scope == Scope.team and r.team_id is not None and r.team_id in principal.teams
 
 
-async def _sync_projection(c: Container) -> None:
-    """Read-your-writes for team listings; the worker's runner does the same work (idempotent)."""
-    try:
-        await asyncio.to_thread(c.report_projection.catch_up)
-    except Exception as exc:  # noqa: BLE001 - the worker's runner catches up later
-        log.warning("report_projection_lagging", error=type(exc).__name__)
-
-
 @router.put("/{report_date}")
 async def write_report(request: Request, response: Response, report_date: Day, body: ReportIn,
                        principal: Writer) -> dict[str, Any]:
@@ -68,7 +60,6 @@ async def write_report(request: Request, response: Response, report_date: Day, b
         raise HTTPException(409, detail=str(exc)) from None
     log.info("daily_report_written", report_id=str(report.id), manager_id=principal.user_id,
              report_date=report_date.isoformat(), version=report.version, created=created)
-    await _sync_projection(c)
     response.status_code = 201 if created else 200
     return _out(report)
 
