@@ -7,6 +7,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useI18n } from "../../i18n";
 import { ProblemAlert } from "../../components/PageState";
 import { templates, type Account } from "../../services/usercrm";
+import { reasonRules } from "./ManagementDialogs";
 
 export type ActionKind = "message" | "block" | "unblock" | "reset" | "account" | "deposit" | "withdraw" | "allocation";
 export interface ActionValues { channel?: string; template_id?: string; reason?: string; account_type?: string; currency?: string; account_id?: string; amount?: string; fund_id?: string }
@@ -38,7 +39,7 @@ export function ActionDialog({ kind, accounts, onClose, onSubmit, pending, error
           </Form.Item>
         </>)}
         {(kind === "block" || kind === "unblock") && (
-          <Form.Item name="reason" label={t("usercrm.reason")} rules={[required, { min: 3, max: 200, whitespace: true, message: t("usercrm.reasonLength") }]}>
+          <Form.Item name="reason" label={t("usercrm.reason")} rules={reasonRules(t)}>
             <Input.TextArea rows={3} maxLength={200} showCount data-testid="usercrm-reason" />
           </Form.Item>
         )}

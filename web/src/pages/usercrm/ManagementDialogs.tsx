@@ -40,6 +40,14 @@ export function ownerFollowing(profile: api.Profile | undefined, requests: api.U
   return profile.owner?.manager_id !== done.summary.owner_id;
 }
 
+/** A mandatory reason (block, unblock, owner, access level): 3 to 200 characters once trimmed, as the
+ *  service counts them. */
+export function reasonRules(t: (k: MessageKey) => string): Rule[] {
+  return [{ required: true, whitespace: true, message: t("common.required") }, {
+    validator: async (_, v: string | undefined) => { const n = (v ?? "").trim().length; if (n && (n < 3 || n > 200)) throw new Error(t("usercrm.reasonLength")); },
+  }];
+}
+
 /** The form's rules: a value, different from the current one; a reason of 3 to 200 characters once trimmed. */
 export function manageRules(t: (k: MessageKey) => string, kind: ManageKind, current: string | null | undefined): { value: Rule[]; reason: Rule[] } {
   return {
@@ -50,10 +58,7 @@ export function manageRules(t: (k: MessageKey) => string, kind: ManageKind, curr
         if (v === current) throw new Error(t(kind === "owner" ? "usercrm.manage.sameOwner" : "usercrm.manage.sameLevel"));
       },
     }],
-    // the service strips the reason before it counts 3 to 200 characters
-    reason: [{ required: true, whitespace: true, message: t("common.required") }, {
-      validator: async (_, v: string | undefined) => { const n = (v ?? "").trim().length; if (n && (n < 3 || n > 200)) throw new Error(t("usercrm.reasonLength")); },
-    }],
+    reason: reasonRules(t),
   };
 }
 
