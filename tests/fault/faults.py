@@ -19,6 +19,9 @@ from .stack import SECRET, SERVICES, Backlog, Stack, safe_backlog
 from .workload import Workload
 
 CATCH_UP_DEADLINE_S = 240.0
+# after the broker outage the platform's events of the outage (40/s × 60 s and the broker's start) come at once:
+# 230 s to catch up on the loaded 2-core box (load ~11)
+OUTAGE_CATCH_UP_DEADLINE_S = 480.0
 API_PROBES = {"customer": "/customers/counts", "assignment": "/managers", "tasks": "/tasks/counts?view=all",
               "summary": "/dashboard/nodes", "kyc": "/kyc/queue?limit=1"}
 
@@ -67,10 +70,11 @@ class Faults:
             await asyncio.sleep(0.5)  # probing the backlog under a deadline
         return None, last
 
-    async def _record(self, fault: str, start: float, detail: str = "") -> None:
-        took, last = await self.caught_up(start)
+    async def _record(self, fault: str, start: float, detail: str = "", deadline_s: float = CATCH_UP_DEADLINE_S) -> None:
+        took, last = await self.caught_up(start, deadline_s)
         if took is None:
-            self.outcomes.append(Outcome(fault, False, None, f"not caught up in {CATCH_UP_DEADLINE_S:.0f} s: {last}"))
+            self.outcomes.append(Outcome(fault, False, None, f"not caught up in {deadline_s:.0f} s: {last}; "
+                                                             f"exited: {self.stack.exited()}"))
         else:
             self.outcomes.append(Outcome(fault, True, took, detail))
 
@@ -82,20 +86,27 @@ class Faults:
         poison = await self.work.poison()
         await self._record(f"{len(poison)} poison records on 3 upstream topics", start)
 
-    async def _busy(self, name: str, timeout: float = 15.0) -> bool:
-        """Wait until `name` has work in hand (lag on its groups or a backlog of its components)."""
+    async def _busy(self, name: str, timeout: float = 10.0) -> str:
+        """Wait until `name` has work in hand: lag on its groups or a backlog of its components ("mid-batch"),
+        else until it applies a batch ("while consuming": the next is on its way in a steady flow)."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             b = await safe_backlog(self.stack)
             if b is not None and (any(v for g, v in b.lag.items() if g.startswith(f"whale-{name}"))
                                   or any(v for c, v in b.backlog.items() if c.startswith(f"{name}/"))):
-                return True
+                return "mid-batch"
             await asyncio.sleep(0.2)  # waiting for the worker to be mid-batch
-        return False
+        async with httpx.AsyncClient(timeout=5) as c:
+            before, end = await _applied(c, self.stack.worker_url(name)), time.monotonic() + timeout
+            while time.monotonic() < end:
+                if await _applied(c, self.stack.worker_url(name)) > before:
+                    return "while consuming"
+                await asyncio.sleep(0.05)  # waiting for the worker to apply a batch
+        return "(idle)"
 
     async def kill_workers(self) -> None:
         for name in SERVICES:
-            busy = await self._busy(name)
+            when = await self._busy(name)
             self.stack.kill9(name)
             start = time.monotonic()
             self.stack.respawn(name)
@@ -105,7 +116,7 @@ class Faults:
                 self.outcomes.append(Outcome(f"kill -9 {name} worker", False, None, str(exc)[:200]))
                 continue
             ready = time.monotonic() - start
-            await self._record(f"kill -9 {name} worker" + (" mid-batch" if busy else " (idle)"), start,
+            await self._record(f"kill -9 {name} worker {when}", start,
                                f"ready after {ready:.1f} s")
 
     async def broker_outage(self, seconds: float = 60.0) -> None:
@@ -114,7 +125,7 @@ class Faults:
         start = time.monotonic()
         await asyncio.to_thread(self.stack.infra.start_kafka)
         await self._record(f"broker stopped {seconds:.0f} s, started again", start,
-                           f"broker up after {time.monotonic() - start:.1f} s")
+                           f"broker up after {time.monotonic() - start:.1f} s", OUTAGE_CATCH_UP_DEADLINE_S)
 
     async def postgres_restart(self) -> None:
         """Stop PostgreSQL (fast shutdown) and start it again while the APIs are asked every 0.5 s: an API
@@ -142,3 +153,10 @@ class Faults:
                     except httpx.HTTPError as exc:
                         self.api_answers[(name, type(exc).__name__)] += 1
                 await asyncio.sleep(0.5)  # probing interval
+
+
+async def _applied(c: httpx.AsyncClient, worker: str) -> float:
+    """Events the worker's consumers have applied so far (its whale_events_consumed_total)."""
+    r = await c.get(f"{worker}/metrics")
+    return sum(float(line.rsplit(" ", 1)[1]) for line in r.text.splitlines()
+               if line.startswith("whale_events_consumed_total{"))

@@ -223,7 +223,7 @@ def faust_positions(stack: Stack) -> dict[tuple[str, int], int]:
     the engine has applied everything (seen in this suite: lag 1,149 → 0 over 9 minutes, nothing consumed)."""
     out: dict[tuple[str, int], int] = {}
     env = stack.env_for("tasks")
-    with psycopg.connect(env["TASKS_EVENTSTORE_URL"]) as conn:
+    with psycopg.connect(env.get("TASKS_EVENTSTORE_URL", env["TASKS_DATABASE_URL"])) as conn:  # one database, or two
         for name, last in conn.execute("SELECT application_name, max(notification_id) FROM tasks_tracking "
                                        "WHERE application_name LIKE 'whale-tasks-engine:%' GROUP BY 1"):
             _, topic, partition = name.rsplit(":", 2)
