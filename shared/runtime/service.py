@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import inspect
 import os
 import signal
@@ -157,7 +158,8 @@ async def running(container: ServiceContainer, *, worker: bool = True) -> AsyncI
         for comp in components:
             await comp.stop()
         if task is not None:
-            await asyncio.wait_for(task, timeout=30)
+            with contextlib.suppress(ComponentEnded):  # they were asked to stop: here
+                await asyncio.wait_for(task, timeout=30)
         await container.stop()
 
 
@@ -198,6 +200,12 @@ async def run_components(components: Sequence[Any], *, install_signals: bool = T
     for t in failed:
         log.error("component_failed", component=t.get_name(), error=type(t.exception()).__name__,
                   exc_info=t.exception())
+    # A component that ends by itself, unasked (returned, or cancelled from inside), is as much a failure as
+    # one that raised: the process must not go on without it, nor end as if stopped on purpose (exit 0,
+    # nothing logged: a KYC worker ended like that during the fault suite's broker outage).
+    ended = [] if stopping.is_set() else [t for t in done if t not in failed]
+    for t in ended:
+        log.error("component_ended", component=t.get_name(), cancelled=t.cancelled())
     if not stopping.is_set():
         await stop_all()
     try:
@@ -207,3 +215,9 @@ async def run_components(components: Sequence[Any], *, install_signals: bool = T
             t.cancel()
     if failed:
         raise failed[0].exception()  # type: ignore[misc]
+    if ended:
+        raise ComponentEnded(ended[0].get_name())
+
+
+class ComponentEnded(RuntimeError):
+    """A component of the process ended although nothing asked it to stop."""
