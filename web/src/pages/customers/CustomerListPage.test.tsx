@@ -115,4 +115,16 @@ describe("Customer List", () => {
     expect(lists()).toHaveLength(1); // the page's query found the prefetched answer
     expect(seen.filter((r) => r.url.pathname.endsWith("/counts"))).toHaveLength(1);
   });
+
+  it("asks for the next page as soon as a page is on screen, and Next shows it from the cache", async () => {
+    const qc = testQueryClient();
+    qc.setDefaultOptions({ queries: { retry: false, staleTime: 15_000 } }); // the console's freshness
+    renderWith(<CustomerListPage />, { role: "team_lead", url: "/customers?stage=funded", client: qc });
+    await screen.findByText("C-1");
+    await waitFor(() => expect(lists().map((r) => r.url.searchParams.get("cursor"))).toEqual([null, "page-2"]));
+    expect(lists()[1].url.searchParams.getAll("stage")).toEqual(["funded"]);
+    fireEvent.click(screen.getByTestId("page-next"));
+    await screen.findByText("C-3");
+    expect(lists()).toHaveLength(2); // no third request: the last page has no next cursor either
+  });
 });

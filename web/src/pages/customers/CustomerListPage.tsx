@@ -1,8 +1,8 @@
 // Customer List (seed 000 "Customer List: Full Customer Pool", seed 002 客户池): filters in the URL, search,
 // sort, keyset paging, multi-select actions, the customer drawer (?customer=ID).
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Card, Col, Row, Space, Statistic, Typography } from "antd";
-import { memo, useState } from "react";
+import { memo, useEffect, useState } from "react";
 import { useSearchParams } from "react-router";
 import { ProblemAlert } from "../../components/PageState";
 import { useCursorPager } from "../../hooks/useCursorPager";
@@ -34,6 +34,14 @@ export default function CustomerListPage() {
     refetchInterval: following ? 1000 : false,
   });
   const counts = useQuery({ ...stageCountsQuery(countsFilter(filters)), refetchInterval: following ? 2000 : false });
+  // the next page is asked for as soon as this one is on screen: Next then renders from the cache
+  const qc = useQueryClient();
+  // (a cursor belongs to the filters of the page that answered it, so it alone keys the effect)
+  const nextCursor = list.isPlaceholderData ? null : list.data?.next_cursor;
+  const nextQuery = useLatest(() => ({ ...query, cursor: nextCursor ?? undefined }));
+  useEffect(() => {
+    if (nextCursor) void qc.prefetchQuery(customerListQuery(nextQuery()));
+  }, [qc, nextCursor, nextQuery]);
 
   const openCustomer = useLatest((id: string) => {
     const p = new URLSearchParams(params);
