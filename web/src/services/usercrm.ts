@@ -96,3 +96,6 @@ export const changeOwner = (id: string, ownerId: string, reason: string) => post
 export const changeAccessLevel = (id: string, level: AccessLevel, reason: string) => post<UserRequest>(`${base(id)}/access-level`, { access_level: level, reason });
 export const approve = (requestId: string) => post<UserRequest>(`/usercrm/requests/${encodeURIComponent(requestId)}/approve`, {});
 export const decline = (requestId: string, note: string | null) => post<UserRequest>(`/usercrm/requests/${encodeURIComponent(requestId)}/decline`, { note });
+/** The customer's message requests only (action=send_message), newest first, one page after `cursor`. */
+export const messages = (id: string, cursor: string | null, signal?: AbortSignal) =>
+  json<Page<UserRequest>>(`${base(id)}/requests${qs({ action: "send_message", limit: 20, cursor })}`, { signal });

@@ -6,6 +6,8 @@ import { useQuery } from "@tanstack/react-query";
 import { Alert, Button, DatePicker, Drawer, Space, Tabs, Tag } from "antd";
 import dayjs from "dayjs";
 import { useSearchParams } from "react-router";
+import { useAuth } from "../../../auth/AuthProvider";
+import type { Perm } from "../../../auth/perms";
 import { QueryState } from "../../../components/PageState";
 import { useI18n } from "../../../i18n";
 import type { MessageKey } from "../../../i18n/en";
@@ -13,20 +15,28 @@ import { getCustomer } from "../../../services/customers";
 import { AssignmentTab } from "./AssignmentTab";
 import { AssetsTab, BasicTab, MovesTab, OpeningTab, ReferralTab } from "./DetailTabs";
 import { FollowUpsTab } from "./FollowUpsTab";
+import { MESSAGES_PERM, MessagesTab } from "./MessagesTab";
 import { NotesTab, RemarksTab } from "./TextEntriesTab";
 
-export const DRAWER_TABS = ["basic", "opening", "referral", "assets", "moves", "followups", "remarks", "notes", "assignment"] as const;
+export const DRAWER_TABS = ["basic", "opening", "referral", "assets", "moves", "followups", "remarks", "notes", "messages", "assignment"] as const;
 export type DrawerTab = (typeof DRAWER_TABS)[number];
 /** tabs that read the current state only (not the event store's past) */
-const CURRENT_ONLY: DrawerTab[] = ["followups", "remarks", "notes", "assignment"];
+const CURRENT_ONLY: DrawerTab[] = ["followups", "remarks", "notes", "messages", "assignment"];
+
+/** The tabs shown: the current-only ones not when looking at the past; Messages only with the permission
+ *  its API requires (the API still checks). */
+export function visibleTabs(asOf: string | null, can: (p: Perm) => boolean): DrawerTab[] {
+  return DRAWER_TABS.filter((k) => (!asOf || !CURRENT_ONLY.includes(k)) && (k !== "messages" || can(MESSAGES_PERM)));
+}
 
 export function CustomerDrawer() {
   const { t } = useI18n();
+  const { can } = useAuth();
   const [params, setParams] = useSearchParams();
   const id = params.get("customer");
   const asOf = params.get("as_of");
   const tabParam = params.get("tab") as DrawerTab | null;
-  const tabs = DRAWER_TABS.filter((k) => !asOf || !CURRENT_ONLY.includes(k));
+  const tabs = visibleTabs(asOf, can);
   const tab: DrawerTab = tabParam && tabs.includes(tabParam) ? tabParam : "basic";
   const detail = useQuery({
     queryKey: ["customer", id, "detail", asOf],
@@ -96,6 +106,7 @@ export function CustomerDrawer() {
                     : k === "followups" ? <FollowUpsTab customerId={d.customer_id} />
                     : k === "remarks" ? <RemarksTab customerId={d.customer_id} />
                     : k === "notes" ? <NotesTab customerId={d.customer_id} />
+                    : k === "messages" ? <MessagesTab customerId={d.customer_id} />
                     : <AssignmentTab customerId={d.customer_id} />,
                 }))}
               />
