@@ -34,6 +34,8 @@ export function MessagesTab({ customerId }: { customerId: string }) {
     queryFn: ({ pageParam, signal }) => messages(customerId, pageParam, signal),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
+    // while a shown message waits for the platform's answer, read again until its delivery is known
+    refetchInterval: (q) => (q.state.data?.pages.some((p) => p.items.some((r) => ["pending", "sent"].includes(delivery(r)))) ? 5000 : false),
   });
   return (
     <QueryState query={q} isEmpty={(d) => d.pages.every((p) => p.items.length === 0)} empty={t("drawer.messages.empty")}>
