@@ -10,7 +10,17 @@ import { templates, type Account } from "../../services/usercrm";
 import { reasonRules } from "./ManagementDialogs";
 
 export type ActionKind = "message" | "block" | "unblock" | "reset" | "account" | "deposit" | "withdraw" | "allocation";
-export interface ActionValues { channel?: string; template_id?: string; reason?: string; account_type?: string; currency?: string; account_id?: string; amount?: string; fund_id?: string }
+export interface ActionValues { channel?: string; template_id?: string; variables?: Record<string, string>; reason?: string; account_type?: string; currency?: string; account_id?: string; amount?: string; fund_id?: string }
+
+// The placeholders a template asks the sender for: every `{name}` of its subject and body but the two the
+// service fills in itself ({name}: the user's, {brand}: the brokerage's); `{{` is a literal brace, as in Python.
+const FILLED_BY_SERVICE = new Set(["name", "brand"]);
+export function templateVariables(template: { subject?: unknown; body?: unknown } | undefined): string[] {
+  if (!template) return [];
+  const text = [template.subject, template.body].filter((x): x is string => typeof x === "string").join("\n").replace(/\{\{|\}\}/g, "");
+  const names = [...text.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]).filter((n) => !FILLED_BY_SERVICE.has(n));
+  return [...new Set(names)];
+}
 
 export const AMOUNT = /^(?!0+(\.0+)?$)\d{1,16}(\.\d{1,8})?$/;
 export const CURRENCY = /^[A-Z]{3}$/;
@@ -21,6 +31,8 @@ export function ActionDialog({ kind, accounts, onClose, onSubmit, pending, error
   const { t } = useI18n();
   const [form] = Form.useForm<ActionValues>();
   const tpl = useQuery({ queryKey: ["usercrm", "templates"], queryFn: ({ signal }) => templates(signal), enabled: kind === "message" });
+  const templateId = Form.useWatch("template_id", form);
+  const variables = templateVariables(tpl.data?.items.find((x) => x.template_id === templateId) as { subject?: unknown; body?: unknown } | undefined);
   const money = kind === "deposit" || kind === "withdraw" || kind === "allocation";
   const required = { required: true, message: t("common.required") };
   // a validator, not `required`, on a Select: antd would put aria-required on its wrapper div (an axe violation)
@@ -37,6 +49,13 @@ export function ActionDialog({ kind, accounts, onClose, onSubmit, pending, error
           <Form.Item name="template_id" label={t("usercrm.template")} rules={[chosen]}>
             <Select loading={tpl.isPending} options={(tpl.data?.items ?? []).map((x) => ({ value: x.template_id, label: String(x.title ?? x.name ?? x.template_id) }))} />
           </Form.Item>
+          {variables.map((name) => (
+            <Form.Item key={name} name={["variables", name]} label={t("usercrm.templateVariable", { name })} rules={[required, { whitespace: true, message: t("common.required") }]}>
+              {name === "text" || name === "body"
+                ? <Input.TextArea rows={4} maxLength={1000} showCount data-testid={`usercrm-var-${name}`} />
+                : <Input maxLength={1000} data-testid={`usercrm-var-${name}`} />}
+            </Form.Item>
+          ))}
         </>)}
         {(kind === "block" || kind === "unblock") && (
           <Form.Item name="reason" label={t("usercrm.reason")} rules={reasonRules(t)}>

@@ -1,8 +1,9 @@
-import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import type { Perm } from "../../auth/perms";
 import { ROLE_PERMS } from "../../test/roles";
 import { mockFetch, renderWith } from "../../test/render";
+import { templateVariables } from "./ActionDialog";
 import { allowedActions, UserPanel } from "./UserPanel";
 
 const can = (role: keyof typeof ROLE_PERMS) => (p: Perm) => ROLE_PERMS[role].includes(p);
@@ -44,5 +45,42 @@ describe("user management actions", () => {
     renderWith(<UserPanel customerId="C-1" />, { role: "auditor" });
     expect(await screen.findByTestId("user-panel")).toBeInTheDocument();
     expect(screen.queryByTestId(/^user-action-/)).toBeNull();
+  });
+
+  it("asks for the fields a template needs (free text: subject and text) and sends them as its variables", async () => {
+    const seen = mockFetch({
+      "GET /api/usercrm/usercrm/customers/C-1/profile": () => profile,
+      "GET /api/usercrm/usercrm/customers/C-1/requests": () => ({ items: [], next_cursor: null }),
+      "GET /api/usercrm/usercrm/customers/C-1/accounts": () => ({ items: [] }),
+      "GET /api/usercrm/usercrm/message-templates": () => ({ items: [
+        { template_id: "free_text", subject: "{subject}", body: "{text}" },
+        { template_id: "kyc_reminder", subject: "Complete your profile", body: "Hello {name}, a few documents." },
+      ] }),
+      "POST /api/usercrm/usercrm/customers/C-1/messages": () => ({ request_id: "R1", state: "submitted" }),
+    });
+    renderWith(<UserPanel customerId="C-1" />, { role: "manager" });
+    fireEvent.click(await screen.findByTestId("user-action-message"));
+    const dialog = await screen.findByRole("dialog");
+    await waitFor(() => expect(seen.some((r) => r.url.pathname.endsWith("/message-templates"))).toBe(true));
+    await waitFor(() => expect(within(dialog).getByRole("combobox", { name: "Template" }).closest(".ant-select-loading")).toBeNull());
+    fireEvent.mouseDown(within(dialog).getByRole("combobox", { name: "Template" }));
+    // the option's text is also in the listbox antd keeps for screen readers: click the visible option
+    await waitFor(() => expect(document.querySelector(".ant-select-item-option[title='free_text']")).not.toBeNull());
+    fireEvent.click(document.querySelector(".ant-select-item-option[title='free_text']")!);
+    fireEvent.click(within(dialog).getByRole("button", { name: "Submit" }));
+    await waitFor(() => expect(within(dialog).getAllByText("Required")).toHaveLength(2));
+    expect(seen.filter((r) => r.method === "POST")).toHaveLength(0);
+    fireEvent.change(await within(dialog).findByTestId("usercrm-var-subject"), { target: { value: "Your statement" } });
+    fireEvent.change(within(dialog).getByTestId("usercrm-var-text"), { target: { value: "It is ready in the app." } });
+    fireEvent.click(within(dialog).getByRole("button", { name: "Submit" }));
+    await waitFor(() => expect(seen.find((r) => r.method === "POST")?.body).toEqual(
+      { channel: "in_app", template_id: "free_text", variables: { subject: "Your statement", text: "It is ready in the app." } }));
+  });
+
+  it("a template's fields are its placeholders but the two the service fills in, once each", () => {
+    expect(templateVariables({ subject: "{subject}", body: "{text} — {subject}" })).toEqual(["subject", "text"]);
+    expect(templateVariables({ subject: "Welcome to {brand}", body: "Hello {name}" })).toEqual([]);
+    expect(templateVariables({ body: "{{literal}} and {amount}" })).toEqual(["amount"]);
+    expect(templateVariables(undefined)).toEqual([]);
   });
 });

@@ -60,7 +60,7 @@ export function UserPanel({ customerId }: { customerId: string }) {
   const act = useMutation({
     mutationFn: ({ k, v }: { k: ActionKind; v: ActionValues }) => {
       switch (k) {
-        case "message": return api.sendMessage(customerId, v.channel!, v.template_id!, {});
+        case "message": return api.sendMessage(customerId, v.channel!, v.template_id!, v.variables ?? {});
         case "block": return api.block(customerId, v.reason!.trim());
         case "unblock": return api.unblock(customerId, v.reason!.trim());
         case "reset": return api.resetPassword(customerId);
