@@ -55,6 +55,11 @@ export async function signIn(page, role, lang = "en") {
 /** Every finite animation on the page has finished (a dialog's zoom and its mask's fade: axe measures the
  * colours of a dialog still fading in as too pale). */
 export async function animationsDone(page) {
+  // antd's motion (rc-motion) first marks the element `*-appear/enter-prepare` and starts the CSS animation a
+  // frame later: wait until no element is in a motion phase, then for the animations that are running
+  await page.waitForFunction(() => ![...document.querySelectorAll("[class*='-appear'], [class*='-enter'], [class*='-leave']")]
+    .some((el) => /(^|\s)ant-[\w-]+-(appear|enter|leave)(-(prepare|start|active))?(\s|$)/.test(el.getAttribute("class") ?? "")),
+  null, { timeout: 10_000 }).catch(() => undefined);
   await page.evaluate(() => Promise.all(document.getAnimations()
     .filter((a) => a.effect?.getComputedTiming().iterations !== Infinity)
     .map((a) => a.finished.catch(() => undefined))));

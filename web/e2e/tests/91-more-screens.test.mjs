@@ -4,7 +4,7 @@
 // the screen before it (a tab of the drawer or panel just shown); a dialog a step opened is closed after it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CONSOLE, axeViolations, chartDrawn, page, shot, signIn, useBrowser } from "../browser.mjs";
+import { CONSOLE, animationsDone, axeViolations, chartDrawn, page, shot, signIn, useBrowser } from "../browser.mjs";
 
 useBrowser();
 
@@ -141,6 +141,8 @@ for (const lang of ["en", "zh"]) {
         await shot(page, `${s.name}-failed`, lang);
         continue;
       }
+      // a dialog still zooming in is half transparent: axe would measure its text against the page behind it
+      await animationsDone(page);
       await shot(page, s.name, lang, { fullPage: !s.overlay });
       problems.push(...(await axeViolations(page)).map((v) => `${s.name}: ${v}`));
       // a modal dialog opened on top of a page is closed before the next step (drawers are left by navigating)
