@@ -20,9 +20,10 @@ from shared.events import Event
 from shared.events.crm_customer import CustomerOnboarded, RegionsChanged, StageChanged
 from shared.runtime.handlers import EventSourcedBatchHandler
 from shared.runtime.logging import get_logger
+from shared.runtime.sqlrows import dialect_insert, insert_ignore
 
 from .projections import tables as t
-from .projections.apply import _insert, utc
+from .projections.apply import utc
 
 log = get_logger("assignment.consumers")
 
@@ -64,8 +65,7 @@ def apply_customer_events(session: Session, events: list[Event]) -> None:
             if cur is None or at >= cur["at"]:
                 stages[p.customer_id] = {"cid": p.customer_id, "stage": p.to_stage.value, "at": at}
     bare = [{"customer_id": cid} for cid in dict.fromkeys([*regions, *stages]) if cid not in registered]
-    for i in range(0, len(bare), 1000):
-        session.execute(_insert(session, c).on_conflict_do_nothing(index_elements=["customer_id"]), bare[i:i + 1000])
+    insert_ignore(session, c, bare, ["customer_id"])
     _upsert_registered(session, list(registered.values()))
     if regions:
         session.execute(update(c).where(c.c.customer_id == bindparam("cid"))
@@ -83,7 +83,7 @@ def _upsert_registered(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     c = t.customers
-    stmt = _insert(session, c)
+    stmt = dialect_insert(session, c)
     stmt = stmt.on_conflict_do_update(index_elements=["customer_id"], set_={
         "channel": stmt.excluded.channel, "language": stmt.excluded.language,
         "registered_at": stmt.excluded.registered_at,

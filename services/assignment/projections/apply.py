@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.schema import Table
+
+from shared.runtime.sqlrows import upsert
 
 from ..domain.model import CustomerAssignment, Manager, RuleBook, Team
 from . import tables as t
@@ -30,20 +30,6 @@ def utc(dt: datetime | None) -> datetime | None:
 def aware(row: Any) -> dict[str, Any]:
     """A read-model row for the API: datetimes as UTC-aware (SQLite returns naive ones)."""
     return {k: utc(v) if isinstance(v, datetime) else v for k, v in dict(row).items()}
-
-
-def _insert(session: Session, table: Table):  # type: ignore[no-untyped-def]
-    return postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
-
-
-def upsert(session: Session, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    if not rows:
-        return
-    stmt = _insert(session, table)
-    cols = [c for c in rows[0] if c not in keys]
-    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in cols})
-    for i in range(0, len(rows), 1000):
-        session.execute(stmt, rows[i:i + 1000])
 
 
 class _Batch:
