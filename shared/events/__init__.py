@@ -3,7 +3,17 @@
 Importing this package registers every contract in `registry`.
 """
 
-from . import crm_assignment, crm_customer, crm_kyc, crm_tasks, crm_usercrm, topics, upstream, upstream_user  # noqa: F401  (registration)  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    crm_assignment,
+    crm_campaigns,
+    crm_customer,
+    crm_kyc,
+    crm_tasks,
+    crm_usercrm,
+    topics,
+    upstream,
+    upstream_user,
+)
 from .envelope import Envelope, new_event_id, utcnow
 from .registry import Contract, ContractError, Event, Payload, Registry, encode, registry
 

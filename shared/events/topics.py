@@ -30,11 +30,13 @@ CRM_TASKS = "crm.tasks.events"
 CRM_KYC = "crm.kyc.events"
 CRM_SUMMARY = "crm.summary.events"
 CRM_USERCRM = "crm.usercrm.events"
+CRM_CAMPAIGNS = "crm.campaigns.events"
 # Command topic: the User CRM's requests to the platform (messages, block, password, info changes, money,
 # allocations), keyed by customer id; the platform answers on REQUEST_RESULTS.
 CRM_USERCRM_REQUESTS = "crm.usercrm.requests"
 
-CRM_TOPICS = (CRM_CUSTOMER, CRM_ASSIGNMENT, CRM_TASKS, CRM_KYC, CRM_SUMMARY, CRM_USERCRM, CRM_USERCRM_REQUESTS)
+CRM_TOPICS = (CRM_CUSTOMER, CRM_ASSIGNMENT, CRM_TASKS, CRM_KYC, CRM_SUMMARY, CRM_USERCRM, CRM_USERCRM_REQUESTS,
+              CRM_CAMPAIGNS)
 
 
 def dead_letter_topic(service: str) -> str:
