@@ -133,6 +133,7 @@ async def _phase(ctx: Any, container: Any, http: httpx.AsyncClient, producer: Ev
     try:
         await asyncio.sleep(5)  # benchmark warm-up: let the engine reach its steady state under load
         applied_at_start, window_start = container.pipeline.applied, time.perf_counter()
+        cpu_start = time.process_time()  # this process: the engine, the relay, the API the probes poll
         for i in range(n_probes):
             cid = f"probe-{rate}-{i:04d}-{uuid.uuid4().hex[:6]}"
             start = time.perf_counter()
@@ -144,7 +145,10 @@ async def _phase(ctx: Any, container: Any, http: httpx.AsyncClient, producer: Ev
                 timeouts += 1
                 if timeouts >= 3:
                     break  # the engine is falling behind: more probes would only wait longer
-        engine_rate = (container.pipeline.applied - applied_at_start) / (time.perf_counter() - window_start)
+        window_s = time.perf_counter() - window_start
+        cpu_s = time.process_time() - cpu_start
+        applied = container.pipeline.applied - applied_at_start
+        engine_rate = applied / window_s
     finally:
         stop.set()
         if load.returncode is None:
@@ -174,6 +178,9 @@ async def _phase(ctx: Any, container: Any, http: httpx.AsyncClient, producer: Ev
         {"benchmark": name, "metric": "engine throughput during probes", "value": engine_rate,
          "unit": "events/s", "note": "records applied by the faust engine (cards + task lists); "
                                      "below the load rate = falling behind"},
+        {"benchmark": name, "metric": "CPU per upstream event", "value": cpu_s / max(applied, 1) * 1000,
+         "unit": "ms", "note": f"tasks process CPU time (time.process_time: engine, relay, the polled API) "
+                               f"{cpu_s:.1f} s / {applied:,} records applied in {window_s:.0f} s"},
     ]
     if raw_lat:
         rows += [
@@ -211,8 +218,36 @@ async def main(ctx: Any) -> list[dict]:
                 marker = f"probe-drain-{rate}"
                 await producer.publish(_stage(marker, "registered", None))
                 await _visible(http, admin, marker, deadline=300)
+            rows += await _ingest(ctx, container, producer, 5_000 if ctx.quick else 50_000)
     finally:
         await producer.stop()
+    return rows
+
+
+async def _ingest(ctx: Any, container: Any, producer: EventProducer, n: int) -> list[dict]:
+    """Saturation: a burst of `n` background events published at once; the engine's rate from the first
+    publish to the last record applied, next to the raw aiokafka consume rate of the same run."""
+    applied0, cpu0, start = container.pipeline.applied, time.process_time(), time.perf_counter()
+    for i in range(0, n, 1000):
+        await producer.publish_many([_background(10_000_000 + k) for k in range(i, min(n, i + 1000))])
+    published_s = time.perf_counter() - start
+    for _ in range(12_000):  # at most 600 s
+        if container.pipeline.applied - applied0 >= n:
+            break
+        await asyncio.sleep(0.05)  # waiting for the engine under a deadline
+    elapsed, cpu_s = time.perf_counter() - start, time.process_time() - cpu0
+    done = container.pipeline.applied - applied0
+    rate = done / elapsed
+    raw = ctx.baseline.get("consume_rate")
+    note = (f"{done:,}/{n:,} records of a burst applied by the engine (cards + task lists) in {elapsed:.1f} s "
+            f"(published in {published_s:.1f} s)")
+    rows = [{"benchmark": "tasks ingest", "metric": "engine ingest (burst)", "value": rate, "unit": "events/s",
+             "note": note},
+            {"benchmark": "tasks ingest", "metric": "CPU per upstream event (burst)", "value": cpu_s / max(done, 1) * 1000,
+             "unit": "ms", "note": f"tasks process CPU time {cpu_s:.1f} s (includes publishing the burst)"}]
+    if raw:
+        rows.append({"benchmark": "tasks ingest", "metric": "engine ingest / raw aiokafka consume",
+                     "value": 100 * rate / raw, "unit": "%", "note": f"raw consume {raw:,.0f} msg/s in this run"})
     return rows
 
 
