@@ -8,7 +8,7 @@ fixed rate; every 250 ms a probe customer registers upstream (an NZ resident, ro
 probe manager). Latency per probe: from publishing `registration.customer_registered` until its task is in
 the probe manager's `GET /tasks?view=mine` (one poll every 20 ms for all probes in flight) — the path
 upstream → customer (fold, outbox) → crm.customer → assignment (rules) → crm.assignment → tasks (faust
-engine, projection) → API.
+engine, rows in the same transaction) → API.
 
 CPU per upstream event: each service process's CPU time (user + system, from /proc/<pid>/stat) over a load
 level, divided by the upstream events published in it (background load and probes); per service and in

@@ -1,7 +1,7 @@
 """Event → task latency of the tasks service, under background load.
 
 Timed: from publishing a `crm.customer.stage_changed` (to `pending_account_opening`) for a probe customer
-to the task being visible in `GET /tasks` (in-process ASGI, event store and read model on PostgreSQL,
+to the task being visible in `GET /tasks` (in-process ASGI, the service's one PostgreSQL database,
 real broker), while a generator publishes ~1,000 other events/s on `crm.customer.events` (deposits,
 trades, region changes, and new registrations that create tasks of their own). Next to it, in the same
 run: the raw Kafka leg — the same probe record seen by a plain aiokafka consumer.
@@ -195,8 +195,7 @@ async def _phase(ctx: Any, container: Any, http: httpx.AsyncClient, producer: Ev
 async def main(ctx: Any) -> list[dict]:
     n_probes = 30 if ctx.quick else 100  # sequential probes: at saturation each waits seconds
     kafka = ctx.kafka
-    settings = TasksSettings(database_url=ctx.pg_database("tasks_rm"), eventstore_url=ctx.pg_database("tasks_es"),
-                             kafka=kafka, relay_interval_ms=50,
+    settings = TasksSettings(database_url=ctx.pg_database("tasks"), kafka=kafka, relay_interval_ms=50,
                              auth=AuthSettings(jwt_secret=SecretStr("bench-secret-bench-secret-bench-secret")))
     await ensure_topics(kafka, [kafka.topic(t) for t in (topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT, topics.CRM_KYC,
                                                          topics.CRM_TASKS, topics.dead_letter_topic("tasks"))])

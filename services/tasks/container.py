@@ -1,5 +1,7 @@
-"""The tasks service's composition root (built by `bootstrap.py`, the only wiring): the event store, the
-read-model database, the pipeline the faust engine feeds, the outbox relay and the projection."""
+"""The tasks service's composition root (built by `bootstrap.py`, the only wiring): the service's one
+database (event store and read models: the task, follow-up and ticket rows are folded in the events'
+transactions), the pipeline the faust engine feeds and the outbox relay (publishes from memory after each
+commit)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
-from sqlalchemy import Engine, delete, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
@@ -18,7 +20,7 @@ from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.logging import get_logger
 from shared.runtime.outbox import OutboxRelay
 from shared.runtime.pipeline import Pipeline
-from shared.runtime.projection import ProjectionRunner
+from shared.runtime.projection import rebuild_from_store
 from shared.runtime.service import Check, Component
 from shared.runtime.streams import FaustDriver
 
@@ -38,7 +40,6 @@ class Container:
     sessions: sessionmaker[Session]
     producer: EventProducer
     relay: OutboxRelay
-    projection: ProjectionRunner
     pipeline: Pipeline
     input_topics: list[str]
     _admin: AIOKafkaAdminClient | None = field(default=None, repr=False)
@@ -46,26 +47,24 @@ class Container:
 
     # -- lifecycle --------------------------------------------------------------------------------
     def migrate(self) -> None:
-        """Read-model tables (the event store creates its own tables when the application starts)."""
+        """Read-model tables (the event store creates its own tables when the application starts); before the
+        first recording, whose transaction writes rows into them."""
         tables.metadata.create_all(self.engine)
         self.app.process_recorder.max_tracking_id("migrate")  # touches the event-store tables
         log.info("tasks_migrated")
 
     def rebuild_read_model(self) -> int:
-        """Empty the tables projected from the event store (tasks, follow-ups, tickets, timelines), reset the
-        projection and replay it. Run with the worker stopped. The customer cards come from
-        crm.customer.events, not from the event store, and are left as they are."""
-        with self.sessions.begin() as s:
-            for table in (tables.tasks, tables.follow_ups, tables.tickets, tables.ticket_timeline):
-                s.execute(delete(table))
-            s.execute(delete(tables.projection_position).where(
-                tables.projection_position.c.projection == self.projection.name))
-        n = self.projection.catch_up()
+        """Empty the tables folded from the event store (tasks, follow-ups, tickets, timelines) and replay the
+        store into them through the fold the events' transactions run, in one transaction (same rows as
+        before). Run with the workers stopped (`python -m services.tasks rebuild`). The customer cards come
+        from crm.customer.events and crm.assignment.events, not from the store, and are left as they are."""
+        fold = self.app.read_model
+        assert fold is not None, "bootstrap sets the read-model fold"
+        n = rebuild_from_store(self.app, self.sessions, list(tables.STORE_TABLES), fold)
         log.info("read_model_rebuilt", events=n)
         return n
 
     def wake(self) -> None:
-        self.projection.wake()
         self.relay.wake()
 
     def faust_component(self) -> FaustDriver:
@@ -85,7 +84,7 @@ class Container:
         await ensure_topics(kafka, [kafka.topic(topics.CRM_TASKS), kafka.topic(topics.dead_letter_topic("tasks")),
                                     *self.input_topics])
         await self.producer.start()
-        return [self.relay, self.projection, self.faust_component()]
+        return [self.relay, self.faust_component()]
 
     async def stop(self) -> None:
         self.pipeline.close()

@@ -6,15 +6,16 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from shared.runtime.settings import ServiceSettings, service_config
+from shared.runtime.settings import OneDatabaseSettings, service_config
 
 
-class TasksSettings(ServiceSettings):
+class TasksSettings(OneDatabaseSettings):
     model_config = service_config("TASKS_")
 
     service_name: str = "tasks"
-    database_url: str = "sqlite:///var/tasks/readmodel.db"
-    eventstore_url: str = "sqlite:///var/tasks/eventstore.db"
+    database_url: str = Field(default="sqlite:///var/tasks/readmodel.db",
+                              description="The service's one database: event store, read models, positions "
+                                          "(sqlite:///path or postgresql://…).")
     api_port: int = 8103
     worker_health_port: int = 8113
 
@@ -53,7 +54,9 @@ class TasksSettings(ServiceSettings):
         }
     )
     readmodel_async_commit: bool = Field(
-        default=True, description="PostgreSQL read models: synchronous_commit=off (idempotent, rebuildable)."
+        default=True, description="PostgreSQL: synchronous_commit=off for the SQLAlchemy engine's transactions (the "
+                                  "customer cards: idempotent, positions with the rows); the event store's "
+                                  "transactions, and the rows folded in them, stay synchronous."
     )
     list_max_limit: int = 200
     batch_remarks_max: int = 200

@@ -82,9 +82,9 @@ class AuthSettings(BaseSettings):
     leeway_seconds: int = 30
 
 
-# Services whose event store and read models share `<NAME>_DATABASE_URL` (one transaction per batch, docs/pipeline.md);
-# the others still have `<NAME>_EVENTSTORE_URL` beside it until they move.
-ONE_DATABASE_SERVICES = frozenset({"customer", "assignment", "kyc", "usercrm", "summary"})
+# Services whose event store and read models share `<NAME>_DATABASE_URL` (one transaction per batch, docs/pipeline.md):
+# all of them (`OneDatabaseSettings` refuses a `<NAME>_EVENTSTORE_URL` that differs).
+ONE_DATABASE_SERVICES = frozenset({"customer", "assignment", "kyc", "usercrm", "summary", "tasks"})
 
 
 class ServiceSettings(BaseSettings):

@@ -80,7 +80,7 @@ def _tasks(tmp: Any) -> Iterator[Any]:
     from services.tasks.projections.tables import customers
     from services.tasks.settings import TasksSettings
 
-    c = bootstrap(TasksSettings(database_url=f"sqlite:///{tmp}/rm.db", eventstore_url="memory://", auth=AUTH))
+    c = bootstrap(TasksSettings(database_url=f"sqlite:///{tmp}/rm.db", auth=AUTH))
     c.migrate()
     with c.sessions.begin() as s:
         s.execute(customers.insert().values(customer_id="c1", name="Ann Lee", manager_id="m1", team_id="t1",

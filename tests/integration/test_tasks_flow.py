@@ -1,8 +1,10 @@
-"""Tasks service through the real broker and real PostgreSQL: upstream CRM events in, tasks out of the API,
-follow-ups published on crm.tasks.events, tickets, reassignment, dead letters, replay."""
+"""Tasks service through the real broker and real PostgreSQL (its one database: event store and read models):
+upstream CRM events in, tasks out of the API, follow-ups published on crm.tasks.events, tickets, reassignment,
+dead letters, replay, rebuild from the store (`ops rebuild tasks --verify`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -22,6 +24,7 @@ from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.service import running
 from shared.runtime.settings import AuthSettings
+from tests.conftest import ops_rebuild_verified
 
 pytestmark = pytest.mark.asyncio
 AUTH = AuthSettings(jwt_secret=SecretStr("tasks-test-secret-tasks-test-secret"))
@@ -55,8 +58,8 @@ def customer_id() -> str:
 
 @pytest.fixture()
 async def service(kafka_settings, pg_database):
-    settings = TasksSettings(database_url=pg_database("tasks_rm"), eventstore_url=pg_database("tasks_es"),
-                             kafka=kafka_settings, auth=AUTH, relay_interval_ms=50)
+    settings = TasksSettings(database_url=pg_database("tasks"), kafka=kafka_settings, auth=AUTH,
+                             relay_interval_ms=50)
     await ensure_topics(kafka_settings, [kafka_settings.topic(t) for t in (
         topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT, topics.CRM_KYC, topics.CRM_TASKS,
         topics.dead_letter_topic("tasks"))])
@@ -314,8 +317,7 @@ async def test_replay_into_empty_stores_rebuilds_the_same_tasks(kafka_settings, 
     await producer.send_raw(kafka_settings.topic(topics.CRM_CUSTOMER), json.dumps({"x": 1}).encode(), key=b"k")
     snapshots = []
     for label in ("first", "replay"):
-        settings = TasksSettings(database_url=pg_database(f"rm_{label}"), eventstore_url=pg_database(f"es_{label}"),
-                                 kafka=kafka_settings, auth=AUTH)
+        settings = TasksSettings(database_url=pg_database(f"tasks_{label}"), kafka=kafka_settings, auth=AUTH)
         container = bootstrap(settings)
         async with running(container):
             def rows(c=container):
@@ -334,6 +336,70 @@ async def test_replay_into_empty_stores_rebuilds_the_same_tasks(kafka_settings, 
             await poll(settled, timeout=40, message=f"{label}: 10 tasks, 5 open, all attributed")
             snapshots.append(rows())
     assert snapshots[0] == snapshots[1]
+
+
+def _store_rows(container) -> dict[str, list[tuple]]:
+    from sqlalchemy import select
+
+    from services.tasks.projections.tables import STORE_TABLES
+    with container.sessions() as s:
+        return {t.name: sorted(map(tuple, s.execute(select(t))), key=repr) for t in STORE_TABLES}
+
+
+async def test_rows_commit_with_their_events_and_the_store_rebuilds_them(kafka_settings, pg_database, producer, poll):
+    """One database: the task, follow-up and ticket rows are written in the transaction that stores their
+    events (an API write reads its own rows at once, no projection runs), and a rebuild replays the store
+    through the same fold into the same rows, as `ops rebuild tasks --verify` proves."""
+    await ensure_topics(kafka_settings, [kafka_settings.topic(t) for t in (
+        topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT, topics.CRM_KYC, topics.CRM_TASKS,
+        topics.dead_letter_topic("tasks"))])
+    settings = TasksSettings(database_url=pg_database("tasks_one"), kafka=kafka_settings, auth=AUTH,
+                             relay_interval_ms=50)
+    cids = [customer_id() for _ in range(3)]
+    for cid in cids:
+        await producer.publish_many([registered(cid), assigned(cid, "m1"), stage(cid, "registered")])
+    await producer.publish(stage(cids[1], "pending_funding", "registered"))  # an account: tickets may be opened
+    container = bootstrap(settings)
+    assert container.app.read_model is not None and not hasattr(container, "projection")
+    async with running(container), httpx.AsyncClient(transport=httpx.ASGITransport(app=container.api),
+                                                     base_url="http://tasks") as api:
+        for cid in cids:
+            await poll(lambda c=cid: tasks_of(api, c), timeout=40, message="registration task")
+
+        async def funding():
+            return [t for t in await tasks_of(api, cids[1]) if t["node"] == "pending_funding"]
+
+        await poll(funding, message="account opened")
+        [task] = await tasks_of(api, cids[0])
+        r = await api.post(f"/tasks/{task['task_id']}/follow-ups", json={"remarks": "called"}, headers=token("m1"))
+        assert r.status_code == 201, r.text
+        # read right after the write: the rows committed with the events
+        assert [f["follow_up_id"] for f in await _history(api, cids[0])] == [r.json()["follow_up_id"]]
+        assert [t["task_id"] for t in await tasks_of(api, cids[0], status="completed")] == [task["task_id"]]
+        t = await api.post("/tickets", json={"customer_id": cids[1], "title": "Call back"}, headers=token("m1"))
+        assert t.status_code == 201, t.text
+        tid = t.json()["ticket_id"]
+        assert (await api.post(f"/tickets/{tid}/comments", json={"body": "left a voicemail"},
+                               headers=token("m1"))).status_code == 201
+        assert [i["kind"] for i in (await api.get(f"/tickets/{tid}/timeline", headers=token("m1"))).json()] == [
+            "opened", "comment"]
+        # published from memory after the commits
+        records = await read_topic(kafka_settings, kafka_settings.topic(topics.CRM_TASKS),
+                                   lambda rs: any(x["event_type"] == "crm.tasks.ticket_changed" for x in rs), poll)
+        assert sum(x["event_type"] == "crm.tasks.task_created" for x in records) == 4
+    # the workers stopped: rebuild from the store, in-process, then with the operator's command
+    offline = bootstrap(settings)
+    try:
+        live = _store_rows(offline)
+        assert len(live["tasks"]) == 4 and len(live["follow_ups"]) == 1 and len(live["ticket_timeline"]) == 2
+        replayed = await asyncio.to_thread(offline.rebuild_read_model)
+        assert replayed >= 3 + 4 + 1 + 2  # task lists started, tasks opened, the follow-up, the ticket's events
+        assert _store_rows(offline) == live
+    finally:
+        await offline.stop()
+    found = await ops_rebuild_verified("tasks", settings.database_url)
+    assert {"tasks", "follow_ups", "tickets", "ticket_timeline", "customers"} <= set(found)
+    assert found["tasks"]["rows_after"] == 4
 
 
 

@@ -1,5 +1,5 @@
-"""The faust agents with `agent.test_context()`: records go through the real pipeline into an in-memory event
-store and a SQLite read model (no broker)."""
+"""The faust agents with `agent.test_context()`: records go through the real pipeline into the service's one
+SQLite database, event store and read models, the task rows folded in the events' transaction (no broker)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from services.tasks.application import TasksApplication
 from services.tasks.consumers import EngineHandler, cards_handler
 from services.tasks.domain.nodes import Policy
 from services.tasks.projections import tables
+from services.tasks.projections.readmodel import apply_stored_events
 from shared.events import encode, registry
 from shared.events.crm_assignment import CustomerAssigned
 from shared.events.crm_customer import CustomerOnboarded, StageChanged
@@ -40,10 +41,11 @@ class FakeProducer:
 
 class Engine:
     def __init__(self, url: str):
-        self.app = build_application(TasksApplication, "memory://")
-        self.app.policy = Policy()
         engine = make_engine(url)
         tables.metadata.create_all(engine)
+        self.app = build_application(TasksApplication, url)
+        self.app.policy = Policy()
+        self.app.read_model = apply_stored_events
         self.sessions = session_factory(engine)
         topics = [KAFKA.topic(t) for t in ("crm.customer.events", "crm.assignment.events", "crm.kyc.events")]
         self.producer = FakeProducer()
@@ -62,6 +64,11 @@ class Engine:
     def open_nodes(self, cid: str) -> dict[str, dict]:
         board = self.app.board(cid)
         return dict(board.open) if board else {}
+
+    def task_rows(self, cid: str) -> list[dict]:
+        with self.sessions() as s:
+            return [dict(r) for r in s.execute(select(tables.tasks).where(tables.tasks.c.customer_id == cid)
+                                               .order_by(tables.tasks.c.created_at, tables.tasks.c.node)).mappings()]
 
     def card(self, cid: str):
         with self.sessions() as s:
@@ -103,6 +110,12 @@ async def test_agents_turn_events_into_one_task_per_node(engine, poll):
     assert sum(1 for c in board.closed.values() if c["outcome"] == "converted") == 1
     card = engine.card(cid)
     assert card["name"] == "Bo Li" and card["manager_id"] == "m1" and card["stage"] == "pending_account_opening"
+    # the task rows were written in the transactions that stored the task list's events (no projection runs)
+    rows = {r["node"]: r for r in engine.task_rows(cid)}
+    assert rows["pending_account_opening"]["status"] == "open"
+    assert rows["pending_account_opening"]["assignee_id"] == "m1"
+    assert rows["pending_account_opening"]["task_id"] == nodes["pending_account_opening"]["task_id"]
+    assert [r["status"] for n, r in rows.items() if n != "pending_account_opening"] == ["converted"]
 
 
 async def test_redelivered_offsets_are_skipped_and_poison_is_dead_lettered(engine, poll):

@@ -1,4 +1,4 @@
-"""API edges without a broker: authentication, permissions, scope, validation (SQLite + in-memory store)."""
+"""API edges without a broker: authentication, permissions, scope, validation (one SQLite database)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def bearer(user: str, role: str = "manager", team: str | None = "t1") -> dict[st
 
 @pytest.fixture()
 async def api(sqlite_url):
-    container = bootstrap(TasksSettings(database_url=sqlite_url("api"), eventstore_url="memory://", auth=AUTH))
+    container = bootstrap(TasksSettings(database_url=sqlite_url("api"), auth=AUTH))
     container.migrate()
     with container.sessions.begin() as s:
         s.execute(customers.insert().values(customer_id="c1", name="Ann Lee", manager_id="m1", team_id="t1",
@@ -71,3 +71,14 @@ async def test_scope_and_validation(api):
     long_title = await api.post("/tickets", json={"customer_id": "c1", "title": "x" * 201}, headers=m1)
     assert long_title.status_code == 422 and long_title.json()["errors"][0]["field"] == "title"
     assert (await api.get("/tickets/not-a-ticket", headers=m1)).status_code == 404
+
+
+async def test_one_database_refuses_a_separate_event_store(monkeypatch):
+    """TASKS_EVENTSTORE_URL is gone: accepted only when it is TASKS_DATABASE_URL (the manifests set both)."""
+    from pydantic import ValidationError
+
+    assert TasksSettings(database_url="sqlite:///var/t.db", eventstore_url="sqlite:///var/t.db").eventstore_url
+    monkeypatch.setenv("TASKS_DATABASE_URL", "postgresql://crm@db/tasks")
+    monkeypatch.setenv("TASKS_EVENTSTORE_URL", "postgresql://crm@db/tasks_events")
+    with pytest.raises(ValidationError, match="TASKS_EVENTSTORE_URL is no longer used"):
+        TasksSettings()

@@ -149,3 +149,7 @@ ticket_timeline = Table(
     Column("deleted", Boolean, nullable=False, default=False),
     Index("ix_timeline_comment", "comment_id"),
 )
+
+# Folded from the service's own events in the transaction that stores them (`readmodel.apply_stored_events`),
+# and rebuilt from the store through the same fold. The customer cards come from crm.* topics instead.
+STORE_TABLES = (tasks, follow_ups, tickets, ticket_timeline)
