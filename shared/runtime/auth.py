@@ -56,6 +56,10 @@ class Perm(StrEnum):
     UserReportsRead = "UserReportsRead"  # accounts, allocations, statement
     AuditRead = "AuditRead"  # the audit log of requests on users' behalf
     CommentModerate = "CommentModerate"  # delete anyone's ticket comment
+    # Campaigns: planning, same-level review, execution
+    CampaignRead = "CampaignRead"  # see campaigns (of the caller's teams), their history, targets, audience previews
+    CampaignWrite = "CampaignWrite"  # create, edit, submit, start and close campaigns
+    CampaignReview = "CampaignReview"  # approve or reject a peer's campaign (never one's own)
 
 
 class Scope(StrEnum):
@@ -74,7 +78,7 @@ ROLES: dict[str, dict[str, Any]] = {
         "perms": [Perm.ClientProfileReadOnly, Perm.CustomerWrite, Perm.TaskWrite, Perm.TicketManage, Perm.ReportWrite,
                   Perm.UserMessageSend, Perm.UserInfoEdit, Perm.UserMoneyRequest, Perm.UserTabGeneral,
                   Perm.UserTabPersonal, Perm.UserTabFinancialStatus, Perm.UserTabExperience, Perm.UserTabCompliance,
-                  Perm.UserTabLogs, Perm.UserReportsRead],
+                  Perm.UserTabLogs, Perm.UserReportsRead, Perm.CampaignRead, Perm.CampaignWrite, Perm.CampaignReview],
     },
     "team_lead": {
         "scope": Scope.team,
@@ -94,6 +98,9 @@ ROLES: dict[str, dict[str, Any]] = {
             Perm.UserOwnerChange,
             *USER_TABS,
             Perm.UserReportsRead,
+            Perm.CampaignRead,
+            Perm.CampaignWrite,
+            Perm.CampaignReview,
         ],
     },
     "admin": {
@@ -109,7 +116,7 @@ ROLES: dict[str, dict[str, Any]] = {
     },
     "operator": {"scope": Scope.all, "perms": [Perm.Operator, Perm.ChangelogPost]},
     "auditor": {"scope": Scope.all, "perms": [Perm.ClientProfileReadOnly, *USER_TABS, Perm.UserReportsRead,
-                                              Perm.AuditRead]},
+                                              Perm.AuditRead, Perm.CampaignRead]},
 }
 
 

@@ -120,9 +120,18 @@ def _usercrm(tmp: Any) -> Iterator[Any]:
     c.engine.dispose()
 
 
+def _campaigns(tmp: Any) -> Iterator[Any]:
+    from services.campaigns.bootstrap import bootstrap
+    from services.campaigns.settings import CampaignsSettings
+
+    c = bootstrap(CampaignsSettings(database_url=f"sqlite:///{tmp}/rm.db", auth=AUTH))
+    yield c.api
+    c.engine.dispose()
+
+
 SERVICES: dict[str, Callable[[Any], Iterator[Any]]] = {
     "customer": _customer, "assignment": _assignment, "tasks": _tasks, "summary": _summary, "kyc": _kyc,
-    "usercrm": _usercrm,
+    "usercrm": _usercrm, "campaigns": _campaigns,
 }
 
 

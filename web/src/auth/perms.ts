@@ -33,6 +33,9 @@ export const PERMS = [
   "UserReportsRead",
   "AuditRead",
   "CommentModerate",
+  "CampaignRead",
+  "CampaignWrite",
+  "CampaignReview",
 ] as const;
 export type Perm = (typeof PERMS)[number];
 

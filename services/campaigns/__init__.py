@@ -1,0 +1,1 @@
+"""Campaigns: planning, peer review and execution of marketing campaigns (issue 17)."""

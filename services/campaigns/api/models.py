@@ -1,0 +1,105 @@
+"""Request and response bodies. Requests mirror the contracts (`shared.events.crm_campaigns`) and are strict:
+unknown fields and bad values are 422 naming the field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events.crm_campaigns import AudienceFilter, CampaignPlan, CampaignStatus
+from shared.events.types import LongText
+
+
+class AudienceBody(AudienceFilter):
+    """An audience: customer attributes (every given one must match) or an explicit list of customer ids."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PlanBody(CampaignPlan):
+    """A campaign's plan (the whole of it: an edit replaces it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    audience: AudienceBody
+
+
+class ReviewBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "reject"]
+    comment: LongText | None = Field(default=None, description="Required to reject.")
+
+
+class CampaignView(BaseModel):
+    campaign_id: str
+    status: CampaignStatus
+    plan: CampaignPlan
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    reviewed_by: str | None = None
+    review_comment: str | None = None
+    audience_size: int | None = Field(default=None, description="Frozen when the campaign started.")
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+    version: int
+
+
+class CampaignItem(BaseModel):
+    campaign_id: str
+    name: str
+    status: CampaignStatus
+    distribution: str
+    start_at: datetime
+    end_at: datetime
+    created_by: str
+    reviewed_by: str | None
+    audience_size: int | None
+    updated_at: datetime
+
+
+class CampaignPage(BaseModel):
+    items: list[CampaignItem]
+    next_cursor: str | None
+
+
+class SampleCustomer(BaseModel):
+    customer_id: str
+    stage: str | None
+    user_region: str | None
+    channel: str | None
+    manager_id: str | None
+    team_id: str | None
+
+
+class AudiencePreview(BaseModel):
+    size: int = Field(description="Customers the audience holds now, within the caller's data scope.")
+    sample: list[SampleCustomer]
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    event: str
+    at: datetime
+    by: str | None
+    status: CampaignStatus | None = None
+    comment: str | None = None
+    audience_size: int | None = None
+
+
+class History(BaseModel):
+    campaign_id: str
+    items: list[HistoryEntry]
+
+
+class TargetItem(BaseModel):
+    customer_id: str
+    follow_up_id: str
+    manager_id: str | None
+    team_id: str | None
+
+
+class TargetPage(BaseModel):
+    items: list[TargetItem]
+    next_cursor: str | None

@@ -1,0 +1,92 @@
+"""The campaigns eventsourcing application: thin commands (load, call, save), retried on a concurrent write.
+
+Synchronous (eventsourcing is): async callers use `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from shared.runtime.eventstore import TrackingApplication
+from shared.runtime.logging import get_logger
+
+from .domain.campaign import Campaign
+from .domain.distribution import Target
+from .domain.review import ReviewPolicy
+
+log = get_logger("campaigns.application")
+T = TypeVar("T")
+
+
+class CampaignNotFound(LookupError):
+    pass
+
+
+class CampaignsApplication(TrackingApplication):
+    name = "campaigns"
+    policy: ReviewPolicy = ReviewPolicy()
+
+    # ------------------------------------------------------------------------------ reading
+    def get_campaign(self, campaign_id: uuid.UUID | str) -> Campaign:
+        try:
+            agg = self.repository.get(uuid.UUID(str(campaign_id)))
+        except (AggregateNotFoundError, ValueError):
+            raise CampaignNotFound(str(campaign_id)) from None
+        if not isinstance(agg, Campaign):
+            raise CampaignNotFound(str(campaign_id))
+        return agg
+
+    def history(self, campaign_id: uuid.UUID | str) -> list[Any]:
+        return list(self.repository.event_store.get(self.get_campaign(campaign_id).id))
+
+    # ------------------------------------------------------------------------------ commands
+    def create(self, *, plan: Mapping[str, Any], by: str, level: int, scope: Mapping[str, Any],
+               at: datetime) -> Campaign:
+        campaign = Campaign.create(plan=plan, by=by, level=level, scope=scope, at=at)
+        self.save(campaign)
+        log.info("campaign_created", campaign_id=str(campaign.id))
+        return campaign
+
+    def _command(self, campaign_id: uuid.UUID | str, call: Callable[[Campaign], T], *,
+                 attempts: int = 3) -> tuple[Campaign, T]:
+        """Load, call, save; on a concurrent write (optimistic concurrency) reload and re-check the rules."""
+        for attempt in range(attempts):
+            campaign = self.get_campaign(campaign_id)
+            result = call(campaign)
+            try:
+                self.save(campaign)
+                return campaign, result
+            except IntegrityError:
+                if attempt == attempts - 1:
+                    raise
+                log.info("campaign_command_retried", campaign_id=str(campaign_id), attempt=attempt + 1)
+        raise AssertionError("unreachable")
+
+    def edit(self, campaign_id: str, *, plan: Mapping[str, Any], by: str, at: datetime) -> Campaign:
+        return self._command(campaign_id, lambda c: c.edit(plan=plan, by=by, at=at))[0]
+
+    def submit(self, campaign_id: str, *, by: str, at: datetime) -> Campaign:
+        return self._command(campaign_id, lambda c: c.submit(by=by, at=at))[0]
+
+    def review(self, campaign_id: str, *, by: str, level: int, approve: bool, comment: str | None,
+               at: datetime) -> Campaign:
+        return self._command(campaign_id, lambda c: c.review(by=by, level=level, approve=approve, comment=comment,
+                                                             at=at, policy=self.policy))[0]
+
+    def start_campaign(self, campaign_id: str, *, by: str | None, at: datetime, targets: Sequence[Target]) -> tuple[Campaign, bool]:
+        campaign, started = self._command(campaign_id, lambda c: c.start(by=by, at=at, targets=targets))
+        if started:
+            log.info("campaign_started", campaign_id=campaign_id, audience_size=len(targets))
+        return campaign, started
+
+    def close_campaign(self, campaign_id: str, *, by: str | None, at: datetime, reason: str) -> tuple[Campaign, bool]:
+        campaign, closed = self._command(campaign_id, lambda c: c.close(by=by, at=at, reason=reason))
+        if closed:
+            log.info("campaign_closed", campaign_id=campaign_id, reason=reason)
+        return campaign, closed

@@ -1,0 +1,47 @@
+"""The topics the campaigns service reads: `crm.customer.events` and `crm.assignment.events`, into the
+audience tables (`projections/audience.py`) through the kit's SqlBatchHandler (positions and processed event
+ids in the same transaction). Event types it does not use are valid and ignored; undecodable ones are
+dead-lettered by the kit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.events import topics
+from shared.runtime.db import Tracker
+from shared.runtime.handlers import SqlBatchHandler
+from shared.runtime.kafka import BatchConsumer, EventProducer
+
+from .projections.audience import apply_audience_facts
+from .projections.tables import position_table, processed_table
+from .settings import CampaignsSettings
+
+CONSUMER = "campaigns-audience"
+GROUP_ID = "whale-campaigns"
+CONSUMED_TOPICS = (topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT)
+
+
+def consumed_topics(settings: CampaignsSettings) -> list[str]:
+    return [settings.kafka.topic(name) for name in CONSUMED_TOPICS]
+
+
+def audience_handler(sessions: sessionmaker[Session]) -> SqlBatchHandler:
+    return SqlBatchHandler(sessions, Tracker(position_table, processed_table, CONSUMER), apply_audience_facts)
+
+
+def audience_consumer(settings: CampaignsSettings, handler: SqlBatchHandler, producer: EventProducer, *,
+                      group_id: str = GROUP_ID, on_applied: Callable[[], None] | None = None) -> BatchConsumer:
+    return BatchConsumer(
+        settings=settings.kafka,
+        service="campaigns",
+        group_id=settings.kafka.topic_prefix + group_id,  # tests: a group of their own, as their topics
+        topics=consumed_topics(settings),
+        handler=handler,
+        producer=producer,
+        dead_letter_topic=settings.kafka.topic(topics.dead_letter_topic("campaigns")),
+        batch_size=settings.consumer_batch_size,
+        retries=settings.consumer_retries,
+        on_applied=on_applied,
+    )

@@ -1,0 +1,102 @@
+"""The campaigns service's composition root (built by `bootstrap.py`, the only wiring): one database (event
+store, the campaign rows folded in the events' transactions, the consumer-fed audience tables), the audience
+consumer, the outbox relay, the scheduler and the API. The producer, relay, start, stop and readiness are the
+kit's (`shared.runtime.container.OutboxContainer`)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.events import topics
+from shared.runtime.container import OutboxContainer
+from shared.runtime.handlers import SqlBatchHandler
+from shared.runtime.kafka import BatchConsumer
+from shared.runtime.projection import rebuild_from_store
+from shared.runtime.replay import replay_to_end
+
+from .application import CampaignsApplication
+from .consumers import CONSUMER, GROUP_ID, audience_consumer, audience_handler, consumed_topics
+from .execution import Executor, Scheduler
+from .outbox import CampaignOutboxMapper
+from .projections.tables import CONSUMER_TABLES, OWN_TABLES, metadata, position_table, processed_table
+from .settings import CampaignsSettings
+
+
+@dataclass
+class Container(OutboxContainer):
+    SERVICE = "campaigns"
+    projection = None  # the campaign rows are folded in the events' transactions (`app.read_model`)
+    settings: CampaignsSettings
+    app: CampaignsApplication
+    engine: Engine
+    sessions: sessionmaker[Session]
+    executor: Executor
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # -------------------------------------------------------------------------------- lifecycle
+    def migrate(self) -> None:
+        """Create read-model tables (the event-store tables are created by the application's recorder)."""
+        metadata.create_all(self.engine)
+
+    async def rebuild_read_model(self) -> int:
+        """Replay the store into the emptied campaign tables (one transaction, the fold the service runs in the
+        events' transactions), then the crm topics from offset 0 into the emptied audience tables, up to their
+        ends as they are now. Run it with the workers stopped (`python -m services.campaigns rebuild`)."""
+        fold = self.app.read_model
+        assert fold is not None, "bootstrap sets the read-model fold"
+        own = await asyncio.to_thread(rebuild_from_store, self.app, self.sessions, list(OWN_TABLES), fold)
+        await asyncio.to_thread(self._wipe_audience)
+        handler = audience_handler(self.sessions)
+        await self.start_producer()
+        consumer = audience_consumer(self.settings, handler, self.producer,
+                                     group_id=f"{GROUP_ID}-rebuild-{uuid.uuid4().hex[:8]}")
+        facts = await replay_to_end(consumer, handler.positions, settings=self.settings.kafka)
+        return own + facts
+
+    def _wipe_audience(self) -> None:
+        with self.sessions.begin() as s:
+            for table in CONSUMER_TABLES:
+                s.execute(delete(table))
+            s.execute(delete(position_table).where(position_table.c.consumer == CONSUMER))
+            s.execute(delete(processed_table).where(processed_table.c.consumer == CONSUMER))
+
+    # -------------------------------------------------------------------------------- components
+    def outbox_mapper(self) -> Callable[[Any], Sequence[Any]]:
+        return CampaignOutboxMapper(self.campaign_at)
+
+    def campaign_at(self, campaign_id: uuid.UUID, version: int) -> Any:
+        return self.app.repository.get(campaign_id, version=version)
+
+    @cached_property
+    def handler(self) -> SqlBatchHandler:
+        return audience_handler(self.sessions)
+
+    @cached_property
+    def consumer(self) -> BatchConsumer:
+        return audience_consumer(self.settings, self.handler, self.producer)
+
+    @cached_property
+    def scheduler(self) -> Scheduler:
+        return Scheduler(self.executor, interval_s=self.settings.scheduler_interval_s)
+
+    def create_api(self) -> FastAPI:
+        from .api.app import create_api
+
+        return create_api(self)
+
+    def topics(self) -> list[str]:
+        k = self.settings.kafka
+        return [*consumed_topics(self.settings), k.topic(topics.CRM_CAMPAIGNS),
+                k.topic(topics.dead_letter_topic("campaigns"))]
+
+    def worker_components(self) -> list[Any]:
+        return [self.consumer, self.relay, self.scheduler]

@@ -1,0 +1,1 @@
+"""Pure domain of campaigns: the aggregate, review rules and distribution. No I/O."""

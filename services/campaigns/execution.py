@@ -1,0 +1,104 @@
+"""Execution: starting a campaign (its audience resolved from the read model within the creator's data scope,
+distributed, frozen with its size) and the scheduler that starts approved campaigns at their start time and
+closes them at their end time.
+
+Safe with several replicas: only the replica holding the scheduler's leadership (`shared.runtime.leader`, a
+PostgreSQL advisory lock) runs it, and every decision is taken on the campaign's aggregate and saved with
+optimistic concurrency: a start or close decided twice conflicts, is re-run on fresh state and changes
+nothing. The clock is injected (tests move it by hand).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.runtime.leader import Leadership
+from shared.runtime.logging import get_logger
+
+from .application import CampaignsApplication
+from .domain.campaign import END_TIME, Campaign
+from .domain.distribution import ASSIGNED_MANAGER, TEAM_QUEUE, Target, distribute
+from .projections import queries as q
+
+log = get_logger("campaigns.execution")
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Executor:
+    def __init__(self, app: CampaignsApplication, sessions: sessionmaker[Session], clock: Clock = utcnow):
+        self.app, self.sessions, self.clock = app, sessions, clock
+
+    def targets(self, campaign: Campaign) -> list[Target]:
+        plan = campaign.plan
+        method, team_id = plan["distribution"], plan.get("team_id")
+        with self.sessions() as s:
+            candidates = q.audience(s, plan["audience"], q.DataScope.of(campaign.scope))
+            managers = (q.team_managers(s, team_id) if team_id and method not in (ASSIGNED_MANAGER, TEAM_QUEUE)
+                        else [])
+        return distribute(method, candidates, team_id=team_id, managers=managers)
+
+    def start(self, campaign_id: str, *, by: str | None, at: datetime | None = None) -> tuple[Campaign, bool]:
+        campaign = self.app.get_campaign(campaign_id)
+        targets = self.targets(campaign) if campaign.status == "approved" else []
+        return self.app.start_campaign(campaign_id, by=by, at=at or self.clock(), targets=targets)
+
+    def run_once(self, now: datetime | None = None) -> tuple[int, int]:
+        """Start what is due, close what has ended; returns (started, closed)."""
+        now = now or self.clock()
+        with self.sessions() as s:
+            starting, closing = q.due_to_start(s, now), q.due_to_close(s, now)
+        started = closed = 0
+        for campaign_id in starting:
+            started += self._safely("start", campaign_id, lambda c=campaign_id: self.start(c, by=None, at=now)[1])
+        for campaign_id in closing:
+            closed += self._safely("close", campaign_id,
+                                   lambda c=campaign_id: self.app.close_campaign(c, by=None, at=now, reason=END_TIME)[1])
+        return started, closed
+
+    @staticmethod
+    def _safely(action: str, campaign_id: str, call: Callable[[], bool]) -> int:
+        try:
+            return int(call())
+        except Exception as exc:  # noqa: BLE001 - one campaign's failure never stops the others; next tick retries
+            log.warning("campaign_schedule_failed", action=action, campaign_id=campaign_id, error=type(exc).__name__)
+            return 0
+
+
+class Scheduler:
+    """Worker component: while this replica holds the leadership, every `interval_s` run the executor."""
+
+    def __init__(self, executor: Executor, *, interval_s: float = 30.0, service: str = "campaigns"):
+        self.executor, self.interval_s = executor, interval_s
+        self.leadership = Leadership(executor.app, f"{service}-scheduler")
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        log.info("scheduler_started", interval_s=self.interval_s)
+        try:
+            while await self.leadership.acquire(self._stopping):
+                await self._lead()
+        finally:
+            await self.leadership.release()
+            log.info("scheduler_stopped")
+
+    async def _lead(self) -> None:
+        while not self._stopping.is_set() and not self.leadership.lost.is_set():
+            try:
+                await asyncio.to_thread(self.executor.run_once)
+            except Exception as exc:  # noqa: BLE001 - keep scheduling after transient failures
+                log.warning("scheduler_failed", error=type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval_s)
+        await self.leadership.release()
+
+    async def stop(self) -> None:
+        self._stopping.set()

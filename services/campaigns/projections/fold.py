@@ -1,0 +1,107 @@
+"""The fold of the service's own events into `cp_campaign` and `cp_target`, run in the transaction that stores
+the events (`app.read_model`) and by the rebuild over the whole store (`rebuild_from_store`).
+
+A batch is written with a fixed number of statements: one read of the rows of campaigns the batch does not
+create, one upsert of the changed campaign rows (sorted by id), one insert of the frozen targets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared.runtime.sqlrows import insert_ignore, upsert
+
+from ..domain.campaign import CLOSED, IN_REVIEW, RUNNING, Campaign, as_time, follow_up_id
+from .tables import campaign, target
+
+Row = dict[str, Any]
+
+
+def _ts(value: Any) -> datetime:
+    return as_time(value).astimezone(UTC)
+
+
+def _plan_columns(plan: dict[str, Any]) -> Row:
+    return {"name": plan["name"], "distribution": plan["distribution"], "team_id": plan.get("team_id"),
+            "start_at": _ts(plan["start_at"]), "end_at": _ts(plan["end_at"]), "plan": dict(plan)}
+
+
+def _created(row: Row | None, ev: Any) -> Row:
+    scope = ev.scope
+    return {"campaign_id": str(ev.originator_id), **_plan_columns(ev.plan), "status": "draft",
+            "created_by": ev.created_by, "scope_kind": scope["scope"], "scope_user": scope["user_id"],
+            "creator_team": scope.get("team"), "reviewed_by": None, "audience_size": None,
+            "created_at": _ts(ev.at), "updated_at": _ts(ev.at), "started_at": None, "closed_at": None}
+
+
+def _updated(row: Row | None, ev: Any) -> Row:
+    assert row is not None
+    return {**row, **_plan_columns(ev.plan), "status": ev.status, "updated_at": _ts(ev.at)}
+
+
+def _submitted(row: Row | None, ev: Any) -> Row:
+    assert row is not None
+    return {**row, "status": IN_REVIEW, "updated_at": _ts(ev.at)}
+
+
+def _reviewed(status: str) -> Callable[[Row | None, Any], Row]:
+    def apply(row: Row | None, ev: Any) -> Row:
+        assert row is not None
+        return {**row, "status": status, "reviewed_by": ev.by, "updated_at": _ts(ev.at)}
+
+    return apply
+
+
+def _started(row: Row | None, ev: Any) -> Row:
+    assert row is not None
+    return {**row, "status": RUNNING, "audience_size": ev.audience_size, "started_at": _ts(ev.at),
+            "updated_at": _ts(ev.at)}
+
+
+def _frozen(row: Row | None, ev: Any) -> Row:
+    assert row is not None
+    return row
+
+
+def _closed(row: Row | None, ev: Any) -> Row:
+    assert row is not None
+    return {**row, "status": CLOSED, "audience_size": row["audience_size"] or 0, "closed_at": _ts(ev.at),
+            "updated_at": _ts(ev.at)}
+
+
+FOLDS: dict[type, Callable[[Row | None, Any], Row]] = {
+    Campaign.Created: _created,
+    Campaign.Updated: _updated,
+    Campaign.Submitted: _submitted,
+    Campaign.Approved: _reviewed("approved"),
+    Campaign.Rejected: _reviewed("rejected"),
+    Campaign.Started: _started,
+    Campaign.TargetsFrozen: _frozen,
+    Campaign.Closed: _closed,
+}
+
+
+def fold(session: Session, events: list[Any]) -> None:
+    """Write the rows `events` (new domain events, in store order) imply."""
+    mine = [e for e in events if type(e) in FOLDS]
+    if not mine:
+        return
+    created = {str(e.originator_id) for e in mine if isinstance(e, Campaign.Created)}
+    wanted = sorted({str(e.originator_id) for e in mine} - created)
+    rows: dict[str, Row] = {}
+    if wanted:
+        rows = {r["campaign_id"]: dict(r) for r in session.execute(
+            select(campaign).where(campaign.c.campaign_id.in_(wanted))).mappings()}
+    targets: list[Row] = []
+    for ev in mine:
+        cid = str(ev.originator_id)
+        rows[cid] = {**FOLDS[type(ev)](rows.get(cid), ev), "version": ev.originator_version}
+        if isinstance(ev, Campaign.TargetsFrozen):
+            targets += [{"campaign_id": cid, "customer_id": c, "follow_up_id": follow_up_id(cid, c),
+                         "manager_id": m, "team_id": t} for c, m, t in ev.targets]
+    upsert(session, campaign, [rows[k] for k in sorted(rows)], ["campaign_id"])
+    insert_ignore(session, target, targets, ["campaign_id", "customer_id"])

@@ -1,0 +1,88 @@
+"""Read-model tables (own MetaData).
+
+Folded in the events' transaction from the service's own events (`fold.py`): `cp_campaign` (one row per
+campaign, the list and the scheduler's due queries) and `cp_target` (the frozen audience). Fed by the
+`crm.customer.*` and `crm.assignment.*` topics (`audience.py`, SqlBatchHandler with the kit's positions and
+processed ids): `cp_customer`, `cp_owner`, `cp_manager` — what audiences are resolved from.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, String, Table
+
+from shared.runtime.db import tracking_tables
+
+metadata = MetaData()
+TS = DateTime(timezone=True)
+
+# ---------------------------------------------------------------------------------- from the event store
+campaign = Table(
+    "cp_campaign", metadata,
+    Column("campaign_id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("distribution", String(32), nullable=False),
+    Column("team_id", String(64), nullable=True),
+    Column("start_at", TS, nullable=False),
+    Column("end_at", TS, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("scope_kind", String(8), nullable=False),  # the creator's data scope: own, team, all
+    Column("scope_user", String(200), nullable=False),
+    Column("creator_team", String(64), nullable=True),  # who besides the creator sees it: their team
+    Column("reviewed_by", String(200), nullable=True),
+    Column("audience_size", Integer, nullable=True),
+    Column("plan", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("started_at", TS, nullable=True),
+    Column("closed_at", TS, nullable=True),
+    Column("version", Integer, nullable=False),
+    Index("ix_cp_campaign_list", "updated_at", "campaign_id"),
+    Index("ix_cp_campaign_due", "status", "start_at", "end_at"),
+)
+
+target = Table(
+    "cp_target", metadata,
+    Column("campaign_id", String(36), primary_key=True),
+    Column("customer_id", String(64), primary_key=True),
+    Column("follow_up_id", String(36), nullable=False),
+    Column("manager_id", String(64), nullable=True),
+    Column("team_id", String(64), nullable=True),
+)
+
+# ---------------------------------------------------------------------------------- from the crm topics
+customer = Table(
+    "cp_customer", metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("channel", String(200), nullable=True),
+    Column("language", String(200), nullable=True),
+    Column("user_region", String(2), nullable=True),
+    Column("active_region", String(2), nullable=True),
+    Column("regions_at", TS, nullable=True),  # business time of the regions (last writer wins)
+    Column("stage", String(32), nullable=True),
+    Column("stage_rank", Integer, nullable=False, default=-1),  # stages only move forward
+    Index("ix_cp_customer_stage", "stage", "customer_id"),
+)
+
+owner = Table(  # who follows each customer up now (the latest assignment by business time)
+    "cp_owner", metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("manager_id", String(64), nullable=True),
+    Column("team_id", String(64), nullable=True),
+    Column("changed_at", TS, nullable=False),
+    Index("ix_cp_owner_manager", "manager_id"),
+    Index("ix_cp_owner_team", "team_id", "customer_id"),
+)
+
+manager = Table(
+    "cp_manager", metadata,
+    Column("manager_id", String(64), primary_key=True),
+    Column("team_id", String(64), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("changed_at", TS, nullable=False),
+)
+
+position_table, processed_table = tracking_tables(metadata)
+
+OWN_TABLES = (campaign, target)
+CONSUMER_TABLES = (customer, owner, manager)

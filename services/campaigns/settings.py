@@ -1,0 +1,32 @@
+"""Campaigns service settings (`CAMPAIGNS_*` environment variables; shared `KAFKA_*` and `AUTH_*`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shared.runtime.settings import OneDatabaseSettings, service_config
+
+from .domain.review import DEFAULT_ROLE_LEVELS, ReviewPolicy
+
+
+class CampaignsSettings(OneDatabaseSettings):
+    model_config = service_config("CAMPAIGNS_")
+
+    service_name: str = "campaigns"
+    database_url: str = Field(default="sqlite:///var/campaigns/readmodel.db",
+                              description="The service's one database: event store, read models, positions "
+                                          "(sqlite:///path or postgresql://…).")
+    api_port: int = 8107
+    worker_health_port: int = 8117
+    # Same-level review: `peer` (the creator's level) or `above` (a higher level); levels per role.
+    review_mode: Literal["peer", "above"] = "peer"
+    role_levels: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_ROLE_LEVELS))
+    # The scheduler: starts approved campaigns at their start time and closes them at their end time.
+    scheduler_interval_s: float = Field(default=30.0, gt=0)
+    preview_sample_size: int = Field(default=20, ge=0, le=200)
+    page_max: int = Field(default=200, gt=0, le=1000)
+
+    def review_policy(self) -> ReviewPolicy:
+        return ReviewPolicy(self.review_mode)
