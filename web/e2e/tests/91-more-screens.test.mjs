@@ -40,6 +40,8 @@ const SCREENS = [
   drawerTab("moves", /Deposits|出入金/),
   drawerTab("remarks", /Remarks|备注/, (d) => d.getByTestId("remarks-submit").waitFor()),
   drawerTab("notes", /Private notes|私人笔记/, (d) => d.getByTestId("notes-submit").waitFor()),
+  // messages to the customer with their delivery, or none yet
+  drawerTab("messages", /Messages|消息记录/, (d) => d.locator("[data-testid=drawer-messages], .ant-empty").first().waitFor()),
   { role: "admin", name: "customer-drawer-as-of", overlay: true, ready: async (p) => {
     await go(p, `/customers?customer=${await customerId(p)}&as_of=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}`);
     await p.getByTestId("drawer-basic").waitFor();
@@ -104,7 +106,7 @@ const SCREENS = [
     await panel.getByTestId("followup-add").waitFor();
   } },
   { role: "manager", name: "follow-up-assets", overlay: true, keep: true, ready: async (p) => tab(p, p.getByTestId("followup-panel"), /Assets|资产/) },
-  { role: "manager", name: "follow-up-referral", overlay: true, ready: async (p) => tab(p, p.getByTestId("followup-panel"), /Referral|推荐关系/) },
+  { role: "manager", name: "follow-up-referral", overlay: true, ready: async (p) => tab(p, p.getByTestId("followup-panel"), /Referral|邀请关系/) },
   { role: "manager", name: "summary-progress", path: "/summary", ready: async (p) => {
     await p.getByTestId("metric-account_openings").waitFor();
     // today, yesterday and last week: three series, drawn (a blank chart was once screenshotted here)

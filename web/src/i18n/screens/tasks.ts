@@ -73,7 +73,7 @@ export const tasksZh: Record<keyof typeof tasksEn, string> = {
   "tasks.tab.card": "客户卡片",
   "tasks.tab.records": "跟进记录",
   "tasks.tab.assets": "资产与交易",
-  "tasks.tab.referral": "推荐关系",
+  "tasks.tab.referral": "邀请关系",
   "tasks.accountStatus": "开户状态",
   "tasks.firstDeposit": "首次入金",
   "tasks.firstTrade": "首次交易",

@@ -69,6 +69,15 @@ describe("Customer List", () => {
     expect(new URLSearchParams(currentLocation.search).get("cursor")).toBeNull();
   });
 
+  it("shows the total in scope with thousands separators", async () => {
+    mockFetch({
+      "GET /api/customer/customers": () => ({ items: [row("C-1")], next_cursor: null, limit: 2 }),
+      "GET /api/customer/customers/counts": () => ({ counts: { funded: 1234567 }, total: 1234567, source: "read_model" }),
+    });
+    renderWith(<CustomerListPage />, { role: "team_lead", url: "/customers" });
+    expect(await screen.findByTestId("customers-total")).toHaveTextContent("1,234,567 customers in scope");
+  });
+
   it("shows the problem+json of a failed request plainly", async () => {
     mockFetch({
       "GET /api/customer/customers": () => new Response(JSON.stringify({

@@ -19,7 +19,7 @@ import { Pager } from "../../components/Pager";
 import { useCustomerFilters } from "./useCustomerFilters";
 
 export default function CustomerListPage() {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [filters, setFilters] = useCustomerFilters();
   const pager = useCursorPager();
   const [params, setParams] = useSearchParams();
@@ -69,7 +69,7 @@ export default function CustomerListPage() {
           onDone={clearSelection}
           onAssigned={followAssignments}
         />
-        {counts.data && <Typography.Text type="secondary" data-testid="customers-total">{t("customers.total", { total: counts.data.total })}</Typography.Text>}
+        {counts.data && <Typography.Text type="secondary" data-testid="customers-total">{t("customers.total", { total: counts.data.total.toLocaleString(lang) })}</Typography.Text>}
       </Space>
       {list.isError ? (
         <ProblemAlert error={list.error} onRetry={() => void list.refetch()} />
