@@ -89,7 +89,8 @@ def driver(request, kafka_settings, tmp_path):
     """Starts the pipeline of one consumer group under the driver of this run."""
 
     async def start(group: str, topics_: list[str], handler: BatchHandler, producer: EventProducer,
-                    batch_size: int = 500, retries: int = 3, backoff_s: float = 0.2) -> Running:
+                    batch_size: int = 500, retries: int = 3, backoff_s: float = 0.2,
+                    commit_interval_s: float = 0.5) -> Running:
         group = kafka_settings.topic_prefix + group  # this test's group, as its topics
         dlq = kafka_settings.topic(topics.dead_letter_topic("test"))
         if request.param == "aiokafka":
@@ -101,7 +102,8 @@ def driver(request, kafka_settings, tmp_path):
         pipeline = Pipeline([handler], producer=producer, dead_letter_topic=dlq, service="test", group=group,
                             attempts=retries, backoff_s=backoff_s)
         faust = FaustDriver(kafka_settings, pipeline, group=group, topics=topics_, client_id=group,
-                            batch_size=batch_size, window_s=0.02, rebalance_timeout_s=5, commit_interval_s=0.5,
+                            batch_size=batch_size, window_s=0.02, rebalance_timeout_s=5,
+                            commit_interval_s=commit_interval_s,
                             datadir=str(tmp_path / "faust" / group))
         return Running(faust, pipeline, asyncio.create_task(faust.run()))
 
@@ -233,6 +235,59 @@ async def test_a_new_group_resumes_from_positions_stored_with_the_effects(driver
     await producer.publish(deposit("c-new"))
     await run_group("g-second", 31)  # Kafka has no offsets for this group: the stored positions decide
     assert len(handler.applied) == 31 and len(set(handler.applied)) == 31
+
+
+async def test_committed_offsets_follow_the_stored_positions_past_transaction_markers(driver, kafka_settings,
+                                                                                     producer, poll):
+    """The relays publish in Kafka transactions: every transaction leaves a control record in each partition it
+    wrote, an offset no consumer is handed. The group's committed offsets still follow the positions stored with
+    the effects, batch by batch, while the consumer runs, and again after a restart that resumes next to
+    markers: lag reads 0 (or only markers) once everything is applied. faust's own timer is set to an hour
+    here, so only the driver's commits after each batch count."""
+    from aiokafka import AIOKafkaProducer
+
+    from ops import kafka_ops
+
+    handler = PositionsOnly()
+    topic = kafka_settings.topic(topics.FUNDING)
+    group = "g-commits"
+    full_group = kafka_settings.topic_prefix + group
+    tx = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers,
+                          transactional_id=f"{kafka_settings.topic_prefix}test-relay")
+    await tx.start()
+    sent = 0
+
+    async def transactions(n: int, label: str) -> None:
+        nonlocal sent
+        for batch in range(n):  # transactions of five records, spread over the partitions
+            async with tx.transaction():
+                for i in range(5):
+                    cid = f"c{label}{batch}-{i}"
+                    await tx.send(topic, encode(deposit(cid)), key=cid.encode())
+                    sent += 1
+
+    async def followed():
+        rows = [r for r in await kafka_ops.consumer_lag(kafka_settings, full_group, topic) if r.group == full_group]
+        stored = handler.positions()
+        ok = bool(rows) and all(r.committed is not None and r.committed >= stored.get((r.topic, r.partition), 0)
+                                and r.lag == 0 for r in rows)
+        return ok and rows
+
+    try:
+        for run in ("first", "restarted"):
+            running = await driver(group, [topic], handler, producer, batch_size=20, commit_interval_s=3600)
+            try:
+                await transactions(6, run)  # while the consumer joins and works
+                await poll(lambda: len(handler.applied) >= sent, timeout=JOIN_S, message=f"{run}: all applied")
+                await transactions(6, f"{run}-more")
+                await poll(lambda: len(handler.applied) >= sent, timeout=JOIN_S, message=f"{run}: all applied")
+                rows = await poll(followed, timeout=20, message=f"{run}: committed at the stored positions, lag 0")
+            finally:
+                await running.stop()
+            assert {(r.topic, r.partition) for r in rows} == set(handler.positions())
+    finally:
+        await tx.stop()
+    assert len(handler.applied) == sent == len(set(handler.applied))
 
 
 class Tally(Aggregate):
