@@ -11,8 +11,8 @@ demo user (`devtools.devsignin`).
     python -m devtools.run [--rate 5] [--customers 500] [--no-demo] [--fresh]
                            [--port-base 8100] [--var var/run] [--topic-prefix P] [--no-console] [--no-build]
 
-Ports: the gateway on --port-base, the APIs on base+1 … base+5 (customer, assignment, tasks, summary,
-kyc), the workers' health on API+100, the development sign-in on base+9. A second stack (end-to-end
+Ports: the gateway on --port-base, the APIs on base+1 … base+7 (customer, assignment, tasks, summary,
+kyc, usercrm, campaigns), the workers' health on API+100, the development sign-in on base+9. A second stack (end-to-end
 tests) takes another base, var directory and topic prefix.
 """
 
@@ -41,7 +41,7 @@ from .token import DEV_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
 PORT_BASE = 8100
-SERVICE_ORDER = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm")
+SERVICE_ORDER = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns")
 PORTS = {name: PORT_BASE + 1 + i for i, name in enumerate(SERVICE_ORDER)}
 DEV_SIGNIN_OFFSET = 9
 log = get_logger("run")

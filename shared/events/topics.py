@@ -44,7 +44,7 @@ def dead_letter_topic(service: str) -> str:
     return f"crm.{service}.dlq"
 
 
-SERVICES = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm")
+SERVICES = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns")
 DEAD_LETTER_TOPICS = tuple(dead_letter_topic(s) for s in SERVICES)
 ALL_TOPICS = PLATFORM_TOPICS + CRM_TOPICS + DEAD_LETTER_TOPICS
 

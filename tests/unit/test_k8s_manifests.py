@@ -60,6 +60,7 @@ CONSUMES: dict[str, set[str]] = {
                 "brokerage.trading", "brokerage.profile", "brokerage.security", "brokerage.banking",
                 "brokerage.allocation", "brokerage.charges", "brokerage.request_results", "crm.kyc.events",
                 "crm.assignment.events"},
+    "campaigns": {"crm.customer.events", "crm.assignment.events"},
 }
 # Topics a service writes besides its own crm.<service>.events and dead letters (command topics).
 EXTRA_WRITES: dict[str, set[str]] = {"usercrm": {"crm.usercrm.requests"}}
