@@ -31,12 +31,15 @@ CRM_KYC = "crm.kyc.events"
 CRM_SUMMARY = "crm.summary.events"
 CRM_USERCRM = "crm.usercrm.events"
 CRM_CAMPAIGNS = "crm.campaigns.events"
+# Access control (staff, roles, the organisation tree, role assignments), keyed by role / node / staff id;
+# every service's access directory (`shared.runtime.access_directory`) reads it.
+CRM_ACCESS = "crm.access.events"
 # Command topic: the User CRM's requests to the platform (messages, block, password, info changes, money,
 # allocations), keyed by customer id; the platform answers on REQUEST_RESULTS.
 CRM_USERCRM_REQUESTS = "crm.usercrm.requests"
 
 CRM_TOPICS = (CRM_CUSTOMER, CRM_ASSIGNMENT, CRM_TASKS, CRM_KYC, CRM_SUMMARY, CRM_USERCRM, CRM_USERCRM_REQUESTS,
-              CRM_CAMPAIGNS)
+              CRM_CAMPAIGNS, CRM_ACCESS)
 
 
 def dead_letter_topic(service: str) -> str:
@@ -44,7 +47,7 @@ def dead_letter_topic(service: str) -> str:
     return f"crm.{service}.dlq"
 
 
-SERVICES = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns")
+SERVICES = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns", "access")
 DEAD_LETTER_TOPICS = tuple(dead_letter_topic(s) for s in SERVICES)
 ALL_TOPICS = PLATFORM_TOPICS + CRM_TOPICS + DEAD_LETTER_TOPICS
 

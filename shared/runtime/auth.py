@@ -60,6 +60,48 @@ class Perm(StrEnum):
     CampaignRead = "CampaignRead"  # see campaigns (of the caller's teams), their history, targets, audience previews
     CampaignWrite = "CampaignWrite"  # create, edit, submit, start and close campaigns
     CampaignReview = "CampaignReview"  # approve or reject a peer's campaign (never one's own)
+    AccessManage = "AccessManage"  # roles, the organisation tree, staff members and their role assignments
+
+
+# The permission catalogue (what the access service lists and roles are made of): one line per permission.
+PERM_DESCRIPTIONS: dict[Perm, str] = {
+    Perm.ClientProfileReadOnly: "view tasks, dashboard, customer pool, summary, assets",
+    Perm.SupportManageFull: "add/edit/view managers, QR codes, resign managers",
+    Perm.CustomerWrite: "remarks, tags, private notes",
+    Perm.CustomerPiiRead: "see unmasked phone, email, ID numbers",
+    Perm.CustomerVerify: "update customer verification status",
+    Perm.CustomerExport: "export the customer list",
+    Perm.AssignmentManage: "assign / unassign customers, rules",
+    Perm.TaskWrite: "follow-up records, tasks",
+    Perm.TicketManage: "tickets after account opening",
+    Perm.ReportWrite: "daily reports",
+    Perm.KycReview: "claim and decide KYC cases",
+    Perm.KycSecondReview: "four-eyes second review of high-risk cases",
+    Perm.KycAdmin: "assign cases to reviewers, configure reasons / risk rules",
+    Perm.ChangelogPost: "post changelog entries on the home dashboard",
+    Perm.Operator: "SRE operations: reclaim now, rebuild, dead letters",
+    Perm.UserMessageSend: "send a message to the user (in-app, e-mail, SMS)",
+    Perm.UserAccessManage: "block / unblock the user, reset the password",
+    Perm.UserInfoEdit: "change requests on the user's behalf, social links",
+    Perm.UserMoneyRequest: "add account, deposit / withdraw, allocations",
+    Perm.UserMoneyApprove: "maker-checker: approve money requests above the threshold",
+    Perm.UserOwnerChange: "change a client's / lead's owner (in scope, to a manager in scope)",
+    Perm.UserAccessLevelManage: "change a user's admin access level on the platform",
+    Perm.UserTabGeneral: "read the General tab (contact, language, time zone)",
+    Perm.UserTabPersonal: "read Personal details (date of birth, citizenship, ID numbers)",
+    Perm.UserTabFinancialStatus: "read Financial status",
+    Perm.UserTabExperience: "read Financial experience",
+    Perm.UserTabBanking: "read Banking information",
+    Perm.UserTabCompliance: "read Compliance (KYC documents)",
+    Perm.UserTabLogs: "read the login log",
+    Perm.UserReportsRead: "accounts, allocations, statement",
+    Perm.AuditRead: "the audit log of requests on users' behalf",
+    Perm.CommentModerate: "delete anyone's ticket comment",
+    Perm.CampaignRead: "see campaigns (of the caller's teams), their history, targets, audience previews",
+    Perm.CampaignWrite: "create, edit, submit, start and close campaigns",
+    Perm.CampaignReview: "approve or reject a peer's campaign (never one's own)",
+    Perm.AccessManage: "roles, the organisation tree, staff members and their role assignments",
+}
 
 
 class Scope(StrEnum):
@@ -263,8 +305,11 @@ async def current_principal(
             status.HTTP_401_UNAUTHORIZED, detail="missing bearer token", headers={"WWW-Authenticate": "Bearer"}
         )
     verifier: TokenVerifier = request.app.state.token_verifier
+    directory = getattr(request.app.state, "access_directory", None)  # shared.runtime.access_directory
     try:
         principal = verifier.verify(credentials.credentials)
+        if directory is not None:  # the rights come from the access directory, not from the token's claims
+            principal = await directory.resolve(principal)
     except AuthError as exc:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -281,6 +326,22 @@ def require(*perms: Perm | str):
     async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
         for perm in perms:
             principal.require(perm)
+        return principal
+
+    return dependency
+
+
+def require_any(*perms: Perm | str, scope: Scope | None = None):
+    """Route dependency: the principal, after a 401 check, a 403 unless it holds one of `perms`, and (with
+    `scope`) a 403 unless its data scope is that one (a service whose data is not split by team or manager
+    cannot honour a narrower scope)."""
+
+    async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+        if not any(principal.has(p) for p in perms):
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                detail=f"requires one of: {', '.join(str(p) for p in perms)}")
+        if scope is not None and principal.scope != scope:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"requires the {scope} data scope")
         return principal
 
     return dependency

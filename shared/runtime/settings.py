@@ -84,7 +84,7 @@ class AuthSettings(BaseSettings):
 
 # Services whose event store and read models share `<NAME>_DATABASE_URL` (one transaction per batch, docs/pipeline.md):
 # all of them (`OneDatabaseSettings` refuses a `<NAME>_EVENTSTORE_URL` that differs).
-ONE_DATABASE_SERVICES = frozenset({"customer", "assignment", "kyc", "usercrm", "summary", "tasks", "campaigns"})
+ONE_DATABASE_SERVICES = frozenset({"customer", "assignment", "kyc", "usercrm", "summary", "tasks", "campaigns", "access"})
 
 
 class ServiceSettings(BaseSettings):

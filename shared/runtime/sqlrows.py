@@ -25,12 +25,16 @@ def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]]
         session.execute(stmt, list(rows[i:i + CHUNK]))
 
 
-def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]) -> None:
-    """Insert the rows, or overwrite the non-key columns they carry when the key exists."""
+def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str], *,
+           newer: str | None = None) -> None:
+    """Insert the rows, or overwrite the non-key columns they carry when the key exists (with `newer`, a
+    version column: only where the row's value is greater than the stored one, so a late or repeated row
+    changes nothing). The rows must have distinct keys."""
     if not rows:
         return
     stmt = dialect_insert(session, table)
     cols = [c for c in rows[0] if c not in keys]
-    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in cols})
+    where = table.c[newer] < stmt.excluded[newer] if newer else None
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in cols}, where=where)
     for i in range(0, len(rows), CHUNK):
         session.execute(stmt, list(rows[i:i + CHUNK]))

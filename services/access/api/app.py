@@ -1,0 +1,29 @@
+"""The access FastAPI app (built by the shared factory: problem+json, correlation ids, health, metrics)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+
+from shared.runtime.api import create_app
+from shared.runtime.idempotency import idempotency_store
+
+from .routes import router
+
+if TYPE_CHECKING:
+    from ..container import Container
+
+
+def create_api(container: Container) -> FastAPI:
+    app = create_app(
+        service="access",
+        auth=container.settings.auth,
+        readiness=container.readiness(),
+        title="Whale CRM — access control",
+        max_body_bytes=container.settings.max_body_bytes,
+        idempotency=idempotency_store(container.engine, container.settings),
+    )
+    app.state.container = container
+    app.include_router(router)
+    return app

@@ -1,0 +1,53 @@
+"""Route dependencies: who may read and change access (every staff member's rights are the whole company's
+business: only the all-customers scope), and domain error -> problem+json mapping."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from eventsourcing.persistence import IntegrityError
+from fastapi import Depends, Request
+
+from shared.runtime.api import Problem, domain_problem
+from shared.runtime.auth import Perm, Principal, Scope, require_any
+
+from ..domain.errors import DomainError
+
+T = TypeVar("T")
+PROBLEM_BASE = "urn:whale-crm:problem:access:"
+
+Reader = Annotated[Principal, Depends(require_any(Perm.AccessManage, Perm.AuditRead, scope=Scope.all))]
+Manager = Annotated[Principal, Depends(require_any(Perm.AccessManage, scope=Scope.all))]
+
+
+def container(request: Request) -> Any:
+    return request.app.state.container
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, "Not Found", f"{what} not found", type_=f"{PROBLEM_BASE}not_found")
+
+
+async def run_command(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a synchronous application command in a worker thread, mapping domain errors to problems."""
+    try:
+        return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
+    except DomainError as exc:
+        raise domain_problem(exc, PROBLEM_BASE) from None
+    except IntegrityError:
+        raise Problem(409, "Conflict", "changed concurrently; reload and retry",
+                      type_=f"{PROBLEM_BASE}concurrent_change") from None
+
+
+async def read(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(session, *args)` on the read model, in a worker thread."""
+    c = container(request)
+
+    def run() -> T:
+        with c.sessions() as s:
+            return fn(s, *args)
+
+    return await asyncio.to_thread(run)

@@ -1,0 +1,66 @@
+"""The access service's composition root (built by `bootstrap.py`, the only wiring): one database (event store
+and read model, folded in the events' transactions), outbox relay (publishes crm.access.events) and API. It
+consumes no topic. The producer, relay, start, stop and readiness are the kit's
+(`shared.runtime.container.OutboxContainer`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.events import topics
+from shared.runtime.container import OutboxContainer
+from shared.runtime.projection import rebuild_from_store
+
+from .application import AccessApplication
+from .outbox import AccessOutboxMapper
+from .projections.tables import READ_MODEL_TABLES, metadata
+from .settings import AccessSettings
+
+
+@dataclass
+class Container(OutboxContainer):
+    SERVICE = "access"
+    projection = None  # the read model is folded in the events' transactions (`app.read_model`)
+    settings: AccessSettings
+    app: AccessApplication
+    engine: Engine
+    sessions: sessionmaker[Session]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # -------------------------------------------------------------------------------- lifecycle
+    def migrate(self) -> None:
+        """Create read-model tables (the event-store tables are created by the application's recorder)."""
+        metadata.create_all(self.engine)
+
+    def rebuild_read_model(self) -> int:
+        """Empty the read model and replay the store into it, in one transaction, with the fold the service
+        runs in the events' transactions. Run it with the workers stopped (`python -m services.access rebuild`)."""
+        fold = self.app.read_model
+        assert fold is not None, "bootstrap sets the read-model fold"
+        return rebuild_from_store(self.app, self.sessions, list(READ_MODEL_TABLES), fold)
+
+    # -------------------------------------------------------------------------------- components
+    def outbox_mapper(self) -> Callable[[Any], Sequence[Any]]:
+        return AccessOutboxMapper(self.aggregate_at)
+
+    def aggregate_at(self, aggregate_id: uuid.UUID, version: int) -> Any:
+        return self.app.repository.get(aggregate_id, version=version)
+
+    def create_api(self) -> FastAPI:
+        from .api.app import create_api
+
+        return create_api(self)
+
+    def topics(self) -> list[str]:
+        k = self.settings.kafka
+        return [k.topic(topics.CRM_ACCESS), k.topic(topics.dead_letter_topic("access"))]
+
+    def worker_components(self) -> list[Any]:
+        return [self.relay]
