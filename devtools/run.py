@@ -12,7 +12,7 @@ demo user (`devtools.devsignin`).
                            [--port-base 8100] [--var var/run] [--topic-prefix P] [--no-console] [--no-build]
 
 Ports: the gateway on --port-base, the APIs on base+1 … base+7 (customer, assignment, tasks, summary,
-kyc, usercrm, campaigns), the workers' health on API+100, the development sign-in on base+9. A second stack (end-to-end
+kyc, usercrm, campaigns) and base+8 (access), the workers' health on API+100, the development sign-in on base+9. A second stack (end-to-end
 tests) takes another base, var directory and topic prefix.
 """
 
@@ -41,13 +41,16 @@ from .token import DEV_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
 PORT_BASE = 8100
-SERVICE_ORDER = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns")
-PORTS = {name: PORT_BASE + 1 + i for i, name in enumerate(SERVICE_ORDER)}
+SERVICE_ORDER = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns", "access")
+# API port = base + offset (base+9 is the development sign-in)
+PORT_OFFSETS = {"customer": 1, "assignment": 2, "tasks": 3, "summary": 4, "kyc": 5, "usercrm": 6, "campaigns": 7,
+                "access": 8}
+PORTS = {name: PORT_BASE + PORT_OFFSETS[name] for name in SERVICE_ORDER}
 DEV_SIGNIN_OFFSET = 9
 log = get_logger("run")
 
 def ports_for(base: int) -> dict[str, int]:
-    return {name: base + 1 + i for i, name in enumerate(SERVICE_ORDER)}
+    return {name: base + PORT_OFFSETS[name] for name in SERVICE_ORDER}
 
 
 def available_services() -> list[str]:

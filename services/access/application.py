@@ -11,17 +11,14 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from eventsourcing.persistence import IntegrityError
-
+from shared.runtime.commands import save_retrying
 from shared.runtime.eventstore import TrackingApplication
-from shared.runtime.logging import get_logger
 
 from .domain.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound, StillInUse
 from .domain.org import ORG_ID, OrgTree
 from .domain.role import Role, role_key
 from .domain.staff import Staff, staff_key
 
-log = get_logger("access.application")
 T = TypeVar("T")
 ATTEMPTS = 3
 InUse = Callable[[str], str | None]  # node id -> what still points at it (a member, a role), or None
@@ -57,18 +54,7 @@ class AccessApplication(TrackingApplication):
             raise InvalidInput(f"organisation node {node_id!r} does not exist", field=field)
 
     def _retrying(self, step: Callable[[], tuple[Any, T]]) -> T:
-        """Run `step` (load, check, call; returns the aggregate to save and the result) and save; again
-        after losing a concurrent write."""
-        for attempt in range(ATTEMPTS):
-            agg, result = step()
-            try:
-                self.save(agg)
-                return result
-            except IntegrityError:
-                if attempt == ATTEMPTS - 1:
-                    raise
-                log.info("access_command_retried", attempt=attempt + 1)
-        raise AssertionError("unreachable")
+        return save_retrying(self, step, attempts=ATTEMPTS)
 
     # --------------------------------------------------------------------------------------- roles
     def define_role(self, *, role_id: str, name: str, permissions: Iterable[str], scope: str,

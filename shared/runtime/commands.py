@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+from eventsourcing.persistence import RecordConflictError
 from pydantic import ValidationError
 
 from shared.events import registry
 from shared.events.registry import ContractError
 
 from .errors import PermanentError
+from .logging import get_logger
 
 _PROBE_ID = uuid.UUID(int=0)
+log = get_logger("commands")
 
 
 class OutgoingRejected(PermanentError):
@@ -100,3 +103,22 @@ def guard_outgoing_at(app: Any, make_mapper: Callable[[AggregateAt], Callable[[A
         outgoing_checker(make_mapper(aggregate_at(app, events)), service=service)(events)
 
     app.outgoing_check = check
+
+
+T = TypeVar("T")
+
+
+def save_retrying(app: Any, step: Callable[[], tuple[Any, T]], *, attempts: int = 3) -> T:
+    """Run `step()` — load, check the rules, call: it returns the aggregate to save and the result — and save;
+    when a concurrent write got there first (optimistic concurrency on the aggregate's version), run it again
+    on the fresh state, so the rules are checked against what is stored. The last conflict propagates."""
+    for attempt in range(attempts):
+        aggregate, result = step()
+        try:
+            app.save(aggregate)
+            return result
+        except RecordConflictError:
+            if attempt == attempts - 1:
+                raise
+            log.info("command_conflict_retry", attempt=attempt + 1)
+    raise AssertionError("unreachable")

@@ -129,9 +129,19 @@ def _campaigns(tmp: Any) -> Iterator[Any]:
     c.engine.dispose()
 
 
+def _access(tmp: Any) -> Iterator[Any]:
+    from services.access.bootstrap import bootstrap
+    from services.access.settings import AccessSettings
+
+    c = bootstrap(AccessSettings(database_url=f"sqlite:///{tmp}/rm.db",
+                                 auth=AUTH))
+    yield c.api
+    c.engine.dispose()
+
+
 SERVICES: dict[str, Callable[[Any], Iterator[Any]]] = {
     "customer": _customer, "assignment": _assignment, "tasks": _tasks, "summary": _summary, "kyc": _kyc,
-    "usercrm": _usercrm, "campaigns": _campaigns,
+    "usercrm": _usercrm, "campaigns": _campaigns, "access": _access,
 }
 
 

@@ -239,3 +239,24 @@ async def test_staff_names_are_never_logged(h, capsys):
     events = {json.loads(line)["event"] for line in out.splitlines() if line.startswith("{")}
     assert {"access_staff_registered", "access_staff_updated", "access_staff_exited"} <= events
     assert "Zelda" not in out
+
+
+async def test_a_command_that_loses_a_concurrent_write_runs_again_on_the_fresh_state(h):
+    await h.tree()
+    await h.ok("POST", "/access/roles", {"role_id": "rm", "name": "RM", "permissions": [], "scope": "own"}, 201)
+    await h.ok("POST", "/access/staff", {"staff_id": "M-1", "display_name": "n", "node_id": "T-HK"}, 201)
+    app = h.c.app
+    stale = app.get_staff("M-1")  # loaded before another request's exit was stored
+    await h.ok("POST", "/access/staff/M-1/exit")
+    fresh_loader = app.get_staff
+    loads = iter([stale])
+    app.get_staff = lambda staff_id: next(loads, None) or fresh_loader(staff_id)
+    try:
+        from services.access.domain.errors import InvalidTransition
+
+        with pytest.raises(InvalidTransition):  # conflict on save -> reload -> exited: refused
+            app.assign_role("M-1", assignment_id="a1", role_id="rm", node_id=None, effective_from=datetime.now(UTC),
+                            effective_until=None, at=datetime.now(UTC), by="admin-1")
+    finally:
+        app.get_staff = fresh_loader
+    assert (await h.ok("GET", "/access/staff/M-1"))["assignments"] == []

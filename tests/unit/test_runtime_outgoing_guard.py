@@ -16,7 +16,7 @@ from shared.runtime.settings import ONE_DATABASE_SERVICES, AuthSettings
 
 AUTH = AuthSettings(jwt_secret="outgoing-guard-secret-0123456789")
 PUBLISHING = {"customer": "CustomerSettings", "assignment": "AssignmentSettings", "tasks": "TasksSettings",
-              "kyc": "KycSettings", "usercrm": "UsercrmSettings"}
+              "kyc": "KycSettings", "usercrm": "UsercrmSettings", "access": "AccessSettings"}
 
 
 @pytest.mark.parametrize("service", sorted(PUBLISHING))

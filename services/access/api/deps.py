@@ -8,7 +8,7 @@ import functools
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import RecordConflictError
 from fastapi import Depends, Request
 
 from shared.runtime.api import Problem, domain_problem
@@ -37,7 +37,7 @@ async def run_command(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
     except DomainError as exc:
         raise domain_problem(exc, PROBLEM_BASE) from None
-    except IntegrityError:
+    except RecordConflictError:
         raise Problem(409, "Conflict", "changed concurrently; reload and retry",
                       type_=f"{PROBLEM_BASE}concurrent_change") from None
 

@@ -3,6 +3,7 @@
 import createClient, { type Client, type Middleware } from "openapi-fetch";
 import { SESSION_EXPIRED_EVENT } from "../auth/AuthProvider";
 import { currentToken } from "../auth/session";
+import type { paths as AccessPaths } from "./access";
 import type { paths as AssignmentPaths } from "./assignment";
 import type { paths as CustomerPaths } from "./customer";
 import type { paths as KycPaths } from "./kyc";
@@ -11,7 +12,7 @@ import type { paths as SummaryPaths } from "./summary";
 import type { paths as TasksPaths } from "./tasks";
 import type { paths as UsercrmPaths } from "./usercrm";
 
-export const SERVICES = ["customer", "assignment", "tasks", "summary", "kyc", "usercrm"] as const;
+export const SERVICES = ["customer", "assignment", "tasks", "summary", "kyc", "usercrm", "access"] as const;
 export type Service = (typeof SERVICES)[number];
 
 export function requestId(): string {
@@ -55,6 +56,7 @@ export const tasksApi = make<TasksPaths>("tasks");
 export const summaryApi = make<SummaryPaths>("summary");
 export const kycApi = make<KycPaths>("kyc");
 export const usercrmApi = make<UsercrmPaths>("usercrm");
+export const accessApi = make<AccessPaths>("access");
 
 /** Plain authenticated fetch through the gateway (streamed downloads such as the CSV export). */
 export async function gatewayFetch(service: Service, path: string, init: RequestInit = {}): Promise<Response> {

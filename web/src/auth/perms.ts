@@ -36,6 +36,7 @@ export const PERMS = [
   "CampaignRead",
   "CampaignWrite",
   "CampaignReview",
+  "AccessManage",
 ] as const;
 export type Perm = (typeof PERMS)[number];
 
