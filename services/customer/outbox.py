@@ -19,6 +19,7 @@ _CONTRACTS: dict[str, Callable[..., Payload]] = {
     "funds_moved": c.FundsMoved,
     "trade_recorded": c.TradeRecorded,
     "verification_status_changed": c.VerificationStatusChanged,
+    "tags_changed": c.TagsChanged,
 }
 
 

@@ -63,6 +63,7 @@ class AudienceFilter(Payload):
     team_ids: list[EntityId] = Field(default_factory=list, max_length=100, description="Assigned teams.")
     manager_ids: list[EntityId] = Field(default_factory=list, max_length=1000, description="Assigned managers.")
     assigned: bool | None = Field(default=None, description="Only assigned (true) or unassigned (false) customers.")
+    tags: list[ShortText] = Field(default_factory=list, max_length=50, description="Customers with any of these tags.")
     customer_ids: list[CustomerId] = Field(default_factory=list, max_length=10_000,
                                            description="An explicit list of customer ids (an import).")
 

@@ -120,3 +120,13 @@ class VerificationStatusChanged(Payload):
     changed_at: AwareDatetime
     changed_by: ShortText | None = Field(default=None, description="CRM user id; None when from the platform.")
     reason: ShortText | None = None
+
+
+@registry.contract("crm.customer.tags_changed", version=1, topic=topics.CRM_CUSTOMER)
+class TagsChanged(Payload):
+    """The customer's tags (staff labels such as `vip`) changed: the whole set after the change."""
+
+    customer_id: CustomerId
+    tags: list[ShortText] = Field(max_length=1000, description="Every tag of the customer now, sorted.")
+    changed_at: AwareDatetime
+    changed_by: ShortText | None = Field(default=None, description="CRM user id.")

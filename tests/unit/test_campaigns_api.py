@@ -16,7 +16,7 @@ from services.campaigns.settings import CampaignsSettings
 from shared.events import encode, registry
 from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned, ManagerChanged
 from shared.events.crm_campaigns import TargetFollowUpRequested
-from shared.events.crm_customer import CustomerOnboarded, RegionsChanged, StageChanged
+from shared.events.crm_customer import CustomerOnboarded, RegionsChanged, StageChanged, TagsChanged
 from shared.runtime.auth import mint_token
 from shared.runtime.settings import AuthSettings
 
@@ -52,6 +52,13 @@ def facts():
                                  changed_at=T0 - timedelta(days=1))))
     out.append(ev(CustomerUnassigned(customer_id="C4", manager_id="M-OTHER", reason="manual",
                                      unassigned_at=T0 + timedelta(hours=2))))
+    # tags: the whole set, last writer by business time (the older set arriving late changes nothing)
+    out.append(ev(TagsChanged(customer_id="C1", tags=["vip", "hk-desk"], changed_at=T0 + timedelta(hours=1))))
+    out.append(ev(TagsChanged(customer_id="C2", tags=["vip"], changed_at=T0 + timedelta(hours=1))))
+    out.append(ev(TagsChanged(customer_id="C2", tags=[], changed_at=T0 + timedelta(hours=2))))
+    out.append(ev(TagsChanged(customer_id="C3", tags=["vip"], changed_at=T0 + timedelta(hours=2))))
+    out.append(ev(TagsChanged(customer_id="C3", tags=["dormant"], changed_at=T0 + timedelta(hours=1))))
+    out.append(ev(TagsChanged(customer_id="C7", tags=["hk-desk"], changed_at=T0)))
     for m, team in (("M-HK-1", "T-HK"), ("M-HK-2", "T-HK"), ("M-HK-3", "T-HK"), ("M-SG-1", "T-SG")):
         out.append(ev(ManagerChanged(manager_id=m, name=m, team_id=team, status="active", changed_at=T0)))
     return out
@@ -130,6 +137,12 @@ async def test_audience_preview_respects_the_data_scope(client):
     web = (await client.post("/campaigns/audience/preview", json={"channels": ["web"], "team_ids": ["T-HK"]},
                              headers=AUDITOR)).json()
     assert [s["customer_id"] for s in web["sample"]] == ["C1", "C3"]
+    tagged = (await client.post("/campaigns/audience/preview", json={"tags": ["vip", "hk-desk"]},
+                                headers=AUDITOR)).json()
+    assert [s["customer_id"] for s in tagged["sample"]] == ["C1", "C3", "C7"]
+    vip_hk = (await client.post("/campaigns/audience/preview", json={"tags": ["vip"], "stages": ["pending_funding"]},
+                                headers=LEAD_A)).json()
+    assert [s["customer_id"] for s in vip_hk["sample"]] == ["C1", "C3"]
 
 
 async def test_plan_review_start_and_close(client, container):

@@ -17,7 +17,7 @@ from services.customer.outbox import map_event
 from services.customer.settings import CustomerSettings
 from shared.events import registry
 from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned, UnassignReason
-from shared.events.crm_customer import FundsMoved, StageChanged
+from shared.events.crm_customer import FundsMoved, StageChanged, TagsChanged
 from shared.events.upstream import CustomerRegistered, DepositCompleted, ProfileUpdated
 from shared.runtime.db import Tracker
 from shared.runtime.errors import PermanentError
@@ -120,6 +120,21 @@ def test_outbox_maps_effects_to_valid_contracts(svc):
     assert all(o.correlation_id == "corr-1" and o.occurred_at == T0 for o in out)
     for o in out:  # every payload makes a valid envelope
         assert registry.decode(registry.envelope(o.payload, producer="t").model_dump(mode="json"))
+
+
+def test_a_change_of_tags_is_published_with_the_whole_set(svc):
+    handler = UpstreamHandler(svc.app, "g", ["t"], svc.cache)
+    handler.apply("t", 0, [ev(reg("g1"))], 1)
+    start = (svc.app.process_recorder.max_notification_id() or 0) + 1
+    svc.app.record_crm_facts(["g1"], "crm.tags_changed", {"add": ["vip", "hk-desk"], "by": "u1"}, at=T0)
+    svc.app.record_crm_facts(["g1"], "crm.tags_changed", {"add": ["vip"], "by": "u2"}, at=T0)  # no change
+    svc.app.record_crm_facts(["g1"], "crm.tags_changed", {"remove": ["vip"], "by": "u2"},
+                             at=T0 + timedelta(minutes=1))
+    notifications = svc.app.process_recorder.select_notifications(start=start, limit=10)
+    out = [o.payload for n in notifications for o in map_event(svc.app.mapper.to_domain_event(n))]
+    assert out == [TagsChanged(customer_id="g1", tags=["hk-desk", "vip"], changed_at=T0, changed_by="u1"),
+                   TagsChanged(customer_id="g1", tags=["hk-desk"], changed_at=T0 + timedelta(minutes=1),
+                               changed_by="u2")]
 
 
 def test_crm_action_meanwhile_makes_the_stale_cached_aggregate_reload(svc):

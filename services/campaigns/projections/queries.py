@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.campaign import APPROVED, RUNNING
 from ..domain.distribution import Candidate, ManagerLoad
-from .tables import campaign, customer, manager, owner, target
+from .tables import campaign, customer, customer_tag, manager, owner, target
 
 ATTRIBUTE_FILTERS = (("stages", customer.c.stage), ("user_regions", customer.c.user_region),
                      ("active_regions", customer.c.active_region), ("channels", customer.c.channel),
@@ -49,6 +49,9 @@ def _audience_select(audience: Mapping[str, Any], scopes: Sequence[DataScope], *
         for key, column in ATTRIBUTE_FILTERS:
             if values := audience.get(key):
                 q = q.where(column.in_([str(v) for v in values]))
+        if tags := audience.get("tags"):  # any of them
+            q = q.where(customer.c.customer_id.in_(
+                select(customer_tag.c.customer_id).where(customer_tag.c.tag.in_([str(t) for t in tags]))))
         if audience.get("assigned") is True:
             q = q.where(owner.c.manager_id.is_not(None))
         elif audience.get("assigned") is False:

@@ -3,7 +3,7 @@
 Folded in the events' transaction from the service's own events (`fold.py`): `cp_campaign` (one row per
 campaign, the list and the scheduler's due queries) and `cp_target` (the frozen audience). Fed by the
 `crm.customer.*` and `crm.assignment.*` topics (`audience.py`, SqlBatchHandler with the kit's positions and
-processed ids): `cp_customer`, `cp_owner`, `cp_manager` — what audiences are resolved from.
+processed ids): `cp_customer`, `cp_customer_tag`, `cp_owner`, `cp_manager` — what audiences are resolved from.
 """
 
 from __future__ import annotations
@@ -58,18 +58,30 @@ customer = Table(
     Column("language", String(200), nullable=True),
     Column("user_region", String(2), nullable=True),
     Column("active_region", String(2), nullable=True),
-    Column("regions_at", TS, nullable=True),  # business time of the regions (last writer wins)
+    Column("regions_key", String(80), nullable=True),  # (business time, event id) of the regions: last writer wins
     Column("stage", String(32), nullable=True),
     Column("stage_rank", Integer, nullable=False, default=-1),  # stages only move forward
+    Column("tags_key", String(80), nullable=True),  # of the tag set
     Index("ix_cp_customer_stage", "stage", "customer_id"),
 )
 
-owner = Table(  # who follows each customer up now (the latest assignment by business time)
+customer_tag = Table(  # one row per tag of a customer (crm.customer.tags_changed carries the whole set)
+    "cp_customer_tag", metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("tag", String(200), primary_key=True),
+    Index("ix_cp_customer_tag", "tag", "customer_id"),
+)
+
+owner = Table(  # who follows each customer up now: the latest assignment, unless its manager left it later
     "cp_owner", metadata,
     Column("customer_id", String(64), primary_key=True),
     Column("manager_id", String(64), nullable=True),
     Column("team_id", String(64), nullable=True),
-    Column("changed_at", TS, nullable=False),
+    Column("assigned_manager", String(64), nullable=True),
+    Column("assigned_team", String(64), nullable=True),
+    Column("assigned_key", String(80), nullable=True),
+    Column("left_manager", String(64), nullable=True),
+    Column("left_key", String(80), nullable=True),
     Index("ix_cp_owner_manager", "manager_id"),
     Index("ix_cp_owner_team", "team_id", "customer_id"),
 )
@@ -79,10 +91,10 @@ manager = Table(
     Column("manager_id", String(64), primary_key=True),
     Column("team_id", String(64), nullable=True),
     Column("status", String(16), nullable=False),
-    Column("changed_at", TS, nullable=False),
+    Column("key", String(80), nullable=False),
 )
 
 position_table, processed_table = tracking_tables(metadata)
 
 OWN_TABLES = (campaign, target)
-CONSUMER_TABLES = (customer, owner, manager)
+CONSUMER_TABLES = (customer, customer_tag, owner, manager)

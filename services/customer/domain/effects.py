@@ -41,6 +41,9 @@ def effects(before: State, after: State, v0: dict[str, Any], v1: dict[str, Any],
         ver = after["verification"]
         out.append({"kind": "verification_status_changed", "customer_id": cid, "status": v1["verification_status"],
                     "changed_at": ver["at"], "changed_by": ver["by"], "reason": ver["reason"]})
+    if before["tags"] != after["tags"]:
+        out.append({"kind": "tags_changed", "customer_id": cid, "tags": list(after["tags"]), "changed_at": fact["at"],
+                    "changed_by": fact["data"].get("by")})
     return out
 
 

@@ -245,6 +245,11 @@ export interface components {
              */
             stages?: components["schemas"]["Stage"][];
             /**
+             * Tags
+             * @description Customers with any of these tags.
+             */
+            tags?: string[];
+            /**
              * Team Ids
              * @description Assigned teams.
              */
@@ -287,6 +292,11 @@ export interface components {
              * @description Lifecycle stages.
              */
             stages?: components["schemas"]["Stage"][];
+            /**
+             * Tags
+             * @description Customers with any of these tags.
+             */
+            tags?: string[];
             /**
              * Team Ids
              * @description Assigned teams.
