@@ -2,7 +2,8 @@
 
 - `seed`: teams, account managers (with QR / referral codes) and assignment rules (assignment API).
 - `play_staff`: KYC reviewers claim and decide cases, senior reviewers do the four-eyes second review,
-  account managers record follow-ups on their open tasks — so every dashboard keeps moving.
+  account managers record follow-ups on their open tasks, the Hong Kong team lead plans a campaign each hour
+  that a peer approves (`seed_campaigns`) — so every dashboard keeps moving.
 Both are idempotent and tolerate a service that is not running.
 """
 
@@ -20,7 +21,7 @@ from shared.runtime.auth import mint_token
 from shared.runtime.logging import get_logger
 from shared.runtime.settings import AuthSettings
 
-from . import seed_usercrm
+from . import seed_campaigns, seed_usercrm
 
 log = get_logger("seed")
 
@@ -105,9 +106,13 @@ async def play_staff(ports: dict[str, int], auth: AuthSettings, names: list[str]
     admin = _h(mint_token(auth, user_id="admin-1", role="admin"))  # the checker of big money requests
     managers = [(m["manager_id"], _h(mint_token(auth, user_id=m["manager_id"], role="manager", team_id=m["team_id"])))
                 for m in MANAGERS]
+    steps = 0
     async with httpx.AsyncClient(timeout=10) as c:
         while not stop.is_set():
+            steps += 1
             try:
+                if "campaigns" in names and steps % 30 == 0:  # a minute in: the audience has arrived
+                    await seed_campaigns.run_one(c, ports["campaigns"], auth)
                 if "kyc" in names:
                     await _review_one(c, f"http://127.0.0.1:{ports['kyc']}", reviewer, senior, rng)
                 if "tasks" in names:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from devtools import seed_campaigns
 from services.campaigns.bootstrap import bootstrap
 from services.campaigns.outbox import CampaignOutboxMapper
 from services.campaigns.projections.audience import apply_audience_facts
@@ -235,3 +236,14 @@ async def test_list_is_scoped_and_keyset_paged(client):
     assert (await client.get("/campaigns", params={"status": "approved"}, headers=AUDITOR)).json()["items"] == []
     r = await client.get("/campaigns", params={"cursor": "forged"}, headers=AUDITOR)
     assert r.status_code == 422
+
+
+async def test_the_demo_staff_plans_a_campaign_an_hour_that_a_peer_approves(client, container):
+    campaign_id = await seed_campaigns.run_one(client, 0, AUTH)
+    assert campaign_id is not None
+    assert await seed_campaigns.run_one(client, 0, AUTH) is None  # this hour's exists
+    body = (await client.get(f"/campaigns/{campaign_id}", headers=LEAD_A)).json()
+    assert body["status"] == "approved" and body["reviewed_by"] == seed_campaigns.PEER
+    container.executor.run_once()  # the scheduler: its start time has come
+    body = (await client.get(f"/campaigns/{campaign_id}", headers=LEAD_A)).json()
+    assert body["status"] == "running" and body["audience_size"] == 4  # C1..C4: pending funding, in T-HK
