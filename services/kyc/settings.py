@@ -51,6 +51,12 @@ class KycSettings(OneDatabaseSettings):
     sla_review_seconds: int = Field(default=8 * 3600, gt=0)
     sla_second_review_seconds: int = Field(default=24 * 3600, gt=0)
     queue_page_max: int = Field(default=200, gt=0, le=1000)
+    # Rights from the access service instead of the token's claims (issue #20): the worker consumes
+    # crm.access.events into access_dir_* tables, the API asks them on every request
+    # (`shared.runtime.access_directory`); an exited member is refused within refresh + consumer lag.
+    access_directory: bool = False
+    access_refresh_s: float = Field(default=1.0, gt=0, le=60,
+                                    description="How long an answer of the access directory is kept (s).")
     # Encrypt stored events at rest (storage references, declarations, reviewer notes): a base64 AES key,
     # e.g. `python -c "from eventsourcing.cryptography import AESCipher; print(AESCipher.create_key(32))"`.
     # Must stay the same for the life of the event store (rotation = re-encrypting copy, not a setting).

@@ -25,5 +25,7 @@ def create_api(container: Container) -> FastAPI:
         idempotency=idempotency_store(container.engine, container.settings),
     )
     app.state.container = container
+    if container.directory is not None:  # rights from the access directory (shared.runtime.auth.current_principal)
+        app.state.access_directory = container.directory
     app.include_router(router)
     return app
