@@ -4,11 +4,26 @@ The consumer keeps group membership, fetching, seeking and offset commits; every
 was applied, decoding, applying, retries, isolating and dead-lettering poison records) is the pipeline's.
 On (re)assignment it seeks to the positions the handler stored with its effects, so re-delivered records
 are never applied twice; the Kafka commit (one per poll) only feeds lag monitoring.
+
+A broker outage of any length never ends the consumer. aiokafka rides out most of one by itself (it retries
+its requests and rejoins the group), but not all: a start while the broker cannot be reached raises, and its
+background tasks can end under it. Once the group coordinator's task has ended cancelled, every later
+`getmany` raises `CancelledError` in the caller's task (`check_errors` re-raises the task's outcome): the
+consumer's task then ends as if it had been cancelled on purpose, after logging `consumer_stopped` (a KYC
+worker in the fault suite's broker outage). Once the fetcher's task has ended (it swallows a cancellation),
+nothing is fetched again and nothing says so. `BatchConsumer.run` therefore supervises its client: any
+failure (an error, a cancellation nobody asked for, an ended background task) is logged at ERROR
+(`consumer_failed`), the client is closed and, after a back-off, a new one joins the group and resumes from
+the stored positions; a start that fails is retried the same way for as long as the broker cannot be
+reached. Only a client that keeps failing (`max_restarts` in a row, without a poll that applied something or
+a minute of healthy polls in between) while the broker answers ends `run`, with `ConsumerGaveUp`: the
+process exits non-zero and its supervisor restarts it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -21,12 +36,18 @@ from shared.events import topics as topic_names
 
 from .deadletter import Inbound
 from .logging import bind_contextvars, get_logger
-from .metrics import CONSUMER_LAG
+from .metrics import CONSUMER_LAG, CONSUMER_RESTARTS
 from .pipeline import BatchHandler, Key, Pipeline
 from .producer import EventProducer
 from .settings import KafkaSettings
 
 log = get_logger("kafka")
+
+RESTART_BACKOFF_S = 0.5  # the first wait before a new client; doubles up to MAX_RESTART_BACKOFF_S
+MAX_RESTART_BACKOFF_S = 10.0
+MAX_RESTARTS = 8  # failures in a row, the broker answering, before `run` gives up (the process is restarted)
+HEALTHY_AFTER_S = 60.0  # a client that polled this long without failing wipes the count of failures
+CLOSE_TIMEOUT_S = 10.0  # closing a failed client (it may try to leave the group on a broker that is away)
 
 
 # ------------------------------------------------------------------------------------------ producer
@@ -99,8 +120,12 @@ class BatchConsumer:
         backoff_s: float = 0.2,
         on_applied: Callable[[], None] | None = None,
         decode: Callable[[bytes], Event] = registry.decode,
+        max_restarts: int = MAX_RESTARTS,
+        restart_backoff_s: float = RESTART_BACKOFF_S,
     ):
         self.settings, self.service, self.group_id = settings, service, group_id
+        self.max_restarts, self.restart_backoff_s = max_restarts, restart_backoff_s
+        self.restarts = 0  # clients replaced after a failure
         self.topics = list(topics)
         self.handler = handler
         self.batch_size = batch_size
@@ -109,6 +134,7 @@ class BatchConsumer:
                                  on_applied=on_applied, decode=decode)
         self._consumer: AIOKafkaConsumer | None = None
         self._committed: dict[TopicPartition, int] = {}
+        self._progress = False  # the current client's polls applied something
 
     @property
     def applied_count(self) -> int:
@@ -140,6 +166,7 @@ class BatchConsumer:
             await consumer.start()
         except BaseException:
             self._consumer = None
+            await _close(consumer)  # a half-started client keeps its connections and tasks otherwise
             raise
 
     async def stop(self) -> None:
@@ -147,25 +174,93 @@ class BatchConsumer:
         self.pipeline.stopping.set()
 
     async def run(self) -> None:
-        if self._consumer is None:
-            await self.start()
-        assert self._consumer is not None
+        """Consume until `stop`, replacing the client whenever it fails (see the module's docstring)."""
         bind_contextvars(service=self.service, consumer=self.group_id)
-        log.info("consumer_started", topics=self.topics)
+        stopping = self.pipeline.stopping
+        loop = asyncio.get_running_loop()
+        failures, delay = 0, self.restart_backoff_s
         try:
-            while not self.pipeline.stopping.is_set():
-                batch = await self._consumer.getmany(timeout_ms=200, max_records=self.batch_size)
-                if batch:
-                    await self.pipeline.process(
-                        [Inbound(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp)
-                         for records in batch.values() for r in records], commit=self._commit)
-                await self._commit_past_markers(batch)
-                self._update_lag()
+            while not stopping.is_set():
+                self._progress = False
+                began = loop.time()
+                error: BaseException
+                try:
+                    if self._consumer is None and not await self._start_unless_stopped():
+                        break
+                    log.info("consumer_started", topics=self.topics, restarts=self.restarts)
+                    await self._poll_until_stopped()
+                    break
+                except asyncio.CancelledError as exc:
+                    if _cancel_requested():
+                        raise  # asked from outside: the process is going down
+                    error = ClientBroken("cancelled inside the Kafka client (one of its tasks ended cancelled)")
+                    error.__cause__ = exc
+                except Exception as exc:  # noqa: BLE001 - any failure: a new client below, or give up
+                    error = exc
+                await self._drop_client()
+                if stopping.is_set():
+                    log.warning("consumer_failed_while_stopping", error=type(error).__name__)
+                    break
+                if self._progress or loop.time() - began >= HEALTHY_AFTER_S:
+                    failures, delay = 0, self.restart_backoff_s  # that client worked: a new series of failures
+                failures += 1
+                if failures >= self.max_restarts and await _answers(self.settings):
+                    log.error("consumer_gave_up", error=type(error).__name__, detail=str(error)[:300],
+                              failures=failures)
+                    raise ConsumerGaveUp(f"{self.group_id}: {failures} failures in a row, the broker answering; "
+                                         f"last {type(error).__name__}: {error}") from error
+                log.error("consumer_failed", error=type(error).__name__, detail=str(error)[:300],
+                          failures=failures, retry_in_s=delay, exc_info=error)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=delay)  # back-off, cut short by a stop
+                delay = min(delay * 2, MAX_RESTART_BACKOFF_S)
+                self.restarts += 1
+                CONSUMER_RESTARTS.labels(self.service, self.group_id).inc()
         finally:
-            await self._consumer.stop()
-            self._consumer = None
+            await self._drop_client()
             self.pipeline.close()
-            log.info("consumer_stopped", applied=self.applied_count, dead_lettered=self.dead_lettered)
+            log.info("consumer_stopped", applied=self.applied_count, dead_lettered=self.dead_lettered,
+                     restarts=self.restarts)
+
+    async def _start_unless_stopped(self) -> bool:
+        """`start` (it waits for the first assignment, for as long as the broker is away); False if a stop
+        came first."""
+        starting = asyncio.create_task(self.start())
+        stopped = asyncio.create_task(self.pipeline.stopping.wait())
+        try:
+            await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            if not starting.done():
+                starting.cancel()
+                with contextlib.suppress(BaseException):
+                    await starting  # start() closes the half-started client
+        if not starting.done() or starting.cancelled():
+            return False
+        starting.result()  # raises what the start raised
+        return True
+
+    async def _poll_until_stopped(self) -> None:
+        while not self.pipeline.stopping.is_set():
+            consumer = self._consumer
+            assert consumer is not None
+            if (ended := _ended_task(consumer)) is not None:
+                raise ClientBroken(f"aiokafka's {ended} task has ended; nothing would be fetched again")
+            batch = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
+            if batch:
+                applied = self.applied_count
+                await self.pipeline.process(
+                    [Inbound(r.topic, r.partition, r.offset, r.key, r.value, r.timestamp)
+                     for records in batch.values() for r in records], commit=self._commit)
+                self._progress = self._progress or self.applied_count > applied
+            await self._commit_past_markers(batch)
+            self._update_lag()
+
+    async def _drop_client(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            self.pipeline.forget()  # the next assignment reads the stored positions again
+            await _close(consumer)
 
     def committed_positions(self) -> dict[Key, int]:
         """Next offset per (topic, partition) committed by this consumer after applying: past the control
@@ -206,6 +301,46 @@ class BatchConsumer:
             hw, pos = self._consumer.highwater(tp), self._committed.get(tp)
             if hw is not None and pos is not None:
                 CONSUMER_LAG.labels(self.service, self.group_id, tp.topic, str(tp.partition)).set(max(hw - pos, 0))
+
+
+class ClientBroken(Exception):
+    """The aiokafka client failed under the consumer (a background task ended, a cancellation nobody asked
+    for): the consumer starts a new one."""
+
+
+class ConsumerGaveUp(RuntimeError):
+    """The consumer's clients kept failing while the broker answered: the process must be restarted."""
+
+
+def _cancel_requested() -> bool:
+    """The current task was asked to stop (`Task.cancel`), as opposed to a cancelled future it awaited."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _ended_task(consumer: AIOKafkaConsumer) -> str | None:
+    """Which of aiokafka's background tasks (the fetcher's, the group coordinator's) has ended, if any: a
+    running consumer needs both. (Private attributes of aiokafka 0.14, pinned by the unit tests.)"""
+    for owner, attr, name in (("_fetcher", "_fetch_task", "fetcher"),
+                              ("_coordinator", "_coordination_task", "group coordinator")):
+        task = getattr(getattr(consumer, owner, None), attr, None)
+        if task is not None and task.done():
+            return name
+    return None
+
+
+async def _close(consumer: AIOKafkaConsumer) -> None:
+    """Stop a client that may be broken, bounded and without raising."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(consumer.stop(), timeout=CLOSE_TIMEOUT_S)
+
+
+async def _answers(settings: KafkaSettings) -> bool:
+    try:
+        await broker_reachable(settings)
+    except Exception:  # noqa: BLE001 - refused, unreachable, timed out
+        return False
+    return True
 
 
 class _SeekToStored(ConsumerRebalanceListener):

@@ -32,6 +32,10 @@ HTTP_LATENCY = Histogram(
     "whale_http_seconds", "API request latency", ["service", "method", "route", "status"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+CONSUMER_RESTARTS = Counter(
+    "whale_consumer_restarts_total", "Kafka consumer clients replaced after a failure (a new one rejoins the group)",
+    ["service", "group"],
+)
 PRODUCER_REBUILDS = Counter(
     "whale_producer_rebuilds_total", "Kafka producers discarded after a failed send (a new one is started)",
     ["client_id"],

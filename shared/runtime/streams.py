@@ -151,15 +151,39 @@ class FaustDriver:
         await self.app.start()
         log.info("faust_engine_started", group=self.group)
         try:
-            await self._stopping.wait()
+            await self._until_stopped_or_ended()
         finally:
             await self.app.stop()
             self.pipeline.close()
             log.info("faust_engine_stopped", applied=self.pipeline.applied, dead_lettered=self.pipeline.dead_lettered)
 
+    async def _until_stopped_or_ended(self) -> None:
+        """Until `stop`, or until the faust app stops or crashes by itself: faust ends its app on a crash of
+        one of its services (its consumer's, an agent's supervisor giving up) and nothing else would notice,
+        the engine waiting for a stop that never comes while nothing is consumed. That ends `run` with
+        `EngineEnded`: the process exits non-zero and its supervisor restarts it."""
+        stopping = asyncio.create_task(self._stopping.wait())
+        ended = asyncio.create_task(self.app.wait_until_stopped())
+        try:
+            await asyncio.wait({stopping, ended}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for t in (stopping, ended):
+                t.cancel()
+        if self._stopping.is_set():
+            return
+        reason = self.app.crash_reason
+        log.error("faust_engine_ended", group=self.group, crashed=self.app.crashed,
+                  error=type(reason).__name__ if reason else None)
+        raise EngineEnded(f"faust app of {self.group} {'crashed' if self.app.crashed else 'stopped'} by itself"
+                          + (f": {type(reason).__name__}: {reason}" if reason else "")) from reason
+
     async def stop(self) -> None:
         self.pipeline.stopping.set()
         self._stopping.set()
+
+
+class EngineEnded(RuntimeError):
+    """The faust app stopped or crashed although the engine was not asked to stop."""
 
 
 async def align_group_offsets(kafka: KafkaSettings, group: str, topic_names: Sequence[str],

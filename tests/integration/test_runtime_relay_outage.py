@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
 import threading
-from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -28,62 +24,8 @@ from tests.integration.test_runtime_outbox import Team, TeamApp, mapper
 
 pytestmark = pytest.mark.asyncio
 
-ROOT = Path(__file__).resolve().parents[2]
 REQUEST_TIMEOUT_MS = 3_000  # the outage below is several times longer: batches expire as in a 40 s+ outage
 OUTAGE_S = 12
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def spare_port_pair() -> int:
-    """A port p with p and p+1 (the controller's) free."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port < 65000 and _free(port) and _free(port + 1):
-            return port
-    raise RuntimeError("no spare port pair")
-
-
-class OwnBroker:
-    """A single-node broker of this test (infra/kafka.sh with its own port and data directory)."""
-
-    def __init__(self, data_dir: Path):
-        self.port = spare_port_pair()
-        self.env = {**os.environ, "WHALE_FORCE_LOCAL_KAFKA": "1", "KAFKA_PORT": str(self.port),
-                    "KAFKA_DATA_DIR": str(data_dir), "KAFKA_HEAP": "384m"}
-
-    def _run(self, command: str) -> None:
-        subprocess.run([str(ROOT / "infra" / "kafka.sh"), command], env=self.env, check=True,
-                       capture_output=True, timeout=240)
-
-    def start(self) -> None:
-        self._run("start")
-
-    def stop(self) -> None:
-        self._run("stop")
-
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-
-@pytest.fixture()
-def own_broker(tmp_path: Path):
-    broker = OwnBroker(tmp_path / "kafka")
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
 
 
 async def read_all(settings: KafkaSettings, topic: str, expect: int, poll) -> list[dict]:

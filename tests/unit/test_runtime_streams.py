@@ -1,19 +1,25 @@
-"""The faust driver connects with the same `KAFKA_*` TLS and SASL settings as every other client."""
+"""The faust driver connects with the same `KAFKA_*` TLS and SASL settings as every other client, and its engine
+ends loudly when the faust app ends by itself."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ssl
 
 import faust
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
+from shared.runtime import streams
+from shared.runtime.pipeline import Pipeline
 from shared.runtime.settings import KafkaSettings
-from shared.runtime.streams import broker_options
+from shared.runtime.streams import EngineEnded, broker_options
+from tests.unit.test_runtime_pipeline import DLQ, KAFKA, TOPIC, FakeProducer, Store
 
 
 def write_ca(path) -> str:
@@ -57,3 +63,35 @@ def test_sasl_over_tls_carries_the_credentials_and_the_ca(tmp_path):
 
 def test_plaintext_has_no_credentials():
     assert "broker_credentials" not in broker_options(KafkaSettings())
+
+
+async def _engine(tmp_path, monkeypatch):
+    """A faust engine whose app starts without a broker (its start and stop are no-ops here)."""
+    async def nothing(*args, **kwargs) -> None:
+        return None
+
+    monkeypatch.setattr(streams, "align_group_offsets", nothing)
+    pipeline = Pipeline([Store()], producer=FakeProducer(), dead_letter_topic=DLQ, service="unit", group="unit-g")
+    driver = streams.FaustDriver(KAFKA, pipeline, group="unit-engine", topics=[TOPIC], client_id="unit",
+                                 datadir=str(tmp_path / "faust"))
+    monkeypatch.setattr(driver.app, "start", nothing)
+    monkeypatch.setattr(driver.app, "stop", nothing)
+    running = asyncio.create_task(driver.run())
+    await asyncio.sleep(0.05)
+    return driver, running
+
+
+async def test_a_faust_app_that_crashes_by_itself_ends_the_engine_loudly(tmp_path, monkeypatch, capsys):
+    """faust ends its app on a crash; the engine used to wait for a stop forever, consuming nothing."""
+    driver, running = await _engine(tmp_path, monkeypatch)
+    assert not running.done()
+    await driver.app.crash(RuntimeError("consumer thread died"))
+    with pytest.raises(EngineEnded, match="crashed.*consumer thread died"):
+        await asyncio.wait_for(running, timeout=10)
+    assert '"faust_engine_ended"' in capsys.readouterr().out
+
+
+async def test_a_faust_engine_asked_to_stop_ends_without_error(tmp_path, monkeypatch):
+    driver, running = await _engine(tmp_path, monkeypatch)
+    await driver.stop()
+    await asyncio.wait_for(running, timeout=10)
