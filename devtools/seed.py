@@ -1,6 +1,7 @@
 """Demo organisation for `make run`, created through the public APIs, and a simulated staff.
 
-- `seed`: teams, account managers (with QR / referral codes) and assignment rules (assignment API).
+- `seed`: teams, account managers (with QR / referral codes) and assignment rules (assignment API); the same
+  organisation, roles and staff in the access service (`seed_access`).
 - `play_staff`: KYC reviewers claim and decide cases, senior reviewers do the four-eyes second review,
   account managers record follow-ups on their open tasks, the Hong Kong team lead plans a campaign each hour
   that a peer approves (`seed_campaigns`) — so every dashboard keeps moving.
@@ -21,7 +22,7 @@ from shared.runtime.auth import mint_token
 from shared.runtime.logging import get_logger
 from shared.runtime.settings import AuthSettings
 
-from . import seed_campaigns, seed_usercrm
+from . import seed_access, seed_campaigns, seed_usercrm
 
 log = get_logger("seed")
 
@@ -73,6 +74,8 @@ async def seed(ports: dict[str, int], auth: AuthSettings, names: list[str], org:
                strict: bool = False) -> list[str]:
     """Create the organisation (the demo one by default); returns the managers' referral (QR) codes.
     Idempotent (409 on what exists is fine); `strict` raises on any other refusal instead of logging it."""
+    if "access" in names:
+        await seed_access.seed_access(ports["access"], auth, org.teams, org.managers, strict=strict)
     if "assignment" not in names:
         return []
     base = f"http://127.0.0.1:{ports['assignment']}"
