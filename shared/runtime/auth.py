@@ -1,12 +1,14 @@
 """Authentication and authorization core shared by every service API.
 
 Tokens are JWTs issued by the frontend gateway: HS256 with a shared secret in development, RS256 with a
-public key (PEM) or a JWKS file in production. A token carries the principal: user id, roles,
-permissions, team and data scope.
+public key (PEM), a JWKS file or an OpenID Connect provider's JWKS endpoint (`AUTH_JWKS_URL`) in production.
+A token carries the principal: user id (`AUTH_USER_CLAIM`), roles, permissions, team and data scope; with an
+access directory (`shared.runtime.access_directory`) only the user id is taken from it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass, field
@@ -194,6 +196,16 @@ class TokenVerifier:
     def __init__(self, settings: AuthSettings):
         self.settings = settings
         self._keys: list[Any] | None = None
+        # An identity provider's JWKS endpoint: the key set cached 5 minutes (a key the provider withdrew is
+        # refused after that), fetched again for an unknown key id at most once per cooldown.
+        self._jwks = (jwt.PyJWKClient(settings.jwks_url, lifespan=300, timeout=5,
+                                      cooldown_duration=settings.jwks_refresh_cooldown_s)
+                      if settings.jwks_url and settings.jwt_algorithm == "RS256" else None)
+
+    @property
+    def remote(self) -> bool:
+        """Verifying may fetch the provider's keys over the network (call it off the event loop)."""
+        return self._jwks is not None
 
     def _verification_keys(self) -> list[Any]:
         if self._keys is not None:
@@ -209,13 +221,23 @@ class TokenVerifier:
         elif s.jwt_public_key_file:
             self._keys = [s.jwt_public_key_file.read_text()]
         else:
-            raise AuthError("RS256 needs AUTH_JWT_PUBLIC_KEY_FILE or AUTH_JWKS_FILE")
+            raise AuthError("RS256 needs AUTH_JWT_PUBLIC_KEY_FILE, AUTH_JWKS_FILE or AUTH_JWKS_URL")
         return self._keys
+
+    def _keys_for(self, token: str) -> list[Any]:
+        if self._jwks is None:
+            return self._verification_keys()
+        try:
+            return [self._jwks.get_signing_key_from_jwt(token).key]
+        except jwt.PyJWKClientError as exc:  # no key with that id, the provider unreachable, a malformed token
+            raise AuthError(type(exc).__name__) from None
+        except jwt.PyJWTError as exc:
+            raise AuthError(type(exc).__name__) from None
 
     def verify(self, token: str) -> Principal:
         s = self.settings
         last: Exception | None = None
-        for key in self._verification_keys():
+        for key in self._keys_for(token):
             try:
                 claims = jwt.decode(
                     token,
@@ -224,15 +246,15 @@ class TokenVerifier:
                     audience=s.jwt_audience,
                     issuer=s.jwt_issuer,
                     leeway=s.leeway_seconds,
-                    options={"require": ["exp", "iat", "sub"]},
+                    options={"require": ["exp", "iat", "sub", s.user_claim]},
                 )
-                return principal_from_claims(claims)
+                return principal_from_claims(claims, user_claim=s.user_claim)
             except jwt.PyJWTError as exc:
                 last = exc
         raise AuthError(type(last).__name__ if last else "invalid token")
 
 
-def principal_from_claims(claims: dict[str, Any]) -> Principal:
+def principal_from_claims(claims: dict[str, Any], *, user_claim: str = "sub") -> Principal:
     scope = claims.get("scope", "own")
     try:
         scope = Scope(scope)
@@ -243,7 +265,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     if not isinstance(perms, list) or not isinstance(roles, list):
         raise AuthError("invalid perms/roles claim")
     return Principal(
-        user_id=str(claims["sub"]),
+        user_id=str(claims[user_claim]),
         roles=tuple(str(r) for r in roles),
         permissions=frozenset(str(p) for p in perms),
         team_id=claims.get("team"),
@@ -307,7 +329,10 @@ async def current_principal(
     verifier: TokenVerifier = request.app.state.token_verifier
     directory = getattr(request.app.state, "access_directory", None)  # shared.runtime.access_directory
     try:
-        principal = verifier.verify(credentials.credentials)
+        if verifier.remote:  # may fetch the provider's keys: not on the event loop
+            principal = await asyncio.to_thread(verifier.verify, credentials.credentials)
+        else:
+            principal = verifier.verify(credentials.credentials)
         if directory is not None:  # the rights come from the access directory, not from the token's claims
             principal = await directory.resolve(principal)
     except AuthError as exc:

@@ -77,6 +77,16 @@ class AuthSettings(BaseSettings):
     )
     jwt_public_key_file: Path | None = Field(default=None, description="RS256 public key (PEM).")
     jwks_file: Path | None = Field(default=None, description="RS256 JWKS document (key rotation).")
+    jwks_url: str | None = Field(
+        default=None, description="RS256 keys from an OpenID Connect provider's JWKS endpoint (e.g. Dex's "
+                                  "http://127.0.0.1:5556/dex/keys): cached, fetched again when a token names a key "
+                                  "it does not have (the provider rotated its keys).")
+    jwks_refresh_cooldown_s: float = Field(
+        default=10.0, ge=0, description="Least time between two fetches of the JWKS caused by an unknown key id "
+                                        "(tokens naming made-up keys cannot make the services hammer the provider).")
+    user_claim: str = Field(
+        default="sub", description="Claim naming the caller (their staff id in the access service): `sub`, or "
+                                   "e.g. `name` for a provider whose `sub` is opaque.")
     jwt_issuer: str = "whale-gateway"
     jwt_audience: str = "whale-crm"
     leeway_seconds: int = 30
