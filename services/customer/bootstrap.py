@@ -60,7 +60,7 @@ def bootstrap(settings: CustomerSettings | None = None, *, migrate: bool = True)
     app = build_application(CustomerApplication, settings.database_url)
     guard_outgoing(app, map_event, service=SERVICE)
     app.snapshotting_intervals = {Customer: settings.snapshot_interval}  # type: ignore[misc]
-    app.read_model = make_apply(tables)  # rows written in the transaction that stores the events
+    app.read_model = make_apply(tables, settings.brokerage.tz)  # rows written in the transaction that stores the events
     read_sessions = session_factory(read_engine(settings.database_url, engine))
     container = Container(settings, tables, engine, sessions, app, IngestCache(settings.aggregate_cache_size),
                           read_sessions)

@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, Table, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
@@ -30,6 +30,26 @@ from .projections.tables import Tables
 from .settings import CustomerSettings
 
 SERVICE = "customer"
+
+
+def add_missing_columns(engine: Engine, table: Table) -> None:
+    """Columns added to an existing table since it was created (nullable or with a server default), and its
+    indexes: `create_all` only creates missing tables. A new column's values come with the rows' next facts,
+    or all at once with `ops rebuild customer`."""
+    have = {c["name"] for c in inspect(engine).get_columns(table.name)}
+    missing = [c for c in table.columns if c.name not in have]
+    if not missing:
+        return
+    with engine.begin() as conn:
+        for col in missing:
+            ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {col.type.compile(engine.dialect)}'
+            if col.server_default is not None:
+                ddl += f" DEFAULT {col.server_default.arg}"  # type: ignore[attr-defined]
+            if not col.nullable:
+                ddl += " NOT NULL"
+            conn.execute(text(ddl))
+    for index in table.indexes:
+        index.create(engine, checkfirst=True)
 UPSTREAM_GROUP = "whale-customer"
 ASSIGNMENT_GROUP = "whale-customer-assignment"
 
@@ -60,6 +80,7 @@ class Container:
     # ---- schema -------------------------------------------------------------------------------
     def migrate(self) -> None:
         self.tables.metadata.create_all(self.engine)
+        add_missing_columns(self.engine, self.tables.customer)
 
     def rebuild_read_model(self) -> int:
         """Replay the event store into the emptied tables it builds, in one transaction, with the fold the
@@ -146,7 +167,7 @@ class Container:
 
     @cached_property
     def api(self) -> FastAPI:
-        from .api import export, routes_read, routes_write
+        from .api import assets, export, routes_read, routes_write
 
         app = create_app(service=SERVICE, auth=self.settings.auth, readiness=self.readiness(),
                          title="Whale CRM — customer", max_body_bytes=self.settings.max_body_bytes,
@@ -154,5 +175,6 @@ class Container:
         app.state.container = self
         app.include_router(export.router)  # before the /customers/{customer_id} routes
         app.include_router(routes_read.router)
+        app.include_router(assets.router)
         app.include_router(routes_write.router)
         return app

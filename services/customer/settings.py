@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.runtime.settings import OneDatabaseSettings, service_config
+from shared.runtime.settings import BrokerageSettings, OneDatabaseSettings, service_config
 
 
 class CustomerSettings(OneDatabaseSettings):
@@ -27,3 +27,8 @@ class CustomerSettings(OneDatabaseSettings):
     list_max_limit: int = 200
     export_max_rows: int = Field(default=500_000, description="Upper bound of one CSV export.")
     export_page_size: int = 2000
+    brokerage: BrokerageSettings = Field(
+        default_factory=BrokerageSettings,
+        description="BROKERAGE_TIMEZONE: the local day of the daily asset series (end of day); changing it needs "
+                    "`ops rebuild customer`.")
+    asset_series_max_days: int = Field(default=731, ge=1, description="Longest span of one daily asset series call.")

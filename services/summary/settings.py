@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 
-from shared.runtime.settings import OneDatabaseSettings, service_config
+from shared.runtime.settings import BrokerageSettings, OneDatabaseSettings, known_zone, service_config
 
 
 class SummarySettings(OneDatabaseSettings):
@@ -19,18 +19,13 @@ class SummarySettings(OneDatabaseSettings):
                     "and changelog (sqlite:///path or postgresql://…).")
     api_port: int = 8104
     worker_health_port: int = 8204
-    timezone: str = Field(default="UTC", description="The brokerage's time zone: what 'today' means (IANA name).")
+    timezone: str = Field(default_factory=lambda: BrokerageSettings().timezone,
+                          description="The brokerage's time zone: what 'today' means (IANA name); defaults to the "
+                                      "shared BROKERAGE_TIMEZONE (the customer service's days follow it too).")
     ensure_topics: bool = Field(default=True, description="Create the consumed topics if missing (dev, tests).")
     max_interval_days: int = Field(default=400, ge=1, description="Longest interval an analytics query may span.")
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+    _known_zone = field_validator("timezone")(lambda cls, value: known_zone(value))
 
     @property
     def tz(self) -> ZoneInfo:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -90,6 +91,30 @@ class AuthSettings(BaseSettings):
     jwt_issuer: str = "whale-gateway"
     jwt_audience: str = "whale-crm"
     leeway_seconds: int = 30
+
+
+class BrokerageSettings(BaseSettings):
+    """Facts about the brokerage every service shares (env prefix `BROKERAGE_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="BROKERAGE_", extra="ignore")
+
+    timezone: str = Field(default="UTC", description="The brokerage's time zone (IANA name): what a day is — "
+                                                     "today's summary, end-of-day asset values.")
+
+    _known_zone = field_validator("timezone")(lambda cls, value: known_zone(value))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def known_zone(value: str) -> str:
+    """An IANA time zone name, or ValueError (a settings validator)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
 
 
 # Services whose event store and read models share `<NAME>_DATABASE_URL` (one transaction per batch, docs/pipeline.md):

@@ -120,6 +120,7 @@ def view(s: State) -> dict[str, Any]:
         "assets_as_of": as_of,
         "referrer_customer_id": referrer["customer_id"] if referrer else None,
         "tags": list(s["tags"]),
+        "date_of_birth": (s["identity"] or {}).get("date_of_birth"),
         "first_seen_at": s["first_seen_at"],
         "last_activity_at": s["last_activity_at"],
     }

@@ -9,9 +9,10 @@ nothing" on conflict, so re-running a batch (or a rebuild) writes the same rows.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from shared.runtime.logging import get_logger
 
 from ..domain.customer import Customer
 from ..domain.state import parse_time
+from .asset_series import SNAPSHOT, account_day_of, apply_snapshots
 from .tables import Tables, copy_insert, id_in, insert_for, upsert
 
 log = get_logger("customer.projection")
@@ -64,6 +66,8 @@ def customer_row(v: dict[str, Any]) -> dict[str, Any]:
         "assets_currency": v["assets_currency"], "assets_as_of": _t(v["assets_as_of"]),
         "tags": list(v["tags"]),
         "last_activity_at": _t(v["last_activity_at"]) or first_seen,
+        # rows stored before the view carried it have no key: their customers show no age until their next fact
+        "date_of_birth": date.fromisoformat(v["date_of_birth"]) if v.get("date_of_birth") else None,
     }
 
 
@@ -73,10 +77,13 @@ def funding_rows(v: dict[str, Any]) -> list[dict[str, Any]]:
              "withdrawals": Decimal(v["withdrawals"].get(c, "0"))} for c in currencies]
 
 
-def make_apply(t: Tables):  # type: ignore[no-untyped-def]
+def make_apply(t: Tables, tz: ZoneInfo | None = None):  # type: ignore[no-untyped-def]
+    """`tz`: the brokerage's time zone, the local day of the daily asset series (UTC when not given)."""
+    zone = tz or ZoneInfo("UTC")
+
     def apply(session: Session, events: list[Any]) -> None:
         views: dict[str, dict[str, Any]] = {}
-        remarks, notes = [], []
+        remarks, notes, snapshots = [], [], []
         for e in events:
             if not isinstance(e, Customer.FactRecorded):
                 continue
@@ -86,6 +93,8 @@ def make_apply(t: Tables):  # type: ignore[no-untyped-def]
                 d = fact["data"]
                 remarks.append({"remark_id": fact["id"], "customer_id": e.row["customer_id"], "author": d["by"],
                                 "text": d["text"], "batch_id": d.get("batch_id"), "created_at": fact["at"]})
+            elif fact["type"] == SNAPSHOT:
+                snapshots.append(account_day_of(e.row["customer_id"], fact, zone))
             elif fact["type"] == "crm.note_added":
                 d = fact["data"]
                 notes.append({"note_id": fact["id"], "customer_id": e.row["customer_id"],
@@ -102,6 +111,7 @@ def make_apply(t: Tables):  # type: ignore[no-untyped-def]
             session.execute(insert_for(session, t.remark).on_conflict_do_nothing(), remarks)
         if notes:
             session.execute(insert_for(session, t.note).on_conflict_do_nothing(), notes)
+        apply_snapshots(session, t, snapshots)  # after the rows: it sets their ADA columns
 
     return apply
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Index,
     Integer,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Uuid,
     any_,
     bindparam,
 )
@@ -67,12 +69,21 @@ def _customer(md: MetaData) -> Table:
         Column("assets_currency", String(3)), Column("assets_as_of", TS),
         Column("tags", JSON, nullable=False),
         Column("last_activity_at", TS, nullable=False),
+        Column("date_of_birth", Date, doc="from the platform's identity verification (personal data)"),
+        # average daily assets (domain/daily.py), kept by the asset-series fold, not by the row upsert
+        Column("ada_currency", String(3)), Column("ada_as_of", Date, doc="the last day of the series (None: none)"),
+        Column("ada30", MONEY, nullable=False, server_default="0", doc="0 without a series (filter, sort)"),
+        Column("ada30_prev", MONEY), Column("ada90", MONEY), Column("ada90_prev", MONEY),
+        Column("ada365", MONEY), Column("ada365_prev", MONEY),
     )
     Index("ix_customer_reg", *[t.c[c] for c in reg])
     for col in ("stage", "user_region", "active_region", "channel", "verification_status", "account_status"):
         Index(f"ix_customer_{col}_reg", t.c[col], *[t.c[c] for c in reg])
     Index("ix_customer_assets", t.c.assets_sort, t.c.customer_id)
     Index("ix_customer_stage_assets", t.c.stage, t.c.assets_sort, t.c.customer_id)
+    Index("ix_customer_ada30", t.c.ada30, t.c.customer_id)
+    Index("ix_customer_stage_ada30", t.c.stage, t.c.ada30, t.c.customer_id)
+    Index("ix_customer_dob", t.c.date_of_birth, t.c.customer_id)
     Index("ix_customer_activity", t.c.last_activity_at, t.c.customer_id)
     Index("ix_customer_stage_activity", t.c.stage, t.c.last_activity_at, t.c.customer_id)
     Index("ix_customer_referrer", t.c.referrer_customer_id)
@@ -91,6 +102,8 @@ class Tables:
     note: Table
     assignment: Table
     stage_count: Table
+    account_day: Table
+    customer_day: Table
     projection_position: Table
     consumer_position: Table
     processed_event: Table
@@ -98,7 +111,8 @@ class Tables:
     @property
     def read_model(self) -> list[Table]:
         """Tables rebuilt from the event store (the assignment tables come from Kafka)."""
-        return [self.customer, self.funding, self.tag, self.remark, self.note, self.stage_count]
+        return [self.customer, self.funding, self.tag, self.remark, self.note, self.stage_count,
+                self.account_day, self.customer_day]
 
 
 def build_tables() -> Tables:
@@ -139,10 +153,26 @@ def build_tables() -> Tables:
     Index("ix_assignment_team", assignment.c.team_id, assignment.c.active, assignment.c.customer_id)
     stage_count = Table("customer_stage_count", md, Column("stage", String(32), primary_key=True),
                         Column("n", BigInteger, nullable=False))
+    # Daily asset series (domain/daily.py): an account's end-of-day value only on days with a snapshot, the
+    # customer's only on days its value changes (carried forward when read).
+    account_day = Table(
+        "customer_account_asset_day", md,
+        Column("customer_id", String(64), primary_key=True), Column("account_id", String(64), primary_key=True),
+        Column("day", Date, primary_key=True, doc="local day in BROKERAGE_TIMEZONE"),
+        Column("currency", String(3), nullable=False), Column("total", MONEY, nullable=False),
+        Column("as_of", TS, nullable=False), Column("fact_id", Uuid(as_uuid=False), nullable=False),
+    )
+    customer_day = Table(
+        "customer_asset_day", md,
+        Column("customer_id", String(64), primary_key=True),
+        Column("day", Date, primary_key=True, doc="first local day of this value"),
+        Column("currency", String(3), nullable=False), Column("total", MONEY, nullable=False),
+        Column("cum", Numeric(32, 8), nullable=False, doc="sum of the daily totals up to and including day"),
+    )
     position = projection_position_table(md)
     consumer_position, processed = tracking_tables(md)
-    return Tables(md, customer, funding, tag, remark, note, assignment, stage_count, position,
-                  consumer_position, processed)
+    return Tables(md, customer, funding, tag, remark, note, assignment, stage_count, account_day, customer_day,
+                  position, consumer_position, processed)
 
 
 def insert_for(session: Session, table: Table) -> Any:
@@ -176,7 +206,7 @@ def _pg_copy_upsert(session: Session, table: Table, rows: Sequence[dict[str, Any
     updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in cols if c not in keys)
     dbapi = session.connection().connection.driver_connection
     with dbapi.cursor() as cur:  # type: ignore[union-attr]
-        cur.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{tmp}" (LIKE "{table.name}") ON COMMIT DELETE ROWS')
+        cur.execute(f'CREATE TEMP TABLE IF NOT EXISTS "{tmp}" (LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS')
         with cur.copy(f'COPY "{tmp}" ({collist}) FROM STDIN') as cp:
             for r in rows:
                 cp.write_row([json.dumps(r[c]) if c in json_cols else r[c] for c in cols])
