@@ -649,9 +649,9 @@ def test_environment_contract(rendered, env):
         for var in (f"{prefix}DATABASE_URL", f"{prefix}EVENTSTORE_URL"):
             ref = env_vars[var]["valueFrom"]["secretKeyRef"]
             assert ref == {"name": f"{svc}-db-app", "key": "uri"}, f"{wl['metadata']['name']} {var}"
-        assert config[f"{prefix}LOG_LEVEL"] and config["LOG_LEVEL"]
+        assert config[f"{prefix}LOG_LEVEL"] and config["LOG_LEVEL"] and config["BROKERAGE_TIMEZONE"]
         if svc == "summary":
-            assert config["SUMMARY_TIMEZONE"]
+            assert config["BROKERAGE_TIMEZONE"] and "SUMMARY_TIMEZONE" not in config, "one zone for every service"
             assert config["SUMMARY_ENSURE_TOPICS"] == "false", "topics belong to the Strimzi Topic Operator"
         if comp == "migrate":
             continue

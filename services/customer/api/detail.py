@@ -77,6 +77,7 @@ def build_detail(state: State, *, unmasked: bool) -> dict[str, Any]:
             "accounts": [{"account_id": k, "currency": a["currency"], "total_assets": a["total_assets"],
                           "cash": a["cash"], "as_of": a["as_of"]} for k, a in sorted(state["assets"].items())],
             "positions": [{**p, "account_id": k} for k, a in sorted(state["assets"].items()) for p in a["positions"]],
+            "ada": None,  # average daily assets: from the read model, on the current detail only
         },
         "funding": {"recent_deposits": _moves(state["deposits"]),
                     "recent_withdrawals": _moves(state["withdrawals"]),

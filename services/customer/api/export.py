@@ -16,7 +16,7 @@ from shared.runtime.logging import get_logger
 
 from .deps import allowed, blocking, container
 from .masking import person
-from .query import ListFilters, Order, SortKey, encode_cursor, list_filters, sort_column
+from .query import ListFilters, Order, SortKey, encode_cursor, filter_clauses, list_filters, sort_column
 from .routes_read import fetch_page
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -57,6 +57,7 @@ async def export(
     c: Any = Depends(container),
 ) -> StreamingResponse:
     unmasked = principal.has(Perm.CustomerPiiRead)
+    filter_clauses(c.tables, f, pii=unmasked)  # a refused filter answers before the stream starts
     page_size, max_rows = c.settings.export_page_size, c.settings.export_max_rows
     key = sort_column(c.tables, sort).name
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import Query
+from fastapi import Query, Request
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 from sqlalchemy import (
     ColumnElement,
@@ -40,7 +40,7 @@ Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")]
 TagText = Annotated[str, StringConstraints(pattern=r"^[\w\- ]{1,40}$")]
-SortKey = Literal["registered_at", "assets", "last_activity"]
+SortKey = Literal["registered_at", "assets", "last_activity", "ada30"]
 Order = Literal["asc", "desc"]
 
 
@@ -66,6 +66,12 @@ class ListFilters:
     tag: list[str] = field(default_factory=list)
     referrer_customer_id: str | None = None
     q: str | None = None
+    ada_currency: str | None = None
+    ada30_min: Decimal | None = None
+    ada30_max: Decimal | None = None
+    age_min: int | None = None
+    age_max: int | None = None
+    today: date | None = None  # the brokerage's date, for ages
 
 
 class FilterParams(BaseModel):
@@ -94,9 +100,16 @@ class FilterParams(BaseModel):
     q: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)] | None = Field(
         None, description="Search. With CustomerPiiRead: a customer id, name, phone or e-mail, exact or prefix. "
                           "Without it: a customer id, exact match only (personal data is never searched).")
+    ada_currency: CurrencyCode | None = Field(None, description="Valuation currency of the ADA (30 days).")
+    ada30_min: Decimal | None = Field(None, ge=0, description="Average daily assets over 30 days ≥ (0 without a "
+                                                              "series).")
+    ada30_max: Decimal | None = Field(None, ge=0, description="Average daily assets over 30 days ≤.")
+    age_min: int | None = Field(None, ge=0, le=150, description="Age in years ≥ (from the date of birth, in the "
+                                                                "brokerage's time zone); needs CustomerPiiRead (403).")
+    age_max: int | None = Field(None, ge=0, le=150, description="Age in years ≤; needs CustomerPiiRead (403).")
 
 
-async def list_filters(p: Annotated[FilterParams, Query()]) -> ListFilters:
+async def list_filters(request: Request, p: Annotated[FilterParams, Query()]) -> ListFilters:
     if (p.deposit_min is not None or p.deposit_max is not None) and not p.deposit_currency:
         raise Problem(422, "Unprocessable Entity", "deposit_currency: required with deposit_min/deposit_max",
                       type_="urn:whale-crm:problem:validation",
@@ -105,11 +118,29 @@ async def list_filters(p: Annotated[FilterParams, Query()]) -> ListFilters:
         raise Problem(422, "Unprocessable Entity", "registered_to: must be after registered_from",
                       type_="urn:whale-crm:problem:validation",
                       errors=[{"field": "query.registered_to", "message": "must be after registered_from"}])
+    for low, high in (("ada30_min", "ada30_max"), ("age_min", "age_max")):
+        lo, hi = getattr(p, low), getattr(p, high)
+        if lo is not None and hi is not None and lo > hi:
+            raise Problem(422, "Unprocessable Entity", f"{high}: must not be below {low}",
+                          type_="urn:whale-crm:problem:validation",
+                          errors=[{"field": f"query.{high}", "message": f"must not be below {low}"}])
+    today = None
+    if p.age_min is not None or p.age_max is not None:
+        today = datetime.now(request.app.state.container.settings.brokerage.tz).date()
     return ListFilters(p.stage, p.user_region, p.active_region, parse_time(p.registered_from),
                        parse_time(p.registered_to), [c.value for c in p.channel] if p.channel else None,
                        p.verification_status, p.account_status, p.deposit_currency, p.deposit_min, p.deposit_max,
                        p.assets_currency, p.assets_min, p.assets_max, p.manager_id, p.team_id, p.unassigned,
-                       list(p.tag or []), p.referrer_customer_id, p.q)
+                       list(p.tag or []), p.referrer_customer_id, p.q, p.ada_currency, p.ada30_min, p.ada30_max,
+                       p.age_min, p.age_max, today)
+
+
+def years_before(day: date, years: int) -> date:
+    """The same calendar day `years` earlier (29 February → 28 February in a common year)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def _like_prefix(value: str) -> str:
@@ -135,6 +166,11 @@ def filter_clauses(t: Tables, f: ListFilters, *, pii: bool = False) -> list[Colu
     value must not be recoverable by searching for it a character at a time."""
     c, a = t.customer, t.assignment
     out: list[ColumnElement[bool]] = []
+    if (f.age_min is not None or f.age_max is not None) and not pii:
+        name = "age_min" if f.age_min is not None else "age_max"
+        # an age is read from the date of birth, which is masked without CustomerPiiRead
+        raise Problem(403, "Forbidden", f"{name}: filtering by age needs CustomerPiiRead",
+                      errors=[{"field": f"query.{name}", "message": "needs CustomerPiiRead"}])
     if f.stage:
         out.append(c.c.stage.in_([s.value for s in f.stage]))
     if f.user_region:
@@ -167,6 +203,16 @@ def filter_clauses(t: Tables, f: ListFilters, *, pii: bool = False) -> list[Colu
         out.append(c.c.total_assets >= f.assets_min)
     if f.assets_max is not None:
         out.append(c.c.total_assets <= f.assets_max)
+    if f.ada_currency:
+        out.append(c.c.ada_currency == f.ada_currency)
+    if f.ada30_min is not None:
+        out.append(c.c.ada30 >= f.ada30_min)
+    if f.ada30_max is not None:
+        out.append(c.c.ada30 <= f.ada30_max)
+    if f.today is not None and f.age_min is not None:  # born on or before today − age_min years
+        out.append(c.c.date_of_birth <= years_before(f.today, f.age_min))
+    if f.today is not None and f.age_max is not None:  # younger than age_max + 1
+        out.append(c.c.date_of_birth > years_before(f.today, f.age_max + 1))
     active = and_(a.c.customer_id == c.c.customer_id, a.c.active == true())
     if f.manager_id:
         out.append(exists().where(active, a.c.manager_id == f.manager_id))
@@ -203,14 +249,16 @@ def search_clause(t: Tables, q: str) -> ColumnElement[bool]:
 # ------------------------------------------------------------------------------------ keyset pages
 def sort_column(t: Tables, sort: SortKey) -> Any:
     c = t.customer.c
-    return {"registered_at": c.sort_registered_at, "assets": c.assets_sort, "last_activity": c.last_activity_at}[sort]
+    return {"registered_at": c.sort_registered_at, "assets": c.assets_sort, "last_activity": c.last_activity_at,
+            "ada30": c.ada30}[sort]
 
 
 def _cursor_scope(sort: SortKey, order: Order) -> str:
     return f"customers:{sort}:{order}"
 
 
-_CURSOR_KINDS = {"registered_at": (datetime, str), "assets": (Decimal, str), "last_activity": (datetime, str)}
+_CURSOR_KINDS = {"registered_at": (datetime, str), "assets": (Decimal, str), "last_activity": (datetime, str),
+                 "ada30": (Decimal, str)}
 
 
 def encode_cursor(codec: CursorCodec, sort: SortKey, order: Order, value: Any, customer_id: str) -> str:
@@ -220,7 +268,7 @@ def encode_cursor(codec: CursorCodec, sort: SortKey, order: Order, value: Any, c
 def decode_cursor(codec: CursorCodec, cursor: str, sort: SortKey, order: Order) -> tuple[Any, str]:
     """The page's last (sort key, customer id), verified: a cursor of another list, sort or order is a 422."""
     value, cid = codec.decode(cursor, _cursor_scope(sort, order), _CURSOR_KINDS[sort])
-    return (value if sort == "assets" else parse_time(value)), cid
+    return (value if sort in ("assets", "ada30") else parse_time(value)), cid
 
 
 PAGE_COLUMNS = ("customer_id", "registered", "registered_at", "channel", "campaign", "referral_code",
@@ -228,7 +276,8 @@ PAGE_COLUMNS = ("customer_id", "registered", "registered_at", "channel", "campai
                 "stage_changed_at", "account_status", "verification_status", "deposits", "withdrawals",
                 "first_deposit_at", "first_trade_at", "trades_count", "total_assets", "assets_currency",
                 "assets_as_of", "tags", "last_activity_at", "name", "phone_dialing_code", "phone_number", "email",
-                "sort_registered_at", "assets_sort")
+                "sort_registered_at", "assets_sort", "ada_currency", "ada_as_of", "ada30", "ada30_prev", "ada90",
+                "ada90_prev", "ada365", "ada365_prev")
 
 
 def managers_column(t: Tables, dialect: str) -> Any:

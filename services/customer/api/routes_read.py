@@ -18,6 +18,7 @@ from shared.runtime.cursor import CursorQuery, codec_for
 from shared.runtime.logging import get_logger
 
 from ..application import CustomerNotFound
+from .assets import ada_block, ada_columns
 from .deps import CustomerIdPath, allowed, blocking, container, not_found, read, visible_ids
 from .detail import build_detail, jsonable
 from .masking import person
@@ -73,6 +74,7 @@ def list_item(row: dict[str, Any], managers: list[dict[str, Any]], unmasked: boo
         item["total_assets"] = money(row["total_assets"])
     item.update(person(row, unmasked))
     item["managers"] = managers
+    item["ada"] = ada_block(row)
     return item
 
 
@@ -183,10 +185,13 @@ def load_detail(c: Any, principal: Principal, customer_id: str, as_of: datetime 
                                  .order_by(cu.c.customer_id).limit(200)).all()
             remarks = s.execute(select(rm).where(rm.c.customer_id == customer_id)
                                 .order_by(rm.c.created_at.desc(), rm.c.remark_id).limit(20))
+            ada = s.execute(select(*ada_columns(t)).where(cu.c.customer_id == customer_id)).first()
             return {"managers": jsonable(managers_of(s, t, [customer_id])[customer_id]),
-                    "referees": list(referees), "recent_remarks": [jsonable(dict(r._mapping)) for r in remarks]}
+                    "referees": list(referees), "recent_remarks": [jsonable(dict(r._mapping)) for r in remarks],
+                    "ada": ada_block(dict(ada._mapping)) if ada is not None else None}
 
         more = read(c, extras)
+        detail["assets"]["ada"] = more["ada"]
         detail["managers"] = more["managers"]
         detail["referral"]["referees"] = more["referees"]
         detail["recent_remarks"] = more["recent_remarks"]

@@ -70,6 +70,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/{customer_id}/assets/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Daily asset series (end of day, carried forward) for a chart */
+        get: operations["daily_assets_customers__customer_id__assets_daily_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customers/{customer_id}/notes": {
         parameters: {
             query?: never;
@@ -178,11 +195,55 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountSeries */
+        AccountSeries: {
+            /** Account Id */
+            account_id: string;
+            /** Days */
+            days: components["schemas"]["DailyValue"][];
+        };
         /**
          * AccountStatus
          * @enum {string}
          */
         AccountStatus: "none" | "applied" | "opened" | "rejected" | "closed";
+        /** AssetSeries */
+        AssetSeries: {
+            /**
+             * Accounts
+             * @description Each account's value per day.
+             */
+            accounts: components["schemas"]["AccountSeries"][];
+            /**
+             * Ada
+             * @description ADA over 30, 90 and 365 days with the change versus the window before (as on the detail).
+             */
+            ada: {
+                [key: string]: unknown;
+            } | null;
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Days
+             * @description The customer's total per day (its accounts in the valuation currency of the latest snapshot as of that day).
+             */
+            days: components["schemas"]["DailyValue"][];
+            /**
+             * From
+             * Format: date
+             */
+            from: string;
+            /**
+             * Timezone
+             * @description The brokerage's time zone the days are in (BROKERAGE_TIMEZONE).
+             */
+            timezone: string;
+            /**
+             * To
+             * Format: date
+             */
+            to: string;
+        };
         /** BatchRemarkIn */
         BatchRemarkIn: {
             /** Customer Ids */
@@ -204,6 +265,24 @@ export interface components {
          * @enum {string}
          */
         Channel: "organic" | "referral" | "manager_qr" | "external_channel" | "manual_import" | "institution" | "campaign";
+        /** DailyValue */
+        DailyValue: {
+            /**
+             * Currency
+             * @description Valuation currency (None before the first snapshot).
+             */
+            currency: string | null;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /**
+             * Total
+             * @description End-of-day total assets, carried forward over days without a snapshot; None before the first snapshot.
+             */
+            total: string | null;
+        };
         /** NoteIn */
         NoteIn: {
             /**
@@ -505,6 +584,16 @@ export interface operations {
             query?: {
                 account_status?: components["schemas"]["AccountStatus"][] | null;
                 active_region?: string[] | null;
+                /** @description Valuation currency of the ADA (30 days). */
+                ada_currency?: string | null;
+                /** @description Average daily assets over 30 days ≤. */
+                ada30_max?: number | string | null;
+                /** @description Average daily assets over 30 days ≥ (0 without a series). */
+                ada30_min?: number | string | null;
+                /** @description Age in years ≤; needs CustomerPiiRead (403). */
+                age_max?: number | null;
+                /** @description Age in years ≥ (from the date of birth, in the brokerage's time zone); needs CustomerPiiRead (403). */
+                age_min?: number | null;
                 /** @description Valuation currency of the asset range. */
                 assets_currency?: string | null;
                 assets_max?: number | string | null;
@@ -529,7 +618,7 @@ export interface operations {
                 registered_from?: string | null;
                 /** @description Registered before (exclusive); must be after `registered_from` (422 otherwise). */
                 registered_to?: string | null;
-                sort?: "registered_at" | "assets" | "last_activity";
+                sort?: "registered_at" | "assets" | "last_activity" | "ada30";
                 /** @description Lifecycle stage(s). */
                 stage?: components["schemas"]["Stage"][] | null;
                 /** @description Has every tag given. */
@@ -649,6 +738,99 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    daily_assets_customers__customer_id__assets_daily_get: {
+        parameters: {
+            query?: {
+                /** @description First day (brokerage's time zone); default: 89 days before `to`. */
+                from?: string | null;
+                /** @description Last day; default: the series' last day. */
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetSeries"];
                 };
             };
             /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
@@ -1364,6 +1546,16 @@ export interface operations {
             query?: {
                 account_status?: components["schemas"]["AccountStatus"][] | null;
                 active_region?: string[] | null;
+                /** @description Valuation currency of the ADA (30 days). */
+                ada_currency?: string | null;
+                /** @description Average daily assets over 30 days ≤. */
+                ada30_max?: number | string | null;
+                /** @description Average daily assets over 30 days ≥ (0 without a series). */
+                ada30_min?: number | string | null;
+                /** @description Age in years ≤; needs CustomerPiiRead (403). */
+                age_max?: number | null;
+                /** @description Age in years ≥ (from the date of birth, in the brokerage's time zone); needs CustomerPiiRead (403). */
+                age_min?: number | null;
                 /** @description Valuation currency of the asset range. */
                 assets_currency?: string | null;
                 assets_max?: number | string | null;
@@ -1484,6 +1676,16 @@ export interface operations {
             query?: {
                 account_status?: components["schemas"]["AccountStatus"][] | null;
                 active_region?: string[] | null;
+                /** @description Valuation currency of the ADA (30 days). */
+                ada_currency?: string | null;
+                /** @description Average daily assets over 30 days ≤. */
+                ada30_max?: number | string | null;
+                /** @description Average daily assets over 30 days ≥ (0 without a series). */
+                ada30_min?: number | string | null;
+                /** @description Age in years ≤; needs CustomerPiiRead (403). */
+                age_max?: number | null;
+                /** @description Age in years ≥ (from the date of birth, in the brokerage's time zone); needs CustomerPiiRead (403). */
+                age_min?: number | null;
                 /** @description Valuation currency of the asset range. */
                 assets_currency?: string | null;
                 assets_max?: number | string | null;
@@ -1505,7 +1707,7 @@ export interface operations {
                 registered_from?: string | null;
                 /** @description Registered before (exclusive); must be after `registered_from` (422 otherwise). */
                 registered_to?: string | null;
-                sort?: "registered_at" | "assets" | "last_activity";
+                sort?: "registered_at" | "assets" | "last_activity" | "ada30";
                 /** @description Lifecycle stage(s). */
                 stage?: components["schemas"]["Stage"][] | null;
                 /** @description Has every tag given. */

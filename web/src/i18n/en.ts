@@ -159,6 +159,7 @@ export const en = {
   "customers.sort.registered_at": "Registration time",
   "customers.sort.assets": "Total assets",
   "customers.sort.last_activity": "Last activity",
+  "customers.sort.ada30": "Average daily assets (30 days)",
   "customers.order.desc": "Newest / largest first",
   "customers.order.asc": "Oldest / smallest first",
   "customers.col.id": "Customer id",

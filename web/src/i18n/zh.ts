@@ -161,6 +161,7 @@ export const zh: Messages = {
   "customers.sort.registered_at": "注册时间",
   "customers.sort.assets": "总资产",
   "customers.sort.last_activity": "最近活动",
+  "customers.sort.ada30": "日均资产（30天）",
   "customers.order.desc": "从新到旧 / 从大到小",
   "customers.order.asc": "从旧到新 / 从小到大",
   "customers.col.id": "客户 ID",

@@ -5,7 +5,7 @@ import type { FilterQuery, ListQuery } from "../../services/customers";
 import { ACCOUNT_STATUSES, CHANNELS, STAGES, VERIFICATION_STATUSES, type AccountStatus, type Channel, type Stage, type VerificationStatus } from "../../services/models";
 
 export type SortKey = NonNullable<ListQuery["sort"]>;
-export const SORTS: SortKey[] = ["registered_at", "assets", "last_activity"];
+export const SORTS: SortKey[] = ["registered_at", "assets", "last_activity", "ada30"];
 export const PAGE_SIZES = [20, 50, 100, 200] as const;
 
 export interface CustomerFilters {
