@@ -248,6 +248,8 @@ class TokenVerifier:
                     leeway=s.leeway_seconds,
                     options={"require": ["exp", "iat", "sub", s.user_claim]},
                 )
+                if int(claims["exp"]) - int(claims["iat"]) > s.max_token_lifetime_s:
+                    raise AuthError("token lifetime exceeds AUTH_MAX_TOKEN_LIFETIME_S")
                 return principal_from_claims(claims, user_claim=s.user_claim)
             except jwt.PyJWTError as exc:
                 last = exc

@@ -85,6 +85,8 @@ class AuthSettings(BaseSettings):
     jwks_refresh_cooldown_s: float = Field(
         default=10.0, ge=0, description="Least time between two fetches of the JWKS caused by an unknown key id "
                                         "(tokens naming made-up keys cannot make the services hammer the provider).")
+    max_token_lifetime_s: int = Field(
+        default=12 * 3600, gt=0, description="A token valid longer than this (`exp` - `iat`) is refused (401).")
     user_claim: str = Field(
         default="sub", description="Claim naming the caller (their staff id in the access service): `sub`, or "
                                    "e.g. `name` for a provider whose `sub` is opaque.")

@@ -146,3 +146,12 @@ async def test_validation_errors_are_problem_json_naming_the_field(hs) -> None:
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["errors"][0]["field"] == "amount" and "amount" in r.json()["detail"]
+
+
+async def test_a_token_valid_longer_than_the_maximum_lifetime_is_refused(hs) -> None:
+    app = make_app(hs)
+    ok = mint_token(hs, user_id="m1", role="manager", ttl_seconds=hs.max_token_lifetime_s)
+    assert (await call(app, "GET", "/profile", ok)).status_code == 200
+    too_long = mint_token(hs, user_id="m1", role="manager", ttl_seconds=hs.max_token_lifetime_s + 1)
+    r = await call(app, "GET", "/profile", too_long)
+    assert r.status_code == 401 and "lifetime" in r.json()["detail"]
