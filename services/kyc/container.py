@@ -49,11 +49,11 @@ class Container(OutboxContainer):
     def directory(self) -> AccessDirectory | None:
         """The access directory (`KYC_ACCESS_DIRECTORY`): rights from the access service, not the token."""
         s = self.settings
-        if not s.access_directory:
+        if s.access_directory == "off":
             return None
         return AccessDirectory(service=self.SERVICE, kafka=s.kafka, engine=self.engine, sessions=self.sessions,
                                refresh_s=s.access_refresh_s, batch_size=s.consumer_batch_size,
-                               retries=s.consumer_retries)
+                               retries=s.consumer_retries, shadow=s.access_directory == "shadow")
 
     def rebuild_read_model(self) -> int:
         """Empty the read model and replay the store into it, in one transaction, with the fold the service

@@ -15,6 +15,8 @@
   directory in `app.state.access_directory`) replaces the token's permissions, scope and teams with the
   directory's: an unknown or exited member is refused (`AuthError`, 401), a member without a role in force
   gets no permission (403 on every route). The token still proves who is calling (`sub`, `iss`, `aud`, `exp`).
+  With `shadow=True` the token's claims stay in force and every difference from the directory is logged and
+  counted: the check before a service is switched over.
 """
 
 from __future__ import annotations
@@ -44,11 +46,12 @@ from .access import (
     load_facts,
     load_tree,
 )
-from .auth import AuthError, Principal
+from .auth import AuthError, Principal, Scope
 from .db import Tracker, tracking_tables
 from .handlers import SqlBatchHandler
 from .kafka import BatchConsumer, EventProducer
 from .logging import get_logger
+from .metrics import ACCESS_MISMATCHES
 from .replay import replay_to_end
 from .settings import KafkaSettings
 from .sqlrows import insert_ignore, upsert
@@ -112,10 +115,11 @@ class AccessDirectory:
     def __init__(self, *, service: str, kafka: KafkaSettings, engine: Engine, sessions: sessionmaker[Session],
                  refresh_s: float = 1.0, cache_size: int = 10_000, batch_size: int = 500, retries: int = 3,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 monotonic: Callable[[], float] = time.monotonic):
+                 monotonic: Callable[[], float] = time.monotonic, shadow: bool = False):
         self.service, self.kafka, self.engine, self.sessions = service, kafka, engine, sessions
         self.refresh_s, self.cache_size, self.batch_size, self.retries = refresh_s, cache_size, batch_size, retries
         self.clock, self.monotonic = clock, monotonic
+        self.shadow = shadow  # compare with the token's claims and log, but let the token decide
         self.tables = DIRECTORY
         self.tracker = Tracker(POSITIONS, PROCESSED, CONSUMER)
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
@@ -207,11 +211,33 @@ class AccessDirectory:
         return tree
 
     async def resolve(self, principal: Principal) -> Principal:
-        """The caller's rights from the directory (the token only says who they are)."""
+        """The caller's rights from the directory (the token only says who they are). In shadow mode the
+        token's rights stay in force and a difference is logged (`access_directory_mismatch`, at most once per
+        fresh answer per member) and counted (`whale_access_directory_mismatches_total`)."""
         acc = self.cached(principal.user_id)
+        fresh = acc is None
         if acc is None:
             acc = await asyncio.to_thread(self.access, principal.user_id)
+        if self.shadow:
+            if fresh:
+                self._compare(principal, acc)
+            return principal
         if not acc.active:
             log.info("access_refused", user_id=principal.user_id, reason="not an active staff member")
             raise AuthError("access revoked")
         return acc.principal()
+
+    def _compare(self, token: Principal, acc: EffectiveAccess) -> None:
+        if not acc.active:
+            ACCESS_MISMATCHES.labels(self.service, "not_staff").inc()
+            log.warning("access_directory_mismatch", user_id=token.user_id, kind="not_staff")
+            return
+        mine = acc.principal()
+        missing, extra = sorted(token.permissions - mine.permissions), sorted(mine.permissions - token.permissions)
+        scope_differs = token.scope != mine.scope or (mine.scope == Scope.team and set(token.teams) != set(mine.teams))
+        if missing or extra or scope_differs:
+            kind = "permissions" if missing or extra else "scope"
+            ACCESS_MISMATCHES.labels(self.service, kind).inc()
+            log.warning("access_directory_mismatch", user_id=token.user_id, kind=kind, token_only=missing,
+                        directory_only=extra, token_scope=str(token.scope), directory_scope=str(mine.scope),
+                        token_teams=list(token.teams), directory_teams=list(mine.teams))

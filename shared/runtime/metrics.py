@@ -52,3 +52,8 @@ COMPONENT_BACKLOG = Gauge("whale_component_backlog", "Events a component has not
                           ["service", "component"])
 COMPONENT_POSITION = Gauge("whale_component_position", "Last notification id a component processed",
                            ["service", "component"])
+ACCESS_MISMATCHES = Counter(
+    "whale_access_directory_mismatches_total",
+    "Shadow mode: requests whose token claimed other rights than the access directory gives",
+    ["service", "kind"],
+)

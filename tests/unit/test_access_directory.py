@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import structlog
 from fastapi import Depends
 from sqlalchemy import select
 
@@ -167,3 +168,32 @@ async def test_an_app_with_a_directory_trusts_it_not_the_token(tmp_path):
         assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
     with pytest.raises(AuthError):
         await d.d.resolve(Principal(user_id="M-1"))
+
+
+@pytest.mark.asyncio
+async def test_shadow_mode_lets_the_token_decide_and_logs_each_difference_once_per_fresh_answer(tmp_path):
+    d = Dir(tmp_path, shadow=True)
+    d.feed(*HISTORY)
+    app = create_app(service="probe", auth=AUTH)
+    app.state.access_directory = d.d
+
+    @app.get("/write")
+    async def write(principal: Principal = Depends(require(Perm.CustomerWrite))) -> dict:
+        return {"scope": str(principal.scope)}
+
+    def token(user, role):
+        return {"Authorization": f"Bearer {mint_token(AUTH, user_id=user, role=role, team_id='T-HK')}"}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://probe") as client:
+        with structlog.testing.capture_logs() as logs:
+            r = await client.get("/write", headers=token("M-1", "manager"))  # the directory: no CustomerWrite
+            assert r.status_code == 200 and r.json() == {"scope": "own"}  # the token decided
+            assert (await client.get("/write", headers=token("M-1", "manager"))).status_code == 200
+            assert (await client.get("/write", headers=token("M-2", "manager"))).status_code == 200  # exited
+            d.now[0] = 5.0  # the answers aged out: compared again
+            assert (await client.get("/write", headers=token("M-1", "manager"))).status_code == 200
+    found = [e for e in logs if e["event"] == "access_directory_mismatch"]
+    assert [(e["user_id"], e["kind"]) for e in found] == [("M-1", "permissions"), ("M-2", "not_staff"),
+                                                         ("M-1", "permissions")]
+    assert "CustomerWrite" in found[0]["token_only"] and "CustomerExport" in found[0]["directory_only"]
+    assert found[0]["directory_scope"] == "team" and found[0]["directory_teams"] == ["T-HK", "T-SG"]
