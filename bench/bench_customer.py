@@ -17,7 +17,7 @@ import asyncio
 import random
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,14 @@ import psycopg
 from pydantic import SecretStr
 from sqlalchemy import Index, text
 
-from services.customer.api.query import ListFilters, encode_cursor, filter_clauses, page_query, scope_clause
+from services.customer.api.query import (
+    ListFilters,
+    SortKey,
+    encode_cursor,
+    filter_clauses,
+    page_query,
+    scope_clause,
+)
 from services.customer.bootstrap import bootstrap
 from services.customer.settings import CustomerSettings
 from shared.events import registry, topics
@@ -147,10 +154,13 @@ LIST_COLUMNS = ["customer_id", "registered", "registered_at", "sort_registered_a
                 "phone_dialing_code", "phone_number", "email", "search_name", "search_email", "search_phone",
                 "residence_country", "user_region", "active_region", "stage", "stage_rank", "stage_changed_at",
                 "stage_entered_at", "account_status", "verification_status", "deposits", "withdrawals",
-                "trades_count", "total_assets", "assets_sort", "assets_currency", "tags", "last_activity_at"]
+                "trades_count", "total_assets", "assets_sort", "assets_currency", "tags", "last_activity_at",
+                "ada_currency", "ada_as_of", "ada30", "date_of_birth"]
+ADA_AS_OF = date(2025, 12, 31)
 
 
 def _customer_rows(n: int, rnd: random.Random):  # type: ignore[no-untyped-def]
+    more = random.Random(18)  # the columns added later draw from their own generator: the others stay as they were
     status = {Stage.registered: ("none", "unverified"), Stage.pending_account_opening: ("applied", "pending_review"),
               Stage.pending_funding: ("opened", "verified"), Stage.funded: ("opened", "verified"),
               Stage.traded: ("opened", "verified")}
@@ -168,7 +178,11 @@ def _customer_rows(n: int, rnd: random.Random):  # type: ignore[no-untyped-def]
                region if rnd.random() < 0.8 else rnd.choice(REGIONS), stage.value, list(Stage).index(stage),
                reg + timedelta(days=1), "{}", acct, ver, '{"USD": "1000"}' if funded else "{}", "{}",
                3 if stage == Stage.traded else 0, assets, assets or Decimal(0), "USD" if funded else None, "[]",
-               reg + timedelta(days=rnd.randint(0, 60)))
+               reg + timedelta(days=rnd.randint(0, 60)),
+               # ADA: funded customers' 30-day average near their assets; date of birth once verified (18–85)
+               "USD" if funded else None, ADA_AS_OF if funded else None,
+               (assets * Decimal(more.randint(50, 150)) / 100).quantize(Decimal("0.01")) if assets else Decimal(0),
+               date(1940, 1, 1) + timedelta(days=more.randint(0, 67 * 365)) if ver == "verified" else None)
 
 
 def load_customers(url: str, svc: Any, n: int) -> dict[str, int]:
@@ -223,6 +237,7 @@ async def bench_list(ctx: Any) -> list[dict]:
         await asyncio.to_thread(load_customers, url, svc, n)
         load_s = time.perf_counter() - t_load
         admin = Principal("bench-admin", scope=Scope.all, permissions=frozenset())
+        pii_admin = Principal("bench-admin", scope=Scope.all, permissions=frozenset({Perm.CustomerPiiRead.value}))
         manager = Principal("m007", scope=Scope.own, permissions=frozenset())
         deep = await asyncio.to_thread(_deep_cursor, svc, n)
         cases = [
@@ -232,16 +247,22 @@ async def bench_list(ctx: Any) -> list[dict]:
              "admin"),
             ("manager's own customers, first page", {}, ListFilters(), manager, None, "manager"),
             ("name prefix search 'wong lee'", {"q": "wong lee"}, ListFilters(q="wong lee"), admin, None, "admin"),
+            ("filtered first page (ADA 30 days 10,000–20,000, age 30–50)",
+             {"ada30_min": "10000", "ada30_max": "20000", "age_min": 30, "age_max": 50},
+             ListFilters(ada30_min=Decimal(10000), ada30_max=Decimal(20000), age_min=30, age_max=50,
+                         today=datetime.now(UTC).date()), pii_admin, None, "admin"),
+            ("first page by ADA 30 days (stage=traded, highest first)", {"stage": "traded", "sort": "ada30"},
+             ListFilters(stage=[Stage.traded]), admin, None, "admin", "ada30"),
         ]
         tokens = {"admin": mint_token(AUTH, user_id="bench-admin", role="admin"),
                   "manager": mint_token(AUTH, user_id="m007", role="manager", team_id="team07")}
         rows: list[dict] = []
         pg = url.replace("postgresql+psycopg://", "postgresql://")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.api), base_url="http://b") as http:
-            for label, params, filters, principal, after, who in cases:
+            for label, params, filters, principal, after, who, *sort in cases:
                 headers = {"Authorization": f"Bearer {tokens[who]}"}
                 api = await _time_api(http, "/customers", {"limit": 50, **params}, headers, reps)
-                sql, args = _compiled(svc, filters, principal, after)
+                sql, args = _compiled(svc, filters, principal, after, *sort)
                 raw = await asyncio.to_thread(_time_raw, pg, sql, args, reps)
                 rows += _rows(label, api, raw, n)
             headers = {"Authorization": f"Bearer {tokens['admin']}"}
@@ -272,13 +293,14 @@ def _deep_cursor(svc: Any, n: int) -> tuple[str, tuple[Any, str]]:
     return encode_cursor(codec_for(svc.settings), "registered_at", "desc", ts, cid), (ts, cid)
 
 
-def _compiled(svc: Any, f: ListFilters, principal: Principal, after: Any) -> tuple[str, dict]:
+def _compiled(svc: Any, f: ListFilters, principal: Principal, after: Any,
+              sort: SortKey = "registered_at") -> tuple[str, dict]:
     t = svc.tables
     clauses = filter_clauses(t, f, pii=principal.has(Perm.CustomerPiiRead))
     scope = scope_clause(t, principal)
     if scope is not None:
         clauses.append(scope)
-    stmt = page_query(t, clauses, "registered_at", "desc", after, 51, svc.engine.dialect.name)
+    stmt = page_query(t, clauses, sort, "desc", after, 51, svc.engine.dialect.name)
     compiled = stmt.compile(dialect=svc.engine.dialect, compile_kwargs={"render_postcompile": True})
     return str(compiled), dict(compiled.params)
 

@@ -15,12 +15,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, delete, func, literal, select, tuple_, union_all, update
+from sqlalchemy import bindparam, delete, literal, select, text, tuple_, union_all, update
 from sqlalchemy.orm import Session
 
 from ..domain.daily import AccountDay, CustomerDay, ada, ada_points, change_points, latest_of, local_day
 from ..domain.state import Fact, parse_time
-from .tables import Tables, upsert
+from .tables import Tables, insert_for, upsert
 
 SNAPSHOT = "trading.asset_snapshot_taken"
 CHUNK = 400  # keys per IN list; SQLite allows 500 terms in a compound SELECT
@@ -91,6 +91,9 @@ def _store_winners(session: Session, t: Tables,
                              "total": a.total, "as_of": a.as_of, "fact_id": a.fact_id})
     if rows_out:
         upsert(session, ad, rows_out, ["customer_id", "account_id", "day"])
+        known = sorted({(r["customer_id"], r["account_id"]) for r in rows_out})
+        session.execute(insert_for(session, t.asset_account).on_conflict_do_nothing(),
+                        [{"customer_id": c, "account_id": a} for c, a in known])
     return out
 
 
@@ -100,13 +103,9 @@ def _rewrite(session: Session, t: Tables, ids: list[str], start: date) -> list[d
     later: dict[str, list[AccountDay]] = {cid: [] for cid in ids}
     for r in session.execute(select(ad).where(ad.c.customer_id.in_(ids), ad.c.day >= start)):
         later[r.customer_id].append(_row(r))
-    inner = ad.alias("b")
-    last_before = (select(func.max(inner.c.day)).where(inner.c.customer_id == ad.c.customer_id,
-                                                      inner.c.account_id == ad.c.account_id, inner.c.day < start)
-                   .scalar_subquery())
     carried: dict[str, dict[str, AccountDay]] = {cid: {} for cid in ids}
-    for r in session.execute(select(ad).where(ad.c.customer_id.in_(ids), ad.c.day == last_before)):
-        carried[r.customer_id][r.account_id] = _row(r)
+    for (cid, _acc), r in accounts_before(session, t, ids, start).items():
+        carried[cid][r.account_id] = r
     before = start - timedelta(days=1)
     previous = points_at(session, t, [(cid, before) for cid in ids])
     new_points = {cid: change_points(carried[cid], previous.get((cid, before)), later[cid], start) for cid in ids}
@@ -142,18 +141,52 @@ def _rewrite(session: Session, t: Tables, ids: list[str], start: date) -> list[d
     return out
 
 
+def _latest(session: Session, table: Any, keys: tuple[str, ...], wanted: Sequence[tuple[tuple[str, ...], date]],
+            *, strict: bool) -> dict[tuple[tuple[str, ...], date], Any]:
+    """{(key, day): the row of `key` with the latest day on or before `day` (before it: `strict`)}, one index
+    probe each (backwards on the primary key, stopping at the first row), in UNION ALL statements."""
+    out: dict[tuple[tuple[str, ...], date], Any] = {}
+    wanted = list(dict.fromkeys(wanted))
+    if wanted and session.get_bind().dialect.name == "postgresql":
+        # one statement, planned once: the wanted keys as arrays, a LATERAL probe per key
+        cols = ", ".join(f"CAST(:c{j} AS text[])" for j in range(len(keys)))
+        names = ", ".join(f"c{j}" for j in range(len(keys)))
+        match = " AND ".join(f't."{c}" = v.c{j}' for j, c in enumerate(keys))
+        sql = text(f'SELECT v.k, r.* FROM unnest(CAST(:k AS int[]), {cols}, CAST(:d AS date[])) AS v(k, {names}, d) '
+                   f'CROSS JOIN LATERAL (SELECT * FROM "{table.name}" t WHERE {match} '
+                   f'AND t.day {"<" if strict else "<="} v.d ORDER BY t.day DESC LIMIT 1) r')
+        params: dict[str, Any] = {"k": list(range(len(wanted))), "d": [d for _, d in wanted]}
+        for j in range(len(keys)):
+            params[f"c{j}"] = [key[j] for key, _ in wanted]
+        for r in session.execute(sql, params):
+            out[wanted[r.k]] = r
+        return out
+    for i in range(0, len(wanted), CHUNK):
+        parts = [select(literal(k).label("k"), table)
+                 .where(*(table.c[c] == v for c, v in zip(keys, key, strict=True)),
+                        table.c.day < d if strict else table.c.day <= d)
+                 .order_by(table.c.day.desc()).limit(1).subquery().select()
+                 for k, (key, d) in enumerate(wanted[i:i + CHUNK], start=i)]
+        for r in session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+            out[wanted[r.k]] = r
+    return out
+
+
 def points_at(session: Session, t: Tables, pairs: Sequence[tuple[str, date]]) -> dict[tuple[str, date], CustomerDay]:
     """{(customer, day): the customer's latest change point on or before day} (absent: none yet)."""
-    cd = t.customer_day
-    out: dict[tuple[str, date], CustomerDay] = {}
-    pairs = list(dict.fromkeys(pairs))
-    for i in range(0, len(pairs), CHUNK):
-        parts = [select(literal(k).label("k"), cd.c.day, cd.c.currency, cd.c.total, cd.c.cum)
-                 .where(cd.c.customer_id == cid, cd.c.day <= d).order_by(cd.c.day.desc()).limit(1).subquery().select()
-                 for k, (cid, d) in enumerate(pairs[i:i + CHUNK], start=i)]
-        for r in session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
-            out[pairs[r.k]] = _cday(r)
-    return out
+    found = _latest(session, t.customer_day, ("customer_id",), [((cid,), d) for cid, d in pairs], strict=False)
+    return {(key[0], d): _cday(r) for (key, d), r in found.items()}
+
+
+def accounts_before(session: Session, t: Tables, ids: list[str], day: date, *,
+                    inclusive: bool = False) -> dict[tuple[str, str], AccountDay]:
+    """{(customer, account): the account's latest value before `day` (on or before: `inclusive`)} for every
+    account of `ids` that has one (the accounts from `customer_asset_account`)."""
+    aa = t.asset_account
+    pairs = session.execute(select(aa.c.customer_id, aa.c.account_id).where(aa.c.customer_id.in_(ids))).all()
+    found = _latest(session, t.account_day, ("customer_id", "account_id"), [((c, a), day) for c, a in pairs],
+                    strict=not inclusive)
+    return {(key[0], key[1]): _row(r) for (key, _d), r in found.items()}
 
 
 def series(session: Session, t: Tables, customer_id: str, first: date, last: date) -> dict[str, Any]:
@@ -164,13 +197,10 @@ def series(session: Session, t: Tables, customer_id: str, first: date, last: dat
     cust = [*([start] if start else []),
             *(_cday(r) for r in session.execute(select(cd).where(cd.c.customer_id == customer_id, cd.c.day > first,
                                                                   cd.c.day <= last).order_by(cd.c.day)))]
-    inner = ad.alias("b")
-    last_before = (select(func.max(inner.c.day)).where(inner.c.customer_id == ad.c.customer_id,
-                                                      inner.c.account_id == ad.c.account_id, inner.c.day <= first)
-                   .scalar_subquery())
     accounts: dict[str, list[AccountDay]] = {}
-    rows = session.execute(select(ad).where(ad.c.customer_id == customer_id, and_(
-        ad.c.day <= last, (ad.c.day > first) | (ad.c.day == last_before))).order_by(ad.c.account_id, ad.c.day))
-    for r in rows:
+    for (_cid, acc), r in sorted(accounts_before(session, t, [customer_id], first, inclusive=True).items()):
+        accounts[acc] = [r]
+    for r in session.execute(select(ad).where(ad.c.customer_id == customer_id, ad.c.day > first, ad.c.day <= last)
+                             .order_by(ad.c.account_id, ad.c.day)):
         accounts.setdefault(r.account_id, []).append(_row(r))
     return {"customer": cust, "accounts": accounts}

@@ -104,6 +104,7 @@ class Tables:
     stage_count: Table
     account_day: Table
     customer_day: Table
+    asset_account: Table
     projection_position: Table
     consumer_position: Table
     processed_event: Table
@@ -112,7 +113,7 @@ class Tables:
     def read_model(self) -> list[Table]:
         """Tables rebuilt from the event store (the assignment tables come from Kafka)."""
         return [self.customer, self.funding, self.tag, self.remark, self.note, self.stage_count,
-                self.account_day, self.customer_day]
+                self.account_day, self.customer_day, self.asset_account]
 
 
 def build_tables() -> Tables:
@@ -169,10 +170,14 @@ def build_tables() -> Tables:
         Column("currency", String(3), nullable=False), Column("total", MONEY, nullable=False),
         Column("cum", Numeric(32, 8), nullable=False, doc="sum of the daily totals up to and including day"),
     )
+    asset_account = Table(  # the accounts with a series: which rows a customer's carried values are in
+        "customer_asset_account", md,
+        Column("customer_id", String(64), primary_key=True), Column("account_id", String(64), primary_key=True),
+    )
     position = projection_position_table(md)
     consumer_position, processed = tracking_tables(md)
     return Tables(md, customer, funding, tag, remark, note, assignment, stage_count, account_day, customer_day,
-                  position, consumer_position, processed)
+                  asset_account, position, consumer_position, processed)
 
 
 def insert_for(session: Session, table: Table) -> Any:
