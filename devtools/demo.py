@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from shared.events import Payload, registry, topics
@@ -62,15 +63,28 @@ class Sim:
     id_country: str | None = None
 
 
+HISTORY_DAYS = 120  # past end-of-day snapshots per account in `make run` (the ADA trend chart, 90-day ADA)
 GOALS = [("registered", 22), ("verified", 10), ("applied", 10), ("opened", 10), ("funded", 15), ("trading", 33)]
 ORDER = ["registered", "verified", "applied", "opened", "funded", "trading"]
+
+
+def birth_date(customer_id: str) -> date:
+    """A date of birth (1950–2004) from the customer id: no draw from the platform's generator, so a seeded
+    workload stays the sequence it was."""
+    h = int(hashlib.sha256(customer_id.encode()).hexdigest()[:12], 16)
+    return date(1950 + h % 55, 1 + (h // 55) % 12, 1 + (h // 660) % 28)
 
 
 class Platform:
     """Generates the next upstream event for a random customer, with plausible conversion rates."""
 
-    def __init__(self, seed: int = 7, manager_codes: list[str] | None = None):
+    def __init__(self, seed: int = 7, manager_codes: list[str] | None = None, history_days: int = 0):
+        """`history_days`: with a customer's first asset snapshot, also publish the end-of-day snapshots of
+        that many past days (what a platform's T+1 history would hold), so the daily asset series and ADA
+        have something to show from the start (`make run`; the fault suite's workload leaves it at 0)."""
         self.rng = random.Random(seed)
+        self.history_days = history_days
+        self.with_history: set[str] = set()
         self.customers: list[Sim] = []
         self.manager_codes = manager_codes or []
         self.counter = 0
@@ -121,7 +135,8 @@ class Platform:
             s.id_country = rng.choice(MARKETS)[0] if rng.random() < 0.15 else s.residence
             return [up.IdentityVerified(customer_id=s.customer_id, verified_at=now,
                                         id_type=rng.choice(list(up.IdType)[:3]),
-                                        id_issuing_country=s.id_country, id_number=f"X{rng.randint(1, 10**7)}")]
+                                        id_issuing_country=s.id_country, id_number=f"X{rng.randint(1, 10**7)}",
+                                        date_of_birth=birth_date(s.customer_id))]
         if s.stage == "verified":
             s.stage, s.attempts = "applied", s.attempts + 1
             s.application_id = s.application_id or f"APP{uuid.uuid4().hex[:8].upper()}"
@@ -176,9 +191,10 @@ class Platform:
             positions = [up.Position(symbol=k, market="HK", quantity=v, market_value=v * 100, currency=s.currency)
                          for k, v in s.positions.items()]
             total = s.cash + sum((p.market_value for p in positions), Decimal(0))
-            out: list[Payload] = [up.AssetSnapshotTaken(customer_id=s.customer_id, account_id=s.account_id, as_of=now,
-                                                        currency=s.currency, total_assets=total, cash=s.cash,
-                                                        positions=positions)]
+            out: list[Payload] = self.history(s, total, now)
+            out.append(up.AssetSnapshotTaken(customer_id=s.customer_id, account_id=s.account_id, as_of=now,
+                                             currency=s.currency, total_assets=total, cash=s.cash,
+                                             positions=positions))
             if rng.random() < 0.2 and len(self.customers) > 2:
                 referee = rng.choice(self.customers)
                 if referee.customer_id != s.customer_id:
@@ -186,6 +202,23 @@ class Platform:
                                                  referral_code=f"REF-{s.customer_id}", linked_at=now))
             return out
         return []
+
+    def history(self, s: Sim, total: Decimal, now: datetime) -> list[Payload]:
+        """The past days' end-of-day snapshots (08:00 UTC: after the close in Hong Kong and Singapore) of an
+        account seen for the first time, a random walk ending near today's value; weekends carried forward."""
+        if not self.history_days or s.customer_id in self.with_history or s.account_id is None:
+            return []
+        self.with_history.add(s.customer_id)
+        value, out = max(total, Decimal(1000)) * Decimal(self.rng.randint(60, 140)) / 100, []
+        for back in range(self.history_days, 0, -1):
+            day = (now - timedelta(days=back)).date()
+            if day.weekday() >= 5:
+                continue
+            value = (value * Decimal(self.rng.randint(970, 1035)) / 1000).quantize(Decimal("0.01"))
+            out.append(up.AssetSnapshotTaken(customer_id=s.customer_id, account_id=s.account_id,
+                                             as_of=datetime(day.year, day.month, day.day, 8, tzinfo=UTC),
+                                             currency=s.currency, total_assets=value, cash=value))
+        return out
 
     def next_events(self, max_customers: int) -> list[Payload]:
         if len(self.customers) < max_customers and (not self.customers or self.rng.random() < 0.35):
@@ -201,7 +234,7 @@ async def run(settings: KafkaSettings, *, rate: float, customers: int, total: in
     await ensure_topics(settings, [settings.topic(t) for t in (*topics.PLATFORM_TOPICS, topics.CRM_USERCRM_REQUESTS)])
     producer = EventProducer(settings, client_id="demo-platform")
     await producer.start()
-    platform = Platform(seed=seed, manager_codes=manager_codes)
+    platform = Platform(seed=seed, manager_codes=manager_codes, history_days=HISTORY_DAYS)
     sent = 0
     answers = asyncio.create_task(answer_requests(settings, producer, seed=seed))  # the CRM's requests
     try:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from devtools.demo import Platform
 from devtools.demo_usercrm import answer, fund_catalogue
 from shared.events import encode, registry, topics
+from shared.events import upstream as up
 from shared.events.crm_usercrm import UserRequest
 
 
@@ -33,6 +34,30 @@ def test_demo_traffic_covers_every_upstream_event_and_is_valid() -> None:
             assert types.index("account.opened") < types.index("funding.deposit_completed")
     stages = Counter(s.stage for s in platform.customers)
     assert stages["registered"] > 0 and stages["applied"] > 0 and stages["trading"] > 0
+
+
+def test_make_run_publishes_days_of_asset_snapshots_and_dates_of_birth() -> None:
+    platform = Platform(seed=3, history_days=30)
+    snaps: dict[str, list] = {}
+    births = []
+    for _ in range(3000):
+        for payload in platform.next_events(300):
+            registry.decode(encode(registry.envelope(payload, producer="demo")))
+            if isinstance(payload, up.AssetSnapshotTaken):
+                snaps.setdefault(payload.account_id, []).append(payload.as_of)
+            elif isinstance(payload, up.IdentityVerified):
+                births.append(payload.date_of_birth)
+    assert births and all(b is not None and 1950 <= b.year <= 2004 for b in births)
+    assert snaps
+    today = datetime.now(UTC).date()
+    for times in snaps.values():
+        past = [t for t in times if t.date() < today]
+        days = {t.date() for t in past}
+        # one end-of-day snapshot per past weekday of the 30, published once per account, before today's
+        assert len(past) == len(days) and 20 <= len(days) <= 22, times
+        assert all(t.date().weekday() < 5 and (today - t.date()).days <= 30 for t in past)
+        assert times.index(max(past)) < len(past)
+    assert Platform(seed=3).history_days == 0  # the fault suite's workload: no history
 
 
 def _answer_types() -> Counter[str]:
