@@ -5,6 +5,7 @@ import { SESSION_EXPIRED_EVENT } from "../auth/AuthProvider";
 import { currentToken } from "../auth/session";
 import type { paths as AccessPaths } from "./access";
 import type { paths as AssignmentPaths } from "./assignment";
+import type { paths as CampaignsPaths } from "./campaigns";
 import type { paths as CustomerPaths } from "./customer";
 import type { paths as KycPaths } from "./kyc";
 import { ApiError, problemOf } from "./problem";
@@ -12,7 +13,7 @@ import type { paths as SummaryPaths } from "./summary";
 import type { paths as TasksPaths } from "./tasks";
 import type { paths as UsercrmPaths } from "./usercrm";
 
-export const SERVICES = ["customer", "assignment", "tasks", "summary", "kyc", "usercrm", "access"] as const;
+export const SERVICES = ["customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns", "access"] as const;
 export type Service = (typeof SERVICES)[number];
 
 export function requestId(): string {
@@ -56,6 +57,7 @@ export const tasksApi = make<TasksPaths>("tasks");
 export const summaryApi = make<SummaryPaths>("summary");
 export const kycApi = make<KycPaths>("kyc");
 export const usercrmApi = make<UsercrmPaths>("usercrm");
+export const campaignsApi = make<CampaignsPaths>("campaigns");
 export const accessApi = make<AccessPaths>("access");
 
 /** Plain authenticated fetch through the gateway (streamed downloads such as the CSV export). */

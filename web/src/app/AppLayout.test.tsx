@@ -15,11 +15,12 @@ describe("permission-aware menus", () => {
   const SETUP = ["Account Managers", "Teams and Rules"];
   const SERVICE = ["Tickets", "Comments"];
   const END = ["User CRM", "Analytics"];
+  const CAMPAIGNS = ["Campaigns"];
   it.each<[Role, string[]]>([
-    ["admin", ["Home", "Customer List", ...STAFF, "KYC review", ...SETUP, ...SERVICE, ...END]],
-    ["team_lead", ["Home", "Customer List", ...STAFF, ...SETUP, ...SERVICE, ...END]],
-    ["manager", ["Home", "Customer List", ...STAFF, ...SETUP, ...SERVICE, ...END]],
-    ["auditor", ["Home", "Customer List", ...STAFF, ...SETUP, ...END]],
+    ["admin", ["Home", "Customer List", ...STAFF, "KYC review", ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS]],
+    ["team_lead", ["Home", "Customer List", ...STAFF, ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS]],
+    ["manager", ["Home", "Customer List", ...STAFF, ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS]],
+    ["auditor", ["Home", "Customer List", ...STAFF, ...SETUP, ...END, ...CAMPAIGNS]],
     ["kyc_reviewer", ["Home", "Customer List", ...STAFF, "KYC review", ...SETUP, ...END]],
     ["operator", ["Home"]],
   ])("%s sees %j", (role, expected) => {
@@ -44,6 +45,6 @@ describe("permission-aware menus", () => {
     mockFetch({});
     renderWith(<AppLayout />, { role: "manager", lang: "zh" });
     expect(menu()).toEqual(["首页", "客户池", "任务", "我的看板", "今日小结", "客户经理管理", "团队与规则", "工单", "评论",
-      "用户 CRM", "数据分析"]);
+      "用户 CRM", "数据分析", "营销活动"]);
   });
 });

@@ -9,6 +9,7 @@ import { usercrmEn, usercrmZh } from "./usercrm";
 import { usercrmEditEn, usercrmEditZh } from "./usercrmEdit";
 import { usercrmManageEn, usercrmManageZh } from "./usercrmManage";
 import { analyticsEn, analyticsZh } from "./analytics";
+import { campaignsEn, campaignsZh } from "./campaigns";
 
 export const screensEn = {
   ...tasksEn,
@@ -21,6 +22,7 @@ export const screensEn = {
   ...usercrmEditEn,
   ...usercrmManageEn,
   ...analyticsEn,
+  ...campaignsEn,
 } as const;
 
 export const screensZh: Record<keyof typeof screensEn, string> = {
@@ -34,4 +36,5 @@ export const screensZh: Record<keyof typeof screensEn, string> = {
   ...usercrmEditZh,
   ...usercrmManageZh,
   ...analyticsZh,
+  ...campaignsZh,
 };

@@ -1,0 +1,62 @@
+// Campaigns service: plan (create, edit, audience preview), peer review, start, history and targets.
+import { campaignsApi } from "../api/clients";
+import type { components } from "../api/campaigns";
+
+type S = components["schemas"];
+export type Campaign = S["CampaignView"];
+export type CampaignItem = S["CampaignItem"];
+export type CampaignPage = S["CampaignPage"];
+export type Plan = S["PlanBody"];
+export type Audience = S["AudienceBody"];
+export type AudiencePreview = S["AudiencePreview"];
+export type HistoryEntry = S["HistoryEntry"];
+export type CampaignStatus = Campaign["status"];
+
+export const STATUSES: CampaignStatus[] = ["draft", "in_review", "approved", "rejected", "running", "closed"];
+export const DISTRIBUTIONS = ["assigned_manager", "team_queue", "round_robin", "least_loaded"] as const;
+export const CHANNELS = ["phone", "sms", "email", "in_app"] as const;
+export const METRICS = ["account_opened", "funded", "first_trade", "incremental_assets", "net_deposits"] as const;
+export const STAGES = ["registered", "pending_account_opening", "pending_funding", "funded", "traded"] as const;
+
+export async function listCampaigns(q: { status?: CampaignStatus | null; cursor?: string | null }, signal?: AbortSignal): Promise<CampaignPage> {
+  const query = { limit: 50, ...(q.status ? { status: q.status } : {}), ...(q.cursor ? { cursor: q.cursor } : {}) };
+  const { data } = await campaignsApi.GET("/campaigns", { params: { query }, signal });
+  return data as CampaignPage;
+}
+
+const path = (id: string) => ({ params: { path: { campaign_id: id } } });
+
+export async function getCampaign(id: string, signal?: AbortSignal): Promise<Campaign> {
+  const { data } = await campaignsApi.GET("/campaigns/{campaign_id}", { ...path(id), signal });
+  return data as Campaign;
+}
+
+export async function campaignHistory(id: string, signal?: AbortSignal): Promise<HistoryEntry[]> {
+  const { data } = await campaignsApi.GET("/campaigns/{campaign_id}/history", { ...path(id), signal });
+  return (data as S["History"]).items;
+}
+
+export async function previewAudience(audience: Audience): Promise<AudiencePreview> {
+  const { data } = await campaignsApi.POST("/campaigns/audience/preview", { body: audience });
+  return data as AudiencePreview;
+}
+
+export async function createCampaign(plan: Plan): Promise<Campaign> {
+  const { data } = await campaignsApi.POST("/campaigns", { body: plan });
+  return data as Campaign;
+}
+
+export async function submitCampaign(id: string): Promise<Campaign> {
+  const { data } = await campaignsApi.POST("/campaigns/{campaign_id}/submit", path(id));
+  return data as Campaign;
+}
+
+export async function reviewCampaign(id: string, decision: "approve" | "reject", comment: string | null): Promise<Campaign> {
+  const { data } = await campaignsApi.POST("/campaigns/{campaign_id}/review", { ...path(id), body: { decision, comment } });
+  return data as Campaign;
+}
+
+export async function startCampaign(id: string): Promise<Campaign> {
+  const { data } = await campaignsApi.POST("/campaigns/{campaign_id}/start", path(id));
+  return data as Campaign;
+}
