@@ -247,3 +247,15 @@ async def test_the_demo_staff_plans_a_campaign_an_hour_that_a_peer_approves(clie
     container.executor.run_once()  # the scheduler: its start time has come
     body = (await client.get(f"/campaigns/{campaign_id}", headers=LEAD_A)).json()
     assert body["status"] == "running" and body["audience_size"] == 4  # C1..C4: pending funding, in T-HK
+
+
+async def test_a_retried_create_with_its_idempotency_key_makes_one_campaign(client):
+    key = {"Idempotency-Key": "create-campaign-1"}
+    first = await client.post("/campaigns", json=plan(name="Once"), headers={**LEAD_A, **key})
+    again = await client.post("/campaigns", json=plan(name="Once"), headers={**LEAD_A, **key})
+    assert first.status_code == again.status_code == 201
+    assert first.json()["campaign_id"] == again.json()["campaign_id"]
+    other = await client.post("/campaigns", json=plan(name="Twice"), headers={**LEAD_A, **key})
+    assert other.status_code == 422  # another body with the same key
+    items = (await client.get("/campaigns", headers=LEAD_A)).json()["items"]
+    assert [i["name"] for i in items] == ["Once"]
