@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import inspect
 import os
 import signal
@@ -148,19 +147,23 @@ async def serve(container: ServiceContainer, mode: str) -> None:
 
 @asynccontextmanager
 async def running(container: ServiceContainer, *, worker: bool = True) -> AsyncIterator[ServiceContainer]:
-    """The worker components in the background (tests, benchmarks, demos); everything closed afterwards."""
+    """The worker components in the background (tests, benchmarks, demos); everything closed afterwards.
+
+    Leaving the block asks `run_components` to stop them (a stop on purpose: nothing logged at ERROR); a component
+    that ended unasked meanwhile was logged as `component_ended` and its `ComponentEnded` is raised here."""
     container.migrate()
     components = await container.start(worker=worker)
-    task = asyncio.create_task(run_components(components, install_signals=False)) if components else None
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_components(components, install_signals=False, stop=stop)) if components else None
     try:
         yield container
     finally:
-        for comp in components:
-            await comp.stop()
-        if task is not None:
-            with contextlib.suppress(ComponentEnded):  # they were asked to stop: here
+        stop.set()
+        try:
+            if task is not None:
                 await asyncio.wait_for(task, timeout=30)
-        await container.stop()
+        finally:
+            await container.stop()
 
 
 class HttpServer:
@@ -179,8 +182,10 @@ class HttpServer:
         self.server.should_exit = True
 
 
-async def run_components(components: Sequence[Any], *, install_signals: bool = True) -> None:
-    """Run until a signal or until any component ends (a crash stops the others, then re-raises)."""
+async def run_components(components: Sequence[Any], *, install_signals: bool = True,
+                         stop: asyncio.Event | None = None) -> None:
+    """Run until a signal, until `stop` is set, or until any component ends (a crash stops the others, then
+    re-raises). Only the first two are stops on purpose: whoever stops the components must go through them."""
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
 
@@ -188,13 +193,30 @@ async def run_components(components: Sequence[Any], *, install_signals: bool = T
         stopping.set()
         await asyncio.gather(*(c.stop() for c in components), return_exceptions=True)
 
+    async def stop_when_asked(asked: asyncio.Event) -> None:
+        await asked.wait()
+        await stop_all()
+
     if install_signals:
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
                 loop.add_signal_handler(sig, lambda: asyncio.ensure_future(stop_all()))
             except (NotImplementedError, RuntimeError):  # pragma: no cover - non-main thread
                 pass
+    watcher = asyncio.create_task(stop_when_asked(stop)) if stop is not None else None
     tasks = [asyncio.create_task(c.run(), name=type(c).__name__) for c in components]
+    try:
+        await _run_until_one_ends(tasks, stopping, stop_all)
+    finally:
+        if watcher is not None:
+            if stop is not None and stop.is_set():
+                await watcher  # its stop_all (the components' stop calls) runs to its end
+            else:
+                watcher.cancel()
+
+
+async def _run_until_one_ends(tasks: list[asyncio.Task[Any]], stopping: asyncio.Event,
+                              stop_all: Callable[[], Awaitable[None]]) -> None:
     done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     failed = [t for t in done if not t.cancelled() and t.exception() is not None]
     for t in failed:
@@ -202,7 +224,9 @@ async def run_components(components: Sequence[Any], *, install_signals: bool = T
                   exc_info=t.exception())
     # A component that ends by itself, unasked (returned, or cancelled from inside), is as much a failure as
     # one that raised: the process must not go on without it, nor end as if stopped on purpose (exit 0,
-    # nothing logged: a KYC worker ended like that during the fault suite's broker outage).
+    # nothing logged: a KYC worker ended like that during the fault suite's broker outage). A stop on purpose
+    # (a signal, or run_components' `stop`, e.g. leaving `running()`) sets `stopping` before any component
+    # is asked to stop, so the components it ends are never taken for ones that ended unasked.
     ended = [] if stopping.is_set() else [t for t in done if t not in failed]
     for t in ended:
         log.error("component_ended", component=t.get_name(), cancelled=t.cancelled())

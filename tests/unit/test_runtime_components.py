@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 
@@ -52,17 +53,51 @@ async def test_a_stop_signal_ends_every_component_without_error():
     assert a.stopped.is_set() and b.stopped.is_set()
 
 
-async def test_running_stops_its_components_on_purpose():
-    a = Forever()
+class Container:
+    def __init__(self, *components: Forever) -> None:
+        self.components = list(components)
+        self.stopped = False
 
-    class Container:
-        def migrate(self) -> None: ...
+    def migrate(self) -> None: ...
 
-        async def start(self, worker: bool) -> list[Forever]:
-            return [a]
+    async def start(self, worker: bool) -> list[Forever]:
+        return self.components
 
-        async def stop(self) -> None: ...
+    async def stop(self) -> None:
+        self.stopped = True
 
-    async with running(Container()):
+
+def errors(out: str) -> list[dict]:
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("level") == "error"]
+
+
+async def test_running_stops_its_components_on_purpose_without_an_error(capsys):
+    a, b = Forever(), Forever()
+    container = Container(a, b)
+    async with running(container):
         await asyncio.sleep(0.05)
-    assert a.stopped.is_set()
+    assert a.stopped.is_set() and b.stopped.is_set() and container.stopped
+    out = capsys.readouterr().out
+    assert "component_ended" not in out and errors(out) == []
+
+
+async def test_run_components_stop_event_is_a_stop_on_purpose(capsys):
+    a, b = Forever(), Forever()
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_components([a, b], install_signals=False, stop=stop))
+    await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)
+    assert a.stopped.is_set() and b.stopped.is_set()
+    assert errors(capsys.readouterr().out) == []
+
+
+async def test_running_raises_for_a_component_that_ended_unasked_in_the_block(capsys):
+    other = Forever()
+    container = Container(other, Returns())
+    with pytest.raises(ComponentEnded, match="Returns"):
+        async with running(container):
+            await asyncio.sleep(0.05)
+    assert other.stopped.is_set() and container.stopped
+    assert [e["event"] for e in errors(capsys.readouterr().out)] == ["component_ended"]
