@@ -364,10 +364,9 @@ async def test_a_poll_across_partitions_is_recorded_in_one_event_store_transacti
         await poll(lambda: total() == 99, timeout=JOIN_S, message="the nine valid deposits counted once")
         assert len(dlq) == 1 and json.loads(dlq[0].value)["error"]["stage"] == "handler"
         assert spy.calls["apply"] >= 1  # the split, partition by partition
-        # the poison record's offset is passed too: recorded right after its dead letter is sent, so the
-        # dead letter (and the other records' effects) can be seen a moment before that position
-        await poll(lambda: sum(spy.positions().values()) == 100, timeout=JOIN_S,
-                   message="the position past the dead-lettered record")
+        # the poison record's offset is passed too: stored just after its dead letter is published, which the
+        # read above may see first (CI, load ~20: 99 read at once)
+        await poll(lambda: sum(spy.positions().values()) == 100, timeout=JOIN_S, message="past the poison record")
     finally:
         await running.stop()
         app.close()
