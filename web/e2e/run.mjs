@@ -22,8 +22,9 @@ const stack = spawn(python, ["-m", "devtools.run", "--port-base", String(portBas
   "--no-build", "--topic-prefix", `e2e${portBase}-${Date.now().toString(36)}-`, "--rate", "8", "--customers", "60", "--no-staff", "--ready-timeout", "300"], {
   cwd: root,
   // the brokerage's day is the staff's day: the browser runs in Asia/Hong_Kong (browser.mjs), so does the summary's
-  // "today" (with the default UTC, from 16:00 UTC the console asked for a day the server had not begun)
-  env: { ...process.env, WHALE_DEV_SIGNIN: "1", LOG_LEVEL: "WARNING", SUMMARY_TIMEZONE: "Asia/Hong_Kong" },
+  // "today" and the customer service's end-of-day asset values (with the default UTC, from 16:00 UTC the console asked
+  // for a day the server had not begun)
+  env: { ...process.env, WHALE_DEV_SIGNIN: "1", LOG_LEVEL: "WARNING", BROKERAGE_TIMEZONE: "Asia/Hong_Kong" },
   stdio: ["ignore", "pipe", "pipe"],
   detached: true,
 });

@@ -1,5 +1,5 @@
 // Customer service (customer pool): typed calls over the generated client.
-import type { operations } from "../api/customer";
+import type { components, operations } from "../api/customer";
 import { customerApi, gatewayFetch } from "../api/clients";
 import type { CustomerDetail, CustomerItem, Page, StageCounts, TextEntry } from "./models";
 
@@ -22,6 +22,17 @@ export async function getCustomer(id: string, asOf?: string | null, signal?: Abo
     signal,
   });
   return data as unknown as CustomerDetail;
+}
+
+export type AssetSeries = components["schemas"]["AssetSeries"];
+
+/** The customer's and its accounts' end-of-day values per day (brokerage days, carried forward). */
+export async function assetSeries(id: string, from: string | null, signal?: AbortSignal): Promise<AssetSeries> {
+  const { data } = await customerApi.GET("/customers/{customer_id}/assets/daily", {
+    params: { path: { customer_id: id }, query: from ? { from } : {} },
+    signal,
+  });
+  return data as AssetSeries;
 }
 
 export async function listRemarks(id: string): Promise<TextEntry[]> {

@@ -66,6 +66,20 @@ export interface Move {
   method: string | null;
 }
 
+export interface AdaWindow {
+  days: number;
+  ada: string | null;
+  previous: string | null;
+  change: string | null;
+  change_pct: string | null;
+}
+
+export interface AdaBlock {
+  currency: string | null;
+  as_of: string;
+  windows: AdaWindow[];
+}
+
 export interface CustomerDetail {
   customer_id: string;
   as_of: string | null;
@@ -108,6 +122,8 @@ export interface CustomerDetail {
     deposits_total: Record<string, string> | null;
     withdrawals_total: Record<string, string> | null;
     accounts: { account_id: string; currency: string; total_assets: string; cash: string; as_of: string }[];
+    /** Average daily assets (30/90/365 days) ending on the series' last day; null without a snapshot or in the past. */
+    ada?: AdaBlock | null;
     positions: { account_id: string; symbol?: string; quantity?: string; market_value?: string; currency?: string; [k: string]: unknown }[];
   };
   funding: { recent_deposits: Move[]; recent_withdrawals: Move[]; first_deposit_at: string | null };

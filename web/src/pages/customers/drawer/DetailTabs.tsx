@@ -4,6 +4,7 @@ import dayjs from "dayjs";
 import { useI18n } from "../../../i18n";
 import type { CustomerDetail, Move } from "../../../services/models";
 import { Masked } from "../CustomerTable";
+import { AdaTrend } from "./AdaTrend";
 
 const when = (v: string | null | undefined) => (v ? dayjs(v).format("YYYY-MM-DD HH:mm") : "—");
 const money = (v: string | null | undefined, ccy?: string | null) =>
@@ -111,6 +112,12 @@ export function AssetsTab({ d }: { d: CustomerDetail }) {
         <Descriptions.Item label={t("field.depositsTotal")}>{totals(a.deposits_total)}</Descriptions.Item>
         <Descriptions.Item label={t("field.withdrawalsTotal")}>{totals(a.withdrawals_total)}</Descriptions.Item>
       </Descriptions>
+      {d.as_of == null && (
+        <>
+          <Typography.Title level={3} style={{ fontSize: 14, marginTop: 16 }}>{t("ada.title")}</Typography.Title>
+          <AdaTrend customerId={d.customer_id} ada={a.ada} />
+        </>
+      )}
       <Typography.Title level={3} style={{ fontSize: 14, marginTop: 16 }}>{t("field.accounts")}</Typography.Title>
       <Table size="small" rowKey="account_id" pagination={false} dataSource={a.accounts} locale={{ emptyText: t("state.empty") }}
         columns={[
