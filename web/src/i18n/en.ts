@@ -160,6 +160,7 @@ export const en = {
   "customers.sort.assets": "Total assets",
   "customers.sort.last_activity": "Last activity",
   "customers.sort.ada30": "Average daily assets (30 days)",
+  "customers.ada30": "ADA 30 d {v}",
   "ada.title": "Average daily assets",
   "ada.window": "ADA, {n} days",
   "ada.vsPrevious": "vs the window before",

@@ -162,6 +162,7 @@ export const zh: Messages = {
   "customers.sort.assets": "总资产",
   "customers.sort.last_activity": "最近活动",
   "customers.sort.ada30": "日均资产（30天）",
+  "customers.ada30": "30天日均 {v}",
   "ada.title": "日均资产",
   "ada.window": "日均资产（{n}天）",
   "ada.vsPrevious": "较上一周期",

@@ -42,6 +42,8 @@ export interface CustomerItem {
   withdrawals: Record<string, string> | null;
   total_assets: string | null;
   assets_currency: string | null;
+  /** Average daily assets (null without an asset snapshot). */
+  ada?: AdaBlock | null;
   tags: string[] | null;
   last_activity_at: string | null;
   managers: ManagerSlot[];

@@ -83,7 +83,13 @@ export const CustomerTable = memo(function CustomerTable({ items, loading, selec
     },
     {
       title: t("customers.col.assets"), dataIndex: "total_assets", width: 120, align: "right", sorter: true, sortOrder: sortOrder("total_assets"),
-      render: (v: string | null, r) => (v == null ? none : `${AMOUNT.format(Number(v))} ${r.assets_currency ?? ""}`),
+      render: (v: string | null, r) => {
+        const total = v == null ? none : `${AMOUNT.format(Number(v))} ${r.assets_currency ?? ""}`;
+        const ada30 = r.ada?.windows.find((w) => w.days === 30)?.ada;
+        if (ada30 == null) return total;
+        // the 30-day average daily assets under the latest total (the list sorts by it: "sort" in the filters)
+        return <div>{total}<div className="cell-secondary" data-testid="ada30">{t("customers.ada30", { v: AMOUNT.format(Number(ada30)) })}</div></div>;
+      },
     },
     {
       title: t("customers.col.managers"), key: "managers", width: 150,

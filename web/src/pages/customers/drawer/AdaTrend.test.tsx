@@ -1,7 +1,9 @@
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { mockFetch, renderWith } from "../../../test/render";
-import type { AdaBlock } from "../../../services/models";
+import type { AdaBlock, CustomerItem } from "../../../services/models";
+import { CustomerTable } from "../CustomerTable";
+import { DEFAULT_FILTERS } from "../filters";
 import { AdaTrend, fetchFrom, rollingAverage } from "./AdaTrend";
 
 const ada: AdaBlock = {
@@ -55,5 +57,18 @@ describe("the customer drawer's average daily assets and trend", () => {
   it("says so when the customer has no asset snapshot yet", () => {
     renderWith(<AdaTrend customerId="C-1" ada={null} />, { role: "manager" });
     expect(screen.getByText("No asset snapshot yet")).toBeInTheDocument();
+  });
+
+  it("shows the 30-day ADA under the total assets in the list, and nothing without a snapshot", () => {
+    const row = (id: string, a: AdaBlock | null) => ({
+      customer_id: id, name: "A***", phone_dialing_code: null, phone_number: null, email: null, stage: "funded",
+      user_region: "HK", active_region: "HK", channel: "organic", registered_at: "2026-01-01T00:00:00Z",
+      total_assets: "120000", assets_currency: "HKD", managers: [], tags: [], ada: a,
+    }) as unknown as CustomerItem;
+    renderWith(<CustomerTable items={[row("C-1", ada), row("C-2", null)]} loading={false} selected={[]} onSelect={() => {}}
+      onOpen={() => {}} filters={DEFAULT_FILTERS} onSort={() => {}} />, { role: "manager" });
+    const cells = screen.getAllByTestId("ada30");
+    expect(cells).toHaveLength(1);
+    expect(cells[0]).toHaveTextContent("ADA 30 d 112,500");
   });
 });
