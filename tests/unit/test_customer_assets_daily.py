@@ -213,3 +213,29 @@ def test_fold_equals_the_model_in_any_order_and_a_rebuild_writes_the_same_rows(t
         c.app.close()
         c.engine.dispose()
     assert results[0] == results[1]
+
+
+def test_migrate_adds_the_new_columns_and_indexes_to_an_existing_customer_table(tmp_path):
+    from sqlalchemy import inspect, text
+
+    c = world(tmp_path, "old")
+    new = ("date_of_birth", "ada_currency", "ada_as_of", "ada30", "ada30_prev", "ada90", "ada90_prev", "ada365",
+           "ada365_prev")
+    with c.engine.begin() as conn:  # the table as an earlier version created it
+        for ix in ("ix_customer_ada30", "ix_customer_stage_ada30", "ix_customer_dob"):
+            conn.execute(text(f"DROP INDEX {ix}"))
+        for col in new:
+            conn.execute(text(f"ALTER TABLE customer DROP COLUMN {col}"))
+        conn.execute(text("INSERT INTO customer (customer_id, registered, sort_registered_at, stage, stage_rank, "
+                          "stage_entered_at, account_status, verification_status, deposits, withdrawals, "
+                          "trades_count, assets_sort, tags, last_activity_at) VALUES ('old', 1, '2025-01-01', "
+                          "'registered', 0, '{}', 'none', 'unverified', '{}', '{}', 0, 0, '[]', '2025-01-01')"))
+    c.migrate()
+    insp = inspect(c.engine)
+    assert set(new) <= {col["name"] for col in insp.get_columns("customer")}
+    assert {"ix_customer_ada30", "ix_customer_dob"} <= {ix["name"] for ix in insp.get_indexes("customer")}
+    with c.engine.connect() as conn:
+        assert conn.execute(text("SELECT ada30, ada_as_of FROM customer")).one() == (0, None)
+    c.migrate()  # again: nothing to add
+    c.app.close()
+    c.engine.dispose()
