@@ -1,4 +1,4 @@
-"""Settings: one object per service (its own env prefix), with shared `KAFKA_*` and `AUTH_*` groups.
+"""Settings: one object per service (its own env prefix), with shared `KAFKA_*`, `AUTH_*` and `BROKERAGE_*` groups.
 
 Nothing connects at import time; settings are built at start-up by each service's bootstrap.
 """
