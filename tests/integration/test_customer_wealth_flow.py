@@ -163,7 +163,9 @@ async def test_snapshots_over_days_to_series_ada_filter_sort_and_replay(kafka_se
         assert denied.status_code == 403 and "age_min" in denied.json()["detail"]
         before = stored(svc)
         await svc.stop_worker()
-        await ops_rebuild_verified("customer", url)
+        verified = await ops_rebuild_verified("customer", url)
+        series_tables = {"customer_account_asset_day", "customer_asset_day", "customer_asset_account"}
+        assert series_tables <= set(verified) and all(verified[t]["rows_after"] > 0 for t in series_tables)
         assert stored(svc) == before
     finally:
         await svc.stop()
