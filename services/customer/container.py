@@ -10,12 +10,12 @@ from functools import cached_property
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import Engine, Table, inspect, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
 from shared.runtime.api import create_app
-from shared.runtime.db import Tracker
+from shared.runtime.db import Tracker, add_missing_columns
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.idempotency import idempotency_store
 from shared.runtime.kafka import BatchConsumer, EventProducer, ensure_topics
@@ -32,24 +32,6 @@ from .settings import CustomerSettings
 SERVICE = "customer"
 
 
-def add_missing_columns(engine: Engine, table: Table) -> None:
-    """Columns added to an existing table since it was created (nullable or with a server default), and its
-    indexes: `create_all` only creates missing tables. A new column's values come with the rows' next facts,
-    or all at once with `ops rebuild customer`."""
-    have = {c["name"] for c in inspect(engine).get_columns(table.name)}
-    missing = [c for c in table.columns if c.name not in have]
-    if not missing:
-        return
-    with engine.begin() as conn:
-        for col in missing:
-            ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {col.type.compile(engine.dialect)}'
-            if col.server_default is not None:
-                ddl += f" DEFAULT {col.server_default.arg}"  # type: ignore[attr-defined]
-            if not col.nullable:
-                ddl += " NOT NULL"
-            conn.execute(text(ddl))
-    for index in table.indexes:
-        index.create(engine, checkfirst=True)
 UPSTREAM_GROUP = "whale-customer"
 ASSIGNMENT_GROUP = "whale-customer-assignment"
 

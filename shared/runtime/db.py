@@ -27,6 +27,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
     text,
 )
@@ -137,3 +138,23 @@ class Tracker:
             return set(session.scalars(self._pg_first_time, {"consumer": self.consumer, "ids": ids}))
         stmt = _insert(session, self.processed).on_conflict_do_nothing().returning(self.processed.c.event_id)
         return set(session.scalars(stmt, [{"consumer": self.consumer, "event_id": e} for e in ids]))
+
+
+def add_missing_columns(engine: Engine, table: Table) -> None:
+    """Columns added to an existing table since it was created (nullable or with a server default), and its
+    indexes: `create_all` only creates missing tables. A new column's values come with the rows' next facts,
+    or all at once with `ops rebuild <service>`."""
+    have = {c["name"] for c in inspect(engine).get_columns(table.name)}
+    missing = [c for c in table.columns if c.name not in have]
+    if not missing:
+        return
+    with engine.begin() as conn:
+        for col in missing:
+            ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {col.type.compile(engine.dialect)}'
+            if col.server_default is not None:
+                ddl += f" DEFAULT {col.server_default.arg}"  # type: ignore[attr-defined]
+            if not col.nullable:
+                ddl += " NOT NULL"
+            conn.execute(text(ddl))
+    for index in table.indexes:
+        index.create(engine, checkfirst=True)
