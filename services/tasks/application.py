@@ -32,6 +32,12 @@ class TasksApplication(TrackingApplication):
     snapshotting_intervals = {CustomerTasks: 100, Ticket: 100}  # noqa: RUF012 - eventsourcing API
     policy: Policy = Policy()
 
+    @staticmethod
+    def campaign_customers(campaign_id: str) -> list[str]:
+        """The customers with an open follow-up of this campaign; the bootstrap reads them from the task rows
+        (folded in the events' transactions, so they match the stored task lists)."""
+        raise NotImplementedError("wired by the bootstrap")
+
     # ------------------------------------------------------------------------------ loading
     def board(self, customer_id: str) -> CustomerTasks | None:
         try:

@@ -21,7 +21,7 @@ from .container import Container
 from .domain.nodes import Policy
 from .outbox import to_messages
 from .projections import tables
-from .projections.readmodel import apply_stored_events
+from .projections.readmodel import apply_stored_events, open_campaign_customers
 from .settings import TasksSettings
 
 log = get_logger("tasks")
@@ -50,6 +50,7 @@ def bootstrap(settings: TasksSettings | None = None) -> Container:
     app = build_application(TasksApplication, settings.database_url)
     guard_outgoing(app, to_messages, service="tasks")
     app.read_model = apply_stored_events  # task, follow-up and ticket rows written in the events' transaction
+    app.campaign_customers = open_campaign_customers(sessions)  # type: ignore[method-assign]
     app.policy = Policy(due_hours=dict(settings.due_hours),
                         large_withdrawal_thresholds=dict(settings.large_withdrawal_thresholds))
     producer = EventProducer(kafka, client_id="tasks")

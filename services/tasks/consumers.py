@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import Event, Payload, topics
 from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned
+from shared.events.crm_campaigns import CampaignClosed, TargetFollowUpRequested
 from shared.events.crm_customer import AccountStatusChanged, FundsMoved, StageChanged, TradeRecorded
 from shared.events.crm_kyc import KycCaseDecided, KycCaseStateChanged
 from shared.runtime.db import Tracker
@@ -32,7 +33,7 @@ from .projections.cards import apply_card_events
 
 log = get_logger("tasks.engine")
 Rule = Callable[[CustomerTasks, Event, Policy], None]
-INPUT_TOPICS = (topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT, topics.CRM_KYC)
+INPUT_TOPICS = (topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT, topics.CRM_KYC, topics.CRM_CAMPAIGNS)
 GROUP = "whale-tasks"
 
 
@@ -76,6 +77,12 @@ def _kyc_state(board: CustomerTasks, e: Event, policy: Policy) -> None:
     board.observe_kyc(p.case_id, p.to_state.value, p.changed_at, str(e.event_id), policy)
 
 
+def _campaign_follow_up(board: CustomerTasks, e: Event, policy: Policy) -> None:
+    p = e.payload  # one per customer per campaign; a duplicate or re-published request opens nothing
+    board.request_campaign_follow_up(p.campaign_id, p.follow_up_id, p.manager_id, p.team_id, p.requested_at,
+                                     p.due_at, str(e.event_id))
+
+
 RULES: dict[type[Payload], Rule] = {
     StageChanged: _stage_changed,
     AccountStatusChanged: _account_status,
@@ -85,6 +92,7 @@ RULES: dict[type[Payload], Rule] = {
     CustomerUnassigned: _unassigned,
     KycCaseDecided: _kyc_decided,
     KycCaseStateChanged: _kyc_state,
+    TargetFollowUpRequested: _campaign_follow_up,
 }
 
 
@@ -101,10 +109,21 @@ TASK_LOG: dict[type, str] = {CustomerTasks.TaskOpened: "task_created", CustomerT
 
 
 def engine_relevant(e: Event, policy: Policy) -> bool:
+    if type(e.payload) in CAMPAIGN_RULES:
+        return True
     if type(e.payload) not in RULES:
         return False
     matters = MATTERS.get(type(e.payload))
     return matters is None or matters(e.payload, policy)
+
+
+def _campaign_closed(board: CustomerTasks, e: Event, policy: Policy) -> None:
+    board.close_campaign(e.payload.campaign_id, e.payload.closed_at, str(e.event_id))
+
+
+# Campaign-wide facts (keyed by campaign, not customer): applied to every customer whose task list has an
+# open follow-up of that campaign (`TasksApplication.campaign_customers`, from the task rows).
+CAMPAIGN_RULES: dict[type[Payload], Rule] = {CampaignClosed: _campaign_closed}
 
 
 def engine_apply(app: TasksApplication) -> Callable[[list[Event]], ProcessingEvent]:
@@ -113,11 +132,15 @@ def engine_apply(app: TasksApplication) -> Callable[[list[Event]], ProcessingEve
 
     def apply(events: list[Event]) -> ProcessingEvent:
         boards: dict[str, CustomerTasks] = {}
-        relevant = [e for e in events if engine_relevant(e, app.policy)]
-        loaded = app.boards([e.payload.customer_id for e in relevant])
-        for e in relevant:
-            rule = RULES[type(e.payload)]
-            cid = e.payload.customer_id
+        steps: list[tuple[str, Rule, Event]] = []
+        for e in events:
+            if type(e.payload) in CAMPAIGN_RULES:
+                rule = CAMPAIGN_RULES[type(e.payload)]
+                steps += [(cid, rule, e) for cid in app.campaign_customers(e.payload.campaign_id)]
+            elif engine_relevant(e, app.policy):
+                steps.append((e.payload.customer_id, RULES[type(e.payload)], e))
+        loaded = app.boards([cid for cid, _, _ in steps])
+        for cid, rule, e in steps:
             board = boards.get(cid)
             if board is None:
                 board = loaded.get(cid) or CustomerTasks(customer_id=cid)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
 from shared.runtime.api import create_app
+from shared.runtime.db import add_missing_columns
 from shared.runtime.idempotency import idempotency_store
 from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.logging import get_logger
@@ -50,6 +51,7 @@ class Container:
         """Read-model tables (the event store creates its own tables when the application starts); before the
         first recording, whose transaction writes rows into them."""
         tables.metadata.create_all(self.engine)
+        add_missing_columns(self.engine, tables.tasks)  # campaign_id
         self.app.process_recorder.max_tracking_id("migrate")  # touches the event-store tables
         log.info("tasks_migrated")
 

@@ -19,6 +19,7 @@ from services.tasks.bootstrap import bootstrap
 from services.tasks.settings import TasksSettings
 from shared.events import registry, topics
 from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned
+from shared.events.crm_campaigns import CampaignClosed, TargetFollowUpRequested
 from shared.events.crm_customer import CustomerOnboarded, FundsMoved, StageChanged
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer, ensure_topics
@@ -61,7 +62,7 @@ async def service(kafka_settings, pg_database):
     settings = TasksSettings(database_url=pg_database("tasks"), kafka=kafka_settings, auth=AUTH,
                              relay_interval_ms=50)
     await ensure_topics(kafka_settings, [kafka_settings.topic(t) for t in (
-        topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT, topics.CRM_KYC, topics.CRM_TASKS,
+        topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT, topics.CRM_KYC, topics.CRM_CAMPAIGNS, topics.CRM_TASKS,
         topics.dead_letter_topic("tasks"))])
     container = bootstrap(settings)
     async with running(container):
@@ -464,3 +465,66 @@ async def test_a_task_goes_to_the_owner_of_the_current_stage(service, producer, 
                                                   unassigned_at=T0 + timedelta(hours=3))))
     [back] = await poll(lambda: tasks_of(api, cid), timeout=40, message="task back with the every-stage owner")
     assert (back["node"], back["assignee_id"]) == ("pending_funding", "m1")
+
+
+def campaign_follow_up(cid: str, campaign: str, manager: str, **kw):
+    return env(TargetFollowUpRequested(customer_id=cid, campaign_id=campaign, follow_up_id=f"{campaign}-{cid}",
+                                       manager_id=manager, team_id="team-a", channels=["phone", "sms"],
+                                       requested_at=T0, due_at=datetime.now(UTC) + timedelta(days=7)), **kw)
+
+
+async def test_campaign_follow_ups_open_one_task_each_and_close_with_the_campaign(kafka_settings, pg_database,
+                                                                                  producer, poll):
+    """crm.campaigns.events through the real broker: one campaign_followup task per (campaign, customer) for
+    the owner the campaign chose, whatever the duplicates; a follow-up completes it; the campaign's close
+    cancels the ones still open; the store rebuilds the same rows (`ops rebuild tasks --verify`)."""
+    await ensure_topics(kafka_settings, [kafka_settings.topic(t) for t in (
+        topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT, topics.CRM_KYC, topics.CRM_CAMPAIGNS, topics.CRM_TASKS,
+        topics.dead_letter_topic("tasks"))])
+    settings = TasksSettings(database_url=pg_database("tasks_campaign"), kafka=kafka_settings, auth=AUTH,
+                             relay_interval_ms=50)
+    campaign = f"camp-{uuid.uuid4().hex[:8]}"
+    a, b = customer_id(), customer_id()
+    request_a = campaign_follow_up(a, campaign, "m7")
+    await producer.publish_many([registered(a), assigned(a, "m1"), registered(b), assigned(b, "m1")])
+    await producer.publish_many([request_a, request_a,  # re-published: the same envelope
+                                 campaign_follow_up(a, campaign, "m7"),  # a duplicate request (new envelope id)
+                                 campaign_follow_up(b, campaign, "m7")])
+    container = bootstrap(settings)
+    async with running(container), httpx.AsyncClient(transport=httpx.ASGITransport(app=container.api),
+                                                     base_url="http://tasks") as api:
+        async def campaign_tasks(status: str = "open"):
+            r = await api.get("/tasks", params={"node": "campaign_followup", "status": status},
+                              headers=token("m7"))
+            assert r.status_code == 200, r.text
+            return sorted(r.json()["items"], key=lambda t: t["customer_id"])
+
+        await poll(lambda: _len_at_least(campaign_tasks, 2), timeout=40, message="campaign follow-ups")
+        # every record consumed (the duplicates too) before counting
+        await poll(lambda: container.pipeline.applied >= 8, timeout=20, message="all records applied")
+        opened = await campaign_tasks()
+        assert sorted(t["customer_id"] for t in opened) == sorted([a, b])
+        assert {(t["campaign_id"], t["assignee_id"], t["team_id"]) for t in opened} == {(campaign, "m7", "team-a")}
+        assert await tasks_of(api, a, headers=token("m1")) == []  # not the customer's manager's: the campaign's
+        counts = (await api.get("/tasks/counts", headers=token("m7"))).json()
+        assert {"node": "campaign_followup", "open": 2, "overdue": 0} in counts
+
+        [task_a] = [t for t in opened if t["customer_id"] == a]
+        r = await api.post(f"/tasks/{task_a['task_id']}/follow-ups", json={"contact_methods": ["phone"],
+                                                                            "remarks": "interested"},
+                           headers=token("m7"))
+        assert r.status_code == 201, r.text
+        assert r.json()["completed_task_id"] == task_a["task_id"]
+        await producer.publish(env(CampaignClosed(campaign_id=campaign, closed_at=datetime.now(UTC),
+                                                  reason="manual", audience_size=2)))
+        cancelled = await poll(lambda: campaign_tasks("cancelled"), timeout=30, message="campaign closed")
+        assert [t["customer_id"] for t in cancelled] == [b]
+        assert [t["task_id"] for t in await campaign_tasks("completed")] == [task_a["task_id"]]
+        assert await campaign_tasks() == []
+    found = await ops_rebuild_verified("tasks", settings.database_url)
+    assert found["tasks"]["rows_after"] == 2
+
+
+async def _len_at_least(fetch, n: int):
+    items = await fetch()
+    return items if len(items) >= n else None

@@ -53,7 +53,7 @@ DB_INSTANCES = {"dev": 1, "prod": 3}
 CONSUMES: dict[str, set[str]] = {
     "customer": set(UPSTREAM_TOPICS) | {"crm.assignment.events"},
     "assignment": {"crm.customer.events", "crm.tasks.events", "crm.usercrm.events"},
-    "tasks": {"crm.customer.events", "crm.assignment.events", "crm.kyc.events"},
+    "tasks": {"crm.customer.events", "crm.assignment.events", "crm.kyc.events", "crm.campaigns.events"},
     "summary": {"crm.customer.events", "crm.assignment.events", "crm.tasks.events", "crm.kyc.events"},
     "kyc": {"brokerage.account", "brokerage.kyc"},
     "usercrm": {"brokerage.registration", "brokerage.kyc", "brokerage.account", "brokerage.funding",

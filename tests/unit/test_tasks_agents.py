@@ -14,9 +14,10 @@ from services.tasks.application import TasksApplication
 from services.tasks.consumers import EngineHandler, cards_handler
 from services.tasks.domain.nodes import Policy
 from services.tasks.projections import tables
-from services.tasks.projections.readmodel import apply_stored_events
+from services.tasks.projections.readmodel import apply_stored_events, open_campaign_customers
 from shared.events import encode, registry
 from shared.events.crm_assignment import CustomerAssigned
+from shared.events.crm_campaigns import CampaignClosed, TargetFollowUpRequested
 from shared.events.crm_customer import CustomerOnboarded, StageChanged
 from shared.events.crm_kyc import KycCaseDecided
 from shared.runtime.db import Tracker, make_engine, session_factory
@@ -47,7 +48,9 @@ class Engine:
         self.app.policy = Policy()
         self.app.read_model = apply_stored_events
         self.sessions = session_factory(engine)
-        topics = [KAFKA.topic(t) for t in ("crm.customer.events", "crm.assignment.events", "crm.kyc.events")]
+        self.app.campaign_customers = open_campaign_customers(self.sessions)
+        topics = [KAFKA.topic(t) for t in ("crm.customer.events", "crm.assignment.events", "crm.kyc.events",
+                                           "crm.campaigns.events")]
         self.producer = FakeProducer()
         self.processor = Pipeline(
             [cards_handler(self.sessions, Tracker(tables.consumer_position, tables.processed_event, "cards")),
@@ -192,3 +195,44 @@ async def test_first_stage_of_a_customer_whose_task_list_exists_already(engine):
     await engine.processor.process([Inbound(customer, 0, 0, cid.encode(), stage(cid, "registered"), 0)])
     board = engine.app.board(cid)
     assert board.manager_id == "m7" and board.open["tmt_registration"]["assignee_id"] == "m7"
+
+
+def follow_up_request(cid: str, campaign: str, manager: str | None, *, event_id: uuid.UUID | None = None) -> bytes:
+    return raw(TargetFollowUpRequested(customer_id=cid, campaign_id=campaign, follow_up_id=f"fu-{campaign}-{cid}",
+                                       manager_id=manager, team_id="t1", channels=["phone"], requested_at=T0,
+                                       due_at=T0 + timedelta(days=7)), event_id=event_id)
+
+
+async def test_campaign_follow_ups_fold_into_one_task_per_customer_per_campaign(engine):
+    cid = f"c-{uuid.uuid4().hex[:8]}"
+    topic = KAFKA.topic("crm.campaigns.events")
+    first = follow_up_request(cid, "camp-a", "m9")
+    records = [first, first,  # re-published at another offset: same event id
+               follow_up_request(cid, "camp-a", "m9"),  # another request for the same campaign and customer
+               follow_up_request(cid, "camp-b", None)]  # another campaign: the team's queue
+    await engine.processor.process([Inbound(topic, 0, i, cid.encode(), r, 0) for i, r in enumerate(records)])
+    # the customer's manager changes: campaign follow-ups stay with the owner the campaign chose
+    await engine.processor.process([Inbound(KAFKA.topic("crm.assignment.events"), 0, 0, cid.encode(), raw(
+        CustomerAssigned(customer_id=cid, manager_id="m1", team_id="t2", reason="rule", assigned_at=T0)), 0)])
+    rows = {r["campaign_id"]: r for r in engine.task_rows(cid)}
+    assert sorted(rows) == ["camp-a", "camp-b"]
+    assert {r["node"] for r in rows.values()} == {"campaign_followup"}
+    assert (rows["camp-a"]["assignee_id"], rows["camp-a"]["team_id"], rows["camp-a"]["status"]) == ("m9", "t1", "open")
+    assert (rows["camp-b"]["assignee_id"], rows["camp-b"]["team_id"]) == (None, "t1")
+    assert rows["camp-a"]["due_at"] == T0 + timedelta(days=7)
+    board = engine.app.board(cid)
+    assert sorted(t["task_id"] for t in board.open.values()) == sorted(r["task_id"] for r in rows.values())
+
+    # a follow-up recorded on the task completes it, credited to the campaign's owner
+    engine.app.record_follow_up(customer_id=cid, manager_id="m9", task_id=rows["camp-a"]["task_id"], intent=None,
+                                tier=None, contact_methods=["phone"], next_follow_up_at=None, tags=[],
+                                remarks=None, at=T0 + timedelta(hours=2))
+    # the campaign closes: its still-open follow-up is cancelled; a late duplicate request opens nothing
+    closed = raw(CampaignClosed(campaign_id="camp-b", closed_at=T0 + timedelta(days=7), reason="end_time",
+                                audience_size=1))
+    await engine.processor.process([Inbound(topic, 1, 0, b"camp-b", closed, 0),
+                                    Inbound(topic, 0, 9, cid.encode(), follow_up_request(cid, "camp-a", "m9"), 0)])
+    rows = {r["campaign_id"]: r for r in engine.task_rows(cid)}
+    assert len(rows) == 2 and (rows["camp-a"]["status"], rows["camp-a"]["assignee_id"]) == ("completed", "m9")
+    assert rows["camp-b"]["status"] == "cancelled"
+    assert engine.app.board(cid).open == {}

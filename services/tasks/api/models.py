@@ -118,6 +118,7 @@ class TaskOut(BaseModel):
     created_at: datetime
     closed_at: datetime | None
     cause_event_id: str | None
+    campaign_id: str | None = Field(default=None, description="The campaign of a campaign_followup task.")
 
 
 class CardOut(BaseModel):

@@ -68,7 +68,7 @@ def task_out(row: RowMapping, now: datetime) -> dict[str, Any]:
         task_id=row["task_id"], customer_id=row["customer_id"], node=row["node"], status=row["status"],
         assignee_id=row["assignee_id"], team_id=row["team_id"], due_at=row["due_at"],
         overdue=row["status"] == "open" and row["due_at"] < now, created_at=row["created_at"],
-        closed_at=row["closed_at"], cause_event_id=row["cause_event_id"],
+        closed_at=row["closed_at"], cause_event_id=row["cause_event_id"], campaign_id=row.get("campaign_id"),
     ).model_dump(mode="json")
 
 

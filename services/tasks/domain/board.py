@@ -55,6 +55,11 @@ CLOSED_MAX = 200  # closed task ids remembered (so a late command gets 409, not 
 HISTORY_MAX = 50  # assignment changes remembered (attribution of closed tasks by event time)
 
 
+def campaign_slot(campaign_id: str) -> str:
+    """The key of a campaign's follow-up among a customer's open tasks (one per campaign, beside the nodes)."""
+    return f"{Node.campaign_followup.value}:{campaign_id}"
+
+
 class CustomerTasks(Aggregate):
     # Defaults for task lists stored (or snapshotted) before these registers existed. Not annotated (the
     # aggregate class would take them for constructor fields); the dicts are replaced, never mutated.
@@ -63,6 +68,7 @@ class CustomerTasks(Aggregate):
     kyc = MappingProxyType({})  # case id -> the case's latest state {state, at, cause}
     done_at = MappingProxyType({})  # node -> when a follow-up last completed a task of it
     stage_owners = MappingProxyType({})  # stage -> [manager, team]: stage-specific assignments
+    campaigns = MappingProxyType({})  # campaign id -> the task its follow-up request opened (never trimmed)
 
     @staticmethod
     def create_id(customer_id: str) -> uuid.UUID:
@@ -74,7 +80,7 @@ class CustomerTasks(Aggregate):
         self.manager_id: str | None = None
         self.team_id: str | None = None
         self.stage: str | None = None
-        self.open: dict[str, dict[str, Any]] = {}  # node -> task
+        self.open: dict[str, dict[str, Any]] = {}  # node (or campaign slot) -> task
         self.closed: dict[str, dict[str, Any]] = {}  # task id -> outcome, node, closed at, attribution
         self.history: list[dict[str, Any]] = []  # assignments by event time: at, manager_id, team_id
         self.seen: list[str] = []
@@ -109,6 +115,8 @@ class CustomerTasks(Aggregate):
         event time, whatever the order in which the customer and assignment topics were consumed: fix
         late-known attributions."""
         for task_id, info in list(self.closed.items()):
+            if info["node"] == Node.campaign_followup.value:
+                continue  # attributed to the owner the campaign chose
             owner = self.as_of(info["at"], info.get("stage"))
             if owner != (info["assignee_id"], info["team_id"]):
                 self._task_attributed(customer_id=self.customer_id, task_id=task_id, node=info["node"],
@@ -155,6 +163,8 @@ class CustomerTasks(Aggregate):
         """Open tasks move to the owner of the customer's current stage."""
         manager_id, team_id = self.owner()
         for task in list(self.open.values()):
+            if task.get("campaign_id"):
+                continue  # a campaign follow-up stays with the owner the campaign chose
             if task["assignee_id"] != manager_id or task["team_id"] != team_id:
                 self._task_moved(customer_id=self.customer_id, task_id=task["task_id"], node=task["node"],
                                  assignee_id=manager_id, team_id=team_id,
@@ -236,8 +246,40 @@ class CustomerTasks(Aggregate):
                 raise TaskNotOpen(f"task is already {self.closed[task_id]['outcome']}")
             raise TaskNotFound("no such task for this customer")
         self._task_closed(customer_id=self.customer_id, task_id=task_id, node=task["node"],
-                          **self._owner_at(at, self.stage), outcome=TaskStatus.completed.value, at=at,
+                          **self._task_owner(task, at), outcome=TaskStatus.completed.value, at=at,
                           cause=follow_up_id, by=by)
+
+    def _task_owner(self, task: dict[str, Any], at: datetime) -> dict[str, Any]:
+        """Who a closing task is credited to: a campaign follow-up's own assignee, otherwise the owner of
+        the customer's current stage at `at`."""
+        if task.get("campaign_id"):
+            return {"assignee_id": task["assignee_id"], "team_id": task["team_id"], "stage": self.stage}
+        return self._owner_at(at, self.stage)
+
+    def request_campaign_follow_up(self, campaign_id: str, follow_up_id: str, manager_id: str | None,
+                                   team_id: str | None, requested_at: datetime, due_at: datetime,
+                                   cause: str) -> str | None:
+        """A campaign's follow-up request: one task per customer per campaign (keyed by the request's
+        `follow_up_id`, remembered per campaign so a duplicate or re-published request opens nothing), for
+        the manager (or team queue) the campaign chose, due at the campaign's end. Several campaigns'
+        follow-ups can be open side by side; the customer's stage and assignments do not move or close them."""
+        if campaign_id in self.campaigns:
+            return None
+        task_id = task_id_for(follow_up_id, Node.campaign_followup)
+        self._task_opened(customer_id=self.customer_id, task_id=task_id, node=Node.campaign_followup.value,
+                          assignee_id=manager_id, team_id=team_id, due_at=due_at, created_at=requested_at,
+                          cause=cause, campaign_id=campaign_id)
+        return task_id
+
+    def close_campaign(self, campaign_id: str, at: datetime, cause: str) -> str | None:
+        """The campaign closed: its follow-up, if still open, is cancelled (no outreach after the close)."""
+        task = self.open.get(campaign_slot(campaign_id))
+        if task is None:
+            return None
+        self._task_closed(customer_id=self.customer_id, task_id=task["task_id"], node=task["node"],
+                          **self._task_owner(task, at), outcome=TaskStatus.cancelled.value, at=at, cause=cause,
+                          by=None)
+        return str(task["task_id"])
 
     def schedule(self, follow_up_id: str, due_at: datetime, at: datetime, policy: Policy) -> str | None:
         """A follow-up's next follow-up time: one scheduled task per customer, the newest wins."""
@@ -279,22 +321,30 @@ class CustomerTasks(Aggregate):
 
     @event("TaskOpened")
     def _task_opened(self, customer_id: str, task_id: str, node: str, assignee_id: str | None, team_id: str | None,
-                     due_at: datetime, created_at: datetime, cause: str) -> None:
-        self.open[node] = {"task_id": task_id, "node": node, "assignee_id": assignee_id, "team_id": team_id,
-                           "due_at": due_at, "created_at": created_at, "cause": cause}
+                     due_at: datetime, created_at: datetime, cause: str, campaign_id: str | None = None) -> None:
+        task = {"task_id": task_id, "node": node, "assignee_id": assignee_id, "team_id": team_id,
+                "due_at": due_at, "created_at": created_at, "cause": cause}
+        if campaign_id:
+            task["campaign_id"] = campaign_id
+            self.campaigns = {**self.campaigns, campaign_id: task_id}
+        self.open[campaign_slot(campaign_id) if campaign_id else node] = task
         self._remember(cause)
+
+    def _slot_of(self, task_id: str, node: str) -> str:
+        """The key of an open task in `open`: its node, or its campaign's slot."""
+        return next((k for k, t in self.open.items() if t["task_id"] == task_id), node)
 
     @event("TaskMoved")
     def _task_moved(self, customer_id: str, task_id: str, node: str, assignee_id: str | None, team_id: str | None,
                     previous_assignee_id: str | None, at: datetime, reason: str) -> None:
-        task = self.open[node]
+        task = self.open[self._slot_of(task_id, node)]
         task["assignee_id"], task["team_id"] = assignee_id, team_id
 
     @event("TaskClosed")
     def _task_closed(self, customer_id: str, task_id: str, node: str, assignee_id: str | None,
                      team_id: str | None, outcome: str, at: datetime, cause: str | None,
                      by: str | None, stage: str | None = None) -> None:
-        self.open.pop(node, None)
+        self.open.pop(self._slot_of(task_id, node), None)
         self.closed[task_id] = {"outcome": outcome, "node": node, "at": at, "assignee_id": assignee_id,
                                 "team_id": team_id, "stage": stage}
         if outcome == TaskStatus.completed.value and at > self.done_at.get(node, at - _TICK):

@@ -25,6 +25,7 @@ class Node(StrEnum):
     account_rejected = "account_rejected"
     kyc_more_info = "kyc_more_info"
     scheduled_follow_up = "scheduled_follow_up"  # next follow-up time of a follow-up record
+    campaign_followup = "campaign_followup"  # a campaign's target, for the owner the campaign chose
 
 
 class TaskStatus(StrEnum):

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from ..domain.board import CustomerTasks
 from ..domain.followup import FollowUp
@@ -75,6 +75,7 @@ def _task_opened(s: Writer, e: Any) -> None:
     s.task_insert(dict(
         task_id=e.task_id, customer_id=e.customer_id, node=e.node, status="open", assignee_id=e.assignee_id,
         team_id=e.team_id, due_at=e.due_at, created_at=e.created_at, cause_event_id=e.cause,
+        campaign_id=getattr(e, "campaign_id", None),
     ))
 
 
@@ -178,3 +179,14 @@ def apply_stored_events(session: Session, events: list[Any]) -> None:
         if handler is not None:
             handler(writer, e)
     writer.flush()
+
+
+def open_campaign_customers(sessions: sessionmaker[Session]) -> Callable[[str], list[str]]:
+    """The customers with an open follow-up task of a campaign (`TasksApplication.campaign_customers`)."""
+
+    def find(campaign_id: str) -> list[str]:
+        with sessions() as s:
+            return list(s.scalars(select(tasks.c.customer_id).where(
+                tasks.c.campaign_id == campaign_id, tasks.c.status == "open").distinct()))
+
+    return find

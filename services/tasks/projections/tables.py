@@ -89,10 +89,12 @@ tasks = Table(
     Column("closed_by", String(ID)),
     Column("closed_cause", String(64)),
     Column("cause_event_id", String(64)),
+    Column("campaign_id", String(ID)),  # campaign follow-ups only
     Index("ix_tasks_node_status_due", "node", "status", "due_at", "task_id"),
     Index("ix_tasks_assignee", "assignee_id", "status", "due_at"),
     Index("ix_tasks_team", "team_id", "status", "due_at"),
     Index("ix_tasks_customer", "customer_id"),
+    Index("ix_tasks_campaign", "campaign_id", "status"),
 )
 
 follow_ups = Table(

@@ -386,7 +386,7 @@ export interface components {
          * @description A task node: one list on the Tasks page, one card count.
          * @enum {string}
          */
-        Node: "tmt_registration" | "pending_account_opening" | "pending_funding" | "funded" | "first_trade" | "large_withdrawal" | "account_rejected" | "kyc_more_info" | "scheduled_follow_up";
+        Node: "tmt_registration" | "pending_account_opening" | "pending_funding" | "funded" | "first_trade" | "large_withdrawal" | "account_rejected" | "kyc_more_info" | "scheduled_follow_up" | "campaign_followup";
         /** NodeCount */
         NodeCount: {
             /** Node */
@@ -460,6 +460,11 @@ export interface components {
         TaskDetailOut: {
             /** Assignee Id */
             assignee_id: string | null;
+            /**
+             * Campaign Id
+             * @description The campaign of a campaign_followup task.
+             */
+            campaign_id?: string | null;
             /** Cause Event Id */
             cause_event_id: string | null;
             /** Closed At */

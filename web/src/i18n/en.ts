@@ -70,6 +70,7 @@ export const en = {
   "node.account_rejected": "Account rejected",
   "node.kyc_more_info": "KYC: more information",
   "node.scheduled_follow_up": "Scheduled follow-up",
+  "node.campaign_followup": "Campaign follow-up",
 
   "kyc.pending": "Pending",
   "kyc.in_review": "In review",

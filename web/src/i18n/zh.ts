@@ -72,6 +72,7 @@ export const zh: Messages = {
   "node.account_rejected": "开户被拒",
   "node.kyc_more_info": "KYC 补充资料",
   "node.scheduled_follow_up": "预约跟进",
+  "node.campaign_followup": "活动跟进",
 
   "kyc.pending": "待审核",
   "kyc.in_review": "审核中",
