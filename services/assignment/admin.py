@@ -26,7 +26,7 @@ class Admin:
         if actor.scope != "all":
             raise Forbidden("only an all-scope user may create teams")
 
-        def run(uow: UnitOfWork, _: int) -> dict[str, Any]:
+        def run(uow: UnitOfWork) -> dict[str, Any]:
             if uow.team(team_id) is not None:
                 raise Conflict(f"team {team_id!r} already exists", field="team_id", code="duplicate")
             team = uow.add(Team(team_id=team_id, name=name, leader_id=leader_id, protection_days=protection_days,
@@ -41,7 +41,7 @@ class Admin:
         if not actor.may_manage_team(team_id):
             raise NotFound(f"team {team_id!r} not found")
 
-        def run(uow: UnitOfWork, _: int) -> dict[str, Any]:
+        def run(uow: UnitOfWork) -> dict[str, Any]:
             team = uow.team(team_id)
             if team is None:
                 raise NotFound(f"team {team_id!r} not found")
@@ -59,7 +59,7 @@ class Admin:
         if not actor.may_manage_team(team_id):
             raise Forbidden("a team-scope user may only add managers to their own teams", field="team_id")
 
-        def run(uow: UnitOfWork, _: int) -> dict[str, Any]:
+        def run(uow: UnitOfWork) -> dict[str, Any]:
             if uow.manager(manager_id) is not None:
                 raise Conflict(f"manager {manager_id!r} already exists", field="manager_id", code="duplicate")
             team = self._team(uow, team_id)
@@ -77,7 +77,7 @@ class Admin:
         return out
 
     def edit_manager(self, actor: Actor, manager_id: str, changes: dict[str, Any], at: datetime) -> dict[str, Any]:
-        def run(uow: UnitOfWork, _: int) -> dict[str, Any]:
+        def run(uow: UnitOfWork) -> dict[str, Any]:
             manager = self.visible_manager(uow, actor, manager_id)
             old_team, old_code = manager.team_id, manager.referral_code
             if "team_id" in changes and not actor.may_manage_team(changes["team_id"]):
@@ -133,7 +133,7 @@ class Admin:
         if definition.get("strategy", "round_robin") not in STRATEGIES:
             raise Invalid(f"strategy must be one of {STRATEGIES}", field="strategy")
 
-        def run(uow: UnitOfWork, _: int) -> dict[str, Any]:
+        def run(uow: UnitOfWork) -> dict[str, Any]:
             book = uow.rulebook()
             merged = {**book.rules.get(rule_id, {}), **definition}
             if "position" not in merged:

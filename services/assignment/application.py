@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import structlog
-from eventsourcing.persistence import RecordConflictError
 
+from shared.runtime import commands
 from shared.runtime.eventstore import MISSING, TrackingApplication
 from shared.runtime.logging import get_logger
 
@@ -117,17 +117,13 @@ class UnitOfWork:
             self.app.save(*changed)
 
 
-def save_retrying(app: AssignmentApplication, command: Callable[[UnitOfWork, int], T], *,
-                  attempts: int = 5) -> T:
-    """Runs `command(uow, attempt)` and saves; on a concurrency conflict re-runs it on fresh state."""
-    for attempt in range(attempts):
+def save_retrying(app: AssignmentApplication, command: Callable[[UnitOfWork], T], *, attempts: int = 5) -> T:
+    """Runs `command(uow)` on a fresh unit of work and saves every aggregate it changed, in one transaction; on a
+    concurrency conflict re-runs it on fresh state (the kit's `save_retrying`)."""
+
+    def step() -> tuple[list[Any], T]:
         uow = UnitOfWork(app)
-        result = command(uow, attempt)
-        try:
-            uow.save()
-            return result
-        except RecordConflictError:
-            if attempt == attempts - 1:
-                raise
-            log.info("command_conflict_retry", attempt=attempt + 1)
-    raise AssertionError("unreachable")
+        result = command(uow)
+        return uow.changed(), result
+
+    return commands.save_retrying(app, step, attempts=attempts)

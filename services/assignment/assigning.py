@@ -118,7 +118,7 @@ class Assigner:
         for i in range(0, len(todo), self.chunk_size):
             chunk = todo[i:i + self.chunk_size]
 
-            def run(uow: UnitOfWork, _: int, chunk: list[str] = chunk) -> dict[str, ItemResult]:
+            def run(uow: UnitOfWork, chunk: list[str] = chunk) -> dict[str, ItemResult]:
                 uow.prefetch([customer_key(cid) for cid in chunk])
                 return self._assign_chunk(uow, actor, chunk, manager_id, stage, share, reason, at)
 
@@ -139,7 +139,7 @@ class Assigner:
                  all_stages: bool = False, reason: str = "manual") -> list[dict[str, Any]]:
         at = self.clock.now()
 
-        def run(uow: UnitOfWork, _: int) -> list[dict[str, Any]]:
+        def run(uow: UnitOfWork) -> list[dict[str, Any]]:
             agg = uow.customer(customer_id)
             slots = agg.slots if agg is not None else {}
             keys = list(slots) if all_stages else [stage_key(stage)]
@@ -167,7 +167,7 @@ class Assigner:
         if mode == "manager" and not to_manager_id:
             raise Invalid("to_manager_id is required when handing over to a manager", field="to_manager_id")
 
-        def run(uow: UnitOfWork, _: int) -> None:
+        def run(uow: UnitOfWork) -> None:
             manager = uow.manager(manager_id)
             if manager is None or not actor.may_manage_team(manager.team_id):
                 raise NotFound(f"manager {manager_id!r} not found")
@@ -199,7 +199,7 @@ class Assigner:
                 break
             holding = self.directory.holdings(manager_id, limit=self.chunk_size, after=after)
             if holding:  # one page of what the read model lists; the aggregates decide
-                moved = save_retrying(self.app, lambda uow, _, h=holding: self._handover_chunk(uow, manager_id, h,
+                moved = save_retrying(self.app, lambda uow, h=holding: self._handover_chunk(uow, manager_id, h,
                                                                                              actor))
                 totals["handed_over"] += moved[0]
                 totals["returned_to_pool"] += moved[1]
@@ -255,7 +255,7 @@ class Assigner:
                 customers = self.directory.stale_teams(limit=self.chunk_size)
             if not customers:
                 break
-            n = save_retrying(self.app, lambda uow, _, cs=customers: self._retag_chunk(uow, cs))
+            n = save_retrying(self.app, lambda uow, cs=customers: self._retag_chunk(uow, cs))
             moved += n
             after = customers[-1]
             if manager_id is None and n == 0:

@@ -46,7 +46,7 @@ class Reclaimer:
             for i in range(0, len(candidates), CHUNK):
                 chunk = candidates[i:i + CHUNK]
                 try:
-                    done += save_retrying(self.app, lambda uow, _, cs=chunk: self._reclaim_many(uow, cs, now, corr,
+                    done += save_retrying(self.app, lambda uow, cs=chunk: self._reclaim_many(uow, cs, now, corr,
                                                                                          cutoff))
                 except RecordConflictError:  # still contended after retries: the next run picks it up
                     log.warning("reclaim_conflict", customers=len(chunk))

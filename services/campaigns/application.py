@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
+from shared.runtime.commands import save_retrying
 from shared.runtime.eventstore import TrackingApplication
 from shared.runtime.logging import get_logger
 
@@ -56,17 +56,12 @@ class CampaignsApplication(TrackingApplication):
     def _command(self, campaign_id: uuid.UUID | str, call: Callable[[Campaign], T], *,
                  attempts: int = 3) -> tuple[Campaign, T]:
         """Load, call, save; on a concurrent write (optimistic concurrency) reload and re-check the rules."""
-        for attempt in range(attempts):
+
+        def step() -> tuple[Campaign, tuple[Campaign, T]]:
             campaign = self.get_campaign(campaign_id)
-            result = call(campaign)
-            try:
-                self.save(campaign)
-                return campaign, result
-            except IntegrityError:
-                if attempt == attempts - 1:
-                    raise
-                log.info("campaign_command_retried", campaign_id=str(campaign_id), attempt=attempt + 1)
-        raise AssertionError("unreachable")
+            return campaign, (campaign, call(campaign))
+
+        return save_retrying(self, step, attempts=attempts, campaign_id=str(campaign_id))
 
     def edit(self, campaign_id: str, *, plan: Mapping[str, Any], by: str, at: datetime) -> Campaign:
         return self._command(campaign_id, lambda c: c.edit(plan=plan, by=by, at=at))[0]

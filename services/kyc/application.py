@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
-from eventsourcing.persistence import IntegrityError
 
 from shared.events import Event
 from shared.events.upstream import AccountApplicationSubmitted, IdentityVerified
+from shared.runtime.commands import save_retrying
 from shared.runtime.eventstore import TrackingApplication
 from shared.runtime.logging import get_logger
 
@@ -61,18 +61,13 @@ class KycApplication(TrackingApplication):
         correlation_id: str | None = None,
     ) -> tuple[KycCase, T]:
         """Load, call, save; on a concurrent write (optimistic concurrency) reload and re-check the rules."""
-        for attempt in range(attempts):
+
+        def step() -> tuple[KycCase, tuple[KycCase, T]]:
             case = self.get_case(case_id)
             case.correlate(correlation_id)
-            result = call(case)
-            try:
-                self.save(case)
-                return case, result
-            except IntegrityError:
-                if attempt == attempts - 1:
-                    raise
-                log.info("kyc_command_retried", case_id=str(case_id), attempt=attempt + 1)
-        raise AssertionError("unreachable")
+            return case, (case, call(case))
+
+        return save_retrying(self, step, attempts=attempts, case_id=str(case_id))
 
     def claim(
         self, case_id: str, reviewer_id: str, at: datetime, correlation_id: str | None = None

@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from eventsourcing.application import ProcessingEvent
-from eventsourcing.persistence import IntegrityError
 
 from shared.events import Event
 from shared.events.crm_usercrm import PARAM_BLOCKS
 from shared.events.crm_usercrm import UserRequest as RequestContract
 from shared.events.upstream_user import RequestAccepted, RequestCompleted, RequestFailed
+from shared.runtime.commands import save_retrying
 from shared.runtime.errors import PermanentError
 from shared.runtime.eventstore import TrackingApplication
 from shared.runtime.logging import get_logger
@@ -61,16 +61,14 @@ class UsercrmApplication(TrackingApplication):
         return agg
 
     def _command(self, request_id: str, call: Callable[[UserRequest], Any], attempts: int = 3) -> UserRequest:
-        for attempt in range(attempts):
+        """Load, call, save; on a concurrent write (optimistic concurrency) reload and re-check the rules."""
+
+        def step() -> tuple[UserRequest, UserRequest]:
             agg = self.get_request(request_id)
             call(agg)
-            try:
-                self.save(agg)
-                return agg
-            except IntegrityError:
-                if attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")
+            return agg, agg
+
+        return save_retrying(self, step, attempts=attempts, request_id=request_id)
 
     def approve(self, request_id: str, by: str, role: str | None, at: datetime) -> UserRequest:
         return self._command(request_id, lambda r: r.approve(by=by, role=role, at=at))

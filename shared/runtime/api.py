@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import sqlalchemy.exc as sa_exc
+from eventsourcing.persistence import RecordConflictError
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -51,6 +53,34 @@ def domain_problem(exc: DomainError, type_base: str) -> Problem:
         return Problem(422, "Unprocessable Entity", f"{field}: {exc.message}", type_="urn:whale-crm:problem:validation",
                        errors=[{"field": field, "message": exc.message}])
     return Problem(exc.status, HTTPStatus(exc.status).phrase, exc.message, type_=f"{type_base}{exc.code}")
+
+
+def conflict_problem(type_base: str, what: str | None = None) -> Problem:
+    """A command that lost its optimistic-concurrency retries (`commands.save_retrying`): 409
+    `<type_base>concurrent_change` — the caller reloads and decides again."""
+    return Problem(409, "Conflict", f"{f'the {what} ' if what else ''}changed concurrently; reload and retry",
+                   type_=f"{type_base}concurrent_change")
+
+
+T = TypeVar("T")
+
+
+async def run_command(call: Callable[[], T], type_base: str, *, what: str | None = None,
+                      problem: Callable[[Exception], Problem | None] | None = None) -> T:
+    """Run a synchronous application command in a worker thread; its refusal as problem+json: first what
+    `problem(exc)` maps (a service's not-found), else a domain error (`domain_problem`) or a lost concurrent
+    write (`conflict_problem`). Anything else propagates (503 when a database is unavailable, else 500)."""
+    try:
+        return await asyncio.to_thread(call)
+    except Exception as exc:
+        mapped = problem(exc) if problem is not None else None
+        if mapped is None and isinstance(exc, DomainError):
+            mapped = domain_problem(exc, type_base)
+        if mapped is None and isinstance(exc, RecordConflictError):
+            mapped = conflict_problem(type_base, what)
+        if mapped is None:
+            raise
+        raise mapped from None
 
 
 def problem_response(status: int, title: str, detail: Any = None, *, type_: str = "about:blank",

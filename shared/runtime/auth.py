@@ -112,6 +112,9 @@ class Scope(StrEnum):
     all = "all"
 
 
+SCOPE_NAMES = {Scope.own: "own-customers", Scope.team: "team", Scope.all: "all-customers"}
+
+
 # Each User CRM information tab has its own read permission.
 USER_TABS = (Perm.UserTabGeneral, Perm.UserTabPersonal, Perm.UserTabFinancialStatus, Perm.UserTabExperience,
              Perm.UserTabBanking, Perm.UserTabCompliance, Perm.UserTabLogs)
@@ -358,17 +361,24 @@ def require(*perms: Perm | str):
     return dependency
 
 
-def require_any(*perms: Perm | str, scope: Scope | None = None):
+def require_any(*perms: Perm | str, scope: Scope | None = None, type_base: str | None = None):
     """Route dependency: the principal, after a 401 check, a 403 unless it holds one of `perms`, and (with
     `scope`) a 403 unless its data scope is that one (a service whose data is not split by team or manager
-    cannot honour a narrower scope)."""
+    cannot honour a narrower scope). With `type_base` the 403s are typed `<type_base>forbidden` and
+    `<type_base>scope` (the service's own problem types), else `about:blank`."""
+
+    def forbidden(detail: str, code: str) -> Exception:
+        if type_base is None:
+            return HTTPException(status.HTTP_403_FORBIDDEN, detail=detail)
+        from .api import Problem  # api imports this module
+
+        return Problem(403, "Forbidden", detail, type_=f"{type_base}{code}")
 
     async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
         if not any(principal.has(p) for p in perms):
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                detail=f"requires one of: {', '.join(str(p) for p in perms)}")
+            raise forbidden(f"requires one of: {', '.join(str(p) for p in perms)}", "forbidden")
         if scope is not None and principal.scope != scope:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"requires the {scope} data scope")
+            raise forbidden(f"requires the {SCOPE_NAMES.get(scope, scope)} data scope", "scope")
         return principal
 
     return dependency

@@ -108,17 +108,23 @@ def guard_outgoing_at(app: Any, make_mapper: Callable[[AggregateAt], Callable[[A
 T = TypeVar("T")
 
 
-def save_retrying(app: Any, step: Callable[[], tuple[Any, T]], *, attempts: int = 3) -> T:
-    """Run `step()` — load, check the rules, call: it returns the aggregate to save and the result — and save;
-    when a concurrent write got there first (optimistic concurrency on the aggregate's version), run it again
-    on the fresh state, so the rules are checked against what is stored. The last conflict propagates."""
+def save_retrying(app: Any, step: Callable[[], tuple[Any, T]], *, attempts: int = 3, **context: Any) -> T:
+    """Run `step()` — load, check the rules, call: it returns what to save and the result — and save; when a
+    concurrent write got there first (optimistic concurrency on the aggregate's version), run it again on the
+    fresh state, so the rules are checked against what is stored. The last conflict propagates.
+
+    What to save is one aggregate, or a list or tuple of them (saved in one transaction; none: nothing saved);
+    each retry is logged as `command_conflict_retry` with `context` (ids only, never personal data)."""
     for attempt in range(attempts):
-        aggregate, result = step()
+        aggregates, result = step()
+        if not isinstance(aggregates, list | tuple):
+            aggregates = (aggregates,)
         try:
-            app.save(aggregate)
+            if aggregates:
+                app.save(*aggregates)
             return result
         except RecordConflictError:
             if attempt == attempts - 1:
                 raise
-            log.info("command_conflict_retry", attempt=attempt + 1)
+            log.info("command_conflict_retry", attempt=attempt + 1, **context)
     raise AssertionError("unreachable")

@@ -222,7 +222,7 @@ def test_a_true_race_between_replicas_loses_on_the_aggregate_version(svc, clock,
         with pytest.raises(RecordConflictError):  # ... only the first save is accepted
             theirs.save()
         # and the loser, re-run on fresh state (what save_retrying does), finds nothing left to do.
-        assert save_retrying(other.app, lambda uow, _: Reclaimer._reclaim(uow, "c1", now)) == 0
+        assert save_retrying(other.app, lambda uow: Reclaimer._reclaim(uow, "c1", now)) == 0
     finally:
         other.engine.dispose()
         other.app.close()

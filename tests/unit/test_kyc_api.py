@@ -124,6 +124,7 @@ async def test_auth_and_permissions(h):
     assert (await h.client.get("/kyc/queue")).status_code == 401
     r = await h.get("/kyc/queue", user="m1", role="manager")
     assert r.status_code == 403 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"] == "urn:whale-crm:problem:kyc:forbidden"  # the kit's require_any, KYC's problem type
     r = await h.post(f"/kyc/cases/{case_id}/assign", "r1", json={"reviewer_id": "r2"})
     assert r.status_code == 403  # assigning needs KycAdmin
     r = await h.post(f"/kyc/cases/{case_id}/claim", "a1", role="admin")

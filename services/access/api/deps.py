@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-from eventsourcing.persistence import RecordConflictError
 from fastapi import Depends, Request
 
-from shared.runtime.api import Problem, domain_problem
+from shared.runtime.api import Problem
+from shared.runtime.api import run_command as kit_run_command
 from shared.runtime.auth import Perm, Principal, Scope, require_any
-
-from ..domain.errors import DomainError
 
 T = TypeVar("T")
 PROBLEM_BASE = "urn:whale-crm:problem:access:"
@@ -31,15 +29,10 @@ def not_found(what: str) -> Problem:
     return Problem(404, "Not Found", f"{what} not found", type_=f"{PROBLEM_BASE}not_found")
 
 
-async def run_command(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a synchronous application command in a worker thread, mapping domain errors to problems."""
-    try:
-        return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
-    except DomainError as exc:
-        raise domain_problem(exc, PROBLEM_BASE) from None
-    except RecordConflictError:
-        raise Problem(409, "Conflict", "changed concurrently; reload and retry",
-                      type_=f"{PROBLEM_BASE}concurrent_change") from None
+def run_command(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Awaitable[T]:
+    """Run a synchronous application command in a worker thread, mapping domain errors and a lost concurrent
+    write to problems (the kit's `run_command`)."""
+    return kit_run_command(functools.partial(fn, *args, **kwargs), PROBLEM_BASE)
 
 
 async def read(request: Request, fn: Callable[..., T], *args: Any) -> T:

@@ -3,20 +3,18 @@ error -> problem+json mapping."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from eventsourcing.persistence import IntegrityError
 from fastapi import Request
 
-from shared.runtime.api import Problem, domain_problem
+from shared.runtime.api import Problem
+from shared.runtime.api import run_command as kit_run_command
 from shared.runtime.auth import Principal
 
 from ..application import CampaignNotFound
 from ..domain.campaign import Campaign
-from ..domain.errors import DomainError
 from ..domain.review import level_of
 from ..projections.queries import DataScope
 
@@ -50,20 +48,11 @@ def sees(principal: Principal, campaign: Campaign) -> bool:
     return campaign.scope.get("team") in teams
 
 
-def to_problem(exc: Exception, campaign_id: str | None = None) -> Problem:
-    if isinstance(exc, CampaignNotFound):
-        return not_found(campaign_id or str(exc))
-    if isinstance(exc, DomainError):
-        return domain_problem(exc, PROBLEM_BASE)
-    if isinstance(exc, IntegrityError):
-        return Problem(409, "Conflict", "the campaign changed concurrently; reload and retry",
-                       type_=f"{PROBLEM_BASE}concurrent_change")
-    raise exc
+def run_command(fn: Callable[..., T], *args: Any, campaign_id: str | None = None, **kwargs: Any) -> Awaitable[T]:
+    """Run a synchronous application command in a worker thread (the kit's `run_command`): domain errors and a
+    lost concurrent write as problem+json, a missing campaign as a 404."""
 
+    def missing(exc: Exception) -> Problem | None:
+        return not_found(campaign_id or str(exc)) if isinstance(exc, CampaignNotFound) else None
 
-async def run_command(fn: Callable[..., T], *args: Any, campaign_id: str | None = None, **kwargs: Any) -> T:
-    """Run a synchronous application command in a worker thread, mapping domain errors to problems."""
-    try:
-        return await asyncio.to_thread(functools.partial(fn, *args, **kwargs))
-    except (DomainError, CampaignNotFound, IntegrityError) as exc:
-        raise to_problem(exc, campaign_id) from None
+    return kit_run_command(functools.partial(fn, *args, **kwargs), PROBLEM_BASE, what="campaign", problem=missing)
