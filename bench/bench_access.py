@@ -29,13 +29,10 @@ from shared.runtime.db import make_engine, session_factory
 from shared.runtime.kafka import EventProducer
 from shared.runtime.settings import AuthSettings
 
+from .stats import percentile
+
 AUTH = AuthSettings(jwt_secret=SecretStr("bench-secret-bench-secret-bench-secret"))
 ADMIN = {"Authorization": f"Bearer {mint_token(AUTH, user_id='admin-1', role='admin')}"}
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
 
 
 async def main(ctx: Any) -> list[dict]:
@@ -125,11 +122,11 @@ async def main(ctx: Any) -> list[dict]:
     return [
         {"benchmark": "access", "metric": "exit to directory row p50", "value": statistics.median(propagated),
          "unit": "s", "note": note + " (outbox relay + broker + consumer)"},
-        {"benchmark": "access", "metric": "exit to directory row p95", "value": _pct(propagated, 0.95),
+        {"benchmark": "access", "metric": "exit to directory row p95", "value": percentile(propagated, 0.95),
          "unit": "s", "note": note},
         {"benchmark": "access", "metric": "exit to refusal p50", "value": statistics.median(refused), "unit": "s",
          "note": note + " (plus the consumer's cache: emptied by its own batches in this process)"},
-        {"benchmark": "access", "metric": "exit to refusal p95", "value": _pct(refused, 0.95), "unit": "s",
+        {"benchmark": "access", "metric": "exit to refusal p95", "value": percentile(refused, 0.95), "unit": "s",
          "note": note},
         {"benchmark": "access", "metric": "exit to refusal max", "value": max(refused), "unit": "s", "note": note},
         {"benchmark": "access", "metric": "exit to refusal, API process p50", "value": statistics.median(

@@ -41,6 +41,7 @@ from shared.runtime.settings import AuthSettings
 
 from .bench_customer import load_customers
 from .context import ROOT
+from .stats import percentile
 
 AUTH = AuthSettings(jwt_secret=DEV_SECRET)
 TARGETS = {"first_page": 1000.0, "next_page": 300.0}
@@ -53,11 +54,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def _loaded(url: str, n: int) -> bool:
@@ -148,11 +144,11 @@ def _rows(s: dict[str, list[float]], n: int, load_s: float | None) -> list[dict]
               "filter": ("stage filter (card click → rows)", "raw_filter")}
     for key, (label, raw) in labels.items():
         target = TARGETS.get(key)
-        note = (f"raw fetch() of the same API call p50 {_pct(s[raw], 0.5):.1f} ms / p95 {_pct(s[raw], 0.95):.1f} ms;"
+        note = (f"raw fetch() of the same API call p50 {percentile(s[raw], 0.5):.1f} ms / p95 {percentile(s[raw], 0.95):.1f} ms;"
                 f" {n:,} customers; {len(s[key])} runs")
         for q in (0.5, 0.95):
             rows.append({"benchmark": "console", "metric": f"customer list p{int(q * 100)}: {label}",
-                         "value": _pct(s[key], q), "unit": "ms",
+                         "value": percentile(s[key], q), "unit": "ms",
                          "note": note + (f"; target ≤ {target:.0f} ms" if target and q == 0.95 else "")})
     if load_s is not None:
         rows.append({"benchmark": "console", "metric": "customer list: COPY load + index build", "value": load_s,

@@ -32,6 +32,8 @@ from shared.runtime.auth import mint_token
 from shared.runtime.cursor import codec_for
 from shared.runtime.settings import AuthSettings
 
+from .stats import percentile, raw_query_ms
+
 AUTH = AuthSettings(jwt_secret=SecretStr("bench-secret-bench-secret-bench-secret"))
 COLUMNS = (
     "case_id",
@@ -125,11 +127,6 @@ def _load(url: str, n_open: int, n_closed: int, now: datetime) -> float:
     return time.perf_counter() - started
 
 
-def _pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 async def main(ctx: Any) -> list[dict]:
     n_open = 5_000 if ctx.quick else 100_000
     n_closed = n_open // 2
@@ -190,30 +187,18 @@ async def main(ctx: Any) -> list[dict]:
                     assert r.status_code == 200 and len(r.json()["items"]) > 0
                 stmt = queue_statement(now=now, sla=sla, flt=flt, limit=50, after=after)
                 sql = str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
-                raw = await asyncio.to_thread(_raw, url, sql, reps)
+                raw = await asyncio.to_thread(raw_query_ms, url, sql, reps)
                 rows += [
                     {
                         "benchmark": "kyc",
                         "metric": f"queue p99: {name}",
-                        "value": _pct(api, 0.99),
+                        "value": percentile(api, 0.99),
                         "unit": "ms",
                         "note": f"API in-process, p50 {statistics.median(api):.1f} ms; raw SQL p99 "
-                        f"{_pct(raw, 0.99):.2f} ms (p50 {statistics.median(raw):.2f}); "
+                        f"{percentile(raw, 0.99):.2f} ms (p50 {statistics.median(raw):.2f}); "
                         f"{reps} req, {n_open:,} open cases",
                     },
                 ]
     finally:
         await container.stop()
     return rows
-
-
-def _raw(url: str, sql: str, reps: int) -> list[float]:
-    out: list[float] = []
-    with psycopg.connect(url) as conn:
-        for _ in range(5):
-            conn.execute(sql).fetchall()
-        for _ in range(reps):
-            t = time.perf_counter()
-            conn.execute(sql).fetchall()
-            out.append((time.perf_counter() - t) * 1000)
-    return out

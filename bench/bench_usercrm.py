@@ -42,6 +42,7 @@ from shared.runtime.replay import replay_to_end
 from shared.runtime.settings import AuthSettings
 
 from .baseline import consume
+from .stats import percentile, raw_query_ms
 
 AUTH = AuthSettings(jwt_secret=SecretStr("bench-secret-bench-secret-bench-secret"))
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -115,23 +116,6 @@ def load_logins(url: str, customers: int) -> tuple[float, list[str]]:
     return time.perf_counter() - started, ids
 
 
-def _pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def _raw(url: str, sql: str, reps: int) -> list[float]:
-    out: list[float] = []
-    with psycopg.connect(url) as conn:
-        for _ in range(5):
-            conn.execute(sql).fetchall()
-        for _ in range(reps):
-            t = time.perf_counter()
-            conn.execute(sql).fetchall()
-            out.append((time.perf_counter() - t) * 1000)
-    return out
-
-
 def _sql(stmt: Any) -> str:
     return str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
@@ -150,8 +134,8 @@ async def _measure(client: httpx.AsyncClient, path: str, params: dict[str, Any],
 
 
 def _row(metric: str, api: list[float], raw: list[float], note: str) -> dict[str, Any]:
-    return {"benchmark": "usercrm", "metric": metric, "value": round(_pct(api, 0.99), 2), "unit": "ms",
-            "note": f"API in-process, p50 {statistics.median(api):.1f} ms; raw SQL p99 {_pct(raw, 0.99):.2f} ms "
+    return {"benchmark": "usercrm", "metric": metric, "value": round(percentile(api, 0.99), 2), "unit": "ms",
+            "note": f"API in-process, p50 {statistics.median(api):.1f} ms; raw SQL p99 {percentile(raw, 0.99):.2f} ms "
                     f"(p50 {statistics.median(raw):.2f}); {note}"}
 
 
@@ -238,12 +222,12 @@ async def main(ctx: Any) -> list[dict]:
                 api = await _measure(client, "/usercrm/customers/C-BENCH/statement", {"limit": 100, **params},
                                      headers, reps)
                 stmt = statement_select(statement_query("C-BENCH", *flt), after, 101)
-                raw = await asyncio.to_thread(_raw, url, _sql(stmt), reps)
+                raw = await asyncio.to_thread(raw_query_ms, url, _sql(stmt), reps)
                 rows.append(_row(f"statement page p99: {name}", api, raw,
                                  f"{reps} req, 100 rows/page, {n:,} entries of the customer"))
             target = ids[len(ids) // 2 // 500 * 500]  # a customer of M-BENCH
             api = await _measure(client, f"/usercrm/customers/{target}/info/logs", {"limit": 50}, headers, reps)
-            raw = await asyncio.to_thread(_raw, url, _sql(login_select(target, None, None, None, None, 50)), reps)
+            raw = await asyncio.to_thread(raw_query_ms, url, _sql(login_select(target, None, None, None, None, 50)), reps)
             rows.append(_row("login log page p99", api, raw, f"{reps} req, {customers:,} customers' login logs"))
     finally:
         await container.stop()
