@@ -13,24 +13,14 @@ from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.cursor import CursorQuery
 
 from ..domain.errors import Conflict, Forbidden, NotFound
-from ..domain.scope import Actor
 from ..projections import tables as t
 from ..projections.apply import aware, utc
-from .deps import actor_of, container, decode_cursor, encode_cursor
+from .deps import actor_of, container, decode_cursor, encode_cursor, scope_clause
 from .models import AssignIn, BulkAssignIn, UnassignIn
 
 router = APIRouter(tags=["assignments"])
 
 _REJECTION = {"unknown_customer": NotFound, "out_of_scope": Forbidden}
-
-
-def _visible(actor: Actor):  # type: ignore[no-untyped-def]
-    a = t.assignments
-    if actor.scope == "all":
-        return None
-    if actor.scope == "team":
-        return a.c.team_id.in_(actor.teams or ("\x00",))
-    return a.c.manager_id == actor.user_id
 
 
 def _slot_out(row: Any) -> dict[str, Any]:
@@ -92,7 +82,7 @@ async def list_assignments(manager_id: str | None = None, team_id: str | None = 
     after = decode_cursor(c, cursor, "assignments", (str, str))
 
     def q() -> list[dict[str, Any]]:
-        clauses = [x for x in (_visible(actor), a.c.manager_id == manager_id if manager_id else None,
+        clauses = [x for x in (scope_clause(actor, a), a.c.manager_id == manager_id if manager_id else None,
                                a.c.team_id == team_id if team_id else None) if x is not None]
         if after:
             clauses.append(or_(a.c.customer_id > after[0], and_(a.c.customer_id == after[0], a.c.stage > after[1])))
@@ -149,9 +139,8 @@ async def customer_history(customer_id: str, cursor: CursorQuery = None, limit: 
     def q() -> tuple[bool, list[dict[str, Any]]]:
         with c.sessions() as s:
             visible = True
-            if actor.scope != "all":  # held now, or once, by the caller (own) / the caller's teams (team)
-                mine = (h.c.manager_id == actor.user_id if actor.scope == "own"
-                        else h.c.team_id.in_(actor.teams or ("\x00",)))
+            mine = scope_clause(actor, h)  # held now, or once, by the caller (own) / the caller's teams (team)
+            if mine is not None:
                 visible = s.scalar(select(h.c.version).where(h.c.customer_id == customer_id, mine).limit(1)) is not None
             stmt = select(h).where(h.c.customer_id == customer_id).order_by(h.c.version).limit(limit + 1)
             if after:

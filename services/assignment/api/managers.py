@@ -14,19 +14,10 @@ from shared.runtime.cursor import CursorQuery
 
 from ..projections import tables as t
 from ..projections.apply import aware
-from .deps import actor_of, container, decode_cursor, encode_cursor
+from .deps import actor_of, container, decode_cursor, encode_cursor, scope_clause
 from .models import ManagerIn, ManagerPatch, ResignIn, TeamIn, TeamPatch
 
 router = APIRouter(tags=["managers"])
-
-
-def _visible_manager_clause(actor: Any):  # type: ignore[no-untyped-def]
-    m = t.managers
-    if actor.scope == "all":
-        return None
-    if actor.scope == "team":
-        return m.c.team_id.in_(actor.teams or ("\x00",))
-    return m.c.manager_id == actor.user_id
 
 
 def manager_out(row: Any) -> dict[str, Any]:
@@ -132,7 +123,7 @@ async def list_managers(team_id: str | None = None, status: str | None = None,
 
     def q() -> list[dict[str, Any]]:
         stmt = select(m).order_by(m.c.manager_id).limit(limit + 1)
-        clauses = [x for x in (_visible_manager_clause(actor),
+        clauses = [x for x in (scope_clause(actor, t.managers),
                                m.c.team_id == team_id if team_id else None,
                                m.c.status == status if status else None,
                                m.c.manager_id > after[0] if after else None) if x is not None]
@@ -155,7 +146,7 @@ async def get_manager(manager_id: str, p: Principal = Depends(require(Perm.Clien
 
     def q() -> dict[str, Any] | None:
         stmt = select(m).where(m.c.manager_id == manager_id)
-        vis = _visible_manager_clause(actor)
+        vis = scope_clause(actor, t.managers)
         if vis is not None:
             stmt = stmt.where(or_(vis))
         with c.sessions() as s:
