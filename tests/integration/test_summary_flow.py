@@ -144,6 +144,29 @@ async def test_events_in_answers_out_dead_letters_redelivery_and_replay(service,
     dlq = await read_topic(kafka_settings, dead_letter_topic(c.settings), expect=2)
     assert sorted(json.loads(r.value)["error"]["field"] for r in dlq) == ["$", "event_type"]
 
+    # campaign follow-up tasks (crm.tasks.* with node campaign_followup): Today's Summary counts the customers
+    # followed up on one, the home dashboard its open ones
+    d0 = local_day(today(TZ), TZ).start.replace(tzinfo=UTC)
+    await producer.publish_many([
+        s.task_created("camp-c3", "c3", "campaign_followup", due=d0 + timedelta(days=7), at=d0 + timedelta(minutes=1),
+                       assignee="m2", team="t1"),
+        s.task_created("camp-c2", "c2", "campaign_followup", due=d0 + timedelta(days=7), at=d0 + timedelta(minutes=1),
+                       assignee="m1", team="t1"),
+        s.follow_up("f-camp", "c3", "m2", d0 + timedelta(minutes=3), task_id="camp-c3"),
+        s.task_closed("camp-c3", "c3", "campaign_followup", d0 + timedelta(minutes=3))])
+    admin = hdr("admin", "admin")
+
+    async def campaign_counted():
+        r = await client.get("/summary/today", headers=admin)
+        return r.json()["metrics"]["campaign_follow_ups"]["today"] == 1
+
+    await poll(campaign_counted, timeout=30, message="the campaign follow-up counted")
+    nodes = (await client.get("/dashboard/nodes", headers=admin)).json()
+    assert nodes["open_tasks_per_node"]["campaign_followup"] == 1
+    m2 = (await client.get("/summary/today", headers=hdr("m2", "manager", "t1"))).json()["metrics"]
+    assert m2["campaign_follow_ups"]["today"] == 1 and m2["pending_funding_follow_ups"]["today"] == 1
+    assert (await client.get("/summary/today", headers=m1)).json()["metrics"]["campaign_follow_ups"]["today"] == 0
+
     # re-delivery (an upstream retry publishes the same events again) changes nothing; a new event counts
     before = await asyncio.to_thread(_fp, c)
     await producer.publish_many(envs[:20])

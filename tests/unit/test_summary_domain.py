@@ -147,6 +147,28 @@ def test_ingest_keeps_only_what_the_summary_counts():
     assert tags_text(["vip", " hk ", "a|b", "vip", ""]) == "|a/b|hk|vip|"
 
 
+def test_follow_ups_on_campaign_tasks_count_as_campaign_follow_ups():
+    from services.summary.domain.daily import daily_contributions
+
+    fus = [  # c1 twice on its campaign task in one day (one customer), c2 on an ordinary task, c3 on no task
+        {"customer_id": "c1", "stage": "funded", "recorded_at": dt("2024-06-12T02:00:00"), "manager_id": "m7",
+         "team_id": "t1", "task_node": "campaign_followup"},
+        {"customer_id": "c1", "stage": "funded", "recorded_at": dt("2024-06-12T05:00:00"), "manager_id": "m7",
+         "team_id": "t1", "task_node": "campaign_followup"},
+        {"customer_id": "c2", "stage": "traded", "recorded_at": dt("2024-06-12T03:00:00"), "manager_id": "m7",
+         "team_id": "t1", "task_node": "first_trade"},
+        {"customer_id": "c3", "stage": "traded", "recorded_at": dt("2024-06-12T03:00:00"), "manager_id": "m7",
+         "team_id": "t1"},
+    ]
+    got = daily_contributions(HK, [], fus)
+    d12 = date(2024, 6, 12)
+    assert {k: v for k, v in got.items() if k[1] == "campaign_follow_ups"} == {
+        (d12, "campaign_follow_ups", "m7", "t1"): 1, (d12, "campaign_follow_ups", "*", "t1"): 1,
+        (d12, "campaign_follow_ups", "*", "*"): 1}
+    # a campaign follow-up also counts under its customer's stage
+    assert got[(d12, "funded_follow_ups", "m7", "t1")] == 1
+
+
 def test_daily_contributions_per_manager_team_and_everyone():
     from services.summary.domain.daily import METRICS, daily_contributions
 

@@ -22,7 +22,9 @@ FOLLOW_UP_METRICS = {
     "registered": "registration_follow_ups",
     "funded": "funded_follow_ups",
 }
-METRICS = tuple(FACT_METRICS.values()) + tuple(FOLLOW_UP_METRICS.values())
+# Follow-ups recorded on a campaign's follow-up task (tasks node `campaign_followup`), whatever the stage.
+CAMPAIGN_NODE, CAMPAIGN_METRIC = "campaign_followup", "campaign_follow_ups"
+METRICS = tuple(FACT_METRICS.values()) + tuple(FOLLOW_UP_METRICS.values()) + (CAMPAIGN_METRIC,)
 ALL = "*"
 # Account-opening figures per day (sums, so any interval of local days is a sum of days): openings,
 # rejections, and the duration sums and sample counts of the openings; registrations for the shortcuts.
@@ -75,9 +77,10 @@ def daily_contributions(tz: ZoneInfo, facts: Iterable[dict[str, Any]],
                 out[key] += value
     seen: set[tuple[str, DailyKey]] = set()
     for fu in follow_ups:
-        metric = FOLLOW_UP_METRICS.get(fu["stage"] or "")
-        if metric:
-            at: datetime = fu["recorded_at"]
+        metrics = [FOLLOW_UP_METRICS.get(fu["stage"] or ""),
+                   CAMPAIGN_METRIC if fu.get("task_node") == CAMPAIGN_NODE else None]
+        at: datetime = fu["recorded_at"]
+        for metric in filter(None, metrics):
             for key in _keys(local_date_of(at, tz), metric, fu["manager_id"], fu["team_id"]):
                 if (fu["customer_id"], key) not in seen:
                     seen.add((fu["customer_id"], key))

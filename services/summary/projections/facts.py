@@ -95,12 +95,14 @@ class FactProjector:
                                 "traded_at": fn.traded_at, "manager_id": fn.owner.manager_id,
                                 "team_id": fn.owner.team_id})
             fus = follow_ups.get(cid, [])
+            task_nodes = {task["task_id"]: task.get("node") for task in loaded.tasks.get(cid, [])}
             for fu in fus:
                 fu_stage = tl.stage_at(fu["recorded_at"])
                 fu_team = tl.owner_at(fu["recorded_at"], fu_stage).team_id
                 if (fu["stage"], fu["team_id"]) != (fu_stage, fu_team):
                     fu_updates.append({"k_id": fu["follow_up_id"], "v_stage": fu_stage, "v_team": fu_team})
-                fu_after.append({**fu, "stage": fu_stage, "team_id": fu_team})
+                fu_after.append({**fu, "stage": fu_stage, "team_id": fu_team,
+                                 "task_node": task_nodes.get(fu["task_id"]) if fu.get("task_id") else None})
             due += _due_items(cid, stage, owner, loaded.tasks.get(cid, []), fus)
         _replace(session, t.fact, customers, facts)
         _replace(session, t.funnel, customers, funnels)

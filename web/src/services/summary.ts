@@ -34,7 +34,7 @@ export async function changelog(): Promise<Page<ChangelogEntry>> {
 
 // --- Today's Summary: customer progress, the daily follow-up list, my daily report ---
 export const PROGRESS_METRICS = ["account_openings", "fundings", "registration_follow_ups", "pending_account_opening_follow_ups",
-  "pending_funding_follow_ups", "funded_follow_ups"] as const;
+  "pending_funding_follow_ups", "funded_follow_ups", "campaign_follow_ups"] as const;
 export type ProgressMetric = (typeof PROGRESS_METRICS)[number];
 export interface MetricDays { today: number; yesterday: number; last_week: number; change_vs_yesterday: number; change_vs_last_week: number }
 export interface TodaySummary {

@@ -7,7 +7,7 @@ import TodaySummaryPage from "./TodaySummaryPage";
 // the brokerage's day, far from the browser's (whatever the machine's clock and zone): the page must use it
 const DAY = { timezone: "Pacific/Kiritimati", now: "2031-01-02T01:30:00+14:00", today: "2031-01-02", yesterday: "2031-01-01", last_week: "2030-12-26" };
 const zero = { today: 0, yesterday: 0, last_week: 0, change_vs_yesterday: 0, change_vs_last_week: 0 };
-const METRICS = ["account_openings", "fundings", "registration_follow_ups", "pending_account_opening_follow_ups", "pending_funding_follow_ups", "funded_follow_ups"];
+const METRICS = ["account_openings", "fundings", "registration_follow_ups", "pending_account_opening_follow_ups", "pending_funding_follow_ups", "funded_follow_ups", "campaign_follow_ups"];
 
 function routes(extra: Record<string, (url: URL) => unknown> = {}) {
   return mockFetch({
