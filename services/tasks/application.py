@@ -18,6 +18,7 @@ from shared.runtime.eventstore import TrackingApplication
 from shared.runtime.logging import get_logger
 
 from .domain.board import CustomerTasks
+from .domain.closure import CampaignClosure
 from .domain.followup import FollowUp
 from .domain.nodes import Policy, TicketGone
 from .domain.ticket import Ticket, TicketStatus
@@ -49,6 +50,11 @@ class TasksApplication(TrackingApplication):
         """The existing task lists of these customers, read with one query."""
         keys = {CustomerTasks.create_id(c): c for c in dict.fromkeys(customer_ids)}
         return {keys[k]: b for k, b in self.load_many(list(keys)).items() if b is not None}
+
+    def closures(self, campaign_ids: list[str]) -> dict[str, CampaignClosure]:
+        """The campaigns among these that are known to have closed, read with one query."""
+        keys = {CampaignClosure.create_id(c): c for c in dict.fromkeys(campaign_ids)}
+        return {keys[k]: c for k, c in self.load_many(list(keys)).items() if c is not None}
 
     def board_or_new(self, customer_id: str) -> CustomerTasks:
         return self.board(customer_id) or CustomerTasks(customer_id=customer_id)

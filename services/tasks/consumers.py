@@ -28,6 +28,7 @@ from shared.runtime.pipeline import Part
 
 from .application import TasksApplication
 from .domain.board import CustomerTasks
+from .domain.closure import CampaignClosure
 from .domain.nodes import Node, Policy
 from .projections.cards import apply_card_events
 
@@ -126,12 +127,30 @@ def _campaign_closed(board: CustomerTasks, e: Event, policy: Policy) -> None:
 CAMPAIGN_RULES: dict[type[Payload], Rule] = {CampaignClosed: _campaign_closed}
 
 
+def _closures(app: TasksApplication, events: list[Event]) -> tuple[dict[str, CampaignClosure], list[CampaignClosure]]:
+    """The closed campaigns the batch's campaign events refer to (stored, or closed by this batch: new)."""
+    ids = [e.payload.campaign_id for e in events if isinstance(e.payload, TargetFollowUpRequested | CampaignClosed)]
+    if not ids:
+        return {}, []
+    known = app.closures(ids)
+    new: list[CampaignClosure] = []
+    for e in events:
+        p = e.payload
+        if isinstance(p, CampaignClosed) and p.campaign_id not in known:
+            known[p.campaign_id] = CampaignClosure(campaign_id=p.campaign_id, closed_at=p.closed_at,
+                                                   cause=str(e.event_id))
+            new.append(known[p.campaign_id])
+    return known, new
+
+
 def engine_apply(app: TasksApplication) -> Callable[[list[Event]], ProcessingEvent]:
     """Reads the task lists of the batch's customers with one query, applies the rules, and collects the
-    changed task lists."""
+    changed task lists. A follow-up request of a campaign already closed is cancelled at once, at the close's
+    time and cause: the same task rows whichever of the two was consumed first."""
 
     def apply(events: list[Event]) -> ProcessingEvent:
         boards: dict[str, CustomerTasks] = {}
+        closures, new_closures = _closures(app, events)
         steps: list[tuple[str, Rule, Event]] = []
         for e in events:
             if type(e.payload) in CAMPAIGN_RULES:
@@ -146,7 +165,12 @@ def engine_apply(app: TasksApplication) -> Callable[[list[Event]], ProcessingEve
                 board = loaded.get(cid) or CustomerTasks(customer_id=cid)
             boards[cid] = board
             rule(board, e, app.policy)
+            closure = closures.get(e.payload.campaign_id) if isinstance(e.payload, TargetFollowUpRequested) else None
+            if closure is not None:
+                board.close_campaign(closure.campaign_id, closure.closed_at, closure.cause)
         pe = ProcessingEvent()
+        for closure in new_closures:
+            pe.collect_events(closure)
         for board in boards.values():
             pending = board.pending_events
             if board.version == 1 and len(pending) <= 1:

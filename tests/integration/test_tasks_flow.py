@@ -521,8 +521,15 @@ async def test_campaign_follow_ups_open_one_task_each_and_close_with_the_campaig
         assert [t["customer_id"] for t in cancelled] == [b]
         assert [t["task_id"] for t in await campaign_tasks("completed")] == [task_a["task_id"]]
         assert await campaign_tasks() == []
+        # a target's request consumed after the close (another partition) is cancelled as it comes
+        late = customer_id()
+        await producer.publish_many([registered(late), campaign_follow_up(late, campaign, "m7")])
+        cancelled = await poll(lambda: _len_at_least(lambda: campaign_tasks("cancelled"), 2), timeout=30,
+                               message="late request cancelled")
+        assert sorted(t["customer_id"] for t in cancelled) == sorted([b, late])
+        assert len({t["closed_at"] for t in cancelled}) == 1 and await campaign_tasks() == []
     found = await ops_rebuild_verified("tasks", settings.database_url)
-    assert found["tasks"]["rows_after"] == 2
+    assert found["tasks"]["rows_after"] == 3
 
 
 async def _len_at_least(fetch, n: int):

@@ -236,3 +236,10 @@ async def test_campaign_follow_ups_fold_into_one_task_per_customer_per_campaign(
     assert len(rows) == 2 and (rows["camp-a"]["status"], rows["camp-a"]["assignee_id"]) == ("completed", "m9")
     assert rows["camp-b"]["status"] == "cancelled"
     assert engine.app.board(cid).open == {}
+
+    # a request consumed after its campaign's close (another partition) ends as if it had come first
+    late = f"c-{uuid.uuid4().hex[:8]}"
+    await engine.processor.process([Inbound(topic, 2, 0, late.encode(), follow_up_request(late, "camp-b", "m9"), 0)])
+    [row] = engine.task_rows(late)
+    assert (row["campaign_id"], row["status"], row["closed_at"]) == ("camp-b", "cancelled", T0 + timedelta(days=7))
+    assert row["closed_cause"] == rows["camp-b"]["closed_cause"] and engine.app.board(late).open == {}
