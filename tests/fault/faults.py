@@ -23,7 +23,7 @@ CATCH_UP_DEADLINE_S = 240.0
 # 230 s to catch up on the loaded 2-core box (load ~11)
 OUTAGE_CATCH_UP_DEADLINE_S = 480.0
 API_PROBES = {"customer": "/customers/counts", "assignment": "/managers", "tasks": "/tasks/counts?view=all",
-              "summary": "/dashboard/nodes", "kyc": "/kyc/queue?limit=1"}
+              "summary": "/dashboard/nodes", "kyc": "/kyc/queue?limit=1", "usercrm": "/usercrm/approvals?limit=1"}
 
 
 @dataclass
@@ -78,13 +78,13 @@ class Faults:
         else:
             self.outcomes.append(Outcome(fault, True, took, detail))
 
-    async def duplicates_and_poison(self, n: int) -> None:
+    async def duplicates_and_poison(self, n: int, upstream: list[str]) -> None:
         start = time.monotonic()
         sent = await self.work.duplicates(n)
         await self._record(f"{sent} exact duplicates of upstream records", start)
         start = time.monotonic()
-        poison = await self.work.poison()
-        await self._record(f"{len(poison)} poison records on 3 upstream topics", start)
+        poison = await self.work.poison(upstream)
+        await self._record(f"{len(poison)} poison records on {len(upstream)} upstream topics", start)
 
     async def _busy(self, name: str, timeout: float = 10.0) -> str:
         """Wait until `name` has work in hand: lag on its groups or a backlog of its components ("mid-batch"),

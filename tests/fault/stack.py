@@ -1,5 +1,5 @@
 """The fault suite's own system: its own Kafka broker and PostgreSQL cluster (other ports, data under
-var/fault: the shared ones are never stopped), the five services as processes started the way `make run`
+var/fault: the shared ones are never stopped), the services as processes started the way `make run`
 starts them (devtools.run: migrations, then each service's worker and API process), one PostgreSQL
 database per service, and the probes that tell when the system has drained.
 """
@@ -28,7 +28,7 @@ from shared.runtime.settings import ONE_DATABASE_SERVICES, KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var" / "fault"
-SERVICES = ["customer", "assignment", "tasks", "summary", "kyc"]
+SERVICES = ["customer", "assignment", "tasks", "summary", "kyc", "usercrm"]
 KAFKA_PORT = int(os.environ.get("FAULT_KAFKA_PORT", "19192"))  # controller: +1
 PG_PORT = int(os.environ.get("FAULT_PG_PORT", "55532"))
 SECRET = "fault-suite-secret-fault-suite-secret"
@@ -113,7 +113,7 @@ def _free(port: int) -> bool:
 
 @dataclass
 class Stack:
-    """The five services, each as a worker process and an API process (devtools.run's launcher)."""
+    """The services, each as a worker process and an API process (devtools.run's launcher)."""
 
     infra: Infra
     kafka: KafkaSettings

@@ -139,10 +139,10 @@ class Workload:
         self.sent.duplicates += len(chosen)
         return len(chosen)
 
-    async def poison(self) -> list[Record]:
-        """Records no consumer can apply, on each upstream topic: not JSON, not UTF-8, a JSON array, an
-        envelope without its payload's required fields, an unknown event type, a nesting too deep to decode,
-        and a big record of nothing. Keyed `POISON-<n>` so their dead letters can be found."""
+    async def poison(self, upstream: list[str]) -> list[Record]:
+        """Records no consumer can apply, on each of these upstream topics: not JSON, not UTF-8, a JSON array,
+        an envelope without its payload's required fields, an unknown event type, a nesting too deep to
+        decode, and a big record of nothing. Keyed `POISON-<n>` so their dead letters can be found."""
         base = len(self.sent.poison)
         good = json.loads(self.sent.records[0].value)
         bad_payload = {**good, "event_id": "5f0e8b9c-0000-4000-8000-00000000dead", "payload": {"customer_id": "X"}}
@@ -151,7 +151,7 @@ class Workload:
         values = [b"this is not json", b"\xff\xfe\x00garbage", b"[1, 2, 3]", json.dumps(bad_payload).encode(),
                   json.dumps(unknown).encode(), deep, b"{" + b" " * 900_000 + b"}"]
         out = []
-        for t in (topics.REGISTRATION, topics.ACCOUNT, topics.FUNDING):
+        for t in upstream:
             for v in values:
                 out.append(Record(self.kafka.topic(t), f"POISON-{base + len(out)}".encode(), v))
         await self.publisher.send(out)
