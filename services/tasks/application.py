@@ -1,7 +1,8 @@
 """The tasks service's eventsourcing application: thin commands (load, call, save).
 
 Synchronous (eventsourcing is): async callers use `asyncio.to_thread`. Commands that touch a customer's
-task list retry on an optimistic-concurrency conflict (the engine may have saved it meanwhile).
+task list or a ticket retry on an optimistic-concurrency conflict (the engine may have saved it meanwhile) with
+the kit's `save_retrying`; the API runs them with the kit's `run_command` (the last conflict is a 409).
 """
 
 from __future__ import annotations
@@ -9,13 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import RecordConflictError
 
+from shared.runtime.commands import save_retrying
 from shared.runtime.eventstore import TrackingApplication
-from shared.runtime.logging import get_logger
 
 from .domain.board import CustomerTasks
 from .domain.closure import CampaignClosure
@@ -23,8 +23,6 @@ from .domain.followup import FollowUp
 from .domain.nodes import Policy, TicketGone
 from .domain.ticket import Ticket, TicketStatus
 
-log = get_logger("tasks.application")
-T = TypeVar("T")
 CONFLICT_RETRIES = 5
 
 
@@ -68,17 +66,6 @@ class TasksApplication(TrackingApplication):
             raise TicketGone("no such ticket")
         return ticket
 
-    @staticmethod
-    def _retry(fn: Callable[[], T]) -> T:
-        for attempt in range(CONFLICT_RETRIES):
-            try:
-                return fn()
-            except RecordConflictError:
-                if attempt == CONFLICT_RETRIES - 1:
-                    raise
-                log.info("command_conflict_retry", attempt=attempt + 1)
-        raise AssertionError("unreachable")
-
     # ------------------------------------------------------------------------------ follow-ups
     def record_follow_up(self, *, customer_id: str, manager_id: str, task_id: str | None, intent: str | None,
                          tier: str | None, contact_methods: list[str], next_follow_up_at: datetime | None,
@@ -86,7 +73,7 @@ class TasksApplication(TrackingApplication):
                          correlation_id: str | None = None) -> tuple[FollowUp, str | None]:
         """Record a follow-up; completes `task_id` and schedules the next follow-up, atomically."""
 
-        def attempt() -> tuple[FollowUp, str | None]:
+        def step() -> tuple[tuple[FollowUp, CustomerTasks | None], tuple[FollowUp, str | None]]:
             follow_up = FollowUp(customer_id=customer_id, manager_id=manager_id, kind=FollowUp.KIND_FOLLOW_UP,
                                  task_id=task_id, intent=intent, tier=tier, contact_methods=contact_methods,
                                  next_follow_up_at=next_follow_up_at, tags=tags, remarks=remarks,
@@ -99,10 +86,9 @@ class TasksApplication(TrackingApplication):
                     board.complete(task_id, str(follow_up.id), manager_id, at)
                 if next_follow_up_at is not None:
                     scheduled = board.schedule(str(follow_up.id), next_follow_up_at, at, self.policy)
-            self.save(follow_up, board)
-            return follow_up, scheduled
+            return (follow_up, board), (follow_up, scheduled)
 
-        return self._retry(attempt)
+        return save_retrying(self, step, attempts=CONFLICT_RETRIES, customer_id=customer_id, task_id=task_id)
 
     def batch_remarks(self, *, customer_ids: list[str], manager_id: str, remarks: str, at: datetime,
                       correlation_id: str | None = None) -> list[FollowUp]:
@@ -119,13 +105,11 @@ class TasksApplication(TrackingApplication):
         return ticket
 
     def change_ticket(self, ticket_id: str, change: Callable[[Ticket], Any]) -> tuple[Ticket, Any]:
-        def attempt() -> tuple[Ticket, Any]:
+        def step() -> tuple[Ticket, tuple[Ticket, Any]]:
             ticket = self.ticket(ticket_id)
-            result = change(ticket)
-            self.save(ticket)
-            return ticket, result
+            return ticket, (ticket, change(ticket))
 
-        return self._retry(attempt)
+        return save_retrying(self, step, attempts=CONFLICT_RETRIES, ticket_id=ticket_id)
 
     def set_ticket_status(self, ticket_id: str, status: TicketStatus, by: str, at: datetime) -> Ticket:
         return self.change_ticket(ticket_id, lambda t: t.change_status(status, by, at))[0]

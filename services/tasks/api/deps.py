@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from http import HTTPStatus
+from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
 from sqlalchemy import and_, false, or_, select, tuple_
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql import ColumnElement
 
+from shared.runtime.api import Problem
+from shared.runtime.api import run_command as kit_run_command
 from shared.runtime.auth import Perm, Principal, Scope
 from shared.runtime.cursor import codec_for
 
@@ -17,6 +20,8 @@ from ..container import Container
 from ..projections.tables import customers
 
 __all__ = ["Container"]
+T = TypeVar("T")
+PROBLEM_BASE = "urn:whale-crm:problem:tasks:"
 
 
 def container(request: Request) -> Container:
@@ -29,6 +34,22 @@ def not_found(what: str, ident: str) -> HTTPException:
 
 def conflict(detail: str) -> HTTPException:
     return HTTPException(409, detail=detail)
+
+
+def run_command(call: Callable[[], T], refusals: dict[type[Exception], Callable[[Exception], HTTPException]], *,
+                what: str) -> Awaitable[T]:
+    """Run a synchronous application command in a worker thread (the kit's `run_command`): the command's
+    refusals (`refusals`: exception type -> its HTTP answer) as problem+json, the last lost concurrent write
+    (after `TasksApplication.CONFLICT_RETRIES`) as 409 `tasks:concurrent_change`."""
+
+    def refused(exc: Exception) -> Problem | None:
+        for kind, answer in refusals.items():
+            if isinstance(exc, kind):
+                http = answer(exc)
+                return Problem(http.status_code, HTTPStatus(http.status_code).phrase, http.detail)
+        return None
+
+    return kit_run_command(call, PROBLEM_BASE, what=what, problem=refused)
 
 
 # ------------------------------------------------------------------------------------------ scope

@@ -25,6 +25,7 @@ from .deps import (
     decode_cursor,
     encode_cursor,
     not_found,
+    run_command,
 )
 from .models import BatchRemarksIn, FollowUpIn, FollowUpOut, Page, RecordedOut
 from .tasks import load_task
@@ -37,17 +38,16 @@ async def _record(c: Container, principal: Principal, customer_id: str, body: Fo
                   correlation_id: str | None) -> dict[str, Any]:
     task_id = str(body.task_id) if body.task_id else None
     now = datetime.now(UTC)
-    try:
-        follow_up, scheduled = await asyncio.to_thread(
-            c.app.record_follow_up, customer_id=customer_id, manager_id=principal.user_id, task_id=task_id,
-            intent=body.intent, tier=body.tier, contact_methods=[m.value for m in body.contact_methods],
+    follow_up, scheduled = await run_command(
+        lambda: c.app.record_follow_up(
+            customer_id=customer_id, manager_id=principal.user_id, task_id=task_id, intent=body.intent,
+            tier=body.tier, contact_methods=[m.value for m in body.contact_methods],
             next_follow_up_at=body.next_follow_up_at, tags=body.tags, remarks=body.remarks, at=now,
             correlation_id=correlation_id,
-        )
-    except TaskNotFound:
-        raise not_found("task", task_id or "") from None
-    except TaskNotOpen as exc:
-        raise conflict(str(exc)) from None
+        ),
+        {TaskNotFound: lambda _: not_found("task", task_id or ""), TaskNotOpen: lambda exc: conflict(str(exc))},
+        what="task list",
+    )
     c.wake()
     log.info("follow_up_recorded", follow_up_id=str(follow_up.id), customer_id=customer_id, task_id=task_id,
              scheduled_task_id=scheduled)

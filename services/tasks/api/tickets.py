@@ -32,6 +32,7 @@ from .deps import (
     decode_cursor,
     encode_cursor,
     not_found,
+    run_command,
 )
 from .models import AssigneeIn, CommentIn, Page, StatusIn, TicketEditIn, TicketIn, TicketOut, TimelineOut
 
@@ -86,16 +87,13 @@ async def _change(c: Container, principal: Principal, ticket_id: str, change: Ca
             raise TicketGone("outside the caller's scope")
         return change(ticket)
 
-    try:
-        ticket, _ = await asyncio.to_thread(c.app.change_ticket, ticket_id, guarded)
-    except TicketGone:
-        raise not_found("ticket", ticket_id) from None
-    except InvalidTransition as exc:
-        raise conflict(str(exc)) from None
-    except CommentNotFound:
-        raise HTTPException(404, detail="comment not found") from None
-    except NotCommentAuthor as exc:
-        raise HTTPException(403, detail=str(exc)) from None
+    ticket, _ = await run_command(
+        lambda: c.app.change_ticket(ticket_id, guarded),
+        {TicketGone: lambda _: not_found("ticket", ticket_id), InvalidTransition: lambda exc: conflict(str(exc)),
+         CommentNotFound: lambda _: HTTPException(404, detail="comment not found"),
+         NotCommentAuthor: lambda exc: HTTPException(403, detail=str(exc))},
+        what="ticket",
+    )
     c.wake()
     log.info(event, ticket_id=ticket_id, customer_id=ticket.customer_id, version=ticket.version)
     return ticket
