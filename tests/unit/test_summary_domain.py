@@ -204,3 +204,31 @@ def test_daily_contributions_per_manager_team_and_everyone():
         (d12, "pending_funding_follow_ups", "m1", "t1"): 2, (d12, "pending_funding_follow_ups", "m2", "t1"): 1,
         (d12, "pending_funding_follow_ups", "*", "t1"): 2, (d12, "pending_funding_follow_ups", "*", "*"): 2,
     }
+
+
+def test_team_queued_campaign_follow_up_counts_for_its_team_not_the_customers_manager():
+    from collections import Counter
+
+    from services.summary.domain.derive import Owner
+    from services.summary.projections.facts import _due_items, contributions
+
+    due = datetime(2026, 3, 2, 9, 0)
+    owner = Owner(manager_id="m-own", team_id="t-own")
+    queued = {"task_id": "tq", "node": "campaign_followup", "assignee_id": None, "team_id": "t-camp",
+              "due_at": due, "created_at": due, "closed_at": None}
+    chosen = {**queued, "task_id": "tc", "assignee_id": "m-camp"}
+    node = {**queued, "task_id": "tn", "node": "pending_funding", "team_id": None}  # follows the owner
+    items = {i["item_id"]: i for i in _due_items("c1", "pending_funding", owner, [queued, chosen, node], [])}
+    assert (items["task:tq"]["manager_id"], items["task:tq"]["team_id"]) == (None, "t-camp")
+    assert (items["task:tc"]["manager_id"], items["task:tc"]["team_id"]) == ("m-camp", "t-camp")
+    assert (items["task:tn"]["manager_id"], items["task:tn"]["team_id"]) == ("m-own", "t-own")
+
+    class Loaded:
+        state = {"c1": {"manager_id": "m-own", "team_id": "t-own"}}
+        tasks = {"c1": [queued, chosen, node]}
+        kyc: dict[str, list[dict[str, object]]] = {}
+
+    got = contributions(Loaded())  # type: ignore[arg-type]
+    assert got == Counter({("task", "campaign_followup", "", "t-camp"): 1,
+                           ("task", "campaign_followup", "m-camp", "t-camp"): 1,
+                           ("task", "pending_funding", "m-own", "t-own"): 1})

@@ -17,7 +17,7 @@ from shared.events import Event
 from shared.runtime.logging import get_logger
 
 from ..domain.clock import local_date_of, week_start
-from ..domain.daily import COUNTED_KINDS, DailyKey, daily_contributions, due_contributions
+from ..domain.daily import CAMPAIGN_NODE, COUNTED_KINDS, DailyKey, daily_contributions, due_contributions
 from ..domain.derive import CustomerTimeline, HistoryItem, Owner
 from . import tables as t
 from .ingest import RawBatch, collect
@@ -173,7 +173,7 @@ def _rows_of(session: Session, table: Any, customers: list[str], *cond: Any) -> 
 # ---- node counters ------------------------------------------------------------------------------------
 def contributions(loaded: Loaded) -> Counter[ContribKey]:
     """What the loaded customers add to the node counters: their stage, their KYC cases' states (both under
-    the customer's current owner) and their open tasks (under the task's assignee, else the owner)."""
+    the customer's current owner) and their open tasks (under `task_manager`, and the task's team else the owner's)."""
     out: Counter[ContribKey] = Counter()
     customers = set(loaded.state) | set(loaded.tasks) | set(loaded.kyc)
     for cid in customers:
@@ -185,9 +185,18 @@ def contributions(loaded: Loaded) -> Counter[ContribKey]:
             out[("kyc", case["state"], mgr, team)] += 1
         for task in loaded.tasks.get(cid, ()):
             if _open(task):
-                out[("task", task.get("node") or "", task.get("assignee_id") or mgr,
+                out[("task", task.get("node") or "", task_manager(task, mgr) or "",
                       task.get("team_id") or team)] += 1
     return out
+
+
+def task_manager(task: dict[str, Any], owner_manager: str | None) -> str | None:
+    """Whom an open task counts for: its assignee; an unassigned node task follows the customer's owner (the
+    tasks service moves it with the customer), but a campaign follow-up stays with the owner the campaign chose,
+    so one queued to a team (no assignee) counts for that team's queue only, never for the customer's manager."""
+    if task.get("node") == CAMPAIGN_NODE:
+        return task.get("assignee_id")  # type: ignore[no-any-return]
+    return task.get("assignee_id") or owner_manager
 
 
 def _open(task: dict[str, Any]) -> bool:
@@ -270,7 +279,7 @@ def _due_items(cid: str, stage: str | None, owner: Owner, tasks: Iterable[dict[s
         if _open(task) and task.get("due_at") is not None:
             items.append({"item_id": f"task:{task['task_id']}", "customer_id": cid, "source": "task",
                           "node": task.get("node"), "stage": stage, "due_at": task["due_at"],
-                          "manager_id": task.get("assignee_id") or owner.manager_id,
+                          "manager_id": task_manager(task, owner.manager_id),
                           "team_id": task.get("team_id") or owner.team_id, "intent": intent, "tags": tags,
                           "last_follow_up_at": last_at})
     if last is not None and last["next_follow_up_at"] is not None:
