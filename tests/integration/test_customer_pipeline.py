@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from services.customer.bootstrap import bootstrap
 from services.customer.settings import CustomerSettings
@@ -32,6 +31,7 @@ from shared.events.upstream import (
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.settings import AuthSettings
+from tests.kafka_helpers import read_topic
 
 pytestmark = pytest.mark.asyncio
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
@@ -105,21 +105,6 @@ class Service:
         details = {i["customer_id"]: (await self.get(f"/customers/{i['customer_id']}")).json() for i in items}
         counts = (await self.get("/customers/counts")).json()["counts"]
         return {"items": items, "details": details, "counts": counts}
-
-
-async def read_topic(kafka, topic: str, expect: int, timeout: float = 20) -> list:
-    c = AIOKafkaConsumer(topic, bootstrap_servers=kafka.bootstrap_servers, auto_offset_reset="earliest",
-                         enable_auto_commit=False, group_id=None)
-    await c.start()
-    out: list = []
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(out) < expect and asyncio.get_running_loop().time() < deadline:
-            for recs in (await c.getmany(timeout_ms=200)).values():
-                out.extend(recs)
-    finally:
-        await c.stop()
-    return out
 
 
 @pytest.fixture()

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.domain import Aggregate, event
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
@@ -25,6 +24,7 @@ from shared.runtime.handlers import EventSourcedBatchHandler, SqlBatchHandler
 from shared.runtime.kafka import BatchConsumer, EventProducer, ensure_topics
 from shared.runtime.pipeline import BatchHandler, Pipeline
 from shared.runtime.streams import FaustDriver
+from tests.kafka_helpers import read_topic
 
 pytestmark = pytest.mark.asyncio
 JOIN_S = 60  # deadline of each wait: joining a group (faust: a rebalance) takes seconds on a busy machine
@@ -116,22 +116,6 @@ async def start_consumer(driver, kafka_settings, counter: Counter, producer: Eve
                         batch_size=batch_size, retries=2, backoff_s=0.01)
 
 
-async def read_all(kafka_settings, topic: str, expect: int, timeout: float = 20) -> list:
-    c = AIOKafkaConsumer(topic, bootstrap_servers=kafka_settings.bootstrap_servers, auto_offset_reset="earliest",
-                         enable_auto_commit=False, group_id=None)
-    await c.start()
-    out: list = []
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(out) < expect and asyncio.get_running_loop().time() < deadline:
-            batch = await c.getmany(timeout_ms=200)
-            for recs in batch.values():
-                out.extend(recs)
-    finally:
-        await c.stop()
-    return out
-
-
 @pytest.fixture()
 async def producer(kafka_settings):
     await ensure_topics(kafka_settings, [kafka_settings.topic(topics.FUNDING),
@@ -177,7 +161,7 @@ async def test_poison_events_go_to_dead_letter_and_consumer_keeps_going(driver, 
     await producer.publish(deposit("c5"))
     running = await start_consumer(driver, kafka_settings, counter, producer, "g-poison")
     await poll(lambda: counter.total() == 2, timeout=JOIN_S, message="the two valid events applied")
-    dlq = await read_all(kafka_settings, kafka_settings.topic(topics.dead_letter_topic("test")), expect=4,
+    dlq = await read_topic(kafka_settings, kafka_settings.topic(topics.dead_letter_topic("test")), expect=4,
                          timeout=JOIN_S)
     await running.stop()
     records = [json.loads(r.value) for r in dlq]
@@ -359,7 +343,7 @@ async def test_a_poll_across_partitions_is_recorded_in_one_event_store_transacti
 
         spy.calls.update(apply=0, apply_many=0)
         await producer.publish_many([deposit(f"c{i}") for i in range(9)] + [deposit("c0", tx="tx-poison")])
-        dlq = await read_all(kafka_settings, kafka_settings.topic(topics.dead_letter_topic("test")), expect=1,
+        dlq = await read_topic(kafka_settings, kafka_settings.topic(topics.dead_letter_topic("test")), expect=1,
                              timeout=JOIN_S)
         await poll(lambda: total() == 99, timeout=JOIN_S, message="the nine valid deposits counted once")
         assert len(dlq) == 1 and json.loads(dlq[0].value)["error"]["stage"] == "handler"

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from services.summary import samples as s
 from services.summary.bootstrap import bootstrap
@@ -26,6 +25,7 @@ from shared.events import encode, topics
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.settings import AuthSettings
+from tests.kafka_helpers import read_topic
 
 pytestmark = pytest.mark.asyncio
 AUTH = AuthSettings(jwt_secret="integration-secret-integration-secret")
@@ -73,21 +73,6 @@ async def answers(client: httpx.AsyncClient) -> dict:
         r = await client.get(url, headers=h)
         assert r.status_code == 200, (name, r.text)
         out[name] = r.json()
-    return out
-
-
-async def read_topic(kafka_settings, topic: str, expect: int, timeout: float = 20) -> list:
-    c = AIOKafkaConsumer(topic, bootstrap_servers=kafka_settings.bootstrap_servers, auto_offset_reset="earliest",
-                         enable_auto_commit=False, group_id=None)
-    await c.start()
-    out: list = []
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(out) < expect and asyncio.get_running_loop().time() < deadline:
-            for recs in (await c.getmany(timeout_ms=200)).values():
-                out.extend(recs)
-    finally:
-        await c.stop()
     return out
 
 
