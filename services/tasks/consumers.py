@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import Event, Payload, topics
 from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned
-from shared.events.crm_campaigns import CampaignClosed, TargetFollowUpRequested
+from shared.events.crm_campaigns import (
+    CampaignClosed,
+    CampaignCreated,
+    CampaignUpdated,
+    TargetFollowUpRequested,
+)
 from shared.events.crm_customer import AccountStatusChanged, FundsMoved, StageChanged, TradeRecorded
 from shared.events.crm_kyc import KycCaseDecided, KycCaseStateChanged
 from shared.runtime.db import Tracker
@@ -28,6 +33,7 @@ from shared.runtime.pipeline import Part
 
 from .application import TasksApplication
 from .domain.board import CustomerTasks
+from .domain.campaign_name import CampaignName
 from .domain.closure import CampaignClosure
 from .domain.nodes import Node, Policy
 from .projections.cards import apply_card_events
@@ -110,7 +116,7 @@ TASK_LOG: dict[type, str] = {CustomerTasks.TaskOpened: "task_created", CustomerT
 
 
 def engine_relevant(e: Event, policy: Policy) -> bool:
-    if type(e.payload) in CAMPAIGN_RULES:
+    if type(e.payload) in CAMPAIGN_RULES or type(e.payload) in NAMED:
         return True
     if type(e.payload) not in RULES:
         return False
@@ -125,6 +131,30 @@ def _campaign_closed(board: CustomerTasks, e: Event, policy: Policy) -> None:
 # Campaign-wide facts (keyed by campaign, not customer): applied to every customer whose task list has an
 # open follow-up of that campaign (`TasksApplication.campaign_customers`, from the task rows).
 CAMPAIGN_RULES: dict[type[Payload], Rule] = {CampaignClosed: _campaign_closed}
+
+
+NAMED = (CampaignCreated, CampaignUpdated)  # the campaign's name, shown beside its follow-up tasks
+
+
+def _names(app: TasksApplication, events: list[Event]) -> list[CampaignName]:
+    """The campaign names the batch's created/updated events record or change (`CampaignName`)."""
+    named = [e for e in events if isinstance(e.payload, NAMED)]
+    if not named:
+        return []
+    keys = {CampaignName.create_id(e.payload.campaign_id): e.payload.campaign_id for e in named}
+    known: dict[str, CampaignName] = {keys[k]: n for k, n in app.load_many(list(keys)).items() if n is not None}
+    changed: dict[str, CampaignName] = {}
+    for e in named:
+        p = e.payload
+        at = p.created_at if isinstance(p, CampaignCreated) else p.updated_at
+        current = known.get(p.campaign_id)
+        if current is None:
+            known[p.campaign_id] = CampaignName(campaign_id=p.campaign_id, name=p.plan.name, at=at,
+                                                cause=str(e.event_id))
+        else:
+            current.learn(p.plan.name, at, str(e.event_id))
+        changed[p.campaign_id] = known[p.campaign_id]
+    return list(changed.values())
 
 
 def _closures(app: TasksApplication, events: list[Event]) -> tuple[dict[str, CampaignClosure], list[CampaignClosure]]:
@@ -156,6 +186,8 @@ def engine_apply(app: TasksApplication) -> Callable[[list[Event]], ProcessingEve
             if type(e.payload) in CAMPAIGN_RULES:
                 rule = CAMPAIGN_RULES[type(e.payload)]
                 steps += [(cid, rule, e) for cid in app.campaign_customers(e.payload.campaign_id)]
+            elif isinstance(e.payload, NAMED):
+                continue  # the campaign's name (`_names`), no task list
             elif engine_relevant(e, app.policy):
                 steps.append((e.payload.customer_id, RULES[type(e.payload)], e))
         loaded = app.boards([cid for cid, _, _ in steps])
@@ -171,6 +203,9 @@ def engine_apply(app: TasksApplication) -> Callable[[list[Event]], ProcessingEve
         pe = ProcessingEvent()
         for closure in new_closures:
             pe.collect_events(closure)
+        for name in _names(app, events):
+            if name.pending_events:
+                pe.collect_events(name)
         for board in boards.values():
             pending = board.pending_events
             if board.version == 1 and len(pending) <= 1:

@@ -19,7 +19,16 @@ from services.tasks.bootstrap import bootstrap
 from services.tasks.settings import TasksSettings
 from shared.events import registry, topics
 from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned
-from shared.events.crm_campaigns import CampaignClosed, TargetFollowUpRequested
+from shared.events.crm_campaigns import (
+    AudienceFilter,
+    CampaignClosed,
+    CampaignCreated,
+    CampaignPlan,
+    CampaignStatus,
+    CampaignUpdated,
+    DistributionMethod,
+    TargetFollowUpRequested,
+)
 from shared.events.crm_customer import CustomerOnboarded, FundsMoved, StageChanged
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer, ensure_topics
@@ -473,11 +482,18 @@ def campaign_follow_up(cid: str, campaign: str, manager: str, **kw):
                                        requested_at=T0, due_at=datetime.now(UTC) + timedelta(days=7)), **kw)
 
 
+def campaign_plan(name: str) -> CampaignPlan:
+    return CampaignPlan(name=name, start_at=T0, end_at=T0 + timedelta(days=30), audience=AudienceFilter(),
+                        distribution=DistributionMethod.assigned_manager, channels=["phone"], metrics=["funded"],
+                        attribution_window_days=30)
+
+
 async def test_campaign_follow_ups_open_one_task_each_and_close_with_the_campaign(kafka_settings, pg_database,
                                                                                   producer, poll):
     """crm.campaigns.events through the real broker: one campaign_followup task per (campaign, customer) for
     the owner the campaign chose, whatever the duplicates; a follow-up completes it; the campaign's close
-    cancels the ones still open; the store rebuilds the same rows (`ops rebuild tasks --verify`)."""
+    cancels the ones still open; each task shows its campaign's latest name; the store rebuilds the same rows
+    (`ops rebuild tasks --verify`)."""
     await ensure_topics(kafka_settings, [kafka_settings.topic(t) for t in (
         topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT, topics.CRM_KYC, topics.CRM_CAMPAIGNS, topics.CRM_TASKS,
         topics.dead_letter_topic("tasks"))])
@@ -486,6 +502,11 @@ async def test_campaign_follow_ups_open_one_task_each_and_close_with_the_campaig
     campaign = f"camp-{uuid.uuid4().hex[:8]}"
     a, b = customer_id(), customer_id()
     request_a = campaign_follow_up(a, campaign, "m7")
+    created = env(CampaignCreated(campaign_id=campaign, plan=campaign_plan("Spring draft"), created_by="u-mkt",
+                                  created_at=T0))
+    renamed = env(CampaignUpdated(campaign_id=campaign, plan=campaign_plan("Spring push"), updated_by="u-mkt",
+                                  updated_at=T0 + timedelta(hours=1), status=CampaignStatus.draft))
+    await producer.publish_many([created, renamed, created])  # the creation re-published: an older name
     await producer.publish_many([registered(a), assigned(a, "m1"), registered(b), assigned(b, "m1")])
     await producer.publish_many([request_a, request_a,  # re-published: the same envelope
                                  campaign_follow_up(a, campaign, "m7"),  # a duplicate request (new envelope id)
@@ -501,10 +522,13 @@ async def test_campaign_follow_ups_open_one_task_each_and_close_with_the_campaig
 
         await poll(lambda: _len_at_least(campaign_tasks, 2), timeout=40, message="campaign follow-ups")
         # every record consumed (the duplicates too) before counting
-        await poll(lambda: container.pipeline.applied >= 8, timeout=20, message="all records applied")
+        await poll(lambda: container.pipeline.applied >= 11, timeout=20, message="all records applied")
         opened = await campaign_tasks()
         assert sorted(t["customer_id"] for t in opened) == sorted([a, b])
         assert {(t["campaign_id"], t["assignee_id"], t["team_id"]) for t in opened} == {(campaign, "m7", "team-a")}
+        assert {t["campaign_name"] for t in opened} == {"Spring push"}  # the latest edit's, not the re-published
+        r = await api.get(f"/tasks/{opened[0]['task_id']}", headers=token("m7"))
+        assert r.json()["campaign_name"] == "Spring push"
         assert await tasks_of(api, a, headers=token("m1")) == []  # not the customer's manager's: the campaign's
         counts = (await api.get("/tasks/counts", headers=token("m7"))).json()
         assert {"node": "campaign_followup", "open": 2, "overdue": 0} in counts
@@ -530,6 +554,7 @@ async def test_campaign_follow_ups_open_one_task_each_and_close_with_the_campaig
         assert len({t["closed_at"] for t in cancelled}) == 1 and await campaign_tasks() == []
     found = await ops_rebuild_verified("tasks", settings.database_url)
     assert found["tasks"]["rows_after"] == 3
+    assert found["campaign_names"]["rows_after"] == 1
 
 
 async def _len_at_least(fetch, n: int):

@@ -243,3 +243,42 @@ async def test_campaign_follow_ups_fold_into_one_task_per_customer_per_campaign(
     [row] = engine.task_rows(late)
     assert (row["campaign_id"], row["status"], row["closed_at"]) == ("camp-b", "cancelled", T0 + timedelta(days=7))
     assert row["closed_cause"] == rows["camp-b"]["closed_cause"] and engine.app.board(late).open == {}
+
+
+def campaign_named(campaign: str, name: str, at: datetime, *, created: bool) -> bytes:
+    from shared.events.crm_campaigns import (
+        AudienceFilter,
+        CampaignCreated,
+        CampaignPlan,
+        CampaignStatus,
+        CampaignUpdated,
+        DistributionMethod,
+    )
+    plan = CampaignPlan(name=name, start_at=T0, end_at=T0 + timedelta(days=30), audience=AudienceFilter(),
+                        distribution=DistributionMethod.team_queue, team_id="t1", channels=["phone"],
+                        metrics=["funded"], attribution_window_days=30)
+    if created:
+        return raw(CampaignCreated(campaign_id=campaign, plan=plan, created_by="u-mkt", created_at=at))
+    return raw(CampaignUpdated(campaign_id=campaign, plan=plan, updated_by="u-mkt", updated_at=at,
+                               status=CampaignStatus.draft))
+
+
+async def test_campaign_names_are_stored_with_the_latest_edit_and_rebuilt_by_replay(engine):
+    from shared.runtime.projection import rebuild_from_store
+
+    topic = KAFKA.topic("crm.campaigns.events")
+    created = campaign_named("camp-n", "Draft", T0, created=True)
+    records = [created, campaign_named("camp-n", "Spring push", T0 + timedelta(hours=2), created=False),
+               campaign_named("camp-n", "Older edit", T0 + timedelta(hours=1), created=False),  # late, older
+               created,  # re-published
+               campaign_named("camp-m", "Other", T0, created=True)]
+    await engine.processor.process([Inbound(topic, 0, i, b"camp-n", r, 0) for i, r in enumerate(records)])
+
+    def names() -> dict[str, str]:
+        with engine.sessions() as s:
+            return {r.campaign_id: r.name for r in s.execute(select(tables.campaign_names))}
+
+    assert names() == {"camp-n": "Spring push", "camp-m": "Other"}
+    assert engine.producer.sent == []  # nothing published: the names are the service's own
+    rebuild_from_store(engine.app, engine.sessions, list(tables.STORE_TABLES), apply_stored_events)
+    assert names() == {"camp-n": "Spring push", "camp-m": "Other"}

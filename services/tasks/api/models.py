@@ -119,6 +119,8 @@ class TaskOut(BaseModel):
     closed_at: datetime | None
     cause_event_id: str | None
     campaign_id: str | None = Field(default=None, description="The campaign of a campaign_followup task.")
+    campaign_name: str | None = Field(
+        default=None, description="That campaign's name (from crm.campaigns.events); null until it is known.")
 
 
 class CardOut(BaseModel):

@@ -16,7 +16,7 @@ from shared.runtime.auth import Perm, Principal, Scope, require
 from shared.runtime.cursor import CursorQuery
 
 from ..domain.nodes import Node
-from ..projections.tables import customers, tasks
+from ..projections.tables import campaign_names, customers, tasks
 from .deps import Container, after, all_of, container, decode_cursor, encode_cursor, mask_name, not_found
 from .models import CardOut, NodeCount, Page, TaskDetailOut, TaskOut
 
@@ -55,6 +55,11 @@ def view_clause(principal: Principal, view: View) -> ColumnElement[bool] | None:
     return None
 
 
+# the task rows with their campaign's name (campaign follow-ups; null until the campaign's name is known)
+TASK_ROWS = select(tasks, campaign_names.c.name.label("campaign_name")).select_from(
+    tasks.outerjoin(campaign_names, campaign_names.c.campaign_id == tasks.c.campaign_id))
+
+
 def task_visible(principal: Principal, row: RowMapping) -> bool:
     if principal.scope == Scope.all:
         return True
@@ -69,6 +74,7 @@ def task_out(row: RowMapping, now: datetime) -> dict[str, Any]:
         assignee_id=row["assignee_id"], team_id=row["team_id"], due_at=row["due_at"],
         overdue=row["status"] == "open" and row["due_at"] < now, created_at=row["created_at"],
         closed_at=row["closed_at"], cause_event_id=row["cause_event_id"], campaign_id=row.get("campaign_id"),
+        campaign_name=row.get("campaign_name"),
     ).model_dump(mode="json")
 
 
@@ -103,7 +109,7 @@ async def list_tasks(
     if cursor:
         due, tid = decode_cursor(c, cursor, "tasks", (datetime, str))
         clauses.append(after((tasks.c.due_at, tasks.c.task_id), (due, tid)))
-    stmt = select(tasks).where(all_of(*clauses)).order_by(tasks.c.due_at, tasks.c.task_id).limit(limit + 1)
+    stmt = TASK_ROWS.where(all_of(*clauses)).order_by(tasks.c.due_at, tasks.c.task_id).limit(limit + 1)
 
     def query() -> list[RowMapping]:
         with c.sessions() as s:
@@ -147,7 +153,7 @@ async def get_task(
 ) -> dict[str, Any]:
     def query() -> tuple[RowMapping | None, RowMapping | None]:
         with c.sessions() as s:
-            task = s.execute(select(tasks).where(tasks.c.task_id == task_id)).mappings().first()
+            task = s.execute(TASK_ROWS.where(tasks.c.task_id == task_id)).mappings().first()
             card = None
             if task is not None:
                 card = s.execute(select(customers).where(
@@ -164,7 +170,7 @@ async def get_task(
 
 def load_task(c: Container, principal: Principal, task_id: str) -> RowMapping:
     with c.sessions() as s:
-        task = s.execute(select(tasks).where(tasks.c.task_id == task_id)).mappings().first()
+        task = s.execute(TASK_ROWS.where(tasks.c.task_id == task_id)).mappings().first()
     if task is None or not task_visible(principal, task):
         raise not_found("task", task_id)
     return task

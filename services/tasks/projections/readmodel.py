@@ -12,9 +12,10 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..domain.board import CustomerTasks
+from ..domain.campaign_name import CampaignName
 from ..domain.followup import FollowUp
 from ..domain.ticket import Ticket
-from .tables import follow_ups, tasks, ticket_timeline, tickets
+from .tables import campaign_names, follow_ups, tasks, ticket_timeline, tickets
 
 
 class Writer:
@@ -92,6 +93,14 @@ def _task_attributed(s: Writer, e: Any) -> None:
     s.task_update(e.task_id, assignee_id=e.assignee_id, team_id=e.team_id)
 
 
+def _campaign_named(s: Writer, e: Any) -> None:
+    s.insert(campaign_names, dict(campaign_id=e.campaign_id, name=e.name))
+
+
+def _campaign_renamed(s: Writer, e: Any) -> None:
+    s.execute(update(campaign_names).where(campaign_names.c.campaign_id == e.campaign_id).values(name=e.name))
+
+
 def _follow_up(s: Writer, e: Any) -> None:
     s.insert(follow_ups, dict(
         follow_up_id=str(e.originator_id), customer_id=e.customer_id, manager_id=e.manager_id, kind=e.kind,
@@ -162,6 +171,8 @@ HANDLERS: dict[type, Apply] = {  # by the stored domain event's class
     CustomerTasks.TaskClosed: _task_closed,
     CustomerTasks.TaskAttributed: _task_attributed,
     FollowUp.Recorded: _follow_up,
+    CampaignName.Named: _campaign_named,
+    CampaignName.Renamed: _campaign_renamed,
     Ticket.Opened: _ticket_opened,
     Ticket.Edited: _ticket_edited,
     Ticket.Assigned: _ticket_assigned,

@@ -152,6 +152,15 @@ ticket_timeline = Table(
     Index("ix_timeline_comment", "comment_id"),
 )
 
+# The names of the campaigns (crm.campaigns.events created/updated, kept as `CampaignName` in the store),
+# shown beside the campaign_id of a campaign's follow-up tasks.
+campaign_names = Table(
+    "campaign_names",
+    metadata,
+    Column("campaign_id", String(ID), primary_key=True),
+    Column("name", String(200), nullable=False),
+)
+
 # Folded from the service's own events in the transaction that stores them (`readmodel.apply_stored_events`),
 # and rebuilt from the store through the same fold. The customer cards come from crm.* topics instead.
-STORE_TABLES = (tasks, follow_ups, tickets, ticket_timeline)
+STORE_TABLES = (tasks, follow_ups, tickets, ticket_timeline, campaign_names)

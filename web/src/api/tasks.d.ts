@@ -465,6 +465,11 @@ export interface components {
              * @description The campaign of a campaign_followup task.
              */
             campaign_id?: string | null;
+            /**
+             * Campaign Name
+             * @description That campaign's name (from crm.campaigns.events); null until it is known.
+             */
+            campaign_name?: string | null;
             /** Cause Event Id */
             cause_event_id: string | null;
             /** Closed At */

@@ -18,7 +18,12 @@ export function TaskTable({ items, loading, onOpen }: { items: TaskItem[]; loadi
       columns={[
         { title: t("tasks.col.customer"), dataIndex: "customer_id", render: (v: string, r) => (
           <Button type="link" style={{ padding: 0 }} onClick={() => onOpen(r)} data-testid={`task-open-${v}`}>{v}</Button>) },
-        { title: t("tasks.col.node"), dataIndex: "node", render: (v: string) => t(`node.${v}` as MessageKey) },
+        { title: t("tasks.col.node"), dataIndex: "node", render: (v: string, r) => (
+          <>
+            {t(`node.${v}` as MessageKey)}
+            {v === "campaign_followup" && r.campaign_id && (
+              <Typography.Text type="secondary" data-testid="task-campaign"> · {r.campaign_name ?? r.campaign_id}</Typography.Text>)}
+          </>) },
         { title: t("tasks.col.due"), dataIndex: "due_at", render: (v: string, r) => (
           <>
             <Typography.Text type={r.overdue ? "danger" : undefined}>{dayjs(v).format("YYYY-MM-DD HH:mm")}</Typography.Text>{" "}
