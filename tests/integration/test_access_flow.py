@@ -8,6 +8,7 @@ give the same rows."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import httpx
@@ -23,6 +24,7 @@ from shared.runtime.access_directory import AccessDirectory
 from shared.runtime.auth import mint_token
 from shared.runtime.db import make_engine, session_factory
 from shared.runtime.kafka import EventProducer, ensure_topics
+from shared.runtime.service import running
 from shared.runtime.settings import AuthSettings
 from tests.conftest import ops_rebuild_verified
 
@@ -35,20 +37,15 @@ class AccessService:
     def __init__(self, kafka_settings, url: str):
         self.settings = AccessSettings(database_url=url, kafka=kafka_settings, auth=AUTH, relay_interval_ms=50)
         self.c = bootstrap(self.settings)
-        self.tasks: list[asyncio.Task] = []
+        self.stack = contextlib.AsyncExitStack()
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.c.api), base_url="http://access")
 
     async def start(self) -> None:
-        await self.c.ensure_topics()
-        await self.c.start_producer()
-        self.tasks = [asyncio.create_task(comp.run()) for comp in self.c.worker_components()]
+        await self.stack.enter_async_context(running(self.c))  # the kit's worker run, as tests and benches do
 
     async def stop(self) -> None:
-        for comp in self.c.worker_components():
-            await comp.stop()
-        await asyncio.gather(*self.tasks)
+        await self.stack.aclose()
         await self.client.aclose()
-        await self.c.stop()
 
     async def ok(self, method: str, path: str, body=None, status: int = 200):
         r = await self.client.request(method, path, json=body, headers=ADMIN)
