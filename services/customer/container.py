@@ -26,6 +26,7 @@ from shared.runtime.service import Check, Component
 from .application import CustomerApplication, IngestCache
 from .consumers import UpstreamHandler, apply_assignments
 from .outbox import map_event
+from .projections.activity import apply_activity
 from .projections.tables import Tables
 from .settings import CustomerSettings
 
@@ -34,6 +35,9 @@ SERVICE = "customer"
 
 UPSTREAM_GROUP = "whale-customer"
 ASSIGNMENT_GROUP = "whale-customer-assignment"
+ACTIVITY_GROUP = "whale-customer-activity"
+# The service history the 360 shows comes from these services' events (projections/activity.py).
+ACTIVITY_TOPICS = (topics.CRM_TASKS, topics.CRM_KYC, topics.CRM_USERCRM, topics.CRM_CAMPAIGNS)
 
 
 @dataclass
@@ -55,6 +59,9 @@ class Container:
 
     def assignment_topic(self) -> str:
         return self.settings.kafka.topic(topics.CRM_ASSIGNMENT)
+
+    def activity_topics(self) -> list[str]:
+        return [self.settings.kafka.topic(t) for t in ACTIVITY_TOPICS]
 
     def dead_letter_topic(self) -> str:
         return self.settings.kafka.topic(topics.dead_letter_topic(SERVICE))
@@ -82,6 +89,7 @@ class Container:
         # a broker: members of one group id on different topics would still rebalance each other.
         up_group = s.kafka.topic_prefix + UPSTREAM_GROUP + s.consumer_group_suffix
         as_group = s.kafka.topic_prefix + ASSIGNMENT_GROUP + s.consumer_group_suffix
+        ac_group = s.kafka.topic_prefix + ACTIVITY_GROUP + s.consumer_group_suffix
 
         self.consumers = [
             BatchConsumer(settings=s.kafka, service=SERVICE, group_id=up_group, topics=upstream,
@@ -96,6 +104,13 @@ class Container:
                                                   apply_assignments(self.tables)),
                           producer=self.producer, dead_letter_topic=self.dead_letter_topic(),
                           batch_size=s.consumer_batch_size, retries=s.consumer_retries),
+            BatchConsumer(settings=s.kafka, service=SERVICE, group_id=ac_group, topics=self.activity_topics(),
+                          handler=SqlBatchHandler(self.sessions, Tracker(self.tables.consumer_position,
+                                                                         self.tables.processed_event,
+                                                                         ACTIVITY_GROUP),
+                                                  apply_activity(self.tables.activity)),
+                          producer=self.producer, dead_letter_topic=self.dead_letter_topic(),
+                          batch_size=s.consumer_batch_size, retries=s.consumer_retries),
         ]
         self.relay = OutboxRelay(self.app, self.producer, map_event, service=SERVICE,
                                  batch_size=s.relay_batch_size, interval_s=s.relay_interval_ms / 1000)
@@ -106,6 +121,7 @@ class Container:
             self.build_worker()
         assert self.producer is not None and self.relay is not None
         await ensure_topics(self.settings.kafka, [*self.upstream_topics(), self.assignment_topic(),
+                                                  *self.activity_topics(),
                                                   self.settings.kafka.topic(topics.CRM_CUSTOMER),
                                                   self.dead_letter_topic()])
         await self.producer.start()
@@ -149,7 +165,7 @@ class Container:
 
     @cached_property
     def api(self) -> FastAPI:
-        from .api import assets, export, routes_read, routes_write
+        from .api import assets, export, overview, routes_read, routes_write
 
         app = create_app(service=SERVICE, auth=self.settings.auth, readiness=self.readiness(),
                          title="Whale CRM — customer", max_body_bytes=self.settings.max_body_bytes,
@@ -158,5 +174,6 @@ class Container:
         app.include_router(export.router)  # before the /customers/{customer_id} routes
         app.include_router(routes_read.router)
         app.include_router(assets.router)
+        app.include_router(overview.router)
         app.include_router(routes_write.router)
         return app

@@ -51,7 +51,8 @@ DB_INSTANCES = {"dev": 1, "prod": 3}
 
 # Which service consumes which topics (the lead's conventions; consumer group `whale-<service>`).
 CONSUMES: dict[str, set[str]] = {
-    "customer": set(UPSTREAM_TOPICS) | {"crm.assignment.events"},
+    "customer": set(UPSTREAM_TOPICS) | {"crm.assignment.events", "crm.tasks.events", "crm.kyc.events",
+                                         "crm.usercrm.events", "crm.campaigns.events"},
     "assignment": {"crm.customer.events", "crm.tasks.events", "crm.usercrm.events"},
     "tasks": {"crm.customer.events", "crm.assignment.events", "crm.kyc.events", "crm.campaigns.events"},
     "summary": {"crm.customer.events", "crm.assignment.events", "crm.tasks.events", "crm.kyc.events"},

@@ -39,6 +39,8 @@ from shared.runtime.db import tracking_tables
 from shared.runtime.projection import projection_position_table
 from shared.runtime.sametx import in_event_transaction
 
+from .activity import ActivityTables, activity_tables
+
 TS = DateTime(timezone=True)
 MONEY = Numeric(28, 8)
 
@@ -108,10 +110,11 @@ class Tables:
     projection_position: Table
     consumer_position: Table
     processed_event: Table
+    activity: ActivityTables  # the service history of the 360, from other services' events (activity.py)
 
     @property
     def read_model(self) -> list[Table]:
-        """Tables rebuilt from the event store (the assignment tables come from Kafka)."""
+        """Tables rebuilt from the event store (the assignment and activity tables come from Kafka)."""
         return [self.customer, self.funding, self.tag, self.remark, self.note, self.stage_count,
                 self.account_day, self.customer_day, self.asset_account]
 
@@ -177,7 +180,7 @@ def build_tables() -> Tables:
     position = projection_position_table(md)
     consumer_position, processed = tracking_tables(md)
     return Tables(md, customer, funding, tag, remark, note, assignment, stage_count, account_day, customer_day,
-                  asset_account, position, consumer_position, processed)
+                  asset_account, position, consumer_position, processed, activity_tables(md))
 
 
 def insert_for(session: Session, table: Table) -> Any:

@@ -70,6 +70,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/{customer_id}/360": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Everything the customer drawer shows, in one call */
+        get: operations["customer_360_customers__customer_id__360_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customers/{customer_id}/assets/daily": {
         parameters: {
             query?: never;
@@ -265,6 +282,33 @@ export interface components {
          * @enum {string}
          */
         Channel: "organic" | "referral" | "manager_qr" | "external_channel" | "manual_import" | "institution" | "campaign";
+        /** Customer360 */
+        Customer360: {
+            campaign_touches: components["schemas"]["Section"];
+            /** Customer Id */
+            customer_id: string;
+            follow_ups: components["schemas"]["Section"];
+            kyc: components["schemas"]["Kyc"];
+            /** @description send_message requests with their current state. */
+            messages: components["schemas"]["Section"];
+            /**
+             * Profile
+             * @description The current detail, as `GET /customers/{id}` answers it.
+             */
+            profile: {
+                [key: string]: unknown;
+            };
+            /**
+             * Remarks
+             * @description One set, newest first: the same text by the same author once.
+             */
+            remarks: components["schemas"]["Remark"][];
+            /** @description Other requests on the user's behalf with their current state. */
+            requests: components["schemas"]["Section"];
+            /** Tags */
+            tags: components["schemas"]["TagEntry"][];
+            tickets: components["schemas"]["Section"];
+        };
         /** DailyValue */
         DailyValue: {
             /**
@@ -282,6 +326,35 @@ export interface components {
              * @description End-of-day total assets, carried forward over days without a snapshot; None before the first snapshot.
              */
             total: string | null;
+        };
+        /** Kyc */
+        Kyc: {
+            /** Case Id */
+            case_id?: string | null;
+            /**
+             * Cases
+             * @description Every case, newest first.
+             */
+            cases: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Completion Pct
+             * @description KYC completion of the latest case (latest known value).
+             */
+            completion_pct: number | null;
+            /**
+             * High Risk
+             * @default false
+             */
+            high_risk: boolean;
+            /**
+             * Status
+             * @description State of the latest case (its last change), None without a case.
+             */
+            status: string | null;
+            /** Updated At */
+            updated_at?: string | null;
         };
         /** NoteIn */
         NoteIn: {
@@ -314,6 +387,23 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** Remark */
+        Remark: {
+            /**
+             * At
+             * @description When it was first written.
+             */
+            at: string;
+            /** Author */
+            author: string;
+            /**
+             * Sources
+             * @description customer (a remark on the customer) and/or follow_up (on a follow-up).
+             */
+            sources: string[];
+            /** Text */
+            text: string;
+        };
         /** RemarkIn */
         RemarkIn: {
             /**
@@ -322,12 +412,37 @@ export interface components {
              */
             text: string;
         };
+        /** Section */
+        Section: {
+            /**
+             * Count
+             * @description How many there are in all.
+             */
+            count: number;
+            /**
+             * Items
+             * @description The 50 most recent, newest first.
+             */
+            items: {
+                [key: string]: unknown;
+            }[];
+        };
         /**
          * Stage
          * @description Customer lifecycle stage, derived from facts (never set by hand).
          * @enum {string}
          */
         Stage: "registered" | "pending_account_opening" | "pending_funding" | "funded" | "traded";
+        /** TagEntry */
+        TagEntry: {
+            /**
+             * Sources
+             * @description customer (the customer's current tags) and/or follow_up.
+             */
+            sources: string[];
+            /** Tag */
+            tag: string;
+        };
         /** TagsIn */
         TagsIn: {
             /** Add */
@@ -738,6 +853,94 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    customer_360_customers__customer_id__360_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer360"];
                 };
             };
             /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
