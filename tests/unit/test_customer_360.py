@@ -31,7 +31,8 @@ def history(cid: str = "h1") -> list:
     at = lambda m: T0 + timedelta(minutes=m)  # noqa: E731
     return [
         FollowUpRecorded(follow_up_id=f"{cid}-f1", customer_id=cid, manager_id="m-1", contact_methods=["phone"],
-                         tags=["VIP", "hk-desk"], remarks="Called, wants  margin", recorded_at=at(10)),
+                         tags=["VIP", "hk-desk"], remarks="Called, wants  margin", recorded_at=at(10),
+                         next_follow_up_at=at(60 * 24)),
         FollowUpRecorded(follow_up_id=f"{cid}-f2", customer_id=cid, manager_id="m-1", contact_methods=["sms"],
                          tags=["warm"], remarks=None, recorded_at=at(20)),
         TaskCreated(task_id="t1", customer_id=cid, node="pending_funding", due_at=at(30), created_at=at(1)),
@@ -104,6 +105,7 @@ async def test_360_one_call(world):  # noqa: F811
     assert body["profile"]["customer_id"] == "h1" and body["profile"]["basic"]["name"] == "Name h1"
     assert body["profile"]["managers"][0]["manager_id"] == "m-1"
     assert body["follow_ups"]["count"] == 2 and [f["id"] for f in body["follow_ups"]["items"]] == ["h1-f2", "h1-f1"]
+    assert body["follow_ups"]["items"][1]["next_follow_up_at"].startswith("2025-01-02")
     ticket = body["tickets"]["items"][0]
     assert (ticket["ticket_id"], ticket["status"], ticket["assignee_id"], ticket["category"]) == (
         "h1-k1", "resolved", "s-2", "account_security")

@@ -55,7 +55,7 @@ def activity_tables(md: MetaData) -> ActivityTables:
         Column("manager_id", String(64), nullable=False), Column("task_id", String(64)),
         Column("intent", String(200)), Column("tier", String(200)),
         Column("contact_methods", JSON, nullable=False), Column("tags", JSON, nullable=False),
-        Column("remarks", Text), Column("recorded_at", TS, nullable=False),
+        Column("remarks", Text), Column("next_follow_up_at", TS), Column("recorded_at", TS, nullable=False),
         Column("event_id", String(36), nullable=False),
     )
     Index("ix_follow_up_customer", follow_up.c.customer_id, follow_up.c.recorded_at)
@@ -107,7 +107,7 @@ def _row(e: Event) -> tuple[str, dict[str, Any]] | None:
         return "follow_up", {"follow_up_id": p.follow_up_id, "customer_id": p.customer_id, "manager_id": p.manager_id,
                              "task_id": p.task_id, "intent": p.intent, "tier": p.tier,
                              "contact_methods": list(p.contact_methods), "tags": list(p.tags), "remarks": p.remarks,
-                             "recorded_at": p.recorded_at, "event_id": eid}
+                             "next_follow_up_at": p.next_follow_up_at, "recorded_at": p.recorded_at, "event_id": eid}
     if isinstance(p, TicketOpened):
         return "ticket_event", {"event_id": eid, "customer_id": p.customer_id, "ticket_id": p.ticket_id,
                                 "change": "opened", "category": p.category, "priority": p.priority, "status": "open",

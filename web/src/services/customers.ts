@@ -24,6 +24,14 @@ export async function getCustomer(id: string, asOf?: string | null, signal?: Abo
   return data as unknown as CustomerDetail;
 }
 
+/** The drawer's one call: the current detail (`profile`) and the service history, remarks and tags. */
+export type Customer360 = Omit<components["schemas"]["Customer360"], "profile"> & { profile: CustomerDetail };
+
+export async function getCustomer360(id: string, signal?: AbortSignal): Promise<Customer360> {
+  const { data } = await customerApi.GET("/customers/{customer_id}/360", { params: { path: { customer_id: id } }, signal });
+  return data as unknown as Customer360;
+}
+
 export type AssetSeries = components["schemas"]["AssetSeries"];
 
 /** The customer's and its accounts' end-of-day values per day (brokerage days, carried forward). */

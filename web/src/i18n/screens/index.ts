@@ -10,6 +10,7 @@ import { usercrmEditEn, usercrmEditZh } from "./usercrmEdit";
 import { usercrmManageEn, usercrmManageZh } from "./usercrmManage";
 import { analyticsEn, analyticsZh } from "./analytics";
 import { campaignsEn, campaignsZh } from "./campaigns";
+import { wealthEn, wealthZh } from "./wealth";
 
 export const screensEn = {
   ...tasksEn,
@@ -23,6 +24,7 @@ export const screensEn = {
   ...usercrmManageEn,
   ...analyticsEn,
   ...campaignsEn,
+  ...wealthEn,
 } as const;
 
 export const screensZh: Record<keyof typeof screensEn, string> = {
@@ -37,4 +39,5 @@ export const screensZh: Record<keyof typeof screensEn, string> = {
   ...usercrmManageZh,
   ...analyticsZh,
   ...campaignsZh,
+  ...wealthZh,
 };

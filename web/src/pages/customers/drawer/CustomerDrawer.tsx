@@ -11,17 +11,29 @@ import type { Perm } from "../../../auth/perms";
 import { QueryState } from "../../../components/PageState";
 import { useI18n } from "../../../i18n";
 import type { MessageKey } from "../../../i18n/en";
-import { getCustomer } from "../../../services/customers";
+import { getCustomer, getCustomer360, type Customer360 } from "../../../services/customers";
+import type { CustomerDetail, FollowUp } from "../../../services/models";
 import { AssignmentTab } from "./AssignmentTab";
 import { AssetsTab, BasicTab, MovesTab, OpeningTab, ReferralTab } from "./DetailTabs";
 import { FollowUpsTab } from "./FollowUpsTab";
 import { MESSAGES_PERM, MessagesTab } from "./MessagesTab";
+import { ServiceTab } from "./ServiceTab";
 import { NotesTab, RemarksTab } from "./TextEntriesTab";
 
-export const DRAWER_TABS = ["basic", "opening", "referral", "assets", "moves", "followups", "remarks", "notes", "messages", "assignment"] as const;
+export const DRAWER_TABS = ["basic", "opening", "referral", "assets", "moves", "followups", "service", "remarks", "notes", "messages", "assignment"] as const;
 export type DrawerTab = (typeof DRAWER_TABS)[number];
 /** tabs that read the current state only (not the event store's past) */
-const CURRENT_ONLY: DrawerTab[] = ["followups", "remarks", "notes", "messages", "assignment"];
+const CURRENT_ONLY: DrawerTab[] = ["followups", "service", "remarks", "notes", "messages", "assignment"];
+
+/** What the drawer shows: now, the one call (GET /customers/{id}/360: the detail and the service history);
+ *  in the past, the detail as of that time (the event store), without a history. */
+export interface DrawerData { d: CustomerDetail; h: Customer360 | null }
+
+export async function loadDrawer(id: string, asOf: string | null, signal?: AbortSignal): Promise<DrawerData> {
+  if (asOf) return { d: await getCustomer(id, asOf, signal), h: null };
+  const h = await getCustomer360(id, signal);
+  return { d: h.profile, h };
+}
 
 /** The tabs shown: the current-only ones not when looking at the past; Messages only with the permission
  *  its API requires (the API still checks). */
@@ -39,8 +51,8 @@ export function CustomerDrawer() {
   const tabs = visibleTabs(asOf, can);
   const tab: DrawerTab = tabParam && tabs.includes(tabParam) ? tabParam : "basic";
   const detail = useQuery({
-    queryKey: ["customer", id, "detail", asOf],
-    queryFn: ({ signal }) => getCustomer(id!, asOf, signal),
+    queryKey: ["customer", id, asOf ? "detail" : "360", asOf],
+    queryFn: ({ signal }) => loadDrawer(id!, asOf, signal),
     enabled: !!id,
   });
   const update = (patch: Record<string, string | null>) => {
@@ -85,11 +97,11 @@ export function CustomerDrawer() {
       )}
       {id && (
         <QueryState query={detail}>
-          {(d) => (
+          {({ d, h }) => (
             <>
               <Space style={{ marginBottom: 8 }}>
                 <Tag color="blue" data-testid="drawer-stage">{t(`stage.${d.lifecycle.stage}` as MessageKey)}</Tag>
-                {d.basic.tags.map((x) => <Tag key={x}>{x}</Tag>)}
+                {(h ? h.tags.map((x) => x.tag) : d.basic.tags).map((x) => <Tag key={x} data-testid="drawer-tag">{x}</Tag>)}
               </Space>
               <Tabs
                 tabPosition="left"
@@ -103,8 +115,9 @@ export function CustomerDrawer() {
                     : k === "referral" ? <ReferralTab d={d} onOpen={(other) => update({ customer: other, tab: null, as_of: null })} />
                     : k === "assets" ? <AssetsTab d={d} />
                     : k === "moves" ? <MovesTab d={d} />
-                    : k === "followups" ? <FollowUpsTab customerId={d.customer_id} />
-                    : k === "remarks" ? <RemarksTab customerId={d.customer_id} />
+                    : k === "followups" ? <FollowUpsTab customerId={d.customer_id} items={h?.follow_ups.items as FollowUp[] | undefined} />
+                    : k === "service" && h ? <ServiceTab h={h} />
+                    : k === "remarks" ? <RemarksTab customerId={d.customer_id} merged={h?.remarks} />
                     : k === "notes" ? <NotesTab customerId={d.customer_id} />
                     : k === "messages" ? <MessagesTab customerId={d.customer_id} />
                     : <AssignmentTab customerId={d.customer_id} />,

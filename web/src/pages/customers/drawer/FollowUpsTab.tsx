@@ -7,6 +7,7 @@ import { useAuth } from "../../../auth/AuthProvider";
 import { ProblemAlert, QueryState } from "../../../components/PageState";
 import { useI18n } from "../../../i18n";
 import { addFollowUp, CONTACT_METHODS, listFollowUps, type ContactMethod, type FollowUpBody } from "../../../services/tasks";
+import type { FollowUp } from "../../../services/models";
 
 export interface FollowUpValues {
   intent?: string;
@@ -75,21 +76,23 @@ export function FollowUpForm({ onSubmit, pending }: { onSubmit: (v: FollowUpValu
   );
 }
 
-export function FollowUpsTab({ customerId }: { customerId: string }) {
+/** The customer's follow-up records: from the drawer's one call when it hands them over (`items`), else read. */
+export function FollowUpsTab({ customerId, items }: { customerId: string; items?: FollowUp[] }) {
   const { t, label } = useI18n();
   const { can } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [adding, setAdding] = useState(false);
-  const q = useQuery({ queryKey: ["customer", customerId, "follow-ups"], queryFn: () => listFollowUps(customerId) });
+  const own = useQuery({ queryKey: ["customer", customerId, "follow-ups"], queryFn: () => listFollowUps(customerId), enabled: !items });
+  const q = items ? { isPending: false, isError: false, error: null, data: { items }, refetch: () => undefined } : own;
   const add = useMutation({
     mutationFn: (v: FollowUpValues) => addFollowUp(customerId, toFollowUpBody(v)),
     onSuccess: () => {
       message.success(t("followup.done"));
       setAdding(false);
-      // the record is projected asynchronously: look again shortly
-      void qc.invalidateQueries({ queryKey: ["customer", customerId, "follow-ups"] });
-      setTimeout(() => void qc.invalidateQueries({ queryKey: ["customer", customerId, "follow-ups"] }), 1500);
+      // the record is published, then folded into the 360 by the customer service: look again shortly
+      void qc.invalidateQueries({ queryKey: ["customer", customerId] });
+      setTimeout(() => void qc.invalidateQueries({ queryKey: ["customer", customerId] }), 1500);
     },
   });
   return (
