@@ -70,6 +70,7 @@ class Container:
     def migrate(self) -> None:
         self.tables.metadata.create_all(self.engine)
         add_missing_columns(self.engine, self.tables.customer)
+        add_missing_columns(self.engine, self.tables.activity.follow_up)  # next_follow_up_at came a commit later
 
     def rebuild_read_model(self) -> int:
         """Replay the event store into the emptied tables it builds, in one transaction, with the fold the
