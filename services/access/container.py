@@ -1,13 +1,19 @@
 """The access service's composition root (built by `bootstrap.py`, the only wiring): one database (event store
 and read model, folded in the events' transactions), outbox relay (publishes crm.access.events) and API. It
 consumes no topic. The producer, relay, start, stop and readiness are the kit's
-(`shared.runtime.container.OutboxContainer`)."""
+(`shared.runtime.container.OutboxContainer`).
+
+Its own rights (`ACCESS_ACCESS_DIRECTORY`) are decided from its read model, not from a consumed copy: the rows
+are written in the events' transactions, so a change made here counts here at once, and there is no topic to
+wait for. With `bootstrap`, a caller unknown to the read model is judged by their token only while no active
+member holds AccessManage with the `all` scope (the first access manager has to be created by someone)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,12 +21,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
+from shared.runtime.access_directory import AccessDirectory, directory_for
 from shared.runtime.container import OutboxContainer
 from shared.runtime.projection import rebuild_from_store
 
 from .application import AccessApplication
 from .outbox import AccessOutboxMapper
-from .projections.tables import READ_MODEL_TABLES, metadata
+from .projections.tables import READ_MODEL_TABLES, metadata, tables
 from .settings import AccessSettings
 
 
@@ -38,6 +45,11 @@ class Container(OutboxContainer):
     def migrate(self) -> None:
         """Create read-model tables (the event-store tables are created by the application's recorder)."""
         metadata.create_all(self.engine)
+
+    @cached_property
+    def access_directory(self) -> AccessDirectory | None:
+        return directory_for(self.SERVICE, self.settings, self.engine, self.sessions, tables=tables,
+                             consumes=False, bootstrap=True)
 
     def rebuild_read_model(self) -> int:
         """Empty the read model and replay the store into it, in one transaction, with the fold the service

@@ -57,6 +57,7 @@ class Container(OutboxContainer):
     def migrate(self) -> None:
         """Read-model tables (the event-store tables are created by the application's recorder)."""
         t.metadata.create_all(self.engine)
+        self.migrate_directory()
 
     def rebuild_read_model(self) -> int:
         """Empty the tables the event store feeds and replay the store into them, in one transaction, with the

@@ -46,6 +46,7 @@ class Container(OutboxContainer):
     def migrate(self) -> None:
         """Create read-model tables (the event-store tables are created by the application's recorder)."""
         metadata.create_all(self.engine)
+        self.migrate_directory()
 
     async def rebuild_read_model(self) -> int:
         """Replay the store into the emptied campaign tables (one transaction, the fold the service runs in the

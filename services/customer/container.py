@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
 from shared.runtime.api import create_app
+from shared.runtime.container import AccessDirectoryWiring
 from shared.runtime.db import Tracker, add_missing_columns
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.idempotency import idempotency_store
@@ -41,7 +42,8 @@ ACTIVITY_TOPICS = (topics.CRM_TASKS, topics.CRM_KYC, topics.CRM_USERCRM, topics.
 
 
 @dataclass
-class Container:
+class Container(AccessDirectoryWiring):
+    SERVICE = SERVICE
     settings: CustomerSettings
     tables: Tables
     engine: Engine
@@ -71,6 +73,7 @@ class Container:
         self.tables.metadata.create_all(self.engine)
         add_missing_columns(self.engine, self.tables.customer)
         add_missing_columns(self.engine, self.tables.activity.follow_up)  # next_follow_up_at came a commit later
+        self.migrate_directory()
 
     def rebuild_read_model(self) -> int:
         """Replay the event store into the emptied tables it builds, in one transaction, with the fold the
@@ -124,12 +127,12 @@ class Container:
         await ensure_topics(self.settings.kafka, [*self.upstream_topics(), self.assignment_topic(),
                                                   *self.activity_topics(),
                                                   self.settings.kafka.topic(topics.CRM_CUSTOMER),
-                                                  self.dead_letter_topic()])
+                                                  self.dead_letter_topic(), *self.directory_topics()])
         await self.producer.start()
-        return [*self.consumers, self.relay]
+        return [*self.consumers, self.relay, *self.directory_components(self.producer)]
 
     async def stop_worker(self) -> None:
-        for c in self.consumers:
+        for c in [*self.consumers, *(self.directory_components(self.producer) if self.producer else [])]:
             await c.stop()
         if self.relay:
             await self.relay.stop()
@@ -170,7 +173,8 @@ class Container:
 
         app = create_app(service=SERVICE, auth=self.settings.auth, readiness=self.readiness(),
                          title="Whale CRM — customer", max_body_bytes=self.settings.max_body_bytes,
-                         idempotency=idempotency_store(self.engine, self.settings))
+                         idempotency=idempotency_store(self.engine, self.settings),
+                         access_directory=self.access_directory)
         app.state.container = self
         app.include_router(export.router)  # before the /customers/{customer_id} routes
         app.include_router(routes_read.router)

@@ -16,7 +16,6 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
-from shared.runtime.access_directory import AccessDirectory
 from shared.runtime.container import OutboxContainer
 from shared.runtime.kafka import BatchConsumer
 from shared.runtime.projection import rebuild_from_store
@@ -42,18 +41,7 @@ class Container(OutboxContainer):
     def migrate(self) -> None:
         """Create read-model tables (the event-store tables are created by the application's recorder)."""
         metadata.create_all(self.engine)
-        if self.directory is not None:
-            self.directory.migrate()
-
-    @cached_property
-    def directory(self) -> AccessDirectory | None:
-        """The access directory (`KYC_ACCESS_DIRECTORY`): rights from the access service, not the token."""
-        s = self.settings
-        if s.access_directory == "off":
-            return None
-        return AccessDirectory(service=self.SERVICE, kafka=s.kafka, engine=self.engine, sessions=self.sessions,
-                               refresh_s=s.access_refresh_s, batch_size=s.consumer_batch_size,
-                               retries=s.consumer_retries, shadow=s.access_directory == "shadow")
+        self.migrate_directory()
 
     def rebuild_read_model(self) -> int:
         """Empty the read model and replay the store into it, in one transaction, with the fold the service
@@ -81,14 +69,7 @@ class Container(OutboxContainer):
 
     def topics(self) -> list[str]:
         k = self.settings.kafka
-        access = [self.directory.topic] if self.directory is not None else []
-        return [*upstream_topics(self.settings), *access, k.topic(topics.CRM_KYC),
-                k.topic(topics.dead_letter_topic("kyc"))]
-
-    @cached_property
-    def directory_consumer(self) -> BatchConsumer | None:
-        return self.directory.consumer(self.producer) if self.directory is not None else None
+        return [*upstream_topics(self.settings), k.topic(topics.CRM_KYC), k.topic(topics.dead_letter_topic("kyc"))]
 
     def worker_components(self) -> list[Any]:
-        extra = [self.directory_consumer] if self.directory_consumer is not None else []
-        return [self.consumer, self.relay, *extra]
+        return [self.consumer, self.relay]

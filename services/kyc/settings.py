@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
 from shared.runtime.settings import OneDatabaseSettings, service_config
 
@@ -52,28 +51,10 @@ class KycSettings(OneDatabaseSettings):
     sla_review_seconds: int = Field(default=8 * 3600, gt=0)
     sla_second_review_seconds: int = Field(default=24 * 3600, gt=0)
     queue_page_max: int = Field(default=200, gt=0, le=1000)
-    # Rights from the access service instead of the token's claims (issue #20): the worker consumes
-    # crm.access.events into access_dir_* tables, the API asks them on every request
-    # (`shared.runtime.access_directory`); an exited member is refused within refresh + consumer lag.
-    access_directory: Literal["off", "shadow", "enforce"] = Field(
-        default="off", description="off: the token's claims decide; shadow: they still do, differences from the "
-                                   "directory are logged; enforce (or true): the directory decides.")
-    access_refresh_s: float = Field(default=1.0, gt=0, le=60,
-                                    description="How long an answer of the access directory is kept (s).")
     # Encrypt stored events at rest (storage references, declarations, reviewer notes): a base64 AES key,
     # e.g. `python -c "from eventsourcing.cryptography import AESCipher; print(AESCipher.create_key(32))"`.
     # Must stay the same for the life of the event store (rotation = re-encrypting copy, not a setting).
     eventstore_cipher_key: SecretStr | None = None
-
-    @field_validator("access_directory", mode="before")
-    @classmethod
-    def _switch(cls, value: object) -> object:
-        """A plain switch is accepted too: true/1/yes = enforce, false/0/no = off."""
-        if isinstance(value, bool):
-            return "enforce" if value else "off"
-        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no"):
-            return "enforce" if value.lower() in ("true", "1", "yes") else "off"
-        return value
 
     def eventstore_env(self) -> dict[str, str]:
         if self.eventstore_cipher_key is None:

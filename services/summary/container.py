@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.runtime.container import AccessDirectoryWiring
 from shared.runtime.eventstore import build_application
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.kafka import BatchConsumer, EventProducer, ensure_topics
@@ -29,7 +30,8 @@ SERVICE = "summary"
 
 
 @dataclass
-class Container:
+class Container(AccessDirectoryWiring):
+    SERVICE = SERVICE
     settings: SummarySettings
     engine: Engine
     sessions: sessionmaker[Session]
@@ -48,6 +50,7 @@ class Container:
 
     def migrate(self) -> None:
         t.metadata.create_all(self.engine)  # first: the application's first recording writes report rows
+        self.migrate_directory()
         _ = self.app  # eventsourcing creates its tables when the application is built
 
     def readiness(self, *, worker: bool = False) -> list[Check]:
@@ -82,7 +85,10 @@ class Container:
         return build_api(self)
 
     async def start(self, *, worker: bool) -> list[Component]:
-        return [Worker(self)] if worker else []
+        if not worker:
+            return []
+        w = Worker(self)  # the directory's consumer dead-letters through the worker's producer
+        return [w, *self.directory_components(w.producer)]
 
     async def stop(self) -> None:
         await asyncio.to_thread(self.dispose)
@@ -116,7 +122,8 @@ class Worker:
     async def run(self) -> None:
         if self.c.settings.ensure_topics:
             await ensure_topics(self.c.settings.kafka, [*consumed_topics(self.c.settings),
-                                                        dead_letter_topic(self.c.settings)])
+                                                        dead_letter_topic(self.c.settings),
+                                                        *self.c.directory_topics()])
         await self.producer.start()
         try:
             await self.consumer.run()

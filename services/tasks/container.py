@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
 from shared.runtime.api import create_app
+from shared.runtime.container import AccessDirectoryWiring
 from shared.runtime.db import add_missing_columns
 from shared.runtime.idempotency import idempotency_store
 from shared.runtime.kafka import EventProducer, ensure_topics
@@ -34,7 +35,8 @@ log = get_logger("tasks")
 
 
 @dataclass
-class Container:
+class Container(AccessDirectoryWiring):
+    SERVICE = "tasks"
     settings: TasksSettings
     app: TasksApplication
     engine: Engine
@@ -52,6 +54,7 @@ class Container:
         first recording, whose transaction writes rows into them."""
         tables.metadata.create_all(self.engine)
         add_missing_columns(self.engine, tables.tasks)  # campaign_id
+        self.migrate_directory()
         self.app.process_recorder.max_tracking_id("migrate")  # touches the event-store tables
         log.info("tasks_migrated")
 
@@ -84,9 +87,9 @@ class Container:
         # and dead-letter topics, and the input topics so the engine can join before upstream publishes.
         kafka = self.settings.kafka
         await ensure_topics(kafka, [kafka.topic(topics.CRM_TASKS), kafka.topic(topics.dead_letter_topic("tasks")),
-                                    *self.input_topics])
+                                    *self.input_topics, *self.directory_topics()])
         await self.producer.start()
-        return [self.relay, self.faust_component()]
+        return [self.relay, self.faust_component(), *self.directory_components(self.producer)]
 
     async def stop(self) -> None:
         self.pipeline.close()
@@ -124,7 +127,8 @@ class Container:
 
         app = create_app(service="tasks", auth=self.settings.auth, readiness=self.readiness(),
                          title="Whale CRM — tasks", max_body_bytes=self.settings.max_body_bytes,
-                         idempotency=idempotency_store(self.engine, self.settings))
+                         idempotency=idempotency_store(self.engine, self.settings),
+                         access_directory=self.access_directory)
         app.state.container = self
         for module in (tasks, followups, tickets, comments):
             app.include_router(module.router)

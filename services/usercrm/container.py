@@ -45,6 +45,7 @@ class Container(OutboxContainer):
 
     def migrate(self) -> None:
         t.metadata.create_all(self.engine)
+        self.migrate_directory()
 
     def request_at(self, key: uuid.UUID, version: int) -> UserRequest:
         return self.app.repository.get(key, version=version)

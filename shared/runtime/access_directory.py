@@ -17,6 +17,17 @@
   gets no permission (403 on every route). The token still proves who is calling (`sub`, `iss`, `aud`, `exp`).
   With `shadow=True` the token's claims stay in force and every difference from the directory is logged and
   counted: the check before a service is switched over.
+- Until the directory has read the access topic up to the end it had when first asked (`loaded()`: the
+  positions stored with the rows, or the group's commits past transaction markers), a caller it does not know
+  is answered 503 with Retry-After (`AccessNotLoaded`), not 401: a first sign-in never races its first load.
+  The API's readiness waits for the same (`ready`, a check `create_app` adds).
+- `directory_for(service, settings, engine, sessions)` builds one from the service's settings
+  (`<NAME>_ACCESS_DIRECTORY=off|shadow|enforce`, `<NAME>_ACCESS_REFRESH_S`); the kit's containers
+  (`shared.runtime.container.AccessDirectoryWiring`) run its consumer and migrate its tables.
+- The access service reads its own read model instead (`tables=` its `access_*` tables, `consumes=False`:
+  written in the events' transactions, nothing to wait for) with `bootstrap=True`: while no active member
+  holds `AccessManage` with the `all` scope, a caller the directory does not know is judged by their token
+  (logged `access_bootstrap`), so the first access manager can be created.
 """
 
 from __future__ import annotations
@@ -45,15 +56,16 @@ from .access import (
     effective_access,
     load_facts,
     load_tree,
+    utc,
 )
-from .auth import AuthError, Principal, Scope
+from .auth import AccessNotLoaded, AuthError, Perm, Principal, Scope
 from .db import Tracker, tracking_tables
 from .handlers import SqlBatchHandler
 from .kafka import BatchConsumer, EventProducer
 from .logging import get_logger
 from .metrics import ACCESS_MISMATCHES
-from .replay import replay_to_end
-from .settings import KafkaSettings
+from .replay import at_end, end_offsets, group_offsets, replay_to_end
+from .settings import KafkaSettings, ServiceSettings
 from .sqlrows import insert_ignore, upsert
 
 log = get_logger("access_directory")
@@ -115,12 +127,17 @@ class AccessDirectory:
     def __init__(self, *, service: str, kafka: KafkaSettings, engine: Engine, sessions: sessionmaker[Session],
                  refresh_s: float = 1.0, cache_size: int = 10_000, batch_size: int = 500, retries: int = 3,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 monotonic: Callable[[], float] = time.monotonic, shadow: bool = False):
+                 monotonic: Callable[[], float] = time.monotonic, shadow: bool = False,
+                 tables: AccessTables | None = None, consumes: bool = True, bootstrap: bool = False):
         self.service, self.kafka, self.engine, self.sessions = service, kafka, engine, sessions
         self.refresh_s, self.cache_size, self.batch_size, self.retries = refresh_s, cache_size, batch_size, retries
         self.clock, self.monotonic = clock, monotonic
         self.shadow = shadow  # compare with the token's claims and log, but let the token decide
-        self.tables = DIRECTORY
+        self.tables = tables or DIRECTORY
+        self.consumes = consumes  # False: the tables are the access service's own read model
+        self.bootstrap = bootstrap
+        self._loaded = not consumes  # latched once the topic was read up to its end
+        self._load_checked = float("-inf")
         self.tracker = Tracker(POSITIONS, PROCESSED, CONSUMER)
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
         self._tree: tuple[float, dict[str, Node]] | None = None
@@ -128,7 +145,8 @@ class AccessDirectory:
 
     # ------------------------------------------------------------------------------ the tables
     def migrate(self) -> None:
-        metadata.create_all(self.engine)
+        if self.consumes:  # else the tables are the access service's read model, created by the service
+            metadata.create_all(self.engine)
 
     @property
     def topic(self) -> str:
@@ -140,9 +158,12 @@ class AccessDirectory:
     def handler(self) -> SqlBatchHandler:
         return SqlBatchHandler(self.sessions, self.tracker, self.apply, name=CONSUMER)
 
+    @property
+    def group_id(self) -> str:
+        return f"{self.kafka.topic_prefix}whale-{self.service}-access"
+
     def consumer(self, producer: EventProducer, *, group_suffix: str = "") -> BatchConsumer:
-        return BatchConsumer(settings=self.kafka, service=self.service,
-                             group_id=f"{self.kafka.topic_prefix}whale-{self.service}-access{group_suffix}",
+        return BatchConsumer(settings=self.kafka, service=self.service, group_id=f"{self.group_id}{group_suffix}",
                              topics=[self.topic], handler=self.handler(), producer=producer,
                              dead_letter_topic=self.kafka.topic(topics.dead_letter_topic(self.service)),
                              batch_size=self.batch_size, retries=self.retries, on_applied=self.invalidate)
@@ -167,6 +188,46 @@ class AccessDirectory:
         self.invalidate()
         log.info("access_directory_rebuilt", service=self.service, events=count)
         return count
+
+    async def loaded(self) -> bool:
+        """The tables hold the access topic up to the end it had at the first look that found them there
+        (latched: later events are the consumer's lag, which `refresh_s` bounds). Asked at most every 0.5 s."""
+        if self._loaded:
+            return True
+        now = self.monotonic()
+        if now - self._load_checked < 0.5:
+            return False
+        self._load_checked = now
+        try:
+            ends = await end_offsets(self.kafka, [self.topic])
+            stored = await asyncio.to_thread(self.positions)
+            committed = await group_offsets(self.kafka, self.group_id) if not at_end(stored, {}, ends) else {}
+        except Exception as exc:  # noqa: BLE001 - the broker or the database away: not known to be loaded
+            log.warning("access_directory_load_unknown", service=self.service, error=type(exc).__name__)
+            return False
+        if at_end(stored, committed, ends):
+            self._loaded = True
+            log.info("access_directory_loaded", service=self.service)
+        return self._loaded
+
+    async def ready(self) -> None:
+        """Readiness check: raises until `loaded()`."""
+        if not await self.loaded():
+            raise AccessNotLoaded("the access directory has not read crm.access.events to its end yet")
+
+    def bootstrapping(self, user_id: str) -> bool:
+        """No active member holds AccessManage with the `all` scope, and `user_id` is not a member at all."""
+        s, a, r = self.tables.staff, self.tables.assignment, self.tables.role
+        now = self.clock()
+        with self.sessions() as session:
+            if session.execute(select(s.c.staff_id).where(s.c.staff_id == user_id)).first() is not None:
+                return False
+            rows = session.execute(
+                select(r.c.permissions, a.c.effective_from, a.c.effective_until)
+                .join(a, a.c.role_id == r.c.role_id).join(s, s.c.staff_id == a.c.staff_id)
+                .where(r.c.retired.is_(False), r.c.scope == "all", s.c.status == "active")).all()
+        return not any(str(Perm.AccessManage) in row.permissions and utc(row.effective_from) <= now
+                       and (row.effective_until is None or now < utc(row.effective_until)) for row in rows)
 
     # ------------------------------------------------------------------------------ the answers
     def invalidate(self) -> None:
@@ -223,6 +284,11 @@ class AccessDirectory:
                 self._compare(principal, acc)
             return principal
         if not acc.active:
+            if self.bootstrap and await asyncio.to_thread(self.bootstrapping, principal.user_id):
+                log.warning("access_bootstrap", user_id=principal.user_id)
+                return principal
+            if not await self.loaded():
+                raise AccessNotLoaded("the access directory is still loading")
             log.info("access_refused", user_id=principal.user_id, reason="not an active staff member")
             raise AuthError("access revoked")
         return acc.principal()
@@ -241,3 +307,14 @@ class AccessDirectory:
             log.warning("access_directory_mismatch", user_id=token.user_id, kind=kind, token_only=missing,
                         directory_only=extra, token_scope=str(token.scope), directory_scope=str(mine.scope),
                         token_teams=list(token.teams), directory_teams=list(mine.teams))
+
+
+def directory_for(service: str, settings: ServiceSettings, engine: Engine, sessions: sessionmaker[Session],
+                  **kwargs: Any) -> AccessDirectory | None:
+    """The service's access directory as its settings say (`<NAME>_ACCESS_DIRECTORY`): None when off."""
+    if settings.access_directory == "off":
+        return None
+    return AccessDirectory(service=service, kafka=settings.kafka, engine=engine, sessions=sessions,
+                           refresh_s=settings.access_refresh_s, batch_size=settings.consumer_batch_size,
+                           retries=settings.consumer_retries, shadow=settings.access_directory == "shadow",
+                           **kwargs)

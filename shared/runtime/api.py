@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import health
+from .access_directory import AccessDirectory
 from .auth import TokenVerifier
 from .commands import OutgoingRejected
 from .errors import DomainError, is_transient
@@ -143,11 +144,17 @@ def create_app(
     max_body_bytes: int = 1_048_576,
     max_header_bytes: int = 16_384,
     idempotency: IdempotencyStore | None = None,
+    access_directory: AccessDirectory | None = None,
 ) -> FastAPI:
-    """`idempotency`: the service's key store; POST commands then honour `Idempotency-Key`."""
+    """`idempotency`: the service's key store; POST commands then honour `Idempotency-Key`. `access_directory`:
+    the rights come from it, not from the token's claims (`shared.runtime.auth.current_principal`), and the
+    API is ready once it has read the access topic to its end."""
     app = FastAPI(title=title or f"Whale CRM — {service}", version=version, lifespan=lifespan)
     app.state.token_verifier = TokenVerifier(auth)
     app.state.service = service
+    if access_directory is not None:
+        app.state.access_directory = access_directory
+        readiness = (*readiness, access_directory.ready)
 
     @app.middleware("http")
     async def correlation(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -195,6 +195,11 @@ class AuthError(Exception):
     pass
 
 
+class AccessNotLoaded(Exception):
+    """The access directory has not yet read the access topic up to its end: the caller may be a member it does
+    not know yet (answered 503 with Retry-After, not 401)."""
+
+
 class TokenVerifier:
     def __init__(self, settings: AuthSettings):
         self.settings = settings
@@ -346,6 +351,9 @@ async def current_principal(
             detail=f"invalid token ({exc})",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         ) from None
+    except AccessNotLoaded:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="the access directory is still loading",
+                            headers={"Retry-After": "1"}) from None
     request.state.principal = principal
     return principal
 

@@ -16,14 +16,49 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
-from .kafka import EventProducer, ensure_topics
+from .access_directory import AccessDirectory, directory_for
+from .kafka import BatchConsumer, EventProducer, ensure_topics
 from .outbox import OutboxRelay
 from .projection import ProjectionRunner
 from .service import Check, Component, store_checks
 
 
-class OutboxContainer:
+class AccessDirectoryWiring:
+    """The access directory of a service's container (`shared.runtime.access_directory`): none when
+    `<NAME>_ACCESS_DIRECTORY=off`. Needs `SERVICE`, `settings`, `engine` and `sessions` (the service's one
+    database)."""
+
+    SERVICE: ClassVar[str]
+    settings: Any
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @cached_property
+    def access_directory(self) -> AccessDirectory | None:
+        return directory_for(self.SERVICE, self.settings, self.engine, self.sessions)
+
+    def migrate_directory(self) -> None:
+        if self.access_directory is not None:
+            self.access_directory.migrate()
+
+    def directory_topics(self) -> list[str]:
+        """crm.access.events when the directory consumes it (created when missing, like the other topics)."""
+        d = self.access_directory
+        return [d.topic] if d is not None and d.consumes else []
+
+    def directory_components(self, producer: EventProducer) -> list[BatchConsumer]:
+        """The directory's consumer (dead letters through `producer`), once per container."""
+        d = self.access_directory
+        if d is None or not d.consumes:
+            return []
+        if "_directory_consumer" not in self.__dict__:
+            self.__dict__["_directory_consumer"] = d.consumer(producer)
+        return [self.__dict__["_directory_consumer"]]
+
+
+class OutboxContainer(AccessDirectoryWiring):
     SERVICE: ClassVar[str]
     # Project what is stored before the worker's components start (the worker's health server answers only
     # after it: keep it off where the store can be large enough to outlast the startup probe).
@@ -71,7 +106,7 @@ class OutboxContainer:
             self.relay.wake()
 
     async def ensure_topics(self) -> None:
-        await ensure_topics(self.settings.kafka, self.topics())
+        await ensure_topics(self.settings.kafka, [*self.topics(), *self.directory_topics()])
 
     async def start_producer(self) -> None:
         await self.producer.start()
@@ -83,7 +118,7 @@ class OutboxContainer:
         await self.start_producer()
         if self.CATCH_UP_FIRST and self.projection is not None:
             await asyncio.to_thread(self.projection.catch_up)
-        return self.worker_components()
+        return [*self.worker_components(), *self.directory_components(self.producer)]
 
     async def stop(self) -> None:
         if "producer" in self.__dict__:

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from .kafka import BatchConsumer, topic_partitions
 from .settings import KafkaSettings
@@ -22,6 +23,17 @@ async def end_offsets(settings: KafkaSettings, topics: Sequence[str]) -> dict[tu
         return {(tp.topic, tp.partition): off for tp, off in ends.items()}
     finally:
         await consumer.stop()
+
+
+async def group_offsets(settings: KafkaSettings, group_id: str) -> dict[tuple[str, int], int]:
+    """The offsets a consumer group committed (none for a group that never committed)."""
+    admin = AIOKafkaAdminClient(**settings.client_kwargs())
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group_id)
+    finally:
+        await admin.close()
+    return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
 
 
 def at_end(stored: dict[tuple[str, int], int], committed: dict[tuple[str, int], int],

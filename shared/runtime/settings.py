@@ -151,9 +151,29 @@ class ServiceSettings(BaseSettings):
                     "with HS256 the default is derived from AUTH_JWT_SECRET).")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted (413).")
     idempotency_retention_hours: int = Field(default=24, ge=1, description="How long Idempotency-Keys are kept.")
+    # Rights from the access service instead of the token's claims (issue #20): the worker consumes
+    # crm.access.events into access_dir_* tables, the API asks them on every request
+    # (`shared.runtime.access_directory`); an exited member is refused within refresh + consumer lag.
+    # `make run` and the end-to-end stack run every service with `enforce`; off stays the default of a service
+    # started bare (tests, a deployment without the access service).
+    access_directory: Literal["off", "shadow", "enforce"] = Field(
+        default="off", description="off: the token's claims decide; shadow: they still do, differences from the "
+                                   "directory are logged; enforce (or true): the directory decides.")
+    access_refresh_s: float = Field(default=1.0, gt=0, le=60,
+                                    description="How long an answer of the access directory is kept (s).")
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+
+    @field_validator("access_directory", mode="before")
+    @classmethod
+    def _directory_switch(cls, value: object) -> object:
+        """A plain switch is accepted too: true/1/yes = enforce, false/0/no = off."""
+        if isinstance(value, bool):
+            return "enforce" if value else "off"
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no"):
+            return "enforce" if value.lower() in ("true", "1", "yes") else "off"
+        return value
 
 
 class OneDatabaseSettings(ServiceSettings):

@@ -6,7 +6,6 @@ whatever token is still held."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -18,6 +17,7 @@ from shared.events import registry
 from shared.events.crm_access import AccessRoleChanged, AccessStaffChanged, RoleAssignment
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer
+from shared.runtime.service import running
 from shared.runtime.settings import AuthSettings
 
 pytestmark = pytest.mark.asyncio
@@ -39,9 +39,6 @@ async def test_kyc_takes_the_rights_from_the_access_directory(kafka_settings, pg
     settings = KycSettings(database_url=pg_database("kyc"), kafka=kafka_settings, auth=AUTH, relay_interval_ms=50,
                            access_directory=True, access_refresh_s=0.2)
     c = bootstrap(settings)
-    await c.ensure_topics()
-    await c.start_producer()
-    tasks = [asyncio.create_task(comp.run()) for comp in c.worker_components()]
     producer = EventProducer(kafka_settings, client_id="access-sim")
     await producer.start()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=c.api), base_url="http://kyc")
@@ -51,28 +48,25 @@ async def test_kyc_takes_the_rights_from_the_access_directory(kafka_settings, pg
         return (await client.get("/kyc/queue", headers={"Authorization": f"Bearer {token}"})).status_code
 
     try:
-        await producer.publish_many([
-            envelope(AccessRoleChanged(role_id="kyc-reviewer", name="KYC reviewer", scope="all", version=1,
-                                       permissions=["ClientProfileReadOnly", "KycReview"], changed_at=T0)),
-            envelope(AccessRoleChanged(role_id="rm", name="Relationship Manager", scope="own", version=1,
-                                       permissions=["ClientProfileReadOnly", "CustomerWrite"], changed_at=T0)),
-            staff("kyc-ann", 1, "kyc-reviewer", change="registered"),
-            staff("M-HK-1", 1, "rm", change="registered"),
-        ])
-        await poll(lambda: c.directory.access("M-HK-1").active, timeout=30, message="directory filled")
-        assert await queue("kyc-ann", "manager") == 200  # the token says manager; the directory, reviewer
-        assert await queue("M-HK-1", "kyc_senior") == 403  # the token says kyc_senior; the directory, rm
-        assert await queue("stranger", "admin") == 401  # not a staff member
-        await producer.publish(staff("kyc-ann", 2, status="exited", change="exited"))
+        async with running(c):
+            await producer.publish_many([
+                envelope(AccessRoleChanged(role_id="kyc-reviewer", name="KYC reviewer", scope="all", version=1,
+                                           permissions=["ClientProfileReadOnly", "KycReview"], changed_at=T0)),
+                envelope(AccessRoleChanged(role_id="rm", name="Relationship Manager", scope="own", version=1,
+                                           permissions=["ClientProfileReadOnly", "CustomerWrite"], changed_at=T0)),
+                staff("kyc-ann", 1, "kyc-reviewer", change="registered"),
+                staff("M-HK-1", 1, "rm", change="registered"),
+            ])
+            await poll(lambda: c.access_directory.access("M-HK-1").active, timeout=30, message="directory filled")
+            assert await queue("kyc-ann", "manager") == 200  # the token says manager; the directory, reviewer
+            assert await queue("M-HK-1", "kyc_senior") == 403  # the token says kyc_senior; the directory, rm
+            assert await queue("stranger", "admin") == 401  # not a staff member
+            await producer.publish(staff("kyc-ann", 2, status="exited", change="exited"))
 
-        async def refused() -> bool:
-            return await queue("kyc-ann", "manager") == 401
+            async def refused() -> bool:
+                return await queue("kyc-ann", "manager") == 401
 
-        await poll(refused, timeout=30, message="kyc-ann refused after the exit")
+            await poll(refused, timeout=30, message="kyc-ann refused after the exit")
     finally:
         await client.aclose()
         await producer.stop()
-        for comp in c.worker_components():
-            await comp.stop()
-        await asyncio.gather(*tasks)
-        await c.stop()

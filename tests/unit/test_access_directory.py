@@ -197,3 +197,54 @@ async def test_shadow_mode_lets_the_token_decide_and_logs_each_difference_once_p
                                                          ("M-1", "permissions")]
     assert "CustomerWrite" in found[0]["token_only"] and "CustomerExport" in found[0]["directory_only"]
     assert found[0]["directory_scope"] == "team" and found[0]["directory_teams"] == ["T-HK", "T-SG"]
+
+
+@pytest.mark.asyncio
+async def test_a_stranger_before_the_first_load_is_told_to_retry_not_refused(tmp_path):
+    """Until the directory has read the access topic to its end, a caller it does not know gets 503 with
+    Retry-After (they may be in the part not read yet) and the API is not ready; a known member is answered."""
+    d = Dir(tmp_path)
+    d.feed(*HISTORY)
+    loaded = [False]
+
+    async def load() -> bool:
+        return loaded[0]
+
+    d.d.loaded = load
+    app = create_app(service="probe", auth=AUTH, access_directory=d.d)
+
+    @app.get("/export")
+    async def export(principal: Principal = Depends(require(Perm.CustomerExport))) -> dict:
+        return {}
+
+    def admin(user):
+        return {"Authorization": f"Bearer {mint_token(AUTH, user_id=user, role='admin')}"}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://probe") as client:
+        r = await client.get("/export", headers=admin("stranger"))
+        assert r.status_code == 503 and r.headers["retry-after"] == "1"
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert (await client.get("/export", headers=admin("M-1"))).status_code == 200
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503 and "ready" in ready.json()["checks"]
+        loaded[0] = True
+        assert (await client.get("/export", headers=admin("stranger"))).status_code == 401
+        assert "ready" not in (await client.get("/readyz")).json().get("checks", {})
+
+
+@pytest.mark.asyncio
+async def test_the_access_service_bootstraps_its_first_access_manager_by_token_only(tmp_path):
+    """`bootstrap=True` (the access service on its own read model): a caller the tables do not know is judged by
+    their token while no active member holds AccessManage with the `all` scope; from then on, not any more. A
+    known member (even one who exited) is always judged by the tables."""
+    d = Dir(tmp_path, bootstrap=True)
+    d.d._loaded = True  # as the access service's own read model: nothing to wait for
+    d.feed(*HISTORY)
+    token = Principal(user_id="admin-1", permissions=frozenset({"AccessManage"}), scope=Scope.all)
+    assert await d.d.resolve(token) is token  # nobody manages access yet
+    with pytest.raises(AuthError):
+        await d.d.resolve(Principal(user_id="M-2", permissions=frozenset({"AccessManage"})))  # exited member
+    d.feed(role("access_admin", ["AccessManage"], "all", 1), staff("A-1", 1, "access_admin", change="registered"))
+    with pytest.raises(AuthError):
+        await d.d.resolve(token)  # now the tables decide: admin-1 is not a member
+    assert (await d.d.resolve(Principal(user_id="A-1"))).permissions == frozenset({"AccessManage"})

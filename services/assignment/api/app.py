@@ -27,7 +27,8 @@ def create_api(container: Container) -> FastAPI:
     app = create_app(service="assignment", auth=container.settings.auth, readiness=container.readiness(),
                      lifespan=lifespan, title="Whale CRM — assignment",
                      max_body_bytes=container.settings.max_body_bytes,
-                     idempotency=idempotency_store(container.engine, container.settings))
+                     idempotency=idempotency_store(container.engine, container.settings),
+                     access_directory=container.access_directory)
     app.state.container = container
 
     @app.exception_handler(DomainError)

@@ -23,6 +23,7 @@ def create_api(container: Container) -> FastAPI:
         title="Whale CRM — Campaigns",
         max_body_bytes=container.settings.max_body_bytes,
         idempotency=idempotency_store(container.engine, container.settings),
+        access_directory=container.access_directory,
     )
     app.state.container = container
     app.include_router(router)

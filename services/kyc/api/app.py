@@ -23,9 +23,8 @@ def create_api(container: Container) -> FastAPI:
         title="Whale CRM — KYC review",
         max_body_bytes=container.settings.max_body_bytes,
         idempotency=idempotency_store(container.engine, container.settings),
+        access_directory=container.access_directory,
     )
     app.state.container = container
-    if container.directory is not None:  # rights from the access directory (shared.runtime.auth.current_principal)
-        app.state.access_directory = container.directory
     app.include_router(router)
     return app

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def build_api(c: Container) -> FastAPI:
     app = create_app(service="summary", auth=c.settings.auth, readiness=c.readiness(),
                      title="Whale CRM — summary", max_body_bytes=c.settings.max_body_bytes,
-                     idempotency=idempotency_store(c.engine, c.settings))
+                     idempotency=idempotency_store(c.engine, c.settings), access_directory=c.access_directory)
     app.state.container = c
     for module in (summary, reports, dashboard, analytics):
         app.include_router(module.router)

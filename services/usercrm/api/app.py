@@ -17,7 +17,8 @@ def create_api(container: Any) -> FastAPI:
     app = create_app(service="usercrm", auth=container.settings.auth, readiness=container.readiness(),
                      title="Whale CRM — User CRM",
                      max_body_bytes=container.settings.max_body_bytes,
-                     idempotency=idempotency_store(container.engine, container.settings))
+                     idempotency=idempotency_store(container.engine, container.settings),
+                     access_directory=container.access_directory)
     app.state.container = container
     paging.configure(container.settings)
 
