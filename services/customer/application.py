@@ -6,15 +6,18 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
 from shared.events import Event
+from shared.runtime.commands import save_retrying
+from shared.runtime.errors import DomainError
 from shared.runtime.eventstore import TrackingApplication
 
 from .domain.customer import Customer, customer_uuid
+from .domain.derive import own_milestones
 from .domain.state import Fact, State, evolve, new_state, parse_time
 from .facts import crm_fact, fact_from_event
 
@@ -68,6 +71,80 @@ class CustomerApplication(TrackingApplication):
         return []
 
 
+class MatchRefused(DomainError):
+    """A merge, unmerge or rejection the customers' current state does not allow (409)."""
+
+    code = "match_refused"
+
+
+class SelfMerge(MatchRefused):
+    status = 422
+    code = "self_merge"
+
+
+class CustomerMatching:
+    """Merge, unmerge and reject (the review queue's commands): facts on both customers, saved together."""
+
+    def __init__(self, app: CustomerApplication):
+        self.app = app
+
+    def merge(self, customer_id: str, survivor_id: str, *, by: str, comment: str | None, at: datetime,
+              correlation_id: str | None = None) -> str:
+        """`customer_id` is merged into `survivor_id` (the existing customer); returns the reason."""
+        if customer_id == survivor_id:
+            raise SelfMerge("a customer cannot be merged into itself", field="path.candidate_id")
+
+        def step() -> tuple[list[Customer], str]:
+            merged, survivor = self.app.get_customer(customer_id), self.app.get_customer(survivor_id)
+            if merged.view["merged_into"]:
+                raise MatchRefused(f"customer {customer_id} is already merged into {merged.view['merged_into']}")
+            if survivor.view["merged_into"]:
+                raise MatchRefused(f"customer {survivor_id} is merged into {survivor.view['merged_into']}")
+            if merged.view["merged_ids"]:
+                raise MatchRefused(f"customer {customer_id} has customers merged into it: unmerge them first")
+            suspect = merged.state.get("suspects", {}).get(survivor_id)
+            key = (suspect["reason"] or "").partition(":")[2] if suspect else ""
+            reason = f"review:{key or 'manual'}"
+            merged.record(crm_fact(str(uuid.uuid4()), "crm.merged_into", at, {
+                "survivor_id": survivor_id, "reason": reason, "by": by, "comment": comment}, correlation_id))
+            survivor.record(crm_fact(str(uuid.uuid4()), "crm.absorbed", at, {
+                "merged_id": customer_id, "reason": reason, "milestones": own_milestones(merged.state)},
+                correlation_id))
+            return [merged, survivor], reason
+
+        return save_retrying(self.app, step, customer_id=customer_id, survivor_id=survivor_id)
+
+    def unmerge(self, merged_id: str, *, by: str, comment: str | None, at: datetime,
+                correlation_id: str | None = None) -> str:
+        """Separate a merged customer from its survivor again; returns the survivor's id."""
+
+        def step() -> tuple[list[Customer], str]:
+            merged = self.app.get_customer(merged_id)
+            survivor_id = merged.view["merged_into"]
+            if not survivor_id:
+                raise MatchRefused(f"customer {merged_id} is not merged")
+            survivor = self.app.get_customer(survivor_id)
+            for customer, other, role in ((merged, survivor_id, "merged"), (survivor, merged_id, "survivor")):
+                customer.record(crm_fact(str(uuid.uuid4()), "crm.unmerged", at, {
+                    "other_id": other, "role": role, "by": by, "comment": comment}, correlation_id))
+            return [merged, survivor], survivor_id
+
+        return save_retrying(self.app, step, customer_id=merged_id)
+
+    def reject(self, customer_id: str, candidate_id: str, *, by: str, comment: str | None, at: datetime,
+               correlation_id: str | None = None) -> None:
+        def step() -> tuple[Customer, None]:
+            customer = self.app.get_customer(customer_id)
+            suspect = customer.state.get("suspects", {}).get(candidate_id)
+            if suspect is None or suspect["status"] != "pending":
+                raise MatchRefused(f"no pending match of {customer_id} with {candidate_id}")
+            customer.record(crm_fact(str(uuid.uuid4()), "crm.match_rejected", at, {
+                "candidate_id": candidate_id, "by": by, "comment": comment}, correlation_id))
+            return customer, None
+
+        save_retrying(self.app, step, customer_id=customer_id, candidate_id=candidate_id)
+
+
 class IngestCache:
     """Aggregates (with their current view) kept in memory by the single-threaded ingest consumer, to avoid
     an event-store read per event. Entries touched by a failed write are evicted, so a stale or
@@ -106,10 +183,21 @@ class Batch:
         self.customers: dict[uuid.UUID, Customer] = {}
         self.views: dict[uuid.UUID, dict[str, Any]] = {}
         self.assumed_new: set[uuid.UUID] = set()
+        self.before_match: dict[uuid.UUID, dict[str, str]] = {}  # match inputs before the batch
+        self.last_fact: dict[uuid.UUID, Fact] = {}  # the latest fact the batch recorded on each customer
+
+    def add(self, key: uuid.UUID, customer: Customer, current: dict[str, Any]) -> None:
+        self.customers[key] = customer
+        self.views.setdefault(key, current)
+        self.before_match.setdefault(key, current.get("match") or {})
+
+
+class MatchStep(Protocol):
+    def __call__(self, app: CustomerApplication, cache: IngestCache, batch: Batch) -> None: ...
 
 
 def apply_upstream(app: CustomerApplication, cache: IngestCache, events: list[Event], *,
-                   optimistic: bool = True) -> tuple[ProcessingEvent, Batch]:
+                   optimistic: bool = True, match: MatchStep | None = None) -> tuple[ProcessingEvent, Batch]:
     """Fold a batch of upstream events into their customers; the caller records it with the tracking.
 
     A registration for a customer we hold no aggregate for is assumed to start a new customer (no read of
@@ -134,12 +222,13 @@ def apply_upstream(app: CustomerApplication, cache: IngestCache, events: list[Ev
                     customer = app.repository.get(key)  # type: ignore[assignment]
                 except AggregateNotFoundError:
                     customer = Customer(customer_id=cid)
-            batch.customers[key] = customer
-        new_view = customer.record(fact, current)
+            batch.add(key, customer, current or customer.view)
+        new_view = customer.record(fact, batch.views[key])
         if new_view is not None:
             batch.views[key] = new_view
-        elif key not in batch.views:
-            batch.views[key] = current or customer.view
+            batch.last_fact[key] = fact
+    if match is not None:  # every new or changed customer goes through the existing-customer match
+        match(app, cache, batch)
     pe = ProcessingEvent()
     pe.collect_events(*batch.customers.values())
     return pe, batch

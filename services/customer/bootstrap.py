@@ -18,6 +18,8 @@ from shared.runtime.eventstore import build_application
 from .application import CustomerApplication, IngestCache
 from .container import SERVICE, Container
 from .domain.customer import Customer
+from .domain.matching import MatchKeyer
+from .matching import Matcher
 from .outbox import map_event
 from .projections.customer_view import make_apply
 from .projections.tables import build_tables
@@ -60,10 +62,11 @@ def bootstrap(settings: CustomerSettings | None = None, *, migrate: bool = True)
     app = build_application(CustomerApplication, settings.database_url)
     guard_outgoing(app, map_event, service=SERVICE)
     app.snapshotting_intervals = {Customer: settings.snapshot_interval}  # type: ignore[misc]
-    app.read_model = make_apply(tables, settings.brokerage.tz)  # rows written in the transaction that stores the events
+    keyer = MatchKeyer(settings.match_secret())
+    app.read_model = make_apply(tables, settings.brokerage.tz, keyer)  # rows written in the events' transaction
     read_sessions = session_factory(read_engine(settings.database_url, engine))
     container = Container(settings, tables, engine, sessions, app, IngestCache(settings.aggregate_cache_size),
-                          read_sessions)
+                          read_sessions, Matcher(sessions, tables, keyer))
     if migrate:
         container.migrate()
     return container

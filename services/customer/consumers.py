@@ -16,7 +16,7 @@ from shared.runtime.handlers import EventSourcedBatchHandler
 from shared.runtime.logging import get_logger
 from shared.runtime.pipeline import Part
 
-from .application import Batch, CustomerApplication, IngestCache, apply_upstream
+from .application import Batch, CustomerApplication, IngestCache, MatchStep, apply_upstream
 from .domain.customer import customer_uuid
 from .domain.state import UnknownFact
 from .facts import NotACustomerFact
@@ -31,13 +31,16 @@ class UpstreamHandler(EventSourcedBatchHandler):
     in one event-store transaction. A version conflict (a CRM action saved the same customer meanwhile)
     evicts the cached aggregates and re-applies the batch."""
 
-    def __init__(self, app: CustomerApplication, consumer: str, topics: list[str], cache: IngestCache):
+    def __init__(self, app: CustomerApplication, consumer: str, topics: list[str], cache: IngestCache,
+                 match: MatchStep | None = None):
         self.cache = cache
+        self.match = match
         super().__init__(app, consumer, self._fold, topics)
 
     def _fold(self, events: list[Event], optimistic: bool = True) -> tuple[ProcessingEvent, Batch]:
         try:
-            return apply_upstream(self.app, self.cache, events, optimistic=optimistic)  # type: ignore[arg-type]
+            return apply_upstream(self.app, self.cache, events, optimistic=optimistic,  # type: ignore[arg-type]
+                                  match=self.match)
         except (NotACustomerFact, UnknownFact, KeyError) as exc:
             raise PermanentError(f"cannot apply: {type(exc).__name__}") from None
 

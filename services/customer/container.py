@@ -26,6 +26,7 @@ from shared.runtime.service import Check, Component
 
 from .application import CustomerApplication, IngestCache
 from .consumers import UpstreamHandler, apply_assignments
+from .matching import Matcher
 from .outbox import map_event
 from .projections.activity import apply_activity
 from .projections.tables import Tables
@@ -51,6 +52,7 @@ class Container(AccessDirectoryWiring):
     app: CustomerApplication
     cache: IngestCache
     read_sessions: sessionmaker[Session]
+    matcher: Matcher
     producer: EventProducer | None = None
     consumers: list[BatchConsumer] = field(default_factory=list)
     relay: OutboxRelay | None = None
@@ -97,7 +99,8 @@ class Container(AccessDirectoryWiring):
 
         self.consumers = [
             BatchConsumer(settings=s.kafka, service=SERVICE, group_id=up_group, topics=upstream,
-                          handler=UpstreamHandler(self.app, UPSTREAM_GROUP, upstream, self.cache),
+                          handler=UpstreamHandler(self.app, UPSTREAM_GROUP, upstream, self.cache,
+                                                         self.matcher),
                           producer=self.producer, dead_letter_topic=self.dead_letter_topic(),
                           batch_size=s.consumer_batch_size, retries=s.consumer_retries),
             BatchConsumer(settings=s.kafka, service=SERVICE, group_id=as_group,
@@ -169,7 +172,7 @@ class Container(AccessDirectoryWiring):
 
     @cached_property
     def api(self) -> FastAPI:
-        from .api import assets, export, overview, routes_read, routes_write
+        from .api import assets, export, matches, overview, routes_read, routes_write
 
         app = create_app(service=SERVICE, auth=self.settings.auth, readiness=self.readiness(),
                          title="Whale CRM — customer", max_body_bytes=self.settings.max_body_bytes,
@@ -181,4 +184,5 @@ class Container(AccessDirectoryWiring):
         app.include_router(assets.router)
         app.include_router(overview.router)
         app.include_router(routes_write.router)
+        app.include_router(matches.router)
         return app

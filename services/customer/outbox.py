@@ -20,6 +20,9 @@ _CONTRACTS: dict[str, Callable[..., Payload]] = {
     "trade_recorded": c.TradeRecorded,
     "verification_status_changed": c.VerificationStatusChanged,
     "tags_changed": c.TagsChanged,
+    "merged": c.CustomerMerged,
+    "unmerged": c.CustomerUnmerged,
+    "match_suspected": c.MatchSuspected,
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from shared.runtime.settings import BrokerageSettings, OneDatabaseSettings, service_config
 
@@ -32,3 +32,24 @@ class CustomerSettings(OneDatabaseSettings):
         description="BROKERAGE_TIMEZONE: the local day of the daily asset series (end of day); changing it needs "
                     "`ops rebuild customer`.")
     asset_series_max_days: int = Field(default=731, ge=1, description="Longest span of one daily asset series call.")
+    match_key: SecretStr | None = Field(
+        default=None, description="Secret of the match index's keyed hashes (HMAC-SHA256 of ID numbers, customer "
+                                  "numbers, verified phones, name + date of birth); 16+ characters. Without it "
+                                  "(development, HS256 tokens only) it is derived from AUTH_JWT_SECRET. Changing "
+                                  "it needs `ops rebuild customer`.", min_length=16)
+
+    def match_secret(self) -> bytes:
+        """The match index's key. Without CUSTOMER_MATCH_KEY and an HS256 secret to derive one from, a fixed
+        development key (WARNING `match_key_development`): set CUSTOMER_MATCH_KEY in production (the
+        manifests take it from the Secret `customer-match-key`)."""
+        from shared.runtime.logging import get_logger
+
+        from .domain.matching import DEV_MATCH_KEY, match_key
+
+        fallback = self.auth.jwt_secret if self.auth.jwt_algorithm == "HS256" else None
+        key = match_key(self.match_key.get_secret_value() if self.match_key else None,
+                        fallback.get_secret_value() if fallback else None)
+        if key is None:
+            get_logger("customer.settings").warning("match_key_development", variable="CUSTOMER_MATCH_KEY")
+            return DEV_MATCH_KEY
+        return key

@@ -130,3 +130,39 @@ class TagsChanged(Payload):
     tags: list[ShortText] = Field(max_length=1000, description="Every tag of the customer now, sorted.")
     changed_at: AwareDatetime
     changed_by: ShortText | None = Field(default=None, description="CRM user id.")
+
+
+@registry.contract("crm.customer.merged", version=1, topic=topics.CRM_CUSTOMER, key="survivor_id")
+class CustomerMerged(Payload):
+    """Two records were found to be the same person: `merged_id` now lives on as `survivor_id` (one customer in
+    every view: its owner, tasks and counts are the survivor's). Both records keep their history; an
+    `unmerged` event restores them."""
+
+    survivor_id: CustomerId = Field(description="The customer that remains (the existing one).")
+    merged_id: CustomerId = Field(description="The customer merged into the survivor (hidden from lists).")
+    reason: str = Field(max_length=64, pattern=r"^(exact|review):[a-z_]+$",
+                        description="exact:<key> (id_number, customer_number, verified_phone: linked automatically) "
+                                    "or review:<key> (a person merged a suspected match).")
+    merged_at: AwareDatetime
+    merged_by: ShortText | None = Field(default=None, description="CRM user id; None when automatic.")
+
+
+@registry.contract("crm.customer.unmerged", version=1, topic=topics.CRM_CUSTOMER, key="survivor_id")
+class CustomerUnmerged(Payload):
+    """A merge was undone: both customers are separate again, as before the merge."""
+
+    survivor_id: CustomerId
+    merged_id: CustomerId
+    unmerged_at: AwareDatetime
+    unmerged_by: ShortText | None = Field(default=None, description="CRM user id.")
+
+
+@registry.contract("crm.customer.match_suspected", version=1, topic=topics.CRM_CUSTOMER)
+class MatchSuspected(Payload):
+    """A probable duplicate (same normalised name and date of birth, no exact key): queued for a person to
+    merge or reject. Nothing is merged."""
+
+    customer_id: CustomerId = Field(description="The newer customer.")
+    candidate_id: CustomerId = Field(description="The existing customer it probably is.")
+    reason: str = Field(max_length=64, pattern=r"^probable:[a-z_]+$")
+    suspected_at: AwareDatetime

@@ -94,6 +94,12 @@ class CustomerRegistered(Payload):
     language: str | None = Field(
         default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", description="Preferred language (BCP 47)."
     )
+    customer_number: EntityId | None = Field(
+        default=None, description="The brokerage's customer (account holder) number when the platform gives one: "
+                                  "an exact key for matching an existing customer.")
+    phone_verified: bool = Field(
+        default=False, description="The platform verified the phone (one-time code): only a verified phone is an "
+                                   "exact key for matching an existing customer.")
 
     @model_validator(mode="after")
     def _phone_pair(self) -> CustomerRegistered:

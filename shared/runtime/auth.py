@@ -31,6 +31,7 @@ class Perm(StrEnum):
     CustomerPiiRead = "CustomerPiiRead"  # see unmasked phone, email, ID numbers
     CustomerVerify = "CustomerVerify"  # update customer verification status
     CustomerExport = "CustomerExport"  # export the customer list
+    CustomerMerge = "CustomerMerge"  # merge / reject suspected duplicate customers, unmerge
     AssignmentManage = "AssignmentManage"  # assign / unassign customers, rules
     TaskWrite = "TaskWrite"  # follow-up records, tasks
     TicketManage = "TicketManage"  # tickets after account opening
@@ -73,6 +74,7 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.CustomerPiiRead: "see unmasked phone, email, ID numbers",
     Perm.CustomerVerify: "update customer verification status",
     Perm.CustomerExport: "export the customer list",
+    Perm.CustomerMerge: "merge or reject suspected duplicate customers, unmerge",
     Perm.AssignmentManage: "assign / unassign customers, rules",
     Perm.TaskWrite: "follow-up records, tasks",
     Perm.TicketManage: "tickets after account opening",
@@ -133,6 +135,7 @@ ROLES: dict[str, dict[str, Any]] = {
             Perm.ClientProfileReadOnly,
             Perm.CustomerWrite,
             Perm.CustomerExport,
+            Perm.CustomerMerge,
             Perm.AssignmentManage,
             Perm.TaskWrite,
             Perm.TicketManage,

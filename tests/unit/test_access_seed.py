@@ -43,6 +43,8 @@ async def test_demo_staff_get_in_the_access_service_what_their_tokens_say(tmp_pa
                 assert acc.scope == ROLES[role]["scope"], user
                 if role == "team_lead":
                     assert acc.teams == (team,)
+                # the match review queue's merge / reject / unmerge: team leads and admins, not managers
+                assert ("CustomerMerge" in acc.permissions) == (role in ("team_lead", "admin")), user
                 assert len(staff_row(s, user)["assignments"]) == 1
             assert all(staff_row(s, m["manager_id"]) for m in MANAGERS)
     finally:

@@ -88,4 +88,5 @@ def build_detail(state: State, *, unmasked: bool) -> dict[str, Any]:
                       "timeline": [{"stage": k, "entered_at": t} for k, t in v["stage_entered_at"].items()]},
         "first_seen_at": v["first_seen_at"], "last_activity_at": v["last_activity_at"],
         "remarks_count": state["remarks"],
+        "merge": {"merged_into": v["merged_into"], "reason": v["merge_reason"], "merged_ids": v["merged_ids"]},
     })

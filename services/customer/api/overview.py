@@ -18,7 +18,7 @@ from shared.runtime.auth import Perm, Principal
 from ..projections.activity import current
 from .deps import CustomerIdPath, allowed, blocking, container, not_found, read
 from .detail import jsonable
-from .routes_read import load_detail
+from .routes_read import MERGED_RESPONSE, load_detail
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 RECENT = 50  # follow-ups, tickets, requests and touches shown (the counts are of all)
@@ -119,7 +119,7 @@ def _kyc(changes: list[dict[str, Any]]) -> Kyc:
 
 
 def load_360(c: Any, principal: Principal, customer_id: str) -> dict[str, Any] | None:
-    profile = load_detail(c, principal, customer_id, None)  # scope check, masking, ADA, managers, referees
+    profile = load_detail(c, principal, customer_id, None, "360")  # scope check, masking, ADA, managers, referees
     if profile is None:
         return None
     h = read(c, lambda s: history(s, c, customer_id))
@@ -139,7 +139,7 @@ def load_360(c: Any, principal: Principal, customer_id: str) -> dict[str, Any] |
 
 
 @router.get("/{customer_id}/360", summary="Everything the customer drawer shows, in one call",
-            response_model=Customer360)
+            response_model=Customer360, responses=MERGED_RESPONSE)
 async def customer_360(
     customer_id: CustomerIdPath,
     principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly)),

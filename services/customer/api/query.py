@@ -165,7 +165,7 @@ def filter_clauses(t: Tables, f: ListFilters, *, pii: bool = False) -> list[Colu
     also searches names, phones and e-mails; without it `q` only matches a customer id exactly — a masked
     value must not be recoverable by searching for it a character at a time."""
     c, a = t.customer, t.assignment
-    out: list[ColumnElement[bool]] = []
+    out: list[ColumnElement[bool]] = [c.c.merged_into.is_(None)]  # a merged customer is its survivor's row
     if (f.age_min is not None or f.age_max is not None) and not pii:
         name = "age_min" if f.age_min is not None else "age_max"
         # an age is read from the date of birth, which is masked without CustomerPiiRead

@@ -13,6 +13,7 @@ from pydantic import AwareDatetime
 from sqlalchemy import func, select, true
 
 from shared.events.crm_customer import Stage
+from shared.runtime.api import Problem
 from shared.runtime.auth import Perm, Principal, Scope
 from shared.runtime.cursor import CursorQuery, codec_for
 from shared.runtime.logging import get_logger
@@ -22,6 +23,7 @@ from .assets import ada_block, ada_columns
 from .deps import CustomerIdPath, allowed, blocking, container, not_found, read, visible_ids
 from .detail import build_detail, jsonable
 from .masking import person
+from .matches import merged_into
 from .query import (
     ListFilters,
     Order,
@@ -166,8 +168,16 @@ async def counts(
     return await blocking(stage_counts, c, principal, f)
 
 
-def load_detail(c: Any, principal: Principal, customer_id: str, as_of: datetime | None) -> dict[str, Any] | None:
+def load_detail(c: Any, principal: Principal, customer_id: str, as_of: datetime | None,
+                sub: str | None = None) -> dict[str, Any] | None:
+    """`sub`: the sub-resource asked for (`360`), which a merged id's redirect keeps."""
     t = c.tables
+    if as_of is None:
+        survivor = read(c, lambda s: merged_into(s, t, customer_id))
+        if survivor is not None:  # the merged id answers with its survivor (when the caller may see it)
+            if survivor not in read(c, lambda s: visible_ids(s, t, principal, [survivor])):
+                return None
+            raise merged_problem(customer_id, survivor, sub)
     if customer_id not in read(c, lambda s: visible_ids(s, t, principal, [customer_id])):
         return None
     try:
@@ -198,7 +208,23 @@ def load_detail(c: Any, principal: Principal, customer_id: str, as_of: datetime 
     return detail
 
 
-@router.get("/{customer_id}", summary="360° customer detail (optionally as of a past time)")
+def merged_problem(customer_id: str, survivor_id: str, sub: str | None = None) -> Problem:
+    """301 to the survivor (`Location` relative to this path, so it also resolves behind the gateway's
+    prefix), with a problem+json body naming it."""
+    location = f"../{survivor_id}/{sub}" if sub else survivor_id
+    return Problem(301, "Moved Permanently", f"customer {customer_id!r} was merged into {survivor_id!r}",
+                   type_="urn:whale-crm:problem:customer:merged", headers={"Location": location},
+                   survivor_id=survivor_id)
+
+
+MERGED_RESPONSE = {301: {
+    "description": "The customer was merged: `Location` and `survivor_id` name the survivor (the detail with "
+                   "`as_of` shows the merged record's own history instead)",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
+
+
+@router.get("/{customer_id}", summary="360° customer detail (optionally as of a past time)",
+            responses=MERGED_RESPONSE)
 async def detail(
     customer_id: CustomerIdPath,
     as_of: AwareDatetime | None = Query(None, description="Show the customer as of this time (event store)."),

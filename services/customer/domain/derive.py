@@ -10,21 +10,64 @@ from typing import Any
 from shared.events.crm_customer import STAGE_ORDER, AccountStatus, Stage, VerificationStatus
 
 from .lifecycle import derive_stage, stage_timeline
+from .matching import match_inputs
 from .regions import active_region, user_region
-from .state import State
+from .state import State, parse_time
 
 
 def milestones(s: State) -> dict[Stage, datetime | None]:
     apps = [a.get("first_submitted_at") for a in s["applications"].values() if a.get("first_submitted_at")]
     opened = [a["opened_at"] for a in s["accounts"].values() if a.get("opened_at")]
     deposits = [m["at"] for m in s["deposits"].values()]
-    return {
+    own = {
         Stage.registered: s["registration"]["at"] if s["registration"] else None,
         Stage.pending_account_opening: min(apps) if apps else None,
         Stage.pending_funding: min(opened) if opened else None,
         Stage.funded: min(deposits) if deposits else None,
         Stage.traded: s["trades"]["first_at"],
     }
+    for absorbed in merged_milestones(s):  # a registration merged into an existing customer converts it
+        for stage, at in absorbed.items():
+            at = parse_time(at)
+            if at is not None and (own[stage] is None or at < own[stage]):
+                own[stage] = at
+    return own
+
+
+def merged_milestones(s: State) -> list[dict[Stage, Any]]:
+    """The milestones of the customers merged into this one (active links only)."""
+    out = []
+    for entry in (s.get("absorbed") or {}).values():
+        if entry["link"] and entry["link"]["active"] and entry["milestones"]:
+            out.append({Stage(k): v for k, v in entry["milestones"]["values"].items()})
+    return out
+
+
+def own_milestones(s: State) -> dict[str, str | None]:
+    """This customer's own milestones (ISO times), what a survivor takes over when it is merged into one."""
+    copy = {**s, "absorbed": {}}
+    return {k.value: (v.isoformat() if v else None) for k, v in milestones(copy).items()}
+
+
+def merge_view(s: State) -> dict[str, Any]:
+    merge = s.get("merge")
+    absorbed = s.get("absorbed") or {}
+    suspects = s.get("suspects") or {}
+    return {
+        "merged_into": merge["survivor_id"] if merge and merge["active"] else None,
+        "merge_reason": merge["reason"] if merge and merge["active"] else None,
+        "merged_ids": sorted(k for k, e in absorbed.items() if e["link"] and e["link"]["active"]),
+        "separated_ids": sorted(k for k, e in absorbed.items() if e["link"] and not e["link"]["active"]),
+        "suspects": [{"candidate_id": k, "status": e["status"], "reason": e["reason"], "by": e["by"],
+                      "comment": e["comment"], "suggested_at": _iso(e["suggested_at"]), "decided_at": _iso(e["at"])}
+                     for k, e in sorted(suspects.items())],
+        "match": match_inputs(s),
+    }
+
+
+def _iso(value: Any) -> str | None:
+    t = parse_time(value)
+    return t.isoformat() if t else None
 
 
 def account_status(s: State) -> AccountStatus:
@@ -123,4 +166,5 @@ def view(s: State) -> dict[str, Any]:
         "date_of_birth": (s["identity"] or {}).get("date_of_birth"),
         "first_seen_at": s["first_seen_at"],
         "last_activity_at": s["last_activity_at"],
+        **merge_view(s),
     }

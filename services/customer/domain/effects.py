@@ -44,6 +44,25 @@ def effects(before: State, after: State, v0: dict[str, Any], v1: dict[str, Any],
     if before["tags"] != after["tags"]:
         out.append({"kind": "tags_changed", "customer_id": cid, "tags": list(after["tags"]), "changed_at": fact["at"],
                     "changed_by": fact["data"].get("by")})
+    out.extend(_merge_effects(v0, v1, fact))
+    return out
+
+
+def _merge_effects(v0: dict[str, Any], v1: dict[str, Any], fact: Fact) -> list[dict[str, Any]]:
+    """One `merged` / `unmerged` per merge, from the merged customer's side; a newly suspected pair."""
+    out: list[dict[str, Any]] = []
+    cid, by = v1["customer_id"], fact["data"].get("by")
+    if v1["merged_into"] and v1["merged_into"] != v0["merged_into"]:
+        out.append({"kind": "merged", "survivor_id": v1["merged_into"], "merged_id": cid,
+                    "reason": v1["merge_reason"], "merged_at": fact["at"], "merged_by": by})
+    if v0["merged_into"] and v0["merged_into"] != v1["merged_into"]:
+        out.append({"kind": "unmerged", "survivor_id": v0["merged_into"], "merged_id": cid,
+                    "unmerged_at": fact["at"], "unmerged_by": by})
+    before = {x["candidate_id"] for x in v0["suspects"]}
+    for x in v1["suspects"]:
+        if x["candidate_id"] not in before and x["status"] == "pending":
+            out.append({"kind": "match_suspected", "customer_id": cid, "candidate_id": x["candidate_id"],
+                        "reason": x["reason"], "suspected_at": fact["at"]})
     return out
 
 

@@ -47,6 +47,9 @@ def new_state(customer_id: str) -> State:
         "verification_history": [],
         "tags": [],
         "remarks": 0,
+        "merge": None,
+        "absorbed": {},
+        "suspects": {},
         "seen": [],
         "first_seen_at": None,
         "last_activity_at": None,
@@ -80,7 +83,10 @@ def _registered(s: State, f: Fact) -> None:
         "residence_country": d.get("residence_country"),
         "language": d.get("language"),
         "registration_ip_country": d.get("registration_ip_country"),
+        "customer_number": d.get("customer_number"),
     }
+    if values["phone"] is not None:
+        values["phone_verified"] = bool(d.get("phone_verified"))
     _set_profile(s, f, {k: v for k, v in values.items() if v is not None})
 
 
@@ -89,6 +95,7 @@ def _profile_updated(s: State, f: Fact) -> None:
     values = {k: d[k] for k in ("name", "email", "residence_country", "language") if d.get(k) is not None}
     if d.get("phone_dialing_code") and d.get("phone_number"):
         values["phone"] = [d["phone_dialing_code"], d["phone_number"]]
+        values["phone_verified"] = False  # a changed phone is not the one the platform verified
     _set_profile(s, f, values)
 
 
@@ -239,6 +246,79 @@ def _crm_note(s: State, f: Fact) -> None:
     return None  # private notes live in the read model only (visible to their author), not in the state
 
 
+# ------------------------------------------------------------------ merge, unmerge, suspected matches
+# Every one is a last-writer-wins register by (time, fact id): the merge of a merged customer, each absorbed
+# customer's link and milestones on the survivor, each suspected pair's status.
+def _register(cur: dict[str, Any] | None, f: Fact, value: dict[str, Any]) -> dict[str, Any] | None:
+    if _newer((f["at"], f["id"]), (cur["at"], cur["id"]) if cur else None):
+        return {**value, "at": f["at"], "id": f["id"]}
+    return None
+
+
+def _set_suspect(s: State, f: Fact, candidate: str, status: str, reason: str | None = None) -> None:
+    suspects = dict(s.get("suspects") or {})
+    cur = suspects.get(candidate)
+    new = _register(cur, f, {"status": status, "reason": reason or (cur or {}).get("reason"),
+                             "by": f["data"].get("by"), "comment": f["data"].get("comment"),
+                             "suggested_at": (cur or {}).get("suggested_at", f["at"])})
+    if new is not None:
+        suspects[candidate] = new
+        s["suspects"] = suspects
+
+
+def _merged_into(s: State, f: Fact) -> None:
+    d = f["data"]
+    new = _register(s.get("merge"), f, {"survivor_id": d["survivor_id"], "reason": d["reason"],
+                                        "by": d.get("by"), "active": True})
+    if new is not None:
+        s["merge"] = new
+    if d["survivor_id"] in (s.get("suspects") or {}):
+        _set_suspect(s, f, d["survivor_id"], "merged")
+
+
+def _absorbed(s: State, f: Fact) -> None:
+    """On the survivor: a customer merged into it (`link`), or its milestones changed since (`milestones`
+    only: a refresh never re-links an unmerged customer)."""
+    d = f["data"]
+    absorbed = dict(s.get("absorbed") or {})
+    cur = dict(absorbed.get(d["merged_id"]) or {"link": None, "milestones": None})
+    if d.get("reason"):
+        link = _register(cur["link"], f, {"active": True, "reason": d["reason"]})
+        cur["link"] = link or cur["link"]
+    ms = _register(cur["milestones"], f, {"values": d.get("milestones") or {}})
+    cur["milestones"] = ms or cur["milestones"]
+    absorbed[d["merged_id"]] = cur
+    s["absorbed"] = absorbed
+
+
+def _unmerged(s: State, f: Fact) -> None:
+    d = f["data"]
+    if d["role"] == "merged":
+        cur = s.get("merge")
+        new = _register(cur, f, {**(cur or {"survivor_id": d["other_id"], "reason": None}),
+                                 "by": d.get("by"), "active": False})
+        if new is not None:
+            s["merge"] = new
+        _set_suspect(s, f, d["other_id"], "unmerged", (cur or {}).get("reason"))
+        return
+    absorbed = dict(s.get("absorbed") or {})
+    cur = dict(absorbed.get(d["other_id"]) or {"link": None, "milestones": None})
+    link = _register(cur["link"], f, {"active": False, "reason": None})
+    cur["link"] = link or cur["link"]
+    absorbed[d["other_id"]] = cur
+    s["absorbed"] = absorbed
+
+
+def _match_suspected(s: State, f: Fact) -> None:
+    d = f["data"]
+    if d["candidate_id"] not in (s.get("suspects") or {}):
+        _set_suspect(s, f, d["candidate_id"], "pending", d["reason"])
+
+
+def _match_rejected(s: State, f: Fact) -> None:
+    _set_suspect(s, f, f["data"]["candidate_id"], "rejected")
+
+
 REDUCERS = {
     "registration.customer_registered": _registered,
     "registration.profile_updated": _profile_updated,
@@ -256,6 +336,11 @@ REDUCERS = {
     "crm.tags_changed": _crm_tags,
     "crm.remark_added": _crm_remark,
     "crm.note_added": _crm_note,
+    "crm.merged_into": _merged_into,
+    "crm.absorbed": _absorbed,
+    "crm.unmerged": _unmerged,
+    "crm.match_suspected": _match_suspected,
+    "crm.match_rejected": _match_rejected,
 }
 UPSTREAM_TYPES = frozenset(t for t in REDUCERS if not t.startswith("crm."))
 

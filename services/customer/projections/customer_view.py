@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from shared.runtime.logging import get_logger
 
 from ..domain.customer import Customer
+from ..domain.matching import DEV_MATCH_KEY, MatchKeyer
 from ..domain.state import parse_time
 from .asset_series import SNAPSHOT, account_day_of, apply_snapshots
 from .tables import Tables, copy_insert, id_in, insert_for, upsert
@@ -68,7 +69,22 @@ def customer_row(v: dict[str, Any]) -> dict[str, Any]:
         "last_activity_at": _t(v["last_activity_at"]) or first_seen,
         # rows stored before the view carried it have no key: their customers show no age until their next fact
         "date_of_birth": date.fromisoformat(v["date_of_birth"]) if v.get("date_of_birth") else None,
+        "merged_into": v.get("merged_into"),
     }
+
+
+def match_key_rows(v: dict[str, Any], keyer: MatchKeyer) -> list[dict[str, Any]]:
+    """The index rows of a customer: none once it is merged (a merged record is never a match candidate)."""
+    if v.get("merged_into"):
+        return []
+    return [{"customer_id": v["customer_id"], "kind": k, "digest": d}
+            for k, d in keyer.hashes(v.get("match") or {}).items()]
+
+
+def review_rows(v: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"customer_id": v["customer_id"], "candidate_id": x["candidate_id"], "reason": x["reason"],
+             "status": x["status"], "suggested_at": _t(x["suggested_at"]), "decided_at": _t(x["decided_at"]),
+             "decided_by": x["by"], "comment": x["comment"]} for x in v.get("suspects") or []]
 
 
 def funding_rows(v: dict[str, Any]) -> list[dict[str, Any]]:
@@ -77,9 +93,11 @@ def funding_rows(v: dict[str, Any]) -> list[dict[str, Any]]:
              "withdrawals": Decimal(v["withdrawals"].get(c, "0"))} for c in currencies]
 
 
-def make_apply(t: Tables, tz: ZoneInfo | None = None):  # type: ignore[no-untyped-def]
-    """`tz`: the brokerage's time zone, the local day of the daily asset series (UTC when not given)."""
+def make_apply(t: Tables, tz: ZoneInfo | None = None, keyer: MatchKeyer | None = None):  # type: ignore[no-untyped-def]
+    """`tz`: the brokerage's time zone, the local day of the daily asset series (UTC when not given);
+    `keyer`: the match index's keyed hash (`CUSTOMER_MATCH_KEY`)."""
     zone = tz or ZoneInfo("UTC")
+    keys = keyer or MatchKeyer(DEV_MATCH_KEY)
 
     def apply(session: Session, events: list[Any]) -> None:
         views: dict[str, dict[str, Any]] = {}
@@ -103,10 +121,12 @@ def make_apply(t: Tables, tz: ZoneInfo | None = None):  # type: ignore[no-untype
             return
         ids = sorted(views)
         rows = [customer_row(views[cid]) for cid in ids]
-        _update_counts(session, t, ids, {r["customer_id"]: r["stage"] for r in rows})
+        _update_counts(session, t, ids, {r["customer_id"]: None if r["merged_into"] else r["stage"] for r in rows})
         upsert(session, t.customer, rows, ["customer_id"])
         _replace(session, t.funding, ids, [f for cid in ids for f in funding_rows(views[cid])])
         _replace(session, t.tag, ids, [{"customer_id": cid, "tag": g} for cid in ids for g in views[cid]["tags"]])
+        _replace(session, t.match_key, ids, [k for cid in ids for k in match_key_rows(views[cid], keys)])
+        _replace(session, t.match_review, ids, [r for cid in ids for r in review_rows(views[cid])])
         if remarks:
             session.execute(insert_for(session, t.remark).on_conflict_do_nothing(), remarks)
         if notes:
@@ -122,18 +142,21 @@ def _replace(session: Session, table: Any, ids: list[str], rows: list[dict[str, 
     copy_insert(session, table, rows)
 
 
-def _update_counts(session: Session, t: Tables, ids: list[str], new: dict[str, str]) -> None:
-    old: dict[str, str] = {}
+def _update_counts(session: Session, t: Tables, ids: list[str], new: dict[str, str | None]) -> None:
+    """Counts per stage of the customers not merged (a merged customer counts once: as its survivor)."""
+    old: dict[str, str | None] = {}
+    c = t.customer.c
     for i in range(0, len(ids), 5000):
         chunk = ids[i:i + 5000]
-        old.update(session.execute(select(t.customer.c.customer_id, t.customer.c.stage)
-                                   .where(id_in(session, t.customer.c.customer_id, chunk))).tuples().all())
+        old.update((cid, None if merged else stage) for cid, stage, merged in session.execute(
+            select(c.customer_id, c.stage, c.merged_into).where(id_in(session, c.customer_id, chunk))).tuples())
     delta: dict[str, int] = {}
     for cid, stage in new.items():
         prev = old.get(cid)
         if prev == stage:
             continue
-        delta[stage] = delta.get(stage, 0) + 1
+        if stage is not None:
+            delta[stage] = delta.get(stage, 0) + 1
         if prev is not None:
             delta[prev] = delta.get(prev, 0) - 1
     changes = [{"stage": s, "n": n} for s, n in sorted(delta.items()) if n]

@@ -77,6 +77,7 @@ def _customer(md: MetaData) -> Table:
         Column("ada30", MONEY, nullable=False, server_default="0", doc="0 without a series (filter, sort)"),
         Column("ada30_prev", MONEY), Column("ada90", MONEY), Column("ada90_prev", MONEY),
         Column("ada365", MONEY), Column("ada365_prev", MONEY),
+        Column("merged_into", String(64), doc="the survivor this customer was merged into (hidden from lists)"),
     )
     Index("ix_customer_reg", *[t.c[c] for c in reg])
     for col in ("stage", "user_region", "active_region", "channel", "verification_status", "account_status"):
@@ -107,6 +108,8 @@ class Tables:
     account_day: Table
     customer_day: Table
     asset_account: Table
+    match_key: Table
+    match_review: Table
     projection_position: Table
     consumer_position: Table
     processed_event: Table
@@ -116,7 +119,7 @@ class Tables:
     def read_model(self) -> list[Table]:
         """Tables rebuilt from the event store (the assignment and activity tables come from Kafka)."""
         return [self.customer, self.funding, self.tag, self.remark, self.note, self.stage_count,
-                self.account_day, self.customer_day, self.asset_account]
+                self.account_day, self.customer_day, self.asset_account, self.match_key, self.match_review]
 
 
 def build_tables() -> Tables:
@@ -177,10 +180,34 @@ def build_tables() -> Tables:
         "customer_asset_account", md,
         Column("customer_id", String(64), primary_key=True), Column("account_id", String(64), primary_key=True),
     )
+    match_key, match_review = _matching(md)
     position = projection_position_table(md)
     consumer_position, processed = tracking_tables(md)
     return Tables(md, customer, funding, tag, remark, note, assignment, stage_count, account_day, customer_day,
-                  asset_account, position, consumer_position, processed, activity_tables(md))
+                  asset_account, match_key, match_review, position, consumer_position, processed, activity_tables(md))
+
+
+def _matching(md: MetaData) -> tuple[Table, Table]:
+    """The match index (keyed hashes only: domain/matching.py) of the customers not merged, and the review
+    queue of suspected pairs with their status."""
+    match_key = Table(
+        "customer_match_key", md,
+        Column("customer_id", String(64), primary_key=True),
+        Column("kind", String(32), primary_key=True, doc="id_number, customer_number, verified_phone, name_dob"),
+        Column("digest", String(64), nullable=False, doc="HMAC-SHA256 of the normalised value (hex)"),
+    )
+    Index("ix_match_key_digest", match_key.c.kind, match_key.c.digest)
+    review = Table(
+        "customer_match_review", md,
+        Column("customer_id", String(64), primary_key=True, doc="the newer customer"),
+        Column("candidate_id", String(64), primary_key=True, doc="the existing customer it probably is"),
+        Column("reason", String(64)), Column("status", String(16), nullable=False),
+        Column("suggested_at", TS, nullable=False), Column("decided_at", TS, nullable=False),
+        Column("decided_by", String(200)), Column("comment", Text),
+    )
+    Index("ix_match_review_status", review.c.status, review.c.suggested_at, review.c.customer_id,
+          review.c.candidate_id)
+    return match_key, review
 
 
 def insert_for(session: Session, table: Table) -> Any:

@@ -36,6 +36,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customer-matches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The match review queue (suspected duplicates), oldest first */
+        get: operations["matches_customer_matches_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customer-matches/{customer_id}/{candidate_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Merge a suspected duplicate into the existing customer (the candidate survives) */
+        post: operations["merge_customer_matches__customer_id___candidate_id__merge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customer-matches/{customer_id}/{candidate_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a suspected duplicate: the two stay separate and are not suggested again */
+        post: operations["reject_customer_matches__customer_id___candidate_id__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customers": {
         parameters: {
             query?: never;
@@ -151,6 +202,23 @@ export interface paths {
         put?: never;
         /** Add and/or remove tags */
         post: operations["change_tags_customers__customer_id__tags_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{customer_id}/unmerge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo a merge: the merged customer and its survivor are separate again */
+        post: operations["unmerge_customers__customer_id__unmerge_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -282,6 +350,14 @@ export interface components {
          * @enum {string}
          */
         Channel: "organic" | "referral" | "manager_qr" | "external_channel" | "manual_import" | "institution" | "campaign";
+        /** CommentIn */
+        CommentIn: {
+            /**
+             * Comment
+             * @description Why (kept with the decision; free text).
+             */
+            comment?: string | null;
+        };
         /** Customer360 */
         Customer360: {
             campaign_touches: components["schemas"]["Section"];
@@ -356,6 +432,54 @@ export interface components {
             /** Updated At */
             updated_at?: string | null;
         };
+        /** MatchItem */
+        MatchItem: {
+            candidate?: components["schemas"]["Side"] | null;
+            /**
+             * Candidate Id
+             * @description The existing customer it probably is (the survivor on merge).
+             */
+            candidate_id: string;
+            /** Comment */
+            comment?: string | null;
+            customer?: components["schemas"]["Side"] | null;
+            /**
+             * Customer Id
+             * @description The newer customer (merged into the candidate on merge).
+             */
+            customer_id: string;
+            /** Decided At */
+            decided_at: string;
+            /** Decided By */
+            decided_by?: string | null;
+            /** Reason */
+            reason?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "rejected" | "merged" | "unmerged";
+            /** Suggested At */
+            suggested_at: string;
+        };
+        /** MatchPage */
+        MatchPage: {
+            /** Items */
+            items: components["schemas"]["MatchItem"][];
+            /** Limit */
+            limit: number;
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** MergeResult */
+        MergeResult: {
+            /** Merged Id */
+            merged_id: string;
+            /** Reason */
+            reason?: string | null;
+            /** Survivor Id */
+            survivor_id: string;
+        };
         /** NoteIn */
         NoteIn: {
             /**
@@ -426,6 +550,38 @@ export interface components {
             items: {
                 [key: string]: unknown;
             }[];
+        };
+        /** Side */
+        Side: {
+            /** Account Status */
+            account_status?: string | null;
+            /** Channel */
+            channel?: string | null;
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Date Of Birth
+             * @description Masked (****-**-**) without CustomerPiiRead.
+             */
+            date_of_birth?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Merged Into */
+            merged_into?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Phone Dialing Code */
+            phone_dialing_code?: string | null;
+            /** Phone Number */
+            phone_number?: string | null;
+            /** Registered At */
+            registered_at?: string | null;
+            /** Residence Country */
+            residence_country?: string | null;
+            /** Stage */
+            stage?: string | null;
+            /** Verification Status */
+            verification_status?: string | null;
         };
         /**
          * Stage
@@ -694,6 +850,324 @@ export interface operations {
             };
         };
     };
+    matches_customer_matches_get: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page (opaque; only cursors this list issued are accepted). */
+                cursor?: string | null;
+                limit?: number;
+                status?: "pending" | "rejected" | "merged" | "unmerged";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatchPage"];
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    merge_customer_matches__customer_id___candidate_id__merge_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Brokerage customer id. */
+                candidate_id: string;
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeResult"];
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The command conflicts with the resource's current state (or a reused Idempotency-Key). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reject_customer_matches__customer_id___candidate_id__reject_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Brokerage customer id. */
+                candidate_id: string;
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The command conflicts with the resource's current state (or a reused Idempotency-Key). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_customers_customers_get: {
         parameters: {
             query?: {
@@ -855,6 +1329,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description The customer was merged: `Location` and `survivor_id` name the survivor (the detail with `as_of` shows the merged record's own history instead) */
+            301: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
             400: {
                 headers: {
@@ -941,6 +1424,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Customer360"];
+                };
+            };
+            /** @description The customer was merged: `Location` and `survivor_id` name the survivor (the detail with `as_of` shows the merged record's own history instead) */
+            301: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
@@ -1545,6 +2037,119 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The command conflicts with the resource's current state (or a reused Idempotency-Key). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unmerge_customers__customer_id__unmerge_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeResult"];
                 };
             };
             /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */

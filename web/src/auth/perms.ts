@@ -7,6 +7,7 @@ export const PERMS = [
   "CustomerPiiRead",
   "CustomerVerify",
   "CustomerExport",
+  "CustomerMerge",
   "AssignmentManage",
   "TaskWrite",
   "TicketManage",
