@@ -24,7 +24,14 @@ from shared.events.crm_campaigns import (
     CampaignUpdated,
     TargetFollowUpRequested,
 )
-from shared.events.crm_customer import AccountStatusChanged, FundsMoved, StageChanged, TradeRecorded
+from shared.events.crm_customer import (
+    AccountStatusChanged,
+    CustomerMerged,
+    CustomerUnmerged,
+    FundsMoved,
+    StageChanged,
+    TradeRecorded,
+)
 from shared.events.crm_kyc import KycCaseDecided, KycCaseStateChanged
 from shared.runtime.db import Tracker
 from shared.runtime.handlers import EventSourcedBatchHandler, SqlBatchHandler
@@ -90,6 +97,14 @@ def _campaign_follow_up(board: CustomerTasks, e: Event, policy: Policy) -> None:
                                      p.due_at, str(e.event_id))
 
 
+def _merged(board: CustomerTasks, e: Event, policy: Policy) -> None:
+    board.merge_into(e.payload.survivor_id, e.payload.merged_at, str(e.event_id))
+
+
+def _unmerged(board: CustomerTasks, e: Event, policy: Policy) -> None:
+    board.unmerge(e.payload.unmerged_at, str(e.event_id), policy)
+
+
 RULES: dict[type[Payload], Rule] = {
     StageChanged: _stage_changed,
     AccountStatusChanged: _account_status,
@@ -100,7 +115,12 @@ RULES: dict[type[Payload], Rule] = {
     KycCaseDecided: _kyc_decided,
     KycCaseStateChanged: _kyc_state,
     TargetFollowUpRequested: _campaign_follow_up,
+    CustomerMerged: _merged,
+    CustomerUnmerged: _unmerged,
 }
+# the task list a fact is about, where it is not the payload's `customer_id` (a merge: the merged customer's)
+SUBJECT: dict[type[Payload], Callable[[Any], str]] = {CustomerMerged: lambda p: p.merged_id,
+                                                      CustomerUnmerged: lambda p: p.merged_id}
 
 
 # Cheap checks on the payload alone: most facts (ordinary deposits and trades…) never touch a task
@@ -189,7 +209,8 @@ def engine_apply(app: TasksApplication) -> Callable[[list[Event]], ProcessingEve
             elif isinstance(e.payload, NAMED):
                 continue  # the campaign's name (`_names`), no task list
             elif engine_relevant(e, app.policy):
-                steps.append((e.payload.customer_id, RULES[type(e.payload)], e))
+                subject = SUBJECT.get(type(e.payload))
+                steps.append((subject(e.payload) if subject else e.payload.customer_id, RULES[type(e.payload)], e))
         loaded = app.boards([cid for cid, _, _ in steps])
         for cid, rule, e in steps:
             board = boards.get(cid)

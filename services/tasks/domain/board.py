@@ -69,6 +69,7 @@ class CustomerTasks(Aggregate):
     done_at = MappingProxyType({})  # node -> when a follow-up last completed a task of it
     stage_owners = MappingProxyType({})  # stage -> [manager, team]: stage-specific assignments
     campaigns = MappingProxyType({})  # campaign id -> the task its follow-up request opened (never trimmed)
+    merge = None  # dict | None: merged into another customer {survivor_id, active, at, cause} (last writer wins)
 
     @staticmethod
     def create_id(customer_id: str) -> uuid.UUID:
@@ -217,12 +218,42 @@ class CustomerTasks(Aggregate):
         if node is not None:
             self.open_for(node, at, cause, policy)
 
+    @property
+    def merged(self) -> bool:
+        return bool(self.merge and self.merge["active"])
+
+    def merge_into(self, survivor_id: str, at: datetime, cause: str) -> None:
+        """The customer was merged into `survivor_id` (crm.customer.merged): its open tasks are cancelled and
+        it opens none while merged (the survivor's own tasks follow the customer: no duplicate follow-up)."""
+        if not self._merge_is_newer(at, cause):
+            return
+        self._merge_changed(survivor_id=survivor_id, active=True, at=at, cause=cause)
+        for task in sorted(self.open.values(), key=lambda t: t["task_id"]):
+            self._task_closed(customer_id=self.customer_id, task_id=task["task_id"], node=task["node"],
+                              **self._task_owner(task, at), outcome=TaskStatus.cancelled.value, at=at,
+                              cause=cause, by=None)
+
+    def unmerge(self, at: datetime, cause: str, policy: Policy) -> None:
+        """The merge was undone: the customer's task of its current stage opens again."""
+        if not self._merge_is_newer(at, cause):
+            return
+        was_merged = self.merged  # recorded either way: a merge older than this unmerge, arriving later, is stale
+        self._merge_changed(survivor_id=None, active=False, at=at, cause=cause)
+        node = STAGE_NODES.get(Stage(self.stage)) if self.stage else None
+        if node is not None and was_merged:
+            self.open_for(node, at, cause, policy)
+
+    def _merge_is_newer(self, at: datetime, cause: str) -> bool:
+        return not self.has_seen(cause) and (self.merge is None or (at, cause) > (self.merge["at"],
+                                                                                  self.merge["cause"]))
+
     def open_for(self, node: Node, at: datetime, cause: str, policy: Policy, *,
                  due_at: datetime | None = None) -> str | None:
         """Open a task of `node` unless one is already open, this cause already made it, the customer's
-        stage has made the node stale, or a follow-up completed the node after this fact happened."""
+        stage has made the node stale, a follow-up completed the node after this fact happened, or the
+        customer is merged into another."""
         task_id = task_id_for(cause, node)
-        if node.value in self.open or task_id in self.closed:
+        if node.value in self.open or task_id in self.closed or self.merged:
             return None
         if (self.stage is not None and is_stale_for(node, Stage(self.stage))) or at < self.done_at.get(node.value, at):
             return None
@@ -263,7 +294,7 @@ class CustomerTasks(Aggregate):
         `follow_up_id`, remembered per campaign so a duplicate or re-published request opens nothing), for
         the manager (or team queue) the campaign chose, due at the campaign's end. Several campaigns'
         follow-ups can be open side by side; the customer's stage and assignments do not move or close them."""
-        if campaign_id in self.campaigns:
+        if campaign_id in self.campaigns or self.merged:
             return None
         task_id = task_id_for(follow_up_id, Node.campaign_followup)
         self._task_opened(customer_id=self.customer_id, task_id=task_id, node=Node.campaign_followup.value,
@@ -302,6 +333,11 @@ class CustomerTasks(Aggregate):
         index = next((i for i, e in enumerate(self.history) if e["at"] > at), len(self.history))
         self.history.insert(index, entry)
         del self.history[:-HISTORY_MAX]
+        self._remember(cause)
+
+    @event("MergeChanged")
+    def _merge_changed(self, survivor_id: str | None, active: bool, at: datetime, cause: str) -> None:
+        self.merge = {"survivor_id": survivor_id, "active": active, "at": at, "cause": cause}
         self._remember(cause)
 
     @event("StageObserved")
