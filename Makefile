@@ -29,6 +29,7 @@ deps: $(STAMP)
 infra-up: deps
 	@infra/kafka.sh start
 	@infra/postgres.sh start
+	@infra/keycloak.sh install  # the OpenID Connect provider: tests/integration/test_oidc_keycloak.py, make run
 
 infra-down:
 	@infra/kafka.sh stop || true

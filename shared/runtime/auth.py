@@ -269,6 +269,10 @@ class TokenVerifier:
 
 def principal_from_claims(claims: dict[str, Any], *, user_claim: str = "sub") -> Principal:
     scope = claims.get("scope", "own")
+    if "perms" not in claims and scope not in set(Scope):
+        # an identity provider's token (no permissions): its `scope` is the OAuth scope granted ("openid
+        # profile", RFC 9068), not a data scope, and grants nothing here (the access directory decides)
+        scope = Scope.own
     try:
         scope = Scope(scope)
     except ValueError:

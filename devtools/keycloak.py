@@ -1,0 +1,194 @@
+"""Keycloak, the OpenID Connect provider of the local stack (`infra/keycloak.sh` installs and runs it): the
+`whale` realm it imports at start, generated from the demo staff so its users cannot drift from them, and
+the helpers `make run` and the tests use to talk to it.
+
+The realm:
+- every demo user and account manager (`devtools.seed_access.staff_plan`, plus the campaign peer) as a user
+  whose username is their staff id (Keycloak keeps usernames in lower case, so the exact staff id also sits in
+  the read-only attribute `staff_id`, put into the tokens as the `staff_id` claim: `AUTH_USER_CLAIM=staff_id`;
+  only an administrator may change it), password `whale-demo`;
+- `whale-console`: the console, a public client, authorization code + PKCE S256 only, redirect URIs and web
+  origins of the gateways given;
+- `whale-devtools`: a public client with the direct (password) grant only, used by `make run`'s demo staff
+  and seeding to act as the demo users (development realm only: the direct grant exists nowhere else);
+- an audience mapper on both, so access tokens carry `aud` = `AUTH_JWT_AUDIENCE`; no role, group or
+  permission claims (the services take rights from the access directory, `crm.access.events`); access tokens
+  live `ACCESS_TOKEN_LIFESPAN_S` (≤ `AUTH_MAX_TOKEN_LIFETIME_S`).
+
+    python -m devtools.keycloak realm --out FILE [--origin http://127.0.0.1:8100 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REALM = "whale"
+PASSWORD = "whale-demo"
+CONSOLE_CLIENT = "whale-console"
+DEVTOOLS_CLIENT = "whale-devtools"
+STAFF_CLAIM = "staff_id"
+AUDIENCE = "whale-crm"
+ACCESS_TOKEN_LIFESPAN_S = 1800
+PORT_OFFSET = 12  # `make run`: Keycloak on the port base + 12 (8112)
+
+
+def issuer(port: int, host: str = "127.0.0.1") -> str:
+    return f"http://{host}:{port}/realms/{REALM}"
+
+
+def staff() -> list[tuple[str, str, str | None, str]]:
+    """(staff id, display name, team, role) of every member the demo stack signs in as."""
+    from .seed import MANAGERS
+    from .seed_access import staff_plan
+    from .seed_campaigns import LEAD, PEER, TEAM
+
+    plan = staff_plan(MANAGERS)
+    if PEER not in {s[0] for s in plan}:
+        lead = next(s for s in plan if s[0] == LEAD)
+        plan.append((PEER, f"{lead[1]} (peer)", TEAM, lead[3]))
+    return plan
+
+
+def _user_profile() -> str:
+    """Keycloak's declarative user profile: the usual attributes (none required, so a first sign-in asks
+    nothing) and `staff_id`, which users can see but only administrators can edit."""
+    def attr(name: str, display: str, *, user_edit: bool = True, **extra: Any) -> dict[str, Any]:
+        return {"name": name, "displayName": display, "multivalued": False,
+                "permissions": {"view": ["admin", "user"], "edit": ["admin", "user"] if user_edit else ["admin"]},
+                **extra}
+
+    return json.dumps({"attributes": [
+        attr("username", "${username}", validations={"length": {"min": 1, "max": 255},
+                                                       "username-prohibited-characters": {},
+                                                       "up-username-not-idn-homograph": {}}),
+        attr("email", "${email}", validations={"email": {}, "length": {"max": 255}}),
+        attr("firstName", "${firstName}", validations={"length": {"max": 255}}),
+        attr("lastName", "${lastName}", validations={"length": {"max": 255}}),
+        attr(STAFF_CLAIM, "Staff id", user_edit=False),
+    ], "groups": []})
+
+
+def _mappers() -> list[dict[str, Any]]:
+    return [
+        {"name": "whale-audience", "protocol": "openid-connect", "protocolMapper": "oidc-audience-mapper",
+         "config": {"included.custom.audience": AUDIENCE, "access.token.claim": "true",
+                    "id.token.claim": "false", "introspection.token.claim": "true"}},
+        {"name": "staff-id", "protocol": "openid-connect", "protocolMapper": "oidc-usermodel-attribute-mapper",
+         "config": {"user.attribute": STAFF_CLAIM, "claim.name": STAFF_CLAIM, "jsonType.label": "String",
+                    "access.token.claim": "true", "id.token.claim": "true", "userinfo.token.claim": "true",
+                    "introspection.token.claim": "true"}},
+    ]
+
+
+# Client scopes of both clients: `sub` (basic), names (profile), allowed origins (web-origins), acr — not
+# `roles` or `email`: the tokens name the person and nothing they may do.
+CLIENT_SCOPES = ["basic", "profile", "web-origins", "acr"]
+
+
+def realm(origins: list[str], *, lifespan_s: int = ACCESS_TOKEN_LIFESPAN_S) -> dict[str, Any]:
+    """The `whale` realm for gateways at `origins` (e.g. http://127.0.0.1:8100)."""
+    origins = sorted({o.rstrip("/") for o in origins})
+    users = []
+    for staff_id, name, _team, _role in staff():
+        first, _, last = name.partition(" ")
+        users.append({"username": staff_id.lower(), "enabled": True, "emailVerified": True,
+                      "firstName": first, "lastName": last or staff_id,
+                      "attributes": {STAFF_CLAIM: [staff_id]},
+                      "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}]})
+    common = {"protocol": "openid-connect", "publicClient": True, "implicitFlowEnabled": False,
+              "serviceAccountsEnabled": False, "fullScopeAllowed": False, "frontchannelLogout": True,
+              "defaultClientScopes": CLIENT_SCOPES, "optionalClientScopes": [], "protocolMappers": _mappers()}
+    return {
+        "realm": REALM, "enabled": True, "displayName": "Whale CRM (development)",
+        "registrationAllowed": False, "resetPasswordAllowed": False, "rememberMe": False,
+        "loginWithEmailAllowed": False, "duplicateEmailsAllowed": True, "sslRequired": "none",
+        "accessTokenLifespan": lifespan_s, "ssoSessionIdleTimeout": 8 * 3600, "ssoSessionMaxLifespan": 10 * 3600,
+        "bruteForceProtected": False,
+        "components": {"org.keycloak.userprofile.UserProfileProvider": [{
+            "providerId": "declarative-user-profile", "subComponents": {},
+            "config": {"kc.user.profile.config": [_user_profile()]}}]},
+        "clients": [
+            {**common, "clientId": CONSOLE_CLIENT, "name": "Whale CRM console", "standardFlowEnabled": True,
+             "directAccessGrantsEnabled": False,
+             "redirectUris": [f"{o}/*" for o in origins], "webOrigins": origins,
+             "attributes": {"pkce.code.challenge.method": "S256",
+                            "post.logout.redirect.uris": "##".join(p for o in origins for p in (o, f"{o}/*"))}},
+            {**common, "clientId": DEVTOOLS_CLIENT, "name": "make run's demo staff (development only)",
+             "standardFlowEnabled": False, "directAccessGrantsEnabled": True, "redirectUris": [], "webOrigins": [],
+             "attributes": {}},
+        ],
+        "users": users,
+    }
+
+
+def write_realm(path: Path, origins: list[str]) -> bool:
+    """Write the realm file; True when its content changed (Keycloak imports a realm only once)."""
+    text = json.dumps(realm(origins), indent=1, sort_keys=True) + "\n"
+    if path.exists() and path.read_text() == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return True
+
+
+async def wait_discovery(url: str, timeout: float, alive: Any = None) -> dict[str, Any]:
+    """Poll the issuer's well-known document until it answers (`alive()` False: the process died)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    async with httpx.AsyncClient(timeout=2) as client:
+        while loop.time() < deadline:
+            if alive is not None and not alive():
+                raise RuntimeError("Keycloak exited while starting")
+            try:
+                r = await client.get(f"{url}/.well-known/openid-configuration")
+                if r.status_code == 200:
+                    return r.json()
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.25)  # polling a starting process, under a deadline
+    raise RuntimeError(f"Keycloak not ready after {timeout}s ({url})")
+
+
+class DevTokens:
+    """Access tokens for the demo staff from Keycloak's direct grant (`whale-devtools`), each kept until a
+    minute before it expires: what `make run`'s seeding and simulated staff send."""
+
+    def __init__(self, issuer_url: str, *, client_id: str = DEVTOOLS_CLIENT, password: str = PASSWORD):
+        self.token_url = f"{issuer_url}/protocol/openid-connect/token"
+        self.client_id, self.password = client_id, password
+        self._held: dict[str, tuple[str, float]] = {}
+
+    async def token(self, staff_id: str) -> str:
+        held = self._held.get(staff_id)
+        if held and held[1] > time.monotonic():
+            return held[0]
+        async with httpx.AsyncClient(timeout=10) as c:
+            r = await c.post(self.token_url, data={"grant_type": "password", "client_id": self.client_id,
+                                                   "username": staff_id.lower(), "password": self.password,
+                                                   "scope": "openid"})
+        r.raise_for_status()
+        body = r.json()
+        self._held[staff_id] = (body["access_token"], time.monotonic() + max(0, int(body["expires_in"]) - 60))
+        return body["access_token"]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("realm", help="write the whale realm (JSON) for --import-realm")
+    r.add_argument("--out", required=True, type=Path)
+    r.add_argument("--origin", action="append", default=[], help="a gateway origin (repeat); default :8100")
+    args = p.parse_args()
+    if args.command == "realm":
+        write_realm(args.out, args.origin or ["http://127.0.0.1:8100"])
+
+
+if __name__ == "__main__":
+    main()
