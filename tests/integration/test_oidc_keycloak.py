@@ -7,7 +7,6 @@ expired one are 401 problem+json."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
@@ -33,6 +32,7 @@ from shared.events import registry
 from shared.events.crm_access import AccessRoleChanged, AccessStaffChanged, RoleAssignment
 from shared.runtime.kafka import EventProducer
 from shared.runtime.logging import get_logger
+from shared.runtime.service import running
 from shared.runtime.settings import AuthSettings
 
 pytestmark = pytest.mark.asyncio
@@ -176,11 +176,8 @@ async def test_console_flow_token_is_verified_through_jwks(keycloak_server, kafk
                         jwt_issuer=issuer, jwt_audience=keycloak.AUDIENCE, user_claim=keycloak.STAFF_CLAIM,
                         max_token_lifetime_s=3600, leeway_seconds=0)
     settings = KycSettings(database_url=pg_database("kyc"), kafka=kafka_settings, auth=auth, relay_interval_ms=50,
-                           access_directory=True, access_refresh_s=0.2)
+                           access_directory="enforce", access_refresh_s=0.2)
     c = bootstrap(settings)
-    await c.ensure_topics()
-    await c.start_producer()
-    tasks = [asyncio.create_task(comp.run()) for comp in c.worker_components()]
     producer = EventProducer(kafka_settings, client_id="access-sim")
     await producer.start()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=c.api), base_url="http://kyc")
@@ -189,51 +186,52 @@ async def test_console_flow_token_is_verified_through_jwks(keycloak_server, kafk
         return await client.get("/kyc/queue", headers={"Authorization": f"Bearer {token}"})
 
     try:
-        await producer.publish_many([
-            envelope(AccessRoleChanged(role_id="kyc-reviewer", name="KYC reviewer", scope="all", version=1,
-                                       permissions=["ClientProfileReadOnly", "KycReview"], changed_at=T0)),
-            envelope(AccessStaffChanged(staff_id="kyc-ann", status="active", change="registered", version=1,
-                                        changed_at=T0, assignments=[RoleAssignment(
-                                            assignment_id="a-1", role_id="kyc-reviewer", effective_from=T0)])),
-        ])
-        await poll(lambda: c.directory.access("kyc-ann").active, timeout=30, message="directory filled")
-
-        tokens = await sign_in(issuer, "kyc-ann", keycloak.PASSWORD)
-        token = tokens["access_token"]
-        got = claims(token)
-        assert got["staff_id"] == "kyc-ann" and got["aud"] == keycloak.AUDIENCE and got["iss"] == issuer
-        assert got["azp"] == keycloak.CONSOLE_CLIENT
-        assert got["exp"] - got["iat"] <= keycloak.ACCESS_TOKEN_LIFESPAN_S
-        # the token names the person, nothing they may do: no permission, data scope, team or role claims
-        assert not {"perms", "teams", "team", "roles", "realm_access", "resource_access", "groups"} & set(got)
-        assert tokens["id_token"]
-
-        allowed = await queue(token)
-        assert allowed.status_code == 200, allowed.text  # verified through JWKS, the rights from the directory
-
-        head, body, sig = token.split(".")
-        forged = {**got, "staff_id": "admin-1"}
-        tampered = f"{head}.{b64url(json.dumps(forged).encode())}.{sig}"
-        other = await direct_grant(issuer, OTHER_AUDIENCE, "kyc-ann")
-        assert claims(other)["aud"] == "another-api"
-        short = await direct_grant(issuer, SHORT_LIVED, "kyc-ann")
-        await poll(lambda: time.time() > claims(short)["exp"] + 1, timeout=10, interval=0.2, message="expired")
-        for what, bad in (("tampered", tampered), ("other audience", other), ("expired", short),
-                          ("unsigned", f"{head}.{body}.")):
-            r = await queue(bad)
-            assert r.status_code == 401, (what, r.status_code, r.text)
-            assert r.headers["content-type"].startswith("application/problem+json"), what
-            assert r.json()["status"] == 401 and "invalid token" in r.json()["detail"], what
-        # a demo user the directory does not know signs in fine but is refused by the service
-        stranger = await direct_grant(issuer, keycloak.DEVTOOLS_CLIENT, "audit-1")
-        assert (await queue(stranger)).status_code == 401
+        async with running(c):
+            await producer.publish_many([
+                envelope(AccessRoleChanged(role_id="kyc-reviewer", name="KYC reviewer", scope="all", version=1,
+                                           permissions=["ClientProfileReadOnly", "KycReview"], changed_at=T0)),
+                envelope(AccessStaffChanged(staff_id="kyc-ann", status="active", change="registered", version=1,
+                                            changed_at=T0, assignments=[RoleAssignment(
+                                                assignment_id="a-1", role_id="kyc-reviewer", effective_from=T0)])),
+            ])
+            await poll(lambda: c.access_directory.access("kyc-ann").active, timeout=30, message="directory filled")
+            await check_tokens(keycloak_server.issuer, queue, poll)
     finally:
         await client.aclose()
         await producer.stop()
-        for comp in c.worker_components():
-            await comp.stop()
-        await asyncio.gather(*tasks)
-        await c.stop()
+
+
+async def check_tokens(issuer: str, queue, poll) -> None:
+    """The console's token is allowed; the same tampered with, another audience's, an expired one are 401."""
+    tokens = await sign_in(issuer, "kyc-ann", keycloak.PASSWORD)
+    token = tokens["access_token"]
+    got = claims(token)
+    assert got["staff_id"] == "kyc-ann" and got["aud"] == keycloak.AUDIENCE and got["iss"] == issuer
+    assert got["azp"] == keycloak.CONSOLE_CLIENT
+    assert got["exp"] - got["iat"] <= keycloak.ACCESS_TOKEN_LIFESPAN_S
+    # the token names the person, nothing they may do: no permission, data scope, team or role claims
+    assert not {"perms", "teams", "team", "roles", "realm_access", "resource_access", "groups"} & set(got)
+    assert tokens["id_token"]
+
+    allowed = await queue(token)
+    assert allowed.status_code == 200, allowed.text  # verified through JWKS, the rights from the directory
+
+    head, body, sig = token.split(".")
+    forged = {**got, "staff_id": "admin-1"}
+    tampered = f"{head}.{b64url(json.dumps(forged).encode())}.{sig}"
+    other = await direct_grant(issuer, OTHER_AUDIENCE, "kyc-ann")
+    assert claims(other)["aud"] == "another-api"
+    short = await direct_grant(issuer, SHORT_LIVED, "kyc-ann")
+    await poll(lambda: time.time() > claims(short)["exp"] + 1, timeout=10, interval=0.2, message="expired")
+    for what, bad in (("tampered", tampered), ("other audience", other), ("expired", short),
+                      ("unsigned", f"{head}.{body}.")):
+        r = await queue(bad)
+        assert r.status_code == 401, (what, r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json"), what
+        assert r.json()["status"] == 401 and "invalid token" in r.json()["detail"], what
+    # a demo user the directory does not know signs in fine but is refused by the service
+    stranger = await direct_grant(issuer, keycloak.DEVTOOLS_CLIENT, "audit-1")
+    assert (await queue(stranger)).status_code == 401
 
 
 async def test_realm_users_are_the_demo_staff(keycloak_server):

@@ -155,3 +155,14 @@ async def test_a_token_valid_longer_than_the_maximum_lifetime_is_refused(hs) -> 
     too_long = mint_token(hs, user_id="m1", role="manager", ttl_seconds=hs.max_token_lifetime_s + 1)
     r = await call(app, "GET", "/profile", too_long)
     assert r.status_code == 401 and "lifetime" in r.json()["detail"]
+
+
+def test_an_identity_providers_oauth_scope_is_no_data_scope():
+    """An OpenID Connect access token's `scope` is the OAuth scope granted ("openid profile"): with no `perms`
+    it grants nothing (own scope, no permission); a token with permissions and an unknown data scope is refused."""
+    from shared.runtime.auth import AuthError, Scope, principal_from_claims
+
+    p = principal_from_claims({"sub": "x", "staff_id": "M-HK-1", "scope": "openid profile"}, user_claim="staff_id")
+    assert (p.user_id, p.scope, p.permissions) == ("M-HK-1", Scope.own, frozenset())
+    with pytest.raises(AuthError):
+        principal_from_claims({"sub": "x", "scope": "openid profile", "perms": ["CustomerWrite"]})
