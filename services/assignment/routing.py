@@ -12,7 +12,7 @@ from typing import Any
 from eventsourcing.application import ProcessingEvent
 
 from shared.events import Event
-from shared.events.crm_customer import CustomerOnboarded
+from shared.events.crm_customer import CustomerMerged, CustomerOnboarded, CustomerUnmerged
 from shared.events.crm_tasks import FollowUpRecorded
 from shared.events.crm_usercrm import OwnerChangeConfirmed
 from shared.runtime.logging import bound_contextvars, get_logger
@@ -27,12 +27,21 @@ from .domain.scope import Actor
 log = get_logger("assignment.routing")
 
 # the contracts the router acts on; it ignores all others
-ROUTED = (CustomerOnboarded, FollowUpRecorded, OwnerChangeConfirmed)
+ROUTED = (CustomerOnboarded, FollowUpRecorded, OwnerChangeConfirmed, CustomerMerged, CustomerUnmerged)
 OWNER_CHANGE = "owner_change"  # the assignment reason of a confirmed client/lead owner change
+MERGE, UNMERGE = "merge", "unmerge"  # the assignment reasons of an owner carried over by a merge / an unmerge
 
 
 def routed(ev: Event) -> bool:
     return isinstance(ev.payload, ROUTED)
+
+
+def subjects(ev: Event) -> list[str]:
+    """The customers an event routes (a merge: the merged customer and its survivor)."""
+    p = ev.payload
+    if isinstance(p, CustomerMerged | CustomerUnmerged):
+        return [p.merged_id, p.survivor_id]
+    return [p.customer_id]
 
 
 class _Lazy(Mapping[str, Any]):
@@ -61,7 +70,7 @@ class Router:
         now = self.clock.now()
         book = uow.existing_rulebook()  # read-only: never create the rule book here
         rules = [Rule.from_dict(r) for r in (book.rules.values() if book is not None else ())]
-        uow.prefetch([customer_key(ev.payload.customer_id) for ev in events if routed(ev)])
+        uow.prefetch([customer_key(cid) for ev in events if routed(ev) for cid in subjects(ev)])
         for ev in events:
             with bound_contextvars(event_id=str(ev.event_id), correlation_id=ev.envelope.correlation_id):
                 if isinstance(ev.payload, CustomerOnboarded):
@@ -70,6 +79,10 @@ class Router:
                     self._follow_up(uow, ev, now)
                 elif isinstance(ev.payload, OwnerChangeConfirmed):
                     self._owner_change(uow, ev.payload, now)
+                elif isinstance(ev.payload, CustomerMerged):
+                    self._merged(uow, ev, now)
+                elif isinstance(ev.payload, CustomerUnmerged):
+                    self._unmerged(uow, ev, now)
         uow.settle()
         pe = ProcessingEvent()
         pe.collect_events(*uow.changed())
@@ -79,8 +92,9 @@ class Router:
         p = ev.payload
         eid = str(ev.event_id)
         agg = uow.customer(p.customer_id)
-        if agg is not None and (agg.has_seen(eid) or ALL_STAGES in agg.slots):
-            log.info("registration_skipped", customer_id=p.customer_id, why="already_routed")
+        if agg is not None and (agg.has_seen(eid) or ALL_STAGES in agg.slots or agg.merged):
+            log.info("registration_skipped", customer_id=p.customer_id,
+                     why="merged" if agg.merged else "already_routed")
             return
         facts = CustomerFacts(p.customer_id, p.channel, p.user_region, p.active_region, p.language,
                               p.referral_code)
@@ -113,6 +127,46 @@ class Router:
         if expiries:
             log.info("protection_reset", customer_id=p.customer_id, manager_id=p.manager_id, slots=len(expiries))
 
+
+    def _merged(self, uow: UnitOfWork, ev: Event, now: datetime) -> None:
+        """The survivor's owner wins: the merged customer's slots are closed (reason `merged`, its managers'
+        load released) and it is not routed while merged; a survivor without an every-stage owner takes the
+        merged customer's (reason `merge`), so the customer is never left without one."""
+        p, eid = ev.payload, str(ev.event_id)
+        merged = uow.customer_or_new(p.merged_id)
+        if not merged.merge_is_newer(p.merged_at, eid):
+            return
+        closed = merged.merge_into(p.survivor_id, p.merged_at, eid, now)
+        for slot in closed.values():
+            if (m := uow.manager(slot["manager_id"])) is not None:
+                m.change_load(-1)
+        survivor = uow.customer(p.survivor_id)
+        owner = closed.get(ALL_STAGES)
+        if owner is not None and (survivor is None or ALL_STAGES not in survivor.slots):
+            self._carry_owner(uow, p.survivor_id, owner["manager_id"], MERGE, {"merged_id": p.merged_id}, eid, now)
+        log.info("customer_merge_followed", survivor_id=p.survivor_id, merged_id=p.merged_id, closed=len(closed))
+
+    def _unmerged(self, uow: UnitOfWork, ev: Event, now: datetime) -> None:
+        """The merge was undone: the customer gets its every-stage owner from before the merge back (when
+        that manager can still take it); the survivor keeps its own."""
+        p, eid = ev.payload, str(ev.event_id)
+        merged = uow.customer_or_new(p.merged_id)
+        if not merged.merge_is_newer(p.unmerged_at, eid):
+            return
+        owner = merged.separate(p.unmerged_at, eid).get(ALL_STAGES)
+        if owner is not None and ALL_STAGES not in merged.slots:
+            self._carry_owner(uow, p.merged_id, owner["manager_id"], UNMERGE, {"survivor_id": p.survivor_id}, eid,
+                              now)
+
+    def _carry_owner(self, uow: UnitOfWork, customer_id: str, manager_id: str, reason: str,
+                     why: dict[str, Any], cause: str, now: datetime) -> None:
+        if uow.manager(manager_id) is None:
+            return
+        result = assign_in(uow, Actor.system(), [customer_id], manager_id, stage=None, share=Decimal("1"),
+                           reason=reason, at=now, default_days=self.default_days, inputs=why,
+                           cause_event_id=cause)[customer_id]
+        if result.status == "rejected":
+            log.warning("merge_owner_not_carried", customer_id=customer_id, manager_id=manager_id, code=result.code)
 
     def _owner_change(self, uow: UnitOfWork, p: OwnerChangeConfirmed, now: datetime) -> None:
         """The platform confirmed a client/lead owner change: the new owner holds the customer's every-stage

@@ -18,6 +18,7 @@ class UnassignReason(StrEnum):
     reclaimed = "reclaimed"  # protection period expired without a follow-up
     manager_resigned = "manager_resigned"
     reassigned = "reassigned"
+    merged = "merged"  # the customer was merged into another (crm.customer.merged): the survivor's owner wins
 
 
 class ManagerStatus(StrEnum):

@@ -267,11 +267,44 @@ class CustomerAssignment(Aggregate):
     def create_id(customer_id: str, **_: Any) -> UUID:
         return customer_key(customer_id)
 
+    # merged into another customer (crm.customer.merged): {survivor_id, active, at, cause, slots before it}, a
+    # last-writer-wins register by (time, event id). A class default: not a constructor field, and stored
+    # aggregates from before it have none.
+    merge = None
+
     @event("Opened")
     def __init__(self, customer_id: str):
         self.customer_id = customer_id
         self.slots: dict[str, dict[str, Any]] = {}
         self.seen: list[str] = []
+
+    @property
+    def merged(self) -> bool:
+        return bool(self.merge and self.merge["active"])
+
+    def merge_is_newer(self, at: datetime, cause: str) -> bool:
+        return not self.has_seen(cause) and (self.merge is None or (at, cause) > (self.merge["at"],
+                                                                                  self.merge["cause"]))
+
+    def merge_into(self, survivor_id: str, at: datetime, cause: str, now: datetime) -> dict[str, dict[str, Any]]:
+        """Close every slot (reason `merged`) and remember them; returns the closed slots."""
+        before = {k: {"manager_id": v["manager_id"], "team_id": v["team_id"]} for k, v in sorted(self.slots.items())}
+        for key in sorted(self.slots):
+            self.unassign(key, "merged", now)
+        self._merge_changed(survivor_id=survivor_id, active=True, at=at, cause=cause, slots=before)
+        return before
+
+    def separate(self, at: datetime, cause: str) -> dict[str, dict[str, Any]]:
+        """The merge was undone; returns the slots the customer had before it (empty if it was not merged)."""
+        before = dict(self.merge["slots"]) if self.merged else {}  # type: ignore[index]
+        self._merge_changed(survivor_id=None, active=False, at=at, cause=cause, slots={})
+        return before
+
+    @event("MergeChanged")
+    def _merge_changed(self, survivor_id: str | None, active: bool, at: datetime, cause: str,
+                       slots: dict[str, dict[str, Any]]) -> None:
+        self.merge = {"survivor_id": survivor_id, "active": active, "at": at, "cause": cause, "slots": slots}
+        self._remember(cause)
 
     # -- idempotency of upstream events ---------------------------------------------------------
     def has_seen(self, event_id: str | None) -> bool:

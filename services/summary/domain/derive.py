@@ -38,7 +38,7 @@ STAGE_RANK = {s: i for i, s in enumerate(
 
 @dataclass(frozen=True, order=True)
 class HistoryItem:
-    """One history entry. `kind`: stage | assign | unassign | milestone | rejected.
+    """One history entry. `kind`: stage | assign | unassign | milestone | rejected | merged | unmerged.
 
     stage: a=to_stage. assign/unassign: a=manager_id, b=team_id, c=stage (None = every stage).
     milestone: a=milestone name. rejected: b=application ref."""
@@ -92,6 +92,14 @@ class CustomerTimeline:
                               for i in self.items if i.kind == "stage" and i.a)
         self._assignments = [i for i in self.items if i.kind in ("assign", "unassign")]
         self._assign_keys = [(i.at, i.event_id) for i in self._assignments]
+
+    # -- merge -----------------------------------------------------------------------------------
+    def merged(self) -> bool:
+        """Merged into another customer (the latest of its merges and unmerges by (time, event id) is a
+        merge): it then contributes nothing — no stage, milestones, funnel or due items — so every count is
+        by unique survivor."""
+        marks = [i for i in self.items if i.kind in ("merged", "unmerged")]
+        return bool(marks) and marks[-1].kind == "merged"
 
     # -- stage -----------------------------------------------------------------------------------
     def stage_at(self, at: datetime) -> str | None:

@@ -80,6 +80,13 @@ class FactProjector:
         fu_after: list[dict[str, Any]] = []
         for cid in customers:
             tl = CustomerTimeline(history.get(cid, ()))
+            if tl.merged():  # counted as its survivor: no stage, milestones, funnel or due items of its own
+                states.append({"customer_id": cid, "stage": None, "stage_at": None, "manager_id": None,
+                               "team_id": None})
+                nodes_of = {task["task_id"]: task.get("node") for task in loaded.tasks.get(cid, [])}
+                fu_after += [{**fu, "task_node": nodes_of.get(fu["task_id"]) if fu.get("task_id") else None}
+                             for fu in follow_ups.get(cid, [])]
+                continue
             facts += [{"customer_id": cid, "kind": f.kind, "ref": f.ref, "at": f.at, "manager_id": f.manager_id,
                        "team_id": f.team_id, "secs_since_applied": f.secs_since_applied,
                        "secs_since_registered": f.secs_since_registered} for f in tl.facts()]

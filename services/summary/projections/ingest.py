@@ -10,7 +10,9 @@ from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned, M
 from shared.events.crm_customer import (
     AccountStatus,
     AccountStatusChanged,
+    CustomerMerged,
     CustomerOnboarded,
+    CustomerUnmerged,
     FundsMoved,
     StageChanged,
     TradeRecorded,
@@ -84,6 +86,10 @@ def _one(batch: RawBatch, event: Event) -> None:  # noqa: C901 - one flat dispat
             batch.hist(event, p.customer_id, "milestone", p.occurred_at, a="traded", b=p.trade_id)
         else:
             batch.ignored += 1
+    elif isinstance(p, CustomerMerged):  # the merged customer counts no more: its survivor is the customer
+        batch.hist(event, p.merged_id, "merged", p.merged_at, a=p.survivor_id)
+    elif isinstance(p, CustomerUnmerged):
+        batch.hist(event, p.merged_id, "unmerged", p.unmerged_at, a=p.survivor_id)
     elif isinstance(p, CustomerAssigned):
         batch.hist(event, p.customer_id, "assign", p.assigned_at, a=p.manager_id, b=p.team_id, c=p.stage)
     elif isinstance(p, CustomerUnassigned):
