@@ -54,6 +54,13 @@ def render(c: GatewayConfig) -> str:
             location ~ ^/api/{name}/(metrics|healthz|readyz)$ {{ return 404; }}
             proxy_pass http://{name}_api/;
         }}""" for name in sorted(c.upstreams))
+    if "customer" in c.upstreams:  # manual imports: large files, streamed to the service as they come
+        api += """
+        location = /api/customer/customer-imports {
+            client_max_body_size 500m;
+            proxy_request_buffering off;
+            proxy_pass http://customer_api/customer-imports$is_args$args;
+        }"""
     config_json = (f"""        location = /config.json {{
             alias {c.config_json};
             default_type application/json;

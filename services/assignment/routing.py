@@ -97,7 +97,7 @@ class Router:
                      why="merged" if agg.merged else "already_routed")
             return
         facts = CustomerFacts(p.customer_id, p.channel, p.user_region, p.active_region, p.language,
-                              p.referral_code)
+                              p.referral_code, p.institution_id)
         code = uow.referral(p.referral_code) if p.referral_code else None
         teams = _Lazy(uow.team_view)
         managers = _Lazy(uow.candidate)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -26,6 +27,7 @@ from shared.runtime.service import Check, Component
 
 from .application import CustomerApplication, IngestCache
 from .consumers import UpstreamHandler, apply_assignments
+from .importer import ImportRunner
 from .matching import Matcher
 from .outbox import map_event
 from .projections.activity import apply_activity
@@ -56,6 +58,7 @@ class Container(AccessDirectoryWiring):
     producer: EventProducer | None = None
     consumers: list[BatchConsumer] = field(default_factory=list)
     relay: OutboxRelay | None = None
+    importer: ImportRunner | None = None
 
     # ---- topics -------------------------------------------------------------------------------
     def upstream_topics(self) -> list[str]:
@@ -121,6 +124,20 @@ class Container(AccessDirectoryWiring):
         ]
         self.relay = OutboxRelay(self.app, self.producer, map_event, service=SERVICE,
                                  batch_size=s.relay_batch_size, interval_s=s.relay_interval_ms / 1000)
+        self.importer = ImportRunner(self.app, self.sessions, self.tables, directory=self.import_dir,
+                                     id_key=s.import_id_key.get_secret_value().encode(),
+                                     chunk_rows=s.import_chunk_rows, poll_s=s.import_poll_s, match=self.matcher)
+
+    @property
+    def import_dir(self) -> Path:
+        path = Path(self.settings.import_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def wake_importer(self) -> None:
+        """An upload in a process that also runs the worker (`all`) starts at once; else the worker's poll."""
+        if self.importer is not None:
+            self.importer.wake()
 
     async def start_worker(self) -> list[Any]:
         """Start the producer, make sure the topics exist, return the components to run."""
@@ -132,13 +149,16 @@ class Container(AccessDirectoryWiring):
                                                   self.settings.kafka.topic(topics.CRM_CUSTOMER),
                                                   self.dead_letter_topic(), *self.directory_topics()])
         await self.producer.start()
-        return [*self.consumers, self.relay, *self.directory_components(self.producer)]
+        assert self.importer is not None
+        return [*self.consumers, self.relay, self.importer, *self.directory_components(self.producer)]
 
     async def stop_worker(self) -> None:
         for c in [*self.consumers, *(self.directory_components(self.producer) if self.producer else [])]:
             await c.stop()
         if self.relay:
             await self.relay.stop()
+        if self.importer:
+            await self.importer.stop()
 
     async def start(self, *, worker: bool) -> list[Component]:
         return await self.start_worker() if worker else []
@@ -172,12 +192,13 @@ class Container(AccessDirectoryWiring):
 
     @cached_property
     def api(self) -> FastAPI:
-        from .api import assets, export, matches, overview, routes_read, routes_write
+        from .api import assets, export, imports, institutions, matches, overview, routes_read, routes_write
 
         app = create_app(service=SERVICE, auth=self.settings.auth, readiness=self.readiness(),
                          title="Whale CRM — customer", max_body_bytes=self.settings.max_body_bytes,
                          idempotency=idempotency_store(self.engine, self.settings),
-                         access_directory=self.access_directory)
+                         access_directory=self.access_directory,
+                         streamed_bodies={imports.UPLOAD_PATH: self.settings.import_max_bytes})
         app.state.container = self
         app.include_router(export.router)  # before the /customers/{customer_id} routes
         app.include_router(routes_read.router)
@@ -185,4 +206,6 @@ class Container(AccessDirectoryWiring):
         app.include_router(overview.router)
         app.include_router(routes_write.router)
         app.include_router(matches.router)
+        app.include_router(imports.router)
+        app.include_router(institutions.router)
         return app

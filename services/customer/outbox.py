@@ -10,6 +10,7 @@ from shared.events.registry import Payload
 from shared.runtime.outbox import Outgoing
 
 from .domain.customer import Customer
+from .domain.imports import Institution
 
 _CONTRACTS: dict[str, Callable[..., Payload]] = {
     "customer_registered": c.CustomerOnboarded,
@@ -26,7 +27,18 @@ _CONTRACTS: dict[str, Callable[..., Payload]] = {
 }
 
 
+def _institution(e: Any, created: bool) -> list[Outgoing]:
+    payload = c.InstitutionChanged(institution_id=e.institution_id,
+                                   name=e.name, manager_id=e.manager_id, team_id=e.team_id, created=created,
+                                   changed_at=e.at, changed_by=e.by)
+    return [Outgoing(payload=payload, occurred_at=e.at)]
+
+
 def map_event(domain_event: Any) -> list[Outgoing]:
+    if isinstance(domain_event, Institution.Created):
+        return _institution(domain_event, True)
+    if isinstance(domain_event, Institution.Updated):
+        return _institution(domain_event, False)
     if not isinstance(domain_event, Customer.FactRecorded):
         return []
     fact = domain_event.fact

@@ -53,3 +53,15 @@ class CustomerSettings(OneDatabaseSettings):
             get_logger("customer.settings").warning("match_key_development", variable="CUSTOMER_MATCH_KEY")
             return DEV_MATCH_KEY
         return key
+    import_dir: str = Field(default="var/customer/imports",
+                            description="Where uploaded import files are kept (the API writes, the worker reads: "
+                                        "one volume shared by both in a deployment).")
+    import_max_bytes: int = Field(default=500 * 1024 * 1024, ge=1024, description="Largest import file (413).")
+    import_chunk_rows: int = Field(default=2000, ge=1, le=20_000,
+                                   description="Rows of an import saved per transaction (one checkpoint).")
+    import_poll_s: float = Field(default=2.0, gt=0, description="How often the worker looks for new import jobs.")
+    import_id_key: SecretStr = Field(
+        default=SecretStr("whale-crm-import-identity"),
+        description="Key of the hash that gives an imported row without a customer_id its customer id (from its ID "
+                    "document, e-mail or phone). Set it once per deployment and never change it: another key gives "
+                    "the same people new ids.")

@@ -52,6 +52,9 @@ class CustomerOnboarded(Payload):
     user_region: CountryCode | None = None
     active_region: CountryCode | None = None
     name: ShortText | None = Field(default=None, description="Display name (personal data, for cards).")
+    institution_id: EntityId | None = Field(
+        default=None, description="The institution the customer came through (institutional association or a "
+                                  "manual import's row), for routing rules by institution.")
 
 
 @registry.contract("crm.customer.regions_changed", version=1, topic=topics.CRM_CUSTOMER)
@@ -166,3 +169,17 @@ class MatchSuspected(Payload):
     candidate_id: CustomerId = Field(description="The existing customer it probably is.")
     reason: str = Field(max_length=64, pattern=r"^probable:[a-z_]+$")
     suspected_at: AwareDatetime
+
+
+@registry.contract("crm.customer.institution_changed", version=1, topic=topics.CRM_CUSTOMER, key="institution_id")
+class InstitutionChanged(Payload):
+    """An institution customers come through (institutional association, a manual import's rows) was created
+    or edited: the whole record after the change. Routing rules can match its id."""
+
+    institution_id: EntityId
+    name: ShortText = Field(min_length=1, description="Display name of the institution.")
+    manager_id: EntityId | None = Field(default=None, description="The account manager who looks after it.")
+    team_id: EntityId | None = Field(default=None, description="The team that looks after it.")
+    created: bool = Field(description="True for the first version of the institution.")
+    changed_at: AwareDatetime
+    changed_by: ShortText | None = Field(default=None, description="CRM user id.")

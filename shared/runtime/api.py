@@ -145,10 +145,12 @@ def create_app(
     max_header_bytes: int = 16_384,
     idempotency: IdempotencyStore | None = None,
     access_directory: AccessDirectory | None = None,
+    streamed_bodies: dict[str, int] | None = None,
 ) -> FastAPI:
     """`idempotency`: the service's key store; POST commands then honour `Idempotency-Key`. `access_directory`:
     the rights come from it, not from the token's claims (`shared.runtime.auth.current_principal`), and the
-    API is ready once it has read the access topic to its end."""
+    API is ready once it has read the access topic to its end. `streamed_bodies`: paths whose route reads its
+    body as a stream (uploads), with their own size limit."""
     app = FastAPI(title=title or f"Whale CRM — {service}", version=version, lifespan=lifespan)
     app.state.token_verifier = TokenVerifier(auth)
     app.state.service = service
@@ -235,7 +237,8 @@ def create_app(
 
     if idempotency is not None:
         app.add_middleware(IdempotencyMiddleware, store=idempotency, verifier=app.state.token_verifier)
-    app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes, max_header_bytes=max_header_bytes)
+    app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes, max_header_bytes=max_header_bytes,
+                       streamed_bodies=streamed_bodies)
     document_problems(app, idempotent_posts=idempotency is not None)
     return app
 

@@ -32,6 +32,7 @@ class Perm(StrEnum):
     CustomerVerify = "CustomerVerify"  # update customer verification status
     CustomerExport = "CustomerExport"  # export the customer list
     CustomerMerge = "CustomerMerge"  # merge / reject suspected duplicate customers, unmerge
+    CustomerImport = "CustomerImport"  # import customers and leads from a file (CSV / XLSX), see past imports
     AssignmentManage = "AssignmentManage"  # assign / unassign customers, rules
     TaskWrite = "TaskWrite"  # follow-up records, tasks
     TicketManage = "TicketManage"  # tickets after account opening
@@ -75,6 +76,7 @@ PERM_DESCRIPTIONS: dict[Perm, str] = {
     Perm.CustomerVerify: "update customer verification status",
     Perm.CustomerExport: "export the customer list",
     Perm.CustomerMerge: "merge or reject suspected duplicate customers, unmerge",
+    Perm.CustomerImport: "import customers and leads from a file (CSV / XLSX), see past imports",
     Perm.AssignmentManage: "assign / unassign customers, rules",
     Perm.TaskWrite: "follow-up records, tasks",
     Perm.TicketManage: "tickets after account opening",

@@ -1,6 +1,8 @@
 """ASGI guard in front of every API: request size limits and security headers.
 
 - a body over `max_body_bytes` answers 413 (by its Content-Length, or counted for a chunked body), a
+  route that streams its body itself (an upload: `streamed_bodies`, path → its own limit) is checked by
+  its Content-Length only and is handed the body unbuffered (the route counts a chunked one), a
   request whose headers exceed `max_header_bytes` / `max_headers` answers 431, both problem+json;
 - every response carries `X-Content-Type-Options: nosniff`, frame denial (`X-Frame-Options: DENY` and
   CSP `frame-ancestors 'none'`), `Referrer-Policy: no-referrer` and, unless the route set its own,
@@ -26,8 +28,9 @@ _NO_STORE = (b"cache-control", b"no-store")
 
 class RequestGuard:
     def __init__(self, app: Any, *, max_body_bytes: int = 1_048_576, max_header_bytes: int = 16_384,
-                 max_headers: int = 100):
+                 max_headers: int = 100, streamed_bodies: dict[str, int] | None = None):
         self.app = app
+        self.streamed_bodies = dict(streamed_bodies or {})
         self.max_body_bytes, self.max_header_bytes, self.max_headers = max_body_bytes, max_header_bytes, max_headers
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -51,16 +54,18 @@ class RequestGuard:
                            f"headers: at most {self.max_headers} headers of {self.max_header_bytes} bytes in all")
             return
         length = next((v for k, v in headers if k.lower() == b"content-length"), None)
+        streamed = self.streamed_bodies.get(scope.get("path", ""))
+        limit = streamed or self.max_body_bytes
         if length is not None:
             if not length.isdigit():
                 await send_problem(secured_send, 400, "Bad Request", "content-length: not a number")
                 return
-            if int(length) > self.max_body_bytes:
-                await _too_large(secured_send, self.max_body_bytes)
+            if int(length) > limit:
+                await _too_large(secured_send, limit)
                 return
             await self.app(scope, receive, secured_send)
             return
-        if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        if streamed is not None or scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, secured_send)
             return
         # No Content-Length (chunked): read the body up to the limit, then hand it on.

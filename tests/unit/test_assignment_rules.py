@@ -143,3 +143,12 @@ def test_inputs_record_why_without_personal_data():
 def test_rules_targeting_a_manager_do_not_move_the_team_cursor(strategy):
     d = route(facts(), [rule("r", 1, manager_id="m1", strategy=strategy)], {}, {"m1": cand("m1")})
     assert d.advance_team is None and d.team_id == "T1"
+
+
+def test_a_rule_can_route_by_institution():
+    managers = {"m1": cand("m1"), "m2": cand("m2")}
+    rules = [rule("bank", 10, manager_id="m1", institutions=["Inst-Harbour"]), rule("rest", 20, manager_id="m2")]
+    d = route(facts(channel="manual_import", institution_id="inst-harbour"), rules, {}, managers)
+    assert (d.manager_id, d.rule_id) == ("m1", "bank") and d.inputs["institution_id"] == "inst-harbour"
+    assert route(facts(channel="manual_import", institution_id="inst-other"), rules, {}, managers).manager_id == "m2"
+    assert route(facts(channel="manual_import"), rules, {}, managers).manager_id == "m2"

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 import sqlalchemy.exc
 from eventsourcing import persistence
+from fastapi import Request
 from pydantic import BaseModel
 
 from shared.runtime.api import PROBLEM, create_app
@@ -79,6 +80,28 @@ async def test_body_over_the_limit_is_413_by_length_and_when_chunked(client) -> 
 
     r = await client.post("/things/a", content=small(), headers={"content-type": "application/json"})
     assert r.status_code == 201 and r.json()["text"] == "ok"
+
+
+async def test_an_upload_path_streams_its_body_up_to_its_own_limit() -> None:
+    app = create_app(service="unit", auth=AUTH, max_body_bytes=2048, streamed_bodies={"/upload": 10_000})
+
+    @app.post("/upload")
+    async def upload(request: Request) -> dict[str, int]:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+        return {"size": size}
+
+    async def chunks(n: int):  # type: ignore[no-untyped-def]
+        for _ in range(n):
+            yield b"z" * 1000
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.post("/upload", content=b"a" * 9000)).json() == {"size": 9000}  # past the API's 2048
+        assert (await c.post("/upload", content=chunks(5))).json() == {"size": 5000}  # chunked: not buffered
+        r = await c.post("/upload", content=b"a" * 10_001)
+        assert r.status_code == 413 and "10000" in r.json()["detail"]
+        assert (await c.post("/other", content=b"a" * 3000)).status_code == 413  # other paths keep 2048
 
 
 async def test_oversized_headers_are_431(client) -> None:

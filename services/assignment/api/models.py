@@ -94,3 +94,6 @@ class RuleIn(Strict):
     channels: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=50)
     languages: list[Language] = Field(default_factory=list, max_length=50)
     referral_codes: list[Code] = Field(default_factory=list, max_length=500)
+    institutions: list[EntityId] = Field(default_factory=list, max_length=500,
+                                         description="Institution ids (customer service's institutions): routing "
+                                                     "by institution. Empty matches any.")

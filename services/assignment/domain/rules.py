@@ -31,6 +31,7 @@ class CustomerFacts:
     active_region: str | None = None
     language: str | None = None
     referral_code: str | None = None
+    institution_id: str | None = None
 
     @property
     def region(self) -> str | None:
@@ -40,7 +41,8 @@ class CustomerFacts:
     def inputs(self) -> dict[str, Any]:
         return {"channel": self.channel, "region": self.region, "user_region": self.user_region,
                 "active_region": self.active_region, "language": self.language,
-                "referral_code": self.referral_code}
+                "referral_code": self.referral_code,
+                **({"institution_id": self.institution_id} if self.institution_id else {})}
 
 
 def _norm(values: Any) -> tuple[str, ...]:
@@ -70,6 +72,7 @@ class Rule:
     channels: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     referral_codes: tuple[str, ...] = ()
+    institutions: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Rule:
@@ -77,7 +80,8 @@ class Rule:
                    team_id=d.get("team_id"), manager_id=d.get("manager_id"),
                    strategy=d.get("strategy") or "round_robin", enabled=bool(d.get("enabled", True)),
                    regions=_norm(d.get("regions")), channels=_norm(d.get("channels")),
-                   languages=_norm(d.get("languages")), referral_codes=_norm(d.get("referral_codes")))
+                   languages=_norm(d.get("languages")), referral_codes=_norm(d.get("referral_codes")),
+                   institutions=_norm(d.get("institutions")))
 
     def matches(self, facts: CustomerFacts) -> bool:
         if not self.enabled:
@@ -87,6 +91,8 @@ class Rule:
         if self.channels and (facts.channel or "").lower() not in self.channels:
             return False
         if self.referral_codes and (facts.referral_code or "").strip().lower() not in self.referral_codes:
+            return False
+        if self.institutions and (facts.institution_id or "").lower() not in self.institutions:
             return False
         return language_matches(self.languages, facts.language)
 

@@ -37,12 +37,14 @@ def _moves(moves: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 def build_detail(state: State, *, unmasked: bool) -> dict[str, Any]:
     v = view(state)
     ident = state["identity"] or {}
+    doc = ident or state.get("imported") or {}  # the platform's verified identity, else a manual import's
     return jsonable({
         "customer_id": v["customer_id"],
         "basic": {
             **person(v, unmasked),
             "registered": v["registered"], "registered_at": v["registered_at"], "channel": v["channel"],
             "campaign": v["campaign"], "referral_code": v["referral_code"], "language": v["language"],
+            "institution_id": v["institution_id"],
             "residence_country": v["residence_country"], "registration_ip_country": v["registration_ip_country"],
             "user_region": v["user_region"], "active_region": v["active_region"], "tags": v["tags"],
             "verification_status": v["verification_status"],
@@ -50,12 +52,12 @@ def build_detail(state: State, *, unmasked: bool) -> dict[str, Any]:
                                      for h in state["verification_history"]],
         },
         "identity": {
-            "verified_at": ident.get("at"), "id_type": ident.get("id_type"),
+            "verified_at": ident.get("at"), "id_type": doc.get("id_type"),
             "id_issuing_country": v["id_issuing_country"],
-            "id_number": ident.get("id_number") if unmasked else mask_tail(ident.get("id_number")),
+            "id_number": doc.get("id_number") if unmasked else mask_tail(doc.get("id_number")),
             "legal_name": ident.get("legal_name") if unmasked else mask_text(ident.get("legal_name")),
-            "date_of_birth": ident.get("date_of_birth") if unmasked else ("****-**-**" if ident.get("date_of_birth")
-                                                                           else None),
+            "date_of_birth": doc.get("date_of_birth") if unmasked else ("****-**-**" if doc.get("date_of_birth")
+                                                                         else None),
         },
         "account_opening": {
             "status": v["account_status"],

@@ -72,6 +72,7 @@ class ListFilters:
     age_min: int | None = None
     age_max: int | None = None
     today: date | None = None  # the brokerage's date, for ages
+    institution_id: list[str] | None = None
 
 
 class FilterParams(BaseModel):
@@ -107,6 +108,8 @@ class FilterParams(BaseModel):
     age_min: int | None = Field(None, ge=0, le=150, description="Age in years ≥ (from the date of birth, in the "
                                                                 "brokerage's time zone); needs CustomerPiiRead (403).")
     age_max: int | None = Field(None, ge=0, le=150, description="Age in years ≤; needs CustomerPiiRead (403).")
+    institution_id: list[Ident] | None = Field(None, max_length=50,
+                                               description="Came through one of these institutions (source).")
 
 
 async def list_filters(request: Request, p: Annotated[FilterParams, Query()]) -> ListFilters:
@@ -132,7 +135,7 @@ async def list_filters(request: Request, p: Annotated[FilterParams, Query()]) ->
                        p.verification_status, p.account_status, p.deposit_currency, p.deposit_min, p.deposit_max,
                        p.assets_currency, p.assets_min, p.assets_max, p.manager_id, p.team_id, p.unassigned,
                        list(p.tag or []), p.referrer_customer_id, p.q, p.ada_currency, p.ada30_min, p.ada30_max,
-                       p.age_min, p.age_max, today)
+                       p.age_min, p.age_max, today, institution_id=list(p.institution_id) if p.institution_id else None)
 
 
 def years_before(day: date, years: int) -> date:
@@ -185,6 +188,8 @@ def filter_clauses(t: Tables, f: ListFilters, *, pii: bool = False) -> list[Colu
             out.append(c.c.sort_registered_at < f.registered_to)
     if f.channel:
         out.append(c.c.channel.in_(f.channel))
+    if f.institution_id:
+        out.append(c.c.institution_id.in_(f.institution_id))
     if f.verification_status:
         out.append(c.c.verification_status.in_([s.value for s in f.verification_status]))
     if f.account_status:
@@ -271,7 +276,7 @@ def decode_cursor(codec: CursorCodec, cursor: str, sort: SortKey, order: Order) 
     return (value if sort in ("assets", "ada30") else parse_time(value)), cid
 
 
-PAGE_COLUMNS = ("customer_id", "registered", "registered_at", "channel", "campaign", "referral_code",
+PAGE_COLUMNS = ("customer_id", "registered", "registered_at", "channel", "campaign", "referral_code", "institution_id",
                 "referrer_customer_id", "language", "residence_country", "user_region", "active_region", "stage",
                 "stage_changed_at", "account_status", "verification_status", "deposits", "withdrawals",
                 "first_deposit_at", "first_trade_at", "trades_count", "total_assets", "assets_currency",

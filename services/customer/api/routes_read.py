@@ -39,7 +39,7 @@ from .query import (
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 log = get_logger("customer.api")
-LIST_FIELDS = ("customer_id", "registered", "registered_at", "channel", "campaign", "referral_code",
+LIST_FIELDS = ("customer_id", "registered", "registered_at", "channel", "campaign", "referral_code", "institution_id",
                "referrer_customer_id", "language", "residence_country", "user_region", "active_region", "stage",
                "stage_changed_at", "account_status", "verification_status", "deposits", "withdrawals",
                "first_deposit_at", "first_trade_at", "trades_count", "total_assets", "assets_currency",

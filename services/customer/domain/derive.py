@@ -88,6 +88,9 @@ def account_status(s: State) -> AccountStatus:
 def id_issuing_country(s: State) -> str | None:
     if s["identity"] and s["identity"].get("issuing_country"):
         return s["identity"]["issuing_country"]
+    imported = s.get("imported")
+    if imported and imported.get("issuing_country"):
+        return imported["issuing_country"]
     apps = [a for a in s["applications"].values() if a.get("id_issuing_country") and a.get("submitted_at")]
     if not apps:
         return None
@@ -136,6 +139,7 @@ def view(s: State) -> dict[str, Any]:
         "channel": reg["channel"] if reg else None,
         "campaign": reg["campaign"] if reg else None,
         "referral_code": reg["referral_code"] if reg else None,
+        "institution_id": reg.get("institution_id") if reg else None,
         "name": profile_value(s, "name"),
         "phone_dialing_code": phone[0],
         "phone_number": phone[1],
@@ -163,7 +167,7 @@ def view(s: State) -> dict[str, Any]:
         "assets_as_of": as_of,
         "referrer_customer_id": referrer["customer_id"] if referrer else None,
         "tags": list(s["tags"]),
-        "date_of_birth": (s["identity"] or {}).get("date_of_birth"),
+        "date_of_birth": (s["identity"] or {}).get("date_of_birth") or (s.get("imported") or {}).get("date_of_birth"),
         "first_seen_at": s["first_seen_at"],
         "last_activity_at": s["last_activity_at"],
         **merge_view(s),

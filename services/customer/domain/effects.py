@@ -18,7 +18,8 @@ def effects(before: State, after: State, v0: dict[str, Any], v1: dict[str, Any],
         out.append({"kind": "customer_registered", "customer_id": cid, "registered_at": v1["registered_at"],
                     "channel": v1["channel"], "campaign": v1["campaign"], "referral_code": v1["referral_code"],
                     "language": v1["language"], "user_region": v1["user_region"],
-                    "active_region": v1["active_region"], "name": v1["name"]})
+                    "active_region": v1["active_region"], "name": v1["name"],
+                    **({"institution_id": v1["institution_id"]} if v1.get("institution_id") else {})})
     if v0["stage"] != v1["stage"] and v1["stage"]:
         out.append({"kind": "stage_changed", "customer_id": cid, "from_stage": v0["stage"],
                     "to_stage": v1["stage"], "changed_at": v1["stage_changed_at"] or fact["at"],

@@ -82,7 +82,7 @@ def match_inputs(state: dict[str, Any]) -> dict[str, str]:
         entry = profile.get(key)
         return entry[0] if entry else None
 
-    identity = state["identity"] or {}
+    identity = state["identity"] or state.get("imported") or {}  # the verified identity, else a manual import's
     phone = value("phone") or [None, None]
     name = normalise_name(identity.get("legal_name") or value("name"))
     dob = normalise_dob(identity.get("date_of_birth"))

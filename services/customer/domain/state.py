@@ -43,6 +43,7 @@ def new_state(customer_id: str) -> State:
         "trades": {"count": 0, "first_at": None, "ids": [], "recent": []},
         "assets": {},
         "referrer": None,
+        "imported": None,
         "verification": None,
         "verification_history": [],
         "tags": [],
@@ -88,6 +89,27 @@ def _registered(s: State, f: Fact) -> None:
     if values["phone"] is not None:
         values["phone_verified"] = bool(d.get("phone_verified"))
     _set_profile(s, f, {k: v for k, v in values.items() if v is not None})
+
+
+def _imported(s: State, f: Fact) -> None:
+    """A row of a manual import (`domain/imports.py`): the customer enters the pool with source
+    "manual import" (and its institution), unless a registration came first (the first one is kept);
+    the contact details are last-writer-wins like a profile update; the ID document and date of birth are
+    kept apart from the platform's verified identity (which wins where both exist)."""
+    d = f["data"]
+    reg = {"at": f["at"], "channel": "manual_import", "campaign": None, "referral_code": None, "id": f["id"],
+           "institution_id": d.get("institution_id")}
+    current = s["registration"]
+    if current is None or (reg["at"], reg["id"]) < (current["at"], current["id"]):
+        s["registration"] = reg
+    values = {"name": d.get("name"), "email": d.get("email"), "language": d.get("language"),
+              "residence_country": d.get("residence_country"),
+              "phone": [d["phone_dialing_code"], d["phone_number"]] if d.get("phone_dialing_code") else None}
+    _set_profile(s, f, {k: v for k, v in values.items() if v is not None})
+    cur = s.get("imported")
+    if _newer((f["at"], f["id"]), (cur["at"], cur["id"]) if cur else None):
+        s["imported"] = {"at": f["at"], "id": f["id"], "id_type": d.get("id_type"), "id_number": d.get("id_number"),
+                         "issuing_country": d.get("id_issuing_country"), "date_of_birth": d.get("date_of_birth")}
 
 
 def _profile_updated(s: State, f: Fact) -> None:
@@ -332,6 +354,7 @@ REDUCERS = {
     "trading.trade_executed": _trade_executed,
     "trading.asset_snapshot_taken": _asset_snapshot,
     "referral.referral_linked": _referral_linked,
+    "import.customer_imported": _imported,
     "crm.verification_changed": _crm_verification,
     "crm.tags_changed": _crm_tags,
     "crm.remark_added": _crm_remark,

@@ -23,6 +23,7 @@ from ..domain.customer import Customer
 from ..domain.matching import DEV_MATCH_KEY, MatchKeyer
 from ..domain.state import parse_time
 from .asset_series import SNAPSHOT, account_day_of, apply_snapshots
+from .imports import apply_import_events
 from .tables import Tables, copy_insert, id_in, insert_for, upsert
 
 log = get_logger("customer.projection")
@@ -47,6 +48,7 @@ def customer_row(v: dict[str, Any]) -> dict[str, Any]:
         "registered_at": registered_at,
         "sort_registered_at": registered_at or first_seen,
         "channel": v["channel"], "campaign": v["campaign"], "referral_code": v["referral_code"],
+        "institution_id": v.get("institution_id"),
         "referrer_customer_id": v["referrer_customer_id"], "language": v["language"],
         "name": v["name"], "phone_dialing_code": v["phone_dialing_code"], "phone_number": v["phone_number"],
         "email": v["email"],
@@ -117,6 +119,7 @@ def make_apply(t: Tables, tz: ZoneInfo | None = None, keyer: MatchKeyer | None =
                 d = fact["data"]
                 notes.append({"note_id": fact["id"], "customer_id": e.row["customer_id"],
                               "author": d["by"], "text": d["text"], "created_at": fact["at"]})
+        apply_import_events(session, t, events)
         if not views:
             return
         ids = sorted(views)

@@ -72,6 +72,7 @@ def _customer(md: MetaData) -> Table:
         Column("tags", JSON, nullable=False),
         Column("last_activity_at", TS, nullable=False),
         Column("date_of_birth", Date, doc="from the platform's identity verification (personal data)"),
+        Column("institution_id", String(64), doc="the institution the customer came through (source)"),
         # average daily assets (domain/daily.py), kept by the asset-series fold, not by the row upsert
         Column("ada_currency", String(3)), Column("ada_as_of", Date, doc="the last day of the series (None: none)"),
         Column("ada30", MONEY, nullable=False, server_default="0", doc="0 without a series (filter, sort)"),
@@ -80,7 +81,8 @@ def _customer(md: MetaData) -> Table:
         Column("merged_into", String(64), doc="the survivor this customer was merged into (hidden from lists)"),
     )
     Index("ix_customer_reg", *[t.c[c] for c in reg])
-    for col in ("stage", "user_region", "active_region", "channel", "verification_status", "account_status"):
+    for col in ("stage", "user_region", "active_region", "channel", "verification_status", "account_status",
+                "institution_id"):
         Index(f"ix_customer_{col}_reg", t.c[col], *[t.c[c] for c in reg])
     Index("ix_customer_assets", t.c.assets_sort, t.c.customer_id)
     Index("ix_customer_stage_assets", t.c.stage, t.c.assets_sort, t.c.customer_id)
@@ -114,12 +116,16 @@ class Tables:
     consumer_position: Table
     processed_event: Table
     activity: ActivityTables  # the service history of the 360, from other services' events (activity.py)
+    import_job: Table
+    import_reject: Table
+    institution: Table
 
     @property
     def read_model(self) -> list[Table]:
         """Tables rebuilt from the event store (the assignment and activity tables come from Kafka)."""
         return [self.customer, self.funding, self.tag, self.remark, self.note, self.stage_count,
-                self.account_day, self.customer_day, self.asset_account, self.match_key, self.match_review]
+                self.account_day, self.customer_day, self.asset_account, self.match_key, self.match_review,
+                self.import_job, self.import_reject, self.institution]
 
 
 def build_tables() -> Tables:
@@ -183,8 +189,10 @@ def build_tables() -> Tables:
     match_key, match_review = _matching(md)
     position = projection_position_table(md)
     consumer_position, processed = tracking_tables(md)
+    import_job, import_reject, institution = _import_tables(md)
     return Tables(md, customer, funding, tag, remark, note, assignment, stage_count, account_day, customer_day,
-                  asset_account, match_key, match_review, position, consumer_position, processed, activity_tables(md))
+                  asset_account, match_key, match_review, position, consumer_position, processed, activity_tables(md),
+                  import_job, import_reject, institution)
 
 
 def _matching(md: MetaData) -> tuple[Table, Table]:
@@ -208,6 +216,35 @@ def _matching(md: MetaData) -> tuple[Table, Table]:
     Index("ix_match_review_status", review.c.status, review.c.suggested_at, review.c.customer_id,
           review.c.candidate_id)
     return match_key, review
+
+
+def _import_tables(md: MetaData) -> tuple[Table, Table, Table]:
+    """Manual imports (one row per uploaded file, its progress; the rejected rows: number, field, reason,
+    never a value) and the institutions customers come through. Folded from ImportJob / Institution events."""
+    job = Table(
+        "customer_import_job", md,
+        Column("job_id", String(40), primary_key=True), Column("filename", String(200), nullable=False),
+        Column("file_format", String(8), nullable=False), Column("sha256", String(64), nullable=False),
+        Column("size", BigInteger, nullable=False), Column("created_by", String(200), nullable=False),
+        Column("created_at", TS, nullable=False), Column("state", String(16), nullable=False),
+        Column("rows_read", BigInteger, nullable=False), Column("accepted", BigInteger, nullable=False),
+        Column("rejected", BigInteger, nullable=False), Column("updated_at", TS, nullable=False),
+        Column("finished_at", TS), Column("error", String(200)),
+    )
+    Index("ix_import_job_created", job.c.created_at, job.c.job_id)
+    reject = Table(
+        "customer_import_reject", md,
+        Column("job_id", String(40), primary_key=True), Column("row_no", BigInteger, primary_key=True),
+        Column("field", String(40), nullable=False), Column("reason", String(40), nullable=False),
+    )
+    institution = Table(
+        "customer_institution", md,
+        Column("institution_id", String(64), primary_key=True), Column("name", String(200), nullable=False),
+        Column("manager_id", String(64)), Column("team_id", String(64)),
+        Column("created_at", TS, nullable=False), Column("updated_at", TS, nullable=False),
+    )
+    Index("ix_institution_name", institution.c.name, institution.c.institution_id)
+    return job, reject, institution
 
 
 def insert_for(session: Session, table: Table) -> Any:

@@ -420,6 +420,11 @@ export interface components {
              * @default true
              */
             enabled: boolean;
+            /**
+             * Institutions
+             * @description Institution ids (customer service's institutions): routing by institution. Empty matches any.
+             */
+            institutions?: string[];
             /** Languages */
             languages?: string[];
             /** Manager Id */

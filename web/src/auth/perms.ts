@@ -8,6 +8,7 @@ export const PERMS = [
   "CustomerVerify",
   "CustomerExport",
   "CustomerMerge",
+  "CustomerImport",
   "AssignmentManage",
   "TaskWrite",
   "TicketManage",

@@ -1,0 +1,75 @@
+"""The read-model fold of manual-import jobs and institutions (run with the customer rows, in the events'
+transaction): a job's row follows its events (created, each chunk's totals and checkpoint, done or failed),
+each chunk's rejections become rows (number, field, reason: never a value of the file), an institution's
+row is its latest version. Re-running a batch or a rebuild writes the same rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm import Session
+
+from ..domain.imports import ImportJob, Institution
+from .tables import Tables, insert_for, upsert
+
+
+def apply_import_events(session: Session, t: Tables, events: list[Any]) -> None:
+    jobs: dict[str, dict[str, Any]] = {}
+    progress: dict[str, dict[str, Any]] = {}
+    rejects: list[dict[str, Any]] = []
+    institutions: dict[str, dict[str, Any]] = {}
+    for e in events:
+        if isinstance(e, ImportJob.Created):
+            jobs[e.job_id] = {"job_id": e.job_id, "filename": e.filename, "file_format": e.file_format,
+                              "sha256": e.sha256, "size": e.size, "created_by": e.created_by,
+                              "created_at": e.created_at, "state": "queued", "rows_read": 0, "accepted": 0,
+                              "rejected": 0, "updated_at": e.created_at, "finished_at": None, "error": None}
+        elif isinstance(e, ImportJob.ChunkProcessed):
+            _progress(jobs, progress, e.job_id, {"state": "running", "rows_read": e.offset,
+                                                 "accepted": e.accepted_total, "rejected": e.rejected_total,
+                                                 "updated_at": e.at})
+            rejects.extend({"job_id": e.job_id, "row_no": r["row"], "field": r["field"], "reason": r["reason"]}
+                           for r in e.rejects)
+        elif isinstance(e, ImportJob.Finished):
+            _progress(jobs, progress, e.job_id, {"state": "done", "finished_at": e.at, "updated_at": e.at})
+        elif isinstance(e, ImportJob.Failed):
+            _progress(jobs, progress, e.job_id, {"state": "failed", "finished_at": e.at, "updated_at": e.at,
+                                                 "error": e.error[:200]})
+        elif isinstance(e, Institution.Created | Institution.Updated):
+            row = institutions.get(e.institution_id)
+            institutions[e.institution_id] = {
+                "institution_id": e.institution_id, "name": e.name, "manager_id": e.manager_id,
+                "team_id": e.team_id, "updated_at": e.at,
+                "created_at": e.at if isinstance(e, Institution.Created) or row is None else row["created_at"]}
+    if jobs:
+        upsert(session, t.import_job, [jobs[k] for k in sorted(jobs)], ["job_id"])
+    for keys, rows in _by_columns(progress):
+        stmt = (update(t.import_job).where(t.import_job.c.job_id == bindparam("b_job_id"))
+                .values({k: bindparam(f"b_{k}") for k in keys}))
+        session.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in rows])
+    if rejects:
+        session.execute(insert_for(session, t.import_reject).on_conflict_do_nothing(), rejects)
+    if institutions:
+        rows = [institutions[k] for k in sorted(institutions)]
+        stmt = insert_for(session, t.institution)
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["institution_id"],
+            set_={c: stmt.excluded[c] for c in ("name", "manager_id", "team_id", "updated_at")}), rows)
+
+
+def _progress(jobs: dict[str, dict[str, Any]], progress: dict[str, dict[str, Any]], job_id: str,
+              values: dict[str, Any]) -> None:
+    if job_id in jobs:  # created in this batch: the inserted row carries it
+        jobs[job_id].update(values)
+    else:
+        progress.setdefault(job_id, {}).update(values)
+
+
+def _by_columns(progress: dict[str, dict[str, Any]]) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for job_id in sorted(progress):
+        values = progress[job_id]
+        keys = tuple(sorted(values))
+        groups.setdefault(keys, []).append({"job_id": job_id, **values})
+    return sorted(groups.items())
