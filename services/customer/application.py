@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
@@ -82,6 +82,14 @@ class SelfMerge(MatchRefused):
     code = "self_merge"
 
 
+def after_registers(at: datetime, *registers: dict[str, Any] | None) -> datetime:
+    """A person's decision takes effect after the decision it supersedes, even when that one was stamped with a
+    fact's business time later than the clock (a platform clock ahead of ours): `at`, or just after them."""
+    times = [parse_time(r["at"]) for r in registers if r]
+    latest = max((t for t in times if t is not None), default=None)
+    return max(at, latest + timedelta(microseconds=1)) if latest is not None else at
+
+
 class CustomerMatching:
     """Merge, unmerge and reject (the review queue's commands): facts on both customers, saved together."""
 
@@ -105,9 +113,11 @@ class CustomerMatching:
             suspect = merged.state.get("suspects", {}).get(survivor_id)
             key = (suspect["reason"] or "").partition(":")[2] if suspect else ""
             reason = f"review:{key or 'manual'}"
-            merged.record(crm_fact(str(uuid.uuid4()), "crm.merged_into", at, {
+            when = after_registers(at, merged.state.get("merge"),
+                                   ((survivor.state.get("absorbed") or {}).get(customer_id) or {}).get("link"))
+            merged.record(crm_fact(str(uuid.uuid4()), "crm.merged_into", when, {
                 "survivor_id": survivor_id, "reason": reason, "by": by, "comment": comment}, correlation_id))
-            survivor.record(crm_fact(str(uuid.uuid4()), "crm.absorbed", at, {
+            survivor.record(crm_fact(str(uuid.uuid4()), "crm.absorbed", when, {
                 "merged_id": customer_id, "reason": reason, "milestones": own_milestones(merged.state)},
                 correlation_id))
             return [merged, survivor], reason
@@ -124,8 +134,10 @@ class CustomerMatching:
             if not survivor_id:
                 raise MatchRefused(f"customer {merged_id} is not merged")
             survivor = self.app.get_customer(survivor_id)
+            when = after_registers(at, merged.state.get("merge"),
+                                   ((survivor.state.get("absorbed") or {}).get(merged_id) or {}).get("link"))
             for customer, other, role in ((merged, survivor_id, "merged"), (survivor, merged_id, "survivor")):
-                customer.record(crm_fact(str(uuid.uuid4()), "crm.unmerged", at, {
+                customer.record(crm_fact(str(uuid.uuid4()), "crm.unmerged", when, {
                     "other_id": other, "role": role, "by": by, "comment": comment}, correlation_id))
             return [merged, survivor], survivor_id
 

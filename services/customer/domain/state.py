@@ -278,11 +278,15 @@ def _register(cur: dict[str, Any] | None, f: Fact, value: dict[str, Any]) -> dic
 
 
 def _set_suspect(s: State, f: Fact, candidate: str, status: str, reason: str | None = None) -> None:
+    """A pair's status: any decision (merged, rejected, unmerged) supersedes the suggestion, whatever the
+    times; decisions follow each other by (time, fact id)."""
     suspects = dict(s.get("suspects") or {})
     cur = suspects.get(candidate)
+    if cur is not None and cur["status"] == "pending" and status != "pending":
+        cur = None
     new = _register(cur, f, {"status": status, "reason": reason or (cur or {}).get("reason"),
                              "by": f["data"].get("by"), "comment": f["data"].get("comment"),
-                             "suggested_at": (cur or {}).get("suggested_at", f["at"])})
+                             "suggested_at": (suspects.get(candidate) or {}).get("suggested_at", f["at"])})
     if new is not None:
         suspects[candidate] = new
         s["suspects"] = suspects
