@@ -61,6 +61,9 @@ class Sim:
     goal: str = "trading"  # how far this customer will go: not everyone converts
     residence: str = "HK"
     id_country: str | None = None
+    name: str | None = None  # kept for the duplicates the platform publishes now and then (`Platform.duplicate`)
+    id_type: up.IdType | None = None
+    id_number: str | None = None
 
 
 HISTORY_DAYS = 120  # past end-of-day snapshots per account in `make run` (the ADA trend chart, 90-day ADA)
@@ -78,7 +81,8 @@ def birth_date(customer_id: str) -> date:
 class Platform:
     """Generates the next upstream event for a random customer, with plausible conversion rates."""
 
-    def __init__(self, seed: int = 7, manager_codes: list[str] | None = None, history_days: int = 0):
+    def __init__(self, seed: int = 7, manager_codes: list[str] | None = None, history_days: int = 0,
+                 duplicate_every: int = 0):
         """`history_days`: with a customer's first asset snapshot, also publish the end-of-day snapshots of
         that many past days (what a platform's T+1 history would hold), so the daily asset series and ADA
         have something to show from the start (`make run`; the fault suite's workload leaves it at 0)."""
@@ -89,6 +93,10 @@ class Platform:
         self.manager_codes = manager_codes or []
         self.counter = 0
         self.user = UserTraffic(self.rng)  # logins, profile sections, banking, charges, allocations
+        # every `duplicate_every` steps (0: never), a registration of a person the brokerage already has (the
+        # match review queue in `make run`); its own generator, so a seeded workload stays the sequence it was
+        self.duplicate_every, self.steps = duplicate_every, 0
+        self.dup_rng = random.Random(seed + 1)
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -107,10 +115,11 @@ class Platform:
         sim = Sim(cid, goal=pick(rng, GOALS), residence=country, currency={"HK": "HKD", "SG": "SGD", "US": "USD", "AU": "AUD"}.get(country, "USD"))
         self.customers.append(sim)
         has_residence = rng.random() < 0.7
+        sim.name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
         return up.CustomerRegistered(
             customer_id=cid, registered_at=self.now(), channel=channel, referral_code=referral,
             campaign="double-11" if channel == up.Channel.campaign else None,
-            name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            name=sim.name,
             phone_dialing_code=code, phone_number=str(rng.randint(10_000_000, 99_999_999)),
             email=f"user{self.counter}@example.com",
             residence_country=country if has_residence else None,
@@ -133,9 +142,10 @@ class Platform:
                 return []
             s.stage = "verified"
             s.id_country = rng.choice(MARKETS)[0] if rng.random() < 0.15 else s.residence
-            return [up.IdentityVerified(customer_id=s.customer_id, verified_at=now,
-                                        id_type=rng.choice(list(up.IdType)[:3]),
-                                        id_issuing_country=s.id_country, id_number=f"X{rng.randint(1, 10**7)}",
+            s.id_type = rng.choice(list(up.IdType)[:3])
+            s.id_number = f"X{rng.randint(1, 10**7)}"
+            return [up.IdentityVerified(customer_id=s.customer_id, verified_at=now, id_type=s.id_type,
+                                        id_issuing_country=s.id_country, id_number=s.id_number,
                                         date_of_birth=birth_date(s.customer_id))]
         if s.stage == "verified":
             s.stage, s.attempts = "applied", s.attempts + 1
@@ -220,7 +230,29 @@ class Platform:
                                              currency=s.currency, total_assets=value, cash=value))
         return out
 
+    def duplicate(self) -> list[Payload]:
+        """A new registration of a verified customer: half the time with the same ID document (an exact
+        match: the customer service merges it), else the same name and date of birth with another document
+        (a probable match: the review queue)."""
+        verified = [s for s in self.customers if s.id_number]
+        if not verified:
+            return []
+        rng, now = self.dup_rng, self.now()
+        s = rng.choice(verified)
+        cid = f"D{uuid.uuid4().hex[:10].upper()}"
+        exact = rng.random() < 0.5
+        return [up.CustomerRegistered(customer_id=cid, registered_at=now, channel=up.Channel.organic, name=s.name),
+                up.IdentityVerified(customer_id=cid, verified_at=now, id_type=s.id_type or up.IdType.passport,
+                                    id_issuing_country=s.id_country,
+                                    id_number=s.id_number if exact else f"Y{rng.randint(1, 10**7)}",
+                                    date_of_birth=birth_date(s.customer_id))]
+
     def next_events(self, max_customers: int) -> list[Payload]:
+        self.steps += 1
+        if self.duplicate_every and self.steps % self.duplicate_every == 0:
+            dup = self.duplicate()
+            if dup:
+                return dup
         if len(self.customers) < max_customers and (not self.customers or self.rng.random() < 0.35):
             return [self.register()]
         s = self.rng.choice(self.customers)
@@ -230,11 +262,12 @@ class Platform:
 
 
 async def run(settings: KafkaSettings, *, rate: float, customers: int, total: int | None, seed: int,
-              manager_codes: list[str] | None = None) -> int:
+              manager_codes: list[str] | None = None, duplicate_every: int = 40) -> int:
     await ensure_topics(settings, [settings.topic(t) for t in (*topics.PLATFORM_TOPICS, topics.CRM_USERCRM_REQUESTS)])
     producer = EventProducer(settings, client_id="demo-platform")
     await producer.start()
-    platform = Platform(seed=seed, manager_codes=manager_codes, history_days=HISTORY_DAYS)
+    platform = Platform(seed=seed, manager_codes=manager_codes, history_days=HISTORY_DAYS,
+                        duplicate_every=duplicate_every)
     sent = 0
     answers = asyncio.create_task(answer_requests(settings, producer, seed=seed))  # the CRM's requests
     try:

@@ -99,3 +99,18 @@ def test_the_demo_platform_answers_the_section_a_change_request_gives() -> None:
                 break
         else:
             raise AssertionError(f"no answer to {change} carried {event_type}")
+
+
+def test_the_platform_now_and_then_registers_a_person_the_brokerage_already_has() -> None:
+    platform = Platform(seed=5, duplicate_every=20)
+    exact = probable = 0
+    for _ in range(3000):
+        events = platform.next_events(300)
+        if events and events[0].customer_id.startswith("D"):
+            reg, kyc = events
+            original = next(s for s in platform.customers if s.name == reg.name and s.id_number)
+            if kyc.id_number == original.id_number:
+                exact += 1
+            else:
+                probable += 1  # same name (registration) and date of birth, another document
+    assert exact > 0 and probable > 0
