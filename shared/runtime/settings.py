@@ -90,6 +90,11 @@ class AuthSettings(BaseSettings):
     user_claim: str = Field(
         default="sub", description="Claim naming the caller (their staff id in the access service): `sub`, or "
                                    "e.g. `name` for a provider whose `sub` is opaque.")
+    dev_jwt_secret: SecretStr | None = Field(
+        default=None, description="Development only (`make run` beside its OpenID Connect provider): with RS256, "
+                                  "HS256 tokens signed with this secret and issued by `dev_jwt_issuer` are accepted "
+                                  "too (the development sign-in, seeding, ready-made tokens). Never set in production.")
+    dev_jwt_issuer: str = "whale-gateway"
     jwt_issuer: str = "whale-gateway"
     jwt_audience: str = "whale-crm"
     leeway_seconds: int = 30

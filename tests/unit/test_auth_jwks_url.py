@@ -117,3 +117,29 @@ async def test_sub_names_the_caller_by_default(provider):
     for kid in ("made-up-1", "made-up-2", "made-up-3"):  # unknown key ids within the cooldown: no new fetch
         assert (await whoami(app, provider.token(kid, key=provider.keys["k1"]))).status_code == 401
     assert provider.fetches == 1
+
+
+async def test_the_development_secret_admits_the_stacks_own_tokens_beside_the_providers(provider):
+    """`make run`: Keycloak's RS256 tokens through its JWKS, and with AUTH_DEV_JWT_SECRET the stack's own HS256
+    tokens (development sign-in, seeding) too — only those signed with that secret by the development issuer, for
+    the same audience; without the setting an HS256 token is refused."""
+    from shared.runtime.auth import mint_token
+
+    provider.rotate("k1")
+    secret = "dev-secret-of-at-least-32-bytes-0123456789"
+    rs256 = dict(jwt_algorithm="RS256", jwks_url=provider.url, jwt_issuer=ISSUER, jwt_audience=AUDIENCE,
+                 user_claim="name")
+    dev = mint_token(AuthSettings(jwt_secret=secret, jwt_audience=AUDIENCE), user_id="M-HK-1", role="manager")
+    both = app_for(AuthSettings(**rs256, dev_jwt_secret=secret))
+    assert (await whoami(both, provider.token("k1"))).json()["user"] == "admin-1"
+    r = await whoami(both, dev)
+    assert r.status_code == 200 and r.json()["user"] == "M-HK-1" and "TaskWrite" in r.json()["perms"]
+    forged = mint_token(AuthSettings(jwt_secret="another-secret-of-at-least-32-bytes-0123", jwt_audience=AUDIENCE),
+                        user_id="M-HK-1", role="admin")
+    assert (await whoami(both, forged)).status_code == 401
+    elsewhere = mint_token(AuthSettings(jwt_secret=secret, jwt_audience=AUDIENCE, jwt_issuer=ISSUER),
+                           user_id="M-HK-1", role="admin")
+    assert (await whoami(both, elsewhere)).status_code == 401  # HS256 claiming to be the provider's
+    other_aud = mint_token(AuthSettings(jwt_secret=secret, jwt_audience="another"), user_id="M-HK-1", role="admin")
+    assert (await whoami(both, other_aud)).status_code == 401
+    assert (await whoami(app_for(AuthSettings(**rs256)), dev)).status_code == 401  # not without the setting
