@@ -124,6 +124,11 @@ async def test_roles_assignments_and_exit_decide_the_effective_access(h):
     eff = await h.ok("GET", "/access/staff/M-1/effective")
     assert eff["permissions"] == ["ClientProfileReadOnly", "CustomerWrite"] and eff["scope"] == "own"
     assert eff["team_id"] == "T-HK" and eff["active"]
+    # the member asks for their own answer (what the console shows): no access permission needed
+    mine = (await h.client.get("/access/me", headers=h.token("manager", user="M-1"))).json()
+    assert {k: mine[k] for k in ("staff_id", "permissions", "scope", "active")} == {
+        "staff_id": "M-1", "permissions": eff["permissions"], "scope": "own", "active": True}
+    assert (await h.client.get("/access/me")).status_code == 401
     staff = await h.ok("POST", "/access/staff/M-1/roles", {"role_id": "bm", "node_id": "B-HK"}, 201)
     eff = await h.ok("GET", "/access/staff/M-1/effective")
     assert eff["scope"] == "team" and eff["teams"] == ["T-HK", "T-HK2"] and "CustomerExport" in eff["permissions"]

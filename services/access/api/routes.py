@@ -15,7 +15,7 @@ from shared.runtime.cursor import CursorQuery, codec_for
 from shared.runtime.logging import get_logger
 
 from ..projections import queries as q
-from .deps import Manager, Reader, container, not_found, read, run_command
+from .deps import Caller, Manager, Reader, container, not_found, read, run_command
 from .models import (
     AssignBody,
     EffectiveOut,
@@ -234,7 +234,17 @@ async def effective(request: Request, staff_id: Id, principal: Reader,
                     ) -> dict[str, Any]:
     """What the member may do, over which customers, at `at`: the answer every service's access directory
     gives (union of the permissions of the roles in force; widest data scope)."""
-    when = at or _now()
+    return await _effective(request, staff_id, at or _now())
+
+
+@router.get("/me", response_model=EffectiveOut)
+async def me(request: Request, principal: Caller) -> dict[str, Any]:
+    """The caller's own effective access right now (any signed-in member): what the console shows and hides
+    when the token names the person only (an OpenID Connect provider's)."""
+    return await _effective(request, principal.user_id, _now())
+
+
+async def _effective(request: Request, staff_id: str, when: datetime) -> dict[str, Any]:
     acc = await read(request, q.effective, staff_id, when)
     return {"staff_id": staff_id, "at": when, "active": acc.active, "roles": list(acc.roles),
             "permissions": sorted(acc.permissions), "scope": str(acc.scope), "teams": list(acc.teams),

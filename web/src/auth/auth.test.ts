@@ -16,6 +16,15 @@ describe("session", () => {
     expect(isExpired(makeSession(token({ sub: "x", exp: 1 }), "dev"))).toBe(true);
   });
 
+  it("names an OpenID Connect session by its staff id and takes its rights from the access service", () => {
+    const kc = token({ sub: "c19e1a7b-opaque", staff_id: "M-HK-1", scope: "openid profile", exp: 4102444800 });
+    expect(decodeClaims(kc)).toMatchObject({ sub: "M-HK-1", perms: [], scope: "own" });
+    const s = makeSession(kc, "oidc", "id", { staff_id: "M-HK-1", roles: ["team_lead"], permissions: ["AssignmentManage"],
+      scope: "team", teams: ["T-HK"], team_id: "T-HK" });
+    expect(can(s, "AssignmentManage")).toBe(true);
+    expect(s.claims).toMatchObject({ sub: "M-HK-1", roles: ["team_lead"], scope: "team", teams: ["T-HK"], team: "T-HK" });
+  });
+
   it("refuses something that is not a token", () => {
     expect(() => decodeClaims("nope")).toThrow();
     expect(() => decodeClaims(token({ exp: 1 }))).toThrow(/sub/);

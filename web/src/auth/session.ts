@@ -13,12 +13,24 @@ export interface Claims {
   name?: string;
 }
 
+/** The caller's rights from the access service (GET /access/me): an OpenID Connect provider's token names the
+ * person only, so the console asks what they may do (the services decide the same from their directory). */
+export interface Rights {
+  staff_id: string;
+  roles: string[];
+  permissions: string[];
+  scope: Scope;
+  teams: string[];
+  team_id?: string | null;
+}
+
 export interface Session {
   token: string;
   claims: Claims;
   /** how the session was obtained: OpenID Connect or the development sign-in */
   via: "oidc" | "dev";
   idToken?: string;
+  rights?: Rights;
 }
 
 const KEY = "whale.session";
@@ -36,7 +48,8 @@ export function decodeClaims(token: string): Claims {
   const raw = JSON.parse(b64urlDecode(parts[1])) as Partial<Claims> & Record<string, unknown>;
   if (typeof raw.sub !== "string" || typeof raw.exp !== "number") throw new Error("token without sub/exp");
   return {
-    sub: raw.sub,
+    // the staff id: an OpenID Connect provider's `sub` is opaque, its `staff_id` claim names the member
+    sub: typeof raw.staff_id === "string" ? raw.staff_id : raw.sub,
     roles: Array.isArray(raw.roles) ? raw.roles.map(String) : [],
     perms: Array.isArray(raw.perms) ? raw.perms.map(String) : [],
     scope: raw.scope === "all" || raw.scope === "team" ? raw.scope : "own",
@@ -47,8 +60,14 @@ export function decodeClaims(token: string): Claims {
   };
 }
 
-export function makeSession(token: string, via: Session["via"], idToken?: string): Session {
-  return { token, claims: decodeClaims(token), via, idToken };
+export function makeSession(token: string, via: Session["via"], idToken?: string, rights?: Rights): Session {
+  const claims = decodeClaims(token);
+  if (!rights) return { token, claims, via, idToken };
+  return {
+    token, via, idToken, rights,
+    claims: { ...claims, roles: rights.roles, perms: rights.permissions, scope: rights.scope, teams: rights.teams,
+      team: rights.team_id ?? null },
+  };
 }
 
 export function isExpired(s: Session, now = Date.now()): boolean {
@@ -64,7 +83,7 @@ export function loadSession(): Session | null {
     const raw = sessionStorage.getItem(KEY);
     if (!raw) return null;
     const s = JSON.parse(raw) as Session;
-    const fresh = makeSession(s.token, s.via, s.idToken);
+    const fresh = makeSession(s.token, s.via, s.idToken, s.rights);
     return isExpired(fresh) ? null : fresh;
   } catch {
     return null;
@@ -72,7 +91,7 @@ export function loadSession(): Session | null {
 }
 
 export function saveSession(s: Session | null): void {
-  if (s) sessionStorage.setItem(KEY, JSON.stringify({ token: s.token, via: s.via, idToken: s.idToken }));
+  if (s) sessionStorage.setItem(KEY, JSON.stringify({ token: s.token, via: s.via, idToken: s.idToken, rights: s.rights }));
   else sessionStorage.removeItem(KEY);
 }
 
