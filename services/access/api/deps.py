@@ -12,12 +12,12 @@ from fastapi import Depends, Request
 
 from shared.runtime.api import Problem
 from shared.runtime.api import run_command as kit_run_command
-from shared.runtime.auth import Perm, Principal, Scope, current_principal, require_any
+from shared.runtime.auth import Perm, Principal, Scope, require, require_any
 
 T = TypeVar("T")
 PROBLEM_BASE = "urn:whale-crm:problem:access:"
 
-Caller = Annotated[Principal, Depends(current_principal)]  # any signed-in member (their own answers)
+Caller = Annotated[Principal, Depends(require())]  # any signed-in member (their own answers)
 Reader = Annotated[Principal, Depends(require_any(Perm.AccessManage, Perm.AuditRead, scope=Scope.all))]
 Manager = Annotated[Principal, Depends(require_any(Perm.AccessManage, scope=Scope.all))]
 
