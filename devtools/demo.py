@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from shared.events import Payload, registry, topics
 from shared.events import upstream as up
+from shared.events import upstream_capture as cap
 from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.logging import configure_logging, get_logger
 from shared.runtime.settings import KafkaSettings
@@ -64,8 +65,11 @@ class Sim:
     name: str | None = None  # kept for the duplicates the platform publishes now and then (`Platform.duplicate`)
     id_type: up.IdType | None = None
     id_number: str | None = None
+    phone: str | None = None  # as registered: the number the staff's calls and SMS name (captures)
 
 
+# the seeded account managers (devtools/seed.py) whose calls and SMS the demo's telephony and SMS systems capture
+DEMO_STAFF = ["M-HK-1", "M-HK-2", "M-SG-1", "M-MY-1"]
 HISTORY_DAYS = 120  # past end-of-day snapshots per account in `make run` (the ADA trend chart, 90-day ADA)
 GOALS = [("registered", 22), ("verified", 10), ("applied", 10), ("opened", 10), ("funded", 15), ("trading", 33)]
 ORDER = ["registered", "verified", "applied", "opened", "funded", "trading"]
@@ -82,7 +86,7 @@ class Platform:
     """Generates the next upstream event for a random customer, with plausible conversion rates."""
 
     def __init__(self, seed: int = 7, manager_codes: list[str] | None = None, history_days: int = 0,
-                 duplicate_every: int = 0):
+                 duplicate_every: int = 0, staff: list[str] | None = None):
         """`history_days`: with a customer's first asset snapshot, also publish the end-of-day snapshots of
         that many past days (what a platform's T+1 history would hold), so the daily asset series and ADA
         have something to show from the start (`make run`; the fault suite's workload leaves it at 0)."""
@@ -97,6 +101,7 @@ class Platform:
         # match review queue in `make run`); its own generator, so a seeded workload stays the sequence it was
         self.duplicate_every, self.steps = duplicate_every, 0
         self.dup_rng = random.Random(seed + 1)
+        self.staff = staff or []  # with staff ids: their calls and SMS with customers (`capture`)
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -116,11 +121,13 @@ class Platform:
         self.customers.append(sim)
         has_residence = rng.random() < 0.7
         sim.name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        number = str(rng.randint(10_000_000, 99_999_999))  # (the draws in the order they always had)
+        sim.phone = f"{code} {number}"
         return up.CustomerRegistered(
             customer_id=cid, registered_at=self.now(), channel=channel, referral_code=referral,
             campaign="double-11" if channel == up.Channel.campaign else None,
             name=sim.name,
-            phone_dialing_code=code, phone_number=str(rng.randint(10_000_000, 99_999_999)),
+            phone_dialing_code=code, phone_number=number,
             email=f"user{self.counter}@example.com",
             residence_country=country if has_residence else None,
             registration_ip_country=country if rng.random() < 0.8 else rng.choice(MARKETS)[0],
@@ -247,6 +254,27 @@ class Platform:
                                     id_number=s.id_number if exact else f"Y{rng.randint(1, 10**7)}",
                                     date_of_birth=birth_date(s.customer_id))]
 
+    def capture(self, s: Sim) -> list[Payload]:
+        """A staff member's call with (or SMS to) the customer, as the telephony / SMS system captures it: by
+        phone number mostly, by customer id sometimes, now and then a number no customer has (unmatched)."""
+        rng, now = self.rng, self.now()
+        roll = rng.random()
+        who: dict[str, str | None] = ({"customer_id": s.customer_id} if roll < 0.15
+                                      else {"customer_phone": f"+44 20 7946 {rng.randint(1000, 9999)}"} if roll < 0.2
+                                      else {"customer_phone": s.phone})
+        staff = rng.choice(self.staff)
+        if rng.random() < 0.7:
+            answered = rng.random() < 0.75
+            return [cap.CallCaptured(call_id=f"CALL-{uuid.uuid4().hex[:12]}", staff_id=staff,
+                                     direction="outbound" if rng.random() < 0.8 else "inbound",
+                                     started_at=now - timedelta(minutes=5),
+                                     duration_s=rng.randint(20, 900) if answered else 0,
+                                     outcome="answered" if answered else rng.choice(["no_answer", "busy", "voicemail"]),
+                                     recording_ref=f"rec/{uuid.uuid4().hex[:8]}" if answered else None, **who)]
+        return [cap.SmsCaptured(message_id=f"SMS-{uuid.uuid4().hex[:12]}", staff_id=staff, sent_at=now,
+                                status="delivered" if rng.random() < 0.9 else "failed",
+                                delivered_at=now if rng.random() < 0.9 else None, **who)]
+
     def next_events(self, max_customers: int) -> list[Payload]:
         self.steps += 1
         if self.duplicate_every and self.steps % self.duplicate_every == 0:
@@ -256,6 +284,8 @@ class Platform:
         if len(self.customers) < max_customers and (not self.customers or self.rng.random() < 0.35):
             return [self.register()]
         s = self.rng.choice(self.customers)
+        if self.staff and s.phone and self.rng.random() < 0.05:
+            return self.capture(s)
         if self.rng.random() < 0.25:
             return self.user.events_for(s, self.now())
         return self.advance(s)
@@ -267,7 +297,7 @@ async def run(settings: KafkaSettings, *, rate: float, customers: int, total: in
     producer = EventProducer(settings, client_id="demo-platform")
     await producer.start()
     platform = Platform(seed=seed, manager_codes=manager_codes, history_days=HISTORY_DAYS,
-                        duplicate_every=duplicate_every)
+                        duplicate_every=duplicate_every, staff=DEMO_STAFF)
     sent = 0
     answers = asyncio.create_task(answer_requests(settings, producer, seed=seed))  # the CRM's requests
     try:

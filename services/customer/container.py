@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,8 @@ class Container(AccessDirectoryWiring):
                           producer=self.producer, dead_letter_topic=self.dead_letter_topic(),
                           batch_size=s.consumer_batch_size, retries=s.consumer_retries),
         ]
-        self.relay = OutboxRelay(self.app, self.producer, map_event, service=SERVICE,
+        mapper = partial(map_event, phone_key=s.brokerage.phone_hash_key.get_secret_value())
+        self.relay = OutboxRelay(self.app, self.producer, mapper, service=SERVICE,
                                  batch_size=s.relay_batch_size, interval_s=s.relay_interval_ms / 1000)
         self.importer = ImportRunner(self.app, self.sessions, self.tables, directory=self.import_dir,
                                      id_key=s.import_id_key.get_secret_value().encode(),

@@ -8,6 +8,8 @@ from typing import Any
 from shared.events import crm_customer as c
 from shared.events.registry import Payload
 from shared.runtime.outbox import Outgoing
+from shared.runtime.phones import phone_hash
+from shared.runtime.settings import BrokerageSettings
 
 from .domain.customer import Customer
 from .domain.imports import Institution
@@ -34,7 +36,12 @@ def _institution(e: Any, created: bool) -> list[Outgoing]:
     return [Outgoing(payload=payload, occurred_at=e.at)]
 
 
-def map_event(domain_event: Any) -> list[Outgoing]:
+DEFAULT_PHONE_KEY = BrokerageSettings().phone_hash_key.get_secret_value()
+
+
+def map_event(domain_event: Any, phone_key: str = DEFAULT_PHONE_KEY) -> list[Outgoing]:
+    """The `crm.customer.*` messages of a stored event. A registration's phone number (stored with the
+    effect) is published as its keyed hash (`phone_key`: BROKERAGE_PHONE_HASH_KEY), never in clear."""
     if isinstance(domain_event, Institution.Created):
         return _institution(domain_event, True)
     if isinstance(domain_event, Institution.Updated):
@@ -44,7 +51,9 @@ def map_event(domain_event: Any) -> list[Outgoing]:
     fact = domain_event.fact
     out = []
     for effect in domain_event.effects:
-        fields = {k: v for k, v in effect.items() if k != "kind"}
+        fields = {k: v for k, v in effect.items() if k not in ("kind", "phone_dialing_code", "phone_number")}
+        if effect["kind"] == "customer_registered":
+            fields["phone_hash"] = phone_hash(phone_key, effect.get("phone_number"), effect.get("phone_dialing_code"))
         payload = _CONTRACTS[effect["kind"]](**fields)
         out.append(Outgoing(payload=payload, occurred_at=fact["at"], causation_id=fact["id"],
                             correlation_id=fact.get("correlation_id")))

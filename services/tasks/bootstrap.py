@@ -16,6 +16,7 @@ from shared.runtime.outbox import OutboxRelay
 from shared.runtime.pipeline import Pipeline
 
 from .application import TasksApplication
+from .captures import CaptureHandler
 from .consumers import GROUP, INPUT_TOPICS, EngineHandler, cards_handler
 from .container import Container
 from .domain.nodes import Policy
@@ -60,6 +61,8 @@ def bootstrap(settings: TasksSettings | None = None) -> Container:
     handlers = [
         cards_handler(sessions, Tracker(tables.consumer_position, tables.processed_event, f"{GROUP}-cards")),
         EngineHandler(app, f"{GROUP}-engine", input_topics),
+        CaptureHandler(app, f"{GROUP}-captures", input_topics, sessions,
+                       settings.brokerage.phone_hash_key.get_secret_value()),
     ]
 
     # the engine and the cards write different tables (their own transactions): in parallel, in the pipeline's

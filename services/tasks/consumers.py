@@ -47,7 +47,7 @@ from .projections.cards import apply_card_events
 
 log = get_logger("tasks.engine")
 Rule = Callable[[CustomerTasks, Event, Policy], None]
-INPUT_TOPICS = (topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT, topics.CRM_KYC, topics.CRM_CAMPAIGNS)
+INPUT_TOPICS = (topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT, topics.CRM_KYC, topics.CRM_CAMPAIGNS, *topics.CAPTURE_TOPICS)
 GROUP = "whale-tasks"
 
 

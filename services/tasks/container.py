@@ -54,6 +54,7 @@ class Container(AccessDirectoryWiring):
         first recording, whose transaction writes rows into them."""
         tables.metadata.create_all(self.engine)
         add_missing_columns(self.engine, tables.tasks)  # campaign_id
+        add_missing_columns(self.engine, tables.follow_ups)  # source, duration_s (captured calls and SMS)
         self.migrate_directory()
         self.app.process_recorder.max_tracking_id("migrate")  # touches the event-store tables
         log.info("tasks_migrated")
@@ -123,14 +124,14 @@ class Container(AccessDirectoryWiring):
     def api(self) -> FastAPI:
         if self._api is not None:
             return self._api
-        from .api import comments, followups, tasks, tickets
+        from .api import captures, comments, followups, tasks, tickets
 
         app = create_app(service="tasks", auth=self.settings.auth, readiness=self.readiness(),
                          title="Whale CRM — tasks", max_body_bytes=self.settings.max_body_bytes,
                          idempotency=idempotency_store(self.engine, self.settings),
                          access_directory=self.access_directory)
         app.state.container = self
-        for module in (tasks, followups, tickets, comments):
+        for module in (captures, tasks, followups, tickets, comments):
             app.include_router(module.router)
         self._api = app
         return app

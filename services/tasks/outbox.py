@@ -45,6 +45,7 @@ def _follow_up(e: Any) -> list[Outgoing]:
         follow_up_id=str(e.originator_id), customer_id=e.customer_id, manager_id=e.manager_id, task_id=e.task_id,
         intent=e.intent, tier=e.tier, contact_methods=list(e.contact_methods),
         next_follow_up_at=e.next_follow_up_at, tags=list(e.tags), remarks=e.remarks, recorded_at=e.recorded_at,
+        source=getattr(e, "source", None), duration_s=getattr(e, "duration_s", None),
     ), correlation_id=e.correlation_id)]
 
 

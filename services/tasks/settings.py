@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from shared.runtime.settings import OneDatabaseSettings, service_config
+from shared.runtime.settings import BrokerageSettings, OneDatabaseSettings, service_config
 
 
 class TasksSettings(OneDatabaseSettings):
@@ -60,3 +60,7 @@ class TasksSettings(OneDatabaseSettings):
     )
     list_max_limit: int = 200
     batch_remarks_max: int = 200
+    brokerage: BrokerageSettings = Field(
+        default_factory=BrokerageSettings,
+        description="BROKERAGE_PHONE_HASH_KEY: matches captured calls and SMS to customers by the keyed hash of "
+                    "the number; BROKERAGE_TIMEZONE: the day of the captures' reconciliation.")

@@ -13,6 +13,7 @@ from . import (  # noqa: F401  (registration)
     crm_usercrm,
     topics,
     upstream,
+    upstream_capture,
     upstream_user,
 )
 from .envelope import Envelope, new_event_id, utcnow

@@ -55,6 +55,10 @@ class CustomerOnboarded(Payload):
     institution_id: EntityId | None = Field(
         default=None, description="The institution the customer came through (institutional association or a "
                                   "manual import's row), for routing rules by institution.")
+    phone_hash: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$",
+        description="HMAC-SHA256 (hex) of the customer's phone number in E.164 with the brokerage's phone hash key "
+                    "(`shared.runtime.phones`): matches captured calls and SMS to the customer without the number.")
 
 
 @registry.contract("crm.customer.regions_changed", version=1, topic=topics.CRM_CUSTOMER)

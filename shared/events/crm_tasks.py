@@ -24,6 +24,10 @@ class FollowUpRecorded(Payload):
     tags: list[ShortText] = Field(default_factory=list)
     remarks: LongText | None = None
     recorded_at: AwareDatetime
+    source: str | None = Field(default=None, pattern=r"^(call|sms)$",
+                               description="call / sms: captured from the telephony or SMS system (no one typed it); "
+                                           "None: recorded by the manager.")
+    duration_s: int | None = Field(default=None, ge=0, description="A captured call's talk time in seconds.")
 
 
 @registry.contract("crm.tasks.task_created", version=1, topic=topics.CRM_TASKS)

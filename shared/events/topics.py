@@ -20,7 +20,12 @@ CHARGES = "brokerage.charges"
 REQUEST_RESULTS = "brokerage.request_results"
 
 USER_UPSTREAM_TOPICS = (PROFILE, SECURITY, BANKING, ALLOCATION, CHARGES, REQUEST_RESULTS)
-PLATFORM_TOPICS = UPSTREAM_TOPICS + USER_UPSTREAM_TOPICS
+# The brokerage's telephony and SMS systems: staff calls and text messages with customers (consumed by the
+# tasks service, which records them as follow-ups), keyed by call / message id.
+TELEPHONY = "brokerage.telephony"
+SMS = "brokerage.sms"
+CAPTURE_TOPICS = (TELEPHONY, SMS)
+PLATFORM_TOPICS = UPSTREAM_TOPICS + USER_UPSTREAM_TOPICS + CAPTURE_TOPICS
 
 # CRM topics: each service publishes its events on its own topic, keyed by customer id
 # (or by manager / case / ticket id for events about those).

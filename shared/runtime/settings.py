@@ -108,6 +108,11 @@ class BrokerageSettings(BaseSettings):
     timezone: str = Field(default="UTC", description="The brokerage's time zone (IANA name): what a day is — "
                                                      "today's summary, end-of-day asset values.")
 
+    phone_hash_key: SecretStr = Field(
+        default=SecretStr("whale-dev-phone-hash-key"),
+        description="Key of the phone numbers' match hash (shared.runtime.phones), the same in every service; "
+                    "set a secret of its own in production (changing it needs `ops rebuild` of what keeps hashes).")
+
     _known_zone = field_validator("timezone")(lambda cls, value: known_zone(value))
 
     @property

@@ -5,7 +5,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime
 
-from devtools.demo import Platform
+from devtools.demo import DEMO_STAFF, Platform
 from devtools.demo_usercrm import answer, fund_catalogue
 from shared.events import encode, registry, topics
 from shared.events import upstream as up
@@ -13,7 +13,7 @@ from shared.events.crm_usercrm import UserRequest
 
 
 def test_demo_traffic_covers_every_upstream_event_and_is_valid() -> None:
-    platform = Platform(seed=3)
+    platform = Platform(seed=3, staff=DEMO_STAFF)  # as `make run` plays it: with the staff's calls and SMS
     seen: Counter[str] = Counter()
     order: dict[str, list[str]] = {}
     for _ in range(4000):
@@ -21,7 +21,8 @@ def test_demo_traffic_covers_every_upstream_event_and_is_valid() -> None:
             env = registry.envelope(payload, producer="demo")
             decoded = registry.decode(encode(env))  # strict validation of every generated event
             seen[decoded.event_type] += 1
-            order.setdefault(env.partition_key, []).append(decoded.event_type)
+            if decoded.event_type not in ("telephony.call_captured", "sms.message_captured"):  # keyed by call / SMS
+                order.setdefault(env.partition_key, []).append(decoded.event_type)
     seen.update(p.EVENT_TYPE for p in fund_catalogue(datetime.now(UTC), random.Random(1)))
     answers = _answer_types()
     assert answers["request.completed"] > 0 and answers["request.failed"] > 0  # the platform fails some

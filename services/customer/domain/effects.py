@@ -19,6 +19,8 @@ def effects(before: State, after: State, v0: dict[str, Any], v1: dict[str, Any],
                     "channel": v1["channel"], "campaign": v1["campaign"], "referral_code": v1["referral_code"],
                     "language": v1["language"], "user_region": v1["user_region"],
                     "active_region": v1["active_region"], "name": v1["name"],
+                    # the outbox publishes the number's keyed hash only (`outbox.map_event`)
+                    "phone_dialing_code": v1["phone_dialing_code"], "phone_number": v1["phone_number"],
                     **({"institution_id": v1["institution_id"]} if v1.get("institution_id") else {})})
     if v0["stage"] != v1["stage"] and v1["stage"]:
         out.append({"kind": "stage_changed", "customer_id": cid, "from_stage": v0["stage"],

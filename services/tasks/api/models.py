@@ -96,6 +96,9 @@ class FollowUpOut(BaseModel):
     tags: list[str]
     remarks: str | None
     recorded_at: datetime
+    source: str | None = Field(default=None, description="call / sms: captured from the telephony or SMS system; "
+                                                         "None: recorded by hand.")
+    duration_s: int | None = Field(default=None, description="A captured call's talk time in seconds.")
 
 
 class RecordedOut(BaseModel):

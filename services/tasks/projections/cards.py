@@ -27,7 +27,7 @@ from shared.events.crm_customer import (
     TradeRecorded,
 )
 
-from .tables import customers
+from .tables import customers, phone_map
 
 Row = dict[str, Any]
 COLUMNS = [c.name for c in customers.columns]
@@ -113,3 +113,8 @@ def apply_card_events(session: Session, events: list[Event]) -> None:
                                           set_={c: getattr(stmt.excluded, c) for c in columns}) if columns \
             else stmt.on_conflict_do_nothing(index_elements=["customer_id"])
         session.execute(stmt, values)
+    phones = sorted({(e.payload.phone_hash, e.payload.customer_id) for e in relevant
+                     if isinstance(e.payload, CustomerOnboarded) and e.payload.phone_hash})
+    if phones:  # the phone map the captured calls and SMS are matched through (services/tasks/captures.py)
+        session.execute(insert(phone_map).on_conflict_do_nothing(index_elements=["phone_hash", "customer_id"]),
+                        [{"phone_hash": h, "customer_id": c} for h, c in phones])

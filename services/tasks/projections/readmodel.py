@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..domain.board import CustomerTasks
 from ..domain.campaign_name import CampaignName
+from ..domain.capture import Capture
 from ..domain.followup import FollowUp
 from ..domain.ticket import Ticket
-from .tables import campaign_names, follow_ups, tasks, ticket_timeline, tickets
+from .tables import campaign_names, captures, follow_ups, tasks, ticket_timeline, tickets
 
 
 class Writer:
@@ -106,7 +107,20 @@ def _follow_up(s: Writer, e: Any) -> None:
         follow_up_id=str(e.originator_id), customer_id=e.customer_id, manager_id=e.manager_id, kind=e.kind,
         task_id=e.task_id, intent=e.intent, tier=e.tier, contact_methods=list(e.contact_methods),
         next_follow_up_at=e.next_follow_up_at, tags=list(e.tags), remarks=e.remarks, recorded_at=e.recorded_at,
+        source=getattr(e, "source", None), duration_s=getattr(e, "duration_s", None),
     ))
+
+
+def _captured(s: Writer, e: Any) -> None:
+    s.insert(captures, dict(
+        capture_key=str(e.originator_id), kind=e.kind, capture_id=e.capture_id, staff_id=e.staff_id,
+        customer_id=e.customer_id, reason=e.reason, at=e.at, direction=e.direction, duration_s=e.duration_s,
+        outcome=e.outcome, recording_ref=e.recording_ref, follow_up_id=e.follow_up_id,
+    ))
+
+
+def _capture_outcome(s: Writer, e: Any) -> None:
+    s.execute(update(captures).where(captures.c.capture_key == str(e.originator_id)).values(outcome=e.outcome))
 
 
 def _timeline(s: Writer, e: Any, kind: str, actor: str | None, at: Any, *, comment_id: str | None = None,
@@ -171,6 +185,8 @@ HANDLERS: dict[type, Apply] = {  # by the stored domain event's class
     CustomerTasks.TaskClosed: _task_closed,
     CustomerTasks.TaskAttributed: _task_attributed,
     FollowUp.Recorded: _follow_up,
+    Capture.Recorded: _captured,
+    Capture.OutcomeChanged: _capture_outcome,
     CampaignName.Named: _campaign_named,
     CampaignName.Renamed: _campaign_renamed,
     Ticket.Opened: _ticket_opened,

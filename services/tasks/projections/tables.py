@@ -112,6 +112,8 @@ follow_ups = Table(
     Column("tags", JSON, nullable=False),
     Column("remarks", Text),
     Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("source", String(10)),  # call / sms: captured (domain/capture.py); null: recorded by hand
+    Column("duration_s", Integer),
     Index("ix_follow_ups_customer", "customer_id", "recorded_at", "follow_up_id"),
 )
 
@@ -161,6 +163,35 @@ campaign_names = Table(
     Column("name", String(200), nullable=False),
 )
 
+# Captured calls and SMS (`domain/capture.py`): matched or not (customer_id null, with the reason); the
+# end-of-day reconciliation lists the unmatched ones of a day. Never the phone number.
+captures = Table(
+    "captures",
+    metadata,
+    Column("capture_key", String(36), primary_key=True),  # the Capture aggregate's id
+    Column("kind", String(10), nullable=False),  # call / sms
+    Column("capture_id", String(ID), nullable=False),
+    Column("staff_id", String(ID), nullable=False),
+    Column("customer_id", String(ID)),
+    Column("reason", String(40)),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("direction", String(10)),
+    Column("duration_s", Integer),
+    Column("outcome", String(20), nullable=False),
+    Column("recording_ref", String(200)),
+    Column("follow_up_id", String(36)),
+    Index("ix_captures_unmatched_at", "reason", "at"),
+)
+
+# The phone map: keyed hashes of the customers' phone numbers (crm.customer.customer_registered.phone_hash),
+# fed with the cards; a captured number is matched through it.
+phone_map = Table(
+    "phone_map",
+    metadata,
+    Column("phone_hash", String(64), primary_key=True),
+    Column("customer_id", String(ID), primary_key=True),
+)
+
 # Folded from the service's own events in the transaction that stores them (`readmodel.apply_stored_events`),
 # and rebuilt from the store through the same fold. The customer cards come from crm.* topics instead.
-STORE_TABLES = (tasks, follow_ups, tickets, ticket_timeline, campaign_names)
+STORE_TABLES = (tasks, follow_ups, tickets, ticket_timeline, campaign_names, captures)

@@ -123,6 +123,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tasks/captures/unmatched": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** End-of-day reconciliation: the day's captured calls and SMS that matched no customer */
+        get: operations["unmatched_tasks_captures_unmatched_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tasks/counts": {
         parameters: {
             query?: never;
@@ -431,6 +448,37 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** Reconciliation */
+        Reconciliation: {
+            /**
+             * Captured
+             * @description Calls and SMS captured that day (in the caller's view).
+             */
+            captured: number;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /**
+             * Items
+             * @description The unmatched captures, oldest first (at most `limit`).
+             */
+            items: components["schemas"]["UnmatchedCapture"][];
+            /**
+             * Matched
+             * @description Of those, matched to a customer and recorded as follow-ups.
+             */
+            matched: number;
+            /** Timezone */
+            timezone: string;
+            /** Unmatched */
+            unmatched: number;
+            /** Unmatched By Reason */
+            unmatched_by_reason: {
+                [key: string]: number;
+            };
+        };
         /** RecordedOut */
         RecordedOut: {
             /** Completed Task Id */
@@ -588,6 +636,37 @@ export interface components {
             kind: string;
             /** Version */
             version: number;
+        };
+        /** UnmatchedCapture */
+        UnmatchedCapture: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Capture Id
+             * @description The telephony system's call id or the SMS gateway's message id.
+             */
+            capture_id: string;
+            /** Direction */
+            direction?: string | null;
+            /** Duration S */
+            duration_s?: number | null;
+            /**
+             * Kind
+             * @description call / sms
+             */
+            kind: string;
+            /** Outcome */
+            outcome: string;
+            /**
+             * Reason
+             * @description unknown_customer, unknown_phone, ambiguous_phone or invalid_phone.
+             */
+            reason: string;
+            /** Staff Id */
+            staff_id: string;
         };
         /**
          * View
@@ -1449,6 +1528,95 @@ export interface operations {
             };
             /** @description Request body too large. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unmatched_tasks_captures_unmatched_get: {
+        parameters: {
+            query: {
+                /** @description The day, in the brokerage's time zone (BROKERAGE_TIMEZONE). */
+                date: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reconciliation"];
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
