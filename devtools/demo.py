@@ -86,7 +86,7 @@ class Platform:
     """Generates the next upstream event for a random customer, with plausible conversion rates."""
 
     def __init__(self, seed: int = 7, manager_codes: list[str] | None = None, history_days: int = 0,
-                 duplicate_every: int = 0, staff: list[str] | None = None):
+                 duplicate_every: int = 0, staff: list[str] | None = None, risk: bool = False):
         """`history_days`: with a customer's first asset snapshot, also publish the end-of-day snapshots of
         that many past days (what a platform's T+1 history would hold), so the daily asset series and ADA
         have something to show from the start (`make run`; the fault suite's workload leaves it at 0)."""
@@ -102,6 +102,7 @@ class Platform:
         self.duplicate_every, self.steps = duplicate_every, 0
         self.dup_rng = random.Random(seed + 1)
         self.staff = staff or []  # with staff ids: their calls and SMS with customers (`capture`)
+        self.risk = risk  # risk assessments with the applications (`risk_assessment`)
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -171,7 +172,8 @@ class Platform:
                     net_worth=Decimal(rng.choice([50_000, 200_000, 800_000]) * (20 if wealthy else 1)),
                     net_worth_currency=s.currency, investment_experience_years=rng.randint(0, 20),
                     annual_income=Decimal(rng.choice([240_000, 480_000, 1_200_000])) if complete else None,
-                    employment_status=rng.choice(["employed", "self_employed", "retired"]) if complete else None))]
+                    employment_status=rng.choice(["employed", "self_employed", "retired"]) if complete else None)),
+                *self.risk_assessment(s, now)]
         if s.stage == "applied":
             if rng.random() < 0.12:
                 s.stage = "verified" if s.attempts < 2 else "rejected"
@@ -254,6 +256,17 @@ class Platform:
                                     id_number=s.id_number if exact else f"Y{rng.randint(1, 10**7)}",
                                     date_of_birth=birth_date(s.customer_id))]
 
+    def risk_assessment(self, s: Sim, now: datetime) -> list[Payload]:
+        """The suitability questionnaire's result with the application (`risk`): the rating from the customer id
+        (no draw from the platform's generator, like the date of birth)."""
+        if not self.risk:
+            return []
+        h = int(hashlib.sha256(f"risk:{s.customer_id}".encode()).hexdigest()[:8], 16)
+        rating = list(up.RiskRating)[min(h % 7, 4)]  # balanced and above most often
+        return [up.RiskAssessed(customer_id=s.customer_id, assessment_id=f"RA-{s.application_id}-{s.attempts}",
+                                risk_rating=rating, score=h % 101, assessed_at=now,
+                                valid_until=now + timedelta(days=730))]
+
     def capture(self, s: Sim) -> list[Payload]:
         """A staff member's call with (or SMS to) the customer, as the telephony / SMS system captures it: by
         phone number mostly, by customer id sometimes, now and then a number no customer has (unmatched)."""
@@ -297,7 +310,7 @@ async def run(settings: KafkaSettings, *, rate: float, customers: int, total: in
     producer = EventProducer(settings, client_id="demo-platform")
     await producer.start()
     platform = Platform(seed=seed, manager_codes=manager_codes, history_days=HISTORY_DAYS,
-                        duplicate_every=duplicate_every, staff=DEMO_STAFF)
+                        duplicate_every=duplicate_every, staff=DEMO_STAFF, risk=True)
     sent = 0
     answers = asyncio.create_task(answer_requests(settings, producer, seed=seed))  # the CRM's requests
     try:

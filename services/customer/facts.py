@@ -21,6 +21,7 @@ BUSINESS_TIME = {
     "trading.trade_executed": "executed_at",
     "trading.asset_snapshot_taken": "as_of",
     "referral.referral_linked": "linked_at",
+    "suitability.risk_assessed": "assessed_at",
 }
 
 

@@ -7,8 +7,9 @@ ACCOUNT = "brokerage.account"
 FUNDING = "brokerage.funding"
 TRADING = "brokerage.trading"
 REFERRAL = "brokerage.referral"
+SUITABILITY = "brokerage.suitability"  # suitability / risk assessment results (the customer's risk rating)
 
-UPSTREAM_TOPICS = (REGISTRATION, KYC, ACCOUNT, FUNDING, TRADING, REFERRAL)
+UPSTREAM_TOPICS = (REGISTRATION, KYC, ACCOUNT, FUNDING, TRADING, REFERRAL, SUITABILITY)
 
 # What the platform publishes for the User CRM (consumed by the usercrm service only): profile sections,
 # logins, banking details, allocations and funds, charges, and its answers to the CRM's requests.

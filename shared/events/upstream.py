@@ -309,3 +309,27 @@ class ReferralLinked(Payload):
     referrer_customer_id: CustomerId
     referral_code: ShortText | None = None
     linked_at: AwareDatetime
+
+
+# ------------------------------------------------------------------------------------- suitability
+class RiskRating(StrEnum):
+    """The customer's risk profile from the suitability assessment (lowest to highest tolerance)."""
+
+    conservative = "conservative"
+    moderately_conservative = "moderately_conservative"
+    balanced = "balanced"
+    moderately_aggressive = "moderately_aggressive"
+    aggressive = "aggressive"
+
+
+@registry.contract("suitability.risk_assessed", version=1, topic=topics.SUITABILITY)
+class RiskAssessed(Payload):
+    """The result of a customer's suitability / risk assessment (questionnaire): the latest by `assessed_at`
+    is the customer's risk rating."""
+
+    customer_id: CustomerId
+    assessment_id: EntityId = Field(description="The platform's assessment id (one result per assessment).")
+    risk_rating: RiskRating
+    score: int | None = Field(default=None, ge=0, le=100, description="The questionnaire's score, when scored.")
+    assessed_at: AwareDatetime
+    valid_until: AwareDatetime | None = Field(default=None, description="When the assessment must be renewed.")

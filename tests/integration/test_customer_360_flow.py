@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from shared.events import encode, registry, topics
 from shared.events.crm_assignment import CustomerAssigned
-from shared.events.upstream import CustomerRegistered
+from shared.events.upstream import CustomerRegistered, RiskAssessed
 from shared.runtime.kafka import EventProducer, ensure_topics
 from tests.conftest import ops_rebuild_verified
 from tests.integration.test_customer_pipeline import Service
@@ -44,6 +45,10 @@ async def test_crm_events_to_the_360_dead_letters_rebuild_and_replay(kafka_setti
                                                                     team_id="team-a", reason="rule", assigned_at=T0),
                                                    producer="t")])
     await producer.publish_many(crm)
+    # the risk rating: a new upstream fact (brokerage.suitability), the later assessment published first
+    await producer.publish_many([registry.envelope(RiskAssessed(
+        customer_id="x1", assessment_id=aid, risk_rating=rating, assessed_at=T0 + timedelta(days=d)),
+        producer="brokerage-test") for aid, rating, d in (("ra-2", "balanced", 2), ("ra-1", "aggressive", 1))])
     await producer.publish_many(crm[:5])  # re-published: same event ids
     bad = json.loads(encode(crm[0]))
     bad["payload"]["customer_id"] = None
@@ -60,6 +65,7 @@ async def test_crm_events_to_the_360_dead_letters_rebuild_and_replay(kafka_setti
             assert body["follow_ups"]["count"] == 2 and body["kyc"]["status"] == "approved", body
             assert body["tickets"]["items"] and body["tickets"]["items"][0]["status"] == "resolved", body
             assert body["campaign_touches"]["count"] == 1 and body["messages"]["count"] == 1, body
+            assert body["profile"]["risk"] and body["profile"]["risk"]["assessment_id"] == "ra-2", body
             return body
 
         body = await poll(complete, timeout=60, message="the 360 complete")
@@ -67,6 +73,9 @@ async def test_crm_events_to_the_360_dead_letters_rebuild_and_replay(kafka_setti
         assert body["campaign_touches"]["items"][0]["campaign_name"] == "Spring"
         assert {t["tag"] for t in body["tags"]} == {"VIP", "hk-desk", "warm"}
         assert [r["sources"] for r in body["remarks"]] == [["follow_up"]]
+        assert body["profile"]["risk"]["rating"] == "balanced"
+        listed = (await svc.get("/customers", risk_rating="balanced")).json()["items"]
+        assert [i["customer_id"] for i in listed] == ["x1"]
         # scope: x1 is m-1's, x2 no one's
         assert (await svc.get("/customers/x1/360", role="manager", user="m-1", team="team-a")).status_code == 200
         assert (await svc.get("/customers/x2/360", role="manager", user="m-1", team="team-a")).status_code == 404

@@ -13,7 +13,7 @@ from shared.events.crm_usercrm import UserRequest
 
 
 def test_demo_traffic_covers_every_upstream_event_and_is_valid() -> None:
-    platform = Platform(seed=3, staff=DEMO_STAFF)  # as `make run` plays it: with the staff's calls and SMS
+    platform = Platform(seed=3, staff=DEMO_STAFF, risk=True)  # as `make run` plays it: calls, SMS, risk ratings
     seen: Counter[str] = Counter()
     order: dict[str, list[str]] = {}
     for _ in range(4000):

@@ -91,4 +91,13 @@ def build_detail(state: State, *, unmasked: bool) -> dict[str, Any]:
         "first_seen_at": v["first_seen_at"], "last_activity_at": v["last_activity_at"],
         "remarks_count": state["remarks"],
         "merge": {"merged_into": v["merged_into"], "reason": v["merge_reason"], "merged_ids": v["merged_ids"]},
+        "risk": _risk(state.get("risk")),  # states folded before risk ratings existed have no key
     })
+
+
+def _risk(risk: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The latest suitability assessment (None without one)."""
+    if not risk:
+        return None
+    return {"rating": risk["rating"], "score": risk.get("score"), "assessment_id": risk["assessment_id"],
+            "assessed_at": risk["at"], "valid_until": risk.get("valid_until")}

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from shared.events.crm_customer import AccountStatus, Stage, VerificationStatus
-from shared.events.upstream import Channel
+from shared.events.upstream import Channel, RiskRating
 from shared.runtime.api import Problem
 from shared.runtime.auth import Principal, Scope
 from shared.runtime.cursor import CursorCodec
@@ -73,6 +73,7 @@ class ListFilters:
     age_max: int | None = None
     today: date | None = None  # the brokerage's date, for ages
     institution_id: list[str] | None = None
+    risk_rating: list[str] | None = None
 
 
 class FilterParams(BaseModel):
@@ -110,6 +111,8 @@ class FilterParams(BaseModel):
     age_max: int | None = Field(None, ge=0, le=150, description="Age in years ≤; needs CustomerPiiRead (403).")
     institution_id: list[Ident] | None = Field(None, max_length=50,
                                                description="Came through one of these institutions (source).")
+    risk_rating: list[RiskRating] | None = Field(None, description="Risk rating(s) from the latest suitability "
+                                                                   "assessment (customers without one never match).")
 
 
 async def list_filters(request: Request, p: Annotated[FilterParams, Query()]) -> ListFilters:
@@ -135,7 +138,8 @@ async def list_filters(request: Request, p: Annotated[FilterParams, Query()]) ->
                        p.verification_status, p.account_status, p.deposit_currency, p.deposit_min, p.deposit_max,
                        p.assets_currency, p.assets_min, p.assets_max, p.manager_id, p.team_id, p.unassigned,
                        list(p.tag or []), p.referrer_customer_id, p.q, p.ada_currency, p.ada30_min, p.ada30_max,
-                       p.age_min, p.age_max, today, institution_id=list(p.institution_id) if p.institution_id else None)
+                       p.age_min, p.age_max, today, institution_id=list(p.institution_id) if p.institution_id else None,
+                       risk_rating=[r.value for r in p.risk_rating] if p.risk_rating else None)
 
 
 def years_before(day: date, years: int) -> date:
@@ -231,6 +235,8 @@ def filter_clauses(t: Tables, f: ListFilters, *, pii: bool = False) -> list[Colu
         out.append(exists().where(t.tag.c.customer_id == c.c.customer_id, t.tag.c.tag == tag))
     if f.referrer_customer_id:
         out.append(c.c.referrer_customer_id == f.referrer_customer_id)
+    if f.risk_rating:
+        out.append(c.c.risk_rating.in_(f.risk_rating))
     if f.q:
         out.append(search_clause(t, f.q) if pii else t.customer.c.customer_id == f.q)
     return out
@@ -282,7 +288,7 @@ PAGE_COLUMNS = ("customer_id", "registered", "registered_at", "channel", "campai
                 "first_deposit_at", "first_trade_at", "trades_count", "total_assets", "assets_currency",
                 "assets_as_of", "tags", "last_activity_at", "name", "phone_dialing_code", "phone_number", "email",
                 "sort_registered_at", "assets_sort", "ada_currency", "ada_as_of", "ada30", "ada30_prev", "ada90",
-                "ada90_prev", "ada365", "ada365_prev")
+                "ada90_prev", "ada365", "ada365_prev", "risk_rating")
 
 
 def managers_column(t: Tables, dialect: str) -> Any:

@@ -43,7 +43,7 @@ LIST_FIELDS = ("customer_id", "registered", "registered_at", "channel", "campaig
                "referrer_customer_id", "language", "residence_country", "user_region", "active_region", "stage",
                "stage_changed_at", "account_status", "verification_status", "deposits", "withdrawals",
                "first_deposit_at", "first_trade_at", "trades_count", "total_assets", "assets_currency",
-               "assets_as_of", "tags", "last_activity_at")
+               "assets_as_of", "tags", "last_activity_at", "risk_rating")
 
 
 def managers_of(session: Any, t: Any, ids: list[str]) -> dict[str, list[dict[str, Any]]]:

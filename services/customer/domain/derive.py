@@ -168,6 +168,7 @@ def view(s: State) -> dict[str, Any]:
         "referrer_customer_id": referrer["customer_id"] if referrer else None,
         "tags": list(s["tags"]),
         "date_of_birth": (s["identity"] or {}).get("date_of_birth") or (s.get("imported") or {}).get("date_of_birth"),
+        "risk_rating": (s.get("risk") or {}).get("rating"),
         "first_seen_at": s["first_seen_at"],
         "last_activity_at": s["last_activity_at"],
         **merge_view(s),

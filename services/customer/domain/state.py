@@ -44,6 +44,7 @@ def new_state(customer_id: str) -> State:
         "assets": {},
         "referrer": None,
         "imported": None,
+        "risk": None,
         "verification": None,
         "verification_history": [],
         "tags": [],
@@ -248,6 +249,15 @@ def _referral_linked(s: State, f: Fact) -> None:
                          "at": f["at"], "id": f["id"]}
 
 
+def _risk_assessed(s: State, f: Fact) -> None:
+    """The latest assessment by (assessed_at, event id) is the customer's risk rating (any order, duplicates)."""
+    d = f["data"]
+    cur = s.get("risk")  # states folded before this version have no key
+    if _newer((f["at"], f["id"]), (cur["at"], cur["id"]) if cur else None):
+        s["risk"] = {"rating": d["risk_rating"], "score": d.get("score"), "assessment_id": d["assessment_id"],
+                     "valid_until": d.get("valid_until"), "at": f["at"], "id": f["id"]}
+
+
 def _crm_verification(s: State, f: Fact) -> None:
     d = f["data"]
     _set_verification(s, {"status": d["status"], "at": f["at"], "id": f["id"], "by": d.get("by"),
@@ -359,6 +369,7 @@ REDUCERS = {
     "trading.asset_snapshot_taken": _asset_snapshot,
     "referral.referral_linked": _referral_linked,
     "import.customer_imported": _imported,
+    "suitability.risk_assessed": _risk_assessed,
     "crm.verification_changed": _crm_verification,
     "crm.tags_changed": _crm_tags,
     "crm.remark_added": _crm_remark,

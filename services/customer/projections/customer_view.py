@@ -72,6 +72,7 @@ def customer_row(v: dict[str, Any]) -> dict[str, Any]:
         # rows stored before the view carried it have no key: their customers show no age until their next fact
         "date_of_birth": date.fromisoformat(v["date_of_birth"]) if v.get("date_of_birth") else None,
         "merged_into": v.get("merged_into"),
+        "risk_rating": v.get("risk_rating"),
     }
 
 

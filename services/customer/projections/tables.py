@@ -73,6 +73,7 @@ def _customer(md: MetaData) -> Table:
         Column("last_activity_at", TS, nullable=False),
         Column("date_of_birth", Date, doc="from the platform's identity verification (personal data)"),
         Column("institution_id", String(64), doc="the institution the customer came through (source)"),
+        Column("risk_rating", String(32), doc="the latest suitability assessment's rating (suitability.risk_assessed)"),
         # average daily assets (domain/daily.py), kept by the asset-series fold, not by the row upsert
         Column("ada_currency", String(3)), Column("ada_as_of", Date, doc="the last day of the series (None: none)"),
         Column("ada30", MONEY, nullable=False, server_default="0", doc="0 without a series (filter, sort)"),
@@ -89,6 +90,7 @@ def _customer(md: MetaData) -> Table:
     Index("ix_customer_ada30", t.c.ada30, t.c.customer_id)
     Index("ix_customer_stage_ada30", t.c.stage, t.c.ada30, t.c.customer_id)
     Index("ix_customer_dob", t.c.date_of_birth, t.c.customer_id)
+    Index("ix_customer_risk_reg", t.c.risk_rating, *[t.c[c] for c in reg])
     Index("ix_customer_activity", t.c.last_activity_at, t.c.customer_id)
     Index("ix_customer_stage_activity", t.c.stage, t.c.last_activity_at, t.c.customer_id)
     Index("ix_customer_referrer", t.c.referrer_customer_id)

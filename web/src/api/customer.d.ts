@@ -749,6 +749,12 @@ export interface components {
              */
             text: string;
         };
+        /**
+         * RiskRating
+         * @description The customer's risk profile from the suitability assessment (lowest to highest tolerance).
+         * @enum {string}
+         */
+        RiskRating: "conservative" | "moderately_conservative" | "balanced" | "moderately_aggressive" | "aggressive";
         /** Section */
         Section: {
             /**
@@ -1811,6 +1817,8 @@ export interface operations {
                 registered_from?: string | null;
                 /** @description Registered before (exclusive); must be after `registered_from` (422 otherwise). */
                 registered_to?: string | null;
+                /** @description Risk rating(s) from the latest suitability assessment (customers without one never match). */
+                risk_rating?: components["schemas"]["RiskRating"][] | null;
                 sort?: "registered_at" | "assets" | "last_activity" | "ada30";
                 /** @description Lifecycle stage(s). */
                 stage?: components["schemas"]["Stage"][] | null;
@@ -2990,6 +2998,8 @@ export interface operations {
                 registered_from?: string | null;
                 /** @description Registered before (exclusive); must be after `registered_from` (422 otherwise). */
                 registered_to?: string | null;
+                /** @description Risk rating(s) from the latest suitability assessment (customers without one never match). */
+                risk_rating?: components["schemas"]["RiskRating"][] | null;
                 /** @description Lifecycle stage(s). */
                 stage?: components["schemas"]["Stage"][] | null;
                 /** @description Has every tag given. */
@@ -3123,6 +3133,8 @@ export interface operations {
                 registered_from?: string | null;
                 /** @description Registered before (exclusive); must be after `registered_from` (422 otherwise). */
                 registered_to?: string | null;
+                /** @description Risk rating(s) from the latest suitability assessment (customers without one never match). */
+                risk_rating?: components["schemas"]["RiskRating"][] | null;
                 sort?: "registered_at" | "assets" | "last_activity" | "ada30";
                 /** @description Lifecycle stage(s). */
                 stage?: components["schemas"]["Stage"][] | null;

@@ -10,6 +10,9 @@ export const STAGES: Stage[] = ["registered", "pending_account_opening", "pendin
 export const CHANNELS: Channel[] = ["organic", "referral", "manager_qr", "external_channel", "manual_import", "institution", "campaign"];
 export const ACCOUNT_STATUSES: AccountStatus[] = ["none", "applied", "opened", "rejected", "closed"];
 export const VERIFICATION_STATUSES: VerificationStatus[] = ["unverified", "verified", "pending_review", "failed"];
+export type RiskRating = CustomerC["schemas"]["RiskRating"];
+/** lowest to highest risk tolerance (suitability assessment) */
+export const RISK_RATINGS: RiskRating[] = ["conservative", "moderately_conservative", "balanced", "moderately_aggressive", "aggressive"];
 
 export interface ManagerSlot {
   manager_id: string;
@@ -85,6 +88,8 @@ export interface AdaBlock {
 export interface CustomerDetail {
   customer_id: string;
   as_of: string | null;
+  /** the latest suitability assessment (null without one; may be absent from older answers) */
+  risk?: { rating: RiskRating; score: number | null; assessment_id: string; assessed_at: string; valid_until: string | null } | null;
   basic: {
     name: string | null;
     phone_dialing_code: string | null;

@@ -12,6 +12,15 @@ export const wealthEn = {
   "drawer.service.due": "due {at}",
   "remark.source.customer": "Customer",
   "remark.source.follow_up": "Follow-up",
+  "customers.risk": "Risk rating",
+  "risk.conservative": "Conservative",
+  "risk.moderately_conservative": "Moderately conservative",
+  "risk.balanced": "Balanced",
+  "risk.moderately_aggressive": "Moderately aggressive",
+  "risk.aggressive": "Aggressive",
+  "drawer.risk": "Risk rating",
+  "drawer.riskNone": "Not assessed",
+  "drawer.riskValid": "assessed {at}, valid until {until}",
 } as const;
 
 export const wealthZh: Record<keyof typeof wealthEn, string> = {
@@ -27,4 +36,13 @@ export const wealthZh: Record<keyof typeof wealthEn, string> = {
   "drawer.service.due": "截止 {at}",
   "remark.source.customer": "客户备注",
   "remark.source.follow_up": "跟进记录",
+  "customers.risk": "风险等级",
+  "risk.conservative": "保守型",
+  "risk.moderately_conservative": "稳健型",
+  "risk.balanced": "平衡型",
+  "risk.moderately_aggressive": "成长型",
+  "risk.aggressive": "进取型",
+  "drawer.risk": "风险等级",
+  "drawer.riskNone": "未评估",
+  "drawer.riskValid": "评估于 {at}，有效期至 {until}",
 };

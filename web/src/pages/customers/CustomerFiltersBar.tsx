@@ -3,7 +3,7 @@ import { Badge, Button, Col, DatePicker, Form, Input, Row, Select, Space } from 
 import dayjs from "dayjs";
 import { memo, useEffect, useState } from "react";
 import { useI18n } from "../../i18n";
-import { ACCOUNT_STATUSES, CHANNELS, STAGES, VERIFICATION_STATUSES } from "../../services/models";
+import { ACCOUNT_STATUSES, CHANNELS, RISK_RATINGS, STAGES, VERIFICATION_STATUSES } from "../../services/models";
 import { activeFilterCount, DEFAULT_FILTERS, SORTS, type CustomerFilters } from "./filters";
 
 const REGIONS = ["HK", "SG", "CN", "MY", "US", "GB", "AU", "JP", "TW", "TH", "ID", "PH", "VN", "KR", "CA"];
@@ -96,6 +96,12 @@ export const CustomerFiltersBar = memo(function CustomerFiltersBar({ filters, on
               <Form.Item label={t("customers.accountStatus")} htmlFor="f-account">
                 <Select id="f-account" mode="multiple" allowClear value={filters.account_status} onChange={(v) => set({ account_status: v })}
                   options={multi(ACCOUNT_STATUSES, "account")} />
+              </Form.Item>
+            </Col>
+            <Col span={6}>
+              <Form.Item label={t("customers.risk")} htmlFor="f-risk">
+                <Select id="f-risk" mode="multiple" allowClear value={filters.risk_rating} onChange={(v) => set({ risk_rating: v })}
+                  options={multi(RISK_RATINGS, "risk")} data-testid="filter-risk" />
               </Form.Item>
             </Col>
             <Col span={6}>

@@ -4,7 +4,7 @@ import { activeFilterCount, DEFAULT_FILTERS, filtersToParams, parseFilters, toFi
 describe("customer filters ↔ URL", () => {
   it("round-trips every filter through the URL", () => {
     const url = "q=ann&stage=funded&stage=traded&user_region=HK&active_region=SG&channel=referral&verification_status=verified"
-      + "&account_status=opened&tag=vip&tag=hot+lead&manager_id=M-HK-1&team_id=T-HK&unassigned=false&referrer_customer_id=C1"
+      + "&account_status=opened&risk_rating=balanced&risk_rating=aggressive&tag=vip&tag=hot+lead&manager_id=M-HK-1&team_id=T-HK&unassigned=false&referrer_customer_id=C1"
       + "&registered_from=2026-11-01&registered_to=2026-11-30&assets_currency=USD&assets_min=1000&assets_max=5000"
       + "&deposit_currency=HKD&deposit_min=10&deposit_max=20&sort=assets&order=asc&limit=100";
     const f = parseFilters(new URLSearchParams(url));
@@ -14,7 +14,9 @@ describe("customer filters ↔ URL", () => {
     expect(f.sort).toBe("assets");
     expect(f.limit).toBe(100);
     expect(parseFilters(filtersToParams(f))).toEqual(f);
-    expect(activeFilterCount(f)).toBe(19); // every filter but the search
+    expect(f.risk_rating).toEqual(["balanced", "aggressive"]);
+    expect(toFilterQuery(f).risk_rating).toEqual(["balanced", "aggressive"]);
+    expect(activeFilterCount(f)).toBe(20); // every filter but the search
   });
 
   it("leaves defaults out of the URL", () => {
@@ -23,9 +25,10 @@ describe("customer filters ↔ URL", () => {
   });
 
   it("drops values a stale or hand-edited link carries", () => {
-    const f = parseFilters(new URLSearchParams("stage=nonsense&stage=funded&channel=pigeon&user_region=hk&user_region=HKG&sort=name&order=up&limit=7&registered_from=yesterday&unassigned=maybe"));
+    const f = parseFilters(new URLSearchParams("stage=nonsense&stage=funded&risk_rating=yolo&channel=pigeon&user_region=hk&user_region=HKG&sort=name&order=up&limit=7&registered_from=yesterday&unassigned=maybe"));
     expect(f.stage).toEqual(["funded"]);
     expect(f.channel).toEqual([]);
+    expect(f.risk_rating).toEqual([]);
     expect(f.user_region).toEqual(["HK"]);
     expect(f.sort).toBe("registered_at");
     expect(f.order).toBe("desc");

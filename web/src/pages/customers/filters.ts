@@ -2,7 +2,7 @@
 // them into the customer service's list query. Pure functions, tested in filters.test.ts.
 import dayjs from "dayjs";
 import type { FilterQuery, ListQuery } from "../../services/customers";
-import { ACCOUNT_STATUSES, CHANNELS, STAGES, VERIFICATION_STATUSES, type AccountStatus, type Channel, type Stage, type VerificationStatus } from "../../services/models";
+import { ACCOUNT_STATUSES, CHANNELS, RISK_RATINGS, STAGES, VERIFICATION_STATUSES, type AccountStatus, type Channel, type RiskRating, type Stage, type VerificationStatus } from "../../services/models";
 
 export type SortKey = NonNullable<ListQuery["sort"]>;
 export const SORTS: SortKey[] = ["registered_at", "assets", "last_activity", "ada30"];
@@ -16,6 +16,7 @@ export interface CustomerFilters {
   channel: Channel[];
   verification_status: VerificationStatus[];
   account_status: AccountStatus[];
+  risk_rating: RiskRating[];
   tag: string[];
   manager_id?: string;
   team_id?: string;
@@ -36,11 +37,11 @@ export interface CustomerFilters {
 }
 
 export const DEFAULT_FILTERS: CustomerFilters = {
-  stage: [], user_region: [], active_region: [], channel: [], verification_status: [], account_status: [], tag: [],
+  stage: [], user_region: [], active_region: [], channel: [], verification_status: [], account_status: [], risk_rating: [], tag: [],
   sort: "registered_at", order: "desc", limit: 50,
 };
 
-const LISTS = ["stage", "user_region", "active_region", "channel", "verification_status", "account_status", "tag"] as const;
+const LISTS = ["stage", "user_region", "active_region", "channel", "verification_status", "account_status", "risk_rating", "tag"] as const;
 const TEXTS = ["q", "manager_id", "team_id", "referrer_customer_id", "registered_from", "registered_to",
   "assets_currency", "assets_min", "assets_max", "deposit_currency", "deposit_min", "deposit_max"] as const;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -51,11 +52,12 @@ function oneOf<T extends string>(values: readonly T[], v: string): v is T {
 
 /** URL → filters. Unknown values are dropped (a stale link never breaks the page). */
 export function parseFilters(params: URLSearchParams): CustomerFilters {
-  const f: CustomerFilters = { ...DEFAULT_FILTERS, stage: [], user_region: [], active_region: [], channel: [], verification_status: [], account_status: [], tag: [] };
+  const f: CustomerFilters = { ...DEFAULT_FILTERS, stage: [], user_region: [], active_region: [], channel: [], verification_status: [], account_status: [], risk_rating: [], tag: [] };
   f.stage = params.getAll("stage").filter((v) => oneOf(STAGES, v)) as Stage[];
   f.channel = params.getAll("channel").filter((v) => oneOf(CHANNELS, v)) as Channel[];
   f.verification_status = params.getAll("verification_status").filter((v) => oneOf(VERIFICATION_STATUSES, v)) as VerificationStatus[];
   f.account_status = params.getAll("account_status").filter((v) => oneOf(ACCOUNT_STATUSES, v)) as AccountStatus[];
+  f.risk_rating = params.getAll("risk_rating").filter((v) => oneOf(RISK_RATINGS, v)) as RiskRating[];
   f.user_region = params.getAll("user_region").map((v) => v.toUpperCase()).filter((v) => /^[A-Z]{2}$/.test(v));
   f.active_region = params.getAll("active_region").map((v) => v.toUpperCase()).filter((v) => /^[A-Z]{2}$/.test(v));
   f.tag = params.getAll("tag").filter((v) => v.trim() !== "");

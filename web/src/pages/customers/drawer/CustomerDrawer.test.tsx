@@ -47,6 +47,13 @@ describe("the customer drawer on the one call", () => {
     expect(paths.some((p) => p.includes("follow-ups") || p.endsWith("/remarks"))).toBe(false);
   });
 
+  it("shows the risk rating of the latest assessment on the basic tab", async () => {
+    const risk = { rating: "balanced", score: 55, assessment_id: "RA-1", assessed_at: "2026-02-01T00:00:00Z", valid_until: "2028-02-01T00:00:00Z" };
+    mockFetch({ "GET /api/customer/customers/C-1/360": () => ({ ...one, profile: { ...profile, risk } }) });
+    renderWith(<CustomerDrawer />, { url: "/customers?customer=C-1" });
+    expect(await screen.findByTestId("drawer-risk")).toHaveTextContent("Balanced");
+  });
+
   it("shows the past from the detail as of that time, without the current-only tabs", async () => {
     const seen = mockFetch({ "GET /api/customer/customers/C-1": () => ({ ...profile, as_of: "2026-01-02T00:00:00Z" }) });
     renderWith(<CustomerDrawer />, { url: "/customers?customer=C-1&as_of=2026-01-02T00:00:00Z" });

@@ -33,6 +33,9 @@ export function BasicTab({ d }: { d: CustomerDetail }) {
         <Descriptions.Item label={t("field.activeRegion")}>{b.active_region ?? "—"}</Descriptions.Item>
         <Descriptions.Item label={t("field.verification")}>{label("verification", b.verification_status)}</Descriptions.Item>
         <Descriptions.Item label={t("field.tags")}>{b.tags.length ? b.tags.map((x) => <Tag key={x}>{x}</Tag>) : "—"}</Descriptions.Item>
+        <Descriptions.Item label={t("drawer.risk")}>
+          <span data-testid="drawer-risk">{d.risk ? <>{label("risk", d.risk.rating)} <Typography.Text type="secondary">{t("drawer.riskValid", { at: when(d.risk.assessed_at), until: when(d.risk.valid_until) })}</Typography.Text></> : t("drawer.riskNone")}</span>
+        </Descriptions.Item>
       </Descriptions>
       <Typography.Title level={3} style={{ fontSize: 14, marginTop: 16 }}>{t("field.idType")}</Typography.Title>
       <Descriptions size="small" bordered column={2}>
