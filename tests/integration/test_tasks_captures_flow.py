@@ -81,7 +81,13 @@ async def test_calls_and_sms_to_follow_ups_reconciliation_dead_letters_and_rebui
     assert all("phone_hash" not in json.dumps(p) and "9123" not in json.dumps(p) for p in mine)
 
     day = (T0 + timedelta(hours=2)).date().isoformat()
-    rec = (await api.get("/tasks/captures/unmatched", params={"date": day}, headers=token("boss", role="admin"))).json()
+
+    async def reconciled():  # the captures are keyed by call / message id: other partitions, other batches
+        r = (await api.get("/tasks/captures/unmatched", params={"date": day},
+                           headers=token("boss", role="admin"))).json()
+        return r if r["captured"] == 3 else None
+
+    rec = await poll(reconciled, timeout=60, message="three captures")
     assert (rec["matched"], rec["unmatched"]) == (2, 1) and rec["unmatched_by_reason"] == {"unknown_phone": 1}
     assert [i["capture_id"] for i in rec["items"]] == [f"call-x-{cid}"]
 
