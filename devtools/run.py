@@ -1,8 +1,10 @@
 """`make run`: every service on the embedded default (SQLite per service, local Kafka) plus demo traffic,
 behind the console's gateway.
 
-Starts each service as its own process (`python -m services.<name> all`), waits until each answers
-/readyz, seeds demo teams / managers / rules through the public APIs (`devtools.seed`), builds the web
+Starts each service as its own process (`python -m services.<name> all`; each takes its rights from the
+access directory, `<NAME>_ACCESS_DIRECTORY=enforce`), waits until each answers /readyz, seeds the demo
+organisation, roles and staff into the access service, waits until every service's directory has them, then
+seeds demo teams / managers / rules through the public APIs (`devtools.seed`), builds the web
 console and serves it with the five APIs through nginx (`devtools.gateway`), then runs the demo platform
 generator. Prints the console URL, each API's docs URL and a ready-made token per role. Ctrl-C stops
 everything. With WHALE_DEV_SIGNIN=1 (make run sets it) the console offers a development sign-in as any
@@ -126,11 +128,20 @@ def spawn(name: str, command: str, env: dict[str, str], logs: Path) -> subproces
                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def directory_env(names: list[str]) -> dict[str, str]:
+    """With the access service in the stack every service takes its rights from the access directory
+    (`<NAME>_ACCESS_DIRECTORY=enforce`, unless the environment says otherwise); without it, from the tokens."""
+    if "access" not in names:
+        return {}
+    return {f"{n.upper()}_ACCESS_DIRECTORY": os.environ.get(f"{n.upper()}_ACCESS_DIRECTORY", "enforce") for n in names}
+
+
 def start_services(names: list[str], var: Path, bootstrap: str, ports: dict[str, int] | None = None,
                    extra_env: dict[str, str] | None = None) -> dict[str, subprocess.Popen]:
     """Migrate, then start every service (`all`); if anything fails or is interrupted on the way, the services
     already started are stopped before the error propagates (a failed start leaves no process behind)."""
-    envs = {name: service_env(name, var, bootstrap, ports, extra_env) for name in names}
+    envs = {name: service_env(name, var, bootstrap, ports, {**directory_env(names), **(extra_env or {})})
+            for name in names}
     procs: dict[str, subprocess.Popen] = {}
     try:
         migrate_all(envs)
@@ -203,7 +214,7 @@ async def main_async(args: argparse.Namespace) -> int:
         try:
             from . import seed
 
-            manager_codes = await seed.seed(ports, auth, names)
+            manager_codes = await seed.seed(ports, auth, names, kafka=kafka)
         except ImportError:
             pass
         dev = devsignin.enabled() and not args.no_console

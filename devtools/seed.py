@@ -20,7 +20,7 @@ import httpx
 
 from shared.runtime.auth import mint_token
 from shared.runtime.logging import get_logger
-from shared.runtime.settings import AuthSettings
+from shared.runtime.settings import AuthSettings, KafkaSettings
 
 from . import seed_access, seed_campaigns, seed_usercrm
 
@@ -71,11 +71,14 @@ def _h(token: str) -> dict[str, str]:
 
 
 async def seed(ports: dict[str, int], auth: AuthSettings, names: list[str], org: Org = DEMO, *,
-               strict: bool = False) -> list[str]:
+               strict: bool = False, kafka: KafkaSettings | None = None) -> list[str]:
     """Create the organisation (the demo one by default); returns the managers' referral (QR) codes.
-    Idempotent (409 on what exists is fine); `strict` raises on any other refusal instead of logging it."""
+    Idempotent (409 on what exists is fine); `strict` raises on any other refusal instead of logging it.
+    The access service first: the other services decide from its roles and staff (their access directory),
+    so they are asked only once each directory has read them (`wait_directories`)."""
     if "access" in names:
         await seed_access.seed_access(ports["access"], auth, org.teams, org.managers, strict=strict)
+        await seed_access.wait_directories(kafka or KafkaSettings(), [n for n in names if n != "access"])
     if "assignment" not in names:
         return []
     base = f"http://127.0.0.1:{ports['assignment']}"

@@ -7,13 +7,16 @@ Idempotent: what exists is left as it is."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 
+from shared.events import topics
 from shared.runtime.auth import ROLES, mint_token
 from shared.runtime.logging import get_logger
-from shared.runtime.settings import AuthSettings
+from shared.runtime.replay import at_end, end_offsets, group_offsets
+from shared.runtime.settings import AuthSettings, KafkaSettings
 
 from .devsignin import DEMO_USERS
 
@@ -66,3 +69,24 @@ async def seed_access(port: int, auth: AuthSettings, teams: list[dict[str, Any]]
             held = await c.get(f"/access/staff/{staff_id}")
             if held.status_code == 200 and role not in {a["role_id"] for a in held.json()["assignments"]}:
                 await _post(c, f"/access/staff/{staff_id}/roles", {"role_id": role}, strict)
+
+
+async def wait_directories(kafka: KafkaSettings, services: list[str], *, timeout_s: float = 120) -> None:
+    """Until the access directory of each service (consumer group `whale-<service>-access`) has committed the
+    access topic up to its end as it is now (the seed just published); a service that runs without a directory
+    has no such group and is waited for until the deadline, then named in the error."""
+    ends = await end_offsets(kafka, [kafka.topic(topics.CRM_ACCESS)])
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    waiting = list(services)
+    while waiting:
+        behind = []
+        for svc in waiting:
+            if not at_end({}, await group_offsets(kafka, f"{kafka.topic_prefix}whale-{svc}-access"), ends):
+                behind.append(svc)
+        waiting = behind
+        if waiting and loop.time() > deadline:
+            raise RuntimeError(f"the access directory of {', '.join(waiting)} did not catch up in {timeout_s}s")
+        if waiting:
+            await asyncio.sleep(0.2)  # polling the groups' commits under the deadline above
+    log.info("access_directories_caught_up", services=services)

@@ -5,8 +5,8 @@ consumes no topic. The producer, relay, start, stop and readiness are the kit's
 
 Its own rights (`ACCESS_ACCESS_DIRECTORY`) are decided from its read model, not from a consumed copy: the rows
 are written in the events' transactions, so a change made here counts here at once, and there is no topic to
-wait for. With `bootstrap`, a caller unknown to the read model is judged by their token only while no active
-member holds AccessManage with the `all` scope (the first access manager has to be created by someone)."""
+wait for. With `bootstrap`, a caller who has not exited is judged by their token only while no active member
+holds AccessManage with the `all` scope (the first access manager has to be created by someone)."""
 
 from __future__ import annotations
 
@@ -48,8 +48,11 @@ class Container(OutboxContainer):
 
     @cached_property
     def access_directory(self) -> AccessDirectory | None:
-        return directory_for(self.SERVICE, self.settings, self.engine, self.sessions, tables=tables,
-                             consumes=False, bootstrap=True)
+        directory = directory_for(self.SERVICE, self.settings, self.engine, self.sessions, tables=tables,
+                                  consumes=False, bootstrap=True)
+        if directory is not None:  # a change made here counts here at once (other replicas: within refresh_s)
+            self.app.on_recorded(directory.invalidate)
+        return directory
 
     def rebuild_read_model(self) -> int:
         """Empty the read model and replay the store into it, in one transaction, with the fold the service

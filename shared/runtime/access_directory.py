@@ -26,8 +26,8 @@
   (`shared.runtime.container.AccessDirectoryWiring`) run its consumer and migrate its tables.
 - The access service reads its own read model instead (`tables=` its `access_*` tables, `consumes=False`:
   written in the events' transactions, nothing to wait for) with `bootstrap=True`: while no active member
-  holds `AccessManage` with the `all` scope, a caller the directory does not know is judged by their token
-  (logged `access_bootstrap`), so the first access manager can be created.
+  holds `AccessManage` with the `all` scope, a caller who has not exited is judged by their token (logged
+  `access_bootstrap`), so the first access manager can be created.
 """
 
 from __future__ import annotations
@@ -138,6 +138,7 @@ class AccessDirectory:
         self.bootstrap = bootstrap
         self._loaded = not consumes  # latched once the topic was read up to its end
         self._load_checked = float("-inf")
+        self._managed_until = float("-inf")  # bootstrap: someone manages access (kept refresh_s)
         self.tracker = Tracker(POSITIONS, PROCESSED, CONSUMER)
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
         self._tree: tuple[float, dict[str, Node]] | None = None
@@ -216,18 +217,25 @@ class AccessDirectory:
             raise AccessNotLoaded("the access directory has not read crm.access.events to its end yet")
 
     def bootstrapping(self, user_id: str) -> bool:
-        """No active member holds AccessManage with the `all` scope, and `user_id` is not a member at all."""
+        """No active member holds AccessManage with the `all` scope (an answer kept `refresh_s` once someone
+        does), and `user_id` has not exited."""
         s, a, r = self.tables.staff, self.tables.assignment, self.tables.role
         now = self.clock()
         with self.sessions() as session:
-            if session.execute(select(s.c.staff_id).where(s.c.staff_id == user_id)).first() is not None:
+            status = session.execute(select(s.c.status).where(s.c.staff_id == user_id)).scalar()
+            if status is not None and status != "active":
+                return False
+            if self._managed_until > self.monotonic():
                 return False
             rows = session.execute(
                 select(r.c.permissions, a.c.effective_from, a.c.effective_until)
                 .join(a, a.c.role_id == r.c.role_id).join(s, s.c.staff_id == a.c.staff_id)
                 .where(r.c.retired.is_(False), r.c.scope == "all", s.c.status == "active")).all()
-        return not any(str(Perm.AccessManage) in row.permissions and utc(row.effective_from) <= now
-                       and (row.effective_until is None or now < utc(row.effective_until)) for row in rows)
+        managed = any(str(Perm.AccessManage) in row.permissions and utc(row.effective_from) <= now
+                      and (row.effective_until is None or now < utc(row.effective_until)) for row in rows)
+        if managed:
+            self._managed_until = self.monotonic() + self.refresh_s
+        return not managed
 
     # ------------------------------------------------------------------------------ the answers
     def invalidate(self) -> None:
@@ -283,10 +291,11 @@ class AccessDirectory:
             if fresh:
                 self._compare(principal, acc)
             return principal
+        if (self.bootstrap and str(Perm.AccessManage) not in acc.permissions
+                and await asyncio.to_thread(self.bootstrapping, principal.user_id)):
+            log.warning("access_bootstrap", user_id=principal.user_id)
+            return principal
         if not acc.active:
-            if self.bootstrap and await asyncio.to_thread(self.bootstrapping, principal.user_id):
-                log.warning("access_bootstrap", user_id=principal.user_id)
-                return principal
             if not await self.loaded():
                 raise AccessNotLoaded("the access directory is still loading")
             log.info("access_refused", user_id=principal.user_id, reason="not an active staff member")

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, text
 from .api import create_app
 from .cursor import missing_cursor_secret
 from .eventstore import TrackingApplication
-from .kafka import broker_reachable
+from .kafka import EventProducer, broker_reachable
 from .logging import configure_logging, get_logger
 from .settings import KafkaSettings, ServiceSettings
 
@@ -100,10 +100,25 @@ async def _once(container: Rebuildable, service: str, *, rebuild: bool) -> None:
             if inspect.isawaitable(events):
                 events = await events
             log.info("read_model_rebuilt", service=service, events=events)
+            await rebuild_directory(container, service)
         else:
             log.info("migrated", service=service)
     finally:
         await container.stop()
+
+
+async def rebuild_directory(container: Any, service: str) -> None:
+    """The service's access directory replayed from crm.access.events into its emptied tables (a consumer-fed
+    read model like the others: `ops rebuild <service> --verify` compares it too)."""
+    directory = getattr(container, "access_directory", None)
+    if directory is None or not directory.consumes:
+        return
+    producer = EventProducer(container.settings.kafka, client_id=f"{service}-access-rebuild")
+    await producer.start()
+    try:
+        await directory.rebuild(producer)
+    finally:
+        await producer.stop()
 
 
 def store_checks(engine: Engine, app: TrackingApplication, kafka: KafkaSettings) -> list[Check]:

@@ -72,7 +72,7 @@ async def system(kafka_settings, tmp_path: Path):
     try:
         for name in names:
             await launcher.wait_ready(name, procs[name], timeout=120, ports=ports, logs=tmp_path / "logs")
-        await seed.seed(ports, AUTH, names)
+        await seed.seed(ports, AUTH, names, kafka=kafka_settings)
         urls: dict[str, Any] = {n: f"http://127.0.0.1:{p}" for n, p in ports.items()}
         urls["_stop"] = lambda: launcher.stop_services(procs)
         urls["_env"] = {n: launcher.service_env(n, tmp_path, kafka_settings.bootstrap_servers, ports, extra)

@@ -17,7 +17,7 @@ from shared.events import registry
 from shared.events.crm_access import AccessRoleChanged, AccessStaffChanged, RoleAssignment
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer
-from shared.runtime.service import running
+from shared.runtime.service import rebuild_directory, running
 from shared.runtime.settings import AuthSettings
 
 pytestmark = pytest.mark.asyncio
@@ -33,6 +33,12 @@ def staff(staff_id: str, version: int, *roles: str, status: str = "active", chan
     return envelope(AccessStaffChanged(
         staff_id=staff_id, status=status, change=change, version=version, changed_at=T0,
         assignments=[RoleAssignment(assignment_id=f"{staff_id}-{r}", role_id=r, effective_from=T0) for r in roles]))
+
+
+def directory_rows(c) -> dict[str, list[tuple]]:
+    with c.sessions() as s:
+        return {t.name: sorted(tuple(str(v) for v in row) for row in s.execute(t.select()))
+                for t in c.access_directory.tables.all}
 
 
 async def test_kyc_takes_the_rights_from_the_access_directory(kafka_settings, pg_database, poll):
@@ -67,6 +73,11 @@ async def test_kyc_takes_the_rights_from_the_access_directory(kafka_settings, pg
                 return await queue("kyc-ann", "manager") == 401
 
             await poll(refused, timeout=30, message="kyc-ann refused after the exit")
+        # `python -m services.kyc rebuild` (so `ops rebuild kyc --verify`) replays the topic into the emptied
+        # directory: the same rows
+        before = directory_rows(c)
+        await rebuild_directory(c, "kyc")
+        assert directory_rows(c) == before and before["access_dir_staff"]
     finally:
         await client.aclose()
         await producer.stop()

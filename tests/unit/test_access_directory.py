@@ -234,17 +234,22 @@ async def test_a_stranger_before_the_first_load_is_told_to_retry_not_refused(tmp
 
 @pytest.mark.asyncio
 async def test_the_access_service_bootstraps_its_first_access_manager_by_token_only(tmp_path):
-    """`bootstrap=True` (the access service on its own read model): a caller the tables do not know is judged by
-    their token while no active member holds AccessManage with the `all` scope; from then on, not any more. A
-    known member (even one who exited) is always judged by the tables."""
+    """`bootstrap=True` (the access service on its own read model): while no active member holds AccessManage
+    with the `all` scope, a caller who has not exited is judged by their token (a member without a role yet
+    too: the first access manager is created, then given the role); from then on, not any more."""
     d = Dir(tmp_path, bootstrap=True)
     d.d._loaded = True  # as the access service's own read model: nothing to wait for
     d.feed(*HISTORY)
     token = Principal(user_id="admin-1", permissions=frozenset({"AccessManage"}), scope=Scope.all)
     assert await d.d.resolve(token) is token  # nobody manages access yet
+    assert await d.d.resolve(Principal(user_id="M-1")) == Principal(user_id="M-1")  # a member: the token too
     with pytest.raises(AuthError):
         await d.d.resolve(Principal(user_id="M-2", permissions=frozenset({"AccessManage"})))  # exited member
-    d.feed(role("access_admin", ["AccessManage"], "all", 1), staff("A-1", 1, "access_admin", change="registered"))
+    d.feed(role("access_admin", ["AccessManage"], "all", 1), staff("admin-1", 1, change="registered"))
+    assert await d.d.resolve(token) is token  # registered, no role yet: still the token
+    d.feed(staff("admin-1", 2, "access_admin"))
+    assert (await d.d.resolve(token)).permissions == frozenset({"AccessManage"})  # now the tables
+    assert (await d.d.resolve(Principal(user_id="M-1", permissions=frozenset({"AccessManage"})))
+            ).permissions == frozenset({"ClientProfileReadOnly", "CustomerExport"})
     with pytest.raises(AuthError):
-        await d.d.resolve(token)  # now the tables decide: admin-1 is not a member
-    assert (await d.d.resolve(Principal(user_id="A-1"))).permissions == frozenset({"AccessManage"})
+        await d.d.resolve(Principal(user_id="stranger", permissions=frozenset({"AccessManage"})))
