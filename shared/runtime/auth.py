@@ -381,6 +381,13 @@ async def current_principal(
     return principal
 
 
+# A route's permission rule, machine-readable: `require` and `require_any` mark their dependency with it and the
+# app's OpenAPI states it on each operation as `x-whale-permission` (`openapi_problems.permission_rules`):
+# {"all_of": [...]} (every one; [] = any signed-in member) or {"any_of": [...], "scope": "all"} (one of them,
+# and with `scope` that data scope).
+PERMISSION_RULE = "__whale_permission__"
+
+
 def require(*perms: Perm | str):
     """Route dependency: the principal, after 401/403 checks for every permission named."""
 
@@ -389,6 +396,7 @@ def require(*perms: Perm | str):
             principal.require(perm)
         return principal
 
+    setattr(dependency, PERMISSION_RULE, {"all_of": sorted({str(p) for p in perms})})
     return dependency
 
 
@@ -412,4 +420,8 @@ def require_any(*perms: Perm | str, scope: Scope | None = None, type_base: str |
             raise forbidden(f"requires the {SCOPE_NAMES.get(scope, scope)} data scope", "scope")
         return principal
 
+    rule: dict[str, Any] = {"any_of": sorted({str(p) for p in perms})}
+    if scope is not None:
+        rule["scope"] = str(scope)
+    setattr(dependency, PERMISSION_RULE, rule)
     return dependency

@@ -4,7 +4,8 @@
 with our `errors` list for validation problems) and, on each operation, the errors the kit and the
 routes can answer — 400, 401, 403, 404 (a resource the path, a filter or the body names), 422, 431 and 503 everywhere,
 409 on commands, 413 where there is a body. A route adds its own with `responses={...}`; FastAPI's
-default 422 (`HTTPValidationError`, application/json) is replaced by the problem.
+default 422 (`HTTPValidationError`, application/json) is replaced by the problem. It also states each
+operation's permission rule (`x-whale-permission`, from the route's `require` / `require_any`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
 
+from .auth import PERMISSION_RULE
 from .idempotency import HEADER
 
 PROBLEM = "application/problem+json"
@@ -101,13 +104,48 @@ def add_problem_responses(schema: dict[str, Any], *, idempotent_posts: bool = Fa
     return schema
 
 
+def _rules(dependant: Any) -> list[dict[str, Any]]:
+    found = []
+    for dep in dependant.dependencies:
+        rule = getattr(dep.call, PERMISSION_RULE, None)
+        if rule is not None:
+            found.append(rule)
+        found += _rules(dep)
+    return found
+
+
+def permission_rules(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
+    """`x-whale-permission` on every operation whose route depends on `require` / `require_any` (what the
+    authorization matrix test and the console read): the rules of all its dependencies merged — `all_of` the
+    union, one `any_of` (with its `scope`)."""
+    for route in iter_route_contexts(app.routes):  # included routers too
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
+        rules = _rules(route.dependant)
+        if not rules:
+            continue
+        merged: dict[str, Any] = {"all_of": sorted({p for r in rules for p in r.get("all_of", ())})}
+        anys = [r for r in rules if "any_of" in r]
+        if len(anys) > 1:
+            raise ValueError(f"{route.path}: more than one require_any")
+        if anys:
+            merged.update(anys[0])
+            if not merged["all_of"]:
+                del merged["all_of"]
+        for method in route.methods:
+            op = schema.get("paths", {}).get(route.path_format, {}).get(method.lower())
+            if op is not None:
+                op["x-whale-permission"] = merged
+    return schema
+
+
 def document_problems(app: FastAPI, *, idempotent_posts: bool = False) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = add_problem_responses(get_openapi(
+            app.openapi_schema = permission_rules(app, add_problem_responses(get_openapi(
                 title=app.title, version=app.version, openapi_version=app.openapi_version,
                 description=app.description, routes=app.routes, tags=app.openapi_tags, servers=app.servers),
-                idempotent_posts=idempotent_posts)
+                idempotent_posts=idempotent_posts))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

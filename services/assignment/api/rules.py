@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import select
 
 from shared.runtime.api import not_found
-from shared.runtime.auth import Perm, Principal, require
+from shared.runtime.auth import Perm, Principal, require, require_any
 
 from ..projections import tables as t
 from ..projections.apply import aware
@@ -22,10 +22,7 @@ router = APIRouter(tags=["rules"])
 RULE_ID = r"^[A-Za-z0-9_\-.:]{1,64}$"
 
 
-def _reader(p: Principal = Depends(require())) -> Principal:
-    if not (p.has(Perm.ClientProfileReadOnly) or p.has(Perm.AssignmentManage)):
-        raise HTTPException(403, detail=f"missing permission {Perm.ClientProfileReadOnly}")
-    return p
+_reader = require_any(Perm.ClientProfileReadOnly, Perm.AssignmentManage)
 
 
 @router.put("/rules/{rule_id}")

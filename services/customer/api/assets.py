@@ -11,12 +11,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from shared.runtime.api import Problem
-from shared.runtime.auth import Perm, Principal
+from shared.runtime.auth import Perm, Principal, require
 
 from ..domain.daily import WINDOWS, change, expand
 from ..projections.asset_series import series
 from ..projections.tables import Tables
-from .deps import CustomerIdPath, allowed, blocking, container, not_found, read, visible_ids
+from .deps import CustomerIdPath, blocking, container, not_found, read, visible_ids
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 DEFAULT_SPAN = 90
@@ -116,7 +116,7 @@ async def daily_assets(
     first: date | None = Query(None, alias="from", description="First day (brokerage's time zone); default: 89 "
                                                                "days before `to`."),
     last: date | None = Query(None, alias="to", description="Last day; default: the series' last day."),
-    principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly)),
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
     c: Any = Depends(container),
 ) -> Any:
     out = await blocking(load_series, c, principal, customer_id, first, last)

@@ -6,38 +6,19 @@ import asyncio
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, HTTPException, Path, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import HTTPException, Path, Request
 from pydantic import StringConstraints
 from sqlalchemy import select, true
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from shared.runtime.auth import Perm, Principal, Scope, current_principal
+from shared.runtime.auth import Principal, Scope
 
 from ..projections.tables import Tables
 
 T = TypeVar("T")
 CustomerIdPath = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,64}$"),
                            Path(description="Brokerage customer id.")]
-
-
-_bearer = HTTPBearer(auto_error=False)
-
-
-def allowed(*perms: Perm) -> Callable[..., Any]:
-    """Same checks as `shared.runtime.auth.require` (401 for a bad token, 403 for a missing permission), as
-    an async dependency: token verification is a few microseconds of CPU, so it runs on the event loop
-    instead of costing two thread-pool hops per request (which add milliseconds under CPU contention)."""
-
-    async def dependency(request: Request,
-                         credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
-        principal = await current_principal(request, credentials)
-        for perm in perms:
-            principal.require(perm)
-        return principal
-
-    return dependency
 
 
 async def container(request: Request) -> Any:

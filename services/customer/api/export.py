@@ -10,11 +10,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from shared.runtime.auth import Perm, Principal
+from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.cursor import codec_for
 from shared.runtime.logging import get_logger
 
-from .deps import allowed, blocking, container
+from .deps import blocking, container
 from .masking import person
 from .query import ListFilters, Order, SortKey, encode_cursor, filter_clauses, list_filters, sort_column
 from .routes_read import fetch_page
@@ -53,7 +53,7 @@ async def export(
     f: ListFilters = Depends(list_filters),
     sort: SortKey = Query("registered_at"),
     order: Order = Query("desc"),
-    principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly, Perm.CustomerExport)),
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly, Perm.CustomerExport)),
     c: Any = Depends(container),
 ) -> StreamingResponse:
     unmasked = principal.has(Perm.CustomerPiiRead)

@@ -23,21 +23,21 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select
 
 from shared.runtime.api import Problem
-from shared.runtime.auth import Perm, Principal
+from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.cursor import CursorQuery, codec_for
 from shared.runtime.logging import get_logger
 
 from ..domain.imports import ImportJob, job_id_of
 from ..import_files import FORMATS, BadFile, check_header, detect_format
 from ..importer import file_path
-from .deps import allowed, blocking, container, read
+from .deps import blocking, container, read
 
 UPLOAD_PATH = "/customer-imports"
 router = APIRouter(prefix=UPLOAD_PATH, tags=["customer imports"])
 log = get_logger("customer.imports")
 JobIdPath = Annotated[str, PathParam(pattern=r"^imp_[0-9a-f]{32}$", description="Import job id.")]
 FILENAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")
-can_import = allowed(Perm.CustomerImport)
+can_import = require(Perm.CustomerImport)
 
 
 class ImportJobOut(BaseModel):

@@ -13,13 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
 from shared.runtime.api import Problem, run_command
-from shared.runtime.auth import Perm, Principal
+from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.commands import save_retrying
 from shared.runtime.cursor import CursorQuery, codec_for
 from shared.runtime.logging import get_logger
 
 from ..domain.imports import Institution, institution_uuid
-from .deps import allowed, container, read
+from .deps import container, read
 
 router = APIRouter(prefix="/institutions", tags=["institutions"])
 log = get_logger("customer.institutions")
@@ -107,14 +107,14 @@ def _problem(exc: Exception) -> Problem | None:
 
 @router.post("", response_model=InstitutionOut, status_code=201, summary="Create an institution")
 async def create_institution(body: InstitutionCreate,
-                             principal: Principal = Depends(allowed(Perm.AssignmentManage)),
+                             principal: Principal = Depends(require(Perm.AssignmentManage)),
                              c: Any = Depends(container)) -> dict[str, Any]:
     return await run_command(lambda: _create(c, body, principal), TYPE_BASE, what="institution", problem=_problem)
 
 
 @router.put("/{institution_id}", response_model=InstitutionOut, summary="Edit an institution")
 async def update_institution(institution_id: EntityIdStr, body: InstitutionIn,
-                             principal: Principal = Depends(allowed(Perm.AssignmentManage)),
+                             principal: Principal = Depends(require(Perm.AssignmentManage)),
                              c: Any = Depends(container)) -> dict[str, Any]:
     return await run_command(lambda: _update(c, institution_id, body, principal), TYPE_BASE, what="institution",
                              problem=_problem)
@@ -122,7 +122,7 @@ async def update_institution(institution_id: EntityIdStr, body: InstitutionIn,
 
 @router.get("", response_model=InstitutionPage, summary="Institutions by name")
 async def list_institutions(cursor: CursorQuery = None, limit: int = Query(default=100, ge=1, le=200),
-                            principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly)),
+                            principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
                             c: Any = Depends(container)) -> dict[str, Any]:
     t = c.tables.institution
     stmt = select(t).order_by(t.c.name, t.c.institution_id).limit(limit + 1)

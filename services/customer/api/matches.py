@@ -17,12 +17,12 @@ from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from shared.runtime.api import Problem, run_command
-from shared.runtime.auth import Perm, Principal
+from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.cursor import CursorQuery, codec_for, naive_utc
 from shared.runtime.logging import get_logger
 
 from ..application import CustomerMatching, CustomerNotFound
-from .deps import CustomerIdPath, allowed, container, read, visible_ids
+from .deps import CustomerIdPath, container, read, visible_ids
 from .detail import jsonable
 from .masking import person
 from .query import scope_clause
@@ -136,7 +136,7 @@ async def matches(
     status: Literal["pending", "rejected", "merged", "unmerged"] = Query("pending"),
     cursor: CursorQuery = None,
     limit: int = Query(50, ge=1, le=200),
-    principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly)),
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
     c: Any = Depends(container),
 ) -> dict[str, Any]:
     return await run_command(lambda: list_matches(c, principal, status, cursor, limit), TYPE_BASE)
@@ -155,7 +155,7 @@ def _not_found(exc: Exception) -> Problem | None:
     return None
 
 
-CommandPerm = Depends(allowed(Perm.ClientProfileReadOnly, Perm.CustomerMerge))
+CommandPerm = Depends(require(Perm.ClientProfileReadOnly, Perm.CustomerMerge))
 
 
 @router.post("/customer-matches/{customer_id}/{candidate_id}/merge", response_model=MergeResult,

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from shared.runtime.auth import Perm, Principal
+from shared.runtime.auth import Perm, Principal, require
 
 from ..projections.activity import current
-from .deps import CustomerIdPath, allowed, blocking, container, not_found, read
+from .deps import CustomerIdPath, blocking, container, not_found, read
 from .detail import jsonable
 from .routes_read import MERGED_RESPONSE, load_detail
 
@@ -142,7 +142,7 @@ def load_360(c: Any, principal: Principal, customer_id: str) -> dict[str, Any] |
             response_model=Customer360, responses=MERGED_RESPONSE)
 async def customer_360(
     customer_id: CustomerIdPath,
-    principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly)),
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
     c: Any = Depends(container),
 ) -> Any:
     out = await blocking(load_360, c, principal, customer_id)

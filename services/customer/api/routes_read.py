@@ -14,13 +14,13 @@ from sqlalchemy import func, select, true
 
 from shared.events.crm_customer import Stage
 from shared.runtime.api import Problem
-from shared.runtime.auth import Perm, Principal, Scope
+from shared.runtime.auth import Perm, Principal, Scope, require
 from shared.runtime.cursor import CursorQuery, codec_for
 from shared.runtime.logging import get_logger
 
 from ..application import CustomerNotFound
 from .assets import ada_block, ada_columns
-from .deps import CustomerIdPath, allowed, blocking, container, not_found, read, visible_ids
+from .deps import CustomerIdPath, blocking, container, not_found, read, visible_ids
 from .detail import build_detail, jsonable
 from .masking import person
 from .matches import merged_into
@@ -121,7 +121,7 @@ async def list_customers(
     order: Order = Query("desc"),
     cursor: CursorQuery = None,
     limit: int = Query(50, ge=1, le=200),
-    principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly)),
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
     c: Any = Depends(container),
 ) -> dict[str, Any]:
     rows, managers = await blocking(fetch_page, c, principal, f, sort, order, cursor, limit + 1)
@@ -162,7 +162,7 @@ def stage_counts(c: Any, principal: Principal, f: ListFilters) -> dict[str, Any]
 @router.get("/counts", summary="Customers per lifecycle stage (the cards), in the caller's scope")
 async def counts(
     f: ListFilters = Depends(list_filters),
-    principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly)),
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
     c: Any = Depends(container),
 ) -> dict[str, Any]:
     return await blocking(stage_counts, c, principal, f)
@@ -228,7 +228,7 @@ MERGED_RESPONSE = {301: {
 async def detail(
     customer_id: CustomerIdPath,
     as_of: AwareDatetime | None = Query(None, description="Show the customer as of this time (event store)."),
-    principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly)),
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
     c: Any = Depends(container),
 ) -> dict[str, Any]:
     out = await blocking(load_detail, c, principal, customer_id, as_of)
@@ -258,7 +258,7 @@ def _list_child(c: Any, principal: Principal, customer_id: str, table_name: str,
 async def remarks(
     customer_id: CustomerIdPath,
     limit: int = Query(100, ge=1, le=500),
-    principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly)),
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
     c: Any = Depends(container),
 ) -> dict[str, Any]:
     items = await blocking(_list_child, c, principal, customer_id, "remark", None, limit)
@@ -271,7 +271,7 @@ async def remarks(
 async def notes(
     customer_id: CustomerIdPath,
     limit: int = Query(100, ge=1, le=500),
-    principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly)),
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
     c: Any = Depends(container),
 ) -> dict[str, Any]:
     items = await blocking(_list_child, c, principal, customer_id, "note", principal.user_id, limit)

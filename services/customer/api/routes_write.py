@@ -15,11 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from shared.events.crm_customer import VerificationStatus
 from shared.runtime.api import Problem
-from shared.runtime.auth import Perm, Principal
+from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.logging import get_logger
 
 from ..application import CustomerNotFound
-from .deps import CustomerIdPath, allowed, blocking, container, not_found, read, visible_ids
+from .deps import CustomerIdPath, blocking, container, not_found, read, visible_ids
 from .detail import jsonable
 from .query import TagText
 
@@ -90,7 +90,7 @@ async def _run(request: Request, c: Any, principal: Principal, ids: list[str], f
 
 @router.post("/customers/{customer_id}/remarks", status_code=201, summary="Add a remark")
 async def add_remark(customer_id: CustomerIdPath, body: RemarkIn, request: Request,
-                     principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly, Perm.CustomerWrite)),
+                     principal: Principal = Depends(require(Perm.ClientProfileReadOnly, Perm.CustomerWrite)),
                      c: Any = Depends(container)) -> dict[str, Any]:
     facts = await _run(request, c, principal, [customer_id], "crm.remark_added",
                        {"text": body.text, "by": principal.user_id, "batch_id": None})
@@ -101,7 +101,7 @@ async def add_remark(customer_id: CustomerIdPath, body: RemarkIn, request: Reque
 
 @router.post("/customer-batches/remarks", status_code=201, summary="Add the same remark to many customers")
 async def batch_remarks(body: BatchRemarkIn, request: Request,
-                        principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly, Perm.CustomerWrite)),
+                        principal: Principal = Depends(require(Perm.ClientProfileReadOnly, Perm.CustomerWrite)),
                         c: Any = Depends(container)) -> dict[str, Any]:
     batch_id = str(uuid.uuid4())
     ids = list(dict.fromkeys(body.customer_ids))
@@ -113,7 +113,7 @@ async def batch_remarks(body: BatchRemarkIn, request: Request,
 
 @router.post("/customers/{customer_id}/tags", summary="Add and/or remove tags")
 async def change_tags(customer_id: CustomerIdPath, body: TagsIn, request: Request,
-                      principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly, Perm.CustomerWrite)),
+                      principal: Principal = Depends(require(Perm.ClientProfileReadOnly, Perm.CustomerWrite)),
                       c: Any = Depends(container)) -> dict[str, Any]:
     await _run(request, c, principal, [customer_id], "crm.tags_changed",
                {"add": sorted(set(body.add)), "remove": sorted(set(body.remove)), "by": principal.user_id})
@@ -124,7 +124,7 @@ async def change_tags(customer_id: CustomerIdPath, body: TagsIn, request: Reques
 
 @router.post("/customer-batches/tags", summary="Add and/or remove tags on many customers")
 async def bulk_tags(body: BulkTagsIn, request: Request,
-                    principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly, Perm.CustomerWrite)),
+                    principal: Principal = Depends(require(Perm.ClientProfileReadOnly, Perm.CustomerWrite)),
                     c: Any = Depends(container)) -> dict[str, Any]:
     ids = list(dict.fromkeys(body.customer_ids))
     await _run(request, c, principal, ids, "crm.tags_changed",
@@ -135,7 +135,7 @@ async def bulk_tags(body: BulkTagsIn, request: Request,
 
 @router.post("/customers/{customer_id}/notes", status_code=201, summary="Add a private note (author only)")
 async def add_note(customer_id: CustomerIdPath, body: NoteIn, request: Request,
-                   principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly, Perm.CustomerWrite)),
+                   principal: Principal = Depends(require(Perm.ClientProfileReadOnly, Perm.CustomerWrite)),
                    c: Any = Depends(container)) -> dict[str, Any]:
     facts = await _run(request, c, principal, [customer_id], "crm.note_added",
                        {"text": body.text, "by": principal.user_id})
@@ -146,7 +146,7 @@ async def add_note(customer_id: CustomerIdPath, body: NoteIn, request: Request,
 
 @router.put("/customers/{customer_id}/verification", summary="Update the verification status, with a reason")
 async def set_verification(customer_id: CustomerIdPath, body: VerificationIn, request: Request,
-                           principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly, Perm.CustomerVerify)),
+                           principal: Principal = Depends(require(Perm.ClientProfileReadOnly, Perm.CustomerVerify)),
                            c: Any = Depends(container)) -> dict[str, Any]:
     def check(customer: Any) -> None:
         current = customer.state["verification"]["status"] if customer.state["verification"] else "unverified"
