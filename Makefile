@@ -38,7 +38,7 @@ infra-down:
 run: deps
 	@infra/kafka.sh start
 	@infra/web.sh nginx >/dev/null
-	@WHALE_DEV_SIGNIN=$${WHALE_DEV_SIGNIN-1} $(PY) -m devtools.run
+	@WHALE_DEV_SIGNIN=$${WHALE_DEV_SIGNIN-0} $(PY) -m devtools.run
 
 test: deps infra-up
 	@$(VENV)/bin/ruff check .

@@ -1,5 +1,6 @@
 """Development sign-in for `make run`: the console lists the demo users and gets an HS256 token for the one
-picked, minted with the development secret. Off unless WHALE_DEV_SIGNIN=1 (make run sets it); the gateway
+picked, minted with the development secret. Off unless WHALE_DEV_SIGNIN=1 (the end-to-end stack sets it;
+`make run` signs in through Keycloak and falls back to it only when Keycloak cannot start); the gateway
 routes /dev-signin/ here only then. Production signs in with OpenID Connect (see web/src/auth/oidc.ts).
 """
 

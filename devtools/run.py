@@ -7,15 +7,22 @@ organisation, roles and staff into the access service, waits until every service
 seeds demo teams / managers / rules through the public APIs (`devtools.seed`), builds the web
 console and serves it with the five APIs through nginx (`devtools.gateway`), then runs the demo platform
 generator. Prints the console URL, each API's docs URL and a ready-made token per role. Ctrl-C stops
-everything. With WHALE_DEV_SIGNIN=1 (make run sets it) the console offers a development sign-in as any
+everything. With WHALE_DEV_SIGNIN=1 (the end-to-end stack sets it) the console offers a development sign-in as any
 demo user (`devtools.devsignin`).
 
     python -m devtools.run [--rate 5] [--customers 500] [--no-demo] [--fresh]
                            [--port-base 8100] [--var var/run] [--topic-prefix P] [--no-console] [--no-build]
 
 Ports: the gateway on --port-base, the APIs on base+1 … base+7 (customer, assignment, tasks, summary,
-kyc, usercrm, campaigns) and base+8 (access), the workers' health on API+100, the development sign-in on base+9. A second stack (end-to-end
-tests) takes another base, var directory and topic prefix.
+kyc, usercrm, campaigns) and base+8 (access), the workers' health on API+100, the development sign-in on base+9,
+Keycloak on base+12. A second stack (end-to-end tests) takes another base, var directory and topic prefix.
+
+Sign-in: Keycloak (`infra/keycloak.sh`, realm `whale` generated from the demo staff, `devtools.keycloak`) is
+the console's OpenID Connect provider; every service verifies its RS256 tokens through its JWKS
+(`AUTH_JWKS_URL`, `AUTH_USER_CLAIM=staff_id`) and, development only, the stack's own HS256 tokens
+(`AUTH_DEV_JWT_SECRET`: seeding, the simulated staff, the ready-made tokens, the development sign-in).
+Without a JDK >= 21, or with --no-oidc, Keycloak is not started and the console offers the development
+sign-in instead (said loudly).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -37,7 +45,7 @@ from shared.runtime.kafka import ensure_topics
 from shared.runtime.logging import configure_logging, get_logger
 from shared.runtime.settings import ONE_DATABASE_SERVICES, AuthSettings, KafkaSettings
 
-from . import demo, devsignin
+from . import demo, devsignin, keycloak
 from .devsignin import DEMO_USERS
 from .token import DEV_SECRET
 
@@ -49,6 +57,7 @@ PORT_OFFSETS = {"customer": 1, "assignment": 2, "tasks": 3, "summary": 4, "kyc":
                 "access": 8}
 PORTS = {name: PORT_BASE + PORT_OFFSETS[name] for name in SERVICE_ORDER}
 DEV_SIGNIN_OFFSET = 9
+KEYCLOAK = ROOT / "infra" / "keycloak.sh"
 log = get_logger("run")
 
 def ports_for(base: int) -> dict[str, int]:
@@ -57,6 +66,13 @@ def ports_for(base: int) -> dict[str, int]:
 
 def available_services() -> list[str]:
     return [s for s in topics.SERVICES if (ROOT / "services" / s / "__main__.py").exists()]
+
+
+def oidc_env(issuer: str) -> dict[str, str]:
+    """What every service needs to verify Keycloak's tokens (and, development only, the stack's own)."""
+    return {"AUTH_JWT_ALGORITHM": "RS256", "AUTH_JWKS_URL": f"{issuer}/protocol/openid-connect/certs",
+            "AUTH_JWT_ISSUER": issuer, "AUTH_JWT_AUDIENCE": keycloak.AUDIENCE, "AUTH_USER_CLAIM": keycloak.STAFF_CLAIM,
+            "AUTH_DEV_JWT_SECRET": os.environ.get("AUTH_JWT_SECRET", DEV_SECRET)}
 
 
 def service_env(name: str, var: Path, bootstrap: str, ports: dict[str, int] | None = None,
@@ -81,6 +97,8 @@ def service_env(name: str, var: Path, bootstrap: str, ports: dict[str, int] | No
     if name == "tasks":
         env["TASKS_FAUST_DATADIR"] = str(var / name / "faust")
     env.update(extra or {})
+    if env["AUTH_JWT_ALGORITHM"] == "RS256":  # list cursors: one key for the api and worker of a service
+        env.setdefault(f"{prefix}CURSOR_SECRET", f"{env.get('AUTH_DEV_JWT_SECRET', DEV_SECRET)}-{name}-cursors")
     return env
 
 
@@ -166,11 +184,15 @@ def stop_services(procs: dict[str, subprocess.Popen]) -> None:
 
 
 def banner(names: list[str], auth: AuthSettings, ports: dict[str, int] | None = None,
-           console: str | None = None, dev_signin: bool = False) -> str:
+           console: str | None = None, dev_signin: bool = False, issuer: str | None = None) -> str:
     ports = ports or PORTS
     lines = ["", "Whale CRM is running (embedded default: SQLite per service, local Kafka).", ""]
     if console:
-        lines += [f"  Console: {console}" + ("   (development sign-in: pick a demo user)" if dev_signin else ""), ""]
+        lines += [f"  Console: {console}" + ("   (development sign-in: pick a demo user)" if dev_signin else "")]
+        if issuer:
+            lines += [f"  Sign-in: Keycloak {issuer} — username = staff id (admin-1, M-HK-LEAD, M-HK-1, kyc-ann, "
+                      f"kyc-bob, audit-1, sre-1, …), password {keycloak.PASSWORD}"]
+        lines += [""]
     for name in names:
         lines.append(f"  {name:<11} API docs: http://127.0.0.1:{ports[name]}/docs")
     lines += ["", "Ready-made tokens (valid 8 h; send as 'Authorization: Bearer <token>'):"]
@@ -187,6 +209,28 @@ def build_console() -> None:
     subprocess.run(["npm", "run", "--silent", "build"], cwd=ROOT / "web", check=True, stdout=subprocess.DEVNULL)
 
 
+def start_keycloak(port: int, var: Path, origin: str) -> str | None:
+    """`infra/keycloak.sh start` (installs on first use); its issuer URL, or None (said loudly) when it cannot
+    run here: the console then offers the development sign-in."""
+    env = {**os.environ, "KEYCLOAK_ORIGINS": origin + " " + origin.replace("127.0.0.1", "localhost"), "PYTHON": sys.executable}
+    started = time.monotonic()
+    done = subprocess.run([str(KEYCLOAK), "start", str(port), str(var / "keycloak")], env=env, cwd=ROOT,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        why = "no JDK >= 21 on this machine" if done.returncode == 3 else f"exit code {done.returncode}"
+        log.error("keycloak_unavailable", reason=why, detail=done.stderr[-1500:],
+                  fallback="the console offers the development sign-in (WHALE_DEV_SIGNIN=1)")
+        sys.stderr.write(f"\n*** Keycloak did not start ({why}): signing in through the development sign-in "
+                         f"instead. See {var / 'keycloak' / 'keycloak.log'} ***\n\n")
+        return None
+    log.info("keycloak_ready", port=port, seconds=round(time.monotonic() - started, 1))
+    return keycloak.issuer(port)
+
+
+def stop_keycloak(port: int, var: Path) -> None:
+    subprocess.run([str(KEYCLOAK), "stop", str(port), str(var / "keycloak")], cwd=ROOT, check=False)
+
+
 async def main_async(args: argparse.Namespace) -> int:
     var = (ROOT / args.var) if not Path(args.var).is_absolute() else Path(args.var)
     if args.fresh and var.exists():
@@ -199,9 +243,21 @@ async def main_async(args: argparse.Namespace) -> int:
     names = available_services()
     auth = AuthSettings(jwt_secret=os.environ.get("AUTH_JWT_SECRET", DEV_SECRET))
     gateway = None
+    kc_port = args.port_base + keycloak.PORT_OFFSET
+    oidc = not args.no_oidc and os.environ.get("WHALE_OIDC", "1") != "0"
+    # Keycloak starts while the console builds and the services start: they fetch its keys on the first token
+    kc = (asyncio.create_task(asyncio.to_thread(start_keycloak, kc_port, var, f"http://127.0.0.1:{args.port_base}"))
+          if oidc else None)
     if not args.no_console and not (args.no_build and (ROOT / "web" / "dist" / "index.html").exists()):
         await asyncio.to_thread(build_console)
-    procs = start_services(names, var, kafka.bootstrap_servers, ports)
+    extra = oidc_env(keycloak.issuer(kc_port)) if oidc else None
+    try:
+        procs = start_services(names, var, kafka.bootstrap_servers, ports, extra)
+    except BaseException:
+        if kc is not None:
+            await kc
+            stop_keycloak(kc_port, var)
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -217,7 +273,10 @@ async def main_async(args: argparse.Namespace) -> int:
             manager_codes = await seed.seed(ports, auth, names, kafka=kafka)
         except ImportError:
             pass
-        dev = devsignin.enabled() and not args.no_console
+        issuer = await kc if kc is not None else None
+        if issuer:
+            os.environ.update({"WHALE_OIDC_ISSUER": issuer, "WHALE_OIDC_CLIENT_ID": keycloak.CONSOLE_CLIENT})
+        dev = (devsignin.enabled() or not issuer) and not args.no_console  # no provider: the dev sign-in
         if not args.no_console:
             from shared.runtime.service import HttpServer
 
@@ -229,7 +288,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 side.append(asyncio.create_task(server.run()))
             gateway = Gateway(var, args.port_base, ports, dev_signin_port=dev_port)
             await asyncio.to_thread(gateway.start)
-        sys.stdout.write(banner(names, auth, ports, gateway.url if gateway else None, dev))
+        sys.stdout.write(banner(names, auth, ports, gateway.url if gateway else None, dev, issuer))
         sys.stdout.flush()
         tasks = []
         if not args.no_demo:
@@ -254,6 +313,10 @@ async def main_async(args: argparse.Namespace) -> int:
         if gateway is not None:
             gateway.stop()
         stop_services(procs)
+        if kc is not None:
+            if not kc.done():
+                await asyncio.wait([kc])
+            stop_keycloak(kc_port, var)
 
 
 async def _watch(procs: dict[str, subprocess.Popen], stop: asyncio.Event) -> None:
@@ -277,6 +340,7 @@ def main() -> None:
     p.add_argument("--topic-prefix", default=None, help="KAFKA_TOPIC_PREFIX for every service (isolation)")
     p.add_argument("--no-console", action="store_true", help="no console build, gateway or sign-in")
     p.add_argument("--no-build", action="store_true", help="serve the existing web/dist when there is one")
+    p.add_argument("--no-oidc", action="store_true", help="no Keycloak: the development sign-in only (HS256)")
     p.add_argument("--no-staff", action="store_true", help="no simulated staff (KYC decisions, follow-ups)")
     p.add_argument("--ready-timeout", type=float, default=90, help="seconds each service gets to answer /readyz")
     args = p.parse_args()

@@ -62,7 +62,13 @@ make_home() {
     "${PYTHON:-$ROOT/.venv/bin/python}" -m devtools.keycloak realm --out "$new" "${origins[@]}"
   fi
   if ! cmp -s "$new" "$realm"; then rm -rf "$HOME_DIR/data/h2"; mv "$new" "$realm"; else rm -f "$new"; fi
+  # a database that already holds this realm (saved by an earlier instance's clean stop) spares the schema
+  # creation and the import: most of a first start
+  local template; template=$(template_dir)
+  if [ ! -d "$HOME_DIR/data/h2" ] && [ -d "$template" ]; then cp -r "$template" "$HOME_DIR/data/h2"; fi
 }
+
+template_dir() { echo "$CACHE/keycloak/h2-$VERSION-$(sha256sum "$HOME_DIR/data/import/whale-realm.json" | cut -c1-16)"; }
 
 start() {
   if answers; then echo "keycloak.sh: already answering on 127.0.0.1:$PORT" >&2; return 0; fi
@@ -75,9 +81,9 @@ start() {
   ( cd "$HOME_DIR" && JAVA_HOME=$java JAVA_OPTS_KC_HEAP="${KEYCLOAK_HEAP:--Xms64m -Xmx512m}" \
       nohup setsid sh -c 'echo $$ >"$0"; exec "$@"' "$PIDFILE" "$HOME_DIR/bin/kc.sh" start-dev --import-realm \
       --http-host=127.0.0.1 --http-port="$PORT" --hostname="http://127.0.0.1:$PORT" \
-      --log-level=WARN,io.quarkus:INFO >"$LOG" 2>&1 & )
+      --log-level=WARN,io.quarkus:INFO >"$LOG" 2>&1 & ) </dev/null >/dev/null 2>&1  # holds none of the caller's pipes
   for _ in $(seq 1 40); do [ -s "$PIDFILE" ] && break; sleep 0.05; done
-  local timeout=${KEYCLOAK_START_TIMEOUT_S:-180}
+  local timeout=${KEYCLOAK_START_TIMEOUT_S:-600}  # a first start on a loaded 2-core machine: minutes
   for _ in $(seq 1 $((timeout * 4))); do
     if answers; then echo "keycloak.sh: Keycloak up on 127.0.0.1:$PORT (issuer $ISSUER, pid $(cat "$PIDFILE"))" >&2; return 0; fi
     if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
@@ -90,13 +96,18 @@ start() {
 
 stop() {
   [ -f "$PIDFILE" ] || return 0
-  local pid; pid=$(cat "$PIDFILE")
+  local pid clean=1; pid=$(cat "$PIDFILE")
   if kill -0 -- "-$pid" 2>/dev/null; then
     kill -TERM -- "-$pid" 2>/dev/null || true
     for _ in $(seq 1 120); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -9 -- "-$pid" 2>/dev/null || true
+    kill -9 -- "-$pid" 2>/dev/null && clean=0
   fi
   rm -f "$PIDFILE"
+  local template; template=$(template_dir 2>/dev/null) || return 0
+  if [ "$clean" = 1 ] && [ ! -d "$template" ] && [ -d "$HOME_DIR/data/h2" ] && grep -q "started in" "$LOG" 2>/dev/null; then
+    local tmp; tmp=$(mktemp -d "$template.XXXXXX") && cp -r "$HOME_DIR/data/h2/." "$tmp/" && mv -T "$tmp" "$template" \
+      2>/dev/null || rm -rf "$tmp"
+  fi
 }
 
 case "${1:-}" in

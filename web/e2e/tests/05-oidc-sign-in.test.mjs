@@ -1,0 +1,56 @@
+// Sign-in through the stack's OpenID Connect provider (Keycloak, started by devtools.run at the port base + 12):
+// the console sends the browser to Keycloak's login page (authorization code + PKCE), a demo user signs in with
+// their staff id, the console shows who they are and what the access service says they may do, the services
+// accept the token (verified through Keycloak's JWKS), and signing out ends the Keycloak session too.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { CONSOLE, eventually, page, useBrowser } from "../browser.mjs";
+
+useBrowser();
+const PASSWORD = "whale-demo"; // devtools/keycloak.py: the demo users' password
+
+async function keycloakLogin(username) {
+  await page.locator("#username").waitFor({ timeout: 60_000 });
+  assert.notEqual(new URL(page.url()).origin, new URL(CONSOLE).origin, "the login form is Keycloak's, not the console's");
+  await page.locator("#username").fill(username);
+  await page.locator("#password").fill(PASSWORD);
+  await page.locator("#kc-login").click();
+}
+
+test("a demo user signs in through Keycloak, uses the console and signs out", async () => {
+  await page.goto(new URL("/signin", CONSOLE).href);
+  await page.evaluate(() => { localStorage.setItem("whale.lang", "en"); sessionStorage.clear(); });
+  await page.reload();
+  await page.getByTestId("signin-oidc").click();
+  const login = new URL(await eventually(async () => (page.url().includes("/protocol/openid-connect/auth") ? page.url() : null),
+    { message: "redirected to Keycloak" }));
+  assert.equal(login.searchParams.get("code_challenge_method"), "S256");
+  assert.equal(login.searchParams.get("client_id"), "whale-console");
+  await keycloakLogin("M-HK-LEAD");
+
+  const who = page.getByTestId("whoami");
+  await who.waitFor({ timeout: 60_000 });
+  const session = await page.evaluate(() => JSON.parse(sessionStorage.getItem("whale.session") ?? "null"));
+  assert.equal(session.via, "oidc");
+  const claims = JSON.parse(Buffer.from(session.token.split(".")[1], "base64url").toString());
+  assert.equal(claims.staff_id, "M-HK-LEAD");
+  assert.equal(claims.perms, undefined, "Keycloak's token carries no permissions");
+  assert.equal(session.rights.staff_id, "M-HK-LEAD");
+  assert.ok(session.rights.permissions.includes("AssignmentManage"), "the rights come from the access service");
+  // the name Keycloak gives (the member's display name) and the role the access service says they hold
+  assert.match(await who.innerText(), /Hong Kong team lead.*Team lead/i, await who.innerText());
+  const menu = (await page.getByRole("navigation").getByRole("menuitem").allInnerTexts()).map((m) => m.trim());
+  assert.ok(menu.includes("Customer List") && menu.includes("Teams and Rules"), menu.join(", "));
+
+  // a service accepts the token: the team's customers are listed
+  await page.goto(new URL("/customers", CONSOLE).href);
+  await page.locator("[data-testid=customer-table] tbody tr[data-row-key]").first().waitFor({ timeout: 120_000 });
+
+  // signing out ends the provider's session too: the next sign-in asks for the password again
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await eventually(async () => new URL(page.url()).origin === new URL(CONSOLE).origin && (await page.getByTestId("signin-oidc").count()) > 0,
+    { timeout: 60_000, message: "back on the console's sign-in page" });
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("whale.session")), null);
+  await page.getByTestId("signin-oidc").click();
+  await page.locator("#username").waitFor({ timeout: 60_000 });
+});
