@@ -193,7 +193,17 @@ class Container(AccessDirectoryWiring):
 
     @cached_property
     def api(self) -> FastAPI:
-        from .api import assets, export, imports, institutions, matches, overview, routes_read, routes_write
+        from .api import (
+            assets,
+            export,
+            imports,
+            institutions,
+            matches,
+            overview,
+            routes_read,
+            routes_write,
+            segments,
+        )
 
         app = create_app(service=SERVICE, auth=self.settings.auth, readiness=self.readiness(),
                          title="Whale CRM — customer", max_body_bytes=self.settings.max_body_bytes,
@@ -202,6 +212,7 @@ class Container(AccessDirectoryWiring):
                          streamed_bodies={imports.UPLOAD_PATH: self.settings.import_max_bytes})
         app.state.container = self
         app.include_router(export.router)  # before the /customers/{customer_id} routes
+        app.include_router(segments.router)  # /customers/segments: before them too
         app.include_router(routes_read.router)
         app.include_router(assets.router)
         app.include_router(overview.router)

@@ -13,6 +13,7 @@ from shared.runtime.settings import BrokerageSettings
 
 from .domain.customer import Customer
 from .domain.imports import Institution
+from .domain.segments import Segment
 
 _CONTRACTS: dict[str, Callable[..., Payload]] = {
     "customer_registered": c.CustomerOnboarded,
@@ -39,6 +40,15 @@ def _institution(e: Any, created: bool) -> list[Outgoing]:
 DEFAULT_PHONE_KEY = BrokerageSettings().phone_hash_key.get_secret_value()
 
 
+def _segment(e: Any, change: str) -> list[Outgoing]:
+    deleted = change == "deleted"
+    payload = c.SegmentChanged(segment_id=e.segment_id, name=e.name, kind=e.kind, change=change,
+                               filter=None if deleted else e.filter,
+                               customer_ids=[] if deleted else list(e.customer_ids), changed_at=e.at,
+                               changed_by=e.by)
+    return [Outgoing(payload=payload, occurred_at=e.at)]
+
+
 def map_event(domain_event: Any, phone_key: str = DEFAULT_PHONE_KEY) -> list[Outgoing]:
     """The `crm.customer.*` messages of a stored event. A registration's phone number (stored with the
     effect) is published as its keyed hash (`phone_key`: BROKERAGE_PHONE_HASH_KEY), never in clear."""
@@ -46,6 +56,9 @@ def map_event(domain_event: Any, phone_key: str = DEFAULT_PHONE_KEY) -> list[Out
         return _institution(domain_event, True)
     if isinstance(domain_event, Institution.Updated):
         return _institution(domain_event, False)
+    for cls, change in ((Segment.Created, "created"), (Segment.Updated, "updated"), (Segment.Deleted, "deleted")):
+        if isinstance(domain_event, cls):
+            return _segment(domain_event, change)
     if not isinstance(domain_event, Customer.FactRecorded):
         return []
     fact = domain_event.fact

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import AwareDatetime, Field
 
@@ -173,6 +174,29 @@ class MatchSuspected(Payload):
     candidate_id: CustomerId = Field(description="The existing customer it probably is.")
     reason: str = Field(max_length=64, pattern=r"^probable:[a-z_]+$")
     suspected_at: AwareDatetime
+
+
+class SegmentKind(StrEnum):
+    static = "static"
+    dynamic = "dynamic"
+
+
+@registry.contract("crm.customer.segment_changed", version=1, topic=topics.CRM_CUSTOMER, key="segment_id")
+class SegmentChanged(Payload):
+    """A saved customer segment was created, edited or deleted: the whole definition after the change. A static
+    segment is its list of customer ids; a dynamic one is a filter over the customer list (the query parameters
+    of `GET /customers`: stage, user_region, risk_rating, ada30_min, age_min, tag, …), evaluated by whoever
+    uses it against the customer facts it has. Campaigns and assignment rules may target a segment by id."""
+
+    segment_id: EntityId
+    name: ShortText = Field(min_length=1, description="Display name.")
+    kind: SegmentKind
+    change: str = Field(pattern=r"^(created|updated|deleted)$", description="What happened to the segment.")
+    filter: dict[str, Any] | None = Field(default=None, description="dynamic: the customer list's filters.")
+    customer_ids: list[CustomerId] = Field(default_factory=list, max_length=10_000,
+                                           description="static: the customers (empty once deleted).")
+    changed_at: AwareDatetime
+    changed_by: ShortText | None = Field(default=None, description="CRM user id.")
 
 
 @registry.contract("crm.customer.institution_changed", version=1, topic=topics.CRM_CUSTOMER, key="institution_id")

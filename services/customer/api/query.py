@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -74,6 +75,8 @@ class ListFilters:
     today: date | None = None  # the brokerage's date, for ages
     institution_id: list[str] | None = None
     risk_rating: list[str] | None = None
+    segment_members: str | None = None  # a static segment's id: its members
+    segment: ListFilters | None = None  # a segment's own filters (`segment=`), on top of the others
 
 
 class FilterParams(BaseModel):
@@ -113,9 +116,22 @@ class FilterParams(BaseModel):
                                                description="Came through one of these institutions (source).")
     risk_rating: list[RiskRating] | None = Field(None, description="Risk rating(s) from the latest suitability "
                                                                    "assessment (customers without one never match).")
+    segment: Ident | None = Field(None, description="A saved segment's customers (`/customers/segments`): a static "
+                                                    "list's members or a dynamic segment's filters, with the others.")
 
 
 async def list_filters(request: Request, p: Annotated[FilterParams, Query()]) -> ListFilters:
+    c = request.app.state.container
+    f = to_list_filters(p, datetime.now(c.settings.brokerage.tz).date())
+    if p.segment:
+        from .segments import segment_filters
+
+        f.segment = await asyncio.to_thread(segment_filters, c, p.segment, f.today)
+    return f
+
+
+def to_list_filters(p: FilterParams, today: date | None) -> ListFilters:
+    """The filters of the query parameters (or of a dynamic segment's saved ones); 422 for inconsistent ones."""
     if (p.deposit_min is not None or p.deposit_max is not None) and not p.deposit_currency:
         raise Problem(422, "Unprocessable Entity", "deposit_currency: required with deposit_min/deposit_max",
                       type_="urn:whale-crm:problem:validation",
@@ -130,9 +146,6 @@ async def list_filters(request: Request, p: Annotated[FilterParams, Query()]) ->
             raise Problem(422, "Unprocessable Entity", f"{high}: must not be below {low}",
                           type_="urn:whale-crm:problem:validation",
                           errors=[{"field": f"query.{high}", "message": f"must not be below {low}"}])
-    today = None
-    if p.age_min is not None or p.age_max is not None:
-        today = datetime.now(request.app.state.container.settings.brokerage.tz).date()
     return ListFilters(p.stage, p.user_region, p.active_region, parse_time(p.registered_from),
                        parse_time(p.registered_to), [c.value for c in p.channel] if p.channel else None,
                        p.verification_status, p.account_status, p.deposit_currency, p.deposit_min, p.deposit_max,
@@ -237,6 +250,11 @@ def filter_clauses(t: Tables, f: ListFilters, *, pii: bool = False) -> list[Colu
         out.append(c.c.referrer_customer_id == f.referrer_customer_id)
     if f.risk_rating:
         out.append(c.c.risk_rating.in_(f.risk_rating))
+    if f.segment_members:
+        m = t.segment_member
+        out.append(c.c.customer_id.in_(select(m.c.customer_id).where(m.c.segment_id == f.segment_members)))
+    if f.segment is not None:
+        out += filter_clauses(t, f.segment, pii=pii)[1:]  # (its first clause, merged rows out, is here already)
     if f.q:
         out.append(search_clause(t, f.q) if pii else t.customer.c.customer_id == f.q)
     return out

@@ -136,7 +136,7 @@ async def list_customers(
 
 
 def _filtered(f: ListFilters) -> bool:
-    return any(v not in (None, [], "") for v in vars(f).values())
+    return any(v not in (None, [], "") for k, v in vars(f).items() if k != "today")  # today: a date, no filter
 
 
 def stage_counts(c: Any, principal: Principal, f: ListFilters) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from ..domain.matching import DEV_MATCH_KEY, MatchKeyer
 from ..domain.state import parse_time
 from .asset_series import SNAPSHOT, account_day_of, apply_snapshots
 from .imports import apply_import_events
+from .segments import apply_segment_events
 from .tables import Tables, copy_insert, id_in, insert_for, upsert
 
 log = get_logger("customer.projection")
@@ -121,6 +122,7 @@ def make_apply(t: Tables, tz: ZoneInfo | None = None, keyer: MatchKeyer | None =
                 notes.append({"note_id": fact["id"], "customer_id": e.row["customer_id"],
                               "author": d["by"], "text": d["text"], "created_at": fact["at"]})
         apply_import_events(session, t, events)
+        apply_segment_events(session, t, events)
         if not views:
             return
         ids = sorted(views)

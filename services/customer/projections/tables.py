@@ -121,13 +121,15 @@ class Tables:
     import_job: Table
     import_reject: Table
     institution: Table
+    segment: Table  # saved segments (domain/segments.py), folded from the event store
+    segment_member: Table
 
     @property
     def read_model(self) -> list[Table]:
         """Tables rebuilt from the event store (the assignment and activity tables come from Kafka)."""
         return [self.customer, self.funding, self.tag, self.remark, self.note, self.stage_count,
                 self.account_day, self.customer_day, self.asset_account, self.match_key, self.match_review,
-                self.import_job, self.import_reject, self.institution]
+                self.import_job, self.import_reject, self.institution, self.segment, self.segment_member]
 
 
 def build_tables() -> Tables:
@@ -194,7 +196,7 @@ def build_tables() -> Tables:
     import_job, import_reject, institution = _import_tables(md)
     return Tables(md, customer, funding, tag, remark, note, assignment, stage_count, account_day, customer_day,
                   asset_account, match_key, match_review, position, consumer_position, processed, activity_tables(md),
-                  import_job, import_reject, institution)
+                  import_job, import_reject, institution, *_segment_tables(md))
 
 
 def _matching(md: MetaData) -> tuple[Table, Table]:
@@ -247,6 +249,23 @@ def _import_tables(md: MetaData) -> tuple[Table, Table, Table]:
     )
     Index("ix_institution_name", institution.c.name, institution.c.institution_id)
     return job, reject, institution
+
+
+def _segment_tables(md: MetaData) -> tuple[Table, Table]:
+    segment = Table(
+        "customer_segment", md,
+        Column("segment_id", String(64), primary_key=True), Column("name", String(200), nullable=False),
+        Column("kind", String(10), nullable=False, doc="static (a list of ids) or dynamic (a saved filter)"),
+        Column("filter", JSON, doc="dynamic: the customer list's filters (query parameters)"),
+        Column("owner_id", String(200), nullable=False), Column("created_at", TS, nullable=False),
+        Column("updated_at", TS, nullable=False), Column("deleted", Boolean, nullable=False),
+        Column("size", Integer, nullable=False, doc="static: how many ids the list holds"),
+    )
+    member = Table(
+        "customer_segment_member", md,
+        Column("segment_id", String(64), primary_key=True), Column("customer_id", String(64), primary_key=True),
+    )
+    return segment, member
 
 
 def insert_for(session: Session, table: Table) -> Any:

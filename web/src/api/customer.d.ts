@@ -328,6 +328,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/segments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Saved segments, by name, with their counts */
+        get: operations["list_segments_customers_segments_get"];
+        put?: never;
+        /** Save a segment (static list or filter) */
+        post: operations["create_segment_customers_segments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/segments/{segment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One saved segment with its count */
+        get: operations["get_segment_customers_segments__segment_id__get"];
+        /** Edit a segment (its kind stays) */
+        put: operations["update_segment_customers_segments__segment_id__put"];
+        post?: never;
+        /** Delete a segment */
+        delete: operations["delete_segment_customers_segments__segment_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/institutions": {
         parameters: {
             query?: never;
@@ -489,6 +526,128 @@ export interface components {
              * @description End-of-day total assets, carried forward over days without a snapshot; None before the first snapshot.
              */
             total: string | null;
+        };
+        /**
+         * FilterParams
+         * @description List filters as one query-parameter model (validated in one pass, not parameter by parameter).
+         */
+        FilterParams: {
+            /** Account Status */
+            account_status?: components["schemas"]["AccountStatus"][] | null;
+            /** Active Region */
+            active_region?: string[] | null;
+            /**
+             * Ada Currency
+             * @description Valuation currency of the ADA (30 days).
+             */
+            ada_currency?: string | null;
+            /**
+             * Ada30 Max
+             * @description Average daily assets over 30 days ≤.
+             */
+            ada30_max?: number | string | null;
+            /**
+             * Ada30 Min
+             * @description Average daily assets over 30 days ≥ (0 without a series).
+             */
+            ada30_min?: number | string | null;
+            /**
+             * Age Max
+             * @description Age in years ≤; needs CustomerPiiRead (403).
+             */
+            age_max?: number | null;
+            /**
+             * Age Min
+             * @description Age in years ≥ (from the date of birth, in the brokerage's time zone); needs CustomerPiiRead (403).
+             */
+            age_min?: number | null;
+            /**
+             * Assets Currency
+             * @description Valuation currency of the asset range.
+             */
+            assets_currency?: string | null;
+            /** Assets Max */
+            assets_max?: number | string | null;
+            /** Assets Min */
+            assets_min?: number | string | null;
+            /**
+             * Channel
+             * @description Source channel(s).
+             */
+            channel?: components["schemas"]["Channel"][] | null;
+            /**
+             * Deposit Currency
+             * @description Currency of deposit_min/deposit_max.
+             */
+            deposit_currency?: string | null;
+            /** Deposit Max */
+            deposit_max?: number | string | null;
+            /**
+             * Deposit Min
+             * @description Total deposits ≥ (in deposit_currency).
+             */
+            deposit_min?: number | string | null;
+            /**
+             * Institution Id
+             * @description Came through one of these institutions (source).
+             */
+            institution_id?: string[] | null;
+            /**
+             * Manager Id
+             * @description Assigned to this manager.
+             */
+            manager_id?: string | null;
+            /**
+             * Q
+             * @description Search. With CustomerPiiRead: a customer id, name, phone or e-mail, exact or prefix. Without it: a customer id, exact match only (personal data is never searched).
+             */
+            q?: string | null;
+            /** Referrer Customer Id */
+            referrer_customer_id?: string | null;
+            /**
+             * Registered From
+             * @description Registered at or after (inclusive).
+             */
+            registered_from?: string | null;
+            /**
+             * Registered To
+             * @description Registered before (exclusive); must be after `registered_from` (422 otherwise).
+             */
+            registered_to?: string | null;
+            /**
+             * Risk Rating
+             * @description Risk rating(s) from the latest suitability assessment (customers without one never match).
+             */
+            risk_rating?: components["schemas"]["RiskRating"][] | null;
+            /**
+             * Segment
+             * @description A saved segment's customers (`/customers/segments`): a static list's members or a dynamic segment's filters, with the others.
+             */
+            segment?: string | null;
+            /**
+             * Stage
+             * @description Lifecycle stage(s).
+             */
+            stage?: components["schemas"]["Stage"][] | null;
+            /**
+             * Tag
+             * @description Has every tag given.
+             */
+            tag?: string[] | null;
+            /**
+             * Team Id
+             * @description Assigned to a manager of this team.
+             */
+            team_id?: string | null;
+            /**
+             * Unassigned
+             * @description true: no active assignment; false: assigned.
+             */
+            unassigned?: boolean | null;
+            /** User Region */
+            user_region?: string[] | null;
+            /** Verification Status */
+            verification_status?: components["schemas"]["VerificationStatus"][] | null;
         };
         /** ImportJobOut */
         ImportJobOut: {
@@ -769,6 +928,59 @@ export interface components {
             items: {
                 [key: string]: unknown;
             }[];
+        };
+        /** SegmentIn */
+        SegmentIn: {
+            /**
+             * Customer Ids
+             * @description static: the customers (at most 10,000).
+             */
+            customer_ids?: string[];
+            /** @description dynamic: the customer list's filters. */
+            filter?: components["schemas"]["FilterParams"] | null;
+            /**
+             * Kind
+             * @description static: a list of customer ids; dynamic: a saved filter, evaluated when read.
+             * @enum {string}
+             */
+            kind: "static" | "dynamic";
+            /** Name */
+            name: string;
+        };
+        /** SegmentList */
+        SegmentList: {
+            /** Items */
+            items: components["schemas"]["SegmentOut"][];
+        };
+        /** SegmentOut */
+        SegmentOut: {
+            /**
+             * Count
+             * @description Customers in the segment now, in the caller's data scope.
+             */
+            count: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Filter */
+            filter?: {
+                [key: string]: unknown;
+            } | null;
+            /** Kind */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Owner Id */
+            owner_id: string;
+            /** Segment Id */
+            segment_id: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /** Side */
         Side: {
@@ -1819,6 +2031,8 @@ export interface operations {
                 registered_to?: string | null;
                 /** @description Risk rating(s) from the latest suitability assessment (customers without one never match). */
                 risk_rating?: components["schemas"]["RiskRating"][] | null;
+                /** @description A saved segment's customers (`/customers/segments`): a static list's members or a dynamic segment's filters, with the others. */
+                segment?: string | null;
                 sort?: "registered_at" | "assets" | "last_activity" | "ada30";
                 /** @description Lifecycle stage(s). */
                 stage?: components["schemas"]["Stage"][] | null;
@@ -3000,6 +3214,8 @@ export interface operations {
                 registered_to?: string | null;
                 /** @description Risk rating(s) from the latest suitability assessment (customers without one never match). */
                 risk_rating?: components["schemas"]["RiskRating"][] | null;
+                /** @description A saved segment's customers (`/customers/segments`): a static list's members or a dynamic segment's filters, with the others. */
+                segment?: string | null;
                 /** @description Lifecycle stage(s). */
                 stage?: components["schemas"]["Stage"][] | null;
                 /** @description Has every tag given. */
@@ -3135,6 +3351,8 @@ export interface operations {
                 registered_to?: string | null;
                 /** @description Risk rating(s) from the latest suitability assessment (customers without one never match). */
                 risk_rating?: components["schemas"]["RiskRating"][] | null;
+                /** @description A saved segment's customers (`/customers/segments`): a static list's members or a dynamic segment's filters, with the others. */
+                segment?: string | null;
                 sort?: "registered_at" | "assets" | "last_activity" | "ada30";
                 /** @description Lifecycle stage(s). */
                 stage?: components["schemas"]["Stage"][] | null;
@@ -3191,6 +3409,491 @@ export interface operations {
             };
             /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_segments_customers_segments_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentList"];
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_segment_customers_segments_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentOut"];
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The command conflicts with the resource's current state (or a reused Idempotency-Key). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_segment_customers_segments__segment_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                segment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentOut"];
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_segment_customers_segments__segment_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                segment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SegmentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SegmentOut"];
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The command conflicts with the resource's current state (or a reused Idempotency-Key). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_segment_customers_segments__segment_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                segment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The command conflicts with the resource's current state (or a reused Idempotency-Key). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
