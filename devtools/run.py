@@ -14,8 +14,8 @@ demo user (`devtools.devsignin`).
                            [--port-base 8100] [--var var/run] [--topic-prefix P] [--no-console] [--no-build]
 
 Ports: the gateway on --port-base, the APIs on base+1 … base+7 (customer, assignment, tasks, summary,
-kyc, usercrm, campaigns) and base+8 (access), the workers' health on API+100, the development sign-in on base+9,
-Keycloak on base+12. A second stack (end-to-end tests) takes another base, var directory and topic prefix.
+kyc, usercrm, campaigns), base+8 (access) and base+10 (audit), the workers' health on API+100, the development
+sign-in on base+9 (its sign-ins are audit records too), Keycloak on base+12. A second stack (end-to-end tests) takes another base, var directory and topic prefix.
 
 Sign-in: Keycloak (`infra/keycloak.sh`, realm `whale` generated from the demo staff, `devtools.keycloak`) is
 the console's OpenID Connect provider; every service verifies its RS256 tokens through its JWKS
@@ -40,7 +40,9 @@ from pathlib import Path
 import httpx
 
 from shared.events import topics
+from shared.runtime.audit import AuditEmitter
 from shared.runtime.auth import mint_token
+from shared.runtime.db import make_engine
 from shared.runtime.kafka import ensure_topics
 from shared.runtime.logging import configure_logging, get_logger
 from shared.runtime.settings import ONE_DATABASE_SERVICES, AuthSettings, KafkaSettings
@@ -51,10 +53,10 @@ from .token import DEV_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
 PORT_BASE = 8100
-SERVICE_ORDER = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns", "access")
+SERVICE_ORDER = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns", "access", "audit")
 # API port = base + offset (base+9 is the development sign-in)
 PORT_OFFSETS = {"customer": 1, "assignment": 2, "tasks": 3, "summary": 4, "kyc": 5, "usercrm": 6, "campaigns": 7,
-                "access": 8}
+                "access": 8, "audit": 10}
 PORTS = {name: PORT_BASE + PORT_OFFSETS[name] for name in SERVICE_ORDER}
 DEV_SIGNIN_OFFSET = 9
 KEYCLOAK = ROOT / "infra" / "keycloak.sh"
@@ -284,7 +286,8 @@ async def main_async(args: argparse.Namespace) -> int:
 
             dev_port = args.port_base + DEV_SIGNIN_OFFSET if dev else None
             if dev_port:
-                server = HttpServer(devsignin.create_app(auth), "127.0.0.1", dev_port)
+                signins = AuditEmitter("devsignin", kafka, make_engine(f"sqlite:///{var / 'devsignin' / 'spool.db'}"))
+                server = HttpServer(devsignin.create_app(auth, audit=signins), "127.0.0.1", dev_port)
                 side.append(asyncio.create_task(server.run()))
             gateway = Gateway(var, args.port_base, ports, dev_signin_port=dev_port)
             await asyncio.to_thread(gateway.start)

@@ -7,6 +7,8 @@
                                                           publish back to the original topic; e.g. after an
                                                           upgrade: --reason unknown_schema_version
     python -m ops rebuild SERVICE [--verify]              rebuild a service's read models by replay
+    python -m ops audit verify [--database-url URL]       recompute the audit store's hash chain; exits 1
+                                                          naming the first broken sequence number
     python -m ops status [--worker SERVICE=URL ...]       each relay/projection: position, backlog, age of
                                                           the oldest unprocessed event, ok or stalled
     python -m ops reclaim-now [--url URL]                 run the protection-period reclaim now
@@ -102,6 +104,12 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return rebuild(args.service, verify=args.verify)
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .audit import verify
+
+    return verify(args.database_url)
+
+
 def cmd_reclaim(args: argparse.Namespace) -> int:
     auth = AuthSettings()
     token = os.environ.get("WHALE_OPERATOR_TOKEN") or mint_token(auth, user_id="ops-cli", role="operator")
@@ -137,6 +145,9 @@ def parser() -> argparse.ArgumentParser:
     rb = sub.add_parser("rebuild")
     rb.add_argument("service", choices=topics.SERVICES)
     rb.add_argument("--verify", action="store_true")
+    au = sub.add_parser("audit")
+    au.add_argument("action", choices=["verify"])
+    au.add_argument("--database-url", default=None, help="default: AUDIT_DATABASE_URL")
     st = sub.add_parser("status")
     st.add_argument("--worker", action="append", default=[], metavar="SERVICE=URL",
                     help="a worker's health URL (repeatable); default: OPS_WORKER_URLS or the local ports")
@@ -160,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_rebuild(args)
     if args.cmd == "status":
         return asyncio.run(cmd_status(args))
+    if args.cmd == "audit":
+        return cmd_audit(args)
     if args.cmd == "reclaim-now":
         return cmd_reclaim(args)
     if args.cmd == "token":

@@ -24,6 +24,10 @@ from shared.runtime.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 configure_logging(os.environ.get("LOG_LEVEL", "WARNING"))
+# The services' APIs built in-process by the tests publish no audit records unless a test asks for them
+# (`AuditEmitSettings(enabled=True)`: tests/unit/test_audit_emit.py, tests/integration/test_audit_flow.py);
+# the processes `make run` and the console's e2e start publish them (the default is on).
+os.environ.setdefault("AUDIT_EMIT_ENABLED", "false")
 
 
 def _run(script: str, *args: str) -> str:

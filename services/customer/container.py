@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
 from shared.runtime.api import create_app
+from shared.runtime.audit import audit_emitter
 from shared.runtime.container import AccessDirectoryWiring
 from shared.runtime.db import Tracker, add_missing_columns
 from shared.runtime.handlers import SqlBatchHandler
@@ -209,7 +210,8 @@ class Container(AccessDirectoryWiring):
                          title="Whale CRM — customer", max_body_bytes=self.settings.max_body_bytes,
                          idempotency=idempotency_store(self.engine, self.settings),
                          access_directory=self.access_directory,
-                         streamed_bodies={imports.UPLOAD_PATH: self.settings.import_max_bytes})
+                         streamed_bodies={imports.UPLOAD_PATH: self.settings.import_max_bytes},
+                         audit=audit_emitter(SERVICE, self.settings, self.engine))
         app.state.container = self
         app.include_router(export.router)  # before the /customers/{customer_id} routes
         app.include_router(segments.router)  # /customers/segments: before them too

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.events import topics
 from shared.runtime.api import create_app
 from shared.runtime.container import AccessDirectoryWiring
+from shared.runtime.audit import audit_emitter
 from shared.runtime.db import add_missing_columns
 from shared.runtime.idempotency import idempotency_store
 from shared.runtime.kafka import EventProducer, ensure_topics
@@ -129,7 +130,8 @@ class Container(AccessDirectoryWiring):
         app = create_app(service="tasks", auth=self.settings.auth, readiness=self.readiness(),
                          title="Whale CRM — tasks", max_body_bytes=self.settings.max_body_bytes,
                          idempotency=idempotency_store(self.engine, self.settings),
-                         access_directory=self.access_directory)
+                         access_directory=self.access_directory,
+                         audit=audit_emitter("tasks", self.settings, self.engine))
         app.state.container = self
         for module in (captures, tasks, followups, tickets, comments):
             app.include_router(module.router)

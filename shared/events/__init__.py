@@ -6,6 +6,7 @@ Importing this package registers every contract in `registry`.
 from . import (  # noqa: F401  (registration)
     crm_access,
     crm_assignment,
+    crm_audit,
     crm_campaigns,
     crm_customer,
     crm_kyc,

@@ -43,9 +43,11 @@ CRM_ACCESS = "crm.access.events"
 # Command topic: the User CRM's requests to the platform (messages, block, password, info changes, money,
 # allocations), keyed by customer id; the platform answers on REQUEST_RESULTS.
 CRM_USERCRM_REQUESTS = "crm.usercrm.requests"
+# Audit records of every service's API (shared.runtime.audit), keyed by service; the audit service keeps them.
+CRM_AUDIT = "crm.audit.records"
 
 CRM_TOPICS = (CRM_CUSTOMER, CRM_ASSIGNMENT, CRM_TASKS, CRM_KYC, CRM_SUMMARY, CRM_USERCRM, CRM_USERCRM_REQUESTS,
-              CRM_CAMPAIGNS, CRM_ACCESS)
+              CRM_CAMPAIGNS, CRM_ACCESS, CRM_AUDIT)
 
 
 def dead_letter_topic(service: str) -> str:
@@ -53,7 +55,7 @@ def dead_letter_topic(service: str) -> str:
     return f"crm.{service}.dlq"
 
 
-SERVICES = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns", "access")
+SERVICES = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns", "access", "audit")
 DEAD_LETTER_TOPICS = tuple(dead_letter_topic(s) for s in SERVICES)
 ALL_TOPICS = PLATFORM_TOPICS + CRM_TOPICS + DEAD_LETTER_TOPICS
 
@@ -82,3 +84,13 @@ def retention_ms(name: str) -> int | None:
     if name in PLATFORM_TOPICS:
         return PLATFORM_RETENTION_MS
     return None
+
+
+# Partitions of a topic that needs a fixed number (others: the cluster's / ensure_topics' default). The audit
+# records have one: the audit store's hash chain follows the topic's order, which a replay then gives again.
+PARTITIONS = {CRM_AUDIT: 1}
+
+
+def partitions(name: str, default: int) -> int:
+    """How many partitions one of our topics is created with."""
+    return PARTITIONS.get(name, default)

@@ -6,8 +6,8 @@ import asyncio
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from http import HTTPStatus
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import health
 from .access_directory import AccessDirectory
+from .audit import AuditEmitter
 from .auth import TokenVerifier
 from .commands import OutgoingRejected
 from .errors import DomainError, is_transient
@@ -146,14 +147,19 @@ def create_app(
     idempotency: IdempotencyStore | None = None,
     access_directory: AccessDirectory | None = None,
     streamed_bodies: dict[str, int] | None = None,
+    audit: AuditEmitter | None = None,
 ) -> FastAPI:
     """`idempotency`: the service's key store; POST commands then honour `Idempotency-Key`. `access_directory`:
     the rights come from it, not from the token's claims (`shared.runtime.auth.current_principal`), and the
     API is ready once it has read the access topic to its end. `streamed_bodies`: paths whose route reads its
-    body as a stream (uploads), with their own size limit."""
-    app = FastAPI(title=title or f"Whale CRM — {service}", version=version, lifespan=lifespan)
+    body as a stream (uploads), with their own size limit. `audit`: the service's audit emitter
+    (`shared.runtime.audit.audit_emitter`): every write, refusal and marked read is published as an audit
+    record once its status is known; stopped with the app."""
+    app = FastAPI(title=title or f"Whale CRM — {service}", version=version,
+                  lifespan=_with_audit(lifespan, audit) if audit is not None else lifespan)
     app.state.token_verifier = TokenVerifier(auth)
     app.state.service = service
+    app.state.audit = audit
     if access_directory is not None:
         app.state.access_directory = access_directory
         readiness = (*readiness, access_directory.ready)
@@ -181,9 +187,10 @@ def create_app(
                 response = problem_response(500, "Internal Server Error",
                                             "unexpected error; see logs by correlation id", correlation_id=cid)
         route = request.scope.get("route")
-        HTTP_LATENCY.labels(service, request.method, getattr(route, "path", "unmatched"), str(status)).observe(
-            time.perf_counter() - start
-        )
+        template = getattr(route, "path", "unmatched")
+        HTTP_LATENCY.labels(service, request.method, template, str(status)).observe(time.perf_counter() - start)
+        if audit is not None and route is not None:
+            audit.observe(request, route=template, status=status, correlation_id=cid)
         response.headers["x-correlation-id"] = cid
         return response
 
@@ -241,6 +248,24 @@ def create_app(
                        streamed_bodies=streamed_bodies)
     document_problems(app, idempotent_posts=idempotency is not None)
     return app
+
+
+def _with_audit(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None,
+                audit: AuditEmitter) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan, then the audit emitter's stop (what is queued is published or spooled)."""
+
+    @asynccontextmanager
+    async def lifespan_with_audit(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            if lifespan is None:
+                yield
+            else:
+                async with lifespan(app):
+                    yield
+        finally:
+            await audit.stop()
+
+    return lifespan_with_audit
 
 
 def not_found(what: str, ident: str) -> HTTPException:

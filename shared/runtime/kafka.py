@@ -62,7 +62,8 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str], *, parti
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [NewTopic(t, partitions, replication, topic_configs=topic_config(settings, t))
+        wanted = [NewTopic(t, topic_names.partitions(t.removeprefix(settings.topic_prefix), partitions), replication,
+                           topic_configs=topic_config(settings, t))
                   for t in dict.fromkeys(topics) if t not in existing]
         if wanted:
             try:

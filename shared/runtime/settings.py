@@ -129,9 +129,23 @@ def known_zone(value: str) -> str:
     return value
 
 
+class AuditEmitSettings(BaseSettings):
+    """How a service's API delivers its audit records (env prefix `AUDIT_EMIT_`, shared by every service)."""
+
+    model_config = SettingsConfigDict(env_prefix="AUDIT_EMIT_", extra="ignore")
+
+    enabled: bool = Field(default=True, description="Publish audit records (off only in unit/in-process tests).")
+    queue_size: int = Field(default=10_000, ge=1, description="Records held in memory before spooling.")
+    batch_size: int = Field(default=500, ge=1, description="Records per publish.")
+    publish_timeout_s: float = Field(default=15.0, gt=0, description="A publish slower than this spools its batch.")
+    spool_retry_s: float = Field(default=5.0, gt=0, description="How often the spool is re-published.")
+    spool_alert: int = Field(default=10_000, ge=1, description="Spooled records above which ERROR is logged.")
+
+
 # Services whose event store and read models share `<NAME>_DATABASE_URL` (one transaction per batch, docs/pipeline.md):
 # all of them (`OneDatabaseSettings` refuses a `<NAME>_EVENTSTORE_URL` that differs).
-ONE_DATABASE_SERVICES = frozenset({"customer", "assignment", "kyc", "usercrm", "summary", "tasks", "campaigns", "access"})
+ONE_DATABASE_SERVICES = frozenset({"customer", "assignment", "kyc", "usercrm", "summary", "tasks", "campaigns", "access",
+                                   "audit"})
 
 
 class ServiceSettings(BaseSettings):
@@ -174,6 +188,7 @@ class ServiceSettings(BaseSettings):
 
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    audit_emit: AuditEmitSettings = Field(default_factory=AuditEmitSettings)
 
     @field_validator("access_directory", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from shared.runtime.api import create_app, problem_response
+from shared.runtime.audit import audit_emitter
 from shared.runtime.idempotency import idempotency_store
 
 from ..domain.errors import DomainError
@@ -28,7 +29,8 @@ def create_api(container: Container) -> FastAPI:
                      lifespan=lifespan, title="Whale CRM — assignment",
                      max_body_bytes=container.settings.max_body_bytes,
                      idempotency=idempotency_store(container.engine, container.settings),
-                     access_directory=container.access_directory)
+                     access_directory=container.access_directory,
+                     audit=audit_emitter("assignment", container.settings, container.engine))
     app.state.container = container
 
     @app.exception_handler(DomainError)

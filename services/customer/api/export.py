@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
+from shared.events.crm_audit import AuditKind
+from shared.runtime import audit
 from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.cursor import codec_for
 from shared.runtime.logging import get_logger
@@ -48,7 +50,8 @@ def csv_row(row: dict[str, Any], managers: list[dict[str, Any]], unmasked: bool)
 
 @router.get("/export", summary="Export the filtered list as CSV (streamed)", response_class=StreamingResponse,
             responses={200: {"description": "The CSV file (masked unless the caller has CustomerPiiRead).",
-                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
+                             "content": {"text/csv": {"schema": {"type": "string"}}}}},
+            dependencies=[Depends(audit.audited("customer.export", AuditKind.export))])
 async def export(
     f: ListFilters = Depends(list_filters),
     sort: SortKey = Query("registered_at"),

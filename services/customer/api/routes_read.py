@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime
 from sqlalchemy import func, select, true
 
 from shared.events.crm_customer import Stage
+from shared.runtime import audit
 from shared.runtime.api import Problem
 from shared.runtime.auth import Perm, Principal, Scope, require
 from shared.runtime.cursor import CursorQuery, codec_for
@@ -226,6 +227,7 @@ MERGED_RESPONSE = {301: {
 @router.get("/{customer_id}", summary="360° customer detail (optionally as of a past time)",
             responses=MERGED_RESPONSE)
 async def detail(
+    request: Request,
     customer_id: CustomerIdPath,
     as_of: AwareDatetime | None = Query(None, description="Show the customer as of this time (event store)."),
     principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
@@ -234,6 +236,8 @@ async def detail(
     out = await blocking(load_detail, c, principal, customer_id, as_of)
     if out is None:
         raise not_found(customer_id)
+    if principal.has(Perm.CustomerPiiRead):  # the answer carries unmasked personal data: audited
+        audit.mark(request, "customer.pii.read")
     return out
 
 

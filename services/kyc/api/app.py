@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from shared.runtime.api import create_app
+from shared.runtime.audit import audit_emitter
 from shared.runtime.idempotency import idempotency_store
 
 from .cases import router
@@ -24,6 +25,7 @@ def create_api(container: Container) -> FastAPI:
         max_body_bytes=container.settings.max_body_bytes,
         idempotency=idempotency_store(container.engine, container.settings),
         access_directory=container.access_directory,
+        audit=audit_emitter("kyc", container.settings, container.engine),
     )
     app.state.container = container
     app.include_router(router)

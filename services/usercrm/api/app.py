@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI
 
 from shared.runtime.api import create_app
+from shared.runtime.audit import audit_emitter
 from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.idempotency import idempotency_store
 
@@ -18,7 +19,8 @@ def create_api(container: Any) -> FastAPI:
                      title="Whale CRM — User CRM",
                      max_body_bytes=container.settings.max_body_bytes,
                      idempotency=idempotency_store(container.engine, container.settings),
-                     access_directory=container.access_directory)
+                     access_directory=container.access_directory,
+                     audit=audit_emitter("usercrm", container.settings, container.engine))
     app.state.container = container
     paging.configure(container.settings)
 

@@ -11,6 +11,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from shared.events.upstream_user import LoginSource
+from shared.runtime import audit
 from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.cursor import CursorQuery
 
@@ -65,6 +66,7 @@ def _tab_route(tab: str, perm: Perm) -> None:
         return {"customer_id": customer_id, "tab": tab, "data": mask(tab, data, unmasked(principal))}
 
     router.add_api_route(f"/info/{tab}", read_tab, methods=["GET"], name=f"info_{tab}",
+                         dependencies=[Depends(audit.audited(f"usercrm.info.{tab}.read"))],
                          summary=f"The {tab.replace('_', ' ')} tab (requires {perm})")
 
 
@@ -72,7 +74,8 @@ for _tab, _perm in TAB_PERMS.items():
     _tab_route(_tab, _perm)
 
 
-@router.get("/info/banking", summary="Banking information: bank accounts and payment systems, masked")
+@router.get("/info/banking", summary="Banking information: bank accounts and payment systems, masked",
+            dependencies=[Depends(audit.audited("usercrm.info.banking.read"))])
 async def banking(request: Request, customer_id: CustomerIdPath,
                   principal: Annotated[Principal, Depends(require(Perm.UserTabBanking))]) -> dict[str, Any]:
     await check_customer(request, principal, customer_id)
@@ -82,7 +85,8 @@ async def banking(request: Request, customer_id: CustomerIdPath,
             "items": [mask("banking", {k: v for k, v in b.items() if k != "removed"}, clear) for b in rows]}
 
 
-@router.get("/info/compliance", summary="Compliance: KYC cases and their documents (from the KYC service)")
+@router.get("/info/compliance", summary="Compliance: KYC cases and their documents (from the KYC service)",
+            dependencies=[Depends(audit.audited("usercrm.info.compliance.read"))])
 async def compliance(request: Request, customer_id: CustomerIdPath,
                      principal: Annotated[Principal, Depends(require(Perm.UserTabCompliance))]) -> dict[str, Any]:
     await check_customer(request, principal, customer_id)
@@ -91,7 +95,8 @@ async def compliance(request: Request, customer_id: CustomerIdPath,
     return {"customer_id": customer_id, "tab": "compliance", "cases": ordered}
 
 
-@router.get("/info/logs", summary="Login log: time, IP, country and source (web, app, API), newest first")
+@router.get("/info/logs", summary="Login log: time, IP, country and source (web, app, API), newest first",
+            dependencies=[Depends(audit.audited("usercrm.info.logs.read"))])
 async def logins(request: Request, customer_id: CustomerIdPath,
                  principal: Annotated[Principal, Depends(require(Perm.UserTabLogs))],
                  source: LoginSource | None = None,

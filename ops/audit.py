@@ -1,0 +1,32 @@
+"""`python -m ops audit verify [--database-url URL]`: recompute the audit store's hash chain from its anchor.
+
+Prints one JSON line (the verdict); exits 0 when every record chains to its predecessor, 1 naming the first
+broken sequence number otherwise. The URL defaults to `AUDIT_DATABASE_URL` (as the service reads it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from shared.runtime.db import make_engine, session_factory
+
+from .rebuild import database_url
+
+
+def verify(url: str | None) -> int:
+    from services.audit.projections.store import verify_store
+
+    engine = make_engine(url or database_url("audit"))
+    try:
+        with session_factory(engine)() as s:
+            verdict = verify_store(s)
+    finally:
+        engine.dispose()
+    sys.stdout.write(json.dumps(verdict.as_dict()) + "\n")
+    if verdict.ok:
+        sys.stderr.write(f"audit chain verified: {verdict.checked} records from anchor {verdict.anchor_seq} "
+                         f"to {verdict.head_seq}\n")
+        return 0
+    sys.stderr.write(f"audit chain broken at sequence {verdict.first_broken_seq}: {verdict.reason}\n")
+    return 1

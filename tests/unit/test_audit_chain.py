@@ -1,0 +1,155 @@
+"""The audit store's hash chain: appending (dedupe by record id), verifying from the anchor, pruning to an
+anchor, and a tampered row found at its sequence number (SQLite; the integration test runs PostgreSQL)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from services.audit.domain.chain import GENESIS, canonical_json, link, verify
+from services.audit.projections.store import (
+    anchor,
+    append,
+    ensure_chain,
+    prune_before,
+    prune_through,
+    verify_store,
+)
+from services.audit.projections.tables import chain, metadata, record
+from services.audit.retention import prune_once
+from shared.events import registry
+from shared.events.crm_audit import AuditKind, AuditOutcome, AuditRecord
+from shared.runtime.db import make_engine, session_factory
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def rec(i: int, **over) -> AuditRecord:
+    fields = dict(record_id=uuid.uuid4(), staff_id=f"m-{i}", roles=["manager"], action="customer.remarks.create",
+                  kind=AuditKind.write, service="customer", method="POST", route="/customers/{customer_id}/remarks",
+                  customer_id=f"c-{i}", at=T0 + timedelta(days=i), client_ip="10.0.0.1", correlation_id=f"r-{i}",
+                  status=201, outcome=AuditOutcome.allowed)
+    fields.update(over)
+    return AuditRecord(**fields)
+
+
+def events(*records: AuditRecord):
+    return [registry.decode(env.model_dump_json().encode()) for env in
+            (registry.envelope(r, producer=r.service, event_id=r.record_id) for r in records)]
+
+
+@pytest.fixture()
+def sessions(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/audit.db")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        ensure_chain(conn)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def test_link_is_sha256_of_previous_hash_and_canonical_json():
+    r = {"b": 1, "a": T0, "c": None}
+    assert canonical_json(r) == '{"a":"2026-01-01T00:00:00.000000Z","b":1,"c":null}'
+    assert link(GENESIS, r) == hashlib.sha256((GENESIS + canonical_json(r)).encode()).hexdigest()
+
+
+def test_verify_names_the_first_broken_sequence_number():
+    rows, prev = [], GENESIS
+    for seq in range(1, 6):
+        r = {"n": seq}
+        prev = link(prev, r)
+        rows.append((seq, r, prev))
+    assert verify(rows).ok and verify(rows).checked == 5
+    tampered = [*rows[:2], (3, {"n": 33}, rows[2][2]), *rows[3:]]
+    v = verify(tampered)
+    assert (v.ok, v.first_broken_seq) == (False, 3)
+    gap = [*rows[:2], *rows[3:]]
+    assert verify(gap).first_broken_seq == 3
+    assert verify(rows[2:], anchor_seq=2, anchor_hash=rows[1][2]).ok
+    assert not verify(rows[2:]).ok  # not from the anchor: the first kept record does not chain to genesis
+
+
+def test_append_chains_each_record_once_and_verifies(sessions):
+    a, b, c = rec(1), rec(2, staff_id=None, roles=[], outcome=AuditOutcome.denied, status=401), rec(3)
+    with sessions.begin() as s:
+        assert append(s, events(a, b)) == 2
+    with sessions.begin() as s:
+        assert append(s, events(b, c, c)) == 1  # b stored already; c twice in one batch
+    with sessions() as s:
+        rows = s.execute(select(record.c.seq, record.c.record_id).order_by(record.c.seq)).all()
+        assert [(q, r) for q, r in rows] == [(1, str(a.record_id)), (2, str(b.record_id)), (3, str(c.record_id))]
+        v = verify_store(s)
+        assert (v.ok, v.checked, v.head_seq) == (True, 3, 3)
+
+
+def test_a_tampered_column_breaks_the_chain_at_that_row(sessions):
+    with sessions.begin() as s:
+        append(s, events(*(rec(i) for i in range(1, 6))))
+    with sessions.begin() as s:
+        s.execute(update(record).where(record.c.seq == 3).values(customer_id="c-other"))
+    with sessions() as s:
+        v = verify_store(s)
+    assert (v.ok, v.first_broken_seq) == (False, 3)
+
+
+def test_a_deleted_row_breaks_the_chain_and_a_rehashed_row_breaks_the_next(sessions):
+    with sessions.begin() as s:
+        append(s, events(*(rec(i) for i in range(1, 6))))
+    with sessions.begin() as s:  # change a row AND its stored hash: the next row no longer chains to it
+        s.execute(update(record).where(record.c.seq == 2).values(action="customer.read", hash="f" * 64))
+    with sessions() as s:
+        assert verify_store(s).first_broken_seq == 2  # its hash is not the record's
+    with sessions.begin() as s:
+        s.execute(record.delete().where(record.c.seq == 2))
+    with sessions() as s:
+        assert verify_store(s).first_broken_seq == 2  # missing
+
+
+def test_pruning_keeps_the_chain_verifiable_from_the_anchor(sessions):
+    records = [rec(i) for i in range(1, 11)]  # one a day from T0+1d
+    with sessions.begin() as s:
+        append(s, events(*records))
+        hash_of_4 = s.execute(select(record.c.hash).where(record.c.seq == 4)).scalar_one()
+    assert prune_once(sessions, retention_days=30, now=T0 + timedelta(days=35)) == 4  # days 1..4 are > 30 days old
+    with sessions() as s:
+        assert anchor(s) == (4, hash_of_4, 10)
+        v = verify_store(s)
+        assert (v.ok, v.checked, v.anchor_seq) == (True, 6, 4)
+        assert s.execute(select(record.c.seq).order_by(record.c.seq)).scalars().first() == 5
+    with sessions.begin() as s:  # appending after pruning chains on from the head
+        append(s, events(rec(11)))
+    with sessions.begin() as s:
+        assert prune_through(s, 3) == 0  # never behind the anchor
+        assert prune_before(s, T0) == 0
+    with sessions() as s:
+        assert verify_store(s).ok
+    with sessions.begin() as s:  # tampering with the anchor is found at the first kept record
+        s.execute(update(chain).values(anchor_hash="0" * 64))
+    with sessions() as s:
+        assert verify_store(s).first_broken_seq == 5
+
+
+def test_retention_zero_keeps_everything(sessions):
+    with sessions.begin() as s:
+        append(s, events(rec(1)))
+    assert prune_once(sessions, retention_days=0, now=T0 + timedelta(days=10_000)) == 0
+
+
+def test_unknown_fields_of_a_newer_producer_are_chained_and_verified(sessions):
+    env = registry.envelope(rec(1), producer="customer").model_dump(mode="json")
+    env["payload"]["device"] = "kiosk-7"
+    import json
+
+    from shared.events import registry as reg
+
+    ev = reg.decode(json.dumps(env).encode())
+    with sessions.begin() as s:
+        append(s, [ev])
+    with sessions() as s:
+        assert verify_store(s).ok
+        assert s.execute(select(record.c.extra)).scalar_one() == '{"device":"kiosk-7"}'
