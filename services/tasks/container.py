@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
 from shared.runtime.api import create_app
-from shared.runtime.container import AccessDirectoryWiring
 from shared.runtime.audit import audit_emitter
+from shared.runtime.container import AccessDirectoryWiring
 from shared.runtime.db import add_missing_columns
 from shared.runtime.idempotency import idempotency_store
 from shared.runtime.kafka import EventProducer, ensure_topics
