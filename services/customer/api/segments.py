@@ -14,12 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from sqlalchemy import func, select
 
 from shared.runtime.api import Problem, run_command
-from shared.runtime.auth import Perm, Principal
+from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.commands import save_retrying
 from shared.runtime.logging import get_logger
 
 from ..domain.segments import DYNAMIC, STATIC, Segment, segment_uuid
-from .deps import allowed, blocking, container, read
+from .deps import blocking, container, read
 from .query import FilterParams, ListFilters, filter_clauses, scope_clause, to_list_filters
 
 router = APIRouter(prefix="/customers/segments", tags=["segments"])
@@ -163,7 +163,7 @@ def _problem(exc: Exception) -> Problem | None:
 
 
 @router.get("", response_model=SegmentList, summary="Saved segments, by name, with their counts")
-async def list_segments(principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly)),
+async def list_segments(principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
                         c: Any = Depends(container)) -> dict[str, Any]:
     t = c.tables.segment
 
@@ -177,7 +177,7 @@ async def list_segments(principal: Principal = Depends(allowed(Perm.ClientProfil
 
 
 @router.get("/{segment_id}", response_model=SegmentOut, summary="One saved segment with its count")
-async def get_segment(segment_id: SegmentIdStr, principal: Principal = Depends(allowed(Perm.ClientProfileReadOnly)),
+async def get_segment(segment_id: SegmentIdStr, principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
                       c: Any = Depends(container)) -> dict[str, Any]:
     row = await blocking(_row, c, segment_id)
     if row is None:
@@ -186,14 +186,14 @@ async def get_segment(segment_id: SegmentIdStr, principal: Principal = Depends(a
 
 
 @router.post("", response_model=SegmentOut, status_code=201, summary="Save a segment (static list or filter)")
-async def create_segment(body: SegmentIn, principal: Principal = Depends(allowed(Perm.CustomerWrite)),
+async def create_segment(body: SegmentIn, principal: Principal = Depends(require(Perm.CustomerWrite)),
                          c: Any = Depends(container)) -> Any:
     return await run_command(lambda: _save(c, principal, None, body), TYPE_BASE, what="segment", problem=_problem)
 
 
 @router.put("/{segment_id}", response_model=SegmentOut, summary="Edit a segment (its kind stays)")
 async def update_segment(segment_id: SegmentIdStr, body: SegmentIn,
-                         principal: Principal = Depends(allowed(Perm.CustomerWrite)),
+                         principal: Principal = Depends(require(Perm.CustomerWrite)),
                          c: Any = Depends(container)) -> Any:
     return await run_command(lambda: _save(c, principal, segment_id, body), TYPE_BASE, what="segment",
                              problem=_problem)
@@ -201,7 +201,7 @@ async def update_segment(segment_id: SegmentIdStr, body: SegmentIn,
 
 @router.delete("/{segment_id}", status_code=204, summary="Delete a segment")
 async def delete_segment(segment_id: SegmentIdStr, request: Request,
-                         principal: Principal = Depends(allowed(Perm.CustomerWrite)),
+                         principal: Principal = Depends(require(Perm.CustomerWrite)),
                          c: Any = Depends(container)) -> Response:
     await run_command(lambda: _save(c, principal, segment_id, None), TYPE_BASE, what="segment", problem=_problem)
     return Response(status_code=204)
