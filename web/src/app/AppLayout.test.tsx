@@ -14,7 +14,7 @@ describe("permission-aware menus", () => {
   const STAFF = ["Tasks", "My Dashboard", "Today's Summary"];
   const SETUP = ["Account Managers", "Teams and Rules"];
   const SERVICE = ["Tickets", "Comments"];
-  const END = ["User CRM", "Analytics"];
+  const END = ["User CRM", "Analytics", "Match review"];
   const CAMPAIGNS = ["Campaigns"];
   it.each<[Role, string[]]>([
     ["admin", ["Home", "Customer List", ...STAFF, "KYC review", ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS]],
@@ -45,6 +45,6 @@ describe("permission-aware menus", () => {
     mockFetch({});
     renderWith(<AppLayout />, { role: "manager", lang: "zh" });
     expect(menu()).toEqual(["首页", "客户池", "任务", "我的看板", "今日小结", "客户经理管理", "团队与规则", "工单", "评论",
-      "用户 CRM", "数据分析", "营销活动"]);
+      "用户 CRM", "数据分析", "客户匹配审核", "营销活动"]);
   });
 });

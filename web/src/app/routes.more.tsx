@@ -1,5 +1,5 @@
 // The screens after Home and Customer List (their own list, so the two lists rebase apart).
-import { CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, CommentOutlined, SafetyCertificateOutlined, TagsOutlined, UserSwitchOutlined, FunnelPlotOutlined, NotificationOutlined } from "@ant-design/icons";
+import { MergeCellsOutlined, CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, CommentOutlined, SafetyCertificateOutlined, TagsOutlined, UserSwitchOutlined, FunnelPlotOutlined, NotificationOutlined } from "@ant-design/icons";
 import { lazy } from "react";
 import type { Screen } from "./routes";
 
@@ -24,6 +24,8 @@ export const SCREENS_MORE: Screen[] = [
     page: lazy(() => import("../pages/usercrm/UserCrmPage")) },
   { path: "/analytics", labelKey: "menu.analytics", icon: <FunnelPlotOutlined />, perm: "ClientProfileReadOnly", inMenu: true,
     page: lazy(() => import("../pages/analytics/AnalyticsPage")) },
+  { path: "/customer-matches", labelKey: "menu.matches", icon: <MergeCellsOutlined />, perm: "ClientProfileReadOnly", inMenu: true,
+    page: lazy(() => import("../pages/customers/MatchReviewPage")) },
   { path: "/campaigns", labelKey: "menu.campaigns", icon: <NotificationOutlined />, perm: "CampaignRead", inMenu: true,
     page: lazy(() => import("../pages/campaigns/CampaignsPage")) },
 ];

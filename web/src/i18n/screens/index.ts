@@ -11,6 +11,7 @@ import { usercrmManageEn, usercrmManageZh } from "./usercrmManage";
 import { analyticsEn, analyticsZh } from "./analytics";
 import { campaignsEn, campaignsZh } from "./campaigns";
 import { wealthEn, wealthZh } from "./wealth";
+import { matchesEn, matchesZh } from "./matches";
 
 export const screensEn = {
   ...tasksEn,
@@ -25,6 +26,7 @@ export const screensEn = {
   ...analyticsEn,
   ...campaignsEn,
   ...wealthEn,
+  ...matchesEn,
 } as const;
 
 export const screensZh: Record<keyof typeof screensEn, string> = {
@@ -40,4 +42,5 @@ export const screensZh: Record<keyof typeof screensEn, string> = {
   ...analyticsZh,
   ...campaignsZh,
   ...wealthZh,
+  ...matchesZh,
 };
