@@ -158,12 +158,11 @@ class Matcher:
                                                   {"merged_id": view["customer_id"], "milestones": ms}))
 
     def _load(self, app: CustomerApplication, cache: IngestCache, batch: Batch, customer_id: str) -> uuid.UUID | None:
+        """The batch's own aggregate, else a fresh read: never the ingest cache's copy, which an API command may
+        have made stale, and which a failed batch must not leave changed (only the batch's event customers are
+        evicted on failure)."""
         key = customer_uuid(customer_id)
         if key in batch.customers:
-            return key
-        cached = cache.get(key)
-        if cached is not None:
-            batch.add(key, *cached)
             return key
         try:
             customer: Customer = app.repository.get(key)  # type: ignore[assignment]

@@ -25,7 +25,7 @@ test("a reviewer merges a probable duplicate and the list shows one customer", a
   assert.deepEqual(await axeViolations(page), [], "axe-core (WCAG 2.1 A/AA) on the match review queue");
 
   await card.getByTestId("match-merge").click();
-  await page.getByLabel("Comment").fill("same person: matching photo and address");
+  await page.getByTestId("match-comment").fill("same person: matching photo and address");
   await page.getByTestId("match-confirm").click();
   await eventually(async () => (await page.locator(`[data-testid=match-card][data-customer="${merged}"]`).count()) === 0,
     { message: "the merged pair leaves the pending queue" });

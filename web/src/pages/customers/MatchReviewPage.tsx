@@ -140,7 +140,7 @@ export default function MatchReviewPage() {
         onCancel={() => { setPending(null); act.reset(); }} onOk={() => pending && act.mutate(pending)} destroyOnHidden>
         {pending?.action === "merge" && <Typography.Paragraph>{t("matches.mergeHint")}</Typography.Paragraph>}
         {act.isError && <ProblemAlert error={act.error} />}
-        <Input.TextArea aria-label={t("matches.comment")} placeholder={t("matches.comment")} maxLength={1000} rows={3}
+        <Input.TextArea data-testid="match-comment" aria-label={t("matches.comment")} placeholder={t("matches.comment")} maxLength={1000} rows={3}
           value={comment} onChange={(e) => setComment(e.target.value)} />
       </Modal>
     </>
