@@ -21,8 +21,9 @@ PIDFILE=$DATA/keycloak.pid
 LOG=$DATA/keycloak.log
 ISSUER=http://127.0.0.1:$PORT/realms/whale
 
-find_java() {  # a JDK >= 21 (Keycloak 26): KEYCLOAK_JAVA_HOME, Temurin 25, then any other under /usr/lib/jvm
-  local candidates=("${KEYCLOAK_JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*)
+find_java() {  # a JDK >= 21 (Keycloak 26): KEYCLOAK_JAVA_HOME (only it when set), else Temurin 25, else any other
+  local candidates=(/usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*)
+  [ -n "${KEYCLOAK_JAVA_HOME:-}" ] && candidates=("$KEYCLOAK_JAVA_HOME")
   for j in "${candidates[@]}"; do
     [ -n "$j" ] && [ -x "$j/bin/java" ] || continue
     major=$("$j/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')

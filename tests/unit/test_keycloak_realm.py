@@ -66,3 +66,19 @@ def test_every_service_verifies_the_providers_tokens_with_the_directory_in_force
         assert env["AUTH_DEV_JWT_SECRET"]  # the stack's own tokens (seeding, development sign-in) beside them
     plain = launcher.service_env("kyc", tmp_path, "127.0.0.1:9092")
     assert plain["AUTH_JWT_ALGORITHM"] == "HS256" and "AUTH_JWKS_URL" not in plain
+
+
+def test_without_a_jdk_for_keycloak_make_run_says_so_and_goes_on(tmp_path: Path, monkeypatch, capsys):
+    """No JDK >= 21: `infra/keycloak.sh start` exits 3 at once and devtools.run falls back to the development
+    sign-in, loudly, instead of waiting for a provider that will never answer."""
+    import socket
+    import time
+
+    monkeypatch.setenv("KEYCLOAK_JAVA_HOME", str(tmp_path / "no-jdk-here"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    assert launcher.start_keycloak(port, tmp_path, "http://127.0.0.1:1") is None
+    assert time.monotonic() - started < 30
+    assert "Keycloak did not start (no JDK >= 21 on this machine)" in capsys.readouterr().err
