@@ -78,6 +78,7 @@ class Container(AccessDirectoryWiring):
     def migrate(self) -> None:
         self.tables.metadata.create_all(self.engine)
         add_missing_columns(self.engine, self.tables.customer)
+        add_missing_columns(self.engine, self.tables.import_job)
         add_missing_columns(self.engine, self.tables.activity.follow_up)  # next_follow_up_at came a commit later
         self.migrate_directory()
 

@@ -148,7 +148,7 @@ async def test_upload_import_report_and_the_same_file_twice(world):
     r = await upload(client, body)
     assert r.status_code == 201, r.text
     job = r.json()
-    assert job["state"] == "queued" and job["job_id"].startswith("imp_")
+    assert job["state"] == "queued" and job["job_id"].startswith("imp_") and job["rows_estimate"] == 20
     runner.process(job["job_id"])
     r = await client.get(f"/customer-imports/{job['job_id']}")
     assert (r.json()["state"], r.json()["rows_read"], r.json()["accepted"],

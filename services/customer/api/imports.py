@@ -49,6 +49,9 @@ class ImportJobOut(BaseModel):
     created_at: datetime
     state: str = Field(description="queued, running, done or failed.")
     rows_read: int = Field(description="Data rows processed so far (the checkpoint).")
+    rows_estimate: int | None = Field(default=None, description="Data rows of a CSV file (its line breaks less "
+                                                                "the header; a quoted line break counts too); "
+                                                                "None for XLSX. For a progress bar.")
     accepted: int
     rejected: int
     updated_at: datetime
@@ -71,10 +74,10 @@ def _fetch_job(c: Any, job_id: str) -> dict[str, Any] | None:
     return _job_out(row) if row is not None else None
 
 
-async def _receive(request: Request, directory: Path, limit: int) -> tuple[Path, str, int]:
-    """Write the body to a temporary file in `directory` as it arrives; (path, sha256, size)."""
+async def _receive(request: Request, directory: Path, limit: int) -> tuple[Path, str, int, int]:
+    """Write the body to a temporary file in `directory` as it arrives; (path, sha256, size, line breaks)."""
     tmp = directory / f".upload-{uuid.uuid4().hex}"
-    digest, size = hashlib.sha256(), 0
+    digest, size, lines, last = hashlib.sha256(), 0, 0, b"\n"
     f = await asyncio.to_thread(tmp.open, "wb")
     try:
         async for chunk in request.stream():
@@ -82,16 +85,19 @@ async def _receive(request: Request, directory: Path, limit: int) -> tuple[Path,
             if size > limit:
                 raise Problem(413, "Payload Too Large", f"body: at most {limit} bytes")
             digest.update(chunk)
+            lines += chunk.count(b"\n")
+            last = chunk[-1:] or last
             await asyncio.to_thread(f.write, chunk)
     except BaseException:
         f.close()
         tmp.unlink(missing_ok=True)
         raise
     f.close()
-    return tmp, digest.hexdigest(), size
+    return tmp, digest.hexdigest(), size, lines + (last != b"\n")
 
 
-def _create(c: Any, tmp: Path, sha: str, size: int, filename: str, principal: Principal) -> tuple[dict[str, Any], bool]:
+def _create(c: Any, tmp: Path, sha: str, size: int, lines: int, filename: str,
+            principal: Principal) -> tuple[dict[str, Any], bool]:
     job_id = job_id_of(sha)
     existing = _fetch_job(c, job_id)
     if existing is not None:
@@ -106,7 +112,8 @@ def _create(c: Any, tmp: Path, sha: str, size: int, filename: str, principal: Pr
                       errors=[{"field": exc.field, "message": str(exc)}]) from None
     os.replace(tmp, file_path(c.import_dir, job_id, fmt))
     job = ImportJob(job_id=job_id, filename=filename, file_format=fmt, sha256=sha, size=size,
-                    created_by=principal.user_id, created_at=datetime.now(UTC))
+                    created_by=principal.user_id, created_at=datetime.now(UTC),
+                    rows_estimate=max(lines - 1, 0) if fmt == "csv" else None)
     try:
         c.app.save(job)
     except IntegrityError:  # the same file uploaded at the same time: one job
@@ -136,12 +143,12 @@ async def upload(
         raise Problem(422, "Unprocessable Entity", "query.filename: a file name without path or control characters",
                       type_="urn:whale-crm:problem:validation",
                       errors=[{"field": "query.filename", "message": "invalid file name"}])
-    tmp, sha, size = await _receive(request, c.import_dir, c.settings.import_max_bytes)
+    tmp, sha, size, lines = await _receive(request, c.import_dir, c.settings.import_max_bytes)
     if size == 0:
         tmp.unlink(missing_ok=True)
         raise Problem(422, "Unprocessable Entity", "body: the file is empty", type_="urn:whale-crm:problem:validation",
                       errors=[{"field": "body", "message": "the file is empty"}])
-    job, created = await blocking(_create, c, tmp, sha, size, filename, principal)
+    job, created = await blocking(_create, c, tmp, sha, size, lines, filename, principal)
     if created:
         c.wake_importer()
         log.info("import_uploaded", job_id=job["job_id"], size=size, file_format=job["file_format"])

@@ -188,10 +188,11 @@ class ImportJob(Aggregate):
 
     @event("Created")
     def __init__(self, job_id: str, filename: str, file_format: str, sha256: str, size: int, created_by: str,
-                 created_at: datetime):
+                 created_at: datetime, rows_estimate: int | None = None):
         self.job_id, self.filename, self.file_format = job_id, filename, file_format
         self.sha256, self.size, self.created_by, self.created_at = sha256, size, created_by, created_at
         self.state = "queued"
+        self.rows_estimate = rows_estimate
         self.offset = 0  # rows of the file processed (the checkpoint)
         self.accepted = 0
         self.rejected = 0

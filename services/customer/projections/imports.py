@@ -23,6 +23,7 @@ def apply_import_events(session: Session, t: Tables, events: list[Any]) -> None:
         if isinstance(e, ImportJob.Created):
             jobs[e.job_id] = {"job_id": e.job_id, "filename": e.filename, "file_format": e.file_format,
                               "sha256": e.sha256, "size": e.size, "created_by": e.created_by,
+                              "rows_estimate": getattr(e, "rows_estimate", None),
                               "created_at": e.created_at, "state": "queued", "rows_read": 0, "accepted": 0,
                               "rejected": 0, "updated_at": e.created_at, "finished_at": None, "error": None}
         elif isinstance(e, ImportJob.ChunkProcessed):

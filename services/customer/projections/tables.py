@@ -231,7 +231,8 @@ def _import_tables(md: MetaData) -> tuple[Table, Table, Table]:
         Column("file_format", String(8), nullable=False), Column("sha256", String(64), nullable=False),
         Column("size", BigInteger, nullable=False), Column("created_by", String(200), nullable=False),
         Column("created_at", TS, nullable=False), Column("state", String(16), nullable=False),
-        Column("rows_read", BigInteger, nullable=False), Column("accepted", BigInteger, nullable=False),
+        Column("rows_read", BigInteger, nullable=False), Column("rows_estimate", BigInteger),
+        Column("accepted", BigInteger, nullable=False),
         Column("rejected", BigInteger, nullable=False), Column("updated_at", TS, nullable=False),
         Column("finished_at", TS), Column("error", String(200)),
     )

@@ -679,6 +679,11 @@ export interface components {
             /** Rejected */
             rejected: number;
             /**
+             * Rows Estimate
+             * @description Data rows of a CSV file (its line breaks less the header; a quoted line break counts too); None for XLSX. For a progress bar.
+             */
+            rows_estimate?: number | null;
+            /**
              * Rows Read
              * @description Data rows processed so far (the checkpoint).
              */

@@ -12,6 +12,7 @@ import { analyticsEn, analyticsZh } from "./analytics";
 import { campaignsEn, campaignsZh } from "./campaigns";
 import { wealthEn, wealthZh } from "./wealth";
 import { matchesEn, matchesZh } from "./matches";
+import { importsEn, importsZh } from "./imports";
 
 export const screensEn = {
   ...tasksEn,
@@ -27,6 +28,7 @@ export const screensEn = {
   ...campaignsEn,
   ...wealthEn,
   ...matchesEn,
+  ...importsEn,
 } as const;
 
 export const screensZh: Record<keyof typeof screensEn, string> = {
@@ -43,4 +45,5 @@ export const screensZh: Record<keyof typeof screensEn, string> = {
   ...campaignsZh,
   ...wealthZh,
   ...matchesZh,
+  ...importsZh,
 };
