@@ -15,6 +15,7 @@ from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
+from shared.runtime.container import AccessDirectoryWiring
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.kafka import BatchConsumer, EventProducer, broker_reachable, ensure_topics
 from shared.runtime.replay import replay_to_end
@@ -30,7 +31,10 @@ SERVICE = "audit"
 
 
 @dataclass
-class Container:
+class Container(AccessDirectoryWiring):
+    """`AUDIT_ACCESS_DIRECTORY=enforce` (make run): the auditor's rights come from the access directory."""
+
+    SERVICE = SERVICE
     settings: AuditSettings
     engine: Engine
     sessions: sessionmaker[Session]
@@ -41,6 +45,7 @@ class Container:
         metadata.create_all(self.engine)
         with self.engine.begin() as conn:
             ensure_chain(conn)
+        self.migrate_directory()
 
     def readiness(self, *, worker: bool = False) -> list[Check]:
         def ping() -> None:
@@ -58,9 +63,9 @@ class Container:
     async def start(self, *, worker: bool) -> list[Component]:
         if not worker:
             return []
-        await ensure_topics(self.settings.kafka, self.topics())
+        await ensure_topics(self.settings.kafka, [*self.topics(), *self.directory_topics()])
         await self.producer.start()
-        return [self.consumer, self.pruner]
+        return [self.consumer, self.pruner, *self.directory_components(self.producer)]
 
     async def stop(self) -> None:
         if "producer" in self.__dict__:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 def create_api(container: Container) -> FastAPI:
     app = create_app(service="audit", auth=container.settings.auth, readiness=container.readiness(),
                      title="Whale CRM — audit log", max_body_bytes=container.settings.max_body_bytes,
+                     access_directory=container.access_directory,
                      audit=audit_emitter("audit", container.settings, container.engine))
     app.state.container = container
     app.include_router(router)
