@@ -125,9 +125,10 @@ async def main(ctx: BenchContext) -> list[dict]:
            "CUSTOMER_WORKER_HEALTH_PORT": str(health), "AUTH_JWT_SECRET": SECRET,
            "CUSTOMER_IMPORT_DIR": str(tmp / "uploads"), "CUSTOMER_MATCH_KEY": "bench-import-match-key",
            "LOG_LEVEL": "WARNING"}
+    log_path = tmp / "customer.log"
+    log_file = log_path.open("wb")
     svc = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.customer", "all", env=env,
-                                               cwd=str(ROOT), stdout=asyncio.subprocess.DEVNULL,
-                                               stderr=asyncio.subprocess.DEVNULL)
+                                               cwd=str(ROOT), stdout=log_file, stderr=log_file)
     token = mint_token(AuthSettings(jwt_secret=SECRET), user_id="bench-admin", role="admin")
     rows: list[dict[str, Any]] = []
     try:
@@ -159,12 +160,21 @@ async def main(ctx: BenchContext) -> list[dict]:
             deadline = float(os.environ.get("WHALE_BENCH_IMPORT_DEADLINE_S", "3600"))
             while visible_s is None and time.perf_counter() - start < deadline:
                 await asyncio.sleep(1)
-                job = (await http.get(f"/customer-imports/{job_id}")).json()
+                if svc.returncode is not None:
+                    tail = log_path.read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"the customer service exited ({svc.returncode}); its log ends: {tail}")
+                try:
+                    job = (await http.get(f"/customer-imports/{job_id}")).json()
+                except httpx.TransportError:
+                    continue
                 if job["state"] == "failed":
                     raise RuntimeError(f"import failed: {job['error']}")
                 if job["state"] == "done" and done_s is None:
                     done_s = time.perf_counter() - start
-                total = (await http.get("/customers/counts")).json()["total"]
+                try:
+                    total = (await http.get("/customers/counts")).json()["total"]
+                except httpx.TransportError:
+                    continue
                 if job["state"] == "done" and total >= job["accepted"]:
                     visible_s = time.perf_counter() - start
             svc_cpu, svc_rss = proc_usage(svc.pid)
@@ -173,6 +183,7 @@ async def main(ctx: BenchContext) -> list[dict]:
         if svc.returncode is None:
             svc.terminate()
             await svc.wait()
+        log_file.close()
     me_cpu = time.process_time()
     me_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     pg_cpu = sum(c for c, _ in backends.values())

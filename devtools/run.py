@@ -273,6 +273,10 @@ async def main_async(args: argparse.Namespace) -> int:
             from . import seed
 
             manager_codes = await seed.seed(ports, auth, names, kafka=kafka)
+            if "customer" in names and not args.no_demo:  # the demo imports a small file of existing customers
+                from .seed_imports import seed_import
+
+                await seed_import(ports, auth, seed.TEAMS[0]["team_id"])
         except ImportError:
             pass
         issuer = await kc if kc is not None else None

@@ -226,3 +226,20 @@ async def test_an_imported_row_with_a_known_id_number_is_linked_to_the_existing_
     assert ids == ["IMP0000", "IMP0001", "IMP0002"]  # the same ID document: merged into the one already known
     r = await client.get("/customers/OTHER-1", follow_redirects=False)
     assert r.status_code == 301 and r.json()["survivor_id"] == "IMP0001"
+
+
+async def test_the_demo_file_has_two_rows_to_reject_and_the_rest_imports(tmp_path):
+    from devtools.seed_imports import INSTITUTION, demo_file
+
+    p = tmp_path / "demo.csv"
+    p.write_bytes(demo_file())
+    assert demo_file() == p.read_bytes()  # deterministic: a second start is the same job
+    outcomes = []
+    for row_no, row in iter_rows(p, "csv"):
+        try:
+            validate_row(row, job_id="imp_demo", row_no=row_no, at=AT, key=KEY,
+                         institutions={INSTITUTION["institution_id"]})
+            outcomes.append("ok")
+        except RowRejected as exc:
+            outcomes.append(exc.field)
+    assert outcomes.count("ok") == 38 and sorted(o for o in outcomes if o != "ok") == ["date_of_birth", "email"]
