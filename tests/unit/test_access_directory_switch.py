@@ -14,7 +14,7 @@ from shared.events import topics
 from shared.runtime.settings import AuthSettings, KafkaSettings
 
 AUTH = AuthSettings(jwt_secret="unit-test-secret-of-at-least-32-bytes")
-SERVICES = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns", "access")
+SERVICES = topics.SERVICES  # every service, the ones to come too
 
 
 def build(name: str, tmp_path):

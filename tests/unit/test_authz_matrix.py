@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.events import registry
+from shared.events import registry, topics
 from shared.events.crm_access import (
     AccessOrgNodeChanged,
     AccessRoleChanged,
@@ -39,7 +39,7 @@ from shared.runtime.settings import AuthSettings, KafkaSettings
 
 pytestmark = pytest.mark.asyncio
 AUTH = AuthSettings(jwt_secret="unit-test-secret-of-at-least-32-bytes")
-SERVICES = ("customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns", "access")
+SERVICES = topics.SERVICES  # every service, the ones to come too
 SCOPES = ("own", "team", "node", "all")
 T0 = datetime.now(UTC) - timedelta(days=1)
 HEALTH = {"/healthz", "/readyz", "/metrics"}
