@@ -9,8 +9,9 @@ The realm:
   only an administrator may change it), password `whale-demo`;
 - `whale-console`: the console, a public client, authorization code + PKCE S256 only, redirect URIs and web
   origins of the gateways given;
-- `whale-devtools`: a public client with the direct (password) grant only, used by `make run`'s demo staff
-  and seeding to act as the demo users (development realm only: the direct grant exists nowhere else);
+- `whale-devtools`: a public client with the direct (password) grant only, for scripts and tests acting as a
+  demo user (development realm only: the direct grant exists nowhere else; `make run`'s seeding and simulated
+  staff use the stack's own development tokens, `AUTH_DEV_JWT_SECRET`);
 - an audience mapper on both, so access tokens carry `aud` = `AUTH_JWT_AUDIENCE`; no role, group or
   permission claims (the services take rights from the access directory, `crm.access.events`); access tokens
   live `ACCESS_TOKEN_LIFESPAN_S` (≤ `AUTH_MAX_TOKEN_LIFETIME_S`).
@@ -21,13 +22,9 @@ The realm:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import time
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 REALM = "whale"
 PASSWORD = "whale-demo"
@@ -136,47 +133,6 @@ def write_realm(path: Path, origins: list[str]) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return True
-
-
-async def wait_discovery(url: str, timeout: float, alive: Any = None) -> dict[str, Any]:
-    """Poll the issuer's well-known document until it answers (`alive()` False: the process died)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    async with httpx.AsyncClient(timeout=2) as client:
-        while loop.time() < deadline:
-            if alive is not None and not alive():
-                raise RuntimeError("Keycloak exited while starting")
-            try:
-                r = await client.get(f"{url}/.well-known/openid-configuration")
-                if r.status_code == 200:
-                    return r.json()
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.25)  # polling a starting process, under a deadline
-    raise RuntimeError(f"Keycloak not ready after {timeout}s ({url})")
-
-
-class DevTokens:
-    """Access tokens for the demo staff from Keycloak's direct grant (`whale-devtools`), each kept until a
-    minute before it expires: what `make run`'s seeding and simulated staff send."""
-
-    def __init__(self, issuer_url: str, *, client_id: str = DEVTOOLS_CLIENT, password: str = PASSWORD):
-        self.token_url = f"{issuer_url}/protocol/openid-connect/token"
-        self.client_id, self.password = client_id, password
-        self._held: dict[str, tuple[str, float]] = {}
-
-    async def token(self, staff_id: str) -> str:
-        held = self._held.get(staff_id)
-        if held and held[1] > time.monotonic():
-            return held[0]
-        async with httpx.AsyncClient(timeout=10) as c:
-            r = await c.post(self.token_url, data={"grant_type": "password", "client_id": self.client_id,
-                                                   "username": staff_id.lower(), "password": self.password,
-                                                   "scope": "openid"})
-        r.raise_for_status()
-        body = r.json()
-        self._held[staff_id] = (body["access_token"], time.monotonic() + max(0, int(body["expires_in"]) - 60))
-        return body["access_token"]
 
 
 def main() -> None:
