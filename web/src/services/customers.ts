@@ -95,3 +95,29 @@ export async function exportCustomers(
   }
   return new Blob(chunks as BlobPart[], { type: "text/csv" });
 }
+
+export type Segment = components["schemas"]["SegmentOut"];
+
+/** Saved segments (customer groups) with their counts in the caller's scope. */
+export async function listSegments(signal?: AbortSignal): Promise<Segment[]> {
+  const { data } = await customerApi.GET("/customers/segments", { signal });
+  return (data as unknown as { items: Segment[] }).items;
+}
+
+/** Saves the list's current filters as a dynamic segment. */
+export async function saveFilterAsSegment(name: string, filter: FilterQuery): Promise<Segment> {
+  const { data } = await customerApi.POST("/customers/segments", {
+    body: { name, kind: "dynamic", filter: filter as never, customer_ids: [] },
+  });
+  return data as unknown as Segment;
+}
+
+/** Saves chosen customers as a static segment. */
+export async function saveStaticSegment(name: string, customerIds: string[]): Promise<Segment> {
+  const { data } = await customerApi.POST("/customers/segments", { body: { name, kind: "static", customer_ids: customerIds } });
+  return data as unknown as Segment;
+}
+
+export async function deleteSegment(segmentId: string): Promise<void> {
+  await customerApi.DELETE("/customers/segments/{segment_id}", { params: { path: { segment_id: segmentId } } });
+}

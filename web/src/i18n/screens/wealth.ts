@@ -21,6 +21,17 @@ export const wealthEn = {
   "drawer.risk": "Risk rating",
   "drawer.riskNone": "Not assessed",
   "drawer.riskValid": "assessed {at}, valid until {until}",
+  "segments.label": "Segment",
+  "segments.all": "All customers",
+  "segments.option": "{name} · {count} ({kind})",
+  "segments.kind.static": "list",
+  "segments.kind.dynamic": "filter",
+  "segments.saveFilter": "Save filters as segment",
+  "segments.saveSelected": "Save {n} selected as segment",
+  "segments.name": "Segment name",
+  "segments.saved": "Segment {name} saved: {count} customers",
+  "segments.delete": "Delete segment",
+  "segments.deleteConfirm": "Delete this segment?",
 } as const;
 
 export const wealthZh: Record<keyof typeof wealthEn, string> = {
@@ -45,4 +56,15 @@ export const wealthZh: Record<keyof typeof wealthEn, string> = {
   "drawer.risk": "风险等级",
   "drawer.riskNone": "未评估",
   "drawer.riskValid": "评估于 {at}，有效期至 {until}",
+  "segments.label": "客户分组",
+  "segments.all": "全部客户",
+  "segments.option": "{name} · {count}（{kind}）",
+  "segments.kind.static": "名单",
+  "segments.kind.dynamic": "条件",
+  "segments.saveFilter": "将筛选条件保存为分组",
+  "segments.saveSelected": "将所选 {n} 位客户保存为分组",
+  "segments.name": "分组名称",
+  "segments.saved": "分组 {name} 已保存：{count} 位客户",
+  "segments.delete": "删除分组",
+  "segments.deleteConfirm": "确定删除此分组？",
 };

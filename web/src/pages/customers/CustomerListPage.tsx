@@ -12,6 +12,7 @@ import { STAGES, type Stage } from "../../services/models";
 import { BulkActions } from "./BulkActions";
 import { CustomerDrawerSlot } from "./drawer/CustomerDrawerSlot";
 import { CustomerFiltersBar } from "./CustomerFiltersBar";
+import { SegmentsBar } from "./SegmentsBar";
 import { CustomerTable } from "./CustomerTable";
 import { toListQuery, type CustomerFilters, type SortKey } from "./filters";
 import { countsFilter, customerListQuery, stageCountsQuery } from "./listQueries";
@@ -61,6 +62,7 @@ export default function CustomerListPage() {
       <Typography.Title level={1} style={{ fontSize: 24 }}>{t("customers.title")}</Typography.Title>
       <StageCards filters={filters} counts={counts.data?.counts} pending={counts.isPending} onToggle={toggleStage} />
       <CustomerFiltersBar filters={filters} onChange={onFilters} />
+      <SegmentsBar filters={filters} selected={selected} onChange={onFilters} />
       <Space style={{ marginBottom: 12, width: "100%", justifyContent: "space-between" }} wrap>
         <BulkActions
           selected={selected}

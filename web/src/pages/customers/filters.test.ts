@@ -4,7 +4,7 @@ import { activeFilterCount, DEFAULT_FILTERS, filtersToParams, parseFilters, toFi
 describe("customer filters ↔ URL", () => {
   it("round-trips every filter through the URL", () => {
     const url = "q=ann&stage=funded&stage=traded&user_region=HK&active_region=SG&channel=referral&verification_status=verified"
-      + "&account_status=opened&risk_rating=balanced&risk_rating=aggressive&tag=vip&tag=hot+lead&manager_id=M-HK-1&team_id=T-HK&unassigned=false&referrer_customer_id=C1"
+      + "&account_status=opened&risk_rating=balanced&risk_rating=aggressive&tag=vip&tag=hot+lead&manager_id=M-HK-1&team_id=T-HK&unassigned=false&referrer_customer_id=C1&segment=seg1"
       + "&registered_from=2026-11-01&registered_to=2026-11-30&assets_currency=USD&assets_min=1000&assets_max=5000"
       + "&deposit_currency=HKD&deposit_min=10&deposit_max=20&sort=assets&order=asc&limit=100";
     const f = parseFilters(new URLSearchParams(url));
@@ -16,7 +16,8 @@ describe("customer filters ↔ URL", () => {
     expect(parseFilters(filtersToParams(f))).toEqual(f);
     expect(f.risk_rating).toEqual(["balanced", "aggressive"]);
     expect(toFilterQuery(f).risk_rating).toEqual(["balanced", "aggressive"]);
-    expect(activeFilterCount(f)).toBe(20); // every filter but the search
+    expect(toFilterQuery(f).segment).toBe("seg1");
+    expect(activeFilterCount(f)).toBe(21); // every filter but the search
   });
 
   it("leaves defaults out of the URL", () => {

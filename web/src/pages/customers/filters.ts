@@ -22,6 +22,8 @@ export interface CustomerFilters {
   team_id?: string;
   unassigned?: boolean;
   referrer_customer_id?: string;
+  /** a saved segment's id (its customers, with the other filters) */
+  segment?: string;
   /** local dates YYYY-MM-DD, inclusive */
   registered_from?: string;
   registered_to?: string;
@@ -42,7 +44,7 @@ export const DEFAULT_FILTERS: CustomerFilters = {
 };
 
 const LISTS = ["stage", "user_region", "active_region", "channel", "verification_status", "account_status", "risk_rating", "tag"] as const;
-const TEXTS = ["q", "manager_id", "team_id", "referrer_customer_id", "registered_from", "registered_to",
+const TEXTS = ["q", "manager_id", "team_id", "referrer_customer_id", "segment", "registered_from", "registered_to",
   "assets_currency", "assets_min", "assets_max", "deposit_currency", "deposit_min", "deposit_max"] as const;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -104,7 +106,7 @@ export function activeFilterCount(f: CustomerFilters): number {
 export function toFilterQuery(f: CustomerFilters): FilterQuery {
   const q: FilterQuery = {};
   for (const k of LISTS) if (f[k].length) (q as Record<string, unknown>)[k] = f[k];
-  for (const k of ["q", "manager_id", "team_id", "referrer_customer_id", "assets_currency", "assets_min", "assets_max", "deposit_currency", "deposit_min", "deposit_max"] as const) {
+  for (const k of ["q", "manager_id", "team_id", "referrer_customer_id", "segment", "assets_currency", "assets_min", "assets_max", "deposit_currency", "deposit_min", "deposit_max"] as const) {
     if (f[k]) (q as Record<string, unknown>)[k] = f[k];
   }
   if (f.registered_from) q.registered_from = dayjs(f.registered_from).startOf("day").toISOString();
