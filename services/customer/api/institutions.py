@@ -17,6 +17,7 @@ from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.commands import save_retrying
 from shared.runtime.cursor import CursorQuery, codec_for
 from shared.runtime.logging import get_logger
+from shared.runtime.types import UtcDatetime
 
 from ..domain.imports import Institution, institution_uuid
 from .deps import container, read
@@ -44,8 +45,8 @@ class InstitutionOut(BaseModel):
     name: str
     manager_id: str | None = None
     team_id: str | None = None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class InstitutionPage(BaseModel):

@@ -20,6 +20,7 @@ from shared.runtime.api import Problem, run_command
 from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.cursor import CursorQuery, codec_for, naive_utc
 from shared.runtime.logging import get_logger
+from shared.runtime.types import as_utc
 
 from ..application import CustomerMatching, CustomerNotFound
 from .deps import CustomerIdPath, container, read, visible_ids
@@ -121,13 +122,9 @@ def list_matches(c: Any, principal: Principal, status: str, cursor: str | None, 
         items.append({**jsonable({k: v for k, v in x.items() if not k.startswith("_")}),
                       "customer": _side(x["_customer"], unmasked), "candidate": _side(x["_candidate"], unmasked)})
     last = rows[-1] if rows else None
-    next_cursor = (codec_for(c.settings).encode("matches", [_aware(last["suggested_at"]), last["customer_id"],
+    next_cursor = (codec_for(c.settings).encode("matches", [as_utc(last["suggested_at"]), last["customer_id"],
                                                             last["candidate_id"]]) if more and last else None)
     return {"items": items, "next_cursor": next_cursor, "limit": limit}
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 @router.get("/customer-matches", summary="The match review queue (suspected duplicates), oldest first",

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from shared.runtime.api import Problem
 from shared.runtime.auth import Perm, Principal, Scope, require
 from shared.runtime.cursor import CursorQuery, codec_for
 from shared.runtime.logging import get_logger
+from shared.runtime.types import as_utc
 
 from ..application import CustomerNotFound
 from .assets import ada_block, ada_columns
@@ -84,11 +85,6 @@ def list_item(row: dict[str, Any], managers: list[dict[str, Any]], unmasked: boo
 def money(value: Decimal) -> str:
     """A Decimal as a plain string without the column's padding zeros: 1328137.50000000 → 1328137.5."""
     return format(value.normalize(), "f")
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive UTC datetimes; PostgreSQL aware ones."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _managers(value: Any) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from shared.runtime.api import Problem, run_command
 from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.commands import save_retrying
 from shared.runtime.logging import get_logger
+from shared.runtime.types import UtcDatetime
 
 from ..domain.segments import DYNAMIC, STATIC, Segment, segment_uuid
 from .deps import blocking, container, read
@@ -62,8 +63,8 @@ class SegmentOut(BaseModel):
     kind: str
     filter: dict[str, Any] | None = None
     owner_id: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
     count: int = Field(description="Customers in the segment now, in the caller's data scope.")
 
 
