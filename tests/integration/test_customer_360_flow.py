@@ -16,9 +16,10 @@ from sqlalchemy import select
 from shared.events import encode, registry, topics
 from shared.events.crm_assignment import CustomerAssigned
 from shared.events.upstream import CustomerRegistered, RiskAssessed
+from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer, ensure_topics
 from tests.conftest import ops_rebuild_verified
-from tests.integration.test_customer_pipeline import Service
+from tests.integration.test_customer_pipeline import AUTH, Service
 from tests.kafka_helpers import read_topic
 from tests.unit.test_customer_360 import T0, history
 
@@ -79,6 +80,25 @@ async def test_crm_events_to_the_360_dead_letters_rebuild_and_replay(kafka_setti
         # scope: x1 is m-1's, x2 no one's
         assert (await svc.get("/customers/x1/360", role="manager", user="m-1", team="team-a")).status_code == 200
         assert (await svc.get("/customers/x2/360", role="manager", user="m-1", team="team-a")).status_code == 404
+
+        # a saved segment (the risk rating's filter) counts x1 and is published on the customer topic
+        headers = {"Authorization": f"Bearer {mint_token(AUTH, user_id='u-1', role='admin')}"}
+        r = await svc.client.post("/customers/segments", headers=headers, json={
+            "name": "Balanced", "kind": "dynamic", "filter": {"risk_rating": ["balanced"]}})
+        assert r.status_code == 201 and r.json()["count"] == 1, r.text
+        listed = (await svc.get("/customers", segment=r.json()["segment_id"])).json()["items"]
+        assert [i["customer_id"] for i in listed] == ["x1"]
+
+        async def segment_published():  # the relay publishes after the command's commit
+            records = await read_topic(kafka_settings, kafka_settings.topic(topics.CRM_CUSTOMER), expect=10_000,
+                                       timeout=2)
+            found = [json.loads(m.value) for m in records
+                     if json.loads(m.value)["event_type"] == "crm.customer.segment_changed"]
+            return found or None
+
+        changed = await poll(segment_published, timeout=40, message="segment_changed published")
+        assert [(m["payload"]["name"], m["payload"]["change"], m["payload"]["filter"]) for m in changed] == [
+            ("Balanced", "created", {"risk_rating": ["balanced"]})]
 
         dlq = await read_topic(kafka_settings, kafka_settings.topic(topics.dead_letter_topic("customer")), expect=1)
         assert [json.loads(r.value)["error"]["field"] for r in dlq] == ["payload.customer_id"]
