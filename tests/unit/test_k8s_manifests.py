@@ -674,6 +674,8 @@ def test_environment_contract(rendered, env):
         if svc == "tasks":  # faust writes into its data directory at start; only /tmp is writable
             assert config["TASKS_FAUST_DATADIR"].startswith("/tmp/"), wl["metadata"]["name"]
         assert config[f"{prefix}API_HOST"] == "0.0.0.0", "the servers must listen on the pod IP"
+        if ACCESS_TOPIC in CONSUMES.get(svc, set()):  # rights from the access directory, not the token's claims
+            assert config[f"{prefix}ACCESS_DIRECTORY"] == "enforce", wl["metadata"]["name"]
         assert config[f"{prefix}API_PORT"] == "8000" and config[f"{prefix}WORKER_HEALTH_PORT"] == "8001"
         assert config["KAFKA_BOOTSTRAP_SERVERS"] and config["KAFKA_SECURITY_PROTOCOL"].startswith("SASL_")
         for var in ("KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"):
