@@ -5,6 +5,7 @@ import { SESSION_EXPIRED_EVENT } from "../auth/AuthProvider";
 import { currentToken } from "../auth/session";
 import type { paths as AccessPaths } from "./access";
 import type { paths as AssignmentPaths } from "./assignment";
+import type { paths as AuditPaths } from "./audit";
 import type { paths as CampaignsPaths } from "./campaigns";
 import type { paths as CustomerPaths } from "./customer";
 import type { paths as KycPaths } from "./kyc";
@@ -13,7 +14,7 @@ import type { paths as SummaryPaths } from "./summary";
 import type { paths as TasksPaths } from "./tasks";
 import type { paths as UsercrmPaths } from "./usercrm";
 
-export const SERVICES = ["customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns", "access"] as const;
+export const SERVICES = ["customer", "assignment", "tasks", "summary", "kyc", "usercrm", "campaigns", "access", "audit"] as const;
 export type Service = (typeof SERVICES)[number];
 
 export function requestId(): string {
@@ -59,6 +60,7 @@ export const kycApi = make<KycPaths>("kyc");
 export const usercrmApi = make<UsercrmPaths>("usercrm");
 export const campaignsApi = make<CampaignsPaths>("campaigns");
 export const accessApi = make<AccessPaths>("access");
+export const auditApi = make<AuditPaths>("audit");
 
 /** Plain authenticated fetch through the gateway (streamed downloads such as the CSV export). */
 export async function gatewayFetch(service: Service, path: string, init: RequestInit = {}): Promise<Response> {

@@ -17,10 +17,10 @@ describe("permission-aware menus", () => {
   const END = ["User CRM", "Analytics", "Match review"];
   const CAMPAIGNS = ["Campaigns"];
   it.each<[Role, string[]]>([
-    ["admin", ["Home", "Customer List", ...STAFF, "KYC review", ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS, "Import"]],
+    ["admin", ["Home", "Customer List", ...STAFF, "KYC review", ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS, "Import", "Audit log"]],
     ["team_lead", ["Home", "Customer List", ...STAFF, ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS]],
     ["manager", ["Home", "Customer List", ...STAFF, ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS]],
-    ["auditor", ["Home", "Customer List", ...STAFF, ...SETUP, ...END, ...CAMPAIGNS]],
+    ["auditor", ["Home", "Customer List", ...STAFF, ...SETUP, ...END, ...CAMPAIGNS, "Audit log"]],
     ["kyc_reviewer", ["Home", "Customer List", ...STAFF, "KYC review", ...SETUP, ...END]],
     ["operator", ["Home"]],
   ])("%s sees %j", (role, expected) => {

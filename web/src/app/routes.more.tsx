@@ -1,5 +1,5 @@
 // The screens after Home and Customer List (their own list, so the two lists rebase apart).
-import { MergeCellsOutlined, CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, CommentOutlined, SafetyCertificateOutlined, TagsOutlined, UserSwitchOutlined, FunnelPlotOutlined, NotificationOutlined, ImportOutlined } from "@ant-design/icons";
+import { AuditOutlined, MergeCellsOutlined, CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, CommentOutlined, SafetyCertificateOutlined, TagsOutlined, UserSwitchOutlined, FunnelPlotOutlined, NotificationOutlined, ImportOutlined } from "@ant-design/icons";
 import { lazy } from "react";
 import type { Screen } from "./routes";
 
@@ -30,4 +30,6 @@ export const SCREENS_MORE: Screen[] = [
     page: lazy(() => import("../pages/campaigns/CampaignsPage")) },
   { path: "/imports", labelKey: "menu.imports", icon: <ImportOutlined />, perm: "CustomerImport", inMenu: true,
     page: lazy(() => import("../pages/imports/ImportsPage")) },
+  { path: "/audit", labelKey: "menu.audit", icon: <AuditOutlined />, perm: "AuditRead", inMenu: true,
+    page: lazy(() => import("../pages/audit/AuditLogPage")) },
 ];

@@ -13,6 +13,7 @@ import { campaignsEn, campaignsZh } from "./campaigns";
 import { wealthEn, wealthZh } from "./wealth";
 import { matchesEn, matchesZh } from "./matches";
 import { importsEn, importsZh } from "./imports";
+import { auditEn, auditZh } from "./audit";
 
 export const screensEn = {
   ...tasksEn,
@@ -29,6 +30,7 @@ export const screensEn = {
   ...wealthEn,
   ...matchesEn,
   ...importsEn,
+  ...auditEn,
 } as const;
 
 export const screensZh: Record<keyof typeof screensEn, string> = {
@@ -46,4 +48,5 @@ export const screensZh: Record<keyof typeof screensEn, string> = {
   ...wealthZh,
   ...matchesZh,
   ...importsZh,
+  ...auditZh,
 };
