@@ -178,3 +178,26 @@ async def test_without_a_spool_a_lost_record_is_counted_and_logged(tmp_path):
         await emitter.flush()
     await emitter.stop()
     assert dropped("svc-nospool") == 1
+
+
+@pytest.mark.asyncio
+async def test_the_consoles_sign_in_call_is_an_auth_sign_in_record(tmp_path):
+    """After an OpenID Connect sign-in the console asks GET /access/me once: the access service audits it."""
+    from services.access.bootstrap import bootstrap
+    from services.access.settings import AccessSettings
+
+    c = bootstrap(AccessSettings(database_url=f"sqlite:///{tmp_path}/access.db", auth=AUTH,
+                                 audit_emit=AuditEmitSettings(enabled=True)))
+    producer = FakeProducer()
+    emitter = c.api.state.audit
+    emitter.producer = producer
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=c.api), base_url="http://t") as client:
+            assert (await client.get("/access/me", headers=bearer("manager", "M-HK-1"))).status_code == 200
+            await emitter.flush()
+        await emitter.stop()
+    finally:
+        c.engine.dispose()
+    (record,) = [e.payload for _, e in producer.sent]
+    assert (record["action"], record["kind"], record["staff_id"], record["service"], record["outcome"]) == (
+        "auth.sign_in", "sign_in", "M-HK-1", "access", "allowed")

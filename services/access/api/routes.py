@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
 
+from shared.events.crm_audit import AuditKind
+from shared.runtime import audit
 from shared.runtime.auth import PERM_DESCRIPTIONS, Perm
 from shared.runtime.cursor import CursorQuery, codec_for
 from shared.runtime.logging import get_logger
@@ -240,7 +242,9 @@ async def effective(request: Request, staff_id: Id, principal: Reader,
 @router.get("/me", response_model=EffectiveOut)
 async def me(request: Request, principal: Caller) -> dict[str, Any]:
     """The caller's own effective access right now (any signed-in member): what the console shows and hides
-    when the token names the person only (an OpenID Connect provider's)."""
+    when the token names the person only (an OpenID Connect provider's). The console asks it once per sign-in
+    (after the code exchange): audited as `auth.sign_in`."""
+    audit.mark(request, "auth.sign_in", AuditKind.sign_in)
     return await _effective(request, principal.user_id, _now())
 
 

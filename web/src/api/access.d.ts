@@ -12,7 +12,8 @@ export interface paths {
         /**
          * Me
          * @description The caller's own effective access right now (any signed-in member): what the console shows and hides
-         *     when the token names the person only (an OpenID Connect provider's).
+         *     when the token names the person only (an OpenID Connect provider's). The console asks it once per sign-in
+         *     (after the code exchange): audited as `auth.sign_in`.
          */
         get: operations["me_access_me_get"];
         put?: never;
