@@ -67,7 +67,7 @@ CONSUMES: dict[str, set[str]] = {
     # publishes only (its rights come from its own read model): a fixed pair of workers (one relay, one
     # standby), no ScaledObject
     "access": set(),
-    "audit": {"crm.audit.records"},  # one partition (the hash chain's order): a fixed pair, one reading
+    "audit": {"crm.audit.records", ACCESS_TOPIC},  # one partition (the chain's order): a fixed pair, one reading
 }
 # Every service's API publishes its audit records (shared.runtime.audit) to this topic, without a relay.
 AUDIT_RECORDS = "crm.audit.records"
