@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from shared.runtime.auth import Perm
+
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-.:]+$")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 ScopeName = Literal["own", "team", "node", "all"]
@@ -63,7 +65,7 @@ class AssignBody(Strict):
 
 # ------------------------------------------------------------------------------------------ responses
 class PermissionOut(BaseModel):
-    name: str
+    name: Perm = Field(description="The permission (the catalogue's enum: the console's menus and buttons name these).")
     description: str
 
 

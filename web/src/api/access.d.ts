@@ -385,6 +385,12 @@ export interface components {
              */
             parent_id?: string;
         };
+        /**
+         * Perm
+         * @description Permissions. The first two are the source documents' names.
+         * @enum {string}
+         */
+        Perm: "ClientProfileReadOnly" | "SupportManageFull" | "CustomerWrite" | "CustomerPiiRead" | "CustomerVerify" | "CustomerExport" | "CustomerMerge" | "CustomerImport" | "AssignmentManage" | "TaskWrite" | "TicketManage" | "ReportWrite" | "KycReview" | "KycSecondReview" | "KycAdmin" | "ChangelogPost" | "Operator" | "UserMessageSend" | "UserAccessManage" | "UserInfoEdit" | "UserMoneyRequest" | "UserMoneyApprove" | "UserOwnerChange" | "UserAccessLevelManage" | "UserTabGeneral" | "UserTabPersonal" | "UserTabFinancialStatus" | "UserTabExperience" | "UserTabBanking" | "UserTabCompliance" | "UserTabLogs" | "UserReportsRead" | "AuditRead" | "CommentModerate" | "CampaignRead" | "CampaignWrite" | "CampaignReview" | "AccessManage";
         /** PermissionList */
         PermissionList: {
             /** Items */
@@ -394,8 +400,8 @@ export interface components {
         PermissionOut: {
             /** Description */
             description: string;
-            /** Name */
-            name: string;
+            /** @description The permission (the catalogue's enum: the console's menus and buttons name these). */
+            name: components["schemas"]["Perm"];
         };
         /**
          * Problem

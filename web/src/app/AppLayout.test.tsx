@@ -1,5 +1,6 @@
 import { screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
+import { MENU, type Need } from "../auth/catalogue";
 import type { Role } from "../auth/perms";
 import { mockFetch, renderWith } from "../test/render";
 import { ROLE_PERMS } from "../test/roles";
@@ -16,11 +17,12 @@ describe("permission-aware menus", () => {
   const SERVICE = ["Tickets", "Comments"];
   const END = ["User CRM", "Analytics", "Match review"];
   const CAMPAIGNS = ["Campaigns"];
+  const ACCESS = ["Roles and permissions", "Organisation", "Staff"];
   it.each<[Role, string[]]>([
-    ["admin", ["Home", "Customer List", ...STAFF, "KYC review", ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS, "Import", "Audit log"]],
+    ["admin", ["Home", "Customer List", ...STAFF, "KYC review", ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS, "Import", "Audit log", ...ACCESS]],
     ["team_lead", ["Home", "Customer List", ...STAFF, ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS]],
     ["manager", ["Home", "Customer List", ...STAFF, ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS]],
-    ["auditor", ["Home", "Customer List", ...STAFF, ...SETUP, ...END, ...CAMPAIGNS, "Audit log"]],
+    ["auditor", ["Home", "Customer List", ...STAFF, ...SETUP, ...END, ...CAMPAIGNS, "Audit log", ...ACCESS]],
     ["kyc_reviewer", ["Home", "Customer List", ...STAFF, "KYC review", ...SETUP, ...END]],
     ["operator", ["Home"]],
   ])("%s sees %j", (role, expected) => {
@@ -35,8 +37,11 @@ describe("permission-aware menus", () => {
       const can = (p: string) => perms.includes(p as never);
       const allowed = allowedScreens(can).map((s) => s.path);
       const holds = (p: string) => perms.includes(p as never);
-      // a screen with anyPerm opens with any one of them; otherwise with its one permission (or for everyone)
-      const expected = SCREENS.filter((s) => (s.anyPerm ? s.anyPerm.some(holds) : s.perm === null || holds(s.perm)));
+      // the catalogue's need: any one of a list, else its one permission (or for everyone)
+      const expected = SCREENS.filter((s) => {
+        const need: Need = MENU[s.path];
+        return need === null || (typeof need === "string" ? holds(need) : need.some(holds));
+      });
       expect(allowed, role).toEqual(expected.map((s) => s.path));
     }
   });

@@ -1,4 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import { ACTIONS, meets, type Action } from "./catalogue";
 import { loadConfig, type ConsoleConfig } from "./config";
 import { endSessionUrl } from "./oidc";
 import type { Perm } from "./perms";
@@ -10,6 +11,8 @@ interface Auth {
   setSession: (s: Session | null) => void;
   signOut: () => Promise<void>;
   can: (perm: Perm) => boolean;
+  /** whether the caller may use an action button (its permission from the catalogue, auth/catalogue.ts) */
+  may: (action: Action) => boolean;
 }
 
 const AuthContext = createContext<Auth | null>(null);
@@ -61,7 +64,10 @@ export function AuthProvider({ children, initial, config: fixedConfig }: {
   }, [session, config, setSession]);
 
   const value = useMemo<Auth>(
-    () => ({ config, session, setSession, signOut, can: (p: Perm) => canDo(session, p) }),
+    () => {
+      const can = (p: Perm) => canDo(session, p);
+      return { config, session, setSession, signOut, can, may: (a: Action) => meets(ACTIONS[a], can) };
+    },
     [config, session, setSession, signOut],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;

@@ -14,6 +14,7 @@ import { wealthEn, wealthZh } from "./wealth";
 import { matchesEn, matchesZh } from "./matches";
 import { importsEn, importsZh } from "./imports";
 import { auditEn, auditZh } from "./audit";
+import { accessEn, accessZh } from "./access";
 
 export const screensEn = {
   ...tasksEn,
@@ -31,6 +32,7 @@ export const screensEn = {
   ...matchesEn,
   ...importsEn,
   ...auditEn,
+  ...accessEn,
 } as const;
 
 export const screensZh: Record<keyof typeof screensEn, string> = {
@@ -49,4 +51,5 @@ export const screensZh: Record<keyof typeof screensEn, string> = {
   ...matchesZh,
   ...importsZh,
   ...auditZh,
+  ...accessZh,
 };

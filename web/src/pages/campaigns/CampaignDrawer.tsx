@@ -16,7 +16,7 @@ export const STATUS_COLOR: Record<string, string> = { draft: "default", in_revie
 
 export function CampaignDrawer({ campaignId, onClose }: { campaignId: string | null; onClose: () => void }) {
   const { t } = useI18n();
-  const { can, session } = useAuth();
+  const { may, session } = useAuth();
   const qc = useQueryClient();
   const [comment, setComment] = useState("");
   const q = useQuery({ queryKey: ["campaign", campaignId], enabled: !!campaignId, queryFn: ({ signal }) => getCampaign(campaignId!, signal) });
@@ -48,12 +48,12 @@ export function CampaignDrawer({ campaignId, onClose }: { campaignId: string | n
             ]} />
             {act.isError && <ProblemAlert error={act.error} />}
             <Space wrap>
-              {can("CampaignWrite") && (c.status === "draft" || c.status === "rejected") && (
+              {may("campaigns.plan") && (c.status === "draft" || c.status === "rejected") && (
                 <Button type="primary" loading={act.isPending} onClick={() => act.mutate(submitCampaign)} data-testid="campaign-submit">{t("campaigns.submit")}</Button>)}
-              {can("CampaignWrite") && c.status === "approved" && (
+              {may("campaigns.plan") && c.status === "approved" && (
                 <Button type="primary" loading={act.isPending} onClick={() => act.mutate(startCampaign)} data-testid="campaign-start">{t("campaigns.start")}</Button>)}
             </Space>
-            {can("CampaignReview") && c.status === "in_review" && !mine && (
+            {may("campaigns.review") && c.status === "in_review" && !mine && (
               <Space direction="vertical" style={{ width: "100%" }}>
                 <Input.TextArea rows={2} value={comment} maxLength={4000} onChange={(e) => setComment(e.target.value)} aria-label={t("campaigns.comment")} placeholder={t("campaigns.comment")} />
                 <Space>

@@ -14,7 +14,7 @@ import { CampaignForm } from "./CampaignForm";
 
 export default function CampaignsPage() {
   const { t } = useI18n();
-  const { can } = useAuth();
+  const { may } = useAuth();
   const [status, setStatus] = useState<CampaignStatus | null>(null);
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const [open, setOpen] = useState<string | null>(null);
@@ -30,7 +30,7 @@ export default function CampaignsPage() {
           style={{ width: 200 }} value={status ?? ""} aria-label={t("campaigns.statusFilter")}
           onChange={(v) => { setCursors([null]); setStatus(v || null); }}
           options={[{ value: "", label: t("campaigns.anyStatus") }, ...STATUSES.map((s) => ({ value: s, label: t(`campaigns.status.${s}` as MessageKey) }))]} />
-        {can("CampaignWrite") && <Button type="primary" onClick={() => setPlanning(true)} data-testid="campaign-new">{t("campaigns.new")}</Button>}
+        {may("campaigns.plan") && <Button type="primary" onClick={() => setPlanning(true)} data-testid="campaign-new">{t("campaigns.new")}</Button>}
       </Space>
       {q.isError ? <ProblemAlert error={q.error} onRetry={() => void q.refetch()} /> : (
         <Table<CampaignItem> rowKey="campaign_id" size="middle" pagination={false} loading={q.isPending} dataSource={q.data?.items ?? []}

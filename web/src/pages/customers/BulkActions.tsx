@@ -21,7 +21,7 @@ export const BulkActions = memo(function BulkActions({ selected, filters, total,
   onAssigned: () => void;
 }) {
   const { t } = useI18n();
-  const { can } = useAuth();
+  const { may } = useAuth();
   const [open, setOpen] = useState<Open>(null);
   const none = selected.length === 0;
   const close = (done: boolean) => {
@@ -31,18 +31,18 @@ export const BulkActions = memo(function BulkActions({ selected, filters, total,
   return (
     <Space wrap>
       {selected.length > 0 && <Typography.Text strong data-testid="selected-count">{t("common.selected", { count: selected.length })}</Typography.Text>}
-      {can("AssignmentManage") && (
+      {may("customers.assign") && (
         <Button type="primary" icon={<UserSwitchOutlined />} disabled={none} onClick={() => setOpen("assign")} data-testid="action-assign">
           {selected.length > 1 ? t("customers.bulkAssign") : t("customers.assign")}
         </Button>
       )}
-      {can("CustomerWrite") && (
+      {may("customers.edit") && (
         <>
           <Button icon={<MessageOutlined />} disabled={none} onClick={() => setOpen("remark")} data-testid="action-remarks">{t("customers.batchRemarks")}</Button>
           <Button icon={<TagsOutlined />} disabled={none} onClick={() => setOpen("tags")} data-testid="action-tags">{t("customers.tags")}</Button>
         </>
       )}
-      {can("CustomerExport") && <ExportButton filters={filters} total={total} icon={<DownloadOutlined />} />}
+      {may("customers.export") && <ExportButton filters={filters} total={total} icon={<DownloadOutlined />} />}
       {open === "assign" && <AssignDialog customerIds={selected} onClose={(done) => { if (done) onAssigned(); close(done); }} />}
       {open === "remark" && <BatchRemarkDialog customerIds={selected} onClose={close} />}
       {open === "tags" && <TagsDialog customerIds={selected} onClose={close} />}

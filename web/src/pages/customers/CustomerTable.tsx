@@ -45,8 +45,8 @@ export const CustomerTable = memo(function CustomerTable({ items, loading, selec
   onSort: (sort: SortKey, order: "asc" | "desc") => void;
 }) {
   const { t, label } = useI18n();
-  const { can } = useAuth();
-  const selectable = can("AssignmentManage") || can("CustomerWrite");
+  const { may } = useAuth();
+  const selectable = may("customers.select");
   const { sort, order } = filters;
   // no horizontal scroll, fixed columns or sticky header: antd's hidden measure row would then clone the
   // select-all checkbox into an aria-hidden row (an axe violation); the columns fit from 1280 px instead

@@ -59,7 +59,7 @@ function SideBySide({ item }: { item: MatchItem }) {
 
 export default function MatchReviewPage() {
   const { t, label } = useI18n();
-  const { can } = useAuth();
+  const { may } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [status, setStatus] = useState<MatchStatus>("pending");
@@ -68,7 +68,7 @@ export default function MatchReviewPage() {
   const [comment, setComment] = useState("");
   const cursor = cursors[cursors.length - 1];
   const q = useQuery({ queryKey: ["matches", status, cursor], queryFn: ({ signal }) => listMatches(status, cursor, signal) });
-  const mayMerge = can("CustomerMerge");
+  const mayMerge = may("customers.merge");
   const act = useMutation({
     mutationFn: async ({ action, item }: { action: Action; item: MatchItem }) => {
       const text = comment.trim() || null;

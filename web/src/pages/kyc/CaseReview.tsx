@@ -24,7 +24,7 @@ interface Dialog { kind: DecisionKind; doc?: CaseDocument; initial?: Partial<Dec
 
 function CaseBody({ c, onDecided }: { c: CaseDetail; onDecided: (next: CaseDetail) => void }) {
   const { t } = useI18n();
-  const { can, session } = useAuth();
+  const { may, session } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const me = session?.claims.sub ?? "";
@@ -34,8 +34,8 @@ function CaseBody({ c, onDecided }: { c: CaseDetail; onDecided: (next: CaseDetai
   const reasonsQ = useQuery({ queryKey: ["kyc", "reasons"], queryFn: ({ signal }) => loadReasons(signal), staleTime: 600_000 });
   const history = useQuery({ queryKey: ["kyc", "case", c.case_id, "history", c.version], queryFn: ({ signal }) => caseHistory(c.case_id, signal) });
   const reasonLabel = (code: string | null | undefined) => reasonsQ.data?.find((r) => r.code === code)?.label ?? code ?? "—";
-  const mine = c.state === "in_review" && c.reviewer_id === me && can("KycReview");
-  const canSecond = c.state === "awaiting_second_review" && can("KycSecondReview") && c.first_reviewer_id !== me;
+  const mine = c.state === "in_review" && c.reviewer_id === me && may("kyc.review");
+  const canSecond = c.state === "awaiting_second_review" && may("kyc.secondReview") && c.first_reviewer_id !== me;
   const settled = (next: CaseDetail) => {
     onDecided(next);
     void qc.invalidateQueries({ queryKey: ["kyc", "queue"] });
@@ -90,14 +90,14 @@ function CaseBody({ c, onDecided }: { c: CaseDetail; onDecided: (next: CaseDetai
       </Descriptions>
 
       <Space wrap style={{ margin: "12px 0" }}>
-        {can("KycReview") && QUEUE_STATES.includes(c.state) && (
+        {may("kyc.review") && QUEUE_STATES.includes(c.state) && (
           <Button type="primary" onClick={() => run.mutate(() => claim(c.case_id))} data-testid="kyc-case-claim">{t("kyc.claim")}</Button>)}
-        {c.state === "in_review" && (mine || can("KycAdmin")) && (
+        {c.state === "in_review" && (mine || may("kyc.reassign")) && (
           <Button onClick={() => run.mutate(() => release(c.case_id))}>{t("kyc.release")}</Button>)}
         {mine && <Button onClick={() => openDialog({ kind: "more_info" })} data-testid="kyc-more-info">{t("kyc.requestInfo")}</Button>}
         {mine && <Button type="primary" onClick={() => setSubmitNote("")} data-testid="kyc-submit">{t("kyc.submitReview")}</Button>}
         {canSecond && <Button type="primary" onClick={() => openDialog({ kind: "second", initial: { decision: "approved" } })} data-testid="kyc-second">{t("kyc.secondReview")}</Button>}
-        {c.state === "awaiting_second_review" && can("KycSecondReview") && c.first_reviewer_id === me && (
+        {c.state === "awaiting_second_review" && may("kyc.secondReview") && c.first_reviewer_id === me && (
           <Typography.Text type="secondary">{t("kyc.notYourOwn")}</Typography.Text>)}
       </Space>
       {run.isError && <div style={{ marginBottom: 12 }}><ProblemAlert error={run.error} /></div>}

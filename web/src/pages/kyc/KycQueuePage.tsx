@@ -16,7 +16,7 @@ import { SlaTimer } from "./SlaTimer";
 
 export default function KycQueuePage() {
   const { t } = useI18n();
-  const { can, session } = useAuth();
+  const { may, session } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [params, set] = useSearchPatch();
@@ -80,11 +80,11 @@ export default function KycQueuePage() {
             { title: t("kyc.sla"), key: "sla", render: (_, r) => <SlaTimer item={r} fetchedAt={list.dataUpdatedAt} /> },
             { title: t("common.actions"), key: "act", render: (_, r) => (
               <Space size={4} wrap>
-                {can("KycReview") && QUEUE_STATES.includes(r.state) && (
+                {may("kyc.review") && QUEUE_STATES.includes(r.state) && (
                   <Button size="small" type="primary" onClick={() => act.mutate({ kind: "claim", item: r })} data-testid={`kyc-claim-${r.customer_id}`}>{t("kyc.claim")}</Button>)}
-                {can("KycAdmin") && QUEUE_STATES.includes(r.state) && (
+                {may("kyc.reassign") && QUEUE_STATES.includes(r.state) && (
                   <Button size="small" onClick={() => { setAssignee(""); setAssigning(r); }}>{t("kyc.assign")}</Button>)}
-                {r.state === "in_review" && (can("KycAdmin") || (can("KycReview") && r.reviewer_id === me)) && (
+                {r.state === "in_review" && (may("kyc.reassign") || (may("kyc.review") && r.reviewer_id === me)) && (
                   <Button size="small" onClick={() => act.mutate({ kind: "release", item: r })}>{t("kyc.release")}</Button>)}
                 <Button size="small" onClick={() => set({ case: r.case_id }, { keepCursor: true })}>{t("kyc.review")}</Button>
               </Space>) },

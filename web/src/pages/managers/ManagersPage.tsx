@@ -16,10 +16,10 @@ import { ResignDialog, type ResignValues } from "./ResignDialog";
 
 export default function ManagersPage() {
   const { t } = useI18n();
-  const { can } = useAuth();
+  const { may } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
-  const manage = can("SupportManageFull");
+  const manage = may("managers.manage");
   const [team, setTeam] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>("active");
   const [cursors, setCursors] = useState<(string | null)[]>([null]);

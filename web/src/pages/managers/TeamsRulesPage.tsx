@@ -89,10 +89,10 @@ function Preview({ rules }: { rules: RuleRow[] }) {
 
 export default function TeamsRulesPage() {
   const { t } = useI18n();
-  const { can } = useAuth();
+  const { may } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
-  const manage = can("AssignmentManage");
+  const manage = may("rules.manage");
   const teams = useQuery({ queryKey: ["teams"], queryFn: ({ signal }) => listTeams(signal) });
   const rules = useQuery({ queryKey: ["rules"], queryFn: ({ signal }) => listRules(signal) });
   const managers = useQuery({ queryKey: ["managers", "active-all"], queryFn: ({ signal }) => managersPage({ status: "active", limit: 500 }, signal), enabled: manage });

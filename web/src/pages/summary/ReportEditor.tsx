@@ -72,10 +72,10 @@ function History({ day, version }: { day: string; version: number }) {
 /** `today`: the brokerage's date (a report is written for it or the 7 days before). */
 export function ReportSection({ day, today }: { day: string; today: string }) {
   const { t } = useI18n();
-  const { can } = useAuth();
+  const { may } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
-  const editable = can("ReportWrite") && !dayjs(day).isBefore(dayjs(today).subtract(7, "day"), "day") && !dayjs(day).isAfter(dayjs(today), "day");
+  const editable = may("summary.report") && !dayjs(day).isBefore(dayjs(today).subtract(7, "day"), "day") && !dayjs(day).isAfter(dayjs(today), "day");
   const q = useQuery({ queryKey: ["summary", "report", day], queryFn: ({ signal }) => myReport(day, signal) });
   const save = useMutation({
     mutationFn: (v: ReportValues) => writeReport(day, toReportBody(v, q.data ?? null)),

@@ -41,7 +41,7 @@ function CustomerCard({ task }: { task: TaskDetail }) {
 /** The follow-up records of the task's customer, and (while the task is open) the form that completes it. */
 function RecordsTab({ task, onDone }: { task: TaskDetail; onDone: () => void }) {
   const { t } = useI18n();
-  const { can } = useAuth();
+  const { may } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [key, setKey] = useState(0);
@@ -56,7 +56,7 @@ function RecordsTab({ task, onDone }: { task: TaskDetail; onDone: () => void }) 
   });
   return (
     <>
-      {task.status === "open" && can("TaskWrite") && (
+      {task.status === "open" && may("tasks.followUp") && (
         <Card size="small" title={t("tasks.recordAndComplete")} style={{ marginBottom: 16 }}>
           <FollowUpForm key={key} onSubmit={(v) => complete.mutate(v)} pending={complete.isPending} />
           {complete.isError && <div style={{ marginTop: 12 }}><ProblemAlert error={complete.error} /></div>}

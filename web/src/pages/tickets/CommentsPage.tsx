@@ -12,7 +12,7 @@ import { TicketDrawer } from "./TicketDrawer";
 
 export default function CommentsPage() {
   const { t } = useI18n();
-  const { can, session } = useAuth();
+  const { may, session } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [filter, setFilter] = useState<CommentQuery>({});
@@ -25,7 +25,7 @@ export default function CommentsPage() {
     onSuccess: () => { message.success(t("tickets.deleted")); void qc.invalidateQueries({ queryKey: ["comments"] }); },
   });
   const change = (patch: CommentQuery) => { setCursors([null]); setFilter({ ...filter, ...patch }); };
-  const mayDelete = (c: CommentRow) => can("CommentModerate") || c.author_id === session?.claims.sub;
+  const mayDelete = (c: CommentRow) => may("comments.moderate") || c.author_id === session?.claims.sub;
   return (
     <>
       <Typography.Title level={1} style={{ fontSize: 24 }}>{t("comments.title")}</Typography.Title>

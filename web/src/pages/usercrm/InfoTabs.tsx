@@ -80,7 +80,7 @@ function AccountSelect({ customerId, value, onChange }: { customerId: string; va
 
 export function AllocationsReport({ customerId }: { customerId: string }) {
   const { t } = useI18n();
-  const { can } = useAuth();
+  const { may } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [status, setStatus] = useState<"active" | "inactive">("active");
@@ -114,7 +114,7 @@ export function AllocationsReport({ customerId }: { customerId: string }) {
               { title: t("usercrm.performance"), dataIndex: "performance_pct", align: "right", render: (v: string | null) => (v == null ? "—" : `${v}%`) },
               { title: t("usercrm.started"), dataIndex: "started_at", render: when },
               { title: t("usercrm.stopped"), dataIndex: "stopped_at", render: when },
-              ...(status === "active" && can("UserMoneyRequest") ? [{ title: t("common.actions"), key: "act", render: (_: unknown, a: api.Allocation) => (
+              ...(status === "active" && may("usercrm.moneyRequest") ? [{ title: t("common.actions"), key: "act", render: (_: unknown, a: api.Allocation) => (
                 <Space size="small">
                   <Button size="small" onClick={() => setDepositTo(a)} data-testid={`allocation-deposit-${a.allocation_id}`}>{t("usercrm.allocationDeposit")}</Button>
                   <Popconfirm title={t("usercrm.stopConfirm")} okText={t("usercrm.stop")} cancelText={t("common.cancel")} onConfirm={() => stop.mutate(a.allocation_id)}>

@@ -14,7 +14,7 @@ import { STATE_COLOR, UserPanel } from "./UserPanel";
 
 function Approvals() {
   const { t } = useI18n();
-  const { can, session } = useAuth();
+  const { may, session } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const q = useQuery({ queryKey: ["usercrm", "approvals"], queryFn: ({ signal }) => api.approvals(signal), refetchInterval: 10_000 });
@@ -34,7 +34,7 @@ function Approvals() {
               { title: t("usercrm.amount"), key: "amt", align: "right", render: (_, r) => `${r.amount ?? ""} ${r.currency ?? ""}` },
               { title: t("usercrm.requestedBy"), key: "by", render: (_, r) => `${r.requested_by} · ${dayjs(r.requested_at).format("YYYY-MM-DD HH:mm")}` },
               { title: t("tasks.col.status"), dataIndex: "state", render: (v: string) => <Tag color={STATE_COLOR[v]}>{t(`usercrm.state.${v}` as MessageKey)}</Tag> },
-              { title: t("common.actions"), key: "act", render: (_, r) => (can("UserMoneyApprove") && r.requested_by !== session?.claims.sub ? (
+              { title: t("common.actions"), key: "act", render: (_, r) => (may("usercrm.moneyApprove") && r.requested_by !== session?.claims.sub ? (
                 <Space size={4}>
                   <Button size="small" type="primary" onClick={() => decide.mutate({ id: r.request_id, ok: true })}>{t("usercrm.approve")}</Button>
                   <Popconfirm title={t("usercrm.declineConfirm")} okText={t("usercrm.decline")} cancelText={t("common.cancel")} onConfirm={() => decide.mutate({ id: r.request_id, ok: false })}>
@@ -50,7 +50,7 @@ function Approvals() {
 
 export default function UserCrmPage() {
   const { t } = useI18n();
-  const { can } = useAuth();
+  const { can, may } = useAuth();
   const [params, set] = useSearchPatch();
   const customerId = params.get("customer");
   const view = params.get("view") === "approvals" ? "approvals" : "user";
@@ -66,7 +66,7 @@ export default function UserCrmPage() {
     ...(infoTabs.length ? [{ key: "info", label: t("usercrm.information"), children: (
       <Tabs size="small" activeKey={infoTab ?? infoTabs[0].key} onChange={(k) => set({ tab: k }, { keepCursor: true })} items={infoTabs} destroyOnHidden />
     ) }] : []),
-    ...(can("UserReportsRead") ? [
+    ...(may("usercrm.reports") ? [
       { key: "accounts", label: t("usercrm.accounts"), children: customerId && <AccountsReport customerId={customerId} /> },
       { key: "allocations", label: t("usercrm.allocations"), children: customerId && <AllocationsReport customerId={customerId} /> },
       { key: "statement", label: t("usercrm.statement"), children: customerId && <StatementReport customerId={customerId} /> },

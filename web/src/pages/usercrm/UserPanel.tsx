@@ -6,6 +6,7 @@ import { App, Button, Card, Descriptions, Progress, Space, Table, Tag, Typograph
 import dayjs from "dayjs";
 import { useEffect, useRef, useState } from "react";
 import { useAuth } from "../../auth/AuthProvider";
+import { ACTIONS, meets, type Action } from "../../auth/catalogue";
 import { QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import type { Perm } from "../../auth/perms";
@@ -18,9 +19,10 @@ import type { MessageKey } from "../../i18n/en";
 const when = (v: string | null | undefined) => (v ? dayjs(v).format("YYYY-MM-DD HH:mm") : "—");
 export const STATE_COLOR: Record<string, string> = { awaiting_approval: "gold", submitted: "blue", accepted: "blue", completed: "green", failed: "red", declined: "default" };
 
-const ACTION_PERMS: Record<ActionKind, Perm> = {
-  message: "UserMessageSend", block: "UserAccessManage", unblock: "UserAccessManage", reset: "UserAccessManage",
-  account: "UserMoneyRequest", deposit: "UserMoneyRequest", withdraw: "UserMoneyRequest", allocation: "UserMoneyRequest",
+// each request button's entry in the permission catalogue (auth/catalogue.ts)
+const ACTION_OF: Record<ActionKind, Action> = {
+  message: "usercrm.message", block: "usercrm.block", unblock: "usercrm.block", reset: "usercrm.block",
+  account: "usercrm.moneyRequest", deposit: "usercrm.moneyRequest", withdraw: "usercrm.moneyRequest", allocation: "usercrm.moneyRequest",
 };
 
 /** What a request asked for and what the platform answered (the message's delivery, the new account…): its
@@ -32,12 +34,12 @@ export function requestDetails(r: Pick<api.UserRequest, "summary" | "result">): 
 
 /** The action buttons a role's permissions allow (block or unblock by the current access). */
 export function allowedActions(can: (p: Perm) => boolean, blocked: boolean): ActionKind[] {
-  return (Object.keys(ACTION_PERMS) as ActionKind[]).filter((k) => can(ACTION_PERMS[k]) && !(k === "block" && blocked) && !(k === "unblock" && !blocked));
+  return (Object.keys(ACTION_OF) as ActionKind[]).filter((k) => meets(ACTIONS[ACTION_OF[k]], can) && !(k === "block" && blocked) && !(k === "unblock" && !blocked));
 }
 
 export function UserPanel({ customerId }: { customerId: string }) {
   const { t } = useI18n();
-  const { can } = useAuth();
+  const { can, may } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [kind, setKind] = useState<ActionKind | null>(null);
@@ -56,7 +58,7 @@ export function UserPanel({ customerId }: { customerId: string }) {
     if (completed !== undefined && seenCompleted.current !== undefined && completed !== seenCompleted.current) void refetchProfile();
     seenCompleted.current = completed;
   }, [completed, refetchProfile]);
-  const accts = useQuery({ queryKey: ["usercrm", customerId, "accounts", null], queryFn: ({ signal }) => api.accounts(customerId, null, signal), enabled: can("UserReportsRead") });
+  const accts = useQuery({ queryKey: ["usercrm", customerId, "accounts", null], queryFn: ({ signal }) => api.accounts(customerId, null, signal), enabled: may("usercrm.reports") });
   const act = useMutation({
     mutationFn: ({ k, v }: { k: ActionKind; v: ActionValues }) => {
       switch (k) {
@@ -102,12 +104,12 @@ export function UserPanel({ customerId }: { customerId: string }) {
               {allowedActions(can, p.access.blocked).map((k) => (
                 <Button key={k} danger={k === "block"} onClick={() => { act.reset(); setKind(k); }} data-testid={`user-action-${k}`}>{t(`usercrm.action.${k}` as "usercrm.action.message")}</Button>
               ))}
-              {can("UserInfoEdit") && (<>
+              {may("usercrm.edit") && (<>
                 <Button onClick={() => setEditing("info")} data-testid="user-edit-info">{t("usercrm.edit.info")}</Button>
                 <Button onClick={() => setEditing("social")} data-testid="user-edit-social">{t("usercrm.edit.social")}</Button>
               </>)}
-              {can("UserOwnerChange") && <Button onClick={() => setManaging("owner")} data-testid="user-change-owner">{t("usercrm.manage.owner")}</Button>}
-              {can("UserAccessLevelManage") && <Button onClick={() => setManaging("access")} data-testid="user-change-access-level">{t("usercrm.manage.accessLevel")}</Button>}
+              {may("usercrm.ownerChange") && <Button onClick={() => setManaging("owner")} data-testid="user-change-owner">{t("usercrm.manage.owner")}</Button>}
+              {may("usercrm.accessLevel") && <Button onClick={() => setManaging("access")} data-testid="user-change-access-level">{t("usercrm.manage.accessLevel")}</Button>}
             </Space>
             <SocialLinksDialog customerId={customerId} links={p.social_links} open={editing === "social"} onClose={() => setEditing(null)} />
             <ManageDialog customerId={customerId} kind={managing} current={{ owner: p.owner?.manager_id ?? null, access: p.access.level ?? null }} onClose={() => setManaging(null)} />

@@ -79,7 +79,7 @@ export function FollowUpForm({ onSubmit, pending }: { onSubmit: (v: FollowUpValu
 /** The customer's follow-up records: from the drawer's one call when it hands them over (`items`), else read. */
 export function FollowUpsTab({ customerId, items }: { customerId: string; items?: FollowUp[] }) {
   const { t, label } = useI18n();
-  const { can } = useAuth();
+  const { may } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [adding, setAdding] = useState(false);
@@ -97,7 +97,7 @@ export function FollowUpsTab({ customerId, items }: { customerId: string; items?
   });
   return (
     <>
-      {can("TaskWrite") && (
+      {may("customers.followUp") && (
         <Button icon={<PlusOutlined />} onClick={() => setAdding(true)} style={{ marginBottom: 12 }} data-testid="followup-add">{t("followup.add")}</Button>
       )}
       <QueryState query={q} isEmpty={(d) => d.items.length === 0} empty={t("followup.empty")}>

@@ -24,7 +24,7 @@ function EntriesTab({ customerId, kind, load, add, addKey, emptyKey, hint, items
   items?: Entry[];
 }) {
   const { t } = useI18n();
-  const { can } = useAuth();
+  const { may } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [form] = Form.useForm<{ text: string }>();
@@ -42,7 +42,7 @@ function EntriesTab({ customerId, kind, load, add, addKey, emptyKey, hint, items
   return (
     <>
       {hint && <Typography.Paragraph type="secondary">{t(hint)}</Typography.Paragraph>}
-      {can("CustomerWrite") && (
+      {may("customers.edit") && (
         <Form form={form} layout="vertical" name={`add-${kind}`} onFinish={(v) => m.mutate(v.text.trim())} style={{ marginBottom: 16 }}>
           <Form.Item name="text" label={t(addKey)} rules={[{ required: true, whitespace: true, message: t("common.required") }, { max: 4000 }]}>
             <Input.TextArea rows={2} maxLength={4000} showCount />
