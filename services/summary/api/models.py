@@ -44,3 +44,30 @@ class BrokerageDay(BaseModel):
     def at(cls, timezone: str, now: datetime) -> BrokerageDay:
         cmp = Comparison(now.date())
         return cls(timezone=timezone, now=now, today=cmp.today, yesterday=cmp.yesterday, last_week=cmp.last_week)
+
+
+class Compared(BaseModel):
+    today: int
+    yesterday: int
+    last_week: int
+    change_vs_yesterday: int
+    change_vs_last_week: int
+
+
+class RollupRow(BaseModel):
+    node_id: str
+    kind: str = Field(description="company, region, branch or team.")
+    name: str
+    teams: list[str] = Field(description="The teams at or under the node that the figures sum (those the caller may see).")
+    metrics: dict[str, Compared] = Field(description="Today's Summary's metrics: the day, yesterday, last week.")
+
+
+class Rollup(BaseModel):
+    """Today's Summary by organisation level: a node's figures and one row per child node."""
+
+    date: date
+    yesterday: date
+    last_week: date
+    timezone: str
+    node: RollupRow
+    children: list[RollupRow]

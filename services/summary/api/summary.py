@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from shared.runtime.auth import Perm, Principal, require
+from shared.runtime.auth import Perm, Principal, Scope, require
 from shared.runtime.cursor import CursorQuery, codec_for, naive_utc
 
+from ..queries.audience import OutOfScope
+from ..queries.rollup import rollup
 from ..queries.summary import DueFilter, due_list, today_summary
 from .deps import DAY_RANGE, audience, container, local_today, read
-from .models import BrokerageDay
+from .models import BrokerageDay, Rollup
 
 router = APIRouter(prefix="/summary", tags=["today's summary"])
 Reader = Annotated[Principal, Depends(require(Perm.ClientProfileReadOnly))]
@@ -36,6 +38,31 @@ async def get_today(request: Request, principal: Reader, day: Annotated[date | N
     c = container(request)
     aud = audience(principal, manager_id, team_id)
     return await read(c, today_summary, c.settings.tz, day or local_today(c), aud)
+
+
+@router.get("/rollup", response_model=Rollup, responses={
+    403: {"description": "Own-customers scope: no team figures to roll up."},
+    404: {"description": "The node is unknown or has no team the caller may see."},
+    503: {"description": "The organisation tree is not available (SUMMARY_ACCESS_DIRECTORY=off)."}})
+async def get_rollup(request: Request, principal: Reader,
+                     day: Annotated[date | None, Query(alias="date", **DAY_RANGE)] = None,
+                     node_id: Annotated[str | None, Query(min_length=1, max_length=64,
+                                                          description="Default: the company.")] = None,
+                     ) -> dict[str, Any]:
+    """Today's Summary rolled up the organisation tree: the node's figures and one row per child node, each
+    the sum of the teams at or under it that the caller may see (team / node scopes: their teams; all:
+    every team). The tree comes from crm.access.events through the service's access directory."""
+    c = container(request)
+    directory = c.access_directory
+    if directory is None:
+        raise HTTPException(503, detail="the organisation tree is not available: SUMMARY_ACCESS_DIRECTORY is off")
+    if principal.scope == Scope.own:
+        raise HTTPException(403, detail="figures by organisation level need a team, node or all-customers scope")
+    visible = None if principal.scope == Scope.all else tuple(principal.teams)
+    try:
+        return await read(c, rollup, directory.tables, c.settings.tz, day or local_today(c), node_id, visible)
+    except OutOfScope as exc:
+        raise HTTPException(404, detail=str(exc)) from None
 
 
 @router.get("/follow-ups")

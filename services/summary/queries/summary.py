@@ -58,6 +58,21 @@ def _counts(session: Session, days: dict[str, date], aud: Audience,
     return totals, per
 
 
+def _compared(totals: dict[str, dict[str, int]], labels: list[str]) -> dict[str, dict[str, int]]:
+    """metric → the day, yesterday, last week and the changes against both."""
+    metrics = {m: {label: totals[label][m] for label in labels} for m in METRICS}
+    for m in metrics.values():
+        m["change_vs_yesterday"] = m["today"] - m["yesterday"]
+        m["change_vs_last_week"] = m["today"] - m["last_week"]
+    return metrics
+
+
+def compared_metrics(session: Session, cmp: Comparison, aud: Audience) -> dict[str, dict[str, int]]:
+    """An audience's totals per metric on the day vs yesterday vs the same weekday last week."""
+    totals, _ = _counts(session, cmp.days(), aud, False)
+    return _compared(totals, list(cmp.days()))
+
+
 def today_summary(session: Session, tz: ZoneInfo, day: date, aud: Audience) -> dict[str, Any]:
     cmp = Comparison(day)
     by_manager = aud.single_manager is None
@@ -66,10 +81,7 @@ def today_summary(session: Session, tz: ZoneInfo, day: date, aud: Audience) -> d
         for mgr in _roster(session, aud):
             _ = per[mgr]  # active managers of the audience appear even with nothing to show
     labels = list(cmp.days())
-    metrics = {m: {label: totals[label][m] for label in labels} for m in METRICS}
-    for m in metrics.values():
-        m["change_vs_yesterday"] = m["today"] - m["yesterday"]
-        m["change_vs_last_week"] = m["today"] - m["last_week"]
+    metrics = _compared(totals, labels)
     managers = [{"manager_id": mgr, "metrics": {m: {label: per[mgr][label][m] for label in labels}
                                                 for m in METRICS}} for mgr in sorted(per)]
     return {"date": day.isoformat(), "yesterday": cmp.yesterday.isoformat(),

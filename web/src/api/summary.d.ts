@@ -229,6 +229,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/summary/rollup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Rollup
+         * @description Today's Summary rolled up the organisation tree: the node's figures and one row per child node, each
+         *     the sum of the teams at or under it that the caller may see (team / node scopes: their teams; all:
+         *     every team). The tree comes from crm.access.events through the service's access directory.
+         */
+        get: operations["get_rollup_summary_rollup_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/summary/today": {
         parameters: {
             query?: never;
@@ -302,6 +324,19 @@ export interface components {
              */
             version_label?: string | null;
         };
+        /** Compared */
+        Compared: {
+            /** Change Vs Last Week */
+            change_vs_last_week: number;
+            /** Change Vs Yesterday */
+            change_vs_yesterday: number;
+            /** Last Week */
+            last_week: number;
+            /** Today */
+            today: number;
+            /** Yesterday */
+            yesterday: number;
+        };
         /**
          * Problem
          * @description RFC 9457 problem details. Validation problems (422) list every invalid field in `errors`.
@@ -350,6 +385,56 @@ export interface components {
              * @description What was done today.
              */
             summary: string;
+        };
+        /**
+         * Rollup
+         * @description Today's Summary by organisation level: a node's figures and one row per child node.
+         */
+        Rollup: {
+            /** Children */
+            children: components["schemas"]["RollupRow"][];
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /**
+             * Last Week
+             * Format: date
+             */
+            last_week: string;
+            node: components["schemas"]["RollupRow"];
+            /** Timezone */
+            timezone: string;
+            /**
+             * Yesterday
+             * Format: date
+             */
+            yesterday: string;
+        };
+        /** RollupRow */
+        RollupRow: {
+            /**
+             * Kind
+             * @description company, region, branch or team.
+             */
+            kind: string;
+            /**
+             * Metrics
+             * @description Today's Summary's metrics: the day, yesterday, last week.
+             */
+            metrics: {
+                [key: string]: components["schemas"]["Compared"];
+            };
+            /** Name */
+            name: string;
+            /** Node Id */
+            node_id: string;
+            /**
+             * Teams
+             * @description The teams at or under the node that the figures sum (those the caller may see).
+             */
+            teams: string[];
         };
     };
     responses: never;
@@ -1593,6 +1678,95 @@ export interface operations {
                 };
             };
             /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_rollup_summary_rollup_get: {
+        parameters: {
+            query?: {
+                date?: string | null;
+                /** @description Default: the company. */
+                node_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rollup"];
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Own-customers scope: no team figures to roll up. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The node is unknown or has no team the caller may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The organisation tree is not available (SUMMARY_ACCESS_DIRECTORY=off). */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */

@@ -129,3 +129,12 @@ export async function funnel(from: string, to: string, groupBy: GroupBy, signal?
   const { data } = await summaryApi.GET("/analytics/funnel", { params: { query: { from, to, group_by: groupBy } }, signal });
   return data as unknown as FunnelReport;
 }
+
+/** Today's Summary by organisation level: a node (default the company) and one row per child node. */
+export type Rollup = components["schemas"]["Rollup"];
+export type RollupRow = components["schemas"]["RollupRow"];
+
+export async function rollup(day: string, nodeId: string | null, signal?: AbortSignal): Promise<Rollup> {
+  const { data } = await summaryApi.GET("/summary/rollup", { params: { query: { date: day, ...(nodeId ? { node_id: nodeId } : {}) } }, signal });
+  return data as Rollup;
+}

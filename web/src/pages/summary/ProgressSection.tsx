@@ -4,10 +4,12 @@ import { useQuery } from "@tanstack/react-query";
 import { Card, Col, Row, Statistic, Table, Typography } from "antd";
 import { useMemo } from "react";
 import { EChart } from "../../charts/EChart";
+import { useAuth } from "../../auth/AuthProvider";
 import { QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import type { MessageKey } from "../../i18n/en";
 import { PROGRESS_METRICS, today, type MetricDays, type TodaySummary } from "../../services/summary";
+import { RollupSection, seesLevels } from "./RollupSection";
 
 function Change({ n, label }: { n: number; label: string }) {
   const color = n > 0 ? "#237804" : n < 0 ? "#a8071a" : undefined;
@@ -28,11 +30,15 @@ function chartOption(s: TodaySummary, t: (k: MessageKey) => string) {
 }
 
 export function ProgressSection({ day }: { day: string }) {
+  const { session } = useAuth();
   const q = useQuery({ queryKey: ["summary", "today", day], queryFn: ({ signal }) => today(day, signal), refetchInterval: 30_000 });
   return (
-    <QueryState query={q}>
-      {(s) => <Progress s={s} />}
-    </QueryState>
+    <>
+      <QueryState query={q}>
+        {(s) => <Progress s={s} />}
+      </QueryState>
+      {seesLevels(session) && <RollupSection day={day} />}
+    </>
   );
 }
 

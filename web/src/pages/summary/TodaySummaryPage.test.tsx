@@ -1,6 +1,7 @@
-import { screen, waitFor } from "@testing-library/react";
+import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { mockFetch, renderWith } from "../../test/render";
+import { currentLocation, mockFetch, renderWith } from "../../test/render";
+import { levelPath, seesLevels } from "./RollupSection";
 import { AccountOpeningCard } from "../home/AccountOpeningCard";
 import TodaySummaryPage from "./TodaySummaryPage";
 
@@ -47,5 +48,39 @@ describe("the brokerage's day, from the summary service", () => {
     await waitFor(() => expect(seen.some((r) => r.url.pathname.endsWith("/account-opening"))).toBe(true));
     const q = seen.find((r) => r.url.pathname.endsWith("/account-opening"))!.url.searchParams;
     expect([q.get("from"), q.get("to")]).toEqual(["2030-12-04", "2031-01-02"]);
+  });
+});
+
+describe("Today's Summary by organisation level", () => {
+  const figures = (n: number) => Object.fromEntries(METRICS.map((m) => [m, { ...zero, today: n }]));
+  const row = (node_id: string, kind: string, n: number) => ({ node_id, kind, name: `${node_id} name`, teams: [], metrics: figures(n) });
+
+  it("shows a level's total and its children; a child's name goes one level down, Up comes back", async () => {
+    const seen = routes({
+      "GET /api/summary/summary/rollup": (url) => (url.searchParams.get("node_id") === "R-A"
+        ? { date: DAY.today, yesterday: DAY.yesterday, last_week: DAY.last_week, timezone: DAY.timezone, node: row("R-A", "region", 4), children: [row("B-HK", "branch", 3), row("B-SG", "branch", 1)] }
+        : { date: DAY.today, yesterday: DAY.yesterday, last_week: DAY.last_week, timezone: DAY.timezone, node: row("whale", "company", 8), children: [row("R-A", "region", 4), row("R-E", "region", 4)] }),
+    });
+    renderWith(<TodaySummaryPage />, { role: "admin", url: "/summary" });
+    const table = await screen.findByTestId("rollup-table");
+    await waitFor(() => expect(table).toHaveTextContent("whale name (total)"));
+    fireEvent.click(screen.getByTestId("rollup-open-R-A"));
+    await waitFor(() => expect(screen.getByTestId("rollup-table")).toHaveTextContent("R-A name (total)"));
+    expect(screen.getByTestId("rollup-table")).toHaveTextContent("B-HK name (Branch)");
+    expect(currentLocation.search).toContain("levels=R-A");
+    const asked = seen.filter((r) => r.url.pathname.endsWith("/rollup")).map((r) => [r.url.searchParams.get("date"), r.url.searchParams.get("node_id")]);
+    expect(asked).toEqual([["2031-01-02", null], ["2031-01-02", "R-A"]]);
+    fireEvent.click(screen.getByTestId("rollup-up"));
+    await waitFor(() => expect(screen.getByTestId("rollup-table")).toHaveTextContent("whale name (total)"));
+  });
+
+  it("is for callers over more than one team", () => {
+    const session = (scope: "own" | "team" | "all", teams: string[]) => ({ token: "x", via: "dev" as const, claims: { sub: "u", roles: [], perms: [], scope, teams, exp: 0 } });
+    expect(seesLevels(session("all", []))).toBe(true);
+    expect(seesLevels(session("team", ["T-HK", "T-SG"]))).toBe(true);
+    expect(seesLevels(session("team", ["T-HK"]))).toBe(false);
+    expect(seesLevels(session("own", []))).toBe(false);
+    expect(seesLevels(null)).toBe(false);
+    expect(levelPath(" R-A, B-HK ,")).toEqual(["R-A", "B-HK"]);
   });
 });
