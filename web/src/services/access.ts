@@ -26,18 +26,24 @@ export async function listPermissions(signal?: AbortSignal): Promise<Permission[
   return (data as S["PermissionList"]).items;
 }
 
-/** Every role (the service pages by 100; the catalogue of roles is small). */
-export async function listRoles(retired: boolean, signal?: AbortSignal): Promise<Role[]> {
-  const out: Role[] = [];
+/** Every page of a keyset-paged list, followed to its end (the access lists are small: roles, nodes). */
+async function allPages<T>(page: (cursor: string | null) => Promise<{ items: T[]; next_cursor: string | null }>): Promise<T[]> {
+  const out: T[] = [];
   let cursor: string | null = null;
   do {
-    const query: { retired: boolean; limit: number; cursor?: string } = { retired, limit: 100, ...(cursor ? { cursor } : {}) };
-    const { data } = await accessApi.GET("/access/roles", { params: { query }, signal });
-    const page = data as S["RolePage"];
-    out.push(...page.items);
-    cursor = page.next_cursor;
+    const p = await page(cursor);
+    out.push(...p.items);
+    cursor = p.next_cursor;
   } while (cursor);
   return out;
+}
+
+/** Every role (retired ones too when asked). */
+export async function listRoles(retired: boolean, signal?: AbortSignal): Promise<Role[]> {
+  return allPages(async (cursor) => {
+    const { data } = await accessApi.GET("/access/roles", { params: { query: { retired, limit: 100, ...(cursor ? { cursor } : {}) } }, signal });
+    return data as S["RolePage"];
+  });
 }
 
 export async function defineRole(body: RoleBody): Promise<Role> {
@@ -55,18 +61,12 @@ export async function retireRole(roleId: string): Promise<Role> {
   return data as Role;
 }
 
-/** The whole organisation tree as nodes (the service pages by 500). */
+/** The whole organisation tree as nodes. */
 export async function listNodes(signal?: AbortSignal): Promise<OrgNode[]> {
-  const out: OrgNode[] = [];
-  let cursor: string | null = null;
-  do {
-    const query: { limit: number; cursor?: string } = { limit: 500, ...(cursor ? { cursor } : {}) };
-    const { data } = await accessApi.GET("/access/org/nodes", { params: { query }, signal });
-    const page = data as S["NodePage"];
-    out.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return out;
+  return allPages(async (cursor) => {
+    const { data } = await accessApi.GET("/access/org/nodes", { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } }, signal });
+    return data as S["NodePage"];
+  });
 }
 
 export async function addNode(body: NodeBody): Promise<OrgNode> {
