@@ -71,9 +71,11 @@ export function StaffDrawer({ staffId, roles, nodes, onClose }: { staffId: strin
               {revoke.isError && <ProblemAlert error={revoke.error} />}
               {may("access.staff.assign") && active && (
                 <Card size="small" title={t("access.staff.assign")}>
+                  {/* a validator, not `required`: antd would put aria-required on the Select (axe: aria-allowed-attr) */}
                   <Form<AssignValues> form={form} layout="vertical" name="assign" onFinish={(v) => assign.mutate(v)}>
                     <Space align="start" wrap>
-                      <Form.Item name="role_id" label={t("access.staff.role")} rules={[{ required: true, message: t("common.required") }]}>
+                      <Form.Item name="role_id" label={t("access.staff.role")}
+                        rules={[{ validator: (_, v?: string) => (v ? Promise.resolve() : Promise.reject(new Error(t("common.required")))) }]}>
                         <Select showSearch optionFilterProp="label" style={{ width: 240 }} aria-label={t("access.staff.role")} data-testid="assign-role"
                           options={roles.filter((r) => !r.retired).map((r) => ({ value: r.role_id, label: r.name }))} />
                       </Form.Item>
