@@ -42,8 +42,8 @@ async def get_today(request: Request, principal: Reader, day: Annotated[date | N
 
 @router.get("/rollup", response_model=Rollup, responses={
     403: {"description": "Own-customers scope: no team figures to roll up."},
-    404: {"description": "The node is unknown or has no team the caller may see."},
-    503: {"description": "The organisation tree is not available (SUMMARY_ACCESS_DIRECTORY=off)."}})
+    404: {"description": "The node is unknown or has no team the caller may see, or the service has no "
+                         "organisation tree (SUMMARY_ACCESS_DIRECTORY=off)."}})
 async def get_rollup(request: Request, principal: Reader,
                      day: Annotated[date | None, Query(alias="date", **DAY_RANGE)] = None,
                      node_id: Annotated[str | None, Query(min_length=1, max_length=64,
@@ -55,7 +55,7 @@ async def get_rollup(request: Request, principal: Reader,
     c = container(request)
     directory = c.access_directory
     if directory is None:
-        raise HTTPException(503, detail="the organisation tree is not available: SUMMARY_ACCESS_DIRECTORY is off")
+        raise HTTPException(404, detail="no organisation tree: SUMMARY_ACCESS_DIRECTORY is off")
     if principal.scope == Scope.own:
         raise HTTPException(403, detail="figures by organisation level need a team, node or all-customers scope")
     visible = None if principal.scope == Scope.all else tuple(principal.teams)

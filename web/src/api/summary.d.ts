@@ -1739,7 +1739,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The node is unknown or has no team the caller may see. */
+            /** @description The node is unknown or has no team the caller may see, or the service has no organisation tree (SUMMARY_ACCESS_DIRECTORY=off). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1766,7 +1766,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The organisation tree is not available (SUMMARY_ACCESS_DIRECTORY=off). */
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
