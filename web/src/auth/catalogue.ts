@@ -42,6 +42,7 @@ export const ACTIONS = {
   "customers.edit": "CustomerWrite",
   "customers.export": "CustomerExport",
   "customers.merge": "CustomerMerge",
+  "customers.segments": "CustomerWrite",
   "customers.followUp": "TaskWrite",
   "tasks.followUp": "TaskWrite",
   "summary.report": "ReportWrite",

@@ -16,7 +16,7 @@ export function SegmentsBar({ filters, selected, onChange }: {
   onChange: (f: CustomerFilters) => void;
 }) {
   const { t, lang } = useI18n();
-  const { can } = useAuth();
+  const { may } = useAuth();
   const { message } = App.useApp();
   const qc = useQueryClient();
   const [saving, setSaving] = useState<"dynamic" | "static" | null>(null);
@@ -50,7 +50,7 @@ export function SegmentsBar({ filters, selected, onChange }: {
           value: s.segment_id,
           label: t("segments.option", { name: s.name, count: s.count.toLocaleString(lang), kind: t(`segments.kind.${s.kind}` as "segments.kind.static") }),
         }))} />
-      {can("CustomerWrite") && (
+      {may("customers.segments") && (
         <>
           <Button icon={<SaveOutlined />} onClick={() => setSaving("dynamic")} data-testid="segment-save-filter">{t("segments.saveFilter")}</Button>
           <Button disabled={selected.length === 0} onClick={() => setSaving("static")} data-testid="segment-save-selected">
