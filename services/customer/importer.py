@@ -15,10 +15,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, OperationalError
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError as SqlOperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.runtime.health import ComponentHealth, Stuck
 from shared.runtime.logging import get_logger
 
 from .application import Batch, CustomerApplication, IngestCache, MatchStep
@@ -32,6 +34,11 @@ from .projections.tables import Tables
 log = get_logger("customer.importer")
 ACTIVE = ("queued", "running")
 CONFLICT_RETRIES = 5
+# A job that fails this many times in a row for a reason other than the database being away is marked
+# failed (`internal_error:<type>`) instead of being retried forever; a database outage is retried for as
+# long as it lasts (the stall is declared once by the component's health: one ERROR, metric, readiness).
+GIVE_UP_AFTER = 5
+TRANSIENT = (OperationalError, SqlOperationalError, ConnectionError, TimeoutError)
 
 
 _EMPTY_VIEW = view(new_state(""))
@@ -57,6 +64,8 @@ class ImportRunner:
         self.directory, self.id_key, self.chunk_rows, self.poll_s = directory, id_key, chunk_rows, poll_s
         self._stopping = threading.Event()
         self._wake: asyncio.Event | None = None
+        self.health = ComponentHealth("customer", "importer")
+        self._job: str | None = None  # the job being worked on (what a failure is counted against)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake(self) -> None:
@@ -65,19 +74,40 @@ class ImportRunner:
 
     async def run(self) -> None:
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
-        while not self._stopping.is_set():
-            try:
-                job_id = await asyncio.to_thread(self.next_job)
-                if job_id is not None:
-                    await asyncio.to_thread(self.process, job_id)
+        with self.health:  # a job that cannot get on makes the worker unready (and says so once, at ERROR)
+            while not self._stopping.is_set():
+                if await self._step():
                     continue
-            except Exception as exc:  # noqa: BLE001 - a database outage: the chunk did not commit, retry it
-                log.warning("import_retry", error=type(exc).__name__)
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
-            except TimeoutError:
-                pass
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
+                except TimeoutError:
+                    pass
+
+    async def _step(self) -> bool:
+        """One job (or none waiting). True: look for the next one at once."""
+        self._job = None
+        try:
+            job_id = await asyncio.to_thread(self.next_job)
+            if job_id is None:
+                self.health.progressed()
+                return False
+            self._job = job_id
+            await asyncio.to_thread(self.process, job_id)
+            self.health.progressed()
+            return True
+        except Exception as exc:  # noqa: BLE001 - the chunk did not commit: retry it, or give the job up
+            stuck = Stuck(self._job or "next_job")
+            self.health.failed(stuck, exc)
+            if self._job is not None and not isinstance(exc, TRANSIENT) and self.health.failures >= GIVE_UP_AFTER:
+                await asyncio.to_thread(self._give_up, self._job, exc)
+            return False
+
+    def _give_up(self, job_id: str, exc: Exception) -> None:
+        try:
+            self._fail(job_id, f"internal_error:{type(exc).__name__}")
+        except Exception as again:  # noqa: BLE001 - the store refused too: the health check keeps reporting it
+            log.warning("import_give_up_failed", job_id=job_id, error=type(again).__name__)
 
     async def stop(self) -> None:
         self._stopping.set()

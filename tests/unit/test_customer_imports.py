@@ -243,3 +243,39 @@ async def test_the_demo_file_has_two_rows_to_reject_and_the_rest_imports(tmp_pat
         except RowRejected as exc:
             outcomes.append(exc.field)
     assert outcomes.count("ok") == 38 and sorted(o for o in outcomes if o != "ok") == ["date_of_birth", "email"]
+
+
+async def test_a_job_that_keeps_failing_is_given_up_loudly_and_a_database_outage_is_retried(world, monkeypatch):
+    from sqlalchemy.exc import OperationalError as SqlOperationalError
+
+    from services.customer import importer as importer_mod
+    from shared.runtime import health
+
+    c, runner, client, _ = world
+    monkeypatch.setattr(runner, "poll_s", 0.01)
+    job = (await upload(client, csv_bytes(people(5)))).json()
+
+    def outage(_job_id):
+        raise SqlOperationalError("SELECT 1", {}, ConnectionError("database away"))
+
+    monkeypatch.setattr(runner, "process", outage)
+    for _ in range(importer_mod.GIVE_UP_AFTER + 2):
+        assert await runner._step() is False
+    state = (await client.get(f"/customer-imports/{job['job_id']}")).json()["state"]
+    assert state == "queued"  # a database outage never fails the job: it is retried for as long as it lasts
+    assert runner.health.stalled and runner.health.failures == importer_mod.GIVE_UP_AFTER + 2
+    with runner.health:
+        with pytest.raises(health.Stalled):  # the worker reports unready while it cannot get on
+            await health.components()
+
+    def bug(_job_id):
+        raise ValueError("a bug, not the file")
+
+    monkeypatch.setattr(runner, "process", bug)
+    runner.health.progressed()
+    for _ in range(importer_mod.GIVE_UP_AFTER):
+        assert await runner._step() is False
+    got = (await client.get(f"/customer-imports/{job['job_id']}")).json()
+    assert got["state"] == "failed" and got["error"] == "internal_error:ValueError"
+    assert runner.next_job() is None
+    assert await runner._step() is False and not runner.health.stalled  # nothing left: healthy again
