@@ -515,6 +515,7 @@ def test_overlay_renders_all_expected_kinds(rendered, env):
         "Cluster",
         "KafkaTopic",
         "KafkaUser",
+        "PersistentVolumeClaim",
     }
     for doc in rendered[env]:
         if doc["kind"] == "Namespace":
@@ -691,6 +692,41 @@ def test_environment_contract(rendered, env):
             ref = env_vars[f"{prefix}CURSOR_SECRET"]["valueFrom"]["secretKeyRef"]
             assert ref == {"name": f"{svc}-cursor-secret", "key": "secret"}, wl["metadata"]["name"]
 
+
+
+@pytest.mark.parametrize("env", OVERLAYS)
+def test_customer_imports_share_one_volume(rendered, env):
+    """The customer API writes an uploaded import file to CUSTOMER_IMPORT_DIR and the worker reads it there, in
+    other pods: both mount the same ReadWriteMany claim at exactly that directory, writable, and no other
+    workload mounts it. The storage class is the overlay's choice (none in the base)."""
+    docs = rendered[env]
+    configmaps = by_name(docs, "ConfigMap")
+    claims = by_name(docs, "PersistentVolumeClaim")
+    assert set(claims) == {"customer-imports"}, "the only claim is the customer imports' volume"
+    claim = claims["customer-imports"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"], "API and worker pods run on different nodes"
+    assert claim["spec"]["resources"]["requests"]["storage"]
+    mounted: dict[str, str] = {}
+    for wl in all_workloads(docs):
+        pod = wl["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        for c in pod["containers"]:
+            config: dict[str, str] = {}
+            for src in c.get("envFrom", []):
+                config.update(configmaps[src["configMapRef"]["name"]]["data"])
+            for m in c.get("volumeMounts", []):
+                pvc = volumes[m["name"]].get("persistentVolumeClaim")
+                if pvc is None:
+                    continue
+                assert pvc["claimName"] == "customer-imports" and not pvc.get("readOnly"), wl["metadata"]["name"]
+                assert not m.get("readOnly") and not m.get("subPath"), wl["metadata"]["name"]
+                assert m["mountPath"] == config.get("CUSTOMER_IMPORT_DIR"), \
+                    f"{wl['metadata']['name']} mounts the imports at {m['mountPath']}, not at CUSTOMER_IMPORT_DIR"
+                mounted[wl["metadata"]["name"]] = m["mountPath"]
+            # the root filesystem stays read-only: the directory is writable because it is the volume
+            assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    assert set(mounted) == {"customer-api", "customer-worker"}, mounted
+    assert len(set(mounted.values())) == 1 and next(iter(mounted.values())).startswith("/")
 
 @pytest.mark.parametrize("env", OVERLAYS)
 def test_no_secret_values_in_manifests(rendered, env):
