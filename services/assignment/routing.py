@@ -30,6 +30,7 @@ log = get_logger("assignment.routing")
 ROUTED = (CustomerOnboarded, FollowUpRecorded, OwnerChangeConfirmed, CustomerMerged, CustomerUnmerged)
 OWNER_CHANGE = "owner_change"  # the assignment reason of a confirmed client/lead owner change
 MERGE, UNMERGE = "merge", "unmerge"  # the assignment reasons of an owner carried over by a merge / an unmerge
+UNMERGED = "unmerged"  # the unassignment reason of an owner the survivor inherited, given back by an unmerge
 
 
 def routed(ev: Event) -> bool:
@@ -148,12 +149,19 @@ class Router:
 
     def _unmerged(self, uow: UnitOfWork, ev: Event, now: datetime) -> None:
         """The merge was undone: the customer gets its every-stage owner from before the merge back (when
-        that manager can still take it); the survivor keeps its own."""
+        that manager can still take it); the survivor keeps its own, but an owner it only inherited from the
+        merged customer (reason `merge`, still holding the slot) goes back with it: the survivor returns to
+        what it had before the merge (no every-stage owner; `customer_unassigned` reason `unmerged`)."""
         p, eid = ev.payload, str(ev.event_id)
         merged = uow.customer_or_new(p.merged_id)
         if not merged.merge_is_newer(p.unmerged_at, eid):
             return
         owner = merged.separate(p.unmerged_at, eid).get(ALL_STAGES)
+        survivor = uow.customer(p.survivor_id)
+        if owner is not None and survivor is not None and survivor.inherited(MERGE, p.merged_id, owner["manager_id"]):
+            survivor.unassign(ALL_STAGES, UNMERGED, now)
+            if (m := uow.manager(owner["manager_id"])) is not None:
+                m.change_load(-1)
         if owner is not None and ALL_STAGES not in merged.slots:
             self._carry_owner(uow, p.merged_id, owner["manager_id"], UNMERGE, {"survivor_id": p.survivor_id}, eid,
                               now)

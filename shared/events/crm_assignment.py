@@ -19,6 +19,7 @@ class UnassignReason(StrEnum):
     manager_resigned = "manager_resigned"
     reassigned = "reassigned"
     merged = "merged"  # the customer was merged into another (crm.customer.merged): the survivor's owner wins
+    unmerged = "unmerged"  # the merge was undone (crm.customer.unmerged): an owner the survivor inherited goes back
 
 
 class ManagerStatus(StrEnum):

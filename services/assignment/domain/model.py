@@ -300,6 +300,13 @@ class CustomerAssignment(Aggregate):
         self._merge_changed(survivor_id=None, active=False, at=at, cause=cause, slots={})
         return before
 
+    def inherited(self, reason: str, merged_id: str, manager_id: str) -> bool:
+        """Whether this survivor's every-stage owner is still the one it took from `merged_id` at a merge
+        (assigned with `reason`, the merged customer's id in its inputs)."""
+        slot = self.slots.get(ALL_STAGES)
+        return (slot is not None and slot["manager_id"] == manager_id and slot["reason"] == reason
+                and slot["inputs"].get("merged_id") == merged_id)
+
     @event("MergeChanged")
     def _merge_changed(self, survivor_id: str | None, active: bool, at: datetime, cause: str,
                        slots: dict[str, dict[str, Any]]) -> None:
