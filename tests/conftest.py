@@ -28,6 +28,10 @@ configure_logging(os.environ.get("LOG_LEVEL", "WARNING"))
 # (`AuditEmitSettings(enabled=True)`: tests/unit/test_audit_emit.py, tests/integration/test_audit_flow.py);
 # the processes `make run` and the console's e2e start publish them (the default is on).
 os.environ.setdefault("AUDIT_EMIT_ENABLED", "false")
+# One customer match-index key for the services the tests build in-process and the `ops rebuild --verify`
+# subprocesses they start (without it each derives its own from its own token secret, and the rebuilt
+# match index differs from the live one).
+os.environ.setdefault("CUSTOMER_MATCH_KEY", "tests-customer-match-key-0123456789")
 
 
 def _run(script: str, *args: str) -> str:
