@@ -675,6 +675,9 @@ def test_environment_contract(rendered, env):
         if svc == "tasks":  # faust writes into its data directory at start; only /tmp is writable
             assert config["TASKS_FAUST_DATADIR"].startswith("/tmp/"), wl["metadata"]["name"]
         assert config[f"{prefix}API_HOST"] == "0.0.0.0", "the servers must listen on the pod IP"
+        if svc in ("customer", "tasks"):  # one phone-hash key: registrations carry the hash, captures match by it
+            ref = env_vars["BROKERAGE_PHONE_HASH_KEY"]["valueFrom"]["secretKeyRef"]
+            assert ref == {"name": "brokerage-phone-hash-key", "key": "secret"}, wl["metadata"]["name"]
         if ACCESS_TOPIC in CONSUMES.get(svc, set()):  # rights from the access directory, not the token's claims
             assert config[f"{prefix}ACCESS_DIRECTORY"] == "enforce", wl["metadata"]["name"]
         assert config[f"{prefix}API_PORT"] == "8000" and config[f"{prefix}WORKER_HEALTH_PORT"] == "8001"
@@ -786,6 +789,15 @@ def test_every_api_has_service_hpa_and_pdb(rendered, env):
             if matches(p["spec"]["selector"], web["spec"]["template"]["metadata"]["labels"])]
 
 
+def customer_group(topic: str) -> str:
+    """The customer service's consumer group that reads `topic` (services/customer/container.py)."""
+    from services.customer.container import ACTIVITY_GROUP, ACTIVITY_TOPICS, ASSIGNMENT_GROUP, UPSTREAM_GROUP
+
+    if topic == "crm.assignment.events":
+        return ASSIGNMENT_GROUP
+    return ACTIVITY_GROUP if topic in ACTIVITY_TOPICS else UPSTREAM_GROUP
+
+
 @pytest.mark.parametrize("env", OVERLAYS)
 def test_every_worker_scales_on_its_consumer_lag(rendered, env):
     docs = rendered[env]
@@ -819,6 +831,8 @@ def test_every_worker_scales_on_its_consumer_lag(rendered, env):
             assert trig["type"] == "kafka"
             group = meta["consumerGroup"]  # whale-<service>, or whale-<service>-<suffix> for a second consumer
             assert group == f"whale-{svc}" or group.startswith(f"whale-{svc}-"), group
+            if svc == "customer":  # the lag of the consumer that reads the topic, not of another group's
+                assert group == customer_group(meta["topic"]), (meta["topic"], group)
             assert meta["bootstrapServers"] == bootstrap
             assert meta["offsetResetPolicy"] == "earliest", "as the consumers (auto_offset_reset)"
             auth = auths[trig["authenticationRef"]["name"]]
