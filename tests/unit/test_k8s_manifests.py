@@ -744,6 +744,14 @@ def test_no_secret_values_in_manifests(rendered, env):
             for e in c.get("env", []):
                 if secretish.search(e["name"]) or e["name"].endswith("_URL"):
                     assert "value" not in e, f"{wl['metadata']['name']}: {e['name']} has a literal value"
+    # The development sign-in and its HS256 tokens (devtools.devsignin, AUTH_DEV_JWT_SECRET) never reach a cluster:
+    # there the only tokens are the identity provider's, verified through its keys.
+    dev_only = {"AUTH_DEV_JWT_SECRET", "AUTH_DEV_JWT_ISSUER", "WHALE_DEV_SIGNIN", "AUTH_JWT_SECRET"}
+    for cm in of_kind(docs, "ConfigMap"):
+        assert not dev_only & set(cm.get("data", {})), f"ConfigMap {cm['metadata']['name']}"
+    for wl in all_workloads(docs):
+        for c in wl["spec"]["template"]["spec"]["containers"]:
+            assert not dev_only & {e["name"] for e in c.get("env", [])}, wl["metadata"]["name"]
 
 
 @pytest.mark.parametrize("env", OVERLAYS)
