@@ -11,10 +11,11 @@ from functools import cached_property
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.runtime.container import AccessDirectoryWiring
+from shared.runtime.db import add_missing_columns
 from shared.runtime.eventstore import build_application
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.kafka import BatchConsumer, EventProducer, ensure_topics
@@ -50,6 +51,9 @@ class Container(AccessDirectoryWiring):
 
     def migrate(self) -> None:
         t.metadata.create_all(self.engine)  # first: the application's first recording writes report rows
+        for table in (t.customer_history, t.fact):  # attribution shares (assignment share, conversion credits)
+            add_missing_columns(self.engine, table)
+        _numeric_daily_counts(self.engine)
         self.migrate_directory()
         _ = self.app  # eventsourcing creates its tables when the application is built
 
@@ -132,3 +136,15 @@ class Worker:
 
     async def stop(self) -> None:
         await self.consumer.stop()
+
+
+def _numeric_daily_counts(engine: Engine) -> None:
+    """`sm_daily_count.n` holds conversions credited by attribution share (fractional): a table created when
+    it was an integer is widened in place on PostgreSQL (SQLite stores what it is given). The shares of facts
+    counted before come with their customers' next events, or all at once with `rebuild`."""
+    if engine.dialect.name != "postgresql":
+        return
+    kind = next(c["type"] for c in inspect(engine).get_columns(t.daily_count.name) if c["name"] == "n")
+    if "NUMERIC" not in str(kind).upper():
+        with engine.begin() as conn:
+            conn.execute(text(f'ALTER TABLE "{t.daily_count.name}" ALTER COLUMN n TYPE NUMERIC(20, 4)'))

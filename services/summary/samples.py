@@ -60,9 +60,9 @@ def first_trade(cid: str, at: datetime, key: str | None = None) -> Envelope:
 
 
 def assigned(cid: str, manager: str, team: str | None, at: datetime, stage: str | None = None,
-             key: str | None = None) -> Envelope:
+             key: str | None = None, share: str = "1") -> Envelope:
     return _env(CustomerAssigned(customer_id=cid, manager_id=manager, team_id=team, stage=stage, reason="rule",
-                                 assigned_at=at), at, key)
+                                 assigned_at=at, share=Decimal(share)), at, key)
 
 
 def unassigned(cid: str, manager: str, team: str | None, at: datetime, key: str | None = None) -> Envelope:

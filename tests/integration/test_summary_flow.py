@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from services.summary import samples as s
 from services.summary.bootstrap import bootstrap
@@ -202,6 +203,33 @@ async def test_rebuild_verify_with_events_delivered_in_reverse(service, kafka_se
                 assert ref["total"]["counts"] == {"registered": 4, "opened": 3, "funded": 1, "traded": 0}
             elif as_of == d0.start + timedelta(hours=1):  # c1's deposit (02:00) not yet; its opening (00:30) yes
                 assert ref["total"]["counts"] == {"registered": 4, "opened": 3, "funded": 0, "traded": 0}
+
+
+async def test_conversions_credited_by_attribution_share(service, kafka_settings):
+    """Issue #19 (seed 002, 业绩归属): c1's opening-stage manager m2 holds 0.6, its every-stage manager m1 the
+    rest; through the broker on PostgreSQL (a daily-count table from before shares widened by `migrate`), the
+    API gives m1 0.4 and m2 0.6 of today's opening, everyone 1, and `rebuild --verify` holds."""
+    c, producer, client = service
+    with c.engine.begin() as conn:  # as created before shares: an integer counter
+        conn.execute(text("ALTER TABLE sm_daily_count ALTER COLUMN n TYPE BIGINT"))
+    c.migrate()
+    d0 = local_day(today(TZ), TZ).start.replace(tzinfo=UTC)
+    envs = s.journey("c1", "m1", "t1", d0 - timedelta(days=5), applied=d0 - timedelta(days=1),
+                     opened=d0 + timedelta(minutes=30))
+    envs.append(s.assigned("c1", "m2", "t2", d0 - timedelta(hours=20), stage="pending_account_opening",
+                           share="0.6"))
+    await producer.publish_many(list(reversed(envs)))
+    await replay(c, timeout_s=90)
+    got = {}
+    for name, h in (("m1", hdr("m1", "manager", "t1")), ("m2", hdr("m2", "manager", "t2")),
+                    ("all", hdr("admin", "admin")), ("t2", hdr("lead2", "team_lead", "t2"))):
+        r = await client.get("/summary/today", headers=h)
+        assert r.status_code == 200, r.text
+        got[name] = r.json()["metrics"]["account_openings"]["today"]
+    assert got == {"m1": 0.4, "m2": 0.6, "all": 1, "t2": 0.6}
+    r = await client.get("/dashboard/shortcuts", headers=hdr("m2", "manager", "t2"))
+    assert r.json()["opened_today"] == 0.6
+    assert await rebuild(c, verify=True) == 0
 
 
 def _funnel(c, first, last, group_by, as_of, in_database):

@@ -47,11 +47,13 @@ class BrokerageDay(BaseModel):
 
 
 class Compared(BaseModel):
-    today: int
-    yesterday: int
-    last_week: int
-    change_vs_yesterday: int
-    change_vs_last_week: int
+    """A metric's figures; conversions are credited by attribution share, so they may be fractional (4 places)."""
+
+    today: float
+    yesterday: float
+    last_week: float
+    change_vs_yesterday: float
+    change_vs_last_week: float
 
 
 class RollupRow(BaseModel):

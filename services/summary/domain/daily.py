@@ -3,13 +3,16 @@ difference whenever the customer's facts are recomputed).
 
 A customer contributes, per local day and metric, one to its manager's row, one to its team's aggregate row
 (manager `*`) and one to the everyone row (manager `*`, team `*`). Follow-up metrics count distinct customers
-followed up in the day, so a customer followed up twice in a day contributes once to each row."""
+followed up in the day, so a customer followed up twice in a day contributes once to each row. Conversions
+(`account_openings`, `fundings`) are credited by attribution share: a fact split between its manager (`share`)
+and a co-owner (1 − share) adds each part to that manager's row and team aggregate, 1 in total to everyone."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +34,8 @@ ALL = "*"
 OPENING_METRICS = ("ao_opened", "ao_rejected", "ao_submitted_secs", "ao_submitted_n", "ao_registered_secs",
                    "ao_registered_n")
 COUNTED_KINDS = ("registered", "opened", "funded", "rejected")
+SHARED_METRICS = ("account_openings", "fundings")  # credited by attribution share
+WHOLE = Decimal(1)
 DUE_METRIC = "due_items"
 
 DailyKey = tuple[date, str, str, str]  # local day, metric, manager ("" unassigned, * aggregate), team ("" none)
@@ -68,12 +73,27 @@ def _fact_values(f: dict[str, Any]) -> list[tuple[str, int]]:
     return out
 
 
+def credits(f: dict[str, Any]) -> list[tuple[str | None, str | None, Decimal]]:
+    """(manager, team, part) of a fact: its manager's share and the co-owner's rest, or the whole."""
+    share = f.get("share")
+    if share is None or Decimal(share) >= WHOLE or not f.get("co_manager_id"):
+        return [(f["manager_id"], f["team_id"], WHOLE)]
+    part = Decimal(share)
+    return [(f["manager_id"], f["team_id"], part), (f["co_manager_id"], f.get("co_team_id"), WHOLE - part)]
+
+
 def daily_contributions(tz: ZoneInfo, facts: Iterable[dict[str, Any]],
                         follow_ups: Iterable[dict[str, Any]]) -> Counter[DailyKey]:
     out: Counter[DailyKey] = Counter()
     for f in facts:
+        day = local_date_of(f["at"], tz)
         for metric, value in _fact_values(f):
-            for key in _keys(local_date_of(f["at"], tz), metric, f["manager_id"], f["team_id"]):
+            if metric in SHARED_METRICS:
+                for manager, team, part in credits(f):
+                    for key in _keys(day, metric, manager, team):
+                        out[key] += part * value
+                continue
+            for key in _keys(day, metric, f["manager_id"], f["team_id"]):
                 out[key] += value
     seen: set[tuple[str, DailyKey]] = set()
     for fu in follow_ups:

@@ -11,6 +11,7 @@ import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 # Milestones of the funnel, in order, and the lifecycle stage a customer is in *when* each happens
 # (the stage whose manager gets the credit).
@@ -31,6 +32,11 @@ MILESTONE_OF_STAGE = {
     "funded": "funded",
     "traded": "traded",
 }
+# Conversions credited by attribution share (seed 002, 业绩归属): the stage's owner holds its share, the rest
+# goes to the every-stage owner (see `CustomerTimeline.credit_at`).
+CONVERSIONS = ("opened", "funded", "traded")
+SHARE_PLACES = Decimal("0.0001")
+WHOLE = Decimal(1)
 ANY_STAGE = "*"
 STAGE_RANK = {s: i for i, s in enumerate(
     ("registered", "pending_account_opening", "pending_funding", "funded", "traded"))}
@@ -40,8 +46,8 @@ STAGE_RANK = {s: i for i, s in enumerate(
 class HistoryItem:
     """One history entry. `kind`: stage | assign | unassign | milestone | rejected | merged | unmerged.
 
-    stage: a=to_stage. assign/unassign: a=manager_id, b=team_id, c=stage (None = every stage).
-    milestone: a=milestone name. rejected: b=application ref."""
+    stage: a=to_stage. assign/unassign: a=manager_id, b=team_id, c=stage (None = every stage); assign: d=share
+    (decimal text; None = whole). milestone: a=milestone name. rejected: b=application ref."""
 
     at: datetime
     event_id: str
@@ -49,6 +55,7 @@ class HistoryItem:
     a: str | None = field(default=None, compare=False)
     b: str | None = field(default=None, compare=False)
     c: str | None = field(default=None, compare=False)
+    d: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,18 @@ class Fact:
     team_id: str | None
     secs_since_applied: int | None = None
     secs_since_registered: int | None = None
+    share: Decimal = WHOLE  # the manager's attribution share of the fact; the rest is the co-owner's
+    co_manager_id: str | None = None
+    co_team_id: str | None = None
+
+
+def share_of(text: str | None) -> Decimal:
+    """An assignment's share as a decimal, half-even to 4 places, within [0, 1] (None / unreadable = whole)."""
+    try:
+        value = WHOLE if text is None else Decimal(text).quantize(SHARE_PLACES, ROUND_HALF_EVEN)
+    except InvalidOperation:
+        return WHOLE
+    return min(max(value, Decimal(0)), WHOLE) if value.is_finite() else WHOLE
 
 
 @dataclass(frozen=True)
@@ -114,20 +133,41 @@ class CustomerTimeline:
         return stage, at
 
     # -- assignment ------------------------------------------------------------------------------
-    def _owners_at(self, at: datetime | None) -> dict[str, Owner]:
-        owners: dict[str, Owner] = {}
+    def _slots_at(self, at: datetime | None) -> dict[str, tuple[Owner, Decimal]]:
+        """The assignment slots in force at `at` (None = now): stage key → (owner, share)."""
+        slots: dict[str, tuple[Owner, Decimal]] = {}
         for item in self._assignments:
             if at is not None and item.at > at:
                 break
             key = item.c or ANY_STAGE
             if item.kind == "assign":
-                owners[key] = Owner(item.a, item.b)
-            elif key in owners and owners[key].manager_id == item.a:
-                del owners[key]
+                slots[key] = (Owner(item.a, item.b), share_of(item.d))
+            elif key in slots and slots[key][0].manager_id == item.a:
+                del slots[key]
             elif key == ANY_STAGE:
-                for k in [k for k, o in owners.items() if o.manager_id == item.a]:
-                    del owners[k]
-        return owners
+                for k in [k for k, (o, _) in slots.items() if o.manager_id == item.a]:
+                    del slots[k]
+        return slots
+
+    def _owners_at(self, at: datetime | None) -> dict[str, Owner]:
+        return {k: owner for k, (owner, _) in self._slots_at(at).items()}
+
+    def credit_at(self, at: datetime, stage: str) -> tuple[Owner, Decimal, Owner]:
+        """Attribution of a conversion at `at` in `stage` (seed 002, 业绩归属): (owner, share, co-owner). The
+        stage's owner (its stage-specific slot, else the every-stage one) is credited its slot's share; when
+        that is a stage-specific slot and another manager holds the every-stage slot, that manager is credited
+        the rest (1 − share); otherwise nobody else holds a share and the owner is credited the whole. So a
+        customer's conversion counts exactly 1 in total (shares are 4-place decimals: the two parts add up
+        exactly)."""
+        slots = self._slots_at(at)
+        own = slots.get(stage)
+        every = slots.get(ANY_STAGE)
+        if own is None or not own[0].manager_id:
+            return (every[0] if every else NOBODY), WHOLE, NOBODY
+        owner, share = own
+        if share >= WHOLE or every is None or not every[0].manager_id or every[0].manager_id == owner.manager_id:
+            return owner, WHOLE, NOBODY
+        return owner, share, every[0]
 
     def owner_at(self, at: datetime | None, stage: str | None) -> Owner:
         """Manager in force at `at` (None = now) for `stage`: a stage-specific assignment wins over an
@@ -175,11 +215,15 @@ class CustomerTimeline:
                 continue
             owner = (self.acquisition_owner(at) if name == "registered"
                      else self.owner_at(at, STAGE_BEFORE[name]))
+            share, co = WHOLE, NOBODY
+            if name in CONVERSIONS:
+                owner, share, co = self.credit_at(at, STAGE_BEFORE[name])
             since_applied = since_registered = None
             if name == "opened":
                 since_applied = _secs(times.get("applied"), at)
                 since_registered = _secs(times.get("registered"), at)
-            out.append(Fact(name, "", at, owner.manager_id, owner.team_id, since_applied, since_registered))
+            out.append(Fact(name, "", at, owner.manager_id, owner.team_id, since_applied, since_registered,
+                            share, co.manager_id, co.team_id))
         rejections: dict[str, datetime] = {}
         for item in self.items:
             if item.kind == "rejected":

@@ -36,5 +36,12 @@ def median_seconds(values: Iterable[int | float]) -> int | None:
     return int((total / 2).quantize(Decimal(1), ROUND_HALF_EVEN))
 
 
+def figure(value: int | Decimal | None) -> int | float:
+    """A daily count as the API gives it: conversions are credited by attribution share (4-place decimals),
+    so a manager's or team's figure may be fractional; a whole figure stays an integer."""
+    d = Decimal(value or 0).quantize(_RATE_PLACES, ROUND_HALF_EVEN)
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
 def change(today: int, other: int) -> int:
     return today - other

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,7 +30,8 @@ from .sqlutil import chunks, dialect_insert, insert_ignore, is_postgres, newest,
 
 log = get_logger("summary.projection")
 
-ContribKey = tuple[str, str, str, str]  # dimension, node, manager ("" none), team ("" none)
+ContribKey = tuple[str, str, str, str]
+_ZERO = Decimal("0.00005")  # dimension, node, manager ("" none), team ("" none)
 
 
 @dataclass
@@ -89,7 +91,8 @@ class FactProjector:
                 continue
             facts += [{"customer_id": cid, "kind": f.kind, "ref": f.ref, "at": f.at, "manager_id": f.manager_id,
                        "team_id": f.team_id, "secs_since_applied": f.secs_since_applied,
-                       "secs_since_registered": f.secs_since_registered} for f in tl.facts()]
+                       "secs_since_registered": f.secs_since_registered, "share": f.share,
+                       "co_manager_id": f.co_manager_id, "co_team_id": f.co_team_id} for f in tl.facts()]
             stage, stage_at = tl.current_stage()
             owner = tl.current_owner()
             states.append({"customer_id": cid, "stage": stage, "stage_at": stage_at,
@@ -148,10 +151,10 @@ def _history(session: Session, customers: list[str]) -> dict[str, list[HistoryIt
     out: dict[str, list[HistoryItem]] = defaultdict(list)
     h = t.customer_history.c
     for part in chunks(customers):
-        rows = session.execute(select(h.customer_id, h.at, h.event_id, h.kind, h.a, h.b, h.c)
+        rows = session.execute(select(h.customer_id, h.at, h.event_id, h.kind, h.a, h.b, h.c, h.d)
                                .where(h.customer_id.in_(part)))
-        for cid, at, eid, kind, a, b, c in rows:
-            out[cid].append(HistoryItem(at, eid, kind, a, b, c))
+        for cid, at, eid, kind, a, b, c, d in rows:
+            out[cid].append(HistoryItem(at, eid, kind, a, b, c, d))
     return out
 
 
@@ -223,7 +226,9 @@ def _move(session: Session, table: Any, keys: tuple[str, ...], before: Counter[A
                         list(part))
     shrunk = [{f"k_{c}": v for c, v in zip(keys, k, strict=True)} for k, d in sorted(delta.items()) if d < 0]
     if shrunk:  # by primary key: never a scan of the whole counter table
-        session.execute(delete(table).where(*[table.c[c] == bindparam(f"k_{c}") for c in keys], table.c.n == 0)
+        # |n| below half the last place: a fractional counter back to 0 (SQLite sums shares as REAL)
+        session.execute(delete(table).where(*[table.c[c] == bindparam(f"k_{c}") for c in keys],
+                                            func.abs(table.c.n) < _ZERO)
                         .execution_options(synchronize_session=False), shrunk)
 
 

@@ -41,9 +41,9 @@ class RawBatch:
     ignored: int = 0
 
     def hist(self, event: Event, customer_id: str, kind: str, at: Any, a: str | None = None,
-             b: str | None = None, c: str | None = None, suffix: str = "") -> None:
+             b: str | None = None, c: str | None = None, suffix: str = "", d: str | None = None) -> None:
         self.history.append({"event_id": f"{event.event_id}{suffix}", "customer_id": customer_id, "kind": kind,
-                             "at": to_naive_utc(at), "a": a, "b": b, "c": c})
+                             "at": to_naive_utc(at), "a": a, "b": b, "c": c, "d": d})
         self.customers.add(customer_id)
 
     def task(self, task_id: str, **values: Any) -> None:
@@ -91,7 +91,8 @@ def _one(batch: RawBatch, event: Event) -> None:  # noqa: C901 - one flat dispat
     elif isinstance(p, CustomerUnmerged):
         batch.hist(event, p.merged_id, "unmerged", p.unmerged_at, a=p.survivor_id)
     elif isinstance(p, CustomerAssigned):
-        batch.hist(event, p.customer_id, "assign", p.assigned_at, a=p.manager_id, b=p.team_id, c=p.stage)
+        batch.hist(event, p.customer_id, "assign", p.assigned_at, a=p.manager_id, b=p.team_id, c=p.stage,
+                   d=str(p.share))
     elif isinstance(p, CustomerUnassigned):
         batch.hist(event, p.customer_id, "unassign", p.unassigned_at, a=p.manager_id, b=p.team_id, c=p.stage)
     elif isinstance(p, FollowUpRecorded):

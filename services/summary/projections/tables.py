@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     Text,
@@ -46,6 +47,7 @@ customer_history = Table(
     Column("a", String(200)),
     Column("b", String(200)),
     Column("c", String(200)),
+    Column("d", String(40)),  # assign: the attribution share (decimal text)
     Index("ix_sm_history_customer", "customer_id"),
 )
 
@@ -59,6 +61,10 @@ fact = Table(
     Column("team_id", String(ID)),
     Column("secs_since_applied", BigInteger),
     Column("secs_since_registered", BigInteger),
+    # conversions by attribution share: `manager_id` is credited `share`, `co_manager_id` the rest (1 − share)
+    Column("share", Numeric(5, 4)),  # null (rows from before shares) = whole
+    Column("co_manager_id", String(ID)),
+    Column("co_team_id", String(ID)),
     # covering (index-only scans): every summary/dashboard query reads kind, time and attribution only
     Index("ix_sm_fact_kind_at", "kind", "at", "manager_id", "team_id"),
     Index("ix_sm_fact_manager", "manager_id", "kind", "at"),
@@ -167,7 +173,7 @@ daily_count = Table(
     Column("metric", String(40), primary_key=True),
     Column("manager_id", String(ID), primary_key=True),  # "" unassigned, "*" the team / everyone aggregate
     Column("team_id", String(ID), primary_key=True),  # "" no team, "*" everyone
-    Column("n", BigInteger, nullable=False),
+    Column("n", Numeric(20, 4), nullable=False),  # conversions are credited by attribution share: fractional
     # who first: one manager's rows, a team's aggregate rows or the everyone row, then metric and day range
     Index("ix_sm_daily_who", "manager_id", "team_id", "metric", "day"),
 )

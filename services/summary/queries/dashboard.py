@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.clock import from_naive_utc
 from ..domain.daily import DUE_METRIC, OPENING_METRICS
-from ..domain.metrics import mean_seconds, rate
+from ..domain.metrics import figure, mean_seconds, rate
 from ..projections import tables as t
 from .audience import Audience
 from .summary import daily_rows
@@ -79,8 +79,8 @@ def shortcuts(session: Session, tz: ZoneInfo, day: date, aud: Audience, caller: 
         "date": day.isoformat(), "follow_ups_overdue": int(due[0] or 0), "follow_ups_due_today": int(due[1] or 0),
         "open_tasks": counts["task"], "kyc_cases_open": counts["kyc"],
         "registered_today": int(today_counts.get("registrations", 0)),
-        "opened_today": int(today_counts.get("account_openings", 0)),
-        "funded_today": int(today_counts.get("fundings", 0)),
+        "opened_today": figure(today_counts.get("account_openings", 0)),  # by attribution share
+        "funded_today": figure(today_counts.get("fundings", 0)),
         "my_report_written_today": bool(written),
     }
 

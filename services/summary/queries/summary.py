@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.clock import Comparison, from_naive_utc, local_day
 from ..domain.daily import ALL, METRICS
+from ..domain.metrics import figure
 from ..projections import tables as t
 from .audience import Audience
 
@@ -33,19 +35,20 @@ def daily_rows(aud: Audience) -> list[Any]:
 
 
 def _counts(session: Session, days: dict[str, date], aud: Audience,
-            by_manager: bool) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, dict[str, int]]]]:
+            by_manager: bool) -> tuple[dict[str, dict[str, Decimal]], dict[str, dict[str, dict[str, Decimal]]]]:
     """Metric totals per window (label → metric → n), and per manager when asked, from the daily counts:
-    a manager's own rows, the team aggregates (manager `*`) or the everyone row (`*`, `*`)."""
+    a manager's own rows, the team aggregates (manager `*`) or the everyone row (`*`, `*`). Decimals:
+    conversions are credited by attribution share."""
     label_of = {d: label for label, d in days.items()}
-    totals = {label: dict.fromkeys(METRICS, 0) for label in days}
-    per: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: {label: dict.fromkeys(METRICS, 0)
-                                                                     for label in days})
+    totals = {label: dict.fromkeys(METRICS, Decimal(0)) for label in days}
+    per: dict[str, dict[str, dict[str, Decimal]]] = defaultdict(lambda: {label: dict.fromkeys(METRICS, Decimal(0))
+                                                                         for label in days})
     dc = t.daily_count.c
     in_days = dc.day.in_(list(days.values()))
     for day, metric, n in session.execute(select(dc.day, dc.metric, func.sum(dc.n))
                                           .where(in_days, dc.metric.in_(METRICS), *daily_rows(aud))
                                           .group_by(dc.day, dc.metric)):
-        totals[label_of[day]][metric] = int(n)
+        totals[label_of[day]][metric] = Decimal(n)
     if by_manager:
         cond = [in_days, dc.metric.in_(METRICS), dc.manager_id != ALL, dc.manager_id != "", dc.team_id != ALL]
         if aud.teams is not None:
@@ -54,20 +57,20 @@ def _counts(session: Session, days: dict[str, date], aud: Audience,
             cond.append(dc.manager_id.in_(aud.managers))
         for day, metric, mgr, n in session.execute(select(dc.day, dc.metric, dc.manager_id, func.sum(dc.n))
                                                    .where(*cond).group_by(dc.day, dc.metric, dc.manager_id)):
-            per[mgr][label_of[day]][metric] = int(n)
+            per[mgr][label_of[day]][metric] = Decimal(n)
     return totals, per
 
 
-def _compared(totals: dict[str, dict[str, int]], labels: list[str]) -> dict[str, dict[str, int]]:
-    """metric → the day, yesterday, last week and the changes against both."""
+def _compared(totals: dict[str, dict[str, Decimal]], labels: list[str]) -> dict[str, dict[str, int | float]]:
+    """metric → the day, yesterday, last week and the changes against both (exact, then as figures)."""
     metrics = {m: {label: totals[label][m] for label in labels} for m in METRICS}
     for m in metrics.values():
         m["change_vs_yesterday"] = m["today"] - m["yesterday"]
         m["change_vs_last_week"] = m["today"] - m["last_week"]
-    return metrics
+    return {name: {k: figure(v) for k, v in m.items()} for name, m in metrics.items()}
 
 
-def compared_metrics(session: Session, cmp: Comparison, aud: Audience) -> dict[str, dict[str, int]]:
+def compared_metrics(session: Session, cmp: Comparison, aud: Audience) -> dict[str, dict[str, int | float]]:
     """An audience's totals per metric on the day vs yesterday vs the same weekday last week."""
     totals, _ = _counts(session, cmp.days(), aud, False)
     return _compared(totals, list(cmp.days()))
@@ -82,7 +85,7 @@ def today_summary(session: Session, tz: ZoneInfo, day: date, aud: Audience) -> d
             _ = per[mgr]  # active managers of the audience appear even with nothing to show
     labels = list(cmp.days())
     metrics = _compared(totals, labels)
-    managers = [{"manager_id": mgr, "metrics": {m: {label: per[mgr][label][m] for label in labels}
+    managers = [{"manager_id": mgr, "metrics": {m: {label: figure(per[mgr][label][m]) for label in labels}
                                                 for m in METRICS}} for mgr in sorted(per)]
     return {"date": day.isoformat(), "yesterday": cmp.yesterday.isoformat(),
             "last_week": cmp.last_week.isoformat(), "timezone": tz.key, "metrics": metrics, "managers": managers}

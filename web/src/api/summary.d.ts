@@ -324,7 +324,10 @@ export interface components {
              */
             version_label?: string | null;
         };
-        /** Compared */
+        /**
+         * Compared
+         * @description A metric's figures; conversions are credited by attribution share, so they may be fractional (4 places).
+         */
         Compared: {
             /** Change Vs Last Week */
             change_vs_last_week: number;
