@@ -1,14 +1,16 @@
 """Summary counts by unique survivor: a merged customer (crm.customer.merged) contributes no stage, milestone,
-funnel entry or due item, an unmerge brings it back, and re-delivery and any order give the same counts
-(SQLite)."""
+funnel entry or due item, its KYC cases count once under the survivor's owner, an unmerge brings it back, and
+re-delivery and any order give the same counts (SQLite)."""
 
 from __future__ import annotations
 
 import itertools
 
 import pytest
+from sqlalchemy import select
 
 from services.summary import samples as s
+from services.summary.projections import tables as t
 from services.summary.queries.audience import Audience
 from services.summary.queries.dashboard import node_counts
 from services.summary.rebuild import fingerprint
@@ -53,14 +55,75 @@ def test_a_merged_customer_counts_once_as_its_survivor_and_unmerge_restores_it(m
     assert stages(c) == {"registered": 1, "pending_account_opening": 1}
 
 
-def test_any_order_gives_the_same_read_model(make):
-    base, tail, marks = customers()[:-3], customers()[-3:], [merged(), unmerged()]
+def in_any_order(make, moving: list, step: int, check) -> None:
+    """Feeds the new customer's last events and `moving` in a spread of their orders (one in `step`, two
+    events a batch): `check` holds for each, and every order gives the same read model."""
+    base, tail = customers()[:-3], customers()[-3:]
     prints = set()
-    for i, order in enumerate(itertools.permutations([*marks, *tail])):
-        if i % 17:
-            continue  # a spread of the 120 orders
+    for i, order in enumerate(itertools.permutations([*moving, *tail])):
+        if i % step:
+            continue
         c = make(f"o{i}")
         Feed(c)(base + list(order), batch=2)
-        assert stages(c) == {"registered": 1, "pending_account_opening": 1}
+        check(c)
         prints.add(repr(sorted(q(c, fingerprint).items())))
     assert len(prints) == 1
+
+
+def test_any_order_gives_the_same_read_model(make):
+    def check(c):
+        assert stages(c) == {"registered": 1, "pending_account_opening": 1}
+
+    in_any_order(make, [merged(), unmerged()], 17, check)  # a spread of the 120 orders
+
+
+def kyc(c) -> dict[tuple[str, str], int]:
+    """KYC cases per (state, manager) from the node counters."""
+    n = t.node_count.c
+    with c.sessions() as sess:
+        return {(node, mgr): k for node, mgr, k in sess.execute(
+            select(n.node, n.manager_id, n.n).where(n.dimension == "kyc", n.n != 0))}
+
+
+def test_a_merged_customers_kyc_cases_follow_the_survivors_owner_and_come_back_on_unmerge(make):
+    c = make()
+    feed = Feed(c)
+    feed(customers() + [s.as_event(s.kyc_state("k1", "new", "pending", z("2024-06-12T04:30:00")))])
+    assert kyc(c) == {("pending", "m2"): 1}
+    feed([merged(), merged()])  # re-delivered
+    assert kyc(c) == {("pending", "m1"): 1}  # once, under the survivor's owner
+    feed([s.as_event(s.assigned("old", "m3", "t1", z("2024-06-12T06:00:00")))])  # the survivor changes owner
+    assert kyc(c) == {("pending", "m3"): 1}
+    feed([s.as_event(s.kyc_state("k1", "new", "in_review", z("2024-06-12T06:30:00"), frm="pending"))])
+    assert kyc(c) == {("in_review", "m3"): 1}
+    feed([unmerged()])
+    assert kyc(c) == {("in_review", "m2"): 1}
+    assert stages(c) == {"registered": 1, "pending_account_opening": 1}
+
+
+def test_kyc_of_a_merged_customer_in_any_order_gives_the_same_read_model(make):
+    moving = [merged(), s.as_event(s.kyc_state("k1", "new", "pending", z("2024-06-12T04:30:00"))),
+              s.as_event(s.assigned("old", "m3", "t1", z("2024-06-12T06:00:00")))]
+
+    def check(c):
+        assert kyc(c) == {("pending", "m3"): 1} and stages(c) == {"pending_account_opening": 1}
+
+    in_any_order(make, moving, 71, check)  # a spread of the 720 orders
+
+
+def test_a_survivor_merged_in_its_turn_passes_its_survivors_owner_on(make):
+    c = make()
+    feed = Feed(c)
+    top = [s.as_event(e) for e in (s.registered("top", z("2024-06-01T00:00:00")),
+                                   s.stage("top", "registered", z("2024-06-01T00:00:00")),
+                                   s.assigned("top", "m4", "t1", z("2024-06-01T00:00:00")))]
+    feed(customers() + top + [s.as_event(s.kyc_state("k1", "new", "pending", z("2024-06-12T04:30:00")))])
+    feed([merged()])
+    assert kyc(c) == {("pending", "m1"): 1}
+    old_into_top = s.as_event(s._env(CustomerMerged(survivor_id="top", merged_id="old", reason="exact:id_number",
+                                                    merged_at=z("2024-06-12T06:00:00")), z("2024-06-12T06:00:00"), None))
+    feed([old_into_top])
+    assert kyc(c) == {("pending", "m4"): 1}
+    feed([s.as_event(s.assigned("top", "m3", "t1", z("2024-06-12T06:30:00")))])  # touches "top" only
+    assert kyc(c) == {("pending", "m3"): 1}
+    assert stages(c) == {"registered": 1}  # one customer left: "top"

@@ -42,6 +42,9 @@ STAGE_RANK = {s: i for i, s in enumerate(
     ("registered", "pending_account_opening", "pending_funding", "funded", "traded"))}
 
 
+MERGE_MARKS = ("merged", "unmerged")  # history kinds of a merge mark: a = the survivor
+
+
 @dataclass(frozen=True, order=True)
 class HistoryItem:
     """One history entry. `kind`: stage | assign | unassign | milestone | rejected | merged | unmerged.
@@ -117,8 +120,12 @@ class CustomerTimeline:
         """Merged into another customer (the latest of its merges and unmerges by (time, event id) is a
         merge): it then contributes nothing — no stage, milestones, funnel or due items — so every count is
         by unique survivor."""
-        marks = [i for i in self.items if i.kind in ("merged", "unmerged")]
-        return bool(marks) and marks[-1].kind == "merged"
+        return self.survivor() is not None
+
+    def survivor(self) -> str | None:
+        """The customer this one is merged into now (None: not merged)."""
+        marks = [i for i in self.items if i.kind in MERGE_MARKS]
+        return marks[-1].a if marks and marks[-1].kind == "merged" else None
 
     # -- stage -----------------------------------------------------------------------------------
     def stage_at(self, at: datetime) -> str | None:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.events import Event
@@ -19,7 +19,7 @@ from shared.runtime.logging import get_logger
 
 from ..domain.clock import local_date_of, week_start
 from ..domain.daily import CAMPAIGN_NODE, COUNTED_KINDS, DailyKey, daily_contributions, due_contributions
-from ..domain.derive import CustomerTimeline, HistoryItem, Owner
+from ..domain.derive import MERGE_MARKS, CustomerTimeline, HistoryItem, Owner
 from . import tables as t
 from .ingest import RawBatch, collect
 from .merge import TASK_COLS as _TASK_COLS
@@ -55,7 +55,7 @@ class FactProjector:
 
     def apply(self, session: Session, events: list[Event]) -> None:
         batch = collect(events)
-        customers = sorted(batch.customers)
+        customers = _with_merge_links(session, batch, sorted(batch.customers)) if batch.customers else []
         if is_postgres(session) and customers:
             _lock(session, customers)
         old = _load(session, customers, with_facts=True) if customers else None
@@ -80,9 +80,12 @@ class FactProjector:
         facts, states, funnels, due = [], [], [], []
         fu_updates: list[dict[str, Any]] = []
         fu_after: list[dict[str, Any]] = []
+        links: dict[str, str] = {}
         for cid in customers:
             tl = CustomerTimeline(history.get(cid, ()))
-            if tl.merged():  # counted as its survivor: no stage, milestones, funnel or due items of its own
+            if (survivor := tl.survivor()) is not None:
+                # counted as its survivor: no stage, milestones, funnel or due items of its own
+                links[cid] = survivor
                 states.append({"customer_id": cid, "stage": None, "stage_at": None, "manager_id": None,
                                "team_id": None})
                 nodes_of = {task["task_id"]: task.get("node") for task in loaded.tasks.get(cid, [])}
@@ -114,6 +117,8 @@ class FactProjector:
                 fu_after.append({**fu, "stage": fu_stage, "team_id": fu_team,
                                  "task_node": task_nodes.get(fu["task_id"]) if fu.get("task_id") else None})
             due += _due_items(cid, stage, owner, loaded.tasks.get(cid, []), fus)
+        _follow_survivors(states, links)
+        _replace(session, t.merge_link, customers, [{"customer_id": m, "survivor_id": s} for m, s in links.items()])
         _replace(session, t.fact, customers, facts)
         _replace(session, t.funnel, customers, funnels)
         _replace(session, t.due_item, customers, due)
@@ -129,7 +134,38 @@ class FactProjector:
         return nodes, daily_contributions(self.tz, facts, fu_after) + due_contributions(self.tz, due)
 
 
+def _follow_survivors(states: list[dict[str, Any]], links: dict[str, str]) -> None:
+    """A merged customer's state carries its final survivor's current owner (and no stage), so its KYC cases
+    count once, under that owner (its survivors are always among the customers recomputed with it)."""
+    by_id = {s["customer_id"]: s for s in states}
+    for state in states:
+        cid, seen = state["customer_id"], set()
+        while cid in links and cid not in seen:  # a survivor merged in its turn: its own survivor's owner
+            seen.add(cid)
+            cid = links[cid]
+        if cid != state["customer_id"] and cid not in links and (final := by_id.get(cid)) is not None:
+            state["manager_id"], state["team_id"] = final["manager_id"], final["team_id"]
+
+
 # ---- loading ------------------------------------------------------------------------------------------
+def _with_merge_links(session: Session, batch: RawBatch, customers: list[str]) -> list[str]:
+    """The customers a batch touches and all those linked to them by merges (merged into them or they are
+    merged into, now or by a merge mark of the batch, transitively), whose derived rows depend on each other."""
+    out = set(customers) | {h["a"] for h in batch.history if h["kind"] in MERGE_MARKS and h["a"]}
+    link = t.merge_link.c
+    frontier = sorted(out)
+    while frontier:
+        found: set[str] = set()
+        for part in chunks(frontier):
+            for merged_id, survivor_id in session.execute(
+                    select(link.customer_id, link.survivor_id)
+                    .where(or_(link.customer_id.in_(part), link.survivor_id.in_(part)))):
+                found |= {merged_id, survivor_id}
+        frontier = sorted(found - out)
+        out |= found
+    return sorted(out)
+
+
 def _lock(session: Session, customers: list[str]) -> None:
     """Serialise concurrent workers on the same customers (derived rows are read-modify-write)."""
     insert_ignore(session, t.customer_state, [{"customer_id": c} for c in customers])

@@ -71,6 +71,15 @@ fact = Table(
     Index("ix_sm_fact_team", "team_id", "kind", "at", "manager_id"),
 )
 
+# a merged customer -> its survivor, while merged (derived from the merge marks): finds the merged customers
+# whose KYC cases count under a survivor's owner when the survivor is touched
+merge_link = Table(
+    "sm_merge_link", metadata,
+    Column("customer_id", String(ID), primary_key=True),
+    Column("survivor_id", String(ID), nullable=False),
+    Index("ix_sm_merge_link_survivor", "survivor_id"),
+)
+
 customer_state = Table(
     "sm_customer_state", metadata,
     Column("customer_id", String(ID), primary_key=True),
