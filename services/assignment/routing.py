@@ -5,6 +5,7 @@ event-sourced consumer (one unit of work per batch, saved with tracking)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -83,7 +84,7 @@ class Router:
                 elif isinstance(ev.payload, CustomerMerged):
                     self._merged(uow, ev, now)
                 elif isinstance(ev.payload, CustomerUnmerged):
-                    self._unmerged(uow, ev, now)
+                    self._unmerged(uow, ev, rules, now)
         uow.settle()
         pe = ProcessingEvent()
         pe.collect_events(*uow.changed())
@@ -93,29 +94,35 @@ class Router:
         p = ev.payload
         eid = str(ev.event_id)
         agg = uow.customer(p.customer_id)
+        facts = CustomerFacts(p.customer_id, p.channel, p.user_region, p.active_region, p.language,
+                              p.referral_code, p.institution_id)
         if agg is not None and (agg.has_seen(eid) or ALL_STAGES in agg.slots or agg.merged):
+            if agg.merged and not agg.has_seen(eid):  # routed if an unmerge leaves the customer without owner
+                agg.hold_registration(asdict(facts), eid)
             log.info("registration_skipped", customer_id=p.customer_id,
                      why="merged" if agg.merged else "already_routed")
             return
-        facts = CustomerFacts(p.customer_id, p.channel, p.user_region, p.active_region, p.language,
-                              p.referral_code, p.institution_id)
-        code = uow.referral(p.referral_code) if p.referral_code else None
+        self._route(uow, agg, facts, rules, now, eid, ev.envelope.correlation_id)
+
+    def _route(self, uow: UnitOfWork, agg: CustomerAssignment | None, facts: CustomerFacts, rules: list[Rule],
+               now: datetime, eid: str, correlation_id: str | None) -> None:
+        code = uow.referral(facts.referral_code) if facts.referral_code else None
         teams = _Lazy(uow.team_view)
         managers = _Lazy(uow.candidate)
         decision = route(facts, rules, teams, managers, code.manager_id if code is not None else None)
-        agg = agg if agg is not None else uow.add(CustomerAssignment(customer_id=p.customer_id))
+        agg = agg if agg is not None else uow.add(CustomerAssignment(customer_id=facts.customer_id))
         if decision.manager_id is None:
             agg.left_in_pool(decision.inputs, now, eid)
-            log.info("customer_left_in_pool", customer_id=p.customer_id, skipped=len(decision.inputs["skipped"]))
+            log.info("customer_left_in_pool", customer_id=facts.customer_id, skipped=len(decision.inputs["skipped"]))
             return
         manager = uow.manager(decision.manager_id)
         assert manager is not None
         agg.assign(manager_id=manager.manager_id, team_id=manager.team_id, stage=None, share=Decimal("1"),
                    reason=decision.reason, at=now, protection_days=protection_days(uow, manager, self.default_days),
                    rule_id=decision.rule_id, rule_version=decision.rule_version, inputs=decision.inputs,
-                   cause_event_id=eid, correlation_id=ev.envelope.correlation_id)
+                   cause_event_id=eid, correlation_id=correlation_id)
         uow.took(manager.manager_id, decision.advance_team)
-        log.info("customer_routed", customer_id=p.customer_id, manager_id=manager.manager_id,
+        log.info("customer_routed", customer_id=facts.customer_id, manager_id=manager.manager_id,
                  reason=decision.reason, rule_id=decision.rule_id, rule_version=decision.rule_version)
 
     def _follow_up(self, uow: UnitOfWork, ev: Event, now: datetime) -> None:
@@ -147,7 +154,7 @@ class Router:
             self._carry_owner(uow, p.survivor_id, owner["manager_id"], MERGE, {"merged_id": p.merged_id}, eid, now)
         log.info("customer_merge_followed", survivor_id=p.survivor_id, merged_id=p.merged_id, closed=len(closed))
 
-    def _unmerged(self, uow: UnitOfWork, ev: Event, now: datetime) -> None:
+    def _unmerged(self, uow: UnitOfWork, ev: Event, rules: list[Rule], now: datetime) -> None:
         """The merge was undone: the customer gets its every-stage owner from before the merge back (when
         that manager can still take it); the survivor keeps its own, but an owner it only inherited from the
         merged customer (reason `merge`, still holding the slot) goes back with it: the survivor returns to
@@ -165,6 +172,8 @@ class Router:
         if owner is not None and ALL_STAGES not in merged.slots:
             self._carry_owner(uow, p.merged_id, owner["manager_id"], UNMERGE, {"survivor_id": p.survivor_id}, eid,
                               now)
+        if ALL_STAGES not in merged.slots and merged.held is not None:  # registered while merged: routed now
+            self._route(uow, merged, CustomerFacts(**merged.held), rules, now, eid, ev.envelope.correlation_id)
 
     def _carry_owner(self, uow: UnitOfWork, customer_id: str, manager_id: str, reason: str,
                      why: dict[str, Any], cause: str, now: datetime) -> None:

@@ -55,7 +55,9 @@ def test_the_survivors_owner_wins_and_the_merged_assignment_is_closed(svc, clock
     assert route(svc, m).events == []  # re-delivered
     # the merged customer's registration consumed after the merge routes nothing
     reg = ev(CustomerOnboarded(customer_id="new", registered_at=T0, channel="organic"))
-    assert route(svc, reg).events == [] and slots(svc).get(("new", "*")) is None
+    n = len(published(svc))
+    route(svc, reg)  # held (routed if an unmerge left it without owner), nothing published
+    assert slots(svc).get(("new", "*")) is None and len(published(svc)) == n
     # unmerge: the merged customer gets its owner back
     clock.advance(hours=1)
     route(svc, ev(CustomerUnmerged(survivor_id="old", merged_id="new", unmerged_at=clock.now())))
@@ -136,3 +138,17 @@ def dump(s):
     with s.sessions() as ses:
         return {tbl.name: sorted(tuple(str(v) for v in r) for r in ses.execute(select(tbl)))
                 for tbl in (t.assignments, t.history, t.managers)}
+
+
+def test_a_registration_consumed_while_merged_is_routed_when_the_unmerge_leaves_it_without_owner(svc, clock):
+    setup_org(svc)
+    svc.admin.save_rule(ADMIN, "r", {"position": 1, "manager_id": "m1"}, T0)
+    add_customers(svc, ["old"])
+    route(svc, merged(at=clock.now()))  # the merge before the merged customer's registration (another partition)
+    reg = cmd.registered("new")
+    route(svc, reg)
+    assert slots(svc).get(("new", "*")) is None and slots(svc).get(("old", "*")) is None
+    clock.advance(hours=1)
+    route(svc, unmerged(clock.now()))
+    assert slots(svc)[("new", "*")] == "m1" and load(svc, "m1") == 1  # routed by the rule, as at registration
+    assert route(svc, reg).events == [] and load(svc, "m1") == 1  # re-delivered registration

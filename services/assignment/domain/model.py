@@ -271,6 +271,8 @@ class CustomerAssignment(Aggregate):
     # last-writer-wins register by (time, event id). A class default: not a constructor field, and stored
     # aggregates from before it have none.
     merge = None
+    # the routing facts of a registration consumed while merged (routed if an unmerge leaves it without owner)
+    held = None
 
     @event("Opened")
     def __init__(self, customer_id: str):
@@ -306,6 +308,14 @@ class CustomerAssignment(Aggregate):
         slot = self.slots.get(ALL_STAGES)
         return (slot is not None and slot["manager_id"] == manager_id and slot["reason"] == reason
                 and slot["inputs"].get("merged_id") == merged_id)
+
+    def hold_registration(self, facts: dict[str, Any], cause: str) -> None:
+        self._registration_held(facts=facts, cause=cause)
+
+    @event("RegistrationHeld")
+    def _registration_held(self, facts: dict[str, Any], cause: str) -> None:
+        self.held = facts
+        self._remember(cause)
 
     @event("MergeChanged")
     def _merge_changed(self, survivor_id: str | None, active: bool, at: datetime, cause: str,
