@@ -13,7 +13,7 @@ function menu(): string[] {
 
 describe("permission-aware menus", () => {
   const STAFF = ["Tasks", "My Dashboard", "Today's Summary"];
-  const SETUP = ["Account Managers", "Teams and Rules"];
+  const SETUP = ["Account Managers", "Teams and Rules", "Institutions"];
   const SERVICE = ["Tickets", "Comments"];
   const END = ["User CRM", "Analytics", "Match review"];
   const CAMPAIGNS = ["Campaigns"];
@@ -49,7 +49,7 @@ describe("permission-aware menus", () => {
   it("speaks Chinese when the language is zh", () => {
     mockFetch({});
     renderWith(<AppLayout />, { role: "manager", lang: "zh" });
-    expect(menu()).toEqual(["首页", "客户池", "任务", "我的看板", "今日小结", "客户经理管理", "团队与规则", "工单", "评论",
+    expect(menu()).toEqual(["首页", "客户池", "任务", "我的看板", "今日小结", "客户经理管理", "团队与规则", "机构", "工单", "评论",
       "用户 CRM", "数据分析", "客户匹配审核", "营销活动"]);
   });
 });

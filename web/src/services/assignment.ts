@@ -58,6 +58,8 @@ export interface Team { team_id: string; name: string; leader_id: string | null;
 export interface RuleDefinition {
   position: number; name?: string | null; team_id?: string | null; manager_id?: string | null; strategy: "round_robin" | "least_loaded";
   enabled: boolean; regions: string[]; channels: string[]; languages: string[]; referral_codes: string[];
+  /** customer-service institution ids (rules saved before the condition existed have none) */
+  institutions?: string[];
 }
 export interface RuleRow { rule_id: string; version: number; position: number; enabled: boolean; definition: RuleDefinition; changed_at: string; changed_by: string | null }
 export interface RuleVersion { rule_id: string; version: number; definition: RuleDefinition; changed_at: string; changed_by: string | null }

@@ -15,6 +15,7 @@ import { matchesEn, matchesZh } from "./matches";
 import { importsEn, importsZh } from "./imports";
 import { auditEn, auditZh } from "./audit";
 import { accessEn, accessZh } from "./access";
+import { institutionsEn, institutionsZh } from "./institutions";
 
 export const screensEn = {
   ...tasksEn,
@@ -33,6 +34,7 @@ export const screensEn = {
   ...importsEn,
   ...auditEn,
   ...accessEn,
+  ...institutionsEn,
 } as const;
 
 export const screensZh: Record<keyof typeof screensEn, string> = {
@@ -52,4 +54,5 @@ export const screensZh: Record<keyof typeof screensEn, string> = {
   ...importsZh,
   ...auditZh,
   ...accessZh,
+  ...institutionsZh,
 };

@@ -11,13 +11,14 @@ import { ProblemAlert, QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import type { MessageKey } from "../../i18n/en";
 import { getTeam, listRules, listTeams, managersPage, ruleVersions, saveRule, type RuleDefinition, type RuleRow, type Team } from "../../services/assignment";
+import { allInstitutions } from "../../services/institutions";
 import { CHANNELS } from "../../services/models";
 import { RuleForm, toRuleBody, type RuleValues } from "./RuleForm";
 import { ordered, routeFor, type CustomerFacts } from "./routing";
 
 function Conditions({ d }: { d: RuleDefinition }) {
   const { t, label } = useI18n();
-  const parts: [MessageKey, string[]][] = [["managers.regions", d.regions], ["field.channel", d.channels.map((c) => label("channel", c))], ["managers.languages", d.languages], ["rules.referralCodes", d.referral_codes]];
+  const parts: [MessageKey, string[]][] = [["managers.regions", d.regions], ["field.channel", d.channels.map((c) => label("channel", c))], ["managers.languages", d.languages], ["rules.referralCodes", d.referral_codes], ["rules.institutions", d.institutions ?? []]];
   const set = parts.filter(([, v]) => v.length);
   if (!set.length) return <Typography.Text type="secondary">{t("rules.anyCustomer")}</Typography.Text>;
   return <>{set.map(([k, v]) => <div key={k}><Typography.Text type="secondary">{t(k)}:</Typography.Text> {v.map((x) => <Tag key={x}>{x}</Tag>)}</div>)}</>;
@@ -72,6 +73,7 @@ function Preview({ rules }: { rules: RuleRow[] }) {
           <Col span={12}><Form.Item name="language" label={t("field.language")}><Input maxLength={16} placeholder="zh-HK" /></Form.Item></Col>
           <Col span={12}><Form.Item name="channel" label={t("field.channel")}><Select allowClear options={CHANNELS.map((c) => ({ value: c, label: label("channel", c) }))} /></Form.Item></Col>
           <Col span={12}><Form.Item name="referral_code" label={t("field.referralCode")}><Input maxLength={64} /></Form.Item></Col>
+          <Col span={12}><Form.Item name="institution_id" label={t("institutions.id")}><Input maxLength={64} /></Form.Item></Col>
         </Row>
         <Button htmlType="submit" data-testid="route-preview">{t("rules.previewRun")}</Button>
       </Form>
@@ -96,6 +98,7 @@ export default function TeamsRulesPage() {
   const teams = useQuery({ queryKey: ["teams"], queryFn: ({ signal }) => listTeams(signal) });
   const rules = useQuery({ queryKey: ["rules"], queryFn: ({ signal }) => listRules(signal) });
   const managers = useQuery({ queryKey: ["managers", "active-all"], queryFn: ({ signal }) => managersPage({ status: "active", limit: 500 }, signal), enabled: manage });
+  const institutions = useQuery({ queryKey: ["institutions", "all"], queryFn: ({ signal }) => allInstitutions(signal), enabled: manage });
   const [versionsOf, setVersionsOf] = useState<string | null>(null);
   const [editing, setEditing] = useState<RuleRow | "new" | null>(null);
   const [form] = Form.useForm<RuleValues>();
@@ -158,7 +161,7 @@ export default function TeamsRulesPage() {
       <Versions ruleId={versionsOf} onClose={() => setVersionsOf(null)} />
       <Modal open={editing !== null} forceRender width={600} onCancel={() => setEditing(null)} title={editing === "new" ? t("rules.add") : t("rules.editRule", { id: editing?.rule_id ?? "" })}
         okText={t("common.save")} confirmLoading={save.isPending} onOk={() => submitValid(form, (v) => save.mutate(v))}>
-        <RuleForm form={form} existing={editing !== "new" && editing !== null} teams={teams.data ?? []} managers={managers.data?.items ?? []} />
+        <RuleForm form={form} existing={editing !== "new" && editing !== null} teams={teams.data ?? []} managers={managers.data?.items ?? []} institutions={institutions.data ?? []} />
         {save.isError && <ProblemAlert error={save.error} />}
       </Modal>
     </>

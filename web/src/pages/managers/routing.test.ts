@@ -21,6 +21,13 @@ describe("route preview", () => {
     expect(routeFor(rules, { region: "SG", referral_code: " MGR-Cathy " })?.rule_id).toBe("qr");
     expect(routeFor([rules[1]], { region: "SG", language: "zh" })).toBeNull();
   });
+  it("matches institutions like the router: case-insensitively, and a customer without one never matches", () => {
+    const rs = [rule("inst", 5, { institutions: ["INST-A"], team_id: "T-INST" }), rule("fallback", 1000, { team_id: "T-POOL" })];
+    expect(routeFor(rs, { institution_id: "inst-a" })?.rule_id).toBe("inst");
+    expect(routeFor(rs, { institution_id: "INST-B" })?.rule_id).toBe("fallback");
+    expect(routeFor(rs, {})?.rule_id).toBe("fallback");
+    expect(routeFor([rule("old", 1)], { institution_id: "INST-A" })?.rule_id).toBe("old"); // saved before the condition existed
+  });
   it("matches languages like the router: zh covers zh-HK, zh-hk only zh-HK", () => {
     expect(languageMatches(["zh"], "zh-Hant")).toBe(true);
     expect(languageMatches(["zh-hk"], "zh")).toBe(false);

@@ -2,7 +2,7 @@
 // matching as services/assignment/domain/rules.py Rule.matches). The API assigns; this only previews.
 import type { RuleRow } from "../../services/assignment";
 
-export interface CustomerFacts { region?: string | null; channel?: string | null; language?: string | null; referral_code?: string | null }
+export interface CustomerFacts { region?: string | null; channel?: string | null; language?: string | null; referral_code?: string | null; institution_id?: string | null }
 
 const lower = (xs: string[]) => xs.map((x) => x.toLowerCase());
 
@@ -19,6 +19,7 @@ export function ruleMatches(rule: RuleRow, f: CustomerFacts): boolean {
   if (d.regions.length && !lower(d.regions).includes((f.region ?? "").toLowerCase())) return false;
   if (d.channels.length && !lower(d.channels).includes((f.channel ?? "").toLowerCase())) return false;
   if (d.referral_codes.length && !lower(d.referral_codes).includes((f.referral_code ?? "").trim().toLowerCase())) return false;
+  if (d.institutions?.length && !lower(d.institutions).includes((f.institution_id ?? "").toLowerCase())) return false;
   return languageMatches(d.languages, f.language);
 }
 

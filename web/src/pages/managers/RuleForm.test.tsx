@@ -1,0 +1,37 @@
+import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { Form } from "antd";
+import { describe, expect, it } from "vitest";
+import type { Institution } from "../../services/institutions";
+import { renderWith } from "../../test/render";
+import { RuleForm, toRuleBody, type RuleValues } from "./RuleForm";
+
+const INSTITUTIONS: Institution[] = [
+  { institution_id: "INST-A", name: "Alpha Securities", created_at: "", updated_at: "" },
+  { institution_id: "INST-B", name: "Beta Bank", created_at: "", updated_at: "" },
+];
+
+let values: RuleValues | null = null;
+function Harness() {
+  const [form] = Form.useForm<RuleValues>();
+  return (
+    <>
+      <RuleForm form={form} existing={false} teams={[]} managers={[]} institutions={INSTITUTIONS} />
+      <button type="button" onClick={() => void form.validateFields().then((v) => { values = v; })}>check</button>
+    </>
+  );
+}
+
+describe("the routing rule form", () => {
+  it("offers the customer service's institutions as a condition and sends the chosen ids", async () => {
+    values = null;
+    renderWith(<Harness />, { role: "admin" });
+    fireEvent.change(screen.getByLabelText("Rule id"), { target: { value: "inst-rule" } });
+    fireEvent.mouseDown(screen.getByRole("combobox", { name: "Institutions" }));
+    fireEvent.click(await screen.findByText("Beta Bank (INST-B)"));
+    fireEvent.click(screen.getByRole("button", { name: "check" }));
+    await waitFor(() => expect(values).not.toBeNull());
+    const body = toRuleBody(values as unknown as RuleValues);
+    expect(body.institutions).toEqual(["INST-B"]);
+    expect(body).not.toHaveProperty("rule_id");
+  });
+});
