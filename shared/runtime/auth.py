@@ -384,19 +384,26 @@ async def current_principal(
 # A route's permission rule, machine-readable: `require` and `require_any` mark their dependency with it and the
 # app's OpenAPI states it on each operation as `x-whale-permission` (`openapi_problems.permission_rules`):
 # {"all_of": [...]} (every one; [] = any signed-in member) or {"any_of": [...], "scope": "all"} (one of them,
-# and with `scope` that data scope).
+# and with `scope` that data scope); either with "scopes": [...] (the data scopes the route serves at all).
 PERMISSION_RULE = "__whale_permission__"
 
 
-def require(*perms: Perm | str):
-    """Route dependency: the principal, after 401/403 checks for every permission named."""
+def require(*perms: Perm | str, scopes: tuple[Scope, ...] | None = None):
+    """Route dependency: the principal, after 401/403 checks for every permission named and (with `scopes`)
+    a 403 unless its data scope is one of them (e.g. figures by team mean nothing to an own-customers scope)."""
 
     async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
         for perm in perms:
             principal.require(perm)
+        if scopes is not None and principal.scope not in scopes:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail="requires one of the data scopes: " + ", ".join(
+                SCOPE_NAMES.get(s, str(s)) for s in scopes))
         return principal
 
-    setattr(dependency, PERMISSION_RULE, {"all_of": sorted({str(p) for p in perms})})
+    rule: dict[str, Any] = {"all_of": sorted({str(p) for p in perms})}
+    if scopes is not None:
+        rule["scopes"] = sorted(str(s) for s in scopes)
+    setattr(dependency, PERMISSION_RULE, rule)
     return dependency
 
 

@@ -132,6 +132,9 @@ def permission_rules(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
             merged.update(anys[0])
             if not merged["all_of"]:
                 del merged["all_of"]
+        served = [set(r["scopes"]) for r in rules if "scopes" in r]
+        if served:
+            merged["scopes"] = sorted(set.intersection(*served))
         for method in route.methods:
             op = schema.get("paths", {}).get(route.path_format, {}).get(method.lower())
             if op is not None:

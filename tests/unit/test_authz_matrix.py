@@ -41,6 +41,7 @@ pytestmark = pytest.mark.asyncio
 AUTH = AuthSettings(jwt_secret="unit-test-secret-of-at-least-32-bytes")
 SERVICES = topics.SERVICES  # every service, the ones to come too
 SCOPES = ("own", "team", "node", "all")
+PRINCIPAL_SCOPE = {"own": "own", "team": "team", "node": "team", "all": "all"}  # a node role: the teams under it
 T0 = datetime.now(UTC) - timedelta(days=1)
 HEALTH = {"/healthz", "/readyz", "/metrics"}
 # company → region → two branches; B has teams T1 and T2, B2 has T3. A `node` role is anchored at B.
@@ -158,7 +159,8 @@ async def test_the_authorization_matrix(name, tmp_path, monkeypatch, capsys):
         async with httpx.AsyncClient(transport=transport, base_url="http://matrix") as client:
             for method, path, op, perms, met, what, scope in plan:
                 rule = op["x-whale-permission"]
-                allowed = met and rule.get("scope") in (None, scope)
+                allowed = (met and rule.get("scope") in (None, scope)
+                           and ("scopes" not in rule or PRINCIPAL_SCOPE[scope] in rule["scopes"]))
                 body = {} if method in ("POST", "PUT", "PATCH") else None
                 r = await client.request(method, url_of(path, op), json=body, headers=token(role_id(perms, scope)))
                 answered[f"{'met' if allowed else 'unmet'}:{r.status_code}"] += 1

@@ -19,6 +19,8 @@ from .models import BrokerageDay, Rollup
 router = APIRouter(prefix="/summary", tags=["today's summary"])
 Reader = Annotated[Principal, Depends(require(Perm.ClientProfileReadOnly))]
 SignedIn = Annotated[Principal, Depends(require())]
+# Figures by organisation level: a team, node or all-customers scope (an own scope has no team figures).
+TeamReader = Annotated[Principal, Depends(require(Perm.ClientProfileReadOnly, scopes=(Scope.team, Scope.all)))]
 
 
 @router.get("/day", response_model=BrokerageDay)
@@ -44,7 +46,7 @@ async def get_today(request: Request, principal: Reader, day: Annotated[date | N
     403: {"description": "Own-customers scope: no team figures to roll up."},
     404: {"description": "The node is unknown or has no team the caller may see, or the service has no "
                          "organisation tree (SUMMARY_ACCESS_DIRECTORY=off)."}})
-async def get_rollup(request: Request, principal: Reader,
+async def get_rollup(request: Request, principal: TeamReader,
                      day: Annotated[date | None, Query(alias="date", **DAY_RANGE)] = None,
                      node_id: Annotated[str | None, Query(min_length=1, max_length=64,
                                                           description="Default: the company.")] = None,
@@ -56,8 +58,6 @@ async def get_rollup(request: Request, principal: Reader,
     directory = c.access_directory
     if directory is None:
         raise HTTPException(404, detail="no organisation tree: SUMMARY_ACCESS_DIRECTORY is off")
-    if principal.scope == Scope.own:
-        raise HTTPException(403, detail="figures by organisation level need a team, node or all-customers scope")
     visible = None if principal.scope == Scope.all else tuple(principal.teams)
     try:
         return await read(c, rollup, directory.tables, c.settings.tz, day or local_today(c), node_id, visible)
