@@ -11,7 +11,8 @@ test("an auditor sees masked personal data and no write buttons", async () => {
   // the screens ClientProfileReadOnly (and the User CRM and campaigns read permissions) open; not KYC review,
   // Tickets or Comments, which need permissions an auditor does not have
   assert.deepEqual(menu.map((m) => m.trim()), ["Home", "Customer List", "Tasks", "My Dashboard", "Today's Summary",
-    "Account Managers", "Teams and Rules", "Institutions", "User CRM", "Analytics", "Match review", "Campaigns", "Audit log"]);
+    "Account Managers", "Teams and Rules", "Institutions", "User CRM", "Analytics", "Match review", "Campaigns", "Audit log",
+    "Roles and permissions", "Organisation", "Staff"]);
   await page.goto(new URL("/customers", CONSOLE).href);
   const first = page.locator("[data-testid=customer-table] tbody tr[data-row-key]").first();
   await first.waitFor({ timeout: 120_000 });
