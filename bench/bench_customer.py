@@ -211,14 +211,20 @@ def load_customers(url: str, svc: Any, n: int) -> dict[str, int]:
             for stage, k in counts.items():
                 cur.execute("INSERT INTO customer_stage_count (stage, n) VALUES (%s, %s)", (stage, k))
         conn.commit()
-    with svc.engine.begin() as conn:
+    index_and_analyze(svc.engine, pg, indexes, ["customer", "customer_assignment"])
+    return counts
+
+
+def index_and_analyze(engine: Any, pg: str, indexes: list[Index], tables: list[str]) -> None:
+    """After a bulk COPY: create the indexes left out of it, then VACUUM ANALYZE the tables (fresh statistics,
+    as a long-running database would have)."""
+    with engine.begin() as conn:
         conn.execute(text("SET maintenance_work_mem = '256MB'"))
         for ix in indexes:
             ix.create(conn)
     with psycopg.connect(pg, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE customer")
-        conn.execute("VACUUM ANALYZE customer_assignment")
-    return counts
+        for table in tables:
+            conn.execute(f"VACUUM ANALYZE {table}")
 
 
 def _pct(samples: list[float], q: float) -> float:

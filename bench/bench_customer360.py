@@ -31,7 +31,7 @@ from services.customer.settings import CustomerSettings
 from shared.events import registry
 from shared.runtime.auth import mint_token
 
-from .bench_customer import AUTH, T0, journey, load_customers
+from .bench_customer import AUTH, T0, index_and_analyze, journey, load_customers
 from .stats import percentile
 
 SAMPLE = 1_000
@@ -89,13 +89,7 @@ def load_activity(url: str, svc: Any, n: int) -> int:
                             "VALUES (%s, %s, %s, %s)", (f"cp{k}", f"Campaign {k}", T0, f"en{k}"))
             rows = 8 * n + 20
         conn.commit()
-    with svc.engine.begin() as conn:
-        conn.execute(text("SET maintenance_work_mem = '256MB'"))
-        for ix in indexes:
-            ix.create(conn)
-    with psycopg.connect(pg, autocommit=True) as conn:
-        for t in a.all():
-            conn.execute(f"VACUUM ANALYZE {t.name}")
+    index_and_analyze(svc.engine, pg, indexes, [t.name for t in a.all()])
     return rows
 
 
