@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { ACTIONS, meets, type Action } from "./catalogue";
+import { ACTIONS, meets, TABS, type Action, type TabName } from "./catalogue";
 import { loadConfig, type ConsoleConfig } from "./config";
 import { endSessionUrl } from "./oidc";
 import type { Perm } from "./perms";
@@ -13,6 +13,8 @@ interface Auth {
   can: (perm: Perm) => boolean;
   /** whether the caller may use an action button (its permission from the catalogue, auth/catalogue.ts) */
   may: (action: Action) => boolean;
+  /** whether the caller may read a tab (its permission from the catalogue's TABS) */
+  sees: (tab: TabName) => boolean;
 }
 
 const AuthContext = createContext<Auth | null>(null);
@@ -66,7 +68,8 @@ export function AuthProvider({ children, initial, config: fixedConfig }: {
   const value = useMemo<Auth>(
     () => {
       const can = (p: Perm) => canDo(session, p);
-      return { config, session, setSession, signOut, can, may: (a: Action) => meets(ACTIONS[a], can) };
+      return { config, session, setSession, signOut, can, may: (a: Action) => meets(ACTIONS[a], can),
+        sees: (tab: TabName) => meets(TABS[tab], can) };
     },
     [config, session, setSession, signOut],
   );

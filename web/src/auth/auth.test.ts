@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { pkceChallenge } from "./oidc";
-import { can, decodeClaims, isExpired, makeSession } from "./session";
+import { seesLevels } from "../pages/summary/RollupSection";
+import { can, decodeClaims, isExpired, loadSession, makeSession, saveSession } from "./session";
 
 const b64url = (s: string) => btoa(String.fromCharCode(...new TextEncoder().encode(s))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 const token = (claims: object) => `${b64url("{}")}.${b64url(JSON.stringify(claims))}.x`;
@@ -23,6 +24,20 @@ describe("session", () => {
       scope: "team", teams: ["T-HK"], team_id: "T-HK" });
     expect(can(s, "AssignmentManage")).toBe(true);
     expect(s.claims).toMatchObject({ sub: "M-HK-1", roles: ["team_lead"], scope: "team", teams: ["T-HK"], team: "T-HK" });
+  });
+
+  it("decides the roll-up by organisation level from the rights GET /access/me gave, also after a reload", () => {
+    const kc = token({ sub: "c19e1a7b-opaque", staff_id: "M-1", scope: "openid profile", exp: 4102444800 });
+    const rights = (scope: "own" | "team" | "all", teams: string[]) => ({ staff_id: "M-1", roles: ["r"], permissions: ["ClientProfileReadOnly"], scope, teams, team_id: null });
+    expect(seesLevels(makeSession(kc, "oidc", "id", rights("all", [])))).toBe(true);
+    expect(seesLevels(makeSession(kc, "oidc", "id", rights("team", ["T-HK", "T-SG"])))).toBe(true);
+    expect(seesLevels(makeSession(kc, "oidc", "id", rights("team", ["T-HK"])))).toBe(false);
+    expect(seesLevels(makeSession(kc, "oidc", "id", rights("own", [])))).toBe(false);
+    // the access service did not answer: the token's OAuth `scope` string is no data scope
+    expect(seesLevels(makeSession(kc, "oidc", "id"))).toBe(false);
+    saveSession(makeSession(kc, "oidc", "id", rights("team", ["T-HK", "T-SG"])));
+    expect(seesLevels(loadSession())).toBe(true);
+    saveSession(null);
   });
 
   it("refuses something that is not a token", () => {

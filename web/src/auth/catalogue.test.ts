@@ -5,7 +5,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { SCREENS } from "../app/routes";
-import { ACTIONS, MENU, meets, namedPermissions } from "./catalogue";
+import { DRAWER_TABS } from "../pages/customers/drawer/CustomerDrawer";
+import { INFO_TABS } from "../services/usercrm";
+import { ACTIONS, MENU, meets, namedPermissions, TABS } from "./catalogue";
 import { PERMS } from "./perms";
 
 function servicePerms(): string[] {
@@ -39,5 +41,23 @@ describe("the permission catalogue of menus and buttons", () => {
     expect(meets(ACTIONS["customers.select"], holds("TaskWrite"))).toBe(false);
     expect(meets(MENU["/"], holds())).toBe(true);
     expect(meets(MENU["/access/staff"], holds("AuditRead"))).toBe(true);
+  });
+
+  it("every tab of the User CRM and the customer drawer has its entry, and every entry a tab", () => {
+    const usercrm = ["panel", ...INFO_TABS, "accounts", "allocations", "statement"].map((x) => `usercrm.tab.${x}`);
+    const drawer = DRAWER_TABS.map((x) => `customers.tab.${x}`);
+    expect(Object.keys(TABS).sort()).toEqual([...usercrm, ...drawer].sort());
+    const holds = (...perms: string[]) => (p: string) => perms.includes(p);
+    expect(meets(TABS["usercrm.tab.banking"], holds("UserTabGeneral"))).toBe(false);
+    expect(meets(TABS["usercrm.tab.banking"], holds("UserTabBanking"))).toBe(true);
+    expect(meets(TABS["usercrm.tab.statement"], holds("UserReportsRead"))).toBe(true);
+    expect(meets(TABS["customers.tab.messages"], holds())).toBe(false);
+    expect(meets(TABS["customers.tab.basic"], holds())).toBe(true);
+  });
+
+  it("every request button of the User CRM panel has its action", () => {
+    for (const k of ["message", "block", "unblock", "reset", "account", "deposit", "withdraw", "allocation"]) {
+      expect(Object.keys(ACTIONS)).toContain(`usercrm.${k}`);
+    }
   });
 });

@@ -56,6 +56,12 @@ export const ACTIONS = {
   "comments.moderate": "CommentModerate",
   "usercrm.message": "UserMessageSend",
   "usercrm.block": "UserAccessManage",
+  "usercrm.unblock": "UserAccessManage",
+  "usercrm.reset": "UserAccessManage",
+  "usercrm.account": "UserMoneyRequest",
+  "usercrm.deposit": "UserMoneyRequest",
+  "usercrm.withdraw": "UserMoneyRequest",
+  "usercrm.allocation": "UserMoneyRequest",
   "usercrm.edit": "UserInfoEdit",
   "usercrm.ownerChange": "UserOwnerChange",
   "usercrm.accessLevel": "UserAccessLevelManage",
@@ -73,16 +79,45 @@ export const ACTIONS = {
 } as const satisfies Record<string, Need>;
 export type Action = keyof typeof ACTIONS;
 
+/** Tabs (of a screen or a drawer), by `<area>.tab.<tab>`: a tab the caller may not read is not shown. The User
+ *  CRM's information tabs each have their own permission (seed 004), its reports need UserReportsRead; the
+ *  customer drawer's Messages tab needs what GET /usercrm/customers/{id}/requests requires. */
+export const TABS = {
+  "usercrm.tab.panel": null,
+  "usercrm.tab.general": "UserTabGeneral",
+  "usercrm.tab.personal": "UserTabPersonal",
+  "usercrm.tab.financial_status": "UserTabFinancialStatus",
+  "usercrm.tab.financial_experience": "UserTabExperience",
+  "usercrm.tab.banking": "UserTabBanking",
+  "usercrm.tab.compliance": "UserTabCompliance",
+  "usercrm.tab.logs": "UserTabLogs",
+  "usercrm.tab.accounts": "UserReportsRead",
+  "usercrm.tab.allocations": "UserReportsRead",
+  "usercrm.tab.statement": "UserReportsRead",
+  "customers.tab.basic": null,
+  "customers.tab.opening": null,
+  "customers.tab.referral": null,
+  "customers.tab.assets": null,
+  "customers.tab.moves": null,
+  "customers.tab.followups": null,
+  "customers.tab.service": null,
+  "customers.tab.remarks": null,
+  "customers.tab.notes": null,
+  "customers.tab.messages": "ClientProfileReadOnly",
+  "customers.tab.assignment": null,
+} as const satisfies Record<string, Need>;
+export type TabName = keyof typeof TABS;
+
 /** Whether a caller holding `can` meets a need. */
 export function meets(need: Need, can: (p: CatalogPerm) => boolean): boolean {
   if (need === null) return true;
   return typeof need === "string" ? can(need) : need.some(can);
 }
 
-/** Every permission the table names (menus and actions). */
+/** Every permission the table names (menus, actions and tabs). */
 export function namedPermissions(): CatalogPerm[] {
   const out = new Set<CatalogPerm>();
-  for (const need of [...Object.values(MENU), ...Object.values(ACTIONS)] as Need[]) {
+  for (const need of [...Object.values(MENU), ...Object.values(ACTIONS), ...Object.values(TABS)] as Need[]) {
     if (need === null) continue;
     for (const p of typeof need === "string" ? [need] : need) out.add(p);
   }

@@ -23,12 +23,9 @@ export interface Account { account_id: string; account_type: string; currency: s
 export interface Allocation { allocation_id: string; account_id: string; fund_id: string; fund_name: string | null; currency: string; started_at: string; stopped_at: string | null; value: string | null; performance_pct: string | null; amount: string; status: string }
 export interface StatementEntry { entry_id: string; at: string; account_id: string; kind: string; amount: string; currency: string; symbol: string | null; side: string | null; quantity: string | null; price: string | null; reference: string; description: string | null }
 
-export const INFO_TABS = [
-  { tab: "general", perm: "UserTabGeneral" }, { tab: "personal", perm: "UserTabPersonal" },
-  { tab: "financial_status", perm: "UserTabFinancialStatus" }, { tab: "financial_experience", perm: "UserTabExperience" },
-  { tab: "banking", perm: "UserTabBanking" }, { tab: "compliance", perm: "UserTabCompliance" }, { tab: "logs", perm: "UserTabLogs" },
-] as const;
-export type InfoTab = (typeof INFO_TABS)[number]["tab"];
+/** The information tabs, in order (each one's permission: `usercrm.tab.<tab>` in auth/catalogue.ts). */
+export const INFO_TABS = ["general", "personal", "financial_status", "financial_experience", "banking", "compliance", "logs"] as const;
+export type InfoTab = (typeof INFO_TABS)[number];
 export const STATEMENT_KINDS = ["trade", "deposit", "withdrawal", "charge", "allocation"] as const;
 
 const base = (id: string) => `/usercrm/customers/${encodeURIComponent(id)}`;

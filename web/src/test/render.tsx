@@ -33,15 +33,16 @@ export function testQueryClient(): QueryClient {
   return qc;
 }
 
-export function renderWith(ui: ReactNode, { role = "admin", url = "/", path = "*", lang = "en", client }: {
-  role?: Role | null; url?: string; path?: string; lang?: Lang; client?: QueryClient;
+export function renderWith(ui: ReactNode, { role = "admin", session, url = "/", path = "*", lang = "en", client }: {
+  role?: Role | null; /** a session built otherwise (an OpenID Connect one with rights), instead of the role's */
+  session?: Session; url?: string; path?: string; lang?: Lang; client?: QueryClient;
 } = {}) {
   const qc = client ?? testQueryClient();
   return render(
     <I18nProvider lang={lang}>
       <ThemedAntd>
         <QueryProvider client={qc}>
-          <AuthProvider initial={role ? sessionFor(role) : null} config={{ devSignIn: true }}>
+          <AuthProvider initial={session ?? (role ? sessionFor(role) : null)} config={{ devSignIn: true }}>
             <MemoryRouter initialEntries={[url]}>
               <LocationSpy />
               <Routes>

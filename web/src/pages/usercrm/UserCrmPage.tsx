@@ -50,27 +50,25 @@ function Approvals() {
 
 export default function UserCrmPage() {
   const { t } = useI18n();
-  const { can, may } = useAuth();
+  const { sees } = useAuth();
   const [params, set] = useSearchPatch();
   const customerId = params.get("customer");
   const view = params.get("view") === "approvals" ? "approvals" : "user";
   const tab = params.get("tab") ?? "panel";
   // the information tabs the caller may read sit under one "Information" tab: ten tabs in one row overflow
   // at 1280 px into antd's "more" menu, whose button inside the tablist is not a tab (aria-required-children)
-  const infoTabs = api.INFO_TABS.filter((x) => can(x.perm)).map((x) => ({
-    key: x.tab, label: t(`usercrm.tab.${x.tab}` as MessageKey), children: customerId && <InfoTab customerId={customerId} tab={x.tab} />,
+  const infoTabs = api.INFO_TABS.filter((x) => sees(`usercrm.tab.${x}`)).map((x) => ({
+    key: x, label: t(`usercrm.tab.${x}` as MessageKey), children: customerId && <InfoTab customerId={customerId} tab={x} />,
   }));
   const infoTab = infoTabs.find((x) => x.key === tab)?.key;
   const tabs = [
-    { key: "panel", label: t("usercrm.panel"), children: customerId && <UserPanel customerId={customerId} /> },
+    ...(sees("usercrm.tab.panel") ? [{ key: "panel", label: t("usercrm.panel"), children: customerId && <UserPanel customerId={customerId} /> }] : []),
     ...(infoTabs.length ? [{ key: "info", label: t("usercrm.information"), children: (
       <Tabs size="small" activeKey={infoTab ?? infoTabs[0].key} onChange={(k) => set({ tab: k }, { keepCursor: true })} items={infoTabs} destroyOnHidden />
     ) }] : []),
-    ...(may("usercrm.reports") ? [
-      { key: "accounts", label: t("usercrm.accounts"), children: customerId && <AccountsReport customerId={customerId} /> },
-      { key: "allocations", label: t("usercrm.allocations"), children: customerId && <AllocationsReport customerId={customerId} /> },
-      { key: "statement", label: t("usercrm.statement"), children: customerId && <StatementReport customerId={customerId} /> },
-    ] : []),
+    ...(sees("usercrm.tab.accounts") ? [{ key: "accounts", label: t("usercrm.accounts"), children: customerId && <AccountsReport customerId={customerId} /> }] : []),
+    ...(sees("usercrm.tab.allocations") ? [{ key: "allocations", label: t("usercrm.allocations"), children: customerId && <AllocationsReport customerId={customerId} /> }] : []),
+    ...(sees("usercrm.tab.statement") ? [{ key: "statement", label: t("usercrm.statement"), children: customerId && <StatementReport customerId={customerId} /> }] : []),
   ];
   return (
     <>

@@ -19,11 +19,8 @@ import type { MessageKey } from "../../i18n/en";
 const when = (v: string | null | undefined) => (v ? dayjs(v).format("YYYY-MM-DD HH:mm") : "—");
 export const STATE_COLOR: Record<string, string> = { awaiting_approval: "gold", submitted: "blue", accepted: "blue", completed: "green", failed: "red", declined: "default" };
 
-// each request button's entry in the permission catalogue (auth/catalogue.ts)
-const ACTION_OF: Record<ActionKind, Action> = {
-  message: "usercrm.message", block: "usercrm.block", unblock: "usercrm.block", reset: "usercrm.block",
-  account: "usercrm.moneyRequest", deposit: "usercrm.moneyRequest", withdraw: "usercrm.moneyRequest", allocation: "usercrm.moneyRequest",
-};
+// the request buttons, in order; each one's permission is its entry `usercrm.<kind>` in the catalogue
+const KINDS: readonly ActionKind[] = ["message", "block", "unblock", "reset", "account", "deposit", "withdraw", "allocation"];
 
 /** What a request asked for and what the platform answered (the message's delivery, the new account…): its
  *  summary (no personal data) and result, as `key: value` pairs. */
@@ -34,7 +31,7 @@ export function requestDetails(r: Pick<api.UserRequest, "summary" | "result">): 
 
 /** The action buttons a role's permissions allow (block or unblock by the current access). */
 export function allowedActions(can: (p: Perm) => boolean, blocked: boolean): ActionKind[] {
-  return (Object.keys(ACTION_OF) as ActionKind[]).filter((k) => meets(ACTIONS[ACTION_OF[k]], can) && !(k === "block" && blocked) && !(k === "unblock" && !blocked));
+  return KINDS.filter((k) => meets(ACTIONS[`usercrm.${k}` satisfies Action], can) && !(k === "block" && blocked) && !(k === "unblock" && !blocked));
 }
 
 export function UserPanel({ customerId }: { customerId: string }) {

@@ -7,6 +7,7 @@ import { Alert, Button, DatePicker, Drawer, Space, Tabs, Tag } from "antd";
 import dayjs from "dayjs";
 import { useSearchParams } from "react-router";
 import { useAuth } from "../../../auth/AuthProvider";
+import { meets, TABS } from "../../../auth/catalogue";
 import type { Perm } from "../../../auth/perms";
 import { QueryState } from "../../../components/PageState";
 import { useI18n } from "../../../i18n";
@@ -16,7 +17,7 @@ import type { CustomerDetail, FollowUp } from "../../../services/models";
 import { AssignmentTab } from "./AssignmentTab";
 import { AssetsTab, BasicTab, MovesTab, OpeningTab, ReferralTab } from "./DetailTabs";
 import { FollowUpsTab } from "./FollowUpsTab";
-import { MESSAGES_PERM, MessagesTab } from "./MessagesTab";
+import { MessagesTab } from "./MessagesTab";
 import { ServiceTab } from "./ServiceTab";
 import { NotesTab, RemarksTab } from "./TextEntriesTab";
 
@@ -35,10 +36,10 @@ export async function loadDrawer(id: string, asOf: string | null, signal?: Abort
   return { d: h.profile, h };
 }
 
-/** The tabs shown: the current-only ones not when looking at the past; Messages only with the permission
- *  its API requires (the API still checks). */
+/** The tabs shown: the current-only ones not when looking at the past; each only with its permission in the
+ *  catalogue (`customers.tab.<tab>`, auth/catalogue.ts; the API still checks). */
 export function visibleTabs(asOf: string | null, can: (p: Perm) => boolean): DrawerTab[] {
-  return DRAWER_TABS.filter((k) => (!asOf || !CURRENT_ONLY.includes(k)) && (k !== "messages" || can(MESSAGES_PERM)));
+  return DRAWER_TABS.filter((k) => (!asOf || !CURRENT_ONLY.includes(k)) && meets(TABS[`customers.tab.${k}`], can));
 }
 
 export function CustomerDrawer() {

@@ -1,7 +1,7 @@
 // The customer's contact history (issue 16): every message request to this customer from the usercrm API
 // (channel, template, who, when) with its delivery result, newest first, as a timeline, a page at a time.
-// Shown only with the permission the API requires to read requests; the API stays the authority (a 403
-// shows as a plain problem alert).
+// Shown only with the permission the API requires to read requests (`customers.tab.messages` in the catalogue,
+// auth/catalogue.ts); the API stays the authority (a 403 shows as a plain problem alert).
 import { useInfiniteQuery } from "@tanstack/react-query";
 import { Button, Tag, Timeline, Typography } from "antd";
 import dayjs from "dayjs";
@@ -9,9 +9,6 @@ import { QueryState } from "../../../components/PageState";
 import { useI18n } from "../../../i18n";
 import type { MessageKey } from "../../../i18n/en";
 import { messages, type UserRequest } from "../../../services/usercrm";
-
-/** The required permission of GET /usercrm/customers/{id}/requests. */
-export const MESSAGES_PERM = "ClientProfileReadOnly" as const;
 
 export type Delivery = "pending" | "sent" | "delivered" | "read" | "failed" | "declined";
 const COLOR: Record<Delivery, string> = { pending: "gold", sent: "blue", delivered: "green", read: "green", failed: "red", declined: "gray" };
