@@ -38,9 +38,14 @@ class SmsStatus(StrEnum):
 
 
 class _Party(Payload):
+    """The customer of a capture: their id when the system knows them, else their phone number (or both)."""
+
+    customer_id: CustomerId | None = Field(default=None, description="The customer, when the system knows them.")
+    customer_phone: str | None = Phone
+
     @model_validator(mode="after")
     def _someone(self):  # type: ignore[no-untyped-def]
-        if not self.customer_id and not self.customer_phone:  # type: ignore[attr-defined]
+        if not self.customer_id and not self.customer_phone:
             raise ValueError("customer_id or customer_phone is required")
         return self
 
@@ -51,8 +56,6 @@ class CallCaptured(_Party):
 
     call_id: EntityId = Field(description="The telephony system's call id (one capture per call).")
     staff_id: EntityId = Field(description="The CRM staff member (account manager) on the call.")
-    customer_id: CustomerId | None = Field(default=None, description="The customer, when the system knows them.")
-    customer_phone: str | None = Phone
     direction: CallDirection
     started_at: AwareDatetime
     duration_s: int = Field(ge=0, le=86_400, description="Talk time in seconds (0 when not answered).")
@@ -66,8 +69,6 @@ class SmsCaptured(_Party):
 
     message_id: EntityId = Field(description="The SMS gateway's message id (one capture per message).")
     staff_id: EntityId = Field(description="The CRM staff member who sent it.")
-    customer_id: CustomerId | None = Field(default=None, description="The customer, when the system knows them.")
-    customer_phone: str | None = Phone
     status: SmsStatus = Field(description="sent, or delivered / failed when the gateway reported it.")
     sent_at: AwareDatetime
     delivered_at: AwareDatetime | None = None
