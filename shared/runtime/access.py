@@ -145,6 +145,7 @@ class EffectiveAccess:
     teams: tuple[str, ...]  # the teams a `team` scope covers
     team_id: str | None  # the member's own team (their node, if it is a team)
     valid_until: datetime | None  # the next instant a grant starts or ends (the answer may change then)
+    known: bool = True  # the directory holds the member (an exited member is known and not active)
 
     def principal(self) -> Principal:
         return Principal(user_id=self.user_id, roles=self.roles, permissions=self.permissions,
@@ -178,7 +179,7 @@ def effective_access(facts: AccessFacts, now: datetime) -> EffectiveAccess:
     valid_until = min(boundaries) if boundaries else None
     if not facts.known or not facts.active:
         return EffectiveAccess(facts.user_id, facts.known and facts.active, (), frozenset(), Scope.own, (), None,
-                               None)
+                               None, known=facts.known)
     grants = [g for g in facts.grants if g.in_force(now)]
     perms = frozenset(p for g in grants for p in g.permissions if p in CATALOGUE)
     scope, teams = Scope.own, set()

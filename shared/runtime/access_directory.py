@@ -296,7 +296,8 @@ class AccessDirectory:
             log.warning("access_bootstrap", user_id=principal.user_id)
             return principal
         if not acc.active:
-            if not await self.loaded():
+            # an exit the directory holds is final; a member it does not hold yet may be in the unread rest
+            if not acc.known and not await self.loaded():
                 raise AccessNotLoaded("the access directory is still loading")
             log.info("access_refused", user_id=principal.user_id, reason="not an active staff member")
             raise AuthError("access revoked")

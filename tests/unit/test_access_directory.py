@@ -143,6 +143,11 @@ def test_an_assignment_ending_ends_the_cached_answer(tmp_path):
 async def test_an_app_with_a_directory_trusts_it_not_the_token(tmp_path):
     d = Dir(tmp_path)
     d.feed(*HISTORY)
+
+    async def loaded() -> bool:  # read to the end (no broker in a unit test: the 503 before it has its own test)
+        return True
+
+    d.d.loaded = loaded
     app = create_app(service="probe", auth=AUTH)
     app.state.access_directory = d.d
 
@@ -225,6 +230,7 @@ async def test_a_stranger_before_the_first_load_is_told_to_retry_not_refused(tmp
         assert r.status_code == 503 and r.headers["retry-after"] == "1"
         assert r.headers["content-type"].startswith("application/problem+json")
         assert (await client.get("/export", headers=admin("M-1"))).status_code == 200
+        assert (await client.get("/export", headers=admin("M-2"))).status_code == 401  # an exit it holds is final
         ready = await client.get("/readyz")
         assert ready.status_code == 503 and "ready" in ready.json()["checks"]
         loaded[0] = True
