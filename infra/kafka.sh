@@ -36,7 +36,7 @@ start() {
   if [ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ] && [ "${WHALE_FORCE_LOCAL_KAFKA:-0}" != 1 ]; then
     echo "kafka.sh: using existing cluster $KAFKA_BOOTSTRAP_SERVERS" >&2; return 0
   fi
-  if answers; then echo "kafka.sh: broker already answering on 127.0.0.1:$PORT" >&2; return 0; fi
+  if answers; then echo "kafka.sh: broker already answering on 127.0.0.1:$PORT" >&2; check_files; return 0; fi
   fetch
   mkdir -p "$DATA/log"
   cat > "$DATA/server.properties" <<PROPS
@@ -73,6 +73,20 @@ PROPS
   echo $! >"$PIDFILE"
   if ! wait_up; then stop; return 1; fi  # never leave a half-started broker holding the ports
   echo "kafka.sh: broker up on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"), data $DATA)" >&2
+  check_files
+}
+
+# Every partition keeps a few files open: a development broker that collects thousands of topics (test runs
+# whose topics were never deleted) reaches its open-files limit and stops answering. Say so before it does.
+check_files() {
+  local limit parts
+  limit=$(ulimit -Hn)
+  [ "$limit" = unlimited ] && return 0
+  parts=$(find "$DATA/log" -mindepth 1 -maxdepth 1 -type d -name '*-[0-9]*' 2>/dev/null | wc -l)
+  if [ $((parts * 2)) -gt "$limit" ]; then
+    echo "kafka.sh: WARNING: $parts partitions in $DATA/log against an open-files limit of $limit:" \
+         "the broker will stop answering near the limit; delete old test topics or the data directory" >&2
+  fi
 }
 
 wait_up() {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -18,8 +19,9 @@ from typing import Any
 
 import psycopg
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.runtime.logging import configure_logging
+from shared.runtime.logging import configure_logging, get_logger
 from shared.runtime.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,12 +60,21 @@ def pg_server_url() -> str:
     return url
 
 
+# The topic prefixes this session handed out, per broker: their topics are deleted when the session ends, so a
+# long-lived development broker does not collect thousands of partition directories (each one open files) over
+# a day of test runs until it hits its open-files limit and stops answering.
+_PREFIXES: dict[str, list[str]] = {}
+TOPIC_CLEANUP_TIMEOUT_S = 120.0
+
+
 @pytest.fixture()
 def kafka_settings(kafka_bootstrap: str) -> KafkaSettings:
-    """Kafka settings with a fresh topic prefix: this test's topics are its own."""
+    """Kafka settings with a fresh topic prefix: this test's topics are its own (deleted at the session's end)."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    _PREFIXES.setdefault(kafka_bootstrap, []).append(prefix)
     return KafkaSettings(
         bootstrap_servers=kafka_bootstrap,
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+        topic_prefix=prefix,
         session_timeout_ms=6000,
         heartbeat_interval_ms=1000,
         fetch_max_wait_ms=50,
@@ -153,3 +164,41 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # The fault suite (tests/fault) starts a whole system of its own and runs for minutes: `make test` runs it
 # on its own after everything else (WHALE_FAULT_SUITE=1 pytest tests/fault), never inside the main run.
 collect_ignore = [] if os.environ.get("WHALE_FAULT_SUITE") else ["fault"]
+
+
+async def delete_prefixed_topics(bootstrap: str, prefixes: list[str], *, chunk: int = 200) -> int:
+    """Delete every topic whose name starts with one of `prefixes`; returns how many."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    await admin.start()
+    try:
+        wanted = tuple(prefixes)
+        names = sorted(t for t in await admin.list_topics() if t.startswith(wanted))
+        for i in range(0, len(names), chunk):
+            await admin.delete_topics(names[i:i + chunk], timeout_ms=30_000)
+        return len(names)
+    finally:
+        await admin.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Delete the topics of this session's prefixes (in a thread of its own: the tests' loop is gone by now).
+    A broker that does not answer in time only costs a warning: the test results stand."""
+    log = get_logger("tests")
+    for bootstrap, prefixes in _PREFIXES.items():
+        outcome: dict[str, Any] = {}
+
+        def run(bootstrap: str = bootstrap, prefixes: list[str] = prefixes, outcome: dict[str, Any] = outcome) -> None:
+            try:
+                outcome["deleted"] = asyncio.run(asyncio.wait_for(delete_prefixed_topics(bootstrap, prefixes),
+                                                                  TOPIC_CLEANUP_TIMEOUT_S))
+            except Exception as exc:  # noqa: BLE001 - cleanup only
+                outcome["error"] = repr(exc)
+
+        worker = threading.Thread(target=run, name="topic-cleanup", daemon=True)
+        worker.start()
+        worker.join(TOPIC_CLEANUP_TIMEOUT_S + 10)
+        if "deleted" in outcome:
+            log.info("test_topics_deleted", bootstrap=bootstrap, prefixes=len(prefixes), topics=outcome["deleted"])
+        else:
+            log.warning("test_topics_not_deleted", bootstrap=bootstrap, prefixes=len(prefixes),
+                        error=outcome.get("error", "timed out"))
