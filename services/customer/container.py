@@ -41,6 +41,7 @@ SERVICE = "customer"
 UPSTREAM_GROUP = "whale-customer"
 ASSIGNMENT_GROUP = "whale-customer-assignment"
 ACTIVITY_GROUP = "whale-customer-activity"
+WEALTH_GROUP = "whale-customer-wealth"  # the wealth calendar's facts (brokerage.wealth, projections/wealth.py)
 # The service history the 360 shows comes from these services' events (projections/activity.py).
 ACTIVITY_TOPICS = (topics.CRM_TASKS, topics.CRM_KYC, topics.CRM_USERCRM, topics.CRM_CAMPAIGNS)
 

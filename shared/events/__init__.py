@@ -16,6 +16,7 @@ from . import (  # noqa: F401  (registration)
     upstream,
     upstream_capture,
     upstream_user,
+    upstream_wealth,
 )
 from .envelope import Envelope, new_event_id, utcnow
 from .registry import Contract, ContractError, Event, Payload, Registry, encode, registry

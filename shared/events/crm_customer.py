@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -211,3 +212,30 @@ class InstitutionChanged(Payload):
     created: bool = Field(description="True for the first version of the institution.")
     changed_at: AwareDatetime
     changed_by: ShortText | None = Field(default=None, description="CRM user id.")
+
+
+class WealthEventKind(StrEnum):
+    """What a wealth calendar event is about."""
+
+    ipo_opens = "ipo_opens"  # an IPO's subscription window opens
+    ipo_closes = "ipo_closes"  # an IPO's subscription window closes (the last day to subscribe)
+    ipo_listing = "ipo_listing"  # a subscribed IPO starts trading
+    corporate_action = "corporate_action"  # a dividend / split / rights issue on a security the customer holds
+    maturity = "maturity"  # a product the customer holds matures
+
+
+@registry.contract("crm.customer.wealth_event_due", version=1, topic=topics.CRM_CUSTOMER)
+class WealthEventDue(Payload):
+    """An event of the customer's wealth calendar is `days_before` days away (CUSTOMER_WEALTH_REMINDER_DAYS):
+    the tasks service opens a "wealth event" task for the customer's owner. Published once per (customer,
+    calendar event): `event_key` names the event, stable across republications."""
+
+    customer_id: CustomerId
+    event_key: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_\-.:]+$",
+                           description="The calendar event, e.g. `corporate_action:CA-1:ex` (kind:source id:date).")
+    kind: WealthEventKind
+    event_date: date = Field(description="The day of the event.")
+    security: str | None = Field(default=None, max_length=32, description="The security, when there is one.")
+    title: ShortText = Field(description="What happens, for the task (no personal data).")
+    days_before: int = Field(ge=0, le=365, description="The reminder lead the event was published with.")
+    due_at: AwareDatetime = Field(description="When the reminder became due.")

@@ -8,6 +8,9 @@ FUNDING = "brokerage.funding"
 TRADING = "brokerage.trading"
 REFERRAL = "brokerage.referral"
 SUITABILITY = "brokerage.suitability"  # suitability / risk assessment results (the customer's risk rating)
+# The wealth calendar's facts: IPO windows and subscriptions, corporate actions, positions held, maturities
+# (consumed by the customer service; keyed by customer id, or IPO id / security for brokerage-wide ones).
+WEALTH = "brokerage.wealth"
 
 UPSTREAM_TOPICS = (REGISTRATION, KYC, ACCOUNT, FUNDING, TRADING, REFERRAL, SUITABILITY)
 
@@ -26,7 +29,8 @@ USER_UPSTREAM_TOPICS = (PROFILE, SECURITY, BANKING, ALLOCATION, CHARGES, REQUEST
 TELEPHONY = "brokerage.telephony"
 SMS = "brokerage.sms"
 CAPTURE_TOPICS = (TELEPHONY, SMS)
-PLATFORM_TOPICS = UPSTREAM_TOPICS + USER_UPSTREAM_TOPICS + CAPTURE_TOPICS
+WEALTH_TOPICS = (WEALTH,)
+PLATFORM_TOPICS = UPSTREAM_TOPICS + USER_UPSTREAM_TOPICS + CAPTURE_TOPICS + WEALTH_TOPICS
 
 # CRM topics: each service publishes its events on its own topic, keyed by customer id
 # (or by manager / case / ticket id for events about those).

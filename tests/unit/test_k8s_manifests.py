@@ -53,7 +53,8 @@ DB_INSTANCES = {"dev": 1, "prod": 3}
 ACCESS_TOPIC = "crm.access.events"  # every service's access directory reads it (shared.runtime.access_directory)
 CONSUMES: dict[str, set[str]] = {
     "customer": set(UPSTREAM_TOPICS) | {"crm.assignment.events", "crm.tasks.events", "crm.kyc.events",
-                                         "crm.usercrm.events", "crm.campaigns.events", ACCESS_TOPIC},
+                                         "crm.usercrm.events", "crm.campaigns.events", "brokerage.wealth",
+                                         ACCESS_TOPIC},
     "assignment": {"crm.customer.events", "crm.tasks.events", "crm.usercrm.events", ACCESS_TOPIC},
     "tasks": {"crm.customer.events", "crm.assignment.events", "crm.kyc.events", "crm.campaigns.events", ACCESS_TOPIC,
               "brokerage.telephony", "brokerage.sms"},
@@ -799,10 +800,18 @@ def test_every_api_has_service_hpa_and_pdb(rendered, env):
 
 def customer_group(topic: str) -> str:
     """The customer service's consumer group that reads `topic` (services/customer/container.py)."""
-    from services.customer.container import ACTIVITY_GROUP, ACTIVITY_TOPICS, ASSIGNMENT_GROUP, UPSTREAM_GROUP
+    from services.customer.container import (
+        ACTIVITY_GROUP,
+        ACTIVITY_TOPICS,
+        ASSIGNMENT_GROUP,
+        UPSTREAM_GROUP,
+        WEALTH_GROUP,
+    )
 
     if topic == "crm.assignment.events":
         return ASSIGNMENT_GROUP
+    if topic == "brokerage.wealth":
+        return WEALTH_GROUP
     return ACTIVITY_GROUP if topic in ACTIVITY_TOPICS else UPSTREAM_GROUP
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -24,6 +23,7 @@ from sqlalchemy import (
 )
 
 from shared.runtime.db import tracking_tables
+from shared.runtime.journal import journal_table
 from shared.runtime.projection import projection_position_table
 
 metadata = MetaData()
@@ -75,14 +75,7 @@ audit = Table(
 )
 
 # ------------------------------------------------------------------------------------------- from Kafka
-journal = Table(  # every consumed event the User CRM used, as received: what the rebuild replays
-    "uc_journal", metadata,
-    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("event_id", String(36), nullable=False, unique=True),
-    Column("customer_id", String(64)),
-    Column("envelope", JSON, nullable=False),
-    Index("ix_uc_journal_customer", "customer_id"),
-)
+journal = journal_table(metadata, "uc_journal")  # every consumed event the User CRM used: what the rebuild replays
 
 customer = Table(
     "uc_customer", metadata,
