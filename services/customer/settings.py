@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
 
 from shared.runtime.settings import BrokerageSettings, OneDatabaseSettings, service_config
 
@@ -32,6 +35,28 @@ class CustomerSettings(OneDatabaseSettings):
         description="BROKERAGE_TIMEZONE: the local day of the daily asset series (end of day); changing it needs "
                     "`ops rebuild customer`.")
     asset_series_max_days: int = Field(default=731, ge=1, description="Longest span of one daily asset series call.")
+    asset_band_edges: list[Decimal] = Field(
+        default_factory=lambda: [Decimal(10_000), Decimal(100_000), Decimal(1_000_000)],
+        description="Edges of the asset bands (`asset_band`, `ada_band` filters), in `band_currency`, strictly "
+                    "increasing (JSON list): 10000, 100000, 1000000 → <10k, 10k–100k, 100k–1M, ≥1M. Saved segments "
+                    "name bands by their bounds: changing the edges leaves a segment naming a gone band unmatched.")
+    band_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$",
+                               description="The brokerage's currency: the bands' (a customer valued in another "
+                                           "currency is in no band).")
+
+    @field_validator("asset_band_edges")
+    @classmethod
+    def _edges(cls, value: list[Decimal]) -> list[Decimal]:
+        from .domain.bands import bands
+
+        bands(value)  # ValueError when not positive and strictly increasing
+        return value
+
+    def bands(self) -> list[Any]:
+        from .domain.bands import bands
+
+        return bands(self.asset_band_edges)
+
     match_key: SecretStr | None = Field(
         default=None, description="Secret of the match index's keyed hashes (HMAC-SHA256 of ID numbers, customer "
                                   "numbers, verified phones, name + date of birth); 16+ characters. Without it "

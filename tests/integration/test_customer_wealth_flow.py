@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from services.customer.domain.bands import band_of, bands
 from services.customer.domain.daily import WINDOWS
 from shared.events import registry, topics
 from shared.events.crm_assignment import CustomerAssigned
@@ -85,6 +86,7 @@ def stored(svc: Service) -> dict[str, list]:
 async def test_snapshots_over_days_to_series_ada_filter_sort_and_replay(kafka_settings, pg_database, poll,
                                                                         monkeypatch):
     monkeypatch.setenv("BROKERAGE_TIMEZONE", "Asia/Hong_Kong")  # the service and `ops rebuild` read it
+    monkeypatch.setenv("CUSTOMER_BAND_CURRENCY", "HKD")
     rng = random.Random(4)
     payloads, model = platform(rng)
     events = [registry.envelope(p, producer="brokerage-test") for p in payloads]
@@ -158,6 +160,18 @@ async def test_snapshots_over_days_to_series_ada_filter_sort_and_replay(kafka_se
         r = await svc.get("/customers", ada30_min=str(floor))
         assert {i["customer_id"] for i in r.json()["items"]} == set(by_ada[:2])
         r = await svc.get("/customers", age_min=40, age_max=50)
+        assert [i["customer_id"] for i in r.json()["items"]] == ["w-1"]
+        # ADA and asset bands (HKD here), with the age
+        all_bands = bands([Decimal(10_000), Decimal(100_000), Decimal(1_000_000)])
+        for b in all_bands:
+            want = sorted(c for c in model if band_of(expected_ada(model[c], 30)[0], all_bands) == b)
+            r = await svc.get("/customers", ada_band=b.key)
+            assert sorted(i["customer_id"] for i in r.json()["items"]) == want, b
+            want = sorted(c for c in model if band_of(model[c][max(model[c])], all_bands) == b)
+            r = await svc.get("/customers", asset_band=b.key, sort="assets")
+            assert sorted(i["customer_id"] for i in r.json()["items"]) == want, b
+        w1 = band_of(model["w-1"][max(model["w-1"])], all_bands).key
+        r = await svc.get("/customers", asset_band=w1, age_min=40, age_max=50)
         assert [i["customer_id"] for i in r.json()["items"]] == ["w-1"]
         denied = await svc.get("/customers", role="auditor", age_min=40)
         assert denied.status_code == 403 and "age_min" in denied.json()["detail"]

@@ -34,12 +34,14 @@ from shared.runtime.api import Problem
 from shared.runtime.auth import Principal, Scope
 from shared.runtime.cursor import CursorCodec
 
+from ..domain.bands import Band, birth_range, ranges
 from ..domain.state import parse_time
 from ..projections.tables import Tables
 
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-.:]{1,64}$")]
+BandKey = Annotated[str, StringConstraints(pattern=r"^[0-9.]{1,20}-[0-9.]{0,20}$")]
 TagText = Annotated[str, StringConstraints(pattern=r"^[\w\- ]{1,40}$")]
 SortKey = Literal["registered_at", "assets", "last_activity", "ada30"]
 Order = Literal["asc", "desc"]
@@ -76,6 +78,9 @@ class ListFilters:
     institution_id: list[str] | None = None
     risk_rating: list[str] | None = None
     segment_members: str | None = None  # a static segment's id: its members
+    asset_ranges: list[tuple[Decimal, Decimal | None]] | None = None  # `asset_band`: [low, high) ranges
+    ada_ranges: list[tuple[Decimal, Decimal | None]] | None = None  # `ada_band`
+    band_currency: str | None = None  # the currency of the bands (the brokerage's)
     segment: ListFilters | None = None  # a segment's own filters (`segment=`), on top of the others
 
 
@@ -116,13 +121,19 @@ class FilterParams(BaseModel):
                                                description="Came through one of these institutions (source).")
     risk_rating: list[RiskRating] | None = Field(None, description="Risk rating(s) from the latest suitability "
                                                                    "assessment (customers without one never match).")
+    asset_band: list[BandKey] | None = Field(
+        None, max_length=20, description="Total assets in one of these bands (`GET /customers/bands`: keys "
+                                         "`low-high`, half-open, in the brokerage's currency; a customer without "
+                                         "assets is in the lowest band; valued in another currency: no band).")
+    ada_band: list[BandKey] | None = Field(
+        None, max_length=20, description="Average daily assets over 30 days in one of these bands (as `asset_band`).")
     segment: Ident | None = Field(None, description="A saved segment's customers (`/customers/segments`): a static "
                                                     "list's members or a dynamic segment's filters, with the others.")
 
 
 async def list_filters(request: Request, p: Annotated[FilterParams, Query()]) -> ListFilters:
     c = request.app.state.container
-    f = to_list_filters(p, datetime.now(c.settings.brokerage.tz).date())
+    f = to_list_filters(p, datetime.now(c.settings.brokerage.tz).date(), band_config(c.settings))
     if p.segment:
         from .segments import segment_filters
 
@@ -130,7 +141,32 @@ async def list_filters(request: Request, p: Annotated[FilterParams, Query()]) ->
     return f
 
 
-def to_list_filters(p: FilterParams, today: date | None) -> ListFilters:
+@dataclass(frozen=True)
+class BandConfig:
+    bands: list[Band]
+    currency: str
+
+
+def band_config(settings: Any) -> BandConfig:
+    return BandConfig(settings.bands(), settings.band_currency)
+
+
+def _band_ranges(name: str, keys: list[str] | None,
+                 config: BandConfig | None) -> list[tuple[Decimal, Decimal | None]] | None:
+    if not keys:
+        return None
+    try:
+        if config is None:
+            raise KeyError(keys[0])
+        return ranges(keys, config.bands)
+    except KeyError as exc:
+        known = ", ".join(b.key for b in config.bands) if config else ""
+        raise Problem(422, "Unprocessable Entity", f"{name}: unknown band {exc.args[0]!r} (bands: {known})",
+                      type_="urn:whale-crm:problem:validation",
+                      errors=[{"field": f"query.{name}", "message": f"unknown band; one of {known}"}]) from None
+
+
+def to_list_filters(p: FilterParams, today: date | None, bands: BandConfig | None = None) -> ListFilters:
     """The filters of the query parameters (or of a dynamic segment's saved ones); 422 for inconsistent ones."""
     if (p.deposit_min is not None or p.deposit_max is not None) and not p.deposit_currency:
         raise Problem(422, "Unprocessable Entity", "deposit_currency: required with deposit_min/deposit_max",
@@ -152,15 +188,10 @@ def to_list_filters(p: FilterParams, today: date | None) -> ListFilters:
                        p.assets_currency, p.assets_min, p.assets_max, p.manager_id, p.team_id, p.unassigned,
                        list(p.tag or []), p.referrer_customer_id, p.q, p.ada_currency, p.ada30_min, p.ada30_max,
                        p.age_min, p.age_max, today, institution_id=list(p.institution_id) if p.institution_id else None,
-                       risk_rating=[r.value for r in p.risk_rating] if p.risk_rating else None)
-
-
-def years_before(day: date, years: int) -> date:
-    """The same calendar day `years` earlier (29 February → 28 February in a common year)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
+                       risk_rating=[r.value for r in p.risk_rating] if p.risk_rating else None,
+                       asset_ranges=_band_ranges("asset_band", p.asset_band, bands),
+                       ada_ranges=_band_ranges("ada_band", p.ada_band, bands),
+                       band_currency=bands.currency if bands else None)
 
 
 def _like_prefix(value: str) -> str:
@@ -231,10 +262,16 @@ def filter_clauses(t: Tables, f: ListFilters, *, pii: bool = False) -> list[Colu
         out.append(c.c.ada30 >= f.ada30_min)
     if f.ada30_max is not None:
         out.append(c.c.ada30 <= f.ada30_max)
-    if f.today is not None and f.age_min is not None:  # born on or before today − age_min years
-        out.append(c.c.date_of_birth <= years_before(f.today, f.age_min))
-    if f.today is not None and f.age_max is not None:  # younger than age_max + 1
-        out.append(c.c.date_of_birth > years_before(f.today, f.age_max + 1))
+    if f.asset_ranges:
+        out.append(band_clause(c.c.assets_sort, c.c.assets_currency, f.asset_ranges, f.band_currency))
+    if f.ada_ranges:
+        out.append(band_clause(c.c.ada30, c.c.ada_currency, f.ada_ranges, f.band_currency))
+    if f.today is not None and (f.age_min is not None or f.age_max is not None):
+        after, on_or_before = birth_range(f.today, f.age_min, f.age_max)
+        if on_or_before is not None:  # born on or before today − age_min years
+            out.append(c.c.date_of_birth <= on_or_before)
+        if after is not None:  # younger than age_max + 1
+            out.append(c.c.date_of_birth > after)
     active = and_(a.c.customer_id == c.c.customer_id, a.c.active == true())
     if f.manager_id:
         out.append(exists().where(active, a.c.manager_id == f.manager_id))
@@ -258,6 +295,20 @@ def filter_clauses(t: Tables, f: ListFilters, *, pii: bool = False) -> list[Colu
     if f.q:
         out.append(search_clause(t, f.q) if pii else t.customer.c.customer_id == f.q)
     return out
+
+
+def band_clause(value: Any, currency: Any, spans: list[tuple[Decimal, Decimal | None]],
+                band_currency: str | None) -> ColumnElement[bool]:
+    """Value in one of the `[low, high)` ranges, valued in the bands' currency; a customer without a valuation
+    (no currency: no snapshot, value 0) is in the lowest band. A range on the indexed column (`assets_sort`,
+    `ada30`), so an index range scan serves it."""
+    conds = []
+    for low, high in spans:
+        cond = [value >= low] + ([value < high] if high is not None else [])
+        conds.append(and_(currency == band_currency, *cond))
+        if low == 0:
+            conds.append(currency.is_(None))
+    return or_(*conds)
 
 
 def search_clause(t: Tables, q: str) -> ColumnElement[bool]:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import func, select, true
 
 from shared.events.crm_customer import Stage
@@ -218,6 +218,25 @@ MERGED_RESPONSE = {301: {
     "description": "The customer was merged: `Location` and `survivor_id` name the survivor (the detail with "
                    "`as_of` shows the merged record's own history instead)",
     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
+
+
+class BandOut(BaseModel):
+    key: str = Field(description="The value of `asset_band` / `ada_band`.")
+    low: str = Field(description="Inclusive lower bound.")
+    high: str | None = Field(description="Exclusive upper bound; null: open above.")
+
+
+class BandList(BaseModel):
+    currency: str = Field(description="The brokerage's currency, the bands'.")
+    items: list[BandOut]
+
+
+@router.get("/bands", response_model=BandList, summary="The asset bands of the `asset_band` / `ada_band` filters")
+async def list_bands(principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
+                     c: Any = Depends(container)) -> dict[str, Any]:
+    return {"currency": c.settings.band_currency,
+            "items": [{"key": b.key, "low": money(b.low), "high": None if b.high is None else money(b.high)}
+                      for b in c.settings.bands()]}
 
 
 @router.get("/{customer_id}", summary="360° customer detail (optionally as of a past time)",

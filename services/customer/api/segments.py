@@ -21,7 +21,7 @@ from shared.runtime.types import UtcDatetime
 
 from ..domain.segments import DYNAMIC, STATIC, Segment, segment_uuid
 from .deps import blocking, container, read
-from .query import FilterParams, ListFilters, filter_clauses, scope_clause, to_list_filters
+from .query import FilterParams, ListFilters, band_config, filter_clauses, scope_clause, to_list_filters
 
 router = APIRouter(prefix="/customers/segments", tags=["segments"])
 log = get_logger("customer.segments")
@@ -87,13 +87,13 @@ def segment_filters(c: Any, segment_id: str, today: Any) -> ListFilters:
                       errors=[{"field": "query.segment", "message": "unknown segment"}])
     if row["kind"] == STATIC:
         return ListFilters(segment_members=segment_id)
-    return to_list_filters(FilterParams(**row["filter"]), today)
+    return to_list_filters(FilterParams(**row["filter"]), today, band_config(c.settings))
 
 
 def _count(c: Any, principal: Principal, row: dict[str, Any], today: Any) -> int:
     t = c.tables
     f = (ListFilters(segment_members=row["segment_id"]) if row["kind"] == STATIC
-         else to_list_filters(FilterParams(**row["filter"]), today))
+         else to_list_filters(FilterParams(**row["filter"]), today, band_config(c.settings)))
     clauses = filter_clauses(t, f, pii=principal.has(Perm.CustomerPiiRead))
     scope = scope_clause(t, principal)
     if scope is not None:

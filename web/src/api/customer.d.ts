@@ -294,6 +294,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/bands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The asset bands of the `asset_band` / `ada_band` filters */
+        get: operations["list_bands_customers_bands_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customers/counts": {
         parameters: {
             query?: never;
@@ -453,6 +470,34 @@ export interface components {
              */
             to: string;
         };
+        /** BandList */
+        BandList: {
+            /**
+             * Currency
+             * @description The brokerage's currency, the bands'.
+             */
+            currency: string;
+            /** Items */
+            items: components["schemas"]["BandOut"][];
+        };
+        /** BandOut */
+        BandOut: {
+            /**
+             * High
+             * @description Exclusive upper bound; null: open above.
+             */
+            high: string | null;
+            /**
+             * Key
+             * @description The value of `asset_band` / `ada_band`.
+             */
+            key: string;
+            /**
+             * Low
+             * @description Inclusive lower bound.
+             */
+            low: string;
+        };
         /** BatchRemarkIn */
         BatchRemarkIn: {
             /** Customer Ids */
@@ -537,6 +582,11 @@ export interface components {
             /** Active Region */
             active_region?: string[] | null;
             /**
+             * Ada Band
+             * @description Average daily assets over 30 days in one of these bands (as `asset_band`).
+             */
+            ada_band?: string[] | null;
+            /**
              * Ada Currency
              * @description Valuation currency of the ADA (30 days).
              */
@@ -561,6 +611,11 @@ export interface components {
              * @description Age in years ≥ (from the date of birth, in the brokerage's time zone); needs CustomerPiiRead (403).
              */
             age_min?: number | null;
+            /**
+             * Asset Band
+             * @description Total assets in one of these bands (`GET /customers/bands`: keys `low-high`, half-open, in the brokerage's currency; a customer without assets is in the lowest band; valued in another currency: no band).
+             */
+            asset_band?: string[] | null;
             /**
              * Assets Currency
              * @description Valuation currency of the asset range.
@@ -1998,6 +2053,8 @@ export interface operations {
             query?: {
                 account_status?: components["schemas"]["AccountStatus"][] | null;
                 active_region?: string[] | null;
+                /** @description Average daily assets over 30 days in one of these bands (as `asset_band`). */
+                ada_band?: string[] | null;
                 /** @description Valuation currency of the ADA (30 days). */
                 ada_currency?: string | null;
                 /** @description Average daily assets over 30 days ≤. */
@@ -2008,6 +2065,8 @@ export interface operations {
                 age_max?: number | null;
                 /** @description Age in years ≥ (from the date of birth, in the brokerage's time zone); needs CustomerPiiRead (403). */
                 age_min?: number | null;
+                /** @description Total assets in one of these bands (`GET /customers/bands`: keys `low-high`, half-open, in the brokerage's currency; a customer without assets is in the lowest band; valued in another currency: no band). */
+                asset_band?: string[] | null;
                 /** @description Valuation currency of the asset range. */
                 assets_currency?: string | null;
                 assets_max?: number | string | null;
@@ -3180,11 +3239,98 @@ export interface operations {
             };
         };
     };
+    list_bands_customers_bands_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BandList"];
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     counts_customers_counts_get: {
         parameters: {
             query?: {
                 account_status?: components["schemas"]["AccountStatus"][] | null;
                 active_region?: string[] | null;
+                /** @description Average daily assets over 30 days in one of these bands (as `asset_band`). */
+                ada_band?: string[] | null;
                 /** @description Valuation currency of the ADA (30 days). */
                 ada_currency?: string | null;
                 /** @description Average daily assets over 30 days ≤. */
@@ -3195,6 +3341,8 @@ export interface operations {
                 age_max?: number | null;
                 /** @description Age in years ≥ (from the date of birth, in the brokerage's time zone); needs CustomerPiiRead (403). */
                 age_min?: number | null;
+                /** @description Total assets in one of these bands (`GET /customers/bands`: keys `low-high`, half-open, in the brokerage's currency; a customer without assets is in the lowest band; valued in another currency: no band). */
+                asset_band?: string[] | null;
                 /** @description Valuation currency of the asset range. */
                 assets_currency?: string | null;
                 assets_max?: number | string | null;
@@ -3321,6 +3469,8 @@ export interface operations {
             query?: {
                 account_status?: components["schemas"]["AccountStatus"][] | null;
                 active_region?: string[] | null;
+                /** @description Average daily assets over 30 days in one of these bands (as `asset_band`). */
+                ada_band?: string[] | null;
                 /** @description Valuation currency of the ADA (30 days). */
                 ada_currency?: string | null;
                 /** @description Average daily assets over 30 days ≤. */
@@ -3331,6 +3481,8 @@ export interface operations {
                 age_max?: number | null;
                 /** @description Age in years ≥ (from the date of birth, in the brokerage's time zone); needs CustomerPiiRead (403). */
                 age_min?: number | null;
+                /** @description Total assets in one of these bands (`GET /customers/bands`: keys `low-high`, half-open, in the brokerage's currency; a customer without assets is in the lowest band; valued in another currency: no band). */
+                asset_band?: string[] | null;
                 /** @description Valuation currency of the asset range. */
                 assets_currency?: string | null;
                 assets_max?: number | string | null;
