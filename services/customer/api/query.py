@@ -191,7 +191,7 @@ def to_list_filters(p: FilterParams, today: date | None, bands: BandConfig | Non
                        risk_rating=[r.value for r in p.risk_rating] if p.risk_rating else None,
                        asset_ranges=_band_ranges("asset_band", p.asset_band, bands),
                        ada_ranges=_band_ranges("ada_band", p.ada_band, bands),
-                       band_currency=bands.currency if bands else None)
+                       band_currency=bands.currency if bands and (p.asset_band or p.ada_band) else None)
 
 
 def _like_prefix(value: str) -> str:
