@@ -22,7 +22,7 @@ class Admin:
 
     # ----------------------------------------------------------------------------------------- teams
     def create_team(self, actor: Actor, *, team_id: str, name: str, leader_id: str | None, protection_days: int,
-                    at: datetime) -> dict[str, Any]:
+                    at: datetime, reclaim_policy: str | None = None) -> dict[str, Any]:
         if actor.scope != "all":
             raise Forbidden("only an all-scope user may create teams")
 
@@ -31,6 +31,8 @@ class Admin:
                 raise Conflict(f"team {team_id!r} already exists", field="team_id", code="duplicate")
             team = uow.add(Team(team_id=team_id, name=name, leader_id=leader_id, protection_days=protection_days,
                                 at=at))
+            if reclaim_policy is not None:
+                team.edit({"reclaim_policy": reclaim_policy}, at)
             return team.profile()
 
         out = save_retrying(self.app, run)

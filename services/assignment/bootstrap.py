@@ -37,14 +37,16 @@ def bootstrap(settings: AssignmentSettings | None = None, *, clock: Clock | None
     app.read_model = project  # rows written in the transaction that stores the events
     directory = Directory(sessions)
     days = settings.default_protection_days
+    router = Router(app, clock, default_protection_days=days)
     container = Container(
         settings=settings, clock=clock, app=app, engine=engine, sessions=sessions, directory=directory,
         admin=Admin(app),
         assigner=Assigner(app, directory, clock, default_protection_days=days, chunk_size=settings.bulk_chunk_size,
                           handover_wait_s=settings.handover_wait_s),
-        router=Router(app, clock, default_protection_days=days),
+        router=router,
         reclaimer=Reclaimer(app, directory, clock, batch_size=settings.reclaim_batch_size,
-                            grace=timedelta(seconds=settings.reclaim_grace_s)),
+                            grace=timedelta(seconds=settings.reclaim_grace_s), router=router,
+                            default_policy=settings.reclaim_policy),
     )
     if migrate:
         container.migrate()

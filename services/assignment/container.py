@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
 from shared.runtime.container import OutboxContainer
-from shared.runtime.db import Tracker
+from shared.runtime.db import Tracker, add_missing_columns
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.kafka import BatchConsumer
 from shared.runtime.projection import rebuild_from_store
@@ -57,6 +57,7 @@ class Container(OutboxContainer):
     def migrate(self) -> None:
         """Read-model tables (the event-store tables are created by the application's recorder)."""
         t.metadata.create_all(self.engine)
+        add_missing_columns(self.engine, t.teams)
         self.migrate_directory()
 
     def rebuild_read_model(self) -> int:

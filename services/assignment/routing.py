@@ -21,8 +21,8 @@ from shared.runtime.logging import bound_contextvars, get_logger
 from .application import AssignmentApplication, UnitOfWork
 from .assigning import assign_in, protection_days
 from .domain.clock import Clock
-from .domain.model import ALL_STAGES, CustomerAssignment, customer_key
-from .domain.rules import Candidate, CustomerFacts, Rule, TeamView, route
+from .domain.model import ALL_STAGES, CustomerAssignment, customer_key, stage_key
+from .domain.rules import Candidate, CustomerFacts, Decision, Rule, TeamView, reroute, route
 from .domain.scope import Actor
 
 log = get_logger("assignment.routing")
@@ -67,7 +67,7 @@ class Router:
         self.app, self.clock, self.default_days = app, clock, default_protection_days
 
     def apply(self, events: list[Event]) -> ProcessingEvent:
-        uow = _BatchWork(self.app)
+        uow = BatchWork(self.app)
         uow.refresh_kept()  # the rule book, teams and managers: one query, not two per aggregate
         now = self.clock.now()
         book = uow.existing_rulebook()  # read-only: never create the rule book here
@@ -107,23 +107,40 @@ class Router:
     def _route(self, uow: UnitOfWork, agg: CustomerAssignment | None, facts: CustomerFacts, rules: list[Rule],
                now: datetime, eid: str, correlation_id: str | None) -> None:
         code = uow.referral(facts.referral_code) if facts.referral_code else None
-        teams = _Lazy(uow.team_view)
-        managers = _Lazy(uow.candidate)
-        decision = route(facts, rules, teams, managers, code.manager_id if code is not None else None)
+        decision = route(facts, rules, _Lazy(uow.team_view), _Lazy(uow.candidate),
+                         code.manager_id if code is not None else None)
         agg = agg if agg is not None else uow.add(CustomerAssignment(customer_id=facts.customer_id))
+        self._follow_decision(uow, agg, decision, None, Decimal("1"), now, eid, correlation_id)
+
+    def reroute(self, uow: BatchWork, agg: CustomerAssignment, stage: str, lost: dict[str, Any],
+                facts: CustomerFacts, rules: list[Rule], now: datetime, cause: str,
+                correlation_id: str | None) -> str | None:
+        """A slot just reclaimed from `lost["manager_id"]`, routed again by the rules (reason `reroute`, the
+        same stage and share), never back to that manager unless no one else is eligible; nobody eligible:
+        it stays in the pool (`LeftInPool`, with what was skipped). Runs in the reclaim's unit of work, so a
+        re-run or a second scheduler replica finds nothing due and routes nothing twice. Returns the manager."""
+        code = uow.referral(facts.referral_code) if facts.referral_code else None
+        decision = reroute(facts, rules, _Lazy(uow.team_view), _Lazy(uow.candidate), lost["manager_id"],
+                           code.manager_id if code is not None else None)
+        return self._follow_decision(uow, agg, decision, stage, Decimal(lost["share"]), now, cause, correlation_id)
+
+    def _follow_decision(self, uow: UnitOfWork, agg: CustomerAssignment, decision: Decision, stage: str | None,
+                         share: Decimal, now: datetime, eid: str, correlation_id: str | None) -> str | None:
         if decision.manager_id is None:
             agg.left_in_pool(decision.inputs, now, eid)
-            log.info("customer_left_in_pool", customer_id=facts.customer_id, skipped=len(decision.inputs["skipped"]))
-            return
+            log.info("customer_left_in_pool", customer_id=agg.customer_id,
+                     skipped=len(decision.inputs["skipped"]))
+            return None
         manager = uow.manager(decision.manager_id)
         assert manager is not None
-        agg.assign(manager_id=manager.manager_id, team_id=manager.team_id, stage=None, share=Decimal("1"),
+        agg.assign(manager_id=manager.manager_id, team_id=manager.team_id, stage=stage_key(stage), share=share,
                    reason=decision.reason, at=now, protection_days=protection_days(uow, manager, self.default_days),
                    rule_id=decision.rule_id, rule_version=decision.rule_version, inputs=decision.inputs,
                    cause_event_id=eid, correlation_id=correlation_id)
-        uow.took(manager.manager_id, decision.advance_team)
-        log.info("customer_routed", customer_id=facts.customer_id, manager_id=manager.manager_id,
+        uow.took(manager.manager_id, decision.advance_team)  # type: ignore[attr-defined]
+        log.info("customer_routed", customer_id=agg.customer_id, manager_id=manager.manager_id,
                  reason=decision.reason, rule_id=decision.rule_id, rule_version=decision.rule_version)
+        return manager.manager_id
 
     def _follow_up(self, uow: UnitOfWork, ev: Event, now: datetime) -> None:
         p = ev.payload
@@ -221,8 +238,8 @@ class Router:
         log.info("owner_change_followed", customer_id=p.customer_id, request_id=p.request_id, manager_id=p.owner_id)
 
 
-class _BatchWork(UnitOfWork):
-    """A unit of work for one consumer batch that keeps the managers' load and the teams' round-robin
+class BatchWork(UnitOfWork):
+    """A unit of work for one consumer batch (or one reclaim chunk) that keeps the managers' load and the teams' round-robin
     cursors in memory while routing, and writes one event per manager / team at the end (`settle`)
     instead of one per customer."""
 
@@ -235,6 +252,10 @@ class _BatchWork(UnitOfWork):
         self.extra_load[manager_id] = self.extra_load.get(manager_id, 0) + 1
         if team_id is not None:
             self.cursors[team_id] = manager_id
+
+    def released(self, manager_id: str) -> None:
+        """The manager no longer holds one of their customers (a reclaim), settled with the rest."""
+        self.extra_load[manager_id] = self.extra_load.get(manager_id, 0) - 1
 
     def team_view(self, team_id: str) -> TeamView | None:
         team = self.team(team_id)

@@ -1,5 +1,9 @@
 """Protection-period scheduler: reclaims customers nobody followed up in time, and finishes hand-overs.
 
+What a reclaim does next is the losing manager's team's `reclaim_policy` (else `ASSIGNMENT_RECLAIM_POLICY`):
+`pool` — the customer waits unassigned; `reroute` — it is routed again by the rules in the same unit of work
+(`Router.reroute`: reason `reroute`, never back to the manager who lost it unless no one else is eligible).
+
 Safe with several replicas: candidates come from the read model, but the decision is taken on the
 customer's aggregate at the clock's `now`, and saved with optimistic concurrency. If two replicas race,
 the second save conflicts, is re-run on fresh state, finds nothing due, and does nothing — no double
@@ -10,27 +14,37 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from eventsourcing.persistence import RecordConflictError
 
+from shared.runtime import commands
 from shared.runtime.logging import get_logger
 
-from .application import AssignmentApplication, UnitOfWork, current_correlation_id, save_retrying
+from .application import AssignmentApplication, UnitOfWork, current_correlation_id
 from .assigning import Assigner
 from .domain.clock import Clock
-from .domain.model import customer_key
+from .domain.model import CustomerAssignment, customer_key
+from .domain.rules import CustomerFacts, Rule
 from .projections.queries import Directory
+from .routing import BatchWork, Router
 
 log = get_logger("assignment.scheduler")
 CHUNK = 100  # customers reclaimed per event-store transaction
 
 
+POOL, REROUTE = "pool", "reroute"
+
+
 class Reclaimer:
     def __init__(self, app: AssignmentApplication, directory: Directory, clock: Clock, *, batch_size: int = 500,
-                 grace: timedelta = timedelta(0)):
+                 grace: timedelta = timedelta(0), router: Router | None = None, default_policy: str = POOL):
         self.app, self.directory, self.clock, self.batch_size = app, directory, clock, batch_size
         self.grace = grace  # a follow-up still in flight on crm.tasks.events gets this long to arrive
+        self.router = router or Router(app, clock)
+        self.default_policy = default_policy
 
     def run_once(self, now: datetime | None = None) -> int:
         """Reclaims the slots whose protection expired at least `grace` before `now` (default: the clock);
@@ -45,9 +59,10 @@ class Reclaimer:
             done = 0
             for i in range(0, len(candidates), CHUNK):
                 chunk = candidates[i:i + CHUNK]
+                facts = self.directory.routing_facts(chunk)  # found outside the transaction; the decision is stored
                 try:
-                    done += save_retrying(self.app, lambda uow, cs=chunk: self._reclaim_many(uow, cs, now, corr,
-                                                                                         cutoff))
+                    done += self._save(lambda uow, cs=chunk, f=facts: self._reclaim_many(uow, cs, now, corr, cutoff,
+                                                                                         f))
                 except RecordConflictError:  # still contended after retries: the next run picks it up
                     log.warning("reclaim_conflict", customers=len(chunk))
             total += done
@@ -57,27 +72,58 @@ class Reclaimer:
             log.info("customers_reclaimed", count=total, at=now.isoformat())
         return total
 
-    @classmethod
-    def _reclaim(cls, uow: UnitOfWork, customer_id: str, now: datetime) -> int:
-        return cls._reclaim_many(uow, [customer_id], now, None)
+    def _save(self, command: Callable[[BatchWork], int]) -> int:
+        """`command` on a fresh unit of work, saved in one transaction; re-run on fresh state on a conflict."""
 
-    @staticmethod
-    def _reclaim_many(uow: UnitOfWork, customers: list[str], now: datetime, correlation_id: str | None,
-                      cutoff: datetime | None = None) -> int:
+        def step() -> tuple[list[object], int]:
+            uow = BatchWork(self.app)
+            n = command(uow)
+            return uow.changed(), n
+
+        return commands.save_retrying(self.app, step, attempts=5)
+
+    def _reclaim(self, uow: BatchWork, customer_id: str, now: datetime) -> int:
+        return self._reclaim_many(uow, [customer_id], now, None)
+
+    def _reclaim_many(self, uow: BatchWork, customers: list[str], now: datetime, correlation_id: str | None,
+                      cutoff: datetime | None = None, facts: dict[str, dict[str, Any]] | None = None) -> int:
         """Decided on the aggregates at `now`: a slot followed up (or reclaimed) meanwhile is not due."""
         uow.prefetch([customer_key(c) for c in customers])
-        released: dict[str, int] = {}
+        rules: list[Rule] | None = None
+        n = 0
         for customer_id in customers:
             agg = uow.customer(customer_id)
             if agg is None:
                 continue
             for key in agg.due_for_reclaim(cutoff or now):
                 slot = agg.unassign(key, "reclaimed", now, None, correlation_id)
-                released[slot["manager_id"]] = released.get(slot["manager_id"], 0) + 1
-        for manager_id, n in released.items():
-            if (m := uow.manager(manager_id)) is not None:
-                m.change_load(-n)
-        return sum(released.values())
+                uow.released(slot["manager_id"])
+                n += 1
+                if self.policy(uow, slot) != REROUTE:
+                    continue  # POOL: the customer waits unassigned (the seam for a team's own pool)
+                if rules is None:
+                    book = uow.existing_rulebook()
+                    rules = [Rule.from_dict(r) for r in (book.rules.values() if book is not None else ())]
+                known = _facts_of(agg, slot, (facts or {}).get(customer_id))
+                self.router.reroute(uow, agg, key, slot, known, rules, now,
+                                    f"reclaim:{key}:{slot['protection_expires_at'].isoformat()}", correlation_id)
+        uow.settle()
+        return n
+
+    def policy(self, uow: UnitOfWork, slot: dict[str, Any]) -> str:
+        """The losing manager's team's reclaim policy (the slot's team if the manager is gone), else the
+        service's default."""
+        manager = uow.manager(slot["manager_id"])
+        team = uow.team(manager.team_id if manager is not None else slot["team_id"])
+        return (team.reclaim_policy if team is not None else None) or self.default_policy
+
+
+def _facts_of(agg: CustomerAssignment, slot: dict[str, Any], known: dict[str, Any] | None) -> CustomerFacts:
+    """Routing facts: the customer directory's (channel, regions, language), completed by what the slot's own
+    routing recorded (referral code, institution)."""
+    i = {**(slot.get("inputs") or {}), **{k: v for k, v in (known or {}).items() if v is not None}}
+    return CustomerFacts(agg.customer_id, i.get("channel"), i.get("user_region"), i.get("active_region"),
+                         i.get("language"), i.get("referral_code"), i.get("institution_id"))
 
 
 class Scheduler:

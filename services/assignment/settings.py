@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from shared.runtime.settings import OneDatabaseSettings, service_config
@@ -27,6 +29,10 @@ class AssignmentSettings(OneDatabaseSettings):
     reclaim_grace_s: float = Field(default=300.0, ge=0, le=86_400,
                                    description="A slot is reclaimed this long after its protection expired, so "
                                                "a follow-up still in flight on crm.tasks.events is not lost.")
+    reclaim_policy: Literal["pool", "reroute"] = Field(
+        default="pool", description="What a reclaim does with a customer of a team without its own reclaim_policy: "
+                                    "pool (waits unassigned) or reroute (routed again by the rules, never back to "
+                                    "the manager who lost it unless no one else is eligible).")
     bulk_max_customers: int = Field(default=20_000, ge=1, le=100_000,
                                     description="Largest bulk assignment accepted in one command.")
     max_body_bytes: int = Field(default=4 * 1_048_576, ge=1024,

@@ -40,7 +40,8 @@ class CustomerAssigned(Payload):
     previous_manager_id: EntityId | None = None
     rule_id: EntityId | None = Field(default=None, description="Assignment rule that chose the manager, if any.")
     rule_version: int | None = None
-    reason: ShortText = Field(description="manual, bulk, rule, referral_code, handover, team_changed…")
+    reason: ShortText = Field(description="manual, bulk, rule, referral_code, reroute (a reclaimed customer routed "
+                              "again by the rules), handover, team_changed, owner_change, merge, unmerge…")
     assigned_by: ShortText | None = Field(default=None, description="CRM user id; None when automatic.")
     assigned_at: AwareDatetime
     protection_expires_at: AwareDatetime | None = None

@@ -12,7 +12,6 @@ import pytest
 from eventsourcing.persistence import RecordConflictError
 from sqlalchemy import select
 
-from services.assignment.application import UnitOfWork, save_retrying
 from services.assignment.bootstrap import bootstrap
 from services.assignment.consumers import RetryingEsHandler, apply_customer_events
 from services.assignment.domain.clock import FakeClock
@@ -21,7 +20,7 @@ from services.assignment.domain.model import Manager, team_key
 from services.assignment.domain.scope import Actor
 from services.assignment.outbox import map_event
 from services.assignment.projections import tables as t
-from services.assignment.scheduler import Reclaimer
+from services.assignment.routing import BatchWork
 from services.assignment.settings import AssignmentSettings
 from shared.events import registry
 from shared.events.crm_customer import CustomerOnboarded
@@ -215,14 +214,14 @@ def test_a_true_race_between_replicas_loses_on_the_aggregate_version(svc, clock,
     other = bootstrap(settings_for(tmp_path), clock=clock)
     try:
         now = clock.advance(days=8)
-        mine, theirs = UnitOfWork(svc.app), UnitOfWork(other.app)
+        mine, theirs = BatchWork(svc.app), BatchWork(other.app)
         # Both replicas load the same versions and both decide to reclaim ...
-        assert Reclaimer._reclaim(mine, "c1", now) == Reclaimer._reclaim(theirs, "c1", now) == 1
+        assert svc.reclaimer._reclaim(mine, "c1", now) == other.reclaimer._reclaim(theirs, "c1", now) == 1
         mine.save()
         with pytest.raises(RecordConflictError):  # ... only the first save is accepted
             theirs.save()
         # and the loser, re-run on fresh state (what save_retrying does), finds nothing left to do.
-        assert save_retrying(other.app, lambda uow: Reclaimer._reclaim(uow, "c1", now)) == 0
+        assert other.reclaimer._save(lambda uow: other.reclaimer._reclaim(uow, "c1", now)) == 0
     finally:
         other.engine.dispose()
         other.app.close()

@@ -13,6 +13,7 @@ from shared.events.types import CountryCode, CustomerId, EntityId
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 Code = Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+ReclaimPolicy = Literal["pool", "reroute"]
 Share = Annotated[Decimal, Field(gt=0, le=1, max_digits=9, decimal_places=8)]
 
 
@@ -25,6 +26,10 @@ class TeamIn(Strict):
     name: Name
     leader_id: EntityId | None = None
     protection_days: int = Field(default=7, ge=1, le=365)
+    reclaim_policy: ReclaimPolicy | None = Field(
+        default=None, description="What a reclaim does with the team's customers: `pool` (they wait unassigned) "
+                                  "or `reroute` (routed again by the rules, never back to the manager who lost "
+                                  "them unless no one else is eligible); null = the service's default.")
 
 
 # Patches: an omitted field is left as it is; `null` clears only the fields that may be empty (leader,
@@ -33,6 +38,8 @@ class TeamPatch(Strict):
     name: Name = Field(default=None, description="Omit to keep; never null.")
     leader_id: EntityId | None = None
     protection_days: int = Field(default=None, ge=1, le=365, description="Omit to keep; never null.")
+    reclaim_policy: ReclaimPolicy | None = Field(default=None, description="Omit to keep; null = the service's "
+                                                                            "default.")
 
 
 class ManagerIn(Strict):

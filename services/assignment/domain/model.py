@@ -59,7 +59,15 @@ def stage_key(stage: str | None) -> str:
 
 
 # ------------------------------------------------------------------------------------------- team
+RECLAIM_POLICIES = ("pool", "reroute")
+
+
 class Team(Aggregate):
+    # what a reclaim does with the team's customers: "pool" (wait unassigned) or "reroute" (routed again by
+    # the rules); None = the service's default (`ASSIGNMENT_RECLAIM_POLICY`). A class default: teams stored
+    # before it have none.
+    reclaim_policy: str | None = None
+
     @staticmethod
     def create_id(team_id: str, **_: Any) -> UUID:
         return team_key(team_id)
@@ -75,7 +83,9 @@ class Team(Aggregate):
         self.changed_at = at
 
     def edit(self, changes: dict[str, Any], at: datetime) -> bool:
-        allowed = {"name", "leader_id", "protection_days"}
+        allowed = {"name", "leader_id", "protection_days", "reclaim_policy"}
+        if changes.get("reclaim_policy") not in (None, *RECLAIM_POLICIES):
+            raise Invalid("reclaim_policy must be 'pool' or 'reroute'", field="reclaim_policy")
         diff = {k: v for k, v in changes.items() if k in allowed and getattr(self, k) != v}
         if diff:
             self._edited(team_id=self.team_id, changes=diff, profile={**self.profile(), **diff}, at=at)
@@ -83,7 +93,7 @@ class Team(Aggregate):
 
     def profile(self) -> dict[str, Any]:
         return {"team_id": self.team_id, "name": self.name, "leader_id": self.leader_id,
-                "protection_days": self.protection_days}
+                "protection_days": self.protection_days, "reclaim_policy": self.reclaim_policy}
 
     @event("Edited")
     def _edited(self, team_id: str, changes: dict[str, Any], profile: dict[str, Any], at: datetime) -> None:

@@ -6,6 +6,8 @@ Order of decision:
    (an empty criterion matches anything) *and* that yields an eligible manager wins (`rule`); a rule
    whose manager / team has nobody eligible is skipped (recorded in the inputs) and the next one tried;
 3. nothing → the customer stays in the pool (a `pool` decision, with what was skipped).
+A reclaimed customer is routed again the same way (`reroute`), the manager who lost it excluded unless no
+one else is eligible.
 Within a team: `round_robin` (the next eligible member after the team's cursor, members ordered by id)
 or `least_loaded` (fewest customers held; ties broken in round-robin order). Eligible = status active and
 load < capacity; absent and resigned managers are skipped.
@@ -14,8 +16,8 @@ load < capacity; absent and resigned managers are skipped.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 STRATEGIES = ("round_robin", "least_loaded")
@@ -175,6 +177,44 @@ def route(facts: CustomerFacts, rules: list[Rule], teams: Mapping[str, TeamView 
         return Decision(chosen, team_id, "rule", rule.rule_id, rule.version, details,
                         advance_team=rule.team_id if rule.manager_id is None else None)
     return Decision(None, None, "pool", None, None, {**inputs, "matched": None, "skipped": skipped})
+
+
+def reroute(facts: CustomerFacts, rules: list[Rule], teams: Mapping[str, TeamView | None],
+            managers: Mapping[str, Candidate | None], excluded: str,
+            referral_manager_id: str | None = None) -> Decision:
+    """A reclaimed customer routed again: the same decision as `route`, never to `excluded` (the manager who
+    lost it) unless no one else is eligible — then `fallback_to_previous` is true in the inputs. The
+    decision's reason is `reroute` (`pool` when nobody at all is eligible)."""
+    without = _Without(managers, excluded)
+    decision = route(facts, rules, teams, without, referral_manager_id)
+    fallback = False
+    if decision.manager_id is None:
+        again = route(facts, rules, teams, managers, referral_manager_id)
+        if again.manager_id == excluded:
+            decision, fallback = again, True
+    inputs = {**decision.inputs, "excluded_manager": excluded, "fallback_to_previous": fallback}
+    if decision.manager_id is None:
+        return replace(decision, inputs=inputs)
+    return replace(decision, reason="reroute", inputs=inputs)
+
+
+class _Without(Mapping[str, "Candidate | None"]):
+    """The candidates, with one manager made ineligible."""
+
+    def __init__(self, managers: Mapping[str, Candidate | None], excluded: str):
+        self._managers, self._excluded = managers, excluded
+
+    def __getitem__(self, key: str) -> Candidate | None:
+        cand = self._managers[key]
+        if key == self._excluded and cand is not None:
+            return replace(cand, status="excluded")
+        return cand
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._managers)
+
+    def __len__(self) -> int:
+        return len(self._managers)
 
 
 def _target(rule: Rule, teams: Mapping[str, TeamView | None], managers: Mapping[str, Candidate | None]) -> str | None:

@@ -142,7 +142,8 @@ def _team_created(session: Session, e: Any) -> None:
 def _team_edited(session: Session, e: Any) -> None:
     p = e.profile
     upsert(session, t.teams, [{"team_id": p["team_id"], "name": p["name"], "leader_id": p["leader_id"],
-                               "protection_days": p["protection_days"], "changed_at": utc(e.at)}], ["team_id"])
+                               "protection_days": p["protection_days"], "reclaim_policy": p.get("reclaim_policy"),
+                               "changed_at": utc(e.at)}], ["team_id"])
 
 
 def _rule_saved(session: Session, e: Any) -> None:

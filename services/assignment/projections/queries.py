@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +31,14 @@ class Directory:
             for i in range(0, len(ids), 900):
                 found.update(s.scalars(select(column).distinct().where(column.in_(ids[i:i + 900]))))
         return found
+
+    def routing_facts(self, customer_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """What the rules look at, per known customer (channel, regions, language)."""
+        c = t.customers.c
+        with self.sessions() as s:
+            rows = s.execute(select(c.customer_id, c.channel, c.user_region, c.active_region, c.language)
+                             .where(c.customer_id.in_(list(customer_ids)))).mappings()
+            return {r["customer_id"]: dict(r) for r in rows}
 
     def holdings(self, manager_id: str, limit: int = 1000, after: str | None = None) -> list[str]:
         """Customers with at least one slot held by the manager (keyset-paginated by customer id)."""

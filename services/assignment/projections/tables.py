@@ -28,6 +28,7 @@ teams = Table(
     Column("name", String(200), nullable=False),
     Column("leader_id", String(64)),
     Column("protection_days", Integer, nullable=False),
+    Column("reclaim_policy", String(16)),  # pool | reroute; null = the service's default
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -466,6 +466,11 @@ export interface components {
              * @default 7
              */
             protection_days: number;
+            /**
+             * Reclaim Policy
+             * @description What a reclaim does with the team's customers: `pool` (they wait unassigned) or `reroute` (routed again by the rules, never back to the manager who lost them unless no one else is eligible); null = the service's default.
+             */
+            reclaim_policy?: ("pool" | "reroute") | null;
             /** Team Id */
             team_id: string;
         };
@@ -483,6 +488,11 @@ export interface components {
              * @description Omit to keep; never null.
              */
             protection_days?: number;
+            /**
+             * Reclaim Policy
+             * @description Omit to keep; null = the service's default.
+             */
+            reclaim_policy?: ("pool" | "reroute") | null;
         };
         /** UnassignIn */
         UnassignIn: {
