@@ -10,7 +10,7 @@ from shared.runtime.logging import get_logger
 from .application import AssignmentApplication, UnitOfWork, save_retrying
 from .domain.errors import Conflict, Forbidden, Invalid, NotFound
 from .domain.model import Manager, ReferralCode, Team
-from .domain.rules import STRATEGIES
+from .domain.rules import ALLOCATIONS, STRATEGIES
 from .domain.scope import Actor
 
 log = get_logger("assignment.admin")
@@ -22,7 +22,8 @@ class Admin:
 
     # ----------------------------------------------------------------------------------------- teams
     def create_team(self, actor: Actor, *, team_id: str, name: str, leader_id: str | None, protection_days: int,
-                    at: datetime, reclaim_policy: str | None = None) -> dict[str, Any]:
+                    at: datetime, reclaim_policy: str | None = None,
+                    pool_sla_minutes: int | None = None) -> dict[str, Any]:
         if actor.scope != "all":
             raise Forbidden("only an all-scope user may create teams")
 
@@ -30,7 +31,7 @@ class Admin:
             if uow.team(team_id) is not None:
                 raise Conflict(f"team {team_id!r} already exists", field="team_id", code="duplicate")
             team = uow.add(Team(team_id=team_id, name=name, leader_id=leader_id, protection_days=protection_days,
-                                at=at))
+                                at=at, pool_sla_minutes=pool_sla_minutes))
             if reclaim_policy is not None:
                 team.edit({"reclaim_policy": reclaim_policy}, at)
             return team.profile()
@@ -134,6 +135,8 @@ class Admin:
             raise Forbidden("only an all-scope user may change assignment rules")
         if definition.get("strategy", "round_robin") not in STRATEGIES:
             raise Invalid(f"strategy must be one of {STRATEGIES}", field="strategy")
+        if definition.get("allocation", "direct") not in ALLOCATIONS:
+            raise Invalid(f"allocation must be one of {ALLOCATIONS}", field="allocation")
 
         def run(uow: UnitOfWork) -> dict[str, Any]:
             book = uow.rulebook()
@@ -142,6 +145,8 @@ class Admin:
                 raise Invalid("position is required for a new rule", field="position")
             if bool(merged.get("team_id")) == bool(merged.get("manager_id")):
                 raise Invalid("a rule targets exactly one of team_id or manager_id", field="team_id")
+            if merged.get("allocation") == "team_pool" and not merged.get("team_id"):
+                raise Invalid("a rule allocating to a team's pool targets a team", field="allocation")
             if merged.get("team_id") and uow.team(merged["team_id"]) is None:
                 raise Invalid(f"unknown team {merged['team_id']!r}", field="team_id")
             if merged.get("manager_id") and uow.manager(merged["manager_id"]) is None:

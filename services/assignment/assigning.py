@@ -103,13 +103,18 @@ class Assigner:
 
     # ------------------------------------------------------------------------------------- assign
     def assign(self, actor: Actor, customer_ids: list[str], manager_id: str, *, stage: str | None = None,
-               share: Decimal = Decimal("1"), reason: str = "manual") -> list[ItemResult]:
+               share: Decimal = Decimal("1"), reason: str = "manual", from_pool: str | None = None) -> list[ItemResult]:
+        """Assigns customers to a manager. `from_pool`: the team lead distributes that team's pool — only
+        customers queued there, only to one of its managers (reason `team_pool`)."""
         ids = list(dict.fromkeys(customer_ids))
         manager = self.app.load(Manager.create_id(manager_id))
         if manager is None:
             raise Invalid(f"unknown manager {manager_id!r}", field="manager_id", code="unknown_manager")
         if not actor.may_use_manager(manager_id, manager.team_id):
             raise Forbidden(f"manager {manager_id!r} is outside the caller's scope", field="manager_id")
+        if from_pool is not None and manager.team_id != from_pool:
+            raise Invalid(f"manager {manager_id!r} is not a member of team {from_pool!r}", field="manager_id",
+                          code="not_in_team")
         manager.ensure_can_take(0)
         known = self.directory.existing_customers(ids)
         results = {c: _rejected(c, "unknown_customer", "customer not found") for c in ids if c not in known}
@@ -120,7 +125,9 @@ class Assigner:
 
             def run(uow: UnitOfWork, chunk: list[str] = chunk) -> dict[str, ItemResult]:
                 uow.prefetch([customer_key(cid) for cid in chunk])
-                return self._assign_chunk(uow, actor, chunk, manager_id, stage, share, reason, at)
+                if from_pool is None:
+                    return self._assign_chunk(uow, actor, chunk, manager_id, stage, share, reason, at)
+                return self._distribute_chunk(uow, actor, chunk, manager_id, from_pool, at)
 
             results.update(save_retrying(self.app, run))
         out = [results[c] for c in ids]
@@ -133,6 +140,23 @@ class Assigner:
                       stage: str | None, share: Decimal, reason: str, at: Any) -> dict[str, ItemResult]:
         return assign_in(uow, actor, chunk, manager_id, stage=stage, share=share, reason=reason, at=at,
                          default_days=self.default_days)
+
+    def _distribute_chunk(self, uow: UnitOfWork, actor: Actor, chunk: list[str], manager_id: str, team_id: str,
+                          at: Any) -> dict[str, ItemResult]:
+        """Customers queued in the team's pool go to the manager (decided on the aggregates: one taken out of
+        the queue meanwhile is `not_queued`); the queue entry is the stored "why"."""
+        out: dict[str, ItemResult] = {}
+        for cid in chunk:
+            q = (agg.queued if (agg := uow.customer(cid)) is not None else None)
+            if q is None or q["team_id"] != team_id:
+                out[cid] = _rejected(cid, "not_queued", f"customer is not waiting in team {team_id}'s pool")
+                continue
+            why = {"team_id": team_id, "queued_at": q["queued_at"].isoformat(), "rule_id": q["rule_id"],
+                   "rule_version": q["rule_version"], "sla_due_at": q["sla_due_at"].isoformat(),
+                   "sla_breached": q["breached_at"] is not None}
+            out.update(assign_in(uow, actor, [cid], manager_id, stage=None, share=Decimal("1"), reason="team_pool",
+                                 at=at, default_days=self.default_days, inputs=why))
+        return out
 
     # ----------------------------------------------------------------------------------- unassign
     def unassign(self, actor: Actor, customer_id: str, stage: str | None = None, *,

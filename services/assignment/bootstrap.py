@@ -20,7 +20,7 @@ from .projections import tables as t
 from .projections.apply import apply as project
 from .projections.queries import Directory
 from .routing import Router
-from .scheduler import Reclaimer
+from .scheduler import PoolSla, Reclaimer
 from .settings import AssignmentSettings
 
 
@@ -37,7 +37,7 @@ def bootstrap(settings: AssignmentSettings | None = None, *, clock: Clock | None
     app.read_model = project  # rows written in the transaction that stores the events
     directory = Directory(sessions)
     days = settings.default_protection_days
-    router = Router(app, clock, default_protection_days=days)
+    router = Router(app, clock, default_protection_days=days, default_pool_sla_minutes=settings.pool_sla_minutes)
     container = Container(
         settings=settings, clock=clock, app=app, engine=engine, sessions=sessions, directory=directory,
         admin=Admin(app),
@@ -47,6 +47,7 @@ def bootstrap(settings: AssignmentSettings | None = None, *, clock: Clock | None
         reclaimer=Reclaimer(app, directory, clock, batch_size=settings.reclaim_batch_size,
                             grace=timedelta(seconds=settings.reclaim_grace_s), router=router,
                             default_policy=settings.reclaim_policy),
+        pool_sla=PoolSla(app, directory, clock, batch_size=settings.reclaim_batch_size),
     )
     if migrate:
         container.migrate()

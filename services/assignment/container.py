@@ -29,11 +29,11 @@ from .outbox import map_event
 from .projections import tables as t
 from .projections.queries import Directory
 from .routing import Router, routed
-from .scheduler import Reclaimer, Scheduler
+from .scheduler import PoolSla, Reclaimer, Scheduler
 from .settings import AssignmentSettings
 
 SERVICE = "assignment"
-READ_MODEL_TABLES = (t.teams, t.managers, t.rules, t.rule_versions, t.assignments, t.history)
+READ_MODEL_TABLES = (t.teams, t.managers, t.rules, t.rule_versions, t.assignments, t.history, t.team_pool)
 
 
 @dataclass
@@ -50,6 +50,7 @@ class Container(OutboxContainer):
     assigner: Assigner
     router: Router
     reclaimer: Reclaimer
+    pool_sla: PoolSla
     _consumers: list[BatchConsumer] = field(default_factory=list)
     _scheduler: Scheduler | None = None
 
@@ -57,7 +58,7 @@ class Container(OutboxContainer):
     def migrate(self) -> None:
         """Read-model tables (the event-store tables are created by the application's recorder)."""
         t.metadata.create_all(self.engine)
-        add_missing_columns(self.engine, t.teams)
+        add_missing_columns(self.engine, t.teams)  # reclaim_policy, pool_sla_minutes
         self.migrate_directory()
 
     def rebuild_read_model(self) -> int:
@@ -101,7 +102,8 @@ class Container(OutboxContainer):
     @property
     def scheduler(self) -> Scheduler:
         if self._scheduler is None:
-            self._scheduler = Scheduler(self.reclaimer, self.assigner, interval_s=self.settings.reclaim_interval_s)
+            self._scheduler = Scheduler(self.reclaimer, self.assigner, interval_s=self.settings.reclaim_interval_s,
+                                        pool_sla=self.pool_sla)
         return self._scheduler
 
     def create_api(self) -> FastAPI:

@@ -7,9 +7,11 @@ from typing import Any
 
 from shared.events.crm_assignment import (
     CustomerAssigned,
+    CustomerQueued,
     CustomerUnassigned,
     ManagerChanged,
     ManagerStatus,
+    PoolSlaBreached,
     TeamChanged,
     UnassignReason,
 )
@@ -60,6 +62,18 @@ def _unassigned(e: Any) -> list[Outgoing]:
     ), occurred_at=e.at, correlation_id=e.correlation_id)]
 
 
+def _queued(e: Any) -> list[Outgoing]:
+    return [Outgoing(CustomerQueued(
+        customer_id=e.customer_id, team_id=e.team_id, rule_id=e.rule_id, rule_version=e.rule_version,
+        queued_at=e.at, sla_due_at=e.sla_due_at, rule_inputs=e.inputs or None,
+    ), occurred_at=e.at, causation_id=e.cause_event_id, correlation_id=e.correlation_id)]
+
+
+def _sla_breached(e: Any) -> list[Outgoing]:
+    return [Outgoing(PoolSlaBreached(customer_id=e.customer_id, team_id=e.team_id, queued_at=e.queued_at,
+                                     sla_due_at=e.sla_due_at, breached_at=e.at), occurred_at=e.at)]
+
+
 def _manager_registered(e: Any) -> list[Outgoing]:
     return [_manager({"manager_id": e.manager_id, "name": e.name, "position": e.position,
                       "team_id": e.team_id, "regions": e.regions, "languages": e.languages,
@@ -82,6 +96,8 @@ def _team_edited(e: Any) -> list[Outgoing]:
 MAPPERS: dict[type, Callable[[Any], list[Outgoing]]] = {  # by the stored domain event's class
     CustomerAssignment.Assigned: _assigned,
     CustomerAssignment.Unassigned: _unassigned,
+    CustomerAssignment.Queued: _queued,
+    CustomerAssignment.PoolSlaBreached: _sla_breached,
     Manager.Registered: _manager_registered,
     Manager.Edited: _manager_profile,
     Manager.Resigned: _manager_profile,

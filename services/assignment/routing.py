@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -63,8 +63,10 @@ class _Lazy(Mapping[str, Any]):
 
 
 class Router:
-    def __init__(self, app: AssignmentApplication, clock: Clock, *, default_protection_days: int = 7):
+    def __init__(self, app: AssignmentApplication, clock: Clock, *, default_protection_days: int = 7,
+                 default_pool_sla_minutes: int = 240):
         self.app, self.clock, self.default_days = app, clock, default_protection_days
+        self.default_sla = default_pool_sla_minutes
 
     def apply(self, events: list[Event]) -> ProcessingEvent:
         uow = BatchWork(self.app)
@@ -96,11 +98,12 @@ class Router:
         agg = uow.customer(p.customer_id)
         facts = CustomerFacts(p.customer_id, p.channel, p.user_region, p.active_region, p.language,
                               p.referral_code, p.institution_id)
-        if agg is not None and (agg.has_seen(eid) or ALL_STAGES in agg.slots or agg.merged):
+        if agg is not None and (agg.has_seen(eid) or ALL_STAGES in agg.slots or agg.merged
+                                or agg.queued is not None):
             if agg.merged and not agg.has_seen(eid):  # routed if an unmerge leaves the customer without owner
                 agg.hold_registration(asdict(facts), eid)
             log.info("registration_skipped", customer_id=p.customer_id,
-                     why="merged" if agg.merged else "already_routed")
+                     why="merged" if agg.merged else ("queued" if agg.queued is not None else "already_routed"))
             return
         self._route(uow, agg, facts, rules, now, eid, ev.envelope.correlation_id)
 
@@ -126,6 +129,11 @@ class Router:
 
     def _follow_decision(self, uow: UnitOfWork, agg: CustomerAssignment, decision: Decision, stage: str | None,
                          share: Decimal, now: datetime, eid: str, correlation_id: str | None) -> str | None:
+        if decision.reason == "team_pool":  # queued in the team's pool for its lead to distribute
+            assert decision.team_id is not None
+            self.queue(uow, agg, decision.team_id, decision.rule_id, decision.rule_version, decision.inputs, now,
+                       eid, correlation_id)
+            return None
         if decision.manager_id is None:
             agg.left_in_pool(decision.inputs, now, eid)
             log.info("customer_left_in_pool", customer_id=agg.customer_id,
@@ -141,6 +149,17 @@ class Router:
         log.info("customer_routed", customer_id=agg.customer_id, manager_id=manager.manager_id,
                  reason=decision.reason, rule_id=decision.rule_id, rule_version=decision.rule_version)
         return manager.manager_id
+
+    def queue(self, uow: UnitOfWork, agg: CustomerAssignment, team_id: str, rule_id: str | None,
+              rule_version: int | None, inputs: dict[str, Any], now: datetime, cause: str | None,
+              correlation_id: str | None) -> None:
+        """Queue the customer in the team's pool, due within the team's SLA (else the service default)."""
+        team = uow.team(team_id)
+        minutes = (team.pool_sla_minutes if team is not None else None) or self.default_sla
+        agg.queue(team_id=team_id, rule_id=rule_id, rule_version=rule_version, inputs=inputs, at=now,
+                  sla_due_at=now + timedelta(minutes=minutes), cause_event_id=cause, correlation_id=correlation_id)
+        log.info("customer_queued", customer_id=agg.customer_id, team_id=team_id, rule_id=rule_id,
+                 sla_minutes=minutes)
 
     def _follow_up(self, uow: UnitOfWork, ev: Event, now: datetime) -> None:
         p = ev.payload

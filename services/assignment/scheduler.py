@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from eventsourcing.persistence import RecordConflictError
+from prometheus_client import Gauge
 
 from shared.runtime import commands
 from shared.runtime.logging import get_logger
 
-from .application import AssignmentApplication, UnitOfWork, current_correlation_id
+from .application import AssignmentApplication, UnitOfWork, current_correlation_id, save_retrying
 from .assigning import Assigner
 from .domain.clock import Clock
 from .domain.model import CustomerAssignment, customer_key
@@ -32,10 +33,34 @@ from .projections.queries import Directory
 from .routing import BatchWork, Router
 
 log = get_logger("assignment.scheduler")
+POOL_WAITING = Gauge("whale_assignment_pool_waiting", "Customers waiting in a team's pool", ["team"])
+POOL_BREACHED = Gauge("whale_assignment_pool_breached", "Customers in a team's pool past their SLA due time",
+                      ["team"])
+POOL_OLDEST_WAIT = Gauge("whale_assignment_pool_oldest_wait_seconds", "Longest current wait in a team's pool",
+                         ["team"])
 CHUNK = 100  # customers reclaimed per event-store transaction
 
 
 POOL, REROUTE = "pool", "reroute"
+
+
+def sweep(find: Callable[[], list[str]], decide: Callable[[list[str]], int], batch_size: int, what: str) -> int:
+    """The scheduler's passes: candidates found in the read model (`find`, up to `batch_size`), decided on the
+    aggregates `CHUNK` customers per transaction (`decide` returns how many it changed); stops at a short
+    batch or one that changed nothing (the read model has not caught up). Returns the total changed."""
+    total = 0
+    while True:
+        candidates = find()
+        done = 0
+        for i in range(0, len(candidates), CHUNK):
+            chunk = candidates[i:i + CHUNK]
+            try:
+                done += decide(chunk)
+            except RecordConflictError:  # still contended after retries: the next run picks it up
+                log.warning(f"{what}_conflict", customers=len(chunk))
+        total += done
+        if len(candidates) < batch_size or done == 0:
+            return total
 
 
 class Reclaimer:
@@ -53,21 +78,12 @@ class Reclaimer:
         now = now or self.clock.now()
         cutoff = now - self.grace
         corr = current_correlation_id() or f"reclaim-{uuid.uuid4()}"
-        total = 0
-        while True:
-            candidates = self.directory.due(cutoff, self.batch_size)
-            done = 0
-            for i in range(0, len(candidates), CHUNK):
-                chunk = candidates[i:i + CHUNK]
-                facts = self.directory.routing_facts(chunk)  # found outside the transaction; the decision is stored
-                try:
-                    done += self._save(lambda uow, cs=chunk, f=facts: self._reclaim_many(uow, cs, now, corr, cutoff,
-                                                                                         f))
-                except RecordConflictError:  # still contended after retries: the next run picks it up
-                    log.warning("reclaim_conflict", customers=len(chunk))
-            total += done
-            if len(candidates) < self.batch_size or done == 0:
-                break
+
+        def reclaim(chunk: list[str]) -> int:
+            facts = self.directory.routing_facts(chunk)  # found outside the transaction; the decision is stored
+            return self._save(lambda uow: self._reclaim_many(uow, chunk, now, corr, cutoff, facts))
+
+        total = sweep(lambda: self.directory.due(cutoff, self.batch_size), reclaim, self.batch_size, "reclaim")
         if total:
             log.info("customers_reclaimed", count=total, at=now.isoformat())
         return total
@@ -126,18 +142,58 @@ def _facts_of(agg: CustomerAssignment, slot: dict[str, Any], known: dict[str, An
                          i.get("language"), i.get("referral_code"), i.get("institution_id"))
 
 
-class Scheduler:
-    """Worker component: every `interval_s`, reclaim what is due, finish unfinished hand-overs and move
-    slots along with managers who changed team."""
+class PoolSla:
+    """Team pools' SLA: publishes `pool_sla_breached` once per queue entry past its due time (the
+    aggregate records the breach; two replicas racing conflict on its version and the loser finds it
+    recorded), and keeps the per-team gauges (waiting, breached, oldest wait) up to date."""
 
-    def __init__(self, reclaimer: Reclaimer, assigner: Assigner, *, interval_s: float = 60.0):
+    def __init__(self, app: AssignmentApplication, directory: Directory, clock: Clock, *, batch_size: int = 500):
+        self.app, self.directory, self.clock, self.batch_size = app, directory, clock, batch_size
+        self._teams: set[str] = set()
+
+    def run_once(self, now: datetime | None = None) -> int:
+        now = now or self.clock.now()
+        total = sweep(lambda: self.directory.pool_due(now, self.batch_size),
+                      lambda chunk: save_retrying(self.app, lambda uow: self._breach(uow, chunk, now)),
+                      self.batch_size, "pool_sla")
+        if total:
+            log.info("pool_sla_breached", count=total, at=now.isoformat())
+        self.measure(now)
+        return total
+
+    @staticmethod
+    def _breach(uow: UnitOfWork, customers: list[str], now: datetime) -> int:
+        uow.prefetch([customer_key(c) for c in customers])
+        return sum(agg.breach_sla(now) for c in customers if (agg := uow.customer(c)) is not None)
+
+    def measure(self, now: datetime) -> dict[str, dict[str, float]]:
+        stats = self.directory.pool_stats(now)
+        for team in self._teams - set(stats):  # an emptied pool reads 0, not its last value
+            stats[team] = {"waiting": 0, "breached": 0, "oldest_wait_s": 0.0}
+        for team, s in stats.items():
+            POOL_WAITING.labels(team).set(s["waiting"])
+            POOL_BREACHED.labels(team).set(s["breached"])
+            POOL_OLDEST_WAIT.labels(team).set(s["oldest_wait_s"])
+        self._teams = set(stats)
+        return stats
+
+
+class Scheduler:
+    """Worker component: every `interval_s`, reclaim what is due, finish unfinished hand-overs, move
+    slots along with managers who changed team, and record team pools' SLA breaches."""
+
+    def __init__(self, reclaimer: Reclaimer, assigner: Assigner, *, interval_s: float = 60.0,
+                 pool_sla: PoolSla | None = None):
         self.reclaimer, self.assigner, self.interval_s = reclaimer, assigner, interval_s
+        self.pool_sla = pool_sla
         self._stopping = asyncio.Event()
 
     async def tick(self) -> tuple[int, int]:
         reclaimed = await asyncio.to_thread(self.reclaimer.run_once)
         swept = await asyncio.to_thread(self.assigner.sweep_handovers)
         await asyncio.to_thread(self.assigner.follow_team_changes)
+        if self.pool_sla is not None:
+            await asyncio.to_thread(self.pool_sla.run_once)
         return reclaimed, swept
 
     async def run(self) -> None:

@@ -33,6 +33,9 @@ class AssignmentSettings(OneDatabaseSettings):
         default="pool", description="What a reclaim does with a customer of a team without its own reclaim_policy: "
                                     "pool (waits unassigned) or reroute (routed again by the rules, never back to "
                                     "the manager who lost it unless no one else is eligible).")
+    pool_sla_minutes: int = Field(default=240, ge=1, le=525_600,
+                                  description="A team pool's SLA (minutes a queued customer may wait for the "
+                                              "lead to distribute it) for teams without their own.")
     bulk_max_customers: int = Field(default=20_000, ge=1, le=100_000,
                                     description="Largest bulk assignment accepted in one command.")
     max_body_bytes: int = Field(default=4 * 1_048_576, ge=1024,

@@ -90,3 +90,29 @@ class TeamChanged(Payload):
     leader_id: EntityId | None = None
     protection_days: int = Field(default=7, ge=1, le=365)
     changed_at: AwareDatetime
+
+
+@registry.contract("crm.assignment.customer_queued", version=1, topic=topics.CRM_ASSIGNMENT)
+class CustomerQueued(Payload):
+    """A rule allocated a customer to a team's pool (step-by-step allocation): it has no owner yet and waits
+    for the team lead to distribute it (`customer_assigned` reason `team_pool`) by the SLA due time."""
+
+    customer_id: CustomerId
+    team_id: EntityId
+    rule_id: EntityId | None = Field(default=None, description="The rule that queued the customer.")
+    rule_version: int | None = None
+    queued_at: AwareDatetime
+    sla_due_at: AwareDatetime = Field(description="When the wait passes the team's pool SLA.")
+    rule_inputs: dict[str, Any] | None = Field(default=None, description="The routing inputs, as on customer_assigned.")
+
+
+@registry.contract("crm.assignment.pool_sla_breached", version=1, topic=topics.CRM_ASSIGNMENT)
+class PoolSlaBreached(Payload):
+    """A customer queued in a team's pool was still waiting at its SLA due time (published once per queue
+    entry)."""
+
+    customer_id: CustomerId
+    team_id: EntityId
+    queued_at: AwareDatetime
+    sla_due_at: AwareDatetime
+    breached_at: AwareDatetime

@@ -14,7 +14,7 @@ from shared.runtime.audit import audit_emitter
 from shared.runtime.idempotency import idempotency_store
 
 from ..domain.errors import DomainError
-from . import assignments, managers, ops, rules
+from . import assignments, managers, ops, pool, rules
 
 if TYPE_CHECKING:
     from ..container import Container
@@ -43,6 +43,6 @@ def create_api(container: Container) -> FastAPI:
         detail = f"{exc.field}: {exc.message}" if exc.field else exc.message
         return problem_response(exc.status, title, detail, type_=f"urn:whale-crm:problem:{exc.code}", **extra)
 
-    for module in (managers, assignments, rules, ops):
+    for module in (managers, assignments, rules, pool, ops):
         app.include_router(module.router)
     return app

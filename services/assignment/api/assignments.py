@@ -56,10 +56,15 @@ async def assign_bulk(body: BulkAssignIn, p: Principal = Depends(require(Perm.As
                                       stage=body.stage.value if body.stage else None, share=body.share,
                                       reason="bulk")
     c.wake()
+    return bulk_out(body.manager_id, results)
+
+
+def bulk_out(manager_id: str, results: list[Any]) -> dict[str, Any]:
+    """Per-customer results of a bulk command, with counts by status."""
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
-    return {"manager_id": body.manager_id, "counts": counts, "results": [r.as_dict() for r in results]}
+    return {"manager_id": manager_id, "counts": counts, "results": [r.as_dict() for r in results]}
 
 
 @router.post("/assignments/unassign")

@@ -30,6 +30,8 @@ class TeamIn(Strict):
         default=None, description="What a reclaim does with the team's customers: `pool` (they wait unassigned) "
                                   "or `reroute` (routed again by the rules, never back to the manager who lost "
                                   "them unless no one else is eligible); null = the service's default.")
+    pool_sla_minutes: int | None = Field(default=None, ge=1, le=525_600,
+                                         description="The team pool's SLA in minutes; null: the service default.")
 
 
 # Patches: an omitted field is left as it is; `null` clears only the fields that may be empty (leader,
@@ -40,6 +42,8 @@ class TeamPatch(Strict):
     protection_days: int = Field(default=None, ge=1, le=365, description="Omit to keep; never null.")
     reclaim_policy: ReclaimPolicy | None = Field(default=None, description="Omit to keep; null = the service's "
                                                                             "default.")
+    pool_sla_minutes: int | None = Field(default=None, ge=1, le=525_600,
+                                         description="The team pool's SLA in minutes; null: the service default.")
 
 
 class ManagerIn(Strict):
@@ -84,6 +88,12 @@ class BulkAssignIn(Strict):
     share: Share = Decimal("1")
 
 
+class DistributeIn(Strict):
+    customer_ids: list[CustomerId] = Field(min_length=1, max_length=5_000,
+                                          description="Customers waiting in the team's pool.")
+    manager_id: EntityId = Field(description="A manager of the team.")
+
+
 class UnassignIn(Strict):
     customer_id: CustomerId
     stage: Stage | None = Field(default=None, description="The stage slot to free; None = the all-stage slot.")
@@ -96,6 +106,9 @@ class RuleIn(Strict):
     team_id: EntityId | None = None
     manager_id: EntityId | None = None
     strategy: Literal["round_robin", "least_loaded"] = "round_robin"
+    allocation: Literal["direct", "team_pool"] = Field(
+        default="direct", description="direct: to a manager now (team strategy or manager_id); team_pool: queued "
+                                      "in team_id's pool for its lead to distribute.")
     enabled: bool = True
     regions: list[CountryCode] = Field(default_factory=list, max_length=250)
     channels: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=50)

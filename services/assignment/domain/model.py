@@ -67,14 +67,18 @@ class Team(Aggregate):
     # the rules); None = the service's default (`ASSIGNMENT_RECLAIM_POLICY`). A class default: teams stored
     # before it have none.
     reclaim_policy: str | None = None
+    # the team pool's SLA in minutes (None: the service default). A class default, as above.
+    pool_sla_minutes = None
 
     @staticmethod
     def create_id(team_id: str, **_: Any) -> UUID:
         return team_key(team_id)
 
     @event("Created")
-    def __init__(self, team_id: str, name: str, leader_id: str | None, protection_days: int, at: datetime):
+    def __init__(self, team_id: str, name: str, leader_id: str | None, protection_days: int, at: datetime,
+                 pool_sla_minutes: int | None = None):
         self.team_id = team_id
+        self.pool_sla_minutes = pool_sla_minutes
         self.name = name
         self.leader_id = leader_id
         self.protection_days = protection_days
@@ -83,7 +87,7 @@ class Team(Aggregate):
         self.changed_at = at
 
     def edit(self, changes: dict[str, Any], at: datetime) -> bool:
-        allowed = {"name", "leader_id", "protection_days", "reclaim_policy"}
+        allowed = {"name", "leader_id", "protection_days", "reclaim_policy", "pool_sla_minutes"}
         if changes.get("reclaim_policy") not in (None, *RECLAIM_POLICIES):
             raise Invalid("reclaim_policy must be 'pool' or 'reroute'", field="reclaim_policy")
         diff = {k: v for k, v in changes.items() if k in allowed and getattr(self, k) != v}
@@ -93,7 +97,8 @@ class Team(Aggregate):
 
     def profile(self) -> dict[str, Any]:
         return {"team_id": self.team_id, "name": self.name, "leader_id": self.leader_id,
-                "protection_days": self.protection_days, "reclaim_policy": self.reclaim_policy}
+                "protection_days": self.protection_days, "reclaim_policy": self.reclaim_policy,
+                "pool_sla_minutes": self.pool_sla_minutes}
 
     @event("Edited")
     def _edited(self, team_id: str, changes: dict[str, Any], profile: dict[str, Any], at: datetime) -> None:
@@ -283,6 +288,9 @@ class CustomerAssignment(Aggregate):
     merge = None
     # the routing facts of a registration consumed while merged (routed if an unmerge leaves it without owner)
     held = None
+    # waiting in a team's pool for the lead to distribute: {team_id, rule_id, rule_version, queued_at, sla_due_at,
+    # breached_at}; cleared by any assignment (the lead's distribution, a manual or bulk one) and by a merge
+    queued = None
 
     @event("Opened")
     def __init__(self, customer_id: str):
@@ -294,6 +302,47 @@ class CustomerAssignment(Aggregate):
     def merged(self) -> bool:
         return bool(self.merge and self.merge["active"])
 
+    def queue(self, *, team_id: str, rule_id: str | None, rule_version: int | None, inputs: dict[str, Any],
+              at: datetime, sla_due_at: datetime, cause_event_id: str | None,
+              correlation_id: str | None = None) -> None:
+        """Queue the customer in a team's pool (a rule with `allocation: team_pool`): no owner yet."""
+        self._queued(customer_id=self.customer_id, team_id=team_id, rule_id=rule_id, rule_version=rule_version,
+                     inputs=inputs, at=at, sla_due_at=sla_due_at, cause_event_id=cause_event_id,
+                     correlation_id=correlation_id)
+
+    @event("Queued")
+    def _queued(self, customer_id: str, team_id: str, rule_id: str | None, rule_version: int | None,
+                inputs: dict[str, Any], at: datetime, sla_due_at: datetime, cause_event_id: str | None,
+                correlation_id: str | None) -> None:
+        self.queued = {"team_id": team_id, "rule_id": rule_id, "rule_version": rule_version, "queued_at": at,
+                       "sla_due_at": sla_due_at, "breached_at": None}
+        self._remember(cause_event_id)
+
+    def breach_due(self, now: datetime) -> bool:
+        """Whether the queue entry passed its SLA due time and its breach was not recorded yet."""
+        q = self.queued
+        return q is not None and q["breached_at"] is None and q["sla_due_at"] <= now
+
+    def breach_sla(self, now: datetime) -> bool:
+        """Record (once) that the queue entry passed its SLA due time; False when there is nothing to record."""
+        if not self.breach_due(now):
+            return False
+        q = self.queued
+        assert q is not None
+        self._pool_sla_breached(customer_id=self.customer_id, team_id=q["team_id"], queued_at=q["queued_at"],
+                                sla_due_at=q["sla_due_at"], at=now)
+        return True
+
+    @event("PoolSlaBreached")
+    def _pool_sla_breached(self, customer_id: str, team_id: str, queued_at: datetime, sla_due_at: datetime,
+                           at: datetime) -> None:
+        if self.queued is not None:
+            self.queued = {**self.queued, "breached_at": at}
+
+    @event("Dequeued")
+    def _dequeued(self, customer_id: str, team_id: str, reason: str, at: datetime) -> None:
+        self.queued = None
+
     def merge_is_newer(self, at: datetime, cause: str) -> bool:
         return not self.has_seen(cause) and (self.merge is None or (at, cause) > (self.merge["at"],
                                                                                   self.merge["cause"]))
@@ -301,6 +350,8 @@ class CustomerAssignment(Aggregate):
     def merge_into(self, survivor_id: str, at: datetime, cause: str, now: datetime) -> dict[str, dict[str, Any]]:
         """Close every slot (reason `merged`) and remember them; returns the closed slots."""
         before = {k: {"manager_id": v["manager_id"], "team_id": v["team_id"]} for k, v in sorted(self.slots.items())}
+        if self.queued is not None:  # a merged customer waits in no pool
+            self._dequeued(customer_id=self.customer_id, team_id=self.queued["team_id"], reason="merged", at=now)
         for key in sorted(self.slots):
             self.unassign(key, "merged", now)
         self._merge_changed(survivor_id=survivor_id, active=True, at=at, cause=cause, slots=before)
@@ -382,6 +433,7 @@ class CustomerAssignment(Aggregate):
             "inputs": inputs, "protection_days": protection_days,
             "protection_expires_at": protection_expires_at, "last_follow_up_at": last_follow_up_at,
         }}
+        self.queued = None  # an owner, by whatever means: out of the team's pool
         self._remember(cause_event_id)
 
     def unassign(self, stage: str, reason: str, at: datetime, by: str | None = None,

@@ -5,6 +5,8 @@ Order of decision:
 2. the enabled rules in order (`position`, then rule id): the first rule whose criteria all match
    (an empty criterion matches anything) *and* that yields an eligible manager wins (`rule`); a rule
    whose manager / team has nobody eligible is skipped (recorded in the inputs) and the next one tried;
+   A rule with `allocation: team_pool` does not pick a manager: the customer is queued in its team's pool
+   (`team_pool`), where the team lead distributes it;
 3. nothing → the customer stays in the pool (a `pool` decision, with what was skipped).
 A reclaimed customer is routed again the same way (`reroute`), the manager who lost it excluded unless no
 one else is eligible.
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 STRATEGIES = ("round_robin", "least_loaded")
+ALLOCATIONS = ("direct", "team_pool")  # to a manager now, or queued in the team's pool for its lead
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class Rule:
     team_id: str | None = None
     manager_id: str | None = None
     strategy: str = "round_robin"
+    allocation: str = "direct"
     enabled: bool = True
     regions: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
@@ -80,7 +84,8 @@ class Rule:
     def from_dict(cls, d: Mapping[str, Any]) -> Rule:
         return cls(rule_id=d["rule_id"], version=int(d["version"]), position=int(d["position"]),
                    team_id=d.get("team_id"), manager_id=d.get("manager_id"),
-                   strategy=d.get("strategy") or "round_robin", enabled=bool(d.get("enabled", True)),
+                   strategy=d.get("strategy") or "round_robin", allocation=d.get("allocation") or "direct",
+                   enabled=bool(d.get("enabled", True)),
                    regions=_norm(d.get("regions")), channels=_norm(d.get("channels")),
                    languages=_norm(d.get("languages")), referral_codes=_norm(d.get("referral_codes")),
                    institutions=_norm(d.get("institutions")))
@@ -123,7 +128,7 @@ class TeamView:
 class Decision:
     manager_id: str | None  # None: stays in the pool
     team_id: str | None
-    reason: str  # "referral_code" | "rule" | "pool"
+    reason: str  # "referral_code" | "rule" | "team_pool" (queued in `team_id`'s pool) | "pool"
     rule_id: str | None
     rule_version: int | None
     inputs: dict[str, Any] = field(default_factory=dict)
@@ -164,6 +169,14 @@ def route(facts: CustomerFacts, rules: list[Rule], teams: Mapping[str, TeamView 
     for rule in sorted(rules, key=lambda r: (r.position, r.rule_id)):
         if not rule.matches(facts):
             continue
+        if rule.allocation == "team_pool":
+            if rule.team_id is None or teams.get(rule.team_id) is None:
+                skipped.append(f"rule {rule.rule_id} v{rule.version}: unknown team")
+                continue
+            details = {**inputs, "matched": f"rule {rule.rule_id} v{rule.version}", "allocation": "team_pool"}
+            if skipped:
+                details["skipped"] = skipped
+            return Decision(None, rule.team_id, "team_pool", rule.rule_id, rule.version, details)
         chosen = _target(rule, teams, managers)
         if chosen is None:
             skipped.append(f"rule {rule.rule_id} v{rule.version}: no eligible manager")

@@ -38,6 +38,8 @@ class _Batch:
         self.slots: dict[tuple[str, str], dict[str, Any] | None] = {}  # None = delete
         self.history: list[dict[str, Any]] = []
         self.load: dict[str, int] = {}
+        self.pool: dict[str, dict[str, Any] | None] = {}  # team pool entries by customer (None = delete)
+        self.breached: dict[str, datetime] = {}  # breaches of entries not in this batch
 
     # -- customer assignment events --------------------------------------------------------------
     def assigned(self, e: Any) -> None:
@@ -47,6 +49,7 @@ class _Batch:
             "inputs": e.inputs, "assigned_at": utc(e.at), "assigned_by": e.by,
             "protection_expires_at": utc(e.protection_expires_at), "last_follow_up_at": utc(e.last_follow_up_at),
         }
+        self.pool[e.customer_id] = None  # an owner: out of the team's pool
         self._history(e, "assigned", stage=e.stage, manager_id=e.manager_id, team_id=e.team_id,
                       previous_manager_id=e.previous_manager_id, share=e.share, reason=e.reason,
                       rule_id=e.rule_id, rule_version=e.rule_version, inputs=e.inputs, actor=e.by, at=e.at)
@@ -77,6 +80,25 @@ class _Batch:
     def left_in_pool(self, e: Any) -> None:
         self._history(e, "left_in_pool", reason="no_rule_matched", inputs=e.inputs, at=e.at)
 
+    def queued(self, e: Any) -> None:
+        self.pool[e.customer_id] = {"customer_id": e.customer_id, "team_id": e.team_id, "rule_id": e.rule_id,
+                                    "rule_version": e.rule_version, "queued_at": utc(e.at),
+                                    "sla_due_at": utc(e.sla_due_at), "breached_at": None}
+        self._history(e, "queued", team_id=e.team_id, reason="team_pool", rule_id=e.rule_id,
+                      rule_version=e.rule_version, inputs=e.inputs, at=e.at)
+
+    def pool_sla_breached(self, e: Any) -> None:
+        row = self.pool.get(e.customer_id)
+        if row is not None:
+            row["breached_at"] = utc(e.at)
+        elif e.customer_id not in self.pool:
+            self.breached[e.customer_id] = utc(e.at)  # type: ignore[assignment]
+        self._history(e, "pool_sla_breached", team_id=e.team_id, at=e.at)
+
+    def dequeued(self, e: Any) -> None:
+        self.pool[e.customer_id] = None
+        self._history(e, "dequeued", team_id=e.team_id, reason=e.reason, at=e.at)
+
     def owner_change_not_followed(self, e: Any) -> None:
         self._history(e, "owner_change_not_followed", manager_id=e.manager_id, reason=e.code, inputs=e.inputs,
                       at=e.at)
@@ -96,6 +118,13 @@ class _Batch:
                                                    for c, st in chunk))))
         upsert(self.s, tbl, [v for v in self.slots.values() if v is not None], ["customer_id", "stage"])
         upsert(self.s, t.history, self.history, ["customer_id", "version"])
+        tp = t.team_pool
+        out = [c for c, v in self.pool.items() if v is None]
+        for i in range(0, len(out), 500):
+            self.s.execute(delete(tp).where(tp.c.customer_id.in_(out[i:i + 500])))
+        upsert(self.s, tp, [v for v in self.pool.values() if v is not None], ["customer_id"])
+        for customer_id, at in self.breached.items():
+            self.s.execute(update(tp).where(tp.c.customer_id == customer_id).values(breached_at=at))
         for manager_id, load in self.load.items():
             self.s.execute(update(t.managers).where(t.managers.c.manager_id == manager_id).values(load=load))
 
@@ -136,14 +165,15 @@ def _manager_profile(session: Session, e: Any) -> None:
 
 def _team_created(session: Session, e: Any) -> None:
     upsert(session, t.teams, [{"team_id": e.team_id, "name": e.name, "leader_id": e.leader_id,
-                               "protection_days": e.protection_days, "changed_at": utc(e.at)}], ["team_id"])
+                               "protection_days": e.protection_days, "changed_at": utc(e.at),
+                               "pool_sla_minutes": getattr(e, "pool_sla_minutes", None)}], ["team_id"])
 
 
 def _team_edited(session: Session, e: Any) -> None:
     p = e.profile
     upsert(session, t.teams, [{"team_id": p["team_id"], "name": p["name"], "leader_id": p["leader_id"],
                                "protection_days": p["protection_days"], "reclaim_policy": p.get("reclaim_policy"),
-                               "changed_at": utc(e.at)}], ["team_id"])
+                               "changed_at": utc(e.at), "pool_sla_minutes": p.get("pool_sla_minutes")}], ["team_id"])
 
 
 def _rule_saved(session: Session, e: Any) -> None:
@@ -164,6 +194,9 @@ BATCHED: dict[type, Callable[[_Batch, Any], None]] = {
     CustomerAssignment.FollowedUp: _Batch.followed_up,
     CustomerAssignment.LeftInPool: _Batch.left_in_pool,
     CustomerAssignment.OwnerChangeNotFollowed: _Batch.owner_change_not_followed,
+    CustomerAssignment.Queued: _Batch.queued,
+    CustomerAssignment.PoolSlaBreached: _Batch.pool_sla_breached,
+    CustomerAssignment.Dequeued: _Batch.dequeued,
     Manager.LoadChanged: _Batch.load_changed,
 }
 ADMIN: dict[type, Callable[[Session, Any], None]] = {

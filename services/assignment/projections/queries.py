@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import tables as t
+from .apply import utc
 
 
 class Directory:
@@ -72,3 +73,22 @@ class Directory:
         with self.sessions() as s:
             return list(s.scalars(select(a.c.manager_id).distinct().join(m, m.c.manager_id == a.c.manager_id)
                                   .where(m.c.status == "resigned")))
+
+    def pool_due(self, now: datetime, limit: int) -> list[str]:
+        """Customers of team pools whose SLA due time passed and whose breach is not recorded yet."""
+        tp = t.team_pool
+        with self.sessions() as s:
+            return list(s.scalars(select(tp.c.customer_id).where(tp.c.sla_due_at <= now, tp.c.breached_at.is_(None))
+                                  .order_by(tp.c.sla_due_at, tp.c.customer_id).limit(limit)))
+
+    def pool_stats(self, now: datetime, team_id: str | None = None) -> dict[str, dict[str, float]]:
+        """Per team (or one team): entries waiting, entries past their SLA due time, the oldest wait (seconds)."""
+        tp = t.team_pool
+        late = func.sum(case((tp.c.sla_due_at <= now, 1), else_=0))
+        stmt = select(tp.c.team_id, func.count(), late, func.min(tp.c.queued_at)).group_by(tp.c.team_id)
+        if team_id is not None:
+            stmt = stmt.where(tp.c.team_id == team_id)
+        with self.sessions() as s:
+            return {team: {"waiting": n, "breached": int(b or 0),
+                           "oldest_wait_s": max((now - utc(oldest)).total_seconds(), 0.0)}  # type: ignore[operator]
+                    for team, n, b, oldest in s.execute(stmt)}

@@ -30,6 +30,7 @@ teams = Table(
     Column("protection_days", Integer, nullable=False),
     Column("reclaim_policy", String(16)),  # pool | reroute; null = the service's default
     Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("pool_sla_minutes", Integer),  # None: ASSIGNMENT_POOL_SLA_MINUTES
 )
 
 managers = Table(
@@ -115,4 +116,18 @@ customers = Table(
     Column("stage", String(64)),
     Column("registered_at", DateTime(timezone=True)),
     Column("stage_changed_at", DateTime(timezone=True)),
+)
+
+# customers queued in a team's pool (a rule with `allocation: team_pool`), until an assignment or a merge
+team_pool = Table(
+    "asg_team_pool", metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("team_id", String(64), nullable=False),
+    Column("rule_id", String(64)),
+    Column("rule_version", Integer),
+    Column("queued_at", DateTime(timezone=True), nullable=False),
+    Column("sla_due_at", DateTime(timezone=True), nullable=False),
+    Column("breached_at", DateTime(timezone=True)),
+    Index("ix_asg_team_pool_queue", "team_id", "queued_at", "customer_id"),
+    Index("ix_asg_team_pool_due", "sla_due_at"),
 )

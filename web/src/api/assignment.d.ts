@@ -277,6 +277,49 @@ export interface paths {
         patch: operations["edit_team_teams__team_id__patch"];
         trace?: never;
     };
+    "/teams/{team_id}/pool": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Team Pool
+         * @description The customers waiting in the team's pool, longest wait first (keyset by queued_at, customer_id): how
+         *     long each has waited, its SLA due time and whether it passed it; with the pool's totals.
+         */
+        get: operations["team_pool_teams__team_id__pool_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/teams/{team_id}/pool/distribute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Distribute
+         * @description The lead gives customers waiting in the team's pool to a manager of the team (reason `team_pool`), with
+         *     the capacity and status checks of a manual assignment; per-customer results as a bulk assignment
+         *     (not_queued, over_capacity, unknown_customer, …), the rest applied.
+         */
+        post: operations["distribute_teams__team_id__pool_distribute_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -313,6 +356,19 @@ export interface components {
              */
             share: number | string;
             stage?: components["schemas"]["Stage"] | null;
+        };
+        /** DistributeIn */
+        DistributeIn: {
+            /**
+             * Customer Ids
+             * @description Customers waiting in the team's pool.
+             */
+            customer_ids: string[];
+            /**
+             * Manager Id
+             * @description A manager of the team.
+             */
+            manager_id: string;
         };
         /** ManagerIn */
         ManagerIn: {
@@ -413,6 +469,13 @@ export interface components {
         };
         /** RuleIn */
         RuleIn: {
+            /**
+             * Allocation
+             * @description direct: to a manager now (team strategy or manager_id); team_pool: queued in team_id's pool for its lead to distribute.
+             * @default direct
+             * @enum {string}
+             */
+            allocation: "direct" | "team_pool";
             /** Channels */
             channels?: string[];
             /**
@@ -462,6 +525,11 @@ export interface components {
             /** Name */
             name: string;
             /**
+             * Pool Sla Minutes
+             * @description The team pool's SLA in minutes; null: the service default.
+             */
+            pool_sla_minutes?: number | null;
+            /**
              * Protection Days
              * @default 7
              */
@@ -483,6 +551,11 @@ export interface components {
              * @description Omit to keep; never null.
              */
             name?: string;
+            /**
+             * Pool Sla Minutes
+             * @description The team pool's SLA in minutes; null: the service default.
+             */
+            pool_sla_minutes?: number | null;
             /**
              * Protection Days
              * @description Omit to keep; never null.
@@ -2337,6 +2410,213 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TeamPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The command conflicts with the resource's current state (or a reused Idempotency-Key). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    team_pool_teams__team_id__pool_get: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page (opaque; only cursors this list issued are accepted). */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    distribute_teams__team_id__pool_distribute_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried command safe: the same key with the same request returns the first answer and creates nothing twice (kept 24 h); the same key with another request is a 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                team_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DistributeIn"];
             };
         };
         responses: {
