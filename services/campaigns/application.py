@@ -85,3 +85,8 @@ class CampaignsApplication(TrackingApplication):
         if closed:
             log.info("campaign_closed", campaign_id=campaign_id, reason=reason)
         return campaign, closed
+
+    def record_cost(self, campaign_id: str, *, amount: str, currency: str, note: str | None, by: str,
+                    at: datetime) -> Campaign:
+        return self._command(campaign_id, lambda c: c.record_cost(amount=amount, currency=currency, note=note,
+                                                                  by=by, at=at))[0]

@@ -1,5 +1,6 @@
-"""The topics the campaigns service reads: `crm.customer.events` and `crm.assignment.events`, into the
-audience tables (`projections/audience.py`) through the kit's SqlBatchHandler (positions and processed event
+"""The topics the campaigns service reads: `crm.customer.events`, `crm.assignment.events` and the brokerage's
+trading topic (asset snapshots), into the audience tables (`projections/audience.py`) and the evaluation facts
+(`projections/facts.py`) through the kit's SqlBatchHandler (positions and processed event
 ids in the same transaction). Event types it does not use are valid and ignored; undecodable ones are
 dead-lettered by the kit."""
 
@@ -9,26 +10,32 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.events import topics
+from shared.events import Event, topics
 from shared.runtime.db import Tracker
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.kafka import BatchConsumer, EventProducer
 
 from .projections.audience import apply_audience_facts
+from .projections.facts import apply_evaluation_facts
 from .projections.tables import position_table, processed_table
 from .settings import CampaignsSettings
 
 CONSUMER = "campaigns-audience"
 GROUP_ID = "whale-campaigns"
-CONSUMED_TOPICS = (topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT)
+CONSUMED_TOPICS = (topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT, topics.TRADING)
 
 
 def consumed_topics(settings: CampaignsSettings) -> list[str]:
     return [settings.kafka.topic(name) for name in CONSUMED_TOPICS]
 
 
+def apply_facts(session: Session, events: list[Event]) -> None:
+    apply_audience_facts(session, events)
+    apply_evaluation_facts(session, events)
+
+
 def audience_handler(sessions: sessionmaker[Session]) -> SqlBatchHandler:
-    return SqlBatchHandler(sessions, Tracker(position_table, processed_table, CONSUMER), apply_audience_facts)
+    return SqlBatchHandler(sessions, Tracker(position_table, processed_table, CONSUMER), apply_facts)
 
 
 def audience_consumer(settings: CampaignsSettings, handler: SqlBatchHandler, producer: EventProducer, *,

@@ -25,6 +25,7 @@ from shared.runtime.replay import replay_to_end
 
 from .application import CampaignsApplication
 from .consumers import CONSUMER, GROUP_ID, audience_consumer, audience_handler, consumed_topics
+from .evaluation import Evaluator
 from .execution import Executor, Scheduler
 from .outbox import CampaignOutboxMapper
 from .projections.tables import CONSUMER_TABLES, OWN_TABLES, metadata, position_table, processed_table
@@ -86,8 +87,13 @@ class Container(OutboxContainer):
         return audience_consumer(self.settings, self.handler, self.producer)
 
     @cached_property
+    def evaluator(self) -> Evaluator:
+        return Evaluator(self.sessions, lambda cid: self.app.get_campaign(cid).scope,
+                         interval_s=self.settings.indicators_interval_s, clock=self.executor.clock)
+
+    @cached_property
     def scheduler(self) -> Scheduler:
-        return Scheduler(self.executor, interval_s=self.settings.scheduler_interval_s)
+        return Scheduler(self.executor, interval_s=self.settings.scheduler_interval_s, evaluator=self.evaluator)
 
     def create_api(self) -> FastAPI:
         from .api.app import create_api

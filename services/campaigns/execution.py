@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,8 +77,9 @@ class Executor:
 class Scheduler:
     """Worker component: while this replica holds the leadership, every `interval_s` run the executor."""
 
-    def __init__(self, executor: Executor, *, interval_s: float = 30.0, service: str = "campaigns"):
-        self.executor, self.interval_s = executor, interval_s
+    def __init__(self, executor: Executor, *, interval_s: float = 30.0, service: str = "campaigns",
+                 evaluator: Any = None):
+        self.executor, self.interval_s, self.evaluator = executor, interval_s, evaluator
         self.leadership = Leadership(executor.app, f"{service}-scheduler")
         self._stopping = asyncio.Event()
 
@@ -94,6 +96,8 @@ class Scheduler:
         while not self._stopping.is_set() and not self.leadership.lost.is_set():
             try:
                 await asyncio.to_thread(self.executor.run_once)
+                if self.evaluator is not None:  # indicators older than their interval (daily by default)
+                    await asyncio.to_thread(self.evaluator.run_due)
             except Exception as exc:  # noqa: BLE001 - keep scheduling after transient failures
                 log.warning("scheduler_failed", error=type(exc).__name__)
             with contextlib.suppress(TimeoutError):

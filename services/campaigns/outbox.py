@@ -14,6 +14,7 @@ from typing import Any
 from shared.events.crm_campaigns import (
     CampaignApproved,
     CampaignClosed,
+    CampaignCostRecorded,
     CampaignCreated,
     CampaignPlan,
     CampaignRejected,
@@ -79,6 +80,12 @@ def _closed(ev: Any, c: Campaign | None) -> list[Outgoing]:
                                     reason=ev.reason, audience_size=c.audience_size or 0), occurred_at=ev.at)]
 
 
+def _cost(ev: Any, _: Campaign | None) -> list[Outgoing]:
+    return [Outgoing(CampaignCostRecorded(campaign_id=str(ev.originator_id), amount=ev.amount,
+                                          currency=ev.currency, note=ev.note, recorded_by=ev.by,
+                                          recorded_at=ev.at), occurred_at=ev.at)]
+
+
 # by the stored domain event's class; `True`: the mapper needs the campaign at the event's version
 MAPPERS: dict[type, tuple[Callable[[Any, Campaign | None], list[Outgoing]], bool]] = {
     Campaign.Created: (_created, False),
@@ -89,6 +96,7 @@ MAPPERS: dict[type, tuple[Callable[[Any, Campaign | None], list[Outgoing]], bool
     Campaign.Started: (_started, True),
     Campaign.TargetsFrozen: (_targets, True),
     Campaign.Closed: (_closed, True),
+    Campaign.CostRecorded: (_cost, False),
 }
 
 CampaignAt = Callable[[Any, int], Campaign]  # (campaign id, version) -> the campaign at that version

@@ -25,6 +25,8 @@ class CampaignsSettings(OneDatabaseSettings):
     role_levels: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_ROLE_LEVELS))
     # The scheduler: starts approved campaigns at their start time and closes them at their end time.
     scheduler_interval_s: float = Field(default=30.0, gt=0)
+    # Indicators: recomputed by the scheduler's leader when older than this, while a window is open.
+    indicators_interval_s: float = Field(default=86_400.0, gt=0)
     preview_sample_size: int = Field(default=20, ge=0, le=200)
     page_max: int = Field(default=200, gt=0, le=1000)
 

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, Field
 from . import topics
 from .crm_customer import Stage
 from .registry import Payload, registry
-from .types import CountryCode, CustomerId, EntityId, LongText, ShortText
+from .types import CountryCode, Currency, CustomerId, EntityId, LongText, Money, ShortText
 
 
 class CampaignStatus(StrEnum):
@@ -179,3 +179,16 @@ class CampaignClosed(Payload):
     closed_at: AwareDatetime
     reason: ShortText = Field(description="end_time or manual.")
     audience_size: int = Field(ge=0)
+
+
+@registry.contract("crm.campaigns.cost_recorded", version=1, topic=topics.CRM_CAMPAIGNS, key="campaign_id")
+class CampaignCostRecorded(Payload):
+    """The campaign's cost as its owner entered it (the whole cost so far: the latest one counts), the input of
+    its input-output ratio."""
+
+    campaign_id: EntityId
+    amount: Money = Field(ge=0)
+    currency: Currency
+    note: ShortText | None = None
+    recorded_by: ShortText
+    recorded_at: AwareDatetime

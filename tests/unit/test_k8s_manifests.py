@@ -64,7 +64,7 @@ CONSUMES: dict[str, set[str]] = {
                 "brokerage.trading", "brokerage.profile", "brokerage.security", "brokerage.banking",
                 "brokerage.allocation", "brokerage.charges", "brokerage.request_results", "crm.kyc.events",
                 "crm.assignment.events", ACCESS_TOPIC},
-    "campaigns": {"crm.customer.events", "crm.assignment.events", ACCESS_TOPIC},
+    "campaigns": {"crm.customer.events", "crm.assignment.events", "brokerage.trading", ACCESS_TOPIC},
     # publishes only (its rights come from its own read model): a fixed pair of workers (one relay, one
     # standby), no ScaledObject
     "access": set(),

@@ -10,6 +10,7 @@ from shared.runtime.api import create_app
 from shared.runtime.audit import audit_emitter
 from shared.runtime.idempotency import idempotency_store
 
+from .evaluation import router as evaluation_router
 from .routes import router
 
 if TYPE_CHECKING:
@@ -28,5 +29,6 @@ def create_api(container: Container) -> FastAPI:
         audit=audit_emitter("campaigns", container.settings, container.engine),
     )
     app.state.container = container
+    app.include_router(evaluation_router)  # first: /campaigns/compare and /reports before /campaigns/{id}
     app.include_router(router)
     return app

@@ -4,12 +4,13 @@ unknown fields and bad values are 422 naming the field."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from decimal import Decimal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.crm_campaigns import AudienceFilter, CampaignPlan, CampaignStatus
-from shared.events.types import LongText
+from shared.events.types import Currency, LongText, Money, ShortText
 
 
 class AudienceBody(AudienceFilter):
@@ -103,3 +104,51 @@ class TargetItem(BaseModel):
 class TargetPage(BaseModel):
     items: list[TargetItem]
     next_cursor: str | None
+
+
+class CostBody(BaseModel):
+    """The campaign's whole cost so far (the latest entry counts)."""
+
+    model_config = ConfigDict(extra="forbid")
+    amount: Money = Field(ge=0)
+    currency: Currency
+    note: ShortText | None = None
+
+
+class Figures(BaseModel):
+    targeted: int
+    account_opened: int = Field(description="Targets whose account opened within the attribution window.")
+    funded: int = Field(description="Targets who first funded within the window.")
+    first_trade: int = Field(description="Targets who first traded within the window.")
+    converted: int = Field(description="Targets who reached any of the three within the window.")
+    net_deposits: Decimal = Field(description="Deposits minus withdrawals of the targets within the window.")
+    incremental_assets: Decimal = Field(description="The targets' total assets at the window's end (or now) "
+                                                    "minus at its start.")
+
+
+class IndicatorGroup(Figures):
+    dimension: Literal["manager", "team", "segment"]
+    key: str
+
+
+class Indicators(Figures):
+    campaign_id: str
+    name: str
+    status: CampaignStatus
+    computed_at: datetime
+    figures: dict[str, Any] = Field(description="window_start, window_end; control (the untargeted customers "
+                                                "matching the audience filter, null for a list of ids); lift "
+                                                "per customer; tracking (contacted, reached, …; null until "
+                                                "tracked); cost; attributable_assets; input_output_ratio; "
+                                                "cost_per_conversion.")
+    groups: list[IndicatorGroup]
+
+
+class ReportItem(Figures):
+    key: str
+    campaigns: int
+
+
+class Report(BaseModel):
+    dimension: str
+    items: list[ReportItem]

@@ -9,7 +9,8 @@ from ..domain.campaign import Campaign
 
 HISTORY_NAMES = {Campaign.Created: "created", Campaign.Updated: "updated", Campaign.Submitted: "submitted",
                  Campaign.Approved: "approved", Campaign.Rejected: "rejected", Campaign.Started: "started",
-                 Campaign.TargetsFrozen: "targets_frozen", Campaign.Closed: "closed"}
+                 Campaign.TargetsFrozen: "targets_frozen", Campaign.Closed: "closed",
+                 Campaign.CostRecorded: "cost_recorded"}
 
 
 def aware(value: datetime | None) -> datetime | None:

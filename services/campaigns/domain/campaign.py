@@ -68,6 +68,7 @@ class Campaign(Aggregate):
         self.audience_size: int | None = None
         self.started_at: datetime | None = None
         self.closed_at: datetime | None = None
+        self.cost: dict[str, Any] | None = None  # {"amount": "…", "currency": "HKD", "note": …}
 
     @property
     def start_at(self) -> datetime:
@@ -173,3 +174,16 @@ class Campaign(Aggregate):
         self.closed_at, self.updated_at = at, at
         if self.audience_size is None:
             self.audience_size = 0
+
+    # ------------------------------------------------------------------------------------ evaluation
+    def record_cost(self, *, amount: str, currency: str, note: str | None, by: str, at: datetime) -> bool:
+        """The campaign's whole cost so far (the latest entry counts), in any status. False if unchanged."""
+        cost = {"amount": amount, "currency": currency, "note": note}
+        if self.cost == cost:
+            return False
+        self._cost_recorded(amount=amount, currency=currency, note=note, by=by, at=at)
+        return True
+
+    @event("CostRecorded")
+    def _cost_recorded(self, *, amount: str, currency: str, note: str | None, by: str, at: datetime) -> None:
+        self.cost = {"amount": amount, "currency": currency, "note": note}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from shared.runtime.sqlrows import insert_ignore, upsert
 
 from ..domain.campaign import CLOSED, IN_REVIEW, RUNNING, Campaign, as_time, follow_up_id
-from .tables import campaign, target
+from .tables import campaign, cost, target
 
 Row = dict[str, Any]
 
@@ -67,6 +68,11 @@ def _frozen(row: Row | None, ev: Any) -> Row:
     return row
 
 
+def _same(row: Row | None, ev: Any) -> Row:
+    assert row is not None
+    return row
+
+
 def _closed(row: Row | None, ev: Any) -> Row:
     assert row is not None
     return {**row, "status": CLOSED, "audience_size": row["audience_size"] or 0, "closed_at": _ts(ev.at),
@@ -82,6 +88,7 @@ FOLDS: dict[type, Callable[[Row | None, Any], Row]] = {
     Campaign.Started: _started,
     Campaign.TargetsFrozen: _frozen,
     Campaign.Closed: _closed,
+    Campaign.CostRecorded: _same,
 }
 
 
@@ -97,11 +104,16 @@ def fold(session: Session, events: list[Any]) -> None:
         rows = {r["campaign_id"]: dict(r) for r in session.execute(
             select(campaign).where(campaign.c.campaign_id.in_(wanted))).mappings()}
     targets: list[Row] = []
+    costs: dict[str, Row] = {}
     for ev in mine:
         cid = str(ev.originator_id)
         rows[cid] = {**FOLDS[type(ev)](rows.get(cid), ev), "version": ev.originator_version}
         if isinstance(ev, Campaign.TargetsFrozen):
             targets += [{"campaign_id": cid, "customer_id": c, "follow_up_id": follow_up_id(cid, c),
                          "manager_id": m, "team_id": t} for c, m, t in ev.targets]
+        elif isinstance(ev, Campaign.CostRecorded):
+            costs[cid] = {"campaign_id": cid, "amount": Decimal(ev.amount), "currency": ev.currency,
+                          "note": ev.note, "recorded_by": ev.by, "recorded_at": _ts(ev.at)}
     upsert(session, campaign, [rows[k] for k in sorted(rows)], ["campaign_id"])
     insert_ignore(session, target, targets, ["campaign_id", "customer_id"])
+    upsert(session, cost, [costs[k] for k in sorted(costs)], ["campaign_id"])

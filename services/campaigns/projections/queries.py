@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.campaign import APPROVED, RUNNING
 from ..domain.distribution import Candidate, ManagerLoad
-from .tables import campaign, customer, customer_tag, manager, owner, target
+from .tables import campaign, customer, customer_tag, indicator, manager, owner, target
 
 ATTRIBUTE_FILTERS = (("stages", customer.c.stage), ("user_regions", customer.c.user_region),
                      ("active_regions", customer.c.active_region), ("channels", customer.c.channel),
@@ -62,6 +62,9 @@ def _audience_select(audience: Mapping[str, Any], scopes: Sequence[DataScope], *
         elif scope.scope == "team":
             q = q.where(owner.c.team_id.in_(scope.teams or ("",)))
     return q
+
+
+audience_select = _audience_select  # the evaluation's control group: the same filter
 
 
 def audience_size(session: Session, audience: Mapping[str, Any], scope: DataScope) -> int:
@@ -133,3 +136,51 @@ def target_page(session: Session, campaign_id: str, *, limit: int, after: str | 
     if after:
         q = q.where(target.c.customer_id > after)
     return [dict(r) for r in session.execute(q.order_by(target.c.customer_id).limit(limit)).mappings()]
+
+
+FIGURES = ("targeted", "account_opened", "funded", "first_trade", "converted", "net_deposits", "incremental_assets")
+
+
+def indicators(session: Session, campaign_id: str) -> dict[str, Any] | None:
+    """A campaign's last computed indicators: the campaign row's figures and its groups."""
+    rows = [dict(r) for r in session.execute(
+        select(indicator).where(indicator.c.campaign_id == campaign_id)
+        .order_by(indicator.c.dimension, indicator.c.key)).mappings()]
+    whole = next((r for r in rows if r["dimension"] == "campaign"), None)
+    if whole is None:
+        return None
+    head = session.execute(select(campaign.c.name, campaign.c.status).where(
+        campaign.c.campaign_id == campaign_id)).one()
+    return {**{k: whole[k] for k in FIGURES}, "campaign_id": campaign_id, "name": head.name, "status": head.status,
+            "computed_at": whole["computed_at"], "figures": whole["figures"],
+            "groups": [{k: r[k] for k in ("dimension", "key", *FIGURES)} for r in rows if r is not whole]}
+
+
+def report(session: Session, scope: DataScope, dimension: str, status: str | None) -> list[dict[str, Any]]:
+    """The visible campaigns' indicators summed by `dimension`; an own scope sees its own manager row only,
+    a team scope its teams' rows (by manager: every manager's row of a visible campaign)."""
+    cond = [visible(scope)]
+    if status:
+        cond.append(campaign.c.status == status)
+    if dimension == "channel":  # a campaign's figures under each of its channels
+        rows = session.execute(select(indicator, campaign.c.plan).join(
+            campaign, campaign.c.campaign_id == indicator.c.campaign_id)
+            .where(indicator.c.dimension == "campaign", *cond)).mappings()
+        out: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            for channel in r["plan"]["channels"]:
+                acc = out.setdefault(channel, {"key": channel, "campaigns": 0, **{k: 0 for k in FIGURES}})
+                acc["campaigns"] += 1
+                for k in FIGURES:
+                    acc[k] += r[k]
+        return [out[k] for k in sorted(out)]
+    cond.append(indicator.c.dimension == dimension)
+    if dimension == "manager" and scope.scope == "own":
+        cond.append(indicator.c.key == scope.user_id)
+    elif dimension == "team" and scope.scope != "all":
+        cond.append(indicator.c.key.in_((scope.teams if scope.scope == "team" else (scope.team,)) or ("",)))
+    q = (select(indicator.c.key, func.count(func.distinct(indicator.c.campaign_id)).label("campaigns"),
+                *[func.sum(indicator.c[k]).label(k) for k in FIGURES])
+         .join(campaign, campaign.c.campaign_id == indicator.c.campaign_id).where(*cond)
+         .group_by(indicator.c.key).order_by(indicator.c.key))
+    return [dict(r) for r in session.execute(q).mappings()]

@@ -8,7 +8,7 @@ processed ids): `cp_customer`, `cp_customer_tag`, `cp_owner`, `cp_manager` — w
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, Numeric, String, Table
 
 from shared.runtime.db import tracking_tables
 
@@ -48,6 +48,16 @@ target = Table(
     Column("follow_up_id", String(36), nullable=False),
     Column("manager_id", String(64), nullable=True),
     Column("team_id", String(64), nullable=True),
+)
+
+cost = Table(  # the latest cost entered for a campaign (Campaign.CostRecorded)
+    "cp_campaign_cost", metadata,
+    Column("campaign_id", String(36), primary_key=True),
+    Column("amount", Numeric(24, 8), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("note", String(200), nullable=True),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", TS, nullable=False),
 )
 
 # ---------------------------------------------------------------------------------- from the crm topics
@@ -94,7 +104,52 @@ manager = Table(
     Column("key", String(80), nullable=False),
 )
 
+# ------------------------------------------------------------- evaluation facts (`facts.py`), from the same topics
+milestone = Table(  # when a customer first reached a conversion stage: the earliest fact wins (any order)
+    "cp_milestone", metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # account_opened, funded, first_trade
+    Column("at", TS, nullable=False),
+    Index("ix_cp_milestone_kind", "kind", "at"),
+)
+
+funds = Table(  # every deposit (+) and withdrawal (-), by transaction: the net deposits of a window
+    "cp_funds", metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("transaction_id", String(64), primary_key=True),
+    Column("amount", Numeric(24, 8), nullable=False),  # signed
+    Column("currency", String(3), nullable=False),
+    Column("occurred_at", TS, nullable=False),
+)
+
+asset = Table(  # asset snapshots (brokerage.trading): the incremental assets of a window
+    "cp_asset", metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("account_id", String(64), primary_key=True),
+    Column("as_of", TS, primary_key=True),
+    Column("total_assets", Numeric(24, 8), nullable=False),
+    Column("currency", String(3), nullable=False),
+)
+
+# --------------------------------------------------------------- computed indicators (`evaluation.py`), not replayed
+indicator = Table(  # one row per (campaign, dimension, key): dimension "campaign" (key ""), manager, team, segment
+    "cp_indicator", metadata,
+    Column("campaign_id", String(36), primary_key=True),
+    Column("dimension", String(16), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("targeted", Integer, nullable=False),
+    Column("account_opened", Integer, nullable=False),
+    Column("funded", Integer, nullable=False),
+    Column("first_trade", Integer, nullable=False),
+    Column("converted", Integer, nullable=False),
+    Column("net_deposits", Numeric(24, 8), nullable=False),
+    Column("incremental_assets", Numeric(24, 8), nullable=False),
+    Column("figures", JSON, nullable=False),  # the rest: window, control group, tracking, cost, ratio
+    Column("computed_at", TS, nullable=False),
+    Index("ix_cp_indicator_dimension", "dimension", "key"),
+)
+
 position_table, processed_table = tracking_tables(metadata)
 
-OWN_TABLES = (campaign, target)
-CONSUMER_TABLES = (customer, customer_tag, owner, manager)
+OWN_TABLES = (campaign, target, cost)
+CONSUMER_TABLES = (customer, customer_tag, owner, manager, milestone, funds, asset)
