@@ -89,7 +89,7 @@ class Container(OutboxContainer):
     @cached_property
     def evaluator(self) -> Evaluator:
         return Evaluator(self.sessions, lambda cid: self.app.get_campaign(cid).scope,
-                         interval_s=self.settings.indicators_interval_s, clock=self.executor.clock)
+                         interval_s=self.settings.indicators_interval_s, clock=lambda: self.executor.clock())
 
     @cached_property
     def scheduler(self) -> Scheduler:
