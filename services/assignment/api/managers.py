@@ -12,6 +12,7 @@ from shared.runtime.api import not_found
 from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.cursor import CursorQuery
 
+from ..domain.capacity import manager_capacity, team_totals
 from ..projections import tables as t
 from ..projections.apply import aware
 from .deps import actor_of, container, decode_cursor, encode_cursor, scope_clause
@@ -21,7 +22,8 @@ router = APIRouter(tags=["managers"])
 
 
 def manager_out(row: Any) -> dict[str, Any]:
-    return aware(row)
+    out = aware(row)
+    return out | manager_capacity(out["load"], out["capacity"], out["status"])
 
 
 # ------------------------------------------------------------------------------------------- teams
@@ -59,6 +61,58 @@ async def list_teams(leader_id: str | None = None, p: Principal = Depends(requir
             return [aware(r) for r in s.execute(stmt).mappings()]
 
     return {"items": await asyncio.to_thread(q)}
+
+
+@router.get("/teams/capacity")
+async def teams_capacity(p: Principal = Depends(require(Perm.ClientProfileReadOnly)),
+                         c: Any = Depends(container)) -> dict[str, Any]:
+    """Load against capacity per team (the managers the caller's data scope shows, grouped by team): managers,
+    active managers, load, capacity and idle of the active ones, utilisation. Managers without a team are
+    the row with `team_id` null."""
+    actor = actor_of(p)
+    m = t.managers
+
+    def q() -> list[dict[str, Any]]:
+        stmt = select(m.c.team_id, m.c.load, m.c.capacity, m.c.status).where(m.c.status != "resigned")
+        if (vis := scope_clause(actor, t.managers)) is not None:
+            stmt = stmt.where(vis)
+        by_team: dict[str | None, list[Any]] = {}
+        with c.sessions() as s:
+            for r in s.execute(stmt).mappings():
+                by_team.setdefault(r["team_id"], []).append(r)
+            names = {r.team_id: r.name for r in s.execute(select(t.teams.c.team_id, t.teams.c.name))}
+        return [{"team_id": k, "name": names.get(k) if k else None, **team_totals(v)}
+                for k, v in sorted(by_team.items(), key=lambda kv: kv[0] or "")]
+
+    return {"items": await asyncio.to_thread(q)}
+
+
+@router.get("/teams/{team_id}/capacity")
+async def team_capacity(team_id: str, p: Principal = Depends(require(Perm.ClientProfileReadOnly)),
+                        c: Any = Depends(container)) -> dict[str, Any]:
+    """One team's load against capacity: its totals and each manager who has not resigned (load, capacity,
+    idle, utilisation), busiest first."""
+    actor = actor_of(p)
+    m = t.managers
+
+    def q() -> dict[str, Any] | None:
+        with c.sessions() as s:
+            team = s.execute(select(t.teams.c.team_id, t.teams.c.name).where(t.teams.c.team_id == team_id)).first()
+            if team is None:
+                return None
+            stmt = select(m.c.manager_id, m.c.name, m.c.status, m.c.load, m.c.capacity).where(
+                m.c.team_id == team_id, m.c.status != "resigned")
+            if (vis := scope_clause(actor, t.managers)) is not None:
+                stmt = stmt.where(vis)
+            rows = [dict(r) for r in s.execute(stmt).mappings()]
+        members = sorted(({**r, **manager_capacity(r["load"], r["capacity"], r["status"])} for r in rows),
+                         key=lambda r: (-(r["utilisation"] or 0), r["manager_id"]))
+        return {"team_id": team.team_id, "name": team.name, "totals": team_totals(rows), "managers": members}
+
+    out = await asyncio.to_thread(q)
+    if out is None or not (actor.scope == "all" or team_id in actor.teams):
+        raise not_found("team", team_id)
+    return out
 
 
 @router.get("/teams/{team_id}")
