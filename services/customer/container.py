@@ -33,6 +33,7 @@ from .matching import Matcher
 from .outbox import map_event
 from .projections.activity import apply_activity
 from .projections.tables import Tables
+from .segment_eval import RegistrationSegments, SegmentEvaluator, chained
 from .settings import CustomerSettings
 
 SERVICE = "customer"
@@ -61,6 +62,7 @@ class Container(AccessDirectoryWiring):
     consumers: list[BatchConsumer] = field(default_factory=list)
     relay: OutboxRelay | None = None
     importer: ImportRunner | None = None
+    segment_evaluator: SegmentEvaluator | None = None
 
     # ---- topics -------------------------------------------------------------------------------
     def upstream_topics(self) -> list[str]:
@@ -106,7 +108,8 @@ class Container(AccessDirectoryWiring):
         self.consumers = [
             BatchConsumer(settings=s.kafka, service=SERVICE, group_id=up_group, topics=upstream,
                           handler=UpstreamHandler(self.app, UPSTREAM_GROUP, upstream, self.cache,
-                                                         self.matcher),
+                                                  chained(self.matcher, RegistrationSegments(
+                                                      self.sessions, self.tables, s, self.app.read_model))),
                           producer=self.producer, dead_letter_topic=self.dead_letter_topic(),
                           batch_size=s.consumer_batch_size, retries=s.consumer_retries),
             BatchConsumer(settings=s.kafka, service=SERVICE, group_id=as_group,
@@ -131,6 +134,8 @@ class Container(AccessDirectoryWiring):
         self.importer = ImportRunner(self.app, self.sessions, self.tables, directory=self.import_dir,
                                      id_key=s.import_id_key.get_secret_value().encode(),
                                      chunk_rows=s.import_chunk_rows, poll_s=s.import_poll_s, match=self.matcher)
+        self.segment_evaluator = SegmentEvaluator(self.app, self.sessions, self.tables, s,
+                                                  interval_s=s.segment_eval_s, chunk=s.segment_chunk)
 
     @property
     def import_dir(self) -> Path:
@@ -154,7 +159,9 @@ class Container(AccessDirectoryWiring):
                                                   self.dead_letter_topic(), *self.directory_topics()])
         await self.producer.start()
         assert self.importer is not None
-        return [*self.consumers, self.relay, self.importer, *self.directory_components(self.producer)]
+        assert self.segment_evaluator is not None
+        return [*self.consumers, self.relay, self.importer, self.segment_evaluator,
+                *self.directory_components(self.producer)]
 
     async def stop_worker(self) -> None:
         for c in [*self.consumers, *(self.directory_components(self.producer) if self.producer else [])]:
@@ -163,6 +170,8 @@ class Container(AccessDirectoryWiring):
             await self.relay.stop()
         if self.importer:
             await self.importer.stop()
+        if self.segment_evaluator:
+            await self.segment_evaluator.stop()
 
     async def start(self, *, worker: bool) -> list[Component]:
         return await self.start_worker() if worker else []

@@ -27,6 +27,7 @@ _CONTRACTS: dict[str, Callable[..., Payload]] = {
     "merged": c.CustomerMerged,
     "unmerged": c.CustomerUnmerged,
     "match_suspected": c.MatchSuspected,
+    "segment_membership_changed": c.SegmentMembershipChanged,
 }
 
 

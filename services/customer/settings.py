@@ -57,6 +57,11 @@ class CustomerSettings(OneDatabaseSettings):
 
         return bands(self.asset_band_edges)
 
+    segment_eval_s: float = Field(default=2.0, gt=0, description="How often the segment evaluator looks for "
+                                                                 "changed customers and segments (segment_eval.py).")
+    segment_chunk: int = Field(default=500, ge=1, le=10_000,
+                               description="Customers evaluated and saved per transaction by the segment evaluator.")
+
     match_key: SecretStr | None = Field(
         default=None, description="Secret of the match index's keyed hashes (HMAC-SHA256 of ID numbers, customer "
                                   "numbers, verified phones, name + date of birth); 16+ characters. Without it "

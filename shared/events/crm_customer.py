@@ -61,6 +61,11 @@ class CustomerOnboarded(Payload):
         default=None, pattern=r"^[0-9a-f]{64}$",
         description="HMAC-SHA256 (hex) of the customer's phone number in E.164 with the brokerage's phone hash key "
                     "(`shared.runtime.phones`): matches captured calls and SMS to the customer without the number.")
+    segment_ids: list[EntityId] = Field(
+        default_factory=list, max_length=1000,
+        description="The saved segments (`crm.customer.segment_changed`) the customer is in at registration, static "
+                    "and dynamic, evaluated before this event is stored: a routing rule by segment matches the "
+                    "registration without waiting for `segment_membership_changed` (published after it).")
 
 
 @registry.contract("crm.customer.regions_changed", version=1, topic=topics.CRM_CUSTOMER)
@@ -198,6 +203,18 @@ class SegmentChanged(Payload):
                                            description="static: the customers (empty once deleted).")
     changed_at: AwareDatetime
     changed_by: ShortText | None = Field(default=None, description="CRM user id.")
+
+
+@registry.contract("crm.customer.segment_membership_changed", version=1, topic=topics.CRM_CUSTOMER)
+class SegmentMembershipChanged(Payload):
+    """A customer entered or left a saved segment (static: listed or unlisted; dynamic: its facts, the segment's
+    filter or the date (ages) changed; deleted segment: every member leaves). Keyed by customer id, in order with
+    the customer's other events; the latest `as_of` per (segment, customer) is the membership."""
+
+    segment_id: EntityId
+    customer_id: CustomerId
+    member: bool = Field(description="true: entered the segment; false: left it.")
+    as_of: AwareDatetime = Field(description="When the membership was evaluated.")
 
 
 @registry.contract("crm.customer.institution_changed", version=1, topic=topics.CRM_CUSTOMER, key="institution_id")

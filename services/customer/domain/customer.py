@@ -70,6 +70,16 @@ class Customer(Aggregate):
         pending = self.__dict__.pop("_pending_state", None)
         self.state = pending if pending is not None else evolve(self.state, fact)
 
+    def note_registration_segments(self, segment_ids: list[str]) -> bool:
+        """Put the segments the customer is in at registration on its pending (not yet stored) registration
+        effect, so the published `customer_registered` carries them (`segment_ids`). False: no pending one."""
+        for e in self.pending_events:
+            for effect in getattr(e, "effects", ()):
+                if effect["kind"] == "customer_registered":
+                    effect["segment_ids"] = sorted(segment_ids)
+                    return True
+        return False
+
     @property
     def view(self) -> dict[str, Any]:
         return view(self.state)

@@ -48,6 +48,10 @@ def effects(before: State, after: State, v0: dict[str, Any], v1: dict[str, Any],
         out.append({"kind": "tags_changed", "customer_id": cid, "tags": list(after["tags"]), "changed_at": fact["at"],
                     "changed_by": fact["data"].get("by")})
     out.extend(_merge_effects(v0, v1, fact))
+    old, new = set(before.get("segments") or ()), set(after.get("segments") or ())
+    for sid in sorted(old ^ new):
+        out.append({"kind": "segment_membership_changed", "segment_id": sid, "customer_id": cid,
+                    "member": sid in new, "as_of": fact["at"]})
     return out
 
 

@@ -351,6 +351,11 @@ def _match_suspected(s: State, f: Fact) -> None:
         _set_suspect(s, f, d["candidate_id"], "pending", d["reason"])
 
 
+def _segments(s: State, f: Fact) -> None:
+    """The saved segments the customer is in (the segment evaluator's decision: `segments.py` at the service)."""
+    s["segments"] = sorted(set(f["data"]["segments"]))
+
+
 def _match_rejected(s: State, f: Fact) -> None:
     _set_suspect(s, f, f["data"]["candidate_id"], "rejected")
 
@@ -379,6 +384,7 @@ REDUCERS = {
     "crm.unmerged": _unmerged,
     "crm.match_suspected": _match_suspected,
     "crm.match_rejected": _match_rejected,
+    "crm.segments_changed": _segments,
 }
 UPSTREAM_TYPES = frozenset(t for t in REDUCERS if not t.startswith("crm."))
 

@@ -24,7 +24,7 @@ from ..domain.matching import DEV_MATCH_KEY, MatchKeyer
 from ..domain.state import parse_time
 from .asset_series import SNAPSHOT, account_day_of, apply_snapshots
 from .imports import apply_import_events
-from .segments import apply_segment_events
+from .segments import SEGMENTS_FACT, apply_membership, apply_segment_events
 from .tables import Tables, copy_insert, id_in, insert_for, upsert
 
 log = get_logger("customer.projection")
@@ -123,6 +123,8 @@ def make_apply(t: Tables, tz: ZoneInfo | None = None, keyer: MatchKeyer | None =
                               "author": d["by"], "text": d["text"], "created_at": fact["at"]})
         apply_import_events(session, t, events)
         apply_segment_events(session, t, events)
+        apply_membership(session, t, [e for e in events if isinstance(e, Customer.FactRecorded)
+                                      and e.fact["type"] == SEGMENTS_FACT])
         if not views:
             return
         ids = sorted(views)

@@ -6,11 +6,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.segments import Segment
-from .tables import Tables, upsert
+from .tables import Tables, id_in, upsert
+
+SEGMENTS_FACT = "crm.segments_changed"
+
+
+def apply_membership(session: Session, t: Tables, events: list[Any]) -> None:
+    """`customer_segment_membership` from the customers' `crm.segments_changed` facts: the latest set per
+    customer; a segment kept keeps its `since`."""
+    latest: dict[str, Any] = {}
+    for e in events:
+        latest[e.row["customer_id"]] = e.fact
+    if not latest:
+        return
+    m = t.membership
+    ids = sorted(latest)
+    have: dict[tuple[str, str], Any] = {}
+    for i in range(0, len(ids), 5000):
+        chunk = ids[i:i + 5000]
+        have.update(((r.customer_id, r.segment_id), r.since) for r in session.execute(
+            select(m.c.customer_id, m.c.segment_id, m.c.since).where(id_in(session, m.c.customer_id, chunk))))
+        session.execute(delete(m).where(id_in(session, m.c.customer_id, chunk)))
+    rows = [{"segment_id": sid, "customer_id": cid, "since": have.get((cid, sid), fact["at"])}
+            for cid in ids for fact in [latest[cid]] for sid in sorted(set(fact["data"]["segments"]))]
+    if rows:
+        session.execute(m.insert(), rows)
 
 
 def apply_segment_events(session: Session, t: Tables, events: list[Any]) -> None:

@@ -123,13 +123,16 @@ class Tables:
     institution: Table
     segment: Table  # saved segments (domain/segments.py), folded from the event store
     segment_member: Table
+    membership: Table  # who is in which segment now (the customers' `crm.segments_changed` facts)
+    segment_eval: Table  # the segment evaluator's position (segment_eval.py): not a read model
 
     @property
     def read_model(self) -> list[Table]:
         """Tables rebuilt from the event store (the assignment and activity tables come from Kafka)."""
         return [self.customer, self.funding, self.tag, self.remark, self.note, self.stage_count,
                 self.account_day, self.customer_day, self.asset_account, self.match_key, self.match_review,
-                self.import_job, self.import_reject, self.institution, self.segment, self.segment_member]
+                self.import_job, self.import_reject, self.institution, self.segment, self.segment_member,
+                self.membership]
 
 
 def build_tables() -> Tables:
@@ -252,7 +255,7 @@ def _import_tables(md: MetaData) -> tuple[Table, Table, Table]:
     return job, reject, institution
 
 
-def _segment_tables(md: MetaData) -> tuple[Table, Table]:
+def _segment_tables(md: MetaData) -> tuple[Table, Table, Table, Table]:
     segment = Table(
         "customer_segment", md,
         Column("segment_id", String(64), primary_key=True), Column("name", String(200), nullable=False),
@@ -266,7 +269,18 @@ def _segment_tables(md: MetaData) -> tuple[Table, Table]:
         "customer_segment_member", md,
         Column("segment_id", String(64), primary_key=True), Column("customer_id", String(64), primary_key=True),
     )
-    return segment, member
+    membership = Table(
+        "customer_segment_membership", md,
+        Column("segment_id", String(64), primary_key=True), Column("customer_id", String(64), primary_key=True),
+        Column("since", TS, nullable=False, doc="the evaluation that put the customer in"),
+    )
+    Index("ix_segment_membership_customer", membership.c.customer_id, membership.c.segment_id)
+    evaluator = Table(
+        "customer_segment_eval", md, Column("name", String(40), primary_key=True),
+        Column("position", Integer, nullable=False, doc="the last notification evaluated"),
+        Column("day", Date, nullable=False, doc="the local day of the last sweep of every dynamic segment"),
+    )
+    return segment, member, membership, evaluator
 
 
 def insert_for(session: Session, table: Table) -> Any:
