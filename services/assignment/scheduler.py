@@ -1,7 +1,8 @@
 """Protection-period scheduler: reclaims customers nobody followed up in time, and finishes hand-overs.
 
 What a reclaim does next is the losing manager's team's `reclaim_policy` (else `ASSIGNMENT_RECLAIM_POLICY`):
-`pool` — the customer waits unassigned; `reroute` — it is routed again by the rules in the same unit of work
+`pool` — the customer waits in that team's pool for its lead to distribute (`customer_queued`; a stage slot, or a
+manager without a team: unassigned in the general pool); `reroute` — it is routed again by the rules in the same unit of work
 (`Router.reroute`: reason `reroute`, never back to the manager who lost it unless no one else is eligible).
 
 Safe with several replicas: candidates come from the read model, but the decision is taken on the
@@ -27,7 +28,7 @@ from shared.runtime.logging import get_logger
 from .application import AssignmentApplication, UnitOfWork, current_correlation_id, save_retrying
 from .assigning import Assigner
 from .domain.clock import Clock
-from .domain.model import CustomerAssignment, customer_key
+from .domain.model import ALL_STAGES, CustomerAssignment, customer_key
 from .domain.rules import CustomerFacts, Rule
 from .projections.queries import Directory
 from .routing import BatchWork, Router
@@ -115,22 +116,30 @@ class Reclaimer:
                 slot = agg.unassign(key, "reclaimed", now, None, correlation_id)
                 uow.released(slot["manager_id"])
                 n += 1
-                if self.policy(uow, slot) != REROUTE:
-                    continue  # POOL: the customer waits unassigned (the seam for a team's own pool)
+                cause = f"reclaim:{key}:{slot['protection_expires_at'].isoformat()}"
+                team_id = self.losing_team(uow, slot)
+                if self.policy(uow, team_id) != REROUTE:
+                    if key == ALL_STAGES and team_id is not None and agg.queued is None:  # the losing team's pool
+                        self.router.queue(uow, agg, team_id, None, None, {"reclaimed_from": slot["manager_id"]}, now,
+                                          cause, correlation_id)
+                    continue
                 if rules is None:
                     book = uow.existing_rulebook()
                     rules = [Rule.from_dict(r) for r in (book.rules.values() if book is not None else ())]
                 known = _facts_of(agg, slot, (facts or {}).get(customer_id))
-                self.router.reroute(uow, agg, key, slot, known, rules, now,
-                                    f"reclaim:{key}:{slot['protection_expires_at'].isoformat()}", correlation_id)
+                self.router.reroute(uow, agg, key, slot, known, rules, now, cause, correlation_id)
         uow.settle()
         return n
 
-    def policy(self, uow: UnitOfWork, slot: dict[str, Any]) -> str:
-        """The losing manager's team's reclaim policy (the slot's team if the manager is gone), else the
-        service's default."""
+    @staticmethod
+    def losing_team(uow: UnitOfWork, slot: dict[str, Any]) -> str | None:
+        """The team of the manager who lost the slot (the slot's team if the manager is gone)."""
         manager = uow.manager(slot["manager_id"])
-        team = uow.team(manager.team_id if manager is not None else slot["team_id"])
+        return manager.team_id if manager is not None else slot["team_id"]
+
+    def policy(self, uow: UnitOfWork, team_id: str | None) -> str:
+        """The losing team's reclaim policy, else the service's default."""
+        team = uow.team(team_id)
         return (team.reclaim_policy if team is not None else None) or self.default_policy
 
 

@@ -1,7 +1,7 @@
 """Reclaim re-routing through the real broker, on real PostgreSQL: registrations on crm.customer.events are
 routed by the rules; once their protection period expires (fake clock) the reclaim follows each losing team's
 `reclaim_policy`: `reroute` → routed again to another manager of the team (never the loser), only the loser
-eligible → back to the loser (`fallback_to_previous`), `pool` → unassigned; published on crm.assignment.events
+eligible → back to the loser (`fallback_to_previous`), `pool` → queued in the losing team's pool; published on crm.assignment.events
 (reason `reroute`), a second run routes nothing twice, and `ops rebuild assignment --verify` passes."""
 
 from __future__ import annotations
@@ -72,7 +72,15 @@ async def test_reclaimed_customers_are_rerouted_fall_back_or_wait_by_team_policy
         assert [e["payload"]["reason"] for e in out.of("crm.assignment.customer_unassigned")] == ["reclaimed"] * 3
 
         r = await run.http.get("/customers/jp1/assignments", headers=admin)
-        assert r.status_code == 200 and r.json()["in_pool"] is True  # pool policy: waits unassigned
+        assert r.status_code == 200 and r.json()["in_pool"] is True  # pool policy: no owner ...
+
+        async def queued():
+            await out.read()
+            return out.of("crm.assignment.customer_queued", customer_id="jp1")
+        [q] = await poll(queued, timeout=30, message="jp1 queued in its team's pool")  # ... in the losing team's pool
+        assert q["payload"]["team_id"] == "T-JP" and q["payload"]["rule_inputs"]["reclaimed_from"] == first["jp1"]
+        r = await run.http.get("/teams/T-JP/pool", headers=admin)
+        assert [x["customer_id"] for x in r.json()["items"]] == ["jp1"]
         r = await run.http.get("/customers/hk1/assignments", headers=admin)
         [slot] = r.json()["slots"]
         assert slot["reason"] == "reroute" and slot["inputs"]["excluded_manager"] == loser

@@ -1,6 +1,7 @@
 """Reclaim re-routing: the rule engine's `reroute` (the losing manager excluded unless nobody else is
 eligible) and the reclaimer following each team's `reclaim_policy` on a local SQLite store (no network):
-reason `reroute`, the decision's inputs, loads and capacity, no double routing on a re-run, replay."""
+reason `reroute`, the decision's inputs, loads and capacity, no double routing on a re-run, `pool` queueing in
+the losing team's pool, replay."""
 
 from __future__ import annotations
 
@@ -109,12 +110,18 @@ def test_reroute_never_exceeds_the_capacity_of_the_other_managers(svc, clock):
     assert (load(svc, "m1"), load(svc, "m2")) == (1, 1)
 
 
-def test_pool_policy_and_the_default_leave_reclaimed_customers_unassigned(svc, clock):
+def test_pool_policy_and_the_default_queue_reclaimed_customers_in_the_losing_teams_pool(svc, clock):
     org(svc, policy=None)  # the service default: pool
+    svc.assigner.assign(ADMIN, ["c1"], "m2", stage="funded")  # a stage slot: back to the general pool
     assert svc.reclaimer.default_policy == "pool"
-    assert expire(svc, clock) == 2
-    assert slots(svc) == {} and load(svc, "m1") == 0
+    assert expire(svc, clock) == 3
+    assert slots(svc) == {} and load(svc, "m1") == load(svc, "m2") == 0
     assert not [k for k in kinds(svc) if k[2] == "reroute"]
+    queued = [p for p in published(svc) if type(p).__name__ == "CustomerQueued"]
+    assert sorted((p.customer_id, p.team_id, p.rule_inputs["reclaimed_from"]) for p in queued) == [
+        ("c1", "T1", "m1"), ("c2", "T1", "m1")]  # once each, though c1 lost two slots
+    assert svc.reclaimer.run_once() == 0
+    assert len([p for p in published(svc) if type(p).__name__ == "CustomerQueued"]) == 2
 
 
 def test_a_team_edit_switches_the_policy_and_the_rebuild_gives_the_same_rows(svc, clock):
