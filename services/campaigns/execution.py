@@ -10,15 +10,13 @@ nothing. The clock is injected (tests move it by hand).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.runtime.leader import Leadership
+from shared.runtime.leader import LeaderScheduler
 from shared.runtime.logging import get_logger
 
 from .application import CampaignsApplication
@@ -74,35 +72,15 @@ class Executor:
             return 0
 
 
-class Scheduler:
+class Scheduler(LeaderScheduler):
     """Worker component: while this replica holds the leadership, every `interval_s` run the executor."""
 
     def __init__(self, executor: Executor, *, interval_s: float = 30.0, service: str = "campaigns",
                  evaluator: Any = None):
-        self.executor, self.interval_s, self.evaluator = executor, interval_s, evaluator
-        self.leadership = Leadership(executor.app, f"{service}-scheduler")
-        self._stopping = asyncio.Event()
+        self.executor, self.evaluator = executor, evaluator
+        super().__init__(executor.app, f"{service}-scheduler", self.tick, interval_s=interval_s)
 
-    async def run(self) -> None:
-        log.info("scheduler_started", interval_s=self.interval_s)
-        try:
-            while await self.leadership.acquire(self._stopping):
-                await self._lead()
-        finally:
-            await self.leadership.release()
-            log.info("scheduler_stopped")
-
-    async def _lead(self) -> None:
-        while not self._stopping.is_set() and not self.leadership.lost.is_set():
-            try:
-                await asyncio.to_thread(self.executor.run_once)
-                if self.evaluator is not None:  # indicators older than their interval (daily by default)
-                    await asyncio.to_thread(self.evaluator.run_due)
-            except Exception as exc:  # noqa: BLE001 - keep scheduling after transient failures
-                log.warning("scheduler_failed", error=type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval_s)
-        await self.leadership.release()
-
-    async def stop(self) -> None:
-        self._stopping.set()
+    def tick(self) -> None:
+        self.executor.run_once()
+        if self.evaluator is not None:  # indicators older than their interval (daily by default)
+            self.evaluator.run_due()

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
+from shared.runtime import journal
 from shared.runtime.api import create_app
 from shared.runtime.audit import audit_emitter
 from shared.runtime.container import AccessDirectoryWiring
@@ -22,17 +24,20 @@ from shared.runtime.db import Tracker, add_missing_columns
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.idempotency import idempotency_store
 from shared.runtime.kafka import BatchConsumer, EventProducer, ensure_topics
+from shared.runtime.leader import LeaderScheduler
 from shared.runtime.outbox import OutboxRelay
 from shared.runtime.projection import rebuild_from_store
 from shared.runtime.service import Check, Component
 
 from .application import CustomerApplication, IngestCache
+from .calendar import Reminders
 from .consumers import UpstreamHandler, apply_assignments
 from .importer import ImportRunner
 from .matching import Matcher
 from .outbox import map_event
 from .projections.activity import apply_activity
 from .projections.tables import Tables
+from .projections.wealth import USED, apply_wealth
 from .segment_eval import RegistrationSegments, SegmentEvaluator, chained
 from .settings import CustomerSettings
 
@@ -63,6 +68,7 @@ class Container(AccessDirectoryWiring):
     relay: OutboxRelay | None = None
     importer: ImportRunner | None = None
     segment_evaluator: SegmentEvaluator | None = None
+    reminders: LeaderScheduler | None = None
 
     # ---- topics -------------------------------------------------------------------------------
     def upstream_topics(self) -> list[str]:
@@ -73,6 +79,9 @@ class Container(AccessDirectoryWiring):
 
     def activity_topics(self) -> list[str]:
         return [self.settings.kafka.topic(t) for t in ACTIVITY_TOPICS]
+
+    def wealth_topic(self) -> str:
+        return self.settings.kafka.topic(topics.WEALTH)
 
     def dead_letter_topic(self) -> str:
         return self.settings.kafka.topic(topics.dead_letter_topic(SERVICE))
@@ -91,8 +100,13 @@ class Container(AccessDirectoryWiring):
         (`python -m services.customer rebuild`)."""
         fold = self.app.read_model
         assert fold is not None, "bootstrap sets the read-model fold"
-        return rebuild_from_store(self.app, self.sessions, self.tables.read_model, fold,
-                                  batch_size=self.settings.projection_batch_size)
+        n = rebuild_from_store(self.app, self.sessions, self.tables.read_model, fold,
+                               batch_size=self.settings.projection_batch_size)
+        w = self.tables.wealth  # the wealth facts: from their journal (brokerage.wealth keeps 30 days)
+        with self.sessions.begin() as s:
+            for table in w.consumer_fed():
+                s.execute(delete(table))
+        return n + journal.replay(self.sessions, apply_wealth(w), w.journal)
 
     # ---- worker -------------------------------------------------------------------------------
     def build_worker(self) -> None:
@@ -104,6 +118,8 @@ class Container(AccessDirectoryWiring):
         up_group = s.kafka.topic_prefix + UPSTREAM_GROUP + s.consumer_group_suffix
         as_group = s.kafka.topic_prefix + ASSIGNMENT_GROUP + s.consumer_group_suffix
         ac_group = s.kafka.topic_prefix + ACTIVITY_GROUP + s.consumer_group_suffix
+        we_group = s.kafka.topic_prefix + WEALTH_GROUP + s.consumer_group_suffix
+        w = self.tables.wealth
 
         self.consumers = [
             BatchConsumer(settings=s.kafka, service=SERVICE, group_id=up_group, topics=upstream,
@@ -127,7 +143,16 @@ class Container(AccessDirectoryWiring):
                                                   apply_activity(self.tables.activity)),
                           producer=self.producer, dead_letter_topic=self.dead_letter_topic(),
                           batch_size=s.consumer_batch_size, retries=s.consumer_retries),
+            BatchConsumer(settings=s.kafka, service=SERVICE, group_id=we_group, topics=[self.wealth_topic()],
+                          handler=SqlBatchHandler(self.sessions, Tracker(self.tables.consumer_position,
+                                                                         self.tables.processed_event,
+                                                                         WEALTH_GROUP),
+                                                  journal.journaled(apply_wealth(w), USED, w.journal)),
+                          producer=self.producer, dead_letter_topic=self.dead_letter_topic(),
+                          batch_size=s.consumer_batch_size, retries=s.consumer_retries),
         ]
+        self.reminders = LeaderScheduler(self.app, f"{SERVICE}-wealth-reminders", self.wealth_reminders().run_once,
+                                         interval_s=s.wealth_reminder_interval_s)
         mapper = partial(map_event, phone_key=s.brokerage.phone_hash_key.get_secret_value())
         self.relay = OutboxRelay(self.app, self.producer, mapper, service=SERVICE,
                                  batch_size=s.relay_batch_size, interval_s=s.relay_interval_ms / 1000)
@@ -136,6 +161,11 @@ class Container(AccessDirectoryWiring):
                                      chunk_rows=s.import_chunk_rows, poll_s=s.import_poll_s, match=self.matcher)
         self.segment_evaluator = SegmentEvaluator(self.app, self.sessions, self.tables, s,
                                                   interval_s=s.segment_eval_s, chunk=s.segment_chunk)
+
+    def wealth_reminders(self) -> Reminders:
+        tz = self.settings.brokerage.tz
+        return Reminders(self.app, self.sessions, self.tables, days=self.settings.wealth_reminder_days,
+                         today=lambda: datetime.now(tz).date())
 
     @property
     def import_dir(self) -> Path:
@@ -154,13 +184,13 @@ class Container(AccessDirectoryWiring):
             self.build_worker()
         assert self.producer is not None and self.relay is not None
         await ensure_topics(self.settings.kafka, [*self.upstream_topics(), self.assignment_topic(),
-                                                  *self.activity_topics(),
+                                                  *self.activity_topics(), self.wealth_topic(),
                                                   self.settings.kafka.topic(topics.CRM_CUSTOMER),
                                                   self.dead_letter_topic(), *self.directory_topics()])
         await self.producer.start()
         assert self.importer is not None
-        assert self.segment_evaluator is not None
-        return [*self.consumers, self.relay, self.importer, self.segment_evaluator,
+        assert self.segment_evaluator is not None and self.reminders is not None
+        return [*self.consumers, self.relay, self.importer, self.segment_evaluator, self.reminders,
                 *self.directory_components(self.producer)]
 
     async def stop_worker(self) -> None:
@@ -172,6 +202,8 @@ class Container(AccessDirectoryWiring):
             await self.importer.stop()
         if self.segment_evaluator:
             await self.segment_evaluator.stop()
+        if self.reminders:
+            await self.reminders.stop()
 
     async def start(self, *, worker: bool) -> list[Component]:
         return await self.start_worker() if worker else []
@@ -207,6 +239,7 @@ class Container(AccessDirectoryWiring):
     def api(self) -> FastAPI:
         from .api import (
             assets,
+            calendar,
             export,
             imports,
             institutions,
@@ -233,4 +266,5 @@ class Container(AccessDirectoryWiring):
         app.include_router(matches.router)
         app.include_router(imports.router)
         app.include_router(institutions.router)
+        app.include_router(calendar.router)
         return app

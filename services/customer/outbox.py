@@ -14,6 +14,7 @@ from shared.runtime.settings import BrokerageSettings
 from .domain.customer import Customer
 from .domain.imports import Institution
 from .domain.segments import Segment
+from .domain.wealth import WealthReminder
 
 _CONTRACTS: dict[str, Callable[..., Payload]] = {
     "customer_registered": c.CustomerOnboarded,
@@ -60,6 +61,11 @@ def map_event(domain_event: Any, phone_key: str = DEFAULT_PHONE_KEY) -> list[Out
     for cls, change in ((Segment.Created, "created"), (Segment.Updated, "updated"), (Segment.Deleted, "deleted")):
         if isinstance(domain_event, cls):
             return _segment(domain_event, change)
+    if isinstance(domain_event, WealthReminder.Due):
+        e = domain_event
+        return [Outgoing(payload=c.WealthEventDue(customer_id=e.customer_id, event_key=e.event_key, kind=e.kind,
+                                                  event_date=e.event_date, security=e.security, title=e.title,
+                                                  days_before=e.days_before, due_at=e.due_at), occurred_at=e.due_at)]
     if not isinstance(domain_event, Customer.FactRecorded):
         return []
     fact = domain_event.fact

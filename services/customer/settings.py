@@ -83,6 +83,11 @@ class CustomerSettings(OneDatabaseSettings):
             get_logger("customer.settings").warning("match_key_development", variable="CUSTOMER_MATCH_KEY")
             return DEV_MATCH_KEY
         return key
+    wealth_reminder_days: int = Field(default=3, ge=0, le=90,
+                                      description="A wealth calendar event's reminder (a task for the customer's "
+                                                  "owner) is published this many days before its day.")
+    wealth_reminder_interval_s: float = Field(default=300.0, gt=0,
+                                              description="How often the worker's leader looks for due reminders.")
     import_dir: str = Field(default="var/customer/imports",
                             description="Where uploaded import files are kept (the API writes, the worker reads: "
                                         "one volume shared by both in a deployment).")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from .logging import get_logger
@@ -84,3 +85,36 @@ class Leadership:
             with contextlib.suppress(Exception):
                 await self._conn.close()  # ends the session: the lock is released
             self._conn = None
+
+
+class LeaderScheduler:
+    """Worker component: while this replica holds the leadership `name` (the others wait), call `run_once()`
+    every `interval_s` in a worker thread. A failing run is logged and retried at the next tick; a lost
+    leadership stops the runs until the lock is held again."""
+
+    def __init__(self, app: Any, name: str, run_once: Callable[[], Any], *, interval_s: float = 30.0):
+        self.run_once, self.interval_s = run_once, interval_s
+        self.leadership = Leadership(app, name)
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        log.info("scheduler_started", name=self.leadership.name, interval_s=self.interval_s)
+        try:
+            while await self.leadership.acquire(self._stopping):
+                await self._lead()
+        finally:
+            await self.leadership.release()
+            log.info("scheduler_stopped", name=self.leadership.name)
+
+    async def _lead(self) -> None:
+        while not self._stopping.is_set() and not self.leadership.lost.is_set():
+            try:
+                await asyncio.to_thread(self.run_once)
+            except Exception as exc:  # noqa: BLE001 - keep scheduling after transient failures
+                log.warning("scheduler_failed", name=self.leadership.name, error=type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval_s)
+        await self.leadership.release()
+
+    async def stop(self) -> None:
+        self._stopping.set()

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from shared.runtime.auth import Perm, Principal, require
 
 from ..projections.activity import current
+from .calendar import upcoming_360
 from .deps import CustomerIdPath, blocking, container, not_found, read
 from .detail import jsonable
 from .routes_read import MERGED_RESPONSE, load_detail
@@ -50,6 +51,11 @@ class TagEntry(BaseModel):
     sources: list[str] = Field(description="customer (the customer's current tags) and/or follow_up.")
 
 
+class Wealth(BaseModel):
+    holdings: list[dict[str, Any]] = Field(description="What each account holds (latest positions snapshot).")
+    upcoming: list[dict[str, Any]] = Field(description="Upcoming wealth calendar events, by day.")
+
+
 class Customer360(BaseModel):
     customer_id: str
     profile: dict[str, Any] = Field(description="The current detail, as `GET /customers/{id}` answers it.")
@@ -61,6 +67,7 @@ class Customer360(BaseModel):
     campaign_touches: Section
     remarks: list[Remark] = Field(description="One set, newest first: the same text by the same author once.")
     tags: list[TagEntry]
+    wealth: Wealth = Field(description="Holdings and the wealth calendar's next 30 days (`/customers/{id}/calendar`).")
 
 
 def _newest(items: list[dict[str, Any]], key: str) -> Section:
@@ -135,6 +142,7 @@ def load_360(c: Any, principal: Principal, customer_id: str) -> dict[str, Any] |
         campaign_touches=_newest(h["touches"], "requested_at"),
         remarks=[Remark(**r) for r in merged_remarks(h["remarks"], h["follow_ups"])],
         tags=[TagEntry(**t) for t in merged_tags(profile["basic"]["tags"], h["follow_ups"])],
+        wealth=Wealth(**read(c, lambda s: upcoming_360(s, c, customer_id))),
     ).model_dump()
 
 

@@ -82,6 +82,7 @@ class ListFilters:
     ada_ranges: list[tuple[Decimal, Decimal | None]] | None = None  # `ada_band`
     band_currency: str | None = None  # the currency of the bands (the brokerage's)
     segment: ListFilters | None = None  # a segment's own filters (`segment=`), on top of the others
+    holds: str | None = None  # a security some account of the customer holds (wealth positions)
 
 
 class FilterParams(BaseModel):
@@ -127,6 +128,9 @@ class FilterParams(BaseModel):
                                          "assets is in the lowest band; valued in another currency: no band).")
     ada_band: list[BandKey] | None = Field(
         None, max_length=20, description="Average daily assets over 30 days in one of these bands (as `asset_band`).")
+    holds: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-.:]{1,32}$")] | None = Field(
+        None, description="Holds this security (e.g. `0700.HK`) in some account, from the platform's latest "
+                          "positions snapshot of each account (`brokerage.wealth`).")
     segment: Ident | None = Field(None, description="A saved segment's customers (`/customers/segments`): a static "
                                                     "list's members or a dynamic segment's filters, with the others.")
 
@@ -191,7 +195,8 @@ def to_list_filters(p: FilterParams, today: date | None, bands: BandConfig | Non
                        risk_rating=[r.value for r in p.risk_rating] if p.risk_rating else None,
                        asset_ranges=_band_ranges("asset_band", p.asset_band, bands),
                        ada_ranges=_band_ranges("ada_band", p.ada_band, bands),
-                       band_currency=bands.currency if bands and (p.asset_band or p.ada_band) else None)
+                       band_currency=bands.currency if bands and (p.asset_band or p.ada_band) else None,
+                       holds=p.holds)
 
 
 def _like_prefix(value: str) -> str:
@@ -287,6 +292,9 @@ def filter_clauses(t: Tables, f: ListFilters, *, pii: bool = False) -> list[Colu
         out.append(c.c.referrer_customer_id == f.referrer_customer_id)
     if f.risk_rating:
         out.append(c.c.risk_rating.in_(f.risk_rating))
+    if f.holds:
+        h = t.wealth.holding
+        out.append(exists().where(h.c.security == f.holds, h.c.customer_id == c.c.customer_id, h.c.quantity > 0))
     if f.segment_members:
         m = t.segment_member
         out.append(c.c.customer_id.in_(select(m.c.customer_id).where(m.c.segment_id == f.segment_members)))

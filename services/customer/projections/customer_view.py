@@ -22,6 +22,7 @@ from shared.runtime.logging import get_logger
 from ..domain.customer import Customer
 from ..domain.matching import DEV_MATCH_KEY, MatchKeyer
 from ..domain.state import parse_time
+from ..domain.wealth import WealthReminder
 from .asset_series import SNAPSHOT, account_day_of, apply_snapshots
 from .imports import apply_import_events
 from .segments import SEGMENTS_FACT, apply_membership, apply_segment_events
@@ -97,6 +98,14 @@ def funding_rows(v: dict[str, Any]) -> list[dict[str, Any]]:
              "withdrawals": Decimal(v["withdrawals"].get(c, "0"))} for c in currencies]
 
 
+def apply_reminder_events(session: Session, t: Tables, events: list[Any]) -> None:
+    """The wealth reminders sent (`domain/wealth.py`): one row per (customer, event key), inserted once."""
+    rows = [{"customer_id": e.customer_id, "event_key": e.event_key, "event_date": date.fromisoformat(e.event_date),
+             "due_at": e.due_at} for e in events if isinstance(e, WealthReminder.Due)]
+    if rows:
+        session.execute(insert_for(session, t.wealth.reminder).on_conflict_do_nothing(), rows)
+
+
 def make_apply(t: Tables, tz: ZoneInfo | None = None, keyer: MatchKeyer | None = None):  # type: ignore[no-untyped-def]
     """`tz`: the brokerage's time zone, the local day of the daily asset series (UTC when not given);
     `keyer`: the match index's keyed hash (`CUSTOMER_MATCH_KEY`)."""
@@ -125,6 +134,7 @@ def make_apply(t: Tables, tz: ZoneInfo | None = None, keyer: MatchKeyer | None =
         apply_segment_events(session, t, events)
         apply_membership(session, t, [e for e in events if isinstance(e, Customer.FactRecorded)
                                       and e.fact["type"] == SEGMENTS_FACT])
+        apply_reminder_events(session, t, events)
         if not views:
             return
         ids = sorted(views)

@@ -40,6 +40,7 @@ from shared.runtime.projection import projection_position_table
 from shared.runtime.sametx import in_event_transaction
 
 from .activity import ActivityTables, activity_tables
+from .wealth import WealthTables, wealth_tables
 
 TS = DateTime(timezone=True)
 MONEY = Numeric(28, 8)
@@ -125,14 +126,16 @@ class Tables:
     segment_member: Table
     membership: Table  # who is in which segment now (the customers' `crm.segments_changed` facts)
     segment_eval: Table  # the segment evaluator's position (segment_eval.py): not a read model
+    wealth: WealthTables  # the wealth calendar's facts (wealth.py: from brokerage.wealth, journaled)
 
     @property
     def read_model(self) -> list[Table]:
-        """Tables rebuilt from the event store (the assignment and activity tables come from Kafka)."""
+        """Tables rebuilt from the event store (the assignment and activity tables come from Kafka, the wealth
+        facts from their journal)."""
         return [self.customer, self.funding, self.tag, self.remark, self.note, self.stage_count,
                 self.account_day, self.customer_day, self.asset_account, self.match_key, self.match_review,
                 self.import_job, self.import_reject, self.institution, self.segment, self.segment_member,
-                self.membership]
+                self.membership, self.wealth.reminder]
 
 
 def build_tables() -> Tables:
@@ -199,7 +202,7 @@ def build_tables() -> Tables:
     import_job, import_reject, institution = _import_tables(md)
     return Tables(md, customer, funding, tag, remark, note, assignment, stage_count, account_day, customer_day,
                   asset_account, match_key, match_review, position, consumer_position, processed, activity_tables(md),
-                  import_job, import_reject, institution, *_segment_tables(md))
+                  import_job, import_reject, institution, *_segment_tables(md), wealth_tables(md))
 
 
 def _matching(md: MetaData) -> tuple[Table, Table]:

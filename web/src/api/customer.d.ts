@@ -2,6 +2,23 @@
 // `make test` fails when this file differs from what the service's API describes.
 
 export interface paths {
+    "/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The wealth calendar of the caller's customers (data scope), by day */
+        get: operations["get_calendar_calendar_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customer-batches/remarks": {
         parameters: {
             query?: never;
@@ -199,6 +216,23 @@ export interface paths {
         };
         /** Daily asset series (end of day, carried forward) for a chart */
         get: operations["daily_assets_customers__customer_id__assets_daily_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/customers/{customer_id}/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's wealth calendar and holdings */
+        get: operations["get_customer_calendar_customers__customer_id__calendar_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -514,6 +548,62 @@ export interface components {
             /** Remove */
             remove?: string[];
         };
+        /** CalendarItem */
+        CalendarItem: {
+            /** Account Id */
+            account_id?: string | null;
+            /**
+             * Amount
+             * @description Amount per share (corporate action) or repaid (maturity).
+             */
+            amount?: string | null;
+            /** Currency */
+            currency?: string | null;
+            /**
+             * Customer Id
+             * @description None for a brokerage-wide event (an open IPO window).
+             */
+            customer_id: string | null;
+            /**
+             * Date
+             * @description The event's day (ISO).
+             */
+            date: string;
+            /**
+             * Event Key
+             * @description `<kind>:<source id>`: the event, stable across changes to it.
+             */
+            event_key: string;
+            /**
+             * Kind
+             * @description One of ipo_opens, ipo_closes, ipo_listing, corporate_action, maturity.
+             */
+            kind: string;
+            /**
+             * Name
+             * @description The customer's name (masked without CustomerPiiRead).
+             */
+            name?: string | null;
+            /**
+             * Quantity
+             * @description Shares subscribed (IPO events).
+             */
+            quantity?: string | null;
+            /**
+             * Ref Id
+             * @description IPO id, corporate action id or maturity id.
+             */
+            ref_id: string;
+            /**
+             * Scope
+             * @description customer or brokerage.
+             */
+            scope: string;
+            /** Security */
+            security?: string | null;
+            /** Title */
+            title: string;
+        };
         /**
          * Channel
          * @enum {string}
@@ -553,6 +643,26 @@ export interface components {
             /** Tags */
             tags: components["schemas"]["TagEntry"][];
             tickets: components["schemas"]["Section"];
+            /** @description Holdings and the wealth calendar's next 30 days (`/customers/{id}/calendar`). */
+            wealth: components["schemas"]["Wealth"];
+        };
+        /** CustomerCalendar */
+        CustomerCalendar: {
+            /** Customer Id */
+            customer_id: string;
+            /** From */
+            from: string;
+            /**
+             * Holdings
+             * @description What each account holds (latest snapshot).
+             */
+            holdings: {
+                [key: string]: unknown;
+            }[];
+            /** Items */
+            items: components["schemas"]["CalendarItem"][];
+            /** To */
+            to: string;
         };
         /** DailyValue */
         DailyValue: {
@@ -642,6 +752,11 @@ export interface components {
              * @description Total deposits ≥ (in deposit_currency).
              */
             deposit_min?: number | string | null;
+            /**
+             * Holds
+             * @description Holds this security (e.g. `0700.HK`) in some account, from the platform's latest positions snapshot of each account (`brokerage.wealth`).
+             */
+            holds?: string | null;
             /**
              * Institution Id
              * @description Came through one of these institutions (source).
@@ -863,6 +978,23 @@ export interface components {
             status: string | null;
             /** Updated At */
             updated_at?: string | null;
+        };
+        /** ManagerCalendar */
+        ManagerCalendar: {
+            /**
+             * Brokerage
+             * @description Brokerage-wide events (open IPO windows) of the period: on the first page only.
+             */
+            brokerage: components["schemas"]["CalendarItem"][];
+            /**
+             * Items
+             * @description The customers' own events, by (day, customer, event).
+             */
+            items: components["schemas"]["CalendarItem"][];
+            /** Limit */
+            limit: number;
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** MatchItem */
         MatchItem: {
@@ -1108,6 +1240,23 @@ export interface components {
          * @enum {string}
          */
         VerificationStatus: "unverified" | "verified" | "pending_review" | "failed";
+        /** Wealth */
+        Wealth: {
+            /**
+             * Holdings
+             * @description What each account holds (latest positions snapshot).
+             */
+            holdings: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Upcoming
+             * @description Upcoming wealth calendar events, by day.
+             */
+            upcoming: {
+                [key: string]: unknown;
+            }[];
+        };
     };
     responses: never;
     parameters: never;
@@ -1117,6 +1266,103 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    get_calendar_calendar_get: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page (opaque; only cursors this list issued are accepted). */
+                cursor?: string | null;
+                /** @description First day (default: today, brokerage time zone). */
+                from?: string | null;
+                /** @description Only these kinds of events. */
+                kind?: ("ipo_opens" | "ipo_closes" | "ipo_listing" | "corporate_action" | "maturity")[] | null;
+                limit?: number;
+                /** @description Only the customers assigned to this manager. */
+                manager_id?: string | null;
+                /** @description Last day, included (default: from + 30 days). */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ManagerCalendar"];
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     batch_remarks_customer_batches_remarks_post: {
         parameters: {
             query?: never;
@@ -2080,6 +2326,8 @@ export interface operations {
                 deposit_max?: number | string | null;
                 /** @description Total deposits ≥ (in deposit_currency). */
                 deposit_min?: number | string | null;
+                /** @description Holds this security (e.g. `0700.HK`) in some account, from the platform's latest positions snapshot of each account (`brokerage.wealth`). */
+                holds?: string | null;
                 /** @description Came through one of these institutions (source). */
                 institution_id?: string[] | null;
                 limit?: number;
@@ -2416,6 +2664,101 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AssetSeries"];
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_customer_calendar_customers__customer_id__calendar_get: {
+        parameters: {
+            query?: {
+                /** @description First day (default: today, brokerage time zone). */
+                from?: string | null;
+                /** @description Only these kinds of events. */
+                kind?: ("ipo_opens" | "ipo_closes" | "ipo_listing" | "corporate_action" | "maturity")[] | null;
+                /** @description Last day, included (default: from + 30 days; at most 366 days after from). */
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description Brokerage customer id. */
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerCalendar"];
                 };
             };
             /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
@@ -3354,6 +3697,8 @@ export interface operations {
                 deposit_max?: number | string | null;
                 /** @description Total deposits ≥ (in deposit_currency). */
                 deposit_min?: number | string | null;
+                /** @description Holds this security (e.g. `0700.HK`) in some account, from the platform's latest positions snapshot of each account (`brokerage.wealth`). */
+                holds?: string | null;
                 /** @description Came through one of these institutions (source). */
                 institution_id?: string[] | null;
                 /** @description Assigned to this manager. */
@@ -3494,6 +3839,8 @@ export interface operations {
                 deposit_max?: number | string | null;
                 /** @description Total deposits ≥ (in deposit_currency). */
                 deposit_min?: number | string | null;
+                /** @description Holds this security (e.g. `0700.HK`) in some account, from the platform's latest positions snapshot of each account (`brokerage.wealth`). */
+                holds?: string | null;
                 /** @description Came through one of these institutions (source). */
                 institution_id?: string[] | null;
                 /** @description Assigned to this manager. */
