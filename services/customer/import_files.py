@@ -5,26 +5,18 @@ ignored. Rows are numbered as in a spreadsheet: the header is row 1, the first d
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from shared.runtime.uploads import BadFile, csv_rows, header_of, row_of
 
 from .domain.imports import COLUMNS, REQUIRED
 
 FORMATS = ("csv", "xlsx")
 XLSX_MAGIC = b"PK\x03\x04"
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_CELL_CHARS = 10_000
-
-
-class BadFile(ValueError):
-    """The file cannot be imported at all (not CSV/XLSX, no header, a required column missing)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
 
 
 def detect_format(path: Path, filename: str) -> str:
@@ -41,22 +33,7 @@ def detect_format(path: Path, filename: str) -> str:
     return "csv"
 
 
-def _header(cells: list[Any]) -> list[str | None]:
-    names = [str(c).strip().lower() if c is not None else None for c in cells]
-    missing = [r for r in REQUIRED if r not in names]
-    if missing:
-        raise BadFile("file", f"the header has no {missing[0]!r} column (columns: {', '.join(COLUMNS)})")
-    return [n if n in COLUMNS else None for n in names]
-
-
-def _row(header: list[str | None], cells: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in zip(header, cells, strict=False):
-        if name is not None and value is not None:
-            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
-                value = value[:MAX_CELL_CHARS]
-            out[name] = value
-    return out
+_header = header_of(COLUMNS, REQUIRED)
 
 
 def check_header(path: Path, fmt: str) -> None:
@@ -70,28 +47,7 @@ def iter_rows(path: Path, fmt: str, *, start: int = 0) -> Iterator[tuple[int, di
     if fmt == "xlsx":
         yield from _xlsx_rows(path, start)
     else:
-        yield from _csv_rows(path, start)
-
-
-def _csv_rows(path: Path, start: int) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        with path.open("r", encoding="utf-8-sig", newline="") as f:
-            reader = csv.reader(f)
-            first = next(reader, None)
-            if first is None:
-                raise BadFile("file", "the file is empty")
-            header = _header(first)
-            for index, cells in enumerate(reader):
-                if index < start:
-                    continue
-                if not any(cells):
-                    yield index + 2, {}
-                    continue
-                yield index + 2, _row(header, cells)
-    except UnicodeDecodeError:
-        raise BadFile("file", "a CSV file must be UTF-8") from None
-    except csv.Error as exc:
-        raise BadFile("file", f"not a readable CSV file: {exc}") from None
+        yield from csv_rows(path, start, _header)
 
 
 def _xlsx_rows(path: Path, start: int) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -111,7 +67,7 @@ def _xlsx_rows(path: Path, start: int) -> Iterator[tuple[int, dict[str, Any]]]:
         for index, cells in enumerate(rows):
             if index < start:
                 continue
-            yield index + 2, _row(header, cells)
+            yield index + 2, row_of(header, cells)
     finally:
         wb.close()
 

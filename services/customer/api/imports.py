@@ -5,14 +5,9 @@ uploaded again is the same job and changes nothing."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import os
 import re
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 from eventsourcing.persistence import IntegrityError
@@ -26,6 +21,7 @@ from shared.runtime.api import Problem
 from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.cursor import CursorQuery, codec_for
 from shared.runtime.logging import get_logger
+from shared.runtime.uploads import Upload, receive_upload, reject_report
 
 from ..domain.imports import ImportJob, job_id_of
 from ..import_files import FORMATS, BadFile, check_header, detect_format
@@ -74,30 +70,8 @@ def _fetch_job(c: Any, job_id: str) -> dict[str, Any] | None:
     return _job_out(row) if row is not None else None
 
 
-async def _receive(request: Request, directory: Path, limit: int) -> tuple[Path, str, int, int]:
-    """Write the body to a temporary file in `directory` as it arrives; (path, sha256, size, line breaks)."""
-    tmp = directory / f".upload-{uuid.uuid4().hex}"
-    digest, size, lines, last = hashlib.sha256(), 0, 0, b"\n"
-    f = await asyncio.to_thread(tmp.open, "wb")
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise Problem(413, "Payload Too Large", f"body: at most {limit} bytes")
-            digest.update(chunk)
-            lines += chunk.count(b"\n")
-            last = chunk[-1:] or last
-            await asyncio.to_thread(f.write, chunk)
-    except BaseException:
-        f.close()
-        tmp.unlink(missing_ok=True)
-        raise
-    f.close()
-    return tmp, digest.hexdigest(), size, lines + (last != b"\n")
-
-
-def _create(c: Any, tmp: Path, sha: str, size: int, lines: int, filename: str,
-            principal: Principal) -> tuple[dict[str, Any], bool]:
+def _create(c: Any, upload: Upload, filename: str, principal: Principal) -> tuple[dict[str, Any], bool]:
+    tmp, sha, size, lines = upload.path, upload.sha256, upload.size, upload.lines
     job_id = job_id_of(sha)
     existing = _fetch_job(c, job_id)
     if existing is not None:
@@ -143,15 +117,15 @@ async def upload(
         raise Problem(422, "Unprocessable Entity", "query.filename: a file name without path or control characters",
                       type_="urn:whale-crm:problem:validation",
                       errors=[{"field": "query.filename", "message": "invalid file name"}])
-    tmp, sha, size, lines = await _receive(request, c.import_dir, c.settings.import_max_bytes)
-    if size == 0:
-        tmp.unlink(missing_ok=True)
+    upload = await receive_upload(request, c.import_dir, c.settings.import_max_bytes)
+    if upload.size == 0:
+        upload.discard()
         raise Problem(422, "Unprocessable Entity", "body: the file is empty", type_="urn:whale-crm:problem:validation",
                       errors=[{"field": "body", "message": "the file is empty"}])
-    job, created = await blocking(_create, c, tmp, sha, size, lines, filename, principal)
+    job, created = await blocking(_create, c, upload, filename, principal)
     if created:
         c.wake_importer()
-        log.info("import_uploaded", job_id=job["job_id"], size=size, file_format=job["file_format"])
+        log.info("import_uploaded", job_id=job["job_id"], size=upload.size, file_format=job["file_format"])
     else:
         response.status_code = 200
     return job
@@ -192,22 +166,7 @@ async def rejects_report(job_id: JobIdPath, principal: Principal = Depends(can_i
                          c: Any = Depends(container)) -> StreamingResponse:
     if await blocking(_fetch_job, c, job_id) is None:
         raise Problem(404, "Not Found", f"import {job_id!r} not found")
-    r = c.tables.import_reject
-
-    def page(after: int) -> list[Any]:
-        stmt = (select(r.c.row_no, r.c.field, r.c.reason).where(r.c.job_id == job_id, r.c.row_no > after)
-                .order_by(r.c.row_no).limit(5000))
-        return read(c, lambda s: s.execute(stmt).all())
-
-    async def body() -> AsyncIterator[bytes]:
-        yield b"row,field,reason\r\n"
-        after = 0
-        while rows := await blocking(page, after):
-            yield "".join(f"{n},{f},{why}\r\n" for n, f, why in rows).encode()
-            after = rows[-1][0]
-
-    return StreamingResponse(body(), media_type="text/csv", headers={
-        "content-disposition": f'attachment; filename="{job_id}-rejected.csv"'})
-
+    return reject_report(c.tables.import_reject, "job_id", job_id, lambda stmt: read(c, lambda s: s.execute(stmt).all()),
+                         f"{job_id}-rejected.csv")
 
 __all__ = ["FORMATS", "UPLOAD_PATH", "router"]
