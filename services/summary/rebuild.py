@@ -28,8 +28,8 @@ from .projections.reports import apply_own_events
 log = get_logger("summary.rebuild")
 
 # Everything the consumer writes (raw and derived), in dependency-free order.
-CONSUMER_TABLES = (t.customer_history, t.fact, t.customer_state, t.funnel, t.follow_up, t.task, t.kyc_case,
-                   t.due_item, t.node_count, t.daily_count, t.manager, t.team, t.merge_link)
+CONSUMER_TABLES = (t.customer_history, t.fact, t.customer_state, t.funnel, t.funnel_credit, t.follow_up, t.task,
+                   t.kyc_case, t.due_item, t.node_count, t.daily_count, t.manager, t.team, t.merge_link)
 # What the service's own events (daily reports, changelog) fold into, in the transaction that stores them.
 OWN_TABLES = (t.daily_report, t.changelog)
 FINGERPRINT_TABLES = CONSUMER_TABLES + OWN_TABLES

@@ -208,7 +208,8 @@ async def test_rebuild_verify_with_events_delivered_in_reverse(service, kafka_se
 async def test_conversions_credited_by_attribution_share(service, kafka_settings):
     """Issue #19 (seed 002, 业绩归属): c1's opening-stage manager m2 holds 0.6, its every-stage manager m1 the
     rest; through the broker on PostgreSQL (a daily-count table from before shares widened by `migrate`), the
-    API gives m1 0.4 and m2 0.6 of today's opening, everyone 1, and `rebuild --verify` holds."""
+    API gives m1 0.4 and m2 0.6 of today's opening, everyone 1 (Today's Summary and the funnel), and
+    `rebuild --verify` holds."""
     c, producer, client = service
     with c.engine.begin() as conn:  # as created before shares: an integer counter
         conn.execute(text("ALTER TABLE sm_daily_count ALTER COLUMN n TYPE BIGINT"))
@@ -229,6 +230,17 @@ async def test_conversions_credited_by_attribution_share(service, kafka_settings
     assert got == {"m1": 0.4, "m2": 0.6, "all": 1, "t2": 0.6}
     r = await client.get("/dashboard/shortcuts", headers=hdr("m2", "manager", "t2"))
     assert r.json()["opened_today"] == 0.6
+    # the funnel credits the opening by share too: 0.4 + 0.6, the customer once in the total (both aggregations)
+    r = await client.get("/analytics/funnel?group_by=manager", headers=hdr("admin", "admin"))
+    assert r.status_code == 200, r.text
+    assert {g["key"]: g["counts"]["opened"] for g in r.json()["groups"]} == {"m1": 0.4, "m2": 0.6}
+    assert r.json()["total"]["counts"]["opened"] == 1
+    first, last = today(TZ) - timedelta(days=30), today(TZ)
+    for group_by in GROUPS:
+        sql = await asyncio.to_thread(_funnel, c, first, last, group_by, None, True)
+        assert sql == await asyncio.to_thread(_funnel, c, first, last, group_by, None, False), group_by
+    r = await client.get("/analytics/funnel", headers=hdr("lead2", "team_lead", "t2"))
+    assert r.json()["total"]["counts"] == {"registered": 0, "opened": 0.6, "funded": 0, "traded": 0}
     assert await rebuild(c, verify=True) == 0
 
 

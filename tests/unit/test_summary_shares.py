@@ -1,6 +1,7 @@
 """Conversions credited by attribution share (issue #19, seed 002 业绩归属): the owner of the stage a conversion
 happened in is credited its assignment's share, the every-stage owner the rest, so a customer counts 1 in total;
-Today's Summary and the shortcuts show the fractions; any delivery order and replay give the same rows."""
+Today's Summary, the shortcuts and the funnel show the fractions (totals never double); any delivery order and
+replay give the same rows."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from services.summary.domain.metrics import figure
 from services.summary.projections.tables import metadata
 from services.summary.queries.audience import Audience
 from services.summary.queries.dashboard import shortcuts
+from services.summary.queries.funnel import funnel_report
 from services.summary.queries.summary import today_summary
 from services.summary.rebuild import fingerprint
 from services.summary.settings import SummarySettings
@@ -166,4 +168,43 @@ def test_today_summary_credits_by_share_in_any_order(tmp_path):
         with other.sessions() as sess:
             assert fingerprint(sess) == expected
         other.engine.dispose()
+    c.engine.dispose()
+
+
+def funnel(c, aud, group_by):
+    with c.sessions() as sess:
+        return funnel_report(sess, HK, date(2024, 6, 1), TODAY, aud, group_by=group_by, in_database=False)
+
+
+def test_funnel_credits_conversions_by_share_and_totals_never_double(tmp_path):
+    c = make(tmp_path, "funnel")
+    feed(c, scenario(), 50)
+    by_manager = funnel(c, Audience(), "manager")
+    counts = {g["key"]: g["counts"] for g in by_manager["groups"]}
+    assert counts == {"m1": {"registered": 2, "opened": 1.4, "funded": 1.25, "traded": 0},
+                      "m2": {"registered": 0, "opened": 0.6, "funded": 0, "traded": 0},
+                      "m3": {"registered": 1, "opened": 1, "funded": 0.75, "traded": 0}}
+    assert by_manager["total"]["counts"] == {"registered": 3, "opened": 3, "funded": 2, "traded": 0}
+    for group_by in ("manager", "team", "cohort"):  # every customer counts 1 in total, whatever the grouping
+        r = funnel(c, Audience(), group_by)
+        for name in ("registered", "opened", "funded", "traded"):
+            parts = sum(Decimal(str(g["counts"][name])) for g in r["groups"])
+            assert parts == Decimal(str(r["total"]["counts"][name])) == Decimal(
+                str(by_manager["total"]["counts"][name])), (group_by, name)
+    by_team = {g["key"]: g["counts"] for g in funnel(c, Audience(), "team")["groups"]}
+    assert (by_team["t1"]["opened"], by_team["t2"]["opened"], by_team["t2"]["funded"]) == (1.4, 1.6, 0.75)
+    m2 = funnel(c, Audience(managers=("m2",)), "none")["total"]
+    assert m2["counts"] == {"registered": 0, "opened": 0.6, "funded": 0, "traded": 0}
+    assert m2["steps"]["registered_to_opened"]["conversion_rate"] is None
+    m1 = funnel(c, Audience(managers=("m1",)), "none")["total"]
+    step = m1["steps"]["registered_to_opened"]
+    assert (step["from"], step["to"], step["conversion_rate"]) == (2, 1.4, 0.7)
+    # shuffled and re-delivered: the same credits
+    other = make(tmp_path, "funnel-shuffled")
+    shuffled = scenario()
+    random.Random(7).shuffle(shuffled)
+    feed(other, shuffled, 4)
+    feed(other, shuffled[:6], 3)
+    assert funnel(other, Audience(), "manager") == by_manager
+    other.engine.dispose()
     c.engine.dispose()

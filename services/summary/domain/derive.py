@@ -105,6 +105,23 @@ class Funnel:
     owner: Owner
 
 
+def funnel_credits(facts: Iterable[Fact]) -> list[tuple[str, int, str | None, str | None, Decimal]]:
+    """Who is credited each conversion the funnel counts, by attribution share: (milestone, part, manager, team,
+    share). A conversion reached without its own fact (funded with no recorded opening counts as opened) is
+    credited like the first recorded conversion after it. Part 0 is the owner (its share), part 1 the co-owner
+    (the rest): a customer's conversion adds up to exactly 1."""
+    by_kind = {f.kind: f for f in facts if f.kind in CONVERSIONS}
+    out: list[tuple[str, int, str | None, str | None, Decimal]] = []
+    for i, name in enumerate(CONVERSIONS):
+        f = next((by_kind[k] for k in CONVERSIONS[i:] if k in by_kind), None)
+        if f is None:
+            continue
+        out.append((name, 0, f.manager_id, f.team_id, f.share))
+        if f.share < WHOLE:
+            out.append((name, 1, f.co_manager_id, f.co_team_id, WHOLE - f.share))
+    return out
+
+
 class CustomerTimeline:
     def __init__(self, items: Iterable[HistoryItem]):
         self.items = sorted(set(items))

@@ -19,7 +19,7 @@ from shared.runtime.logging import get_logger
 
 from ..domain.clock import local_date_of, week_start
 from ..domain.daily import CAMPAIGN_NODE, COUNTED_KINDS, DailyKey, daily_contributions, due_contributions
-from ..domain.derive import MERGE_MARKS, CustomerTimeline, HistoryItem, Owner
+from ..domain.derive import MERGE_MARKS, CustomerTimeline, HistoryItem, Owner, funnel_credits
 from . import tables as t
 from .ingest import RawBatch, collect
 from .merge import TASK_COLS as _TASK_COLS
@@ -77,7 +77,7 @@ class FactProjector:
         follow_ups: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for fu in loaded.follow_ups:
             follow_ups[fu["customer_id"]].append(fu)
-        facts, states, funnels, due = [], [], [], []
+        facts, states, funnels, credits, due = [], [], [], [], []
         fu_updates: list[dict[str, Any]] = []
         fu_after: list[dict[str, Any]] = []
         links: dict[str, str] = {}
@@ -92,10 +92,11 @@ class FactProjector:
                 fu_after += [{**fu, "task_node": nodes_of.get(fu["task_id"]) if fu.get("task_id") else None}
                              for fu in follow_ups.get(cid, [])]
                 continue
+            own_facts = tl.facts()
             facts += [{"customer_id": cid, "kind": f.kind, "ref": f.ref, "at": f.at, "manager_id": f.manager_id,
                        "team_id": f.team_id, "secs_since_applied": f.secs_since_applied,
                        "secs_since_registered": f.secs_since_registered, "share": f.share,
-                       "co_manager_id": f.co_manager_id, "co_team_id": f.co_team_id} for f in tl.facts()]
+                       "co_manager_id": f.co_manager_id, "co_team_id": f.co_team_id} for f in own_facts]
             stage, stage_at = tl.current_stage()
             owner = tl.current_owner()
             states.append({"customer_id": cid, "stage": stage, "stage_at": stage_at,
@@ -107,6 +108,8 @@ class FactProjector:
                                 "applied_at": fn.applied_at, "opened_at": fn.opened_at, "funded_at": fn.funded_at,
                                 "traded_at": fn.traded_at, "manager_id": fn.owner.manager_id,
                                 "team_id": fn.owner.team_id})
+                credits += [{"customer_id": cid, "milestone": m, "part": part, "manager_id": mgr, "team_id": team,
+                             "share": share} for m, part, mgr, team, share in funnel_credits(own_facts)]
             fus = follow_ups.get(cid, [])
             task_nodes = {task["task_id"]: task.get("node") for task in loaded.tasks.get(cid, [])}
             for fu in fus:
@@ -121,6 +124,7 @@ class FactProjector:
         _replace(session, t.merge_link, customers, [{"customer_id": m, "survivor_id": s} for m, s in links.items()])
         _replace(session, t.fact, customers, facts)
         _replace(session, t.funnel, customers, funnels)
+        _replace(session, t.funnel_credit, customers, credits)
         _replace(session, t.due_item, customers, due)
         _upsert_states(session, states)
         if fu_updates:

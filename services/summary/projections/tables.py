@@ -6,7 +6,8 @@ Raw inputs (append-only, keyed by event id or entity id, so re-delivery is a no-
 Derived per customer from its history (recomputed whenever one of its events arrives, in any order):
 - `fact`: one row per milestone (registered, applied, opened, funded, traded) and rejection, with the
   manager/team in force when it happened and the opening durations;
-- `customer_state`: current stage and owner; `funnel`: milestone times and acquisition owner;
+- `customer_state`: current stage and owner; `funnel`: milestone times and acquisition owner; `funnel_credit`:
+  who is credited each conversion, by attribution share;
 - `due_item`: what needs following up (open tasks, next follow-up reminders);
 - `node_count`: customers per stage, KYC cases per state, open tasks per node, per manager/team;
 - `daily_count`: Today's Summary metrics per local day and manager/team (see domain/daily.py).
@@ -103,6 +104,20 @@ funnel = Table(
     Index("ix_sm_funnel_registered", "registered_at"),
     Index("ix_sm_funnel_manager", "manager_id", "registered_at"),
     Index("ix_sm_funnel_team", "team_id", "registered_at"),
+)
+
+# the funnel's conversions credited by attribution share: per customer and conversion reached (a later one implies
+# the earlier, credited like the first recorded one after it), the owner (`part` 0) and the co-owner (`part` 1)
+funnel_credit = Table(
+    "sm_funnel_credit", metadata,
+    Column("customer_id", String(ID), primary_key=True),
+    Column("milestone", String(16), primary_key=True),  # opened | funded | traded
+    Column("part", Integer, primary_key=True),
+    Column("manager_id", String(ID)),
+    Column("team_id", String(ID)),
+    Column("share", Numeric(5, 4), nullable=False),
+    Index("ix_sm_funnel_credit_manager", "manager_id", "milestone"),
+    Index("ix_sm_funnel_credit_team", "team_id", "milestone"),
 )
 
 follow_up = Table(

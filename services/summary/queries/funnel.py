@@ -1,8 +1,12 @@
 """Funnel analytics: registered → opened → funded → traded, per registration cohort, manager or team.
 
-A customer belongs to the cohort of the local week it registered in, and to its acquisition owner (the
-manager in force at registration, else the first one assigned after). Conversions count every later
-milestone known (optionally only those reached by `as_of`), so a replay gives identical numbers."""
+A customer belongs to the cohort of the local week it registered in, and its registration to its acquisition
+owner (the manager in force at registration, else the first one assigned after). Conversions count every later
+milestone known (optionally only those reached by `as_of`), so a replay gives identical numbers, and are
+**credited by attribution share** (seed 002, 业绩归属; `sm_funnel_credit`): the owner of the stage a conversion
+happened in gets its share, the every-stage owner the rest, so per manager / team a conversion may count 0.6 and
+0.4 while the customer counts 1 in the total. The data scope and the manager / team filters select whose credit
+is counted (and whose acquisitions are registered). Medians are over the customers acquired in scope."""
 
 from __future__ import annotations
 
@@ -52,8 +56,52 @@ def funnel_report(session: Session, tz: ZoneInfo, first: date, last: date, aud: 
         in_database = session.get_bind().dialect.name == "postgresql"
     if in_database:
         total, groups = _sql_buckets(session, tz, first, last, aud, group_by, as_of)
-        return _report(first, last, tz, group_by, total, groups)
-    return _python_report(session, tz, first, last, aud, group_by=group_by, as_of=as_of)
+    else:
+        total, groups = _python_buckets(session, tz, first, last, aud, group_by=group_by, as_of=as_of)
+    credit_total, credit_groups = _credits(session, tz, first, last, aud, group_by, as_of)
+    total = _by_share(total, credit_total)
+    groups = {k: _by_share(groups.get(k), credit_groups.get(k, {})) for k in {*groups, *credit_groups}}
+    return _report(first, last, tz, group_by, total, groups)
+
+
+CREDITED = ("opened", "funded", "traded")
+
+
+def _credits(session: Session, tz: ZoneInfo, first: date, last: date, aud: Audience, group_by: str,
+             as_of: datetime | None) -> tuple[dict[str, Decimal], dict[str, dict[str, Decimal]]]:
+    """The conversions reached by the customers registered in the window, summed by attribution share, in total
+    and per group (the credited manager / team, or the customer's cohort)."""
+    w = local_range(first, last, tz)
+    fn, cr = t.funnel.c, t.funnel_credit.c
+    reached = _reached(as_of)
+    sums = [func.sum(case((and_(cr.milestone == m, reached[m]), cr.share), else_=0)).label(m) for m in CREDITED]
+    key = {"none": literal(""), "manager": cr.manager_id, "team": cr.team_id, "cohort": fn.cohort_week}[group_by]
+    cond = [fn.registered_at >= w.start, fn.registered_at < w.end, *aud.where(t.funnel_credit)]
+    if as_of is not None:
+        cond.append(fn.registered_at <= as_of)
+    src = t.funnel_credit.join(t.funnel, fn.customer_id == cr.customer_id)
+    groups: dict[str, dict[str, Decimal]] = {}
+    total = dict.fromkeys(CREDITED, Decimal(0))
+    for r in session.execute(select(key.label("k"), *sums).select_from(src).where(*cond).group_by(key)).mappings():
+        k = r["k"].isoformat() if isinstance(r["k"], date) else (r["k"] or "")
+        groups[k] = {m: Decimal(str(r[m] or 0)) for m in CREDITED}
+        for m in CREDITED:
+            total[m] += groups[k][m]
+    return total, ({} if group_by == "none" else groups)
+
+
+def _by_share(rendered: dict[str, Any] | None, credited: dict[str, Decimal]) -> dict[str, Any]:
+    """A bucket's registrations and medians with its conversions as credited by share."""
+    counts: dict[str, Any] = {"registered": rendered["counts"]["registered"] if rendered else 0}
+    counts |= {m: credited.get(m, Decimal(0)) for m in CREDITED}
+    medians = {k: v["median_seconds"] for k, v in rendered["steps"].items()} if rendered else {}
+    return _render(counts, medians)
+
+
+def _number(value: Any) -> int | float:
+    """A count: whole when it is, else the shares' sum (4 places)."""
+    d = Decimal(str(value))
+    return int(d) if d == d.to_integral_value() else float(d.quantize(Decimal("0.0001"), ROUND_HALF_EVEN))
 
 
 def _report(first: date, last: date, tz: ZoneInfo, group_by: str, total: dict[str, Any],
@@ -62,13 +110,14 @@ def _report(first: date, last: date, tz: ZoneInfo, group_by: str, total: dict[st
             "total": total, "groups": [{"key": k or None, **groups[k]} for k in sorted(groups)]}
 
 
-def _render(counts: dict[str, int], medians: dict[str, int | None]) -> dict[str, Any]:
+def _render(counts: dict[str, Any], medians: dict[str, int | None]) -> dict[str, Any]:
     steps = {}
     for a, b in STEPS:
         key = f"{a}_to_{b}"
-        steps[key] = {"from": counts[a], "to": counts[b], "conversion_rate": rate(counts[b], counts[a]),
+        steps[key] = {"from": _number(counts[a]), "to": _number(counts[b]), "conversion_rate": rate(counts[b], counts[a]),
                       "median_seconds": medians.get(key)}
-    return {"counts": dict(counts), "steps": steps, "overall_rate": rate(counts["traded"], counts["registered"]),
+    return {"counts": {k: _number(v) for k, v in counts.items()}, "steps": steps,
+            "overall_rate": rate(counts["traded"], counts["registered"]),
             "registered_to_funded_rate": rate(counts["funded"], counts["registered"])}
 
 
@@ -78,20 +127,30 @@ def _half_even(value: Any) -> int | None:
     return int(Decimal(str(value)).quantize(Decimal(1), ROUND_HALF_EVEN))
 
 
-def _sql_buckets(session: Session, tz: ZoneInfo, first: date, last: date, aud: Audience, group_by: str,
-                 as_of: datetime | None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    w = local_range(first, last, tz)
+def _masked(as_of: datetime | None) -> dict[str, Any]:
+    """The milestone times, those after `as_of` (if any) read as not reached."""
     fn = t.funnel.c
-    cols = {"registered": fn.registered_at, "opened": fn.opened_at, "funded": fn.funded_at,
-            "traded": fn.traded_at}
-    if as_of is not None:
-        cols = {k: case((c <= as_of, c)) for k, c in cols.items()}
-    reached = {
+    cols = {"registered": fn.registered_at, "opened": fn.opened_at, "funded": fn.funded_at, "traded": fn.traded_at}
+    return cols if as_of is None else {k: case((c <= as_of, c)) for k, c in cols.items()}
+
+
+def _reached(as_of: datetime | None) -> dict[str, Any]:
+    """Whether each milestone was reached: a later one implies the earlier ones."""
+    cols = _masked(as_of)
+    return {
         "traded": cols["traded"].isnot(None),
         "funded": func.coalesce(cols["funded"], cols["traded"]).isnot(None),
         "opened": func.coalesce(cols["opened"], cols["funded"], cols["traded"]).isnot(None),
         "registered": cols["registered"].isnot(None),
     }
+
+
+def _sql_buckets(session: Session, tz: ZoneInfo, first: date, last: date, aud: Audience, group_by: str,
+                 as_of: datetime | None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    w = local_range(first, last, tz)
+    fn = t.funnel.c
+    cols = _masked(as_of)
+    reached = _reached(as_of)
     exprs = [func.count().filter(cond).label(f"n_{k}") for k, cond in reached.items()]
     for a, b in STEPS:
         secs = func.floor(func.extract("epoch", cols[b] - cols[a]))
@@ -119,8 +178,8 @@ def _from_row(r: Any) -> dict[str, Any]:
     return _render(counts, medians)
 
 
-def _python_report(session: Session, tz: ZoneInfo, first: date, last: date, aud: Audience, *, group_by: str,
-                   as_of: datetime | None = None) -> dict[str, Any]:
+def _python_buckets(session: Session, tz: ZoneInfo, first: date, last: date, aud: Audience, *, group_by: str,
+                    as_of: datetime | None = None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     w = local_range(first, last, tz)
     fn = t.funnel.c
     q = (select(fn.registered_at, fn.opened_at, fn.funded_at, fn.traded_at, fn.manager_id, fn.team_id,
@@ -138,4 +197,4 @@ def _python_report(session: Session, tz: ZoneInfo, first: date, last: date, aud:
         if group_by != "none":
             key = {"manager": mgr, "team": team, "cohort": week.isoformat() if week else None}[group_by]
             groups[key or ""].add(times)
-    return _report(first, last, tz, group_by, total.render(), {k: g.render() for k, g in groups.items()})
+    return total.render(), {k: g.render() for k, g in groups.items()}
