@@ -306,7 +306,8 @@ class Platform:
 
 async def run(settings: KafkaSettings, *, rate: float, customers: int, total: int | None, seed: int,
               manager_codes: list[str] | None = None, duplicate_every: int = 40) -> int:
-    await ensure_topics(settings, [settings.topic(t) for t in (*topics.PLATFORM_TOPICS, topics.CRM_USERCRM_REQUESTS)])
+    await ensure_topics(settings, [settings.topic(t) for t in (*topics.PLATFORM_TOPICS, topics.CRM_USERCRM_REQUESTS,
+                                                                  topics.CRM_CAMPAIGNS_REQUESTS)])
     producer = EventProducer(settings, client_id="demo-platform")
     await producer.start()
     platform = Platform(seed=seed, manager_codes=manager_codes, history_days=HISTORY_DAYS,

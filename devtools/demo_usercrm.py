@@ -1,7 +1,9 @@
 """Demo platform, User CRM part: profile sections, logins, bank accounts, charges, allocations and funds for
 the simulated customers, and the platform's side of the CRM's requests — it consumes
 `crm.usercrm.requests` and answers each (accepted, then completed or, now and then, failed), publishing
-the effect of what it completed (a deposit, a new account, an allocation, the changed profile section)."""
+the effect of what it completed (a deposit, a new account, an allocation, the changed profile section) — and
+of the campaigns' outreach messages (`crm.campaigns.requests`): sent, then delivered (and now and then
+opened) or failed."""
 
 from __future__ import annotations
 
@@ -137,6 +139,24 @@ def answer(request: dict[str, Any], rng: random.Random, now: datetime | None = N
     return out + [uu.RequestCompleted(request_id=rid, customer_id=cid, completed_at=now, result=result)] + effects
 
 
+def deliver(request: dict[str, Any], rng: random.Random, now: datetime | None = None) -> list[Payload]:
+    """The platform's delivery results of one `crm.campaigns.outreach_request` payload: sent, then delivered
+    (opened now and then, e-mail and in-app only) or failed (about one in ten)."""
+    now = now or datetime.now(UTC)
+    ids = {k: request[k] for k in ("request_id", "customer_id", "campaign_id", "channel")}
+    out: list[Payload] = [uu.OutreachResult(**ids, status=uu.OutreachStatus.sent, at=now)]
+    if rng.random() < 0.1:
+        reason = "unreachable" if request["channel"] == "sms" else "bounced"
+        return out + [uu.OutreachResult(**ids, status=uu.OutreachStatus.failed, at=now, reason_code=reason)]
+    out.append(uu.OutreachResult(**ids, status=uu.OutreachStatus.delivered, at=now))
+    if request["channel"] != "sms" and rng.random() < 0.4:
+        out.append(uu.OutreachResult(**ids, status=uu.OutreachStatus.opened, at=now))
+    return out
+
+
+ANSWERS = {"crm.usercrm.user_request": answer, "crm.campaigns.outreach_request": deliver}
+
+
 def _effects(r: dict[str, Any], now: datetime) -> tuple[dict[str, Any], list[Payload]]:
     cid, action, rid = r["customer_id"], r["action"], r["request_id"]
     money = r.get("money") or {}
@@ -186,29 +206,31 @@ def _section_update(cid: str, change: dict[str, Any], now: datetime, rid: str) -
 
 
 async def answer_requests(settings: KafkaSettings, producer: EventProducer, seed: int = 11) -> None:
-    """Consume the CRM's requests and answer them, until cancelled."""
+    """Consume the CRM's requests (the User CRM's, the campaigns' outreach) and answer them, until cancelled."""
     rng = random.Random(seed)
-    consumer = AIOKafkaConsumer(settings.topic(topics.CRM_USERCRM_REQUESTS), **settings.client_kwargs(),
+    consumer = AIOKafkaConsumer(settings.topic(topics.CRM_USERCRM_REQUESTS),
+                                settings.topic(topics.CRM_CAMPAIGNS_REQUESTS), **settings.client_kwargs(),
                                 group_id=settings.topic_prefix + "demo-platform-requests",
                                 auto_offset_reset="earliest", enable_auto_commit=True)
     await consumer.start()
     try:
         async for record in consumer:
             try:
-                request = registry.decode(record.value).envelope.payload
-            except ValueError:
+                decoded = registry.decode(record.value)
+                request, respond = decoded.envelope.payload, ANSWERS[decoded.event_type]
+            except (ValueError, KeyError):
                 log.warning("demo_request_undecodable", offset=record.offset)
                 continue
             await asyncio.sleep(rng.uniform(0.2, 2.0))  # the platform takes a moment, as a real one would
             try:
-                payloads = answer(request, rng)
+                payloads = respond(request, rng)
             except (ValueError, KeyError, StopIteration) as exc:  # one bad request must not stop the platform
                 log.warning("demo_request_unanswerable", action=request.get("action"), error=type(exc).__name__)
                 continue
             for payload in payloads:
                 env = registry.envelope(payload, producer="demo-platform", causation_id=request["request_id"])
                 await producer.publish(env, topic=settings.topic(registry.latest(env.event_type).topic))
-            log.info("demo_request_answered", action=request["action"])
+            log.info("demo_request_answered", action=request.get("action") or request.get("channel"))
     finally:
         await consumer.stop()
 

@@ -80,8 +80,13 @@ class CampaignsApplication(TrackingApplication):
             log.info("campaign_started", campaign_id=campaign_id, audience_size=len(targets))
         return campaign, started
 
-    def close_campaign(self, campaign_id: str, *, by: str | None, at: datetime, reason: str) -> tuple[Campaign, bool]:
-        campaign, closed = self._command(campaign_id, lambda c: c.close(by=by, at=at, reason=reason))
+    def request_outreach(self, campaign_id: str, *, customers: Sequence[str], at: datetime) -> bool:
+        return self._command(campaign_id, lambda c: c.request_outreach(customers=customers, at=at))[1]
+
+    def close_campaign(self, campaign_id: str, *, by: str | None, at: datetime, reason: str,
+                       final_counts: Mapping[str, int] | None = None) -> tuple[Campaign, bool]:
+        campaign, closed = self._command(campaign_id, lambda c: c.close(by=by, at=at, reason=reason,
+                                                                        final_counts=final_counts))
         if closed:
             log.info("campaign_closed", campaign_id=campaign_id, reason=reason)
         return campaign, closed

@@ -28,7 +28,7 @@ def bootstrap(settings: CampaignsSettings | None = None, *, migrate: bool = True
     guard_outgoing_at(app, CampaignOutboxMapper, service="campaigns")
     app.read_model = fold  # rows written in the transaction that stores the events
     container = Container(settings=settings, app=app, engine=engine, sessions=sessions,
-                          executor=Executor(app, sessions))
+                          executor=Executor(app, sessions, outreach_per_tick=settings.outreach_per_tick))
     if migrate:
         container.migrate()
     return container

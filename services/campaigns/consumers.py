@@ -1,8 +1,9 @@
-"""The topics the campaigns service reads: `crm.customer.events`, `crm.assignment.events` and the brokerage's
-trading topic (asset snapshots), into the audience tables (`projections/audience.py`) and the evaluation facts
-(`projections/facts.py`) through the kit's SqlBatchHandler (positions and processed event
-ids in the same transaction). Event types it does not use are valid and ignored; undecodable ones are
-dead-lettered by the kit."""
+"""The topics the campaigns service reads: `crm.customer.events`, `crm.assignment.events`, `crm.tasks.events`
+and the brokerage's trading topic (asset snapshots) and outreach results, into the audience tables
+(`projections/audience.py`), the evaluation facts (`projections/facts.py`) and the execution tracking of the
+targets (`projections/tracking.py`) through the kit's SqlBatchHandler (positions and processed event ids in the
+same transaction). Event types it does not use are valid and ignored; undecodable ones are dead-lettered by the
+kit."""
 
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ from shared.runtime.kafka import BatchConsumer, EventProducer
 from .projections.audience import apply_audience_facts
 from .projections.facts import apply_evaluation_facts
 from .projections.tables import position_table, processed_table
+from .projections.tracking import apply_tracking_facts
 from .settings import CampaignsSettings
 
 CONSUMER = "campaigns-audience"
 GROUP_ID = "whale-campaigns"
-CONSUMED_TOPICS = (topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT, topics.TRADING)
+CONSUMED_TOPICS = (topics.CRM_CUSTOMER, topics.CRM_ASSIGNMENT, topics.CRM_TASKS, topics.TRADING, topics.OUTREACH_RESULTS)
 
 
 def consumed_topics(settings: CampaignsSettings) -> list[str]:
@@ -32,6 +34,7 @@ def consumed_topics(settings: CampaignsSettings) -> list[str]:
 def apply_facts(session: Session, events: list[Event]) -> None:
     apply_audience_facts(session, events)
     apply_evaluation_facts(session, events)
+    apply_tracking_facts(session, events)
 
 
 def audience_handler(sessions: sessionmaker[Session]) -> SqlBatchHandler:

@@ -1,6 +1,9 @@
 """Execution: starting a campaign (its audience resolved from the read model within the creator's data scope,
-distributed, frozen with its size) and the scheduler that starts approved campaigns at their start time and
-closes them at their end time.
+distributed, frozen with its size), the outreach (each tick, the plan's messages to the next
+`outreach_per_tick` targets of each running campaign, in customer-id order: an `OutreachRequested` event the
+outbox maps to one request per target per channel; none once the campaign is closed), closing (the execution
+figures frozen with the close) and the scheduler that starts approved campaigns at their start time, sends the
+outreach and closes them at their end time.
 
 Safe with several replicas: only the replica holding the scheduler's leadership (`shared.runtime.leader`, a
 PostgreSQL advisory lock) runs it, and every decision is taken on the campaign's aggregate and saved with
@@ -20,7 +23,7 @@ from shared.runtime.leader import LeaderScheduler
 from shared.runtime.logging import get_logger
 
 from .application import CampaignsApplication
-from .domain.campaign import END_TIME, Campaign
+from .domain.campaign import END_TIME, RUNNING, Campaign, message_channels
 from .domain.distribution import ASSIGNED_MANAGER, TEAM_QUEUE, Target, distribute
 from .projections import queries as q
 
@@ -33,8 +36,10 @@ def utcnow() -> datetime:
 
 
 class Executor:
-    def __init__(self, app: CampaignsApplication, sessions: sessionmaker[Session], clock: Clock = utcnow):
+    def __init__(self, app: CampaignsApplication, sessions: sessionmaker[Session], clock: Clock = utcnow, *,
+                 outreach_per_tick: int = 1000):
         self.app, self.sessions, self.clock = app, sessions, clock
+        self.outreach_per_tick = outreach_per_tick
 
     def targets(self, campaign: Campaign) -> list[Target]:
         plan = campaign.plan
@@ -50,8 +55,23 @@ class Executor:
         targets = self.targets(campaign) if campaign.status == "approved" else []
         return self.app.start_campaign(campaign_id, by=by, at=at or self.clock(), targets=targets)
 
+    def close(self, campaign_id: str, *, by: str | None, at: datetime, reason: str) -> tuple[Campaign, bool]:
+        """Close, freezing the execution figures as the read model has them now."""
+        with self.sessions() as s:
+            counts = q.status_counts(s, campaign_id)
+        return self.app.close_campaign(campaign_id, by=by, at=at, reason=reason, final_counts=counts)
+
+    def reach_out(self, campaign_id: str, at: datetime) -> int:
+        """The plan's messages to the campaign's next targets; returns how many targets (0: nothing left)."""
+        campaign = self.app.get_campaign(campaign_id)
+        if campaign.status != RUNNING or not message_channels(campaign.plan):
+            return 0
+        with self.sessions() as s:
+            customers = q.targets_after(s, campaign_id, campaign.outreach_after, self.outreach_per_tick)
+        return len(customers) if self.app.request_outreach(campaign_id, customers=customers, at=at) else 0
+
     def run_once(self, now: datetime | None = None) -> tuple[int, int]:
-        """Start what is due, close what has ended; returns (started, closed)."""
+        """Start what is due, send the next outreach, close what has ended; returns (started, closed)."""
         now = now or self.clock()
         with self.sessions() as s:
             starting, closing = q.due_to_start(s, now), q.due_to_close(s, now)
@@ -60,7 +80,11 @@ class Executor:
             started += self._safely("start", campaign_id, lambda c=campaign_id: self.start(c, by=None, at=now)[1])
         for campaign_id in closing:
             closed += self._safely("close", campaign_id,
-                                   lambda c=campaign_id: self.app.close_campaign(c, by=None, at=now, reason=END_TIME)[1])
+                                   lambda c=campaign_id: self.close(c, by=None, at=now, reason=END_TIME)[1])
+        with self.sessions() as s:
+            running = q.running_campaigns(s)
+        for campaign_id in running:
+            self._safely("outreach", campaign_id, lambda c=campaign_id: self.reach_out(c, now))
         return started, closed
 
     @staticmethod

@@ -21,12 +21,14 @@ from shared.events.crm_campaigns import (
     CampaignStarted,
     CampaignSubmitted,
     CampaignUpdated,
+    ExecutionCounts,
+    OutreachRequest,
     TargetFollowUpRequested,
     TargetsFrozen,
 )
 from shared.runtime.outbox import Outgoing
 
-from .domain.campaign import Campaign, as_time, follow_up_id
+from .domain.campaign import Campaign, as_time, follow_up_id, outreach_request_id
 
 
 def _created(ev: Any, _: Campaign | None) -> list[Outgoing]:
@@ -74,10 +76,25 @@ def _targets(ev: Any, c: Campaign | None) -> list[Outgoing]:
             for customer, manager, team in ev.targets]
 
 
+def _outreach(ev: Any, c: Campaign | None) -> list[Outgoing]:
+    """One message request per target per channel, with the plan's text for the channel (never logged)."""
+    assert c is not None
+    cid = str(ev.originator_id)
+    messages = {m["channel"]: m for m in c.plan.get("messages") or []}
+    return [Outgoing(OutreachRequest(request_id=outreach_request_id(cid, customer, channel), campaign_id=cid,
+                                     customer_id=customer, channel=channel,
+                                     template_id=messages[channel]["template_id"],
+                                     subject=messages[channel].get("subject"), body=messages[channel]["body"],
+                                     requested_at=ev.at), occurred_at=ev.at, correlation_id=f"campaign-{cid}")
+            for customer in ev.customers for channel in ev.channels]
+
+
 def _closed(ev: Any, c: Campaign | None) -> list[Outgoing]:
     assert c is not None
+    counts = getattr(ev, "final_counts", None)
     return [Outgoing(CampaignClosed(campaign_id=str(ev.originator_id), closed_by=ev.by, closed_at=ev.at,
-                                    reason=ev.reason, audience_size=c.audience_size or 0), occurred_at=ev.at)]
+                                    reason=ev.reason, audience_size=c.audience_size or 0,
+                                    final_counts=ExecutionCounts(**counts) if counts else None), occurred_at=ev.at)]
 
 
 def _cost(ev: Any, _: Campaign | None) -> list[Outgoing]:
@@ -97,6 +114,7 @@ MAPPERS: dict[type, tuple[Callable[[Any, Campaign | None], list[Outgoing]], bool
     Campaign.TargetsFrozen: (_targets, True),
     Campaign.Closed: (_closed, True),
     Campaign.CostRecorded: (_cost, False),
+    Campaign.OutreachRequested: (_outreach, True),
 }
 
 CampaignAt = Callable[[Any, int], Campaign]  # (campaign id, version) -> the campaign at that version

@@ -27,6 +27,8 @@ class CampaignsSettings(OneDatabaseSettings):
     scheduler_interval_s: float = Field(default=30.0, gt=0)
     # Indicators: recomputed by the scheduler's leader when older than this, while a window is open.
     indicators_interval_s: float = Field(default=86_400.0, gt=0)
+    # Outreach (SMS, e-mail, in-app): at most this many targets' messages per campaign per scheduler tick.
+    outreach_per_tick: int = Field(default=1000, ge=1, le=10_000)
     preview_sample_size: int = Field(default=20, ge=0, le=200)
     page_max: int = Field(default=200, gt=0, le=1000)
 

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, Field
 
 from . import topics
 from .crm_customer import Stage
+from .crm_usercrm import MessageChannel
 from .registry import Payload, registry
 from .types import CountryCode, Currency, CustomerId, EntityId, LongText, Money, ShortText
 
@@ -51,6 +52,27 @@ class Metric(StrEnum):
     net_deposits = "net_deposits"
 
 
+class ChannelMessage(Payload):
+    """What a messaging channel (SMS, e-mail, in-app) sends each target: the same text for all (no personal
+    data in it; the platform addresses it to the customer)."""
+
+    channel: MessageChannel
+    template_id: EntityId = Field(description="The platform's template the text belongs to.")
+    subject: ShortText | None = Field(default=None, description="e-mail / in-app: the subject line.")
+    body: LongText = Field(min_length=1, description="The text to deliver (never logged).")
+
+
+class ExecutionCounts(Payload):
+    """Targets per execution status (each target counted once, under its furthest status)."""
+
+    targeted: int = Field(ge=0, description="Not contacted yet.")
+    contacted: int = Field(ge=0)
+    reached: int = Field(ge=0)
+    interested: int = Field(ge=0)
+    declined: int = Field(ge=0)
+    converted: int = Field(ge=0)
+
+
 class AudienceFilter(Payload):
     """Who a campaign targets: customers matching every given attribute (an empty list matches all), or the
     listed customer ids (then the attributes are ignored)."""
@@ -82,6 +104,10 @@ class CampaignPlan(Payload):
     channels: list[Channel] = Field(min_length=1, max_length=4)
     metrics: list[Metric] = Field(min_length=1, max_length=5)
     attribution_window_days: int = Field(ge=1, le=365, description="Days after a contact a conversion counts.")
+    messages: list[ChannelMessage] = Field(
+        default_factory=list, max_length=3,
+        description="The text of each messaging channel (sms, email, in_app) among `channels`; a channel without "
+                    "one sends nothing (phone outreach is the manager's follow-up).")
 
 
 @registry.contract("crm.campaigns.campaign_created", version=1, topic=topics.CRM_CAMPAIGNS, key="campaign_id")
@@ -170,6 +196,22 @@ class TargetFollowUpRequested(Payload):
     due_at: AwareDatetime = Field(description="The campaign's end time.")
 
 
+@registry.contract("crm.campaigns.outreach_request", version=1, topic=topics.CRM_CAMPAIGNS_REQUESTS)
+class OutreachRequest(Payload):
+    """A campaign asks the platform to send one message to one target on one channel. `request_id` is derived
+    from campaign, customer and channel: a re-publication or a replay never sends a second message. The platform
+    answers on `brokerage.outreach_results` (`outreach.result`) with the same `request_id`."""
+
+    request_id: EntityId
+    campaign_id: EntityId
+    customer_id: CustomerId
+    channel: MessageChannel
+    template_id: EntityId
+    subject: ShortText | None = None
+    body: LongText = Field(description="The text to deliver (never logged).")
+    requested_at: AwareDatetime
+
+
 @registry.contract("crm.campaigns.campaign_closed", version=1, topic=topics.CRM_CAMPAIGNS, key="campaign_id")
 class CampaignClosed(Payload):
     """A campaign closed: at its end time (the scheduler) or by hand. No new outreach after it."""
@@ -179,6 +221,7 @@ class CampaignClosed(Payload):
     closed_at: AwareDatetime
     reason: ShortText = Field(description="end_time or manual.")
     audience_size: int = Field(ge=0)
+    final_counts: ExecutionCounts | None = Field(default=None, description="The execution figures frozen at the close.")
 
 
 @registry.contract("crm.campaigns.cost_recorded", version=1, topic=topics.CRM_CAMPAIGNS, key="campaign_id")

@@ -30,7 +30,11 @@ TELEPHONY = "brokerage.telephony"
 SMS = "brokerage.sms"
 CAPTURE_TOPICS = (TELEPHONY, SMS)
 WEALTH_TOPICS = (WEALTH,)
-PLATFORM_TOPICS = UPSTREAM_TOPICS + USER_UPSTREAM_TOPICS + CAPTURE_TOPICS + WEALTH_TOPICS
+# The platform's delivery results of campaign outreach messages (answers to CRM_CAMPAIGNS_REQUESTS, consumed by
+# the campaigns service), keyed by customer id.
+OUTREACH_RESULTS = "brokerage.outreach_results"
+OUTREACH_TOPICS = (OUTREACH_RESULTS,)
+PLATFORM_TOPICS = UPSTREAM_TOPICS + USER_UPSTREAM_TOPICS + CAPTURE_TOPICS + WEALTH_TOPICS + OUTREACH_TOPICS
 
 # CRM topics: each service publishes its events on its own topic, keyed by customer id
 # (or by manager / case / ticket id for events about those).
@@ -47,11 +51,14 @@ CRM_ACCESS = "crm.access.events"
 # Command topic: the User CRM's requests to the platform (messages, block, password, info changes, money,
 # allocations), keyed by customer id; the platform answers on REQUEST_RESULTS.
 CRM_USERCRM_REQUESTS = "crm.usercrm.requests"
+# Command topic: campaign outreach messages (SMS, e-mail, in-app) to the platform, keyed by customer id; the
+# platform answers with delivery results on OUTREACH_RESULTS.
+CRM_CAMPAIGNS_REQUESTS = "crm.campaigns.requests"
 # Audit records of every service's API (shared.runtime.audit), keyed by service; the audit service keeps them.
 CRM_AUDIT = "crm.audit.records"
 
 CRM_TOPICS = (CRM_CUSTOMER, CRM_ASSIGNMENT, CRM_TASKS, CRM_KYC, CRM_SUMMARY, CRM_USERCRM, CRM_USERCRM_REQUESTS,
-              CRM_CAMPAIGNS, CRM_ACCESS, CRM_AUDIT)
+              CRM_CAMPAIGNS, CRM_CAMPAIGNS_REQUESTS, CRM_ACCESS, CRM_AUDIT)
 
 
 def dead_letter_topic(service: str) -> str:

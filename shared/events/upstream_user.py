@@ -321,3 +321,26 @@ class RequestFailed(Payload):
     failed_at: AwareDatetime
     reason_code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$", description="e.g. insufficient_funds, bounced.")
     reason: ShortText | None = Field(default=None, description="Human-readable explanation (no personal data).")
+
+
+# ------------------------------------------------------------------------------------------- campaign outreach
+class OutreachStatus(StrEnum):
+    sent = "sent"  # handed to the carrier / mail server / app
+    delivered = "delivered"
+    opened = "opened"  # read, when the channel tells (e-mail pixel, in-app read receipt)
+    failed = "failed"
+
+
+@registry.contract("outreach.result", version=1, topic=topics.OUTREACH_RESULTS)
+class OutreachResult(Payload):
+    """The platform's delivery result of a campaign outreach message (`crm.campaigns.outreach_request`): one per
+    step it observes (sent, delivered, opened) or a failure."""
+
+    request_id: EntityId
+    customer_id: CustomerId
+    campaign_id: EntityId
+    channel: str = Field(pattern=r"^(sms|email|in_app)$")
+    status: OutreachStatus
+    at: AwareDatetime = Field(description="When the step happened (business time).")
+    reason_code: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{1,63}$",
+                                    description="failed: e.g. bounced, unreachable, opted_out.")

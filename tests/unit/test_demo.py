@@ -6,9 +6,10 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from devtools.demo import DEMO_STAFF, Platform
-from devtools.demo_usercrm import answer, fund_catalogue
+from devtools.demo_usercrm import answer, deliver, fund_catalogue
 from shared.events import encode, registry, topics
 from shared.events import upstream as up
+from shared.events.crm_campaigns import OutreachRequest
 from shared.events.crm_usercrm import UserRequest
 
 
@@ -81,6 +82,16 @@ def _answer_types() -> Counter[str]:
                               requested_at=now, **params).model_dump(mode="json")
         for payload in answer(request, rng, now):
             seen[registry.decode(encode(registry.envelope(payload, producer="demo"))).event_type] += 1
+    statuses: Counter[str] = Counter()
+    for channel in ("sms", "email", "in_app") * 20:  # the campaigns' outreach messages
+        request = OutreachRequest(request_id=str(uuid.uuid4()), campaign_id="CP1", customer_id="C1", channel=channel,
+                                  template_id="t", body="hi", requested_at=now).model_dump(mode="json")
+        for payload in deliver(request, rng, now):
+            decoded = registry.decode(encode(registry.envelope(payload, producer="demo"))).envelope.payload
+            assert decoded["request_id"] == request["request_id"] and decoded["channel"] == channel
+            seen[payload.EVENT_TYPE] += 1
+            statuses[decoded["status"]] += 1
+    assert statuses["sent"] == 60 and statuses["delivered"] > 0 and statuses["failed"] > 0 and statuses["opened"] > 0
     return seen
 
 

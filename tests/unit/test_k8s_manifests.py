@@ -64,7 +64,8 @@ CONSUMES: dict[str, set[str]] = {
                 "brokerage.trading", "brokerage.profile", "brokerage.security", "brokerage.banking",
                 "brokerage.allocation", "brokerage.charges", "brokerage.request_results", "crm.kyc.events",
                 "crm.assignment.events", ACCESS_TOPIC},
-    "campaigns": {"crm.customer.events", "crm.assignment.events", "brokerage.trading", ACCESS_TOPIC},
+    "campaigns": {"crm.customer.events", "crm.assignment.events", "crm.tasks.events", "brokerage.trading",
+                  "brokerage.outreach_results", ACCESS_TOPIC},
     # publishes only (its rights come from its own read model): a fixed pair of workers (one relay, one
     # standby), no ScaledObject
     "access": set(),
@@ -81,7 +82,7 @@ def scales_on(svc: str) -> set[str]:
 
 
 # Topics a service writes besides its own crm.<service>.events and dead letters (command topics).
-EXTRA_WRITES: dict[str, set[str]] = {"usercrm": {"crm.usercrm.requests"}}
+EXTRA_WRITES: dict[str, set[str]] = {"usercrm": {"crm.usercrm.requests"}, "campaigns": {"crm.campaigns.requests"}}
 PORTS = {"api": 8000, "worker": 8001}
 # Upper bound of PostgreSQL connections one pod opens: SQLAlchemy pool 10 + overflow 10
 # (shared/runtime/db.py) and the event store's 5 + 5 (shared/runtime/eventstore.py).

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events.crm_campaigns import AudienceFilter, CampaignPlan, CampaignStatus
+from shared.events.crm_campaigns import AudienceFilter, CampaignPlan, CampaignStatus, ExecutionCounts
 from shared.events.types import Currency, LongText, Money, ShortText
 
 
@@ -32,6 +32,11 @@ class ReviewBody(BaseModel):
     comment: LongText | None = Field(default=None, description="Required to reject.")
 
 
+class Execution(BaseModel):
+    counts: ExecutionCounts
+    final: bool = Field(description="True once closed: the figures frozen with the close.")
+
+
 class CampaignView(BaseModel):
     campaign_id: str
     status: CampaignStatus
@@ -45,6 +50,7 @@ class CampaignView(BaseModel):
     started_at: datetime | None = None
     closed_at: datetime | None = None
     version: int
+    execution: Execution | None = Field(default=None, description="Started campaigns: targets per status.")
 
 
 class CampaignItem(BaseModel):
@@ -94,11 +100,31 @@ class History(BaseModel):
     items: list[HistoryEntry]
 
 
+TargetStatus = Literal["targeted", "contacted", "reached", "interested", "declined", "converted"]
+DeliveryStatus = Literal["requested", "sent", "failed", "delivered", "opened"]
+
+
+class ChannelResult(BaseModel):
+    channel: Literal["sms", "email", "in_app"]
+    request_id: str
+    status: DeliveryStatus
+    requested_at: datetime
+    at: datetime | None = Field(description="When the furthest step happened (business time).")
+    reason_code: str | None = None
+
+
 class TargetItem(BaseModel):
     customer_id: str
     follow_up_id: str
     manager_id: str | None
     team_id: str | None
+    status: TargetStatus = "targeted"
+    contacted_at: datetime | None = None
+    reached_at: datetime | None = None
+    response: Literal["interested", "declined"] | None = None
+    converted_at: datetime | None = None
+    conversion: str | None = Field(default=None, description="account_opened, funded or first_trade.")
+    channels: list[ChannelResult] = Field(default_factory=list)
 
 
 class TargetPage(BaseModel):
@@ -152,3 +178,18 @@ class ReportItem(Figures):
 class Report(BaseModel):
     dimension: str
     items: list[ReportItem]
+
+
+class LogEntry(BaseModel):
+    at: datetime
+    action: str = Field(description="A campaign step (created, approved, started, closed, …) or a fact about a "
+                                    "target (outreach_requested, outreach_delivered, follow_up_recorded, converted, …).")
+    by: str | None = Field(default=None, description="Campaign steps: the CRM user id (None: the scheduler).")
+    customer_id: str | None = Field(default=None, description="Facts about a target: the customer id.")
+    detail: str | None = Field(default=None, description="Channel, metric, outcome or comment status (ids only).")
+
+
+class CampaignLog(BaseModel):
+    campaign_id: str
+    items: list[LogEntry]
+    truncated: bool = Field(description="More entries than `limit`: the CSV export has them all.")

@@ -6,10 +6,14 @@ scope is a 404."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 
 from shared.events.crm_campaigns import CampaignStatus
 from shared.runtime.auth import Perm, Principal, require
@@ -21,6 +25,7 @@ from .deps import container, data_scope, level, not_found, run_command, sees
 from .models import (
     AudienceBody,
     AudiencePreview,
+    CampaignLog,
     CampaignPage,
     CampaignView,
     History,
@@ -28,7 +33,15 @@ from .models import (
     ReviewBody,
     TargetPage,
 )
-from .views import campaign_item, campaign_view, history_entry
+from .views import (
+    LOG_COLUMNS,
+    campaign_item,
+    campaign_log,
+    campaign_view,
+    csv_cell,
+    history_entry,
+    target_item,
+)
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 Reader = Annotated[Principal, Depends(require(Perm.CampaignRead))]
@@ -108,7 +121,22 @@ async def _preview(request: Request, audience: dict[str, Any], scope: q.DataScop
 
 @router.get("/{campaign_id}", response_model=CampaignView)
 async def get_campaign(request: Request, campaign_id: str, principal: Reader) -> dict[str, Any]:
-    return campaign_view(await _visible(request, principal, campaign_id))
+    """The campaign; once started, its targets per execution status (as the events are consumed; frozen at the
+    close)."""
+    campaign = await _visible(request, principal, campaign_id)
+    view = campaign_view(campaign)
+    if campaign.started_at is not None:
+        if campaign.final_counts is not None:
+            view["execution"] = {"counts": campaign.final_counts, "final": True}
+        else:
+            c = container(request)
+
+            def counts() -> dict[str, int]:
+                with c.sessions() as s:
+                    return q.status_counts(s, campaign_id)
+
+            view["execution"] = {"counts": await asyncio.to_thread(counts), "final": False}
+    return view
 
 
 @router.get("/{campaign_id}/audience/preview", response_model=AudiencePreview)
@@ -161,7 +189,7 @@ async def start_campaign(request: Request, campaign_id: str, principal: Writer) 
 async def close_campaign(request: Request, campaign_id: str, principal: Writer) -> dict[str, Any]:
     """Close a running campaign before its end time (the scheduler closes it then)."""
     await _visible(request, principal, campaign_id)
-    campaign, _ = await run_command(container(request).app.close_campaign, campaign_id, by=principal.user_id, at=_now(),
+    campaign, _ = await run_command(container(request).executor.close, campaign_id, by=principal.user_id, at=_now(),
                                     reason=MANUAL, campaign_id=campaign_id)
     return campaign_view(campaign)
 
@@ -177,7 +205,8 @@ async def campaign_history(request: Request, campaign_id: str, principal: Reader
 @router.get("/{campaign_id}/targets", response_model=TargetPage)
 async def campaign_targets(request: Request, campaign_id: str, principal: Reader, cursor: CursorQuery = None,
                            limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
-    """The frozen audience of a started campaign and each target's owner, by customer id (keyset pages)."""
+    """The frozen audience of a started campaign, by customer id (keyset pages): each target's owner, execution
+    status and the delivery of each outreach message."""
     await _visible(request, principal, campaign_id)
     c = container(request)
     codec = codec_for(c.settings)
@@ -186,9 +215,55 @@ async def campaign_targets(request: Request, campaign_id: str, principal: Reader
 
     def run() -> list[dict[str, Any]]:
         with c.sessions() as s:
-            return q.target_page(s, campaign_id, limit=limit, after=after)
+            rows = q.target_page(s, campaign_id, limit=limit, after=after)
+            statuses, sends = q.target_tracking(s, campaign_id, [r["customer_id"] for r in rows])
+        return [target_item(r, statuses.get(r["customer_id"]), sends.get(r["customer_id"], [])) for r in rows]
 
-    rows = await asyncio.to_thread(run)
-    items = [{k: r[k] for k in ("customer_id", "follow_up_id", "manager_id", "team_id")} for r in rows]
+    items = await asyncio.to_thread(run)
     last = items[-1]["customer_id"] if len(items) == limit else None
     return {"items": items, "next_cursor": codec.encode("campaign-targets", [last]) if last else None}
+
+
+async def _log(request: Request, campaign_id: str, limit: int | None) -> list[dict[str, Any]]:
+    c = container(request)
+    events = await run_command(c.app.history, campaign_id, campaign_id=campaign_id)
+
+    def facts() -> list[dict[str, Any]]:
+        with c.sessions() as s:
+            return q.target_log_rows(s, campaign_id, limit=limit)
+
+    return campaign_log(events, await asyncio.to_thread(facts))
+
+
+@router.get("/{campaign_id}/log", response_model=CampaignLog)
+async def campaign_audit_log(request: Request, campaign_id: str, principal: Reader,
+                             limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> dict[str, Any]:
+    """Every action on the campaign (its history) and on its targets (outreach requests and delivery results,
+    follow-ups, conversions), oldest first; ids only, never personal data. `GET /campaigns/{id}/log.csv` exports
+    all of it."""
+    await _visible(request, principal, campaign_id)
+    items = await _log(request, campaign_id, limit + 1)
+    return {"campaign_id": campaign_id, "items": items[:limit], "truncated": len(items) > limit}
+
+
+@router.get("/{campaign_id}/log.csv", response_class=StreamingResponse,
+            responses={200: {"description": "The campaign's whole log as CSV.",
+                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
+async def campaign_audit_log_csv(request: Request, campaign_id: str, principal: Reader) -> StreamingResponse:
+    """The campaign's log (`GET /campaigns/{id}/log`), all of it, as CSV."""
+    await _visible(request, principal, campaign_id)
+    items = await _log(request, campaign_id, None)
+
+    async def stream() -> AsyncIterator[bytes]:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(LOG_COLUMNS)
+        for i in range(0, len(items), 5000):
+            for item in items[i:i + 5000]:
+                writer.writerow([csv_cell(item.get(col)) for col in LOG_COLUMNS])
+            yield buf.getvalue().encode()
+            buf.seek(0)
+            buf.truncate()
+
+    return StreamingResponse(stream(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="campaign-{campaign_id}-log.csv"'})

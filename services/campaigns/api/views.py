@@ -10,7 +10,7 @@ from ..domain.campaign import Campaign
 HISTORY_NAMES = {Campaign.Created: "created", Campaign.Updated: "updated", Campaign.Submitted: "submitted",
                  Campaign.Approved: "approved", Campaign.Rejected: "rejected", Campaign.Started: "started",
                  Campaign.TargetsFrozen: "targets_frozen", Campaign.Closed: "closed",
-                 Campaign.CostRecorded: "cost_recorded"}
+                 Campaign.CostRecorded: "cost_recorded", Campaign.OutreachRequested: "outreach_requested"}
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -41,4 +41,44 @@ def history_entry(ev: Any) -> dict[str, Any]:
         entry["audience_size"] = ev.audience_size
     if isinstance(ev, Campaign.TargetsFrozen):
         entry["audience_size"] = len(ev.targets)
+    if isinstance(ev, Campaign.OutreachRequested):
+        entry["audience_size"] = len(ev.customers)
     return entry
+
+
+def time_of(k: str | None) -> datetime | None:
+    """The business time of a tracking register (`time|event id`)."""
+    return aware(datetime.fromisoformat(k.split("|", 1)[0])) if k else None
+
+
+def target_item(row: dict[str, Any], status: dict[str, Any] | None, sends: list[dict[str, Any]]) -> dict[str, Any]:
+    item = {k: row[k] for k in ("customer_id", "follow_up_id", "manager_id", "team_id")}
+    if status:
+        item.update(status=status["status"], contacted_at=time_of(status["contacted_key"]),
+                    reached_at=time_of(status["reached_key"]), response=status["response"],
+                    converted_at=time_of(status["converted_key"]), conversion=status["conversion"])
+    item["channels"] = [{"channel": o["channel"], "request_id": o["request_id"], "status": o["status"],
+                         "requested_at": aware(o["requested_at"]), "reason_code": o["reason_code"],
+                         "at": time_of(o.get(f"{o['status']}_key")) or aware(o["requested_at"])} for o in sends]
+    return item
+
+
+LOG_COLUMNS = ("at", "action", "by", "customer_id", "detail")
+
+
+def campaign_log(events: list[Any], facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The campaign's steps (who, when; a review's outcome, not its comment) and the facts about its targets, by
+    time (a step before a fact at the same instant)."""
+    steps = [{"at": aware(h["at"]), "action": h["event"], "by": h["by"], "customer_id": None,
+              "detail": h.get("status") or (str(h["audience_size"]) if h.get("audience_size") is not None else None)}
+             for h in map(history_entry, events)]
+    rows = [{"at": aware(f["at"]), "action": f["action"], "by": None, "customer_id": f["customer_id"],
+             "detail": f["detail"]} for f in facts]
+    return sorted(steps + rows, key=lambda r: (r["at"], r["customer_id"] is not None))
+
+
+def csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text  # no formula injection in a spreadsheet

@@ -33,6 +33,16 @@ def follow_up_id(campaign_id: uuid.UUID | str, customer_id: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"follow-up:{campaign_id}:{customer_id}"))
 
 
+def outreach_request_id(campaign_id: uuid.UUID | str, customer_id: str, channel: str) -> str:
+    """One message per target per channel, the same id however often it is published."""
+    return str(uuid.uuid5(NAMESPACE, f"outreach:{campaign_id}:{customer_id}:{channel}"))
+
+
+def message_channels(plan: Mapping[str, Any]) -> list[str]:
+    """The messaging channels that send something: those with a message on the plan, in its order."""
+    return [m["channel"] for m in plan.get("messages") or []]
+
+
 def as_time(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
@@ -43,6 +53,9 @@ def check_plan(plan: Mapping[str, Any]) -> None:
         raise InvalidPlan("end_at must be after start_at", field="end_at")
     if plan["distribution"] in NEEDS_TEAM and not plan.get("team_id"):
         raise InvalidPlan(f"distribution {plan['distribution']} needs a team_id", field="team_id")
+    sends = message_channels(plan)
+    if len(set(sends)) != len(sends) or not set(sends) <= set(plan["channels"]):
+        raise InvalidPlan("one message per channel, and only for the plan's channels", field="messages")
 
 
 class Campaign(Aggregate):
@@ -69,6 +82,8 @@ class Campaign(Aggregate):
         self.started_at: datetime | None = None
         self.closed_at: datetime | None = None
         self.cost: dict[str, Any] | None = None  # {"amount": "…", "currency": "HKD", "note": …}
+        self.outreach_after: str | None = None  # outreach sent to the targets up to this customer id (in order)
+        self.final_counts: dict[str, int] | None = None  # the execution figures frozen at the close
 
     @property
     def start_at(self) -> datetime:
@@ -159,19 +174,34 @@ class Campaign(Aggregate):
     def _targets_frozen(self, *, chunk: int, targets: list[list[str | None]], at: datetime) -> None:
         pass  # the targets live in the read model (campaign_target) and on the topic, not in memory
 
-    def close(self, *, by: str | None, at: datetime, reason: str) -> bool:
-        """Close a running campaign (or an approved one never started, at its end time). False if closed."""
+    def request_outreach(self, *, customers: Sequence[str], at: datetime) -> bool:
+        """Send the plan's messages to the next targets (customer ids after `outreach_after`, ascending). Only
+        while running: nothing after the close. False if there is nothing to send."""
+        customers = sorted(c for c in customers if self.outreach_after is None or c > self.outreach_after)
+        if self.status != RUNNING or not customers or not message_channels(self.plan):
+            return False
+        self._outreach_requested(customers=customers, channels=message_channels(self.plan), at=at)
+        return True
+
+    @event("OutreachRequested")
+    def _outreach_requested(self, *, customers: list[str], channels: list[str], at: datetime) -> None:
+        self.outreach_after = customers[-1]
+
+    def close(self, *, by: str | None, at: datetime, reason: str, final_counts: Mapping[str, int] | None = None) -> bool:
+        """Close a running campaign (or an approved one never started, at its end time), freezing its execution
+        figures. False if closed."""
         if self.status == CLOSED:
             return False
         if self.status != RUNNING and not (self.status == APPROVED and reason == END_TIME):
             raise InvalidTransition(f"a {self.status} campaign cannot be closed")
-        self._closed(by=by, at=at, reason=reason)
+        self._closed(by=by, at=at, reason=reason, final_counts=dict(final_counts) if final_counts else None)
         return True
 
     @event("Closed")
-    def _closed(self, *, by: str | None, at: datetime, reason: str) -> None:
+    def _closed(self, *, by: str | None, at: datetime, reason: str, final_counts: dict[str, int] | None = None) -> None:
         self.status = CLOSED
         self.closed_at, self.updated_at = at, at
+        self.final_counts = final_counts
         if self.audience_size is None:
             self.audience_size = 0
 

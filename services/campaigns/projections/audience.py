@@ -36,8 +36,13 @@ OWNER_FACTS = (CustomerAssigned, CustomerUnassigned)
 
 def key(at: datetime, event: Event) -> str:
     """A register's order: business time (UTC, fixed width), then the event id."""
+    return stamp(at, str(event.event_id))
+
+
+def stamp(at: datetime, ident: str) -> str:
+    """Business time (UTC, fixed width), then an id: sorts as time, ties broken by the id."""
     utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    return f"{utc.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{event.event_id}"
+    return f"{utc.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{ident}"
 
 
 def _newer(k: str, than: str | None) -> bool:

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from shared.runtime.sqlrows import insert_ignore, upsert
 
-from ..domain.campaign import CLOSED, IN_REVIEW, RUNNING, Campaign, as_time, follow_up_id
-from .tables import campaign, cost, target
+from ..domain.campaign import CLOSED, IN_REVIEW, RUNNING, Campaign, as_time, follow_up_id, outreach_request_id
+from .audience import stamp
+from .tables import campaign, cost, outreach, target, target_log, target_status
 
 Row = dict[str, Any]
 
@@ -89,6 +90,7 @@ FOLDS: dict[type, Callable[[Row | None, Any], Row]] = {
     Campaign.TargetsFrozen: _frozen,
     Campaign.Closed: _closed,
     Campaign.CostRecorded: _same,
+    Campaign.OutreachRequested: _frozen,
 }
 
 
@@ -105,6 +107,7 @@ def fold(session: Session, events: list[Any]) -> None:
             select(campaign).where(campaign.c.campaign_id.in_(wanted))).mappings()}
     targets: list[Row] = []
     costs: dict[str, Row] = {}
+    sends: list[Row] = []
     for ev in mine:
         cid = str(ev.originator_id)
         rows[cid] = {**FOLDS[type(ev)](rows.get(cid), ev), "version": ev.originator_version}
@@ -114,6 +117,16 @@ def fold(session: Session, events: list[Any]) -> None:
         elif isinstance(ev, Campaign.CostRecorded):
             costs[cid] = {"campaign_id": cid, "amount": Decimal(ev.amount), "currency": ev.currency,
                           "note": ev.note, "recorded_by": ev.by, "recorded_at": _ts(ev.at)}
+        elif isinstance(ev, Campaign.OutreachRequested):
+            sends += [{"request_id": outreach_request_id(cid, c, ch), "campaign_id": cid, "customer_id": c,
+                       "channel": ch, "requested_at": _ts(ev.at)} for c in ev.customers for ch in ev.channels]
     upsert(session, campaign, [rows[k] for k in sorted(rows)], ["campaign_id"])
     insert_ignore(session, target, targets, ["campaign_id", "customer_id"])
     upsert(session, cost, [costs[k] for k in sorted(costs)], ["campaign_id"])
+    insert_ignore(session, target_status, [{"campaign_id": t["campaign_id"], "customer_id": t["customer_id"],
+                                            "status": "targeted"} for t in targets], ["campaign_id", "customer_id"])
+    insert_ignore(session, outreach, [{**r, "status": "requested"} for r in sends], ["request_id"])
+    insert_ignore(session, target_log, [
+        {"campaign_id": r["campaign_id"], "key": stamp(r["requested_at"], r["request_id"]), "customer_id": r["customer_id"],
+         "action": "outreach_requested", "at": r["requested_at"], "detail": r["channel"]} for r in sends],
+        ["campaign_id", "key", "customer_id", "action"])

@@ -13,7 +13,19 @@ from sqlalchemy.orm import Session
 
 from ..domain.campaign import APPROVED, RUNNING
 from ..domain.distribution import Candidate, ManagerLoad
-from .tables import campaign, customer, customer_tag, indicator, manager, owner, target
+from .tables import (
+    TARGET_STATUSES,
+    campaign,
+    customer,
+    customer_tag,
+    indicator,
+    manager,
+    outreach,
+    owner,
+    target,
+    target_log,
+    target_status,
+)
 
 ATTRIBUTE_FILTERS = (("stages", customer.c.stage), ("user_regions", customer.c.user_region),
                      ("active_regions", customer.c.active_region), ("channels", customer.c.channel),
@@ -183,4 +195,51 @@ def report(session: Session, scope: DataScope, dimension: str, status: str | Non
                 *[func.sum(indicator.c[k]).label(k) for k in FIGURES])
          .join(campaign, campaign.c.campaign_id == indicator.c.campaign_id).where(*cond)
          .group_by(indicator.c.key).order_by(indicator.c.key))
+    return [dict(r) for r in session.execute(q).mappings()]
+
+
+# ---------------------------------------------------------------------------------- execution tracking
+def running_campaigns(session: Session, limit: int = 1000) -> list[str]:
+    q = (select(campaign.c.campaign_id).where(campaign.c.status == RUNNING).order_by(campaign.c.campaign_id)
+         .limit(limit))
+    return list(session.scalars(q))
+
+
+def targets_after(session: Session, campaign_id: str, after: str | None, limit: int) -> list[str]:
+    """The next frozen targets of a campaign by customer id (the outreach's order)."""
+    q = select(target.c.customer_id).where(target.c.campaign_id == campaign_id)
+    if after is not None:
+        q = q.where(target.c.customer_id > after)
+    return list(session.scalars(q.order_by(target.c.customer_id).limit(limit)))
+
+
+def status_counts(session: Session, campaign_id: str) -> dict[str, int]:
+    """Targets per execution status, every status present (0 when none)."""
+    q = (select(target_status.c.status, func.count()).where(target_status.c.campaign_id == campaign_id)
+         .group_by(target_status.c.status))
+    found = {s: int(n) for s, n in session.execute(q)}
+    return {s: found.get(s, 0) for s in TARGET_STATUSES}
+
+
+def target_tracking(session: Session, campaign_id: str, customers: Sequence[str]) -> tuple[dict[str, dict[str, Any]],
+                                                                                              dict[str, list[dict[str, Any]]]]:
+    """The status rows and outreach rows of these targets."""
+    if not customers:
+        return {}, {}
+    statuses = {r["customer_id"]: dict(r) for r in session.execute(select(target_status).where(
+        target_status.c.campaign_id == campaign_id, target_status.c.customer_id.in_(list(customers)))).mappings()}
+    sends: dict[str, list[dict[str, Any]]] = {}
+    for r in session.execute(select(outreach).where(outreach.c.campaign_id == campaign_id,
+                                                    outreach.c.customer_id.in_(list(customers)))
+                             .order_by(outreach.c.customer_id, outreach.c.channel)).mappings():
+        sends.setdefault(r["customer_id"], []).append(dict(r))
+    return statuses, sends
+
+
+def target_log_rows(session: Session, campaign_id: str, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """The facts about a campaign's targets, oldest first."""
+    q = (select(target_log).where(target_log.c.campaign_id == campaign_id)
+         .order_by(target_log.c.key, target_log.c.customer_id, target_log.c.action))
+    if limit is not None:
+        q = q.limit(limit)
     return [dict(r) for r in session.execute(q).mappings()]

@@ -60,6 +60,53 @@ cost = Table(  # the latest cost entered for a campaign (Campaign.CostRecorded)
     Column("recorded_at", TS, nullable=False),
 )
 
+# ---------------------------------------------------------------------------------- execution tracking
+# Rows inserted by the fold (a target's status row when the audience is frozen, an outreach row per request),
+# their tracking columns written by the consumer (`tracking.py`) from the delivery results, the follow-ups and
+# the customers' stage changes. Every column is a register that any delivery order fills the same way: the
+# earliest (business time|event id) of a fact, or the latest for a response.
+TARGET_STATUSES = ("targeted", "contacted", "reached", "interested", "declined", "converted")
+target_status = Table(
+    "cp_target_status", metadata,
+    Column("campaign_id", String(36), primary_key=True),
+    Column("customer_id", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),  # one of TARGET_STATUSES, derived from the registers below
+    Column("contacted_key", String(80), nullable=True),  # a message delivered or a follow-up recorded
+    Column("reached_key", String(80), nullable=True),  # a message opened or a call that reached the customer
+    Column("response", String(16), nullable=True),  # interested / declined: the latest follow-up's intent
+    Column("response_key", String(80), nullable=True),
+    Column("converted_key", String(80), nullable=True),  # the first conversion in the attribution window
+    Column("conversion", String(32), nullable=True),  # its metric: account_opened, funded, first_trade
+    Index("ix_cp_target_status", "campaign_id", "status"),
+)
+
+outreach = Table(
+    "cp_outreach", metadata,
+    Column("request_id", String(36), primary_key=True),
+    Column("campaign_id", String(36), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("requested_at", TS, nullable=False),
+    Column("status", String(16), nullable=False),  # requested, sent, failed, delivered, opened (furthest)
+    Column("sent_key", String(80), nullable=True),
+    Column("delivered_key", String(80), nullable=True),
+    Column("opened_key", String(80), nullable=True),
+    Column("failed_key", String(80), nullable=True),
+    Column("reason_code", String(64), nullable=True),
+    Index("ix_cp_outreach_target", "campaign_id", "customer_id", "channel"),
+)
+
+target_log = Table(  # one row per fact about a target (audit log): outreach requests and results, follow-ups, conversions
+    "cp_target_log", metadata,
+    Column("campaign_id", String(36), primary_key=True),
+    Column("key", String(80), primary_key=True),  # business time|event id
+    Column("customer_id", String(64), primary_key=True),
+    Column("action", String(40), primary_key=True),
+    Column("at", TS, nullable=False),
+    Column("detail", String(64), nullable=True),  # channel, metric, outcome — never free text
+    Index("ix_cp_target_log", "campaign_id", "at"),
+)
+
 # ---------------------------------------------------------------------------------- from the crm topics
 customer = Table(
     "cp_customer", metadata,
@@ -151,5 +198,5 @@ indicator = Table(  # one row per (campaign, dimension, key): dimension "campaig
 
 position_table, processed_table = tracking_tables(metadata)
 
-OWN_TABLES = (campaign, target, cost)
+OWN_TABLES = (campaign, target, cost, target_status, outreach, target_log)
 CONSUMER_TABLES = (customer, customer_tag, owner, manager, milestone, funds, asset)

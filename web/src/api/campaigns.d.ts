@@ -33,7 +33,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Campaign */
+        /**
+         * Get Campaign
+         * @description The campaign; once started, its targets per execution status (as the events are consumed; frozen at the
+         *     close).
+         */
         get: operations["get_campaign_campaigns__campaign_id__get"];
         /**
          * Edit Campaign
@@ -186,6 +190,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/campaigns/{campaign_id}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Campaign Audit Log
+         * @description Every action on the campaign (its history) and on its targets (outreach requests and delivery results,
+         *     follow-ups, conversions), oldest first; ids only, never personal data. `GET /campaigns/{id}/log.csv` exports
+         *     all of it.
+         */
+        get: operations["campaign_audit_log_campaigns__campaign_id__log_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/campaigns/{campaign_id}/log.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Campaign Audit Log Csv
+         * @description The campaign's log (`GET /campaigns/{id}/log`), all of it, as CSV.
+         */
+        get: operations["campaign_audit_log_csv_campaigns__campaign_id__log_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/campaigns/{campaign_id}/review": {
         parameters: {
             query?: never;
@@ -253,7 +299,8 @@ export interface paths {
         };
         /**
          * Campaign Targets
-         * @description The frozen audience of a started campaign and each target's owner, by customer id (keyset pages).
+         * @description The frozen audience of a started campaign, by customer id (keyset pages): each target's owner, execution
+         *     status and the delivery of each outreach message.
          */
         get: operations["campaign_targets_campaigns__campaign_id__targets_get"];
         put?: never;
@@ -500,6 +547,18 @@ export interface components {
              */
             updated_at: string;
         };
+        /** CampaignLog */
+        CampaignLog: {
+            /** Campaign Id */
+            campaign_id: string;
+            /** Items */
+            items: components["schemas"]["LogEntry"][];
+            /**
+             * Truncated
+             * @description More entries than `limit`: the CSV export has them all.
+             */
+            truncated: boolean;
+        };
         /** CampaignPage */
         CampaignPage: {
             /** Items */
@@ -527,6 +586,11 @@ export interface components {
              * @description After start_at; the campaign closes automatically then.
              */
             end_at: string;
+            /**
+             * Messages
+             * @description The text of each messaging channel (sms, email, in_app) among `channels`; a channel without one sends nothing (phone outreach is the manager's follow-up).
+             */
+            messages?: components["schemas"]["ChannelMessage"][];
             /** Metrics */
             metrics: components["schemas"]["Metric"][];
             /** Name */
@@ -569,6 +633,8 @@ export interface components {
             created_at: string;
             /** Created By */
             created_by: string;
+            /** @description Started campaigns: targets per status. */
+            execution?: components["schemas"]["Execution"] | null;
             plan: components["schemas"]["CampaignPlan"];
             /** Review Comment */
             review_comment?: string | null;
@@ -590,6 +656,58 @@ export interface components {
          * @enum {string}
          */
         Channel: "phone" | "sms" | "email" | "in_app";
+        /**
+         * ChannelMessage
+         * @description What a messaging channel (SMS, e-mail, in-app) sends each target: the same text for all (no personal
+         *     data in it; the platform addresses it to the customer).
+         */
+        ChannelMessage: {
+            /**
+             * Body
+             * @description The text to deliver (never logged).
+             */
+            body: string;
+            channel: components["schemas"]["MessageChannel"];
+            /**
+             * Subject
+             * @description e-mail / in-app: the subject line.
+             */
+            subject?: string | null;
+            /**
+             * Template Id
+             * @description The platform's template the text belongs to.
+             */
+            template_id: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ChannelResult */
+        ChannelResult: {
+            /**
+             * At
+             * @description When the furthest step happened (business time).
+             */
+            at: string | null;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "sms" | "email" | "in_app";
+            /** Reason Code */
+            reason_code?: string | null;
+            /** Request Id */
+            request_id: string;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "requested" | "sent" | "failed" | "delivered" | "opened";
+        };
         /**
          * CostBody
          * @description The campaign's whole cost so far (the latest entry counts).
@@ -614,6 +732,38 @@ export interface components {
          * @enum {string}
          */
         DistributionMethod: "assigned_manager" | "team_queue" | "round_robin" | "least_loaded";
+        /** Execution */
+        Execution: {
+            counts: components["schemas"]["ExecutionCounts"];
+            /**
+             * Final
+             * @description True once closed: the figures frozen with the close.
+             */
+            final: boolean;
+        };
+        /**
+         * ExecutionCounts
+         * @description Targets per execution status (each target counted once, under its furthest status).
+         */
+        ExecutionCounts: {
+            /** Contacted */
+            contacted: number;
+            /** Converted */
+            converted: number;
+            /** Declined */
+            declined: number;
+            /** Interested */
+            interested: number;
+            /** Reached */
+            reached: number;
+            /**
+             * Targeted
+             * @description Not contacted yet.
+             */
+            targeted: number;
+        } & {
+            [key: string]: unknown;
+        };
         /** History */
         History: {
             /** Campaign Id */
@@ -736,6 +886,39 @@ export interface components {
             /** Targeted */
             targeted: number;
         };
+        /** LogEntry */
+        LogEntry: {
+            /**
+             * Action
+             * @description A campaign step (created, approved, started, closed, …) or a fact about a target (outreach_requested, outreach_delivered, follow_up_recorded, converted, …).
+             */
+            action: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * By
+             * @description Campaign steps: the CRM user id (None: the scheduler).
+             */
+            by?: string | null;
+            /**
+             * Customer Id
+             * @description Facts about a target: the customer id.
+             */
+            customer_id?: string | null;
+            /**
+             * Detail
+             * @description Channel, metric, outcome or comment status (ids only).
+             */
+            detail?: string | null;
+        };
+        /**
+         * MessageChannel
+         * @enum {string}
+         */
+        MessageChannel: "in_app" | "email" | "sms";
         /**
          * Metric
          * @enum {string}
@@ -761,6 +944,11 @@ export interface components {
              * @description After start_at; the campaign closes automatically then.
              */
             end_at: string;
+            /**
+             * Messages
+             * @description The text of each messaging channel (sms, email, in_app) among `channels`; a channel without one sends nothing (phone outreach is the manager's follow-up).
+             */
+            messages?: components["schemas"]["ChannelMessage"][];
             /** Metrics */
             metrics: components["schemas"]["Metric"][];
             /** Name */
@@ -883,12 +1071,33 @@ export interface components {
         Stage: "registered" | "pending_account_opening" | "pending_funding" | "funded" | "traded";
         /** TargetItem */
         TargetItem: {
+            /** Channels */
+            channels?: components["schemas"]["ChannelResult"][];
+            /** Contacted At */
+            contacted_at?: string | null;
+            /**
+             * Conversion
+             * @description account_opened, funded or first_trade.
+             */
+            conversion?: string | null;
+            /** Converted At */
+            converted_at?: string | null;
             /** Customer Id */
             customer_id: string;
             /** Follow Up Id */
             follow_up_id: string;
             /** Manager Id */
             manager_id: string | null;
+            /** Reached At */
+            reached_at?: string | null;
+            /** Response */
+            response?: ("interested" | "declined") | null;
+            /**
+             * Status
+             * @default targeted
+             * @enum {string}
+             */
+            status: "targeted" | "contacted" | "reached" | "interested" | "declined" | "converted";
             /** Team Id */
             team_id: string | null;
         };
@@ -1922,6 +2131,182 @@ export interface operations {
             };
             /** @description The campaign never started: there is nothing to evaluate. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    campaign_audit_log_campaigns__campaign_id__log_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignLog"];
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names every field (lengths, formats, explicit nulls, interval order, cursors). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request headers too large. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency (database, event store) is unavailable; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    campaign_audit_log_csv_campaigns__campaign_id__log_csv_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The campaign's whole log as CSV. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Malformed request (e.g. an invalid X-Correlation-ID header). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, expired or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token lacks a permission this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A resource the request names (path, filter or body) is unknown or outside the caller's data scope. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
