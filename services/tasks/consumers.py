@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime, time
 from typing import Any
 
 from eventsourcing.application import ProcessingEvent
@@ -31,6 +32,7 @@ from shared.events.crm_customer import (
     FundsMoved,
     StageChanged,
     TradeRecorded,
+    WealthEventDue,
 )
 from shared.events.crm_kyc import KycCaseDecided, KycCaseStateChanged
 from shared.runtime.db import Tracker
@@ -97,6 +99,12 @@ def _campaign_follow_up(board: CustomerTasks, e: Event, policy: Policy) -> None:
                                      p.due_at, str(e.event_id))
 
 
+def _wealth_event(board: CustomerTasks, e: Event, policy: Policy) -> None:
+    p = e.payload  # one per customer per calendar event; a duplicate or re-published reminder opens nothing
+    due = datetime.combine(p.event_date, time(0), UTC)
+    board.remind_wealth_event(p.event_key, max(due, p.due_at), p.due_at, str(e.event_id))
+
+
 def _merged(board: CustomerTasks, e: Event, policy: Policy) -> None:
     board.merge_into(e.payload.survivor_id, e.payload.merged_at, str(e.event_id))
 
@@ -117,6 +125,7 @@ RULES: dict[type[Payload], Rule] = {
     TargetFollowUpRequested: _campaign_follow_up,
     CustomerMerged: _merged,
     CustomerUnmerged: _unmerged,
+    WealthEventDue: _wealth_event,
 }
 # the task list a fact is about, where it is not the payload's `customer_id` (a merge: the merged customer's)
 SUBJECT: dict[type[Payload], Callable[[Any], str]] = {CustomerMerged: lambda p: p.merged_id,

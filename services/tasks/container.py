@@ -54,7 +54,7 @@ class Container(AccessDirectoryWiring):
         """Read-model tables (the event store creates its own tables when the application starts); before the
         first recording, whose transaction writes rows into them."""
         tables.metadata.create_all(self.engine)
-        add_missing_columns(self.engine, tables.tasks)  # campaign_id
+        add_missing_columns(self.engine, tables.tasks)  # campaign_id, event_key
         add_missing_columns(self.engine, tables.follow_ups)  # source, duration_s (captured calls and SMS)
         self.migrate_directory()
         self.app.process_recorder.max_tracking_id("migrate")  # touches the event-store tables

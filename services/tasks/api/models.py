@@ -124,6 +124,8 @@ class TaskOut(BaseModel):
     campaign_id: str | None = Field(default=None, description="The campaign of a campaign_followup task.")
     campaign_name: str | None = Field(
         default=None, description="That campaign's name (from crm.campaigns.events); null until it is known.")
+    event_key: str | None = Field(default=None, description="The wealth calendar event of a wealth_event task "
+                                                            "(`<kind>:<source id>`, as `GET /customers/{id}/calendar`).")
 
 
 class CardOut(BaseModel):

@@ -74,7 +74,7 @@ def task_out(row: RowMapping, now: datetime) -> dict[str, Any]:
         assignee_id=row["assignee_id"], team_id=row["team_id"], due_at=row["due_at"],
         overdue=row["status"] == "open" and row["due_at"] < now, created_at=row["created_at"],
         closed_at=row["closed_at"], cause_event_id=row["cause_event_id"], campaign_id=row.get("campaign_id"),
-        campaign_name=row.get("campaign_name"),
+        campaign_name=row.get("campaign_name"), event_key=row.get("event_key"),
     ).model_dump(mode="json")
 
 

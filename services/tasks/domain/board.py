@@ -60,6 +60,11 @@ def campaign_slot(campaign_id: str) -> str:
     return f"{Node.campaign_followup.value}:{campaign_id}"
 
 
+def wealth_slot(event_key: str) -> str:
+    """The key of a wealth calendar event's task among a customer's open tasks (one per event)."""
+    return f"{Node.wealth_event.value}:{event_key}"
+
+
 class CustomerTasks(Aggregate):
     # Defaults for task lists stored (or snapshotted) before these registers existed. Not annotated (the
     # aggregate class would take them for constructor fields); the dicts are replaced, never mutated.
@@ -69,6 +74,7 @@ class CustomerTasks(Aggregate):
     done_at = MappingProxyType({})  # node -> when a follow-up last completed a task of it
     stage_owners = MappingProxyType({})  # stage -> [manager, team]: stage-specific assignments
     campaigns = MappingProxyType({})  # campaign id -> the task its follow-up request opened (never trimmed)
+    wealth = MappingProxyType({})  # wealth calendar event key -> the task its reminder opened (never trimmed)
     merge = None  # dict | None: merged into another customer {survivor_id, active, at, cause} (last writer wins)
 
     @staticmethod
@@ -312,6 +318,20 @@ class CustomerTasks(Aggregate):
                           by=None)
         return str(task["task_id"])
 
+    def remind_wealth_event(self, event_key: str, due_at: datetime, at: datetime, cause: str) -> str | None:
+        """A wealth calendar event's reminder (`crm.customer.wealth_event_due`): one task per customer per
+        event (keyed by the event's key, remembered so a duplicate or re-published reminder opens nothing),
+        for the owner of the customer's current stage, whom it follows like a node's task; due on the event's
+        day. Several events' tasks can be open side by side; a follow-up on the task completes it."""
+        if event_key in self.wealth or self.merged:
+            return None
+        task_id = task_id_for(f"{self.customer_id}:{event_key}", Node.wealth_event)
+        manager_id, team_id = self.owner()
+        self._task_opened(customer_id=self.customer_id, task_id=task_id, node=Node.wealth_event.value,
+                          assignee_id=manager_id, team_id=team_id, due_at=due_at, created_at=at, cause=cause,
+                          event_key=event_key)
+        return task_id
+
     def schedule(self, follow_up_id: str, due_at: datetime, at: datetime, policy: Policy) -> str | None:
         """A follow-up's next follow-up time: one scheduled task per customer, the newest wins."""
         self.close_node(Node.scheduled_follow_up, TaskStatus.cancelled, at, follow_up_id)
@@ -357,17 +377,24 @@ class CustomerTasks(Aggregate):
 
     @event("TaskOpened")
     def _task_opened(self, customer_id: str, task_id: str, node: str, assignee_id: str | None, team_id: str | None,
-                     due_at: datetime, created_at: datetime, cause: str, campaign_id: str | None = None) -> None:
+                     due_at: datetime, created_at: datetime, cause: str, campaign_id: str | None = None,
+                     event_key: str | None = None) -> None:
         task = {"task_id": task_id, "node": node, "assignee_id": assignee_id, "team_id": team_id,
                 "due_at": due_at, "created_at": created_at, "cause": cause}
+        slot = node
         if campaign_id:
             task["campaign_id"] = campaign_id
             self.campaigns = {**self.campaigns, campaign_id: task_id}
-        self.open[campaign_slot(campaign_id) if campaign_id else node] = task
+            slot = campaign_slot(campaign_id)
+        if event_key:
+            task["event_key"] = event_key
+            self.wealth = {**self.wealth, event_key: task_id}
+            slot = wealth_slot(event_key)
+        self.open[slot] = task
         self._remember(cause)
 
     def _slot_of(self, task_id: str, node: str) -> str:
-        """The key of an open task in `open`: its node, or its campaign's slot."""
+        """The key of an open task in `open`: its node, or its campaign's / wealth event's slot."""
         return next((k for k, t in self.open.items() if t["task_id"] == task_id), node)
 
     @event("TaskMoved")

@@ -26,6 +26,7 @@ class Node(StrEnum):
     kyc_more_info = "kyc_more_info"
     scheduled_follow_up = "scheduled_follow_up"  # next follow-up time of a follow-up record
     campaign_followup = "campaign_followup"  # a campaign's target, for the owner the campaign chose
+    wealth_event = "wealth_event"  # a wealth calendar event (IPO, dividend, maturity) a few days away
 
 
 class TaskStatus(StrEnum):

@@ -77,7 +77,7 @@ def _task_opened(s: Writer, e: Any) -> None:
     s.task_insert(dict(
         task_id=e.task_id, customer_id=e.customer_id, node=e.node, status="open", assignee_id=e.assignee_id,
         team_id=e.team_id, due_at=e.due_at, created_at=e.created_at, cause_event_id=e.cause,
-        campaign_id=getattr(e, "campaign_id", None),
+        campaign_id=getattr(e, "campaign_id", None), event_key=getattr(e, "event_key", None),
     ))
 
 

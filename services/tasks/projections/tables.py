@@ -90,6 +90,7 @@ tasks = Table(
     Column("closed_cause", String(64)),
     Column("cause_event_id", String(64)),
     Column("campaign_id", String(ID)),  # campaign follow-ups only
+    Column("event_key", String(200)),  # wealth_event tasks only: the calendar event (`<kind>:<source id>`)
     Index("ix_tasks_node_status_due", "node", "status", "due_at", "task_id"),
     Index("ix_tasks_assignee", "assignee_id", "status", "due_at"),
     Index("ix_tasks_team", "team_id", "status", "due_at"),

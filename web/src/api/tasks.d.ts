@@ -403,7 +403,7 @@ export interface components {
          * @description A task node: one list on the Tasks page, one card count.
          * @enum {string}
          */
-        Node: "tmt_registration" | "pending_account_opening" | "pending_funding" | "funded" | "first_trade" | "large_withdrawal" | "account_rejected" | "kyc_more_info" | "scheduled_follow_up" | "campaign_followup";
+        Node: "tmt_registration" | "pending_account_opening" | "pending_funding" | "funded" | "first_trade" | "large_withdrawal" | "account_rejected" | "kyc_more_info" | "scheduled_follow_up" | "campaign_followup" | "wealth_event";
         /** NodeCount */
         NodeCount: {
             /** Node */
@@ -535,6 +535,11 @@ export interface components {
              * Format: date-time
              */
             due_at: string;
+            /**
+             * Event Key
+             * @description The wealth calendar event of a wealth_event task (`<kind>:<source id>`, as `GET /customers/{id}/calendar`).
+             */
+            event_key?: string | null;
             /** Node */
             node: string;
             /** Overdue */

@@ -71,6 +71,7 @@ export const en = {
   "node.kyc_more_info": "KYC: more information",
   "node.scheduled_follow_up": "Scheduled follow-up",
   "node.campaign_followup": "Campaign follow-up",
+  "node.wealth_event": "Wealth event",
 
   "kyc.pending": "Pending",
   "kyc.in_review": "In review",

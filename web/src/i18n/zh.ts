@@ -73,6 +73,7 @@ export const zh: Messages = {
   "node.kyc_more_info": "KYC 补充资料",
   "node.scheduled_follow_up": "预约跟进",
   "node.campaign_followup": "活动跟进",
+  "node.wealth_event": "财富事件",
 
   "kyc.pending": "待审核",
   "kyc.in_review": "审核中",

@@ -25,7 +25,7 @@ export type TaskItem = Omit<components["schemas"]["TaskDetailOut"], "customer">;
 export type TaskDetail = components["schemas"]["TaskDetailOut"];
 export type NodeCount = components["schemas"]["NodeCount"];
 export const TASK_NODES = ["tmt_registration", "pending_account_opening", "pending_funding", "funded", "first_trade",
-  "large_withdrawal", "account_rejected", "kyc_more_info", "scheduled_follow_up", "campaign_followup"] as const;
+  "large_withdrawal", "account_rejected", "kyc_more_info", "scheduled_follow_up", "campaign_followup", "wealth_event"] as const;
 export type TaskNode = (typeof TASK_NODES)[number];
 export const TASK_STATUSES: TaskStatus[] = ["open", "completed", "converted", "cancelled"];
 
