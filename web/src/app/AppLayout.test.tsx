@@ -14,13 +14,14 @@ function menu(): string[] {
 describe("permission-aware menus", () => {
   const STAFF = ["Tasks", "My Dashboard", "Today's Summary"];
   const SETUP = ["Account Managers", "Teams and Rules", "Institutions"];
+  const LEAD_SETUP = ["Account Managers", "Teams and Rules", "Team Pool", "Institutions"];
   const SERVICE = ["Tickets", "Comments"];
   const END = ["User CRM", "Analytics", "Match review"];
   const CAMPAIGNS = ["Campaigns"];
   const ACCESS = ["Roles and permissions", "Organisation", "Staff"];
   it.each<[Role, string[]]>([
-    ["admin", ["Home", "Customer List", ...STAFF, "KYC review", ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS, "Import", "Audit log", ...ACCESS]],
-    ["team_lead", ["Home", "Customer List", ...STAFF, ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS]],
+    ["admin", ["Home", "Customer List", ...STAFF, "KYC review", ...LEAD_SETUP, ...SERVICE, ...END, ...CAMPAIGNS, "Import", "Audit log", ...ACCESS]],
+    ["team_lead", ["Home", "Customer List", ...STAFF, ...LEAD_SETUP, ...SERVICE, ...END, ...CAMPAIGNS]],
     ["manager", ["Home", "Customer List", ...STAFF, ...SETUP, ...SERVICE, ...END, ...CAMPAIGNS]],
     ["auditor", ["Home", "Customer List", ...STAFF, ...SETUP, ...END, ...CAMPAIGNS, "Audit log", ...ACCESS]],
     ["kyc_reviewer", ["Home", "Customer List", ...STAFF, "KYC review", ...SETUP, ...END]],

@@ -1,5 +1,5 @@
 // The screens after Home and Customer List (their own list, so the two lists rebase apart).
-import { AuditOutlined, MergeCellsOutlined, CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, CommentOutlined, SafetyCertificateOutlined, TagsOutlined, UserSwitchOutlined, FunnelPlotOutlined, NotificationOutlined, ImportOutlined, KeyOutlined, ClusterOutlined, SolutionOutlined, BankOutlined } from "@ant-design/icons";
+import { AuditOutlined, MergeCellsOutlined, CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, CommentOutlined, SafetyCertificateOutlined, TagsOutlined, UserSwitchOutlined, FunnelPlotOutlined, NotificationOutlined, ImportOutlined, KeyOutlined, ClusterOutlined, SolutionOutlined, BankOutlined, InboxOutlined } from "@ant-design/icons";
 import { lazy } from "react";
 import type { Screen } from "./routes";
 
@@ -16,6 +16,8 @@ export const SCREENS_MORE: Screen[] = [
     page: lazy(() => import("../pages/managers/ManagersPage")) },
   { path: "/rules", labelKey: "menu.rules", icon: <ApartmentOutlined />, inMenu: true,
     page: lazy(() => import("../pages/managers/TeamsRulesPage")) },
+  { path: "/team-pool", labelKey: "menu.teamPool", icon: <InboxOutlined />, inMenu: true,
+    page: lazy(() => import("../pages/managers/TeamPoolPage")) },
   { path: "/institutions", labelKey: "menu.institutions", icon: <BankOutlined />, inMenu: true,
     page: lazy(() => import("../pages/institutions/InstitutionsPage")) },
   { path: "/tickets", labelKey: "menu.tickets", icon: <TagsOutlined />, inMenu: true,

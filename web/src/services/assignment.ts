@@ -54,9 +54,11 @@ export interface ManagerRow {
   referral_code: string | null;
   changed_at: string;
 }
-export interface Team { team_id: string; name: string; leader_id: string | null; protection_days: number; changed_at: string; members?: { manager_id: string; status: string }[] }
+export interface Team { team_id: string; name: string; leader_id: string | null; protection_days: number; pool_sla_minutes?: number | null; changed_at: string; members?: { manager_id: string; status: string }[] }
 export interface RuleDefinition {
   position: number; name?: string | null; team_id?: string | null; manager_id?: string | null; strategy: "round_robin" | "least_loaded";
+  /** "team_pool": queued in team_id's pool for its lead (rules saved before step-by-step allocation have none) */
+  allocation?: "direct" | "team_pool";
   enabled: boolean; regions: string[]; channels: string[]; languages: string[]; referral_codes: string[];
   /** customer-service institution ids (rules saved before the condition existed have none) */
   institutions?: string[];
@@ -110,4 +112,28 @@ export async function ruleVersions(id: string, signal?: AbortSignal): Promise<Ru
 export async function saveRule(id: string, body: RuleBody): Promise<RuleRow> {
   const { data } = await assignmentApi.PUT("/rules/{rule_id}", { params: { path: { rule_id: id } }, body });
   return data as unknown as RuleRow;
+}
+
+// --- Team pools (step-by-step allocation): a rule with allocation "team_pool" queues customers for the lead ---
+export interface PoolEntry {
+  customer_id: string; team_id: string; rule_id: string | null; rule_version: number | null;
+  queued_at: string; sla_due_at: string; breached_at: string | null; waiting_s: number; breached: boolean;
+}
+export interface TeamPool {
+  team_id: string; pool_sla_minutes: number; summary: { waiting: number; breached: number; oldest_wait_s: number };
+  items: PoolEntry[]; next_cursor: string | null;
+}
+
+export async function teamPool(teamId: string, cursor: string | null, signal?: AbortSignal): Promise<TeamPool> {
+  const { data } = await assignmentApi.GET("/teams/{team_id}/pool", {
+    params: { path: { team_id: teamId }, query: { limit: 100, ...(cursor ? { cursor } : {}) } }, signal,
+  });
+  return data as unknown as TeamPool;
+}
+
+export async function distributePool(teamId: string, customerIds: string[], managerId: string): Promise<BulkResult> {
+  const { data } = await assignmentApi.POST("/teams/{team_id}/pool/distribute", {
+    params: { path: { team_id: teamId } }, body: { customer_ids: customerIds, manager_id: managerId },
+  });
+  return data as unknown as BulkResult;
 }

@@ -1,6 +1,7 @@
 import { fireEvent, screen, waitFor } from "@testing-library/react";
 import { Form } from "antd";
 import { describe, expect, it } from "vitest";
+import type { Team } from "../../services/assignment";
 import type { Institution } from "../../services/institutions";
 import { renderWith } from "../../test/render";
 import { RuleForm, toRuleBody, type RuleValues } from "./RuleForm";
@@ -11,12 +12,14 @@ const INSTITUTIONS: Institution[] = [
 ];
 
 let values: RuleValues | null = null;
-function Harness() {
+const TEAMS: Team[] = [{ team_id: "T-HK", name: "HK desk", leader_id: null, protection_days: 7, changed_at: "" }];
+let failed = false;
+function Harness({ teams = [] }: { teams?: Team[] }) {
   const [form] = Form.useForm<RuleValues>();
   return (
     <>
-      <RuleForm form={form} existing={false} teams={[]} managers={[]} institutions={INSTITUTIONS} />
-      <button type="button" onClick={() => void form.validateFields().then((v) => { values = v; })}>check</button>
+      <RuleForm form={form} existing={false} teams={teams} managers={[]} institutions={INSTITUTIONS} />
+      <button type="button" onClick={() => void form.validateFields().then((v) => { values = v; }, () => { failed = true; })}>check</button>
     </>
   );
 }
@@ -33,5 +36,22 @@ describe("the routing rule form", () => {
     const body = toRuleBody(values as unknown as RuleValues);
     expect(body.institutions).toEqual(["INST-B"]);
     expect(body).not.toHaveProperty("rule_id");
+  });
+
+  it("allocates to the team's pool only with a team, and sends allocation team_pool", async () => {
+    values = null;
+    failed = false;
+    renderWith(<Harness teams={TEAMS} />, { role: "admin" });
+    fireEvent.change(screen.getByLabelText("Rule id"), { target: { value: "hk-pool" } });
+    fireEvent.mouseDown(screen.getByRole("combobox", { name: "Allocation" }));
+    fireEvent.click(await screen.findByText("To the team's pool (the lead distributes)"));
+    fireEvent.click(screen.getByRole("button", { name: "check" }));
+    await waitFor(() => expect(failed).toBe(true));
+    fireEvent.mouseDown(screen.getByRole("combobox", { name: "Team" }));
+    fireEvent.click(await screen.findByText("HK desk"));
+    fireEvent.click(screen.getByRole("button", { name: "check" }));
+    await waitFor(() => expect(values).not.toBeNull());
+    const body = toRuleBody(values as unknown as RuleValues);
+    expect([body.allocation, body.team_id, body.manager_id]).toEqual(["team_pool", "T-HK", null]);
   });
 });

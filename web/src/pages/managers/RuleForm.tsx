@@ -24,7 +24,7 @@ export function RuleForm({ form, existing, teams, managers, institutions = [] }:
   });
   return (
     <Form<RuleValues> form={form} layout="vertical" name="rule"
-      initialValues={{ position: 100, strategy: "round_robin", enabled: true, regions: [], channels: [], languages: [], referral_codes: [], institutions: [] }}>
+      initialValues={{ position: 100, strategy: "round_robin", allocation: "direct", enabled: true, regions: [], channels: [], languages: [], referral_codes: [], institutions: [] }}>
       <Form.Item name="rule_id" label={t("rules.id")} rules={[{ required: true, message: t("common.required") }, { pattern: ENTITY_ID, message: t("managers.badId") }]}>
         <Input disabled={existing} maxLength={64} />
       </Form.Item>
@@ -54,6 +54,11 @@ export function RuleForm({ form, existing, teams, managers, institutions = [] }:
       </Form.Item>
       <Form.Item name="manager_id" label={t("rules.manager")}>
         <Select allowClear showSearch optionFilterProp="label" options={managers.map((m) => ({ value: m.manager_id, label: `${m.name} (${m.manager_id})` }))} />
+      </Form.Item>
+      {/* step-by-step allocation: the customer waits in the team's pool until its lead distributes it */}
+      <Form.Item name="allocation" label={t("rules.allocation")} dependencies={["team_id"]}
+        rules={[({ getFieldValue }) => ({ validator: (_: unknown, v?: string) => (v === "team_pool" && !getFieldValue("team_id") ? Promise.reject(new Error(t("common.required") + ": " + t("managers.team"))) : Promise.resolve()) })]}>
+        <Select data-testid="rule-allocation" options={(["direct", "team_pool"] as const).map((a) => ({ value: a, label: t(`rules.allocation.${a}`) }))} />
       </Form.Item>
       <Form.Item name="strategy" label={t("rules.strategy")}>
         <Select options={["round_robin", "least_loaded"].map((s) => ({ value: s, label: t(`rules.strategy.${s}` as "rules.strategy.round_robin") }))} />

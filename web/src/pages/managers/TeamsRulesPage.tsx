@@ -16,6 +16,12 @@ import { CHANNELS } from "../../services/models";
 import { RuleForm, toRuleBody, type RuleValues } from "./RuleForm";
 import { ordered, routeFor, type CustomerFacts } from "./routing";
 
+/** Where a rule sends a customer: its manager, its team (by the strategy), the team's pool, or the pool. */
+function targetOf(d: RuleDefinition, t: ReturnType<typeof useI18n>["t"]): string {
+  if (d.allocation === "team_pool" && d.team_id) return t("rules.teamPoolOf", { team: d.team_id });
+  return d.manager_id ?? d.team_id ?? t("rules.pool");
+}
+
 function Conditions({ d }: { d: RuleDefinition }) {
   const { t, label } = useI18n();
   const parts: [MessageKey, string[]][] = [["managers.regions", d.regions], ["field.channel", d.channels.map((c) => label("channel", c))], ["managers.languages", d.languages], ["rules.referralCodes", d.referral_codes], ["rules.institutions", d.institutions ?? []]];
@@ -49,7 +55,7 @@ function Versions({ ruleId, onClose }: { ruleId: string | null; onClose: () => v
                   <Typography.Text strong>{t("report.version", { n: v.version })}</Typography.Text>{" "}
                   <Typography.Text type="secondary">{dayjs(v.changed_at).format("YYYY-MM-DD HH:mm")} · {v.changed_by ?? "—"}</Typography.Text>
                   <div>{t("rules.position")}: {v.definition.position} · {t(`rules.strategy.${v.definition.strategy}` as MessageKey)} · {v.definition.enabled ? t("rules.on") : t("rules.off")}</div>
-                  <div>{t("rules.target")}: {v.definition.manager_id ?? v.definition.team_id ?? t("rules.pool")}</div>
+                  <div>{t("rules.target")}: {targetOf(v.definition, t)}</div>
                   <Conditions d={v.definition} />
                 </>
               ),
@@ -81,7 +87,7 @@ function Preview({ rules }: { rules: RuleRow[] }) {
         <div style={{ marginTop: 12 }} aria-live="polite" data-testid="route-result">
           {hit ? (
             <Alert type="info" showIcon message={t("rules.routedBy", { rule: hit.definition.name || hit.rule_id, version: hit.version })}
-              description={`${t("rules.target")}: ${hit.definition.manager_id ?? hit.definition.team_id ?? t("rules.pool")} · ${t(`rules.strategy.${hit.definition.strategy}` as MessageKey)}`} />
+              description={`${t("rules.target")}: ${targetOf(hit.definition, t)} · ${t(`rules.strategy.${hit.definition.strategy}` as MessageKey)}`} />
           ) : <Alert type="warning" showIcon message={t("rules.noRule")} />}
         </div>
       )}
@@ -125,7 +131,7 @@ export default function TeamsRulesPage() {
                     { title: t("rules.position"), dataIndex: "position", width: 80 },
                     { title: t("rules.rule"), key: "rule", render: (_, r) => <><Typography.Text strong>{r.definition.name || r.rule_id}</Typography.Text> <Tag>{t("report.version", { n: r.version })}</Tag>{!r.enabled && <Tag color="default">{t("rules.off")}</Tag>}</> },
                     { title: t("rules.when"), key: "when", render: (_, r) => <Conditions d={r.definition} /> },
-                    { title: t("rules.target"), key: "target", render: (_, r) => <>{r.definition.manager_id ?? r.definition.team_id ?? t("rules.pool")}<div style={{ fontSize: 12, color: "#595959" }}>{t(`rules.strategy.${r.definition.strategy}` as MessageKey)}</div></> },
+                    { title: t("rules.target"), key: "target", render: (_, r) => <>{targetOf(r.definition, t)}<div style={{ fontSize: 12, color: "#595959" }}>{t(`rules.strategy.${r.definition.strategy}` as MessageKey)}</div></> },
                     { title: t("common.actions"), key: "act", render: (_, r) => (
                       <Space size={4}>
                         <Button size="small" icon={<HistoryOutlined />} onClick={() => setVersionsOf(r.rule_id)} aria-label={t("rules.versionsOf", { id: r.rule_id })} />
@@ -151,6 +157,7 @@ export default function TeamsRulesPage() {
                     { title: t("field.name"), dataIndex: "name", render: (v: string, r) => <>{v} <Typography.Text type="secondary">({r.team_id})</Typography.Text></> },
                     { title: t("teams.leader"), dataIndex: "leader_id", render: (v: string | null) => v ?? "—" },
                     { title: t("teams.protection"), dataIndex: "protection_days", render: (v: number) => t("teams.days", { n: v }) },
+                    { title: t("teams.poolSla"), dataIndex: "pool_sla_minutes", render: (v?: number | null) => (v ? t("pool.minutes", { n: v }) : "—") },
                   ]} />
               )}
             </QueryState>
