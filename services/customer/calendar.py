@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
-from sqlalchemy import ColumnElement, Select, and_, literal, null, select, tuple_, union_all
+from sqlalchemy import ColumnElement, Select, String, and_, cast, literal, null, select, tuple_, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.runtime.logging import get_logger
@@ -42,6 +42,8 @@ COLUMNS = ("event_date", "customer_id", "kind", "ref_id", "security", "label", "
 
 def _parts(t: Tables, first: date, last: date, who: CustomerCond, kinds: set[str] | None) -> list[Select[Any]]:
     w = t.wealth
+    # typed NULLs: PostgreSQL takes an untyped NULL in the first SELECT of a UNION for text
+    no_money, no_text = cast(null(), w.subscription.c.quantity.type), cast(null(), String)
     sub, ipo, act, hold, mat = w.subscription, w.ipo, w.action, w.holding, w.maturity
     parts = []
 
@@ -54,22 +56,22 @@ def _parts(t: Tables, first: date, last: date, who: CustomerCond, kinds: set[str
         if kinds is None or kind in kinds:
             parts.append(narrowed(select(
                 day.label("event_date"), sub.c.customer_id, literal(kind).label("kind"), ipo.c.ipo_id.label("ref_id"),
-                ipo.c.security, ipo.c.name.label("label"), sub.c.quantity.label("quantity"), null().label("amount"),
-                null().label("currency"), sub.c.account_id)
+                ipo.c.security, ipo.c.name.label("label"), sub.c.quantity.label("quantity"), no_money.label("amount"),
+                no_text.label("currency"), sub.c.account_id)
                 .select_from(sub.join(ipo, ipo.c.ipo_id == sub.c.ipo_id))
                 .where(sub.c.status.in_(LIVE_SUBSCRIPTIONS)), sub.c.customer_id, day))
     if kinds is None or CORPORATE_ACTION in kinds:
         held = select(hold.c.customer_id, hold.c.security).where(hold.c.quantity > 0).distinct().subquery("held")
         parts.append(narrowed(select(
             act.c.event_date, held.c.customer_id, literal(CORPORATE_ACTION).label("kind"),
-            act.c.action_id.label("ref_id"), act.c.security, act.c.kind.label("label"), null().label("quantity"),
-            act.c.amount_per_share.label("amount"), act.c.currency, null().label("account_id"))
+            act.c.action_id.label("ref_id"), act.c.security, act.c.kind.label("label"), no_money.label("quantity"),
+            act.c.amount_per_share.label("amount"), act.c.currency, no_text.label("account_id"))
             .select_from(held.join(act, act.c.security == held.c.security)), held.c.customer_id, act.c.event_date))
     if kinds is None or MATURITY in kinds:
         parts.append(narrowed(select(
             mat.c.maturity_date.label("event_date"), mat.c.customer_id, literal(MATURITY).label("kind"),
-            mat.c.maturity_id.label("ref_id"), null().label("security"), mat.c.product.label("label"),
-            null().label("quantity"), mat.c.amount, mat.c.currency, mat.c.account_id), mat.c.customer_id,
+            mat.c.maturity_id.label("ref_id"), no_text.label("security"), mat.c.product.label("label"),
+            no_money.label("quantity"), mat.c.amount, mat.c.currency, mat.c.account_id), mat.c.customer_id,
             mat.c.maturity_date))
     return parts
 

@@ -37,15 +37,21 @@ pytestmark = pytest.mark.asyncio
 D = date(2025, 3, 10)  # "today" of the calendar
 
 
-def day(n: int) -> date:
-    return D + timedelta(days=n)
+def day(n: int, base: date = D) -> date:
+    return base + timedelta(days=n)
 
 
 def at(minutes: int) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def facts() -> list:
+def facts(base: date = D) -> list:
+    """Wealth facts around the day `base` (w1 holds 0700.HK and subscribed to ipo1; w2 holds 0005.HK, cancelled
+    its ipo1 subscription and has a bond maturing on day 3)."""
+
+    def day(n: int) -> date:
+        return base + timedelta(days=n)
+
     return [
         IpoWindowAnnounced(ipo_id="ipo1", security="9999.HK", name="Acme Holdings", open_date=day(-2),
                            close_date=day(2), listing_date=day(8), announced_at=at(1)),
