@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.events import Event, topics
 from shared.runtime.db import Tracker
 from shared.runtime.handlers import SqlBatchHandler
+from shared.runtime.journal import journaled
 from shared.runtime.kafka import BatchConsumer, EventProducer
 
 from .projections.audience import apply_audience_facts
 from .projections.facts import apply_evaluation_facts
-from .projections.tables import position_table, processed_table
-from .projections.tracking import apply_tracking_facts
+from .projections.tables import intake_journal, position_table, processed_table
+from .projections.tracking import PLATFORM_FACTS, apply_tracking_facts
 from .settings import CampaignsSettings
 
 CONSUMER = "campaigns-audience"
@@ -31,10 +32,14 @@ def consumed_topics(settings: CampaignsSettings) -> list[str]:
     return [settings.kafka.topic(name) for name in CONSUMED_TOPICS]
 
 
+apply_platform_facts = journaled(apply_tracking_facts, PLATFORM_FACTS, intake_journal)
+
+
 def apply_facts(session: Session, events: list[Event]) -> None:
     apply_audience_facts(session, events)
     apply_evaluation_facts(session, events)
-    apply_tracking_facts(session, events)
+    apply_tracking_facts(session, [e for e in events if not isinstance(e.payload, PLATFORM_FACTS)])
+    apply_platform_facts(session, events)  # the outreach results, journaled (the rebuild replays the journal)
 
 
 def audience_handler(sessions: sessionmaker[Session]) -> SqlBatchHandler:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
+from shared.runtime import journal
 from shared.runtime.container import OutboxContainer
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.kafka import BatchConsumer
@@ -24,11 +25,26 @@ from shared.runtime.projection import rebuild_from_store
 from shared.runtime.replay import replay_to_end
 
 from .application import CampaignsApplication
-from .consumers import CONSUMER, GROUP_ID, audience_consumer, audience_handler, consumed_topics
+from .consumers import (
+    CONSUMER,
+    GROUP_ID,
+    apply_platform_facts,
+    audience_consumer,
+    audience_handler,
+    consumed_topics,
+)
 from .evaluation import Evaluator
 from .execution import Executor, Scheduler
 from .outbox import CampaignOutboxMapper
-from .projections.tables import CONSUMER_TABLES, OWN_TABLES, metadata, position_table, processed_table
+from .projections import queries as q
+from .projections.tables import (
+    CONSUMER_TABLES,
+    OWN_TABLES,
+    intake_journal,
+    metadata,
+    position_table,
+    processed_table,
+)
 from .settings import CampaignsSettings
 
 
@@ -52,7 +68,8 @@ class Container(OutboxContainer):
     async def rebuild_read_model(self) -> int:
         """Replay the store into the emptied campaign tables (one transaction, the fold the service runs in the
         events' transactions), then the crm topics from offset 0 into the emptied audience tables, up to their
-        ends as they are now. Run it with the workers stopped (`python -m services.campaigns rebuild`)."""
+        ends as they are now, and the intake journal (the outreach results: `brokerage.outreach_results` keeps 30
+        days). Run it with the workers stopped (`python -m services.campaigns rebuild`)."""
         fold = self.app.read_model
         assert fold is not None, "bootstrap sets the read-model fold"
         own = await asyncio.to_thread(rebuild_from_store, self.app, self.sessions, list(OWN_TABLES), fold)
@@ -62,7 +79,8 @@ class Container(OutboxContainer):
         consumer = audience_consumer(self.settings, handler, self.producer,
                                      group_id=f"{GROUP_ID}-rebuild-{uuid.uuid4().hex[:8]}")
         facts = await replay_to_end(consumer, handler.positions, settings=self.settings.kafka)
-        return own + facts
+        results = await asyncio.to_thread(journal.replay, self.sessions, apply_platform_facts, intake_journal)
+        return own + facts + results
 
     def _wipe_audience(self) -> None:
         with self.sessions.begin() as s:
@@ -88,7 +106,7 @@ class Container(OutboxContainer):
 
     @cached_property
     def evaluator(self) -> Evaluator:
-        return Evaluator(self.sessions, lambda cid: self.app.get_campaign(cid).scope,
+        return Evaluator(self.sessions, lambda cid: self.app.get_campaign(cid).scope, tracking=q.funnel,
                          interval_s=self.settings.indicators_interval_s, clock=lambda: self.executor.clock())
 
     @cached_property

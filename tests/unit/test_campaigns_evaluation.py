@@ -144,7 +144,8 @@ async def test_indicators_cost_ratio_reports_and_exports(client, container):
                                                            "net_deposits": 225, "incremental_assets": 200}
     assert f["cost"] == {"amount": "400.00", "currency": "HKD", "note": "sms"}
     assert Decimal(f["input_output_ratio"]) == 2 and Decimal(f["cost_per_conversion"]) == 200
-    assert f["tracking"] is None  # contacted / reached: not tracked yet
+    # contacted / reached from the execution tracking (queries.funnel): no message, follow-up or result here
+    assert f["tracking"] == {"contacted": 0, "reached": 0, "interested": 0, "declined": 0}
     groups = {(g["dimension"], g["key"]): g for g in got["groups"]}
     assert (groups[("manager", "M-HK-1")]["targeted"], groups[("manager", "M-HK-1")]["funded"]) == (2, 1)
     assert Decimal(groups[("manager", "M-HK-1")]["net_deposits"]) == 800

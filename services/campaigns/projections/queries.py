@@ -221,6 +221,20 @@ def status_counts(session: Session, campaign_id: str) -> dict[str, int]:
     return {s: found.get(s, 0) for s in TARGET_STATUSES}
 
 
+def funnel(session: Session, campaign_id: str) -> dict[str, int] | None:
+    """A campaign's execution funnel for its indicators (`Evaluator(tracking=…)`): targets contacted, reached
+    (at any time, whatever their status now), interested and declined; None before it started."""
+    q = select(func.count(), func.count(target_status.c.contacted_key), func.count(target_status.c.reached_key),
+               func.count().filter(target_status.c.response == "interested"),
+               func.count().filter(target_status.c.response == "declined")).where(
+        target_status.c.campaign_id == campaign_id)
+    total, contacted, reached, interested, declined = session.execute(q).one()
+    if not total:
+        return None
+    return {"contacted": int(contacted), "reached": int(reached), "interested": int(interested),
+            "declined": int(declined)}
+
+
 def target_tracking(session: Session, campaign_id: str, customers: Sequence[str]) -> tuple[dict[str, dict[str, Any]],
                                                                                               dict[str, list[dict[str, Any]]]]:
     """The status rows and outreach rows of these targets."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, Numeric, String, Table
 
 from shared.runtime.db import tracking_tables
+from shared.runtime.journal import journal_table
 
 metadata = MetaData()
 TS = DateTime(timezone=True)
@@ -195,6 +196,10 @@ indicator = Table(  # one row per (campaign, dimension, key): dimension "campaig
     Column("computed_at", TS, nullable=False),
     Index("ix_cp_indicator_dimension", "dimension", "key"),
 )
+
+# The platform events the consumer applied (the outreach results): `brokerage.*` topics keep 30 days, so the
+# rebuild replays this journal after the topics (shared.runtime.journal; applying twice changes nothing).
+intake_journal = journal_table(metadata, "cp_journal")
 
 position_table, processed_table = tracking_tables(metadata)
 

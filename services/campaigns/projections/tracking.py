@@ -5,8 +5,8 @@
 - `crm.tasks.events` (`crm.tasks.follow_up_recorded`) within the campaign's run (start to planned end): a
   follow-up contacts the target; a captured call with talk time, or a follow-up with an intent, reaches it; the
   intent `interested` / `declined` (or `not_interested`) is the target's response (the latest one counts);
-- `crm.customer.events` (`crm.customer.stage_changed`) from the start to the planned end plus the attribution
-  window: a stage reached that is one of the plan's conversion metrics (account opened = pending_funding,
+- `crm.customer.events` (`crm.customer.stage_changed`) in the attribution window (from the start for
+  `attribution_window_days`, as the indicators count it): a stage reached that is one of the plan's conversion metrics (account opened = pending_funding,
   funded, first trade = traded) converts the target.
 
 Every fact is a register of (business time|event id): the earliest for contacted, reached, converted and each
@@ -37,6 +37,7 @@ from .tables import campaign, outreach, target_log, target_status
 log = get_logger("campaigns.tracking")
 Row = dict[str, Any]
 TRACKING_FACTS = (OutreachResult, FollowUpRecorded, StageChanged)
+PLATFORM_FACTS = (OutreachResult,)  # from a `brokerage.*` topic: journaled (`consumers.py`)
 STEP_RANK = {"requested": 0, "sent": 1, "failed": 2, "delivered": 3, "opened": 4}
 CONVERSIONS = {Stage.pending_funding: "account_opened", Stage.funded: "funded", Stage.traded: "first_trade"}
 RESPONSES = {"interested": "interested", "declined": "declined", "not_interested": "declined",
@@ -89,7 +90,7 @@ def _targets(session: Session, customers: Iterable[str]) -> tuple[dict[str, list
                 continue
             days = int(r["plan"].get("attribution_window_days") or 0)
             windows[r["campaign_id"]] = {"start": _aware(r["started_at"]), "end": _aware(r["end_at"]),
-                                         "until": _aware(r["end_at"]) + timedelta(days=days),
+                                         "until": _aware(r["started_at"]) + timedelta(days=days),
                                          "metrics": set(r["plan"].get("metrics") or [])}
     return by_customer, windows
 
