@@ -3,7 +3,8 @@
 Customers register (channels, countries, phones, languages, referral codes), verify their identity,
 submit account-opening applications with KYC documents, get accounts opened or rejected, deposit,
 withdraw, trade, receive asset snapshots and refer friends — each at its own pace, so every lifecycle
-stage is populated and keeps moving.
+stage is populated and keeps moving. The wealth calendar's facts come with the valuations: the positions
+held, IPO windows and subscriptions, dividends and splits on the listed symbols, maturing notes.
 
     python -m devtools.demo --rate 5 --customers 300      # 5 events/s until 300 customers exist
 """
@@ -22,6 +23,7 @@ from decimal import Decimal
 from shared.events import Payload, registry, topics
 from shared.events import upstream as up
 from shared.events import upstream_capture as cap
+from shared.events import upstream_wealth as wl
 from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.logging import configure_logging, get_logger
 from shared.runtime.settings import KafkaSettings
@@ -86,7 +88,8 @@ class Platform:
     """Generates the next upstream event for a random customer, with plausible conversion rates."""
 
     def __init__(self, seed: int = 7, manager_codes: list[str] | None = None, history_days: int = 0,
-                 duplicate_every: int = 0, staff: list[str] | None = None, risk: bool = False):
+                 duplicate_every: int = 0, staff: list[str] | None = None, risk: bool = False,
+                 wealth: bool = False):
         """`history_days`: with a customer's first asset snapshot, also publish the end-of-day snapshots of
         that many past days (what a platform's T+1 history would hold), so the daily asset series and ADA
         have something to show from the start (`make run`; the fault suite's workload leaves it at 0)."""
@@ -103,6 +106,8 @@ class Platform:
         self.dup_rng = random.Random(seed + 1)
         self.staff = staff or []  # with staff ids: their calls and SMS with customers (`capture`)
         self.risk = risk  # risk assessments with the applications (`risk_assessment`)
+        # the wealth calendar's facts (`wealth_events`): its own generator, like the duplicates
+        self.wealth, self.wealth_rng, self.wealth_day = wealth, random.Random(seed + 2), None
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -214,6 +219,7 @@ class Platform:
             out.append(up.AssetSnapshotTaken(customer_id=s.customer_id, account_id=s.account_id, as_of=now,
                                              currency=s.currency, total_assets=total, cash=s.cash,
                                              positions=positions))
+            out += self.wealth_events(s, now)
             if rng.random() < 0.2 and len(self.customers) > 2:
                 referee = rng.choice(self.customers)
                 if referee.customer_id != s.customer_id:
@@ -237,6 +243,53 @@ class Platform:
             out.append(up.AssetSnapshotTaken(customer_id=s.customer_id, account_id=s.account_id,
                                              as_of=datetime(day.year, day.month, day.day, 8, tzinfo=UTC),
                                              currency=s.currency, total_assets=value, cash=value))
+        return out
+
+    def wealth_calendar(self, now: datetime) -> list[Payload]:
+        """Once a day: the brokerage-wide facts of the coming weeks — two IPO windows (one open now, one opening
+        in a few days) and a dividend or split on each listed symbol, dated from today."""
+        today = now.date()
+        if not self.wealth or self.wealth_day == today:
+            return []
+        self.wealth_day, rng = today, self.wealth_rng
+        day = lambda n: today + timedelta(days=n)  # noqa: E731
+        out: list[Payload] = [
+            wl.IpoWindowAnnounced(ipo_id=f"IPO-{today:%Y%m%d}-A", security="6618.HK", name="JD Health Demo",
+                                  open_date=day(-1), close_date=day(3), listing_date=day(8), announced_at=now),
+            wl.IpoWindowAnnounced(ipo_id=f"IPO-{today:%Y%m%d}-B", security="2259.HK", name="Zijin Gold Demo",
+                                  open_date=day(4), close_date=day(9), listing_date=day(14), announced_at=now)]
+        for symbol, market, ccy in SYMBOLS:
+            ex = day(rng.randint(1, 20))
+            split = rng.random() < 0.15
+            out.append(wl.CorporateActionAnnounced(
+                action_id=f"CA-{symbol}-{today:%Y%m%d}", security=f"{symbol}.{market}",
+                kind=wl.CorporateActionKind.split if split else wl.CorporateActionKind.dividend,
+                ex_date=ex, record_date=ex + timedelta(days=1), pay_date=ex + timedelta(days=15),
+                amount_per_share=None if split else Decimal(rng.randint(5, 300)) / 100,
+                currency=None if split else ccy, ratio="2:1" if split else None, announced_at=now))
+        return out
+
+    def wealth_events(self, s: Sim, now: datetime) -> list[Payload]:
+        """With an account's valuation: the positions it holds (`wealth`), now and then an IPO subscription or
+        a maturing note, and the day's brokerage-wide calendar the first time it is needed."""
+        if not self.wealth or s.account_id is None:
+            return []
+        rng = self.wealth_rng
+        market = {k: m for k, m, _ in SYMBOLS}
+        out = self.wealth_calendar(now)
+        out.append(wl.PositionsReported(customer_id=s.customer_id, account_id=s.account_id, as_of=now, positions=[
+            wl.Holding(security=f"{k}.{market.get(k, 'HK')}", quantity=v) for k, v in sorted(s.positions.items())]))
+        roll = rng.random()
+        if roll < 0.15:
+            out.append(wl.IpoSubscribed(customer_id=s.customer_id, ipo_id=f"IPO-{now.date():%Y%m%d}-A",
+                                        account_id=s.account_id, quantity=Decimal(rng.choice([500, 1000, 2000])),
+                                        updated_at=now))
+        elif roll < 0.25:
+            out.append(wl.MaturityScheduled(
+                customer_id=s.customer_id, maturity_id=f"MAT-{s.account_id}-{now.date():%Y%m%d}",
+                account_id=s.account_id, product=rng.choice(["HKGB 2.5% note", "USD fixed deposit 3M", "SGS bond"]),
+                maturity_date=now.date() + timedelta(days=rng.randint(2, 30)),
+                amount=Decimal(rng.choice([10_000, 50_000, 100_000])), currency=s.currency, scheduled_at=now))
         return out
 
     def duplicate(self) -> list[Payload]:
@@ -311,7 +364,7 @@ async def run(settings: KafkaSettings, *, rate: float, customers: int, total: in
     producer = EventProducer(settings, client_id="demo-platform")
     await producer.start()
     platform = Platform(seed=seed, manager_codes=manager_codes, history_days=HISTORY_DAYS,
-                        duplicate_every=duplicate_every, staff=DEMO_STAFF, risk=True)
+                        duplicate_every=duplicate_every, staff=DEMO_STAFF, risk=True, wealth=True)
     sent = 0
     answers = asyncio.create_task(answer_requests(settings, producer, seed=seed))  # the CRM's requests
     try:
