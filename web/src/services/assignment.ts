@@ -53,8 +53,16 @@ export interface ManagerRow {
   status: "active" | "absent" | "resigned" | string;
   referral_code: string | null;
   changed_at: string;
+  /** places routing may still fill (0 when absent or full) */
+  idle?: number;
+  /** load / capacity (above 1 when the capacity was lowered under the load; null for a capacity of 0) */
+  utilisation?: number | null;
 }
-export interface Team { team_id: string; name: string; leader_id: string | null; protection_days: number; pool_sla_minutes?: number | null; changed_at: string; members?: { manager_id: string; status: string }[] }
+/** What a reclaim does with the team's customers (null: the service's default). */
+export type ReclaimPolicy = "pool" | "reroute";
+export interface Team { team_id: string; name: string; leader_id: string | null; protection_days: number; pool_sla_minutes?: number | null; reclaim_policy?: ReclaimPolicy | null; changed_at: string; members?: { manager_id: string; status: string }[] }
+/** A team's load against capacity: managers not resigned; capacity and idle of the active ones. */
+export interface TeamCapacity { team_id: string | null; name: string | null; managers: number; active_managers: number; load: number; capacity: number; idle: number; utilisation: number | null }
 export interface RuleDefinition {
   position: number; name?: string | null; team_id?: string | null; manager_id?: string | null; strategy: "round_robin" | "least_loaded";
   /** "team_pool": queued in team_id's pool for its lead (rules saved before step-by-step allocation have none) */
@@ -92,6 +100,11 @@ export async function resignManager(id: string, handover: "manager" | "pool", to
 export async function listTeams(signal?: AbortSignal): Promise<Team[]> {
   const { data } = await assignmentApi.GET("/teams", { signal });
   return (data as unknown as { items: Team[] }).items;
+}
+
+export async function teamsCapacity(signal?: AbortSignal): Promise<TeamCapacity[]> {
+  const { data } = await assignmentApi.GET("/teams/capacity", { signal });
+  return (data as unknown as { items: TeamCapacity[] }).items;
 }
 
 export async function getTeam(id: string, signal?: AbortSignal): Promise<Team> {

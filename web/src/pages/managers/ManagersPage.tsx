@@ -1,5 +1,6 @@
 // Account Managers (seed 000 "Account Managers", seed 002 客户经理管理): the list with team and status
-// filters, add / edit, resign with hand-over, and each manager's referral QR code.
+// filters, add / edit, resign with hand-over, each manager's referral QR code, and load against capacity (each
+// manager's bar and free places, the teams' totals).
 import { submitValid } from "../../components/submitValid";
 import { EditOutlined, PlusOutlined, QrcodeOutlined, UserDeleteOutlined } from "@ant-design/icons";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -9,10 +10,12 @@ import { useAuth } from "../../auth/AuthProvider";
 import { ProblemAlert } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import type { MessageKey } from "../../i18n/en";
-import { createManager, editManager, listTeams, managersPage, resignManager, type ManagerRow } from "../../services/assignment";
+import { createManager, editManager, listTeams, managersPage, resignManager, teamsCapacity, type ManagerRow } from "../../services/assignment";
+import { barColor, barPercent, barStatus } from "./capacity";
 import { ManagerForm, toCreateBody, toPatchBody, type ManagerValues } from "./ManagerForm";
 import { QrCodeDialog } from "./QrCodeDialog";
 import { ResignDialog, type ResignValues } from "./ResignDialog";
+import { TeamCapacity } from "./TeamCapacity";
 
 export default function ManagersPage() {
   const { t } = useI18n();
@@ -28,6 +31,7 @@ export default function ManagersPage() {
   const [resigning, setResigning] = useState<ManagerRow | null>(null);
   const [form] = Form.useForm<ManagerValues>();
   const teams = useQuery({ queryKey: ["teams"], queryFn: ({ signal }) => listTeams(signal) });
+  const capacity = useQuery({ queryKey: ["managers", "capacity"], queryFn: ({ signal }) => teamsCapacity(signal) });
   const cursor = cursors[cursors.length - 1];
   const q = useQuery({
     queryKey: ["managers", team, status, cursor],
@@ -65,6 +69,8 @@ export default function ManagersPage() {
           onChange={(v) => { setCursors([null]); setStatus(v ?? null); }}
           options={["active", "absent", "resigned"].map((s) => ({ value: s, label: t(`managers.status.${s}` as MessageKey) }))} />
       </Space>
+      {capacity.isError ? <ProblemAlert error={capacity.error} onRetry={() => void capacity.refetch()} />
+        : <TeamCapacity teams={(capacity.data ?? []).filter((x) => !team || x.team_id === team)} loading={capacity.isPending} />}
       {q.isError ? <ProblemAlert error={q.error} onRetry={() => void q.refetch()} /> : (
         <Table<ManagerRow> rowKey="manager_id" size="middle" pagination={false} dataSource={q.data?.items ?? []} loading={q.isPending}
           locale={{ emptyText: t("managers.empty") }} data-testid="managers-table"
@@ -75,8 +81,9 @@ export default function ManagersPage() {
             { title: t("managers.regions"), dataIndex: "regions", render: (v: string[]) => v.map((x) => <Tag key={x}>{x}</Tag>) },
             { title: t("managers.languages"), dataIndex: "languages", render: (v: string[]) => v.map((x) => <Tag key={x}>{x}</Tag>) },
             { title: t("managers.load"), key: "load", width: 170, render: (_, r) => (
-              <><Progress percent={r.capacity ? Math.round((100 * r.load) / r.capacity) : 100} size="small" showInfo={false} aria-label={t("managers.load")} />
-                {t("managers.loadOf", { load: r.load, capacity: r.capacity })}</>) },
+              <><Progress percent={barPercent(r.utilisation)} status={barStatus(r.utilisation)} strokeColor={barColor(r.utilisation)} size="small" showInfo={false} aria-label={t("capacity.barFor", { name: r.name })} />
+                {t("managers.loadOf", { load: r.load, capacity: r.capacity })}
+                {r.status === "active" && r.idle !== undefined && <Typography.Text type="secondary"> · {t("managers.idle", { n: r.idle })}</Typography.Text>}</>) },
             { title: t("managers.status"), dataIndex: "status", render: (v: string) => <Tag color={v === "active" ? "green" : v === "absent" ? "orange" : undefined}>{t(`managers.status.${v}` as MessageKey)}</Tag> },
             { title: t("common.actions"), key: "act", render: (_, r) => (
               <Space size={4}>

@@ -158,6 +158,7 @@ export default function TeamsRulesPage() {
                     { title: t("teams.leader"), dataIndex: "leader_id", render: (v: string | null) => v ?? "—" },
                     { title: t("teams.protection"), dataIndex: "protection_days", render: (v: number) => t("teams.days", { n: v }) },
                     { title: t("teams.poolSla"), dataIndex: "pool_sla_minutes", render: (v?: number | null) => (v ? t("pool.minutes", { n: v }) : "—") },
+                    { title: t("teams.reclaim"), dataIndex: "reclaim_policy", render: (v: Team["reclaim_policy"]) => t(v ? `teams.reclaim.${v}` : "teams.reclaim.default") },
                   ]} />
               )}
             </QueryState>
