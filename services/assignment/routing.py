@@ -97,7 +97,7 @@ class Router:
         eid = str(ev.event_id)
         agg = uow.customer(p.customer_id)
         facts = CustomerFacts(p.customer_id, p.channel, p.user_region, p.active_region, p.language,
-                              p.referral_code, p.institution_id)
+                              p.referral_code, p.institution_id, tuple(p.segment_ids))
         if agg is not None and (agg.has_seen(eid) or ALL_STAGES in agg.slots or agg.merged
                                 or agg.queued is not None):
             if agg.merged and not agg.has_seen(eid):  # routed if an unmerge leaves the customer without owner

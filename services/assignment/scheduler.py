@@ -148,7 +148,8 @@ def _facts_of(agg: CustomerAssignment, slot: dict[str, Any], known: dict[str, An
     routing recorded (referral code, institution)."""
     i = {**(slot.get("inputs") or {}), **{k: v for k, v in (known or {}).items() if v is not None}}
     return CustomerFacts(agg.customer_id, i.get("channel"), i.get("user_region"), i.get("active_region"),
-                         i.get("language"), i.get("referral_code"), i.get("institution_id"))
+                         i.get("language"), i.get("referral_code"), i.get("institution_id"),
+                         tuple(i.get("segments") or ()))
 
 
 class PoolSla:

@@ -152,3 +152,14 @@ def test_a_rule_can_route_by_institution():
     assert (d.manager_id, d.rule_id) == ("m1", "bank") and d.inputs["institution_id"] == "inst-harbour"
     assert route(facts(channel="manual_import", institution_id="inst-other"), rules, {}, managers).manager_id == "m2"
     assert route(facts(channel="manual_import"), rules, {}, managers).manager_id == "m2"
+
+
+def test_a_rule_can_route_by_segment():
+    managers = {"m1": cand("m1"), "m2": cand("m2")}
+    rules = [rule("vip", 10, manager_id="m1", segments=["seg-a", "seg-b"]), rule("rest", 20, manager_id="m2")]
+    d = route(facts(segments=("seg-x", "seg-b")), rules, {}, managers)
+    assert (d.manager_id, d.rule_id) == ("m1", "vip") and d.inputs["segments"] == ["seg-x", "seg-b"]
+    assert route(facts(segments=("seg-x",)), rules, {}, managers).manager_id == "m2"
+    assert route(facts(), rules, {}, managers).manager_id == "m2"
+    assert route(facts(segments=("SEG-A",)), rules, {}, managers).manager_id == "m2"  # ids are exact
+    assert "segments" not in route(facts(), rules, {}, managers).inputs

@@ -117,3 +117,7 @@ class RuleIn(Strict):
     institutions: list[EntityId] = Field(default_factory=list, max_length=500,
                                          description="Institution ids (customer service's institutions): routing "
                                                      "by institution. Empty matches any.")
+    segments: list[EntityId] = Field(default_factory=list, max_length=100,
+                                     description="Saved segment ids (the customer service's `/customers/segments`): "
+                                                 "the customer is in any of them at registration "
+                                                 "(`customer_registered.segment_ids`). Empty matches any.")

@@ -37,6 +37,7 @@ class CustomerFacts:
     language: str | None = None
     referral_code: str | None = None
     institution_id: str | None = None
+    segments: tuple[str, ...] = ()  # the customer service's saved segments it is in (at registration)
 
     @property
     def region(self) -> str | None:
@@ -47,7 +48,8 @@ class CustomerFacts:
         return {"channel": self.channel, "region": self.region, "user_region": self.user_region,
                 "active_region": self.active_region, "language": self.language,
                 "referral_code": self.referral_code,
-                **({"institution_id": self.institution_id} if self.institution_id else {})}
+                **({"institution_id": self.institution_id} if self.institution_id else {}),
+                **({"segments": list(self.segments)} if self.segments else {})}
 
 
 def _norm(values: Any) -> tuple[str, ...]:
@@ -79,6 +81,7 @@ class Rule:
     languages: tuple[str, ...] = ()
     referral_codes: tuple[str, ...] = ()
     institutions: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()  # segment ids (exact): the customer is in any of them
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Rule:
@@ -88,7 +91,7 @@ class Rule:
                    enabled=bool(d.get("enabled", True)),
                    regions=_norm(d.get("regions")), channels=_norm(d.get("channels")),
                    languages=_norm(d.get("languages")), referral_codes=_norm(d.get("referral_codes")),
-                   institutions=_norm(d.get("institutions")))
+                   institutions=_norm(d.get("institutions")), segments=tuple(d.get("segments") or ()))
 
     def matches(self, facts: CustomerFacts) -> bool:
         if not self.enabled:
@@ -100,6 +103,8 @@ class Rule:
         if self.referral_codes and (facts.referral_code or "").strip().lower() not in self.referral_codes:
             return False
         if self.institutions and (facts.institution_id or "").lower() not in self.institutions:
+            return False
+        if self.segments and not set(self.segments) & set(facts.segments):
             return False
         return language_matches(self.languages, facts.language)
 

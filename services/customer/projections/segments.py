@@ -16,23 +16,28 @@ SEGMENTS_FACT = "crm.segments_changed"
 
 
 def apply_membership(session: Session, t: Tables, events: list[Any]) -> None:
-    """`customer_segment_membership` from the customers' `crm.segments_changed` facts: the latest set per
-    customer; a segment kept keeps its `since`."""
-    latest: dict[str, Any] = {}
+    """`customer_segment_membership` from the customers' `crm.segments_changed` facts, in order: each fact's
+    set; a segment kept keeps its `since` (also across facts of one batch: a rebuild's batches are larger)."""
+    facts: dict[str, list[Any]] = {}
     for e in events:
-        latest[e.row["customer_id"]] = e.fact
-    if not latest:
+        facts.setdefault(e.row["customer_id"], []).append(e.fact)
+    if not facts:
         return
     m = t.membership
-    ids = sorted(latest)
-    have: dict[tuple[str, str], Any] = {}
+    ids = sorted(facts)
+    since: dict[str, dict[str, Any]] = {cid: {} for cid in ids}
     for i in range(0, len(ids), 5000):
         chunk = ids[i:i + 5000]
-        have.update(((r.customer_id, r.segment_id), r.since) for r in session.execute(
-            select(m.c.customer_id, m.c.segment_id, m.c.since).where(id_in(session, m.c.customer_id, chunk))))
+        for r in session.execute(select(m.c.customer_id, m.c.segment_id, m.c.since)
+                                 .where(id_in(session, m.c.customer_id, chunk))):
+            since[r.customer_id][r.segment_id] = r.since
         session.execute(delete(m).where(id_in(session, m.c.customer_id, chunk)))
-    rows = [{"segment_id": sid, "customer_id": cid, "since": have.get((cid, sid), fact["at"])}
-            for cid in ids for fact in [latest[cid]] for sid in sorted(set(fact["data"]["segments"]))]
+    rows = []
+    for cid in ids:
+        cur = since[cid]
+        for fact in facts[cid]:
+            cur = {sid: cur.get(sid, fact["at"]) for sid in sorted(set(fact["data"]["segments"]))}
+        rows += [{"segment_id": sid, "customer_id": cid, "since": at} for sid, at in sorted(cur.items())]
     if rows:
         session.execute(m.insert(), rows)
 

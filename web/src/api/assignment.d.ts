@@ -547,6 +547,11 @@ export interface components {
             /** Regions */
             regions?: string[];
             /**
+             * Segments
+             * @description Saved segment ids (the customer service's `/customers/segments`): the customer is in any of them at registration (`customer_registered.segment_ids`). Empty matches any.
+             */
+            segments?: string[];
+            /**
              * Strategy
              * @default round_robin
              * @enum {string}

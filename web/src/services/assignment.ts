@@ -70,6 +70,8 @@ export interface RuleDefinition {
   enabled: boolean; regions: string[]; channels: string[]; languages: string[]; referral_codes: string[];
   /** customer-service institution ids (rules saved before the condition existed have none) */
   institutions?: string[];
+  /** customer-service saved segment ids: the customer is in any of them at registration */
+  segments?: string[];
 }
 export interface RuleRow { rule_id: string; version: number; position: number; enabled: boolean; definition: RuleDefinition; changed_at: string; changed_by: string | null }
 export interface RuleVersion { rule_id: string; version: number; definition: RuleDefinition; changed_at: string; changed_by: string | null }

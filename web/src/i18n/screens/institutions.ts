@@ -11,6 +11,7 @@ export const institutionsEn = {
   "institutions.team": "Team",
   "institutions.updated": "Updated",
   "rules.institutions": "Institutions",
+  "rules.segments": "Segments",
 } as const;
 
 export const institutionsZh: Record<keyof typeof institutionsEn, string> = {
@@ -25,4 +26,5 @@ export const institutionsZh: Record<keyof typeof institutionsEn, string> = {
   "institutions.team": "团队",
   "institutions.updated": "更新时间",
   "rules.institutions": "机构",
+  "rules.segments": "客户分组",
 };

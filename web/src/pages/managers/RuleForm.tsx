@@ -2,6 +2,7 @@ import { Form, Input, InputNumber, Select, Switch } from "antd";
 import type { FormInstance } from "antd";
 import { useI18n } from "../../i18n";
 import type { ManagerRow, RuleBody, RuleDefinition, Team } from "../../services/assignment";
+import type { Segment } from "../../services/customers";
 import type { Institution } from "../../services/institutions";
 import { CHANNELS } from "../../services/models";
 import { COUNTRY, ENTITY_ID, invalidEntries, LANGUAGE, REFERRAL_CODE } from "./validation";
@@ -14,7 +15,7 @@ export function toRuleBody(v: RuleValues): RuleBody {
   return { ...d, name: d.name?.trim() || null, team_id: d.team_id || null, manager_id: d.manager_id || null } as RuleBody;
 }
 
-export function RuleForm({ form, existing, teams, managers, institutions = [] }: { form: FormInstance<RuleValues>; existing: boolean; teams: Team[]; managers: ManagerRow[]; institutions?: Institution[] }) {
+export function RuleForm({ form, existing, teams, managers, institutions = [], segments = [] }: { form: FormInstance<RuleValues>; existing: boolean; teams: Team[]; managers: ManagerRow[]; institutions?: Institution[]; segments?: Segment[] }) {
   const { t, label } = useI18n();
   const list = (pattern: RegExp) => ({
     validator: (_: unknown, v?: string[]) => {
@@ -24,7 +25,7 @@ export function RuleForm({ form, existing, teams, managers, institutions = [] }:
   });
   return (
     <Form<RuleValues> form={form} layout="vertical" name="rule"
-      initialValues={{ position: 100, strategy: "round_robin", allocation: "direct", enabled: true, regions: [], channels: [], languages: [], referral_codes: [], institutions: [] }}>
+      initialValues={{ position: 100, strategy: "round_robin", allocation: "direct", enabled: true, regions: [], channels: [], languages: [], referral_codes: [], institutions: [], segments: [] }}>
       <Form.Item name="rule_id" label={t("rules.id")} rules={[{ required: true, message: t("common.required") }, { pattern: ENTITY_ID, message: t("managers.badId") }]}>
         <Input disabled={existing} maxLength={64} />
       </Form.Item>
@@ -48,6 +49,11 @@ export function RuleForm({ form, existing, teams, managers, institutions = [] }:
       <Form.Item name="institutions" label={t("rules.institutions")} rules={[list(ENTITY_ID)]}>
         <Select mode="multiple" showSearch optionFilterProp="label" data-testid="rule-institutions"
           options={institutions.map((i) => ({ value: i.institution_id, label: `${i.name} (${i.institution_id})` }))} />
+      </Form.Item>
+      {/* the rule matches a customer in any of these saved segments at registration (customer service's segments) */}
+      <Form.Item name="segments" label={t("rules.segments")} rules={[list(ENTITY_ID)]}>
+        <Select mode="multiple" showSearch optionFilterProp="label" data-testid="rule-segments"
+          options={segments.map((s) => ({ value: s.segment_id, label: `${s.name} (${t(`segments.kind.${s.kind}` as "segments.kind.static")})` }))} />
       </Form.Item>
       <Form.Item name="team_id" label={t("managers.team")}>
         <Select allowClear options={teams.map((x) => ({ value: x.team_id, label: x.name }))} />

@@ -11,6 +11,7 @@ import { ProblemAlert, QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import type { MessageKey } from "../../i18n/en";
 import { getTeam, listRules, listTeams, managersPage, ruleVersions, saveRule, type RuleDefinition, type RuleRow, type Team } from "../../services/assignment";
+import { listSegments } from "../../services/customers";
 import { allInstitutions } from "../../services/institutions";
 import { CHANNELS } from "../../services/models";
 import { RuleForm, toRuleBody, type RuleValues } from "./RuleForm";
@@ -24,7 +25,7 @@ function targetOf(d: RuleDefinition, t: ReturnType<typeof useI18n>["t"]): string
 
 function Conditions({ d }: { d: RuleDefinition }) {
   const { t, label } = useI18n();
-  const parts: [MessageKey, string[]][] = [["managers.regions", d.regions], ["field.channel", d.channels.map((c) => label("channel", c))], ["managers.languages", d.languages], ["rules.referralCodes", d.referral_codes], ["rules.institutions", d.institutions ?? []]];
+  const parts: [MessageKey, string[]][] = [["managers.regions", d.regions], ["field.channel", d.channels.map((c) => label("channel", c))], ["managers.languages", d.languages], ["rules.referralCodes", d.referral_codes], ["rules.institutions", d.institutions ?? []], ["rules.segments", d.segments ?? []]];
   const set = parts.filter(([, v]) => v.length);
   if (!set.length) return <Typography.Text type="secondary">{t("rules.anyCustomer")}</Typography.Text>;
   return <>{set.map(([k, v]) => <div key={k}><Typography.Text type="secondary">{t(k)}:</Typography.Text> {v.map((x) => <Tag key={x}>{x}</Tag>)}</div>)}</>;
@@ -105,6 +106,7 @@ export default function TeamsRulesPage() {
   const rules = useQuery({ queryKey: ["rules"], queryFn: ({ signal }) => listRules(signal) });
   const managers = useQuery({ queryKey: ["managers", "active-all"], queryFn: ({ signal }) => managersPage({ status: "active", limit: 500 }, signal), enabled: manage });
   const institutions = useQuery({ queryKey: ["institutions", "all"], queryFn: ({ signal }) => allInstitutions(signal), enabled: manage });
+  const segments = useQuery({ queryKey: ["customers", "segments"], queryFn: ({ signal }) => listSegments(signal), enabled: manage });
   const [versionsOf, setVersionsOf] = useState<string | null>(null);
   const [editing, setEditing] = useState<RuleRow | "new" | null>(null);
   const [form] = Form.useForm<RuleValues>();
@@ -169,7 +171,7 @@ export default function TeamsRulesPage() {
       <Versions ruleId={versionsOf} onClose={() => setVersionsOf(null)} />
       <Modal open={editing !== null} forceRender width={600} onCancel={() => setEditing(null)} title={editing === "new" ? t("rules.add") : t("rules.editRule", { id: editing?.rule_id ?? "" })}
         okText={t("common.save")} confirmLoading={save.isPending} onOk={() => submitValid(form, (v) => save.mutate(v))}>
-        <RuleForm form={form} existing={editing !== "new" && editing !== null} teams={teams.data ?? []} managers={managers.data?.items ?? []} institutions={institutions.data ?? []} />
+        <RuleForm form={form} existing={editing !== "new" && editing !== null} teams={teams.data ?? []} managers={managers.data?.items ?? []} institutions={institutions.data ?? []} segments={segments.data ?? []} />
         {save.isError && <ProblemAlert error={save.error} />}
       </Modal>
     </>

@@ -28,6 +28,12 @@ describe("route preview", () => {
     expect(routeFor(rs, {})?.rule_id).toBe("fallback");
     expect(routeFor([rule("old", 1)], { institution_id: "INST-A" })?.rule_id).toBe("old"); // saved before the condition existed
   });
+  it("matches segments like the router: any of the rule's ids, exactly; a customer in none never matches", () => {
+    const rs = [rule("seg", 5, { segments: ["seg-a", "seg-b"], team_id: "T-VIP" }), rule("fallback", 1000, { team_id: "T-POOL" })];
+    expect(routeFor(rs, { segments: ["seg-x", "seg-b"] })?.rule_id).toBe("seg");
+    expect(routeFor(rs, { segments: ["SEG-A"] })?.rule_id).toBe("fallback");
+    expect(routeFor(rs, {})?.rule_id).toBe("fallback");
+  });
   it("matches languages like the router: zh covers zh-HK, zh-hk only zh-HK", () => {
     expect(languageMatches(["zh"], "zh-Hant")).toBe(true);
     expect(languageMatches(["zh-hk"], "zh")).toBe(false);

@@ -2,7 +2,7 @@
 // matching as services/assignment/domain/rules.py Rule.matches). The API assigns; this only previews.
 import type { RuleRow } from "../../services/assignment";
 
-export interface CustomerFacts { region?: string | null; channel?: string | null; language?: string | null; referral_code?: string | null; institution_id?: string | null }
+export interface CustomerFacts { region?: string | null; channel?: string | null; language?: string | null; referral_code?: string | null; institution_id?: string | null; segments?: string[] }
 
 const lower = (xs: string[]) => xs.map((x) => x.toLowerCase());
 
@@ -20,6 +20,7 @@ export function ruleMatches(rule: RuleRow, f: CustomerFacts): boolean {
   if (d.channels.length && !lower(d.channels).includes((f.channel ?? "").toLowerCase())) return false;
   if (d.referral_codes.length && !lower(d.referral_codes).includes((f.referral_code ?? "").trim().toLowerCase())) return false;
   if (d.institutions?.length && !lower(d.institutions).includes((f.institution_id ?? "").toLowerCase())) return false;
+  if (d.segments?.length && !d.segments.some((s) => (f.segments ?? []).includes(s))) return false;
   return languageMatches(d.languages, f.language);
 }
 
