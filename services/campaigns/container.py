@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from shared.runtime import journal
 from shared.runtime.container import OutboxContainer
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.kafka import BatchConsumer
+from shared.runtime.leader import LeaderScheduler
 from shared.runtime.projection import rebuild_from_store
 from shared.runtime.replay import replay_to_end
 
@@ -35,6 +37,7 @@ from .consumers import (
 )
 from .evaluation import Evaluator
 from .execution import Executor, Scheduler
+from .lists import ListImporter
 from .outbox import CampaignOutboxMapper
 from .projections import queries as q
 from .projections.tables import (
@@ -109,6 +112,22 @@ class Container(OutboxContainer):
         return Evaluator(self.sessions, lambda cid: self.app.get_campaign(cid).scope, tracking=q.funnel,
                          interval_s=self.settings.indicators_interval_s, clock=lambda: self.executor.clock())
 
+    @property
+    def list_dir(self) -> Path:
+        path = Path(self.settings.list_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @cached_property
+    def list_importer(self) -> ListImporter:
+        return ListImporter(self.sessions, chunk_rows=self.settings.list_chunk_rows)
+
+    @cached_property
+    def list_scheduler(self) -> LeaderScheduler:
+        """Validates uploaded audience lists, on the replica holding `campaigns-lists` (resumable by chunk)."""
+        return LeaderScheduler(self.app, "campaigns-lists", self.list_importer.run_once,
+                               interval_s=self.settings.scheduler_interval_s)
+
     @cached_property
     def scheduler(self) -> Scheduler:
         return Scheduler(self.executor, interval_s=self.settings.scheduler_interval_s, evaluator=self.evaluator)
@@ -124,4 +143,4 @@ class Container(OutboxContainer):
                 k.topic(topics.dead_letter_topic("campaigns"))]
 
     def worker_components(self) -> list[Any]:
-        return [self.consumer, self.relay, self.scheduler]
+        return [self.consumer, self.relay, self.scheduler, self.list_scheduler]

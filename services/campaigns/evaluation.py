@@ -131,7 +131,7 @@ def target_figures(session: Session, campaign_id: str, start: datetime, end: dat
 def control_figures(session: Session, campaign_id: str, audience: Mapping[str, Any], scope: q.DataScope,
                     start: datetime, end: datetime) -> dict[str, Any] | None:
     """The untargeted customers matching the audience filter now, within the creator's scope (None for a list)."""
-    if audience.get("customer_ids"):
+    if audience.get("customer_ids") or audience.get("list_id"):
         return None
     population = q.audience_select(audience, [scope], customer.c.customer_id).where(
         customer.c.customer_id.not_in(select(target.c.customer_id).where(target.c.campaign_id == campaign_id)))

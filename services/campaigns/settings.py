@@ -29,6 +29,10 @@ class CampaignsSettings(OneDatabaseSettings):
     indicators_interval_s: float = Field(default=86_400.0, gt=0)
     # Outreach (SMS, e-mail, in-app): at most this many targets' messages per campaign per scheduler tick.
     outreach_per_tick: int = Field(default=1000, ge=1, le=10_000)
+    # Audience lists (CSV of customer ids): where an upload is spooled, its largest size, rows per transaction.
+    list_dir: str = Field(default="var/campaigns/uploads", description="Temporary files of uploads in progress.")
+    list_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="Largest audience list (413).")
+    list_chunk_rows: int = Field(default=5000, ge=1, le=50_000)
     preview_sample_size: int = Field(default=20, ge=0, le=200)
     page_max: int = Field(default=200, gt=0, le=1000)
 

@@ -75,7 +75,7 @@ class ExecutionCounts(Payload):
 
 class AudienceFilter(Payload):
     """Who a campaign targets: customers matching every given attribute (an empty list matches all), or the
-    listed customer ids (then the attributes are ignored)."""
+    listed customer ids, or the members of an uploaded audience list (then the attributes are ignored)."""
 
     stages: list[Stage] = Field(default_factory=list, max_length=10, description="Lifecycle stages.")
     user_regions: list[CountryCode] = Field(default_factory=list, max_length=300)
@@ -87,7 +87,10 @@ class AudienceFilter(Payload):
     assigned: bool | None = Field(default=None, description="Only assigned (true) or unassigned (false) customers.")
     tags: list[ShortText] = Field(default_factory=list, max_length=50, description="Customers with any of these tags.")
     customer_ids: list[CustomerId] = Field(default_factory=list, max_length=10_000,
-                                           description="An explicit list of customer ids (an import).")
+                                           description="An explicit list of customer ids (a short one).")
+    list_id: EntityId | None = Field(default=None, description="An uploaded audience list (up to 1,000,000 ids: "
+                                                               "POST /campaigns/audience-lists), once validated; "
+                                                               "then the attributes are ignored.")
 
 
 class CampaignPlan(Payload):

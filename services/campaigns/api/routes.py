@@ -22,6 +22,7 @@ from shared.runtime.cursor import CursorQuery, codec_for
 from ..domain.campaign import MANUAL, Campaign
 from ..projections import queries as q
 from .deps import container, data_scope, level, not_found, run_command, sees
+from .lists import check_audience_list
 from .models import (
     AudienceBody,
     AudiencePreview,
@@ -70,6 +71,7 @@ async def _visible(request: Request, principal: Principal, campaign_id: str) -> 
 @router.post("", status_code=201, response_model=CampaignView)
 async def create_campaign(request: Request, body: PlanBody, principal: Writer) -> dict[str, Any]:
     """A new draft campaign. Its audience is resolved within the creator's data scope."""
+    await check_audience_list(request, principal, body.audience)
     c = container(request)
     campaign = await run_command(c.app.create, plan=_plan(body), by=principal.user_id, level=level(request, principal),
                                  scope=data_scope(principal).as_dict(), at=_now())
@@ -101,6 +103,7 @@ async def list_campaigns(request: Request, principal: Reader, status: CampaignSt
 @router.post("/audience/preview", response_model=AudiencePreview)
 async def preview_audience(request: Request, body: AudienceBody, principal: Reader) -> dict[str, Any]:
     """How many customers an audience holds now, and a sample, within the caller's data scope."""
+    await check_audience_list(request, principal, body)
     scope = data_scope(principal)
     return await _preview(request, body.model_dump(mode="json"), scope, scope)
 
@@ -151,6 +154,7 @@ async def preview_campaign_audience(request: Request, campaign_id: str, principa
 async def edit_campaign(request: Request, campaign_id: str, body: PlanBody, principal: Writer) -> dict[str, Any]:
     """Replace the plan. An approved campaign goes back to review; a rejected one becomes a draft again."""
     await _visible(request, principal, campaign_id)
+    await check_audience_list(request, principal, body.audience)
     campaign = await run_command(container(request).app.edit, campaign_id, plan=_plan(body), by=principal.user_id,
                                  at=_now(), campaign_id=campaign_id)
     return campaign_view(campaign)

@@ -19,6 +19,7 @@ from .tables import (
     customer,
     customer_tag,
     indicator,
+    list_member,
     manager,
     outreach,
     owner,
@@ -47,6 +48,14 @@ class DataScope:
     def of(cls, stored: Mapping[str, Any]) -> DataScope:
         return cls(str(stored["scope"]), str(stored["user_id"]), tuple(stored.get("teams", ())), stored.get("team"))
 
+    def holds(self, manager_id: str | None, team_id: str | None) -> bool:
+        """Whether a customer followed up by `manager_id` in `team_id` is within the scope (as `_audience_select`)."""
+        if self.scope == "own":
+            return manager_id == self.user_id
+        if self.scope == "team":
+            return team_id in self.teams
+        return True
+
     def as_dict(self) -> dict[str, Any]:
         return {"scope": self.scope, "user_id": self.user_id, "teams": list(self.teams), "team": self.team}
 
@@ -55,7 +64,10 @@ def _audience_select(audience: Mapping[str, Any], scopes: Sequence[DataScope], *
     """The customers of `audience` within every one of `scopes`."""
     q = select(*columns).select_from(customer.outerjoin(owner, owner.c.customer_id == customer.c.customer_id))
     ids = audience.get("customer_ids") or []
-    if ids:
+    if audience.get("list_id"):
+        q = q.where(customer.c.customer_id.in_(select(list_member.c.customer_id)
+                                               .where(list_member.c.list_id == audience["list_id"])))
+    elif ids:
         q = q.where(customer.c.customer_id.in_(sorted(set(ids))))
     else:
         for key, column in ATTRIBUTE_FILTERS:

@@ -8,7 +8,19 @@ processed ids): `cp_customer`, `cp_customer_tag`, `cp_owner`, `cp_manager` — w
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, Numeric, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+)
 
 from shared.runtime.db import tracking_tables
 from shared.runtime.journal import journal_table
@@ -200,6 +212,46 @@ indicator = Table(  # one row per (campaign, dimension, key): dimension "campaig
 # The platform events the consumer applied (the outreach results): `brokerage.*` topics keep 30 days, so the
 # rebuild replays this journal after the topics (shared.runtime.journal; applying twice changes nothing).
 intake_journal = journal_table(metadata, "cp_journal")
+
+# ------------------------------------------------------------- imported audience lists (`lists.py`), not replayed
+audience_list = Table(  # one upload of customer ids: its id is the content's hash and the uploader's
+    "cp_list", metadata,
+    Column("list_id", String(40), primary_key=True),
+    Column("filename", String(200), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("scope", JSON, nullable=False),  # the uploader's data scope: rows beyond it are rejected
+    Column("state", String(16), nullable=False),  # queued, running, done, failed
+    Column("rows_estimate", BigInteger, nullable=False),
+    Column("rows_read", BigInteger, nullable=False),  # the checkpoint
+    Column("accepted", BigInteger, nullable=False),
+    Column("rejected", BigInteger, nullable=False),
+    Column("error", String(200), nullable=True),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("finished_at", TS, nullable=True),
+)
+
+list_chunk = Table(  # the uploaded file, in chunks of 1 MiB (read back as one stream: no shared volume)
+    "cp_list_chunk", metadata,
+    Column("list_id", String(40), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+
+list_member = Table(
+    "cp_list_member", metadata,
+    Column("list_id", String(40), primary_key=True),
+    Column("customer_id", String(64), primary_key=True),
+)
+
+list_reject = Table(  # row, field, reason: never a value of the file
+    "cp_list_reject", metadata,
+    Column("list_id", String(40), primary_key=True),
+    Column("row_no", BigInteger, primary_key=True),
+    Column("field", String(40), nullable=False),
+    Column("reason", String(40), nullable=False),
+)
 
 position_table, processed_table = tracking_tables(metadata)
 
