@@ -121,6 +121,9 @@ export const managersEn = {
   "teams.reclaim.pool": "Back to the team's pool",
   "teams.reclaim.reroute": "Routed again by the rules",
   "teams.reclaim.default": "Service default",
+  "action.queued": "Queued in the team's pool",
+  "action.pool_sla_breached": "Waited past the team pool's SLA",
+  "action.dequeued": "Left the team's pool",
 } as const;
 
 export const managersZh: Record<keyof typeof managersEn, string> = {
@@ -245,4 +248,7 @@ export const managersZh: Record<keyof typeof managersEn, string> = {
   "teams.reclaim.pool": "回到团队客户池",
   "teams.reclaim.reroute": "按规则重新分配",
   "teams.reclaim.default": "服务默认",
+  "action.queued": "进入团队客户池",
+  "action.pool_sla_breached": "团队客户池等待超时",
+  "action.dequeued": "离开团队客户池",
 };
