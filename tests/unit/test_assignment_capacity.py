@@ -1,6 +1,6 @@
 """Load against capacity: the pure totals, `GET /teams/capacity`, `GET /teams/{id}/capacity` and the managers'
 idle / utilisation (in-process API on SQLite, data scope, 404 outside it, 422 on a bad reclaim policy), and a
-hand-over that never exceeds the target's capacity when it filled up meanwhile."""
+hand-over that never exceeds the target's capacity when it filled up meanwhile, nor an unmerge its owner's."""
 
 from __future__ import annotations
 
@@ -71,6 +71,28 @@ def test_a_handover_never_exceeds_the_capacity_the_target_has_left_when_it_runs(
         held = slots(c)
         assert sorted(held.values()) == ["m3", "m3"] and ("x", "*") in held  # one handed over, one to the pool
         assert (load(c, "m3"), load(c, "m1")) == (2, 0)
+    finally:
+        c.engine.dispose()
+        c.app.close()
+
+
+def test_an_unmerge_never_gives_an_owner_back_beyond_their_capacity(tmp_path, clock):
+    from shared.events.crm_customer import CustomerUnmerged
+    from tests.unit.test_assignment_merge import ev, merged
+    from tests.unit.test_assignment_owner_change import route
+
+    c = base.bootstrap(base.settings_for(tmp_path), clock=clock)
+    try:
+        setup_org(c)  # m3: capacity 2
+        add_customers(c, ["old", "new", "b", "d"])
+        c.assigner.assign(ADMIN, ["old"], "m1")
+        c.assigner.assign(ADMIN, ["new"], "m3")
+        route(c, merged(at=clock.now()))  # the survivor keeps m1; m3 released
+        c.assigner.assign(ADMIN, ["b", "d"], "m3")  # m3 full again
+        clock.advance(hours=1)
+        route(c, ev(CustomerUnmerged(survivor_id="old", merged_id="new", unmerged_at=clock.now())))
+        assert ("new", "*") not in slots(c)  # m3 cannot take it back: it waits in the pool
+        assert load(c, "m3") == 2
     finally:
         c.engine.dispose()
         c.app.close()
