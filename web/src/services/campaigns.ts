@@ -1,5 +1,5 @@
 // Campaigns service: plan (create, edit, audience preview), peer review, start, history and targets.
-import { campaignsApi } from "../api/clients";
+import { campaignsApi, gatewayFetch } from "../api/clients";
 import type { components } from "../api/campaigns";
 
 type S = components["schemas"];
@@ -11,6 +11,10 @@ export type Audience = S["AudienceBody"];
 export type AudiencePreview = S["AudiencePreview"];
 export type HistoryEntry = S["HistoryEntry"];
 export type CampaignStatus = Campaign["status"];
+export type Target = S["TargetItem"];
+export type TargetPage = S["TargetPage"];
+export type ExecutionCounts = S["ExecutionCounts"];
+export const TARGET_STATUSES = ["targeted", "contacted", "reached", "interested", "declined", "converted"] as const;
 
 export const STATUSES: CampaignStatus[] = ["draft", "in_review", "approved", "rejected", "running", "closed"];
 export const DISTRIBUTIONS = ["assigned_manager", "team_queue", "round_robin", "least_loaded"] as const;
@@ -59,4 +63,17 @@ export async function reviewCampaign(id: string, decision: "approve" | "reject",
 export async function startCampaign(id: string): Promise<Campaign> {
   const { data } = await campaignsApi.POST("/campaigns/{campaign_id}/start", path(id));
   return data as Campaign;
+}
+
+/** A started campaign's targets with their execution status and each channel's delivery (keyset pages). */
+export async function campaignTargets(id: string, cursor: string | null, signal?: AbortSignal): Promise<TargetPage> {
+  const query = { limit: 50, ...(cursor ? { cursor } : {}) };
+  const { data } = await campaignsApi.GET("/campaigns/{campaign_id}/targets", { ...path(id), params: { ...path(id).params, query }, signal });
+  return data as TargetPage;
+}
+
+/** The campaign's whole audit log (its steps, the facts about its targets) as CSV. */
+export async function exportCampaignLog(id: string, signal?: AbortSignal): Promise<Blob> {
+  const res = await gatewayFetch("campaigns", `/campaigns/${encodeURIComponent(id)}/log.csv`, { signal });
+  return res.blob();
 }

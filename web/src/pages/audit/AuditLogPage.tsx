@@ -5,22 +5,12 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { Alert, Button, DatePicker, Input, Select, Space, Table, Tag, Typography } from "antd";
 import dayjs, { type Dayjs } from "dayjs";
 import { useState } from "react";
+import { downloadBlob as download } from "../../components/download";
 import { ProblemAlert } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import { exportAuditRecords, listAuditRecords, OUTCOMES, verifyChain, type AuditFilters, type AuditRecord } from "../../services/audit";
 
 const OUTCOME_COLOR: Record<string, string> = { allowed: "green", denied: "red", failed: "orange" };
-
-function download(blob: Blob, name: string) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 export default function AuditLogPage() {
   const { t, label } = useI18n();

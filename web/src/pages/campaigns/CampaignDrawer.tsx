@@ -1,4 +1,4 @@
-// One campaign: its plan, status and history; submit for review, a peer's approval or rejection (with a
+// One campaign: its plan, status, execution (once started) and history; submit for review, a peer's approval or rejection (with a
 // comment), start. The buttons follow the permissions and the status; the service decides (a reviewer who
 // wrote the plan, or is not the creator's peer, gets its problem shown).
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -9,6 +9,7 @@ import { useAuth } from "../../auth/AuthProvider";
 import { ProblemAlert, QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import type { MessageKey } from "../../i18n/en";
+import { ExecutionSection } from "./ExecutionSection";
 import { campaignHistory, getCampaign, reviewCampaign, startCampaign, submitCampaign, type Campaign } from "../../services/campaigns";
 
 const fmt = (v: string | null | undefined) => (v ? dayjs(v).format("YYYY-MM-DD HH:mm") : "—");
@@ -63,6 +64,7 @@ export function CampaignDrawer({ campaignId, onClose }: { campaignId: string | n
                 </Space>
               </Space>
             )}
+            {c.started_at && <ExecutionSection campaign={c} />}
             <Typography.Title level={2} style={{ fontSize: 16 }}>{t("campaigns.history")}</Typography.Title>
             <QueryState query={h}>
               {(items) => <Timeline items={items.map((e) => ({
