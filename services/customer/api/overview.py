@@ -10,8 +10,9 @@ import re
 from typing import Any
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from shared.runtime.auth import Perm, Principal, require
 
@@ -19,7 +20,7 @@ from ..projections.activity import current
 from .calendar import upcoming_360
 from .deps import CustomerIdPath, blocking, container, not_found, read
 from .detail import jsonable
-from .routes_read import MERGED_RESPONSE, load_detail
+from .routes_read import MERGED_RESPONSE, detail_with
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 RECENT = 50  # follow-ups, tickets, requests and touches shown (the counts are of all)
@@ -70,10 +71,11 @@ class Customer360(BaseModel):
     wealth: Wealth = Field(description="Holdings and the wealth calendar's next 30 days (`/customers/{id}/calendar`).")
 
 
-def _newest(items: list[dict[str, Any]], key: str) -> Section:
+def _newest(items: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """A `Section`."""
     items = sorted(items, key=lambda r: (r[key], r.get("event_id") or r.get("id") or ""), reverse=True)
-    return Section(count=len(items), items=jsonable([{k: v for k, v in r.items() if k != "event_id"}
-                                                     for r in items[:RECENT]]))
+    return {"count": len(items), "items": jsonable([{k: v for k, v in r.items() if k != "event_id"}
+                                                    for r in items[:RECENT]])}
 
 
 def _norm(text: str) -> str:
@@ -102,48 +104,50 @@ def merged_tags(customer: list[str], follow_ups: list[dict[str, Any]]) -> list[d
     return [out[k] for k in sorted(out)]
 
 
-def history(s: Any, c: Any, customer_id: str) -> dict[str, list[dict[str, Any]]]:
-    a, rm = c.tables.activity, c.tables.remark
+def history_statements(c: Any) -> dict[str, Any]:
+    """The service history's rows (bound to `:customer_id`), each campaign touch with its campaign's name."""
+    a, rm, cid = c.tables.activity, c.tables.remark, bindparam("customer_id")
+    touch, name = a.campaign_touch, a.campaign_name
 
-    def rows(table: Any) -> list[dict[str, Any]]:
-        return [dict(r._mapping) for r in s.execute(select(table).where(table.c.customer_id == customer_id))]
+    def rows(table: Any) -> Any:
+        return select(table).where(table.c.customer_id == cid)
 
-    touches = rows(a.campaign_touch)
-    names = {r.campaign_id: r.name for r in s.execute(select(a.campaign_name).where(
-        a.campaign_name.c.campaign_id.in_(sorted({t["campaign_id"] for t in touches}))))} if touches else {}
     return {"follow_ups": rows(a.follow_up), "tickets": rows(a.ticket_event), "kyc": rows(a.kyc_event),
             "requests": rows(a.request_event), "remarks": rows(rm),
-            "touches": [{**t, "campaign_name": names.get(t["campaign_id"])} for t in touches]}
+            "touches": select(touch, name.c.name.label("campaign_name"))
+            .select_from(touch.outerjoin(name, name.c.campaign_id == touch.c.campaign_id))
+            .where(touch.c.customer_id == cid)}
 
 
-def _kyc(changes: list[dict[str, Any]]) -> Kyc:
+def _kyc(changes: list[dict[str, Any]]) -> dict[str, Any]:
+    """A `Kyc`."""
     cases = sorted(current(changes, "case_id").values(), key=lambda r: (jsonable(r["last_at"]), r["case_id"]),
                    reverse=True)
     latest = cases[0] if cases else {}
-    return Kyc(status=latest.get("state"), completion_pct=latest.get("completion_pct"),
-               high_risk=bool(latest.get("high_risk")), case_id=latest.get("case_id"),
-               updated_at=jsonable(latest.get("last_at")), cases=jsonable(cases))
+    return {"status": latest.get("state"), "completion_pct": latest.get("completion_pct"),
+            "high_risk": bool(latest.get("high_risk")), "case_id": latest.get("case_id"),
+            "updated_at": jsonable(latest.get("last_at")), "cases": jsonable(cases)}
 
 
 def load_360(c: Any, principal: Principal, customer_id: str) -> dict[str, Any] | None:
-    profile = load_detail(c, principal, customer_id, None, "360")  # scope check, masking, ADA, managers, referees
+    """A `Customer360`, built as plain JSON values (the route returns it without a second validation pass)."""
+    profile, h = detail_with(c, principal, customer_id, None, "360", history_statements(c))  # scope, masking, ADA
     if profile is None:
         return None
-    h = read(c, lambda s: history(s, c, customer_id))
     requests = list(current(h["requests"], "request_id").values())
     follow_ups = [{**f, "id": f["follow_up_id"]} for f in h["follow_ups"]]
-    return Customer360(
-        customer_id=customer_id, profile=profile,
-        follow_ups=_newest(follow_ups, "recorded_at"),
-        tickets=_newest(list(current(h["tickets"], "ticket_id").values()), "last_at"),
-        kyc=_kyc(h["kyc"]),
-        messages=_newest([r for r in requests if r["action"] == "send_message"], "last_at"),
-        requests=_newest([r for r in requests if r["action"] != "send_message"], "last_at"),
-        campaign_touches=_newest(h["touches"], "requested_at"),
-        remarks=[Remark(**r) for r in merged_remarks(h["remarks"], h["follow_ups"])],
-        tags=[TagEntry(**t) for t in merged_tags(profile["basic"]["tags"], h["follow_ups"])],
-        wealth=Wealth(**read(c, lambda s: upcoming_360(s, c, customer_id))),
-    ).model_dump()
+    return {
+        "customer_id": customer_id, "profile": profile,
+        "follow_ups": _newest(follow_ups, "recorded_at"),
+        "tickets": _newest(list(current(h["tickets"], "ticket_id").values()), "last_at"),
+        "kyc": _kyc(h["kyc"]),
+        "messages": _newest([r for r in requests if r["action"] == "send_message"], "last_at"),
+        "requests": _newest([r for r in requests if r["action"] != "send_message"], "last_at"),
+        "campaign_touches": _newest(h["touches"], "requested_at"),
+        "remarks": merged_remarks(h["remarks"], h["follow_ups"]),
+        "tags": merged_tags(profile["basic"]["tags"], h["follow_ups"]),
+        "wealth": read(c, lambda s: upcoming_360(s, c, customer_id)),
+    }
 
 
 @router.get("/{customer_id}/360", summary="Everything the customer drawer shows, in one call",
@@ -156,4 +160,4 @@ async def customer_360(
     out = await blocking(load_360, c, principal, customer_id)
     if out is None:
         raise not_found(customer_id)
-    return out
+    return JSONResponse(out)  # already JSON values: `response_model` documents it, no second validation

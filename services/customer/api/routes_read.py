@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy import func, select, true
+from sqlalchemy import bindparam, func, select, true
 
 from shared.events.crm_customer import Stage
 from shared.runtime import audit
@@ -22,7 +22,7 @@ from shared.runtime.types import as_utc
 
 from ..application import CustomerNotFound
 from .assets import ada_block, ada_columns
-from .deps import CustomerIdPath, blocking, container, not_found, read, visible_ids
+from .deps import CustomerIdPath, blocking, container, fetch_all, not_found, read, visible_ids
 from .detail import build_detail, jsonable
 from .masking import person
 from .matches import merged_into
@@ -48,19 +48,18 @@ LIST_FIELDS = ("customer_id", "registered", "registered_at", "channel", "campaig
                "assets_as_of", "tags", "last_activity_at", "risk_rating")
 
 
-def managers_of(session: Any, t: Any, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+def managers_stmt(t: Any) -> Any:
+    """The customer's active assignments (bound to `:customer_id`), in the detail's order."""
     a = t.assignment
-    out: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
-    if not ids:
-        return out
-    rows = session.execute(select(a.c.customer_id, a.c.manager_id, a.c.team_id, a.c.stage_key, a.c.share)
-                           .where(a.c.customer_id.in_(ids), a.c.active == true())
-                           .order_by(a.c.customer_id, a.c.stage_key, a.c.manager_id))
-    for r in rows:
-        out[r.customer_id].append({"manager_id": r.manager_id, "team_id": r.team_id,
-                                   "stage": None if r.stage_key == "*" else r.stage_key,
-                                   "share": None if r.share is None else money(r.share)})
-    return out
+    return (select(a.c.manager_id, a.c.team_id, a.c.stage_key, a.c.share)
+            .where(a.c.customer_id == bindparam("customer_id"), a.c.active == true())
+            .order_by(a.c.stage_key, a.c.manager_id))
+
+
+def manager_entries(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"manager_id": r["manager_id"], "team_id": r["team_id"],
+             "stage": None if r["stage_key"] == "*" else r["stage_key"],
+             "share": None if r["share"] is None else money(r["share"])} for r in rows]
 
 
 TIME_FIELDS = frozenset({"registered_at", "stage_changed_at", "first_deposit_at", "first_trade_at", "assets_as_of",
@@ -165,44 +164,59 @@ async def counts(
     return await blocking(stage_counts, c, principal, f)
 
 
+def detail_statements(t: Any) -> dict[str, Any]:
+    """What the current detail reads besides the aggregate (bound to `:customer_id`)."""
+    cu, rm, cid = t.customer, t.remark, bindparam("customer_id")
+    return {
+        "referees": select(cu.c.customer_id).where(cu.c.referrer_customer_id == cid).order_by(cu.c.customer_id)
+        .limit(200),
+        "recent_remarks": select(rm).where(rm.c.customer_id == cid).order_by(rm.c.created_at.desc(), rm.c.remark_id)
+        .limit(20),
+        "ada": select(*ada_columns(t)).where(cu.c.customer_id == cid),
+        "managers": managers_stmt(t),
+    }
+
+
 def load_detail(c: Any, principal: Principal, customer_id: str, as_of: datetime | None,
                 sub: str | None = None) -> dict[str, Any] | None:
     """`sub`: the sub-resource asked for (`360`), which a merged id's redirect keeps."""
+    return detail_with(c, principal, customer_id, as_of, sub, {})[0]
+
+
+def detail_with(c: Any, principal: Principal, customer_id: str, as_of: datetime | None, sub: str | None,
+                more: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, list[dict[str, Any]]]]:
+    """The detail, and the rows of `more` (statements bound to `:customer_id`), read with the current detail's
+    own in one round trip (`fetch_all`); no rows for a past detail (`as_of`) or when the detail is None."""
     t = c.tables
-    if as_of is None:
-        survivor = read(c, lambda s: merged_into(s, t, customer_id))
-        if survivor is not None:  # the merged id answers with its survivor (when the caller may see it)
-            if survivor not in read(c, lambda s: visible_ids(s, t, principal, [survivor])):
-                return None
-            raise merged_problem(customer_id, survivor, sub)
-    if customer_id not in read(c, lambda s: visible_ids(s, t, principal, [customer_id])):
-        return None
+
+    def gate(s: Any) -> tuple[str | None, bool]:  # (the survivor of a merged id, visible)
+        survivor = merged_into(s, t, customer_id) if as_of is None else None
+        target = survivor or customer_id
+        return survivor, target in visible_ids(s, t, principal, [target])
+
+    survivor, visible = read(c, gate)
+    if survivor is not None:  # the merged id answers with its survivor (when the caller may see it)
+        if not visible:
+            return None, {}
+        raise merged_problem(customer_id, survivor, sub)
+    if not visible:
+        return None, {}
     try:
         state = (c.app.state_as_of(customer_id, as_of) if as_of else c.app.get_customer(customer_id).state)
     except CustomerNotFound:
-        return None
+        return None, {}
     if not state["seen"]:
-        return None  # nothing was known about the customer at that time
+        return None, {}  # nothing was known about the customer at that time
     detail = build_detail(state, unmasked=principal.has(Perm.CustomerPiiRead))
     detail["as_of"] = as_of.isoformat() if as_of else None
-    if as_of is None:
-        def extras(s: Any) -> dict[str, Any]:
-            cu, rm = t.customer, t.remark
-            referees = s.scalars(select(cu.c.customer_id).where(cu.c.referrer_customer_id == customer_id)
-                                 .order_by(cu.c.customer_id).limit(200)).all()
-            remarks = s.execute(select(rm).where(rm.c.customer_id == customer_id)
-                                .order_by(rm.c.created_at.desc(), rm.c.remark_id).limit(20))
-            ada = s.execute(select(*ada_columns(t)).where(cu.c.customer_id == customer_id)).first()
-            return {"managers": jsonable(managers_of(s, t, [customer_id])[customer_id]),
-                    "referees": list(referees), "recent_remarks": [jsonable(dict(r._mapping)) for r in remarks],
-                    "ada": ada_block(dict(ada._mapping)) if ada is not None else None}
-
-        more = read(c, extras)
-        detail["assets"]["ada"] = more["ada"]
-        detail["managers"] = more["managers"]
-        detail["referral"]["referees"] = more["referees"]
-        detail["recent_remarks"] = more["recent_remarks"]
-    return detail
+    if as_of is not None:
+        return detail, {}
+    rows = read(c, lambda s: fetch_all(s, {**detail_statements(t), **more}, {"customer_id": customer_id}))
+    detail["assets"]["ada"] = ada_block(rows["ada"][0]) if rows["ada"] else None
+    detail["managers"] = manager_entries(rows["managers"])
+    detail["referral"]["referees"] = [r["customer_id"] for r in rows["referees"]]
+    detail["recent_remarks"] = [jsonable(r) for r in rows["recent_remarks"]]
+    return detail, {k: rows[k] for k in more}
 
 
 def merged_problem(customer_id: str, survivor_id: str, sub: str | None = None) -> Problem:
