@@ -26,6 +26,7 @@ export const analyticsEn = {
   "analytics.dh": "{d}d {h}h",
   "analytics.hm": "{h}h {m}m",
   "analytics.m": "{m}m",
+  "analytics.byShare": "Conversions are credited by attribution share: a customer whose opening two managers share (0.6 / 0.4) counts 0.6 and 0.4 here, and once in the total.",
 } as const;
 
 export const analyticsZh: Record<keyof typeof analyticsEn, string> = {
@@ -55,4 +56,5 @@ export const analyticsZh: Record<keyof typeof analyticsEn, string> = {
   "analytics.dh": "{d} 天 {h} 小时",
   "analytics.hm": "{h} 小时 {m} 分",
   "analytics.m": "{m} 分",
+  "analytics.byShare": "转化按业绩归属比例计入：两位客户经理分享（0.6 / 0.4）的开户在此分别计 0.6 和 0.4，合计只计一次。",
 };

@@ -1,5 +1,6 @@
 // Analytics (issue #15): the registered → opened → funded → traded funnel of the customers registered in a
-// period, with stage-to-stage conversion rates and median times, by manager, team or weekly cohort.
+// period, with stage-to-stage conversion rates and median times, by manager, team or weekly cohort; by manager or
+// team the conversions are credited by attribution share (the summary service's sm_funnel_credit).
 import { useSearchPatch } from "../../hooks/useSearchPatch";
 import { useQuery } from "@tanstack/react-query";
 import { Card, Col, DatePicker, Row, Segmented, Space, Statistic, Table, Typography } from "antd";
@@ -72,6 +73,8 @@ export default function AnalyticsPage() {
             </Row>
             {groupBy !== "none" && (
               <Card size="small" style={{ marginTop: 16 }} title={t(`analytics.by.${groupBy}` as MessageKey)}>
+                {(groupBy === "manager" || groupBy === "team") && (
+                  <Typography.Paragraph type="secondary" style={{ fontSize: 12 }} data-testid="funnel-by-share">{t("analytics.byShare")}</Typography.Paragraph>)}
                 <Table<FunnelPart & { key: string | null }> size="small" pagination={false} rowKey={(x) => x.key ?? "-"} dataSource={r.groups} locale={{ emptyText: t("state.empty") }}
                   columns={[
                     { title: t(`analytics.by.${groupBy}` as MessageKey), dataIndex: "key", render: (v: string | null) => v ?? t("analytics.none") },
