@@ -35,7 +35,7 @@ from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer
 from shared.runtime.projection import rebuild_from_store
 from shared.runtime.service import running
-from shared.runtime.settings import AuthSettings
+from shared.runtime.settings import AuditEmitSettings, AuthSettings
 from tests.conftest import ops_rebuild_verified
 
 pytestmark = pytest.mark.asyncio
@@ -80,7 +80,8 @@ async def requests_on_topic(kafka_settings) -> list[dict]:
 
 async def test_outreach_results_follow_ups_conversions_close_and_replay(kafka_settings, pg_database, poll, monkeypatch):
     settings = CampaignsSettings(database_url=pg_database("campaigns"), kafka=kafka_settings, auth=AUTH,
-                                 relay_interval_ms=50, scheduler_interval_s=3600, outreach_per_tick=4)
+                                 relay_interval_ms=50, scheduler_interval_s=3600, outreach_per_tick=4,
+                                 audit_emit=AuditEmitSettings(enabled=True))  # the log's export is audited
     c = bootstrap(settings)
     producer = EventProducer(kafka_settings, client_id="crm-sim")
     api = httpx.AsyncClient(transport=httpx.ASGITransport(app=c.api), base_url="http://campaigns")
@@ -201,6 +202,9 @@ async def test_outreach_results_follow_ups_conversions_close_and_replay(kafka_se
             assert rows[0] == ["at", "action", "by", "customer_id", "detail"] and len(rows) == len(log["items"]) + 1
             outsider = {"Authorization": f"Bearer {mint_token(AUTH, user_id='K-1', role='kyc_reviewer')}"}
             assert (await api.get(f"/campaigns/{cid}/log.csv", headers=outsider)).status_code == 403
+            exported = await poll(lambda: _audit(kafka_settings, "campaigns.log.export"), timeout=30,
+                                  message="the export's audit record")
+            assert exported["kind"] == "export" and exported["staff_id"] == "LEAD-B"
         finally:
             await producer.stop()
     await api.aclose()
@@ -232,3 +236,9 @@ async def _at_least(kafka_settings, n: int) -> list[dict] | None:
 async def _outreach_row(c, request_id: str, status: str) -> bool:
     with c.sessions() as s:
         return s.scalar(select(outreach.c.status).where(outreach.c.request_id == request_id)) == status
+
+
+async def _audit(kafka_settings, action: str) -> dict | None:
+    records = [json.loads(r.value)["payload"]
+               for r in await read_topic(kafka_settings, kafka_settings.topic(topics.CRM_AUDIT))]
+    return next((p for p in records if p["action"] == action and p["outcome"] == "allowed"), None)

@@ -15,7 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
+from shared.events.crm_audit import AuditKind
 from shared.events.crm_campaigns import CampaignStatus
+from shared.runtime import audit
 from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.cursor import CursorQuery, codec_for
 
@@ -252,9 +254,10 @@ async def campaign_audit_log(request: Request, campaign_id: str, principal: Read
 
 @router.get("/{campaign_id}/log.csv", response_class=StreamingResponse,
             responses={200: {"description": "The campaign's whole log as CSV.",
-                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
+                             "content": {"text/csv": {"schema": {"type": "string"}}}}},
+            dependencies=[Depends(audit.audited("campaigns.log.export", AuditKind.export))])
 async def campaign_audit_log_csv(request: Request, campaign_id: str, principal: Reader) -> StreamingResponse:
-    """The campaign's log (`GET /campaigns/{id}/log`), all of it, as CSV."""
+    """The campaign's log (`GET /campaigns/{id}/log`), all of it, as CSV (each export is an audit record)."""
     await _visible(request, principal, campaign_id)
     items = await _log(request, campaign_id, None)
 

@@ -221,7 +221,7 @@ export interface paths {
         };
         /**
          * Campaign Audit Log Csv
-         * @description The campaign's log (`GET /campaigns/{id}/log`), all of it, as CSV.
+         * @description The campaign's log (`GET /campaigns/{id}/log`), all of it, as CSV (each export is an audit record).
          */
         get: operations["campaign_audit_log_csv_campaigns__campaign_id__log_csv_get"];
         put?: never;
