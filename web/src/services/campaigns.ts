@@ -1,5 +1,6 @@
 // Campaigns service: plan (create, edit, audience preview), peer review, start, history and targets.
 import { campaignsApi, gatewayFetch } from "../api/clients";
+import { ApiError } from "../api/problem";
 import type { components } from "../api/campaigns";
 
 type S = components["schemas"];
@@ -75,5 +76,35 @@ export async function campaignTargets(id: string, cursor: string | null, signal?
 /** The campaign's whole audit log (its steps, the facts about its targets) as CSV. */
 export async function exportCampaignLog(id: string, signal?: AbortSignal): Promise<Blob> {
   const res = await gatewayFetch("campaigns", `/campaigns/${encodeURIComponent(id)}/log.csv`, { signal });
+  return res.blob();
+}
+
+// ------------------------------------------------------------------------------------------ evaluation
+export type Indicators = S["Indicators"];
+
+/** The campaign's last computed indicators; null while none were computed (404). */
+export async function getIndicators(id: string, signal?: AbortSignal): Promise<Indicators | null> {
+  try {
+    const { data } = await campaignsApi.GET("/campaigns/{campaign_id}/indicators", { ...path(id), signal });
+    return data as Indicators;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }
+}
+
+export async function refreshIndicators(id: string): Promise<Indicators> {
+  const { data } = await campaignsApi.POST("/campaigns/{campaign_id}/indicators/refresh", path(id));
+  return data as Indicators;
+}
+
+export async function recordCost(id: string, amount: string, currency: string, note: string | null): Promise<Campaign> {
+  const { data } = await campaignsApi.PUT("/campaigns/{campaign_id}/cost", { ...path(id), body: { amount, currency, note } });
+  return data as Campaign;
+}
+
+/** The indicators (and their groups by manager, team and segment) as a CSV file. */
+export async function indicatorsCsv(id: string): Promise<Blob> {
+  const res = await gatewayFetch("campaigns", `/campaigns/${encodeURIComponent(id)}/indicators.csv`);
   return res.blob();
 }

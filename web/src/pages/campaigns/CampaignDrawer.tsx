@@ -11,6 +11,7 @@ import { useI18n } from "../../i18n";
 import type { MessageKey } from "../../i18n/en";
 import { ExecutionSection } from "./ExecutionSection";
 import { campaignHistory, getCampaign, reviewCampaign, startCampaign, submitCampaign, type Campaign } from "../../services/campaigns";
+import { EvaluationPanel } from "./EvaluationPanel";
 
 const fmt = (v: string | null | undefined) => (v ? dayjs(v).format("YYYY-MM-DD HH:mm") : "—");
 export const STATUS_COLOR: Record<string, string> = { draft: "default", in_review: "gold", approved: "green", rejected: "red", running: "blue", closed: "default" };
@@ -65,6 +66,7 @@ export function CampaignDrawer({ campaignId, onClose }: { campaignId: string | n
               </Space>
             )}
             {c.started_at && <ExecutionSection campaign={c} />}
+            {(c.status === "running" || c.status === "closed") && <EvaluationPanel campaignId={c.campaign_id} />}
             <Typography.Title level={2} style={{ fontSize: 16 }}>{t("campaigns.history")}</Typography.Title>
             <QueryState query={h}>
               {(items) => <Timeline items={items.map((e) => ({
