@@ -10,7 +10,7 @@ test("an auditor sees masked personal data and no write buttons", async () => {
   const menu = await page.getByRole("navigation").getByRole("menuitem").allInnerTexts();
   // the screens ClientProfileReadOnly (and the User CRM and campaigns read permissions) open; not KYC review,
   // Tickets or Comments, which need permissions an auditor does not have
-  assert.deepEqual(menu.map((m) => m.trim()), ["Home", "Customer List", "Tasks", "My Dashboard", "Today's Summary",
+  assert.deepEqual(menu.map((m) => m.trim()), ["Home", "Customer List", "Tasks", "Wealth calendar", "My Dashboard", "Today's Summary",
     "Account Managers", "Teams and Rules", "Institutions", "User CRM", "Analytics", "Match review", "Campaigns", "Audit log",
     "Roles and permissions", "Organisation", "Staff"]);
   await page.goto(new URL("/customers", CONSOLE).href);

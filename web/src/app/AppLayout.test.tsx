@@ -12,7 +12,7 @@ function menu(): string[] {
 }
 
 describe("permission-aware menus", () => {
-  const STAFF = ["Tasks", "My Dashboard", "Today's Summary"];
+  const STAFF = ["Tasks", "Wealth calendar", "My Dashboard", "Today's Summary"];
   const SETUP = ["Account Managers", "Teams and Rules", "Institutions"];
   const LEAD_SETUP = ["Account Managers", "Teams and Rules", "Team Pool", "Institutions"];
   const SERVICE = ["Tickets", "Comments"];
@@ -50,7 +50,7 @@ describe("permission-aware menus", () => {
   it("speaks Chinese when the language is zh", () => {
     mockFetch({});
     renderWith(<AppLayout />, { role: "manager", lang: "zh" });
-    expect(menu()).toEqual(["首页", "客户池", "任务", "我的看板", "今日小结", "客户经理管理", "团队与规则", "机构", "工单", "评论",
+    expect(menu()).toEqual(["首页", "客户池", "任务", "财富日历", "我的看板", "今日小结", "客户经理管理", "团队与规则", "机构", "工单", "评论",
       "用户 CRM", "数据分析", "客户匹配审核", "营销活动"]);
   });
 });

@@ -1,11 +1,13 @@
 // The screens after Home and Customer List (their own list, so the two lists rebase apart).
-import { AuditOutlined, MergeCellsOutlined, CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, CommentOutlined, SafetyCertificateOutlined, TagsOutlined, UserSwitchOutlined, FunnelPlotOutlined, NotificationOutlined, ImportOutlined, KeyOutlined, ClusterOutlined, SolutionOutlined, BankOutlined, InboxOutlined } from "@ant-design/icons";
+import { AuditOutlined, MergeCellsOutlined, CheckSquareOutlined, DashboardOutlined, LineChartOutlined, ApartmentOutlined, IdcardOutlined, CommentOutlined, SafetyCertificateOutlined, TagsOutlined, UserSwitchOutlined, FunnelPlotOutlined, NotificationOutlined, ImportOutlined, KeyOutlined, ClusterOutlined, SolutionOutlined, BankOutlined, InboxOutlined, CalendarOutlined } from "@ant-design/icons";
 import { lazy } from "react";
 import type { Screen } from "./routes";
 
 export const SCREENS_MORE: Screen[] = [
   { path: "/tasks", labelKey: "menu.tasks", icon: <CheckSquareOutlined />, inMenu: true,
     page: lazy(() => import("../pages/tasks/TasksPage")) },
+  { path: "/calendar", labelKey: "menu.calendar", icon: <CalendarOutlined />, inMenu: true,
+    page: lazy(() => import("../pages/calendar/WealthCalendarPage")) },
   { path: "/dashboard", labelKey: "menu.dashboard", icon: <DashboardOutlined />, inMenu: true,
     page: lazy(() => import("../pages/dashboard/MyDashboardPage")) },
   { path: "/summary", labelKey: "menu.summary", icon: <LineChartOutlined />, inMenu: true,

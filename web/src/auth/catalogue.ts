@@ -30,6 +30,7 @@ export const MENU = {
   "/campaigns": "CampaignRead",
   "/imports": "CustomerImport",
   "/institutions": "ClientProfileReadOnly",
+  "/calendar": "ClientProfileReadOnly",
   "/audit": "AuditRead",
   "/access/roles": ["AccessManage", "AuditRead"],
   "/access/org": ["AccessManage", "AuditRead"],
@@ -107,6 +108,7 @@ export const TABS = {
   "customers.tab.notes": null,
   "customers.tab.messages": "ClientProfileReadOnly",
   "customers.tab.assignment": null,
+  "customers.tab.wealth": null,
 } as const satisfies Record<string, Need>;
 export type TabName = keyof typeof TABS;
 

@@ -16,6 +16,7 @@ import { importsEn, importsZh } from "./imports";
 import { auditEn, auditZh } from "./audit";
 import { accessEn, accessZh } from "./access";
 import { institutionsEn, institutionsZh } from "./institutions";
+import { calendarEn, calendarZh } from "./calendar";
 
 export const screensEn = {
   ...tasksEn,
@@ -35,6 +36,7 @@ export const screensEn = {
   ...auditEn,
   ...accessEn,
   ...institutionsEn,
+  ...calendarEn,
 } as const;
 
 export const screensZh: Record<keyof typeof screensEn, string> = {
@@ -55,4 +57,5 @@ export const screensZh: Record<keyof typeof screensEn, string> = {
   ...auditZh,
   ...accessZh,
   ...institutionsZh,
+  ...calendarZh,
 };

@@ -20,11 +20,12 @@ import { FollowUpsTab } from "./FollowUpsTab";
 import { MessagesTab } from "./MessagesTab";
 import { ServiceTab } from "./ServiceTab";
 import { NotesTab, RemarksTab } from "./TextEntriesTab";
+import { WealthTab } from "./WealthTab";
 
-export const DRAWER_TABS = ["basic", "opening", "referral", "assets", "moves", "followups", "service", "remarks", "notes", "messages", "assignment"] as const;
+export const DRAWER_TABS = ["basic", "opening", "referral", "assets", "moves", "followups", "service", "remarks", "notes", "messages", "wealth", "assignment"] as const;
 export type DrawerTab = (typeof DRAWER_TABS)[number];
 /** tabs that read the current state only (not the event store's past) */
-const CURRENT_ONLY: DrawerTab[] = ["followups", "service", "remarks", "notes", "messages", "assignment"];
+const CURRENT_ONLY: DrawerTab[] = ["followups", "service", "remarks", "notes", "messages", "wealth", "assignment"];
 
 /** What the drawer shows: now, the one call (GET /customers/{id}/360: the detail and the service history);
  *  in the past, the detail as of that time (the event store), without a history. */
@@ -118,6 +119,7 @@ export function CustomerDrawer() {
                     : k === "moves" ? <MovesTab d={d} />
                     : k === "followups" ? <FollowUpsTab customerId={d.customer_id} items={h?.follow_ups.items as FollowUp[] | undefined} />
                     : k === "service" && h ? <ServiceTab h={h} />
+                    : k === "wealth" && h ? <WealthTab h={h} />
                     : k === "remarks" ? <RemarksTab customerId={d.customer_id} merged={h?.remarks} />
                     : k === "notes" ? <NotesTab customerId={d.customer_id} />
                     : k === "messages" ? <MessagesTab customerId={d.customer_id} />
