@@ -82,8 +82,8 @@ class Executor:
             closed += self._safely("close", campaign_id,
                                    lambda c=campaign_id: self.close(c, by=None, at=now, reason=END_TIME)[1])
         with self.sessions() as s:
-            running = q.running_campaigns(s)
-        for campaign_id in running:
+            due = q.outreach_due(s)
+        for campaign_id in due:
             self._safely("outreach", campaign_id, lambda c=campaign_id: self.reach_out(c, now))
         return started, closed
 

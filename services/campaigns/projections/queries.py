@@ -211,10 +211,15 @@ def report(session: Session, scope: DataScope, dimension: str, status: str | Non
 
 
 # ---------------------------------------------------------------------------------- execution tracking
-def running_campaigns(session: Session, limit: int = 1000) -> list[str]:
-    q = (select(campaign.c.campaign_id).where(campaign.c.status == RUNNING).order_by(campaign.c.campaign_id)
-         .limit(limit))
-    return list(session.scalars(q))
+def outreach_due(session: Session, limit: int = 1000) -> list[str]:
+    """Running campaigns with messages to send whose outreach has not reached every target yet."""
+    sent = (select(outreach.c.campaign_id, func.count(func.distinct(outreach.c.customer_id)).label("n"))
+            .group_by(outreach.c.campaign_id).subquery())
+    q = (select(campaign.c.campaign_id, campaign.c.plan)
+         .select_from(campaign.outerjoin(sent, sent.c.campaign_id == campaign.c.campaign_id))
+         .where(campaign.c.status == RUNNING, func.coalesce(sent.c.n, 0) < campaign.c.audience_size)
+         .order_by(campaign.c.campaign_id).limit(limit))
+    return [cid for cid, plan in session.execute(q) if (plan or {}).get("messages")]
 
 
 def targets_after(session: Session, campaign_id: str, after: str | None, limit: int) -> list[str]:
