@@ -221,3 +221,24 @@ async def test_pool_api_scope_paging_and_distribution(svc, clock):
         r = await cl.put("/rules/x", json={"position": 2, "team_id": "T1", "allocation": "nope"},
                          headers=tok("admin", "admin-1"))
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "allocation"
+
+
+def test_tasks_and_summary_take_nothing_from_a_queued_customer():
+    """A queued customer has no owner: the tasks engine opens nothing for customer_queued / pool_sla_breached (no
+    task for a manager who does not exist) and Today's Summary counts neither (it counts customer_assigned)."""
+    from decimal import Decimal
+
+    from services.summary.projections.ingest import collect
+    from services.tasks.consumers import engine_relevant
+    from services.tasks.domain.nodes import Policy
+    from shared.events import registry
+
+    events = [registry.decode(registry.envelope(p, producer="assignment").model_dump(mode="json")) for p in (
+        CustomerQueued(customer_id="c1", team_id="T1", rule_id="r", rule_version=1, queued_at=T0,
+                       sla_due_at=T0 + timedelta(minutes=30)),
+        PoolSlaBreached(customer_id="c1", team_id="T1", queued_at=T0, sla_due_at=T0 + timedelta(minutes=30),
+                        breached_at=T0 + timedelta(minutes=31)))]
+    policy = Policy(large_withdrawal_thresholds={"USD": Decimal("10000")})
+    assert [engine_relevant(e, policy) for e in events] == [False, False]
+    batch = collect(events)
+    assert (batch.history, batch.customers, batch.ignored) == ([], set(), 2)
