@@ -34,7 +34,7 @@ from services.customer.api.query import (
     page_query,
     scope_clause,
 )
-from services.customer.bootstrap import bootstrap
+from services.customer.bootstrap import READ_OPTIONS, bootstrap
 from services.customer.settings import CustomerSettings
 from shared.events import registry, topics
 from shared.events.crm_customer import Stage
@@ -326,8 +326,9 @@ async def _time_api(http: httpx.AsyncClient, path: str, params: dict, headers: d
 
 
 def _time_raw(url: str, sql: str, args: dict, reps: int) -> list[float]:
+    """The statement run raw on a connection with the API reader's session settings (plans as the API's)."""
     out = []
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url, options=READ_OPTIONS) as conn:
         for i in range(reps + 5):
             start = time.perf_counter()
             with conn.cursor() as cur:
