@@ -108,3 +108,26 @@ export async function indicatorsCsv(id: string): Promise<Blob> {
   const res = await gatewayFetch("campaigns", `/campaigns/${encodeURIComponent(id)}/indicators.csv`);
   return res.blob();
 }
+
+export type Report = S["Report"];
+export type ReportDimension = "manager" | "team" | "channel" | "segment";
+export const REPORT_DIMENSIONS: ReportDimension[] = ["manager", "team", "channel", "segment"];
+
+/** The indicators of the campaigns the caller sees, summed by manager, team, channel or segment. */
+export async function campaignReport(dimension: ReportDimension, signal?: AbortSignal): Promise<Report> {
+  const { data } = await campaignsApi.GET("/campaigns/reports", { params: { query: { dimension } }, signal });
+  return data as Report;
+}
+
+/** Campaigns side by side (each one's indicators). */
+export async function compareCampaigns(ids: string[], signal?: AbortSignal): Promise<Indicators[]> {
+  const { data } = await campaignsApi.GET("/campaigns/compare", { params: { query: { ids: ids.join(",") } }, signal });
+  return data as Indicators[];
+}
+
+/** A report (`reports.csv?dimension=`) or a comparison (`compare.csv?ids=`) as a CSV file. */
+export async function evaluationCsv(what: { dimension: ReportDimension } | { ids: string[] }): Promise<Blob> {
+  const query = "dimension" in what ? `reports.csv?dimension=${what.dimension}` : `compare.csv?ids=${what.ids.join(",")}`;
+  const res = await gatewayFetch("campaigns", `/campaigns/${query}`);
+  return res.blob();
+}

@@ -11,6 +11,7 @@ import type { MessageKey } from "../../i18n/en";
 import { STATUSES, listCampaigns, type CampaignItem, type CampaignStatus } from "../../services/campaigns";
 import { CampaignDrawer, STATUS_COLOR } from "./CampaignDrawer";
 import { CampaignForm } from "./CampaignForm";
+import { CampaignReports, CompareModal } from "./CampaignReports";
 
 export default function CampaignsPage() {
   const { t } = useI18n();
@@ -19,6 +20,8 @@ export default function CampaignsPage() {
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const [open, setOpen] = useState<string | null>(null);
   const [planning, setPlanning] = useState(false);
+  const [picked, setPicked] = useState<string[]>([]);
+  const [comparing, setComparing] = useState<string[] | null>(null);
   const cursor = cursors[cursors.length - 1];
   const q = useQuery({ queryKey: ["campaigns", status, cursor], queryFn: ({ signal }) => listCampaigns({ status, cursor }, signal) });
   const when = (v: string) => dayjs(v).format("YYYY-MM-DD HH:mm");
@@ -31,10 +34,13 @@ export default function CampaignsPage() {
           onChange={(v) => { setCursors([null]); setStatus(v || null); }}
           options={[{ value: "", label: t("campaigns.anyStatus") }, ...STATUSES.map((s) => ({ value: s, label: t(`campaigns.status.${s}` as MessageKey) }))]} />
         {may("campaigns.plan") && <Button type="primary" onClick={() => setPlanning(true)} data-testid="campaign-new">{t("campaigns.new")}</Button>}
+        <Button disabled={picked.length < 2} onClick={() => setComparing(picked)} data-testid="campaign-compare">{t("campaigns.compare")}</Button>
       </Space>
       {q.isError ? <ProblemAlert error={q.error} onRetry={() => void q.refetch()} /> : (
         <Table<CampaignItem> rowKey="campaign_id" size="middle" pagination={false} loading={q.isPending} dataSource={q.data?.items ?? []}
           locale={{ emptyText: t("campaigns.empty") }} data-testid="campaign-table"
+          rowSelection={{ selectedRowKeys: picked, onChange: (keys) => setPicked((keys as string[]).slice(0, 20)),
+            getCheckboxProps: (r) => ({ disabled: r.status !== "running" && r.status !== "closed", "aria-label": r.name }) }}
           columns={[
             { title: t("campaigns.col.name"), dataIndex: "name", render: (v: string, r) => <Button type="link" style={{ padding: 0 }} onClick={() => setOpen(r.campaign_id)}>{v}</Button> },
             { title: t("campaigns.col.status"), dataIndex: "status", render: (v: CampaignStatus) => <Tag color={STATUS_COLOR[v]}>{t(`campaigns.status.${v}` as MessageKey)}</Tag> },
@@ -50,6 +56,8 @@ export default function CampaignsPage() {
       </Space>
       <CampaignForm open={planning} onClose={() => setPlanning(false)} onCreated={(c) => { setPlanning(false); setOpen(c.campaign_id); }} />
       <CampaignDrawer campaignId={open} onClose={() => setOpen(null)} />
+      <CompareModal ids={comparing} onClose={() => setComparing(null)} />
+      <CampaignReports />
     </>
   );
 }

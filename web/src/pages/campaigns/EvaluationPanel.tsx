@@ -10,11 +10,12 @@ import { ProblemAlert, QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import { getIndicators, indicatorsCsv, recordCost, refreshIndicators } from "../../services/campaigns";
 
-async function download(id: string) {
-  const url = URL.createObjectURL(await indicatorsCsv(id));
+/** Offer a file fetched as a Blob as a download. */
+export async function saveBlob(blob: Promise<Blob>, filename: string) {
+  const url = URL.createObjectURL(await blob);
   const a = document.createElement("a");
   a.href = url;
-  a.download = `campaign-${id}-indicators.csv`;
+  a.download = filename;
   document.body.appendChild(a);
   a.click();
   a.remove();
@@ -64,7 +65,7 @@ export function EvaluationPanel({ campaignId }: { campaignId: string }) {
       </QueryState>
       <Space wrap>
         {writer && <Button icon={<ReloadOutlined />} loading={refresh.isPending} onClick={() => refresh.mutate()} data-testid="eval-refresh">{t("campaigns.eval.refresh")}</Button>}
-        {q.data && <Button icon={<DownloadOutlined />} onClick={() => void download(campaignId)} data-testid="eval-csv">{t("campaigns.eval.csv")}</Button>}
+        {q.data && <Button icon={<DownloadOutlined />} onClick={() => void saveBlob(indicatorsCsv(campaignId), `campaign-${campaignId}-indicators.csv`)} data-testid="eval-csv">{t("campaigns.eval.csv")}</Button>}
       </Space>
       {writer && (
         <Space wrap>
