@@ -13,6 +13,8 @@
                                                           the oldest unprocessed event, ok or stalled
     python -m ops reclaim-now [--url URL]                 run the protection-period reclaim now
     python -m ops token --role ROLE [--user U] [--team T] mint a development token
+    python -m ops topics delete --prefix P [--prefix P...] delete every topic named P... (development: a test
+                                                          run's or an e2e stack's topics); never an empty prefix
 
 Kafka settings come from KAFKA_* variables; output is JSON lines (one object per row) for scripting.
 """
@@ -31,6 +33,7 @@ import httpx
 from shared.events import topics
 from shared.events.errors import REASONS
 from shared.runtime.auth import mint_token
+from shared.runtime.kafka import delete_topics_with_prefix
 from shared.runtime.settings import AuthSettings, KafkaSettings
 
 from . import kafka_ops
@@ -128,6 +131,16 @@ def cmd_token(args: argparse.Namespace) -> int:
     return token_main(argv)
 
 
+async def cmd_topics(args: argparse.Namespace) -> int:
+    prefixes = [p for p in args.prefix if p]
+    if not prefixes:
+        sys.stderr.write("ops topics delete: give a non-empty --prefix\n")
+        return 2
+    deleted = await delete_topics_with_prefix(KafkaSettings(), prefixes)
+    emit({"deleted": deleted, "prefixes": prefixes})
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m ops", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -158,6 +171,9 @@ def parser() -> argparse.ArgumentParser:
     tk.add_argument("--user")
     tk.add_argument("--team")
     tk.add_argument("--private-key", help="PEM file, for RS256 clusters (AUTH_JWT_ALGORITHM=RS256)")
+    tp = sub.add_parser("topics")
+    tp.add_argument("action", choices=["delete"])
+    tp.add_argument("--prefix", action="append", required=True, help="a topic-name prefix (repeatable)")
     return p
 
 
@@ -177,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_reclaim(args)
     if args.cmd == "token":
         return cmd_token(args)
+    if args.cmd == "topics":
+        return asyncio.run(cmd_topics(args))
     return 2
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.runtime.kafka import delete_topics_with_prefix
 from shared.runtime.logging import configure_logging, get_logger
 from shared.runtime.settings import KafkaSettings
 
@@ -166,20 +166,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 collect_ignore = [] if os.environ.get("WHALE_FAULT_SUITE") else ["fault"]
 
 
-async def delete_prefixed_topics(bootstrap: str, prefixes: list[str], *, chunk: int = 200) -> int:
-    """Delete every topic whose name starts with one of `prefixes`; returns how many."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
-    await admin.start()
-    try:
-        wanted = tuple(prefixes)
-        names = sorted(t for t in await admin.list_topics() if t.startswith(wanted))
-        for i in range(0, len(names), chunk):
-            await admin.delete_topics(names[i:i + chunk], timeout_ms=30_000)
-        return len(names)
-    finally:
-        await admin.close()
-
-
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Delete the topics of this session's prefixes (in a thread of its own: the tests' loop is gone by now).
     A broker that does not answer in time only costs a warning: the test results stand."""
@@ -189,7 +175,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
         def run(bootstrap: str = bootstrap, prefixes: list[str] = prefixes, outcome: dict[str, Any] = outcome) -> None:
             try:
-                outcome["deleted"] = asyncio.run(asyncio.wait_for(delete_prefixed_topics(bootstrap, prefixes),
+                outcome["deleted"] = asyncio.run(asyncio.wait_for(delete_topics_with_prefix(
+                    KafkaSettings(bootstrap_servers=bootstrap), prefixes),
                                                                   TOPIC_CLEANUP_TIMEOUT_S))
             except Exception as exc:  # noqa: BLE001 - cleanup only
                 outcome["error"] = repr(exc)

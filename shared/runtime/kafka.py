@@ -74,6 +74,23 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str], *, parti
         await admin.close()
 
 
+async def delete_topics_with_prefix(settings: KafkaSettings, prefixes: Iterable[str], *, chunk: int = 200) -> int:
+    """Delete every topic whose name starts with one of `prefixes` (development and tests: the topics of a test
+    session or of an e2e stack, so a long-lived broker does not collect them); returns how many."""
+    wanted = tuple(p for p in prefixes if p)  # an empty prefix would be every topic
+    if not wanted:
+        return 0
+    admin = AIOKafkaAdminClient(**settings.client_kwargs())
+    await admin.start()
+    try:
+        names = sorted(t for t in await admin.list_topics() if t.startswith(wanted))
+        for i in range(0, len(names), chunk):
+            await admin.delete_topics(names[i:i + chunk], timeout_ms=30_000)
+        return len(names)
+    finally:
+        await admin.close()
+
+
 def topic_config(settings: KafkaSettings, name: str) -> dict[str, str]:
     """Creation config of one (possibly prefixed) topic name: its retention when it is one of ours."""
     base = name.removeprefix(settings.topic_prefix)

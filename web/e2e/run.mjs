@@ -22,8 +22,9 @@ mkdirSync(join(root, "var", "screenshots"), { recursive: true });
 // whole suite): a JVM starting on a shared 2-core machine is minutes of CPU a focused run of another file does not need.
 // The other tests sign in through the development sign-in, which works in both stacks.
 const oidc = files.some((f) => /oidc/.test(f));
+const topicPrefix = `e2e${portBase}-${Date.now().toString(36)}-`;
 const stack = spawn(python, ["-m", "devtools.run", "--port-base", String(portBase), "--var", varDir, "--fresh",
-  "--no-build", "--topic-prefix", `e2e${portBase}-${Date.now().toString(36)}-`, "--rate", "8", "--customers", "60", "--no-staff",
+  "--no-build", "--topic-prefix", topicPrefix, "--rate", "8", "--customers", "60", "--no-staff",
   "--ready-timeout", "300", ...(oidc ? [] : ["--no-oidc"])], {
   cwd: root,
   // the brokerage's day is the staff's day: the browser runs in Asia/Hong_Kong (browser.mjs), so does the summary's
@@ -65,4 +66,10 @@ const code = await new Promise((done) => {
 });
 stopStack();
 await new Promise((r) => (stack.exitCode !== null ? r() : stack.on("exit", r)));
+// the stack's topics go with it: a long-lived development broker would otherwise collect every run's
+await new Promise((r) => {
+  const d = spawn(python, ["-m", "ops", "topics", "delete", "--prefix", topicPrefix], { cwd: root, stdio: "ignore" });
+  const t = setTimeout(() => { d.kill(); r(); }, 120_000);
+  d.on("exit", () => { clearTimeout(t); r(); });
+});
 process.exit(code);
