@@ -91,6 +91,9 @@ class AudienceFilter(Payload):
     list_id: EntityId | None = Field(default=None, description="An uploaded audience list (up to 1,000,000 ids: "
                                                                "POST /campaigns/audience-lists), once validated; "
                                                                "then the attributes are ignored.")
+    segment_id: EntityId | None = Field(
+        default=None, description="Customers in this saved segment of the customer service (its "
+                                  "`crm.customer.segment_membership_changed` facts), with the other attributes.")
 
 
 class CampaignPlan(Payload):

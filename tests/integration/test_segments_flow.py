@@ -5,11 +5,12 @@ A customer registered before a segment exists enters it when the segment is defi
 `segment_membership_changed` published); registrations afterwards carry their segments on
 `customer_registered` (`segment_ids`), so the assignment rule by segment routes the matching ones (a dynamic
 segment by channel and a static list naming a customer before it registers) and not the others; editing the
-segment makes its members leave; `ops rebuild customer --verify` and `ops rebuild assignment --verify` give
-the live rows."""
+segment makes its members leave; the campaigns service (its own database) previews an audience by segment
+from the membership it consumed; `ops rebuild customer|assignment|campaigns --verify` give the live rows."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,8 @@ from pydantic import SecretStr
 
 from services.assignment.bootstrap import bootstrap as asg_bootstrap
 from services.assignment.settings import AssignmentSettings
+from services.campaigns.bootstrap import bootstrap as cp_bootstrap
+from services.campaigns.settings import CampaignsSettings
 from services.customer.bootstrap import bootstrap
 from services.customer.settings import CustomerSettings
 from shared.events import registry, topics
@@ -45,13 +48,15 @@ def reg(cid: str, minutes: int, channel: str) -> CustomerRegistered:
 
 
 async def test_segment_membership_published_and_routed_by_rule(kafka_settings, pg_database, poll, monkeypatch):
-    url, asg_url = pg_database("segc"), pg_database("sega")
+    url, asg_url, cp_url = pg_database("segc"), pg_database("sega"), pg_database("segp")
     monkeypatch.setenv("CUSTOMER_MATCH_KEY", "segments-flow-match-key")  # the same index key in `ops rebuild`
     settings = CustomerSettings(database_url=url, kafka=kafka_settings, auth=AUTH, relay_interval_ms=20,
                                 segment_eval_s=0.2)
     asg = asg_bootstrap(AssignmentSettings(database_url=asg_url, kafka=kafka_settings, auth=AUTH,
                                            reclaim_interval_s=3600, relay_interval_ms=20))
     svc = bootstrap(settings)
+    cp = cp_bootstrap(CampaignsSettings(database_url=cp_url, kafka=kafka_settings, auth=AUTH, relay_interval_ms=50,
+                                        scheduler_interval_s=3600))
     await ensure_topics(kafka_settings, [kafka_settings.topic(t) for t in topics.UPSTREAM_TOPICS])
     producer = EventProducer(kafka_settings, client_id="segments-test")
     await producer.start()
@@ -66,7 +71,7 @@ async def test_segment_membership_published_and_routed_by_rule(kafka_settings, p
 
     admin = hdr("admin")
     try:
-        async with running(asg), running(svc):
+        async with running(asg), running(svc), running(cp):
             a = httpx.AsyncClient(transport=httpx.ASGITransport(app=asg.api), base_url="http://a", headers=admin)
             c = httpx.AsyncClient(transport=httpx.ASGITransport(app=svc.api), base_url="http://c", headers=admin)
             await publish(reg("early-1", 0, "referral"))
@@ -127,14 +132,33 @@ async def test_segment_membership_published_and_routed_by_rule(kafka_settings, p
                 return True
 
             await poll(moved, timeout=30, message="membership re-evaluated after the edit")
+
+            # 4. a campaign's audience by segment: the campaigns service's copy of the membership
+            p = httpx.AsyncClient(transport=httpx.ASGITransport(app=cp.api), base_url="http://p", headers=admin)
+
+            async def previewed(segment: str, want: list[str]):
+                r = await p.post("/campaigns/audience/preview", json={"segment_id": segment})
+                assert r.status_code == 200, r.text
+                assert sorted(s["customer_id"] for s in r.json()["sample"]) == want, r.json()
+                return True
+
+            await poll(lambda: previewed(referred, ["pre-1", "r-2"]), timeout=30, message="campaign audience")
+            await poll(lambda: previewed(vip, ["pre-1"]), timeout=30, message="static segment audience")
+            r = await p.post("/campaigns/audience/preview", json={"segment_id": referred, "channels": ["referral"]})
+            assert r.json()["size"] == 0  # with the other attributes
+            await p.aclose()
             await a.aclose()
             await c.aclose()
     finally:
         await producer.stop()
 
-    report = await ops_rebuild_verified("customer", url)
-    assert report["customer_segment_membership"]["rows_after"] == 3  # r-2, pre-1 (Organic); pre-1 (VIP)
-    await ops_rebuild_verified("assignment", asg_url)
+    # replay equality of the three services (their rebuilds at once: separate processes, separate databases)
+    monkeypatch.setenv("KAFKA_TOPIC_PREFIX", kafka_settings.topic_prefix)  # the campaigns rebuild replays topics
+    customer_report, _, campaigns_report = await asyncio.gather(
+        ops_rebuild_verified("customer", url), ops_rebuild_verified("assignment", asg_url),
+        ops_rebuild_verified("campaigns", cp_url))
+    assert customer_report["customer_segment_membership"]["rows_after"] == 3  # r-2, pre-1 (Organic); pre-1 (VIP)
+    assert campaigns_report["cp_segment_member"]["rows_after"] == 5  # each (segment, customer) ever published
 
 
 async def _listed(c: httpx.AsyncClient, ids: list[str]) -> bool:

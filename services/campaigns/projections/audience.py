@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from shared.events import Event
@@ -22,12 +22,13 @@ from shared.events.crm_customer import (
     STAGE_ORDER,
     CustomerOnboarded,
     RegionsChanged,
+    SegmentMembershipChanged,
     StageChanged,
     TagsChanged,
 )
 from shared.runtime.sqlrows import insert_ignore, upsert
 
-from .tables import customer, customer_tag, manager, owner
+from .tables import customer, customer_tag, manager, owner, segment_member
 
 Row = dict[str, Any]
 CUSTOMER_FACTS = (CustomerOnboarded, RegionsChanged, StageChanged, TagsChanged)
@@ -98,8 +99,32 @@ def _owner_fact(rows: dict[str, Row], e: Event) -> None:
     row.update(manager_id=None if gone else row["assigned_manager"], team_id=None if gone else row["assigned_team"])
 
 
+def apply_segment_membership(session: Session, events: list[Event]) -> None:
+    """`cp_segment_member`: who is in which saved segment, last writer wins per (segment, customer) by
+    (as_of, event id)."""
+    mine = [e for e in events if isinstance(e.payload, SegmentMembershipChanged)]
+    if not mine:
+        return
+    keys = sorted({(e.payload.segment_id, e.payload.customer_id) for e in mine})
+    rows: dict[tuple[str, str], Row] = {}
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        rows.update(((r["segment_id"], r["customer_id"]), dict(r)) for r in session.execute(
+            select(segment_member).where(tuple_(segment_member.c.segment_id, segment_member.c.customer_id)
+                                         .in_(chunk))).mappings())
+    touched: set[tuple[str, str]] = set()
+    for e in mine:
+        p = e.payload
+        k, at = (p.segment_id, p.customer_id), key(p.as_of, e)
+        if k not in rows or _newer(at, rows[k]["key"]):
+            rows[k] = {"segment_id": p.segment_id, "customer_id": p.customer_id, "member": p.member, "key": at}
+            touched.add(k)
+    upsert(session, segment_member, [rows[k] for k in sorted(touched)], ["segment_id", "customer_id"])
+
+
 def apply_audience_facts(session: Session, events: list[Event]) -> None:
     """`SqlBatchHandler` apply: the batch's new facts."""
+    apply_segment_membership(session, events)
     mine = [e for e in events if isinstance(e.payload, (*CUSTOMER_FACTS, *OWNER_FACTS, ManagerChanged))]
     customers = _load(session, customer, "customer_id",
                       (e.payload.customer_id for e in mine if isinstance(e.payload, CUSTOMER_FACTS)))

@@ -23,6 +23,7 @@ from .tables import (
     manager,
     outreach,
     owner,
+    segment_member,
     target,
     target_log,
     target_status,
@@ -73,6 +74,9 @@ def _audience_select(audience: Mapping[str, Any], scopes: Sequence[DataScope], *
         for key, column in ATTRIBUTE_FILTERS:
             if values := audience.get(key):
                 q = q.where(column.in_([str(v) for v in values]))
+        if sid := audience.get("segment_id"):  # its members now (crm.customer.segment_membership_changed)
+            q = q.where(customer.c.customer_id.in_(select(segment_member.c.customer_id).where(
+                segment_member.c.segment_id == str(sid), segment_member.c.member.is_(True))))
         if tags := audience.get("tags"):  # any of them
             q = q.where(customer.c.customer_id.in_(
                 select(customer_tag.c.customer_id).where(customer_tag.c.tag.in_([str(t) for t in tags]))))

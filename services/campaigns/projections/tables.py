@@ -3,7 +3,7 @@
 Folded in the events' transaction from the service's own events (`fold.py`): `cp_campaign` (one row per
 campaign, the list and the scheduler's due queries) and `cp_target` (the frozen audience). Fed by the
 `crm.customer.*` and `crm.assignment.*` topics (`audience.py`, SqlBatchHandler with the kit's positions and
-processed ids): `cp_customer`, `cp_customer_tag`, `cp_owner`, `cp_manager` — what audiences are resolved from.
+processed ids): `cp_customer`, `cp_customer_tag`, `cp_segment_member`, `cp_owner`, `cp_manager` — what audiences are resolved from.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -142,6 +143,15 @@ customer_tag = Table(  # one row per tag of a customer (crm.customer.tags_change
     Index("ix_cp_customer_tag", "tag", "customer_id"),
 )
 
+segment_member = Table(  # crm.customer.segment_membership_changed: last writer wins per (segment, customer)
+    "cp_segment_member", metadata,
+    Column("segment_id", String(64), primary_key=True),
+    Column("customer_id", String(64), primary_key=True),
+    Column("member", Boolean, nullable=False),
+    Column("key", String(80), nullable=False),  # (as_of, event id) of the winning fact
+    Index("ix_cp_segment_member", "segment_id", "member", "customer_id"),
+)
+
 owner = Table(  # who follows each customer up now: the latest assignment, unless its manager left it later
     "cp_owner", metadata,
     Column("customer_id", String(64), primary_key=True),
@@ -256,4 +266,4 @@ list_reject = Table(  # row, field, reason: never a value of the file
 position_table, processed_table = tracking_tables(metadata)
 
 OWN_TABLES = (campaign, target, cost, target_status, outreach, target_log)
-CONSUMER_TABLES = (customer, customer_tag, owner, manager, milestone, funds, asset)
+CONSUMER_TABLES = (customer, customer_tag, segment_member, owner, manager, milestone, funds, asset)

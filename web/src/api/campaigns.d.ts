@@ -495,6 +495,11 @@ export interface components {
              */
             manager_ids?: string[];
             /**
+             * Segment Id
+             * @description Customers in this saved segment of the customer service (its `crm.customer.segment_membership_changed` facts), with the other attributes.
+             */
+            segment_id?: string | null;
+            /**
              * Stages
              * @description Lifecycle stages.
              */
@@ -547,6 +552,11 @@ export interface components {
              * @description Assigned managers.
              */
             manager_ids?: string[];
+            /**
+             * Segment Id
+             * @description Customers in this saved segment of the customer service (its `crm.customer.segment_membership_changed` facts), with the other attributes.
+             */
+            segment_id?: string | null;
             /**
              * Stages
              * @description Lifecycle stages.

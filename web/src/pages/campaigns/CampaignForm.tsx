@@ -1,10 +1,11 @@
-// Planning a campaign: name, purpose, period, audience (stages and tags, or a list of customer ids) with a
+// Planning a campaign: name, purpose, period, audience (stages, tags and a saved segment, or a list of customer ids) with a
 // preview of its size and a sample, distribution, channels, metrics and attribution window.
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
 import { App, Button, Checkbox, Drawer, Form, Input, InputNumber, Select, Space, Typography } from "antd";
 import { ProblemAlert } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import type { MessageKey } from "../../i18n/en";
+import { listSegments } from "../../services/customers";
 import { CHANNELS, DISTRIBUTIONS, METRICS, STAGES, createCampaign, previewAudience, type Campaign } from "../../services/campaigns";
 import { endAfterStart, needsTeam, planFrom, type PlanValues } from "./plan";
 
@@ -13,6 +14,7 @@ export function CampaignForm({ open, onClose, onCreated }: { open: boolean; onCl
   const { message } = App.useApp();
   const [form] = Form.useForm<PlanValues>();
   const distribution = Form.useWatch("distribution", form);
+  const segments = useQuery({ queryKey: ["customers", "segments"], queryFn: ({ signal }) => listSegments(signal), enabled: open });
   const preview = useMutation({ mutationFn: async () => previewAudience(planFrom({ ...form.getFieldsValue(true), name: "-" } as PlanValues).audience) });
   const create = useMutation({
     mutationFn: (v: PlanValues) => createCampaign(planFrom(v)),
@@ -48,6 +50,11 @@ export function CampaignForm({ open, onClose, onCreated }: { open: boolean; onCl
         </Form.Item>
         <Form.Item name="tags" label={t("campaigns.f.tags")}>
           <Select mode="tags" allowClear aria-label={t("campaigns.f.tags")} open={false} suffixIcon={null} />
+        </Form.Item>
+        {/* the customers in a saved segment now (the campaigns service's copy of crm.customer.segment_membership_changed) */}
+        <Form.Item name="segment_id" label={t("campaigns.f.segment")}>
+          <Select allowClear showSearch optionFilterProp="label" aria-label={t("campaigns.f.segment")} data-testid="campaign-segment"
+            options={(segments.data ?? []).map((s) => ({ value: s.segment_id, label: `${s.name} · ${s.count}` }))} />
         </Form.Item>
         <Form.Item name="customer_ids" label={t("campaigns.f.customerIds")}>
           <Input.TextArea rows={2} />

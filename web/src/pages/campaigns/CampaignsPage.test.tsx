@@ -27,6 +27,8 @@ describe("campaign plan", () => {
     expect(planFrom(base)).toMatchObject({ name: "Push", purpose: null, team_id: "T-HK", start_at: "2026-12-01T09:00:00.000Z",
       audience: { stages: ["funded"], tags: ["vip"] } });
     expect(planFrom({ ...base, customer_ids: "C9\nC8" }).audience).toEqual({ customer_ids: ["C9", "C8"] });
+    expect(planFrom({ ...base, segment_id: "seg1" }).audience).toEqual({ stages: ["funded"], tags: ["vip"], segment_id: "seg1" });
+    expect(planFrom({ ...base, segment_id: "seg1", customer_ids: "C9" }).audience).toEqual({ customer_ids: ["C9"] });
     expect(endAfterStart(start, start)).toBe(false);
     expect(endAfterStart(start, "2026-12-31T00:00")).toBe(true);
     expect(needsTeam("assigned_manager")).toBe(false);
@@ -72,5 +74,23 @@ describe("Campaigns", () => {
     fireEvent.click(await screen.findByRole("button", { name: "First deposit" }));
     expect(await screen.findByTestId("campaign-status")).toHaveTextContent("In review");
     expect(screen.queryByTestId("campaign-approve")).toBeNull();
+  });
+
+  it("plans an audience by a saved segment: the picker lists the customer service's segments, the preview sends its id", async () => {
+    const seen = mockFetch({
+      "GET /api/campaigns/campaigns": () => ({ items: [], next_cursor: null }),
+      "GET /api/customer/customers/segments": () => ({ items: [
+        { segment_id: "seg1", name: "Mass affluent", kind: "dynamic", filter: {}, owner_id: "u", created_at: "", updated_at: "", count: 12 },
+      ] }),
+      "POST /api/campaigns/campaigns/audience/preview": () => ({ size: 12, sample: [{ customer_id: "C1" }] }),
+    });
+    renderWith(<CampaignsPage />, { role: "team_lead" });
+    fireEvent.click(await screen.findByTestId("campaign-new"));
+    fireEvent.mouseDown(await screen.findByRole("combobox", { name: "Saved segment" }));
+    fireEvent.click(await screen.findByText("Mass affluent · 12"));
+    fireEvent.click(screen.getByTestId("campaign-preview"));
+    expect(await screen.findByTestId("campaign-preview-size")).toHaveTextContent("12");
+    const body = seen.find((r) => r.method === "POST")?.body as { segment_id?: string };
+    expect(body.segment_id).toBe("seg1");
   });
 });

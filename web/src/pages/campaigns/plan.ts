@@ -10,6 +10,8 @@ export interface PlanValues {
   end: string;
   stages?: string[];
   tags?: string[];
+  /** a saved segment of the customer service: its members now, with the stages and tags */
+  segment_id?: string;
   customer_ids?: string;
   distribution: Plan["distribution"];
   team_id?: string;
@@ -36,7 +38,8 @@ export function planFrom(v: PlanValues): Plan {
     purpose: v.purpose?.trim() || null,
     start_at: dayjs(v.start).toISOString(),
     end_at: dayjs(v.end).toISOString(),
-    audience: ids.length ? { customer_ids: ids } : { stages: (v.stages ?? []) as never, tags: v.tags ?? [] },
+    audience: ids.length ? { customer_ids: ids }
+      : { stages: (v.stages ?? []) as never, tags: v.tags ?? [], ...(v.segment_id ? { segment_id: v.segment_id } : {}) },
     distribution: v.distribution,
     team_id: v.team_id?.trim() || null,
     channels: v.channels,
