@@ -6,20 +6,14 @@ import { Button, Descriptions, Empty, Input, InputNumber, Space, Typography } fr
 import dayjs from "dayjs";
 import { useState } from "react";
 import { useAuth } from "../../auth/AuthProvider";
+import { downloadBlob } from "../../components/download";
 import { ProblemAlert, QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import { getIndicators, indicatorsCsv, recordCost, refreshIndicators } from "../../services/campaigns";
 
-/** Offer a file fetched as a Blob as a download. */
+/** Offer a file being fetched as a Blob as a download. */
 export async function saveBlob(blob: Promise<Blob>, filename: string) {
-  const url = URL.createObjectURL(await blob);
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  downloadBlob(await blob, filename);
 }
 
 const money = (v: string | number | null | undefined) => (v == null ? "—" : Number(v).toLocaleString(undefined, { maximumFractionDigits: 2 }));

@@ -1,5 +1,6 @@
 import { Button, Modal, Progress, Space, Typography } from "antd";
 import { useRef, useState, type ReactNode } from "react";
+import { downloadBlob } from "../../components/download";
 import { ProblemAlert } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import { exportCustomers } from "../../services/customers";
@@ -27,14 +28,7 @@ export function ExportButton({ filters, total, icon }: { filters: CustomerFilter
     setError(null);
     try {
       const blob = await exportCustomers({ ...toFilterQuery(filters), sort: filters.sort, order: filters.order }, setRows, abort.current.signal);
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement("a");
-      a.href = url;
-      a.download = `customers-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "")}.csv`;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      downloadBlob(blob, `customers-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "")}.csv`);
       setDone(true);
     } catch (e) {
       if (!(e instanceof DOMException && e.name === "AbortError")) setError(e);

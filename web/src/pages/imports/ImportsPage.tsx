@@ -4,6 +4,7 @@ import { DownloadOutlined, UploadOutlined } from "@ant-design/icons";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Button, Card, Progress, Space, Table, Tag, Typography, Upload } from "antd";
 import { useState } from "react";
+import { downloadBlob } from "../../components/download";
 import { ProblemAlert } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import type { MessageKey } from "../../i18n/en";
@@ -12,15 +13,7 @@ import { getImport, importPercent, isActive, listImports, rejectedRows, uploadIm
 const STATE_COLOR: Record<string, string> = { queued: "default", running: "processing", done: "success", failed: "error" };
 
 async function download(job: ImportJob) {
-  const blob = await rejectedRows(job.job_id);
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = `${job.filename.replace(/\.[^.]+$/, "")}-rejected.csv`;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  downloadBlob(await rejectedRows(job.job_id), `${job.filename.replace(/\.[^.]+$/, "")}-rejected.csv`);
 }
 
 function JobProgress({ job }: { job: ImportJob }) {

@@ -6,6 +6,7 @@ import { App, Button, DatePicker, Descriptions, Empty, Input, Popconfirm, Segmen
 import dayjs, { type Dayjs } from "dayjs";
 import { useState } from "react";
 import { useAuth } from "../../auth/AuthProvider";
+import { downloadBlob } from "../../components/download";
 import { ProblemAlert, QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import * as api from "../../services/usercrm";
@@ -142,12 +143,7 @@ export function StatementReport({ customerId }: { customerId: string }) {
     setExporting(true);
     try {
       const res = await api.statementCsv(customerId, f);
-      const url = URL.createObjectURL(await res.blob());
-      const a = document.createElement("a");
-      a.href = url;
-      a.download = `statement-${customerId}.csv`;
-      a.click();
-      URL.revokeObjectURL(url);
+      downloadBlob(await res.blob(), `statement-${customerId}.csv`);
     } finally {
       setExporting(false);
     }
