@@ -1,12 +1,15 @@
 """Campaigns benchmark (`python -m bench --only campaigns`): starting a campaign of 100,000 targets.
 
 100,000 customers (5,000 with --quick) in one team of 20 managers are loaded into the audience tables of a
-PostgreSQL database; a campaign over all of them (least-loaded distribution) is created and approved. Measured:
-the start (audience resolved from the read model, distributed, frozen: the Started event and 100 chunks of
-targets stored with their rows in one transaction, after the outbox guard validated every follow-up request),
-wall and CPU time of this process; then the outbox relay publishing the 100,000 follow-up requests to Kafka
-until its recorded position reaches the store's last event, events/s next to the raw aiokafka produce rate
-measured in the same run. (The managers' task lists are the tasks service's: out of scope here.)
+PostgreSQL database; a campaign over all of them (least-loaded distribution) is created and approved. The tasks
+service runs in a process of its own (`python -m bench.bench_campaigns …`: engine, relay and API, on its own
+database, the same broker and topic prefix) and reports once it has consumed the campaign's creation (joined).
+Measured from there: the start (audience resolved from the read model, distributed, frozen: the Started event
+and the chunks of targets stored in one transaction); the campaigns relay publishing the 100,000 follow-up
+requests; and end to end, until the tasks service's task list API (`GET /tasks/counts`, polled in its process
+every 0.1 s) counts 100,000 open campaign follow-ups — checked afterwards against the 20 managers' own lists
+(view=mine). Reported: wall time, CPU time of each process (campaigns: this one; tasks: the worker's) in all and
+per target, the load average during the run, and the raw aiokafka produce + consume of the same run.
 
 Evaluation: a 1,000,000-customer base (20,000 with --quick) COPYed into the audience and evaluation-fact tables
 (every customer opened before the campaign; in the window 10% fund, 3% trade, 20% deposit, 2% withdraw; half
@@ -20,7 +23,10 @@ by team, comparison) in-process, p50 / p99 over 200 requests each, with the load
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,19 +34,27 @@ from typing import Any
 import httpx
 import psycopg
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from services.campaigns.bootstrap import bootstrap
 from services.campaigns.domain.campaign import follow_up_id
 from services.campaigns.projections.tables import campaign, customer, manager, owner
 from services.campaigns.settings import CampaignsSettings
+from services.tasks.bootstrap import bootstrap as tasks_bootstrap
+from services.tasks.projections.tables import campaign_names
+from services.tasks.settings import TasksSettings
 from shared.runtime.auth import mint_token
+from shared.runtime.logging import configure_logging
 from shared.runtime.service import running
-from shared.runtime.settings import AuthSettings
+from shared.runtime.settings import AuthSettings, KafkaSettings
 
+from .context import ROOT
 from .stats import percentile
 
 AUTH = AuthSettings(jwt_secret=SecretStr("bench-secret-bench-secret-bench-secret"))
 CHUNK = 5000
+POLL_S = 0.1  # the tasks worker polls its task list API
+MARK = b"bench-report "  # the tasks worker's reports on its stdout
 
 
 def _load(c: Any, n: int) -> None:
@@ -56,8 +70,8 @@ def _load(c: Any, n: int) -> None:
                                        for i, cid in enumerate(ids)])
 
 
-def _approved(c: Any, now: datetime) -> str:
-    plan = {"name": "Bench", "purpose": None, "start_at": now.isoformat(), "end_at": (now + timedelta(days=1)).isoformat(),
+def _approved(c: Any, now: datetime, *, due_in: timedelta = timedelta(0)) -> str:
+    plan = {"name": "Bench", "purpose": None, "start_at": (now + due_in).isoformat(), "end_at": (now + timedelta(days=1)).isoformat(),
             "audience": {"stages": ["pending_funding"]}, "distribution": "least_loaded", "team_id": "T-1",
             "channels": ["phone"], "metrics": ["funded"], "attribution_window_days": 7}
     campaign = c.app.create(plan=plan, by="admin-1", level=3, at=now,
@@ -154,32 +168,125 @@ async def main(ctx: Any) -> list[dict]:
 
 
 async def _start(ctx: Any) -> list[dict]:
+    """Start → follow-ups published by the campaigns relay (this process) → consumed by the tasks service (its
+    own process and database, same broker and topic prefix) → all open in its task list API."""
     n = 5_000 if ctx.quick else 100_000
-    c = bootstrap(CampaignsSettings(database_url=ctx.pg_database("campaigns"), kafka=ctx.kafka, auth=AUTH,
+    kafka = ctx.kafka  # one topic prefix for both services
+    c = bootstrap(CampaignsSettings(database_url=ctx.pg_database("campaigns"), kafka=kafka, auth=AUTH,
                                     scheduler_interval_s=3600))
+    tasks_url = ctx.pg_database("tasks")
     await asyncio.to_thread(_load, c, n)
     now = datetime.now(UTC)
-    cid = await asyncio.to_thread(_approved, c, now)
-    wall, cpu = time.perf_counter(), time.process_time()
-    campaign, _ = await asyncio.to_thread(c.executor.start, cid, by="admin-1", at=now)
-    start_s, start_cpu = time.perf_counter() - wall, time.process_time() - cpu
-    assert campaign.audience_size == n
-    last = c.app.process_recorder.max_notification_id()
-    wall, cpu = time.perf_counter(), time.process_time()
-    deadline = time.monotonic() + 900
-    async with running(c):
-        while True:  # the relay's recorded position, under a deadline
-            if await asyncio.to_thread(c.relay.position) >= last:
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError("the relay did not publish every follow-up in time")
-            await asyncio.sleep(0.05)
-    publish_s, publish_cpu = time.perf_counter() - wall, time.process_time() - cpu
-    raw = ctx.baseline.get("produce_rate")
-    note = f"raw aiokafka produce {raw:,.0f}/s in this run" if isinstance(raw, int | float) else ""
+    cid = await asyncio.to_thread(_approved, c, now, due_in=timedelta(hours=12))  # not due: the scheduler leaves it
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.bench_campaigns", kafka.model_dump_json(), tasks_url, cid, str(n),
+        cwd=str(ROOT), stdout=asyncio.subprocess.PIPE)
+    try:
+        async with running(c):  # the relay publishes the campaign's creation: the tasks engine learns its name
+            ready = await _report(worker, 180)  # the tasks engine has joined and consumed crm.campaigns
+            loads = [os.getloadavg()[0]]
+            sampler = asyncio.create_task(_sample_load(loads))
+            t0, wall, cpu = time.time(), time.perf_counter(), time.process_time()
+            campaign, _ = await asyncio.to_thread(c.executor.start, cid, by="admin-1", at=now)
+            start_s = time.perf_counter() - wall
+            assert campaign.audience_size == n
+            last = c.app.process_recorder.max_notification_id()
+            while await asyncio.to_thread(c.relay.position) < last:  # the relay's position, under the deadline below
+                if time.perf_counter() - wall > 900:
+                    raise TimeoutError("the relay did not publish every follow-up in time")
+                await asyncio.sleep(0.05)
+            publish_s, publish_cpu = time.perf_counter() - wall, time.process_time() - cpu
+            done = await _report(worker, 900)
+            total_s = done["at"] - t0
+            sampler.cancel()
+            cpu_s = time.process_time() - cpu  # up to the moment the report is read (≤ 0.1 s after `done`)
+    finally:
+        if worker.returncode is None:
+            worker.terminate()
+        await worker.wait()
+    assert done["open"] == n and done["mine"] == n, done
+    raw_p, raw_c = ctx.baseline.get("produce_rate"), ctx.baseline.get("consume_rate")
+    raw = (f"; raw aiokafka in this run: produce {raw_p:,.0f}/s + consume {raw_c:,.0f}/s (1 KB) = "
+           f"{n / raw_p + n / raw_c:.1f} s for {n:,} records") if raw_p and raw_c else ""
+    tasks_cpu = done["cpu"] - ready["cpu"]
     return [
         {"benchmark": "campaigns", "metric": f"start {n:,} targets (freeze + store)", "value": round(start_s, 2),
-         "unit": "s", "note": f"CPU {start_cpu:.2f} s"},
+         "unit": "s", "note": "the relay and the tasks worker running meanwhile"},
         {"benchmark": "campaigns", "metric": f"publish {n:,} follow-up requests", "value": round(n / publish_s),
-         "unit": "events/s", "note": f"{publish_s:.1f} s, CPU {publish_cpu:.2f} s; {note}".strip("; ")},
+         "unit": "events/s", "note": f"all published {publish_s:.1f} s after the start began (start included), "
+                                     f"campaigns CPU {publish_cpu:.2f} s"},
+        {"benchmark": "campaigns", "metric": f"start {n:,} targets -> all open in the managers' task lists",
+         "value": round(total_s, 2), "unit": "s",
+         "note": f"tasks GET /tasks/counts campaign_followup open = {done['open']:,} (the {done['mine']:,} of the "
+                 f"20 managers' view=mine); CPU campaigns {cpu_s:.1f} s ({cpu_s / n * 1000:.3f} ms/target), tasks "
+                 f"{tasks_cpu:.1f} s ({tasks_cpu / n * 1000:.3f} ms/target, its API polled every {POLL_S} s); "
+                 f"load average {loads[0]:.1f} at the start, max {max(loads):.1f}, "
+                 f"{loads[-1]:.1f} at the end{raw}"},
     ]
+
+
+async def _report(worker: asyncio.subprocess.Process, timeout: float) -> dict:
+    """The worker's next report (its other output, logs, skipped)."""
+    assert worker.stdout is not None
+    end = time.monotonic() + timeout
+    while True:
+        line = await asyncio.wait_for(worker.stdout.readline(), max(0.1, end - time.monotonic()))
+        if not line:
+            raise RuntimeError(f"the tasks worker ended (exit {await worker.wait()})")
+        if line.startswith(MARK):
+            return json.loads(line[len(MARK):])
+
+
+async def _sample_load(loads: list[float]) -> None:
+    while True:
+        await asyncio.sleep(1)  # sampling the 1-minute load average
+        loads.append(os.getloadavg()[0])
+
+
+async def _tasks_worker(kafka: KafkaSettings, url: str, cid: str, n: int) -> None:
+    """The tasks service (engine, relay, API in-process) on its own database: reports on stdout when it knows
+    the campaign (it has joined and consumes crm.campaigns), then when its task list API counts `n` open
+    campaign follow-ups, with its CPU time and the sum of the managers' own counts."""
+    with tempfile.TemporaryDirectory() as datadir:
+        t = tasks_bootstrap(TasksSettings(database_url=url, kafka=kafka, auth=AUTH, faust_datadir=datadir))
+        admin = {"Authorization": f"Bearer {mint_token(AUTH, user_id='admin-1', role='admin', team_id=None)}"}
+        async with running(t), httpx.AsyncClient(transport=httpx.ASGITransport(app=t.api),
+                                                 base_url="http://tasks") as api:
+            known = select(campaign_names.c.campaign_id).where(campaign_names.c.campaign_id == cid)
+            for _ in range(int(170 / POLL_S)):
+                with t.sessions() as s:
+                    if s.execute(known).first() is not None:
+                        break
+                await asyncio.sleep(POLL_S)  # waiting for the engine to join, under a deadline
+            else:
+                raise TimeoutError("the tasks engine did not learn the campaign")
+            _say(cpu=time.process_time())
+            open_ = 0
+            for _ in range(int(890 / POLL_S)):
+                open_ = await _open_follow_ups(api, admin, "all")
+                if open_ >= n:
+                    break
+                await asyncio.sleep(POLL_S)  # polling the task list API, under a deadline
+            at, cpu = time.time(), time.process_time()
+            mine = 0
+            for m in range(20):
+                token = mint_token(AUTH, user_id=f"M-{m:02d}", role="manager", team_id="T-1")
+                mine += await _open_follow_ups(api, {"Authorization": f"Bearer {token}"}, "mine")
+            _say(at=at, cpu=cpu, open=open_, mine=mine)
+
+
+async def _open_follow_ups(api: httpx.AsyncClient, headers: dict[str, str], view: str) -> int:
+    r = await api.get("/tasks/counts", params={"view": view}, headers=headers)
+    assert r.status_code == 200, r.text
+    return next(x["open"] for x in r.json() if x["node"] == "campaign_followup")
+
+
+def _say(**fields: Any) -> None:
+    sys.stdout.write(MARK.decode() + json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":  # the tasks worker process: python -m bench.bench_campaigns <kafka json> <url> <cid> <n>
+    configure_logging(os.environ.get("LOG_LEVEL", "WARNING"))
+    asyncio.run(_tasks_worker(KafkaSettings.model_validate_json(sys.argv[1]), sys.argv[2], sys.argv[3],
+                              int(sys.argv[4])))
