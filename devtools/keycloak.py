@@ -3,7 +3,7 @@
 the helpers `make run` and the tests use to talk to it.
 
 The realm:
-- every demo user and account manager (`devtools.seed_access.staff_plan`, plus the campaign peer) as a user
+- every demo user and account manager (`devtools.seed_access.staff_plan`, the campaign peer included) as a user
   whose username is their staff id (Keycloak keeps usernames in lower case, so the exact staff id also sits in
   the read-only attribute `staff_id`, put into the tokens as the `staff_id` claim: `AUTH_USER_CLAIM=staff_id`;
   only an administrator may change it), password `whale-demo`;
@@ -44,13 +44,8 @@ def staff() -> list[tuple[str, str, str | None, str]]:
     """(staff id, display name, team, role) of every member the demo stack signs in as."""
     from .seed import MANAGERS
     from .seed_access import staff_plan
-    from .seed_campaigns import LEAD, PEER, TEAM
 
-    plan = staff_plan(MANAGERS)
-    if PEER not in {s[0] for s in plan}:
-        lead = next(s for s in plan if s[0] == LEAD)
-        plan.append((PEER, f"{lead[1]} (peer)", TEAM, lead[3]))
-    return plan
+    return staff_plan(MANAGERS)
 
 
 def _user_profile() -> str:

@@ -19,6 +19,7 @@ from shared.runtime.replay import at_end, end_offsets, group_offsets
 from shared.runtime.settings import AuthSettings, KafkaSettings
 
 from .devsignin import DEMO_USERS
+from .seed_campaigns import LEAD, PEER, TEAM
 
 log = get_logger("seed_access")
 COMPANY = "whale"
@@ -32,12 +33,17 @@ TEAM_BRANCH = {"T-HK": "B-HK", "T-SEA": "B-SEA"}
 
 
 def staff_plan(managers: list[dict[str, Any]]) -> list[tuple[str, str, str | None, str]]:
-    """(staff id, display name, team or None, role) for every demo user and account manager."""
+    """(staff id, display name, team or None, role) for every demo user and account manager, and the peer team
+    lead who approves the demo's campaigns (`devtools.seed_campaigns.PEER`: with the access directory enforced,
+    a reviewer who is not a staff member is refused)."""
     out = {user: (user, what, team, role) for role, user, team, what in DEMO_USERS if role in ROLES}
     for m in managers:
         if m["manager_id"] not in out:
             role = "team_lead" if m.get("position") == "Team lead" else "manager"
             out[m["manager_id"]] = (m["manager_id"], m["name"], m["team_id"], role)
+    if PEER not in out and LEAD in out:
+        lead = out[LEAD]
+        out[PEER] = (PEER, f"{lead[1]} (peer)", TEAM, lead[3])
     return list(out.values())
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from devtools import seed_access
+from devtools import seed_access, seed_campaigns
 from devtools.devsignin import DEMO_USERS
 from devtools.seed import MANAGERS, TEAMS
 from services.access.bootstrap import bootstrap
@@ -52,5 +52,10 @@ async def test_demo_staff_get_in_the_access_service_what_their_tokens_say(tmp_pa
                 assert ("CustomerMerge" in acc.permissions) == (role in ("team_lead", "admin")), user
                 assert len(staff_row(s, user)["assignments"]) == 1
             assert all(staff_row(s, m["manager_id"]) for m in MANAGERS)
+            # the peer who approves the demo's campaigns (devtools.seed_campaigns) is a team lead of the same team:
+            # with the directory enforced, a reviewer who is not a staff member would be refused
+            peer = effective(s, seed_campaigns.PEER, datetime.now(UTC))
+            lead = effective(s, seed_campaigns.LEAD, datetime.now(UTC))
+            assert peer.active and peer.permissions == lead.permissions and peer.teams == (seed_campaigns.TEAM,)
     finally:
         c.engine.dispose()
