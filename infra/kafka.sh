@@ -82,7 +82,8 @@ check_files() {
   local limit parts
   limit=$(ulimit -Hn)
   [ "$limit" = unlimited ] && return 0
-  parts=$(find "$DATA/log" -mindepth 1 -maxdepth 1 -type d -name '*-[0-9]*' 2>/dev/null | wc -l)
+  [ -d "$DATA/log" ] || return 0  # a broker this script did not start (another checkout's, a cluster)
+  parts=$(find "$DATA/log" -mindepth 1 -maxdepth 1 -type d -name '*-[0-9]*' 2>/dev/null | wc -l || true)
   if [ $((parts * 2)) -gt "$limit" ]; then
     echo "kafka.sh: WARNING: $parts partitions in $DATA/log against an open-files limit of $limit:" \
          "the broker will stop answering near the limit; delete old test topics or the data directory" >&2
