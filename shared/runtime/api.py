@@ -48,12 +48,16 @@ class Problem(Exception):
         self.status, self.title, self.detail, self.type, self.extra = status, title, detail, type_, extra
 
 
+def validation_problem(field: str, message: str) -> Problem:
+    """A 422 problem+json naming the invalid `field` (e.g. `query.filename`, `body.name`)."""
+    return Problem(422, "Unprocessable Entity", f"{field}: {message}", type_="urn:whale-crm:problem:validation",
+                   errors=[{"field": field, "message": message}])
+
+
 def domain_problem(exc: DomainError, type_base: str) -> Problem:
     """A domain error as problem+json: its `status`, `type` `<type_base><code>`; a 422 names its field."""
     if exc.status == 422:
-        field = exc.context.get("field", "body")
-        return Problem(422, "Unprocessable Entity", f"{field}: {exc.message}", type_="urn:whale-crm:problem:validation",
-                       errors=[{"field": field, "message": exc.message}])
+        return validation_problem(exc.context.get("field", "body"), exc.message)
     return Problem(exc.status, HTTPStatus(exc.status).phrase, exc.message, type_=f"{type_base}{exc.code}")
 
 

@@ -9,6 +9,7 @@ import asyncio
 import csv
 import hashlib
 import io
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from fastapi import Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Table, select
 
-from .api import Problem
+from .api import Problem, validation_problem
 
 REPORT_PAGE = 5000
 MAX_CELL_CHARS = 10_000
@@ -97,8 +98,14 @@ class Upload:
         self.path.unlink(missing_ok=True)
 
 
-async def receive_upload(request: Request, directory: Path, limit: int) -> Upload:
-    """Write the body to a temporary file in `directory` as it arrives."""
+FILENAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")  # a name without a path or control characters
+
+
+async def receive_upload(request: Request, directory: Path, limit: int, filename: str) -> Upload:
+    """Write the body to a temporary file in `directory` as it arrives: 422 for a `filename` (the query's) with a
+    path or control characters or for an empty body, 413 past `limit` bytes."""
+    if not FILENAME.fullmatch(filename):
+        raise validation_problem("query.filename", "a file name without path or control characters")
     tmp = directory / f".upload-{uuid.uuid4().hex}"
     digest, size, lines, last = hashlib.sha256(), 0, 0, b"\n"
     f = await asyncio.to_thread(tmp.open, "wb")
@@ -116,6 +123,9 @@ async def receive_upload(request: Request, directory: Path, limit: int) -> Uploa
         tmp.unlink(missing_ok=True)
         raise
     f.close()
+    if size == 0:
+        tmp.unlink(missing_ok=True)
+        raise validation_problem("body", "the file is empty")
     return Upload(tmp, digest.hexdigest(), size, lines + (last != b"\n"))
 
 

@@ -5,7 +5,6 @@ audience names it by `list_id` once it is done."""
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -16,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from shared.runtime.api import Problem
+from shared.runtime.api import Problem, validation_problem
 from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.logging import get_logger
 from shared.runtime.uploads import BadFile, Upload, receive_upload, reject_report
@@ -31,7 +30,6 @@ log = get_logger("campaigns.api.lists")
 Reader = Annotated[Principal, Depends(require(Perm.CampaignRead))]
 Writer = Annotated[Principal, Depends(require(Perm.CampaignRead, Perm.CampaignWrite))]
 ListIdPath = Annotated[str, PathParam(pattern=r"^lst_[0-9a-f]{32}$", description="Audience list id.")]
-FILENAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")
 
 
 class AudienceListOut(BaseModel):
@@ -50,9 +48,6 @@ class AudienceListOut(BaseModel):
     finished_at: datetime | None = None
 
 
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(422, "Unprocessable Entity", f"{field}: {message}", type_="urn:whale-crm:problem:validation",
-                   errors=[{"field": field, "message": message}])
 
 
 def fetch(c: Any, list_id: str) -> dict[str, Any] | None:
@@ -74,7 +69,7 @@ def _create(c: Any, upload: Upload, filename: str, principal: Principal) -> tupl
         try:
             check_header(upload.path)
         except BadFile as exc:
-            raise _invalid(exc.field, str(exc)) from None
+            raise validation_problem(exc.field, str(exc)) from None
         try:
             with c.sessions.begin() as s:
                 store(s, list_id, upload.path)  # a failed list uploaded again starts afresh
@@ -99,13 +94,8 @@ def _create(c: Any, upload: Upload, filename: str, principal: Principal) -> tupl
                               "model": AudienceListOut}})
 async def upload_list(request: Request, response: Response, principal: Writer,
                       filename: Annotated[str, Query(min_length=1, max_length=200)] = "audience.csv") -> dict[str, Any]:
-    if not FILENAME.fullmatch(filename):
-        raise _invalid("query.filename", "a file name without path or control characters")
     c = container(request)
-    upload = await receive_upload(request, c.list_dir, c.settings.list_max_bytes)
-    if upload.size == 0:
-        upload.discard()
-        raise _invalid("body", "the file is empty")
+    upload = await receive_upload(request, c.list_dir, c.settings.list_max_bytes, filename)
     row, created = await asyncio.to_thread(_create, c, upload, filename, principal)
     if created:
         log.info("audience_list_uploaded", list_id=row["list_id"], size=upload.size)
@@ -149,7 +139,7 @@ async def check_audience_list(request: Request, principal: Principal, audience: 
         return
     row = await asyncio.to_thread(fetch, container(request), list_id)
     if not owned(principal, row):
-        raise _invalid("audience.list_id", "no such audience list of yours")
+        raise validation_problem("audience.list_id", "no such audience list of yours")
     assert row is not None
     if row["state"] != "done":
-        raise _invalid("audience.list_id", f"the audience list is {row['state']}, not done")
+        raise validation_problem("audience.list_id", f"the audience list is {row['state']}, not done")

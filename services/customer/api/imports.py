@@ -6,7 +6,6 @@ uploaded again is the same job and changes nothing."""
 from __future__ import annotations
 
 import os
-import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -17,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select
 
-from shared.runtime.api import Problem
+from shared.runtime.api import Problem, validation_problem
 from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.cursor import CursorQuery, codec_for
 from shared.runtime.logging import get_logger
@@ -32,7 +31,6 @@ UPLOAD_PATH = "/customer-imports"
 router = APIRouter(prefix=UPLOAD_PATH, tags=["customer imports"])
 log = get_logger("customer.imports")
 JobIdPath = Annotated[str, PathParam(pattern=r"^imp_[0-9a-f]{32}$", description="Import job id.")]
-FILENAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")
 can_import = require(Perm.CustomerImport)
 
 
@@ -82,8 +80,7 @@ def _create(c: Any, upload: Upload, filename: str, principal: Principal) -> tupl
         check_header(tmp, fmt)
     except BadFile as exc:
         tmp.unlink(missing_ok=True)
-        raise Problem(422, "Unprocessable Entity", f"{exc.field}: {exc}", type_="urn:whale-crm:problem:validation",
-                      errors=[{"field": exc.field, "message": str(exc)}]) from None
+        raise validation_problem(exc.field, str(exc)) from None
     os.replace(tmp, file_path(c.import_dir, job_id, fmt))
     job = ImportJob(job_id=job_id, filename=filename, file_format=fmt, sha256=sha, size=size,
                     created_by=principal.user_id, created_at=datetime.now(UTC),
@@ -113,15 +110,7 @@ async def upload(
     principal: Principal = Depends(can_import),
     c: Any = Depends(container),
 ) -> dict[str, Any]:
-    if not FILENAME.fullmatch(filename):
-        raise Problem(422, "Unprocessable Entity", "query.filename: a file name without path or control characters",
-                      type_="urn:whale-crm:problem:validation",
-                      errors=[{"field": "query.filename", "message": "invalid file name"}])
-    upload = await receive_upload(request, c.import_dir, c.settings.import_max_bytes)
-    if upload.size == 0:
-        upload.discard()
-        raise Problem(422, "Unprocessable Entity", "body: the file is empty", type_="urn:whale-crm:problem:validation",
-                      errors=[{"field": "body", "message": "the file is empty"}])
+    upload = await receive_upload(request, c.import_dir, c.settings.import_max_bytes, filename)
     job, created = await blocking(_create, c, upload, filename, principal)
     if created:
         c.wake_importer()

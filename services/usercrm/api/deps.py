@@ -13,7 +13,7 @@ from sqlalchemy import exists, false, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from shared.runtime.api import Problem
+from shared.runtime.api import Problem, validation_problem
 from shared.runtime.auth import Perm, Principal, Scope
 
 from ..projections import tables as t
@@ -84,9 +84,7 @@ def unmasked(principal: Principal) -> bool:
     return principal.has(Perm.CustomerPiiRead)
 
 
-def invalid(field: str, message: str) -> Problem:
-    return Problem(422, "Unprocessable Entity", f"{field}: {message}", type_="urn:whale-crm:problem:validation",
-                   errors=[{"field": field, "message": message}])
+invalid = validation_problem  # the kit's 422 naming the field
 
 
 def plain(row: Mapping[str, Any]) -> dict[str, Any]:
