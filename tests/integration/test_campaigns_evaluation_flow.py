@@ -26,6 +26,7 @@ from shared.runtime.kafka import EventProducer
 from shared.runtime.service import running
 from shared.runtime.settings import AuthSettings
 from tests.conftest import ops_rebuild_verified
+from tests.integration.test_campaigns_outreach import publish
 
 pytestmark = pytest.mark.asyncio
 AUTH = AuthSettings(jwt_secret="integration-secret-of-at-least-32-bytes")
@@ -47,14 +48,6 @@ def customer(cid: str, manager: str, at: datetime) -> list:
                              cause_event_id=f"o-{cid}", cause_event_type="account.opened")),
             env(CustomerAssigned(customer_id=cid, manager_id=manager, team_id="T-HK", reason="rule", assigned_at=at),
                 "whale-crm/assignment")]
-
-
-async def publish(producer: EventProducer, kafka_settings, envs: list) -> None:
-    by_topic: dict[str, list] = {}
-    for e in envs:
-        by_topic.setdefault(registry.latest(e.event_type).topic, []).append(e)
-    for topic, batch in by_topic.items():
-        await producer.publish_many(batch, topic=kafka_settings.topic(topic))
 
 
 async def test_indicators_from_consumed_facts_and_replay(kafka_settings, pg_database, poll, monkeypatch):

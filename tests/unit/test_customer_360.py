@@ -63,25 +63,33 @@ def activity_rows(c) -> dict:
         return {t.name: sorted(map(tuple, s.execute(select(t)))) for t in c.tables.activity.all()}
 
 
+def fold_in_three_orders(c, apply, tables, events, rows, *, seed: int, repeated: int) -> list:
+    """The rows `apply` folds from `events` as given in one batch, reversed one event per transaction and shuffled
+    (`seed`) one per transaction, each with its first `repeated` events delivered twice: `rows(c)` of each round,
+    the `tables` emptied before each."""
+    results = []
+    for round_, order in enumerate([events, list(reversed(events)), random.Random(seed).sample(events, len(events))]):
+        with c.sessions.begin() as s:  # empty the tables: each round starts afresh
+            for t in tables:
+                s.execute(t.delete())
+        if round_ == 0:
+            with c.sessions.begin() as s:
+                apply(s, order + order[:repeated])  # duplicates in the batch
+        else:
+            for e in order + order[:repeated]:
+                with c.sessions.begin() as s:
+                    apply(s, [e])
+        results.append(rows(c))
+    return results
+
+
 async def test_activity_fold_gives_the_same_rows_in_any_order_batched_or_not(world, tmp_path):  # noqa: F811
     c, *_ = world
     events = [ev(p) for p in history("h1") + history("h2")]
     events += [ev(CampaignCreated(campaign_id="cp1", plan=plan("Spring v2"), created_by="m-9",
                                   created_at=T0 + timedelta(minutes=1)))]
-    apply = apply_activity(c.tables.activity)
-    results = []
-    for round_, order in enumerate([events, list(reversed(events)), random.Random(3).sample(events, len(events))]):
-        with c.sessions.begin() as s:  # empty the tables: each round starts afresh
-            for t in c.tables.activity.all():
-                s.execute(t.delete())
-        if round_ == 0:
-            with c.sessions.begin() as s:
-                apply(s, order + order[:4])  # duplicates in the batch
-        else:
-            for e in order + order[:4]:
-                with c.sessions.begin() as s:
-                    apply(s, [e])
-        results.append(activity_rows(c))
+    results = fold_in_three_orders(c, apply_activity(c.tables.activity), c.tables.activity.all(), events,
+                                   activity_rows, seed=3, repeated=4)
     assert results[0] == results[1] == results[2]
     assert len(results[0]["customer_follow_up"]) == 4 and len(results[0]["customer_ticket_event"]) == 6
     assert [r[1] for r in results[0]["customer_campaign_name"]] == ["Spring v2"]  # the latest edit

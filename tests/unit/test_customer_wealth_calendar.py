@@ -6,7 +6,6 @@ reminders (one per customer and event, within the configured days, never twice).
 
 from __future__ import annotations
 
-import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -31,6 +30,7 @@ from shared.runtime.db import Tracker
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.journal import journaled
 from shared.runtime.journal import replay as replay_journal
+from tests.unit.test_customer_360 import fold_in_three_orders
 from tests.unit.test_customer_api import T0, assigned, ev, registered, world  # noqa: F401
 
 pytestmark = pytest.mark.asyncio
@@ -98,19 +98,8 @@ async def test_fold_gives_the_same_rows_in_any_order_and_replays_from_the_journa
     c, *_ = world
     events = [ev(p) for p in facts()]
     apply = apply_wealth(c.tables.wealth)
-    results = []
-    for round_, order in enumerate([events, list(reversed(events)), random.Random(5).sample(events, len(events))]):
-        with c.sessions.begin() as s:
-            for t in c.tables.wealth.consumer_fed():
-                s.execute(t.delete())
-        if round_ == 0:
-            with c.sessions.begin() as s:
-                apply(s, order + order[:5])  # duplicates in the batch
-        else:
-            for e in order + order[:5]:
-                with c.sessions.begin() as s:
-                    apply(s, [e])
-        results.append(wealth_rows(c))
+    results = fold_in_three_orders(c, apply, c.tables.wealth.consumer_fed(), events,
+                                   wealth_rows, seed=5, repeated=5)
     assert results[0] == results[1] == results[2]
     rows = results[0]
     # the newer snapshot replaced the account's holdings: 0005.HK sold (0 is not held), 0700.HK now 300
