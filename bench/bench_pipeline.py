@@ -164,6 +164,8 @@ async def main(ctx: Any) -> list[dict]:
     kafka = ctx.kafka
     loads = [50.0] if ctx.quick else [100.0, 300.0, 1000.0]
     seconds = 15 if ctx.quick else 20
+    if os.environ.get("BENCH_PIPELINE_LOADS"):  # e.g. "300" or "300,1000": only these load levels
+        loads = [float(x) for x in os.environ["BENCH_PIPELINE_LOADS"].split(",") if x.strip()]
     ports = dict(zip(SERVICES, _free_ports(len(SERVICES)), strict=True))
     var = Path(os.environ.get("TMPDIR", "/tmp")) / f"whale-bench-{uuid.uuid4().hex[:6]}"
     extra = {"KAFKA_TOPIC_PREFIX": kafka.topic_prefix, "AUTH_JWT_SECRET": SECRET, "LOG_LEVEL": "WARNING",

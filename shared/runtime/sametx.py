@@ -37,10 +37,11 @@ SessionWrite = Callable[[Session], None]
 
 
 class _SyncedCursor:
-    """A psycopg cursor in pipeline mode whose results are fetched right after each statement."""
+    """A psycopg cursor in pipeline mode whose results are fetched right after each statement: one sync of
+    the pipeline `write_in_transaction` holds open (one round trip per statement)."""
 
-    def __init__(self, conn: Any, cursor: Any):
-        self._conn, self._cursor = conn, cursor
+    def __init__(self, pipeline: Any, cursor: Any):
+        self._pipeline, self._cursor = pipeline, cursor
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._cursor, name)
@@ -48,37 +49,34 @@ class _SyncedCursor:
     def __iter__(self) -> Any:
         return iter(self._cursor)
 
-    def _sync(self) -> None:
-        with self._conn.pipeline() as pipeline:  # the recorder's pipeline (pipelines nest)
-            pipeline.sync()
-
     def execute(self, *args: Any, **kwargs: Any) -> _SyncedCursor:
         self._cursor.execute(*args, **kwargs)
-        self._sync()
+        self._pipeline.sync()
         return self
 
     def executemany(self, *args: Any, **kwargs: Any) -> _SyncedCursor:
         self._cursor.executemany(*args, **kwargs)
-        self._sync()
+        self._pipeline.sync()
         return self
 
 
 class _Lent:
     """The recorder's DB-API connection, lent for its transaction: commit, rollback and close are no-ops
-    here (the recorder commits or rolls back the whole transaction)."""
+    here (the recorder commits or rolls back the whole transaction). `pipeline`: the psycopg pipeline the
+    cursors sync (PostgreSQL), None on SQLite."""
 
-    def __init__(self, conn: Any, pipelined: bool):
-        self._conn, self._pipelined = conn, pipelined
+    def __init__(self, conn: Any, pipeline: Any | None):
+        self._conn, self._pipeline = conn, pipeline
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
-        if not self._pipelined:
+        if self._pipeline is None:
             return self._conn.cursor(*args, **kwargs)
         from psycopg.rows import tuple_row  # the recorder's connections return dicts; SQLAlchemy wants tuples
 
-        return _SyncedCursor(self._conn, self._conn.cursor(*args, row_factory=tuple_row, **kwargs))
+        return _SyncedCursor(self._pipeline, self._conn.cursor(*args, row_factory=tuple_row, **kwargs))
 
     def commit(self) -> None:
         pass
@@ -120,8 +118,20 @@ def _engine(dialect: str) -> Engine:
 def write_in_transaction(dbapi_connection: Any, dialect: str, write: SessionWrite) -> None:
     """Run `write(session)` on the recorder's connection, inside its open transaction. `dialect` is
     "postgresql" (psycopg, pipeline mode) or "sqlite". Any exception propagates: the recorder rolls the
-    whole transaction back (events, tracking and rows)."""
-    _lending.conn = _Lent(dbapi_connection, pipelined=dialect == "postgresql")
+    whole transaction back (events, tracking and rows).
+
+    On PostgreSQL a pipeline nested in the recorder's is held open for the write (entering it syncs the
+    recorder's statements queued so far), and each statement syncs it once: entering and leaving a nested
+    pipeline around every statement cost three round trips per statement."""
+    if dialect != "postgresql":
+        _lend(_Lent(dbapi_connection, None), dialect, write)
+        return
+    with dbapi_connection.pipeline() as pipeline:
+        _lend(_Lent(dbapi_connection, pipeline), dialect, write)
+
+
+def _lend(lent: _Lent, dialect: str, write: SessionWrite) -> None:
+    _lending.conn = lent
     try:
         with _engine(dialect).connect() as conn:
             session = Session(bind=conn, info={IN_EVENT_TRANSACTION: True}, autoflush=False)

@@ -31,6 +31,9 @@ class KafkaSettings(BaseSettings):
     heartbeat_interval_ms: int = 3_000
     max_poll_records: int = 1_000
     fetch_max_wait_ms: int = 200
+    consumer_linger_ms: int = Field(default=50, ge=0, description=(
+        "A consumer poll that returns less than a full batch waits this long for more records before the "
+        "batch is applied: fewer, larger batches (each costs a transaction, its statements and a publish)."))
     linger_ms: int = 5
     request_timeout_ms: int = 30_000
 

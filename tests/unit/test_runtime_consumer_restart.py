@@ -203,3 +203,44 @@ def test_the_client_tasks_the_consumer_watches_exist_in_aiokafka():
     assert "self._coordination_task = " in inspect.getsource(group_coordinator.GroupCoordinator)
     assert "self._fetcher = " in inspect.getsource(AIOKafkaConsumer)
     assert "self._coordinator = " in inspect.getsource(AIOKafkaConsumer)
+
+
+class Trickle:
+    """A client with `per_poll` records ready at each poll (a steady trickle), none after the log's end."""
+
+    def __init__(self, per_poll: int) -> None:
+        self.per_poll, self.position_, self.polls = per_poll, 0, 0
+
+    async def getmany(self, timeout_ms=0, max_records=None):
+        self.polls += 1
+        await asyncio.sleep(0.001)
+        n = min(self.per_poll, max_records or self.per_poll)
+        records = [Record(TOPIC, 0, self.position_ + i, b"k", v, 0)
+                   for i, v in enumerate(LOG[self.position_:self.position_ + n])]
+        self.position_ += len(records)
+        return {TP: records} if records else {}
+
+
+async def test_a_poll_short_of_a_batch_gathers_what_arrives_within_the_linger():
+    lingering = BatchConsumer(settings=KAFKA.model_copy(update={"consumer_linger_ms": 2000}), service="unit",
+                              group_id="unit.g", topics=[TOPIC], handler=Store(), producer=FakeProducer(),
+                              dead_letter_topic="unit.dlq", batch_size=5)
+    client = Trickle(per_poll=2)
+    batch = await lingering._poll(client)
+    # a full batch (2 + 2 + 1 records, in offset order) as soon as it is full, not after the whole linger
+    assert [r.offset for r in batch[TP]] == [0, 1, 2, 3, 4] and client.polls == 3
+
+    eager = BatchConsumer(settings=KAFKA.model_copy(update={"consumer_linger_ms": 0}), service="unit",
+                          group_id="unit.g", topics=[TOPIC], handler=Store(), producer=FakeProducer(),
+                          dead_letter_topic="unit.dlq", batch_size=5)
+    assert [r.offset for r in (await eager._poll(Trickle(per_poll=2)))[TP]] == [0, 1]
+
+
+async def test_the_linger_ends_with_what_arrived_when_records_stop():
+    c = BatchConsumer(settings=KAFKA.model_copy(update={"consumer_linger_ms": 50}), service="unit",
+                      group_id="unit.g", topics=[TOPIC], handler=Store(), producer=FakeProducer(),
+                      dead_letter_topic="unit.dlq", batch_size=100)
+    client = Trickle(per_poll=4)
+    client.position_ = len(LOG) - 6  # six records left
+    batch = await c._poll(client)
+    assert [r.offset for r in batch[TP]] == list(range(len(LOG) - 6, len(LOG)))
