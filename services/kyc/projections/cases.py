@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..domain.case import QUEUE_STATES, S_IN_REVIEW, S_SECOND, KycCase
@@ -47,6 +47,7 @@ class CaseProjection:
     def __call__(self, session: Session, events: list[Any]) -> None:
         rows: dict[str, dict[str, Any]] = {}
         customers: dict[str, dict[str, Any]] = {}
+        self._prefetch(session, events, rows, customers)
         for ev in events:
             if isinstance(ev, KycCase.Event):
                 self._case_event(session, rows, customers, ev)
@@ -59,26 +60,40 @@ class CaseProjection:
                     row["updated_at"] = max(row["updated_at"], at)
         self._flush(session, rows, customers)
 
+    # ------------------------------------------------------------------------------- loading
+    def _prefetch(
+        self, session: Session, events: list[Any], rows: dict[str, dict[str, Any]],
+        customers: dict[str, dict[str, Any]]
+    ) -> None:
+        """The rows the batch's events touch, with one query per table (instead of one per case and
+        customer): the cases, then their customers (locked, in id order, on PostgreSQL). A case or customer
+        without a row is remembered as absent (None)."""
+        case_ids = sorted({str(ev.originator_id) for ev in events if isinstance(ev, KycCase.Event)})
+        for part in _chunks(case_ids):
+            for found in session.execute(select(kyc_case).where(kyc_case.c.case_id.in_(part))).mappings():
+                rows[found["case_id"]] = _case_row(found)
+        for case_id in case_ids:
+            rows.setdefault(case_id, None)  # type: ignore[arg-type]
+        customer_ids = {ev.customer_id for ev in events
+                        if isinstance(ev, KycCase.Opened | CustomerKyc.IdentityVerified) and ev.customer_id}
+        customer_ids |= {row["customer_id"] for row in rows.values() if row is not None and row["customer_id"]}
+        pg = session.get_bind().dialect.name == "postgresql"
+        for part in _chunks(sorted(customer_ids)):
+            query = select(kyc_customer).where(kyc_customer.c.customer_id.in_(part))
+            if pg:
+                query = query.order_by(kyc_customer.c.customer_id).with_for_update()
+            for found in session.execute(query).mappings():
+                customers[found["customer_id"]] = _customer_row(found)
+        for customer_id in customer_ids:
+            customers.setdefault(customer_id, None)  # type: ignore[arg-type]
+
     # ---------------------------------------------------------------------------------- cases
     def _load_case(
         self, session: Session, rows: dict[str, dict[str, Any]], case_id: str
     ) -> dict[str, Any] | None:
         if case_id not in rows:
             found = session.execute(select(kyc_case).where(kyc_case.c.case_id == case_id)).mappings().first()
-            if found is None:
-                return None
-            rows[case_id] = {**dict(found), "_new": False, "_dirty": False}
-            for key in (
-                "opened_at",
-                "submitted_at",
-                "queued_at",
-                "waiting_since",
-                "claimed_at",
-                "second_requested_at",
-                "decided_at",
-                "updated_at",
-            ):
-                rows[case_id][key] = utc(rows[case_id][key])
+            rows[case_id] = _case_row(found) if found is not None else None  # type: ignore[assignment]
         return rows[case_id]
 
     def _case_event(
@@ -208,11 +223,13 @@ class CaseProjection:
     ) -> dict[str, Any] | None:
         if customer_id is None:
             return None
-        if customer_id not in customers:
-            query = select(kyc_customer).where(kyc_customer.c.customer_id == customer_id)
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update()
-            found = session.execute(query).mappings().first()
+        if customers.get(customer_id) is None:
+            found = None
+            if customer_id not in customers:  # not prefetched (absent ones are None)
+                query = select(kyc_customer).where(kyc_customer.c.customer_id == customer_id)
+                if session.get_bind().dialect.name == "postgresql":
+                    query = query.with_for_update()
+                found = session.execute(query).mappings().first()
             if found is None:
                 customers[customer_id] = {
                     "customer_id": customer_id,
@@ -225,10 +242,10 @@ class CaseProjection:
                     "_new": True,
                 }
             else:
-                customers[customer_id] = {**dict(found), "_new": False}
-                customers[customer_id]["identity_verified_at"] = utc(found["identity_verified_at"])
-                customers[customer_id]["updated_at"] = utc(found["updated_at"])
-        return customers[customer_id]
+                customers[customer_id] = _customer_row(found)
+        row = customers[customer_id]
+        row["_touched"] = True  # written back by `_flush` (a prefetched row nothing touched is not)
+        return row
 
     def _touch_customer(
         self, session: Session, customers: dict[str, dict[str, Any]], row: dict[str, Any], *, opened: bool
@@ -246,27 +263,55 @@ class CaseProjection:
     def _flush(
         self, session: Session, rows: dict[str, dict[str, Any]], customers: dict[str, dict[str, Any]]
     ) -> None:
+        """The batch's rows: new ones inserted, changed ones updated, one executemany per table and kind."""
         inserts, updates = [], []
         for row in rows.values():
-            if not row.get("_dirty"):
+            if row is None or not row.get("_dirty"):
                 continue
             data = {k: v for k, v in row.items() if not k.startswith("_")}
             (inserts if row["_new"] else updates).append(data)
         if inserts:
             session.execute(kyc_case.insert(), inserts)
-        for data in updates:
-            session.execute(kyc_case.update().where(kyc_case.c.case_id == data["case_id"]).values(**data))
-        c_new = [
-            {k: v for k, v in c.items() if not k.startswith("_")} for c in customers.values() if c["_new"]
-        ]
+        _update_many(session, kyc_case, "case_id", updates)
+        present = [c for c in customers.values() if c is not None]
+        c_new = [{k: v for k, v in c.items() if not k.startswith("_")} for c in present if c["_new"]]
         if c_new:
             session.execute(kyc_customer.insert(), c_new)
-        for c in customers.values():
-            if not c["_new"]:
-                data = {k: v for k, v in c.items() if not k.startswith("_")}
-                session.execute(
-                    kyc_customer.update().where(kyc_customer.c.customer_id == c["customer_id"]).values(**data)
-                )
+        _update_many(session, kyc_customer, "customer_id",
+                     [{k: v for k, v in c.items() if not k.startswith("_")} for c in present
+                      if not c["_new"] and c.get("_touched")])
+
+
+CASE_TIMES = ("opened_at", "submitted_at", "queued_at", "waiting_since", "claimed_at", "second_requested_at",
+              "decided_at", "updated_at")
+
+
+def _case_row(found: Any) -> dict[str, Any]:
+    row = {**dict(found), "_new": False, "_dirty": False}
+    for key in CASE_TIMES:
+        row[key] = utc(row[key])
+    return row
+
+
+def _customer_row(found: Any) -> dict[str, Any]:
+    row = {**dict(found), "_new": False}
+    row["identity_verified_at"] = utc(found["identity_verified_at"])
+    row["updated_at"] = utc(found["updated_at"])
+    return row
+
+
+def _chunks(ids: list[str], size: int = 1000) -> list[list[str]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
+
+
+def _update_many(session: Session, table: Any, key: str, rows: list[dict[str, Any]]) -> None:
+    """Every row's columns set by its key, as one executemany (the rows carry all the table's columns)."""
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c != key]
+    stmt = (table.update().where(table.c[key] == bindparam(f"k_{key}"))
+            .values({c: bindparam(f"v_{c}") for c in columns}))
+    session.execute(stmt, [{f"k_{key}": r[key], **{f"v_{c}": r[c] for c in columns}} for r in rows])
 
 
 # by the stored domain event's class (Opened creates the row, in `_case_event`)
