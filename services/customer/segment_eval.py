@@ -101,6 +101,22 @@ class SegmentEvaluator:
         self.interval_s, self.chunk, self.page = interval_s, chunk, page
         self.health = ComponentHealth("customer", "segments")
         self._stopping = threading.Event()
+        # What each notification committed by this process means to the evaluator, handed over in memory
+        # (`on_recordings`): notification id -> (customer touched, segment changed). A pass whose range is
+        # all here reads nothing back from the store; a gap (another process's recordings, a restart) reads
+        # the range from the store as before.
+        self._fresh: dict[int, tuple[str | None, str | None]] = {}
+        self._fresh_lock = threading.Lock()
+        app.on_recordings(self._offer)
+
+    fresh_max = 100_000
+
+    def _offer(self, recordings: Any) -> None:
+        with self._fresh_lock:
+            for r in recordings:
+                self._fresh[r.notification.id] = _meaning(r.domain_event)
+            if len(self._fresh) > self.fresh_max:  # nobody evaluating (stopped): the store has them all
+                self._fresh.clear()
 
     async def run(self) -> None:
         with self.health:
@@ -150,19 +166,33 @@ class SegmentEvaluator:
         return changed
 
     def _read(self, position: int, last: int) -> tuple[set[str], set[str]]:
-        """The customers whose facts changed and the segments changed after `position`."""
+        """The customers whose facts changed and the segments changed after `position` (up to `last`): from
+        the notifications handed over in memory when they cover the range, else from the store."""
         touched: set[str] = set()
         swept: set[str] = set()
+        with self._fresh_lock:
+            fresh = self._fresh
+            covered = all(i in fresh for i in range(position + 1, last + 1))
+            meanings = [fresh[i] for i in range(position + 1, last + 1)] if covered else []
+            for key in [k for k in fresh if k <= last]:
+                del fresh[key]
+        if covered:
+            for customer_id, segment_id in meanings:
+                if customer_id is not None:
+                    touched.add(customer_id)
+                if segment_id is not None:
+                    swept.add(segment_id)
+            return touched, swept
         while position < last:
             notes = self.app.process_recorder.select_notifications(start=position + 1, limit=self.page, stop=last)
             if not notes:
                 break
             for n in notes:
-                e = self.app.mapper.to_domain_event(n)
-                if isinstance(e, Customer.FactRecorded) and e.fact["type"] != SEGMENTS_FACT:
-                    touched.add(e.row["customer_id"])
-                elif isinstance(e, Segment.Created | Segment.Updated | Segment.Deleted):
-                    swept.add(e.segment_id)
+                customer_id, segment_id = _meaning(self.app.mapper.to_domain_event(n))
+                if customer_id is not None:
+                    touched.add(customer_id)
+                if segment_id is not None:
+                    swept.add(segment_id)
             position = notes[-1].id
         return touched, swept
 
@@ -224,6 +254,15 @@ class RegistrationSegments:
                 if v is not None:
                     batch.views[key] = v
             customer.note_registration_segments(segs)
+
+
+def _meaning(e: Any) -> tuple[str | None, str | None]:
+    """(the customer whose facts changed, the segment that changed) by one stored event, if any."""
+    if isinstance(e, Customer.FactRecorded) and e.fact["type"] != SEGMENTS_FACT:
+        return e.row["customer_id"], None
+    if isinstance(e, Segment.Created | Segment.Updated | Segment.Deleted):
+        return None, e.segment_id
+    return None, None
 
 
 def _registering(customer: Customer) -> bool:

@@ -76,11 +76,15 @@ def eventstore_env(url: str) -> dict[str, str]:
 MISSING = object()
 
 
-def _pg_stored_events(rec: PostgresAggregateRecorder, condition: str, params: list[Any]) -> list[StoredEvent]:
+def _pg_stored_events(rec: PostgresAggregateRecorder, condition: str, params: list[Any], *,
+                      latest: bool = False) -> list[StoredEvent]:
     """The stored events of the recorder's events table `e` that meet `condition` (a WHERE or JOIN clause
-    of ours), in originator and version order, with one query."""
-    stmt = SQL("SELECT e.originator_id, e.originator_version, e.topic, e.state FROM {0}.{1} e " + condition
-               + " ORDER BY e.originator_id, e.originator_version").format(
+    of ours), in originator and version order, with one query; with `latest`, only each originator's
+    latest one."""
+    head = "SELECT DISTINCT ON (e.originator_id)" if latest else "SELECT"
+    order = "e.originator_id, e.originator_version DESC" if latest else "e.originator_id, e.originator_version"
+    stmt = SQL(head + " e.originator_id, e.originator_version, e.topic, e.state FROM {0}.{1} e " + condition
+               + " ORDER BY " + order).format(
         Identifier(rec.datastore.schema), Identifier(rec.events_table_name))
     with rec.datastore.get_connection() as conn, conn.cursor() as curs:
         curs.execute(stmt, params)
@@ -156,7 +160,12 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
 
     def load_many(self, keys: list[uuid.UUID]) -> dict[uuid.UUID, Any | None]:
         """Loads many aggregates with one query (bulk commands, consumer batches): every stored event of
-        those aggregates, projected in version order. Missing aggregates map to None."""
+        those aggregates, projected in version order. Missing aggregates map to None. On PostgreSQL, with
+        snapshots, two queries: each aggregate's latest snapshot, then the events after it (as
+        `repository.get` does per aggregate)."""
+        if self.snapshots is not None and isinstance(self.recorder, PostgresAggregateRecorder) \
+                and isinstance(self.snapshots.recorder, PostgresAggregateRecorder) and keys:
+            return self._load_many_from_snapshots(keys)
         stored = self._select_many(keys)
         if stored is None:  # a recorder without a bulk query: one by one
             return {k: self.load(k) for k in keys}
@@ -164,6 +173,18 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
         for se in stored:
             event = self.mapper.to_domain_event(se)
             grouped.setdefault(event.originator_id, []).append(event)
+        return {k: project_aggregate(None, grouped[k]) if k in grouped else None for k in keys}
+
+    def _load_many_from_snapshots(self, keys: list[uuid.UUID]) -> dict[uuid.UUID, Any | None]:
+        assert self.snapshots is not None
+        snapshots = {se.originator_id: self.snapshots.mapper.to_domain_event(se) for se in _pg_stored_events(
+            self.snapshots.recorder, "WHERE e.originator_id = ANY(%s)", [list(keys)], latest=True)}  # type: ignore[arg-type]
+        after = [snapshots[k].originator_version if k in snapshots else 0 for k in keys]
+        grouped: dict[uuid.UUID, list[Any]] = {k: [snapshots[k]] for k in snapshots}
+        for se in _pg_stored_events(self.recorder, "JOIN unnest(%s::uuid[], %s::bigint[]) AS k(id, v) "  # type: ignore[arg-type]
+                                                   "ON e.originator_id = k.id AND e.originator_version > k.v",
+                                    [list(keys), after]):
+            grouped.setdefault(se.originator_id, []).append(self.mapper.to_domain_event(se))
         return {k: project_aggregate(None, grouped[k]) if k in grouped else None for k in keys}
 
     def _select_many(self, keys: list[uuid.UUID]) -> list[StoredEvent] | None:

@@ -195,3 +195,41 @@ def _Producer() -> Any:
 
     return EventProducer(KafkaSettings(topic_prefix="sametx."), client_id="unused")
 
+
+
+class SnapshottingCounterApp(TrackingApplication):
+    snapshotting_intervals = {Counter: 10}  # noqa: RUF012 - eventsourcing API
+
+
+@pytest.mark.parametrize("backend", ["postgres", "sqlite"])
+def test_load_many_gives_what_the_repository_gives_with_snapshots(backend, pg_database, sqlite_url):
+    """`load_many` (one or two queries for many aggregates; on PostgreSQL from each one's latest snapshot and
+    the events after it) reconstructs every aggregate as `repository.get` does; a missing one is None."""
+    url = pg_database("loadmany") if backend == "postgres" else sqlite_url("loadmany")
+    app = build_application(SnapshottingCounterApp, url)
+    try:
+        long, short, snapped = Counter("long"), Counter("short"), Counter("snapped")
+        for i in range(25):  # snapshots at versions 10 and 20, events after them
+            long.add(i)
+            app.record_processed(_collected(long), [])
+        short.add(4)
+        for _ in range(9):  # a snapshot at version 10, no event after it
+            snapped.add(1)
+        for agg in (short, snapped):
+            app.record_processed(_collected(agg), [])
+        missing = uuid.uuid4()
+        loaded = app.load_many([long.id, short.id, snapped.id, missing])
+        assert loaded[missing] is None
+        for agg in (long, short, snapped):
+            got, want = loaded[agg.id], app.repository.get(agg.id)
+            assert (got.version, got.name, got.n) == (want.version, want.name, want.n) == (agg.version, agg.name,
+                                                                                              agg.n)
+        assert app.snapshots is not None and len(list(app.snapshots.get(long.id))) == 2
+    finally:
+        app.close()
+
+
+def _collected(*aggregates: Any) -> ProcessingEvent:
+    pe = ProcessingEvent()
+    pe.collect_events(*aggregates)
+    return pe

@@ -100,3 +100,19 @@ async def test_membership_published_on_registration_fact_change_edit_and_delete(
     before = _membership(c)
     c.rebuild_read_model()
     assert _membership(c) == before
+
+
+async def test_the_evaluator_reads_the_notifications_handed_over_in_memory_as_the_store_has_them(world, monkeypatch):  # noqa: F811
+    c, feed, _feed_assign, token, client = world
+    handler = UpstreamHandler(c.app, "g3", ["t3"], c.cache)
+    before = c.app.process_recorder.max_notification_id() or 0
+    watching = SegmentEvaluator(c.app, c.sessions, c.tables, c.settings)  # sees the recordings from here on
+    handler.apply("t3", 0, [ev(registered("h1", 0)), ev(registered("h2", 1))], 2)
+    r = await client.post("/customers/segments", json={"name": "Referred", "kind": "dynamic",
+                                                       "filter": {"channel": ["referral"]}}, headers=token("admin"))
+    handler.apply("t3", 0, [ev(RiskAssessed(customer_id="h1", assessment_id="a", risk_rating="balanced",
+                                            assessed_at=T0))], 3)
+    last = c.app.process_recorder.max_notification_id()
+    from_store = SegmentEvaluator(c.app, c.sessions, c.tables, c.settings)._read(before, last)
+    monkeypatch.setattr(c.app.process_recorder, "select_notifications", None)  # handed over: no store read
+    assert watching._read(before, last) == from_store == ({"h1", "h2"}, {r.json()["segment_id"]})
