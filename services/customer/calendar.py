@@ -15,7 +15,19 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
-from sqlalchemy import ColumnElement, Select, String, and_, cast, literal, null, select, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    cast,
+    literal,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.runtime.logging import get_logger
@@ -59,7 +71,8 @@ def _parts(t: Tables, first: date, last: date, who: CustomerCond, kinds: set[str
                 ipo.c.security, ipo.c.name.label("label"), sub.c.quantity.label("quantity"), no_money.label("amount"),
                 no_text.label("currency"), sub.c.account_id)
                 .select_from(sub.join(ipo, ipo.c.ipo_id == sub.c.ipo_id))
-                .where(sub.c.status.in_(LIVE_SUBSCRIPTIONS)), sub.c.customer_id, day))
+                .where(or_(*(sub.c.status == s for s in LIVE_SUBSCRIPTIONS))),  # (no IN list: see fetch_all)
+                sub.c.customer_id, day))
     if kinds is None or CORPORATE_ACTION in kinds:
         held = select(hold.c.customer_id, hold.c.security).where(hold.c.quantity > 0).distinct().subquery("held")
         parts.append(narrowed(select(
@@ -76,19 +89,21 @@ def _parts(t: Tables, first: date, last: date, who: CustomerCond, kinds: set[str
     return parts
 
 
-def _event(r: Any) -> CalendarEvent:
-    day = r.event_date if isinstance(r.event_date, date) else date.fromisoformat(str(r.event_date))
-    return CalendarEvent(day, r.customer_id, r.kind, r.ref_id, r.security, r.label, r.quantity, r.amount,
-                         r.currency, r.account_id)
+def calendar_event(r: Any) -> CalendarEvent:
+    """A row of `customer_events_stmt` (a mapping: a Row's `_mapping` or a `fetch_all` dict)."""
+    day = r["event_date"]
+    day = day if isinstance(day, date) else date.fromisoformat(str(day))
+    return CalendarEvent(day, r["customer_id"], r["kind"], r["ref_id"], r["security"], r["label"], r["quantity"],
+                         r["amount"], r["currency"], r["account_id"])
 
 
-def customer_events(session: Session, t: Tables, first: date, last: date, who: CustomerCond, *,
-                    kinds: set[str] | None = None, after: tuple[date, str, str, str] | None = None,
-                    limit: int | None = None) -> list[CalendarEvent]:
-    """The customers' own events from `first` to `last` (both included), by (day, customer, kind, source)."""
+def customer_events_stmt(t: Tables, first: date, last: date, who: CustomerCond, *,
+                         kinds: set[str] | None = None, after: tuple[date, str, str, str] | None = None,
+                         limit: int | None = None) -> Select[Any] | None:
+    """The statement of `customer_events` (None: no kind asked for has customers' events)."""
     parts = _parts(t, first, last, who, kinds)
     if not parts:
-        return []
+        return None
     u = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("calendar")
     order = (u.c.event_date, u.c.customer_id, u.c.kind, u.c.ref_id)
     stmt = select(*(u.c[c] for c in COLUMNS))
@@ -97,33 +112,59 @@ def customer_events(session: Session, t: Tables, first: date, last: date, who: C
     stmt = stmt.order_by(*order)
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [_event(r) for r in session.execute(stmt)]
+    return stmt
+
+
+def customer_events(session: Session, t: Tables, first: date, last: date, who: CustomerCond, *,
+                    kinds: set[str] | None = None, after: tuple[date, str, str, str] | None = None,
+                    limit: int | None = None) -> list[CalendarEvent]:
+    """The customers' own events from `first` to `last` (both included), by (day, customer, kind, source)."""
+    stmt = customer_events_stmt(t, first, last, who, kinds=kinds, after=after, limit=limit)
+    return [] if stmt is None else [calendar_event(r._mapping) for r in session.execute(stmt)]
+
+
+def brokerage_stmts(t: Tables, first: date, last: date, *, kinds: set[str] | None = None,
+                    limit: int = 200) -> dict[str, Select[Any]]:
+    """The statements of `brokerage_events`, by kind (`brokerage_from_rows` makes the events of their rows)."""
+    ipo = t.wealth.ipo
+    return {kind: select(ipo).where(day >= first, day <= last).order_by(day, ipo.c.ipo_id).limit(limit)
+            for kind, day in ((IPO_OPENS, ipo.c.open_date), (IPO_CLOSES, ipo.c.close_date))
+            if kinds is None or kind in kinds}
+
+
+def brokerage_from_rows(rows: dict[str, list[Any]], limit: int = 200) -> list[CalendarEvent]:
+    """`brokerage_stmts`' rows (mappings, by kind) as events, by day."""
+    out = [CalendarEvent(r["open_date" if kind == IPO_OPENS else "close_date"], None, kind, r["ipo_id"],
+                         r["security"], r["name"]) for kind, kind_rows in rows.items() for r in kind_rows]
+    return sorted(out, key=lambda e: (e.event_date, e.key))[:limit]
 
 
 def brokerage_events(session: Session, t: Tables, first: date, last: date, *,
                      kinds: set[str] | None = None, limit: int = 200) -> list[CalendarEvent]:
     """The IPO windows opening or closing from `first` to `last`: events of the whole brokerage."""
-    ipo = t.wealth.ipo
-    out = []
-    for kind, day in ((IPO_OPENS, ipo.c.open_date), (IPO_CLOSES, ipo.c.close_date)):
-        if kinds is not None and kind not in kinds:
-            continue
-        rows = session.execute(select(ipo).where(day >= first, day <= last).order_by(day, ipo.c.ipo_id).limit(limit))
-        out += [CalendarEvent(getattr(r, "open_date" if kind == IPO_OPENS else "close_date"), None, kind, r.ipo_id,
-                              r.security, r.name) for r in rows]
-    return sorted(out, key=lambda e: (e.event_date, e.key))[:limit]
+    stmts = brokerage_stmts(t, first, last, kinds=kinds, limit=limit)
+    return brokerage_from_rows({k: [r._mapping for r in session.execute(s)] for k, s in stmts.items()}, limit)
+
+
+def holdings_stmt(t: Tables, customer_id: Any) -> Select[Any]:
+    """The statement of `holdings` (`customer_id`: a value or a bind parameter)."""
+    a, h = t.wealth.account, t.wealth.holding
+    return (select(h.c.account_id, h.c.security, h.c.quantity, a.c.as_of)
+            .select_from(h.join(a, and_(a.c.customer_id == h.c.customer_id, a.c.account_id == h.c.account_id)))
+            .where(h.c.customer_id == customer_id).order_by(h.c.account_id, h.c.security))
+
+
+def holding_entries(rows: list[Any]) -> list[dict[str, Any]]:
+    """`holdings_stmt`'s rows (mappings) as the API shows them."""
+    return [{"account_id": r["account_id"], "security": r["security"],
+             "quantity": format(r["quantity"].normalize(), "f"),
+             "as_of": (r["as_of"] if r["as_of"].tzinfo else r["as_of"].replace(tzinfo=UTC)).isoformat()}
+            for r in rows]
 
 
 def holdings(session: Session, t: Tables, customer_id: str) -> list[dict[str, Any]]:
     """What the customer holds, per account, as of its latest snapshot."""
-    a, h = t.wealth.account, t.wealth.holding
-    rows = session.execute(select(h.c.account_id, h.c.security, h.c.quantity, a.c.as_of)
-                           .select_from(h.join(a, and_(a.c.customer_id == h.c.customer_id,
-                                                       a.c.account_id == h.c.account_id)))
-                           .where(h.c.customer_id == customer_id).order_by(h.c.account_id, h.c.security))
-    return [{"account_id": r.account_id, "security": r.security,
-             "quantity": format(r.quantity.normalize(), "f"),
-             "as_of": (r.as_of if r.as_of.tzinfo else r.as_of.replace(tzinfo=UTC)).isoformat()} for r in rows]
+    return holding_entries([r._mapping for r in session.execute(holdings_stmt(t, customer_id))])
 
 
 class Reminders:

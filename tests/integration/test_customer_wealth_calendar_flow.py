@@ -82,7 +82,11 @@ async def test_wealth_facts_to_calendar_reminders_and_tasks(kafka_settings, pg_d
         assert [(i["customer_id"], i["event_key"]) for i in mine["items"]] == [
             ("w2", "maturity:m1"), ("w2", "corporate_action:ca2")]
         assert [i["customer_id"] for i in (await svc.get("/customers", holds="0005.HK")).json()["items"]] == ["w2"]
-        assert (await svc.get("/customers/w1/360")).json()["wealth"]["holdings"][0]["security"] == "0700.HK"
+        wealth = (await svc.get("/customers/w1/360")).json()["wealth"]  # read in the 360's one round trip
+        assert wealth["holdings"][0]["security"] == "0700.HK"
+        same = [{k: v for k, v in i.items() if k != "name"}  # (the calendar's items carry a name, None here)
+                for i in (await svc.get("/customers/w1/calendar")).json()["items"]]
+        assert wealth["upcoming"] and wealth["upcoming"] == same
 
         dlq = await read_topic(kafka_settings, kafka_settings.topic(topics.dead_letter_topic("customer")), expect=1)
         assert [json.loads(r.value)["error"]["field"] for r in dlq] == ["payload.close_date"]

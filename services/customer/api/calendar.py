@@ -9,13 +9,23 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, exists, false, select, true
+from sqlalchemy import Date, and_, bindparam, exists, false, select, true
 
 from shared.runtime.api import Problem
 from shared.runtime.auth import Perm, Principal, Scope, require
 from shared.runtime.cursor import CursorQuery, codec_for
 
-from ..calendar import brokerage_events, customer_events, holdings
+from ..calendar import (
+    brokerage_events,
+    brokerage_from_rows,
+    brokerage_stmts,
+    calendar_event,
+    customer_events,
+    customer_events_stmt,
+    holding_entries,
+    holdings,
+    holdings_stmt,
+)
 from ..domain.wealth import KINDS, MAX_DAYS, CalendarEvent, item, merge_brokerage
 from .deps import CustomerIdPath, blocking, container, not_found, read, visible_ids
 from .masking import person
@@ -96,13 +106,28 @@ def customer_calendar(c: Any, principal: Principal, customer_id: str, first: dat
     return read(c, query)
 
 
-def upcoming_360(s: Any, c: Any, customer_id: str) -> dict[str, Any]:
-    """The 360's wealth section: holdings and the next `UPCOMING_360` days' events (scope checked by the 360)."""
-    t = c.tables
+def upcoming_statements(t: Any) -> dict[str, Any]:
+    """The 360's wealth section's statements (bound to `:customer_id` and `upcoming_params`, read in the 360's
+    one round trip): holdings and the next `UPCOMING_360` days' events; `upcoming_360` makes the section."""
+    cid, first, last = bindparam("customer_id"), bindparam("wealth_from", type_=Date), bindparam("wealth_to", type_=Date)
+    own = customer_events_stmt(t, first, last, lambda col: col == cid)
+    return {"wealth_own": own, "wealth_holdings": holdings_stmt(t, cid),
+            **{f"wealth_brokerage_{k}": s for k, s in brokerage_stmts(t, first, last).items()}}
+
+
+def upcoming_params(c: Any) -> dict[str, Any]:
+    """The days of `upcoming_statements`: today (brokerage time zone) and `UPCOMING_360` days later."""
     first, last = period(None, None, _today(c))
-    own = customer_events(s, t, first, last, lambda cid: cid == customer_id)
-    events = merge_brokerage(own, brokerage_events(s, t, first, last))
-    return {"holdings": holdings(s, t, customer_id), "upcoming": [item(e) for e in events]}
+    return {"wealth_from": first, "wealth_to": last}
+
+
+def upcoming_360(rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The 360's wealth section from the rows of `upcoming_statements` (scope checked by the 360)."""
+    own = [calendar_event(r) for r in rows["wealth_own"]]
+    prefix = "wealth_brokerage_"
+    wide = brokerage_from_rows({k.removeprefix(prefix): v for k, v in rows.items() if k.startswith(prefix)})
+    return {"holdings": holding_entries(rows["wealth_holdings"]), "upcoming": [item(e) for e in
+                                                                               merge_brokerage(own, wide)]}
 
 
 def _who(c: Any, principal: Principal, manager_id: str | None) -> Any:

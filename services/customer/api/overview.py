@@ -17,8 +17,8 @@ from sqlalchemy import bindparam, select
 from shared.runtime.auth import Perm, Principal, require
 
 from ..projections.activity import current
-from .calendar import upcoming_360
-from .deps import CustomerIdPath, blocking, container, not_found, read
+from .calendar import upcoming_360, upcoming_params, upcoming_statements
+from .deps import CustomerIdPath, blocking, built_once, container, not_found
 from .detail import jsonable
 from .routes_read import MERGED_RESPONSE, detail_with
 
@@ -104,9 +104,9 @@ def merged_tags(customer: list[str], follow_ups: list[dict[str, Any]]) -> list[d
     return [out[k] for k in sorted(out)]
 
 
-def history_statements(c: Any) -> dict[str, Any]:
+def history_statements(t: Any) -> dict[str, Any]:
     """The service history's rows (bound to `:customer_id`), each campaign touch with its campaign's name."""
-    a, rm, cid = c.tables.activity, c.tables.remark, bindparam("customer_id")
+    a, rm, cid = t.activity, t.remark, bindparam("customer_id")
     touch, name = a.campaign_touch, a.campaign_name
 
     def rows(table: Any) -> Any:
@@ -131,7 +131,10 @@ def _kyc(changes: list[dict[str, Any]]) -> dict[str, Any]:
 
 def load_360(c: Any, principal: Principal, customer_id: str) -> dict[str, Any] | None:
     """A `Customer360`, built as plain JSON values (the route returns it without a second validation pass)."""
-    profile, h = detail_with(c, principal, customer_id, None, "360", history_statements(c))  # scope, masking, ADA
+    stmts = {**built_once(c.tables, "360", history_statements), **built_once(c.tables, "360 wealth",
+                                                                              upcoming_statements)}
+    profile, h = detail_with(c, principal, customer_id, None, "360", stmts,  # scope, masking, ADA; one round trip
+                             upcoming_params(c))
     if profile is None:
         return None
     requests = list(current(h["requests"], "request_id").values())
@@ -146,7 +149,7 @@ def load_360(c: Any, principal: Principal, customer_id: str) -> dict[str, Any] |
         "campaign_touches": _newest(h["touches"], "requested_at"),
         "remarks": merged_remarks(h["remarks"], h["follow_ups"]),
         "tags": merged_tags(profile["basic"]["tags"], h["follow_ups"]),
-        "wealth": read(c, lambda s: upcoming_360(s, c, customer_id)),
+        "wealth": upcoming_360(h),
     }
 
 

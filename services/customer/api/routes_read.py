@@ -22,7 +22,7 @@ from shared.runtime.types import as_utc
 
 from ..application import CustomerNotFound
 from .assets import ada_block, ada_columns
-from .deps import CustomerIdPath, blocking, container, fetch_all, not_found, read, visible_ids
+from .deps import CustomerIdPath, blocking, built_once, container, fetch_all, not_found, read, visible_ids
 from .detail import build_detail, jsonable
 from .masking import person
 from .matches import merged_into
@@ -177,6 +177,15 @@ def detail_statements(t: Any) -> dict[str, Any]:
     }
 
 
+def gate_statements(t: Any) -> dict[str, Any]:
+    """The current detail's gate read with the rest in one round trip: whether the id was merged, and (own
+    scope) whether the caller is one of its active managers (bound to `:customer_id` and `:scope_user`)."""
+    cu, a, cid = t.customer, t.assignment, bindparam("customer_id")
+    return {"gate_merged": select(cu.c.merged_into).where(cu.c.customer_id == cid),
+            "gate_own": select(a.c.customer_id).where(a.c.customer_id == cid, a.c.active == true(),
+                                                      a.c.manager_id == bindparam("scope_user")).limit(1)}
+
+
 def load_detail(c: Any, principal: Principal, customer_id: str, as_of: datetime | None,
                 sub: str | None = None) -> dict[str, Any] | None:
     """`sub`: the sub-resource asked for (`360`), which a merged id's redirect keeps."""
@@ -184,9 +193,13 @@ def load_detail(c: Any, principal: Principal, customer_id: str, as_of: datetime 
 
 
 def detail_with(c: Any, principal: Principal, customer_id: str, as_of: datetime | None, sub: str | None,
-                more: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, list[dict[str, Any]]]]:
-    """The detail, and the rows of `more` (statements bound to `:customer_id`), read with the current detail's
-    own in one round trip (`fetch_all`); no rows for a past detail (`as_of`) or when the detail is None."""
+                more: dict[str, Any], params: dict[str, Any] | None = None,
+                ) -> tuple[dict[str, Any] | None, dict[str, list[dict[str, Any]]]]:
+    """The detail, and the rows of `more` (statements bound to `:customer_id` and `params`, best `built_once`),
+    read with the current detail's own in one round trip (`fetch_all`); no rows for a past detail (`as_of`) or
+    when the detail is None. For the current detail in the own or whole-brokerage scope the gate (merged?
+    visible?) is in that round trip too, read before it is known whether the rows will be shown; a merged id
+    (rare) and the team scope (a list of teams: no one shape) take the gate's own read first."""
     t = c.tables
 
     def gate(s: Any) -> tuple[str | None, bool]:  # (the survivor of a merged id, visible)
@@ -194,7 +207,19 @@ def detail_with(c: Any, principal: Principal, customer_id: str, as_of: datetime 
         target = survivor or customer_id
         return survivor, target in visible_ids(s, t, principal, [target])
 
-    survivor, visible = read(c, gate)
+    def fetch(stmts: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        stmts = {**stmts, **built_once(t, "detail", detail_statements), **more}
+        values = {**(params or {}), "customer_id": customer_id, "scope_user": principal.user_id}
+        return read(c, lambda s: fetch_all(s, stmts, values))
+
+    rows: dict[str, list[dict[str, Any]]] = {}
+    if as_of is None and principal.scope in (Scope.all, Scope.own):
+        gates = built_once(t, "gate", gate_statements)
+        rows = fetch({k: gates[k] for k in (("gate_merged",) if principal.scope == Scope.all else gates)})
+    if not rows or (rows["gate_merged"] and rows["gate_merged"][0]["merged_into"] is not None):
+        survivor, visible = read(c, gate)
+    else:
+        survivor, visible = None, principal.scope == Scope.all or bool(rows["gate_own"])
     if survivor is not None:  # the merged id answers with its survivor (when the caller may see it)
         if not visible:
             return None, {}
@@ -211,7 +236,7 @@ def detail_with(c: Any, principal: Principal, customer_id: str, as_of: datetime 
     detail["as_of"] = as_of.isoformat() if as_of else None
     if as_of is not None:
         return detail, {}
-    rows = read(c, lambda s: fetch_all(s, {**detail_statements(t), **more}, {"customer_id": customer_id}))
+    rows = rows or fetch({})
     detail["assets"]["ada"] = ada_block(rows["ada"][0]) if rows["ada"] else None
     detail["managers"] = manager_entries(rows["managers"])
     detail["referral"]["referees"] = [r["customer_id"] for r in rows["referees"]]
