@@ -177,6 +177,7 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
 
     def _load_many_from_snapshots(self, keys: list[uuid.UUID]) -> dict[uuid.UUID, Any | None]:
         assert self.snapshots is not None
+        keys = list(dict.fromkeys(keys))  # a key twice would join its events twice
         snapshots = {se.originator_id: self.snapshots.mapper.to_domain_event(se) for se in _pg_stored_events(
             self.snapshots.recorder, "WHERE e.originator_id = ANY(%s)", [list(keys)], latest=True)}  # type: ignore[arg-type]
         after = [snapshots[k].originator_version if k in snapshots else 0 for k in keys]

@@ -136,6 +136,9 @@ async def test_exact_and_reviewed_merges_every_read_model_follows_and_unmerge_re
             await poll(lambda: _eq(registered_count(), 3), timeout=60, message="summary counts three again")
             await poll(lambda: _relay_done(customer), timeout=30, message="customer relay published all")
             await poll(lambda: _relay_done(tasks), timeout=30, message="tasks relay published all")
+            # the summary's read model, compared with its rebuild below, must hold all that was published:
+            # the last task events reach it a batch after the tasks relay published them
+            await poll(lambda: _summary_caught_up(summary), timeout=60, message="summary applied all")
     finally:
         await producer.stop()
     # replay equality for every service touched (the workers stopped)
@@ -150,6 +153,16 @@ async def _eq(value, expected) -> bool:
     got = await value
     return (sorted(got) if isinstance(got, list) else got) == (sorted(expected) if isinstance(expected, list)
                                                                 else expected)
+
+
+async def _summary_caught_up(container) -> bool:
+    """The summary's consumer has committed (after applying) up to the end of every topic it reads."""
+    from services.summary.consumers import CONSUMER, consumed_topics
+    from shared.runtime.replay import at_end, end_offsets, group_offsets
+
+    k = container.settings.kafka
+    ends = await end_offsets(k, consumed_topics(container.settings))
+    return at_end({}, await group_offsets(k, k.topic_prefix + CONSUMER), ends)
 
 
 async def _relay_done(container) -> bool:
