@@ -22,7 +22,17 @@ from shared.runtime.types import as_utc
 
 from ..application import CustomerNotFound
 from .assets import ada_block, ada_columns
-from .deps import CustomerIdPath, blocking, built_once, container, fetch_all, not_found, read, visible_ids
+from .deps import (
+    CustomerIdPath,
+    blocking,
+    built_once,
+    container,
+    fetch_all,
+    fetch_rows,
+    not_found,
+    read,
+    visible_ids,
+)
 from .detail import build_detail, jsonable
 from .masking import person
 from .matches import merged_into
@@ -102,9 +112,9 @@ def fetch_page(c: Any, principal: Principal, f: ListFilters, sort: SortKey, orde
     scope = scope_clause(t, principal)
     if scope is not None:
         clauses.append(scope)
+
     def query(s: Any) -> list[dict[str, Any]]:
-        stmt = page_query(t, clauses, sort, order, after, limit, s.get_bind().dialect.name)
-        return [dict(r._mapping) for r in s.execute(stmt)]
+        return fetch_rows(s, page_query(t, clauses, sort, order, after, limit, s.get_bind().dialect.name))
 
     rows = read(c, query)
     return rows, {r["customer_id"]: _managers(r.pop("managers")) for r in rows}
