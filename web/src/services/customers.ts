@@ -121,3 +121,11 @@ export async function saveStaticSegment(name: string, customerIds: string[]): Pr
 export async function deleteSegment(segmentId: string): Promise<void> {
   await customerApi.DELETE("/customers/segments/{segment_id}", { params: { path: { segment_id: segmentId } } });
 }
+
+export type BandList = components["schemas"]["BandList"];
+
+/** The asset bands the `asset_band` / `ada_band` filters take (the brokerage's configuration, in its currency). */
+export async function listBands(signal?: AbortSignal): Promise<BandList> {
+  const { data } = await customerApi.GET("/customers/bands", { signal });
+  return data as unknown as BandList;
+}

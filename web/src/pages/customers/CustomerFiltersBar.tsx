@@ -1,22 +1,43 @@
 import { FilterOutlined } from "@ant-design/icons";
+import { useQuery } from "@tanstack/react-query";
 import { Badge, Button, Col, DatePicker, Form, Input, Row, Select, Space } from "antd";
 import dayjs from "dayjs";
 import { memo, useEffect, useState } from "react";
+import { useAuth } from "../../auth/AuthProvider";
 import { useI18n } from "../../i18n";
+import { listBands, type BandList } from "../../services/customers";
 import { ACCOUNT_STATUSES, CHANNELS, RISK_RATINGS, STAGES, VERIFICATION_STATUSES } from "../../services/models";
 import { activeFilterCount, DEFAULT_FILTERS, SORTS, type CustomerFilters } from "./filters";
 
 const REGIONS = ["HK", "SG", "CN", "MY", "US", "GB", "AU", "JP", "TW", "TH", "ID", "PH", "VN", "KR", "CA"];
 const CURRENCIES = ["HKD", "USD", "SGD", "CNY", "EUR", "GBP", "AUD", "JPY"];
 const TAG = /^[\w\- ]{1,40}$/;
+const AGE = /^\d{1,3}$/;
+const SECURITY = /^[A-Za-z0-9_\-.:]{1,32}$/;
+
+/** "100,000 – 1,000,000 HKD" / "≥ 10,000,000 HKD" for a band of GET /customers/bands. */
+export function bandLabel(band: BandList["items"][number], currency: string): string {
+  const n = (v: string) => Number(v).toLocaleString();
+  return band.high === null ? `≥ ${n(band.low)} ${currency}` : `${n(band.low)} – ${n(band.high)} ${currency}`;
+}
+
+/** A typed age or security only reaches the URL when the API would take it (a partly typed one is dropped). */
+function valid(v: string, re: RegExp, max?: number): string | undefined {
+  const s = v.trim();
+  return s && re.test(s) && (max === undefined || Number(s) <= max) ? s : undefined;
+}
 
 export const CustomerFiltersBar = memo(function CustomerFiltersBar({ filters, onChange }: { filters: CustomerFilters; onChange: (f: CustomerFilters) => void }) {
   const { t, label } = useI18n();
+  const { can } = useAuth();
+  const pii = can("CustomerPiiRead"); // the API filters by age (from the date of birth) only for those who may read it
   const [q, setQ] = useState(filters.q ?? "");
   const [more, setMore] = useState(activeFilterCount(filters) > 0);
   useEffect(() => setQ(filters.q ?? ""), [filters.q]);
   const set = (patch: Partial<CustomerFilters>) => onChange({ ...filters, ...patch });
   const multi = (values: readonly string[], prefix: string) => values.map((v) => ({ value: v, label: label(prefix, v) }));
+  const bands = useQuery({ queryKey: ["customers", "bands"], queryFn: ({ signal }) => listBands(signal), enabled: more, staleTime: 3_600_000 });
+  const bandOptions = (bands.data?.items ?? []).map((b) => ({ value: b.key, label: bandLabel(b, bands.data!.currency) }));
 
   return (
     <section aria-label={t("customers.filters")} style={{ marginBottom: 16 }}>
@@ -159,6 +180,39 @@ export const CustomerFiltersBar = memo(function CustomerFiltersBar({ filters, on
                   <Input aria-label={t("customers.depositMax")} placeholder="≤" inputMode="decimal" defaultValue={filters.deposit_max} key={`dmax-${filters.deposit_max ?? ""}`}
                     onBlur={(e) => set({ deposit_max: e.target.value.trim() || undefined })} />
                 </Space.Compact>
+              </Form.Item>
+            </Col>
+            <Col span={6}>
+              <Form.Item label={t("customers.assetBand")} htmlFor="f-asset-band">
+                <Select id="f-asset-band" mode="multiple" allowClear value={filters.asset_band} onChange={(v) => set({ asset_band: v })}
+                  options={bandOptions} loading={bands.isLoading} data-testid="filter-asset-band" />
+              </Form.Item>
+            </Col>
+            <Col span={6}>
+              <Form.Item label={t("customers.adaBand")} htmlFor="f-ada-band">
+                <Select id="f-ada-band" mode="multiple" allowClear value={filters.ada_band} onChange={(v) => set({ ada_band: v })}
+                  options={bandOptions} loading={bands.isLoading} data-testid="filter-ada-band" />
+              </Form.Item>
+            </Col>
+            {pii && (
+              <Col span={6}>
+                <Form.Item label={t("customers.age")} htmlFor="f-age-min">
+                  <Space.Compact style={{ width: "100%" }}>
+                    <Input id="f-age-min" aria-label={t("customers.ageMin")} placeholder="≥" inputMode="numeric" defaultValue={filters.age_min} key={`agemin-${filters.age_min ?? ""}`}
+                      onBlur={(e) => set({ age_min: valid(e.target.value, AGE, 150) })}
+                      onPressEnter={(e) => set({ age_min: valid(e.currentTarget.value, AGE, 150) })} data-testid="filter-age-min" />
+                    <Input aria-label={t("customers.ageMax")} placeholder="≤" inputMode="numeric" defaultValue={filters.age_max} key={`agemax-${filters.age_max ?? ""}`}
+                      onBlur={(e) => set({ age_max: valid(e.target.value, AGE, 150) })}
+                      onPressEnter={(e) => set({ age_max: valid(e.currentTarget.value, AGE, 150) })} data-testid="filter-age-max" />
+                  </Space.Compact>
+                </Form.Item>
+              </Col>
+            )}
+            <Col span={6}>
+              <Form.Item label={t("customers.holds")} htmlFor="f-holds">
+                <Input id="f-holds" allowClear placeholder="0700.HK" defaultValue={filters.holds} key={`h-${filters.holds ?? ""}`}
+                  onBlur={(e) => set({ holds: valid(e.target.value, SECURITY) })}
+                  onPressEnter={(e) => set({ holds: valid(e.currentTarget.value, SECURITY) })} data-testid="filter-holds" />
               </Form.Item>
             </Col>
           </Row>

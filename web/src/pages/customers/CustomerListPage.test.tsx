@@ -69,6 +69,47 @@ describe("Customer List", () => {
     expect(new URLSearchParams(currentLocation.search).get("cursor")).toBeNull();
   });
 
+  it("filters by asset and ADA bands (from GET /customers/bands), age and holdings; age only for those who read personal data", async () => {
+    const bands = { currency: "HKD", items: [{ key: "0-100000", low: "0", high: "100000" }, { key: "100000-", low: "100000", high: null }] };
+    seen = mockFetch({
+      "GET /api/customer/customers": () => ({ items: [row("C-1")], next_cursor: null, limit: 2 }),
+      "GET /api/customer/customers/counts": () => ({ counts: { funded: 1 }, total: 1, source: "read_model" }),
+      "GET /api/customer/customers/bands": () => bands,
+    });
+    renderWith(<CustomerListPage />, { role: "admin", url: "/customers?ada_band=100000-&age_min=30&age_max=45&holds=0700.HK" });
+    await screen.findByText("C-1");
+    const q = lists()[0].url.searchParams;
+    expect(q.getAll("ada_band")).toEqual(["100000-"]);
+    expect(q.get("age_min")).toBe("30");
+    expect(q.get("age_max")).toBe("45");
+    expect(q.get("holds")).toBe("0700.HK");
+    // the panel is open (filters are active): the band options are the brokerage's, labelled in its currency
+    fireEvent.mouseDown(screen.getByTestId("filter-asset-band").querySelector("input")!);
+    fireEvent.click(await screen.findByTitle("0 – 100,000 HKD"));
+    await waitFor(() => expect(new URLSearchParams(currentLocation.search).getAll("asset_band")).toEqual(["0-100000"]));
+    await waitFor(() => expect(lists().at(-1)!.url.searchParams.getAll("asset_band")).toEqual(["0-100000"]));
+    const ageMin = screen.getByTestId("filter-age-min");
+    fireEvent.change(ageMin, { target: { value: "3x" } }); // not an age: dropped, not sent
+    fireEvent.blur(ageMin);
+    await waitFor(() => expect(new URLSearchParams(currentLocation.search).get("age_min")).toBeNull());
+    expect(new URLSearchParams(currentLocation.search).get("age_max")).toBe("45");
+  });
+
+  it("hides the age filter from a caller without CustomerPiiRead and leaves a linked age range out of the query", async () => {
+    seen = mockFetch({
+      "GET /api/customer/customers": () => ({ items: [row("C-1")], next_cursor: null, limit: 2 }),
+      "GET /api/customer/customers/counts": () => ({ counts: { funded: 1 }, total: 1, source: "read_model" }),
+      "GET /api/customer/customers/bands": () => ({ currency: "HKD", items: [] }),
+    });
+    renderWith(<CustomerListPage />, { role: "team_lead", url: "/customers?age_min=30&ada_band=0-100000" });
+    await screen.findByText("C-1");
+    const list = lists().at(-1)!.url.searchParams;
+    expect(list.get("age_min")).toBeNull();
+    expect(list.getAll("ada_band")).toEqual(["0-100000"]);
+    expect(screen.getByTestId("filter-ada-band")).toBeInTheDocument();
+    expect(screen.queryByTestId("filter-age-min")).toBeNull();
+  });
+
   it("shows the total in scope with thousands separators", async () => {
     mockFetch({
       "GET /api/customer/customers": () => ({ items: [row("C-1")], next_cursor: null, limit: 2 }),

@@ -18,6 +18,9 @@ export interface CustomerFilters {
   account_status: AccountStatus[];
   risk_rating: RiskRating[];
   tag: string[];
+  /** keys of `GET /customers/bands` (total assets / ADA over 30 days in one of these bands) */
+  asset_band: string[];
+  ada_band: string[];
   manager_id?: string;
   team_id?: string;
   unassigned?: boolean;
@@ -33,20 +36,32 @@ export interface CustomerFilters {
   deposit_currency?: string;
   deposit_min?: string;
   deposit_max?: string;
+  /** whole years, from the date of birth (the API asks CustomerPiiRead for these) */
+  age_min?: string;
+  age_max?: string;
+  /** holds this security in some account (e.g. 0700.HK) */
+  holds?: string;
   sort: SortKey;
   order: "asc" | "desc";
   limit: number;
 }
 
 export const DEFAULT_FILTERS: CustomerFilters = {
-  stage: [], user_region: [], active_region: [], channel: [], verification_status: [], account_status: [], risk_rating: [], tag: [],
+  stage: [], user_region: [], active_region: [], channel: [], verification_status: [], account_status: [], risk_rating: [], tag: [], asset_band: [], ada_band: [],
   sort: "registered_at", order: "desc", limit: 50,
 };
 
-const LISTS = ["stage", "user_region", "active_region", "channel", "verification_status", "account_status", "risk_rating", "tag"] as const;
+const LISTS = ["stage", "user_region", "active_region", "channel", "verification_status", "account_status", "risk_rating", "tag",
+  "asset_band", "ada_band"] as const;
 const TEXTS = ["q", "manager_id", "team_id", "referrer_customer_id", "segment", "registered_from", "registered_to",
-  "assets_currency", "assets_min", "assets_max", "deposit_currency", "deposit_min", "deposit_max"] as const;
+  "assets_currency", "assets_min", "assets_max", "deposit_currency", "deposit_min", "deposit_max", "age_min", "age_max", "holds"] as const;
+/** the filters passed to the API as they are (dates and ages are converted) */
+const AS_IS = ["q", "manager_id", "team_id", "referrer_customer_id", "segment", "assets_currency", "assets_min", "assets_max",
+  "deposit_currency", "deposit_min", "deposit_max", "holds"] as const;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const AGE = /^\d{1,3}$/;
+const BAND = /^[0-9.]{1,20}-[0-9.]{0,20}$/;
+const SECURITY = /^[A-Za-z0-9_\-.:]{1,32}$/;
 
 function oneOf<T extends string>(values: readonly T[], v: string): v is T {
   return (values as readonly string[]).includes(v);
@@ -54,7 +69,7 @@ function oneOf<T extends string>(values: readonly T[], v: string): v is T {
 
 /** URL → filters. Unknown values are dropped (a stale link never breaks the page). */
 export function parseFilters(params: URLSearchParams): CustomerFilters {
-  const f: CustomerFilters = { ...DEFAULT_FILTERS, stage: [], user_region: [], active_region: [], channel: [], verification_status: [], account_status: [], risk_rating: [], tag: [] };
+  const f: CustomerFilters = { ...DEFAULT_FILTERS, stage: [], user_region: [], active_region: [], channel: [], verification_status: [], account_status: [], risk_rating: [], tag: [], asset_band: [], ada_band: [] };
   f.stage = params.getAll("stage").filter((v) => oneOf(STAGES, v)) as Stage[];
   f.channel = params.getAll("channel").filter((v) => oneOf(CHANNELS, v)) as Channel[];
   f.verification_status = params.getAll("verification_status").filter((v) => oneOf(VERIFICATION_STATUSES, v)) as VerificationStatus[];
@@ -63,10 +78,14 @@ export function parseFilters(params: URLSearchParams): CustomerFilters {
   f.user_region = params.getAll("user_region").map((v) => v.toUpperCase()).filter((v) => /^[A-Z]{2}$/.test(v));
   f.active_region = params.getAll("active_region").map((v) => v.toUpperCase()).filter((v) => /^[A-Z]{2}$/.test(v));
   f.tag = params.getAll("tag").filter((v) => v.trim() !== "");
+  f.asset_band = params.getAll("asset_band").filter((v) => BAND.test(v));
+  f.ada_band = params.getAll("ada_band").filter((v) => BAND.test(v));
   for (const k of TEXTS) {
     const v = params.get(k)?.trim();
     if (!v) continue;
     if ((k === "registered_from" || k === "registered_to") && !DATE.test(v)) continue;
+    if ((k === "age_min" || k === "age_max") && !(AGE.test(v) && Number(v) <= 150)) continue;
+    if (k === "holds" && !SECURITY.test(v)) continue;
     f[k] = v;
   }
   const unassigned = params.get("unassigned");
@@ -106,9 +125,11 @@ export function activeFilterCount(f: CustomerFilters): number {
 export function toFilterQuery(f: CustomerFilters): FilterQuery {
   const q: FilterQuery = {};
   for (const k of LISTS) if (f[k].length) (q as Record<string, unknown>)[k] = f[k];
-  for (const k of ["q", "manager_id", "team_id", "referrer_customer_id", "segment", "assets_currency", "assets_min", "assets_max", "deposit_currency", "deposit_min", "deposit_max"] as const) {
+  for (const k of AS_IS) {
     if (f[k]) (q as Record<string, unknown>)[k] = f[k];
   }
+  if (f.age_min) q.age_min = Number(f.age_min);
+  if (f.age_max) q.age_max = Number(f.age_max);
   if (f.registered_from) q.registered_from = dayjs(f.registered_from).startOf("day").toISOString();
   if (f.registered_to) q.registered_to = dayjs(f.registered_to).add(1, "day").startOf("day").toISOString();
   if (f.unassigned !== undefined) q.unassigned = f.unassigned;
