@@ -53,6 +53,7 @@ export const ACTIONS = {
   "kyc.reassign": "KycAdmin",
   "kyc.secondReview": "KycSecondReview",
   "managers.manage": "SupportManageFull",
+  "teams.manage": "SupportManageFull",
   "rules.manage": "AssignmentManage",
   "teampool.distribute": "AssignmentManage",
   "institutions.manage": "AssignmentManage",

@@ -104,6 +104,21 @@ export async function listTeams(signal?: AbortSignal): Promise<Team[]> {
   return (data as unknown as { items: Team[] }).items;
 }
 
+export type TeamPatchBody = components["schemas"]["TeamPatch"];
+export type TeamBody = components["schemas"]["TeamIn"];
+
+/** A new team (SupportManageFull). */
+export async function createTeam(body: TeamBody): Promise<Team> {
+  const { data } = await assignmentApi.POST("/teams", { body });
+  return data as unknown as Team;
+}
+
+/** A team's name, leader, protection period, reclaim policy and pool SLA (SupportManageFull); omitted fields stay. */
+export async function editTeam(id: string, body: TeamPatchBody): Promise<Team> {
+  const { data } = await assignmentApi.PATCH("/teams/{team_id}", { params: { path: { team_id: id } }, body });
+  return data as unknown as Team;
+}
+
 export async function teamsCapacity(signal?: AbortSignal): Promise<TeamCapacity[]> {
   const { data } = await assignmentApi.GET("/teams/capacity", { signal });
   return (data as unknown as { items: TeamCapacity[] }).items;

@@ -1,5 +1,6 @@
 // Teams and Rules (seed 000 "auto-assignment rules"): teams with their members, the ordered routing rules
-// with their versions, editing (AssignmentManage), and a preview of where a customer would be routed.
+// with their versions, editing (AssignmentManage), a preview of where a customer would be routed, and adding and
+// editing teams — protection period, reclaim policy, pool SLA (SupportManageFull).
 import { submitValid } from "../../components/submitValid";
 import { DownOutlined, EditOutlined, HistoryOutlined, PlusOutlined, RightOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -10,12 +11,13 @@ import { useAuth } from "../../auth/AuthProvider";
 import { ProblemAlert, QueryState } from "../../components/PageState";
 import { useI18n } from "../../i18n";
 import type { MessageKey } from "../../i18n/en";
-import { getTeam, listRules, listTeams, managersPage, ruleVersions, saveRule, type RuleDefinition, type RuleRow, type Team } from "../../services/assignment";
+import { createTeam, editTeam, getTeam, listRules, listTeams, managersPage, ruleVersions, saveRule, type RuleDefinition, type RuleRow, type Team } from "../../services/assignment";
 import { listSegments } from "../../services/customers";
 import { allInstitutions } from "../../services/institutions";
 import { CHANNELS } from "../../services/models";
 import { RuleForm, toRuleBody, type RuleValues } from "./RuleForm";
 import { ordered, routeFor, type CustomerFacts } from "./routing";
+import { TeamForm, toTeamBody, toTeamPatch, toTeamValues, type TeamValues } from "./TeamForm";
 
 /** Where a rule sends a customer: its manager, its team (by the strategy), the team's pool, or the pool. */
 function targetOf(d: RuleDefinition, t: ReturnType<typeof useI18n>["t"]): string {
@@ -102,6 +104,7 @@ export default function TeamsRulesPage() {
   const { message } = App.useApp();
   const qc = useQueryClient();
   const manage = may("rules.manage");
+  const manageTeams = may("teams.manage");
   const teams = useQuery({ queryKey: ["teams"], queryFn: ({ signal }) => listTeams(signal) });
   const rules = useQuery({ queryKey: ["rules"], queryFn: ({ signal }) => listRules(signal) });
   const managers = useQuery({ queryKey: ["managers", "active-all"], queryFn: ({ signal }) => managersPage({ status: "active", limit: 500 }, signal), enabled: manage });
@@ -114,6 +117,18 @@ export default function TeamsRulesPage() {
     mutationFn: (v: RuleValues) => saveRule(v.rule_id.trim(), toRuleBody(v)),
     onSuccess: () => { message.success(t("common.saved")); setEditing(null); setTimeout(() => void qc.invalidateQueries({ queryKey: ["rules"] }), 800); },
   });
+  const [teamEditing, setTeamEditing] = useState<Team | "new" | null>(null);
+  const [teamForm] = Form.useForm<TeamValues>();
+  const saveTeam = useMutation({
+    mutationFn: (v: TeamValues) => (teamEditing && teamEditing !== "new" ? editTeam(teamEditing.team_id, toTeamPatch(v, teamEditing)) : createTeam(toTeamBody(v))),
+    onSuccess: () => { message.success(t("common.saved")); setTeamEditing(null); void qc.invalidateQueries({ queryKey: ["teams"] }); },
+  });
+  const openTeam = (team: Team | "new") => {
+    saveTeam.reset();
+    teamForm.resetFields();
+    if (team !== "new") teamForm.setFieldsValue(toTeamValues(team));
+    setTeamEditing(team);
+  };
   const open = (r: RuleRow | "new") => {
     save.reset();
     form.resetFields();
@@ -143,7 +158,8 @@ export default function TeamsRulesPage() {
               )}
             </QueryState>
           </Card>
-          <Card size="small" title={t("teams.title")} style={{ marginTop: 16 }}>
+          <Card size="small" title={t("teams.title")} style={{ marginTop: 16 }}
+            extra={manageTeams && <Button size="small" icon={<PlusOutlined />} onClick={() => openTeam("new")} data-testid="team-add">{t("teams.add")}</Button>}>
             <QueryState query={teams} isEmpty={(ts) => ts.length === 0}>
               {(ts) => (
                 <Table<Team> rowKey="team_id" size="small" pagination={false} dataSource={ts}
@@ -161,6 +177,8 @@ export default function TeamsRulesPage() {
                     { title: t("teams.protection"), dataIndex: "protection_days", render: (v: number) => t("teams.days", { n: v }) },
                     { title: t("teams.poolSla"), dataIndex: "pool_sla_minutes", render: (v?: number | null) => (v ? t("pool.minutes", { n: v }) : "—") },
                     { title: t("teams.reclaim"), dataIndex: "reclaim_policy", render: (v: Team["reclaim_policy"]) => t(v ? `teams.reclaim.${v}` : "teams.reclaim.default") },
+                    ...(manageTeams ? [{ title: t("common.actions"), key: "act", render: (_: unknown, r: Team) => (
+                      <Button size="small" icon={<EditOutlined />} onClick={() => openTeam(r)} aria-label={t("teams.edit", { name: r.name })} data-testid={`team-edit-${r.team_id}`} />) }] : []),
                   ]} />
               )}
             </QueryState>
@@ -169,6 +187,12 @@ export default function TeamsRulesPage() {
         <Col span={8}>{rules.data && <Preview rules={rules.data} />}</Col>
       </Row>
       <Versions ruleId={versionsOf} onClose={() => setVersionsOf(null)} />
+      <Modal open={teamEditing !== null} forceRender width={520} onCancel={() => setTeamEditing(null)}
+        title={teamEditing === "new" ? t("teams.add") : t("teams.edit", { name: teamEditing?.name ?? "" })}
+        okText={t("common.save")} confirmLoading={saveTeam.isPending} onOk={() => submitValid(teamForm, (v) => saveTeam.mutate(v))}>
+        <TeamForm form={teamForm} editing={teamEditing !== "new" ? teamEditing : null} />
+        {saveTeam.isError && <ProblemAlert error={saveTeam.error} />}
+      </Modal>
       <Modal open={editing !== null} forceRender width={600} onCancel={() => setEditing(null)} title={editing === "new" ? t("rules.add") : t("rules.editRule", { id: editing?.rule_id ?? "" })}
         okText={t("common.save")} confirmLoading={save.isPending} onOk={() => submitValid(form, (v) => save.mutate(v))}>
         <RuleForm form={form} existing={editing !== "new" && editing !== null} teams={teams.data ?? []} managers={managers.data?.items ?? []} institutions={institutions.data ?? []} segments={segments.data ?? []} />
