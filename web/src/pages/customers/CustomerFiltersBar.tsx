@@ -182,18 +182,14 @@ export const CustomerFiltersBar = memo(function CustomerFiltersBar({ filters, on
                 </Space.Compact>
               </Form.Item>
             </Col>
-            <Col span={6}>
-              <Form.Item label={t("customers.assetBand")} htmlFor="f-asset-band">
-                <Select id="f-asset-band" mode="multiple" allowClear value={filters.asset_band} onChange={(v) => set({ asset_band: v })}
-                  options={bandOptions} loading={bands.isLoading} data-testid="filter-asset-band" />
-              </Form.Item>
-            </Col>
-            <Col span={6}>
-              <Form.Item label={t("customers.adaBand")} htmlFor="f-ada-band">
-                <Select id="f-ada-band" mode="multiple" allowClear value={filters.ada_band} onChange={(v) => set({ ada_band: v })}
-                  options={bandOptions} loading={bands.isLoading} data-testid="filter-ada-band" />
-              </Form.Item>
-            </Col>
+            {(["asset_band", "ada_band"] as const).map((k) => (
+              <Col span={6} key={k}>
+                <Form.Item label={t(k === "asset_band" ? "customers.assetBand" : "customers.adaBand")} htmlFor={`f-${k.replace("_", "-")}`}>
+                  <Select id={`f-${k.replace("_", "-")}`} mode="multiple" allowClear value={filters[k]} onChange={(v: string[]) => set({ [k]: v })}
+                    options={bandOptions} loading={bands.isLoading} data-testid={`filter-${k.replace("_", "-")}`} />
+                </Form.Item>
+              </Col>
+            ))}
             {pii && (
               <Col span={6}>
                 <Form.Item label={t("customers.age")} htmlFor="f-age-min">
