@@ -34,7 +34,8 @@ def read_engine(url: str, engine: Engine) -> Engine:
     retried once by `api.deps.read`, which is safe because reads are idempotent. Every statement planned for its
     own parameters (`plan_cache_mode=force_custom_plan`): psycopg prepares a statement from its 5th run, and
     PostgreSQL's generic plan of a list filtered by ranges (ADA band and age) took 0.5-2.2 s against 2-8 ms
-    planned with the values, at 1,000,000 customers. SQLite: the main engine."""
+    planned with the values, at 1,000,000 customers (the detail's and the 360's lookups by customer id are the
+    exception: `api.deps.fetch_all(plan_once=True)` runs them on their generic plans). SQLite: the main engine."""
     if engine.dialect.name != "postgresql":
         return engine
     reader = create_engine(normalise_url(url), pool_size=10, max_overflow=10, pool_pre_ping=False,

@@ -220,7 +220,7 @@ def detail_with(c: Any, principal: Principal, customer_id: str, as_of: datetime 
     def fetch(stmts: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         stmts = {**stmts, **built_once(t, "detail", detail_statements), **more}
         values = {**(params or {}), "customer_id": customer_id, "scope_user": principal.user_id}
-        return read(c, lambda s: fetch_all(s, stmts, values))
+        return read(c, lambda s: fetch_all(s, stmts, values, plan_once=True))  # lookups by customer id
 
     rows: dict[str, list[dict[str, Any]]] = {}
     if as_of is None and principal.scope in (Scope.all, Scope.own):
