@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import phonenumbers
 
+from shared.runtime.phones import parse_international
+
 _NON_REGIONS = {None, "", "ZZ", "001"}
 
 
@@ -24,13 +26,11 @@ def region_from_phone(dialing_code: str | None, national_number: str | None) -> 
     if not digits.isdigit():
         return None
     if national_number:
-        try:
-            parsed = phonenumbers.parse(f"+{digits}{national_number}", None)
+        parsed = parse_international(f"+{digits}{national_number}")  # shared with the phone's hash (outbox)
+        if parsed is not None:
             region = phonenumbers.region_code_for_number(parsed)
             if region not in _NON_REGIONS:
                 return region
-        except phonenumbers.NumberParseException:
-            pass
     region = phonenumbers.region_code_for_country_code(int(digits))
     return None if region in _NON_REGIONS else region
 
