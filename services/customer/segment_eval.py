@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,6 +44,10 @@ from .projections.tables import Tables, id_in
 
 log = get_logger("customer.segment_eval")
 EVALUATOR = "segments"
+# The stored events a pass reads from the store (selected by topic in the query): an import's new customers'
+# `Created` events are half its notifications.
+_SEGMENT_TOPICS = frozenset(get_topic(cls) for cls in (Segment.Created, Segment.Updated, Segment.Deleted))
+_READ_TOPICS = _SEGMENT_TOPICS | {get_topic(Customer.FactRecorded)}
 
 
 class Segments:
@@ -141,9 +146,12 @@ class SegmentEvaluator:
         today = now.astimezone(self.tz).date()
         with self.sessions() as s:
             st = s.execute(select(self.state).where(self.state.c.name == EVALUATOR)).mappings().first()
+            # No live segment: the customers' facts cannot put anyone in one (a segment created meanwhile is swept
+            # whole, by its own event in this range or in the next pass), so they are not even read.
+            any_live = bool(self.segments.live(s))
         position = st["position"] if st else 0
         last = self.app.process_recorder.max_notification_id() or 0
-        touched, swept = self._read(position, last)
+        touched, swept = self._read(position, last, customers=any_live)
         with self.sessions() as s:
             live = self.segments.live(s)
             if st is None or st["day"] != today:  # first pass, or a new day: every dynamic segment
@@ -154,6 +162,8 @@ class SegmentEvaluator:
                 rows = [r for r in live if r["segment_id"] == sid]
                 candidates |= set(s.scalars(select(m.c.customer_id).where(m.c.segment_id == sid)))
                 candidates |= set(self.segments.members(s, rows, None, today))
+            if not live and candidates:  # in no segment: only a customer still holding a membership can change
+                candidates &= set(s.scalars(select(m.c.customer_id).distinct()))
         changed = 0
         ids = sorted(candidates)
         for i in range(0, len(ids), self.chunk):
@@ -165,9 +175,10 @@ class SegmentEvaluator:
             log.info("segments_evaluated", customers=len(ids), changed=changed, segments=len(live))
         return changed
 
-    def _read(self, position: int, last: int) -> tuple[set[str], set[str]]:
-        """The customers whose facts changed and the segments changed after `position` (up to `last`): from
-        the notifications handed over in memory when they cover the range, else from the store."""
+    def _read(self, position: int, last: int, *, customers: bool = True) -> tuple[set[str], set[str]]:
+        """The customers whose facts changed (unless not `customers`) and the segments changed after `position`
+        (up to `last`): from the notifications handed over in memory when they cover the range, else from the
+        store (only the events of the topics it needs, selected in the query)."""
         touched: set[str] = set()
         swept: set[str] = set()
         with self._fresh_lock:
@@ -178,13 +189,15 @@ class SegmentEvaluator:
                 del fresh[key]
         if covered:
             for customer_id, segment_id in meanings:
-                if customer_id is not None:
+                if customer_id is not None and customers:
                     touched.add(customer_id)
                 if segment_id is not None:
                     swept.add(segment_id)
             return touched, swept
         while position < last:
-            notes = self.app.process_recorder.select_notifications(start=position + 1, limit=self.page, stop=last)
+            notes = self.app.process_recorder.select_notifications(
+                start=position + 1, limit=self.page, stop=last,
+                topics=sorted(_READ_TOPICS if customers else _SEGMENT_TOPICS))
             if not notes:
                 break
             for n in notes:
