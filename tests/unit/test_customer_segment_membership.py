@@ -101,6 +101,20 @@ async def test_membership_published_on_registration_fact_change_edit_and_delete(
     c.rebuild_read_model()
     assert _membership(c) == before
 
+    # ---- no live segment: facts put no one anywhere; a segment created afterwards sweeps them in
+    for sid in (referred, rich):
+        assert (await client.delete(f"/customers/segments/{sid}", headers=admin)).status_code == 204
+    assert evaluator.evaluate() == 2  # n1 and n3 leave every segment
+    assert _membership(c) == set()
+    ingest(registered("n4", 4, channel="organic"),
+           RiskAssessed(customer_id="n1", assessment_id="a2", risk_rating="balanced", assessed_at=T0))
+    assert evaluator.evaluate() == 0
+    r = await client.post("/customers/segments", json={"name": "Organic again", "kind": "dynamic",
+                                                       "filter": {"channel": ["organic"]}}, headers=admin)
+    organic = r.json()["segment_id"]
+    assert evaluator.evaluate() == 3
+    assert _membership(c) == {(organic, "n1"), (organic, "n3"), (organic, "n4")}
+
 
 async def test_the_evaluator_reads_the_notifications_handed_over_in_memory_as_the_store_has_them(world, monkeypatch):  # noqa: F811
     c, feed, _feed_assign, token, client = world
