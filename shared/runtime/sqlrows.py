@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import ARRAY, Table, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,29 @@ CHUNK = 1000
 
 def dialect_insert(session: Session, table: Table):  # type: ignore[no-untyped-def]
     return postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert the rows (each with every column of the table; scalar columns only). On PostgreSQL one
+    statement per `CHUNK` rows whatever their number, one array parameter per column
+    (`INSERT … SELECT * FROM unnest(…)`): the statement's text stays short, so neither SQLAlchemy nor psycopg
+    builds and parses a query of one placeholder per value (a multi-row VALUES list cost ~0.1 ms of CPU per
+    row in the tasks engine). Elsewhere one executemany."""
+    if not rows:
+        return
+    columns = list(table.columns)
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(table.insert(), list(rows))
+        return
+    dialect = session.get_bind().dialect
+    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
+    arrays = ", ".join(f"CAST(:c{i} AS {c.type.compile(dialect=dialect)}[])" for i, c in enumerate(columns))
+    stmt = text(f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "  # noqa: S608 - our table
+                f"SELECT * FROM unnest({arrays})").bindparams(
+        *(bindparam(f"c{i}", type_=ARRAY(c.type)) for i, c in enumerate(columns)))
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        session.execute(stmt, {f"c{i}": [r[c.name] for r in chunk] for i, c in enumerate(columns)})
 
 
 def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.runtime.sqlrows import insert_rows
+
 from ..domain.board import CustomerTasks
 from ..domain.campaign_name import CampaignName
 from ..domain.capture import Capture
@@ -58,7 +60,7 @@ class Writer:
             inserts = [values for inserted, values in self.task_rows.values() if inserted]
             if inserts:  # one executemany needs one set of keys: the columns never set are NULL anyway
                 columns = [c.name for c in tasks.columns]
-                self.session.execute(tasks.insert(), [{c: row.get(c) for c in columns} for row in inserts])
+                insert_rows(self.session, tasks, [{c: row.get(c) for c in columns} for row in inserts])
             by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for task_id, (inserted, values) in self.task_rows.items():
                 if not inserted:
