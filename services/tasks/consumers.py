@@ -45,7 +45,7 @@ from .domain.board import CustomerTasks
 from .domain.campaign_name import CampaignName
 from .domain.closure import CampaignClosure
 from .domain.nodes import Node, Policy
-from .projections.cards import apply_card_events
+from .projections.cards import CARD_RULES, apply_card_events
 
 log = get_logger("tasks.engine")
 Rule = Callable[[CustomerTasks, Event, Policy], None]
@@ -276,7 +276,8 @@ class EngineHandler(EventSourcedBatchHandler):
 
 def cards_handler(sessions: sessionmaker[Session], tracker: Tracker) -> SqlBatchHandler:
     """Customer card + assignment read model (SQL; event ids and positions in the same transaction)."""
-    return SqlBatchHandler(sessions, tracker, apply_card_events, name="cards")
+    return SqlBatchHandler(sessions, tracker, apply_card_events, name="cards",
+                           relevant=lambda e: type(e.payload) in CARD_RULES)
 
 
 __all__ = ["GROUP", "INPUT_TOPICS", "RULES", "EngineHandler", "cards_handler", "engine_apply"]

@@ -222,6 +222,12 @@ async def test_campaign_follow_ups_fold_into_one_task_per_customer_per_campaign(
     assert rows["camp-a"]["due_at"] == T0 + timedelta(days=7)
     board = engine.app.board(cid)
     assert sorted(t["task_id"] for t in board.open.values()) == sorted(r["task_id"] for r in rows.values())
+    # the customer cards care for none of the requests: none remembered as processed, the position moved on
+    with engine.sessions() as s:
+        remembered = set(s.scalars(select(tables.processed_event.c.event_id)))
+        positions = {(r.topic, r.partition): r.next_offset for r in s.execute(select(tables.consumer_position))}
+    assert not remembered & {str(registry.decode(r).event_id) for r in records}
+    assert positions[(topic, 0)] == len(records)
 
     # a follow-up recorded on the task completes it, credited to the campaign's owner
     engine.app.record_follow_up(customer_id=cid, manager_id="m9", task_id=rows["camp-a"]["task_id"], intent=None,
