@@ -38,7 +38,7 @@ from .consumers import (
 from .evaluation import Evaluator
 from .execution import Executor, Scheduler
 from .lists import ListImporter
-from .outbox import CampaignOutboxMapper
+from .outbox import CampaignHistory, CampaignOutboxMapper
 from .projections import queries as q
 from .projections.tables import (
     CONSUMER_TABLES,
@@ -94,7 +94,7 @@ class Container(OutboxContainer):
 
     # -------------------------------------------------------------------------------- components
     def outbox_mapper(self) -> Callable[[Any], Sequence[Any]]:
-        return CampaignOutboxMapper(self.campaign_at)
+        return CampaignOutboxMapper(CampaignHistory(self.app))  # the relay's: one campaign at consecutive versions
 
     def campaign_at(self, campaign_id: uuid.UUID, version: int) -> Any:
         return self.app.repository.get(campaign_id, version=version)

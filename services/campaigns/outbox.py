@@ -8,6 +8,10 @@ replay never makes a second follow-up.
 
 from __future__ import annotations
 
+import copy
+import threading
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -118,6 +122,33 @@ MAPPERS: dict[type, tuple[Callable[[Any, Campaign | None], list[Outgoing]], bool
 }
 
 CampaignAt = Callable[[Any, int], Campaign]  # (campaign id, version) -> the campaign at that version
+
+
+class CampaignHistory:
+    """`CampaignAt` for the relay, which asks for one campaign at consecutive versions (a start of 100,000
+    targets: the Started event, then 100 frozen-targets chunks): the campaign last read is kept (a few
+    campaigns) and brought forward with the events after it, instead of reading the campaign's whole history
+    again for each chunk (every earlier chunk's targets decoded again: quadratic in the audience). An older
+    version is read from the store. Callers get their own copy."""
+
+    def __init__(self, app: Any, keep: int = 16):
+        self.app, self.keep = app, keep
+        self._last: OrderedDict[uuid.UUID, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, campaign_id: uuid.UUID, version: int) -> Any:
+        with self._lock:
+            campaign = self._last.get(campaign_id)
+            if campaign is None or campaign.version > version:
+                campaign = self.app.repository.get(campaign_id, version=version)
+            else:
+                for event in self.app.events.get(campaign_id, gt=campaign.version, lte=version):
+                    campaign = event.mutate(campaign)
+            self._last[campaign_id] = campaign
+            self._last.move_to_end(campaign_id)
+            while len(self._last) > self.keep:
+                self._last.popitem(last=False)
+            return copy.deepcopy(campaign)
 
 
 class CampaignOutboxMapper:

@@ -207,6 +207,11 @@ async def test_plan_review_start_and_close(client, container):
         ("C4", "M-HK-1", ["phone", "sms"])]
     again = [o.payload.follow_up_id for e in stored for o in mapper(e) if isinstance(o.payload, TargetFollowUpRequested)]
     assert again == [f.follow_up_id for f in follow_ups] and len(set(again)) == 4
+    # the relay's mapper (the campaign brought forward version by version, older versions read again): the same
+    relays = container.outbox_mapper()
+    everything = [o.payload for e in stored for o in mapper(e)]
+    assert [o.payload for e in stored for o in relays(e)] == everything
+    assert [o.payload for e in stored for o in relays(e)] == everything
 
 
 async def test_the_scheduler_starts_approved_campaigns_at_their_start_time(client, container):
