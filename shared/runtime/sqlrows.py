@@ -16,23 +16,27 @@ def dialect_insert(session: Session, table: Table):  # type: ignore[no-untyped-d
     return postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
 
 
-def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert the rows (each with every column of the table; scalar columns only). On PostgreSQL one
-    statement per `CHUNK` rows whatever their number, one array parameter per column
-    (`INSERT … SELECT * FROM unnest(…)`): the statement's text stays short, so neither SQLAlchemy nor psycopg
-    builds and parses a query of one placeholder per value (a multi-row VALUES list cost ~0.1 ms of CPU per
-    row in the tasks engine). Elsewhere one executemany."""
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], *,
+                ignore: list[str] | None = None) -> None:
+    """Insert the rows (all with the same keys: scalar columns; the others take their defaults); with
+    `ignore` (a unique key), rows whose key exists already are left as they are. On PostgreSQL one statement
+    per `CHUNK` rows whatever their number, one array parameter per column (`INSERT … SELECT * FROM
+    unnest(…)`): the statement's text stays short, so neither SQLAlchemy nor psycopg builds and parses a query
+    of one placeholder per value (a multi-row VALUES list cost ~0.1 ms of CPU per row in the tasks engine).
+    Elsewhere one executemany."""
     if not rows:
         return
-    columns = list(table.columns)
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(table.insert(), list(rows))
-        return
     dialect = session.get_bind().dialect
-    names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
+    if dialect.name != "postgresql":
+        stmt = dialect_insert(session, table)
+        session.execute(stmt.on_conflict_do_nothing(index_elements=ignore) if ignore else stmt, list(rows))
+        return
+    columns = [table.c[name] for name in rows[0]]
+    quote = dialect.identifier_preparer.quote
     arrays = ", ".join(f"CAST(:c{i} AS {c.type.compile(dialect=dialect)}[])" for i, c in enumerate(columns))
-    stmt = text(f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) "  # noqa: S608 - our table
-                f"SELECT * FROM unnest({arrays})").bindparams(
+    conflict = f" ON CONFLICT ({', '.join(quote(k) for k in ignore)}) DO NOTHING" if ignore else ""
+    stmt = text(f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "  # noqa: S608 - our table
+                f"({', '.join(quote(c.name) for c in columns)}) SELECT * FROM unnest({arrays}){conflict}").bindparams(
         *(bindparam(f"c{i}", type_=ARRAY(c.type)) for i, c in enumerate(columns)))
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]

@@ -37,4 +37,17 @@ def test_insert_rows_writes_what_an_executemany_writes(backend, pg_database, sql
     with sessions() as s:
         stored = [dict(r) for r in s.execute(select(tasks).order_by(tasks.c.task_id)).mappings()]
     assert stored == rows
+    # with `ignore`: the rows whose key exists are left as they are, the others inserted; columns left out
+    # take their defaults
+    again = [r | {"status": "completed"} for r in rows[20:]] + [r | {"task_id": f"t-new-{i}"} for i, r in enumerate(rows[:9])]
+    with sessions.begin() as s:
+        insert_rows(s, tasks, again, ignore=["task_id"])
+        insert_rows(s, tasks, [{"task_id": "t-few", "customer_id": "C", "node": "n", "status": "open",
+                                "due_at": T0, "created_at": T0}], ignore=["task_id"])
+    with sessions() as s:
+        stored = [dict(r) for r in s.execute(select(tasks).order_by(tasks.c.task_id)).mappings()]
+    fresh = sorted(again[3:], key=lambda r: r["task_id"])
+    few = {c.name: None for c in tasks.columns} | {"task_id": "t-few", "customer_id": "C", "node": "n",
+                                                    "status": "open", "due_at": T0, "created_at": T0}
+    assert stored == sorted(rows + fresh + [few], key=lambda r: r["task_id"])
     engine.dispose()

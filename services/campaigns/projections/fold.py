@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.runtime.sqlrows import insert_ignore, upsert
+from shared.runtime.sqlrows import insert_ignore, insert_rows, upsert
 
 from ..domain.campaign import CLOSED, IN_REVIEW, RUNNING, Campaign, as_time, follow_up_id, outreach_request_id
 from .audience import stamp
@@ -121,10 +121,10 @@ def fold(session: Session, events: list[Any]) -> None:
             sends += [{"request_id": outreach_request_id(cid, c, ch), "campaign_id": cid, "customer_id": c,
                        "channel": ch, "requested_at": _ts(ev.at)} for c in ev.customers for ch in ev.channels]
     upsert(session, campaign, [rows[k] for k in sorted(rows)], ["campaign_id"])
-    insert_ignore(session, target, targets, ["campaign_id", "customer_id"])
+    insert_rows(session, target, targets, ignore=["campaign_id", "customer_id"])  # a start: 100,000 at once
     upsert(session, cost, [costs[k] for k in sorted(costs)], ["campaign_id"])
-    insert_ignore(session, target_status, [{"campaign_id": t["campaign_id"], "customer_id": t["customer_id"],
-                                            "status": "targeted"} for t in targets], ["campaign_id", "customer_id"])
+    insert_rows(session, target_status, [{"campaign_id": t["campaign_id"], "customer_id": t["customer_id"],
+                                          "status": "targeted"} for t in targets], ignore=["campaign_id", "customer_id"])
     insert_ignore(session, outreach, [{**r, "status": "requested"} for r in sends], ["request_id"])
     insert_ignore(session, target_log, [
         {"campaign_id": r["campaign_id"], "key": stamp(r["requested_at"], r["request_id"]), "customer_id": r["customer_id"],
