@@ -8,8 +8,9 @@ Measured from there: the start (audience resolved from the read model, distribut
 and the chunks of targets stored in one transaction); the campaigns relay publishing the 100,000 follow-up
 requests; and end to end, until the tasks service's task list API (`GET /tasks/counts`, polled in its process
 every 0.1 s) counts 100,000 open campaign follow-ups — checked afterwards against the 20 managers' own lists
-(view=mine). Reported: wall time, CPU time of each process (campaigns: this one; tasks: the worker's) in all and
+(view=mine); it polls every 0.5 s while fewer than 90% are open (each poll costs the worker CPU). Reported: wall time, CPU time of each process (campaigns: this one; tasks: the worker's) in all and
 per target, the load average during the run, and the raw aiokafka produce + consume of the same run.
+`BENCH_CAMPAIGNS=start python -m bench --only campaigns` runs this part alone.
 
 Evaluation: a 1,000,000-customer base (20,000 with --quick) COPYed into the audience and evaluation-fact tables
 (every customer opened before the campaign; in the window 10% fund, 3% trade, 20% deposit, 2% withdraw; half
@@ -53,7 +54,9 @@ from .stats import percentile
 
 AUTH = AuthSettings(jwt_secret=SecretStr("bench-secret-bench-secret-bench-secret"))
 CHUNK = 5000
-POLL_S = 0.1  # the tasks worker polls its task list API
+POLL_S = 0.1  # the tasks worker polls its task list API (every FAR_POLL_S while fewer than 90% are open)
+FAR_POLL_S = 0.5
+TARGET_S = 60.0  # issue 17: 100,000 targets started -> all in the managers' task lists
 MARK = b"bench-report "  # the tasks worker's reports on its stdout
 
 
@@ -163,8 +166,10 @@ async def _evaluation(ctx: Any) -> list[dict]:
 
 
 async def main(ctx: Any) -> list[dict]:
-    rows = await _start(ctx)
-    return rows + await _evaluation(ctx)
+    """Both parts; `BENCH_CAMPAIGNS=start` (or `evaluation`) runs one of them alone."""
+    part = os.environ.get("BENCH_CAMPAIGNS", "")
+    rows = await _start(ctx) if part in ("", "start") else []
+    return rows + (await _evaluation(ctx) if part in ("", "evaluation") else [])
 
 
 async def _start(ctx: Any) -> list[dict]:
@@ -217,9 +222,11 @@ async def _start(ctx: Any) -> list[dict]:
                                      f"campaigns CPU {publish_cpu:.2f} s"},
         {"benchmark": "campaigns", "metric": f"start {n:,} targets -> all open in the managers' task lists",
          "value": round(total_s, 2), "unit": "s",
-         "note": f"tasks GET /tasks/counts campaign_followup open = {done['open']:,} (the {done['mine']:,} of the "
+         "note": f"target <= {TARGET_S:.0f} s (issue 17, 100,000 targets): {'MET' if total_s <= TARGET_S else 'NOT MET'}; "
+                 f"tasks GET /tasks/counts campaign_followup open = {done['open']:,} (the {done['mine']:,} of the "
                  f"20 managers' view=mine); CPU campaigns {cpu_s:.1f} s ({cpu_s / n * 1000:.3f} ms/target), tasks "
-                 f"{tasks_cpu:.1f} s ({tasks_cpu / n * 1000:.3f} ms/target, its API polled every {POLL_S} s); "
+                 f"{tasks_cpu:.1f} s ({tasks_cpu / n * 1000:.3f} ms/target, its API polled every {POLL_S} s from 90% "
+                 f"open, {FAR_POLL_S} s before); "
                  f"load average {loads[0]:.1f} at the start, max {max(loads):.1f}, "
                  f"{loads[-1]:.1f} at the end{raw}"},
     ]
@@ -261,12 +268,13 @@ async def _tasks_worker(kafka: KafkaSettings, url: str, cid: str, n: int) -> Non
             else:
                 raise TimeoutError("the tasks engine did not learn the campaign")
             _say(cpu=time.process_time())
-            open_ = 0
-            for _ in range(int(890 / POLL_S)):
+            open_, end = 0, time.monotonic() + 890
+            while time.monotonic() < end:  # polling the task list API, under a deadline
                 open_ = await _open_follow_ups(api, admin, "all")
                 if open_ >= n:
                     break
-                await asyncio.sleep(POLL_S)  # polling the task list API, under a deadline
+                # every POLL_S once 90% are open; before, every FAR_POLL_S (the polls cost this process CPU)
+                await asyncio.sleep(POLL_S if open_ >= 0.9 * n else FAR_POLL_S)
             at, cpu = time.time(), time.process_time()
             mine = 0
             for m in range(20):
