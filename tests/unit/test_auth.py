@@ -166,3 +166,46 @@ def test_an_identity_providers_oauth_scope_is_no_data_scope():
     assert (p.user_id, p.scope, p.permissions) == ("M-HK-1", Scope.own, frozenset())
     with pytest.raises(AuthError):
         principal_from_claims({"sub": "x", "scope": "openid profile", "perms": ["CustomerWrite"]})
+
+
+def test_a_verified_token_is_kept_until_it_expires(hs, monkeypatch) -> None:
+    """Fixed keys: a token verified once is not decoded again until its exp (+ leeway) passes, then it is
+    decoded again (and refused); a tampered or foreign token is still refused."""
+    from shared.runtime import auth as auth_module
+
+    verifier = auth_module.TokenVerifier(hs)
+    now = time.time()
+    token = mint_token(hs, user_id="m1", role="manager", now=now, ttl_seconds=120)
+    first = verifier.verify(token)
+    decodes: list[int] = []
+    original = jwt.decode
+    monkeypatch.setattr(auth_module.jwt, "decode", lambda *a, **kw: decodes.append(1) or original(*a, **kw))
+    assert verifier.verify(token) is first and decodes == []
+    with pytest.raises(auth_module.AuthError):
+        verifier.verify(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+    foreign = mint_token(AuthSettings(jwt_algorithm="HS256", jwt_secret="another-secret-another-secret-xx"),
+                         user_id="m1", role="manager", now=now, ttl_seconds=120)
+    with pytest.raises(auth_module.AuthError):
+        verifier.verify(foreign)
+    assert decodes == [1, 1]
+    # a kept token whose exp has passed (issued 10 hours ago for a minute): dropped, decoded again, refused
+    expired = mint_token(hs, user_id="m1", role="manager", now=now - 10 * 3600, ttl_seconds=60)
+    verifier._verified[expired] = (first, int(now - 10 * 3600 + 60))
+    with pytest.raises(auth_module.AuthError):
+        verifier.verify(expired)
+    assert expired not in verifier._verified and decodes == [1, 1, 1]
+    # the clock passing a kept token's exp + leeway: decoded again
+    monkeypatch.setattr(auth_module.time, "time", lambda: now + 120 + hs.leeway_seconds + 1)
+    verifier._verified[token] = (first, int(now) + 120)
+    verifier.verify(token)  # (PyJWT's own clock still accepts it: decoded and kept again)
+    assert decodes == [1, 1, 1, 1]
+
+def test_verified_tokens_are_bounded(hs, monkeypatch) -> None:
+    from shared.runtime import auth as auth_module
+
+    monkeypatch.setattr(auth_module, "VERIFIED_TOKENS", 3)
+    verifier = auth_module.TokenVerifier(hs)
+    tokens = [mint_token(hs, user_id=f"m{i}", role="manager") for i in range(5)]
+    for t in tokens:
+        assert verifier.verify(t).user_id == f"m{tokens.index(t)}"
+    assert list(verifier._verified) == tokens[2:]
