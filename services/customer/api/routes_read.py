@@ -76,13 +76,15 @@ TIME_FIELDS = frozenset({"registered_at", "stage_changed_at", "first_deposit_at"
                          "last_activity_at"})
 
 
+_LIST_TIMES = tuple(k for k in LIST_FIELDS if k in TIME_FIELDS)
+
+
 def list_item(row: dict[str, Any], managers: list[dict[str, Any]], unmasked: bool) -> dict[str, Any]:
-    item: dict[str, Any] = {}
-    for k in LIST_FIELDS:
-        v = row[k]
-        if v is not None and k in TIME_FIELDS:
-            v = as_utc(v).isoformat()
-        item[k] = v
+    item = {k: row[k] for k in LIST_FIELDS}
+    for k in _LIST_TIMES:  # (the fields keep their order: only the time values are replaced)
+        v = item[k]
+        if v is not None:
+            item[k] = as_utc(v).isoformat()
     if row["total_assets"] is not None:
         item["total_assets"] = money(row["total_assets"])
     item.update(person(row, unmasked))
