@@ -44,6 +44,10 @@ def _app():  # type: ignore[no-untyped-def]
                "es-if": persistence.InterfaceError("connection closed"),
                "lite": sqlite3.OperationalError("database is locked")}[kind]
 
+    @app.get("/bug")
+    async def bug() -> None:
+        raise RuntimeError("a bug")
+
     return app
 
 
@@ -130,6 +134,25 @@ async def test_an_unavailable_database_is_503_with_retry_after(client, kind) -> 
     r = await client.get(f"/down/{kind}")
     assert r.status_code == 503 and r.headers["content-type"] == PROBLEM
     assert int(r.headers["retry-after"]) > 0
+
+
+async def test_an_unexpected_error_is_500_naming_its_correlation_id_and_is_measured(client) -> None:
+    from shared.runtime.metrics import HTTP_LATENCY
+
+    def count() -> float:
+        for metric in HTTP_LATENCY.collect():
+            for sample in metric.samples:
+                if sample.name.endswith("_count") and sample.labels.get("route") == "/bug" \
+                        and sample.labels.get("status") == "500":
+                    return sample.value
+        return 0.0
+
+    before = count()
+    r = await client.get("/bug", headers={"x-correlation-id": "corr-500"})
+    assert r.status_code == 500 and r.headers["content-type"] == PROBLEM
+    assert r.headers["x-correlation-id"] == "corr-500" and r.json()["correlation_id"] == "corr-500"
+    assert [h for h, _ in r.headers.raw].count(b"x-correlation-id") == 1
+    assert count() == before + 1
 
 
 async def test_openapi_documents_every_error_as_problem_json(client) -> None:
