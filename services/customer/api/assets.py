@@ -31,15 +31,22 @@ def ada_columns(t: Tables) -> list[Any]:
     return [c.ada_currency, c.ada_as_of, *(c[f"ada{n}{s}"] for n in WINDOWS for s in ("", "_prev"))]
 
 
+_ADA_KEYS = tuple((n, f"ada{n}", f"ada{n}_prev") for n in WINDOWS)  # (the keys made once, not per row)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return value if value is None or type(value) is Decimal else Decimal(value)
+
+
 def ada_block(row: dict[str, Any]) -> dict[str, Any] | None:
     """ADA over 30, 90 and 365 days ending on the series' last day, each with the window before and the change
     (None: no asset snapshot yet)."""
     if row.get("ada_as_of") is None:
         return None
     windows = []
-    for n in WINDOWS:
-        cur, prev = row[f"ada{n}"], row[f"ada{n}_prev"]
-        diff, pct = change(None if cur is None else Decimal(cur), None if prev is None else Decimal(prev))
+    for n, cur_key, prev_key in _ADA_KEYS:
+        cur, prev = row[cur_key], row[prev_key]
+        diff, pct = change(_decimal(cur), _decimal(prev))
         windows.append({"days": n, "ada": money(cur), "previous": money(prev), "change": money(diff),
                         "change_pct": None if pct is None else format(pct, "f")})
     as_of = row["ada_as_of"]
