@@ -5,7 +5,8 @@ with our `errors` list for validation problems) and, on each operation, the erro
 routes can answer — 400, 401, 403, 404 (a resource the path, a filter or the body names), 422, 431 and 503 everywhere,
 409 on commands, 413 where there is a body. A route adds its own with `responses={...}`; FastAPI's
 default 422 (`HTTPValidationError`, application/json) is replaced by the problem. It also states each
-operation's permission rule (`x-whale-permission`, from the route's `require` / `require_any`).
+operation's permission rule (`x-whale-permission`, from the route's `require` / `require_any`), and the query
+parameters of the kit's query models (`query_model.document_query_models`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from .auth import PERMISSION_RULE
 from .idempotency import HEADER
+from .query_model import document_query_models
 
 PROBLEM = "application/problem+json"
 _REF = {"$ref": "#/components/schemas/Problem"}
@@ -145,10 +147,11 @@ def permission_rules(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
 def document_problems(app: FastAPI, *, idempotent_posts: bool = False) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = permission_rules(app, add_problem_responses(get_openapi(
+            generated = document_query_models(app, get_openapi(
                 title=app.title, version=app.version, openapi_version=app.openapi_version,
-                description=app.description, routes=app.routes, tags=app.openapi_tags, servers=app.servers),
-                idempotent_posts=idempotent_posts))
+                description=app.description, routes=app.routes, tags=app.openapi_tags, servers=app.servers))
+            app.openapi_schema = permission_rules(app, add_problem_responses(generated,
+                                                                             idempotent_posts=idempotent_posts))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

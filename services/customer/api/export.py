@@ -53,10 +53,10 @@ def csv_row(row: dict[str, Any], managers: list[dict[str, Any]], unmasked: bool)
                              "content": {"text/csv": {"schema": {"type": "string"}}}}},
             dependencies=[Depends(audit.audited("customer.export", AuditKind.export))])
 async def export(
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly, Perm.CustomerExport)),  # (401/403 first)
     f: ListFilters = Depends(list_filters),
     sort: SortKey = Query("registered_at"),
     order: Order = Query("desc"),
-    principal: Principal = Depends(require(Perm.ClientProfileReadOnly, Perm.CustomerExport)),
     c: Any = Depends(container),
 ) -> StreamingResponse:
     unmasked = principal.has(Perm.CustomerPiiRead)

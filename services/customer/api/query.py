@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import Query, Request
+from fastapi import Depends, Request
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 from sqlalchemy import (
     ColumnElement,
@@ -33,6 +33,7 @@ from shared.events.upstream import Channel, RiskRating
 from shared.runtime.api import Problem
 from shared.runtime.auth import Principal, Scope
 from shared.runtime.cursor import CursorCodec
+from shared.runtime.query_model import query_model
 
 from ..domain.bands import Band, birth_range, ranges
 from ..domain.state import parse_time
@@ -136,7 +137,10 @@ class FilterParams(BaseModel):
                                                     "list's members or a dynamic segment's filters, with the others.")
 
 
-async def list_filters(request: Request, p: Annotated[FilterParams, Query()]) -> ListFilters:
+FILTER_PARAMS = query_model(FilterParams)  # parsed in one pass (not field by field), documented as FastAPI would
+
+
+async def list_filters(request: Request, p: FilterParams = Depends(FILTER_PARAMS)) -> ListFilters:
     c = request.app.state.container
     f = to_list_filters(p, datetime.now(c.settings.brokerage.tz).date(), band_config(c.settings))
     if p.segment:

@@ -124,12 +124,12 @@ def fetch_page(c: Any, principal: Principal, f: ListFilters, sort: SortKey, orde
 
 @router.get("", summary="Customer list")
 async def list_customers(
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),  # (first: 401/403 before a filter's 422)
     f: ListFilters = Depends(list_filters),
     sort: SortKey = Query("registered_at"),
     order: Order = Query("desc"),
     cursor: CursorQuery = None,
     limit: int = Query(50, ge=1, le=200),
-    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
     c: Any = Depends(container),
 ) -> dict[str, Any]:
     rows, managers = await blocking(fetch_page, c, principal, f, sort, order, cursor, limit + 1)
@@ -169,8 +169,8 @@ def stage_counts(c: Any, principal: Principal, f: ListFilters) -> dict[str, Any]
 
 @router.get("/counts", summary="Customers per lifecycle stage (the cards), in the caller's scope")
 async def counts(
+    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),  # (first: 401/403 before a filter's 422)
     f: ListFilters = Depends(list_filters),
-    principal: Principal = Depends(require(Perm.ClientProfileReadOnly)),
     c: Any = Depends(container),
 ) -> dict[str, Any]:
     return await blocking(stage_counts, c, principal, f)
