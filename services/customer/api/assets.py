@@ -34,6 +34,11 @@ def ada_columns(t: Tables) -> list[Any]:
 _ADA_KEYS = tuple((n, f"ada{n}", f"ada{n}_prev") for n in WINDOWS)  # (the keys made once, not per row)
 
 
+def _text(value: Decimal | None) -> str | None:
+    """`money` of a value that is a Decimal already (not copied again)."""
+    return None if value is None else format(value.normalize(), "f")
+
+
 def _decimal(value: Any) -> Decimal | None:
     return value if value is None or type(value) is Decimal else Decimal(value)
 
@@ -45,9 +50,9 @@ def ada_block(row: dict[str, Any]) -> dict[str, Any] | None:
         return None
     windows = []
     for n, cur_key, prev_key in _ADA_KEYS:
-        cur, prev = row[cur_key], row[prev_key]
-        diff, pct = change(_decimal(cur), _decimal(prev))
-        windows.append({"days": n, "ada": money(cur), "previous": money(prev), "change": money(diff),
+        cur, prev = _decimal(row[cur_key]), _decimal(row[prev_key])
+        diff, pct = change(cur, prev)
+        windows.append({"days": n, "ada": _text(cur), "previous": _text(prev), "change": _text(diff),
                         "change_pct": None if pct is None else format(pct, "f")})
     as_of = row["ada_as_of"]
     return {"currency": row["ada_currency"], "as_of": as_of.isoformat() if isinstance(as_of, date) else as_of,

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from shared.runtime.auth import Principal, Scope
+from shared.runtime.lru import LRUCache
 
 from ..projections.tables import Tables
 
@@ -41,7 +42,8 @@ def read(c: Any, fn: Callable[[Session], T]) -> T:
     raise AssertionError("unreachable")
 
 
-_COMPILED: dict[Any, Any] = {}  # statement shape (SQLAlchemy's cache key) → its compiled form
+_COMPILED: LRUCache[Any, Any] = LRUCache(512)  # statement shape (SQLAlchemy's cache key) → its compiled form
+_NAMES: LRUCache[str, list[str]] = LRUCache(512)  # a statement's SQL → its result's column names
 _BUILT: dict[tuple[int, str], tuple[Any, dict[str, Select[Any]]]] = {}  # (tables, name) → (tables' ref, statements)
 _FIXED: dict[int, tuple[Select[Any], Any, Any]] = {}  # id of a built statement → (it, compiled, its literals)
 # (the statement itself is kept: an id names it only while it lives)
@@ -78,7 +80,7 @@ def _compiled(stmt: Select[Any], dialect: Any) -> tuple[Any, Any]:
     key = stmt._generate_cache_key()
     compiled = _COMPILED.get(key.key)
     if compiled is None:
-        compiled = _COMPILED.setdefault(key.key, stmt.compile(dialect=dialect, cache_key=key))
+        compiled = _COMPILED[key.key] = stmt.compile(dialect=dialect, cache_key=key)
     if compiled.literal_execute_params or compiled.post_compile_params:  # (IN lists: not one shape; every time)
         raise ValueError("statements with expanding parameters are not supported")
     if fixed is not None:
@@ -117,7 +119,7 @@ def fetch_all(session: Session, stmts: dict[str, Select[Any]], params: dict[str,
                    for sql, values in batch]
         if generic:
             raw.execute("COMMIT")  # type: ignore[union-attr]
-    return {name: _dicts(cur) for name, cur in zip(stmts, cursors, strict=True)}
+    return {name: _dicts(cur, sql) for name, cur, (sql, _) in zip(stmts, cursors, batch, strict=True)}
 
 
 def fetch_rows(session: Session, stmt: Select[Any]) -> list[dict[str, Any]]:
@@ -133,14 +135,19 @@ def fetch_rows(session: Session, stmt: Select[Any]) -> list[dict[str, Any]]:
             pass
         else:
             raw = conn.connection.driver_connection
-            return _dicts(raw.execute(compiled.string,  # type: ignore[union-attr]
-                                      compiled.construct_params(extracted_parameters=literals)))
+            sql = compiled.string
+            return _dicts(raw.execute(sql, compiled.construct_params(extracted_parameters=literals)),  # type: ignore[union-attr]
+                          sql)
     return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
-def _dicts(cur: Any) -> list[dict[str, Any]]:
+def _dicts(cur: Any, sql: str) -> list[dict[str, Any]]:
+    """The rows as dicts; the column names of a statement's SQL worked out once (psycopg builds a `Column` per
+    column each time its description is read)."""
     with cur:
-        names = [d.name for d in cur.description or []]
+        names = _NAMES.get(sql)
+        if names is None:
+            names = _NAMES[sql] = [d.name for d in cur.description or []]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
