@@ -39,7 +39,7 @@ from services.customer.settings import CustomerSettings
 from shared.runtime.auth import mint_token
 from shared.runtime.settings import AuthSettings
 
-from .bench_customer import load_customers
+from .bench_customer import DATA_VERSION, load_customers
 from .context import ROOT
 from .stats import percentile
 
@@ -90,7 +90,7 @@ async def main(ctx: Any) -> list[dict]:
     runs, pages = (5, 8) if ctx.quick else (12, 20)
     kept = os.environ.get(KEEP_ENV, "").strip()
     if kept:
-        url, reused = ctx.kept_database(f"{kept}_{n}", lambda u: _loaded(u, n))
+        url, reused = ctx.kept_database(f"{kept}_{n}_v{DATA_VERSION}", lambda u: _loaded(u, n))
     else:
         url, reused = ctx.pg_database("console_list"), False
     with tempfile.TemporaryDirectory() as tmp:

@@ -159,6 +159,14 @@ LIST_COLUMNS = ["customer_id", "registered", "registered_at", "sort_registered_a
 ADA_AS_OF = date(2025, 12, 31)
 
 
+DATA_VERSION = 2  # of the generated customers (2: the ADA's wealthy tail); part of a kept database's name
+
+
+def _tail(rnd: random.Random) -> int:
+    draw = rnd.random()
+    return rnd.randint(100, 400) if draw < 0.002 else rnd.randint(10, 50) if draw < 0.022 else 1
+
+
 def _customer_rows(n: int, rnd: random.Random):  # type: ignore[no-untyped-def]
     more = random.Random(18)  # the columns added later draw from their own generator: the others stay as they were
     status = {Stage.registered: ("none", "unverified"), Stage.pending_account_opening: ("applied", "pending_review"),
@@ -179,9 +187,12 @@ def _customer_rows(n: int, rnd: random.Random):  # type: ignore[no-untyped-def]
                reg + timedelta(days=1), "{}", acct, ver, '{"USD": "1000"}' if funded else "{}", "{}",
                3 if stage == Stage.traded else 0, assets, assets or Decimal(0), "USD" if funded else None, "[]",
                reg + timedelta(days=rnd.randint(0, 60)),
-               # ADA: funded customers' 30-day average near their assets; date of birth once verified (18–85)
+               # ADA: funded customers' 30-day average near their assets, with a wealthy tail (about 2% ×10–50 and
+               # 0.2% ×100–400 their assets: ADA up to ~20,000,000, so the high bands hold customers); date of birth
+               # once verified (18–85)
                "USD" if funded else None, ADA_AS_OF if funded else None,
-               (assets * Decimal(more.randint(50, 150)) / 100).quantize(Decimal("0.01")) if assets else Decimal(0),
+               (assets * Decimal(more.randint(50, 150)) / 100 * _tail(more)).quantize(Decimal("0.01")) if assets
+               else Decimal(0),
                date(1940, 1, 1) + timedelta(days=more.randint(0, 67 * 365)) if ver == "verified" else None)
 
 

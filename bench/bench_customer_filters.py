@@ -3,7 +3,7 @@ target: p99 through the API within 2 ms of the same SQL's p99 run raw, at 1,000,
 
 Set-up: the customer benchmark's read model (`load_customers`: COPY, indexes built after the load, one
 `index_and_analyze`), 1,000,000 customers (20,000 with --quick; `WHALE_BENCH_FILTERS_N` overrides), with their
-30-day ADA and dates of birth. `WHALE_BENCH_FILTERS_DB=<name>` keeps the loaded database (`<name>_<n>`) and
+30-day ADA and dates of birth. `WHALE_BENCH_FILTERS_DB=<name>` keeps the loaded database (`<name>_<n>_v<data version>`) and
 reuses it on the next run (its customer indexes are brought to the service's declared set first).
 
 Each case: first pages (50 rows, newest first) through the API in-process — the service's ASGI app called
@@ -33,7 +33,7 @@ from services.customer.settings import CustomerSettings
 from shared.runtime.auth import mint_token
 
 from .bench_console import _loaded
-from .bench_customer import AUTH, _pct, load_customers
+from .bench_customer import AUTH, DATA_VERSION, _pct, load_customers
 from .bench_pipeline import cpu_seconds
 
 KEEP_ENV = "WHALE_BENCH_FILTERS_DB"  # a database name prefix: the loaded customers are kept and reused
@@ -173,7 +173,7 @@ async def main(ctx: Any) -> list[dict]:
     reps = 60 if ctx.quick else 300
     kept = os.environ.get(KEEP_ENV, "").strip()
     if kept:
-        url, reused = ctx.kept_database(f"{kept}_{n}", lambda u: _loaded(u, n))
+        url, reused = ctx.kept_database(f"{kept}_{n}_v{DATA_VERSION}", lambda u: _loaded(u, n))
     else:
         url, reused = ctx.pg_database("cust_filters"), False
     svc = bootstrap(CustomerSettings(database_url=url, kafka=ctx.kafka, auth=AUTH))

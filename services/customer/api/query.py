@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,7 +36,7 @@ from shared.runtime.auth import Principal, Scope
 from shared.runtime.cursor import CursorCodec
 from shared.runtime.query_model import query_model
 
-from ..domain.bands import Band, birth_range, ranges
+from ..domain.bands import Band, bands, birth_range, ranges
 from ..domain.state import parse_time
 from ..projections.tables import Tables
 from .deps import built_once
@@ -157,7 +158,13 @@ class BandConfig:
 
 
 def band_config(settings: Any) -> BandConfig:
-    return BandConfig(settings.bands(), settings.band_currency)
+    return _band_config(tuple(settings.asset_band_edges), settings.band_currency)
+
+
+@functools.lru_cache(maxsize=8)
+def _band_config(edges: tuple[Decimal, ...], currency: str) -> BandConfig:
+    """(made once per configuration, not worked out again on every list call)"""
+    return BandConfig(bands(list(edges)), currency)
 
 
 def _band_ranges(name: str, keys: list[str] | None,
