@@ -69,6 +69,7 @@ def _ticket(change: str) -> Callable[[Any], list[Outgoing]]:
 
 MAPPERS: dict[type, Callable[[Any], list[Outgoing]]] = {  # by the stored domain event's class
     CustomerTasks.TaskOpened: _task_opened,
+    CustomerTasks.StartedWithTask: _task_opened,  # a task list started with its first task
     CustomerTasks.TaskMoved: _task_moved,
     CustomerTasks.TaskClosed: _task_closed,
     FollowUp.Recorded: _follow_up,

@@ -92,6 +92,46 @@ class CustomerTasks(Aggregate):
         self.history: list[dict[str, Any]] = []  # assignments by event time: at, manager_id, team_id
         self.seen: list[str] = []
 
+    class StartedWithTask(Aggregate.Created):
+        """A task list started with its first task open: one stored event instead of `Started` + `TaskOpened`
+        (a campaign's start makes 100,000 of them for customers the service has no task list for). Carries
+        the fields of `TaskOpened`, so the read model and the outbox treat it as one."""
+
+        customer_id: str
+        task_id: str
+        node: str
+        assignee_id: str | None
+        team_id: str | None
+        due_at: datetime
+        created_at: datetime
+        cause: str
+        campaign_id: str | None
+        event_key: str | None
+
+        def apply(self, aggregate: CustomerTasks) -> None:
+            aggregate._open_task(task_id=self.task_id, node=self.node, assignee_id=self.assignee_id,
+                                 team_id=self.team_id, due_at=self.due_at, created_at=self.created_at,
+                                 cause=self.cause, campaign_id=self.campaign_id, event_key=self.event_key)
+
+    @classmethod
+    def started_by_campaign(cls, customer_id: str, campaign_id: str, follow_up_id: str, manager_id: str | None,
+                            team_id: str | None, requested_at: datetime, due_at: datetime,
+                            cause: str) -> CustomerTasks:
+        """The task list of a customer first heard of through a campaign's follow-up request: the state, rows
+        and published `task_created` of `CustomerTasks(customer_id)` + `request_campaign_follow_up(...)`, in
+        one event (`StartedWithTask`)."""
+        return cls._create(cls.StartedWithTask, id=cls.create_id(customer_id), customer_id=customer_id,
+                           **cls._campaign_task(campaign_id, follow_up_id, manager_id, team_id, requested_at,
+                                                due_at, cause))
+
+    @staticmethod
+    def _campaign_task(campaign_id: str, follow_up_id: str, manager_id: str | None, team_id: str | None,
+                       requested_at: datetime, due_at: datetime, cause: str) -> dict[str, Any]:
+        """The opened task of a campaign's follow-up request (the fields of `TaskOpened` but the customer)."""
+        return {"task_id": task_id_for(follow_up_id, Node.campaign_followup), "node": Node.campaign_followup.value,
+                "assignee_id": manager_id, "team_id": team_id, "due_at": due_at, "created_at": requested_at,
+                "cause": cause, "campaign_id": campaign_id, "event_key": None}
+
     # ------------------------------------------------------------------------------ queries
     def open_task(self, task_id: str) -> dict[str, Any] | None:
         return next((t for t in self.open.values() if t["task_id"] == task_id), None)
@@ -302,11 +342,9 @@ class CustomerTasks(Aggregate):
         follow-ups can be open side by side; the customer's stage and assignments do not move or close them."""
         if campaign_id in self.campaigns or self.merged:
             return None
-        task_id = task_id_for(follow_up_id, Node.campaign_followup)
-        self._task_opened(customer_id=self.customer_id, task_id=task_id, node=Node.campaign_followup.value,
-                          assignee_id=manager_id, team_id=team_id, due_at=due_at, created_at=requested_at,
-                          cause=cause, campaign_id=campaign_id)
-        return task_id
+        task = self._campaign_task(campaign_id, follow_up_id, manager_id, team_id, requested_at, due_at, cause)
+        self._task_opened(customer_id=self.customer_id, **task)
+        return str(task["task_id"])
 
     def close_campaign(self, campaign_id: str, at: datetime, cause: str) -> str | None:
         """The campaign closed: its follow-up, if still open, is cancelled (no outreach after the close)."""
@@ -379,6 +417,13 @@ class CustomerTasks(Aggregate):
     def _task_opened(self, customer_id: str, task_id: str, node: str, assignee_id: str | None, team_id: str | None,
                      due_at: datetime, created_at: datetime, cause: str, campaign_id: str | None = None,
                      event_key: str | None = None) -> None:
+        self._open_task(task_id=task_id, node=node, assignee_id=assignee_id, team_id=team_id, due_at=due_at,
+                        created_at=created_at, cause=cause, campaign_id=campaign_id, event_key=event_key)
+
+    def _open_task(self, *, task_id: str, node: str, assignee_id: str | None, team_id: str | None,
+                   due_at: datetime, created_at: datetime, cause: str, campaign_id: str | None,
+                   event_key: str | None) -> None:
+        """The state change of an opened task (`TaskOpened`, `StartedWithTask`)."""
         task = {"task_id": task_id, "node": node, "assignee_id": assignee_id, "team_id": team_id,
                 "due_at": due_at, "created_at": created_at, "cause": cause}
         slot = node

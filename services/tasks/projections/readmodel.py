@@ -183,6 +183,7 @@ def _ticket_deleted(s: Writer, e: Any) -> None:
 
 HANDLERS: dict[type, Apply] = {  # by the stored domain event's class
     CustomerTasks.TaskOpened: _task_opened,
+    CustomerTasks.StartedWithTask: _task_opened,  # a task list started with its first task
     CustomerTasks.TaskMoved: _task_moved,
     CustomerTasks.TaskClosed: _task_closed,
     CustomerTasks.TaskAttributed: _task_attributed,
