@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from services.tasks.application import TasksApplication
 from services.tasks.consumers import EngineHandler, cards_handler
+from services.tasks.domain.board import CustomerTasks
 from services.tasks.domain.nodes import Policy
+from services.tasks.outbox import to_messages
 from services.tasks.projections import tables
 from services.tasks.projections.readmodel import apply_stored_events, open_campaign_customers
 from shared.events import encode, registry
@@ -24,6 +26,7 @@ from shared.runtime.db import Tracker, make_engine, session_factory
 from shared.runtime.deadletter import Inbound
 from shared.runtime.eventstore import build_application
 from shared.runtime.pipeline import Pipeline
+from shared.runtime.projection import rebuild_from_store
 from shared.runtime.settings import KafkaSettings
 from shared.runtime.streams import FaustDriver
 
@@ -251,6 +254,48 @@ async def test_campaign_follow_ups_fold_into_one_task_per_customer_per_campaign(
     assert row["closed_cause"] == rows["camp-b"]["closed_cause"] and engine.app.board(late).open == {}
 
 
+def _state(board: CustomerTasks) -> dict:
+    """A task list's state but its version and times (those of its events)."""
+    return {k: v for k, v in vars(board).items() if k not in ("_version", "_created_on", "_modified_on",
+                                                               "_pending_events")}
+
+
+async def test_a_follow_up_request_starts_a_new_task_list_in_one_event_with_what_two_would_give(engine, sqlite_url):
+    """A customer without a task list (most of a campaign's 100,000 targets): `StartedWithTask` alone is stored
+    instead of `Started` + `TaskOpened`, with their state, task row and published task_created."""
+    cid = f"c-{uuid.uuid4().hex[:8]}"
+    topic = KAFKA.topic("crm.campaigns.events")
+    request = follow_up_request(cid, "camp-a", "m9")
+    await engine.processor.process([Inbound(topic, 0, 0, cid.encode(), request, 0)])
+    board = engine.app.board(cid)
+    [started] = engine.app.events.get(board.id)
+    assert isinstance(started, CustomerTasks.StartedWithTask)
+
+    e = registry.decode(request)  # what the two events were
+    p = e.payload
+    two = CustomerTasks(customer_id=cid)
+    task_id = two.request_campaign_follow_up(p.campaign_id, p.follow_up_id, p.manager_id, p.team_id,
+                                             p.requested_at, p.due_at, str(e.event_id))
+    opened = two.pending_events[-1]
+    assert [type(ev) for ev in two.pending_events] == [CustomerTasks.Started, CustomerTasks.TaskOpened]
+    assert _state(board) == _state(two) and board.open_task(task_id) is not None
+    assert to_messages(started) == to_messages(opened)  # the same task_created, causation and all
+    elsewhere = Engine(sqlite_url("tasks_two_events"))
+    elsewhere.app.save(two)
+    assert engine.task_rows(cid) == elsewhere.task_rows(cid)
+    assert engine.task_rows(cid)[0]["status"] == "open"
+
+    # the list goes on as any other: another campaign's request opens its task with a TaskOpened; a replay of
+    # the store gives the same rows
+    await engine.processor.process([Inbound(topic, 0, 1, cid.encode(), follow_up_request(cid, "camp-b", None), 0)])
+    assert [type(ev) for ev in engine.app.events.get(board.id)] == [CustomerTasks.StartedWithTask,
+                                                                     CustomerTasks.TaskOpened]
+    rows = engine.task_rows(cid)
+    assert sorted(r["campaign_id"] for r in rows) == ["camp-a", "camp-b"]
+    rebuild_from_store(engine.app, engine.sessions, list(tables.STORE_TABLES), apply_stored_events)
+    assert engine.task_rows(cid) == rows
+
+
 def campaign_named(campaign: str, name: str, at: datetime, *, created: bool) -> bytes:
     from shared.events.crm_campaigns import (
         AudienceFilter,
@@ -270,7 +315,6 @@ def campaign_named(campaign: str, name: str, at: datetime, *, created: bool) -> 
 
 
 async def test_campaign_names_are_stored_with_the_latest_edit_and_rebuilt_by_replay(engine):
-    from shared.runtime.projection import rebuild_from_store
 
     topic = KAFKA.topic("crm.campaigns.events")
     created = campaign_named("camp-n", "Draft", T0, created=True)
