@@ -2,7 +2,8 @@
 the events (`app.read_model`) and by the rebuild over the whole store (`rebuild_from_store`).
 
 A batch is written with a fixed number of statements: one read of the rows of campaigns the batch does not
-create, one upsert of the changed campaign rows (sorted by id), one insert of the frozen targets."""
+create, one upsert of the changed campaign rows (sorted by id), then each event's frozen targets (one insert per
+1,000) and outreach requests."""
 
 from __future__ import annotations
 
@@ -105,26 +106,38 @@ def fold(session: Session, events: list[Any]) -> None:
     if wanted:
         rows = {r["campaign_id"]: dict(r) for r in session.execute(
             select(campaign).where(campaign.c.campaign_id.in_(wanted))).mappings()}
-    targets: list[Row] = []
     costs: dict[str, Row] = {}
-    sends: list[Row] = []
     for ev in mine:
         cid = str(ev.originator_id)
         rows[cid] = {**FOLDS[type(ev)](rows.get(cid), ev), "version": ev.originator_version}
-        if isinstance(ev, Campaign.TargetsFrozen):
-            targets += [{"campaign_id": cid, "customer_id": c, "follow_up_id": follow_up_id(cid, c),
-                         "manager_id": m, "team_id": t} for c, m, t in ev.targets]
-        elif isinstance(ev, Campaign.CostRecorded):
+        if isinstance(ev, Campaign.CostRecorded):
             costs[cid] = {"campaign_id": cid, "amount": Decimal(ev.amount), "currency": ev.currency,
                           "note": ev.note, "recorded_by": ev.by, "recorded_at": _ts(ev.at)}
-        elif isinstance(ev, Campaign.OutreachRequested):
-            sends += [{"request_id": outreach_request_id(cid, c, ch), "campaign_id": cid, "customer_id": c,
-                       "channel": ch, "requested_at": _ts(ev.at)} for c in ev.customers for ch in ev.channels]
     upsert(session, campaign, [rows[k] for k in sorted(rows)], ["campaign_id"])
-    insert_rows(session, target, targets, ignore=["campaign_id", "customer_id"])  # a start: 100,000 at once
     upsert(session, cost, [costs[k] for k in sorted(costs)], ["campaign_id"])
-    insert_rows(session, target_status, [{"campaign_id": t["campaign_id"], "customer_id": t["customer_id"],
-                                          "status": "targeted"} for t in targets], ignore=["campaign_id", "customer_id"])
+    for ev in mine:  # each event's targets / outreach written as soon as they are rows (see `_targets`)
+        if isinstance(ev, Campaign.TargetsFrozen):
+            _targets(session, str(ev.originator_id), ev.targets)
+        elif isinstance(ev, Campaign.OutreachRequested):
+            _outreach(session, str(ev.originator_id), ev)
+
+
+def _targets(session: Session, cid: str, frozen: list[list[str | None]]) -> None:
+    """One frozen-targets event's rows (1,000 targets). Written event by event, not after building a start's
+    100,000 rows: the transaction never waits idle on Python for long (eventsourcing ends a PostgreSQL
+    transaction idle for 5 s: a 100,000-target start under load was cut off between two statements)."""
+    targets = [{"campaign_id": cid, "customer_id": c, "follow_up_id": follow_up_id(cid, c), "manager_id": m,
+                "team_id": t} for c, m, t in frozen]
+    insert_rows(session, target, targets, ignore=["campaign_id", "customer_id"])
+    insert_rows(session, target_status, [{"campaign_id": cid, "customer_id": t["customer_id"], "status": "targeted"}
+                                         for t in targets], ignore=["campaign_id", "customer_id"])
+
+
+def _outreach(session: Session, cid: str, ev: Any) -> None:
+    """One outreach event's requests (a tick's targets x the plan's message channels) and their log lines."""
+    at = _ts(ev.at)
+    sends = [{"request_id": outreach_request_id(cid, c, ch), "campaign_id": cid, "customer_id": c, "channel": ch,
+              "requested_at": at} for c in ev.customers for ch in ev.channels]
     insert_ignore(session, outreach, [{**r, "status": "requested"} for r in sends], ["request_id"])
     insert_ignore(session, target_log, [
         {"campaign_id": r["campaign_id"], "key": stamp(r["requested_at"], r["request_id"]), "customer_id": r["customer_id"],
