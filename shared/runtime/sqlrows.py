@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ARRAY, Table, bindparam, text
+from sqlalchemy import JSON, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -20,10 +24,10 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
                 ignore: list[str] | None = None) -> None:
     """Insert the rows (all with the same keys: scalar columns; the others take their defaults); with
     `ignore` (a unique key), rows whose key exists already are left as they are. On PostgreSQL one statement
-    per `CHUNK` rows whatever their number, one array parameter per column (`INSERT … SELECT * FROM
-    unnest(…)`): the statement's text stays short, so neither SQLAlchemy nor psycopg builds and parses a query
-    of one placeholder per value (a multi-row VALUES list cost ~0.1 ms of CPU per row in the tasks engine).
-    Elsewhere one executemany."""
+    per `CHUNK` rows whatever their number, with the rows as ONE JSON parameter (`INSERT … SELECT … FROM
+    json_to_recordset(…)`, see `_recordset`): the statement's text stays short, so neither SQLAlchemy nor
+    psycopg builds and parses a query of one placeholder per value (a multi-row VALUES list cost ~0.1 ms of
+    CPU per row in the tasks engine). Elsewhere one executemany."""
     if not rows:
         return
     dialect = session.get_bind().dialect
@@ -31,16 +35,27 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
         stmt = dialect_insert(session, table)
         session.execute(stmt.on_conflict_do_nothing(index_elements=ignore) if ignore else stmt, list(rows))
         return
-    columns = [table.c[name] for name in rows[0]]
     quote = dialect.identifier_preparer.quote
-    arrays = ", ".join(f"CAST(:c{i} AS {c.type.compile(dialect=dialect)}[])" for i, c in enumerate(columns))
-    conflict = f" ON CONFLICT ({', '.join(quote(k) for k in ignore)}) DO NOTHING" if ignore else ""
-    stmt = text(f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "  # noqa: S608 - our table
-                f"({', '.join(quote(c.name) for c in columns)}) SELECT * FROM unnest({arrays}){conflict}").bindparams(
-        *(bindparam(f"c{i}", type_=ARRAY(c.type)) for i, c in enumerate(columns)))
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
-        session.execute(stmt, {f"c{i}": [r[c.name] for r in chunk] for i, c in enumerate(columns)})
+    _recordset(session, table, rows, f" ON CONFLICT ({', '.join(quote(k) for k in ignore)}) DO NOTHING" if ignore else "")
+
+
+def upsert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]) -> None:
+    """Insert the rows, or overwrite the non-key columns they carry where the key exists (`upsert` without
+    `newer`), with `insert_rows`' statements on PostgreSQL: one `INSERT … SELECT … FROM json_to_recordset(…) ON
+    CONFLICT … DO UPDATE` per `CHUNK` rows (the import of 10,000 customers: 746 → 655 µs of service CPU and
+    235 → 190 µs of PostgreSQL CPU per row against a multi-row VALUES upsert of the 45-column row). The rows
+    must have distinct keys (scalar columns, JSON included)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        upsert(session, table, rows, keys)
+        return
+    quote = dialect.identifier_preparer.quote
+    cols = [c for c in rows[0] if c not in keys]
+    action = (f"UPDATE SET {', '.join(f'{quote(c)} = EXCLUDED.{quote(c)}' for c in cols)}" if cols
+              else "NOTHING")
+    _recordset(session, table, rows, f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO {action}")
 
 
 def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]) -> None:
@@ -65,3 +80,38 @@ def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys:
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in cols}, where=where)
     for i in range(0, len(rows), CHUNK):
         session.execute(stmt, list(rows[i:i + CHUNK]))
+
+
+def _plain(value: Any) -> Any:
+    """JSON for the values `json.dumps` does not know: their text, which PostgreSQL's input functions read."""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    raise TypeError(f"cannot write {type(value).__name__} as a row value")
+
+
+def _recordset(session: Session, table: Table, rows: Sequence[dict[str, Any]], conflict: str) -> None:
+    """`INSERT INTO table (columns of the first row) SELECT … FROM json_to_recordset(the rows as one JSON array)`
+    + `conflict`, one statement and ONE parameter per `CHUNK` rows (PostgreSQL). The rows are encoded by the C
+    JSON encoder and decoded by PostgreSQL's input functions (`json_to_recordset` declares each column's
+    type); an array parameter per column cost psycopg ~1 µs of Python per value to quote. A JSON column's value
+    travels as its own text (`json.dumps`, as SQLAlchemy writes it: None is JSON null) and is cast back."""
+    dialect = session.get_bind().dialect
+    columns = [table.c[name] for name in rows[0]]
+    json_cols = {c.name for c in columns if isinstance(c.type, JSON)}
+    quote = dialect.identifier_preparer.quote
+    names = [quote(c.name) for c in columns]
+    declared = ", ".join(f"{n} {'TEXT' if c.name in json_cols else c.type.compile(dialect=dialect)}"
+                         for n, c in zip(names, columns, strict=True))
+    picked = ", ".join(f"CAST({n} AS {c.type.compile(dialect=dialect)})" if c.name in json_cols else n
+                       for n, c in zip(names, columns, strict=True))
+    stmt = text(f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(names)}) "  # noqa: S608
+                f"SELECT {picked} FROM json_to_recordset(CAST(:rows AS JSON)) AS r({declared}){conflict}")
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        if json_cols:
+            chunk = [{k: json.dumps(v) if k in json_cols else v for k, v in r.items()} for r in chunk]
+        session.execute(stmt, {"rows": json.dumps(chunk, default=_plain)})

@@ -51,3 +51,50 @@ def test_insert_rows_writes_what_an_executemany_writes(backend, pg_database, sql
                                                     "status": "open", "due_at": T0, "created_at": T0}
     assert stored == sorted(rows + fresh + [few], key=lambda r: r["task_id"])
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_upsert_rows_writes_what_upsert_writes(backend, pg_database, sqlite_url, monkeypatch):
+    """JSON (an empty object, a list, None: JSON null), dates, decimals, uuids and booleans round-trip as `upsert`
+    writes them; a row whose key exists has the columns it carries overwritten, whatever the chunking."""
+    from decimal import Decimal
+
+    from services.customer.projections.tables import build_tables
+
+    monkeypatch.setattr(sqlrows, "CHUNK", 3)
+    t = build_tables()
+    engine = make_engine(pg_database("upsertrows") if backend == "postgresql" else sqlite_url("upsertrows"))
+    t.metadata.create_all(engine)
+    sessions = session_factory(engine)
+
+    def segment(i: int, filt: object) -> dict:
+        return {"segment_id": f"s{i}", "name": f"Segment \"{i}\", {{x}}", "kind": "dynamic", "filter": filt,
+                "owner_id": "o", "created_at": T0 + timedelta(minutes=i), "updated_at": T0, "deleted": i % 2 == 0,
+                "size": i}
+
+    def day(i: int) -> dict:
+        return {"customer_id": f"C{i}", "account_id": "A", "day": (T0 + timedelta(days=i)).date(), "currency": "HKD",
+                "total": Decimal(f"{i}.12345678"), "as_of": T0, "fact_id": f"00000000-0000-4000-8000-{i:012d}"}
+
+    filters = [{}, None, [], {"stage": ["registered"], "q": "a,b"}, "text", 3]
+    first = [segment(i, f) for i, f in enumerate(filters)]
+    second = [segment(i, {"changed": i}) | {"name": "again"} for i in range(3, 8)]
+    stored = {}
+    for how, write in (("upsert", sqlrows.upsert), ("upsert_rows", sqlrows.upsert_rows)):
+        with sessions.begin() as s:
+            s.execute(t.segment.delete())
+            s.execute(t.account_day.delete())
+            write(s, t.segment, first, ["segment_id"])
+            write(s, t.segment, second, ["segment_id"])
+            write(s, t.account_day, [day(i) for i in range(7)], ["customer_id", "account_id", "day"])
+            write(s, t.account_day, [], ["customer_id", "account_id", "day"])
+        with sessions() as s:
+            stored[how] = ([dict(r) for r in s.execute(select(t.segment).order_by(t.segment.c.segment_id)).mappings()],
+                           [dict(r) for r in s.execute(select(t.account_day).order_by(t.account_day.c.customer_id))
+                            .mappings()])
+    assert stored["upsert_rows"] == stored["upsert"]
+    segments, days = stored["upsert_rows"]
+    assert [r["filter"] for r in segments] == [{}, None, [], {"changed": 3}, {"changed": 4}, {"changed": 5},
+                                               {"changed": 6}, {"changed": 7}]
+    assert [r["total"] for r in days] == [Decimal(f"{i}.12345678") for i in range(7)]
+    engine.dispose()

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from shared.runtime.db import tracking_tables
 from shared.runtime.projection import projection_position_table
 from shared.runtime.sametx import in_event_transaction
+from shared.runtime.sqlrows import insert_rows, upsert_rows
 
 from .activity import ActivityTables, activity_tables
 from .wealth import WealthTables, wealth_tables
@@ -296,13 +297,18 @@ COPY_THRESHOLD = 20
 def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]) -> None:
     """Insert or update rows by primary key. On PostgreSQL, batches go through COPY into a temporary table
     and one INSERT … SELECT … ON CONFLICT (an order of magnitude faster than row-by-row parameters); in an
-    event-store transaction (pipeline mode, no COPY) one multi-row INSERT … ON CONFLICT."""
+    event-store transaction (pipeline mode, no COPY) one INSERT … SELECT … FROM json_to_recordset(…) ON
+    CONFLICT per 1,000 rows (`sqlrows.upsert_rows`: the rows as one JSON parameter); elsewhere one multi-row
+    INSERT."""
     if not rows:
         return
-    if (len(rows) >= COPY_THRESHOLD and session.get_bind().dialect.name == "postgresql"
-            and not in_event_transaction(session)):
-        _pg_copy_upsert(session, table, rows, keys)
-        return
+    if session.get_bind().dialect.name == "postgresql":
+        if in_event_transaction(session):
+            upsert_rows(session, table, rows, keys)
+            return
+        if len(rows) >= COPY_THRESHOLD:
+            _pg_copy_upsert(session, table, rows, keys)
+            return
     stmt = insert_for(session, table)
     cols = [c for c in rows[0] if c not in keys]
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in cols})
@@ -327,12 +333,15 @@ def _pg_copy_upsert(session: Session, table: Table, rows: Sequence[dict[str, Any
 
 
 def copy_insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Plain bulk insert: COPY on PostgreSQL, executemany elsewhere and in an event-store transaction (its
-    pipeline mode has no COPY)."""
+    """Plain bulk insert: COPY on PostgreSQL, `sqlrows.insert_rows` (one JSON parameter) in an event-store transaction (its
+    pipeline mode has no COPY), executemany elsewhere."""
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql" or in_event_transaction(session):
+    if session.get_bind().dialect.name != "postgresql":
         session.execute(table.insert(), list(rows))
+        return
+    if in_event_transaction(session):
+        insert_rows(session, table, rows)
         return
     cols = list(rows[0])
     json_cols = {c for c in cols if isinstance(table.c[c].type, JSON)}
