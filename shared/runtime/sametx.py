@@ -15,7 +15,7 @@ whose commit, rollback and close belong to the recorder. Read-model code stays o
 
 - PostgreSQL: the recorder runs its transaction in psycopg pipeline mode; every statement is synced at
   once so SQLAlchemy sees its results. COPY is not available there: `in_event_transaction(session)` tells
-  bulk helpers to use executemany instead.
+  bulk helpers to use `sqlrows.insert_rows` / `upsert_rows` (one JSON parameter per chunk) or executemany instead.
 - SQLite: the statements run on the recorder's connection after its BEGIN.
 """
 
@@ -145,5 +145,5 @@ def _lend(lent: _Lent, dialect: str, write: SessionWrite) -> None:
 
 
 def in_event_transaction(session: Session) -> bool:
-    """Whether `session` was lent by an event-store transaction (no COPY there: use executemany)."""
+    """Whether `session` was lent by an event-store transaction (no COPY there: `sqlrows` or executemany)."""
     return bool(session.info.get(IN_EVENT_TRANSACTION))
