@@ -20,7 +20,7 @@ from .container import SERVICE, Container
 from .domain.customer import Customer
 from .domain.matching import MatchKeyer
 from .matching import Matcher
-from .outbox import map_event
+from .outbox import CustomerOutboxMapper
 from .projections.customer_view import make_apply
 from .projections.tables import build_tables
 from .settings import CustomerSettings
@@ -72,7 +72,7 @@ def bootstrap(settings: CustomerSettings | None = None, *, migrate: bool = True)
     if migrate:  # the read-model tables first: the application's first recording may write them
         tables.metadata.create_all(engine)
     app = build_application(CustomerApplication, settings.database_url)
-    guard_outgoing(app, map_event, service=SERVICE)
+    guard_outgoing(app, CustomerOutboxMapper(settings.brokerage.phone_hash_key.get_secret_value()), service=SERVICE)
     app.snapshotting_intervals = {Customer: settings.snapshot_interval}  # type: ignore[misc]
     keyer = MatchKeyer(settings.match_secret())
     app.read_model = make_apply(tables, settings.brokerage.tz, keyer)  # rows written in the events' transaction

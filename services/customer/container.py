@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property, partial
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from .calendar import Reminders
 from .consumers import UpstreamHandler, apply_assignments
 from .importer import ImportRunner
 from .matching import Matcher
-from .outbox import map_event
+from .outbox import CustomerOutboxMapper
 from .projections.activity import apply_activity
 from .projections.tables import Tables
 from .projections.wealth import USED, apply_wealth
@@ -153,7 +153,7 @@ class Container(AccessDirectoryWiring):
         ]
         self.reminders = LeaderScheduler(self.app, f"{SERVICE}-wealth-reminders", self.wealth_reminders().run_once,
                                          interval_s=s.wealth_reminder_interval_s)
-        mapper = partial(map_event, phone_key=s.brokerage.phone_hash_key.get_secret_value())
+        mapper = CustomerOutboxMapper(s.brokerage.phone_hash_key.get_secret_value())
         self.relay = OutboxRelay(self.app, self.producer, mapper, service=SERVICE,
                                  batch_size=s.relay_batch_size, interval_s=s.relay_interval_ms / 1000)
         self.importer = ImportRunner(self.app, self.sessions, self.tables, directory=self.import_dir,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.events import crm_customer as c
@@ -49,6 +50,17 @@ def _segment(e: Any, change: str) -> list[Outgoing]:
                                customer_ids=[] if deleted else list(e.customer_ids), changed_at=e.at,
                                changed_by=e.by)
     return [Outgoing(payload=payload, occurred_at=e.at)]
+
+
+@dataclass(frozen=True)
+class CustomerOutboxMapper:
+    """`map_event` with the brokerage's phone-hash key (BROKERAGE_PHONE_HASH_KEY), for the outgoing check and
+    the relay alike: equal mappers, so the relay publishes the envelopes the check built."""
+
+    phone_key: str = field(default=DEFAULT_PHONE_KEY, repr=False)
+
+    def __call__(self, domain_event: Any) -> list[Outgoing]:
+        return map_event(domain_event, self.phone_key)
 
 
 def map_event(domain_event: Any, phone_key: str = DEFAULT_PHONE_KEY) -> list[Outgoing]:

@@ -6,7 +6,8 @@ envelopes the relay will publish — validating every payload field (explicit nu
 the envelope's bounded fields (correlation and causation ids). An event that fails raises
 `OutgoingRejected` before anything commits: the API answers 422 naming the field, a consumer
 dead-letters the record that caused it (it is a `PermanentError`), and the relay never meets an event it
-cannot publish.
+cannot publish. The envelopes built are the very ones the relay publishes (real ids): the recording hands
+them over to it (`outbox.Checked`), so each is built once.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from shared.events.registry import ContractError
 
 from .errors import PermanentError
 from .logging import get_logger
+from .outbox import Checked, envelope_of, producer_name
 
-_PROBE_ID = uuid.UUID(int=0)
 log = get_logger("commands")
 
 
@@ -48,26 +49,32 @@ def _rejection(exc: Exception, event_type: str | None) -> OutgoingRejected:
     return OutgoingRejected("$", f"cannot be published ({type(exc).__name__})", event_type)
 
 
-def outgoing_checker(mapper: Callable[[Any], Sequence[Any]], *, service: str) -> Callable[[Sequence[Any]], None]:
-    producer = f"whale-crm/{service}"
+def outgoing_checker(mapper: Callable[[Any], Sequence[Any]], *, service: str,
+                     source: Any = None) -> Callable[[Sequence[Any]], Checked]:
+    """The check of `guard_outgoing`: builds every envelope the relay will publish for `events` (the same ones:
+    `outbox.envelope_of`, with their real ids) and returns them (`Checked`, handed to the relay with the
+    recording); `source` names the mapper for the relay (default: `mapper` itself)."""
+    producer = producer_name(service)
 
-    def check(events: Sequence[Any]) -> None:
+    def check(events: Sequence[Any]) -> Checked:
+        built: dict[int, tuple[Any, list[Any]]] = {}
         for event in events:
-            event_type = None
+            event_type, envelopes = None, []
             try:
-                for out in mapper(event):
+                for i, out in enumerate(mapper(event)):
                     event_type = getattr(out.payload, "EVENT_TYPE", None)
-                    registry.envelope(out.payload, producer=producer, occurred_at=out.occurred_at or event.timestamp,
-                                      event_id=_PROBE_ID, correlation_id=out.correlation_id,
-                                      causation_id=out.causation_id)
+                    envelopes.append(envelope_of(out, event, i, producer=producer))
             except Exception as exc:  # noqa: BLE001 - whatever the mapper raises, the event is not publishable
                 raise _rejection(exc, event_type) from exc
+            built[id(event)] = (event, envelopes)
+        return Checked(mapper if source is None else source, producer, built)
 
     return check
 
 
 def guard_outgoing(app: Any, mapper: Callable[[Any], Sequence[Any]], *, service: str) -> None:
-    """Validate every recording of `app` (a TrackingApplication) against the contracts it will publish."""
+    """Validate every recording of `app` (a TrackingApplication) against the contracts it will publish. Give the
+    relay the same mapper (or an equal one): it then publishes the envelopes the check built."""
     app.outgoing_check = outgoing_checker(mapper, service=service)
 
 
@@ -97,10 +104,11 @@ def aggregate_at(app: Any, pending: Sequence[Any]) -> AggregateAt:
 def guard_outgoing_at(app: Any, make_mapper: Callable[[AggregateAt], Callable[[Any], Sequence[Any]]], *,
                       service: str) -> None:
     """`guard_outgoing` for a mapper built over an `AggregateAt` (the relay's reads the store at a version;
-    the check sees the pending events too)."""
+    the check sees the pending events too). A relay whose mapper is a `make_mapper` (the class) publishes the
+    envelopes the check built."""
 
-    def check(events: Sequence[Any]) -> None:
-        outgoing_checker(make_mapper(aggregate_at(app, events)), service=service)(events)
+    def check(events: Sequence[Any]) -> Checked:
+        return outgoing_checker(make_mapper(aggregate_at(app, events)), service=service, source=make_mapper)(events)
 
     app.outgoing_check = check
 

@@ -11,7 +11,8 @@ import copy
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import unquote, urlparse
@@ -106,8 +107,9 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
     kept_types: ClassVar[tuple[type, ...]] = ()
     kept_maxsize: ClassVar[int] = 10_000
     # Set by `shared.runtime.commands.guard_outgoing`: validates the events a recording would store against
-    # the contracts the outbox will publish, before anything commits.
-    outgoing_check: Callable[[Sequence[Any]], None] | None = None
+    # the contracts the outbox will publish, before anything commits; returns the envelopes it built
+    # (`outbox.Checked`), which the recording hands to its `on_recordings` callbacks (`checked_outgoing`).
+    outgoing_check: Callable[[Sequence[Any]], Any] | None = None
     # The service's read-model fold (`sametx`): given the new domain events of every recording (`save` and
     # `record_processed`), it writes their rows in the transaction that stores them. None: no read model
     # is kept in this store's transactions (projections of their own, or none).
@@ -117,6 +119,7 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         self._kept: OrderedDict[uuid.UUID, Any] = OrderedDict()
         self._kept_lock = threading.Lock()
+        self._handover = threading.local()  # .checked: what the check built for the recording in progress
 
     def refresh_kept(self) -> None:
         """Bring every kept aggregate up to date with the store (one query on PostgreSQL)."""
@@ -234,22 +237,25 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
                 if not supports_more_tracking(self.recorder):
                     raise NotImplementedError("recorder without more_tracking")
                 pe.saved_kwargs[MORE_TRACKING] = list(trackings[1:])
-        self.check_outgoing(pe.events)
+        checked = self.check_outgoing(pe.events)
         self._with_read_model(pe.saved_kwargs, pe.events)
         recordings = self._record(pe)
         self.take_snapshots(pe)
-        self._notify(recordings)
+        with self._handing_over(checked):
+            self._notify(recordings)
         return recordings
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:  # type: ignore[type-arg, override]
         """`Application.save`, after the outgoing check of the events it is about to store, with the
         read-model rows they imply written in the same transaction (`read_model`)."""
+        checked = None
         if self.outgoing_check is not None or self.read_model is not None:
             events = [e for obj in objs if obj is not None
                       for e in (obj.pending_events if hasattr(obj, "pending_events") else [obj])]
-            self.check_outgoing(events)
+            checked = self.check_outgoing(events)
             self._with_read_model(kwargs, events)
-        return super().save(*objs, **kwargs)
+        with self._handing_over(checked):
+            return super().save(*objs, **kwargs)
 
     def _with_read_model(self, kwargs: dict[str, Any], events: Sequence[Any]) -> None:
         """Pass the read-model fold of `events` to the recorder (`sametx.READ_MODEL`)."""
@@ -258,10 +264,27 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
             new = list(events)
             kwargs[READ_MODEL] = lambda session: fold(session, new)
 
-    def check_outgoing(self, events: Sequence[Any]) -> None:
-        """Raise `OutgoingRejected` (see `guard_outgoing`) for events whose published form would be invalid."""
+    def check_outgoing(self, events: Sequence[Any]) -> Any:
+        """Raise `OutgoingRejected` (see `guard_outgoing`) for events whose published form would be invalid;
+        else return the envelopes built (`outbox.Checked`; None without a check)."""
         if self.outgoing_check is not None and events:
-            self.outgoing_check(events)
+            return self.outgoing_check(events)
+        return None
+
+    @contextmanager
+    def _handing_over(self, checked: Any) -> Iterator[None]:
+        """`checked` is what `checked_outgoing` answers in this thread meanwhile (the recording's callbacks)."""
+        before = getattr(self._handover, "checked", None)
+        self._handover.checked = checked
+        try:
+            yield
+        finally:
+            self._handover.checked = before
+
+    def checked_outgoing(self) -> Any:
+        """In an `on_recordings` callback: the envelopes the outgoing check built for the events just recorded
+        (`outbox.Checked`), or None. Held only for the duration of the recording: nothing is kept after it."""
+        return getattr(self._handover, "checked", None)
 
     def take_snapshots(self, pe: ProcessingEvent) -> None:  # type: ignore[type-arg]
         """The snapshots due after recording `pe` (the application's `snapshotting_intervals`). A snapshot is

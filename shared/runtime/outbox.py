@@ -1,11 +1,12 @@
 """Outbox relay: publishes an eventsourcing application's stored domain events to Kafka.
 
 The application's notification log *is* the outbox. After every commit the application hands the new
-notifications (ids and domain events) to the relay in memory (`TrackingApplication.on_recordings`); when
-they follow the relay's position it maps and publishes them from memory, so in the steady state nothing is
-read back from the store. Otherwise (a crash or a failed publish left committed events unpublished, another
-process stored them, a gap in the ids) it reads the notifications after its last recorded position from
-the store first. Each domain event maps to zero or more envelopes (event ids derived from the stored
+notifications (ids and domain events) to the relay in memory (`TrackingApplication.on_recordings`), with
+the envelopes the outgoing check built for them before the commit (`commands.guard_outgoing`, `Checked`);
+when they follow the relay's position it publishes those from memory, so in the steady state nothing is
+read back from the store and each envelope is built once. Otherwise (a crash or a failed publish left
+committed events unpublished, another process stored them, a gap in the ids) it reads the notifications
+after its last recorded position from the store first and builds their envelopes. Each domain event maps to zero or more envelopes (event ids derived from the stored
 event, `deterministic_event_id`, so a re-publication carries the same ids); the relay waits for every
 broker acknowledgement, then records its position as a Tracking row `outbox:<service>`.
 
@@ -62,6 +63,46 @@ class Outgoing:
 Mapper = Callable[[Any], Sequence[Outgoing]]  # domain event -> messages to publish
 
 
+def producer_name(service: str) -> str:
+    """The envelopes' `producer` for a service's published events."""
+    return f"whale-crm/{service}"
+
+
+def envelope_of(out: Outgoing, domain_event: Any, index: int, *, producer: str) -> Envelope:
+    """The envelope of the `index`-th message of a stored domain event, as the relay publishes it: its id is
+    derived from the event's originator id and version (`deterministic_event_id`), so a re-publication carries
+    the same id. The outgoing check (`commands.guard_outgoing`) builds the same ones before the event is stored."""
+    return registry.envelope(
+        out.payload,
+        producer=producer,
+        occurred_at=out.occurred_at or domain_event.timestamp,
+        event_id=deterministic_event_id(domain_event.originator_id, domain_event.originator_version, index),
+        correlation_id=out.correlation_id,
+        causation_id=out.causation_id,
+    )
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The envelopes the outgoing check built and validated for the events of one recording, handed to the
+    relay with that recording (`TrackingApplication.checked_outgoing`) so that it publishes them instead of
+    mapping and building them again. `source` is the check's mapper (`guard_outgoing`) or mapper class
+    (`guard_outgoing_at`, whose mapper reads the aggregate at the event's version): a relay uses them only if
+    its own mapper is that one (equal) or of that class, for the same producer; otherwise it builds its own."""
+
+    source: Any
+    producer: str
+    envelopes: dict[int, tuple[Any, list[Envelope]]]  # id(domain event) -> (that event, its envelopes)
+
+    def built_like(self, mapper: Any, producer: str) -> bool:
+        return self.producer == producer and (self.source is type(mapper) or self.source == mapper)
+
+    def of(self, domain_event: Any) -> list[Envelope] | None:
+        """The envelopes built for this very event object, or None."""
+        found = self.envelopes.get(id(domain_event))
+        return found[1] if found is not None and found[0] is domain_event else None
+
+
 def transactional_id(kafka: KafkaSettings, service: str) -> str:
     """The relay's Kafka transactional id: the same in every replica of the service (a new one fences an
     old one). The service's KafkaUser must allow it (deploy/k8s/base/kafka/users.yaml)."""
@@ -108,9 +149,12 @@ class OutboxRelay:
         self.name = f"outbox:{service}"
         self._wake = Waker()
         self._stopping = asyncio.Event()
-        self._fresh: dict[int, Any] = {}  # committed, handed over in memory: notification id -> domain event
+        # committed, handed over in memory: notification id -> (domain event, its checked envelopes or None)
+        self._fresh: dict[int, tuple[Any, list[Envelope] | None]] = {}
         self._fresh_lock = threading.Lock()
         self.from_memory = 0  # notifications published from memory (the rest were read from the store)
+        self.reused = 0  # of those, published with the envelopes the outgoing check built (not built again)
+        self.producer_name = producer_name(service)
         app.on_recordings(self.offer)
         app.on_recorded(self.wake)
         self.published = 0
@@ -129,15 +173,20 @@ class OutboxRelay:
 
     def offer(self, recordings: Sequence[Recording]) -> None:  # type: ignore[type-arg]
         """Committed notifications, in memory (from any thread): published from here if they follow the
-        position, else read from the store like any backlog."""
+        position, else read from the store like any backlog. Called during the recording, which hands over
+        the envelopes its outgoing check built, if they are this relay's (`Checked.built_like`)."""
+        checked = self.app.checked_outgoing()
+        if checked is not None and not checked.built_like(self.mapper, self.producer_name):
+            checked = None
         with self._fresh_lock:
             for r in recordings:
-                self._fresh[r.notification.id] = r.domain_event
+                self._fresh[r.notification.id] = (r.domain_event,
+                                                  checked.of(r.domain_event) if checked is not None else None)
             if len(self._fresh) > self.fresh_max:  # the oldest are read from the store when their turn comes
                 for key in sorted(self._fresh)[:len(self._fresh) - self.fresh_max]:
                     del self._fresh[key]
 
-    def _take_fresh(self, after: int, limit: int) -> list[tuple[int, Any]]:
+    def _take_fresh(self, after: int, limit: int) -> list[tuple[int, tuple[Any, list[Envelope] | None]]]:
         """The handed-over notifications that follow `after` without a gap (at most `limit`); forgets those
         at or before it."""
         with self._fresh_lock:
@@ -163,17 +212,8 @@ class OutboxRelay:
     # ---- reading ------------------------------------------------------------------------------
     def envelopes(self, domain_event: Any) -> list[Envelope]:
         """The envelopes of one stored domain event (ids derived from its originator id and version)."""
-        return [
-            registry.envelope(
-                out.payload,
-                producer=f"whale-crm/{self.service}",
-                occurred_at=out.occurred_at or domain_event.timestamp,
-                event_id=deterministic_event_id(domain_event.originator_id, domain_event.originator_version, i),
-                correlation_id=out.correlation_id,
-                causation_id=out.causation_id,
-            )
-            for i, out in enumerate(self.mapper(domain_event))
-        ]
+        return [envelope_of(out, domain_event, i, producer=self.producer_name)
+                for i, out in enumerate(self.mapper(domain_event))]
 
     def _read(self) -> tuple[list[Pending], int, bool]:
         """The next batch from the notification log: (pending events, backlog, whether the batch was full).
@@ -208,14 +248,21 @@ class OutboxRelay:
         backlog = (rec.max_notification_id() or 0) - (batch[-1].notification_id if batch else start) if full else 0
         return batch, backlog, full
 
-    def _from_memory(self, fresh: list[tuple[int, Any]], limit: int) -> tuple[list[Pending], int, bool]:
+    def _from_memory(self, fresh: list[tuple[int, tuple[Any, list[Envelope] | None]]],
+                     limit: int) -> tuple[list[Pending], int, bool]:
         """A batch of handed-over notifications that follow the position this relay recorded (it is the
-        only publisher: the leader lock), mapped without reading the store."""
+        only publisher: the leader lock), without reading the store: with the envelopes the outgoing check
+        built for them, else mapped here."""
         batch = []
-        for notification_id, domain_event in fresh:
+        for notification_id, (domain_event, envelopes) in fresh:
             self._attempt = (Handed.of(notification_id, domain_event), domain_event)
-            batch.append(Pending(notification_id, self.envelopes(domain_event), domain_event.timestamp))
-        self._attempt = (Handed.of(*fresh[0]), fresh[0][1])
+            if envelopes is None:
+                envelopes = self.envelopes(domain_event)
+            else:
+                self.reused += 1
+            batch.append(Pending(notification_id, envelopes, domain_event.timestamp))
+        first_id, (first_event, _) = fresh[0]
+        self._attempt = (Handed.of(first_id, first_event), first_event)
         self.from_memory += len(batch)
         full = len(batch) >= limit
         backlog = (self.app.process_recorder.max_notification_id() or 0) - batch[-1].notification_id if full else 0

@@ -14,9 +14,13 @@ from collections import Counter
 
 import pytest
 from aiokafka.errors import LeaderNotAvailableError, OutOfOrderSequenceNumber
+from eventsourcing.persistence import RecordConflictError
 
+from shared.events import encode
+from shared.events.crm_assignment import TeamChanged
+from shared.runtime.commands import guard_outgoing, guard_outgoing_at
 from shared.runtime.eventstore import build_application, deterministic_event_id
-from shared.runtime.outbox import OutboxRelay
+from shared.runtime.outbox import OutboxRelay, Outgoing
 from shared.runtime.producer import EventProducer, PublishFailed
 from shared.runtime.settings import KafkaSettings
 from tests.integration.test_runtime_outbox import Team, TeamApp, mapper
@@ -178,3 +182,112 @@ async def test_a_failure_to_record_the_position_does_not_re_publish(app):
     while await relay.publish_once():
         pass
     assert relay.position() == 3 and len(log) == 3  # nothing was sent twice
+
+
+# ---- each envelope built once: the relay publishes what the outgoing check built -------------------------
+def stamped(domain_event) -> list[Outgoing]:
+    """A deterministic mapper (the test module's `mapper` stamps the time of mapping)."""
+    if isinstance(domain_event, Team.Created | Team.Renamed):
+        return [Outgoing(TeamChanged(team_id=str(domain_event.originator_id), name=domain_event.name,
+                                     changed_at=domain_event.timestamp), correlation_id="c-1")]
+    return []
+
+
+class TeamAt:
+    """A mapper over the aggregate at the event's version (as `guard_outgoing_at` builds them)."""
+
+    def __init__(self, team_at):
+        self.team_at = team_at
+
+    def __call__(self, domain_event) -> list[Outgoing]:
+        team = self.team_at(domain_event.originator_id, domain_event.originator_version)
+        return [Outgoing(TeamChanged(team_id=str(team.id), name=team.name.upper(), changed_at=domain_event.timestamp)),
+                Outgoing(TeamChanged(team_id=str(team.id), name=team.name, changed_at=domain_event.timestamp))]
+
+
+def store_at(app):
+    return lambda team_id, version: app.repository.get(team_id, version=version)
+
+
+def built_from_the_store(app, relay: OutboxRelay) -> list[bytes]:
+    """What the relay publishes when it reads the store (after a restart): envelopes built there."""
+    return [encode(env) for n in app.process_recorder.select_notifications(start=1, limit=100)
+            for env in relay.envelopes(app.mapper.to_domain_event(n))]
+
+
+async def publish_all(relay: OutboxRelay) -> None:
+    while await relay.publish_once():
+        pass
+
+
+async def running(relay: OutboxRelay) -> OutboxRelay:
+    """A relay that has read its position (as a running one has): what is handed over follows it."""
+    await relay.publish_once()
+    return relay
+
+
+@pytest.mark.parametrize("guard", ["mapper", "mapper at a version"])
+async def test_the_relay_publishes_the_envelopes_the_outgoing_check_built_byte_for_byte(app, guard):
+    if guard == "mapper":
+        guard_outgoing(app, stamped, service="assignment")
+        relay_mapper = stamped
+    else:
+        guard_outgoing_at(app, TeamAt, service="assignment")
+        relay_mapper = TeamAt(store_at(app))
+    producer, log = fake_producer([], transactional=True)
+    relay = OutboxRelay(app, producer, relay_mapper, service="assignment")
+    relay.producer = producer
+    await running(relay)
+    teams = [Team(name=f"t{i}") for i in range(5)]
+    app.save(*teams)
+    for team in teams[:3]:
+        team.rename(team.name + "-renamed")
+    app.save(*teams[:3])
+    assert app.checked_outgoing() is None  # nothing is held after the recording
+    await publish_all(relay)
+    assert relay.from_memory == relay.reused == 8  # every event from memory, none mapped again
+    assert log == built_from_the_store(app, relay)  # identical to the envelopes built from the store
+    assert len(log) == 8 * (1 if guard == "mapper" else 2)
+
+
+async def test_a_relay_that_maps_otherwise_than_the_check_builds_its_own_envelopes(app):
+    guard_outgoing(app, stamped, service="assignment")
+    producer, log = fake_producer([], transactional=True)
+    other = OutboxRelay(app, producer, lambda e: stamped(e), service="assignment")  # another mapper
+    other.producer = producer
+    await running(other)
+    app.save(*[Team(name=f"t{i}") for i in range(3)])
+    await publish_all(other)
+    assert other.from_memory == 3 and other.reused == 0
+    assert log == built_from_the_store(app, other)
+
+
+async def test_a_check_for_another_service_is_not_published_by_this_relay(app):
+    guard_outgoing(app, stamped, service="tasks")  # another producer name in the envelopes
+    producer, log = fake_producer([], transactional=True)
+    relay = OutboxRelay(app, producer, stamped, service="assignment")
+    relay.producer = producer
+    await running(relay)
+    app.save(Team(name="t"))
+    await publish_all(relay)
+    assert relay.reused == 0 and [json.loads(v)["producer"] for v in log] == ["whale-crm/assignment"]
+
+
+async def test_a_recording_that_fails_hands_nothing_over(app):
+    guard_outgoing(app, stamped, service="assignment")
+    producer, log = fake_producer([], transactional=True)
+    relay = OutboxRelay(app, producer, stamped, service="assignment")
+    relay.producer = producer
+    await running(relay)
+    team = Team(name="t")
+    app.save(team)
+    stale = app.repository.get(team.id)
+    team.rename("first")
+    app.save(team)
+    stale.rename("second")  # the same version as "first": an optimistic-concurrency conflict
+    with pytest.raises(RecordConflictError):
+        app.save(stale)
+    assert app.checked_outgoing() is None
+    await publish_all(relay)
+    assert relay.reused == 2 and [json.loads(v)["payload"]["name"] for v in log] == ["t", "first"]
+    assert log == built_from_the_store(app, relay)
