@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -58,13 +58,26 @@ def upsert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
     _recordset(session, table, rows, f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO {action}")
 
 
-def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]) -> None:
-    """Insert the rows; rows whose key exists already are left as they are (idempotent appends)."""
-    if not rows:
-        return
-    stmt = dialect_insert(session, table).on_conflict_do_nothing(index_elements=keys)
-    for i in range(0, len(rows), CHUNK):
-        session.execute(stmt, list(rows[i:i + CHUNK]))
+def insert_ignore(session: Session, table: Table, rows: Sequence[dict[str, Any]],
+                  keys: list[str] | None = None) -> None:
+    """Insert the rows; rows whose key (`keys`, default the primary key) exists already, or comes earlier in
+    `rows`, are left as they are (idempotent appends). One executemany per run of consecutive rows with the
+    same columns (an executemany takes its columns from its first row: the others' would be dropped)."""
+    keys = keys or [c.name for c in table.primary_key]
+    stmt = None
+    for run in _same_columns(rows):
+        stmt = stmt if stmt is not None else dialect_insert(session, table).on_conflict_do_nothing(index_elements=keys)
+        for i in range(0, len(run), CHUNK):
+            session.execute(stmt, list(run[i:i + CHUNK]))
+
+
+def _same_columns(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]]]:
+    """The runs of consecutive rows with the same keys, in order."""
+    start = 0
+    for i in range(1, len(rows) + 1):
+        if i == len(rows) or rows[i].keys() != rows[start].keys():
+            yield rows[start:i]
+            start = i
 
 
 def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str], *,

@@ -1,17 +1,18 @@
 """`shared.runtime.sqlrows.insert_rows`: the same rows as one executemany, on PostgreSQL (one array parameter per
-column, `unnest`) and SQLite, whatever the number of rows (more than one chunk), NULLs and aware datetimes included."""
+column, `unnest`) and SQLite, whatever the number of rows (more than one chunk), NULLs and aware datetimes included;
+`insert_ignore` ignores conflicts and keeps rows of different columns whole."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, select
 
 from services.tasks.projections.tables import metadata, tasks
 from shared.runtime import sqlrows
 from shared.runtime.db import make_engine, session_factory
-from shared.runtime.sqlrows import insert_rows
+from shared.runtime.sqlrows import insert_ignore, insert_rows
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
@@ -98,3 +99,51 @@ def test_upsert_rows_writes_what_upsert_writes(backend, pg_database, sqlite_url,
                                                {"changed": 6}, {"changed": 7}]
     assert [r["total"] for r in days] == [Decimal(f"{i}.12345678") for i in range(7)]
     engine.dispose()
+
+
+docs = MetaData()
+doc = Table("sqlrows_doc", docs, Column("doc_id", String(16), primary_key=True), Column("body", JSON),
+            Column("note", String(16)))
+counted = Table("sqlrows_counted", docs, Column("item_id", String(16), primary_key=True), Column("note", String(16)),
+                Column("n", Integer, default=7))  # a Python-side default: SQLAlchemy fills it, not the database
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def db(request, pg_database, sqlite_url, monkeypatch):
+    monkeypatch.setattr(sqlrows, "CHUNK", 7)  # several chunks
+    engine = make_engine(pg_database("sqlrows") if request.param == "postgresql" else sqlite_url("sqlrows"))
+    metadata.create_all(engine)
+    docs.create_all(engine)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def _stored(sessions, table, key: str) -> list[dict]:
+    with sessions() as s:
+        return [dict(r) for r in s.execute(select(table).order_by(table.c[key])).mappings()]
+
+
+def test_insert_ignore_stores_the_rows_and_ignores_conflicts(db):
+    rows = _rows(23)
+    with db.begin() as s:
+        insert_ignore(s, tasks, rows[:10], ["task_id"])
+    # the first ten again (changed: left as they are), the rest new, one of them twice in the batch
+    again = [r | {"status": "completed"} for r in rows[:10]] + rows[10:] + [rows[15] | {"status": "completed"}]
+    with db.begin() as s:
+        insert_ignore(s, tasks, again)  # the key: the primary key
+    assert _stored(db, tasks, "task_id") == rows
+
+
+def test_insert_ignore_stores_rows_of_different_columns_whole(db):
+    """An executemany takes its columns from its first row: rows with other columns are written in runs of
+    their own, in order (they were stored without the columns the first row lacked)."""
+    mixed = [{"task_id": f"m-{i}", "customer_id": "C", "node": "n", "status": "open", "due_at": T0, "created_at": T0}
+             | ({"team_id": "T-1"} if i % 2 else {}) for i in range(6)]
+    with db.begin() as s:
+        insert_ignore(s, tasks, mixed, ["task_id"])
+        insert_ignore(s, doc, [{"doc_id": f"d{i}", "body": {"k": [i]}, "note": None} for i in range(6)])  # JSON
+        insert_ignore(s, counted, [{"item_id": f"i{i}", "note": "x"} for i in range(6)])  # a default left out
+    assert [(r["task_id"], r["team_id"]) for r in _stored(db, tasks, "task_id")] == \
+        [(f"m-{i}", "T-1" if i % 2 else None) for i in range(6)]
+    assert [r["body"] for r in _stored(db, doc, "doc_id")] == [{"k": [i]} for i in range(6)]
+    assert [(r["item_id"], r["n"]) for r in _stored(db, counted, "item_id")] == [(f"i{i}", 7) for i in range(6)]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from shared.events import Event
 from shared.runtime.logging import get_logger
+from shared.runtime.sqlrows import dialect_insert, insert_ignore
 
 from ..domain.clock import local_date_of, week_start
 from ..domain.daily import CAMPAIGN_NODE, COUNTED_KINDS, DailyKey, daily_contributions, due_contributions
@@ -26,7 +27,7 @@ from .merge import TASK_COLS as _TASK_COLS
 from .merge import merge_follow_ups as _merge_follow_ups
 from .merge import merge_kyc as _merge_kyc
 from .merge import merge_tasks as _merge_tasks
-from .sqlutil import chunks, dialect_insert, insert_ignore, is_postgres, newest, upsert_newer
+from .sqlutil import chunks, is_postgres, newest, upsert_newer
 
 log = get_logger("summary.projection")
 

@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from shared.runtime.sqlrows import dialect_insert
+
 from ..domain.clock import to_naive_utc
 from ..domain.reports import ChangelogEntry, DailyReport
 from . import tables as t
-from .sqlutil import dialect_insert
 
 
 def apply_own_events(session: Session, events: list[Any]) -> None:

@@ -1,4 +1,5 @@
-"""Dialect helpers shared by the projections (PostgreSQL and SQLite both support ON CONFLICT)."""
+"""Dialect helpers shared by the projections (PostgreSQL and SQLite both support ON CONFLICT); inserts and
+idempotent appends are the kit's (`shared.runtime.sqlrows`)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Table, and_, or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from shared.runtime.sqlrows import dialect_insert
+
 CHUNK = 500
-
-
-def dialect_insert(session: Session, table: Table):  # type: ignore[no-untyped-def]
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def is_postgres(session: Session) -> bool:
@@ -25,11 +21,6 @@ def is_postgres(session: Session) -> bool:
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def insert_ignore(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    for part in chunks(rows):
-        session.execute(dialect_insert(session, table).on_conflict_do_nothing(), list(part))
 
 
 def upsert_newer(session: Session, table: Table, key: str, rows: list[dict[str, Any]],
