@@ -10,12 +10,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from eventsourcing.application import ProcessingEvent
-
 from shared.events import Event
 from shared.events.crm_customer import CustomerMerged, CustomerOnboarded, CustomerUnmerged
 from shared.events.crm_tasks import FollowUpRecorded
 from shared.events.crm_usercrm import OwnerChangeConfirmed
+from shared.runtime.eventstore import ProcessingEvent
 from shared.runtime.logging import bound_contextvars, get_logger
 
 from .application import AssignmentApplication, UnitOfWork

@@ -8,13 +8,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from shared.events import Event
 from shared.runtime.commands import save_retrying
 from shared.runtime.errors import DomainError
-from shared.runtime.eventstore import TrackingApplication
+from shared.runtime.eventstore import ProcessingEvent, TrackingApplication
 
 from .domain.customer import Customer, customer_uuid
 from .domain.derive import own_milestones

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Tracking
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from shared.events import Event
 from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned
 from shared.runtime.errors import PermanentError
+from shared.runtime.eventstore import ProcessingEvent
 from shared.runtime.handlers import EventSourcedBatchHandler
 from shared.runtime.logging import get_logger
 from shared.runtime.pipeline import Part

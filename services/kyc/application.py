@@ -10,12 +10,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError
 
 from shared.events import Event
 from shared.events.upstream import AccountApplicationSubmitted, IdentityVerified
 from shared.runtime.commands import save_retrying
-from shared.runtime.eventstore import TrackingApplication
+from shared.runtime.eventstore import ProcessingEvent, TrackingApplication
 from shared.runtime.logging import get_logger
 
 from .domain.case import KycCase, case_id_for

@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from eventsourcing.application import ProcessingEvent
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import Event
 from shared.events.upstream_capture import CallCaptured, SmsCaptured
+from shared.runtime.eventstore import ProcessingEvent
 from shared.runtime.handlers import EventSourcedBatchHandler
 from shared.runtime.logging import get_logger
 from shared.runtime.phones import phone_hash

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time
 from typing import Any
 
-from eventsourcing.application import ProcessingEvent
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import Event, Payload, topics
@@ -36,6 +35,7 @@ from shared.events.crm_customer import (
 )
 from shared.events.crm_kyc import KycCaseDecided, KycCaseStateChanged
 from shared.runtime.db import Tracker
+from shared.runtime.eventstore import ProcessingEvent
 from shared.runtime.handlers import EventSourcedBatchHandler, SqlBatchHandler
 from shared.runtime.logging import get_logger
 from shared.runtime.pipeline import Part

@@ -10,15 +10,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.application import ProcessingEvent
-
 from shared.events import Event
 from shared.events.crm_usercrm import PARAM_BLOCKS
 from shared.events.crm_usercrm import UserRequest as RequestContract
 from shared.events.upstream_user import RequestAccepted, RequestCompleted, RequestFailed
 from shared.runtime.commands import save_retrying
 from shared.runtime.errors import PermanentError
-from shared.runtime.eventstore import TrackingApplication
+from shared.runtime.eventstore import ProcessingEvent, TrackingApplication
 from shared.runtime.logging import get_logger
 
 from .domain.approval import ApprovalRules

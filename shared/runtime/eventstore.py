@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import unquote, urlparse
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import ProcessingEvent as _ProcessingEvent
+from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import ProcessRecorder, Recording, StoredEvent, Tracking
 from eventsourcing.popo import POPOFactory
 from eventsourcing.postgres import PostgresAggregateRecorder
@@ -91,6 +93,23 @@ def _pg_stored_events(rec: PostgresAggregateRecorder, condition: str, params: li
         curs.execute(stmt, params)
         return [StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
                 for r in curs.fetchall()]
+
+
+class ProcessingEvent(_ProcessingEvent):  # type: ignore[type-arg]
+    """eventsourcing's `ProcessingEvent` (the new events of a batch, recorded by `record_processed`), whose
+    `collect_events` recognises the library's aggregates by their class: its own asks `isinstance` of two
+    runtime-checkable Protocols for every object (`DomainEventProtocol`, `CollectEventsProtocol`), which
+    `typing` answers by walking the protocol's attributes, ~10 + ~5 us of CPU per aggregate, more than
+    collecting its events. Anything else (a domain event, another kind of aggregate) goes the library's way."""
+
+    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
+        for obj in objs:
+            if isinstance(obj, BaseAggregate):
+                self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
+            elif obj is not None:
+                super().collect_events(obj)
+        self.saved_kwargs.update(kwargs)
 
 
 class TrackingApplication(Application):  # type: ignore[type-arg]

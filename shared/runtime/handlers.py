@@ -5,14 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import Tracking
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import Event
 
 from .db import Tracker
-from .eventstore import TrackingApplication, supports_more_tracking
+from .eventstore import ProcessingEvent, TrackingApplication, supports_more_tracking
 from .pipeline import Part
 
 SqlApply = Callable[[Session, list[Event]], None]
