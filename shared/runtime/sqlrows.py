@@ -9,7 +9,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Table, text
+from sqlalchemy import JSON, Table, TypeDecorator, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -111,10 +111,14 @@ def _recordset(session: Session, table: Table, rows: Sequence[dict[str, Any]], c
     + `conflict`, one statement and ONE parameter per `CHUNK` rows (PostgreSQL). The rows are encoded by the C
     JSON encoder and decoded by PostgreSQL's input functions (`json_to_recordset` declares each column's
     type); an array parameter per column cost psycopg ~1 µs of Python per value to quote. A JSON column's value
-    travels as its own text (`json.dumps`, as SQLAlchemy writes it: None is JSON null) and is cast back."""
+    travels as its own text (`json.dumps`, as SQLAlchemy writes it: None is JSON null) and is cast back. A
+    column of a `TypeDecorator` type has its values bound by it first, as SQLAlchemy binds them (e.g. the tasks
+    tables' `UtcDateTime`, which refuses a naive time)."""
     dialect = session.get_bind().dialect
     columns = [table.c[name] for name in rows[0]]
     json_cols = {c.name for c in columns if isinstance(c.type, JSON)}
+    bound = {c.name: proc for c in columns if isinstance(c.type, TypeDecorator) and c.name not in json_cols
+             and (proc := c.type.bind_processor(dialect)) is not None}
     quote = dialect.identifier_preparer.quote
     names = [quote(c.name) for c in columns]
     declared = ", ".join(f"{n} {'TEXT' if c.name in json_cols else c.type.compile(dialect=dialect)}"
@@ -125,6 +129,8 @@ def _recordset(session: Session, table: Table, rows: Sequence[dict[str, Any]], c
                 f"SELECT {picked} FROM json_to_recordset(CAST(:rows AS JSON)) AS r({declared}){conflict}")
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
+        if bound:
+            chunk = [{k: bound[k](v) if k in bound else v for k, v in r.items()} for r in chunk]
         if json_cols:
             chunk = [{k: json.dumps(v) if k in json_cols else v for k, v in r.items()} for r in chunk]
         session.execute(stmt, {"rows": json.dumps(chunk, default=_plain)})

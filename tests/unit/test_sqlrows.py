@@ -1,10 +1,11 @@
-"""`shared.runtime.sqlrows.insert_rows`: the same rows as one executemany, on PostgreSQL (one array parameter per
-column, `unnest`) and SQLite, whatever the number of rows (more than one chunk), NULLs and aware datetimes included;
+"""`shared.runtime.sqlrows.insert_rows`: the same rows as one executemany, on PostgreSQL (the rows as one JSON
+parameter, `json_to_recordset`) and SQLite, whatever the number of rows (more than one chunk), NULLs and aware
+datetimes included, TypeDecorator columns bound by their type; `upsert_rows` writes what `upsert` writes;
 `insert_ignore` ignores conflicts and keeps rows of different columns whole."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, select
@@ -147,3 +148,19 @@ def test_insert_ignore_stores_rows_of_different_columns_whole(db):
         [(f"m-{i}", "T-1" if i % 2 else None) for i in range(6)]
     assert [r["body"] for r in _stored(db, doc, "doc_id")] == [{"k": [i]} for i in range(6)]
     assert [(r["item_id"], r["n"]) for r in _stored(db, counted, "item_id")] == [(f"i{i}", 7) for i in range(6)]
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_insert_rows_binds_a_type_decorator_column_as_sqlalchemy_does(backend, pg_database, sqlite_url):
+    """The tasks tables' `UtcDateTime`: another offset is stored as its UTC instant, a naive time is refused —
+    on PostgreSQL too, where the rows travel as one JSON parameter."""
+    engine = make_engine(pg_database("sqlrows_td") if backend == "postgresql" else sqlite_url("sqlrows_td"))
+    metadata.create_all(engine)
+    sessions = session_factory(engine)
+    row = _rows(1)[0] | {"due_at": datetime(2026, 11, 2, 17, 0, tzinfo=timezone(timedelta(hours=8)))}
+    with sessions.begin() as s:
+        insert_rows(s, tasks, [row])
+    with sessions() as s:
+        assert s.execute(select(tasks.c.due_at)).scalar_one() == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with pytest.raises(Exception, match="naive datetime"), sessions.begin() as s:
+        insert_rows(s, tasks, [_rows(2)[1] | {"due_at": datetime(2026, 11, 2, 9, 0)}])
