@@ -134,3 +134,20 @@ export async function eventually(fn, { timeout = 30_000, interval = 500, message
   }
   throw new Error(`${message} not met within ${timeout} ms (last: ${last})`);
 }
+
+/** Chooses the option titled `title` of an antd Select (its `combobox`). The select's chosen value lies over its
+ * input, so the click is forced; a forced click lands where the input is at that moment, which is off target while
+ * the dialog around it still zooms in on a loaded machine: wait for the motion to end, and open the list again
+ * until the option shows. */
+export async function pick(page, combobox, title) {
+  await animationsDone(page);
+  const option = page.locator(".ant-select-dropdown:not(.ant-select-dropdown-hidden)").getByTitle(title, { exact: typeof title === "string" });
+  await eventually(async () => {
+    if (!(await option.first().isVisible())) {
+      await combobox.click({ force: true });
+      await option.first().waitFor({ state: "visible", timeout: 3_000 });
+    }
+    return true;
+  }, { timeout: 30_000, interval: 500, message: `the option ${title} shown` });
+  await option.first().click();
+}

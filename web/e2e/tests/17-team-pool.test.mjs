@@ -5,7 +5,7 @@
 // and reclaim policy in the Teams card, and the team lead's Team Pool screen shows that SLA.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CONSOLE, eventually, page, shot, signIn, useBrowser } from "../browser.mjs";
+import { CONSOLE, eventually, page, pick, shot, signIn, useBrowser } from "../browser.mjs";
 
 useBrowser();
 
@@ -24,8 +24,7 @@ test("a registration routed to the team's pool is distributed by the team lead",
   const languages = dialog.getByRole("combobox", { name: "Languages" });
   await languages.fill("fr");
   await languages.press("Enter");
-  await dialog.getByRole("combobox", { name: "Allocation" }).click({ force: true }); // its chosen value lies over the input
-  await page.getByTitle("To the team's pool (the lead distributes)").click();
+  await pick(page, dialog.getByRole("combobox", { name: "Allocation" }), "To the team's pool (the lead distributes)");
   await dialog.getByRole("combobox", { name: "Team" }).click();
   await page.getByTitle("Hong Kong", { exact: true }).click();
   await dialog.getByRole("button", { name: "Save" }).click();
@@ -83,8 +82,7 @@ test("the admin sets a team's pool SLA and reclaim policy; the team lead's Team 
   await page.getByTestId("team-edit-T-HK").click();
   const team = page.getByRole("dialog", { name: "Edit Hong Kong" });
   await team.getByTestId("team-pool-sla").fill(String(SLA));
-  await team.getByRole("combobox", { name: "After the protection period" }).click({ force: true });
-  await page.getByTitle("Back to the team's pool").click();
+  await pick(page, team.getByRole("combobox", { name: "After the protection period" }), "Back to the team's pool");
   await team.getByRole("button", { name: "Save" }).click();
   await page.getByText("Saved").first().waitFor();
   await team.waitFor({ state: "hidden" });
