@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Table, TypeDecorator, text
+from sqlalchemy import JSON, Table, TextClause, TypeDecorator, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 CHUNK = 1000
@@ -115,22 +117,30 @@ def _recordset(session: Session, table: Table, rows: Sequence[dict[str, Any]], c
     column of a `TypeDecorator` type has its values bound by it first, as SQLAlchemy binds them (e.g. the tasks
     tables' `UtcDateTime`, which refuses a naive time)."""
     dialect = session.get_bind().dialect
-    columns = [table.c[name] for name in rows[0]]
-    json_cols = {c.name for c in columns if isinstance(c.type, JSON)}
-    bound = {c.name: proc for c in columns if isinstance(c.type, TypeDecorator) and c.name not in json_cols
-             and (proc := c.type.bind_processor(dialect)) is not None}
-    quote = dialect.identifier_preparer.quote
-    names = [quote(c.name) for c in columns]
-    declared = ", ".join(f"{n} {'TEXT' if c.name in json_cols else c.type.compile(dialect=dialect)}"
-                         for n, c in zip(names, columns, strict=True))
-    picked = ", ".join(f"CAST({n} AS {c.type.compile(dialect=dialect)})" if c.name in json_cols else n
-                       for n, c in zip(names, columns, strict=True))
-    stmt = text(f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(names)}) "  # noqa: S608
-                f"SELECT {picked} FROM json_to_recordset(CAST(:rows AS JSON)) AS r({declared}){conflict}")
+    stmt, convert = _recordset_statement(dialect, table, tuple(rows[0]), conflict)
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
-        if bound:
-            chunk = [{k: bound[k](v) if k in bound else v for k, v in r.items()} for r in chunk]
-        if json_cols:
-            chunk = [{k: json.dumps(v) if k in json_cols else v for k, v in r.items()} for r in chunk]
+        if convert:
+            chunk = [{k: convert[k](v) if k in convert else v for k, v in r.items()} for r in chunk]
         session.execute(stmt, {"rows": json.dumps(chunk, default=_plain)})
+
+
+@functools.lru_cache(maxsize=256)
+def _recordset_statement(dialect: Dialect, table: Table, names: tuple[str, ...],
+                         conflict: str) -> tuple[TextClause, dict[str, Callable[[Any], Any]]]:
+    """`_recordset`'s statement for these columns, and the converter of each column whose value is not written
+    as it is (a JSON column's `json.dumps`, a `TypeDecorator`'s bind processor): built once per shape."""
+    columns = [table.c[name] for name in names]
+    json_cols = {c.name for c in columns if isinstance(c.type, JSON)}
+    convert: dict[str, Callable[[Any], Any]] = dict.fromkeys(json_cols, json.dumps)
+    convert.update((c.name, proc) for c in columns if isinstance(c.type, TypeDecorator) and c.name not in json_cols
+                   and (proc := c.type.bind_processor(dialect)) is not None)
+    quote = dialect.identifier_preparer.quote
+    quoted = [quote(c.name) for c in columns]
+    declared = ", ".join(f"{n} {'TEXT' if c.name in json_cols else c.type.compile(dialect=dialect)}"
+                         for n, c in zip(quoted, columns, strict=True))
+    picked = ", ".join(f"CAST({n} AS {c.type.compile(dialect=dialect)})" if c.name in json_cols else n
+                       for n, c in zip(quoted, columns, strict=True))
+    stmt = text(f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({', '.join(quoted)}) "  # noqa: S608
+                f"SELECT {picked} FROM json_to_recordset(CAST(:rows AS JSON)) AS r({declared}){conflict}")
+    return stmt, convert
