@@ -42,8 +42,23 @@ def read(c: Any, fn: Callable[[Session], T]) -> T:
     raise AssertionError("unreachable")
 
 
-_COMPILED: LRUCache[Any, Any] = LRUCache(512)  # statement shape (SQLAlchemy's cache key) → its compiled form
-_NAMES: LRUCache[str, list[str]] = LRUCache(512)  # a statement's SQL → its result's column names
+
+
+class _Shape:
+    """A statement shape's compiled form, whether it has IN lists to expand, whether its parameters are sent as
+    they are (no type of theirs processes a value before it is bound), and its rows' column names (read from
+    the first result: psycopg builds a `Column` per column each time its description is read)."""
+
+    __slots__ = ("compiled", "expanding", "plain", "names")
+
+    def __init__(self, compiled: Any) -> None:
+        self.compiled = compiled
+        self.expanding = bool(compiled.literal_execute_params or compiled.post_compile_params)
+        self.plain = not any(compiled._bind_processors.values())
+        self.names: list[str] | None = None
+
+
+_SHAPES: LRUCache[Any, _Shape] = LRUCache(512)  # statement shape (SQLAlchemy's cache key) → `_Shape`
 _BUILT: dict[tuple[int, str], tuple[Any, dict[str, Select[Any]]]] = {}  # (tables, name) → (tables' ref, statements)
 _FIXED: dict[int, tuple[Select[Any], Any, Any]] = {}  # id of a built statement → (it, compiled, its literals)
 # (the statement itself is kept: an id names it only while it lives)
@@ -70,22 +85,22 @@ def _forget(key: tuple[int, str], ids: list[int]) -> None:
         _FIXED.pop(i, None)
 
 
-def _compiled(stmt: Select[Any], dialect: Any) -> tuple[Any, Any]:
-    """(compiled form, the statement's literal values) — from `_FIXED` for a `built_once` statement."""
+def _compiled(stmt: Select[Any], dialect: Any) -> tuple[_Shape, Any]:
+    """(the statement's shape, its literal values) — from `_FIXED` for a `built_once` statement."""
     fixed = _FIXED.get(id(stmt))
     if fixed is not None and fixed[0] is not stmt:
         fixed = None
     if fixed is not None and fixed[1] is not None:
         return fixed[1], fixed[2]
     key = stmt._generate_cache_key()
-    compiled = _COMPILED.get(key.key)
-    if compiled is None:
-        compiled = _COMPILED[key.key] = stmt.compile(dialect=dialect, cache_key=key)
-    if compiled.literal_execute_params or compiled.post_compile_params:  # (IN lists: not one shape; every time)
-        raise ValueError("statements with expanding parameters are not supported")
+    shape = _SHAPES.get(key.key)
+    if shape is None:
+        shape = _SHAPES[key.key] = _Shape(stmt.compile(dialect=dialect, cache_key=key))
     if fixed is not None:
-        _FIXED[id(stmt)] = (stmt, compiled, key.bindparams)
-    return compiled, key.bindparams
+        if shape.expanding:
+            raise ValueError("built_once statements with IN lists are not supported")
+        _FIXED[id(stmt)] = (stmt, shape, key.bindparams)
+    return shape, key.bindparams
 
 
 def fetch_all(session: Session, stmts: dict[str, Select[Any]], params: dict[str, Any], *,
@@ -107,47 +122,49 @@ def fetch_all(session: Session, stmts: dict[str, Select[Any]], params: dict[str,
         return {k: [dict(r._mapping) for r in conn.execute(s, params)] for k, s in stmts.items()}
     batch = []
     for stmt in stmts.values():
-        compiled, literals = _compiled(stmt, conn.dialect)
-        batch.append((compiled.string, compiled.construct_params(params, extracted_parameters=literals)))
+        shape, literals = _compiled(stmt, conn.dialect)
+        if shape.expanding:
+            raise ValueError("fetch_all: statements with IN lists are not supported")
+        batch.append((shape, shape.compiled.construct_params(params, extracted_parameters=literals)))
     raw = conn.connection.driver_connection
     generic = plan_once and raw.info.transaction_status == TransactionStatus.IDLE  # type: ignore[union-attr]
     with raw.pipeline():  # type: ignore[union-attr]
         if generic:
             raw.execute("BEGIN READ ONLY")  # type: ignore[union-attr]
             raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")  # type: ignore[union-attr]
-        cursors = [raw.execute(sql, values, prepare=generic or None)  # type: ignore[union-attr]
-                   for sql, values in batch]
+        cursors = [raw.execute(shape.compiled.string, values, prepare=generic or None)  # type: ignore[union-attr]
+                   for shape, values in batch]
         if generic:
             raw.execute("COMMIT")  # type: ignore[union-attr]
-    return {name: _dicts(cur, sql) for name, cur, (sql, _) in zip(stmts, cursors, batch, strict=True)}
+    return {name: _dicts(cur, shape) for name, cur, (shape, _) in zip(stmts, cursors, batch, strict=True)}
 
 
 def fetch_rows(session: Session, stmt: Select[Any]) -> list[dict[str, Any]]:
     """One SELECT's rows as dicts (the customer list's page). On PostgreSQL (psycopg) from its SQL compiled once
     per statement shape, sent straight to the driver like `fetch_all`'s (SQLAlchemy's per-execution work was
-    ~10% of a list call's instructions); a statement with IN lists (`stage=a&stage=b`: not one shape), or
-    SQLite, through the session."""
+    ~10% of a list call's instructions); a shape with IN lists (`stage=a&stage=b`) has them expanded for this
+    call's values as SQLAlchemy expands them. SQLite, or a shape with a parameter a type processes, through the
+    session."""
     conn = session.connection()
-    if conn.dialect.driver == "psycopg":
-        try:
-            compiled, literals = _compiled(stmt, conn.dialect)
-        except ValueError:  # expanding IN parameters
-            pass
-        else:
-            raw = conn.connection.driver_connection
-            sql = compiled.string
-            return _dicts(raw.execute(sql, compiled.construct_params(extracted_parameters=literals)),  # type: ignore[union-attr]
-                          sql)
-    return [dict(r._mapping) for r in conn.execute(stmt)]
+    if conn.dialect.driver != "psycopg":
+        return [dict(r._mapping) for r in conn.execute(stmt)]
+    shape, literals = _compiled(stmt, conn.dialect)
+    if not shape.plain:
+        return [dict(r._mapping) for r in conn.execute(stmt)]
+    compiled = shape.compiled
+    sql, params = compiled.string, compiled.construct_params(extracted_parameters=literals)
+    if shape.expanding:
+        expanded = compiled._process_parameters_for_postcompile(params)
+        sql, params = expanded.statement, expanded.parameters
+    return _dicts(conn.connection.driver_connection.execute(sql, params), shape)  # type: ignore[union-attr]
 
 
-def _dicts(cur: Any, sql: str) -> list[dict[str, Any]]:
-    """The rows as dicts; the column names of a statement's SQL worked out once (psycopg builds a `Column` per
-    column each time its description is read)."""
+def _dicts(cur: Any, shape: _Shape) -> list[dict[str, Any]]:
+    """The rows as dicts; the column names of a shape worked out once."""
     with cur:
-        names = _NAMES.get(sql)
+        names = shape.names
         if names is None:
-            names = _NAMES[sql] = [d.name for d in cur.description or []]
+            names = shape.names = [d.name for d in cur.description or []]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
