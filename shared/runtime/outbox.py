@@ -154,6 +154,7 @@ class OutboxRelay:
         self._fresh_lock = threading.Lock()
         self.from_memory = 0  # notifications published from memory (the rest were read from the store)
         self.reused = 0  # of those, published with the envelopes the outgoing check built (not built again)
+        self.gaps_skipped = 0  # gaps before a hand-over found empty in the store (ids never committed)
         self.producer_name = producer_name(service)
         app.on_recordings(self.offer)
         app.on_recorded(self.wake)
@@ -199,6 +200,11 @@ class OutboxRelay:
                 run.append((after, fresh[after]))
             return run
 
+    def _first_fresh(self, after: int) -> int | None:
+        """The lowest handed-over notification id after `after`, or None."""
+        with self._fresh_lock:
+            return min((k for k in self._fresh if k > after), default=None)
+
     async def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
@@ -223,16 +229,29 @@ class OutboxRelay:
         rec = self.app.process_recorder
         hint = self._position
         limit = 1 if self._narrow else self.batch_size
+        stop = None
         if hint is not None:
             fresh = self._take_fresh(hint, limit)
             if fresh:
                 return self._from_memory(fresh, limit)
-        notifications = rec.select_notifications(start=hint + 1, limit=limit) if hint is not None else None
+            # a gap before what was handed over: a recording of this process whose hand-over comes after a later
+            # one's, a commit of another process, or ids never committed (a transaction rolled back after taking
+            # them). Only the gap is read: ids are taken and committed in order (the recorder locks the table), so
+            # what is not stored below the first handed-over id never will be, and the rest follows from memory.
+            first = self._first_fresh(hint)
+            if first is not None:
+                stop = first - 1
+        notifications = rec.select_notifications(start=hint + 1, limit=limit, stop=stop) if hint is not None else None
         if hint is not None and not notifications:
-            return [], 0, False
+            if stop is None:
+                return [], 0, False
+            self.gaps_skipped += 1
+            fresh = self._take_fresh(stop, limit)
+            return self._from_memory(fresh, limit) if fresh else ([], 0, False)
         start = self.position()
         if start != hint:
-            notifications = rec.select_notifications(start=start + 1, limit=limit)
+            notifications = rec.select_notifications(start=start + 1, limit=limit,
+                                                     stop=stop if stop is not None and stop > start else None)
         self._position = start
         batch, first = [], None
         for n in notifications or ():
