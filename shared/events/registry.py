@@ -11,13 +11,14 @@ Compatibility rules (also in the AsyncAPI export, `x-compatibility`):
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, ForwardRef, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -91,7 +92,7 @@ def _first_error(exc: ValidationError, prefix: str, reason: str) -> ContractErro
 def unknown_fields(model: BaseModel, prefix: str = "payload") -> list[str]:
     """Paths of the fields `model` (and the models nested in it) carry beyond their contract."""
     out = [f"{prefix}.{k}" for k in (model.model_extra or {})]
-    for name in type(model).model_fields:
+    for name in _nesting_fields(type(model)):
         value = getattr(model, name)
         items = value if isinstance(value, list | tuple) else [value]
         for i, item in enumerate(items):
@@ -99,6 +100,29 @@ def unknown_fields(model: BaseModel, prefix: str = "payload") -> list[str]:
                 sub = f"{prefix}.{name}.{i}" if item is not value else f"{prefix}.{name}"
                 out.extend(unknown_fields(item, sub))
     return out
+
+
+@functools.cache
+def _nesting_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of a model whose declared type may hold a model (most contracts have none: only their own
+    extra fields are looked at)."""
+    return tuple(name for name, field in cls.model_fields.items() if _may_hold_model(field.annotation))
+
+
+def _may_hold_model(tp: Any) -> bool:
+    if tp is Any:
+        return True
+    origin = get_origin(tp)
+    if origin is Literal:
+        return False
+    if origin is Annotated:
+        return _may_hold_model(get_args(tp)[0])
+    args = get_args(tp)
+    if args:  # list[X], tuple[X, ...], X | None, dict[K, V]
+        return any(_may_hold_model(a) for a in args if a is not Ellipsis)
+    if isinstance(tp, type):
+        return issubclass(tp, BaseModel) or tp is object
+    return isinstance(tp, str | ForwardRef | TypeVar)  # unresolved or open: it may
 
 
 class Registry:

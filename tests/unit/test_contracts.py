@@ -232,3 +232,35 @@ def test_export_documents_the_compatibility_rules() -> None:
         for name, sub in schema.get("$defs", {}).items():
             if sub.get("type") == "object":
                 assert sub["additionalProperties"] is True, (c, name)
+
+
+def test_unknown_fields_looks_into_every_field_that_may_hold_a_model_and_only_those() -> None:
+    from typing import Annotated, Any, Literal
+
+    from pydantic import BaseModel, ConfigDict
+
+    from shared.events.crm_customer import TradeRecorded
+    from shared.events.registry import _nesting_fields, unknown_fields
+
+    class Leaf(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        a: int = 0
+
+    class Outer(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        items: list[Leaf] = []
+        pair: tuple[Leaf, ...] = ()
+        maybe: Leaf | None = None
+        noted: Annotated[Leaf | None, "a note"] = None
+        anything: Any = None
+        kind: Literal["x", "y"] = "x"
+        counts: dict[str, int] = {}
+        name: str = ""
+
+    assert _nesting_fields(Outer) == ("items", "pair", "maybe", "noted", "anything")
+    assert _nesting_fields(TradeRecorded) == ()  # a flat contract: only its own extra fields are looked at
+    value = Outer(items=[Leaf(), Leaf(b=1)], pair=(Leaf(c=2),), maybe=Leaf(d=3), noted=Leaf(e=4),
+                  anything=Leaf(f=5), kind="y", counts={"n": 1}, name="n", g=6)
+    assert unknown_fields(value) == ["payload.g", "payload.items.1.b", "payload.pair.0.c", "payload.maybe.d",
+                                     "payload.noted.e", "payload.anything.f"]
+    assert unknown_fields(Outer(items=[Leaf()], maybe=Leaf())) == []
