@@ -101,6 +101,36 @@ def test_a_failing_fold_stores_nothing(world):
     assert app.process_recorder.max_tracking_id("consumer:t:0") is None
 
 
+def test_a_conflict_of_several_events_is_a_conflict_every_time(world):
+    """A stale save of several events (an executemany: the rows after the refused one are still queued in the
+    pipeline when the conflict is raised) is refused as a conflict (IntegrityError, which the application
+    turns into RecordConflictError for the caller to retry on fresh state), never as "pipeline aborted" (an
+    OperationalError, which the library retried ten times and no caller retried)."""
+    app, sessions = world
+    recorder, attempts = app.process_recorder, []
+    name = "_insert_stored_events" if hasattr(recorder, "_insert_stored_events") else "_insert_events"  # SQLite
+    insert = getattr(recorder, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(1)
+        return insert(*args, **kwargs)
+
+    setattr(recorder, name, counted)
+    for round_ in range(20):
+        a = Counter(f"multi{round_}")
+        app.save(a)
+        stale, fresh = app.repository.get(a.id), app.repository.get(a.id)
+        fresh.add(1)
+        app.save(fresh)
+        for i in range(5):
+            stale.add(100 + i)
+        attempts.clear()
+        with pytest.raises(IntegrityError):
+            app.save(stale)
+        assert len(attempts) == 1, f"round {round_}: {len(attempts)} attempts (retried as an OperationalError)"
+        assert rows(sessions)[str(a.id)] == 1
+
+
 def test_a_conflicting_write_leaves_no_rows(world):
     app, sessions = world
     a = Counter("a")
