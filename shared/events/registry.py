@@ -11,13 +11,12 @@ Compatibility rules (also in the AsyncAPI export, `x-compatibility`):
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Annotated, Any, ClassVar, ForwardRef, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -102,7 +101,7 @@ def unknown_fields(model: BaseModel, prefix: str = "payload") -> list[str]:
     return out
 
 
-@functools.cache
+@cache
 def _nesting_fields(cls: type[BaseModel]) -> tuple[str, ...]:
     """The fields of a model whose declared type may hold a model (most contracts have none: only their own
     extra fields are looked at)."""

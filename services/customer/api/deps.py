@@ -42,8 +42,6 @@ def read(c: Any, fn: Callable[[Session], T]) -> T:
     raise AssertionError("unreachable")
 
 
-
-
 class _Shape:
     """A statement shape's compiled form, whether it has IN lists to expand, whether its parameters are sent as
     they are (no type of theirs processes a value before it is bound), and its rows' column names (read from
