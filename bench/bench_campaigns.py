@@ -210,6 +210,7 @@ async def _start(ctx: Any) -> list[dict]:
             worker.terminate()
         await worker.wait()
     assert done["open"] == n and done["mine"] == n, done
+    relay = done["relay"]
     raw_p, raw_c = ctx.baseline.get("produce_rate"), ctx.baseline.get("consume_rate")
     raw = (f"; raw aiokafka in this run: produce {raw_p:,.0f}/s + consume {raw_c:,.0f}/s (1 KB) = "
            f"{n / raw_p + n / raw_c:.1f} s for {n:,} records") if raw_p and raw_c else ""
@@ -228,7 +229,9 @@ async def _start(ctx: Any) -> list[dict]:
                  f"{tasks_cpu:.1f} s ({tasks_cpu / n * 1000:.3f} ms/target, its API polled every {POLL_S} s from 90% "
                  f"open, {FAR_POLL_S} s before); "
                  f"load average {loads[0]:.1f} at the start, max {max(loads):.1f}, "
-                 f"{loads[-1]:.1f} at the end{raw}"},
+                 f"{loads[-1]:.1f} at the end; tasks relay: {relay['published']:,} published, {relay['from_memory']:,} "
+                 f"from memory ({relay['reused']:,} with the checked envelopes), {relay['gaps_skipped']:,} gaps "
+                 f"skipped, {relay['deferred']} reads left to a hand-over under way{raw}"},
     ]
 
 
@@ -280,7 +283,10 @@ async def _tasks_worker(kafka: KafkaSettings, url: str, cid: str, n: int) -> Non
             for m in range(20):
                 token = mint_token(AUTH, user_id=f"M-{m:02d}", role="manager", team_id="T-1")
                 mine += await _open_follow_ups(api, {"Authorization": f"Bearer {token}"}, "mine")
-            _say(at=at, cpu=cpu, open=open_, mine=mine)
+            r = t.relay
+            _say(at=at, cpu=cpu, open=open_, mine=mine, relay={"published": r.published, "from_memory": r.from_memory,
+                                                              "reused": r.reused, "gaps_skipped": r.gaps_skipped,
+                                                              "deferred": getattr(r, "deferred", None)})
 
 
 async def _open_follow_ups(api: httpx.AsyncClient, headers: dict[str, str], view: str) -> int:

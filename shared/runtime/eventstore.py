@@ -139,6 +139,9 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
         self._kept: OrderedDict[uuid.UUID, Any] = OrderedDict()
         self._kept_lock = threading.Lock()
         self._handover = threading.local()  # .checked: what the check built for the recording in progress
+        # recordings of this process between their start and the end of their hand-over (`recording_now`)
+        self._recording = 0
+        self._recording_lock = threading.Lock()
 
     def refresh_kept(self) -> None:
         """Bring every kept aggregate up to date with the store (one query on PostgreSQL)."""
@@ -258,10 +261,10 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
                 pe.saved_kwargs[MORE_TRACKING] = list(trackings[1:])
         checked = self.check_outgoing(pe.events)
         self._with_read_model(pe.saved_kwargs, pe.events)
-        recordings = self._record(pe)
-        self.take_snapshots(pe)
         with self._handing_over(checked):
+            recordings = self._record(pe)
             self._notify(recordings)
+        self.take_snapshots(pe)
         return recordings
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:  # type: ignore[type-arg, override]
@@ -292,13 +295,23 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
 
     @contextmanager
     def _handing_over(self, checked: Any) -> Iterator[None]:
-        """`checked` is what `checked_outgoing` answers in this thread meanwhile (the recording's callbacks)."""
+        """A recording and its hand-over (`on_recordings` callbacks): `checked` is what `checked_outgoing`
+        answers in this thread meanwhile, and `recording_now` is true."""
         before = getattr(self._handover, "checked", None)
         self._handover.checked = checked
+        with self._recording_lock:
+            self._recording += 1
         try:
             yield
         finally:
+            with self._recording_lock:
+                self._recording -= 1
             self._handover.checked = before
+
+    def recording_now(self) -> bool:
+        """Whether a recording of this process is under way: what it commits is handed over to the
+        `on_recordings` callbacks before it ends, then `on_recorded` callbacks are called."""
+        return self._recording > 0
 
     def checked_outgoing(self) -> Any:
         """In an `on_recordings` callback: the envelopes the outgoing check built for the events just recorded

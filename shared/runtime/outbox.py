@@ -155,6 +155,7 @@ class OutboxRelay:
         self.from_memory = 0  # notifications published from memory (the rest were read from the store)
         self.reused = 0  # of those, published with the envelopes the outgoing check built (not built again)
         self.gaps_skipped = 0  # gaps before a hand-over found empty in the store (ids never committed)
+        self.deferred = 0  # reads left to the hand-over of a recording under way in this process
         self.producer_name = producer_name(service)
         app.on_recordings(self.offer)
         app.on_recorded(self.wake)
@@ -241,6 +242,12 @@ class OutboxRelay:
             first = self._first_fresh(hint)
             if first is not None:
                 stop = first - 1
+            elif self.app.recording_now():
+                # A recording of this process is committing or handing over: what it commits comes from memory
+                # when it wakes this relay (reading it now would map it again). Another process's commits are
+                # read as a gap below the hand-over, or at the next wake-up without a recording under way.
+                self.deferred += 1
+                return [], 0, False
         notifications = rec.select_notifications(start=hint + 1, limit=limit, stop=stop) if hint is not None else None
         if hint is not None and not notifications:
             if stop is None:

@@ -291,3 +291,31 @@ async def test_a_recording_that_fails_hands_nothing_over(app):
     await publish_all(relay)
     assert relay.reused == 2 and [json.loads(v)["payload"]["name"] for v in log] == ["t", "first"]
     assert log == built_from_the_store(app, relay)
+
+
+async def test_what_a_recording_under_way_commits_is_published_from_its_hand_over_not_read_again(app, tmp_path):
+    guard_outgoing(app, stamped, service="assignment")
+    producer, log = fake_producer([], transactional=True)
+    reads: list[tuple[int, int]] = []  # (notifications in the store, batch the relay read) during hand-overs
+
+    def relay_reads_meanwhile(recordings) -> None:  # an on_recordings callback before the relay's own
+        assert app.recording_now()
+        batch, _, _ = relay._read()  # the relay's turn while the recording hands over (committed already)
+        reads.append((app.process_recorder.max_notification_id(), len(batch)))
+
+    app.on_recordings(relay_reads_meanwhile)
+    relay = OutboxRelay(app, producer, stamped, service="assignment")
+    relay.producer = producer
+    await running(relay)
+    app.save(*[Team(name=f"t{i}") for i in range(3)])
+    assert reads == [(3, 0)] and relay.deferred == 1 and not app.recording_now()
+    await publish_all(relay)
+    assert relay.from_memory == relay.reused == 3  # published from the hand-over, none mapped again
+
+    other = build_application(TeamApp, f"sqlite:///{tmp_path / 'relay.db'}")  # another process, same store
+    other.save(Team(name="elsewhere"))  # committed there: nothing handed over to this relay
+    await publish_all(relay)
+    assert relay.from_memory == 3 and [json.loads(v)["payload"]["name"] for v in log] == ["t0", "t1", "t2",
+                                                                                          "elsewhere"]
+    assert log == built_from_the_store(app, relay)
+    other.close()
