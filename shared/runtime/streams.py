@@ -19,7 +19,6 @@ back: faust commits only offsets above the last one committed, which `commit_sto
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -110,47 +109,20 @@ class FaustDriver:
             name = f"{group}-{topic}".replace(".", "-")
             self._agents[topic] = self.app.agent(channel, name=name)(self._agent(batch_size, window_s))
         self._stopping = asyncio.Event()
-        self._commit_due: dict[Key, int] = {}  # stored positions not yet committed for the group (`commit_later`)
-        self._committing: asyncio.Task[None] | None = None
 
     def _agent(self, batch_size: int, window_s: float) -> Callable[[Any], Any]:
         async def agent(stream: Any) -> None:
             async for events in stream.take_events(batch_size, within=window_s):
                 await self.pipeline.process([inbound_from(ev.message, ev.value) for ev in events],
-                                            commit=self.commit_later)
+                                            commit=self.commit_stored)
 
         return agent
 
-    async def commit_later(self, offsets: dict[Key, int]) -> None:
-        """The pipeline's `commit`: `commit_stored` in the background, so that the next batch does not wait for
-        the broker's answer (the group's offsets are for lag monitoring; the database holds the positions).
-        One commit at a time; offsets given meanwhile are merged (the highest per partition) and committed
-        next. `run` waits for the last one before it leaves the group."""
-        due = self._commit_due
-        for key, offset in offsets.items():
-            due[key] = max(offset, due.get(key, offset))
-        if due and (self._committing is None or self._committing.done()):
-            self._committing = asyncio.create_task(self._commit_due_offsets())
-
-    async def _commit_due_offsets(self) -> None:
-        while self._commit_due:
-            due, self._commit_due = self._commit_due, {}
-            try:
-                await self.commit_stored(due)
-            except Exception as exc:  # noqa: BLE001 - lag monitoring only (commit_stored logs its own failures)
-                log.warning("offset_commit_failed", group=self.group, partitions=len(due), error=type(exc).__name__)
-
-    async def _last_commit(self) -> None:
-        task = self._committing
-        if task is not None and not task.done():
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(task), timeout=self.kafka.request_timeout_ms / 1000)
-
     async def commit_stored(self, offsets: dict[Key, int]) -> None:
-        """The next offset per partition as stored with the effects of the batches applied, committed for the
-        group through faust's consumer (its member id and generation), for the partitions still assigned and
-        ahead of what it last committed. A failure (a rebalance under way, the broker away) is logged and left
-        to the next batch: the database holds the positions."""
+        """The pipeline's `commit`: the next offset per partition as stored with the effects of the batch just
+        applied, committed for the group through faust's consumer (its member id and generation), for the
+        partitions still assigned and ahead of what it last committed. A failure (a rebalance under way, the
+        broker away) is logged and left to the next batch: the database holds the positions."""
         if not offsets:
             return
         consumer = self.app.consumer
@@ -187,7 +159,6 @@ class FaustDriver:
         try:
             await self._until_stopped_or_ended()
         finally:
-            await self._last_commit()
             await self.app.stop()
             self.pipeline.close()
             log.info("faust_engine_stopped", applied=self.pipeline.applied, dead_lettered=self.pipeline.dead_lettered)

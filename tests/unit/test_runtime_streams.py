@@ -95,29 +95,3 @@ async def test_a_faust_engine_asked_to_stop_ends_without_error(tmp_path, monkeyp
     driver, running = await _engine(tmp_path, monkeypatch)
     await driver.stop()
     await asyncio.wait_for(running, timeout=10)
-
-
-async def test_offsets_are_committed_in_the_background_one_commit_at_a_time_the_last_before_leaving(
-        tmp_path, monkeypatch):
-    """The pipeline's commit returns at once (the next batch does not wait for the broker); offsets given while
-    a commit is under way are merged, the highest per partition, and committed next; a stop waits for it."""
-    driver, running = await _engine(tmp_path, monkeypatch)
-    commits: list[dict] = []
-    release = asyncio.Event()
-
-    async def commit_stored(offsets) -> None:
-        commits.append(dict(offsets))
-        await release.wait()  # the broker's answer
-
-    monkeypatch.setattr(driver, "commit_stored", commit_stored)
-    await asyncio.wait_for(driver.commit_later({(TOPIC, 0): 5}), timeout=1)  # does not wait for the answer
-    await asyncio.sleep(0)
-    await driver.commit_later({(TOPIC, 0): 9, (TOPIC, 1): 3})
-    await driver.commit_later({(TOPIC, 0): 7})  # a lower offset never moves a partition back
-    assert commits == [{(TOPIC, 0): 5}]  # one at a time
-    await driver.stop()
-    await asyncio.sleep(0.05)
-    assert not running.done()  # the engine waits for the commit under way before it leaves the group
-    release.set()
-    await asyncio.wait_for(running, timeout=10)
-    assert commits == [{(TOPIC, 0): 5}, {(TOPIC, 0): 9, (TOPIC, 1): 3}]
