@@ -23,14 +23,12 @@ class SqlBatchHandler:
 
     With `relevant` (a cheap test on the event alone: True for every event `apply` may change something
     for), the other events are neither applied nor remembered as processed (a topic shared with other
-    handlers: the tasks cards and 100,000 campaign follow-up requests); the positions move on all the same,
-    stored lazily (`LazyPosition`) for a batch without any relevant event."""
+    handlers: the tasks cards and 100,000 campaign follow-up requests); the positions move on all the same."""
 
     def __init__(self, sessions: sessionmaker[Session], tracker: Tracker, apply: SqlApply, *,
                  name: str | None = None, relevant: Callable[[Event], bool] | None = None):
         self.sessions, self.tracker, self._apply, self.name = sessions, tracker, apply, name
         self.relevant = relevant
-        self.lazy = LazyPosition() if relevant is not None else None
 
     def positions(self) -> dict[tuple[str, int], int]:
         with self.sessions() as s:
@@ -42,12 +40,8 @@ class SqlBatchHandler:
     def apply_many(self, parts: list[Part]) -> None:
         """Several partitions' batches in one transaction (one poll): the events in partition order, one
         partition after another, which is a delivery order the consumer could have seen anyway."""
-        relevant = self.relevant
-        events = [e for _, _, evs, _ in parts for e in evs if relevant is None or relevant(e)]
-        if self.lazy is not None and not events \
-                and all([self.lazy.skip(topic, partition, False) for topic, partition, _, _ in parts]):
-            return  # nothing to apply, and every position was stored less than `flush_s` ago
         with self.sessions.begin() as s:
+            events = [e for _, _, evs, _ in parts for e in evs if self.relevant is None or self.relevant(e)]
             fresh = self.tracker.first_time(s, (str(e.event_id) for e in events))
             todo = [e for e in events if str(e.event_id) in fresh]
             if todo:

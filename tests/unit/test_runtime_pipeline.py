@@ -13,16 +13,14 @@ from decimal import Decimal
 import pytest
 from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import RecordConflictError
-from sqlalchemy import MetaData
 from sqlalchemy.exc import OperationalError
 
 from shared.events import Event, encode, registry
 from shared.events.upstream import DepositCompleted
-from shared.runtime.db import Tracker, make_engine, session_factory, tracking_tables
 from shared.runtime.deadletter import Inbound
 from shared.runtime.errors import PermanentError
 from shared.runtime.eventstore import TrackingApplication, build_application
-from shared.runtime.handlers import EventSourcedBatchHandler, SqlBatchHandler
+from shared.runtime.handlers import EventSourcedBatchHandler
 from shared.runtime.pipeline import Pipeline
 from shared.runtime.settings import KafkaSettings
 from shared.runtime.streams import FaustDriver
@@ -242,26 +240,3 @@ async def test_an_event_sourced_handler_stores_positions_lazily_for_batches_with
     await driver.deliver(records([deposit("vip"), deposit("c4")], start=3))
     assert handler.position(TOPIC, 0) == 5 and folded == [["vip"]]  # stored with the effects
     app.close()
-
-
-async def test_a_sql_handler_stores_positions_lazily_for_batches_without_relevant_events(run, tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'lazy.db'}")
-    metadata = MetaData()
-    position, processed = tracking_tables(metadata)
-    metadata.create_all(engine)
-    sessions = session_factory(engine)
-    folded: list[list[str]] = []
-    handler = SqlBatchHandler(sessions, Tracker(position, processed, "lazy"),
-                              lambda s, events: folded.append([e.payload.customer_id for e in events]),
-                              relevant=lambda e: e.payload.customer_id == "vip")
-    driver, _, _ = run(handler)
-    await driver.deliver(records([deposit("c1"), deposit("c2")]))
-    assert handler.positions() == {(TOPIC, 0): 2}  # the first batch of a partition is stored
-    await driver.deliver(records([deposit("c3")], start=2))
-    assert handler.positions() == {(TOPIC, 0): 2}  # nothing relevant: no transaction, the position waits
-    await driver.deliver(records([deposit("vip"), deposit("c4")], start=3))
-    assert handler.positions() == {(TOPIC, 0): 5} and folded == [["vip"]]  # stored with the effects
-    handler.lazy._stored_at[(TOPIC, 0)] -= handler.lazy.flush_s  # (as if flush_s had passed)
-    await driver.deliver(records([deposit("c5")], start=5))
-    assert handler.positions() == {(TOPIC, 0): 6} and folded == [["vip"]]  # due: stored, nothing applied
-    engine.dispose()
