@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from services.campaigns.api.views import LogStream, campaign_log, history_entry
 from services.campaigns.bootstrap import bootstrap
 from services.campaigns.domain.campaign import outreach_request_id
 from services.campaigns.projections import queries as q
@@ -125,3 +126,36 @@ def test_any_order_in_batches_or_one_by_one_gives_the_same_rows(make):
             with c.sessions.begin() as s:
                 apply_tracking_facts(s, shuffled[j:j + size] + shuffled[j:j + 1])  # and a re-delivery
         assert rows(c, other) == expected, (i, size)
+
+
+def test_the_log_read_in_keyset_pages_is_the_log_read_at_once(make):
+    """The CSV export reads the target facts a page at a time and merges the campaign's steps in as it goes:
+    whatever the page size, the same rows in the same order as the whole log sorted at once (by time, a step
+    before a fact at the same instant)."""
+    c, cid = make("log_pages")
+    with c.sessions.begin() as s:
+        apply_tracking_facts(s, facts(cid))
+    c.app.close_campaign(cid, by="A", at=T0 + 2 * H, reason="manual")  # a step between the facts
+    events = c.app.history(cid)
+    with c.sessions() as s:
+        all_facts = q.target_log_rows(s, cid)
+    assert len(all_facts) > 10
+    steps = [{"at": h["at"], "action": h["event"], "by": h["by"], "customer_id": None,
+              "detail": h.get("status") or (str(h["audience_size"]) if h.get("audience_size") is not None else None)}
+             for h in map(history_entry, events)]
+    facts_rows = [{"at": f["at"].replace(tzinfo=UTC), "action": f["action"], "by": None,
+                   "customer_id": f["customer_id"], "detail": f["detail"]} for f in all_facts]
+    expected = sorted(steps + facts_rows, key=lambda r: (r["at"], r["customer_id"] is not None))
+    actions = [r["action"] for r in expected]
+    assert actions.index("closed") > actions.index("outreach_requested") and actions[-1] != "closed"
+    assert campaign_log(events, all_facts) == expected
+    for size in (1, 2, 3, 7, len(all_facts), len(all_facts) + 1):
+        log, got, after = LogStream(events), [], None
+        while True:
+            with c.sessions() as s:
+                page = q.target_log_rows(s, cid, limit=size, after=after)
+            got += log.take(page)
+            if len(page) < size:
+                break
+            after = (page[-1]["key"], page[-1]["customer_id"], page[-1]["action"])
+        assert got + log.rest() == expected, size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,15 +67,39 @@ def target_item(row: dict[str, Any], status: dict[str, Any] | None, sends: list[
 LOG_COLUMNS = ("at", "action", "by", "customer_id", "detail")
 
 
+class LogStream:
+    """The campaign's log, built in order from its steps (its history: who, when; a review's outcome, not its
+    comment) and the facts about its targets read in pages (`cp_target_log` in key order, which is time
+    order): by time, a step before a fact at the same instant. `take(page)` gives a page's facts with the steps
+    due before them; `rest()` the steps after the last fact. Only the steps are held, never all the facts."""
+
+    def __init__(self, events: list[Any]):
+        self.steps = sorted(({"at": aware(h["at"]), "action": h["event"], "by": h["by"], "customer_id": None,
+                              "detail": h.get("status") or (str(h["audience_size"])
+                                                            if h.get("audience_size") is not None else None)}
+                             for h in map(history_entry, events)), key=lambda r: r["at"])
+        self._next = 0
+
+    def take(self, facts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        out, steps = [], self.steps
+        for f in facts:
+            row = {"at": aware(f["at"]), "action": f["action"], "by": None, "customer_id": f["customer_id"],
+                   "detail": f["detail"]}
+            while self._next < len(steps) and steps[self._next]["at"] <= row["at"]:
+                out.append(steps[self._next])
+                self._next += 1
+            out.append(row)
+        return out
+
+    def rest(self) -> list[dict[str, Any]]:
+        out, self._next = self.steps[self._next:], len(self.steps)
+        return out
+
+
 def campaign_log(events: list[Any], facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The campaign's steps (who, when; a review's outcome, not its comment) and the facts about its targets, by
-    time (a step before a fact at the same instant)."""
-    steps = [{"at": aware(h["at"]), "action": h["event"], "by": h["by"], "customer_id": None,
-              "detail": h.get("status") or (str(h["audience_size"]) if h.get("audience_size") is not None else None)}
-             for h in map(history_entry, events)]
-    rows = [{"at": aware(f["at"]), "action": f["action"], "by": None, "customer_id": f["customer_id"],
-             "detail": f["detail"]} for f in facts]
-    return sorted(steps + rows, key=lambda r: (r["at"], r["customer_id"] is not None))
+    """The whole log of `LogStream` from facts read at once (the JSON route's first `limit` of them)."""
+    log = LogStream(events)
+    return log.take(facts) + log.rest()
 
 
 def csv_cell(value: Any) -> str:

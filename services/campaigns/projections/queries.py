@@ -271,10 +271,14 @@ def target_tracking(session: Session, campaign_id: str, customers: Sequence[str]
     return statuses, sends
 
 
-def target_log_rows(session: Session, campaign_id: str, *, limit: int | None = None) -> list[dict[str, Any]]:
-    """The facts about a campaign's targets, oldest first."""
-    q = (select(target_log).where(target_log.c.campaign_id == campaign_id)
-         .order_by(target_log.c.key, target_log.c.customer_id, target_log.c.action))
+def target_log_rows(session: Session, campaign_id: str, *, limit: int | None = None,
+                    after: tuple[str, str, str] | None = None) -> list[dict[str, Any]]:
+    """The facts about a campaign's targets, oldest first (key order: business time, then id); `after`: those
+    past a row's (key, customer_id, action), a keyset page of its primary key."""
+    q = select(target_log).where(target_log.c.campaign_id == campaign_id)
+    if after is not None:
+        q = q.where(tuple_(target_log.c.key, target_log.c.customer_id, target_log.c.action) > tuple_(*after))
+    q = q.order_by(target_log.c.key, target_log.c.customer_id, target_log.c.action)
     if limit is not None:
         q = q.limit(limit)
     return [dict(r) for r in session.execute(q).mappings()]
