@@ -124,9 +124,11 @@ class EventSourcedBatchHandler:
 
 class LazyPosition:
     """Most records of a busy topic change nothing for a given handler (ordinary deposits, trades…). For a
-    batch of only those, storing the position is postponed (at most `flush_s`): re-reading such records
-    after a restart is a no-op, and it saves a transaction per batch. A batch with effects always stores
-    its position with them."""
+    batch of only those, storing the position is postponed: stored once per `flush_s` while such batches
+    keep coming, and the postponed one with the partition's next batch (nothing stores it on a timer: after a
+    partition's last records the stored position may stay behind them until more arrive). Re-reading such
+    records after a restart is a no-op, and it saves a transaction per batch. A batch with effects always
+    stores its position with them. The group's committed offsets follow every batch all the same."""
 
     flush_s = 5.0
 

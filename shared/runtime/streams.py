@@ -197,8 +197,8 @@ async def align_group_offsets(kafka: KafkaSettings, group: str, topic_names: Seq
     """Rewind the group's committed offsets to the positions stored with the effects, before faust joins.
 
     faust resumes from the group's committed offsets. Those are ahead of the stored positions when the
-    stores were emptied (a rebuild: new databases replay the topics from the start), and by a few seconds
-    of records when a handler stores its position lazily (`handlers.LazyPosition`: records that change
+    stores were emptied (a rebuild: new databases replay the topics from the start), and by the records
+    since a handler last stored its position when it stores it lazily (`handlers.LazyPosition`: records that change
     nothing for it); the group is rewound so that nothing is skipped. Positions ahead of the committed
     offsets need nothing: the pipeline skips records below its stored positions.
     """
