@@ -313,6 +313,9 @@ async def main_async(args: argparse.Namespace) -> int:
         await stop.wait()
         for t in [*tasks, watch]:
             t.cancel()
+        # let them end (the demo platform stops its producer): cancelled again by asyncio.run's own clean-up
+        # instead, its producer was left open ("Unclosed AIOKafkaProducer" at every Ctrl-C)
+        await asyncio.gather(*tasks, watch, return_exceptions=True)
         return 0
     finally:
         for t in side:
