@@ -1,7 +1,8 @@
 """Topic handlers.
 
 - `customers` (group `whale-assignment-customers`): crm.customer.events -> the `asg_customer` read model
-  (which customers exist, their channel, regions, language and stage) for validating assignments.
+  (which customers exist, their channel, regions, language and stage) for validating assignments, and
+  `asg_customer_segment` (their saved segments now: re-routing a reclaimed customer matches them).
 - `routing` (group `whale-assignment-routing`): crm.customer.events (`customer_registered`),
   crm.tasks.events (`follow_up_recorded`) and crm.usercrm.events (`owner_change_confirmed`: the platform
   completed a client/lead owner change) -> aggregates, saved with the Kafka position in one event-store
@@ -17,7 +18,12 @@ from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.orm import Session
 
 from shared.events import Event
-from shared.events.crm_customer import CustomerOnboarded, RegionsChanged, StageChanged
+from shared.events.crm_customer import (
+    CustomerOnboarded,
+    RegionsChanged,
+    SegmentMembershipChanged,
+    StageChanged,
+)
 from shared.runtime.handlers import EventSourcedBatchHandler
 from shared.runtime.logging import get_logger
 from shared.runtime.sqlrows import dialect_insert, insert_ignore
@@ -38,11 +44,14 @@ def apply_customer_events(session: Session, events: list[Event]) -> None:
       written with one executemany update;
     - customers known only from a regions or stage change get a bare row first (one multi-row insert);
     - stage: the latest fact per customer by its own timestamp (ties: the later delivered), one executemany
-      update that only overwrites an older stage."""
+      update that only overwrites an older stage;
+    - segments: the latest membership per (customer, segment) by its `as_of` (ties: the later delivered), one
+      multi-row upsert that only overwrites an older one."""
     c = t.customers
     registered: dict[str, dict[str, Any]] = {}
     regions: dict[str, dict[str, Any]] = {}
     stages: dict[str, dict[str, Any]] = {}
+    memberships: dict[tuple[str, str], dict[str, Any]] = {}
     for ev in events:
         p = ev.payload
         if isinstance(p, CustomerOnboarded):
@@ -64,6 +73,13 @@ def apply_customer_events(session: Session, events: list[Event]) -> None:
             cur = stages.get(p.customer_id)
             if cur is None or at >= cur["at"]:
                 stages[p.customer_id] = {"cid": p.customer_id, "stage": p.to_stage.value, "at": at}
+        elif isinstance(p, SegmentMembershipChanged):
+            at = utc(p.as_of)
+            cur = memberships.get((p.customer_id, p.segment_id))
+            if cur is None or at >= cur["as_of"]:
+                memberships[(p.customer_id, p.segment_id)] = {"customer_id": p.customer_id,
+                                                              "segment_id": p.segment_id, "member": p.member,
+                                                              "as_of": at}
     bare = [{"customer_id": cid} for cid in dict.fromkeys([*regions, *stages]) if cid not in registered]
     insert_ignore(session, c, bare, ["customer_id"])
     _upsert_registered(session, list(registered.values()))
@@ -77,6 +93,19 @@ def apply_customer_events(session: Session, events: list[Event]) -> None:
             or_(c.c.stage_changed_at.is_(None), c.c.stage_changed_at <= bindparam("at")),
         ).values(stage=bindparam("stage"), stage_changed_at=bindparam("at"))
             .execution_options(synchronize_session=False), list(stages.values()))
+    _upsert_memberships(session, list(memberships.values()))
+
+
+def _upsert_memberships(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    m = t.customer_segments
+    stmt = dialect_insert(session, m)
+    stmt = stmt.on_conflict_do_update(index_elements=["customer_id", "segment_id"],
+                                      set_={"member": stmt.excluded.member, "as_of": stmt.excluded.as_of},
+                                      where=m.c.as_of <= stmt.excluded.as_of)
+    for i in range(0, len(rows), 1000):
+        session.execute(stmt, rows[i:i + 1000])
 
 
 def _upsert_registered(session: Session, rows: list[dict[str, Any]]) -> None:

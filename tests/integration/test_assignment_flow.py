@@ -24,7 +24,7 @@ from services.assignment.domain.model import Manager
 from services.assignment.projections import tables as t
 from services.assignment.settings import AssignmentSettings
 from shared.events import registry, topics
-from shared.events.crm_customer import CustomerOnboarded
+from shared.events.crm_customer import CustomerOnboarded, SegmentMembershipChanged
 from shared.events.crm_tasks import FollowUpRecorded
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer
@@ -91,6 +91,11 @@ class TopicReader:
                 and all(r["payload"].get(k) == v for k, v in match.items())]
 
 
+def membership(cid, segment_id, member, hours):
+    return registry.envelope(SegmentMembershipChanged(segment_id=segment_id, customer_id=cid, member=member,
+                                                      as_of=T0 + timedelta(hours=hours)), producer="test")
+
+
 def registered(cid, **kw):
     return registry.envelope(CustomerOnboarded(customer_id=cid, registered_at=T0, channel=kw.pop("channel", "organic"),
                                                **kw), producer="customer-test", correlation_id=f"corr-{cid}")
@@ -130,6 +135,15 @@ async def test_registration_to_assignment_follow_up_reclaim_and_resignation(kafk
             ])
             await producer.send_raw(customer_topic, b"{not json", key=b"c-bad")
             await producer.publish(registered("c-hk1", active_region="HK", language="zh-HK"))  # new id, same customer
+            # saved segments now (re-routing matches them): c-hk1 left VIP after entering it, the older fact
+            # delivered last; c-sg entered GOLD
+            await producer.publish_many([membership("c-hk1", "VIP", False, 2), membership("c-hk1", "VIP", True, 1),
+                                         membership("c-sg", "GOLD", True, 1)])
+
+            def segments_known():
+                facts = svc.reclaimer.directory.routing_facts(["c-hk1", "c-sg"])
+                return [facts.get(c, {}).get("segments") for c in ("c-hk1", "c-sg")] == [[], ["GOLD"]]
+            await poll(segments_known, timeout=30, message="the segment memberships in the directory")
 
             async def assigned_out():
                 await out.read()
@@ -227,6 +241,7 @@ async def test_registration_to_assignment_follow_up_reclaim_and_resignation(kafk
         expected = dump(svc)
         with svc.sessions.begin() as s:
             s.execute(delete(t.customers))
+            s.execute(delete(t.customer_segments))
             for table in (t.consumer_position, t.processed_event):
                 s.execute(delete(table).where(table.c.consumer == "assignment-customers"))
         assert await asyncio.to_thread(svc.rebuild_read_model) > 0
@@ -237,13 +252,14 @@ async def test_registration_to_assignment_follow_up_reclaim_and_resignation(kafk
                 assert [k for k in expected if got[k] != expected[k]] == []
                 return True
             await poll(identical, timeout=30, message="replayed read model identical")
-        assert expected["asg_customer"] and expected["asg_history"]
+        assert expected["asg_customer"] and expected["asg_history"] and len(expected["asg_customer_segment"]) == 2
 
 
 def dump(container) -> dict:
     with container.sessions() as s:
         return {tbl.name: sorted(tuple(str(v) for v in row) for row in s.execute(select(tbl)))
-                for tbl in (t.customers, t.assignments, t.history, t.managers, t.teams, t.rules, t.rule_versions)}
+                for tbl in (t.customers, t.customer_segments, t.assignments, t.history, t.managers, t.teams, t.rules,
+                            t.rule_versions)}
 
 
 async def test_expiry_is_computed_from_the_team_protection_days(kafka_settings, pg_database, poll):

@@ -5,12 +5,17 @@ the losing team's pool, replay."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from services.assignment.consumers import apply_customer_events
 from services.assignment.domain.errors import Invalid
 from services.assignment.domain.rules import CustomerFacts, Rule, TeamView, reroute
 from services.assignment.projections import tables as t
+from shared.events import registry
+from shared.events.crm_customer import SegmentMembershipChanged
 from tests.unit import test_assignment_commands as base
 from tests.unit.test_assignment_commands import ADMIN, T0, add_customers, load, published, slots
 from tests.unit.test_assignment_rules import cand
@@ -141,3 +146,34 @@ def test_a_team_edit_switches_the_policy_and_the_rebuild_gives_the_same_rows(svc
     assert svc.rebuild_read_model() > 0
     assert dump() == before
     assert ("T1", "reroute") in {(r[0], r[4]) for r in before["asg_team"]}
+
+
+def membership(customer_id: str, segment_id: str, member: bool, hours: int):
+    payload = SegmentMembershipChanged(segment_id=segment_id, customer_id=customer_id, member=member,
+                                       as_of=T0 + timedelta(hours=hours))
+    return registry.decode(registry.envelope(payload, producer="test").model_dump(mode="json"))
+
+
+def test_reroute_matches_the_segments_the_customer_is_in_now(svc, clock):
+    """A reclaimed customer is routed again with its segments as they are now (the customer service's
+    membership facts), not those of its registration: c1 entered VIP after it was assigned, c2 entered and
+    left it (the older fact delivered last changes nothing), c3 has no membership known (its slot's stand)."""
+    svc.admin.create_team(ADMIN, team_id="T2", name="VIP desk", leader_id=None, protection_days=7, at=T0)
+    svc.admin.create_manager(ADMIN, manager_id="m3", name="Manager m3", position="AM", team_id="T2",
+                             regions=["HK"], languages=["zh"], capacity=10, referral_code=None, at=T0)
+    org(svc, policy="reroute")
+    svc.admin.save_rule(ADMIN, "vip", {"position": 0, "team_id": "T2", "segments": ["VIP"]}, T0)
+    add_customers(svc, ["c3"])
+    svc.assigner.assign(ADMIN, ["c3"], "m1")
+    left, entered = membership("c2", "VIP", False, 2), membership("c2", "VIP", True, 1)
+    for batch in ([membership("c1", "VIP", True, 1), membership("c1", "OTHER", False, 1), left], [entered]):
+        with svc.sessions.begin() as s:
+            apply_customer_events(s, batch)
+    with svc.sessions.begin() as s:  # a re-delivery changes nothing
+        apply_customer_events(s, [left, entered])
+    facts = svc.reclaimer.directory.routing_facts(["c1", "c2", "c3"])
+    assert (facts["c1"]["segments"], facts["c2"]["segments"], "segments" in facts["c3"]) == (["VIP"], [], False)
+    assert expire(svc, clock) == 3
+    assert slots(svc) == {("c1", "*"): "m3", ("c2", "*"): "m2", ("c3", "*"): "m2"}
+    assert (why(svc, "c1")["rule_id"], why(svc, "c2")["rule_id"]) == ("vip", "r")
+    assert why(svc, "c1")["inputs"]["segments"] == ["VIP"]

@@ -34,12 +34,22 @@ class Directory:
         return found
 
     def routing_facts(self, customer_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """What the rules look at, per known customer (channel, regions, language)."""
-        c = t.customers.c
+        """What the rules look at, per known customer (channel, regions, language), and `segments`: the saved
+        segments it is in now, for a customer with any membership known (none known: not given, so the
+        segments its slot was routed with stand)."""
+        c, m = t.customers.c, t.customer_segments.c
+        ids = list(customer_ids)
         with self.sessions() as s:
             rows = s.execute(select(c.customer_id, c.channel, c.user_region, c.active_region, c.language)
-                             .where(c.customer_id.in_(list(customer_ids)))).mappings()
-            return {r["customer_id"]: dict(r) for r in rows}
+                             .where(c.customer_id.in_(ids))).mappings()
+            facts = {r["customer_id"]: dict(r) for r in rows}
+            for cid, segment_id, member in s.execute(select(m.customer_id, m.segment_id, m.member)
+                                                     .where(m.customer_id.in_(ids))
+                                                     .order_by(m.customer_id, m.segment_id)):
+                segments = facts.setdefault(cid, {"customer_id": cid}).setdefault("segments", [])
+                if member:
+                    segments.append(segment_id)
+            return facts
 
     def holdings(self, manager_id: str, limit: int = 1000, after: str | None = None) -> list[str]:
         """Customers with at least one slot held by the manager (keyset-paginated by customer id)."""

@@ -118,6 +118,17 @@ customers = Table(
     Column("stage_changed_at", DateTime(timezone=True)),
 )
 
+# the customers' saved segments (crm.customer.segment_membership_changed): the latest `as_of` per (customer,
+# segment), a left segment kept as member=false so that an older "entered" delivered later changes nothing.
+# Re-routing a reclaimed customer matches the rules' segments against these, not those of its registration.
+customer_segments = Table(
+    "asg_customer_segment", metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("segment_id", String(64), primary_key=True),
+    Column("member", Boolean, nullable=False),
+    Column("as_of", DateTime(timezone=True), nullable=False),
+)
+
 # customers queued in a team's pool (a rule with `allocation: team_pool`), until an assignment or a merge
 team_pool = Table(
     "asg_team_pool", metadata,
