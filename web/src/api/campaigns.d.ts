@@ -221,7 +221,10 @@ export interface paths {
         };
         /**
          * Campaign Audit Log Csv
-         * @description The campaign's log (`GET /campaigns/{id}/log`), all of it, as CSV (each export is an audit record).
+         * @description The campaign's log (`GET /campaigns/{id}/log`), all of it, as CSV (each export is an audit record). The
+         *     facts are read and written a page at a time (`LOG_PAGE`, keyset on their key): a campaign of 100,000 targets
+         *     logs several facts per target, never held at once. Facts recorded while the export runs are in it if they
+         *     sort after the page being read.
          */
         get: operations["campaign_audit_log_csv_campaigns__campaign_id__log_csv_get"];
         put?: never;
