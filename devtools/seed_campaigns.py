@@ -21,7 +21,7 @@ def plan(hour: datetime) -> dict[str, object]:
             "end_at": (hour + timedelta(hours=1)).isoformat(),
             "audience": {"stages": ["pending_funding"], "team_ids": [TEAM]}, "distribution": "round_robin",
             "team_id": TEAM, "channels": ["phone", "in_app"], "metrics": ["funded", "net_deposits"],
-            "attribution_window_days": 14,
+            "attribution_window_days": 14, "control_pct": 10,  # a 10% hold-out: the evaluation's control group
             "messages": [{"channel": "in_app", "template_id": "first-deposit-1", "subject": "Your first deposit",
                           "body": "Your account is open: make your first deposit in the app to start trading."}]}
 

@@ -74,10 +74,12 @@ class CampaignsApplication(TrackingApplication):
         return self._command(campaign_id, lambda c: c.review(by=by, level=level, approve=approve, comment=comment,
                                                              at=at, policy=self.policy))[0]
 
-    def start_campaign(self, campaign_id: str, *, by: str | None, at: datetime, targets: Sequence[Target]) -> tuple[Campaign, bool]:
-        campaign, started = self._command(campaign_id, lambda c: c.start(by=by, at=at, targets=targets))
+    def start_campaign(self, campaign_id: str, *, by: str | None, at: datetime, targets: Sequence[Target],
+                       control: Sequence[str] = ()) -> tuple[Campaign, bool]:
+        campaign, started = self._command(campaign_id, lambda c: c.start(by=by, at=at, targets=targets,
+                                                                         control=control))
         if started:
-            log.info("campaign_started", campaign_id=campaign_id, audience_size=len(targets))
+            log.info("campaign_started", campaign_id=campaign_id, audience_size=len(targets), held_out=len(control))
         return campaign, started
 
     def request_outreach(self, campaign_id: str, *, customers: Sequence[str], at: datetime) -> bool:

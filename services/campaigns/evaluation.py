@@ -9,8 +9,12 @@ window); incremental assets (total assets at the window's end, or now, minus at 
 latest snapshot at or before the bound). The same figures by the target's manager, team and segment (the
 customer's lifecycle stage when the campaign started, from the milestones before it).
 
-Control group: the untargeted customers matching the campaign's audience filter now, within its creator's data
-scope (none for an audience of listed ids: nobody comparable is defined). Lift = the targets' per-customer
+Control group: with a hold-out (`control_pct`), the customers of the audience held out at the start (fixed then,
+`Campaign.ControlFrozen`, whatever they have done since): comparable with the targets by construction. Without
+one, the untargeted customers matching the campaign's audience filter now, within its creator's data scope (none
+for an audience of listed ids: nobody comparable is defined) — customers the filter has let in since the start,
+and it has let out those who moved on (a stage filter loses the control's converts), so that comparison is
+indicative only: its `kind` says which. Lift = the targets' per-customer
 figure minus the control's. The input-output ratio is the incremental assets attributable to the campaign (the
 targets' minus what the control's per-customer figure predicts for as many customers, or the targets' own
 without a control) per unit of the cost entered (`PUT /campaigns/{id}/cost`); currencies are not converted.
@@ -35,7 +39,7 @@ from shared.runtime.sqlrows import upsert
 from .domain.campaign import CLOSED, RUNNING
 from .projections import queries as q
 from .projections.facts import MILESTONES
-from .projections.tables import asset, campaign, cost, customer, funds, indicator, milestone, target
+from .projections.tables import asset, campaign, cost, customer, funds, holdout, indicator, milestone, target
 
 log = get_logger("campaigns.evaluation")
 KINDS = tuple(MILESTONES)  # account_opened, funded, first_trade
@@ -128,13 +132,20 @@ def target_figures(session: Session, campaign_id: str, start: datetime, end: dat
     return groups
 
 
-def control_figures(session: Session, campaign_id: str, audience: Mapping[str, Any], scope: q.DataScope,
+def control_figures(session: Session, campaign_id: str, plan: Mapping[str, Any], scope: q.DataScope,
                     start: datetime, end: datetime) -> dict[str, Any] | None:
-    """The untargeted customers matching the audience filter now, within the creator's scope (None for a list)."""
-    if audience.get("customer_ids") or audience.get("list_id"):
+    """The hold-out frozen at the start (`control_pct`), else the untargeted customers matching the audience
+    filter now, within the creator's scope (None for a list without a hold-out)."""
+    audience = plan["audience"]
+    if plan.get("control_pct"):
+        kind = "holdout"
+        population = select(holdout.c.customer_id).where(holdout.c.campaign_id == campaign_id)
+    elif audience.get("customer_ids") or audience.get("list_id"):
         return None
-    population = q.audience_select(audience, [scope], customer.c.customer_id).where(
-        customer.c.customer_id.not_in(select(target.c.customer_id).where(target.c.campaign_id == campaign_id)))
+    else:
+        kind = "untargeted_audience"
+        population = q.audience_select(audience, [scope], customer.c.customer_id).where(
+            customer.c.customer_id.not_in(select(target.c.customer_id).where(target.c.campaign_id == campaign_id)))
     size = int(session.scalar(select(func.count()).select_from(population.subquery())) or 0)
     hit = and_(milestone.c.customer_id.in_(population), milestone.c.at >= start, milestone.c.at <= end)
     per_kind = dict(session.execute(select(milestone.c.kind, func.count()).where(hit).group_by(milestone.c.kind))
@@ -143,7 +154,7 @@ def control_figures(session: Session, campaign_id: str, audience: Mapping[str, A
     net = session.scalar(select(func.sum(funds.c.amount)).where(
         funds.c.customer_id.in_(population), funds.c.occurred_at >= start, funds.c.occurred_at <= end))
     assets = _sum_assets(session, population, end) - _sum_assets(session, population, start)
-    return {"kind": "untargeted_audience", "size": size, **{k: int(per_kind.get(k, 0)) for k in KINDS},
+    return {"kind": kind, "size": size, **{k: int(per_kind.get(k, 0)) for k in KINDS},
             "converted": int(converted), "net_deposits": Decimal(net or 0), "incremental_assets": assets}
 
 
@@ -202,7 +213,7 @@ class Evaluator:
         bound = min(end, now)
         with self.sessions.begin() as s:
             groups = target_figures(s, campaign_id, start, bound)
-            control = control_figures(s, campaign_id, row["plan"]["audience"], scope, start, bound)
+            control = control_figures(s, campaign_id, row["plan"], scope, start, bound)
             spent = s.execute(select(cost).where(cost.c.campaign_id == campaign_id)).mappings().first()
             extra = {"window_start": start.isoformat(), "window_end": end.isoformat(),
                      **summary(groups[("campaign", "")], control, self.tracking(s, campaign_id), spent)}

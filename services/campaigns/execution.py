@@ -24,7 +24,7 @@ from shared.runtime.logging import get_logger
 
 from .application import CampaignsApplication
 from .domain.campaign import END_TIME, RUNNING, Campaign, message_channels
-from .domain.distribution import ASSIGNED_MANAGER, TEAM_QUEUE, Target, distribute
+from .domain.distribution import ASSIGNED_MANAGER, TEAM_QUEUE, Target, distribute, held_out
 from .projections import queries as q
 
 log = get_logger("campaigns.execution")
@@ -41,19 +41,26 @@ class Executor:
         self.app, self.sessions, self.clock = app, sessions, clock
         self.outreach_per_tick = outreach_per_tick
 
-    def targets(self, campaign: Campaign) -> list[Target]:
+    def targets(self, campaign: Campaign) -> tuple[list[Target], list[str]]:
+        """The audience now: its targets as the distribution chose, and the customers held out as the control
+        group (`control_pct` of them, by `held_out`), who are not targeted."""
         plan = campaign.plan
         method, team_id = plan["distribution"], plan.get("team_id")
         with self.sessions() as s:
             candidates = q.audience(s, plan["audience"], q.DataScope.of(campaign.scope))
             managers = (q.team_managers(s, team_id) if team_id and method not in (ASSIGNED_MANAGER, TEAM_QUEUE)
                         else [])
-        return distribute(method, candidates, team_id=team_id, managers=managers)
+        pct, cid = int(plan.get("control_pct") or 0), str(campaign.id)
+        control = sorted(c.customer_id for c in candidates if held_out(cid, c.customer_id, pct))
+        if control:
+            held = set(control)
+            candidates = [c for c in candidates if c.customer_id not in held]
+        return distribute(method, candidates, team_id=team_id, managers=managers), control
 
     def start(self, campaign_id: str, *, by: str | None, at: datetime | None = None) -> tuple[Campaign, bool]:
         campaign = self.app.get_campaign(campaign_id)
-        targets = self.targets(campaign) if campaign.status == "approved" else []
-        return self.app.start_campaign(campaign_id, by=by, at=at or self.clock(), targets=targets)
+        targets, control = self.targets(campaign) if campaign.status == "approved" else ([], [])
+        return self.app.start_campaign(campaign_id, by=by, at=at or self.clock(), targets=targets, control=control)
 
     def close(self, campaign_id: str, *, by: str | None, at: datetime, reason: str) -> tuple[Campaign, bool]:
         """Close, freezing the execution figures as the read model has them now."""

@@ -110,6 +110,10 @@ class CampaignPlan(Payload):
     channels: list[Channel] = Field(min_length=1, max_length=4)
     metrics: list[Metric] = Field(min_length=1, max_length=5)
     attribution_window_days: int = Field(ge=1, le=365, description="Days after a contact a conversion counts.")
+    control_pct: int = Field(default=0, ge=0, le=50,
+                             description="Hold-out control group: this percentage of the audience (each customer by a "
+                                         "hash of the campaign and customer ids, fixed at the start) is not targeted "
+                                         "and is what the evaluation compares the targets with; 0: no hold-out.")
     messages: list[ChannelMessage] = Field(
         default_factory=list, max_length=3,
         description="The text of each messaging channel (sms, email, in_app) among `channels`; a channel without "

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from devtools import seed_campaigns
 from services.campaigns.bootstrap import bootstrap
 from services.campaigns.outbox import CampaignOutboxMapper
 from services.campaigns.projections.audience import apply_audience_facts
+from services.campaigns.projections.tables import holdout
 from services.campaigns.settings import CampaignsSettings
 from shared.events import encode, registry
 from shared.events.crm_assignment import CustomerAssigned, CustomerUnassigned, ManagerChanged
@@ -251,7 +253,9 @@ async def test_the_demo_staff_plans_a_campaign_an_hour_that_a_peer_approves(clie
     assert body["status"] == "approved" and body["reviewed_by"] == seed_campaigns.PEER
     container.executor.run_once()  # the scheduler: its start time has come
     body = (await client.get(f"/campaigns/{campaign_id}", headers=LEAD_A)).json()
-    assert body["status"] == "running" and body["audience_size"] == 4  # C1..C4: pending funding, in T-HK
+    with container.sessions() as s:  # C1..C4: pending funding, in T-HK; 10% of the audience held out
+        held = s.scalar(select(func.count()).select_from(holdout).where(holdout.c.campaign_id == campaign_id))
+    assert body["status"] == "running" and body["audience_size"] + held == 4 and body["plan"]["control_pct"] == 10
 
 
 async def test_a_retried_create_with_its_idempotency_key_makes_one_campaign(client):

@@ -15,14 +15,17 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from services.campaigns import execution
 from services.campaigns.bootstrap import bootstrap
+from services.campaigns.domain.distribution import held_out
 from services.campaigns.projections.audience import apply_audience_facts
 from services.campaigns.projections.facts import apply_evaluation_facts
-from services.campaigns.projections.tables import asset, funds, milestone
+from services.campaigns.projections.tables import OWN_TABLES, asset, funds, holdout, milestone
 from services.campaigns.settings import CampaignsSettings
 from shared.events.crm_assignment import CustomerAssigned
 from shared.events.crm_customer import CustomerOnboarded, FundsMoved, StageChanged
 from shared.events.upstream import AssetSnapshotTaken
+from shared.runtime.projection import rebuild_from_store
 from tests.unit.test_campaigns_api import AUTH, LEAD_A, LEAD_B, LEAD_SG, MANAGER, T0, ev, facts, plan
 
 
@@ -188,3 +191,48 @@ async def test_indicators_cost_ratio_reports_and_exports(client, container):
     rows = list(csv.reader(io.StringIO((await client.get("/campaigns/reports.csv", params={"dimension": "team"},
                                                          headers=LEAD_A)).text)))
     assert rows[0][:3] == ["team", "campaigns", "targeted"] and rows[1][:3] == ["T-HK", "2", "6"]
+
+
+def test_the_hold_out_is_stable_proportionate_and_differs_between_campaigns():
+    ids = [f"C{i:05d}" for i in range(20_000)]
+    first = {c for c in ids if held_out("campaign-1", c, 10)}
+    assert first == {c for c in ids if held_out("campaign-1", c, 10)}  # every replica, every re-run
+    assert 1_800 <= len(first) <= 2_200  # 10% of them
+    assert not [c for c in ids if held_out("campaign-1", c, 0)]
+    assert first <= {c for c in ids if held_out("campaign-1", c, 20)}  # a larger share keeps the smaller one's
+    other = {c for c in ids if held_out("campaign-2", c, 10)}
+    assert 100 <= len(first & other) <= 300  # independent: about 10% of 10%
+
+
+@pytest.mark.asyncio
+async def test_a_hold_out_is_frozen_at_the_start_and_is_the_control_group(client, container, monkeypatch):
+    """With `control_pct`, the customers of the audience held out at the start are not targeted and are the
+    control group, whatever they do since: C1, held out, funds and stays in it; C9, who matches the filter only
+    after the start, is in no group (the filter's control would have taken C9 and lost C1)."""
+    monkeypatch.setattr(execution, "held_out", lambda campaign_id, customer_id, pct: customer_id == "C1")
+    r = await client.post("/campaigns", json=plan(control_pct=101), headers=LEAD_A)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "control_pct"
+    cid, started = await _started(client, control_pct=25)
+    assert started["audience_size"] == 3
+    s = T0.__class__.fromisoformat(started["started_at"])
+    with container.sessions.begin() as session:
+        apply_audience_facts(session, outcome(s))
+        apply_evaluation_facts(session, outcome(s))
+    targets = (await client.get(f"/campaigns/{cid}/targets", headers=LEAD_A)).json()["items"]
+    assert sorted(t["customer_id"] for t in targets) == ["C2", "C3", "C4"]
+    log = (await client.get(f"/campaigns/{cid}/log", headers=LEAD_A)).json()["items"]
+    assert [(e["action"], e["detail"]) for e in log if e["action"] in ("targets_frozen", "control_frozen")] == [
+        ("targets_frozen", "3"), ("control_frozen", "1")]
+    assert container.evaluator.refresh(cid, s + timedelta(days=2))  # (the facts are after the real clock's now)
+    got = (await client.get(f"/campaigns/{cid}/indicators", headers=LEAD_A)).json()
+    assert (got["targeted"], got["funded"], got["converted"], Decimal(got["net_deposits"])) == (3, 1, 1, 500)
+    control = got["figures"]["control"]
+    assert (control["kind"], control["size"], control["funded"], control["converted"]) == ("holdout", 1, 1, 1)
+    assert Decimal(control["net_deposits"]) == 800 and Decimal(control["incremental_assets"]) == 800
+    with container.sessions() as session:
+        held = sorted(map(tuple, session.execute(select(holdout)).all()))
+    assert held == [(cid, "C1")]
+    # the campaign tables replayed from the store (the store part of `rebuild_read_model`): the same hold-out
+    assert rebuild_from_store(container.app, container.sessions, list(OWN_TABLES), container.app.read_model) > 0
+    with container.sessions() as session:
+        assert sorted(map(tuple, session.execute(select(holdout)).all())) == held

@@ -162,8 +162,10 @@ class Indicators(Figures):
     name: str
     status: CampaignStatus
     computed_at: datetime
-    figures: dict[str, Any] = Field(description="window_start, window_end; control (the untargeted customers "
-                                                "matching the audience filter, null for a list of ids); lift "
+    figures: dict[str, Any] = Field(description="window_start, window_end; control (`kind` holdout: the customers "
+                                                "held out at the start by the plan's control_pct; else "
+                                                "untargeted_audience: the untargeted customers matching the audience "
+                                                "filter now, null for a list of ids); lift "
                                                 "per customer; tracking (contacted, reached, …; null until "
                                                 "tracked); cost; attributable_assets; input_output_ratio; "
                                                 "cost_per_conversion.")

@@ -10,7 +10,8 @@ from ..domain.campaign import Campaign
 
 HISTORY_NAMES = {Campaign.Created: "created", Campaign.Updated: "updated", Campaign.Submitted: "submitted",
                  Campaign.Approved: "approved", Campaign.Rejected: "rejected", Campaign.Started: "started",
-                 Campaign.TargetsFrozen: "targets_frozen", Campaign.Closed: "closed",
+                 Campaign.TargetsFrozen: "targets_frozen", Campaign.ControlFrozen: "control_frozen",
+                 Campaign.Closed: "closed",
                  Campaign.CostRecorded: "cost_recorded", Campaign.OutreachRequested: "outreach_requested"}
 
 
@@ -42,6 +43,8 @@ def history_entry(ev: Any) -> dict[str, Any]:
         entry["audience_size"] = ev.audience_size
     if isinstance(ev, Campaign.TargetsFrozen):
         entry["audience_size"] = len(ev.targets)
+    if isinstance(ev, Campaign.ControlFrozen):
+        entry["audience_size"] = len(ev.customers)
     if isinstance(ev, Campaign.OutreachRequested):
         entry["audience_size"] = len(ev.customers)
     return entry

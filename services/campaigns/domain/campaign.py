@@ -25,6 +25,7 @@ DRAFT, IN_REVIEW, APPROVED, REJECTED, RUNNING, CLOSED = ("draft", "in_review", "
                                                          "closed")
 EDITABLE = (DRAFT, IN_REVIEW, APPROVED, REJECTED)
 CHUNK = 1000  # targets per frozen-targets event (each maps to that many follow-up requests)
+CONTROL_CHUNK = 5000  # hold-out customer ids per frozen-control event (nothing is published for them)
 END_TIME, MANUAL = "end_time", "manual"
 
 
@@ -150,9 +151,10 @@ class Campaign(Aggregate):
         self.authors = []
 
     # ------------------------------------------------------------------------------------ execution
-    def start(self, *, by: str | None, at: datetime, targets: Sequence[Target]) -> bool:
-        """Freeze the audience (`targets`, as the distribution chose) and start. False if already running or
-        closed (a start decided twice: the second one changes nothing)."""
+    def start(self, *, by: str | None, at: datetime, targets: Sequence[Target], control: Sequence[str] = ()) -> bool:
+        """Freeze the audience (`targets`, as the distribution chose; `control`: the customers of the audience held
+        out as the control group, not targeted) and start. False if already running or closed (a start decided
+        twice: the second one changes nothing)."""
         if self.status in (RUNNING, CLOSED):
             return False
         if self.status != APPROVED:
@@ -163,6 +165,9 @@ class Campaign(Aggregate):
         self._started(by=by, at=at, audience_size=len(rows))
         for i in range(0, len(rows), CHUNK):
             self._targets_frozen(chunk=i // CHUNK, targets=rows[i:i + CHUNK], at=at)
+        held = sorted(control)
+        for i in range(0, len(held), CONTROL_CHUNK):
+            self._control_frozen(chunk=i // CONTROL_CHUNK, customers=held[i:i + CONTROL_CHUNK], at=at)
         return True
 
     @event("Started")
@@ -173,6 +178,10 @@ class Campaign(Aggregate):
     @event("TargetsFrozen")
     def _targets_frozen(self, *, chunk: int, targets: list[list[str | None]], at: datetime) -> None:
         pass  # the targets live in the read model (campaign_target) and on the topic, not in memory
+
+    @event("ControlFrozen")
+    def _control_frozen(self, *, chunk: int, customers: list[str], at: datetime) -> None:
+        pass  # the hold-out lives in the read model (cp_control) for the evaluation
 
     def request_outreach(self, *, customers: Sequence[str], at: datetime) -> bool:
         """Send the plan's messages to the next targets (customer ids after `outreach_after`, ascending). Only

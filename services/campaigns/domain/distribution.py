@@ -3,6 +3,7 @@ managers in id order), so a start decided twice (two replicas) gives the same ow
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,16 @@ class ManagerLoad:
 
 
 Target = tuple[str, str | None, str | None]  # (customer id, manager id or None for the queue, team id)
+
+
+def held_out(campaign_id: str, customer_id: str, pct: int) -> bool:
+    """Whether the customer is in the campaign's hold-out control group (`control_pct`): a stable hash of the two
+    ids below `pct` out of 10,000 hundredths, so every replica and every re-run decides the same, and a
+    customer's chance is the same in every campaign yet independent from one campaign to the next."""
+    if pct <= 0:
+        return False
+    digest = hashlib.sha256(f"{campaign_id}:{customer_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 10_000 < pct * 100
 
 
 def distribute(method: str, customers: Sequence[Candidate], *, team_id: str | None,

@@ -19,7 +19,7 @@ from shared.runtime.sqlrows import insert_ignore, insert_rows, upsert
 
 from ..domain.campaign import CLOSED, IN_REVIEW, RUNNING, Campaign, as_time, follow_up_id, outreach_request_id
 from .audience import stamp
-from .tables import campaign, cost, outreach, target, target_log, target_status
+from .tables import campaign, cost, holdout, outreach, target, target_log, target_status
 
 Row = dict[str, Any]
 
@@ -89,6 +89,7 @@ FOLDS: dict[type, Callable[[Row | None, Any], Row]] = {
     Campaign.Rejected: _reviewed("rejected"),
     Campaign.Started: _started,
     Campaign.TargetsFrozen: _frozen,
+    Campaign.ControlFrozen: _frozen,
     Campaign.Closed: _closed,
     Campaign.CostRecorded: _same,
     Campaign.OutreachRequested: _frozen,
@@ -118,6 +119,9 @@ def fold(session: Session, events: list[Any]) -> None:
     for ev in mine:  # each event's targets / outreach written as soon as they are rows (see `_targets`)
         if isinstance(ev, Campaign.TargetsFrozen):
             _targets(session, str(ev.originator_id), ev.targets)
+        elif isinstance(ev, Campaign.ControlFrozen):
+            insert_rows(session, holdout, [{"campaign_id": str(ev.originator_id), "customer_id": c}
+                                           for c in ev.customers], ignore=["campaign_id", "customer_id"])
         elif isinstance(ev, Campaign.OutreachRequested):
             _outreach(session, str(ev.originator_id), ev)
 

@@ -64,6 +64,12 @@ target = Table(
     Column("team_id", String(64), nullable=True),
 )
 
+holdout = Table(  # a campaign's hold-out control group (Campaign.ControlFrozen): not targeted, compared with
+    "cp_control", metadata,
+    Column("campaign_id", String(36), primary_key=True),
+    Column("customer_id", String(64), primary_key=True),
+)
+
 cost = Table(  # the latest cost entered for a campaign (Campaign.CostRecorded)
     "cp_campaign_cost", metadata,
     Column("campaign_id", String(36), primary_key=True),
@@ -265,5 +271,5 @@ list_reject = Table(  # row, field, reason: never a value of the file
 
 position_table, processed_table = tracking_tables(metadata)
 
-OWN_TABLES = (campaign, target, cost, target_status, outreach, target_log)
+OWN_TABLES = (campaign, target, holdout, cost, target_status, outreach, target_log)
 CONSUMER_TABLES = (customer, customer_tag, segment_member, owner, manager, milestone, funds, asset)

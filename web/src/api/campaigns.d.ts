@@ -703,6 +703,12 @@ export interface components {
             audience: components["schemas"]["AudienceFilter"];
             /** Channels */
             channels: components["schemas"]["Channel"][];
+            /**
+             * Control Pct
+             * @description Hold-out control group: this percentage of the audience (each customer by a hash of the campaign and customer ids, fixed at the start) is not targeted and is what the evaluation compares the targets with; 0: no hold-out.
+             * @default 0
+             */
+            control_pct: number;
             distribution: components["schemas"]["DistributionMethod"];
             /**
              * End At
@@ -977,7 +983,7 @@ export interface components {
             converted: number;
             /**
              * Figures
-             * @description window_start, window_end; control (the untargeted customers matching the audience filter, null for a list of ids); lift per customer; tracking (contacted, reached, …; null until tracked); cost; attributable_assets; input_output_ratio; cost_per_conversion.
+             * @description window_start, window_end; control (`kind` holdout: the customers held out at the start by the plan's control_pct; else untargeted_audience: the untargeted customers matching the audience filter now, null for a list of ids); lift per customer; tracking (contacted, reached, …; null until tracked); cost; attributable_assets; input_output_ratio; cost_per_conversion.
              */
             figures: {
                 [key: string]: unknown;
@@ -1061,6 +1067,12 @@ export interface components {
             audience: components["schemas"]["AudienceBody"];
             /** Channels */
             channels: components["schemas"]["Channel"][];
+            /**
+             * Control Pct
+             * @description Hold-out control group: this percentage of the audience (each customer by a hash of the campaign and customer ids, fixed at the start) is not targeted and is what the evaluation compares the targets with; 0: no hold-out.
+             * @default 0
+             */
+            control_pct: number;
             distribution: components["schemas"]["DistributionMethod"];
             /**
              * End At

@@ -46,6 +46,7 @@ export function CampaignDrawer({ campaignId, onClose }: { campaignId: string | n
               { key: "channels", label: t("campaigns.f.channels"), children: c.plan.channels.map((x) => t(`campaigns.channel.${x}` as MessageKey)).join(", ") },
               { key: "metrics", label: t("campaigns.f.metrics"), children: `${c.plan.metrics.map((x) => t(`campaigns.metric.${x}` as MessageKey)).join(", ")} · ${c.plan.attribution_window_days}` },
               { key: "audience", label: t("campaigns.col.audience"), children: c.audience_size ?? "—" },
+              ...(c.plan.control_pct ? [{ key: "control", label: t("campaigns.f.control"), children: `${c.plan.control_pct}%` }] : []),
               { key: "by", label: t("campaigns.col.createdBy"), children: c.created_by },
             ]} />
             {act.isError && <ProblemAlert error={act.error} />}

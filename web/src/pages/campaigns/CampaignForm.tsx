@@ -27,7 +27,7 @@ export function CampaignForm({ open, onClose, onCreated }: { open: boolean; onCl
     <Drawer open={open} onClose={onClose} title={t("campaigns.new")} width={560} destroyOnHidden
       extra={<Button type="primary" loading={create.isPending} onClick={() => form.submit()} data-testid="campaign-save">{t("common.save")}</Button>}>
       <Form<PlanValues> form={form} layout="vertical" name="campaign" onFinish={(v) => create.mutate(v)}
-        initialValues={{ distribution: "assigned_manager", channels: ["phone"], metrics: ["funded"], attribution_window_days: 30 }}>
+        initialValues={{ distribution: "assigned_manager", channels: ["phone"], metrics: ["funded"], attribution_window_days: 30, control_pct: 0 }}>
         <Form.Item name="name" label={t("campaigns.f.name")} rules={[{ required: true, whitespace: true, message: t("common.required") }, { max: 200 }]}>
           <Input />
         </Form.Item>
@@ -84,6 +84,10 @@ export function CampaignForm({ open, onClose, onCreated }: { open: boolean; onCl
         </Form.Item>
         <Form.Item name="attribution_window_days" label={t("campaigns.f.window")} rules={[{ required: true, type: "integer", min: 1, max: 365 }]}>
           <InputNumber min={1} max={365} />
+        </Form.Item>
+        <Form.Item name="control_pct" label={t("campaigns.f.control")} extra={t("campaigns.f.controlHelp")}
+          rules={[{ type: "integer", min: 0, max: 50 }]}>
+          <InputNumber min={0} max={50} addonAfter="%" />
         </Form.Item>
         {create.isError && <ProblemAlert error={create.error} />}
       </Form>

@@ -27,6 +27,7 @@ describe("campaign plan", () => {
     expect(planFrom(base)).toMatchObject({ name: "Push", purpose: null, team_id: "T-HK", start_at: "2026-12-01T09:00:00.000Z",
       audience: { stages: ["funded"], tags: ["vip"] } });
     expect(planFrom({ ...base, customer_ids: "C9\nC8" }).audience).toEqual({ customer_ids: ["C9", "C8"] });
+    expect([planFrom(base).control_pct, planFrom({ ...base, control_pct: 10 }).control_pct]).toEqual([0, 10]); // the hold-out
     expect(planFrom({ ...base, segment_id: "seg1" }).audience).toEqual({ stages: ["funded"], tags: ["vip"], segment_id: "seg1" });
     expect(planFrom({ ...base, segment_id: "seg1", customer_ids: "C9" }).audience).toEqual({ customer_ids: ["C9"] });
     expect(endAfterStart(start, start)).toBe(false);

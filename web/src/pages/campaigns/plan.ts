@@ -18,6 +18,8 @@ export interface PlanValues {
   channels: Plan["channels"];
   metrics: Plan["metrics"];
   attribution_window_days: number;
+  /** hold-out control group: this percentage of the audience is not targeted (0-50) */
+  control_pct?: number;
 }
 
 /** The end after the start (both given). */
@@ -45,5 +47,6 @@ export function planFrom(v: PlanValues): Plan {
     channels: v.channels,
     metrics: v.metrics,
     attribution_window_days: v.attribution_window_days,
+    control_pct: v.control_pct ?? 0,
   };
 }
