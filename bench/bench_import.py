@@ -192,8 +192,10 @@ async def main(ctx: BenchContext) -> list[dict]:
     pg_cpu = sum(c for c, _ in backends.values())
     pg_rss = max((m for _, m in backends.values()), default=0.0)
     load = os.getloadavg()[0]
+    budget = 300 * n / 750_000  # the target, 750,000 rows within 300 s, at the rate it asks (2,500 rows/s)
     note = (f"{n:,} rows ({size_mb:.0f} MB CSV, {bad:,} invalid), generated in {gen_s:.1f} s; load average "
-            f"{load:.1f} on this shared 2-core machine at the end; target: visible within 300 s")
+            f"{load:.1f} on this shared 2-core machine at the end; target: 750,000 rows visible within 300 s, "
+            f"{budget:,.0f} s for these {n:,}")
     if visible_s is None:  # stopped at the deadline: what was visible by then, and the rate it implies
         elapsed = time.perf_counter() - start
         rate = total / max(elapsed - uploaded, 1e-9)
@@ -217,7 +219,7 @@ async def main(ctx: BenchContext) -> list[dict]:
     rows += [
         {"benchmark": "import", "metric": "upload → every accepted row visible in GET /customers/counts",
          "value": visible_s, "unit": "s", "note": f"{job['accepted']:,} accepted, {job['rejected']:,} rejected; "
-                                                   + ("target met" if visible_s <= 300 else "TARGET MISSED") + "; " + note},
+                                                   + ("target met" if visible_s <= budget else "TARGET MISSED") + "; " + note},
         {"benchmark": "import", "metric": "CPU per accepted row: customer service + its PostgreSQL backends",
          "value": (svc_cpu - cpu_before + pg_cpu) / max(job["accepted"], 1) * 1000, "unit": "ms",
          "note": f"service {(svc_cpu - cpu_before) / max(job['accepted'], 1) * 1000:.3f} ms + PostgreSQL "
