@@ -30,8 +30,10 @@ export function NodeCountsCard() {
     const stages = q.data?.customers_per_stage ?? {};
     return {
       tooltip: {},
-      grid: { left: 40, right: 16, top: 16, bottom: 32 },
-      xAxis: { type: "category", data: STAGES.map((s) => label("stage", s)) },
+      // every stage named under its bar: long names wrap (echarts hid every other one where they overlapped)
+      grid: { left: 40, right: 16, top: 16, bottom: 48 },
+      xAxis: { type: "category", data: STAGES.map((s) => label("stage", s)),
+        axisLabel: { interval: 0, width: 80, overflow: "break" } },
       yAxis: { type: "value", minInterval: 1 },
       series: [{ type: "bar", data: STAGES.map((s) => stages[s] ?? 0), itemStyle: { color: "#1456c8" } }],
     };
