@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -265,6 +266,7 @@ async def main_async(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     side: list[asyncio.Task[None]] = []
+    servers: list[Any] = []  # in-process HTTP servers (the dev sign-in): stopped, not cancelled
     try:
         await asyncio.gather(*(wait_ready(n, procs[n], timeout=args.ready_timeout, ports=ports, logs=var / "logs")
                                for n in names))
@@ -292,6 +294,7 @@ async def main_async(args: argparse.Namespace) -> int:
             if dev_port:
                 signins = AuditEmitter("devsignin", kafka, make_engine(f"sqlite:///{var / 'devsignin' / 'spool.db'}"))
                 server = HttpServer(devsignin.create_app(auth, audit=signins), "127.0.0.1", dev_port)
+                servers.append(server)
                 side.append(asyncio.create_task(server.run()))
             gateway = Gateway(var, args.port_base, ports, dev_signin_port=dev_port)
             await asyncio.to_thread(gateway.start)
@@ -318,6 +321,12 @@ async def main_async(args: argparse.Namespace) -> int:
         await asyncio.gather(*tasks, watch, return_exceptions=True)
         return 0
     finally:
+        # the dev sign-in's server ends its lifespan (its audit emitter stops): cancelled mid-lifespan, uvicorn
+        # logged a CancelledError traceback at ERROR on every Ctrl-C
+        for server in servers:
+            await server.stop()
+        if side:
+            await asyncio.wait(side, timeout=10)
         for t in side:
             t.cancel()
         if gateway is not None:
