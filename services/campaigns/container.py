@@ -110,7 +110,8 @@ class Container(OutboxContainer):
     @cached_property
     def evaluator(self) -> Evaluator:
         return Evaluator(self.sessions, lambda cid: self.app.get_campaign(cid).scope, tracking=q.funnel,
-                         interval_s=self.settings.indicators_interval_s, clock=lambda: self.executor.clock())
+                         interval_s=self.settings.indicators_interval_s, clock=lambda: self.executor.clock(),
+                         currency=self.settings.brokerage.currency)
 
     @property
     def list_dir(self) -> Path:

@@ -17,7 +17,12 @@ and it has let out those who moved on (a stage filter loses the control's conver
 indicative only: its `kind` says which. Lift = the targets' per-customer
 figure minus the control's. The input-output ratio is the incremental assets attributable to the campaign (the
 targets' minus what the control's per-customer figure predicts for as many customers, or the targets' own
-without a control) per unit of the cost entered (`PUT /campaigns/{id}/cost`); currencies are not converted.
+without a control) per unit of the cost entered (`PUT /campaigns/{id}/cost`).
+
+Currencies are never converted. The amounts (net deposits, incremental assets, lift, attributable assets) are
+those in the brokerage's reporting currency (`BROKERAGE_CURRENCY`, `figures.currency`); what moved in other
+currencies is listed per currency beside them (`other_currencies`, per group and for the control) and never
+added in. The input-output ratio needs the cost in the reporting currency (else null).
 
 Contacted and reached come from per-target execution tracking: `tracking` is the seam (None: not tracked yet).
 """
@@ -72,22 +77,51 @@ def _at_bound(population: Select[Any], bound: datetime) -> tuple[Any, Any]:
                         latest.c.as_of == asset.c.as_of)
 
 
-def _latest_assets(session: Session, population: Select[Any], bound: datetime) -> dict[str, Decimal]:
-    """Each customer's total assets at `bound`: the sum of each account's latest snapshot at or before it."""
-    latest, on = _at_bound(population, bound)
-    rows = session.execute(select(asset.c.customer_id, func.sum(asset.c.total_assets)).join(latest, on)
-                           .group_by(asset.c.customer_id))
-    return {c: Decimal(v) for c, v in rows}
+Amounts = dict[str, Decimal]  # currency -> amount (never converted, never added across currencies)
+MONEY = ("net_deposits", "incremental_assets")
 
 
-def _sum_assets(session: Session, population: Select[Any], bound: datetime) -> Decimal:
+def _latest_assets(session: Session, population: Select[Any], bound: datetime) -> dict[str, Amounts]:
+    """Each customer's total assets at `bound` per currency: the sum of each account's latest snapshot at or
+    before it (an account valued in another currency adds to that currency's total)."""
     latest, on = _at_bound(population, bound)
-    return Decimal(session.scalar(select(func.sum(asset.c.total_assets)).join(latest, on)) or 0)
+    out: dict[str, Amounts] = defaultdict(dict)
+    for c, ccy, v in session.execute(select(asset.c.customer_id, asset.c.currency, func.sum(asset.c.total_assets))
+                                     .join(latest, on).group_by(asset.c.customer_id, asset.c.currency)):
+        out[c][ccy] = Decimal(v)
+    return out
+
+
+def _sum_assets(session: Session, population: Select[Any], bound: datetime) -> Amounts:
+    latest, on = _at_bound(population, bound)
+    return {ccy: Decimal(v) for ccy, v in session.execute(
+        select(asset.c.currency, func.sum(asset.c.total_assets)).join(latest, on).group_by(asset.c.currency))}
+
+
+def _delta(end: Amounts, start: Amounts) -> Amounts:
+    return {ccy: end.get(ccy, ZERO) - start.get(ccy, ZERO) for ccy in end.keys() | start.keys()}
 
 
 def _blank() -> dict[str, Any]:
-    return {"targeted": 0, **{k: 0 for k in KINDS}, "converted": 0, "net_deposits": ZERO,
-            "incremental_assets": ZERO}
+    return {"targeted": 0, **{k: 0 for k in KINDS}, "converted": 0,
+            "money": defaultdict(lambda: dict.fromkeys(MONEY, ZERO))}  # currency -> {net_deposits, incr…}
+
+
+def in_currency(figures: dict[str, Any], currency: str) -> dict[str, Any]:
+    """A group's figures with its amounts split: `net_deposits` and `incremental_assets` in `currency`, and
+    `other_currencies` {currency: {net_deposits, incremental_assets}} (as text) for the others that moved."""
+    money = figures.pop("money", None) or {}
+    own = money.get(currency) or dict.fromkeys(MONEY, ZERO)
+    figures.update({k: own[k] for k in MONEY})
+    figures["other_currencies"] = {
+        ccy: {k: _plain(v[k]) for k in MONEY} for ccy, v in sorted(money.items())
+        if ccy != currency and any(v[k] for k in MONEY)}
+    return figures
+
+
+def _plain(value: Decimal) -> str:
+    """An amount as text without padding zeros or exponent: 5000.00000000 → 5000, 0E-8 → 0."""
+    return format(value.quantize(Decimal("0.00000001")).normalize(), "f")
 
 
 def segment_of(before: Iterable[str]) -> str:
@@ -108,17 +142,19 @@ def target_figures(session: Session, campaign_id: str, start: datetime, end: dat
     for c, kind, at in session.execute(select(milestone.c.customer_id, milestone.c.kind, milestone.c.at)
                                        .where(milestone.c.customer_id.in_(population), milestone.c.at <= end)):
         (in_window if _utc(at) >= start else before)[c].add(kind)
-    net = {c: Decimal(v) for c, v in session.execute(
-        select(funds.c.customer_id, func.sum(funds.c.amount))
-        .where(funds.c.customer_id.in_(population), funds.c.occurred_at >= start, funds.c.occurred_at <= end)
-        .group_by(funds.c.customer_id))}
+    net: dict[str, Amounts] = defaultdict(dict)
+    for c, ccy, v in session.execute(
+            select(funds.c.customer_id, funds.c.currency, func.sum(funds.c.amount))
+            .where(funds.c.customer_id.in_(population), funds.c.occurred_at >= start, funds.c.occurred_at <= end)
+            .group_by(funds.c.customer_id, funds.c.currency)):
+        net[c][ccy] = Decimal(v)
     at_start, at_end = _latest_assets(session, population, start), _latest_assets(session, population, end)
     groups: dict[tuple[str, str], dict[str, Any]] = defaultdict(_blank)
     for c, manager_id, team_id in session.execute(
             select(target.c.customer_id, target.c.manager_id, target.c.team_id)
             .where(target.c.campaign_id == campaign_id)):
         reached = in_window.get(c, set())
-        delta = at_end.get(c, ZERO) - at_start.get(c, ZERO)
+        delta = _delta(at_end.get(c, {}), at_start.get(c, {}))
         for key in (("campaign", ""), ("manager", manager_id or NO_KEY), ("team", team_id or NO_KEY),
                     ("segment", segment_of(before.get(c, ())))):
             g = groups[key]
@@ -126,14 +162,16 @@ def target_figures(session: Session, campaign_id: str, start: datetime, end: dat
             for kind in reached:
                 g[kind] += 1
             g["converted"] += bool(reached)
-            g["net_deposits"] += net.get(c, ZERO)
-            g["incremental_assets"] += delta
+            for ccy, v in net.get(c, {}).items():
+                g["money"][ccy]["net_deposits"] += v
+            for ccy, v in delta.items():
+                g["money"][ccy]["incremental_assets"] += v
     groups[("campaign", "")]  # noqa: B018 - a campaign without targets still has its row
     return groups
 
 
 def control_figures(session: Session, campaign_id: str, plan: Mapping[str, Any], scope: q.DataScope,
-                    start: datetime, end: datetime) -> dict[str, Any] | None:
+                    start: datetime, end: datetime, currency: str) -> dict[str, Any] | None:
     """The hold-out frozen at the start (`control_pct`), else the untargeted customers matching the audience
     filter now, within the creator's scope (None for a list without a hold-out)."""
     audience = plan["audience"]
@@ -151,11 +189,15 @@ def control_figures(session: Session, campaign_id: str, plan: Mapping[str, Any],
     per_kind = dict(session.execute(select(milestone.c.kind, func.count()).where(hit).group_by(milestone.c.kind))
                     .tuples().all())
     converted = session.scalar(select(func.count(func.distinct(milestone.c.customer_id))).where(hit)) or 0
-    net = session.scalar(select(func.sum(funds.c.amount)).where(
-        funds.c.customer_id.in_(population), funds.c.occurred_at >= start, funds.c.occurred_at <= end))
-    assets = _sum_assets(session, population, end) - _sum_assets(session, population, start)
-    return {"kind": kind, "size": size, **{k: int(per_kind.get(k, 0)) for k in KINDS},
-            "converted": int(converted), "net_deposits": Decimal(net or 0), "incremental_assets": assets}
+    money: dict[str, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(MONEY, ZERO))
+    for ccy, v in session.execute(select(funds.c.currency, func.sum(funds.c.amount)).where(
+            funds.c.customer_id.in_(population), funds.c.occurred_at >= start, funds.c.occurred_at <= end)
+            .group_by(funds.c.currency)):
+        money[ccy]["net_deposits"] = Decimal(v or 0)
+    for ccy, v in _delta(_sum_assets(session, population, end), _sum_assets(session, population, start)).items():
+        money[ccy]["incremental_assets"] = v
+    return in_currency({"kind": kind, "size": size, **{k: int(per_kind.get(k, 0)) for k in KINDS},
+                        "converted": int(converted), "money": money}, currency)
 
 
 def _per_customer(figures: Mapping[str, Any], n: int) -> dict[str, Decimal]:
@@ -169,9 +211,11 @@ def _q(value: Decimal, places: str = "0.0001") -> str:
 
 
 def summary(whole: Mapping[str, Any], control: Mapping[str, Any] | None, tracked: Mapping[str, int] | None,
-            spent: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The campaign-level figures beyond the counts: control group, lift, tracking, cost and ratio (JSON)."""
-    out: dict[str, Any] = {"control": None, "lift": None, "tracking": dict(tracked) if tracked is not None else None,
+            spent: Mapping[str, Any] | None, currency: str) -> dict[str, Any]:
+    """The campaign-level figures beyond the counts: control group, lift, tracking, cost and ratio (JSON); the
+    amounts in `currency` (the figures' `net_deposits` and `incremental_assets` are)."""
+    out: dict[str, Any] = {"currency": currency, "control": None, "lift": None,
+                           "tracking": dict(tracked) if tracked is not None else None,
                            "cost": None, "input_output_ratio": None, "cost_per_conversion": None}
     attributable = whole["incremental_assets"]
     if control is not None:
@@ -186,7 +230,8 @@ def summary(whole: Mapping[str, Any], control: Mapping[str, Any] | None, tracked
         amount = Decimal(spent["amount"])
         out["cost"] = {"amount": _q(amount, "0.01"), "currency": spent["currency"], "note": spent.get("note")}
         if amount > 0:
-            out["input_output_ratio"] = _q(attributable / amount)
+            # assets per unit of cost: only in one currency (nothing is converted)
+            out["input_output_ratio"] = _q(attributable / amount) if spent["currency"] == currency else None
             out["cost_per_conversion"] = _q(amount / whole["converted"], "0.01") if whole["converted"] else None
     return out
 
@@ -197,9 +242,9 @@ class Evaluator:
 
     def __init__(self, sessions: sessionmaker[Session], scope_of: Callable[[str], Mapping[str, Any]], *,
                  tracking: Tracking = no_tracking, interval_s: float = 86_400.0,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), currency: str = "USD"):
         self.sessions, self.scope_of, self.tracking = sessions, scope_of, tracking
-        self.interval_s, self.clock = interval_s, clock
+        self.interval_s, self.clock, self.currency = interval_s, clock, currency
 
     def refresh(self, campaign_id: str, now: datetime | None = None) -> bool:
         """Recompute one campaign's indicators; False if it never started (nothing to evaluate)."""
@@ -212,15 +257,22 @@ class Evaluator:
         start, end = window(row)
         bound = min(end, now)
         with self.sessions.begin() as s:
-            groups = target_figures(s, campaign_id, start, bound)
-            control = control_figures(s, campaign_id, row["plan"], scope, start, bound)
+            groups = {key: in_currency(g, self.currency)
+                      for key, g in target_figures(s, campaign_id, start, bound).items()}
+            control = control_figures(s, campaign_id, row["plan"], scope, start, bound, self.currency)
             spent = s.execute(select(cost).where(cost.c.campaign_id == campaign_id)).mappings().first()
             extra = {"window_start": start.isoformat(), "window_end": end.isoformat(),
-                     **summary(groups[("campaign", "")], control, self.tracking(s, campaign_id), spent)}
+                     **summary(groups[("campaign", "")], control, self.tracking(s, campaign_id), spent,
+                               self.currency)}
             s.execute(delete(indicator).where(indicator.c.campaign_id == campaign_id))
-            upsert(s, indicator, [{"campaign_id": campaign_id, "dimension": d, "key": k, **g,
-                                   "figures": extra if d == "campaign" else {}, "computed_at": now}
-                                  for (d, k), g in sorted(groups.items())], ["campaign_id", "dimension", "key"])
+            rows = []
+            for (d, k), g in sorted(groups.items()):
+                others = g.pop("other_currencies")
+                figures = {**extra, "other_currencies": others} if d == "campaign" else (
+                    {"other_currencies": others} if others else {})
+                rows.append({"campaign_id": campaign_id, "dimension": d, "key": k, **g, "figures": figures,
+                             "computed_at": now})
+            upsert(s, indicator, rows, ["campaign_id", "dimension", "key"])
         log.info("campaign_indicators_computed", campaign_id=campaign_id, targeted=groups[("campaign", "")]["targeted"])
         return True
 

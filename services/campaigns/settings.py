@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.runtime.settings import OneDatabaseSettings, service_config
+from shared.runtime.settings import BrokerageSettings, OneDatabaseSettings, service_config
 
 from .domain.review import DEFAULT_ROLE_LEVELS, ReviewPolicy
 
@@ -35,6 +35,10 @@ class CampaignsSettings(OneDatabaseSettings):
     list_chunk_rows: int = Field(default=5000, ge=1, le=50_000)
     preview_sample_size: int = Field(default=20, ge=0, le=200)
     page_max: int = Field(default=200, gt=0, le=1000)
+    brokerage: BrokerageSettings = Field(
+        default_factory=BrokerageSettings,
+        description="BROKERAGE_CURRENCY: the currency of the indicators' amounts (others listed apart, never "
+                    "converted); changing it takes effect at each campaign's next refresh.")
 
     def review_policy(self) -> ReviewPolicy:
         return ReviewPolicy(self.review_mode)

@@ -116,6 +116,12 @@ class BrokerageSettings(BaseSettings):
         description="Key of the phone numbers' match hash (shared.runtime.phones), the same in every service; "
                     "set a secret of its own in production (changing it needs `ops rebuild` of what keeps hashes).")
 
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$",
+                          description="The brokerage's reporting currency (ISO 4217). Amounts summed across "
+                                      "customers (a campaign's net deposits and incremental assets) are those in it; "
+                                      "amounts in other currencies are never converted nor added to them, but "
+                                      "reported per currency beside them.")
+
     _known_zone = field_validator("timezone")(lambda cls, value: known_zone(value))
 
     @property

@@ -24,7 +24,7 @@ from shared.events.upstream import AssetSnapshotTaken
 from shared.runtime.auth import mint_token
 from shared.runtime.kafka import EventProducer
 from shared.runtime.service import running
-from shared.runtime.settings import AuthSettings
+from shared.runtime.settings import AuthSettings, BrokerageSettings
 from tests.conftest import ops_rebuild_verified
 from tests.integration.test_campaigns_outreach import publish
 
@@ -52,7 +52,8 @@ def customer(cid: str, manager: str, at: datetime) -> list:
 
 async def test_indicators_from_consumed_facts_and_replay(kafka_settings, pg_database, poll, monkeypatch):
     settings = CampaignsSettings(database_url=pg_database("campaigns"), kafka=kafka_settings, auth=AUTH,
-                                 relay_interval_ms=50, scheduler_interval_s=0.2)
+                                 relay_interval_ms=50, scheduler_interval_s=0.2,
+                                 brokerage=BrokerageSettings(currency="HKD"))  # the facts' amounts: HKD
     c = bootstrap(settings)
     clock = [NOW]
     c.executor.clock = lambda: clock[0]

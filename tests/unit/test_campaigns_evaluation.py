@@ -26,12 +26,14 @@ from shared.events.crm_assignment import CustomerAssigned
 from shared.events.crm_customer import CustomerOnboarded, FundsMoved, StageChanged
 from shared.events.upstream import AssetSnapshotTaken
 from shared.runtime.projection import rebuild_from_store
+from shared.runtime.settings import BrokerageSettings
 from tests.unit.test_campaigns_api import AUTH, LEAD_A, LEAD_B, LEAD_SG, MANAGER, T0, ev, facts, plan
 
 
 @pytest.fixture
 def container(tmp_path):
-    c = bootstrap(CampaignsSettings(database_url=f"sqlite:///{tmp_path}/campaigns.db", auth=AUTH))
+    c = bootstrap(CampaignsSettings(database_url=f"sqlite:///{tmp_path}/campaigns.db", auth=AUTH,
+                                    brokerage=BrokerageSettings(currency="HKD")))  # the facts' amounts: HKD
     with c.sessions.begin() as s:
         apply_audience_facts(s, facts())
         apply_evaluation_facts(s, facts())  # C1..C6 opened their accounts before any campaign
@@ -51,13 +53,13 @@ def stage(cid, to, at, n):
                            cause_event_id=f"s{n}", cause_event_type="x"))
 
 
-def money(cid, tx, direction, amount, at):
+def money(cid, tx, direction, amount, at, currency="HKD"):
     return ev(FundsMoved(customer_id=cid, transaction_id=tx, direction=direction, amount=Decimal(amount),
-                         currency="HKD", occurred_at=at))
+                         currency=currency, occurred_at=at))
 
 
-def snapshot(cid, total, at):
-    return ev(AssetSnapshotTaken(customer_id=cid, account_id=f"A-{cid}", as_of=at, currency="HKD",
+def snapshot(cid, total, at, currency="HKD", account=None):
+    return ev(AssetSnapshotTaken(customer_id=cid, account_id=account or f"A-{cid}", as_of=at, currency=currency,
                                  total_assets=Decimal(total), cash=Decimal(0)))
 
 
@@ -236,3 +238,61 @@ async def test_a_hold_out_is_frozen_at_the_start_and_is_the_control_group(client
     assert rebuild_from_store(container.app, container.sessions, list(OWN_TABLES), container.app.read_model) > 0
     with container.sessions() as session:
         assert sorted(map(tuple, session.execute(select(holdout)).all())) == held
+
+
+@pytest.mark.asyncio
+async def test_amounts_in_other_currencies_are_listed_apart_never_added(client, container):
+    """The reporting currency is HKD. On top of `outcome`: C1 deposits USD 5,000 and its USD account grows from
+    USD 1,000 to USD 4,000; C2 deposits SGD 70; C9 (the control) deposits USD 30. Before, those numbers were
+    added to the HKD ones (net deposits 6,370 "HKD" for the targets). Now the HKD figures are as without them,
+    the others are listed per currency, per group and for the control, and a cost in USD gives no ratio."""
+    cid, started = await _started(client)
+    s = T0.__class__.fromisoformat(started["started_at"])
+    extra = [money("C1", "u1", "deposit", "5000", s + timedelta(hours=4), "USD"),
+             snapshot("C1", "1000", s - timedelta(days=1), "USD", "U-C1"),
+             snapshot("C1", "4000", s + timedelta(days=1), "USD", "U-C1"),
+             money("C2", "g1", "deposit", "70", s + timedelta(hours=4), "SGD"),
+             money("C9", "u9", "deposit", "30", s + timedelta(hours=4), "USD")]
+    with container.sessions.begin() as session:
+        apply_audience_facts(session, outcome(s) + extra)
+        apply_evaluation_facts(session, outcome(s) + extra)
+    assert container.evaluator.refresh(cid, s + timedelta(days=2))
+    got = (await client.get(f"/campaigns/{cid}/indicators", headers=LEAD_A)).json()
+    assert got["currency"] == got["figures"]["currency"] == "HKD"
+    assert Decimal(got["net_deposits"]) == 1300 and Decimal(got["incremental_assets"]) == 800  # HKD only
+    assert {c: {k: Decimal(v) for k, v in a.items()} for c, a in got["other_currencies"].items()} == {
+        "SGD": {"net_deposits": 70, "incremental_assets": 0}, "USD": {"net_deposits": 5000, "incremental_assets": 3000}}
+    groups = {(g["dimension"], g["key"]): g for g in got["groups"]}
+    m1 = groups[("manager", "M-HK-1")]  # C1's manager
+    assert Decimal(m1["net_deposits"]) == 800 and set(m1["other_currencies"]) == {"USD"}
+    assert groups[("manager", "M-HK-3")]["other_currencies"] == {}  # nothing moved in another currency
+    control = got["figures"]["control"]
+    assert Decimal(control["net_deposits"]) == 100
+    assert {k: Decimal(v) for k, v in control["other_currencies"]["USD"].items()} == {
+        "net_deposits": 30, "incremental_assets": 0}
+    # the lift compares HKD with HKD: as without the other currencies
+    assert {k: Decimal(v) for k, v in got["figures"]["lift"].items()} == {
+        "conversion_rate": Decimal("-0.5"), "net_deposits": 225, "incremental_assets": 200}
+
+    # a cost in another currency than the amounts': no input-output ratio (nothing is converted)
+    assert (await client.put(f"/campaigns/{cid}/cost", json={"amount": "400", "currency": "USD"},
+                             headers=LEAD_A)).status_code == 200
+    assert container.evaluator.refresh(cid, s + timedelta(days=2))
+    f = (await client.get(f"/campaigns/{cid}/indicators", headers=LEAD_A)).json()["figures"]
+    assert f["input_output_ratio"] is None and Decimal(f["cost_per_conversion"]) == 200
+    assert (await client.put(f"/campaigns/{cid}/cost", json={"amount": "400", "currency": "HKD"},
+                             headers=LEAD_A)).status_code == 200
+    assert container.evaluator.refresh(cid, s + timedelta(days=2))
+    f = (await client.get(f"/campaigns/{cid}/indicators", headers=LEAD_A)).json()["figures"]
+    assert Decimal(f["input_output_ratio"]) == 2
+
+    # reports: the HKD amounts, their currency named; the CSVs name it and list the others
+    report = (await client.get("/campaigns/reports", params={"dimension": "team"}, headers=LEAD_A)).json()
+    assert report["currency"] == "HKD" and Decimal(report["items"][0]["net_deposits"]) == 1300
+    rows = list(csv.reader(io.StringIO((await client.get(f"/campaigns/{cid}/indicators.csv", headers=LEAD_A)).text)))
+    assert rows[0][-2:] == ["currency", "other_currencies"]
+    assert rows[1][-2:] == ["HKD", "SGD incremental_assets=0 net_deposits=70; "
+                                   "USD incremental_assets=3000 net_deposits=5000"]
+    rows = list(csv.reader(io.StringIO((await client.get("/campaigns/reports.csv", params={"dimension": "team"},
+                                                         headers=LEAD_A)).text)))
+    assert rows[0][-1] == "currency" and rows[1][-1] == "HKD"

@@ -30,7 +30,7 @@ const stack = spawn(python, ["-m", "devtools.run", "--port-base", String(portBas
   // the brokerage's day is the staff's day: the browser runs in Asia/Hong_Kong (browser.mjs), so does the summary's
   // "today" and the customer service's end-of-day asset values (with the default UTC, from 16:00 UTC the console asked
   // for a day the server had not begun)
-  env: { ...process.env, WHALE_DEV_SIGNIN: "1", LOG_LEVEL: "WARNING", BROKERAGE_TIMEZONE: "Asia/Hong_Kong" },
+  env: { ...process.env, WHALE_DEV_SIGNIN: "1", LOG_LEVEL: "WARNING", BROKERAGE_TIMEZONE: "Asia/Hong_Kong", BROKERAGE_CURRENCY: "HKD" },
   stdio: ["ignore", "pipe", "pipe"],
   detached: true,
 });

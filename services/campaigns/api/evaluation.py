@@ -79,9 +79,17 @@ async def compare_campaigns(request: Request, principal: Reader, ids: Ids) -> li
 @router.get("/compare.csv", response_model=None, responses=CSV)
 async def compare_campaigns_csv(request: Request, principal: Reader, ids: Ids) -> Response:
     rows = await compare_campaigns(request, principal, ids)
-    return _csv(["campaign_id", "name", *COLUMNS, "cost", "currency", "input_output_ratio", "computed_at"],
-                [[r["campaign_id"], r["name"], *[r[k] for k in COLUMNS], *_cost(r)] for r in rows],
+    return _csv(["campaign_id", "name", *COLUMNS, "cost", "currency", "input_output_ratio", "computed_at",
+                 "amounts_currency", "other_currencies"],
+                [[r["campaign_id"], r["name"], *[r[k] for k in COLUMNS], *_cost(r), r["currency"],
+                  _others(r["other_currencies"])] for r in rows],
                 "campaigns-compare.csv")
+
+
+def _others(others: dict[str, Any]) -> str:
+    """`other_currencies` in one CSV cell: `SGD net_deposits=100 incremental_assets=50; USD …`."""
+    return "; ".join(f"{ccy} " + " ".join(f"{k}={v}" for k, v in sorted(amounts.items()))
+                     for ccy, amounts in sorted(others.items()))
 
 
 def _cost(r: dict[str, Any]) -> list[Any]:
@@ -96,15 +104,16 @@ async def campaign_report(request: Request, principal: Reader, dimension: Dimens
     """The indicators of the campaigns the caller sees, summed by manager, team, channel or segment."""
     scope = data_scope(principal)
     rows = await _read(request, lambda s: q.report(s, scope, dimension, status))
-    return {"dimension": dimension, "items": rows}
+    return {"dimension": dimension, "currency": container(request).settings.brokerage.currency, "items": rows}
 
 
 @router.get("/reports.csv", response_model=None, responses=CSV)
 async def campaign_report_csv(request: Request, principal: Reader, dimension: Dimension,
                               status: Annotated[str | None, Query(pattern="^(running|closed)$")] = None) -> Response:
     report = await campaign_report(request, principal, dimension, status)
-    return _csv([dimension, "campaigns", *COLUMNS], [[r["key"], r["campaigns"], *[r[k] for k in COLUMNS]]
-                                                     for r in report["items"]], f"campaigns-by-{dimension}.csv")
+    return _csv([dimension, "campaigns", *COLUMNS, "currency"],
+                [[r["key"], r["campaigns"], *[r[k] for k in COLUMNS], report["currency"]] for r in report["items"]],
+                f"campaigns-by-{dimension}.csv")
 
 
 @router.put("/{campaign_id}/cost", response_model=CampaignView, responses=CONFLICT)
@@ -139,7 +148,9 @@ async def refresh_indicators(request: Request, campaign_id: str, principal: Writ
 @router.get("/{campaign_id}/indicators.csv", response_model=None, responses=CSV)
 async def campaign_indicators_csv(request: Request, campaign_id: str, principal: Reader) -> Response:
     r = await campaign_indicators(request, campaign_id, principal)
-    rows = [["campaign", "", *[r[k] for k in COLUMNS]]]
-    rows += [[g["dimension"], g["key"], *[g[k] for k in COLUMNS]] for g in r["groups"]]
-    return _csv(["dimension", "key", *COLUMNS], rows, f"campaign-{campaign_id}-indicators.csv")
+    rows = [["campaign", "", *[r[k] for k in COLUMNS], r["currency"], _others(r["other_currencies"])]]
+    rows += [[g["dimension"], g["key"], *[g[k] for k in COLUMNS], r["currency"], _others(g["other_currencies"])]
+             for g in r["groups"]]
+    return _csv(["dimension", "key", *COLUMNS, "currency", "other_currencies"], rows,
+                f"campaign-{campaign_id}-indicators.csv")
 

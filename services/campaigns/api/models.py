@@ -147,14 +147,27 @@ class Figures(BaseModel):
     funded: int = Field(description="Targets who first funded within the window.")
     first_trade: int = Field(description="Targets who first traded within the window.")
     converted: int = Field(description="Targets who reached any of the three within the window.")
-    net_deposits: Decimal = Field(description="Deposits minus withdrawals of the targets within the window.")
+    net_deposits: Decimal = Field(description="Deposits minus withdrawals of the targets within the window, in the "
+                                              "brokerage's reporting currency (BROKERAGE_CURRENCY); movements in "
+                                              "other currencies are never converted nor added in.")
     incremental_assets: Decimal = Field(description="The targets' total assets at the window's end (or now) "
-                                                    "minus at its start.")
+                                                    "minus at its start, in the reporting currency (accounts valued "
+                                                    "in others: `other_currencies`).")
+
+
+class OtherCurrency(BaseModel):
+    net_deposits: Decimal
+    incremental_assets: Decimal
+
+
+OTHER_CURRENCIES = ("What moved in currencies other than the reporting one, per currency (only those that moved); "
+                    "never converted, never added to the amounts above.")
 
 
 class IndicatorGroup(Figures):
     dimension: Literal["manager", "team", "segment"]
     key: str
+    other_currencies: dict[str, OtherCurrency] = Field(default_factory=dict, description=OTHER_CURRENCIES)
 
 
 class Indicators(Figures):
@@ -162,13 +175,19 @@ class Indicators(Figures):
     name: str
     status: CampaignStatus
     computed_at: datetime
-    figures: dict[str, Any] = Field(description="window_start, window_end; control (`kind` holdout: the customers "
+    currency: str | None = Field(description="The reporting currency of the amounts (null: computed before amounts "
+                                             "were split by currency; the next refresh sets it).")
+    other_currencies: dict[str, OtherCurrency] = Field(default_factory=dict, description=OTHER_CURRENCIES)
+    figures: dict[str, Any] = Field(description="window_start, window_end, currency; control (`kind` holdout: the customers "
                                                 "held out at the start by the plan's control_pct; else "
                                                 "untargeted_audience: the untargeted customers matching the audience "
                                                 "filter now, null for a list of ids); lift "
                                                 "per customer; tracking (contacted, reached, …; null until "
-                                                "tracked); cost; attributable_assets; input_output_ratio; "
-                                                "cost_per_conversion.")
+                                                "tracked); cost; attributable_assets; input_output_ratio "
+                                                "(null unless the cost is in the reporting currency); "
+                                                "cost_per_conversion (in the cost's currency). The control's and "
+                                                "the lift's amounts are in the reporting currency too (the "
+                                                "control's others: its other_currencies).")
     groups: list[IndicatorGroup]
 
 
@@ -179,6 +198,8 @@ class ReportItem(Figures):
 
 class Report(BaseModel):
     dimension: str
+    currency: str = Field(description="The reporting currency: the items' amounts are the campaigns' amounts in "
+                                      "it (other currencies are not converted and not included).")
     items: list[ReportItem]
 
 

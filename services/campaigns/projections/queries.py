@@ -181,7 +181,11 @@ def indicators(session: Session, campaign_id: str) -> dict[str, Any] | None:
         campaign.c.campaign_id == campaign_id)).one()
     return {**{k: whole[k] for k in FIGURES}, "campaign_id": campaign_id, "name": head.name, "status": head.status,
             "computed_at": whole["computed_at"], "figures": whole["figures"],
-            "groups": [{k: r[k] for k in ("dimension", "key", *FIGURES)} for r in rows if r is not whole]}
+            "currency": (whole["figures"] or {}).get("currency"),
+            "other_currencies": (whole["figures"] or {}).get("other_currencies", {}),
+            "groups": [{**{k: r[k] for k in ("dimension", "key", *FIGURES)},
+                        "other_currencies": (r["figures"] or {}).get("other_currencies", {})}
+                       for r in rows if r is not whole]}
 
 
 def report(session: Session, scope: DataScope, dimension: str, status: str | None) -> list[dict[str, Any]]:

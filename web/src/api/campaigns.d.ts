@@ -949,16 +949,23 @@ export interface components {
             funded: number;
             /**
              * Incremental Assets
-             * @description The targets' total assets at the window's end (or now) minus at its start.
+             * @description The targets' total assets at the window's end (or now) minus at its start, in the reporting currency (accounts valued in others: `other_currencies`).
              */
             incremental_assets: string;
             /** Key */
             key: string;
             /**
              * Net Deposits
-             * @description Deposits minus withdrawals of the targets within the window.
+             * @description Deposits minus withdrawals of the targets within the window, in the brokerage's reporting currency (BROKERAGE_CURRENCY); movements in other currencies are never converted nor added in.
              */
             net_deposits: string;
+            /**
+             * Other Currencies
+             * @description What moved in currencies other than the reporting one, per currency (only those that moved); never converted, never added to the amounts above.
+             */
+            other_currencies?: {
+                [key: string]: components["schemas"]["OtherCurrency"];
+            };
             /** Targeted */
             targeted: number;
         };
@@ -982,8 +989,13 @@ export interface components {
              */
             converted: number;
             /**
+             * Currency
+             * @description The reporting currency of the amounts (null: computed before amounts were split by currency; the next refresh sets it).
+             */
+            currency: string | null;
+            /**
              * Figures
-             * @description window_start, window_end; control (`kind` holdout: the customers held out at the start by the plan's control_pct; else untargeted_audience: the untargeted customers matching the audience filter now, null for a list of ids); lift per customer; tracking (contacted, reached, …; null until tracked); cost; attributable_assets; input_output_ratio; cost_per_conversion.
+             * @description window_start, window_end, currency; control (`kind` holdout: the customers held out at the start by the plan's control_pct; else untargeted_audience: the untargeted customers matching the audience filter now, null for a list of ids); lift per customer; tracking (contacted, reached, …; null until tracked); cost; attributable_assets; input_output_ratio (null unless the cost is in the reporting currency); cost_per_conversion (in the cost's currency). The control's and the lift's amounts are in the reporting currency too (the control's others: its other_currencies).
              */
             figures: {
                 [key: string]: unknown;
@@ -1002,16 +1014,23 @@ export interface components {
             groups: components["schemas"]["IndicatorGroup"][];
             /**
              * Incremental Assets
-             * @description The targets' total assets at the window's end (or now) minus at its start.
+             * @description The targets' total assets at the window's end (or now) minus at its start, in the reporting currency (accounts valued in others: `other_currencies`).
              */
             incremental_assets: string;
             /** Name */
             name: string;
             /**
              * Net Deposits
-             * @description Deposits minus withdrawals of the targets within the window.
+             * @description Deposits minus withdrawals of the targets within the window, in the brokerage's reporting currency (BROKERAGE_CURRENCY); movements in other currencies are never converted nor added in.
              */
             net_deposits: string;
+            /**
+             * Other Currencies
+             * @description What moved in currencies other than the reporting one, per currency (only those that moved); never converted, never added to the amounts above.
+             */
+            other_currencies?: {
+                [key: string]: components["schemas"]["OtherCurrency"];
+            };
             status: components["schemas"]["CampaignStatus"];
             /** Targeted */
             targeted: number;
@@ -1054,6 +1073,13 @@ export interface components {
          * @enum {string}
          */
         Metric: "account_opened" | "funded" | "first_trade" | "incremental_assets" | "net_deposits";
+        /** OtherCurrency */
+        OtherCurrency: {
+            /** Incremental Assets */
+            incremental_assets: string;
+            /** Net Deposits */
+            net_deposits: string;
+        };
         /**
          * PlanBody
          * @description A campaign's plan (the whole of it: an edit replaces it).
@@ -1127,6 +1153,11 @@ export interface components {
         };
         /** Report */
         Report: {
+            /**
+             * Currency
+             * @description The reporting currency: the items' amounts are the campaigns' amounts in it (other currencies are not converted and not included).
+             */
+            currency: string;
             /** Dimension */
             dimension: string;
             /** Items */
@@ -1158,14 +1189,14 @@ export interface components {
             funded: number;
             /**
              * Incremental Assets
-             * @description The targets' total assets at the window's end (or now) minus at its start.
+             * @description The targets' total assets at the window's end (or now) minus at its start, in the reporting currency (accounts valued in others: `other_currencies`).
              */
             incremental_assets: string;
             /** Key */
             key: string;
             /**
              * Net Deposits
-             * @description Deposits minus withdrawals of the targets within the window.
+             * @description Deposits minus withdrawals of the targets within the window, in the brokerage's reporting currency (BROKERAGE_CURRENCY); movements in other currencies are never converted nor added in.
              */
             net_deposits: string;
             /** Targeted */

@@ -15,13 +15,15 @@ describe("Campaign reports and comparison", () => {
     const seen = mockFetch({
       "GET /api/campaigns/campaigns": () => ({ items: [item("c1", "First deposit", "running"), item("c2", "Listed", "closed"),
         item("c3", "Draft one", "draft")], next_cursor: null }),
-      "GET /api/campaigns/campaigns/reports": (url) => ({ dimension: url.searchParams.get("dimension"), items: [
+      "GET /api/campaigns/campaigns/reports": (url) => ({ dimension: url.searchParams.get("dimension"), currency: "HKD", items: [
         { key: url.searchParams.get("dimension") === "team" ? "T-HK" : "M-HK-1", campaigns: 2, ...figures }] }),
       "GET /api/campaigns/campaigns/compare": () => [ind("c1", "First deposit", "2.0000"), ind("c2", "Listed", null)],
     });
     renderWith(<CampaignsPage />, { role: "team_lead" });
     const report = await screen.findByTestId("report-table");
     expect(await within(report).findByText("M-HK-1")).toBeInTheDocument();
+    // the amounts' columns name the reporting currency (other currencies are not in these sums)
+    expect(within(report).getByRole("columnheader", { name: /Net deposits \(HKD\)/ })).toBeInTheDocument();
     fireEvent.click(screen.getByText("Team"));
     expect(await within(screen.getByTestId("report-table")).findByText("T-HK")).toBeInTheDocument();
     expect(seen.filter((r) => r.url.pathname.endsWith("/reports")).map((r) => r.url.searchParams.get("dimension"))).toEqual(["manager", "team"]);

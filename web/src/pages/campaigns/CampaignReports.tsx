@@ -13,16 +13,19 @@ import { saveBlob } from "./EvaluationPanel";
 const num = (v: string | number) => Number(v).toLocaleString(undefined, { maximumFractionDigits: 2 });
 const FIGURES = ["targeted", "account_opened", "funded", "first_trade", "converted", "net_deposits", "incremental_assets"] as const;
 
-function useFigureColumns() {
+const AMOUNTS = new Set<string>(["net_deposits", "incremental_assets"]);
+
+/** The figures' columns; the amounts' titles name their currency (the brokerage's reporting currency). */
+function useFigureColumns(currency?: string | null) {
   const { t } = useI18n();
-  return FIGURES.map((k) => ({ title: t(`campaigns.fig.${k}` as MessageKey), dataIndex: k, align: "right" as const, render: (v: string | number) => num(v) }));
+  return FIGURES.map((k) => ({ title: `${t(`campaigns.fig.${k}` as MessageKey)}${currency && AMOUNTS.has(k) ? ` (${currency})` : ""}`, dataIndex: k, align: "right" as const, render: (v: string | number) => num(v) }));
 }
 
 export function CampaignReports() {
   const { t } = useI18n();
   const [dimension, setDimension] = useState<ReportDimension>("manager");
   const q = useQuery({ queryKey: ["campaign-report", dimension], queryFn: ({ signal }) => campaignReport(dimension, signal) });
-  const figures = useFigureColumns();
+  const figures = useFigureColumns(q.data?.currency);
   return (
     <Space direction="vertical" style={{ width: "100%", marginTop: 24 }} data-testid="campaign-reports">
       <Typography.Title level={2} style={{ fontSize: 18 }}>{t("campaigns.reports")}</Typography.Title>
@@ -43,7 +46,8 @@ export function CampaignReports() {
 export function CompareModal({ ids, onClose }: { ids: string[] | null; onClose: () => void }) {
   const { t } = useI18n();
   const q = useQuery({ queryKey: ["campaign-compare", ids], enabled: !!ids, queryFn: ({ signal }) => compareCampaigns(ids!, signal) });
-  const figures = useFigureColumns();
+  const currencies = [...new Set((q.data ?? []).map((r) => r.currency).filter(Boolean))];
+  const figures = useFigureColumns(currencies.length === 1 ? currencies[0] : null);
   return (
     <Modal open={!!ids} onCancel={onClose} footer={null} width={1000} destroyOnHidden title={t("campaigns.compare")}>
       {q.isError ? <ProblemAlert error={q.error} /> : (

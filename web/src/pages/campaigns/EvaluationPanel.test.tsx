@@ -14,6 +14,7 @@ const campaign = { campaign_id: "c1", status: "running", plan, created_by: "M-HK
 const indicators = (ratio: string | null) => ({
   campaign_id: "c1", name: "First deposit", status: "running", computed_at: "2026-12-03T09:00:00Z",
   targeted: 4, account_opened: 0, funded: 2, first_trade: 1, converted: 2, net_deposits: "1300", incremental_assets: "800",
+  currency: "HKD", other_currencies: { USD: { net_deposits: "5000", incremental_assets: "3000" } },
   figures: { control: { size: 1 }, lift: { conversion_rate: "-0.5000" }, tracking: { contacted: 3 },
     cost: ratio ? { amount: "400.00", currency: "HKD" } : null, input_output_ratio: ratio },
   groups: [],
@@ -33,6 +34,9 @@ describe("Campaign evaluation", () => {
     renderWith(<CampaignDrawer campaignId="c1" onClose={() => {}} />, { role: "team_lead" });
     expect(await screen.findByTestId("eval-targeted")).toHaveTextContent("4");
     expect(screen.getByTestId("eval-converted")).toHaveTextContent("2");
+    // the amounts name their currency; what moved in another one is listed apart, never added in
+    expect(screen.getByTestId("eval-net")).toHaveTextContent("1,300 HKD");
+    expect(screen.getByTestId("eval-other-currencies")).toHaveTextContent("USD: Net deposits 5,000 · Incremental assets 3,000");
     expect(screen.getByTestId("eval-ratio")).toHaveTextContent("—");
     expect(screen.getByTestId("eval-csv")).toBeInTheDocument();
     expect(screen.getByTestId("eval-cost-save")).toBeDisabled();

@@ -17,14 +17,19 @@ export async function saveBlob(blob: Promise<Blob>, filename: string) {
 }
 
 const money = (v: string | number | null | undefined) => (v == null ? "—" : Number(v).toLocaleString(undefined, { maximumFractionDigits: 2 }));
+/** An amount with its currency: the indicators' amounts are in the brokerage's reporting currency (other
+ * currencies are listed apart, never converted or added in). */
+const inCurrency = (v: string | number | null | undefined, currency: string | null | undefined) => (v == null ? "—" : `${money(v)}${currency ? ` ${currency}` : ""}`);
 
 export function EvaluationPanel({ campaignId }: { campaignId: string }) {
   const { t } = useI18n();
   const { may } = useAuth();
   const qc = useQueryClient();
   const [amount, setAmount] = useState<string | null>(null);
-  const [currency, setCurrency] = useState("HKD");
   const q = useQuery({ queryKey: ["campaign-indicators", campaignId], queryFn: ({ signal }) => getIndicators(campaignId, signal) });
+  // the cost's currency: the indicators' (the ratio needs the cost in the reporting currency) unless typed
+  const [typed, setCurrency] = useState<string | null>(null);
+  const currency = typed ?? q.data?.currency ?? "USD";
   const refresh = useMutation({
     mutationFn: () => refreshIndicators(campaignId),
     onSuccess: (data) => qc.setQueryData(["campaign-indicators", campaignId], data),
@@ -47,8 +52,13 @@ export function EvaluationPanel({ campaignId }: { campaignId: string }) {
             { key: "funded", label: t("campaigns.metric.funded"), children: ind.funded },
             { key: "traded", label: t("campaigns.metric.first_trade"), children: ind.first_trade },
             { key: "contacted", label: t("campaigns.eval.contacted"), children: (ind.figures.tracking as Record<string, number> | null)?.contacted ?? "—" },
-            { key: "net", label: t("campaigns.metric.net_deposits"), children: money(ind.net_deposits) },
-            { key: "assets", label: t("campaigns.metric.incremental_assets"), children: money(ind.incremental_assets) },
+            { key: "net", label: t("campaigns.metric.net_deposits"), children: <span data-testid="eval-net">{inCurrency(ind.net_deposits, ind.currency)}</span> },
+            { key: "assets", label: t("campaigns.metric.incremental_assets"), children: inCurrency(ind.incremental_assets, ind.currency) },
+            ...(Object.keys(ind.other_currencies ?? {}).length ? [{
+              key: "others", span: 2, label: t("campaigns.eval.otherCurrencies"),
+              children: <span data-testid="eval-other-currencies">{Object.entries(ind.other_currencies ?? {}).map(([ccy, a]) =>
+                `${ccy}: ${t("campaigns.metric.net_deposits")} ${money(a.net_deposits)} · ${t("campaigns.metric.incremental_assets")} ${money(a.incremental_assets)}`).join("; ")}</span>,
+            }] : []),
             { key: "control", label: t("campaigns.eval.control"), children: (ind.figures.control as { size: number } | null)?.size ?? "—" },
             { key: "lift", label: t("campaigns.eval.lift"), children: (ind.figures.lift as Record<string, string> | null)?.conversion_rate ?? "—" },
             { key: "cost", label: t("campaigns.eval.cost"), children: ind.figures.cost ? `${money((ind.figures.cost as { amount: string }).amount)} ${(ind.figures.cost as { currency: string }).currency}` : "—" },
