@@ -1,6 +1,7 @@
 """The audit store's composition root (built by `bootstrap.py`): one database (records, chain, positions), one
-consumer of `crm.audit.records`, the retention pruner and the API. No event store and no outbox: it
-publishes nothing but its dead letters (and, like every API, its own audit records)."""
+consumer of `crm.audit.records`, the retention pruner, the chain's anchoring and the API. No event store and
+no outbox: it publishes nothing but the chain's anchors (`anchors.py`), its dead letters and, like every API,
+its own audit records."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from shared.runtime.kafka import BatchConsumer, EventProducer, broker_reachable,
 from shared.runtime.replay import replay_to_end
 from shared.runtime.service import Check, Component
 
+from .anchors import ChainAnchorPublisher
 from .consumers import CONSUMER, GROUP_ID, records_consumer, records_handler
 from .projections.store import anchor, ensure_chain, prune_through
 from .projections.tables import chain, consumer_position, metadata, processed_event, record
@@ -65,7 +67,8 @@ class Container(AccessDirectoryWiring):
             return []
         await ensure_topics(self.settings.kafka, [*self.topics(), *self.directory_topics()])
         await self.producer.start()
-        return [self.consumer, self.pruner, *self.directory_components(self.producer)]
+        anchoring = [self.anchorer] if self.settings.anchor_interval_s > 0 else []
+        return [self.consumer, self.pruner, *anchoring, *self.directory_components(self.producer)]
 
     async def stop(self) -> None:
         if "producer" in self.__dict__:
@@ -121,6 +124,10 @@ class Container(AccessDirectoryWiring):
         return RetentionPruner(self.sessions, self.settings.retention_days, self.settings.prune_interval_s)
 
     @cached_property
+    def anchorer(self) -> ChainAnchorPublisher:
+        return ChainAnchorPublisher(self.sessions, self.producer, self.settings.kafka, self.settings.anchor_interval_s)
+
+    @cached_property
     def api(self) -> FastAPI:
         from .api.app import create_api
 
@@ -128,4 +135,4 @@ class Container(AccessDirectoryWiring):
 
     def topics(self) -> list[str]:
         k = self.settings.kafka
-        return [k.topic(topics.CRM_AUDIT), k.topic(topics.dead_letter_topic(SERVICE))]
+        return [k.topic(topics.CRM_AUDIT), k.topic(topics.CRM_AUDIT_ANCHORS), k.topic(topics.dead_letter_topic(SERVICE))]

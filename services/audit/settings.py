@@ -20,5 +20,9 @@ class AuditSettings(OneDatabaseSettings):
                                 description="Records older than this are pruned (0 keeps every record); the "
                                             "chain stays verifiable from an anchor (the last pruned hash).")
     prune_interval_s: float = Field(default=3600.0, gt=0, description="How often the worker prunes.")
+    anchor_interval_s: float = Field(default=3600.0, ge=0,
+                                     description="How often the worker publishes the chain's head to "
+                                                 "crm.audit.anchors when it moved (0: never; verification then "
+                                                 "has no anchors to compare).")
     page_max: int = Field(default=500, gt=0, le=1000, description="Largest page of the records list.")
     export_max_rows: int = Field(default=100_000, gt=0, description="Most rows one CSV export streams.")

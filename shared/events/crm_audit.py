@@ -1,5 +1,6 @@
 """`crm.audit.records`: one audit record per staff action, published by every service's API (the kit's
-`shared.runtime.audit`) and kept by the audit service in a hash chain.
+`shared.runtime.audit`) and kept by the audit service in a hash chain. `crm.audit.anchors`: that chain's head,
+published now and then by the audit service, so that a chain rewritten in its database no longer verifies.
 
 A record says who (staff id and roles), what (a stable action name and the route template — never the raw
 path, which may carry personal data), on which customer (its id only), when, from where (the client address
@@ -60,3 +61,15 @@ class AuditRecord(Payload):
     correlation_id: ShortText | None = Field(default=None, description="The request's correlation id.")
     status: int = Field(ge=100, le=599, description="HTTP status of the answer.")
     outcome: AuditOutcome
+
+
+@registry.contract("crm.audit.chain_anchored", version=1, topic=topics.CRM_AUDIT_ANCHORS, key="chain")
+class ChainAnchored(Payload):
+    """The audit chain's head as the audit store had it: record `seq` had hash `hash`. Published when the head
+    moved since the last anchor (every `AUDIT_ANCHOR_INTERVAL_S`); a verification compares every anchor with
+    the stored chain (a rewritten, truncated or replaced chain differs from an anchor published before)."""
+
+    chain: EntityId = Field(default="audit", description="Which chain (one: `audit`).")
+    seq: int = Field(ge=1, description="The head's sequence number.")
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="The head's hash (hex SHA-256).")
+    anchored_at: AwareDatetime = Field(description="When the head was read (UTC).")

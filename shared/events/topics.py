@@ -56,9 +56,12 @@ CRM_USERCRM_REQUESTS = "crm.usercrm.requests"
 CRM_CAMPAIGNS_REQUESTS = "crm.campaigns.requests"
 # Audit records of every service's API (shared.runtime.audit), keyed by service; the audit service keeps them.
 CRM_AUDIT = "crm.audit.records"
+# The audit chain's head, published now and then by the audit service (`crm.audit.chain_anchored`): a copy of
+# it outside the audit database, against which a rewritten chain no longer verifies.
+CRM_AUDIT_ANCHORS = "crm.audit.anchors"
 
 CRM_TOPICS = (CRM_CUSTOMER, CRM_ASSIGNMENT, CRM_TASKS, CRM_KYC, CRM_SUMMARY, CRM_USERCRM, CRM_USERCRM_REQUESTS,
-              CRM_CAMPAIGNS, CRM_CAMPAIGNS_REQUESTS, CRM_ACCESS, CRM_AUDIT)
+              CRM_CAMPAIGNS, CRM_CAMPAIGNS_REQUESTS, CRM_ACCESS, CRM_AUDIT, CRM_AUDIT_ANCHORS)
 
 
 def dead_letter_topic(service: str) -> str:
@@ -99,7 +102,7 @@ def retention_ms(name: str) -> int | None:
 
 # Partitions of a topic that needs a fixed number (others: the cluster's / ensure_topics' default). The audit
 # records have one: the audit store's hash chain follows the topic's order, which a replay then gives again.
-PARTITIONS = {CRM_AUDIT: 1}
+PARTITIONS = {CRM_AUDIT: 1, CRM_AUDIT_ANCHORS: 1}
 
 
 def partitions(name: str, default: int) -> int:

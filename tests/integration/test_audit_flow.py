@@ -2,7 +2,9 @@
 publishes a write, a read of unmasked personal data and a refusal as audit records; the audit service's worker
 chains them; the auditor finds them with the right fields through the API (filters, CSV export, verify); a
 record delivered twice is stored once; `ops rebuild audit --verify` replays the topic into the same chain; a
-tampered row is named by `ops audit verify`; no record was dropped."""
+tampered row is named by `ops audit verify`; the worker anchors the chain's head on `crm.audit.anchors`, and a
+chain rewritten in the database consistently (every later hash recomputed), which the chain alone cannot show,
+fails against those anchors; no record was dropped."""
 
 from __future__ import annotations
 
@@ -17,9 +19,13 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, text, update
 
+from services.audit.anchors import read_anchors
 from services.audit.bootstrap import bootstrap as audit_bootstrap
+from services.audit.domain.chain import link
+from services.audit.projections.store import stored_rows, verify_store
+from services.audit.projections.tables import chain, record
 from services.audit.settings import AuditSettings
 from services.customer.bootstrap import bootstrap as customer_bootstrap
 from services.customer.settings import CustomerSettings
@@ -27,7 +33,7 @@ from shared.events import registry, topics
 from shared.events.crm_audit import AuditKind, AuditOutcome, AuditRecord
 from shared.events.upstream import CustomerRegistered
 from shared.runtime.auth import mint_token
-from shared.runtime.db import normalise_url
+from shared.runtime.db import make_engine, normalise_url, session_factory
 from shared.runtime.kafka import EventProducer, ensure_topics
 from shared.runtime.service import running
 from shared.runtime.settings import AuditEmitSettings, AuthSettings
@@ -51,6 +57,24 @@ async def ops_audit_verify(url: str) -> tuple[int, dict]:
     return proc.returncode or 0, json.loads(out.decode().strip().splitlines()[-1])
 
 
+async def anchored(kafka_settings, seq: int) -> bool | None:
+    """True once an anchor of the head at `seq` is on the test's anchors topic."""
+    return True if any(a.seq == seq for a in await read_anchors(kafka_settings)) else None
+
+
+def forge(url: str) -> None:
+    """Recompute every hash from the first record on, as a forger who can write the database would."""
+    engine = make_engine(url)
+    with session_factory(engine).begin() as s:
+        rows = list(stored_rows(s))
+        prev = rows[0][2]
+        for seq, rec, _ in rows[1:]:
+            prev = link(prev, rec)
+            s.execute(update(record).where(record.c.seq == seq).values(hash=prev))
+        s.execute(update(chain).where(chain.c.id == 1).values(head_hash=prev))
+    engine.dispose()
+
+
 def dropped(service: str) -> float:
     return REGISTRY.get_sample_value("whale_audit_records_dropped_total", {"service": service}) or 0.0
 
@@ -59,9 +83,12 @@ async def test_records_from_a_service_are_chained_queried_exported_verified_and_
         kafka_settings, pg_database, poll, monkeypatch):
     await ensure_topics(kafka_settings, [kafka_settings.topic(t) for t in (*topics.UPSTREAM_TOPICS, topics.CRM_ASSIGNMENT,
                                                                           topics.CRM_CUSTOMER, topics.CRM_AUDIT)])
+    # `ops` subprocesses read this test's topics (the anchors, the replay)
+    monkeypatch.setenv("KAFKA_TOPIC_PREFIX", kafka_settings.topic_prefix)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_settings.bootstrap_servers)
     audit_url = pg_database("audit")
     audit = audit_bootstrap(AuditSettings(database_url=audit_url, kafka=kafka_settings, auth=AUTH,
-                                          audit_emit=AuditEmitSettings(enabled=False)))
+                                          audit_emit=AuditEmitSettings(enabled=False), anchor_interval_s=0.2))
     customer = customer_bootstrap(CustomerSettings(database_url=pg_database("cust"), kafka=kafka_settings, auth=AUTH,
                                                    audit_emit=AuditEmitSettings(enabled=True)))
     producer = EventProducer(kafka_settings, client_id="test")
@@ -125,7 +152,10 @@ async def test_records_from_a_service_are_chained_queried_exported_verified_and_
             assert [(r["seq"], r["action"]) for r in rows] == [(str(remark["seq"]), "customer.remarks.create"),
                                                               (str(pii["seq"]), "customer.pii.read")]
             assert (await aud.get("/audit/records", headers=bearer("manager", "M-9"))).status_code == 403
-            assert (await aud.get("/audit/verify", headers=auditor)).json() == {
+            await poll(lambda: anchored(kafka_settings, 3), timeout=30, message="the head anchored")
+            verdict = (await aud.get("/audit/verify", headers=auditor)).json()
+            assert verdict.pop("anchors_checked") >= 1, verdict  # the head at 3, maybe earlier ones
+            assert verdict == {
                 "ok": True, "checked": 3, "anchor_seq": 0, "head_seq": 3, "first_broken_seq": None, "reason": None}
 
             # one record delivered twice (a re-published spool row): stored once
@@ -142,14 +172,13 @@ async def test_records_from_a_service_are_chained_queried_exported_verified_and_
                 return True
 
             await poll(once, timeout=30, message="duplicate stored once")
+            await poll(lambda: anchored(kafka_settings, 4), timeout=30, message="the new head anchored")
         assert dropped("customer") == 0
 
         code, verdict = await ops_audit_verify(audit_url)
-        assert (code, verdict["ok"], verdict["checked"]) == (0, True, 4)
+        assert (code, verdict["ok"], verdict["checked"]) == (0, True, 4) and verdict["anchors_checked"] >= 2
 
         # replay: the topic from offset 0 into the emptied store gives the same chain (ops rebuild --verify)
-        monkeypatch.setenv("KAFKA_TOPIC_PREFIX", kafka_settings.topic_prefix)
-        monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_settings.bootstrap_servers)
         tables = await ops_rebuild_verified("audit", audit_url)
         assert tables["audit_record"]["rows_after"] == 4 and tables["audit_chain"]["equal"]
 
@@ -160,6 +189,15 @@ async def test_records_from_a_service_are_chained_queried_exported_verified_and_
         engine.dispose()
         code, verdict = await ops_audit_verify(audit_url)
         assert (code, verdict["ok"], verdict["first_broken_seq"]) == (1, False, 2)
+
+        # ... and the same row changed by someone who also recomputes every later hash and the head: the chain
+        # alone verifies again, the anchors published before (seq 4 at least) do not match it any more
+        forge(audit_url)
+        with session_factory(make_engine(audit_url))() as s:
+            assert verify_store(s).ok  # the chain alone: consistent
+        code, verdict = await ops_audit_verify(audit_url)
+        assert (code, verdict["ok"]) == (1, False), verdict
+        assert 2 <= verdict["first_broken_seq"] <= 4 and "anchor" in verdict["reason"], verdict
     finally:
         await customer.api.state.audit.stop()
         await cust.aclose()

@@ -10,13 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from services.audit.domain.chain import GENESIS, canonical_json, link, verify
+from services.audit.anchors import Anchor, ChainAnchorPublisher
+from services.audit.domain.chain import GENESIS, canonical_json, check_anchors, link, verify
 from services.audit.projections.store import (
     anchor,
     append,
     ensure_chain,
     prune_before,
     prune_through,
+    stored_rows,
     verify_store,
 )
 from services.audit.projections.tables import chain, metadata, record
@@ -24,6 +26,7 @@ from services.audit.retention import prune_once
 from shared.events import registry
 from shared.events.crm_audit import AuditKind, AuditOutcome, AuditRecord
 from shared.runtime.db import make_engine, session_factory
+from shared.runtime.settings import KafkaSettings
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -153,3 +156,85 @@ def test_unknown_fields_of_a_newer_producer_are_chained_and_verified(sessions):
     with sessions() as s:
         assert verify_store(s).ok
         assert s.execute(select(record.c.extra)).scalar_one() == '{"device":"kiosk-7"}'
+
+
+# ---- anchors: the head published outside the database (services/audit/anchors.py) -------------------------
+def _forge_from(s, seq: int) -> None:
+    """Recompute every hash from `seq` on and the head, as a forger who can write the database would."""
+    rows = [r for r in stored_rows(s)]
+    prev = next(h for q, _, h in rows if q == seq - 1)
+    for q, r, _ in rows:
+        if q >= seq:
+            prev = link(prev, r)
+            s.execute(update(record).where(record.c.seq == q).values(hash=prev))
+    s.execute(update(chain).where(chain.c.id == 1).values(head_hash=prev))
+
+
+def _anchors_of(s, *seqs: int) -> list[Anchor]:
+    hashes = dict(s.execute(select(record.c.seq, record.c.hash).where(record.c.seq.in_(seqs))).tuples().all())
+    return [Anchor(q, hashes[q], T0 + timedelta(hours=q)) for q in seqs]
+
+
+def test_check_anchors_compares_each_anchor_with_the_stored_chain():
+    stored = {3: "h3", 5: "h5"}
+    kw = dict(anchor_seq=2, anchor_hash="h2", head_seq=5)
+    assert check_anchors([(5, "h5", "t5"), (3, "h3", "t3"), (2, "h2", "t2"), (1, "x", "t1")], stored, **kw) == (3, None)
+    checked, failure = check_anchors([(3, "h3", "t3"), (5, "forged", "t5")], stored, **kw)
+    assert checked == 1 and failure[0] == 5 and "rewritten after sequence 3" in failure[1]
+    assert check_anchors([(2, "other", "t2")], stored, **kw)[1][0] == 2  # the prune anchor itself
+    checked, failure = check_anchors([(7, "h7", "t7")], stored, **kw)
+    assert failure[0] == 6 and "beyond the head 5" in failure[1]
+
+
+def test_a_chain_rewritten_or_truncated_consistently_verifies_alone_but_not_against_its_anchors(sessions):
+    with sessions.begin() as s:
+        append(s, events(*(rec(i) for i in range(1, 7))))
+    with sessions() as s:
+        anchors = _anchors_of(s, 2, 4, 6)
+        v = verify_store(s, anchors)
+        assert (v.ok, v.checked, v.anchors_checked) == (True, 6, 3)
+        assert verify_store(s).anchors_checked is None  # not compared
+    with sessions.begin() as s:  # record 5 changed, 5 and 6 and the head recomputed
+        s.execute(update(record).where(record.c.seq == 5).values(customer_id="c-someone-else"))
+        _forge_from(s, 5)
+    with sessions() as s:
+        assert verify_store(s).ok  # the chain alone cannot tell
+        v = verify_store(s, anchors)
+        assert (v.ok, v.first_broken_seq, v.anchors_checked) == (False, 6, 2)
+        assert "rewritten after sequence 4" in v.reason
+    with sessions.begin() as s:  # truncated instead: the last record removed and the head set back
+        s.execute(record.delete().where(record.c.seq == 6))
+        s.execute(update(chain).where(chain.c.id == 1).values(head_seq=5))
+        _forge_from(s, 5)
+    with sessions() as s:
+        assert verify_store(s).ok
+        v = verify_store(s, anchors)
+        assert (v.ok, v.first_broken_seq) == (False, 6) and "removed from the end" in v.reason
+
+
+class _Producer:
+    def __init__(self) -> None:
+        self.sent: list = []
+
+    async def publish(self, envelope, *, topic=None) -> None:
+        self.sent.append((topic, envelope))
+
+
+@pytest.mark.asyncio
+async def test_the_publisher_anchors_the_head_when_it_moved(sessions):
+    producer = _Producer()
+    kafka = KafkaSettings(topic_prefix="t1.")
+    pub = ChainAnchorPublisher(sessions, producer, kafka, interval_s=60)
+    assert not await pub.publish_once()  # an empty chain: nothing to anchor
+    with sessions.begin() as s:
+        append(s, events(rec(1), rec(2)))
+    assert await pub.publish_once() and not await pub.publish_once()  # once per head
+    with sessions.begin() as s:
+        append(s, events(rec(3)))
+    assert await pub.publish_once()
+    with sessions() as s:
+        heads = [(q, h) for q, _, h in stored_rows(s) if q in (2, 3)]
+    assert [(t, e.event_type, (e.payload.seq, e.payload.hash)) for t, e in
+            ((t, registry.decode(e.model_dump_json().encode())) for t, e in producer.sent)] == [
+        ("t1.crm.audit.anchors", "crm.audit.chain_anchored", heads[0]),
+        ("t1.crm.audit.anchors", "crm.audit.chain_anchored", heads[1])]

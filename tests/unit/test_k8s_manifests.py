@@ -73,6 +73,10 @@ CONSUMES: dict[str, set[str]] = {
 }
 # Every service's API publishes its audit records (shared.runtime.audit) to this topic, without a relay.
 AUDIT_RECORDS = "crm.audit.records"
+# The audit worker publishes the chain's head here (services/audit/anchors.py), without a relay; the
+# verification reads it back from its start, without a consumer group (so no lag to scale on).
+AUDIT_ANCHORS = "crm.audit.anchors"
+READS_ALSO: dict[str, set[str]] = {"audit": {AUDIT_ANCHORS}}
 
 
 def scales_on(svc: str) -> set[str]:
@@ -82,7 +86,8 @@ def scales_on(svc: str) -> set[str]:
 
 
 # Topics a service writes besides its own crm.<service>.events and dead letters (command topics).
-EXTRA_WRITES: dict[str, set[str]] = {"usercrm": {"crm.usercrm.requests"}, "campaigns": {"crm.campaigns.requests"}}
+EXTRA_WRITES: dict[str, set[str]] = {"usercrm": {"crm.usercrm.requests"}, "campaigns": {"crm.campaigns.requests"},
+                                     "audit": {AUDIT_ANCHORS}}
 PORTS = {"api": 8000, "worker": 8001}
 # Upper bound of PostgreSQL connections one pod opens: SQLAlchemy pool 10 + overflow 10
 # (shared/runtime/db.py) and the event store's 5 + 5 (shared/runtime/eventstore.py).
@@ -978,7 +983,7 @@ def test_kafka_users_have_least_privilege(rendered, env):
         groups = {a["resource"]["name"] for a in acls if a["resource"]["type"] == "group"}
         # its relay reads back the last committed records of the topics it writes (shared.runtime.outbox_tail)
         own = relay_topics(svc) if has_relay(svc) else set()
-        assert reads == CONSUMES[svc] | {f"crm.{svc}.dlq"} | own
+        assert reads == CONSUMES[svc] | {f"crm.{svc}.dlq"} | own | READS_ALSO.get(svc, set())
         events = {f"crm.{svc}.events"} & set(CRM_TOPICS)  # the audit store publishes no events of its own
         assert writes == events | {f"crm.{svc}.dlq", AUDIT_RECORDS} | EXTRA_WRITES.get(svc, set())
         assert groups == {f"whale-{svc}"}
@@ -998,9 +1003,10 @@ def test_kafka_users_have_least_privilege(rendered, env):
 
 def relay_topics(service: str) -> set[str]:
     """Topics a service's outbox relay writes: those of the CRM contracts it owns (`crm.<service>.*`), which
-    only its relay publishes (read from the contract registry). The audit records are every API's, not a relay's."""
+    only its relay publishes (read from the contract registry). The audit records are every API's and the audit
+    chain's anchors the audit worker's, not a relay's."""
     return {c.topic for c in registry.contracts() if c.event_type.startswith(f"crm.{service}.")
-            and c.topic != AUDIT_RECORDS}
+            and c.topic not in (AUDIT_RECORDS, AUDIT_ANCHORS)}
 
 
 def has_relay(service: str) -> bool:

@@ -40,3 +40,8 @@ class ChainVerdict(BaseModel):
     head_seq: int = Field(description="Last sequence number checked (or where the check stopped).")
     first_broken_seq: int | None = Field(default=None, description="The first sequence number that does not verify.")
     reason: str | None = None
+    anchors_checked: int | None = Field(
+        default=None, description="Anchors published to crm.audit.anchors that the chain was compared with (a "
+                                  "stored hash differing from an anchor's, or a head below an anchored one, fails "
+                                  "the check); null: the anchors could not be read (the broker did not answer), "
+                                  "the chain alone was checked.")

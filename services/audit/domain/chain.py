@@ -50,10 +50,12 @@ class Verdict:
     head_seq: int
     first_broken_seq: int | None = None
     reason: str | None = None
+    anchors_checked: int | None = None  # published anchors compared with the chain (None: not read)
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "checked": self.checked, "anchor_seq": self.anchor_seq, "head_seq": self.head_seq,
-                "first_broken_seq": self.first_broken_seq, "reason": self.reason}
+                "first_broken_seq": self.first_broken_seq, "reason": self.reason,
+                "anchors_checked": self.anchors_checked}
 
 
 def verify(rows: Iterable[tuple[int, Mapping[str, Any], str]], *, anchor_seq: int = 0,
@@ -68,3 +70,23 @@ def verify(rows: Iterable[tuple[int, Mapping[str, Any], str]], *, anchor_seq: in
             return Verdict(False, checked, anchor_seq, seq, seq, "hash does not match the record and its predecessor")
         prev_seq, prev_hash, checked = seq, stored, checked + 1
     return Verdict(True, checked, anchor_seq, prev_seq)
+
+
+def check_anchors(anchors: Iterable[tuple[int, str, str]], stored: Mapping[int, str], *, anchor_seq: int,
+                  anchor_hash: str, head_seq: int) -> tuple[int, tuple[int, str] | None]:
+    """Compare published anchors `(seq, hash, when)` with the stored chain (`stored`: hash by seq for the
+    anchors' seqs; the prune anchor and the head as the store has them): (anchors compared, the first failure
+    as (sequence number, why) or None). An anchor below the prune anchor can no longer be compared."""
+    checked, last_ok = 0, anchor_seq
+    for seq, hash_, when in sorted(anchors):
+        if seq < anchor_seq:
+            continue
+        if seq > head_seq:
+            return checked, (head_seq + 1, f"an anchor published at {when} names sequence {seq}, beyond the head "
+                                           f"{head_seq}: records were removed from the end of the chain")
+        have = anchor_hash if seq == anchor_seq else stored.get(seq)
+        if have != hash_:
+            return checked, (seq, f"the hash of sequence {seq} differs from the anchor published at {when}: the "
+                                  f"chain was rewritten after sequence {last_ok} (the last anchor that matches)")
+        checked, last_ok = checked + 1, seq
+    return checked, None

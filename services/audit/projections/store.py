@@ -9,7 +9,7 @@ replay from offset 0 gives the same sequence numbers and hashes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from shared.events import Event
 from shared.events.crm_audit import AuditRecord
 
-from ..domain.chain import GENESIS, Verdict, link, verify
+from ..domain.chain import GENESIS, Verdict, check_anchors, link, verify
 from .tables import chain, record
 
 FIELDS = tuple(AuditRecord.model_fields)  # the contract's fields, each a column
@@ -30,6 +30,12 @@ COLUMNS = tuple(f for f in FIELDS if f != "record_id")
 def ensure_chain(conn: Connection | Session) -> None:
     if conn.execute(select(chain.c.id)).first() is None:
         conn.execute(insert(chain).values(id=1, head_seq=0, head_hash=GENESIS, anchor_seq=0, anchor_hash=GENESIS))
+
+
+def head(session: Session) -> tuple[int, str]:
+    """The chain's head (sequence number, hash), read without a lock."""
+    row = session.execute(select(chain.c.head_seq, chain.c.head_hash).where(chain.c.id == 1)).one()
+    return row.head_seq, row.head_hash
 
 
 def _head(session: Session) -> tuple[int, str]:
@@ -114,13 +120,26 @@ def stored_rows(session: Session, *, batch: int = 2000) -> Iterator[tuple[int, d
         last = rows[-1]["seq"]
 
 
-def verify_store(session: Session) -> Verdict:
+def verify_store(session: Session, anchors: Sequence[Any] | None = None) -> Verdict:
+    """The chain checked from its prune anchor; then, if it holds, against the published `anchors` (objects
+    with `seq`, `hash`, `anchored_at`: `services.audit.anchors`; None: not compared)."""
     anchor_seq, anchor_hash, head_seq = anchor(session)
     verdict = verify(stored_rows(session), anchor_seq=anchor_seq, anchor_hash=anchor_hash)
     if verdict.ok and verdict.head_seq != head_seq:
         return Verdict(False, verdict.checked, anchor_seq, verdict.head_seq, verdict.head_seq + 1,
                        f"the chain's head is {head_seq} but the records end at {verdict.head_seq}")
-    return verdict
+    if not verdict.ok or anchors is None:
+        return verdict
+    seqs = sorted({a.seq for a in anchors})
+    stored: dict[int, str] = {}
+    for i in range(0, len(seqs), 1000):
+        stored.update(session.execute(select(record.c.seq, record.c.hash)
+                                      .where(record.c.seq.in_(seqs[i:i + 1000]))).tuples().all())
+    checked, failure = check_anchors([(a.seq, a.hash, a.anchored_at.isoformat()) for a in anchors], stored,
+                                     anchor_seq=anchor_seq, anchor_hash=anchor_hash, head_seq=verdict.head_seq)
+    if failure is not None:
+        return Verdict(False, verdict.checked, anchor_seq, verdict.head_seq, failure[0], failure[1], checked)
+    return Verdict(True, verdict.checked, anchor_seq, verdict.head_seq, anchors_checked=checked)
 
 
 def prune_through(session: Session, seq: int) -> int:

@@ -43,7 +43,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Check the hash chain from its anchor: the first broken sequence number, if any */
+        /**
+         * Check the hash chain from its anchor and against the published anchors: the first broken sequence number, if any
+         * @description The chain recomputed from its prune anchor, then compared with every anchor the worker published to
+         *     crm.audit.anchors (a rewritten or truncated chain differs from one published before). Anchors the broker
+         *     does not hand over in 10 s are not compared (`anchors_checked` null; a WARNING is logged).
+         */
         get: operations["verify_audit_verify_get"];
         put?: never;
         post?: never;
@@ -124,6 +129,11 @@ export interface components {
              * @description Sequence number of the last pruned record (0: nothing pruned).
              */
             anchor_seq: number;
+            /**
+             * Anchors Checked
+             * @description Anchors published to crm.audit.anchors that the chain was compared with (a stored hash differing from an anchor's, or a head below an anchored one, fails the check); null: the anchors could not be read (the broker did not answer), the chain alone was checked.
+             */
+            anchors_checked?: number | null;
             /**
              * Checked
              * @description Records checked.

@@ -18,7 +18,7 @@ describe("Audit log", () => {
         : url.searchParams.get("customer_id") === "C-2"
           ? { items: [record(3, "customer.export.read", "C-2", "denied", 403)], next_cursor: null }
           : { items: [record(2, "customer.remarks.create", "C-1")], next_cursor: "next.cursor" },
-      "GET /api/audit/audit/verify": () => ({ ok: true, checked: 3, anchor_seq: 0, head_seq: 3, first_broken_seq: null, reason: null }),
+      "GET /api/audit/audit/verify": () => ({ ok: true, checked: 3, anchor_seq: 0, head_seq: 3, first_broken_seq: null, reason: null, anchors_checked: 2 }),
     });
     renderWith(<AuditLogPage />, { role: "auditor" });
     expect(await screen.findByText("customer.remarks.create")).toBeInTheDocument();
@@ -34,17 +34,20 @@ describe("Audit log", () => {
     expect(last?.url.searchParams.has("cursor")).toBe(false); // a new filter starts from the first page
     fireEvent.click(screen.getByTestId("audit-verify"));
     expect(await screen.findByTestId("audit-verdict")).toHaveTextContent("Chain verified: 3 records from anchor 0");
+    expect(screen.getByTestId("audit-verify-detail")).toHaveTextContent("It matches the 2 anchors of its head published outside the audit database.");
   });
 
   it("shows a broken chain with its sequence number, in Chinese too", async () => {
     mockFetch({
       "GET /api/audit/audit/records": () => ({ items: [], next_cursor: null }),
-      "GET /api/audit/audit/verify": () => ({ ok: false, checked: 4, anchor_seq: 0, head_seq: 5, first_broken_seq: 5, reason: "hash" }),
+      "GET /api/audit/audit/verify": () => ({ ok: false, checked: 4, anchor_seq: 0, head_seq: 5, first_broken_seq: 5,
+        reason: "the hash of sequence 5 differs from the anchor published at 2026-12-03T09:00:00+00:00", anchors_checked: 1 }),
     });
     renderWith(<AuditLogPage />, { role: "auditor", lang: "zh" });
     expect(await screen.findByText("暂无审计记录")).toBeInTheDocument();
     fireEvent.click(screen.getByTestId("audit-verify"));
     expect(await screen.findByTestId("audit-verdict")).toHaveTextContent("哈希链在序号 5 处断开");
+    expect(screen.getByTestId("audit-verify-detail")).toHaveTextContent("differs from the anchor published at"); // the server's reason
   });
 
   it("exports the filtered records", () => {

@@ -53,7 +53,10 @@ export default function AuditLogPage() {
         <Alert style={{ marginBottom: 12 }} data-testid="audit-verdict" showIcon
           type={check.data.ok ? "success" : "error"}
           message={check.data.ok ? t("audit.chainOk", { checked: check.data.checked, anchor: check.data.anchor_seq })
-            : t("audit.chainBroken", { seq: check.data.first_broken_seq ?? "?" })} />
+            : t("audit.chainBroken", { seq: check.data.first_broken_seq ?? "?" })}
+          description={<span data-testid="audit-verify-detail">{check.data.ok
+            ? (check.data.anchors_checked == null ? t("audit.anchorsUnread") : t("audit.anchorsMatched", { n: check.data.anchors_checked }))
+            : check.data.reason}</span>} />
       )}
       {check.isError && <ProblemAlert error={check.error} />}
       {exporting.isError && <ProblemAlert error={exporting.error} />}
