@@ -7,6 +7,7 @@ replays the store and the topics into identical tables (the evaluation facts and
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -117,7 +118,16 @@ async def test_indicators_from_consumed_facts_and_replay(kafka_settings, pg_data
         async def computed():
             r = await api.get(f"/campaigns/{cid}/indicators", headers=lead_a)
             body = r.json() if r.status_code == 200 else None
-            return body if body and Decimal(body["incremental_assets"]) == 1000 and body["figures"]["cost"] else None
+            if body and Decimal(body["incremental_assets"]) == 1000 and body["figures"]["cost"]:
+                return body
+            now = asyncio.get_running_loop().time()
+            if body and clock[0] < s + timedelta(days=13) and now - bumped[0] >= 3:
+                # computed before the last facts were consumed (a loaded machine: the preview above saw the
+                # stages, not yet the snapshot or the cost): a day later the leader's next tick computes again
+                clock[0], bumped[0] = clock[0] + timedelta(days=1, seconds=1), now
+            return None
+
+        bumped = [asyncio.get_running_loop().time()]
 
         got = await poll(computed, timeout=60, message="the indicators computed by the scheduler")
         assert (got["targeted"], got["funded"], got["converted"], got["account_opened"]) == (6, 1, 1, 0)
