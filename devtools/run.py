@@ -99,6 +99,8 @@ def service_env(name: str, var: Path, bootstrap: str, ports: dict[str, int] | No
         env[f"{prefix}EVENTSTORE_URL"] = f"sqlite:///{var / name / 'eventstore.db'}"
     if name == "tasks":
         env["TASKS_FAUST_DATADIR"] = str(var / name / "faust")
+    if name == "audit":  # the chain's head anchored every minute here (hourly by default): the console's
+        env.setdefault("AUDIT_ANCHOR_INTERVAL_S", "60")  # check compares anchors minutes after a start
     env.update(extra or {})
     if env["AUTH_JWT_ALGORITHM"] == "RS256":  # list cursors: one key for the api and worker of a service
         env.setdefault(f"{prefix}CURSOR_SECRET", f"{env.get('AUTH_DEV_JWT_SECRET', DEV_SECRET)}-{name}-cursors")

@@ -50,6 +50,20 @@ describe("Audit log", () => {
     expect(screen.getByTestId("audit-verify-detail")).toHaveTextContent("differs from the anchor published at"); // the server's reason
   });
 
+  it("says when no anchor was published yet, or when the anchors could not be read", async () => {
+    let anchors: number | null = 0;
+    mockFetch({
+      "GET /api/audit/audit/records": () => ({ items: [], next_cursor: null }),
+      "GET /api/audit/audit/verify": () => ({ ok: true, checked: 1, anchor_seq: 0, head_seq: 1, first_broken_seq: null, reason: null, anchors_checked: anchors }),
+    });
+    renderWith(<AuditLogPage />, { role: "auditor" });
+    fireEvent.click(await screen.findByTestId("audit-verify"));
+    expect(await screen.findByTestId("audit-verify-detail")).toHaveTextContent("No anchor of its head published yet");
+    anchors = null;
+    fireEvent.click(screen.getByTestId("audit-verify"));
+    await waitFor(() => expect(screen.getByTestId("audit-verify-detail")).toHaveTextContent("could not be read"));
+  });
+
   it("exports the filtered records", () => {
     expect(exportPath({ staff_id: "M-1", customer_id: null, outcome: "denied" })).toBe("/audit/records/export?staff_id=M-1&outcome=denied");
     expect(exportPath({})).toBe("/audit/records/export");

@@ -55,7 +55,8 @@ export default function AuditLogPage() {
           message={check.data.ok ? t("audit.chainOk", { checked: check.data.checked, anchor: check.data.anchor_seq })
             : t("audit.chainBroken", { seq: check.data.first_broken_seq ?? "?" })}
           description={<span data-testid="audit-verify-detail">{check.data.ok
-            ? (check.data.anchors_checked == null ? t("audit.anchorsUnread") : t("audit.anchorsMatched", { n: check.data.anchors_checked }))
+            ? (check.data.anchors_checked == null ? t("audit.anchorsUnread")
+              : check.data.anchors_checked === 0 ? t("audit.anchorsNone") : t("audit.anchorsMatched", { n: check.data.anchors_checked }))
             : check.data.reason}</span>} />
       )}
       {check.isError && <ProblemAlert error={check.error} />}
