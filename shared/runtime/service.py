@@ -165,7 +165,10 @@ async def running(container: ServiceContainer, *, worker: bool = True) -> AsyncI
     """The worker components in the background (tests, benchmarks, demos); everything closed afterwards.
 
     Leaving the block asks `run_components` to stop them (a stop on purpose: nothing logged at ERROR); a component
-    that ended unasked meanwhile was logged as `component_ended` and its `ComponentEnded` is raised here."""
+    that ended unasked meanwhile was logged as `component_ended` and its `ComponentEnded` is raised here. The
+    API, if it was built, was called without its lifespan (an ASGI transport, no server): its audit emitter is
+    stopped here as the lifespan would (its producer was otherwise left open: `Unclosed AIOKafkaProducer` at
+    ERROR when the process ended)."""
     container.migrate()
     components = await container.start(worker=worker)
     stop = asyncio.Event()
@@ -178,7 +181,13 @@ async def running(container: ServiceContainer, *, worker: bool = True) -> AsyncI
             if task is not None:
                 await asyncio.wait_for(task, timeout=30)
         finally:
-            await container.stop()
+            try:
+                built = getattr(container, "__dict__", {}).get("api")  # (a cached_property: only if it was built)
+                audit = getattr(getattr(built, "state", None), "audit", None)
+                if audit is not None:
+                    await audit.stop()
+            finally:
+                await container.stop()
 
 
 class HttpServer:
