@@ -14,7 +14,11 @@ The realm:
   staff use the stack's own development tokens, `AUTH_DEV_JWT_SECRET`);
 - an audience mapper on both, so access tokens carry `aud` = `AUTH_JWT_AUDIENCE`; no role, group or
   permission claims (the services take rights from the access directory, `crm.access.events`); access tokens
-  live `ACCESS_TOKEN_LIFESPAN_S` (≤ `AUTH_MAX_TOKEN_LIFETIME_S`).
+  live `ACCESS_TOKEN_LIFESPAN_S` (≤ `AUTH_MAX_TOKEN_LIFETIME_S`);
+- login events: failed logins (`LOGIN_ERROR`) are kept 7 days, and `whale-crm-audit`, a confidential client
+  with a service account allowed to view events and users (realm-management `view-events`, `view-users`),
+  lets the audit service collect them as audit records (`services/audit/signins.py`; its secret here is a
+  development one, `AUDIT_KEYCLOAK_CLIENT_SECRET`).
 
     python -m devtools.keycloak realm --out FILE [--origin http://127.0.0.1:8100 ...]
 """
@@ -30,6 +34,9 @@ REALM = "whale"
 PASSWORD = "whale-demo"
 CONSOLE_CLIENT = "whale-console"
 DEVTOOLS_CLIENT = "whale-devtools"
+EVENTS_CLIENT = "whale-crm-audit"  # the audit service's collector of failed logins (services/audit/signins.py)
+EVENTS_SECRET = "whale-dev-audit-events-secret"  # development realm only
+EVENTS_ROLES = ("view-events", "view-users")  # realm-management roles of its service account
 STAFF_CLAIM = "staff_id"
 AUDIENCE = "whale-crm"
 ACCESS_TOKEN_LIFESPAN_S = 1800
@@ -103,6 +110,8 @@ def realm(origins: list[str], *, lifespan_s: int = ACCESS_TOKEN_LIFESPAN_S) -> d
         "loginWithEmailAllowed": False, "duplicateEmailsAllowed": True, "sslRequired": "none",
         "accessTokenLifespan": lifespan_s, "ssoSessionIdleTimeout": 8 * 3600, "ssoSessionMaxLifespan": 10 * 3600,
         "bruteForceProtected": False,
+        # failed logins kept a week for the audit service's collector (it reads them every few seconds)
+        "eventsEnabled": True, "eventsExpiration": 7 * 86400, "enabledEventTypes": ["LOGIN_ERROR"],
         "components": {"org.keycloak.userprofile.UserProfileProvider": [{
             "providerId": "declarative-user-profile", "subComponents": {},
             "config": {"kc.user.profile.config": [_user_profile()]}}]},
@@ -115,8 +124,16 @@ def realm(origins: list[str], *, lifespan_s: int = ACCESS_TOKEN_LIFESPAN_S) -> d
             {**common, "clientId": DEVTOOLS_CLIENT, "name": "make run's demo staff (development only)",
              "standardFlowEnabled": False, "directAccessGrantsEnabled": True, "redirectUris": [], "webOrigins": [],
              "attributes": {}},
+            {"clientId": EVENTS_CLIENT, "name": "Whale CRM audit: failed logins", "protocol": "openid-connect",
+             "publicClient": False, "secret": EVENTS_SECRET, "serviceAccountsEnabled": True,
+             "standardFlowEnabled": False, "directAccessGrantsEnabled": False, "implicitFlowEnabled": False,
+             "fullScopeAllowed": False, "redirectUris": [], "webOrigins": [], "attributes": {}},
         ],
-        "users": users,
+        # the collector's tokens carry those two roles and no other (its scope: just them)
+        "clientScopeMappings": {"realm-management": [{"client": EVENTS_CLIENT, "roles": list(EVENTS_ROLES)}]},
+        "users": [*users, {"username": f"service-account-{EVENTS_CLIENT}", "enabled": True,
+                           "serviceAccountClientId": EVENTS_CLIENT,
+                           "clientRoles": {"realm-management": list(EVENTS_ROLES)}}],
     }
 
 

@@ -72,10 +72,15 @@ def available_services() -> list[str]:
 
 
 def oidc_env(issuer: str) -> dict[str, str]:
-    """What every service needs to verify Keycloak's tokens (and, development only, the stack's own)."""
+    """What every service needs to verify Keycloak's tokens (and, development only, the stack's own); and the
+    audit service's collector of Keycloak's failed logins (the development realm's client secret)."""
     return {"AUTH_JWT_ALGORITHM": "RS256", "AUTH_JWKS_URL": f"{issuer}/protocol/openid-connect/certs",
             "AUTH_JWT_ISSUER": issuer, "AUTH_JWT_AUDIENCE": keycloak.AUDIENCE, "AUTH_USER_CLAIM": keycloak.STAFF_CLAIM,
-            "AUTH_DEV_JWT_SECRET": os.environ.get("AUTH_JWT_SECRET", DEV_SECRET)}
+            "AUTH_DEV_JWT_SECRET": os.environ.get("AUTH_JWT_SECRET", DEV_SECRET),
+            "AUDIT_KEYCLOAK_URL": issuer.split("/realms/")[0], "AUDIT_KEYCLOAK_REALM": keycloak.REALM,
+            "AUDIT_KEYCLOAK_CLIENT_ID": keycloak.EVENTS_CLIENT,
+            "AUDIT_KEYCLOAK_CLIENT_SECRET": os.environ.get("AUDIT_KEYCLOAK_CLIENT_SECRET", keycloak.EVENTS_SECRET),
+            "AUDIT_KEYCLOAK_POLL_S": os.environ.get("AUDIT_KEYCLOAK_POLL_S", "5")}
 
 
 def service_env(name: str, var: Path, bootstrap: str, ports: dict[str, int] | None = None,

@@ -28,6 +28,7 @@ from .projections.store import anchor, ensure_chain, prune_through
 from .projections.tables import chain, consumer_position, metadata, processed_event, record
 from .retention import RetentionPruner
 from .settings import AuditSettings
+from .signins import KeycloakSignInCollector
 
 SERVICE = "audit"
 
@@ -68,7 +69,9 @@ class Container(AccessDirectoryWiring):
         await ensure_topics(self.settings.kafka, [*self.topics(), *self.directory_topics()])
         await self.producer.start()
         anchoring = [self.anchorer] if self.settings.anchor_interval_s > 0 else []
-        return [self.consumer, self.pruner, *anchoring, *self.directory_components(self.producer)]
+        s = self.settings
+        signins = [KeycloakSignInCollector(s, self.producer)] if s.keycloak_url and s.keycloak_client_secret else []
+        return [self.consumer, self.pruner, *anchoring, *signins, *self.directory_components(self.producer)]
 
     async def stop(self) -> None:
         if "producer" in self.__dict__:

@@ -16,7 +16,7 @@ from shared.runtime.settings import AuthSettings
 
 def test_the_realm_holds_every_demo_member_with_their_exact_staff_id():
     realm = keycloak.realm(["http://127.0.0.1:8100/", "http://localhost:8100"])
-    users = {u["attributes"][keycloak.STAFF_CLAIM][0]: u for u in realm["users"]}
+    users = {u["attributes"][keycloak.STAFF_CLAIM][0]: u for u in realm["users"] if "serviceAccountClientId" not in u}
     assert {user for _, user, _, _ in DEMO_USERS} <= set(users)
     assert {m["manager_id"] for m in MANAGERS} <= set(users)
     for staff_id, u in users.items():
@@ -35,12 +35,26 @@ def test_the_console_client_is_code_and_pkce_only_and_tokens_carry_no_rights():
     assert not console["directAccessGrantsEnabled"] and not console["implicitFlowEnabled"]
     assert console["attributes"]["pkce.code.challenge.method"] == "S256"
     assert console["redirectUris"] == ["http://127.0.0.1:8100/*"] and console["webOrigins"] == ["http://127.0.0.1:8100"]
-    for c in clients.values():
+    for c in (clients[keycloak.CONSOLE_CLIENT], clients[keycloak.DEVTOOLS_CLIENT]):
         assert not c["fullScopeAllowed"] and "roles" not in c["defaultClientScopes"]
         mappers = {m["protocolMapper"]: m["config"] for m in c["protocolMappers"]}
         assert mappers["oidc-audience-mapper"]["included.custom.audience"] == keycloak.AUDIENCE
         assert mappers["oidc-usermodel-attribute-mapper"]["claim.name"] == keycloak.STAFF_CLAIM
         assert set(mappers) == {"oidc-audience-mapper", "oidc-usermodel-attribute-mapper"}
+
+
+def test_failed_logins_are_kept_and_only_the_audit_collector_may_read_them():
+    realm = keycloak.realm(["http://127.0.0.1:8100"])
+    assert realm["eventsEnabled"] and realm["enabledEventTypes"] == ["LOGIN_ERROR"] and realm["eventsExpiration"] > 0
+    clients = {c["clientId"]: c for c in realm["clients"]}
+    events = clients[keycloak.EVENTS_CLIENT]
+    assert not events["publicClient"] and events["serviceAccountsEnabled"] and not events["fullScopeAllowed"]
+    assert not (events["standardFlowEnabled"] or events["directAccessGrantsEnabled"] or events["implicitFlowEnabled"])
+    (account,) = [u for u in realm["users"] if u.get("serviceAccountClientId") == keycloak.EVENTS_CLIENT]
+    assert account["clientRoles"] == {"realm-management": ["view-events", "view-users"]}
+    assert realm["clientScopeMappings"] == {"realm-management": [{"client": keycloak.EVENTS_CLIENT,
+                                                                  "roles": ["view-events", "view-users"]}]}
+    assert all(not c.get("serviceAccountsEnabled") for c in clients.values() if c is not events)
 
 
 def test_write_realm_says_when_the_realm_changed(tmp_path: Path):

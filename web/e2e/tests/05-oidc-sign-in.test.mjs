@@ -4,16 +4,16 @@
 // accept the token (verified through Keycloak's JWKS), and signing out ends the Keycloak session too.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CONSOLE, eventually, page, useBrowser } from "../browser.mjs";
+import { CONSOLE, eventually, page, signIn, useBrowser } from "../browser.mjs";
 
 useBrowser();
 const PASSWORD = "whale-demo"; // devtools/keycloak.py: the demo users' password
 
-async function keycloakLogin(username) {
+async function keycloakLogin(username, password = PASSWORD) {
   await page.locator("#username").waitFor({ timeout: 60_000 });
   assert.notEqual(new URL(page.url()).origin, new URL(CONSOLE).origin, "the login form is Keycloak's, not the console's");
   await page.locator("#username").fill(username);
-  await page.locator("#password").fill(PASSWORD);
+  await page.locator("#password").fill(password);
   await page.locator("#kc-login").click();
 }
 
@@ -53,4 +53,28 @@ test("a demo user signs in through Keycloak, uses the console and signs out", as
   assert.equal(await page.evaluate(() => sessionStorage.getItem("whale.session")), null);
   await page.getByTestId("signin-oidc").click();
   await page.locator("#username").waitFor({ timeout: 60_000 });
+});
+
+test("a failed login at Keycloak is an audit record the auditor finds", async () => {
+  await page.goto(new URL("/signin", CONSOLE).href);
+  await page.evaluate(() => { localStorage.setItem("whale.lang", "en"); sessionStorage.clear(); });
+  await page.reload();
+  await page.getByTestId("signin-oidc").click();
+  await keycloakLogin("M-HK-2", "not-the-password");
+  await page.locator("#input-error, .kc-feedback-text, [id^=input-error]").first().waitFor({ timeout: 60_000 });
+
+  // the audit service collects Keycloak's failed logins (services/audit/signins.py; every 5 s under make run)
+  await signIn(page, "auditor");
+  const byStaff = page.getByRole("searchbox", { name: "Staff id" });
+  await eventually(async () => {
+    await page.goto(new URL("/audit", CONSOLE).href); // afresh: the same filter again is not fetched again
+    await byStaff.waitFor();
+    await byStaff.fill("M-HK-2");
+    await byStaff.press("Enter");
+    await page.waitForLoadState("networkidle");
+    return (await page.getByTestId("audit-action").allInnerTexts()).includes("auth.sign_in_failed.invalid_user_credentials");
+  }, { timeout: 90_000, interval: 3000, message: "the failed login's audit record" });
+  const row = page.locator("[data-testid=audit-table] tbody tr[data-row-key]")
+    .filter({ hasText: "auth.sign_in_failed.invalid_user_credentials" }).first();
+  assert.match(await row.innerText(), /Denied 401/);
 });
