@@ -34,7 +34,12 @@ test("an admin changes the owner and the access level: validation, requests, the
   await ownerDialog.getByRole("combobox", { name: "New owner" }).click();
   const options = page.locator(".ant-select-dropdown:visible .ant-select-item-option");
   await options.first().waitFor();
-  const labels = await options.allInnerTexts();
+  // (read once they are drawn with their text: the list re-renders when the managers arrive; the clean-clone CI
+  // of fe0a3f0 once read it empty)
+  const labels = await eventually(async () => {
+    const drawn = (await options.allInnerTexts()).map((l) => l.trim()).filter(Boolean);
+    return drawn.length ? drawn : false;
+  }, { message: "the managers offered" });
   const choice = labels.find((l) => !l.endsWith(`(${owner})`));
   assert.ok(choice, `an active manager other than ${owner} among ${labels.join(", ")}`);
   const newOwner = choice.match(/\(([^)]+)\)$/)[1];
