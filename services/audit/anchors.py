@@ -11,25 +11,25 @@ after, and the topic is as trustworthy as its ACLs (mirror it to write-once stor
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer
-from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import registry, topics
 from shared.events.crm_audit import ChainAnchored
+from shared.events.errors import ContractError
 from shared.runtime.health import ComponentHealth, Stuck
 from shared.runtime.kafka import EventProducer, topic_partitions
 from shared.runtime.logging import get_logger
+from shared.runtime.outbox import producer_name
 from shared.runtime.settings import KafkaSettings
 
 from .projections.store import head
 
 log = get_logger("audit.anchors")
-PRODUCER = "whale-crm/audit"
+PRODUCER = producer_name("audit")  # the envelopes' producer of what the audit worker publishes
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,10 @@ async def _read_anchors(settings: KafkaSettings) -> list[Anchor]:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for r in records:
                     try:
-                        p = ChainAnchored.model_validate(json.loads(r.value)["payload"])
-                    except (ValueError, KeyError, TypeError, ValidationError):
+                        p = registry.decode(r.value).payload
+                    except ContractError:
+                        p = None
+                    if not isinstance(p, ChainAnchored):
                         log.warning("audit_anchor_unreadable", offset=r.offset)
                         continue
                     out.append(Anchor(p.seq, p.hash, p.anchored_at))

@@ -30,10 +30,12 @@ import httpx
 
 from shared.events import registry, topics
 from shared.events.crm_audit import AuditKind, AuditOutcome, AuditRecord
+from shared.runtime.audit import ENTITY_ID
 from shared.runtime.health import ComponentHealth, Stuck
 from shared.runtime.kafka import EventProducer
 from shared.runtime.logging import get_logger
 
+from .anchors import PRODUCER
 from .settings import AuditSettings
 
 log = get_logger("audit.signins")
@@ -41,7 +43,6 @@ NAMESPACE = uuid.UUID("4b1d7f0e-9a59-4c61-9d1e-6a8c2f3b5e70")  # record ids of c
 PAGE = 200
 OVERLAP_MS = 5_000  # each poll reads again the last seconds before the newest event seen (the store dedupes)
 _ERROR = re.compile(r"^[a-z_]{1,40}$")
-_ID = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")
 
 
 class KeycloakSignInCollector:
@@ -101,7 +102,7 @@ class KeycloakSignInCollector:
                     raise
                 user = {}  # deleted since
             found = (user.get("attributes") or {}).get(self.settings.keycloak_staff_attribute) or [None]
-            self._staff[user_id] = found[0] if found[0] and _ID.fullmatch(found[0]) else None
+            self._staff[user_id] = found[0] if found[0] and ENTITY_ID.fullmatch(found[0]) else None
         return self._staff[user_id]
 
     async def record_of(self, event: dict[str, Any]) -> AuditRecord:
@@ -123,7 +124,7 @@ class KeycloakSignInCollector:
         if not records:
             return 0
         await self.producer.publish_many(
-            [registry.envelope(r, producer="whale-crm/audit", event_id=r.record_id, occurred_at=r.at)
+            [registry.envelope(r, producer=PRODUCER, event_id=r.record_id, occurred_at=r.at)
              for r in records], topic=self.settings.kafka.topic(topics.CRM_AUDIT))
         newest = int(events[-1]["time"])
         self.since_ms = max(self.since_ms, newest - OVERLAP_MS)

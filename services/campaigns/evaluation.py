@@ -102,9 +102,13 @@ def _delta(end: Amounts, start: Amounts) -> Amounts:
     return {ccy: end.get(ccy, ZERO) - start.get(ccy, ZERO) for ccy in end.keys() | start.keys()}
 
 
+def _by_currency() -> defaultdict[str, dict[str, Decimal]]:
+    """currency -> {net_deposits, incremental_assets}, zero until added to."""
+    return defaultdict(lambda: dict.fromkeys(MONEY, ZERO))
+
+
 def _blank() -> dict[str, Any]:
-    return {"targeted": 0, **{k: 0 for k in KINDS}, "converted": 0,
-            "money": defaultdict(lambda: dict.fromkeys(MONEY, ZERO))}  # currency -> {net_deposits, incr…}
+    return {"targeted": 0, **{k: 0 for k in KINDS}, "converted": 0, "money": _by_currency()}
 
 
 def in_currency(figures: dict[str, Any], currency: str) -> dict[str, Any]:
@@ -189,7 +193,7 @@ def control_figures(session: Session, campaign_id: str, plan: Mapping[str, Any],
     per_kind = dict(session.execute(select(milestone.c.kind, func.count()).where(hit).group_by(milestone.c.kind))
                     .tuples().all())
     converted = session.scalar(select(func.count(func.distinct(milestone.c.customer_id))).where(hit)) or 0
-    money: dict[str, dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(MONEY, ZERO))
+    money = _by_currency()
     for ccy, v in session.execute(select(funds.c.currency, func.sum(funds.c.amount)).where(
             funds.c.customer_id.in_(population), funds.c.occurred_at >= start, funds.c.occurred_at <= end)
             .group_by(funds.c.currency)):

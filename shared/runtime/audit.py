@@ -72,7 +72,7 @@ AUDIT_SPOOL = Gauge("whale_audit_spool_records", "Audit records waiting in the s
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _VERBS = {"POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
-_ID = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")
+ENTITY_ID = re.compile(r"^[A-Za-z0-9_\-.:]{1,64}$")  # an id a record may carry (EntityId)
 _NOT_ID = re.compile(r"[^A-Za-z0-9_\-.:]")
 CUSTOMER_PARAMS = ("customer_id", "user_id")  # the path parameters that name a customer
 
@@ -140,7 +140,7 @@ def client_ip(request: Request) -> str | None:
 
 
 def _ids(values: Any) -> list[str]:
-    return [v for v in (str(x) for x in values) if _ID.fullmatch(v)][:50]
+    return [v for v in (str(x) for x in values) if ENTITY_ID.fullmatch(v)][:50]
 
 
 def build_record(request: Request, *, service: str, route: str, status: int,
@@ -159,10 +159,10 @@ def build_record(request: Request, *, service: str, route: str, status: int,
         action_name(service, request.method, route)
     return AuditRecord(
         record_id=uuid.uuid4(),
-        staff_id=principal.user_id if principal is not None and _ID.fullmatch(principal.user_id) else None,
+        staff_id=principal.user_id if principal is not None and ENTITY_ID.fullmatch(principal.user_id) else None,
         roles=_ids(principal.roles) if principal is not None else [],
         action=action, kind=kind, service=service, method=request.method, route=route[:200],
-        customer_id=customer if customer and _ID.fullmatch(customer) else None,
+        customer_id=customer if customer and ENTITY_ID.fullmatch(customer) else None,
         at=datetime.now(UTC), client_ip=client_ip(request), correlation_id=correlation_id,
         status=status, outcome=outcome_of(status),
     )

@@ -32,14 +32,11 @@ def ensure_chain(conn: Connection | Session) -> None:
         conn.execute(insert(chain).values(id=1, head_seq=0, head_hash=GENESIS, anchor_seq=0, anchor_hash=GENESIS))
 
 
-def head(session: Session) -> tuple[int, str]:
-    """The chain's head (sequence number, hash), read without a lock."""
-    row = session.execute(select(chain.c.head_seq, chain.c.head_hash).where(chain.c.id == 1)).one()
-    return row.head_seq, row.head_hash
-
-
-def _head(session: Session) -> tuple[int, str]:
-    row = session.execute(select(chain.c.head_seq, chain.c.head_hash).where(chain.c.id == 1).with_for_update()).one()
+def head(session: Session, *, lock: bool = False) -> tuple[int, str]:
+    """The chain's head (sequence number, hash); `lock`: its row locked for the transaction (appending,
+    pruning), else read as it is (anchoring)."""
+    q = select(chain.c.head_seq, chain.c.head_hash).where(chain.c.id == 1)
+    row = session.execute(q.with_for_update() if lock else q).one()
     return row.head_seq, row.head_hash
 
 
@@ -85,7 +82,7 @@ def append(session: Session, events: list[Event]) -> int:
     """Chain the batch's records not stored yet; returns how many were appended."""
     ids = list(dict.fromkeys(str(e.envelope.payload["record_id"]) for e in events))
     stored = set(session.scalars(select(record.c.record_id).where(record.c.record_id.in_(ids)))) if ids else set()
-    seq, prev = _head(session)
+    seq, prev = head(session, lock=True)
     rows: list[dict[str, Any]] = []
     for e in events:
         rec = chained(record_of(e.data))
@@ -158,7 +155,7 @@ def prune_through(session: Session, seq: int) -> int:
 def prune_before(session: Session, cutoff: datetime) -> int:
     """Prune the longest prefix of the chain whose records are all older than `cutoff` (the chain is pruned
     from its start only, so it stays verifiable from the anchor)."""
-    _head(session)  # lock the chain: no append interleaves
+    head(session, lock=True)  # lock the chain: no append interleaves
     first_kept = session.execute(select(record.c.seq).where(record.c.at >= cutoff).order_by(record.c.seq)
                                  .limit(1)).scalar_one_or_none()
     if first_kept is None:
