@@ -9,10 +9,11 @@ reuses it on the next run (its customer indexes are brought to the service's dec
 Each case: first pages (50 rows, newest first) through the API in-process — the service's ASGI app called
 directly, as a server would (auth, filter parsing with the configured bands, scope, keyset query, masking, JSON;
 no HTTP client library in the timing) — beside the raw SQL: the very statement and parameters the API sent to
-the driver, captured from psycopg during a call, run with psycopg on a connection with the API reader's session
-settings, in the same run. Also per call: the statements the API sends, the CPU time of this process (the
-API's event loop and its worker thread; for raw, the psycopg client) and of the PostgreSQL backends serving
-the calls (/proc, when the server runs on this machine).
+the driver, captured from psycopg (its sync or async cursor) during a call, run with psycopg on a connection
+with the API reader's session settings. The two are interleaved, one API call and one raw run per round
+(`time_pair`), so that both meet the same moments of the shared machine. Also per call: the statements the API
+sends, the CPU time of this process in the API's calls (for raw, the psycopg client's) and of the PostgreSQL
+backends serving each side (/proc, when the server runs on this machine).
 """
 
 from __future__ import annotations
@@ -94,60 +95,84 @@ def _cpu(pids: list[int]) -> float | None:
         return None
 
 
-async def time_api(app: Any, params: dict[str, Any], headers: dict[str, str], reps: int, pg: str,
-                   database: str) -> tuple[list[float], float, float | None, tuple[str, Any], float]:
-    """(wall seconds per call, process CPU ms per call, backend CPU ms per call, the statement the API sent
-    and its parameters, statements per call)."""
+async def capture(app: Any, params: dict[str, Any], headers: dict[str, str]) -> tuple[tuple[str, Any], float]:
+    """(the statement the API sent to the driver and its parameters, statements per call), after a warm-up."""
     sent: list[tuple[str, Any]] = []
-    original = psycopg.Cursor.execute
+    original, original_async = psycopg.Cursor.execute, psycopg.AsyncCursor.execute
 
     def spy(cur: Any, query: Any, params: Any = None, **kw: Any) -> Any:
         sent.append((query, params))
         return original(cur, query, params, **kw)
 
+    async def spy_async(cur: Any, query: Any, params: Any = None, **kw: Any) -> Any:
+        sent.append((query, params))
+        return await original_async(cur, query, params, **kw)
+
     for _ in range(5):
         status, body = await asgi_get(app, "/customers", params, headers)
         if status != 200:
             raise RuntimeError(f"/customers answered {status}: {body[:200]!r}")
-    psycopg.Cursor.execute = spy  # type: ignore[method-assign]
+    psycopg.Cursor.execute, psycopg.AsyncCursor.execute = spy, spy_async  # type: ignore[method-assign]
     try:
         for _ in range(3):
             await asgi_get(app, "/customers", params, headers)
     finally:
-        psycopg.Cursor.execute = original  # type: ignore[method-assign]
-    per_call = len(sent) / 3
-    pids = await asyncio.to_thread(_backends, pg, database)
-    out = []
-    db0, cpu0 = _cpu(pids), time.process_time()
-    for _ in range(reps):
-        start = time.perf_counter()
-        status, body = await asgi_get(app, "/customers", params, headers)
-        out.append(time.perf_counter() - start)
-        if status != 200:
-            raise RuntimeError(f"/customers answered {status}: {body[:200]!r}")
-    cpu = (time.process_time() - cpu0) * 1000 / reps
-    db1 = _cpu(pids)
-    db = None if db0 is None or db1 is None else (db1 - db0) * 1000 / reps
-    return out, cpu, db, sent[-1], per_call
+        psycopg.Cursor.execute, psycopg.AsyncCursor.execute = original, original_async  # type: ignore[method-assign]
+    return sent[-1], len(sent) / 3
 
 
-def time_raw(url: str, sql: str, args: Any, reps: int) -> tuple[list[float], float, float | None]:
-    """The statement run raw on one connection with the API reader's session settings (autocommit, planned for
-    its values; psycopg prepares it from the 5th run, as on the API's connection): (wall seconds per run,
-    client CPU ms per run, backend CPU ms per run)."""
-    out = []
+class Timed:
+    """One side's wall seconds per call and CPU seconds of this process in its calls."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu = 0.0
+
+    def cpu_ms(self) -> float:
+        return self.cpu * 1000 / len(self.wall)
+
+
+async def time_pair(app: Any, params: dict[str, Any], headers: dict[str, str], reps: int, pg: str, url: str,
+                    database: str, sql: str, args: Any) -> tuple[Timed, Timed, float | None, float | None]:
+    """The API's calls and the raw statement's runs interleaved — one of each per round, which goes first
+    alternating — so both meet the same moments of a shared machine (run one after the other, a burst of
+    another process's work lands on one side only). The raw statement runs on one connection with the API
+    reader's session settings (autocommit, planned for its values; psycopg prepares it from the 5th run, as on
+    the API's connections). Returns (API, raw, API backends' CPU ms per call, raw backend's CPU ms per run;
+    None when the server is not on this machine)."""
+    api, raw = Timed(), Timed()
     with psycopg.connect(url, options=READ_OPTIONS, autocommit=True) as conn:
         for _ in range(5):
             conn.execute(sql, args).fetchall()
-        pid = conn.info.backend_pid
-        db0, cpu0 = _cpu([pid]), time.process_time()
-        for _ in range(reps):
-            start = time.perf_counter()
+        raw_pid = conn.info.backend_pid
+        api_pids = [p for p in await asyncio.to_thread(_backends, pg, database) if p != raw_pid]
+
+        async def call_api() -> None:
+            c0, start = time.process_time(), time.perf_counter()
+            status, body = await asgi_get(app, "/customers", params, headers)
+            api.wall.append(time.perf_counter() - start)
+            api.cpu += time.process_time() - c0
+            if status != 200:
+                raise RuntimeError(f"/customers answered {status}: {body[:200]!r}")
+
+        def run_raw() -> None:
+            c0, start = time.process_time(), time.perf_counter()
             conn.execute(sql, args).fetchall()
-            out.append(time.perf_counter() - start)
-        cpu = (time.process_time() - cpu0) * 1000 / reps
-        db1 = _cpu([pid])
-    return out, cpu, None if db0 is None or db1 is None else (db1 - db0) * 1000 / reps
+            raw.wall.append(time.perf_counter() - start)
+            raw.cpu += time.process_time() - c0
+
+        a0, r0 = _cpu(api_pids), _cpu([raw_pid])
+        for i in range(reps):
+            if i % 2:
+                run_raw()
+                await call_api()
+            else:
+                await call_api()
+                run_raw()
+        a1, r1 = _cpu(api_pids), _cpu([raw_pid])
+    api_db = None if a0 is None or a1 is None else (a1 - a0) * 1000 / reps
+    raw_db = None if r0 is None or r1 is None else (r1 - r0) * 1000 / reps
+    return api, raw, api_db, raw_db
 
 
 def _sync_indexes(svc: Any) -> None:
@@ -170,7 +195,7 @@ def _ms(v: float | None) -> str:
 
 async def main(ctx: Any) -> list[dict]:
     n = int(os.environ.get("WHALE_BENCH_FILTERS_N") or (20_000 if ctx.quick else 1_000_000))
-    reps = 60 if ctx.quick else 300
+    reps = 60 if ctx.quick else 1000
     kept = os.environ.get(KEEP_ENV, "").strip()
     if kept:
         url, reused = ctx.kept_database(f"{kept}_{n}_v{DATA_VERSION}", lambda u: _loaded(u, n))
@@ -191,9 +216,11 @@ async def main(ctx: Any) -> list[dict]:
     started = datetime.now(UTC)
     summary = []
     for label, params in CASES:
-        api, api_cpu, api_db, (sql, args), statements = await time_api(
-            svc.api, {"limit": 50, **params}, headers, reps, server, database)
-        raw, raw_cpu, raw_db = await asyncio.to_thread(time_raw, pg, sql, args, reps)
+        query = {"limit": 50, **params}
+        (sql, args), statements = await capture(svc.api, query, headers)
+        timed_api, timed_raw, api_db, raw_db = await time_pair(svc.api, query, headers, reps, server, pg, database,
+                                                               sql, args)
+        api, raw, api_cpu, raw_cpu = timed_api.wall, timed_raw.wall, timed_api.cpu_ms(), timed_raw.cpu_ms()
         gap = _pct(api, 0.99) - _pct(raw, 0.99)
         verdict = "met" if gap <= TARGET_MS else "NOT met"
         summary.append(f"  {label}: API p99 {_pct(api, 0.99):.2f} ms − raw p99 {_pct(raw, 0.99):.2f} ms = "

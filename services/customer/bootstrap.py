@@ -11,6 +11,7 @@ from typing import Any
 from psycopg.types.json import set_json_loads
 from sqlalchemy import Engine, create_engine, event
 
+from shared.runtime.async_reader import AsyncReader, conninfo_of
 from shared.runtime.commands import guard_outgoing
 from shared.runtime.db import make_engine, normalise_url, session_factory
 from shared.runtime.eventstore import build_application
@@ -54,6 +55,15 @@ def read_engine(url: str, engine: Engine) -> Engine:
     return reader
 
 
+def async_reader(reader: Engine) -> AsyncReader | None:
+    """The list's reads awaited on the event loop (PostgreSQL; `shared.runtime.async_reader`), on connections
+    set up as the sync reader's: the same session settings, autocommit, the same JSON loader, as many."""
+    if reader.dialect.name != "postgresql":
+        return None
+    return AsyncReader(conninfo_of(reader.url), options=READ_OPTIONS, size=reader.pool.size(),  # type: ignore[attr-defined]
+                       configure=lambda conn: set_json_loads(_loads, conn))
+
+
 def _loads(data: Any) -> Any:
     """JSON column values: the empty object/array (most rows' deposits, tags) without a parse."""
     raw = bytes(data)
@@ -76,9 +86,10 @@ def bootstrap(settings: CustomerSettings | None = None, *, migrate: bool = True)
     app.snapshotting_intervals = {Customer: settings.snapshot_interval}  # type: ignore[misc]
     keyer = MatchKeyer(settings.match_secret())
     app.read_model = make_apply(tables, settings.brokerage.tz, keyer)  # rows written in the events' transaction
-    read_sessions = session_factory(read_engine(settings.database_url, engine))
+    reader = read_engine(settings.database_url, engine)
+    read_sessions = session_factory(reader)
     container = Container(settings, tables, engine, sessions, app, IngestCache(settings.aggregate_cache_size),
-                          read_sessions, Matcher(sessions, tables, keyer))
+                          read_sessions, Matcher(sessions, tables, keyer), async_reader=async_reader(reader))
     if migrate:
         container.migrate()
     return container

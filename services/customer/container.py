@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.events import topics
 from shared.runtime import journal
 from shared.runtime.api import create_app
+from shared.runtime.async_reader import AsyncReader
 from shared.runtime.audit import audit_emitter
 from shared.runtime.container import AccessDirectoryWiring
 from shared.runtime.db import Tracker, add_missing_columns
@@ -69,6 +70,7 @@ class Container(AccessDirectoryWiring):
     importer: ImportRunner | None = None
     segment_evaluator: SegmentEvaluator | None = None
     reminders: LeaderScheduler | None = None
+    async_reader: AsyncReader | None = None  # the list's reads on the event loop (PostgreSQL; bootstrap)
 
     # ---- topics -------------------------------------------------------------------------------
     def upstream_topics(self) -> list[str]:
@@ -214,6 +216,8 @@ class Container(AccessDirectoryWiring):
         await asyncio.to_thread(self.app.close)
         self.engine.dispose()
         self.read_sessions.kw["bind"].dispose()
+        if self.async_reader is not None:
+            self.async_reader.close()
 
     # ---- readiness ----------------------------------------------------------------------------
     def readiness(self, *, worker: bool = False) -> list[Check]:

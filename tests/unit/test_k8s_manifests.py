@@ -92,6 +92,9 @@ PORTS = {"api": 8000, "worker": 8001}
 # Upper bound of PostgreSQL connections one pod opens: SQLAlchemy pool 10 + overflow 10
 # (shared/runtime/db.py) and the event store's 5 + 5 (shared/runtime/eventstore.py).
 CONNECTIONS_PER_POD = 30
+# The customer API's reads have their own engine (services/customer/bootstrap.read_engine: 10 + 10) and the
+# list's async reader (shared/runtime/async_reader: 10) besides.
+API_CONNECTIONS = {"customer": CONNECTIONS_PER_POD + 20 + 10}
 CONNECTIONS_RESERVED = 10  # superuser_reserved_connections and the CNPG instance manager / exporter
 GATEWAY_LABELS = {"whale-crm.io/role": "frontend-gateway"}
 WEB_PORT = 8080  # the web gateway's nginx (unprivileged)
@@ -934,10 +937,13 @@ def test_database_connection_budget(rendered, env):
     } | {d["metadata"]["name"]: d["spec"]["replicas"] for d in of_kind(docs, "Deployment") if "replicas" in d["spec"]}
     for name, cluster in by_name(docs, "Cluster").items():
         svc = name.removesuffix("-db")
-        pods = hpas[f"{svc}-api"] + kedas[f"{svc}-worker"] + 1
+        api, workers = hpas[f"{svc}-api"], kedas[f"{svc}-worker"]
+        per_api = API_CONNECTIONS.get(svc, CONNECTIONS_PER_POD)
+        needed = api * per_api + (workers + 1) * CONNECTIONS_PER_POD + CONNECTIONS_RESERVED
         limit = int(cluster["spec"]["postgresql"]["parameters"]["max_connections"])
-        assert pods * CONNECTIONS_PER_POD + CONNECTIONS_RESERVED <= limit, (
-            f"{name}: {pods} pods x {CONNECTIONS_PER_POD} connections exceed max_connections {limit}"
+        assert needed <= limit, (
+            f"{name}: {api} API pods x {per_api} + {workers + 1} worker and migrate pods x {CONNECTIONS_PER_POD} "
+            f"connections (+{CONNECTIONS_RESERVED}) exceed max_connections {limit}"
         )
 
 

@@ -157,6 +157,25 @@ def fetch_rows(session: Session, stmt: Select[Any]) -> list[dict[str, Any]]:
     return _dicts(conn.connection.driver_connection.execute(sql, params), shape)  # type: ignore[union-attr]
 
 
+async def fetch_rows_async(c: Any, stmt: Select[Any]) -> list[dict[str, Any]]:
+    """`fetch_rows` awaited on the event loop: on PostgreSQL sent on the container's `async_reader` (no worker
+    thread per call) from the same compiled shape; SQLite, or a shape with a parameter a type processes, in a
+    worker thread through the session (`read`, `fetch_rows`)."""
+    reader = c.async_reader
+    if reader is None:
+        return await blocking(read, c, lambda s: fetch_rows(s, stmt))
+    shape, literals = _compiled(stmt, c.read_sessions.kw["bind"].dialect)
+    if not shape.plain:
+        return await blocking(read, c, lambda s: fetch_rows(s, stmt))
+    compiled = shape.compiled
+    sql, params = compiled.string, compiled.construct_params(extracted_parameters=literals)
+    if shape.expanding:
+        expanded = compiled._process_parameters_for_postcompile(params)
+        sql, params = expanded.statement, expanded.parameters
+    names, rows = await reader.fetch(sql, params)
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
 def _dicts(cur: Any, shape: _Shape) -> list[dict[str, Any]]:
     """The rows as dicts; the column names of a shape worked out once."""
     with cur:

@@ -16,7 +16,7 @@ from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.cursor import codec_for
 from shared.runtime.logging import get_logger
 
-from .deps import blocking, container
+from .deps import container
 from .masking import person
 from .query import ListFilters, Order, SortKey, encode_cursor, filter_clauses, list_filters, sort_column
 from .routes_read import fetch_page
@@ -70,7 +70,7 @@ async def export(
         writer.writerow(COLUMNS)
         cursor, sent = None, 0
         while sent < max_rows:
-            rows, managers = await blocking(fetch_page, c, principal, f, sort, order, cursor,
+            rows, managers = await fetch_page(c, principal, f, sort, order, cursor,
                                             min(page_size, max_rows - sent))
             for r in rows:
                 writer.writerow(csv_row(r, managers[r["customer_id"]], unmasked))

@@ -28,7 +28,7 @@ from .deps import (
     built_once,
     container,
     fetch_all,
-    fetch_rows,
+    fetch_rows_async,
     not_found,
     read,
     visible_ids,
@@ -106,19 +106,16 @@ def _managers(value: Any) -> list[dict[str, Any]]:
              "share": None if m["share"] is None else money(Decimal(m["share"]))} for m in items]
 
 
-def fetch_page(c: Any, principal: Principal, f: ListFilters, sort: SortKey, order: Order,
-               cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+async def fetch_page(c: Any, principal: Principal, f: ListFilters, sort: SortKey, order: Order,
+                     cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     t = c.tables
     after = decode_cursor(codec_for(c.settings), cursor, sort, order) if cursor else None
     clauses = filter_clauses(t, f, pii=principal.has(Perm.CustomerPiiRead))
     scope = scope_clause(t, principal)
     if scope is not None:
         clauses.append(scope)
-
-    def query(s: Any) -> list[dict[str, Any]]:
-        return fetch_rows(s, page_query(t, clauses, sort, order, after, limit, s.get_bind().dialect.name))
-
-    rows = read(c, query)
+    dialect = c.read_sessions.kw["bind"].dialect.name
+    rows = await fetch_rows_async(c, page_query(t, clauses, sort, order, after, limit, dialect))
     return rows, {r["customer_id"]: _managers(r.pop("managers")) for r in rows}
 
 
@@ -132,7 +129,7 @@ async def list_customers(
     limit: int = Query(50, ge=1, le=200),
     c: Any = Depends(container),
 ) -> dict[str, Any]:
-    rows, managers = await blocking(fetch_page, c, principal, f, sort, order, cursor, limit + 1)
+    rows, managers = await fetch_page(c, principal, f, sort, order, cursor, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     unmasked = principal.has(Perm.CustomerPiiRead)
