@@ -40,6 +40,7 @@ EVENTS_ROLES = ("view-events", "view-users")  # realm-management roles of its se
 STAFF_CLAIM = "staff_id"
 AUDIENCE = "whale-crm"
 ACCESS_TOKEN_LIFESPAN_S = 1800
+LOCKOUT_FAILURES = 5  # wrong passwords in a row (within 12 h) that lock an account: 1 min, growing to 15 min
 PORT_OFFSET = 12  # `make run`: Keycloak on the port base + 12 (8112)
 
 
@@ -109,7 +110,11 @@ def realm(origins: list[str], *, lifespan_s: int = ACCESS_TOKEN_LIFESPAN_S) -> d
         "registrationAllowed": False, "resetPasswordAllowed": False, "rememberMe": False,
         "loginWithEmailAllowed": False, "duplicateEmailsAllowed": True, "sslRequired": "none",
         "accessTokenLifespan": lifespan_s, "ssoSessionIdleTimeout": 8 * 3600, "ssoSessionMaxLifespan": 10 * 3600,
-        "bruteForceProtected": False,
+        # repeated wrong passwords lock the account for a while (never for good: an administrator is not
+        # needed to unlock it); a lockout is itself a LOGIN_ERROR (user_temporarily_disabled) the audit keeps
+        "bruteForceProtected": True, "permanentLockout": False, "failureFactor": LOCKOUT_FAILURES,
+        "waitIncrementSeconds": 60, "maxFailureWaitSeconds": 900, "maxDeltaTimeSeconds": 12 * 3600,
+        "quickLoginCheckMilliSeconds": 1000, "minimumQuickLoginWaitSeconds": 60,
         # failed logins kept a week for the audit service's collector (it reads them every few seconds)
         "eventsEnabled": True, "eventsExpiration": 7 * 86400, "enabledEventTypes": ["LOGIN_ERROR"],
         "components": {"org.keycloak.userprofile.UserProfileProvider": [{

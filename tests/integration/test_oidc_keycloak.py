@@ -250,3 +250,22 @@ async def test_realm_users_are_the_demo_staff(keycloak_server):
             "grant_type": "password", "client_id": keycloak.CONSOLE_CLIENT, "username": "admin-1",
             "password": keycloak.PASSWORD})
         assert r.status_code in (400, 401)
+
+
+async def test_repeated_wrong_passwords_lock_the_account_for_a_while(keycloak_server):
+    """LOCKOUT_FAILURES wrong passwords in a row: the right one is refused too, for a while (Keycloak says
+    nothing about the lock to the caller). Last in this module: the account stays locked for a minute."""
+    staff_id = keycloak.staff()[-1][0]
+    token = f"{keycloak_server.issuer}/protocol/openid-connect/token"
+    assert claims(await direct_grant(keycloak_server.issuer, keycloak.DEVTOOLS_CLIENT, staff_id))[
+        keycloak.STAFF_CLAIM] == staff_id
+
+    async def attempt(c: httpx.AsyncClient, password: str) -> httpx.Response:
+        return await c.post(token, data={"grant_type": "password", "client_id": keycloak.DEVTOOLS_CLIENT,
+                                         "username": staff_id.lower(), "password": password})
+
+    async with httpx.AsyncClient(timeout=20) as c:
+        for _ in range(keycloak.LOCKOUT_FAILURES):
+            assert (await attempt(c, "wrong")).status_code == 401
+        locked = await attempt(c, keycloak.PASSWORD)
+        assert locked.status_code in (400, 401) and "access_token" not in locked.text, locked.text

@@ -46,6 +46,10 @@ def test_the_console_client_is_code_and_pkce_only_and_tokens_carry_no_rights():
 def test_failed_logins_are_kept_and_only_the_audit_collector_may_read_them():
     realm = keycloak.realm(["http://127.0.0.1:8100"])
     assert realm["eventsEnabled"] and realm["enabledEventTypes"] == ["LOGIN_ERROR"] and realm["eventsExpiration"] > 0
+    # repeated wrong passwords lock an account for a while, never for good
+    assert realm["bruteForceProtected"] and not realm["permanentLockout"]
+    assert realm["failureFactor"] == keycloak.LOCKOUT_FAILURES and 0 < realm["waitIncrementSeconds"] <= 60
+    assert realm["maxFailureWaitSeconds"] <= 900
     clients = {c["clientId"]: c for c in realm["clients"]}
     events = clients[keycloak.EVENTS_CLIENT]
     assert not events["publicClient"] and events["serviceAccountsEnabled"] and not events["fullScopeAllowed"]
