@@ -175,7 +175,11 @@ class CorrelationMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            if self.audit is not None:
+                async with self.audit.writing(request, cid):
+                    await self.app(scope, receive, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
         except Exception as exc:
             if started:  # (the answer is under way: nothing else can be sent)
                 self._observe(request, status, start, cid)

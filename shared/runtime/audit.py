@@ -20,6 +20,17 @@ which the same task re-publishes it once the broker answers. Only when the spool
 (database down too) is a record lost: counted in `whale_audit_records_dropped_total` with an ERROR
 `audit_records_dropped`. A spool that grows past `AUDIT_EMIT_SPOOL_ALERT` logs ERROR `audit_spool_growing`
 (gauge `whale_audit_spool_records`). Publishing is at least once; the audit store keeps each record id once.
+
+A write must not be committed without its record, even when the process dies (SIGKILL, OOM, a node lost)
+before the queue is published. So a write request's record is also written ahead, provisionally, in the very
+event-store transaction that stores what the request changed (`sametx.ride_along`, set by the app factory's
+middleware for POST / PUT / PATCH / DELETE): an `audit_spool` row with the record as it stands then (status
+200, allowed) and the record id the final record will carry, held back from re-publishing for
+`AUDIT_EMIT_WRITE_AHEAD_HOLD_S` (120 s). Once the final record (its real status) is published, the row is
+deleted; spooled instead, it replaces the row. A row still there after the hold is a write whose process
+ended before its record left: the provisional record is published (the store keeps each id once, so a final
+record published meanwhile wins). Writes that do not go through the event store (none of the services' commands)
+keep the queue's guarantee only.
 """
 
 from __future__ import annotations
@@ -33,7 +44,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,8 +54,10 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Engine,
+    Float,
     Integer,
     MetaData,
+    String,
     Table,
     Text,
     delete,
@@ -52,12 +65,15 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.engine import make_url
 
 from shared.events import Envelope, registry, topics
 from shared.events.crm_audit import AuditKind, AuditOutcome, AuditRecord
 
+from .db import add_missing_columns
 from .logging import get_logger
 from .producer import EventProducer
+from .sametx import reset_along, ride_along
 from .settings import AuditEmitSettings, KafkaSettings
 
 log = get_logger("audit")
@@ -144,7 +160,7 @@ def _ids(values: Any) -> list[str]:
 
 
 def build_record(request: Request, *, service: str, route: str, status: int,
-                 correlation_id: str | None) -> AuditRecord | None:
+                 correlation_id: str | None, record_id: uuid.UUID | None = None) -> AuditRecord | None:
     """The audit record of an answered request, or None when it is not audited."""
     marked: AuditMark | None = getattr(request.state, "audit_mark", None)
     kind = classify(request.method, status, marked)
@@ -158,7 +174,7 @@ def build_record(request: Request, *, service: str, route: str, status: int,
     action = marked.action if marked is not None and kind is not AuditKind.refusal else \
         action_name(service, request.method, route)
     return AuditRecord(
-        record_id=uuid.uuid4(),
+        record_id=record_id or uuid.uuid4(),
         staff_id=principal.user_id if principal is not None and ENTITY_ID.fullmatch(principal.user_id) else None,
         roles=_ids(principal.roles) if principal is not None else [],
         action=action, kind=kind, service=service, method=request.method, route=route[:200],
@@ -178,7 +194,40 @@ spool = Table(
     "audit_spool", spool_metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("envelope", Text, nullable=False),
+    # a write-ahead row: the record id the final record carries, and until when it is not re-published
+    Column("record_id", String(36), nullable=True, index=True),
+    Column("hold_until", Float, nullable=True),
 )
+
+
+@dataclass
+class WriteAhead:
+    """A write request's record id, fixed when the request starts, and whether a provisional row was written
+    ahead in one of its transactions (which may have rolled back: the final record's delete is then a no-op)."""
+
+    emitter: AuditEmitter
+    request: Request
+    correlation_id: str | None
+    record_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    written: bool = False
+    active: bool = True  # the request is in flight (a task it started and that outlives it writes nothing)
+
+    def __call__(self, session: Any, database_url: str) -> None:
+        """In an event-store transaction of the request (`sametx.ride_along`): the provisional row, when the
+        store is the emitter's own database (its spool)."""
+        emitter = self.emitter
+        if not self.active or not emitter.spools_in(database_url):
+            return
+        route = self.request.scope.get("route")
+        record = build_record(self.request, service=emitter.service, route=getattr(route, "path", "unmatched"),
+                              status=200, correlation_id=self.correlation_id, record_id=self.record_id)
+        if record is None:
+            return
+        session.execute(insert(spool).values(envelope=envelope_of(record).model_dump_json(),
+                                             record_id=str(self.record_id),
+                                             hold_until=time.time() + emitter.settings.write_ahead_hold_s))
+        self.written = True
+
 
 
 class AuditEmitter:
@@ -199,17 +248,49 @@ class AuditEmitter:
         self._alerted_at = 0.0
         self._busy = False  # the publisher holds a batch (publishing or spooling it)
         self._stopping = False
+        self._ahead: set[uuid.UUID] = set()  # queued records whose write-ahead row may be in the spool
+        self._database = _identity(engine.url.render_as_string(hide_password=False)) if engine is not None else None
 
     # ---------------------------------------------------------------------------------- the request side
+    @contextlib.asynccontextmanager
+    async def writing(self, request: Request, correlation_id: str | None) -> Any:
+        """Around a request (the app factory's middleware): a write request's event-store transactions write
+        its record ahead (see the module docstring). The spool table is made sure of first, outside them (on
+        SQLite another connection's DDL would wait for the write's own lock)."""
+        if request.method not in WRITE_METHODS or self.engine is None:
+            yield
+            return
+        if not self._spool_ready:
+            try:
+                await asyncio.to_thread(self._ensure_spool)
+            except Exception as exc:  # noqa: BLE001 - the database is away: the write will say so itself
+                log.warning("audit_spool_unavailable", error=type(exc).__name__)
+                yield
+                return
+        ahead = request.state.audit_write_ahead = WriteAhead(self, request, correlation_id)
+        token = ride_along(ahead)
+        try:
+            yield
+        finally:
+            ahead.active = False
+            reset_along(token)
+
+    def spools_in(self, database_url: str) -> bool:
+        """Whether `database_url` is this emitter's database, its spool table there (`writing` made sure)."""
+        return self._spool_ready and self._database == _identity(database_url)
+
     def observe(self, request: Request, *, route: str, status: int, correlation_id: str | None) -> None:
         """Called by the app factory's middleware once the answer's status is known: no I/O here."""
+        ahead: WriteAhead | None = getattr(request.state, "audit_write_ahead", None)
         try:
             record = build_record(request, service=self.service, route=route, status=status,
-                                  correlation_id=correlation_id)
+                                  correlation_id=correlation_id, record_id=ahead.record_id if ahead else None)
         except Exception:  # noqa: BLE001 - auditing never breaks an answered request; the ERROR names it
             log.exception("audit_record_invalid", route=route, status=status)
             return
         if record is not None:
+            if ahead is not None and ahead.written:
+                self._ahead.add(record.record_id)
             self.emit(record)
 
     def emit(self, record: AuditRecord) -> None:
@@ -246,8 +327,11 @@ class AuditEmitter:
                 batch.append(self._queue.get_nowait())
             self._busy = bool(batch)
             try:
-                if batch and not await self._publish(batch):
-                    await self._spool(batch)
+                if batch:
+                    if await self._publish(batch):
+                        await self._published(batch)
+                    else:
+                        await self._spool(batch)
             finally:
                 self._busy = False
             if self.engine is not None and time.monotonic() >= next_spool:
@@ -270,12 +354,35 @@ class AuditEmitter:
         with self._spool_lock:  # spool writes run in threads: one creates the table
             if not self._spool_ready:
                 spool_metadata.create_all(self.engine, checkfirst=True)
+                add_missing_columns(self.engine, spool)  # (a spool from before the write-ahead columns)
                 self._spool_ready = True
         return self.engine
 
     def _write_spool(self, envelopes: list[Envelope]) -> None:
+        """Spool records (a final record replaces its write-ahead row, in one transaction)."""
+        ahead = [str(e.event_id) for e in envelopes if e.event_id in self._ahead]
         with self._ensure_spool().begin() as conn:
-            conn.execute(insert(spool), [{"envelope": e.model_dump_json()} for e in envelopes])
+            if ahead:
+                conn.execute(delete(spool).where(spool.c.record_id.in_(ahead)))
+            conn.execute(insert(spool), [{"envelope": e.model_dump_json(), "record_id": str(e.event_id)}
+                                         for e in envelopes])
+        self._ahead.difference_update(e.event_id for e in envelopes)
+
+    def _delete_ahead(self, record_ids: list[str]) -> None:
+        with self._ensure_spool().begin() as conn:
+            conn.execute(delete(spool).where(spool.c.record_id.in_(record_ids), spool.c.hold_until.is_not(None)))
+
+    async def _published(self, envelopes: list[Envelope]) -> None:
+        """The final records are out: their write-ahead rows go (left there, they are published again after
+        the hold, and the store keeps the first)."""
+        ahead = [e.event_id for e in envelopes if e.event_id in self._ahead]
+        if not ahead:
+            return
+        self._ahead.difference_update(ahead)
+        try:
+            await asyncio.to_thread(self._delete_ahead, [str(i) for i in ahead])
+        except Exception as exc:  # noqa: BLE001 - see above
+            log.warning("audit_write_ahead_not_deleted", records=len(ahead), error=type(exc).__name__)
 
     async def _spool(self, envelopes: list[Envelope]) -> None:
         if self.engine is not None:
@@ -303,8 +410,9 @@ class AuditEmitter:
 
     def _read_spool(self) -> tuple[int, list[tuple[int, Envelope]]]:
         with self._ensure_spool().connect() as conn:
-            count = conn.execute(select(func.count()).select_from(spool)).scalar_one()
-            rows = conn.execute(select(spool.c.id, spool.c.envelope).order_by(spool.c.id)
+            due = (spool.c.hold_until.is_(None)) | (spool.c.hold_until < time.time())
+            count = conn.execute(select(func.count()).select_from(spool).where(due)).scalar_one()
+            rows = conn.execute(select(spool.c.id, spool.c.envelope).where(due).order_by(spool.c.id)
                                 .limit(self.settings.batch_size)).all()
         return count, [(r.id, Envelope.model_validate(json.loads(r.envelope))) for r in rows]
 
@@ -356,6 +464,12 @@ class AuditEmitter:
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
         await self.producer.stop()
+
+
+def _identity(url: str) -> tuple[Any, ...]:
+    """What names a database in a URL (driver spellings and the password aside)."""
+    u = make_url(url)
+    return (u.get_backend_name(), u.host, u.port, u.database)
 
 
 def audit_emitter(service: str, settings: Any, engine: Engine | None) -> AuditEmitter | None:

@@ -35,7 +35,7 @@ from .recorders import (
     recorder_topic,
     supports_more_tracking,
 )
-from .sametx import READ_MODEL, ReadModelFold
+from .sametx import READ_MODEL, ReadModelFold, along
 
 TApp = TypeVar("TApp", bound=Application)  # type: ignore[type-arg]
 log = get_logger("eventstore")
@@ -133,6 +133,7 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
     # `record_processed`), it writes their rows in the transaction that stores them. None: no read model
     # is kept in this store's transactions (projections of their own, or none).
     read_model: ReadModelFold | None = None
+    database_url: str | None = None  # the database the store is in (`build_application`; None: in memory)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -271,20 +272,32 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
         """`Application.save`, after the outgoing check of the events it is about to store, with the
         read-model rows they imply written in the same transaction (`read_model`)."""
         checked = None
-        if self.outgoing_check is not None or self.read_model is not None:
+        extra = along() if self.database_url is not None and supports_more_tracking(self.recorder) else None
+        if self.outgoing_check is not None or self.read_model is not None or extra is not None:
             events = [e for obj in objs if obj is not None
                       for e in (obj.pending_events if hasattr(obj, "pending_events") else [obj])]
             checked = self.check_outgoing(events)
-            self._with_read_model(kwargs, events)
+            self._with_read_model(kwargs, events, extra)
         with self._handing_over(checked):
             return super().save(*objs, **kwargs)
 
-    def _with_read_model(self, kwargs: dict[str, Any], events: Sequence[Any]) -> None:
-        """Pass the read-model fold of `events` to the recorder (`sametx.READ_MODEL`)."""
+    def _with_read_model(self, kwargs: dict[str, Any], events: Sequence[Any], extra: Any = None) -> None:
+        """Pass the read-model fold of `events` to the recorder (`sametx.READ_MODEL`), with the request's own
+        write (`sametx.ride_along`: the audit's write-ahead record) when there is one."""
         fold = self.read_model
-        if fold is not None and events:
-            new = list(events)
+        if not events:
+            return
+        new = list(events)
+        url = self.database_url
+        if fold is not None and extra is not None:
+            def both(session: Any) -> None:
+                fold(session, new)
+                extra(session, url)
+            kwargs[READ_MODEL] = both
+        elif fold is not None:
             kwargs[READ_MODEL] = lambda session: fold(session, new)
+        elif extra is not None:
+            kwargs[READ_MODEL] = lambda session: extra(session, url)
 
     def check_outgoing(self, events: Sequence[Any]) -> Any:
         """Raise `OutgoingRejected` (see `guard_outgoing`) for events whose published form would be invalid;
@@ -360,7 +373,10 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
 def build_application(cls: type[TApp], url: str, **extra_env: Any) -> TApp:
     env = eventstore_env(url)
     env.update({k: str(v) for k, v in extra_env.items()})
-    return cls(env=env)
+    app = cls(env=env)
+    if isinstance(app, TrackingApplication) and not url.startswith("memory"):
+        app.database_url = url  # (what `sametx.ride_along` writers are told)
+    return app
 
 
 def deterministic_event_id(originator_id: object, originator_version: int, index: int = 0) -> uuid.UUID:

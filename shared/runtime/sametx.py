@@ -17,12 +17,18 @@ whose commit, rollback and close belong to the recorder. Read-model code stays o
   once so SQLAlchemy sees its results. COPY is not available there: `in_event_transaction(session)` tells
   bulk helpers to use `sqlrows.insert_rows` / `upsert_rows` (one JSON parameter per chunk) or executemany instead.
 - SQLite: the statements run on the recorder's connection after its BEGIN.
+
+A request can add a write of its own to every event-store transaction it makes (`ride_along`): the audit
+emitter's write-ahead record of a write request (`shared.runtime.audit`), committed with what the request
+changed or not at all. `TrackingApplication.save` runs it with the application's database URL (the writer
+checks it is its own database).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar, Token
 from typing import Any
 
 from sqlalchemy import Engine, create_engine
@@ -34,6 +40,22 @@ IN_EVENT_TRANSACTION = "in_event_transaction"  # `Session.info` key set on sessi
 
 ReadModelFold = Callable[[Session, Sequence[Any]], None]  # (session, new domain events) -> rows written
 SessionWrite = Callable[[Session], None]
+AlongWrite = Callable[[Session, str], None]  # (session, the application's database URL) -> rows written
+
+_along: ContextVar[AlongWrite | None] = ContextVar("sametx_along", default=None)
+
+
+def ride_along(write: AlongWrite | None) -> Token[AlongWrite | None]:
+    """Run `write` in every event-store transaction this context makes from now (`reset_along(token)` ends it)."""
+    return _along.set(write)
+
+
+def reset_along(token: Token[AlongWrite | None]) -> None:
+    _along.reset(token)
+
+
+def along() -> AlongWrite | None:
+    return _along.get()
 
 
 class _SyncedCursor:

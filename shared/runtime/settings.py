@@ -149,6 +149,9 @@ class AuditEmitSettings(BaseSettings):
     publish_timeout_s: float = Field(default=15.0, gt=0, description="A publish slower than this spools its batch.")
     spool_retry_s: float = Field(default=5.0, gt=0, description="How often the spool is re-published.")
     spool_alert: int = Field(default=10_000, ge=1, description="Spooled records above which ERROR is logged.")
+    write_ahead_hold_s: float = Field(default=120.0, gt=0, description="How long a write's provisional record "
+                                      "(written ahead in its transaction) waits for the final one before it is "
+                                      "published itself (its process ended first).")
 
 
 # Services whose event store and read models share `<NAME>_DATABASE_URL` (one transaction per batch, docs/pipeline.md):
