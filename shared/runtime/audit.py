@@ -24,8 +24,8 @@ which the same task re-publishes it once the broker answers. Only when the spool
 A write must not be committed without its record, even when the process dies (SIGKILL, OOM, a node lost)
 before the queue is published. So a write request's record is also written ahead, provisionally, in the very
 event-store transaction that stores what the request changed (`sametx.ride_along`, set by the app factory's
-middleware for POST / PUT / PATCH / DELETE): an `audit_spool` row with the record as it stands then (status
-200, allowed) and the record id the final record will carry, held back from re-publishing for
+middleware for POST / PUT / PATCH / DELETE): an `audit_spool` row (one per request, however many transactions
+it commits) with the record as it stands then (status 200, allowed) and the record id the final record will carry, held back from re-publishing for
 `AUDIT_EMIT_WRITE_AHEAD_HOLD_S` (120 s). Once the final record (its real status) is published, the row is
 deleted; spooled instead, it replaces the row. A row still there after the hold is a write whose process
 ended before its record left: the provisional record is published (the store keeps each id once, so a final
@@ -61,8 +61,10 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    exists,
     func,
     insert,
+    literal,
     select,
 )
 from sqlalchemy.engine import make_url
@@ -223,9 +225,14 @@ class WriteAhead:
                               status=200, correlation_id=self.correlation_id, record_id=self.record_id)
         if record is None:
             return
-        session.execute(insert(spool).values(envelope=envelope_of(record).model_dump_json(),
-                                             record_id=str(self.record_id),
-                                             hold_until=time.time() + emitter.settings.write_ahead_hold_s))
+        rid = str(self.record_id)
+        row = select(literal(envelope_of(record).model_dump_json(), Text), literal(rid, String(36)),
+                     literal(time.time() + emitter.settings.write_ahead_hold_s, Float))
+        # one row per request, however many transactions it commits (a bulk command saving in a loop); one
+        # whose transaction rolled back is not there, so the next transaction writes it
+        session.execute(insert(spool).from_select(
+            ["envelope", "record_id", "hold_until"],
+            row.where(~exists().where(spool.c.record_id == rid))))
         self.written = True
 
 

@@ -69,6 +69,12 @@ def build(tmp_path, producer, *, store_url: str | None = None, hold_s: float = 1
             raise HTTPException(409, "refused after the save")
         return {"id": str(note.id)}
 
+    @api.post("/notes/bulk", status_code=201)
+    def bulk(p: Reader, n: int = 3) -> dict:  # one command saving in a loop: one record, one row
+        for i in range(n):
+            app.save(Note(text=f"note {i}"))
+        return {}
+
     @api.post("/nothing", status_code=200)
     def nothing(p: Reader) -> dict:
         app.save()
@@ -130,6 +136,10 @@ async def test_a_process_that_ended_before_publishing_leaves_the_provisional_rec
             body["correlation_id"], body["route"]) == (
         "svc.notes.create", "write", "M-1", 200, "allowed", "req-9", "/notes")
     assert len(app.recorder.select_notifications(1, 10)) == 1  # committed with the write
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://t") as again:
+        assert (await again.post("/notes/bulk", headers=bearer("manager", "M-1"))).status_code == 201
+    assert len(rows(engine)) == 2  # one row for the bulk request's three transactions
+    assert len(app.recorder.select_notifications(1, 10)) == 4
 
     # another process on the same database: nothing before the hold is over, then the record
     producer2 = FakeProducer()
@@ -139,7 +149,8 @@ async def test_a_process_that_ended_before_publishing_leaves_the_provisional_rec
     assert other._read_spool() == (0, [])
     await asyncio.sleep(0.6)
     await other._republish_spool()
-    assert [str(e.event_id) for _, e in producer2.sent] == [row["record_id"]]
+    assert [str(e.event_id) for _, e in producer2.sent][0] == row["record_id"]
+    assert len(producer2.sent) == 2
     assert rows(engine) == []
     await other.stop()
 
