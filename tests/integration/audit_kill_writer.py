@@ -1,5 +1,5 @@
 """A customer API that answers one write and is then killed (SIGKILL: no clean-up, its audit queue never
-published), for `test_audit_write_ahead.py`. The broker address answers nothing, so the record cannot leave
+published), for `test_audit_kill_write_ahead.py`. The broker address answers nothing, so the record cannot leave
 before the kill. Prints the answer's status and body, then dies.
 
 Run: `python -m tests.integration.audit_kill_writer DATABASE_URL INSTITUTION_ID`.
