@@ -178,8 +178,8 @@ async def running(container: ServiceContainer, *, worker: bool = True) -> AsyncI
     finally:
         stop.set()
         try:
-            if task is not None:
-                await asyncio.wait_for(task, timeout=30)
+            if task is not None:  # (longer than run_components' own bound: it cancels what did not stop, and says so)
+                await asyncio.wait_for(task, timeout=STOP_TIMEOUT_S + 15)
         finally:
             try:
                 built = getattr(container, "__dict__", {}).get("api")  # (a cached_property: only if it was built)
@@ -204,6 +204,9 @@ class HttpServer:
 
     async def stop(self) -> None:
         self.server.should_exit = True
+
+
+STOP_TIMEOUT_S = 30  # how long the components may take to stop before they are cancelled
 
 
 async def run_components(components: Sequence[Any], *, install_signals: bool = True,
@@ -257,8 +260,10 @@ async def _run_until_one_ends(tasks: list[asyncio.Task[Any]], stopping: asyncio.
     if not stopping.is_set():
         await stop_all()
     try:
-        await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), timeout=30)
-    except TimeoutError:
+        await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), timeout=STOP_TIMEOUT_S)
+    except TimeoutError:  # (wait_for cancelled them): said once, by name, so a stop that hangs is not silent
+        log.error("components_not_stopped", components=[t.get_name() for t in pending if not t.done()
+                                                         or t.cancelled()], timeout_s=STOP_TIMEOUT_S)
         for t in pending:
             t.cancel()
     if failed:

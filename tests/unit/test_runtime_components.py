@@ -101,3 +101,23 @@ async def test_running_raises_for_a_component_that_ended_unasked_in_the_block(ca
             await asyncio.sleep(0.05)
     assert other.stopped.is_set() and container.stopped
     assert [e["event"] for e in errors(capsys.readouterr().out)] == ["component_ended"]
+
+
+class Stuck(Forever):
+    """Asked to stop, it does not (a client library waiting on a broker that does not answer)."""
+
+    async def stop(self) -> None:
+        return None
+
+
+async def test_a_component_that_does_not_stop_is_cancelled_and_named(monkeypatch, capsys):
+    monkeypatch.setattr("shared.runtime.service.STOP_TIMEOUT_S", 0.3)
+    ok, stuck = Forever(), Stuck()
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_components([ok, stuck], install_signals=False, stop=stop))
+    await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)  # cancelled after the bound: the stop does not hang
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    [line] = [e for e in logged if e["event"] == "components_not_stopped"]
+    assert line["components"] == ["Stuck"] and line["level"] == "error"
