@@ -29,8 +29,8 @@ it commits) with the record as it stands then (status 200, allowed) and the reco
 `AUDIT_EMIT_WRITE_AHEAD_HOLD_S` (120 s). Once the final record (its real status) is published, the row is
 deleted; spooled instead, it replaces the row. A row still there after the hold is a write whose process
 ended before its record left: the provisional record is published (the store keeps each id once, so a final
-record published meanwhile wins). Writes that do not go through the event store (none of the services' commands)
-keep the queue's guarantee only.
+record published meanwhile wins). A write request's transaction outside the event store (a table written
+directly) calls `write_ahead(session, database_url)` for the same.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ from shared.events.crm_audit import AuditKind, AuditOutcome, AuditRecord
 from .db import add_missing_columns
 from .logging import get_logger
 from .producer import EventProducer
-from .sametx import reset_along, ride_along
+from .sametx import along, reset_along, ride_along
 from .settings import AuditEmitSettings, KafkaSettings
 
 log = get_logger("audit")
@@ -471,6 +471,15 @@ class AuditEmitter:
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
         await self.producer.stop()
+
+
+def write_ahead(session: Any, database_url: str) -> None:
+    """For a write request's own transaction outside the event store (a table written directly): its record
+    written ahead in it, as `TrackingApplication.save` does in the event store's (nothing outside a write
+    request, or when `database_url` is not the emitter's database)."""
+    write = along()
+    if write is not None:
+        write(session, database_url)
 
 
 def _identity(url: str) -> tuple[Any, ...]:

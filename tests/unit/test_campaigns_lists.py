@@ -5,6 +5,8 @@ same result, and a campaign whose audience is the list (preview, start: its targ
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -126,3 +128,36 @@ async def test_a_failed_run_resumes_from_its_checkpoint(client, container, monke
     got = (await client.get(f"/campaigns/audience-lists/{lid}", headers=LEAD_A)).json()
     assert (got["state"], got["rows_read"], got["accepted"], got["rejected"]) == ("done", 8, 3, 5)
     assert rows_of(container, lid)[0] == ["C1", "C2", "C3"] and len(rows_of(container, lid)[1]) == 5
+
+
+async def test_an_upload_writes_its_audit_record_ahead_with_its_rows(tmp_path):
+    """The list's rows are written directly (no event store): the upload's transaction carries its audit
+    record ahead all the same (`shared.runtime.audit.write_ahead`), so a process killed before its queue left
+    loses no upload's record."""
+    from shared.runtime.audit import spool
+    from shared.runtime.settings import AuditEmitSettings
+    from tests.unit.test_audit_emit import FakeProducer
+
+    c = bootstrap(CampaignsSettings(database_url=f"sqlite:///{tmp_path}/campaigns.db", auth=AUTH,
+                                    list_dir=str(tmp_path / "uploads"), audit_emit=AuditEmitSettings(enabled=True)))
+    emitter = c.api.state.audit
+    emitter.producer = FakeProducer()
+    emitter.producer.down = True
+
+    async def never(envelopes) -> None:  # the process dies before spooling anything
+        return None
+
+    emitter._spool = never
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=c.api), base_url="http://t") as api:
+            r = await upload(api, CSV)
+            assert r.status_code == 201, r.text
+        with c.engine.connect() as conn:
+            [row] = conn.execute(select(spool.c.record_id, spool.c.hold_until, spool.c.envelope)).all()
+        record = json.loads(row.envelope)["payload"]
+        assert row.hold_until is not None and record["record_id"] == row.record_id
+        assert (record["kind"], record["method"], record["route"], record["staff_id"]) == (
+            "write", "POST", "/campaigns/audience-lists", "LEAD-A")
+    finally:
+        c.engine.dispose()
+        c.app.close()

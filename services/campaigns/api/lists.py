@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from shared.runtime import audit
 from shared.runtime.api import Problem, validation_problem
 from shared.runtime.auth import Perm, Principal, require
 from shared.runtime.logging import get_logger
@@ -77,6 +78,7 @@ def _create(c: Any, upload: Upload, filename: str, principal: Principal) -> tupl
                     list_id=list_id, filename=filename, size=upload.size, created_by=principal.user_id,
                     scope=data_scope(principal).as_dict(), state="queued", rows_estimate=max(upload.lines - 1, 0),
                     rows_read=0, accepted=0, rejected=0, created_at=now, updated_at=now))
+                audit.write_ahead(s, c.settings.database_url)  # (tables written directly: no event store's save)
         except IntegrityError:  # the same upload at the same time: one list
             pass
         out = fetch(c, list_id)
