@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 import uuid
@@ -175,10 +176,7 @@ class CorrelationMiddleware:
             await send(message)
 
         try:
-            if self.audit is not None:
-                async with self.audit.writing(request, cid):
-                    await self.app(scope, receive, send_with_id)
-            else:
+            async with self.audit.writing(request, cid) if self.audit is not None else contextlib.nullcontext():
                 await self.app(scope, receive, send_with_id)
         except Exception as exc:
             if started:  # (the answer is under way: nothing else can be sent)

@@ -24,9 +24,9 @@ which the same task re-publishes it once the broker answers. Only when the spool
 A write must not be committed without its record, even when the process dies (SIGKILL, OOM, a node lost)
 before the queue is published. So a write request's record is also written ahead, provisionally, in the very
 event-store transaction that stores what the request changed (`sametx.ride_along`, set by the app factory's
-middleware for POST / PUT / PATCH / DELETE): an `audit_spool` row (one per request, however many transactions
-it commits) with the record as it stands then (status 200, allowed) and the record id the final record will carry, held back from re-publishing for
-`AUDIT_EMIT_WRITE_AHEAD_HOLD_S` (120 s). Once the final record (its real status) is published, the row is
+middleware for POST / PUT / PATCH / DELETE): an `audit_spool` row (one per request, however many
+transactions it commits) with the record as it stands then (status 200, allowed) and the record id the final
+record will carry, held back from re-publishing for `AUDIT_EMIT_WRITE_AHEAD_HOLD_S` (120 s). Once the final record (its real status) is published, the row is
 deleted; spooled instead, it replaces the row. A row still there after the hold is a write whose process
 ended before its record left: the provisional record is published (the store keeps each id once, so a final
 record published meanwhile wins). A write request's transaction outside the event store (a table written
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import json
 import re
@@ -234,7 +235,6 @@ class WriteAhead:
             ["envelope", "record_id", "hold_until"],
             row.where(~exists().where(spool.c.record_id == rid))))
         self.written = True
-
 
 
 class AuditEmitter:
@@ -482,6 +482,7 @@ def write_ahead(session: Any, database_url: str) -> None:
         write(session, database_url)
 
 
+@functools.lru_cache(maxsize=64)  # (called on every save of a write request: parsed once per URL)
 def _identity(url: str) -> tuple[Any, ...]:
     """What names a database in a URL (driver spellings and the password aside)."""
     u = make_url(url)

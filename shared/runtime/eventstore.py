@@ -284,20 +284,18 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
     def _with_read_model(self, kwargs: dict[str, Any], events: Sequence[Any], extra: Any = None) -> None:
         """Pass the read-model fold of `events` to the recorder (`sametx.READ_MODEL`), with the request's own
         write (`sametx.ride_along`: the audit's write-ahead record) when there is one."""
-        fold = self.read_model
-        if not events:
+        fold, url = self.read_model, self.database_url
+        if not events or (fold is None and extra is None):
             return
         new = list(events)
-        url = self.database_url
-        if fold is not None and extra is not None:
-            def both(session: Any) -> None:
+
+        def write(session: Any) -> None:
+            if fold is not None:
                 fold(session, new)
+            if extra is not None:
                 extra(session, url)
-            kwargs[READ_MODEL] = both
-        elif fold is not None:
-            kwargs[READ_MODEL] = lambda session: fold(session, new)
-        elif extra is not None:
-            kwargs[READ_MODEL] = lambda session: extra(session, url)
+
+        kwargs[READ_MODEL] = write
 
     def check_outgoing(self, events: Sequence[Any]) -> Any:
         """Raise `OutgoingRejected` (see `guard_outgoing`) for events whose published form would be invalid;

@@ -149,12 +149,17 @@ def fetch_rows(session: Session, stmt: Select[Any]) -> list[dict[str, Any]]:
     shape, literals = _compiled(stmt, conn.dialect)
     if not shape.plain:
         return [dict(r._mapping) for r in conn.execute(stmt)]
+    return _dicts(conn.connection.driver_connection.execute(*_statement(shape, literals)), shape)  # type: ignore[union-attr]
+
+
+def _statement(shape: _Shape, literals: Any) -> tuple[str, Any]:
+    """The SQL and parameters to send for a plain shape and this call's values (IN lists expanded)."""
     compiled = shape.compiled
     sql, params = compiled.string, compiled.construct_params(extracted_parameters=literals)
     if shape.expanding:
         expanded = compiled._process_parameters_for_postcompile(params)
         sql, params = expanded.statement, expanded.parameters
-    return _dicts(conn.connection.driver_connection.execute(sql, params), shape)  # type: ignore[union-attr]
+    return sql, params
 
 
 async def fetch_rows_async(c: Any, stmt: Select[Any]) -> list[dict[str, Any]]:
@@ -162,18 +167,12 @@ async def fetch_rows_async(c: Any, stmt: Select[Any]) -> list[dict[str, Any]]:
     thread per call) from the same compiled shape; SQLite, or a shape with a parameter a type processes, in a
     worker thread through the session (`read`, `fetch_rows`)."""
     reader = c.async_reader
-    if reader is None:
-        return await blocking(read, c, lambda s: fetch_rows(s, stmt))
-    shape, literals = _compiled(stmt, c.read_sessions.kw["bind"].dialect)
-    if not shape.plain:
-        return await blocking(read, c, lambda s: fetch_rows(s, stmt))
-    compiled = shape.compiled
-    sql, params = compiled.string, compiled.construct_params(extracted_parameters=literals)
-    if shape.expanding:
-        expanded = compiled._process_parameters_for_postcompile(params)
-        sql, params = expanded.statement, expanded.parameters
-    names, rows = await reader.fetch(sql, params)
-    return [dict(zip(names, row, strict=True)) for row in rows]
+    if reader is not None:
+        shape, literals = _compiled(stmt, c.read_sessions.kw["bind"].dialect)
+        if shape.plain:
+            names, rows = await reader.fetch(*_statement(shape, literals))
+            return [dict(zip(names, row, strict=True)) for row in rows]
+    return await blocking(read, c, lambda s: fetch_rows(s, stmt))
 
 
 def _dicts(cur: Any, shape: _Shape) -> list[dict[str, Any]]:
