@@ -279,3 +279,77 @@ async def test_a_job_that_keeps_failing_is_given_up_loudly_and_a_database_outage
     assert got["state"] == "failed" and got["error"] == "internal_error:ValueError"
     assert runner.next_job() is None
     assert await runner._step() is False and not runner.health.stalled  # nothing left: healthy again
+
+
+async def test_the_next_chunk_is_folded_while_one_commits_and_sees_what_it_committed(world):
+    """Pipelined: chunk 2 is read and folded while chunk 1 commits (the commit here waits until it has begun);
+    chunk 2 holds a customer of chunk 1 (read once chunk 1 committed: no conflict) and another person's ID
+    document from chunk 1 (matched against the committed index: merged)."""
+    import threading
+
+    from structlog.testing import capture_logs
+
+    c, runner, client, _ = world
+    rows = people(21)
+    rows[8] = {**rows[3], "name": "Person 3 Renamed"}  # chunk 2: IMP0003 again
+    rows[9] = {**rows[5], "customer_id": "OTHER-5", "email": "o5@example.com", "phone_number": "98887777"}
+    job = (await upload(client, csv_bytes(rows))).json()
+    folding_next = threading.Event()
+    real_fold, real_save = runner._fold, runner._save_chunk
+    overlapped = []
+
+    def fold(job_id, at, chunk, *args, **kwargs):
+        if chunk[0][0] > 2:
+            folding_next.set()
+        return real_fold(job_id, at, chunk, *args, **kwargs)
+
+    def save(j, folded):
+        if folded.chunk[0][0] == 2:  # the first chunk's commit waits for the second chunk's fold to begin
+            overlapped.append(folding_next.wait(timeout=10))
+        return real_save(j, folded)
+
+    runner._fold, runner._save_chunk = fold, save  # type: ignore[method-assign]
+    with capture_logs() as logs:
+        runner.process(job["job_id"])
+    assert overlapped == [True]
+    assert not [e for e in logs if e["event"] == "import_chunk_conflict"]
+    done = (await client.get(f"/customer-imports/{job['job_id']}")).json()
+    assert (done["state"], done["rows_read"], done["accepted"], done["rejected"]) == ("done", 21, 21, 0)
+    from services.customer.domain.customer import customer_uuid
+
+    facts = [e.fact["data"]["row"] for e in c.app.events.get(customer_uuid("IMP0003")) if hasattr(e, "fact")]
+    assert facts == [5, 10]  # both rows of IMP0003, one from each chunk, on one aggregate
+    r = await client.get("/customers/OTHER-5", follow_redirects=False)
+    assert r.status_code == 301 and r.json()["survivor_id"] == "IMP0005"
+    assert (await client.get("/customers/counts")).json()["total"] == 19  # 21 rows: one repeat, one merged
+
+
+async def test_a_chunk_that_conflicts_is_folded_again_and_so_is_the_one_folded_meanwhile(world):
+    from eventsourcing.persistence import IntegrityError
+    from structlog.testing import capture_logs
+
+    c, runner, client, _ = world
+    job = (await upload(client, csv_bytes(people(21)))).json()
+    real_save, real_fold = c.app.save, runner._fold
+    calls = {"save": 0, "fold": []}
+
+    def save(*objs, **kwargs):
+        calls["save"] += 1
+        if calls["save"] == 2:  # the second chunk: another writer got there first
+            raise IntegrityError("conflict")
+        return real_save(*objs, **kwargs)
+
+    def fold(job_id, at, chunk, *args, **kwargs):
+        calls["fold"].append(chunk[0][0])
+        return real_fold(job_id, at, chunk, *args, **kwargs)
+
+    c.app.save, runner._fold = save, fold  # type: ignore[method-assign]
+    with capture_logs() as logs:
+        runner.process(job["job_id"])
+    assert len([e for e in logs if e["event"] == "import_chunk_conflict"]) == 1
+    # chunks at rows 2, 9, 16; chunk 9 again after its conflict, and chunk 16 (folded meanwhile) again
+    assert sorted(calls["fold"]) == [2, 9, 9, 16, 16]
+    done = (await client.get(f"/customer-imports/{job['job_id']}")).json()
+    assert (done["state"], done["rows_read"], done["accepted"]) == ("done", 21, 21)
+    items = (await client.get("/customers", params={"limit": 200})).json()["items"]
+    assert sorted(i["customer_id"] for i in items) == [f"IMP{i:04d}" for i in range(21)]
