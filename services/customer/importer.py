@@ -4,17 +4,12 @@ or the existing one, with an `import.customer_imported` fact) and the job's `Chu
 offset, the totals, the rejections) are saved in ONE event-store transaction with the read-model rows they
 imply; the outbox then publishes `crm.customer.customer_registered` (+ stage) for the new customers, which
 the assignment service routes like registrations. A restart resumes after the last committed chunk; two
-workers on one job conflict on the job's version and only one chunk commits. The next chunk is read and
-folded while one commits (`ImportRunner._pipeline`), so the database's time overlaps the Python work."""
+workers on one job conflict on the job's version and only one chunk commits."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import uuid
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -52,18 +47,6 @@ _EMPTY_VIEW = view(new_state(""))
 def new_view_of(customer_id: str) -> dict[str, Any]:
     """The view of a customer nothing is known about yet (computed once, not per imported row)."""
     return {**_EMPTY_VIEW, "customer_id": customer_id}
-
-
-@dataclass(frozen=True)
-class Folded:
-    """A chunk's rows validated and recorded on their customers (not yet matched nor saved)."""
-
-    chunk: list[tuple[int, dict[str, Any]]]
-    batch: Batch
-    accepted: int
-    rejects: list[dict[str, Any]]
-    keys: frozenset[uuid.UUID]  # its customers
-    checked: Any  # the envelopes of its events, built and checked (`check_outgoing`) in the folding stage
 
 
 def file_path(directory: Path, job_id: str, fmt: str) -> Path:
@@ -153,82 +136,47 @@ class ImportRunner:
         log.info("import_started", job_id=job_id, offset=job.offset)
         try:
             rows = iter_rows(path, job.file_format, start=job.offset)
-            with ThreadPoolExecutor(1, thread_name_prefix="customer-import-commit") as committer:
-                self._pipeline(job, rows, committer)
+            current: ImportJob | None = job
+            while current is not None and not self._stopping.is_set():
+                chunk = list(islice(rows, self.chunk_rows))
+                if not chunk:
+                    self._finish(job_id)
+                    return
+                current = self._save_chunk(current, chunk)  # None: another worker holds this job
         except BadFile as exc:
             self._fail(job_id, str(exc))
 
-    def _pipeline(self, job: ImportJob, rows: Iterator[tuple[int, dict[str, Any]]],
-                  committer: ThreadPoolExecutor) -> None:
-        """Two stages, one chunk apart: while chunk N commits (`_save_chunk` in `committer`: the match step, the
-        checkpoint, the transaction), chunk N+1 is read, validated and folded here — its CPU work overlaps
-        N's waits on the database. N+1 is folded again if N had to be retried (what N+1 read may be stale), and
-        a chunk holding a customer of the chunk in flight waits for that commit before reading it. A stop lets
-        the chunk in flight commit."""
-        current: ImportJob | None = job
-        inflight: Future[tuple[ImportJob | None, bool]] | None = None
-        inflight_keys: frozenset[uuid.UUID] = frozenset()
-        while not self._stopping.is_set():
-            chunk = list(islice(rows, self.chunk_rows))
-            folded = self._fold(job.job_id, job.created_at, chunk, self._institutions(),
-                                busy=(inflight, inflight_keys)) if chunk else None
-            if inflight is not None:
-                (current, clean), inflight = inflight.result(), None
-                if current is None:  # another worker holds this job
-                    return
-                if not clean and folded is not None:
-                    folded = self._fold(job.job_id, job.created_at, chunk, self._institutions())
-            if folded is None:
-                self._finish(job.job_id)
-                return
-            if self._stopping.is_set():  # asked to stop meanwhile: the folded chunk is read again after a restart
-                return
-            assert current is not None
-            inflight, inflight_keys = committer.submit(self._save_chunk, current, folded), folded.keys
-        if inflight is not None:
-            inflight.result()
-
-    def _save_chunk(self, job: ImportJob, folded: Folded) -> tuple[ImportJob | None, bool]:
-        """Save one folded chunk with the job's checkpoint, after the existing-customer match step (which must
-        see every earlier chunk committed); only the events the match step adds are checked here. (the job, in memory and saved, for the next chunk; whether it was
-        saved as folded — False: it conflicted and was folded again) or (None, _) when another worker has moved
-        the job on meanwhile."""
-        clean = True
+    def _save_chunk(self, job: ImportJob, chunk: list[tuple[int, dict[str, Any]]]) -> ImportJob | None:
+        """Save one chunk with the job's checkpoint; the job (in memory, saved) for the next chunk, or None
+        when another worker has moved the job on meanwhile."""
+        institutions = self._institutions()
         for _ in range(CONFLICT_RETRIES):
-            first_row = folded.chunk[0][0]
+            first_row = chunk[0][0]
             if job.offset + 2 != first_row or job.state not in ACTIVE:
                 log.warning("import_chunk_taken", job_id=job.job_id, offset=job.offset, first_row=first_row)
-                return None, clean
-            if self.match is not None:  # imported rows go through the existing-customer match like registrations
-                self.match(self.app, IngestCache(0), folded.batch)
-            customers = [c for c in folded.batch.customers.values() if c.pending_events]
-            job.record_chunk(job.offset + len(folded.chunk), folded.accepted, folded.rejects, datetime.now(UTC))
+                return None
+            customers, accepted, rejects = self._fold(job, chunk, institutions)
+            job.record_chunk(job.offset + len(chunk), accepted, rejects, datetime.now(UTC))
             try:
-                self.app.save(job, *customers, prechecked=folded.checked)
+                self.app.save(job, *customers)
             except IntegrityError:  # another writer (the ingest consumer, a worker) got there first: reload
                 log.warning("import_chunk_conflict", job_id=job.job_id, offset=job.offset)
                 job = self.app.repository.get(job.id)  # type: ignore[assignment]
-                folded, clean = self._fold(job.job_id, job.created_at, folded.chunk, self._institutions()), False
                 continue
-            return job, clean
+            return job
         raise RuntimeError(f"import chunk of {job.job_id} kept conflicting")
 
-    def _fold(self, job_id: str, at: datetime, chunk: list[tuple[int, dict[str, Any]]],
-              institutions: frozenset[str], busy: tuple[Future[Any] | None, frozenset[uuid.UUID]] | None = None,
-              ) -> Folded:
-        """Validate the chunk's rows and record their facts on their customers (loaded, or new). `busy`: the
-        chunk being committed meanwhile and its customers — one of them in this chunk is read after it commits."""
+    def _fold(self, job: ImportJob, chunk: list[tuple[int, dict[str, Any]]],
+              institutions: frozenset[str]) -> tuple[list[Customer], int, list[dict[str, Any]]]:
         facts: list[tuple[str, dict[str, Any]]] = []
         rejects: list[dict[str, Any]] = []
         for row_no, row in chunk:
             try:
-                facts.append(validate_row(row, job_id=job_id, row_no=row_no, at=at, key=self.id_key,
-                                          institutions=institutions))
+                facts.append(validate_row(row, job_id=job.job_id, row_no=row_no, at=job.created_at,
+                                          key=self.id_key, institutions=institutions))
             except RowRejected as exc:
                 rejects.append({"row": row_no, "field": exc.field, "reason": exc.reason})
         keys = list(dict.fromkeys(customer_uuid(cid) for cid, _ in facts))
-        if busy is not None and busy[0] is not None and not busy[1].isdisjoint(keys):
-            wait([busy[0]])
         loaded = self.app.load_many(keys)
         batch = Batch()
         for cid, fact in facts:
@@ -243,8 +191,9 @@ class ImportRunner:
             new_view = batch.customers[key].record(fact, batch.views[key])
             if new_view is not None:
                 batch.views[key], batch.last_fact[key] = new_view, fact
-        checked = self.app.check_outgoing([e for c in batch.customers.values() for e in c.pending_events])
-        return Folded(chunk, batch, len(facts), rejects, frozenset(keys), checked)
+        if self.match is not None:  # imported rows go through the existing-customer match like registrations
+            self.match(self.app, IngestCache(0), batch)
+        return [c for c in batch.customers.values() if c.pending_events], len(facts), rejects
 
     def _finish(self, job_id: str) -> None:
         job: ImportJob = self.app.repository.get(job_uuid(job_id))  # type: ignore[assignment]

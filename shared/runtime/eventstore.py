@@ -268,20 +268,15 @@ class TrackingApplication(Application):  # type: ignore[type-arg]
         self.take_snapshots(pe)
         return recordings
 
-    def save(self, *objs: Any, prechecked: Any = None, **kwargs: Any) -> list[Recording]:  # type: ignore[type-arg, override]
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:  # type: ignore[type-arg, override]
         """`Application.save`, after the outgoing check of the events it is about to store, with the
-        read-model rows they imply written in the same transaction (`read_model`). `prechecked`: what
-        `check_outgoing` answered earlier for some of these very events (a caller that checks them in another
-        stage of its work); only the others are checked here."""
+        read-model rows they imply written in the same transaction (`read_model`)."""
         checked = None
         extra = along() if self.database_url is not None and supports_more_tracking(self.recorder) else None
         if self.outgoing_check is not None or self.read_model is not None or extra is not None:
             events = [e for obj in objs if obj is not None
                       for e in (obj.pending_events if hasattr(obj, "pending_events") else [obj])]
-            if prechecked is None:
-                checked = self.check_outgoing(events)
-            else:
-                checked = prechecked.joined(self.check_outgoing([e for e in events if prechecked.of(e) is None]))
+            checked = self.check_outgoing(events)
             self._with_read_model(kwargs, events, extra)
         with self._handing_over(checked):
             return super().save(*objs, **kwargs)

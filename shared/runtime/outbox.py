@@ -102,14 +102,6 @@ class Checked:
         found = self.envelopes.get(id(domain_event))
         return found[1] if found is not None and found[0] is domain_event else None
 
-    def joined(self, other: Checked | None) -> Checked:
-        """These envelopes and `other`'s (built by the same check for other events), as one."""
-        if other is None:
-            return self
-        if other.producer != self.producer or other.source != self.source:
-            raise ValueError("joined: envelopes built by different checks")
-        return Checked(self.source, self.producer, {**self.envelopes, **other.envelopes})
-
 
 def transactional_id(kafka: KafkaSettings, service: str) -> str:
     """The relay's Kafka transactional id: the same in every replica of the service (a new one fences an

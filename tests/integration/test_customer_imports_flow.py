@@ -78,11 +78,11 @@ async def test_import_resumes_routes_by_institution_is_idempotent_and_replays(ka
                          match=first.matcher)
     saved, real = [], dying._save_chunk
 
-    def crash_after_two(job, folded):
+    def crash_after_two(job, chunk):
         if len(saved) == 2:
             raise Crash("killed")
-        saved.append(folded.chunk[0][0])
-        return real(job, folded)
+        saved.append(chunk[0][0])
+        return real(job, chunk)
 
     dying._save_chunk = crash_after_two  # type: ignore[method-assign]
     with pytest.raises(Crash):

@@ -18,7 +18,7 @@ from eventsourcing.persistence import RecordConflictError
 
 from shared.events import encode
 from shared.events.crm_assignment import TeamChanged
-from shared.runtime.commands import guard_outgoing, guard_outgoing_at, outgoing_checker
+from shared.runtime.commands import guard_outgoing, guard_outgoing_at
 from shared.runtime.eventstore import build_application, deterministic_event_id
 from shared.runtime.outbox import OutboxRelay, Outgoing
 from shared.runtime.producer import EventProducer, PublishFailed
@@ -248,33 +248,6 @@ async def test_the_relay_publishes_the_envelopes_the_outgoing_check_built_byte_f
     assert relay.from_memory == relay.reused == 8  # every event from memory, none mapped again
     assert log == built_from_the_store(app, relay)  # identical to the envelopes built from the store
     assert len(log) == 8 * (1 if guard == "mapper" else 2)
-
-
-async def test_a_save_with_some_events_checked_earlier_checks_only_the_others_and_hands_all_over(app):
-    """`save(prechecked=...)`: a caller that checked some events in an earlier stage (the importer folds and
-    checks a chunk while the one before commits) has only the rest checked; the relay publishes both."""
-    calls: list[int] = []
-
-    def counting(domain_event):
-        calls.append(domain_event.originator_version)
-        return stamped(domain_event)
-
-    guard_outgoing(app, counting, service="assignment")
-    producer, log = fake_producer([], transactional=True)
-    relay = OutboxRelay(app, producer, counting, service="assignment")
-    relay.producer = producer
-    await running(relay)
-    early = [Team(name=f"t{i}") for i in range(3)]
-    prechecked = app.check_outgoing([e for t in early for e in t.pending_events])
-    late = Team(name="late")
-    calls.clear()
-    app.save(*early, late, prechecked=prechecked)
-    assert calls == [1]  # only the event not checked before
-    await publish_all(relay)
-    assert relay.reused == 4 and log == built_from_the_store(app, relay)
-    other = outgoing_checker(stamped, service="tasks")([])
-    with pytest.raises(ValueError):
-        prechecked.joined(other)  # envelopes of another check (another producer) are never mixed in
 
 
 async def test_a_relay_that_maps_otherwise_than_the_check_builds_its_own_envelopes(app):
