@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import topics
 from shared.runtime.container import AccessDirectoryWiring
+from shared.runtime.db import add_missing_columns
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.kafka import BatchConsumer, EventProducer, broker_reachable, ensure_topics
 from shared.runtime.replay import replay_to_end
@@ -46,6 +47,7 @@ class Container(AccessDirectoryWiring):
     # -------------------------------------------------------------------------------- lifecycle
     def migrate(self) -> None:
         metadata.create_all(self.engine)
+        add_missing_columns(self.engine, record)  # `answered`, on a store created before it
         with self.engine.begin() as conn:
             ensure_chain(conn)
         self.migrate_directory()

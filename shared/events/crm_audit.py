@@ -41,7 +41,8 @@ ActionName = ShortText
 
 @registry.contract("crm.audit.record", version=1, topic=topics.CRM_AUDIT, key="service")
 class AuditRecord(Payload):
-    """One audited staff action, after its answer's status was known."""
+    """One audited staff action, after its answer's status was known (or, `answered` false, a write whose
+    process ended before it answered)."""
 
     record_id: uuid.UUID = Field(description="Unique id of the record (also the envelope's event id).")
     staff_id: EntityId | None = Field(default=None, description="Who: the caller's staff id (None when the "
@@ -61,6 +62,11 @@ class AuditRecord(Payload):
     correlation_id: ShortText | None = Field(default=None, description="The request's correlation id.")
     status: int = Field(ge=100, le=599, description="HTTP status of the answer.")
     outcome: AuditOutcome
+    answered: bool = Field(default=True, description="False: the record of a write, written ahead in the "
+                                                     "write's own transaction and published because the process "
+                                                     "ended before the answer was known. The write committed; "
+                                                     "`status` and `outcome` are what it would have answered "
+                                                     "(200, allowed), not an answer anyone received.")
 
 
 @registry.contract("crm.audit.chain_anchored", version=1, topic=topics.CRM_AUDIT_ANCHORS, key="chain")

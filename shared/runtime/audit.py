@@ -25,8 +25,9 @@ A write must not be committed without its record, even when the process dies (SI
 before the queue is published. So a write request's record is also written ahead, provisionally, in the very
 event-store transaction that stores what the request changed (`sametx.ride_along`, set by the app factory's
 middleware for POST / PUT / PATCH / DELETE): an `audit_spool` row (one per request, however many
-transactions it commits) with the record as it stands then (status 200, allowed) and the record id the final
-record will carry, held back from re-publishing for `AUDIT_EMIT_WRITE_AHEAD_HOLD_S` (120 s). Once the final record (its real status) is published, the row is
+transactions it commits) with the record as it stands then (`answered` false, status 200, allowed) and the
+record id the final record will carry, held back from re-publishing for `AUDIT_EMIT_WRITE_AHEAD_HOLD_S` (120 s).
+Once the final record (its real status) is published, the row is
 deleted; spooled instead, it replaces the row. A row still there after the hold is a write whose process
 ended before its record left: the provisional record is published (the store keeps each id once, so a final
 record published meanwhile wins). A write request's transaction outside the event store (a table written
@@ -163,8 +164,10 @@ def _ids(values: Any) -> list[str]:
 
 
 def build_record(request: Request, *, service: str, route: str, status: int,
-                 correlation_id: str | None, record_id: uuid.UUID | None = None) -> AuditRecord | None:
-    """The audit record of an answered request, or None when it is not audited."""
+                 correlation_id: str | None, record_id: uuid.UUID | None = None,
+                 answered: bool = True) -> AuditRecord | None:
+    """The audit record of an answered request (`answered` false: of a write not answered yet, its record
+    written ahead), or None when it is not audited."""
     marked: AuditMark | None = getattr(request.state, "audit_mark", None)
     kind = classify(request.method, status, marked)
     if kind is None:
@@ -183,7 +186,7 @@ def build_record(request: Request, *, service: str, route: str, status: int,
         action=action, kind=kind, service=service, method=request.method, route=route[:200],
         customer_id=customer if customer and ENTITY_ID.fullmatch(customer) else None,
         at=datetime.now(UTC), client_ip=client_ip(request), correlation_id=correlation_id,
-        status=status, outcome=outcome_of(status),
+        status=status, outcome=outcome_of(status), answered=answered,
     )
 
 
@@ -223,7 +226,8 @@ class WriteAhead:
             return
         route = self.request.scope.get("route")
         record = build_record(self.request, service=emitter.service, route=getattr(route, "path", "unmatched"),
-                              status=200, correlation_id=self.correlation_id, record_id=self.record_id)
+                              status=200, correlation_id=self.correlation_id, record_id=self.record_id,
+                              answered=False)
         if record is None:
             return
         rid = str(self.record_id)

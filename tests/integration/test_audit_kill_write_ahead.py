@@ -37,8 +37,8 @@ async def test_a_write_killed_before_its_record_left_is_still_audited(pg_databas
     assert hold_until is not None
     provisional = json.loads(envelope)["payload"]
     assert (provisional["action"], provisional["staff_id"], provisional["correlation_id"], provisional["method"],
-            provisional["route"], provisional["status"]) == (
-        "customer.institutions.create", "A-KILL", "kill-req-1", "POST", "/institutions", 200)
+            provisional["route"], provisional["status"], provisional["answered"]) == (
+        "customer.institutions.create", "A-KILL", "kill-req-1", "POST", "/institutions", 200, False)
 
     # another replica's emitter, once the hold is over, through the real broker
     with psycopg.connect(pg, autocommit=True) as conn:
@@ -53,5 +53,6 @@ async def test_a_write_killed_before_its_record_left_is_still_audited(pg_databas
     records = [Envelope.model_validate(json.loads(r.value)) for r in
                await read_topic(kafka_settings, kafka_settings.topic(topics.CRM_AUDIT), expect=1)]
     assert [str(e.event_id) for e in records] == [record_id]
+    assert records[0].payload["answered"] is False  # the auditor sees a write no one got an answer to
     with psycopg.connect(pg) as conn:
         assert conn.execute("SELECT count(*) FROM audit_spool").fetchone()[0] == 0

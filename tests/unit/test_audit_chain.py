@@ -158,6 +158,28 @@ def test_unknown_fields_of_a_newer_producer_are_chained_and_verified(sessions):
         assert s.execute(select(record.c.extra)).scalar_one() == '{"device":"kiosk-7"}'
 
 
+def test_a_write_that_was_never_answered_is_chained_as_such_and_older_records_hash_as_before(sessions):
+    """`answered` came after records were chained: at its default (true) it is left out of the chained form, so
+    a record of an older producer (without it) and a new answered one hash as records always did; a write
+    whose process ended before answering (false) is chained with it, stored and verified."""
+    old = rec(1)
+    before = {k: v for k, v in old.model_dump(mode="json").items() if k != "answered"}  # the form hashed before
+    env = registry.envelope(old, producer="customer", event_id=old.record_id).model_dump(mode="json")
+    del env["payload"]["answered"]  # as an older producer sent it
+    import json
+
+    unanswered = rec(2, status=200, answered=False)
+    with sessions.begin() as s:
+        append(s, [registry.decode(json.dumps(env).encode()), *events(rec(3), unanswered)])
+    with sessions() as s:
+        got = list(stored_rows(s))
+        assert verify_store(s).ok
+        assert got[0][2] == link(GENESIS, {**before, "at": old.at})  # the hash it had before the field existed
+        assert "answered" not in got[1][1] and got[2][1]["answered"] is False
+        stored = dict(s.execute(select(record.c.seq, record.c.answered)).all())
+        assert stored == {1: True, 2: True, 3: False}
+
+
 # ---- anchors: the head published outside the database (services/audit/anchors.py) -------------------------
 def _forge_from(s, seq: int) -> None:
     """Recompute every hash from `seq` on and the head, as a forger who can write the database would."""
@@ -238,3 +260,13 @@ async def test_the_publisher_anchors_the_head_when_it_moved(sessions):
             ((t, registry.decode(e.model_dump_json().encode())) for t, e in producer.sent)] == [
         ("t1.crm.audit.anchors", "crm.audit.chain_anchored", heads[0]),
         ("t1.crm.audit.anchors", "crm.audit.chain_anchored", heads[1])]
+
+
+def test_a_field_added_to_the_record_contract_is_left_out_of_older_records_hashes():
+    """The fields records were chained with from the start; any other must be in `LATE_DEFAULTS` (else every
+    record chained before it would hash with it as null, and the chain would no longer verify)."""
+    from services.audit.projections.store import FIELDS, LATE_DEFAULTS
+
+    original = {"record_id", "staff_id", "roles", "action", "kind", "service", "method", "route", "customer_id",
+                "at", "client_ip", "correlation_id", "status", "outcome"}
+    assert set(FIELDS) - original == set(LATE_DEFAULTS)

@@ -133,8 +133,8 @@ async def test_a_process_that_ended_before_publishing_leaves_the_provisional_rec
     assert provisional["event_id"] == row["record_id"]
     body = provisional["payload"]
     assert (body["action"], body["kind"], body["staff_id"], body["status"], body["outcome"],
-            body["correlation_id"], body["route"]) == (
-        "svc.notes.create", "write", "M-1", 200, "allowed", "req-9", "/notes")
+            body["correlation_id"], body["route"], body["answered"]) == (
+        "svc.notes.create", "write", "M-1", 200, "allowed", "req-9", "/notes", False)  # not an answer anyone got
     assert len(app.recorder.select_notifications(1, 10)) == 1  # committed with the write
     async with httpx.AsyncClient(transport=client._transport, base_url="http://t") as again:
         assert (await again.post("/notes/bulk", headers=bearer("manager", "M-1"))).status_code == 201

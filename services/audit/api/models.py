@@ -25,6 +25,8 @@ class AuditRecordView(BaseModel):
     correlation_id: str | None
     status: int
     outcome: AuditOutcome
+    answered: bool = Field(default=True, description="False: a write whose process ended before it answered "
+                                                     "(its record was written ahead; the write committed).")
     hash: str = Field(description="sha256(previous hash || canonical JSON of the record), hex.")
 
 

@@ -36,7 +36,7 @@ Auditor = Annotated[Principal, Depends(require_any(Perm.AuditRead, scope=Scope.a
 Id = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_\-.:]+$")]
 LIST = "audit_records"
 CSV_COLUMNS = ("seq", "at", "staff_id", "roles", "action", "kind", "service", "method", "route", "customer_id",
-               "client_ip", "correlation_id", "status", "outcome", "record_id", "hash")
+               "client_ip", "correlation_id", "status", "outcome", "answered", "record_id", "hash")
 T = TypeVar("T")
 
 
@@ -62,7 +62,8 @@ class RecordFilters:
 
 def view(row: Any) -> dict[str, Any]:
     out = {k: row[k] for k in ("seq", "record_id", "staff_id", "action", "kind", "service", "method", "route",
-                                "customer_id", "at", "client_ip", "correlation_id", "status", "outcome", "hash")}
+                                "customer_id", "at", "client_ip", "correlation_id", "status", "outcome", "answered",
+                                "hash")}
     out["roles"] = json.loads(row["roles"])
     return out
 

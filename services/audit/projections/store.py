@@ -25,6 +25,9 @@ from .tables import chain, record
 
 FIELDS = tuple(AuditRecord.model_fields)  # the contract's fields, each a column
 COLUMNS = tuple(f for f in FIELDS if f != "record_id")
+# Fields added to the contract after records were chained, with their default: left out of the chained form
+# at that value, so a record from before them (or one that has the default) hashes as it always did.
+LATE_DEFAULTS: dict[str, Any] = {"answered": True}
 
 
 def ensure_chain(conn: Connection | Session) -> None:
@@ -55,6 +58,7 @@ def row_of(seq: int, rec: Mapping[str, Any], hash_: str) -> dict[str, Any]:
         "at": datetime.fromisoformat(str(rec["at"]).replace("Z", "+00:00")),
         "client_ip": rec.get("client_ip"), "correlation_id": rec.get("correlation_id"),
         "status": rec["status"], "outcome": rec["outcome"],
+        **{k: default if rec.get(k) is None else rec[k] for k, default in LATE_DEFAULTS.items()},
         "extra": json.dumps(extra, sort_keys=True, separators=(",", ":")), "hash": hash_,
     }
 
@@ -68,11 +72,15 @@ def record_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def chained(rec: Mapping[str, Any]) -> dict[str, Any]:
-    """A record with every contract field present (absent optional ones as None): the same canonical JSON
-    whether it comes from the payload or from the stored row."""
+    """A record with every contract field present (absent optional ones as None; `LATE_DEFAULTS` fields only
+    when they differ from their default): the same canonical JSON whether it comes from the payload or from
+    the stored row."""
     out = {f: rec.get(f) for f in FIELDS}
     out.update({k: v for k, v in rec.items() if k not in FIELDS})
     out["roles"] = list(out.get("roles") or [])
+    for name, default in LATE_DEFAULTS.items():
+        if out.get(name) is None or out[name] == default:
+            del out[name]
     out["at"] = datetime.fromisoformat(str(out["at"]).replace("Z", "+00:00")) if isinstance(out["at"], str) \
         else out["at"]
     return out

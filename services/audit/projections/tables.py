@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    true,
 )
 
 from shared.runtime.db import tracking_tables
@@ -40,6 +42,7 @@ record = Table(
     Column("correlation_id", String(200)),
     Column("status", SmallInteger, nullable=False),
     Column("outcome", String(16), nullable=False),
+    Column("answered", Boolean, nullable=False, server_default=true()),  # the contract's `answered`
     Column("extra", Text, nullable=False),  # canonical JSON of fields a newer producer added ("{}" if none)
     Column("hash", String(64), nullable=False),
     Index("ix_audit_record_staff", "staff_id", "seq"),

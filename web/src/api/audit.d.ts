@@ -85,6 +85,12 @@ export interface components {
             /** Action */
             action: string;
             /**
+             * Answered
+             * @description False: a write whose process ended before it answered (its record was written ahead; the write committed).
+             * @default true
+             */
+            answered: boolean;
+            /**
              * At
              * Format: date-time
              */

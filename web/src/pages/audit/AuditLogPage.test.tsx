@@ -4,10 +4,10 @@ import { exportPath } from "../../services/audit";
 import { mockFetch, renderWith } from "../../test/render";
 import AuditLogPage from "./AuditLogPage";
 
-const record = (seq: number, action: string, customer: string | null, outcome = "allowed", status = 201) => ({
+const record = (seq: number, action: string, customer: string | null, outcome = "allowed", status = 201, answered = true) => ({
   seq, record_id: `r-${seq}`, staff_id: "M-HK-1", roles: ["manager"], action, kind: outcome === "denied" ? "refusal" : "write",
   service: "customer", method: "POST", route: "/customers/{customer_id}/remarks", customer_id: customer,
-  at: "2026-12-03T08:00:00Z", client_ip: "203.0.113.7", correlation_id: `req-${seq}`, status, outcome, hash: "ab".repeat(32),
+  at: "2026-12-03T08:00:00Z", client_ip: "203.0.113.7", correlation_id: `req-${seq}`, status, outcome, answered, hash: "ab".repeat(32),
 });
 
 describe("Audit log", () => {
@@ -62,6 +62,17 @@ describe("Audit log", () => {
     anchors = null;
     fireEvent.click(screen.getByTestId("audit-verify"));
     await waitFor(() => expect(screen.getByTestId("audit-verify-detail")).toHaveTextContent("could not be read"));
+  });
+
+  it("marks a write whose process ended before it answered", async () => {
+    mockFetch({
+      "GET /api/audit/audit/records": () => ({ items: [record(4, "customer.remarks.create", "C-4", "allowed", 200, false),
+        record(5, "customer.remarks.create", "C-5")], next_cursor: null }),
+    });
+    renderWith(<AuditLogPage />, { role: "auditor" });
+    expect(await screen.findByText("Allowed 200")).toBeInTheDocument();
+    expect(screen.getAllByTestId("audit-unanswered")).toHaveLength(1); // only the record written ahead
+    expect(screen.getByTestId("audit-unanswered")).toHaveTextContent("no answer");
   });
 
   it("exports the filtered records", () => {

@@ -2,7 +2,7 @@
 // outcome — filtered by person, customer, action, service, outcome and time; keyset pages; CSV export of the
 // filtered records; the hash chain's check. Only for AuditRead (the auditor, the admin).
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { Alert, Button, DatePicker, Input, Select, Space, Table, Tag, Typography } from "antd";
+import { Alert, Button, DatePicker, Input, Select, Space, Table, Tag, Tooltip, Typography } from "antd";
 import dayjs, { type Dayjs } from "dayjs";
 import { useState } from "react";
 import { downloadBlob as download } from "../../components/download";
@@ -76,7 +76,13 @@ export default function AuditLogPage() {
             { title: t("audit.request"), key: "req", render: (_, r) => <Typography.Text type="secondary">{r.service} · {r.method} {r.route}</Typography.Text> },
             { title: t("audit.from"), dataIndex: "client_ip", render: (v: string | null) => v ?? "—" },
             { title: t("audit.outcome"), dataIndex: "outcome", render: (v: string, r) => (
-              <Tag color={OUTCOME_COLOR[v]}>{label("audit.outcome", v)} {r.status}</Tag>) },
+              <span>
+                <Tag color={OUTCOME_COLOR[v]}>{label("audit.outcome", v)} {r.status}</Tag>
+                {r.answered === false && (
+                  <Tooltip title={t("audit.unansweredHint")}>
+                    <Tag color="orange" data-testid="audit-unanswered">{t("audit.unanswered")}</Tag>
+                  </Tooltip>)}
+              </span>) },
           ]} />
       )}
       <Space style={{ marginTop: 12, width: "100%", justifyContent: "flex-end" }}>
