@@ -6,8 +6,10 @@ fold run in the events' transactions), consumers, outbox relay, API, in `bootstr
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+import orjson
 from psycopg.types.json import set_json_loads
 from sqlalchemy import Engine, create_engine, event
 
@@ -64,14 +66,20 @@ def async_reader(reader: Engine) -> AsyncReader | None:
                        configure=lambda conn: set_json_loads(_loads, conn))
 
 
+_LONG_DIGITS = re.compile(rb"\d{19}")  # a number orjson might not keep exact (beyond 64 bits: a float)
+
+
 def _loads(data: Any) -> Any:
-    """JSON column values: the empty object/array (most rows' deposits, tags) without a parse."""
-    raw = bytes(data)
-    if raw == b"{}":
-        return {}
-    if raw == b"[]":
-        return []
-    return json.loads(raw.decode())
+    """JSON column values, parsed by orjson straight from the driver's buffer (a fifth of the time of `json`,
+    which was a tenth of a list call's CPU). What orjson refuses and `json` takes (a lone surrogate's escape),
+    and a value with a run of 19 digits or more (orjson turns an integer beyond 64 bits into a float), is
+    parsed by `json`, as before."""
+    if _LONG_DIGITS.search(data) is None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(bytes(data).decode())
 
 
 def bootstrap(settings: CustomerSettings | None = None, *, migrate: bool = True) -> Container:

@@ -240,3 +240,11 @@ async def test_actions_detail_and_history(world):
                             headers=admin)).json()["items"]
     assert [x["customer_id"] for x in row] == ["d1"]
     assert str(uuid.UUID(remarks[0]["remark_id"]))
+
+
+def test_json_columns_are_parsed_by_orjson_and_what_it_refuses_by_json():
+    from services.customer.bootstrap import _loads
+
+    assert _loads(memoryview(b'{"HKD": "10.50"}')) == {"HKD": "10.50"} and _loads(b"[]") == [] and _loads(b"{}") == {}
+    assert _loads(b'["\\ud800"]') == ["\ud800"]  # a lone surrogate's escape: orjson refuses it, json takes it
+    assert _loads(b"[123456789012345678901234567890]") == [123456789012345678901234567890]  # beyond 64 bits
