@@ -9,15 +9,17 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any, TypeVar
 
+import orjson
 import psycopg
 import sqlalchemy.exc as sa_exc
 from eventsourcing.persistence import RecordConflictError
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -89,6 +91,20 @@ async def run_command(call: Callable[[], T], type_base: str, *, what: str | None
         if mapped is None:
             raise
         raise mapped from None
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)  # as pydantic writes a Decimal in JSON
+    raise TypeError(f"{type(value).__name__} is not a JSON type")
+
+
+def json_response(content: Any, status_code: int = 200) -> Response:
+    """A JSON answer serialised by orjson, for a hot route whose body is plain JSON types already (a Decimal
+    is written as its string): FastAPI's serialisation of a `dict[str, Any]` return through pydantic was ~5%
+    of the customer list's CPU. The route keeps its return annotation, which the OpenAPI documents."""
+    return Response(orjson.dumps(content, default=_json_default), status_code=status_code,
+                    media_type="application/json")
 
 
 def problem_response(status: int, title: str, detail: Any = None, *, type_: str = "about:blank",

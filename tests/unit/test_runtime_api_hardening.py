@@ -316,3 +316,18 @@ async def test_a_key_held_by_a_request_that_never_finished_is_free_again_after_a
         assert retried.status_code == 201 and made == ["a"]
         again = await c.post("/things", content=body, headers=headers)
         assert again.headers["idempotent-replayed"] == "true" and again.json() == retried.json() and made == ["a"]
+
+
+def test_json_response_writes_plain_json_and_a_decimal_as_its_string_and_refuses_anything_else():
+    import json as json_
+    from decimal import Decimal
+
+    from shared.runtime.api import json_response
+
+    r = json_response({"items": [{"name": "Chan Tai Man 陳", "total": Decimal("1328137.5"), "n": 3, "ok": None}],
+                       "next_cursor": None})
+    assert r.media_type == "application/json" and r.status_code == 200
+    assert json_.loads(r.body) == {"items": [{"name": "Chan Tai Man 陳", "total": "1328137.5", "n": 3, "ok": None}],
+                                   "next_cursor": None}
+    with pytest.raises(TypeError):
+        json_response({"when": object()})

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, func, select, true
 
 from shared.events.crm_customer import Stage
 from shared.runtime import audit
-from shared.runtime.api import Problem
+from shared.runtime.api import Problem, json_response
 from shared.runtime.auth import Perm, Principal, Scope, require
 from shared.runtime.cursor import CursorQuery, codec_for
 from shared.runtime.logging import get_logger
@@ -136,8 +136,8 @@ async def list_customers(
     key = sort_column(c.tables, sort).name
     next_cursor = (encode_cursor(codec_for(c.settings), sort, order, rows[-1][key], rows[-1]["customer_id"])
                    if more else None)
-    return {"items": [list_item(r, managers[r["customer_id"]], unmasked) for r in rows],
-            "next_cursor": next_cursor, "limit": limit}
+    return json_response({"items": [list_item(r, managers[r["customer_id"]], unmasked) for r in rows],  # type: ignore[return-value]
+                          "next_cursor": next_cursor, "limit": limit})
 
 
 def _filtered(f: ListFilters) -> bool:
