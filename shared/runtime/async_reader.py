@@ -46,9 +46,10 @@ class AsyncReader:
         self._closed = False
         self.retried = 0  # reads run again after a dropped connection
 
-    async def fetch(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
-                    ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """(column names, rows) of one statement."""
+    async def fetch(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None, *,
+                    names: list[str] | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """(column names, rows) of one statement. `names`: the statement's column names when the caller knows
+        them (psycopg builds a `Column` per column each time a cursor's description is read)."""
         if self._closed:
             raise psycopg.InterfaceError("the reader is closed")
         slots = self._bind()
@@ -58,7 +59,8 @@ class AsyncReader:
                 try:
                     cur = await conn.execute(sql, params)
                     rows = await cur.fetchall()
-                    names = [d.name for d in cur.description or ()]
+                    if names is None:
+                        names = [d.name for d in cur.description or ()]
                     await cur.close()
                 except psycopg.OperationalError:
                     self._drop(conn)

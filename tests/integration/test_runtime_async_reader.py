@@ -33,6 +33,7 @@ async def test_rows_reuse_bound_and_session_settings(pg_database):
         names, rows = await reader.fetch("SELECT %(a)s::int AS a, current_setting('plan_cache_mode') AS mode, "
                                          "current_setting('TimeZone') AS tz", {"a": 7})
         assert names == ["a", "mode", "tz"] and rows == [(7, "force_custom_plan", "UTC")]
+        assert await reader.fetch("SELECT 1 AS one", names=["known"]) == (["known"], [(1,)])  # not read again
         first = await _backend(reader)
         assert await _backend(reader) == first and reader.idle == 1  # one connection, reused
         # five at once on a reader of two: two connections, the others wait for one

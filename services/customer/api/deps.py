@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import HTTPException, Path, Request
 from psycopg.pq import TransactionStatus
 from pydantic import StringConstraints
-from sqlalchemy import Select, select, true
+from sqlalchemy import Select, literal_column, select, true
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -170,9 +171,71 @@ async def fetch_rows_async(c: Any, stmt: Select[Any]) -> list[dict[str, Any]]:
     if reader is not None:
         shape, literals = _compiled(stmt, c.read_sessions.kw["bind"].dialect)
         if shape.plain:
-            names, rows = await reader.fetch(*_statement(shape, literals))
-            return [dict(zip(names, row, strict=True)) for row in rows]
+            return await _on_reader(reader, shape, literals)
     return await blocking(read, c, lambda s: fetch_rows(s, stmt))
+
+
+async def _on_reader(reader: Any, shape: _Shape, literals: Any) -> list[dict[str, Any]]:
+    """A plain shape's rows as dicts, from the async reader (the shape's column names read once)."""
+    names, rows = await reader.fetch(*_statement(shape, literals), names=shape.names)
+    shape.names = names
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+@dataclass(frozen=True)
+class PageParts:
+    """A page statement in parts (`query.page_parts`): `base` a `built_once` SELECT, then WHERE `where`, ORDER
+    BY `order_by` (which `order_key` names: the same key, the same clauses) and LIMIT `limit`."""
+
+    base: Select[Any]
+    where: list[Any]
+    order_by: tuple[Any, ...]
+    order_key: Any
+    limit: int
+
+    def statement(self) -> Select[Any]:
+        return self.base.where(*self.where).order_by(*self.order_by).limit(self.limit)
+
+
+# (variable part's shape) → (the base it was compiled over, the whole statement's shape)
+_PAGES: LRUCache[Any, tuple[Select[Any], _Shape]] = LRUCache(512)
+
+
+def compiled_page(parts: PageParts, dialect: Any) -> tuple[_Shape, Any, Select[Any] | None]:
+    """(shape, literals, the statement if it was built) of a page statement, without building it or working out
+    its whole cache key when a page of the same shape was compiled before: the shape is found by the cache
+    key of the variable part alone (WHERE and LIMIT; the base is constant), whose bound values are the whole
+    statement's, in the same order. That order is checked when a shape is first compiled (a shape whose
+    values do not line up is never looked up this way); ~8% of a list call's CPU was the whole statement's
+    building and cache key."""
+    probe = select(literal_column("1")).where(*parts.where).limit(parts.limit)._generate_cache_key()
+    key = (id(parts.base), dialect.name, parts.order_key, probe.key)
+    hit = _PAGES.get(key)
+    if hit is not None and hit[0] is parts.base:
+        return hit[1], probe.bindparams, None
+    stmt = parts.statement()
+    shape, literals = _compiled(stmt, dialect)
+    if _aligned(literals, probe.bindparams):
+        _PAGES[key] = (parts.base, shape)
+    return shape, literals, stmt
+
+
+def _aligned(whole: Any, variable: Any) -> bool:
+    """Whether the variable part's bound parameters stand for the whole statement's, one for one."""
+    return len(whole) == len(variable) and all(
+        w is v or (type(w.type) is type(v.type) and w.effective_value == v.effective_value)
+        for w, v in zip(whole, variable, strict=True))
+
+
+async def fetch_page_rows(c: Any, parts: PageParts) -> list[dict[str, Any]]:
+    """`fetch_rows_async` of a page statement, compiled by `compiled_page`."""
+    reader, stmt = c.async_reader, None
+    if reader is not None:
+        shape, literals, stmt = compiled_page(parts, c.read_sessions.kw["bind"].dialect)
+        if shape.plain:
+            return await _on_reader(reader, shape, literals)
+    whole = stmt if stmt is not None else parts.statement()
+    return await blocking(read, c, lambda s: fetch_rows(s, whole))
 
 
 def _dicts(cur: Any, shape: _Shape) -> list[dict[str, Any]]:

@@ -39,7 +39,7 @@ from shared.runtime.query_model import query_model
 from ..domain.bands import Band, bands, birth_range, ranges
 from ..domain.state import parse_time
 from ..projections.tables import Tables
-from .deps import built_once
+from .deps import PageParts, built_once
 
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -398,18 +398,25 @@ def _page_columns(t: Tables, dialect: str) -> dict[str, Select[Any]]:
     return {"page": select(*(t.customer.c[name] for name in PAGE_COLUMNS), managers_column(t, dialect))}
 
 
-def page_query(t: Tables, clauses: list[ColumnElement[bool]], sort: SortKey, order: Order,
-               after: tuple[Any, str] | None, limit: int, dialect: str = "postgresql") -> Select[Any]:
-    # the columns (and the managers' subquery) are built once per tables: most of a page's statement-building
-    # CPU was coercing those 42 columns again on every call
+def page_parts(t: Tables, clauses: list[ColumnElement[bool]], sort: SortKey, order: Order,
+               after: tuple[Any, str] | None, limit: int, dialect: str = "postgresql") -> PageParts:
+    """The page statement's parts: its constant SELECT (the columns and the managers' subquery, built once per
+    tables: coercing those 42 columns again was most of a page's statement-building CPU), its WHERE criteria,
+    its ORDER BY (named by `order_key`) and its LIMIT."""
     c = t.customer
     key = sort_column(t, sort)
-    stmt = built_once(t, f"customer_page:{dialect}", lambda tt: _page_columns(tt, dialect))["page"].where(*clauses)
+    base = built_once(t, f"customer_page:{dialect}", lambda tt: _page_columns(tt, dialect))["page"]
+    where = list(clauses)
     if after is not None:
         pair, bound = tuple_(key, c.c.customer_id), tuple_(*after)
-        stmt = stmt.where(pair < bound if order == "desc" else pair > bound)
+        where.append(pair < bound if order == "desc" else pair > bound)
     if order == "desc":
-        stmt = stmt.order_by(key.desc(), c.c.customer_id.desc())
+        order_by = (key.desc(), c.c.customer_id.desc())
     else:
-        stmt = stmt.order_by(key.asc(), c.c.customer_id.asc())
-    return stmt.limit(limit)
+        order_by = (key.asc(), c.c.customer_id.asc())
+    return PageParts(base, where, order_by, (sort, order), limit)
+
+
+def page_query(t: Tables, clauses: list[ColumnElement[bool]], sort: SortKey, order: Order,
+               after: tuple[Any, str] | None, limit: int, dialect: str = "postgresql") -> Select[Any]:
+    return page_parts(t, clauses, sort, order, after, limit, dialect).statement()

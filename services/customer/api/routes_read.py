@@ -28,7 +28,7 @@ from .deps import (
     built_once,
     container,
     fetch_all,
-    fetch_rows_async,
+    fetch_page_rows,
     not_found,
     read,
     visible_ids,
@@ -44,7 +44,7 @@ from .query import (
     encode_cursor,
     filter_clauses,
     list_filters,
-    page_query,
+    page_parts,
     scope_clause,
     sort_column,
 )
@@ -115,7 +115,7 @@ async def fetch_page(c: Any, principal: Principal, f: ListFilters, sort: SortKey
     if scope is not None:
         clauses.append(scope)
     dialect = c.read_sessions.kw["bind"].dialect.name
-    rows = await fetch_rows_async(c, page_query(t, clauses, sort, order, after, limit, dialect))
+    rows = await fetch_page_rows(c, page_parts(t, clauses, sort, order, after, limit, dialect))
     return rows, {r["customer_id"]: _managers(r.pop("managers")) for r in rows}
 
 
