@@ -31,9 +31,6 @@ def ada_columns(t: Tables) -> list[Any]:
     return [c.ada_currency, c.ada_as_of, *(c[f"ada{n}{s}"] for n in WINDOWS for s in ("", "_prev"))]
 
 
-_ADA_KEYS = tuple((n, f"ada{n}", f"ada{n}_prev") for n in WINDOWS)  # (the keys made once, not per row)
-
-
 def _text(value: Decimal | None) -> str | None:
     """`money` of a value that is a Decimal already (not copied again)."""
     return None if value is None else format(value.normalize(), "f")
@@ -43,20 +40,34 @@ def _decimal(value: Any) -> Decimal | None:
     return value if value is None or type(value) is Decimal else Decimal(value)
 
 
+ADA_VALUES = ("ada_currency", "ada_as_of", *(f"ada{n}{s}" for n in WINDOWS for s in ("", "_prev")))  # ada_values'
+
+
 def ada_block(row: dict[str, Any]) -> dict[str, Any] | None:
     """ADA over 30, 90 and 365 days ending on the series' last day, each with the window before and the change
     (None: no asset snapshot yet)."""
-    if row.get("ada_as_of") is None:
+    block = ada_values(*(row.get(k) for k in ADA_VALUES))
+    if block is not None and isinstance(block["as_of"], date):
+        block["as_of"] = block["as_of"].isoformat()
+    return block
+
+
+def ada_values(currency: str | None, as_of: date | None, *values: Any) -> dict[str, Any] | None:
+    """`ada_block` of a row's `ADA_VALUES` in that order, `as_of` left as it is (a date: the list's JSON writer,
+    orjson, writes it in its ISO form)."""
+    if as_of is None:
         return None
     windows = []
-    for n, cur_key, prev_key in _ADA_KEYS:
-        cur, prev = _decimal(row[cur_key]), _decimal(row[prev_key])
+    for i, n in enumerate(WINDOWS):
+        cur, prev = _decimal(values[2 * i]), values[2 * i + 1]
+        if prev is None:  # (no window before: no change)
+            windows.append({"days": n, "ada": _text(cur), "previous": None, "change": None, "change_pct": None})
+            continue
+        prev = _decimal(prev)
         diff, pct = change(cur, prev)
         windows.append({"days": n, "ada": _text(cur), "previous": _text(prev), "change": _text(diff),
                         "change_pct": None if pct is None else format(pct, "f")})
-    as_of = row["ada_as_of"]
-    return {"currency": row["ada_currency"], "as_of": as_of.isoformat() if isinstance(as_of, date) else as_of,
-            "windows": windows}
+    return {"currency": currency, "as_of": as_of, "windows": windows}
 
 
 class DailyValue(BaseModel):

@@ -171,15 +171,33 @@ async def fetch_rows_async(c: Any, stmt: Select[Any]) -> list[dict[str, Any]]:
     if reader is not None:
         shape, literals = _compiled(stmt, c.read_sessions.kw["bind"].dialect)
         if shape.plain:
-            return await _on_reader(reader, shape, literals)
+            return (await _on_reader(reader, shape, literals)).dicts()
     return await blocking(read, c, lambda s: fetch_rows(s, stmt))
 
 
-async def _on_reader(reader: Any, shape: _Shape, literals: Any) -> list[dict[str, Any]]:
-    """A plain shape's rows as dicts, from the async reader (the shape's column names read once)."""
+async def _on_reader(reader: Any, shape: _Shape, literals: Any) -> Rows:
+    """A plain shape's rows as they come, from the async reader (the shape's column names read once)."""
     names, rows = await reader.fetch(*_statement(shape, literals), names=shape.names)
     shape.names = names
-    return [dict(zip(names, row, strict=True)) for row in rows]
+    return Rows(names, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A statement's rows as tuples with their column names, for a caller that reads each row's values by
+    position (the customer list: a dict per row was ~4% of a list call's CPU)."""
+
+    names: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        names = self.names
+        return [dict(zip(names, row, strict=True)) for row in self.rows]
+
+    @classmethod
+    def of(cls, dicts: list[dict[str, Any]]) -> Rows:
+        """Rows from rows read as dicts (every dict has the same keys in the same order)."""
+        return cls(list(dicts[0]) if dicts else [], [tuple(d.values()) for d in dicts])
 
 
 @dataclass(frozen=True)
@@ -227,15 +245,15 @@ def _aligned(whole: Any, variable: Any) -> bool:
         for w, v in zip(whole, variable, strict=True))
 
 
-async def fetch_page_rows(c: Any, parts: PageParts) -> list[dict[str, Any]]:
-    """`fetch_rows_async` of a page statement, compiled by `compiled_page`."""
+async def fetch_page_rows(c: Any, parts: PageParts) -> Rows:
+    """`fetch_rows_async` of a page statement, compiled by `compiled_page`, its rows as tuples."""
     reader, stmt = c.async_reader, None
     if reader is not None:
         shape, literals, stmt = compiled_page(parts, c.read_sessions.kw["bind"].dialect)
         if shape.plain:
             return await _on_reader(reader, shape, literals)
     whole = stmt if stmt is not None else parts.statement()
-    return await blocking(read, c, lambda s: fetch_rows(s, whole))
+    return Rows.of(await blocking(read, c, lambda s: fetch_rows(s, whole)))
 
 
 def _dicts(cur: Any, shape: _Shape) -> list[dict[str, Any]]:

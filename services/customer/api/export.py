@@ -19,7 +19,7 @@ from shared.runtime.logging import get_logger
 from .deps import container
 from .masking import person
 from .query import ListFilters, Order, SortKey, encode_cursor, filter_clauses, list_filters, sort_column
-from .routes_read import fetch_page
+from .routes_read import fetch_page, page_dicts
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 log = get_logger("customer.export")
@@ -70,8 +70,8 @@ async def export(
         writer.writerow(COLUMNS)
         cursor, sent = None, 0
         while sent < max_rows:
-            rows, managers = await fetch_page(c, principal, f, sort, order, cursor,
-                                            min(page_size, max_rows - sent))
+            rows, managers = page_dicts(await fetch_page(c, principal, f, sort, order, cursor,
+                                                        min(page_size, max_rows - sent)))
             for r in rows:
                 writer.writerow(csv_row(r, managers[r["customer_id"]], unmasked))
             sent += len(rows)

@@ -26,8 +26,14 @@ def mask_tail(value: str | None, visible: int = 4) -> str | None:
 
 def person(row: dict, unmasked: bool) -> dict:
     """Name, phone and email of a customer row, masked unless the caller may see them."""
+    return person_of(row.get("name"), row.get("phone_dialing_code"), row.get("phone_number"), row.get("email"),
+                     unmasked)
+
+
+def person_of(name: str | None, dialing_code: str | None, phone: str | None, email: str | None,
+              unmasked: bool) -> dict:
+    """`person` of the four values."""
     if unmasked:
-        return {"name": row.get("name"), "phone_dialing_code": row.get("phone_dialing_code"),
-                "phone_number": row.get("phone_number"), "email": row.get("email")}
-    return {"name": mask_text(row.get("name")), "phone_dialing_code": row.get("phone_dialing_code"),
-            "phone_number": mask_tail(row.get("phone_number")), "email": mask_email(row.get("email"))}
+        return {"name": name, "phone_dialing_code": dialing_code, "phone_number": phone, "email": email}
+    return {"name": mask_text(name), "phone_dialing_code": dialing_code, "phone_number": mask_tail(phone),
+            "email": mask_email(email)}
