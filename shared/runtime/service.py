@@ -22,6 +22,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
+from . import gc_tuning
 from .api import create_app
 from .cursor import missing_cursor_secret
 from .eventstore import TrackingApplication
@@ -154,6 +155,7 @@ async def serve(container: ServiceContainer, mode: str) -> None:
             components.append(HttpServer(health, s.api_host, s.worker_health_port))
         if mode in ("api", "all"):
             components.append(HttpServer(container.api, s.api_host, s.api_port))
+        gc_tuning.tune(s.gc_gen0_threshold, freeze=s.gc_freeze)  # (what start-up built: frozen)
         log.info("service_starting", service=s.service_name, mode=mode)
         await run_components(components)
     finally:

@@ -186,6 +186,10 @@ class ServiceSettings(BaseSettings):
         description="Key that signs list cursors, the same for every replica (required with RS256 tokens; "
                     "with HS256 the default is derived from AUTH_JWT_SECRET).")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted (413).")
+    gc_gen0_threshold: int = Field(default=10_000, ge=100, description=(
+        "Allocations between two young garbage collections (CPython's default 700; see shared.runtime.gc_tuning)."))
+    gc_freeze: bool = Field(default=True, description=(
+        "Freeze what start-up built, so that no full garbage collection walks it again (gc.freeze)."))
     idempotency_retention_hours: int = Field(default=24, ge=1, description="How long Idempotency-Keys are kept.")
     # Rights from the access service instead of the token's claims (issue #20): the worker consumes
     # crm.access.events into access_dir_* tables, the API asks them on every request
