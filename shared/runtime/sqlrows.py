@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Table, TextClause, TypeDecorator, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -108,10 +109,31 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as a row value")
 
 
+def _json(value: Any, default: Callable[[Any], Any] | None = None, option: int = 0) -> str:
+    """`json.dumps(value, default=default)` as PostgreSQL reads it back, written by orjson (~4x faster: encoding
+    an import's read-model rows was ~5% of its CPU); `json.dumps` where orjson refuses (an int beyond 64 bits,
+    a key that is not a string, a lone surrogate, a time with a zone, a type `option` passes through). The text
+    may differ from json's in spacing and escapes, never in the value it stands for; a float NaN or infinity
+    (no read model holds one) is written null, where json wrote a token PostgreSQL refuses."""
+    try:
+        return orjson.dumps(value, default=default, option=option).decode()
+    except TypeError:  # (orjson.JSONEncodeError is one)
+        return json.dumps(value, default=default)
+
+
+def _column_json(value: Any) -> str:
+    """A JSON column's text, as SQLAlchemy's JSON type writes it (`json.dumps`: a datetime or a dataclass in it
+    is refused, as it is on SQLite)."""
+    return _json(value, option=_STRICT)
+
+
+_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def _recordset(session: Session, table: Table, rows: Sequence[dict[str, Any]], conflict: str) -> None:
     """`INSERT INTO table (columns of the first row) SELECT … FROM json_to_recordset(the rows as one JSON array)`
-    + `conflict`, one statement and ONE parameter per `CHUNK` rows (PostgreSQL). The rows are encoded by the C
-    JSON encoder and decoded by PostgreSQL's input functions (`json_to_recordset` declares each column's
+    + `conflict`, one statement and ONE parameter per `CHUNK` rows (PostgreSQL). The rows are encoded by orjson
+    (`_json`) and decoded by PostgreSQL's input functions (`json_to_recordset` declares each column's
     type); an array parameter per column cost psycopg ~1 µs of Python per value to quote. A JSON column's value
     travels as its own text (`json.dumps`, as SQLAlchemy writes it: None is JSON null) and is cast back. A
     column of a `TypeDecorator` type has its values bound by it first, as SQLAlchemy binds them (e.g. the tasks
@@ -122,17 +144,17 @@ def _recordset(session: Session, table: Table, rows: Sequence[dict[str, Any]], c
         chunk = rows[start:start + CHUNK]
         if convert:
             chunk = [{k: convert[k](v) if k in convert else v for k, v in r.items()} for r in chunk]
-        session.execute(stmt, {"rows": json.dumps(chunk, default=_plain)})
+        session.execute(stmt, {"rows": _json(chunk, _plain)})
 
 
 @functools.lru_cache(maxsize=256)
 def _recordset_statement(dialect: Dialect, table: Table, names: tuple[str, ...],
                          conflict: str) -> tuple[TextClause, dict[str, Callable[[Any], Any]]]:
     """`_recordset`'s statement for these columns, and the converter of each column whose value is not written
-    as it is (a JSON column's `json.dumps`, a `TypeDecorator`'s bind processor): built once per shape."""
+    as it is (a JSON column's `_column_json`, a `TypeDecorator`'s bind processor): built once per shape."""
     columns = [table.c[name] for name in names]
     json_cols = {c.name for c in columns if isinstance(c.type, JSON)}
-    convert: dict[str, Callable[[Any], Any]] = dict.fromkeys(json_cols, json.dumps)
+    convert: dict[str, Callable[[Any], Any]] = dict.fromkeys(json_cols, _column_json)
     convert.update((c.name, proc) for c in columns if isinstance(c.type, TypeDecorator) and c.name not in json_cols
                    and (proc := c.type.bind_processor(dialect)) is not None)
     quote = dialect.identifier_preparer.quote

@@ -5,7 +5,11 @@ datetimes included, TypeDecorator columns bound by their type; `upsert_rows` wri
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+import enum
+import json
+import uuid
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, select
@@ -164,3 +168,36 @@ def test_insert_rows_binds_a_type_decorator_column_as_sqlalchemy_does(backend, p
         assert s.execute(select(tasks.c.due_at)).scalar_one() == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     with pytest.raises(Exception, match="naive datetime"), sessions.begin() as s:
         insert_rows(s, tasks, [_rows(2)[1] | {"due_at": datetime(2026, 11, 2, 9, 0)}])
+
+
+def test_rows_and_json_columns_are_written_as_json_would_write_them():
+    """orjson writes them; what it refuses or would write otherwise goes through json, and what json refuses
+    is still refused."""
+    class Kind(enum.StrEnum):
+        a = "a"
+
+    values = [{"n": 1, "none": None, "at": T0, "naive": datetime(2026, 1, 1, 1, 2, 3, 5), "day": date(2026, 1, 2),
+               "plus8": datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=8))), "t": time(1, 2, 3),
+               "money": Decimal("1.50"), "id": uuid.UUID(int=7), "raw": b"\x01", "kind": Kind.a, "text": "ü\u2028",
+               "big": 2**70, "nested": {"k": [1, 2.5, "x"]}}]
+    assert json.loads(sqlrows._json(values, sqlrows._plain)) == json.loads(json.dumps(values, default=sqlrows._plain))
+    for refused_by_orjson in ({"big": 2**70}, {1: "int key"}, "\ud800"):
+        assert sqlrows._column_json(refused_by_orjson) == json.dumps(refused_by_orjson)
+    assert json.loads(sqlrows._column_json({"a": [1, "ü"], "k": Kind.a})) == {"a": [1, "ü"], "k": "a"}
+    for refused_by_json in ({"at": T0}, {"d": Decimal(1)}):
+        with pytest.raises(TypeError):
+            sqlrows._column_json(refused_by_json)
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_json_columns_round_trip(backend, pg_database, sqlite_url):
+    engine = make_engine(pg_database("sqlrows_json") if backend == "postgresql" else sqlite_url("sqlrows_json"))
+    md = MetaData()
+    t = Table("docs", md, Column("id", Integer, primary_key=True), Column("doc", JSON, nullable=True))
+    md.create_all(engine)
+    docs = [{"k": "ü\u2028", "n": [1, 2**70, 2.5], "m": {"x": None}}, [], {}, None, "plain", 2**70]
+    with session_factory(engine).begin() as s:
+        insert_rows(s, t, [{"id": i, "doc": d} for i, d in enumerate(docs)])
+    with session_factory(engine)() as s:
+        assert [r.doc for r in s.execute(select(t).order_by(t.c.id))] == docs
+    engine.dispose()
