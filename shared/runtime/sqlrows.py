@@ -135,7 +135,7 @@ def _recordset(session: Session, table: Table, rows: Sequence[dict[str, Any]], c
     + `conflict`, one statement and ONE parameter per `CHUNK` rows (PostgreSQL). The rows are encoded by orjson
     (`_json`) and decoded by PostgreSQL's input functions (`json_to_recordset` declares each column's
     type); an array parameter per column cost psycopg ~1 µs of Python per value to quote. A JSON column's value
-    travels as its own text (`json.dumps`, as SQLAlchemy writes it: None is JSON null) and is cast back. A
+    travels as its own text (`_column_json`, as SQLAlchemy writes it: None is JSON null) and is cast back. A
     column of a `TypeDecorator` type has its values bound by it first, as SQLAlchemy binds them (e.g. the tasks
     tables' `UtcDateTime`, which refuses a naive time)."""
     dialect = session.get_bind().dialect

@@ -88,7 +88,6 @@ class ListShape:
 
     def __init__(self, names: list[str]) -> None:
         at = {n: i for i, n in enumerate(names)}
-        self.customer_id = at["customer_id"]
         self.managers = at["managers"]
         self.fields = itemgetter(*(at[k] for k in LIST_FIELDS))
         self.times = [i for i, k in enumerate(LIST_FIELDS) if k in TIME_FIELDS]
