@@ -16,7 +16,7 @@ from shared.runtime.commands import save_retrying
 from shared.runtime.errors import DomainError
 from shared.runtime.eventstore import ProcessingEvent, TrackingApplication
 
-from .domain.customer import Customer, customer_uuid
+from .domain.customer import FACT_EVENTS, Customer, customer_uuid, new_view_of
 from .domain.derive import own_milestones
 from .domain.state import Fact, State, evolve, new_state, parse_time
 from .facts import crm_fact, fact_from_event
@@ -46,7 +46,7 @@ class CustomerApplication(TrackingApplication):
         limit = parse_time(as_of)
         state = new_state(customer_id)
         for e in events:
-            if isinstance(e, Customer.FactRecorded) and e.fact["at"] <= limit:
+            if isinstance(e, FACT_EVENTS) and e.fact["at"] <= limit:
                 state = evolve(state, e.fact)
         return state
 
@@ -203,6 +203,24 @@ class Batch:
         self.views.setdefault(key, current)
         self.before_match.setdefault(key, current.get("match") or {})
 
+    def record(self, cid: str, fact: Fact, stored: Customer | None,
+               current: dict[str, Any] | None = None) -> None:
+        """Record `fact` on customer `cid`: the batch's, else `stored` (its view `current` when the caller has
+        it), else a new customer started with this fact (`Customer.start`: one stored event)."""
+        key = customer_uuid(cid)
+        customer = self.customers.get(key)
+        if customer is None:
+            if stored is None:
+                customer, started = Customer.start(cid, fact)
+                self.add(key, customer, new_view_of(cid))
+                self.views[key], self.last_fact[key] = started, fact
+                return
+            customer = stored
+            self.add(key, customer, current or customer.view)
+        new_view = customer.record(fact, self.views[key])
+        if new_view is not None:
+            self.views[key], self.last_fact[key] = new_view, fact
+
 
 class MatchStep(Protocol):
     def __call__(self, app: CustomerApplication, cache: IngestCache, batch: Batch) -> None: ...
@@ -232,22 +250,16 @@ def apply_upstream(app: CustomerApplication, cache: IngestCache, events: list[Ev
     loaded = _load_missing(app, cache, facts, optimistic)
     for fact, cid in facts:
         key = customer_uuid(cid)
-        customer = batch.customers.get(key)
-        current = batch.views.get(key)
-        if customer is None:
+        stored = current = None
+        if key not in batch.customers:
             cached = cache.get(key)
             if cached is not None:
-                customer, current = cached
+                stored, current = cached
             elif optimistic and fact["type"] == NEW_CUSTOMER_FACT:
-                customer = Customer(customer_id=cid)
                 batch.assumed_new.add(key)
             else:
-                customer = loaded.get(key) or Customer(customer_id=cid)
-            batch.add(key, customer, current or customer.view)
-        new_view = customer.record(fact, batch.views[key])
-        if new_view is not None:
-            batch.views[key] = new_view
-            batch.last_fact[key] = fact
+                stored = loaded.get(key)
+        batch.record(cid, fact, stored, current)
     if match is not None:  # every new or changed customer goes through the existing-customer match
         match(app, cache, batch)
     pe = ProcessingEvent()

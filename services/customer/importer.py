@@ -25,9 +25,7 @@ from shared.runtime.logging import get_logger
 
 from .application import Batch, CustomerApplication, IngestCache, MatchStep
 from .domain.customer import Customer, customer_uuid
-from .domain.derive import view
 from .domain.imports import ImportJob, RowRejected, job_uuid, validate_row
-from .domain.state import new_state
 from .import_files import BadFile, iter_rows
 from .projections.tables import Tables
 
@@ -39,14 +37,6 @@ CONFLICT_RETRIES = 5
 # long as it lasts (the stall is declared once by the component's health: one ERROR, metric, readiness).
 GIVE_UP_AFTER = 5
 TRANSIENT = (OperationalError, SqlOperationalError, ConnectionError, TimeoutError)
-
-
-_EMPTY_VIEW = view(new_state(""))
-
-
-def new_view_of(customer_id: str) -> dict[str, Any]:
-    """The view of a customer nothing is known about yet (computed once, not per imported row)."""
-    return {**_EMPTY_VIEW, "customer_id": customer_id}
 
 
 def file_path(directory: Path, job_id: str, fmt: str) -> Path:
@@ -180,17 +170,7 @@ class ImportRunner:
         loaded = self.app.load_many(keys)
         batch = Batch()
         for cid, fact in facts:
-            key = customer_uuid(cid)
-            if key not in batch.customers:
-                customer = loaded.get(key)
-                if customer is None:
-                    customer, current = Customer(customer_id=cid), new_view_of(cid)
-                else:
-                    current = customer.view
-                batch.add(key, customer, current)
-            new_view = batch.customers[key].record(fact, batch.views[key])
-            if new_view is not None:
-                batch.views[key], batch.last_fact[key] = new_view, fact
+            batch.record(cid, fact, loaded.get(customer_uuid(cid)))
         if self.match is not None:  # imported rows go through the existing-customer match like registrations
             self.match(self.app, IngestCache(0), batch)
         return [c for c in batch.customers.values() if c.pending_events], len(facts), rejects

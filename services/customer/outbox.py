@@ -12,7 +12,7 @@ from shared.runtime.outbox import Outgoing
 from shared.runtime.phones import phone_hash
 from shared.runtime.settings import BrokerageSettings
 
-from .domain.customer import Customer
+from .domain.customer import FACT_EVENTS
 from .domain.imports import Institution
 from .domain.segments import Segment
 from .domain.wealth import WealthReminder
@@ -78,7 +78,7 @@ def map_event(domain_event: Any, phone_key: str = DEFAULT_PHONE_KEY) -> list[Out
         return [Outgoing(payload=c.WealthEventDue(customer_id=e.customer_id, event_key=e.event_key, kind=e.kind,
                                                   event_date=e.event_date, security=e.security, title=e.title,
                                                   days_before=e.days_before, due_at=e.due_at), occurred_at=e.due_at)]
-    if not isinstance(domain_event, Customer.FactRecorded):
+    if not isinstance(domain_event, FACT_EVENTS):
         return []
     fact = domain_event.fact
     out = []

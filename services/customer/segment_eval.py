@@ -36,7 +36,7 @@ from shared.runtime.health import ComponentHealth, Stuck
 from shared.runtime.logging import get_logger
 
 from .application import Batch, CustomerApplication, IngestCache
-from .domain.customer import Customer, customer_uuid
+from .domain.customer import FACT_EVENTS, Customer, customer_uuid
 from .domain.segments import STATIC, Segment
 from .facts import crm_fact
 from .projections.segments import SEGMENTS_FACT
@@ -47,7 +47,7 @@ EVALUATOR = "segments"
 # The stored events a pass reads from the store (selected by topic in the query): an import's new customers'
 # `Created` events are half its notifications.
 _SEGMENT_TOPICS = frozenset(get_topic(cls) for cls in (Segment.Created, Segment.Updated, Segment.Deleted))
-_READ_TOPICS = _SEGMENT_TOPICS | {get_topic(Customer.FactRecorded)}
+_READ_TOPICS = _SEGMENT_TOPICS | {get_topic(cls) for cls in FACT_EVENTS}
 
 
 class Segments:
@@ -271,7 +271,7 @@ class RegistrationSegments:
 
 def _meaning(e: Any) -> tuple[str | None, str | None]:
     """(the customer whose facts changed, the segment that changed) by one stored event, if any."""
-    if isinstance(e, Customer.FactRecorded) and e.fact["type"] != SEGMENTS_FACT:
+    if isinstance(e, FACT_EVENTS) and e.fact["type"] != SEGMENTS_FACT:
         return e.row["customer_id"], None
     if isinstance(e, Segment.Created | Segment.Updated | Segment.Deleted):
         return None, e.segment_id

@@ -15,7 +15,7 @@ from test_customer_pipeline import Service, producer  # noqa: F401 - same direct
 
 from ops import __main__ as ops_cli
 from ops import kafka_ops
-from services.customer.domain.customer import Customer, customer_uuid
+from services.customer.domain.customer import FACT_EVENTS, customer_uuid
 from shared.events import Contract, encode, registry, topics
 from shared.events.rawjson import Limits
 from shared.events.upstream import CustomerRegistered, ProfileUpdated
@@ -33,7 +33,7 @@ def registered(cid: str, **extra: Any) -> bytes:
 
 def stored_facts(svc: Service, cid: str) -> list[dict[str, Any]]:
     events = svc.container.app.repository.event_store.get(customer_uuid(cid))
-    return [e.fact for e in events if isinstance(e, Customer.FactRecorded)]
+    return [e.fact for e in events if isinstance(e, FACT_EVENTS)]
 
 
 async def dead_letters(kafka_settings, expect: int) -> list[kafka_ops.DeadLetter]:

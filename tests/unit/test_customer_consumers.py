@@ -12,7 +12,7 @@ from sqlalchemy import select
 from services.customer.bootstrap import bootstrap
 from services.customer.consumers import UpstreamHandler, apply_assignments
 from services.customer.container import ASSIGNMENT_GROUP
-from services.customer.domain.customer import customer_uuid
+from services.customer.domain.customer import Customer, customer_uuid
 from services.customer.outbox import map_event
 from services.customer.settings import CustomerSettings
 from shared.events import registry
@@ -146,3 +146,33 @@ def test_crm_action_meanwhile_makes_the_stale_cached_aggregate_reload(svc):
     state = svc.app.get_customer("k1").state
     assert state["tags"] == ["vip"] and "x" in state["deposits"]  # both writes kept, in one history
     assert svc.app.process_recorder.max_tracking_id("g:t:0") == 2
+
+
+def _customer_rows(svc):
+    c = svc.tables.customer
+    with svc.sessions() as s:
+        return {r["customer_id"]: {k: v for k, v in r.items() if k != "customer_id"}
+                for r in s.execute(select(c)).mappings()}
+
+
+def test_a_new_customer_starts_with_its_first_fact_in_one_event_like_the_older_created_and_fact_pair(svc):
+    handler = UpstreamHandler(svc.app, "g", ["t"], svc.cache)
+    handler.apply("t", 0, [ev(reg("n1")), ev(ProfileUpdated(customer_id="n1", updated_at=T0, name="N"))], 2)
+    new = list(svc.app.events.get(customer_uuid("n1")))
+    assert [type(e) for e in new] == [Customer.StartedWithFact, Customer.FactRecorded]
+    # the older form of the same history (Created, then a FactRecorded per fact), stored as it was
+    old = Customer(customer_id="o1")
+    old.record(new[0].fact)
+    old.record(new[1].fact)
+    svc.app.save(old)
+    assert [type(e) for e in svc.app.events.get(customer_uuid("o1"))] == [Customer.Created, Customer.FactRecorded,
+                                                                          Customer.FactRecorded]
+    assert svc.app.get_customer("n1").state["profile"] == svc.app.get_customer("o1").state["profile"]
+    assert svc.app.state_as_of("n1", T0)["registration"] == svc.app.state_as_of("o1", T0)["registration"]
+    rows = _customer_rows(svc)
+    assert rows["n1"] == rows["o1"]  # the same list row
+    published = {cid: [o.payload.model_dump(exclude={"customer_id"}) for e in svc.app.events.get(customer_uuid(cid))
+                       for o in map_event(e)] for cid in ("n1", "o1")}
+    assert published["n1"] == published["o1"] and published["n1"]  # the same messages (registration, stage)
+    assert svc.rebuild_read_model() > 0  # and a replay of both forms gives the same rows
+    assert _customer_rows(svc) == rows

@@ -1,7 +1,8 @@
 """The Customer aggregate: one per brokerage customer, fed by every upstream topic and by CRM actions.
 
 Every change is one `FactRecorded` event carrying the fact, the effects it had (published through the
-outbox) and the derived view after it (what the read model stores). The state itself is the pure fold in
+outbox) and the derived view after it (what the read model stores); a customer's first fact starts it
+(`StartedWithFact`, the same fields, one stored event instead of `Created` + `FactRecorded`). The state itself is the pure fold in
 `state.py`, so the aggregate is a thin shell and "as of" history is a re-fold of the stored facts.
 """
 
@@ -39,6 +40,14 @@ def compact(v: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_EMPTY_VIEW = view(new_state(""))
+
+
+def new_view_of(customer_id: str) -> dict[str, Any]:
+    """The view of a customer nothing is known about yet (computed once, not per new customer)."""
+    return {**_EMPTY_VIEW, "customer_id": customer_id}
+
+
 @lru_cache(maxsize=100_000)
 def customer_uuid(customer_id: str) -> uuid.UUID:
     return uuid.uuid5(CUSTOMER_NAMESPACE, customer_id)
@@ -53,6 +62,30 @@ class Customer(Aggregate):
     def __init__(self, customer_id: str):
         self.customer_id = customer_id
         self.state = new_state(customer_id)
+
+    class StartedWithFact(Aggregate.Created):
+        """A customer started with its first fact: one stored event instead of `Created` + `FactRecorded`
+        (every registration and imported row of a new customer starts one). Carries the fields of
+        `FactRecorded`, so the read model, the outbox and the history treat it as one (`FACT_EVENTS`)."""
+
+        customer_id: str
+        fact: Fact
+        effects: list[dict[str, Any]]
+        row: dict[str, Any]
+
+        def apply(self, aggregate: Customer) -> None:
+            aggregate.state = evolve(aggregate.state, self.fact)
+
+    @classmethod
+    def start(cls, customer_id: str, fact: Fact) -> tuple[Customer, dict[str, Any]]:
+        """A new customer and its view after its first fact: the state, rows and published messages of
+        `Customer(customer_id)` + `record(fact)`, in one event."""
+        before = new_state(customer_id)
+        after = evolve(before, fact)
+        v0, v1 = new_view_of(customer_id), view(after)
+        customer = cls._create(cls.StartedWithFact, id=customer_uuid(customer_id), customer_id=customer_id,
+                               fact=fact, effects=effects(before, after, v0, v1, fact), row=compact(v1))
+        return customer, v1
 
     def record(self, fact: Fact, current_view: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """Apply a fact; returns the new view, or None (and no event) when the fact was already applied (an
@@ -83,3 +116,6 @@ class Customer(Aggregate):
     @property
     def view(self) -> dict[str, Any]:
         return view(self.state)
+
+
+FACT_EVENTS = (Customer.FactRecorded, Customer.StartedWithFact)  # the stored events that carry a fact

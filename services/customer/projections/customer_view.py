@@ -1,7 +1,7 @@
 """The read-model fold: new Customer events → the customer list rows, funding, tags, remarks, notes, counts.
 
 Run by the event store in the transaction that stores the events (`app.read_model`, `shared.runtime.sametx`),
-given the new domain events in memory; `rebuild` runs it over the whole store. Each FactRecorded event
+given the new domain events in memory; `rebuild` runs it over the whole store. Each fact event (`FACT_EVENTS`)
 carries the derived row after it, so a batch keeps the last row per customer and bulk-upserts them (in
 customer id order: concurrent writers lock rows in one order); remarks and notes are inserted with "do
 nothing" on conflict, so re-running a batch (or a rebuild) writes the same rows.
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from shared.runtime.logging import get_logger
 
-from ..domain.customer import Customer
+from ..domain.customer import FACT_EVENTS
 from ..domain.matching import DEV_MATCH_KEY, MatchKeyer
 from ..domain.state import parse_time
 from ..domain.wealth import WealthReminder
@@ -116,7 +116,7 @@ def make_apply(t: Tables, tz: ZoneInfo | None = None, keyer: MatchKeyer | None =
         views: dict[str, dict[str, Any]] = {}
         remarks, notes, snapshots = [], [], []
         for e in events:
-            if not isinstance(e, Customer.FactRecorded):
+            if not isinstance(e, FACT_EVENTS):
                 continue
             views[e.row["customer_id"]] = e.row
             fact = e.fact
@@ -132,7 +132,7 @@ def make_apply(t: Tables, tz: ZoneInfo | None = None, keyer: MatchKeyer | None =
                               "author": d["by"], "text": d["text"], "created_at": fact["at"]})
         apply_import_events(session, t, events)
         apply_segment_events(session, t, events)
-        apply_membership(session, t, [e for e in events if isinstance(e, Customer.FactRecorded)
+        apply_membership(session, t, [e for e in events if isinstance(e, FACT_EVENTS)
                                       and e.fact["type"] == SEGMENTS_FACT])
         apply_reminder_events(session, t, events)
         if not views:
