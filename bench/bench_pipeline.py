@@ -12,7 +12,11 @@ engine, rows in the same transaction) → API.
 
 CPU per upstream event: each service process's CPU time (user + system, from /proc/<pid>/stat) over a load
 level, divided by the upstream events published in it (background load and probes); per service and in
-total. CPU time is steadier than wall time on a shared machine: it is the headline figure.
+total. CPU time is steadier than wall time on a shared machine: it is the headline figure. Its raw baseline,
+measured first: each service's CPU per second with no upstream events at all (idle). The services run with
+their own consumer settings (fetch_max_wait 200 ms: a fetch returns as soon as a record is there, so the wait
+costs no latency; 20 ms made the idle consumers poll the broker 10 times as often, 183 against 64 ms of CPU per
+second for the five, with the same CPU per event and latency under load), only the group timeouts are shorter.
 
     python -m bench --only pipeline
 """
@@ -62,6 +66,21 @@ def cpu_rows(rate: float, before: dict[str, float], after: dict[str, float], eve
                     "value": total, "unit": "ms",
                     "note": f"target <= 1 ms (issue #13); raw aiokafka consume {raw_consume:,.0f} msg/s in this run "
                             f"(baseline); load average {os.getloadavg()[0]:.1f}; " + note}]
+
+
+def idle_rows(before: dict[str, float], after: dict[str, float], seconds: float) -> list[dict]:
+    """The raw baseline of the per-event figures: each service's CPU with no upstream events (nothing
+    published, no probe polling), in ms of CPU per second of wall time."""
+    note = f"process CPU time over {seconds:.0f} s with no upstream events and no probes, all five services running"
+    rows = [{"benchmark": "pipeline", "metric": f"idle CPU (no upstream events), {name}",
+             "value": (after[name] - before[name]) * 1000 / seconds, "unit": "ms/s", "note": note}
+            for name in SERVICES]
+    total = sum(after[n] - before[n] for n in SERVICES) * 1000 / seconds
+    return [*rows, {"benchmark": "pipeline", "metric": "idle CPU (no upstream events), total", "value": total,
+                    "unit": "ms/s", "note": f"at 300 upstream events/s this alone is {total / 300:.2f} ms per event; "
+                                            + note}]
+
+
 PROBE_DEADLINE_S = 30.0
 SECRET = "bench-secret-bench-secret-bench-secret"
 AUTH = AuthSettings(jwt_secret=SECRET)
@@ -172,7 +191,7 @@ async def main(ctx: Any) -> list[dict]:
     ports = dict(zip(SERVICES, _free_ports(len(SERVICES)), strict=True))
     var = Path(os.environ.get("TMPDIR", "/tmp")) / f"whale-bench-{uuid.uuid4().hex[:6]}"
     extra = {"KAFKA_TOPIC_PREFIX": kafka.topic_prefix, "AUTH_JWT_SECRET": SECRET, "LOG_LEVEL": "WARNING",
-             "KAFKA_SESSION_TIMEOUT_MS": "6000", "KAFKA_HEARTBEAT_INTERVAL_MS": "1000", "KAFKA_FETCH_MAX_WAIT_MS": "20"}
+             "KAFKA_SESSION_TIMEOUT_MS": "6000", "KAFKA_HEARTBEAT_INTERVAL_MS": "1000"}
     for name in SERVICES:
         p = name.upper() + "_"
         extra[p + "DATABASE_URL"] = ctx.pg_database(f"pl_{name}_rm")
@@ -195,6 +214,11 @@ async def main(ctx: Any) -> list[dict]:
                 prober = Prober(producer, kafka, http, base)
                 watcher = asyncio.create_task(prober.watch(stop_watch))
                 assert await prober.probe(120) is not None, "warm-up probe: no task within 120 s"
+                await asyncio.sleep(2)  # the warm-up's last effects settle
+                idle_before, idle_start = {n: cpu_seconds(procs[n].pid) for n in SERVICES}, time.perf_counter()
+                await asyncio.sleep(seconds)
+                rows += idle_rows(idle_before, {n: cpu_seconds(procs[n].pid) for n in SERVICES},
+                                  time.perf_counter() - idle_start)
                 for rate in loads:
                     cpu_before = {n: cpu_seconds(procs[n].pid) for n in SERVICES}
                     stop = asyncio.Event()
