@@ -30,7 +30,6 @@ from shared.runtime.db import Tracker
 from shared.runtime.handlers import SqlBatchHandler
 from shared.runtime.settings import AuthSettings, KafkaSettings
 
-pytestmark = pytest.mark.asyncio
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
