@@ -60,6 +60,7 @@ async def run(quick: bool, only: set[str] | None) -> tuple[list[dict], list[str]
             failures.append(f"{name}: {traceback.format_exc(limit=6)}")
         finally:
             ctx.cleanup()
+            await ctx.delete_topics()
         sys.stderr.write(f"bench: {name} took {time.perf_counter() - started:.1f}s\n")
     return rows, failures
 

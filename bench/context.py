@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import Any
 
 import psycopg
 
+from shared.runtime.kafka import delete_topics_with_prefix
 from shared.runtime.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,18 +28,25 @@ def _pg_server_url() -> str:
                           capture_output=True, text=True).stdout.strip()
 
 
+def _bootstrap() -> str:
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+
+
 @dataclass
 class BenchContext:
     quick: bool
     baseline: dict[str, Any] = field(default_factory=dict)
     _databases: list[str] = field(default_factory=list)
+    _prefixes: list[str] = field(default_factory=list)
 
     @property
     def kafka(self) -> KafkaSettings:
-        """Fresh topic prefix on every access: each benchmark gets its own topics."""
+        """Fresh topic prefix on every access: each benchmark gets its own topics (deleted by `delete_topics`)."""
+        prefix = f"b{uuid.uuid4().hex[:8]}."
+        self._prefixes.append(prefix)
         return KafkaSettings(
-            bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
-            topic_prefix=f"b{uuid.uuid4().hex[:8]}.",
+            bootstrap_servers=_bootstrap(),
+            topic_prefix=prefix,
             session_timeout_ms=6000,
             heartbeat_interval_ms=1000,
             fetch_max_wait_ms=50,
@@ -64,6 +73,17 @@ class BenchContext:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
         return url, False
+
+    async def delete_topics(self) -> int:
+        """Delete the topics of every prefix handed out so far. A development broker kept them for its retention
+        (7 days): a run's raw baseline alone is 200 MB, and a day of benchmark runs filled this machine's disk
+        (57 GB of topics), which stopped the broker. Returns how many; a failure is reported, not raised."""
+        prefixes, self._prefixes = self._prefixes, []
+        try:
+            return await delete_topics_with_prefix(KafkaSettings(bootstrap_servers=_bootstrap()), prefixes)
+        except Exception as exc:  # noqa: BLE001 - the figures are taken; the topics expire by retention anyway
+            sys.stderr.write(f"bench: could not delete the run's topics ({type(exc).__name__}: {exc})\n")
+            return 0
 
     def cleanup(self) -> None:
         server = _pg_server_url()
