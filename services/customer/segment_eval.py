@@ -44,8 +44,8 @@ from .projections.tables import Tables, id_in
 
 log = get_logger("customer.segment_eval")
 EVALUATOR = "segments"
-# The stored events a pass reads from the store (selected by topic in the query): an import's new customers'
-# `Created` events are half its notifications.
+# The stored events a pass reads from the store (selected by topic in the query): in older stores, an import's
+# new customers' `Created` events are half its notifications.
 _SEGMENT_TOPICS = frozenset(get_topic(cls) for cls in (Segment.Created, Segment.Updated, Segment.Deleted))
 _READ_TOPICS = _SEGMENT_TOPICS | {get_topic(cls) for cls in FACT_EVENTS}
 

@@ -2,8 +2,9 @@
 
 Every change is one `FactRecorded` event carrying the fact, the effects it had (published through the
 outbox) and the derived view after it (what the read model stores); a customer's first fact starts it
-(`StartedWithFact`, the same fields, one stored event instead of `Created` + `FactRecorded`). The state itself is the pure fold in
-`state.py`, so the aggregate is a thin shell and "as of" history is a re-fold of the stored facts.
+(`StartedWithFact`, the same fields, one stored event instead of `Created` + `FactRecorded`). The state itself
+is the pure fold in `state.py`, so the aggregate is a thin shell and "as of" history is a re-fold of the
+stored facts.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from eventsourcing.domain import Aggregate, event
 
 from .derive import view
 from .effects import effects
-from .state import Fact, already_applied, evolve, new_state
+from .state import Fact, State, already_applied, evolve, new_state
 
 CUSTOMER_NAMESPACE = uuid.UUID("0f6f3c52-8a3e-4c55-b8a4-0e2b1b7c9d01")
 
@@ -46,6 +47,14 @@ _EMPTY_VIEW = view(new_state(""))
 def new_view_of(customer_id: str) -> dict[str, Any]:
     """The view of a customer nothing is known about yet (computed once, not per new customer)."""
     return {**_EMPTY_VIEW, "customer_id": customer_id}
+
+
+def _change(before: State, fact: Fact, v0: dict[str, Any]) -> tuple[State, dict[str, Any], dict[str, Any]]:
+    """The state after `fact`, its view, and the fields of the event that records it (`fact`, `effects`,
+    `row`): the same for `FactRecorded` and `StartedWithFact`. `v0`: the view of `before`."""
+    after = evolve(before, fact)
+    v1 = view(after)
+    return after, v1, {"fact": fact, "effects": effects(before, after, v0, v1, fact), "row": compact(v1)}
 
 
 @lru_cache(maxsize=100_000)
@@ -80,11 +89,9 @@ class Customer(Aggregate):
     def start(cls, customer_id: str, fact: Fact) -> tuple[Customer, dict[str, Any]]:
         """A new customer and its view after its first fact: the state, rows and published messages of
         `Customer(customer_id)` + `record(fact)`, in one event."""
-        before = new_state(customer_id)
-        after = evolve(before, fact)
-        v0, v1 = new_view_of(customer_id), view(after)
+        _, v1, fields = _change(new_state(customer_id), fact, new_view_of(customer_id))
         customer = cls._create(cls.StartedWithFact, id=customer_uuid(customer_id), customer_id=customer_id,
-                               fact=fact, effects=effects(before, after, v0, v1, fact), row=compact(v1))
+                               **fields)
         return customer, v1
 
     def record(self, fact: Fact, current_view: dict[str, Any] | None = None) -> dict[str, Any] | None:
@@ -92,10 +99,9 @@ class Customer(Aggregate):
         upstream re-publication). `current_view` is the view of the current state when the caller has it."""
         if already_applied(self.state, fact):
             return None
-        before, after = self.state, evolve(self.state, fact)
-        v0, v1 = current_view or view(before), view(after)
+        after, v1, fields = _change(self.state, fact, current_view or view(self.state))
         self._pending_state = after
-        self._fact_recorded(fact=fact, effects=effects(before, after, v0, v1, fact), row=compact(v1))
+        self._fact_recorded(**fields)
         return v1
 
     @event("FactRecorded")
