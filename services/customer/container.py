@@ -33,7 +33,7 @@ from shared.runtime.service import Check, Component
 from .application import CustomerApplication, IngestCache
 from .calendar import Reminders
 from .consumers import UpstreamHandler, apply_assignments
-from .importer import ImportRunner
+from .importer import ImportProcesses, ImportRunner
 from .matching import Matcher
 from .outbox import CustomerOutboxMapper
 from .projections.activity import apply_activity
@@ -68,6 +68,7 @@ class Container(AccessDirectoryWiring):
     consumers: list[BatchConsumer] = field(default_factory=list)
     relay: OutboxRelay | None = None
     importer: ImportRunner | None = None
+    import_processes: ImportProcesses | None = None  # the import's other workers (PostgreSQL)
     segment_evaluator: SegmentEvaluator | None = None
     reminders: LeaderScheduler | None = None
     async_reader: AsyncReader | None = None  # the list's reads on the event loop (PostgreSQL; bootstrap)
@@ -160,7 +161,12 @@ class Container(AccessDirectoryWiring):
                                  batch_size=s.relay_batch_size, interval_s=s.relay_interval_ms / 1000)
         self.importer = ImportRunner(self.app, self.sessions, self.tables, directory=self.import_dir,
                                      id_key=s.import_id_key.get_secret_value().encode(),
-                                     chunk_rows=s.import_chunk_rows, poll_s=s.import_poll_s, match=self.matcher)
+                                     chunk_rows=s.import_chunk_rows, poll_s=s.import_poll_s, match=self.matcher,
+                                     workers=self.import_lanes)
+        if self.import_lanes > 1:
+            importer = self.importer
+            self.import_processes = ImportProcesses(s, self.import_lanes, lambda: bool(importer.active_jobs()),
+                                                    poll_s=s.import_poll_s)
         self.segment_evaluator = SegmentEvaluator(self.app, self.sessions, self.tables, s,
                                                   interval_s=s.segment_eval_s, chunk=s.segment_chunk)
 
@@ -168,6 +174,12 @@ class Container(AccessDirectoryWiring):
         tz = self.settings.brokerage.tz
         return Reminders(self.app, self.sessions, self.tables, days=self.settings.wealth_reminder_days,
                          today=lambda: datetime.now(tz).date())
+
+    @property
+    def import_lanes(self) -> int:
+        """The lanes a new import job is cut into, and the processes that import them: `import_processes` on
+        PostgreSQL; one on SQLite, whose one writer at a time would make more wait on each other."""
+        return self.settings.import_processes if self.engine.dialect.name == "postgresql" else 1
 
     @property
     def import_dir(self) -> Path:
@@ -192,8 +204,8 @@ class Container(AccessDirectoryWiring):
         await self.producer.start()
         assert self.importer is not None
         assert self.segment_evaluator is not None and self.reminders is not None
-        return [*self.consumers, self.relay, self.importer, self.segment_evaluator, self.reminders,
-                *self.directory_components(self.producer)]
+        return [*self.consumers, self.relay, self.importer, *([self.import_processes] if self.import_processes else []),
+                self.segment_evaluator, self.reminders, *self.directory_components(self.producer)]
 
     async def stop_worker(self) -> None:
         for c in [*self.consumers, *(self.directory_components(self.producer) if self.producer else [])]:
@@ -202,6 +214,8 @@ class Container(AccessDirectoryWiring):
             await self.relay.stop()
         if self.importer:
             await self.importer.stop()
+        if self.import_processes:
+            await self.import_processes.stop()
         if self.segment_evaluator:
             await self.segment_evaluator.stop()
         if self.reminders:

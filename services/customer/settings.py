@@ -95,6 +95,11 @@ class CustomerSettings(OneDatabaseSettings):
     import_chunk_rows: int = Field(default=2000, ge=1, le=20_000,
                                    description="Rows of an import saved per transaction (one checkpoint).")
     import_poll_s: float = Field(default=2.0, gt=0, description="How often the worker looks for new import jobs.")
+    import_processes: int = Field(default=2, ge=1, le=16,
+                                  description="On PostgreSQL, the processes that import a file, each its lanes of "
+                                              "the rows (the worker and import_processes - 1 it starts): a job is "
+                                              "cut into this many lanes when uploaded. On SQLite, one (its one "
+                                              "writer at a time would make more wait on each other).")
     import_id_key: SecretStr = Field(
         default=SecretStr("whale-crm-import-identity"),
         description="Key of the hash that gives an imported row without a customer_id its customer id (from its ID "

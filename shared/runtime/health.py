@@ -98,6 +98,14 @@ class ComponentHealth:
             log.warning("component_retrying", service=self.service, component=self.component,
                         event_id=stuck.event_id, attempt=self.failures, error=type(exc).__name__)
 
+    def mirror(self, stalled: bool) -> None:
+        """The state of a component of another process, which logs its own stall and recovery (an import
+        process the service's worker started): counted for this process's readiness and metric, not logged
+        a second time."""
+        with self._lock:
+            self.stalled = stalled
+        COMPONENT_STALLED.labels(self.service, self.component).set(int(stalled))
+
     def _gauges(self, position: int | None, backlog: int, oldest: datetime | None) -> None:
         if position is not None:
             COMPONENT_POSITION.labels(self.service, self.component).set(position)

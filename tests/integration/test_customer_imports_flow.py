@@ -1,8 +1,9 @@
 """Manual import through the real broker and PostgreSQL: customer service (API + worker with its importer)
 and assignment service (routing consumer + relay), each on its own database.
 
-An import interrupted after two committed chunks (the process dies) resumes in the next worker and ends
-with every row exactly once; an upload with an institution column → customers in the list with source
+An import in two lanes (the default on PostgreSQL), whose first lane is interrupted after two committed chunks
+(the process dies), resumes in the next worker, which starts the second import process for the other lane,
+and ends with every row exactly once; an upload with an institution column → customers in the list with source
 manual_import and their institution → the one with the institution is routed by the assignment rule on
 that institution (visible in the customer list's manager filter); the same file again → the same job,
 nothing stored, nothing published; `ops rebuild customer --verify` proves replay equal to the live rows."""
@@ -81,7 +82,7 @@ async def test_import_resumes_routes_by_institution_is_idempotent_and_replays(ka
     def crash_after_two(job, chunk):
         if len(saved) == 2:
             raise Crash("killed")
-        saved.append(chunk[0][0])
+        saved.append(chunk.rows[0][0])
         return real(job, chunk)
 
     dying._save_chunk = crash_after_two  # type: ignore[method-assign]
@@ -115,6 +116,8 @@ async def test_import_resumes_routes_by_institution_is_idempotent_and_replays(ka
 
         b = await poll(lambda: done(job_b), timeout=60)
         assert (b["rows_read"], b["accepted"], b["rejected"]) == (30, 30, 0)
+        assert svc.import_lanes == 2 and svc.import_processes is not None  # lane 1: the process it started
+        assert [p.is_alive() for p in svc.import_processes._procs.values()] == [True]
 
         file_a = people_csv("A", 12, institution={0: "inst-harbour", 1: "inst-harbour", 2: "inst-nobody"}, bad={5})
         r = await c_http.post("/customer-imports", params={"filename": "a.csv"}, content=file_a,

@@ -1,11 +1,14 @@
 """Manual import (customer service) on SQLite, no broker: row validation, the streaming CSV and XLSX reader,
 the deterministic ids, and the API + worker end to end in-process (upload, progress, rejected-rows report,
-customers in the list with source manual_import and their institution, the same file twice, a resume)."""
+customers in the list with source manual_import and their institution, the same file twice, a resume), a job
+in two lanes worked by two workers, and a job stored before lanes."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import time
 from datetime import UTC, datetime
 
 import httpx
@@ -13,9 +16,17 @@ import pytest
 from openpyxl import Workbook
 
 from services.customer.bootstrap import bootstrap
-from services.customer.domain.imports import RowRejected, derived_customer_id, fact_id, validate_row
+from services.customer.domain.imports import (
+    ImportJob,
+    RowRejected,
+    derived_customer_id,
+    fact_id,
+    job_id_of,
+    lane_of,
+    validate_row,
+)
 from services.customer.import_files import BadFile, check_header, detect_format, iter_rows
-from services.customer.importer import ImportRunner
+from services.customer.importer import ImportProcesses, ImportRunner
 from services.customer.settings import CustomerSettings
 from shared.runtime.auth import mint_token
 from shared.runtime.settings import AuthSettings, KafkaSettings
@@ -279,3 +290,125 @@ async def test_a_job_that_keeps_failing_is_given_up_loudly_and_a_database_outage
     assert got["state"] == "failed" and got["error"] == "internal_error:ValueError"
     assert runner.next_job() is None
     assert await runner._step() is False and not runner.health.stalled  # nothing left: healthy again
+
+
+def lane_runners(c, workers=2):
+    return [ImportRunner(c.app, c.sessions, c.tables, directory=c.import_dir, id_key=b"k", chunk_rows=7,
+                         match=c.matcher, worker=w, workers=workers) for w in range(workers)]
+
+
+async def test_a_job_in_two_lanes_each_worker_its_own_rows_the_last_one_finishes_it(world, monkeypatch):
+    c, _, client, _ = world
+    monkeypatch.setattr(type(c), "import_lanes", property(lambda _self: 2))  # as on PostgreSQL
+    rows = people(40, bad={5, 30})
+    # the same person under another ID document: a probable duplicate, which must be in one lane with its pair
+    rows.append({**rows[3], "customer_id": "IMP9003", "id_number": "ID999003", "email": "other@example.com",
+                 "phone_number": "98889003", "name": "person 3"})
+    job = (await upload(client, csv_bytes(rows))).json()
+    lanes = [lane_of(r, 2) for _, r in iter_rows(c.import_dir / f"{job['job_id']}.csv", "csv")]
+    assert set(lanes) == {0, 1} and lanes[3] == lanes[40]
+    w0, w1 = lane_runners(c)
+    assert w0.next_job() == w1.next_job() == job["job_id"]
+    w0.process(job["job_id"])
+    mid = (await client.get(f"/customer-imports/{job['job_id']}")).json()
+    mine = lanes.count(0)
+    assert (mid["state"], mid["rows_read"]) == ("running", mine)  # lane 1 not yet read: not done
+    assert w0.next_job() is None and w1.next_job() == job["job_id"]
+    w1.process(job["job_id"])
+    done = (await client.get(f"/customer-imports/{job['job_id']}")).json()
+    assert (done["state"], done["rows_read"], done["accepted"], done["rejected"]) == ("done", 41, 39, 2)
+    report = (await client.get(f"/customer-imports/{job['job_id']}/rejects")).text.splitlines()
+    assert report == ["row,field,reason", "7,email,invalid_format", "32,email,invalid_format"]
+    assert (await client.get("/customers/counts")).json()["total"] == 39
+    queue = (await client.get("/customer-matches")).json()["items"]
+    assert [(m["customer_id"], m["candidate_id"]) for m in queue] == [("IMP9003", "IMP0003")]
+    assert w0.next_job() is None and w1.next_job() is None
+    with c.engine.connect() as conn:
+        before = [tuple(r) for r in conn.execute(c.tables.import_job.select())]
+    c.rebuild_read_model()  # the lanes' chunks add up to the same job row when replayed
+    with c.engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(c.tables.import_job.select())] == before
+
+
+async def test_a_lane_taken_over_mid_file_is_imported_once(world, monkeypatch):
+    c, _, client, _ = world
+    monkeypatch.setattr(type(c), "import_lanes", property(lambda _self: 2))
+    job = (await upload(client, csv_bytes(people(60)))).json()
+    w0, w1 = lane_runners(c)
+    real, saves = w1._save_chunk, {"n": 0}
+
+    def stop_after_one(lane, chunk):
+        saves["n"] += 1
+        if saves["n"] == 1:
+            w1._stopping.set()  # worker 1 stops (SIGTERM) after its first chunk committed
+        return real(lane, chunk)
+
+    w1._save_chunk = stop_after_one  # type: ignore[method-assign]
+    w1.process(job["job_id"])
+    alone = ImportRunner(c.app, c.sessions, c.tables, directory=c.import_dir, id_key=b"k", chunk_rows=7,
+                         match=c.matcher)  # one worker now (the service restarted with one process): both lanes
+    alone.process(job["job_id"])
+    done = (await client.get(f"/customer-imports/{job['job_id']}")).json()
+    assert (done["state"], done["rows_read"], done["accepted"]) == ("done", 60, 60)
+    items = (await client.get("/customers", params={"limit": 200})).json()["items"]
+    assert sorted(i["customer_id"] for i in items) == [f"IMP{i:04d}" for i in range(60)]
+
+
+async def test_a_job_stored_before_lanes_resumes_from_its_own_checkpoint(world):
+    c, runner, client, _ = world
+    body = csv_bytes(people(30))
+    job_id = job_id_of(hashlib.sha256(body).hexdigest())
+    (c.import_dir / f"{job_id}.csv").write_bytes(body)
+    job = ImportJob(job_id=job_id, filename="old.csv", file_format="csv", sha256=hashlib.sha256(body).hexdigest(),
+                    size=len(body), created_by="admin-1", created_at=AT, rows_estimate=30)  # no lanes: older
+    job._chunk_processed(job_id=job_id, offset=14, accepted_total=13, rejected_total=1,  # as then recorded
+                         rejects=[{"row": 5, "field": "email", "reason": "invalid_format"}], at=AT)
+    c.app.save(job)
+    assert runner.next_job() == job_id
+    runner.process(job_id)
+    done = (await client.get(f"/customer-imports/{job_id}")).json()
+    assert (done["state"], done["rows_read"], done["accepted"], done["rejected"]) == ("done", 30, 29, 1)
+    items = (await client.get("/customers", params={"limit": 200})).json()["items"]
+    assert sorted(i["customer_id"] for i in items) == [f"IMP{i:04d}" for i in range(14, 30)]  # rows 16..31
+
+
+class FakeProcess:
+    def __init__(self, alive=True, exitcode=None):
+        self.alive, self.exitcode = alive, exitcode
+
+    def is_alive(self):
+        return self.alive
+
+
+async def test_the_import_processes_are_restarted_and_their_stall_counts_for_readiness(world, monkeypatch):
+    from services.customer import importer as importer_mod
+    from shared.runtime import health
+
+    c, *_ = world
+    procs = ImportProcesses(c.settings, 2, lambda: True)
+    started = []
+    def start(i):
+        started.append(i)
+        procs._procs[i], procs._started[i] = FakeProcess(), time.monotonic()
+
+    monkeypatch.setattr(procs, "_start", start)
+    procs._procs, procs._started = {1: FakeProcess(alive=False, exitcode=-9)}, {1: 0.0}
+    with procs.health:
+        for _ in range(health.STALL_AFTER):  # a process that keeps dying: restarted, then a stall (one ERROR)
+            procs._procs[1] = FakeProcess(alive=False, exitcode=-9)
+            procs._started[1] -= importer_mod.ImportProcesses.RESTART_AFTER_S  # (no sooner than that after a start)
+            procs._watch()
+        assert started == [1] * health.STALL_AFTER and procs.health.stalled
+        with pytest.raises(health.Stalled):
+            await health.components()
+        procs._started[1] -= importer_mod.ImportProcesses.STEADY_AFTER_S  # up long enough: forgiven
+        procs._watch()
+        assert not procs.health.stalled
+        procs._flags[1].value = 1  # the process's own importer is stalled (it logged it): readiness follows
+        procs._watch()
+        assert procs.health.stalled
+        with pytest.raises(health.Stalled):
+            await health.components()
+        procs._flags[1].value = 0
+        procs._watch()
+        assert not procs.health.stalled

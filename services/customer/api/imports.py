@@ -84,7 +84,7 @@ def _create(c: Any, upload: Upload, filename: str, principal: Principal) -> tupl
     os.replace(tmp, file_path(c.import_dir, job_id, fmt))
     job = ImportJob(job_id=job_id, filename=filename, file_format=fmt, sha256=sha, size=size,
                     created_by=principal.user_id, created_at=datetime.now(UTC),
-                    rows_estimate=max(lines - 1, 0) if fmt == "csv" else None)
+                    rows_estimate=max(lines - 1, 0) if fmt == "csv" else None, lanes=c.import_lanes)
     try:
         c.app.save(job)
     except IntegrityError:  # the same file uploaded at the same time: one job

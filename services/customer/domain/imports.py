@@ -6,9 +6,13 @@ the file carries personal data). A row's customer id is deterministic (the file'
 keyed hash of its ID document, else of its e-mail or phone), and so is the fact id (the job and the row
 number): processing a row again never creates a second customer nor a second fact.
 
-`ImportJob` is the job's aggregate: each processed chunk is one `ChunkProcessed` event carrying the new
-row offset (the checkpoint) and the chunk's rejections, saved in the transaction that stores the chunk's
-customers, so a restart resumes exactly after the last committed chunk.
+`ImportJob` is the job's aggregate (the file, queued → done | failed). Its rows are imported in `lanes`
+(`lane_of`: by the person's normalised name and date of birth, so two rows a probable-duplicate match
+would pair are in one lane), each an `ImportLane` aggregate worked by one process: each processed chunk
+is one `ChunkProcessed` event carrying the lane's new row offset (its checkpoint: how far it has read
+the file) and the chunk's counts and rejections, saved in the transaction that stores the chunk's
+customers, so a restart resumes each lane exactly after its last committed chunk. Jobs stored before
+lanes existed carry their progress in the job's own `ChunkProcessed` events: one lane, resumed from it.
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ import hashlib
 import hmac
 import re
 import uuid
+import zlib
 from datetime import UTC, date, datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
 from shared.events.upstream import Channel, IdType
+
+from .matching import normalise_dob, normalise_name
 
 IMPORTED = "import.customer_imported"
 IMPORT_NAMESPACE = uuid.UUID("7c1d2f0e-4a55-4b8e-9d0b-6a3e8f1c2b44")
@@ -188,24 +195,26 @@ class ImportJob(Aggregate):
 
     @event("Created")
     def __init__(self, job_id: str, filename: str, file_format: str, sha256: str, size: int, created_by: str,
-                 created_at: datetime, rows_estimate: int | None = None):
+                 created_at: datetime, rows_estimate: int | None = None, lanes: int | None = None):
         self.job_id, self.filename, self.file_format = job_id, filename, file_format
         self.sha256, self.size, self.created_by, self.created_at = sha256, size, created_by, created_at
         self.state = "queued"
         self.rows_estimate = rows_estimate
-        self.offset = 0  # rows of the file processed (the checkpoint)
+        self.lanes = lanes  # None: stored before lanes (its progress is in its own ChunkProcessed events)
+        self.offset = 0  # (before lanes) rows of the file processed, the checkpoint
         self.accepted = 0
         self.rejected = 0
         self.finished_at: datetime | None = None
         self.error: str | None = None
 
-    def record_chunk(self, offset: int, accepted: int, rejects: list[dict[str, Any]], at: datetime) -> None:
-        self._chunk_processed(job_id=self.job_id, offset=offset, accepted_total=self.accepted + accepted,
-                              rejected_total=self.rejected + len(rejects), rejects=rejects, at=at)
+    @property
+    def lane_count(self) -> int:
+        return self.lanes or 1
 
     @event("ChunkProcessed")
     def _chunk_processed(self, job_id: str, offset: int, accepted_total: int, rejected_total: int,
                          rejects: list[dict[str, Any]], at: datetime) -> None:
+        """Stored before lanes existed (a store's older jobs): folded and projected, no longer recorded."""
         self.state = "running"
         self.offset = offset
         self.accepted = accepted_total
@@ -227,6 +236,55 @@ class ImportJob(Aggregate):
         self.state = "failed"
         self.error = error
         self.finished_at = at
+
+
+def lane_of(row: dict[str, Any], lanes: int) -> int:
+    """The lane of a file row, from its raw values (before validation, which only the lane does): the
+    normalised name and date of birth, the probable-duplicate key (`domain.matching`), so a pair the match
+    step would queue for review is never split between two lanes that import it at the same moment. The same
+    person under two spellings may be split: the lanes then conflict on the customer's version and the
+    later chunk is folded again on top of the earlier one."""
+    if lanes <= 1:
+        return 0
+    name, dob = row.get("name"), row.get("date_of_birth")
+    key = f"{normalise_name(name if isinstance(name, str) else None) or ''}|{normalise_dob(dob) or ''}"
+    return zlib.crc32(key.encode()) % lanes
+
+
+def lane_uuid(job_id: str, lane: int) -> uuid.UUID:
+    return uuid.uuid5(JOB_NAMESPACE, f"{job_id}:lane:{lane}")
+
+
+class ImportLane(Aggregate):
+    """The rows of one job in one lane, and how far the lane has read the file (`offset`: data rows read,
+    its own and the other lanes'). States: running → done."""
+
+    @staticmethod
+    def create_id(job_id: str, lane: int, **_: Any) -> uuid.UUID:  # type: ignore[override]
+        return lane_uuid(job_id, lane)
+
+    @event("Created")
+    def __init__(self, job_id: str, lane: int, lanes: int, offset: int, at: datetime):
+        self.job_id, self.lane, self.lanes, self.offset = job_id, lane, lanes, offset
+        self.state = "running"
+
+    def record_chunk(self, offset: int, rows: int, accepted: int, rejects: list[dict[str, Any]],
+                     at: datetime) -> None:
+        """A chunk of the lane's rows (`rows` of them, `accepted` imported, `rejects`) read up to `offset`."""
+        self._chunk_processed(job_id=self.job_id, lane=self.lane, offset=offset, rows=rows, accepted=accepted,
+                              rejects=rejects, at=at)
+
+    @event("ChunkProcessed")
+    def _chunk_processed(self, job_id: str, lane: int, offset: int, rows: int, accepted: int,
+                         rejects: list[dict[str, Any]], at: datetime) -> None:
+        self.offset = offset
+
+    def finish(self, at: datetime) -> None:
+        self._finished(job_id=self.job_id, lane=self.lane, at=at)
+
+    @event("Finished")
+    def _finished(self, job_id: str, lane: int, at: datetime) -> None:
+        self.state = "done"
 
 
 # ------------------------------------------------------------------------------------------- institutions

@@ -130,28 +130,37 @@ def make_apply(t: Tables, tz: ZoneInfo | None = None, keyer: MatchKeyer | None =
                 d = fact["data"]
                 notes.append({"note_id": fact["id"], "customer_id": e.row["customer_id"],
                               "author": d["by"], "text": d["text"], "created_at": fact["at"]})
-        apply_import_events(session, t, events)
         apply_segment_events(session, t, events)
         apply_membership(session, t, [e for e in events if isinstance(e, FACT_EVENTS)
                                       and e.fact["type"] == SEGMENTS_FACT])
         apply_reminder_events(session, t, events)
-        if not views:
-            return
-        ids = sorted(views)
-        rows = [customer_row(views[cid]) for cid in ids]
-        _update_counts(session, t, ids, {r["customer_id"]: None if r["merged_into"] else r["stage"] for r in rows})
-        upsert(session, t.customer, rows, ["customer_id"])
-        _replace(session, t.funding, ids, [f for cid in ids for f in funding_rows(views[cid])])
-        _replace(session, t.tag, ids, [{"customer_id": cid, "tag": g} for cid in ids for g in views[cid]["tags"]])
-        _replace(session, t.match_key, ids, [k for cid in ids for k in match_key_rows(views[cid], keys)])
-        _replace(session, t.match_review, ids, [r for cid in ids for r in review_rows(views[cid])])
-        if remarks:
-            session.execute(insert_for(session, t.remark).on_conflict_do_nothing(), remarks)
-        if notes:
-            session.execute(insert_for(session, t.note).on_conflict_do_nothing(), notes)
-        apply_snapshots(session, t, snapshots)  # after the rows: it sets their ADA columns
+        if views:
+            _apply_views(session, t, keys, views, remarks, notes, snapshots)
+        # Last: the rows every writer's transaction adds to (the stage counts, an import job's totals, which the
+        # import lanes of other processes update too) stay locked from here to the commit only, taken in one
+        # order (stage counts, then jobs).
+        apply_import_events(session, t, events)
 
     return apply
+
+
+def _apply_views(session: Session, t: Tables, keys: MatchKeyer, views: dict[str, dict[str, Any]],
+                 remarks: list[dict[str, Any]], notes: list[dict[str, Any]], snapshots: list[Any]) -> None:
+    ids = sorted(views)
+    rows = [customer_row(views[cid]) for cid in ids]
+    counts = _stage_changes(session, t, ids, {r["customer_id"]: None if r["merged_into"] else r["stage"]
+                                              for r in rows})
+    upsert(session, t.customer, rows, ["customer_id"])
+    _replace(session, t.funding, ids, [f for cid in ids for f in funding_rows(views[cid])])
+    _replace(session, t.tag, ids, [{"customer_id": cid, "tag": g} for cid in ids for g in views[cid]["tags"]])
+    _replace(session, t.match_key, ids, [k for cid in ids for k in match_key_rows(views[cid], keys)])
+    _replace(session, t.match_review, ids, [r for cid in ids for r in review_rows(views[cid])])
+    if remarks:
+        session.execute(insert_for(session, t.remark).on_conflict_do_nothing(), remarks)
+    if notes:
+        session.execute(insert_for(session, t.note).on_conflict_do_nothing(), notes)
+    apply_snapshots(session, t, snapshots)  # after the rows: it sets their ADA columns
+    _add_counts(session, t, counts)
 
 
 def _replace(session: Session, table: Any, ids: list[str], rows: list[dict[str, Any]]) -> None:
@@ -160,8 +169,9 @@ def _replace(session: Session, table: Any, ids: list[str], rows: list[dict[str, 
     copy_insert(session, table, rows)
 
 
-def _update_counts(session: Session, t: Tables, ids: list[str], new: dict[str, str | None]) -> None:
-    """Counts per stage of the customers not merged (a merged customer counts once: as its survivor)."""
+def _stage_changes(session: Session, t: Tables, ids: list[str], new: dict[str, str | None]) -> list[dict[str, Any]]:
+    """How the counts per stage of the customers not merged change (a merged customer counts once: as its
+    survivor), from the rows before the batch's upsert."""
     old: dict[str, str | None] = {}
     c = t.customer.c
     for i in range(0, len(ids), 5000):
@@ -177,7 +187,10 @@ def _update_counts(session: Session, t: Tables, ids: list[str], new: dict[str, s
             delta[stage] = delta.get(stage, 0) + 1
         if prev is not None:
             delta[prev] = delta.get(prev, 0) - 1
-    changes = [{"stage": s, "n": n} for s, n in sorted(delta.items()) if n]
+    return [{"stage": s, "n": n} for s, n in sorted(delta.items()) if n]
+
+
+def _add_counts(session: Session, t: Tables, changes: list[dict[str, Any]]) -> None:
     if changes:
         stmt = insert_for(session, t.stage_count)
         stmt = stmt.on_conflict_do_update(index_elements=["stage"], set_={"n": t.stage_count.c.n + stmt.excluded.n})

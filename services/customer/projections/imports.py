@@ -1,22 +1,25 @@
 """The read-model fold of manual-import jobs and institutions (run with the customer rows, in the events'
-transaction): a job's row follows its events (created, each chunk's totals and checkpoint, done or failed),
-each chunk's rejections become rows (number, field, reason: never a value of the file), an institution's
-row is its latest version. Re-running a batch or a rebuild writes the same rows."""
+transaction): a job's row follows its events (created, each lane's chunk adding its rows to the totals,
+done or failed; a job stored before lanes: each chunk's totals), each chunk's rejections become rows
+(number, field, reason: never a value of the file), an institution's row is its latest version. A chunk
+adds (`rows_read = rows_read + n`) rather than sets, so the lanes' transactions, committed in any order by
+several processes, each count once; a rebuild writes the same rows."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, case, update
 from sqlalchemy.orm import Session
 
-from ..domain.imports import ImportJob, Institution
+from ..domain.imports import ImportJob, ImportLane, Institution
 from .tables import Tables, insert_for, upsert
 
 
 def apply_import_events(session: Session, t: Tables, events: list[Any]) -> None:
     jobs: dict[str, dict[str, Any]] = {}
     progress: dict[str, dict[str, Any]] = {}
+    added: dict[str, dict[str, Any]] = {}  # job → what its lanes' chunks in these events add
     rejects: list[dict[str, Any]] = []
     institutions: dict[str, dict[str, Any]] = {}
     for e in events:
@@ -30,6 +33,17 @@ def apply_import_events(session: Session, t: Tables, events: list[Any]) -> None:
             _progress(jobs, progress, e.job_id, {"state": "running", "rows_read": e.offset,
                                                  "accepted": e.accepted_total, "rejected": e.rejected_total,
                                                  "updated_at": e.at})
+            rejects.extend({"job_id": e.job_id, "row_no": r["row"], "field": r["field"], "reason": r["reason"]}
+                           for r in e.rejects)
+        elif isinstance(e, ImportLane.ChunkProcessed):
+            n = {"rows_read": e.rows, "accepted": e.accepted, "rejected": len(e.rejects)}
+            target = jobs.get(e.job_id) or added.setdefault(e.job_id, {"rows_read": 0, "accepted": 0, "rejected": 0,
+                                                                       "updated_at": e.at})
+            for k, v in n.items():
+                target[k] += v
+            if target.get("state", "queued") == "queued":
+                target["state"] = "running"
+            target["updated_at"] = max(target["updated_at"], e.at)
             rejects.extend({"job_id": e.job_id, "row_no": r["row"], "field": r["field"], "reason": r["reason"]}
                            for r in e.rejects)
         elif isinstance(e, ImportJob.Finished):
@@ -49,6 +63,17 @@ def apply_import_events(session: Session, t: Tables, events: list[Any]) -> None:
         stmt = (update(t.import_job).where(t.import_job.c.job_id == bindparam("b_job_id"))
                 .values({k: bindparam(f"b_{k}") for k in keys}))
         session.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in rows])
+    if added:
+        j = t.import_job.c
+        session.execute(
+            update(t.import_job).where(j.job_id == bindparam("b_job_id")).values(
+                rows_read=j.rows_read + bindparam("b_rows_read"), accepted=j.accepted + bindparam("b_accepted"),
+                rejected=j.rejected + bindparam("b_rejected"),
+                state=case((j.state == "queued", "running"), else_=j.state),
+                updated_at=case((j.updated_at < bindparam("b_updated_at"), bindparam("b_updated_at")),
+                                else_=j.updated_at)),
+            [{"b_job_id": job_id, **{f"b_{k}": v for k, v in added[job_id].items() if k != "state"}}
+             for job_id in sorted(added)])
     if rejects:
         session.execute(insert_for(session, t.import_reject).on_conflict_do_nothing(), rejects)
     if institutions:
