@@ -187,7 +187,8 @@ def job_id_of(sha256: str) -> str:
 
 
 class ImportJob(Aggregate):
-    """One uploaded file and how far it has been imported. States: queued → running → done | failed."""
+    """One uploaded file. States: queued → done | failed (its lanes' progress is theirs: the read model shows
+    the job running from their first chunk); a job stored before lanes was running from its own first chunk."""
 
     @staticmethod
     def create_id(job_id: str, **_: Any) -> uuid.UUID:  # type: ignore[override]

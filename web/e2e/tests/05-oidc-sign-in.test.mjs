@@ -46,11 +46,21 @@ test("a demo user signs in through Keycloak, uses the console and signs out", as
   await page.goto(new URL("/customers", CONSOLE).href);
   await page.locator("[data-testid=customer-table] tbody tr[data-row-key]").first().waitFor({ timeout: 120_000 });
 
-  // signing out ends the provider's session too: the next sign-in asks for the password again
+  // signing out ends the provider's session too: the next sign-in asks for the password again. The console shows its
+  // sign-in page at once (no new document), then hands the browser to Keycloak's end-session endpoint, which
+  // redirects it back to the console (a new document: the first `load` after the click). Wait for that round trip,
+  // or the page is read (and the next test navigates) while it is still under way (the CI of a fresh machine failed
+  // so: "Execution context was destroyed", then "navigation … interrupted by another").
+  const endSession = page.waitForRequest((r) => r.url().includes("/protocol/openid-connect/logout"), { timeout: 60_000 });
+  const returned = page.waitForEvent("load", { timeout: 60_000 });
   await page.getByRole("button", { name: "Sign out" }).click();
-  await eventually(async () => new URL(page.url()).origin === new URL(CONSOLE).origin && (await page.getByTestId("signin-oidc").count()) > 0,
+  await endSession;
+  await returned;
+  await eventually(async () => (await page.getByTestId("signin-oidc").count()) > 0,
     { timeout: 60_000, message: "back on the console's sign-in page" });
-  assert.equal(await page.evaluate(() => sessionStorage.getItem("whale.session")), null);
+  await page.waitForLoadState("networkidle").catch(() => undefined);
+  assert.equal(await eventually(async () => (await page.evaluate(() => sessionStorage.getItem("whale.session"))) ?? "none",
+    { message: "the console's session storage read" }), "none");
   await page.getByTestId("signin-oidc").click();
   await page.locator("#username").waitFor({ timeout: 60_000 });
 });
