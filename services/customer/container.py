@@ -159,10 +159,7 @@ class Container(AccessDirectoryWiring):
         mapper = CustomerOutboxMapper(s.brokerage.phone_hash_key.get_secret_value())
         self.relay = OutboxRelay(self.app, self.producer, mapper, service=SERVICE,
                                  batch_size=s.relay_batch_size, interval_s=s.relay_interval_ms / 1000)
-        self.importer = ImportRunner(self.app, self.sessions, self.tables, directory=self.import_dir,
-                                     id_key=s.import_id_key.get_secret_value().encode(),
-                                     chunk_rows=s.import_chunk_rows, poll_s=s.import_poll_s, match=self.matcher,
-                                     workers=self.import_lanes)
+        self.importer = self.import_runner(worker=0, workers=self.import_lanes)
         if self.import_lanes > 1:
             importer = self.importer
             self.import_processes = ImportProcesses(s, self.import_lanes, lambda: bool(importer.active_jobs()),
@@ -174,6 +171,13 @@ class Container(AccessDirectoryWiring):
         tz = self.settings.brokerage.tz
         return Reminders(self.app, self.sessions, self.tables, days=self.settings.wealth_reminder_days,
                          today=lambda: datetime.now(tz).date())
+
+    def import_runner(self, *, worker: int, workers: int) -> ImportRunner:
+        """Import worker `worker` of `workers`: this process's (0), or an import process's (`importer.run_worker`)."""
+        s = self.settings
+        return ImportRunner(self.app, self.sessions, self.tables, directory=self.import_dir,
+                            id_key=s.import_id_key.get_secret_value().encode(), chunk_rows=s.import_chunk_rows,
+                            poll_s=s.import_poll_s, match=self.matcher, worker=worker, workers=workers)
 
     @property
     def import_lanes(self) -> int:

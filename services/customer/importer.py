@@ -188,20 +188,21 @@ class ImportRunner:
         self._finish_if_done(job_id)
 
     def _import_lane(self, job: ImportJob, n: int, path: Path) -> None:
-        lane: ImportLane | None = self._lane(job, n)
-        assert lane is not None
+        lane = self._lane(job, n)
         if lane.state != "running":
             return
         log.info("import_started", job_id=job.job_id, lane=n, lanes=job.lane_count, offset=lane.offset)
         rows = iter_rows(path, job.file_format, start=lane.offset)
         offset = lane.offset
-        while lane is not None and not self._stopping.is_set():
+        while not self._stopping.is_set():
             chunk = self._next_chunk(rows, offset, n, job.lane_count)
             if chunk.end == chunk.start:  # the end of the file
                 self._finish_lane(lane)
                 return
-            lane = self._save_chunk(lane, chunk)  # None: another worker holds this lane
-            offset = chunk.end
+            saved = self._save_chunk(lane, chunk)
+            if saved is None:  # another worker holds this lane
+                return
+            lane, offset = saved, chunk.end
 
     def _next_chunk(self, rows: Iterator[tuple[int, dict[str, Any]]], start: int, lane: int, lanes: int) -> Chunk:
         """The lane's next `chunk_rows` rows (fewer at the end of the file), with how far the file is read."""
@@ -376,11 +377,7 @@ def run_worker(settings: CustomerSettings, worker: int, workers: int, flag: Any)
 
     configure_logging(settings.log_level, service="customer")
     c = bootstrap(settings, migrate=False)
-    runner = ImportRunner(c.app, c.sessions, c.tables, directory=c.import_dir,
-                          id_key=settings.import_id_key.get_secret_value().encode(),
-                          chunk_rows=settings.import_chunk_rows, poll_s=settings.import_poll_s, match=c.matcher,
-                          worker=worker, workers=workers)
-
+    runner = c.import_runner(worker=worker, workers=workers)
     parent = os.getppid()
 
     def report(stalled: bool) -> None:  # after each attempt (at least every poll_s while idle)

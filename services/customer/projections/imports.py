@@ -33,19 +33,18 @@ def apply_import_events(session: Session, t: Tables, events: list[Any]) -> None:
             _progress(jobs, progress, e.job_id, {"state": "running", "rows_read": e.offset,
                                                  "accepted": e.accepted_total, "rejected": e.rejected_total,
                                                  "updated_at": e.at})
-            rejects.extend({"job_id": e.job_id, "row_no": r["row"], "field": r["field"], "reason": r["reason"]}
-                           for r in e.rejects)
+            rejects.extend(_reject_rows(e))
         elif isinstance(e, ImportLane.ChunkProcessed):
-            n = {"rows_read": e.rows, "accepted": e.accepted, "rejected": len(e.rejects)}
-            target = jobs.get(e.job_id) or added.setdefault(e.job_id, {"rows_read": 0, "accepted": 0, "rejected": 0,
-                                                                       "updated_at": e.at})
-            for k, v in n.items():
-                target[k] += v
-            if target.get("state", "queued") == "queued":
-                target["state"] = "running"
+            created = jobs.get(e.job_id)
+            if created is not None and created["state"] == "queued":  # a stored job's row: the UPDATE's CASE
+                created["state"] = "running"
+            target = created or added.setdefault(e.job_id, {"rows_read": 0, "accepted": 0, "rejected": 0,
+                                                            "updated_at": e.at})
+            target["rows_read"] += e.rows
+            target["accepted"] += e.accepted
+            target["rejected"] += len(e.rejects)
             target["updated_at"] = max(target["updated_at"], e.at)
-            rejects.extend({"job_id": e.job_id, "row_no": r["row"], "field": r["field"], "reason": r["reason"]}
-                           for r in e.rejects)
+            rejects.extend(_reject_rows(e))
         elif isinstance(e, ImportJob.Finished):
             _progress(jobs, progress, e.job_id, {"state": "done", "finished_at": e.at, "updated_at": e.at})
         elif isinstance(e, ImportJob.Failed):
@@ -72,7 +71,7 @@ def apply_import_events(session: Session, t: Tables, events: list[Any]) -> None:
                 state=case((j.state == "queued", "running"), else_=j.state),
                 updated_at=case((j.updated_at < bindparam("b_updated_at"), bindparam("b_updated_at")),
                                 else_=j.updated_at)),
-            [{"b_job_id": job_id, **{f"b_{k}": v for k, v in added[job_id].items() if k != "state"}}
+            [{"b_job_id": job_id, **{f"b_{k}": v for k, v in added[job_id].items()}}
              for job_id in sorted(added)])
     if rejects:
         session.execute(insert_for(session, t.import_reject).on_conflict_do_nothing(), rejects)
@@ -82,6 +81,11 @@ def apply_import_events(session: Session, t: Tables, events: list[Any]) -> None:
         session.execute(stmt.on_conflict_do_update(
             index_elements=["institution_id"],
             set_={c: stmt.excluded[c] for c in ("name", "manager_id", "team_id", "updated_at")}), rows)
+
+
+def _reject_rows(e: ImportJob.ChunkProcessed | ImportLane.ChunkProcessed) -> list[dict[str, Any]]:
+    """A chunk's rejections as report rows (number, field, reason: never a value of the file)."""
+    return [{"job_id": e.job_id, "row_no": r["row"], "field": r["field"], "reason": r["reason"]} for r in e.rejects]
 
 
 def _progress(jobs: dict[str, dict[str, Any]], progress: dict[str, dict[str, Any]], job_id: str,
